@@ -1,0 +1,147 @@
+"""`cot-explorer` subcommands; each is a thin call into the modules that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import CotExplorerError
+from .exporter import CONLL_SOURCES, export_conll, export_jsonl
+from .importer import KINDS, import_captions, import_jsonl, import_knowledge, import_mnre, import_twitter
+from .paths import HOME_ENV
+from .stats import compute_stats
+from .store import open_store
+from .uploads import add_upload
+
+
+def _home_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--home", default=argparse.SUPPRESS,
+                   help=f"data directory (default: ${HOME_ENV}, else the user data dir)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cot-explorer", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _home_arg(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("import", help="import a dataset file into the store (all or nothing)")
+    _home_arg(p)
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("path", type=Path)
+    p.add_argument("--dataset", help="dataset name (required except for jsonl lines that carry one)")
+    p.add_argument("--split", help="split name (not used for captions)")
+    p.add_argument("--types", help="comma-separated entity types, when not the dataset's known ones")
+    p.add_argument("--repair-bio", action="store_true",
+                   help="read an I-X that starts an entity as B-X instead of refusing the file")
+    p.add_argument("--caption-model", default="blip2")
+    p.add_argument("--json", action="store_true", help="print the import report as JSON")
+
+    p = sub.add_parser("export", help="export posts and labels")
+    _home_arg(p)
+    p.add_argument("format", choices=("jsonl", "conll"))
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--split", help="one split (required for conll)")
+    p.add_argument("--source", default="gold", choices=CONLL_SOURCES, help="label source for conll")
+    p.add_argument("--out", default="-", help="output file (default: standard output)")
+
+    p = sub.add_parser("add-post", help="add your own tweet (and image) as a post")
+    _home_arg(p)
+    p.add_argument("--text", required=True)
+    p.add_argument("--image", type=Path)
+
+    p = sub.add_parser("stats", help="counts per dataset and split")
+    _home_arg(p)
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def _need(args: argparse.Namespace, *names: str) -> None:
+    missing = [f"--{n}" for n in names if not getattr(args, n, None)]
+    if missing:
+        raise CotExplorerError(f"{args.kind} import needs {' and '.join(missing)}")
+
+
+def _import(args: argparse.Namespace, store) -> int:
+    path = str(args.path)
+    if args.kind == "twitter":
+        _need(args, "dataset", "split")
+        types = args.types.split(",") if args.types else None
+        report = import_twitter(store, path, args.dataset, args.split, types, args.repair_bio)
+    elif args.kind == "mnre":
+        _need(args, "dataset", "split")
+        report = import_mnre(store, path, args.dataset, args.split)
+    elif args.kind == "knowledge":
+        _need(args, "dataset", "split")
+        report = import_knowledge(store, path, args.dataset, args.split)
+    elif args.kind == "captions":
+        _need(args, "dataset")
+        report = import_captions(store, path, args.dataset, args.caption_model)
+    else:
+        report = import_jsonl(store, path, args.dataset, args.split)
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.summary())
+    return 0
+
+
+def _export(args: argparse.Namespace, store) -> int:
+    out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8", newline="\n")
+    try:
+        if args.format == "jsonl":
+            report = export_jsonl(store, out, args.dataset, args.split)
+        else:
+            if not args.split:
+                raise CotExplorerError("conll export needs --split")
+            report = export_conll(store, out, args.dataset, args.split, args.source)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    msg = f"exported {report.posts} posts"
+    if report.without_labels:
+        msg += f" ({report.without_labels} without {args.source} labels, written as O)"
+    print(msg, file=sys.stderr)
+    return 0
+
+
+def _add_post(args: argparse.Namespace, store) -> int:
+    image = args.image.read_bytes() if args.image else None
+    post = add_upload(store, args.text, image, args.image.name if args.image else None)
+    print(json.dumps({"id": post.id, "tokens": list(post.tokens), "offsets": [list(o) for o in post.offsets],
+                      "image_sha256": post.image_sha256}, ensure_ascii=False))
+    return 0
+
+
+def _stats(args: argparse.Namespace, store) -> int:
+    stats = compute_stats(store)
+    if args.json:
+        print(json.dumps({"home": str(store.home), "splits": [s.to_json() for s in stats]}, indent=2))
+        return 0
+    print(f"store: {store.path}")
+    for s in stats:
+        types = " ".join(f"{t}={n}" for t, n in s.spans_per_type.items())
+        print(f"{s.dataset}/{s.split}: {s.posts} posts, entities {types or '-'}, {s.relations} relations, "
+              f"{s.posts_with_knowledge} with knowledge, {s.posts_with_caption} with captions, "
+              f"{s.corrected_posts} corrected")
+    return 0
+
+
+COMMANDS = {"import": _import, "export": _export, "add-post": _add_post, "stats": _stats}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        with open_store(getattr(args, "home", None)) as store:
+            return COMMANDS[args.command](args, store)
+    except CotExplorerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Twitter-2015/2017 CoNLL: `IMGID:<id>`, then `token<TAB>tag` lines, a blank line per post."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, TextIO
+
+from ..errors import ParseError, ValidationError
+from ..labels import BioError, MnerSchema, bio_to_spans, spans_to_bio
+from ..schema import LabeledPost, LabelSet, Post
+from ..tokenize import join_tokens
+from .ids import PostIdMaker
+from .lines import read_lines
+
+
+@dataclass(frozen=True)
+class ConllFile:
+    posts: list[LabeledPost]
+    repaired_tags: int
+
+
+def read_twitter_conll(
+    path: str | Path, dataset: str, split: str, schema: MnerSchema, repair_bio: bool = False
+) -> ConllFile:
+    """Parse a whole file; any defect raises `ParseError` and nothing is returned.
+
+    `I-X` after `O` (or after another type) is refused unless `repair_bio`, which reads
+    it as `B-X` and counts the repair.
+    """
+    path = str(path)
+    lines = read_lines(path)
+    make_id = PostIdMaker(dataset, split)
+    posts: list[LabeledPost] = []
+    repaired = 0
+    i = 0
+    n = len(lines)
+    while i < n:
+        if lines[i].strip() == "":
+            i += 1
+            continue
+        header_line = i + 1
+        header = lines[i]
+        if not header.startswith("IMGID:") or not header[6:].strip():
+            raise ParseError(path, header_line, "a post header 'IMGID:<image id>'", header)
+        image_id = header[6:].strip()
+        i += 1
+        tokens: list[str] = []
+        tags: list[str] = []
+        tag_lines: list[int] = []
+        while i < n and lines[i].strip() != "":
+            line = lines[i]
+            if line.startswith("IMGID:"):
+                raise ParseError(path, i + 1, "a blank line before the next post header", line)
+            parts = line.split("\t")
+            if len(parts) != 2 or not parts[0] or not parts[1]:
+                raise ParseError(path, i + 1, "a token line 'token<TAB>tag'", line)
+            tokens.append(parts[0])
+            tags.append(parts[1])
+            tag_lines.append(i + 1)
+            i += 1
+        if not tokens:
+            raise ParseError(path, header_line, f"at least one token line after IMGID:{image_id} (empty post)")
+        try:
+            spans, fixed = bio_to_spans(tags, schema, repair=repair_bio)
+        except BioError as e:
+            raise ParseError(path, tag_lines[e.index], str(e), lines[tag_lines[e.index] - 1]) from e
+        repaired += fixed
+        text, offsets = join_tokens(tokens)
+        image_name = image_id if "." in image_id else f"{image_id}.jpg"
+        try:
+            post = Post(
+                id=make_id(image_id), text=text, tokens=tuple(tokens), offsets=offsets,
+                dataset=dataset, split=split, source=path, image_name=image_name,
+                position=len(posts),
+            )
+        except ValidationError as e:
+            raise ParseError(path, header_line, "a post with visible tokens", str(e)) from e
+        posts.append(LabeledPost(post, (LabelSet("mner", spans=tuple(spans), source="gold", author="import"),)))
+    return ConllFile(posts, repaired)
+
+
+def write_twitter_conll(out: TextIO, items: Iterable[tuple[Post, LabelSet | None]]) -> int:
+    """Write posts with their MNER labels (all `O` when None) in the Twitter CoNLL format."""
+    count = 0
+    for post, labels in items:
+        spans = labels.spans if labels is not None else ()
+        tags = spans_to_bio(spans, len(post.tokens))
+        image_id = post.image_name[:-4] if post.image_name and post.image_name.endswith(".jpg") else post.image_name
+        out.write(f"IMGID:{image_id or post.id}\n")
+        for tok, tag in zip(post.tokens, tags):
+            out.write(f"{tok}\t{tag}\n")
+        out.write("\n")
+        count += 1
+    return count

@@ -1,0 +1,49 @@
+"""Errors a user can cause. The CLI and the UI show their message, never a traceback."""
+
+from __future__ import annotations
+
+
+class CotExplorerError(Exception):
+    """Base class: anything raised with this type is meant to be read by a person."""
+
+
+class ParseError(CotExplorerError):
+    """A dataset file does not have the expected shape; names file, line and expectation."""
+
+    def __init__(self, path: str, line: int | None, expected: str, found: str | None = None):
+        self.path = str(path)
+        self.line = line
+        self.expected = expected
+        self.found = found
+        where = f"{self.path}:{line}" if line is not None else self.path
+        msg = f"{where}: expected {expected}"
+        if found is not None:
+            shown = found if len(found) <= 80 else found[:77] + "..."
+            msg += f", found {shown!r}"
+        super().__init__(msg)
+
+
+class ValidationError(CotExplorerError):
+    """A post, span, relation or label that breaks the schema."""
+
+
+class ConflictError(CotExplorerError):
+    """A save based on a label version that is no longer current (optimistic concurrency)."""
+
+    def __init__(self, post_id: str, task: str, base_version: int | None, current_version: int | None):
+        self.post_id = post_id
+        self.task = task
+        self.base_version = base_version
+        self.current_version = current_version
+        super().__init__(
+            f"conflict on {post_id} ({task}): your edit is based on version {base_version}, "
+            f"but version {current_version} was saved meanwhile; reload the post and redo the edit"
+        )
+
+
+class ImageRejected(CotExplorerError):
+    """An upload that is not a usable image (not an image, too big, a decompression bomb)."""
+
+
+class ImportRefused(CotExplorerError):
+    """An import that would duplicate or contradict what the store already holds."""

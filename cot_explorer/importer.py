@@ -1,0 +1,248 @@
+"""Imports: parse a whole file first, then write it in one transaction (all or nothing)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Sequence
+
+from .datasets.captions import Caption, read_captions
+from .datasets.jsonl import read_jsonl
+from .datasets.mnre import read_mnre
+from .datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge
+from .datasets.twitter_conll import read_twitter_conll
+from .errors import ImportRefused, ParseError, ValidationError
+from .labels import mner_schema_for
+from .schema import LabeledPost, Post, TeacherOutput
+from .store import Store, utc_now
+from .store.captions import add_captions
+from .store.images import add_image, image_path
+from .store.labels import add_initial, validate_labels
+from .store.posts import (
+    add_posts, count_posts, dataset_schema, ensure_dataset, existing_ids, list_posts, next_position,
+)
+from .store.teacher_outputs import add_outputs
+from .teacher.parse import align_entity, parse_pgim_text
+
+PGIM_TEACHER = "chatgpt-pgim"
+PGIM_MODEL = "gpt-3.5-turbo (recorded by PGIM)"
+PGIM_TEMPLATE = "pgim-recorded"
+KINDS = ("twitter", "mnre", "knowledge", "captions", "jsonl")
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    path: str
+    dataset: str
+    split: str | None
+    posts: int = 0
+    spans: int = 0
+    relations: int = 0
+    repaired_tags: int = 0
+    knowledge_records: int = 0
+    knowledge_aligned: int = 0
+    posts_without_knowledge: int = 0
+    captions: int = 0
+    posts_with_caption: int = 0
+    images: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        where = f"{self.dataset}/{self.split}" if self.split else self.dataset
+        parts = [f"{self.kind} {where}:"]
+        if self.posts:
+            parts.append(f"{self.posts} posts")
+        if self.spans:
+            parts.append(f"{self.spans} entities")
+        if self.relations:
+            parts.append(f"{self.relations} relations")
+        if self.repaired_tags:
+            parts.append(f"{self.repaired_tags} I- tags repaired to B-")
+        if self.knowledge_records:
+            share = 100 * self.knowledge_aligned / max(1, self.knowledge_aligned + self.posts_without_knowledge)
+            parts.append(
+                f"{self.knowledge_aligned} of {self.knowledge_records} knowledge records aligned "
+                f"({share:.2f}% of posts; {self.posts_without_knowledge} posts without)"
+            )
+        if self.captions:
+            parts.append(f"{self.captions} captions, {self.posts_with_caption} posts now captioned")
+        if self.images:
+            parts.append(f"{self.images} images")
+        return " ".join(parts) + "".join(f"\n  note: {n}" for n in self.notes)
+
+
+def _file_sha(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _record(store: Store, report: ImportReport) -> None:
+    store.db["imports"].insert({
+        "kind": report.kind, "path": report.path, "sha256": _file_sha(report.path), "dataset": report.dataset,
+        "split": report.split, "summary": json.dumps(report.to_json()), "created_at": utc_now(),
+    })
+
+
+def _refuse_existing(store: Store, dataset: str, split: str) -> None:
+    n = count_posts(store, dataset, split)
+    if n:
+        raise ImportRefused(
+            f"{dataset}/{split} already holds {n} posts; nothing imported "
+            "(choose another --dataset/--split or --home)"
+        )
+
+
+def _write_labeled(store: Store, items: Sequence[LabeledPost]) -> None:
+    add_posts(store, [it.post for it in items])
+    add_initial(store, [(it.post.id, lab) for it in items for lab in it.labels])
+
+
+def import_twitter(
+    store: Store, path: str, dataset: str, split: str, types: Sequence[str] | None = None, repair_bio: bool = False
+) -> ImportReport:
+    schema = mner_schema_for(dataset, types)
+    parsed = read_twitter_conll(path, dataset, split, schema, repair_bio=repair_bio)
+    _refuse_existing(store, dataset, split)
+    report = ImportReport("twitter", str(path), dataset, split, posts=len(parsed.posts),
+                          repaired_tags=parsed.repaired_tags)
+    report.spans = sum(len(lab.spans) for it in parsed.posts for lab in it.labels)
+    with store.write():
+        ensure_dataset(store, dataset, schema)
+        _write_labeled(store, parsed.posts)
+        _record(store, report)
+    return report
+
+
+def import_mnre(store: Store, path: str, dataset: str, split: str) -> ImportReport:
+    parsed = read_mnre(path, dataset, split)
+    _refuse_existing(store, dataset, split)
+    report = ImportReport("mnre", str(path), dataset, split, posts=len(parsed.posts), relations=parsed.instances)
+    with store.write():
+        ensure_dataset(store, dataset, mner_schema_for(dataset))
+        _write_labeled(store, parsed.posts)
+        _record(store, report)
+    return report
+
+
+def knowledge_outputs(posts: Sequence[Post], path: str) -> tuple[list[tuple[Post, TeacherOutput]], ImportReport]:
+    """Recorded ChatGPT knowledge aligned to posts, as teacher outputs (pure)."""
+    records = read_pgim_knowledge(path)
+    alignment = align_knowledge(records, posts)
+    by_id = {p.id: p for p in posts}
+    outputs: list[tuple[Post, TeacherOutput]] = []
+    skipped = 0
+    for post_id, rec in alignment.pairs:
+        post = by_id[post_id]
+        parsed = parse_pgim_text(rec.text)
+        skipped += parsed.skipped
+        entities = tuple(replace(e, span=align_entity(post, e.text)) for e in parsed.entities)
+        outputs.append((post, TeacherOutput(
+            post_id=post_id, teacher=PGIM_TEACHER, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
+            grain="reasoning", text=parsed.reasoning, entities=entities, raw=rec.text,
+        )))
+    report = ImportReport("knowledge", str(path), posts[0].dataset if posts else "", posts[0].split if posts else None,
+                          knowledge_records=len(records), knowledge_aligned=alignment.aligned,
+                          posts_without_knowledge=len(alignment.posts_without))
+    if alignment.unaligned_records:
+        lines = ", ".join(str(r.line) for r in alignment.unaligned_records[:5])
+        report.notes.append(f"{len(alignment.unaligned_records)} records match no post (lines {lines}...)")
+    if skipped:
+        report.notes.append(f"{skipped} entity list items could not be read and were skipped")
+    return outputs, report
+
+
+def import_knowledge(store: Store, path: str, dataset: str, split: str) -> ImportReport:
+    posts = list_posts(store, dataset, split)
+    if not posts:
+        raise ImportRefused(f"no posts in {dataset}/{split}: import the dataset split before its knowledge")
+    outputs, report = knowledge_outputs(posts, path)
+    report.path = str(path)
+    with store.write():
+        add_outputs(store, outputs)
+        _record(store, report)
+    return report
+
+
+def import_captions(store: Store, path: str, dataset: str, model: str = "blip2") -> ImportReport:
+    parsed = read_captions(path)
+    report = ImportReport("captions", str(path), dataset, None, captions=len(parsed.captions))
+    if parsed.empty:
+        report.notes.append(f"{parsed.empty} lines name an image but give no caption; skipped")
+    with store.write():
+        add_captions(store, dataset, model, parsed.captions)
+        report.posts_with_caption = store.conn.execute(
+            """SELECT count(*) FROM posts p WHERE p.dataset = ? AND EXISTS (SELECT 1 FROM captions c
+               WHERE c.dataset = p.dataset AND c.image_name = p.image_name)""", (dataset,)).fetchone()[0]
+        _record(store, report)
+    return report
+
+
+def _dataset_types(store: Store, dataset: str) -> tuple[str, ...]:
+    """The dataset's registered entity types, registering the default ones for a new dataset."""
+    known = store.conn.execute("SELECT 1 FROM datasets WHERE name = ?", (dataset,)).fetchone()
+    return (dataset_schema(store, dataset) if known else ensure_dataset(store, dataset, mner_schema_for(dataset))).types
+
+
+def _read_image(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise ValidationError(f"cannot read image {path}: {e.strerror}") from e
+
+
+def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str | None = None) -> ImportReport:
+    records = read_jsonl(path, dataset, split)
+    if not records:
+        raise ParseError(str(path), None, "at least one post")
+    if dataset and any(r.item.post.dataset != dataset for r in records):
+        raise ImportRefused(f"{path} holds posts of other datasets than --dataset {dataset}")
+    for r in records:
+        tasks = [lab.task for lab in r.item.labels]
+        if len(tasks) != len(set(tasks)):
+            raise ParseError(str(path), None, f"one label set per task for post {r.item.post.id}")
+    clash = existing_ids(store, [r.item.post.id for r in records])
+    if clash:
+        raise ImportRefused(f"{len(clash)} posts already in the store (e.g. {clash[0]}); nothing imported")
+    first = records[0].item.post
+    report = ImportReport("jsonl", str(path), first.dataset, first.split)
+    with store.write():
+        positions: dict[tuple[str, str], int] = {}
+        items: list[LabeledPost] = []
+        captions: dict[str, list[Caption]] = {}
+        for r in records:
+            post = r.item.post
+            types = _dataset_types(store, post.dataset)
+            for lab in r.item.labels:
+                try:
+                    validate_labels(post, lab, types)
+                except ValidationError as e:
+                    raise ValidationError(f"{path}: post {post.id}: {e}") from e
+            key = (post.dataset, post.split)
+            if key not in positions:
+                positions[key] = next_position(store, *key)
+            changes: dict = {"position": positions[key]}
+            positions[key] += 1
+            if r.image_path is not None:
+                stored = add_image(store, _read_image(r.image_path), r.image_path.name)
+                changes.update(image_sha256=stored.sha256, image_name=post.image_name or r.image_path.name)
+                report.images += 1
+            elif post.image_sha256 and image_path(store, post.image_sha256) is None:
+                changes["image_sha256"] = None
+                report.notes.append(f"{post.id}: image {post.image_sha256[:12]} is not in this store; kept its name only")
+            post = replace(post, **changes)
+            if post.caption and post.image_name:
+                captions.setdefault(post.dataset, []).append(Caption(post.image_name, post.caption))
+            items.append(LabeledPost(post, r.item.labels))
+        _write_labeled(store, items)
+        for ds, caps in captions.items():
+            add_captions(store, ds, "jsonl", caps)
+        report.posts = len(items)
+        report.spans = sum(len(lab.spans) for it in items for lab in it.labels)
+        report.relations = sum(len(lab.relations) for it in items for lab in it.labels)
+        _record(store, report)
+    return report

@@ -1,0 +1,141 @@
+"""Label schemas (MNER BIO types per dataset, the 23 MNRE relations) and BIO <-> spans.
+
+This is the only module that knows tag strings; everything else speaks in `Span`s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .errors import ValidationError
+from .schema import Span
+
+DEFAULT_ENTITY_TYPES: tuple[str, ...] = ("PER", "LOC", "ORG", "MISC")
+
+# Twitter-2015 calls the miscellaneous type OTHER; keep it so exports reproduce the file.
+DATASET_ENTITY_TYPES: dict[str, tuple[str, ...]] = {
+    "twitter2017": DEFAULT_ENTITY_TYPES,
+    "twitter2015": ("PER", "LOC", "ORG", "OTHER"),
+}
+
+MRE_RELATIONS: tuple[str, ...] = (
+    "None",
+    "/per/per/parent",
+    "/per/per/siblings",
+    "/per/per/couple",
+    "/per/per/neighbor",
+    "/per/per/peer",
+    "/per/per/charges",
+    "/per/per/alumi",
+    "/per/per/alternate_names",
+    "/per/org/member_of",
+    "/per/loc/place_of_residence",
+    "/per/loc/place_of_birth",
+    "/per/misc/present_in",
+    "/per/misc/awarded",
+    "/per/misc/race",
+    "/per/misc/religion",
+    "/per/misc/nationality",
+    "/org/org/alternate_names",
+    "/org/org/subsidiary",
+    "/org/loc/locate_at",
+    "/loc/loc/contain",
+    "/misc/misc/part_of",
+    "/misc/loc/held_on",
+)
+NO_RELATION = "None"
+
+
+@dataclass(frozen=True)
+class MnerSchema:
+    """The entity types of one dataset and the BIO tags they imply."""
+
+    types: tuple[str, ...]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return ("O",) + tuple(f"{p}-{t}" for t in self.types for p in ("B", "I"))
+
+    def check_type(self, type_: str | None) -> None:
+        if type_ not in self.types:
+            raise ValidationError(f"entity type {type_!r} is not in the schema {list(self.types)}")
+
+
+def mner_schema_for(dataset: str, types: Sequence[str] | None = None) -> MnerSchema:
+    """Schema for a dataset: explicit `types` win, then known datasets, then the default."""
+    if types:
+        cleaned = tuple(t.strip() for t in types if t.strip())
+        if not cleaned or len(set(cleaned)) != len(cleaned):
+            raise ValidationError(f"entity types must be distinct and non-empty, got {list(types)}")
+        return MnerSchema(cleaned)
+    return MnerSchema(DATASET_ENTITY_TYPES.get(dataset, DEFAULT_ENTITY_TYPES))
+
+
+class BioError(ValueError):
+    """A tag sequence that is not valid BIO; `index` is the offending token."""
+
+    def __init__(self, index: int, message: str):
+        self.index = index
+        super().__init__(message)
+
+
+def bio_to_spans(tags: Sequence[str], schema: MnerSchema, repair: bool = False) -> tuple[list[Span], int]:
+    """Spans of a BIO sequence, and how many tags were repaired.
+
+    An `I-X` that does not continue an entity of type X is refused with `BioError`,
+    or, with `repair=True`, read as `B-X` (the usual lenient reading) and counted.
+    """
+    allowed = set(schema.tags)
+    spans: list[Span] = []
+    start: int | None = None
+    cur: str | None = None
+    repaired = 0
+    for i, tag in enumerate(tags):
+        if tag not in allowed:
+            raise BioError(i, f"a tag among {' '.join(schema.tags)} (unknown tag {tag!r})")
+        if tag == "O":
+            if cur is not None:
+                spans.append(Span(start, i, cur))
+            start, cur = None, None
+            continue
+        prefix, type_ = tag[0], tag[2:]
+        if prefix == "I" and cur != type_:
+            if not repair:
+                before = "O" if cur is None else f"an entity of type {cur}"
+                raise BioError(i, f"valid BIO, but {tag} follows {before} (--repair-bio reads it as B-{type_})")
+            repaired += 1
+            prefix = "B"
+        if prefix == "B":
+            if cur is not None:
+                spans.append(Span(start, i, cur))
+            start, cur = i, type_
+    if cur is not None:
+        spans.append(Span(start, len(tags), cur))
+    return spans, repaired
+
+
+def spans_to_bio(spans: Iterable[Span], n_tokens: int) -> list[str]:
+    """BIO tags for non-overlapping spans over `n_tokens` tokens."""
+    tags = ["O"] * n_tokens
+    for span in sorted(spans, key=lambda s: s.start):
+        span.check_bounds(n_tokens)
+        if any(t != "O" for t in tags[span.start : span.end]):
+            raise ValidationError(f"span {span.start}:{span.end} overlaps another span")
+        tags[span.start] = f"B-{span.type}"
+        for j in range(span.start + 1, span.end):
+            tags[j] = f"I-{span.type}"
+    return tags
+
+
+def relation_argument_types(label: str) -> tuple[str, str] | None:
+    """The head and tail entity types an MNRE label names (`/per/org/member_of` -> PER, ORG)."""
+    if label == NO_RELATION:
+        return None
+    parts = label.split("/")
+    return parts[1].upper(), parts[2].upper()
+
+
+def check_relation_label(label: str) -> None:
+    if label not in MRE_RELATIONS:
+        raise ValidationError(f"relation {label!r} is not one of the {len(MRE_RELATIONS)} MNRE relations")

@@ -1,0 +1,199 @@
+"""The typed records that cross module boundaries: one definition of each.
+
+Token offsets are Python string indices (code points) into `Post.text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from .errors import ValidationError
+
+Task = Literal["mner", "mre"]
+LabelSource = Literal["gold", "student", "teacher", "annotator"]
+TASKS: tuple[str, ...] = ("mner", "mre")
+LABEL_SOURCES: tuple[str, ...] = ("gold", "student", "teacher", "annotator")
+
+
+@dataclass(frozen=True)
+class Span:
+    """Tokens [start, end) of a post; `type` is None for an untyped MRE argument."""
+
+    start: int
+    end: int
+    type: str | None
+
+    def check_bounds(self, n_tokens: int) -> None:
+        if not (isinstance(self.start, int) and isinstance(self.end, int)):
+            raise ValidationError(f"span offsets must be integers, got {self.start!r}:{self.end!r}")
+        if not 0 <= self.start < self.end <= n_tokens:
+            raise ValidationError(
+                f"span {self.start}:{self.end} is out of range for a post of {n_tokens} tokens"
+            )
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "type": self.type}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Span":
+        try:
+            return cls(d["start"], d["end"], d.get("type"))
+        except (KeyError, TypeError) as e:
+            raise ValidationError(f"a span needs start, end and type, got {d!r}") from e
+
+
+@dataclass(frozen=True)
+class Relation:
+    head: Span
+    tail: Span
+    label: str
+
+    def to_json(self) -> dict:
+        return {"head": self.head.to_json(), "tail": self.tail.to_json(), "label": self.label}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Relation":
+        try:
+            return cls(Span.from_json(d["head"]), Span.from_json(d["tail"]), d["label"])
+        except (KeyError, TypeError) as e:
+            raise ValidationError(f"a relation needs head, tail and label, got {d!r}") from e
+
+
+@dataclass(frozen=True)
+class Post:
+    """One tweet: text, its tokens with character offsets, and where its image is."""
+
+    id: str
+    text: str
+    tokens: tuple[str, ...]
+    offsets: tuple[tuple[int, int], ...]
+    dataset: str
+    split: str
+    source: str
+    image_name: str | None = None
+    image_sha256: str | None = None
+    caption: str | None = None
+    position: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValidationError("a post needs an id")
+        if not self.text.strip() or not self.tokens:
+            raise ValidationError(f"post {self.id} is empty: a post needs text with at least one token")
+        if len(self.tokens) != len(self.offsets):
+            raise ValidationError(f"post {self.id}: {len(self.tokens)} tokens but {len(self.offsets)} offsets")
+        prev_end = 0
+        for tok, (s, e) in zip(self.tokens, self.offsets):
+            if s < prev_end or self.text[s:e] != tok or not tok:
+                raise ValidationError(f"post {self.id}: token {tok!r} does not sit at characters {s}:{e}")
+            prev_end = e
+
+    def char_span(self, span: Span) -> tuple[int, int]:
+        """Character offsets of a token span."""
+        span.check_bounds(len(self.tokens))
+        return self.offsets[span.start][0], self.offsets[span.end - 1][1]
+
+    def span_text(self, span: Span) -> str:
+        s, e = self.char_span(span)
+        return self.text[s:e]
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """The labels of one post for one task from one source; a version once stored."""
+
+    task: Task
+    spans: tuple[Span, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    source: LabelSource = "gold"
+    author: str = ""
+    model_version: str | None = None
+    created_at: str | None = None
+    version: int | None = None
+    replaces: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValidationError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.source not in LABEL_SOURCES:
+            raise ValidationError(f"label source must be one of {LABEL_SOURCES}, got {self.source!r}")
+        if self.task == "mner" and self.relations:
+            raise ValidationError("an mner label set holds spans, not relations")
+        if self.task == "mre" and self.spans:
+            raise ValidationError("an mre label set holds relations, not spans")
+
+    def payload(self) -> dict:
+        """The part that is the label itself (what the store keeps as JSON)."""
+        if self.task == "mner":
+            return {"spans": [s.to_json() for s in self.spans]}
+        return {"relations": [r.to_json() for r in self.relations]}
+
+    @classmethod
+    def from_payload(cls, task: Task, payload: dict, **meta) -> "LabelSet":
+        if not isinstance(payload, dict):
+            raise ValidationError(f"labels must be an object, got {payload!r}")
+        if task == "mner":
+            spans = payload.get("spans", [])
+            if not isinstance(spans, list):
+                raise ValidationError(f"spans must be a list, got {spans!r}")
+            return cls(task, spans=tuple(Span.from_json(s) for s in spans), **meta)
+        rels = payload.get("relations", [])
+        if not isinstance(rels, list):
+            raise ValidationError(f"relations must be a list, got {rels!r}")
+        return cls(task, relations=tuple(Relation.from_json(r) for r in rels), **meta)
+
+    def with_meta(self, **changes) -> "LabelSet":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class LabeledPost:
+    """What a dataset reader yields: a post and the labels its file gives it."""
+
+    post: Post
+    labels: tuple[LabelSet, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class TeacherEntity:
+    """An entity the teacher proposes: its surface text, a free or schema type, a rationale."""
+
+    text: str
+    type: str
+    rationale: str = ""
+    span: Span | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "type": self.type,
+            "rationale": self.rationale,
+            "span": self.span.to_json() if self.span else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "TeacherEntity":
+        span = Span.from_json(d["span"]) if d.get("span") else None
+        return cls(d["text"], d["type"], d.get("rationale", ""), span)
+
+
+@dataclass(frozen=True)
+class TeacherOutput:
+    """One teacher answer for one post and grain, as cached in the store."""
+
+    post_id: str
+    teacher: str
+    model: str
+    template_version: str
+    grain: str
+    text: str
+    entities: tuple[TeacherEntity, ...] = ()
+    raw: str = ""
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_s: float | None = None
+    cost_usd: float | None = None
+    created_at: str | None = None

@@ -1,0 +1,139 @@
+"""Label history: append-only versions per post and task; the newest is current.
+
+A save names the version it was based on; if another save landed first, it is refused
+with `ConflictError` (optimistic concurrency) so no one's edit is silently overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Iterable
+
+from ..errors import ConflictError, ValidationError
+from ..labels import check_relation_label
+from ..schema import LabelSet, Post
+from .core import Store, utc_now
+from .posts import dataset_schema, get_post
+
+
+def validate_labels(post: Post, labels: LabelSet, entity_types: tuple[str, ...]) -> None:
+    """Spans inside the post, types in the dataset's schema, relations among the MNRE labels."""
+    n = len(post.tokens)
+    if labels.task == "mner":
+        taken: set[int] = set()
+        for span in labels.spans:
+            span.check_bounds(n)
+            if span.type not in entity_types:
+                raise ValidationError(f"entity type {span.type!r} is not in the schema {list(entity_types)}")
+            cover = set(range(span.start, span.end))
+            if cover & taken:
+                raise ValidationError(f"span {span.start}:{span.end} overlaps another span")
+            taken |= cover
+    else:
+        for rel in labels.relations:
+            check_relation_label(rel.label)
+            for arg in (rel.head, rel.tail):
+                arg.check_bounds(n)
+
+
+def _row(post_id: str, labels: LabelSet, replaces: int | None) -> dict:
+    return {
+        "post_id": post_id, "task": labels.task, "source": labels.source,
+        "author": labels.author or "unknown", "model_version": labels.model_version,
+        "payload": json.dumps(labels.payload(), ensure_ascii=False),
+        "created_at": labels.created_at or utc_now(), "replaces": replaces,
+    }
+
+
+def _labelset(row) -> LabelSet:
+    return LabelSet.from_payload(
+        row["task"], json.loads(row["payload"]), source=row["source"], author=row["author"],
+        model_version=row["model_version"], created_at=row["created_at"], version=row["version"],
+        replaces=row["replaces"],
+    )
+
+
+def add_initial(store: Store, items: Iterable[tuple[str, LabelSet]]) -> int:
+    """First versions of imported posts (validated by the reader that produced them)."""
+    rows = [_row(pid, lab, None) for pid, lab in items]
+    with store.write():
+        store.db["labels"].insert_all(rows, batch_size=1000)
+    return len(rows)
+
+
+def current(store: Store, post_id: str, task: str) -> LabelSet | None:
+    rows = list(store.db.query(
+        "SELECT * FROM labels WHERE post_id = ? AND task = ? ORDER BY version DESC LIMIT 1", [post_id, task]
+    ))
+    return _labelset(rows[0]) if rows else None
+
+
+def history(store: Store, post_id: str, task: str) -> list[LabelSet]:
+    """All versions, oldest first."""
+    rows = store.db.query("SELECT * FROM labels WHERE post_id = ? AND task = ? ORDER BY version", [post_id, task])
+    return [_labelset(r) for r in rows]
+
+
+def current_for_split(store: Store, dataset: str, split: str, task: str) -> dict[str, LabelSet]:
+    rows = store.db.query(
+        """SELECT c.* FROM current_labels c JOIN posts p ON p.id = c.post_id
+           WHERE p.dataset = ? AND p.split = ? AND c.task = ?""", [dataset, split, task])
+    return {r["post_id"]: _labelset(r) for r in rows}
+
+
+def _one_per_post_of_source(store: Store, dataset: str, split: str, task: str, source: str, pick: str) -> dict[str, LabelSet]:
+    rows = store.db.query(
+        f"""SELECT l.* FROM labels l JOIN posts p ON p.id = l.post_id
+           WHERE p.dataset = ? AND p.split = ? AND l.task = ? AND l.source = ?
+           AND l.version = (SELECT {pick}(version) FROM labels m WHERE m.post_id = l.post_id
+                            AND m.task = l.task AND m.source = l.source)""", [dataset, split, task, source])
+    return {r["post_id"]: _labelset(r) for r in rows}
+
+
+def first_of_source(store: Store, dataset: str, split: str, task: str, source: str) -> dict[str, LabelSet]:
+    """The earliest version from one source per post (e.g. the imported gold)."""
+    return _one_per_post_of_source(store, dataset, split, task, source, "min")
+
+
+def newest_of_source(store: Store, dataset: str, split: str, task: str, source: str) -> dict[str, LabelSet]:
+    """The latest version from one source per post (e.g. the last annotator correction)."""
+    return _one_per_post_of_source(store, dataset, split, task, source, "max")
+
+
+def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None) -> LabelSet:
+    """Store `labels` as the new current version if `base_version` is still current.
+
+    `base_version` is the version the editor saw (None for a post that had no labels).
+    Raises `ConflictError` if someone saved in between, `ValidationError` on bad labels.
+    """
+    post = get_post(store, post_id)
+    if post is None:
+        raise ValidationError(f"no post {post_id!r} in the store")
+    validate_labels(post, labels, dataset_schema(store, post.dataset).types)
+    try:
+        with store.write():
+            now = current(store, post_id, labels.task)
+            now_version = now.version if now else None
+            if now_version != base_version:
+                raise ConflictError(post_id, labels.task, base_version, now_version)
+            row = _row(post_id, labels.with_meta(created_at=utc_now()), base_version)
+            version = store.db["labels"].insert(row).last_pk
+    except sqlite3.IntegrityError as e:  # the unique indexes caught a race the check missed
+        latest = current(store, post_id, labels.task)
+        raise ConflictError(post_id, labels.task, base_version, latest.version if latest else None) from e
+    return labels.with_meta(version=version, replaces=base_version, created_at=row["created_at"], author=row["author"])
+
+
+def undo(store: Store, post_id: str, task: str, base_version: int, author: str) -> LabelSet:
+    """Restore the version before `base_version` as a new version (history is never rewritten)."""
+    with store.write():
+        now = current(store, post_id, task)
+        if now is None or now.version != base_version:
+            raise ConflictError(post_id, task, base_version, now.version if now else None)
+        if now.replaces is None:
+            raise ValidationError(f"{post_id} ({task}) has no earlier version to restore")
+        rows = list(store.db.query("SELECT * FROM labels WHERE version = ?", [now.replaces]))
+        previous = _labelset(rows[0])
+        restored = previous.with_meta(author=author, version=None, replaces=None, created_at=None)
+        return save(store, post_id, restored, base_version)

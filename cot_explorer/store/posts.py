@@ -1,0 +1,101 @@
+"""Posts and their datasets in the store."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Sequence
+
+from ..errors import ValidationError
+from ..labels import MnerSchema
+from ..schema import Post
+from .core import Store, utc_now
+
+_SELECT = """SELECT p.*, (SELECT c.text FROM captions c WHERE c.dataset = p.dataset
+             AND c.image_name = p.image_name ORDER BY c.model LIMIT 1) AS caption FROM posts p"""
+
+
+def ensure_dataset(store: Store, name: str, schema: MnerSchema) -> MnerSchema:
+    """Register a dataset's entity types, or check they match the ones registered."""
+    row = store.conn.execute("SELECT entity_types FROM datasets WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        with store.write():
+            store.db["datasets"].insert({"name": name, "entity_types": json.dumps(list(schema.types)), "created_at": utc_now()})
+        return schema
+    known = MnerSchema(tuple(json.loads(row[0])))
+    if known != schema:
+        raise ValidationError(
+            f"dataset {name!r} uses entity types {list(known.types)}, not {list(schema.types)}"
+        )
+    return known
+
+
+def dataset_schema(store: Store, name: str) -> MnerSchema:
+    row = store.conn.execute("SELECT entity_types FROM datasets WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise ValidationError(f"no dataset named {name!r} in the store")
+    return MnerSchema(tuple(json.loads(row[0])))
+
+
+def _row(post: Post, now: str) -> dict:
+    return {
+        "id": post.id, "dataset": post.dataset, "split": post.split, "position": post.position,
+        "text": post.text, "tokens": json.dumps(post.tokens, ensure_ascii=False),
+        "offsets": json.dumps(post.offsets), "image_name": post.image_name,
+        "image_sha256": post.image_sha256, "source": post.source, "created_at": now,
+    }
+
+
+def add_posts(store: Store, posts: Iterable[Post]) -> int:
+    """Insert new posts (in the caller's transaction when there is one)."""
+    now = utc_now()
+    rows = [_row(p, now) for p in posts]
+    with store.write():
+        store.db["posts"].insert_all(rows, batch_size=1000)
+    return len(rows)
+
+
+def _post(row: dict) -> Post:
+    return Post(
+        id=row["id"], text=row["text"], tokens=tuple(json.loads(row["tokens"])),
+        offsets=tuple(tuple(o) for o in json.loads(row["offsets"])), dataset=row["dataset"],
+        split=row["split"], source=row["source"], image_name=row["image_name"],
+        image_sha256=row["image_sha256"], caption=row["caption"], position=row["position"],
+    )
+
+
+def get_post(store: Store, post_id: str) -> Post | None:
+    rows = list(store.db.query(_SELECT + " WHERE p.id = ?", [post_id]))
+    return _post(rows[0]) if rows else None
+
+
+def list_posts(store: Store, dataset: str, split: str | None = None) -> list[Post]:
+    """Posts of a dataset (one split or all), in file order."""
+    if split is None:
+        rows = store.db.query(_SELECT + " WHERE p.dataset = ? ORDER BY p.split, p.position", [dataset])
+    else:
+        rows = store.db.query(_SELECT + " WHERE p.dataset = ? AND p.split = ? ORDER BY p.position", [dataset, split])
+    return [_post(r) for r in rows]
+
+
+def count_posts(store: Store, dataset: str, split: str | None = None) -> int:
+    if split is None:
+        return store.conn.execute("SELECT count(*) FROM posts WHERE dataset = ?", (dataset,)).fetchone()[0]
+    return store.conn.execute(
+        "SELECT count(*) FROM posts WHERE dataset = ? AND split = ?", (dataset, split)
+    ).fetchone()[0]
+
+
+def next_position(store: Store, dataset: str, split: str) -> int:
+    row = store.conn.execute(
+        "SELECT max(position) FROM posts WHERE dataset = ? AND split = ?", (dataset, split)
+    ).fetchone()
+    return 0 if row[0] is None else row[0] + 1
+
+
+def existing_ids(store: Store, ids: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        marks = ",".join("?" * len(chunk))
+        found += [r[0] for r in store.conn.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk)]
+    return found

@@ -1,0 +1,1 @@
+"""Teachers produce chain-of-thought knowledge for posts; parsers read their answers."""

@@ -1,0 +1,60 @@
+"""Tweet text <-> tokens with character offsets. The one place offsets are computed.
+
+Raw tweets are split so that URLs, @mentions, #hashtags and each emoji (a whole grapheme
+cluster: ZWJ families, skin tones, flags, keycaps) are single tokens. Dataset posts,
+which arrive pre-tokenized, get a text made by joining tokens with single spaces.
+Offsets are Python string indices (code points).
+"""
+
+from __future__ import annotations
+
+import regex
+
+_URL = r"(?:https?://|www\.)[^\s]+?(?=[.,;:!?)\]}'\"]*(?:\s|$))"
+_MENTION = r"@\w+"
+_HASHTAG = r"#\w+"
+_KEYCAP = r"[0-9#*]\uFE0F?\u20E3"
+_EMOJI = r"(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X"
+_NUMBER = r"\d+(?:[.,:/]\d+)*(?:%)?"
+_WORD = r"\w+(?:['’\-]\w+)*"
+_OTHER = r"\X"  # any other visible grapheme: punctuation, symbols, stray marks
+
+_TOKEN = regex.compile(
+    "|".join(f"(?:{p})" for p in (_URL, _MENTION, _HASHTAG, _KEYCAP, _EMOJI, _NUMBER, _WORD, _OTHER)),
+    regex.UNICODE | regex.VERSION1,
+)
+
+
+def tokenize_tweet(text: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Tokens of raw tweet text and their (start, end) character offsets."""
+    tokens: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok.isspace() or not tok.strip():
+            continue
+        tokens.append(tok)
+        offsets.append((m.start(), m.end()))
+    return tuple(tokens), tuple(offsets)
+
+
+def join_tokens(tokens: list[str] | tuple[str, ...]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Text of a pre-tokenized post (tokens joined by one space) and each token's offsets."""
+    offsets: list[tuple[int, int]] = []
+    pos = 0
+    for tok in tokens:
+        offsets.append((pos, pos + len(tok)))
+        pos += len(tok) + 1
+    return " ".join(tokens), tuple(offsets)
+
+
+def token_span_for_chars(offsets: tuple[tuple[int, int], ...], start: int, end: int) -> tuple[int, int] | None:
+    """Token range [i, j) exactly covering characters [start, end), or None if it cuts a token.
+
+    The UI uses this to turn a text selection into a span.
+    """
+    first = next((i for i, (s, _) in enumerate(offsets) if s == start), None)
+    last = next((i for i, (_, e) in enumerate(offsets) if e == end), None)
+    if first is None or last is None or last < first:
+        return None
+    return first, last + 1
