@@ -1,0 +1,56 @@
+"""Shared fixtures: fresh stores in temp dirs and the real benchmark data."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from cot_explorer.benchmark_data import data_dir
+from cot_explorer.importer import import_captions, import_knowledge, import_twitter
+from cot_explorer.store import open_store
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def store(home: Path):
+    with open_store(home) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def data() -> Path:
+    root = data_dir()
+    if not (root / "twitter2017" / "train.txt").exists():
+        pytest.fail(f"benchmark data not found at {root}; set COT_EXPLORER_DATA")
+    return root
+
+
+@pytest.fixture(scope="module")
+def twitter2017_home(tmp_path_factory, data: Path) -> Path:
+    """A store holding all of Twitter-2017 with knowledge and captions (built once per module)."""
+    home = tmp_path_factory.mktemp("t17")
+    with open_store(home) as s:
+        for split in ("train", "valid", "test"):
+            import_twitter(s, str(data / "twitter2017" / f"{split}.txt"), "twitter2017", split)
+            import_knowledge(s, str(data / "knowledge/chatgpt-pgim/twitter2017" / f"{split}.txt"), "twitter2017", split)
+        import_captions(s, str(data / "captions/blip2-twitter2017.txt"), "twitter2017")
+    return home
+
+
+def snapshot(home: Path) -> str:
+    """A digest of everything the store holds (rows of every table, image files)."""
+    h = hashlib.sha256()
+    with open_store(home) as s:
+        for line in s.conn.iterdump():
+            h.update(line.encode())
+    images = home / "images"
+    if images.exists():
+        for f in sorted(images.rglob("*")):
+            h.update(str(f.relative_to(home)).encode())
+    return h.hexdigest()

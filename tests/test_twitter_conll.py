@@ -1,0 +1,103 @@
+import io
+from pathlib import Path
+
+import pytest
+
+from cot_explorer.datasets.lines import read_lines
+from cot_explorer.errors import ParseError
+from cot_explorer.exporter import export_conll
+from cot_explorer.importer import import_twitter
+from cot_explorer.stats import compute_stats
+from cot_explorer.store import open_store
+
+from .conftest import snapshot
+
+# Entity counts of Twitter-2017 as published with the dataset (UMT, Yu et al. 2020).
+TWITTER2017 = {
+    "train": (3373, {"PER": 2943, "LOC": 731, "ORG": 1674, "MISC": 701}),
+    "valid": (723, {"PER": 626, "LOC": 173, "ORG": 375, "MISC": 150}),
+    "test": (723, {"PER": 621, "LOC": 178, "ORG": 395, "MISC": 157}),
+}
+
+
+def test_twitter2017_posts_and_entities_per_type(twitter2017_home):
+    with open_store(twitter2017_home) as s:
+        stats = {st.split: st for st in compute_stats(s) if st.dataset == "twitter2017"}
+    for split, (posts, types) in TWITTER2017.items():
+        assert stats[split].posts == posts
+        assert stats[split].spans_per_type == types
+
+
+def _tokens_and_tags(lines):
+    return [tuple(ln.split("\t")) for ln in lines if ln and not ln.startswith("IMGID:")]
+
+
+@pytest.mark.parametrize("split", ["train", "valid", "test"])
+def test_gold_conll_export_reproduces_twitter2017(twitter2017_home, data, split):
+    out = io.StringIO()
+    with open_store(twitter2017_home) as s:
+        export_conll(s, out, "twitter2017", split, "gold")
+    source = read_lines(data / "twitter2017" / f"{split}.txt")
+    exported = out.getvalue().split("\n")
+    assert [ln for ln in exported if ln.startswith("IMGID:")] == [ln for ln in source if ln.startswith("IMGID:")]
+    assert _tokens_and_tags(exported) == _tokens_and_tags(source)
+
+
+def test_twitter2015_invalid_bio_refused_then_repaired_and_counted(store, home, data):
+    path = data / "twitter2015" / "valid.txt"
+    before = snapshot(home)
+    with pytest.raises(ParseError, match=r"valid\.txt:\d+: expected valid BIO, but I-OTHER follows O"):
+        import_twitter(store, str(path), "twitter2015", "valid")
+    assert snapshot(home) == before
+    report = import_twitter(store, str(path), "twitter2015", "valid", repair_bio=True)
+    assert report.posts == 1000 and report.repaired_tags > 0
+    out = io.StringIO()
+    export_conll(store, out, "twitter2015", "valid", "gold")
+    src, exp = _tokens_and_tags(read_lines(path)), _tokens_and_tags(out.getvalue().split("\n"))
+    assert [t for t, _ in src] == [t for t, _ in exp]  # token for token
+    changed = [(a, b) for (_, a), (_, b) in zip(src, exp) if a != b]
+    assert len(changed) == report.repaired_tags
+    assert all(a.startswith("I-") and b == "B-" + a[2:] for a, b in changed)
+
+
+GOOD = "IMGID:1\nObama\tB-PER\nspeaks\tO\n\nIMGID:2\nin\tO\nParis\tB-LOC\n\n"
+
+BAD_FILES = {
+    "truncated mid-line": (GOOD + "IMGID:3\nNew\tB-LOC\nYo", 11, "token<TAB>tag"),
+    "token without tag": ("IMGID:1\nObama\tB-PER\nspeaks\n\n", 3, "token<TAB>tag"),
+    "unknown tag": ("IMGID:1\nObama\tB-PERSON\n\n", 2, "a tag among"),
+    "I- after O": ("IMGID:1\nthe\tO\nHague\tI-LOC\n\n", 3, "I-LOC follows O"),
+    "empty post": (GOOD + "IMGID:3\n\n", 9, "empty post"),
+    "missing header": ("Obama\tB-PER\n\n", 1, "IMGID"),
+    "not UTF-8": (None, 2, "UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_conll_is_refused_with_line_and_store_unchanged(store, home, tmp_path: Path, case):
+    content, line, expected = BAD_FILES[case]
+    path = tmp_path / "bad.txt"
+    if content is None:
+        path.write_bytes(b"IMGID:1\nCaf\xe9\tO\n\n")
+    else:
+        path.write_text(content, encoding="utf-8")
+    import_twitter(store, str(_write(tmp_path / "ok.txt", GOOD)), "twitter2017", "train")
+    before = snapshot(home)
+    with pytest.raises(ParseError) as e:
+        import_twitter(store, str(path), "twitter2017", "test")
+    assert f"bad.txt:{line}:" in str(e.value) and expected in str(e.value)
+    assert snapshot(home) == before
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_importing_the_same_split_twice_is_refused(store, home, tmp_path):
+    path = _write(tmp_path / "ok.txt", GOOD)
+    import_twitter(store, str(path), "twitter2017", "train")
+    before = snapshot(home)
+    with pytest.raises(Exception, match="already holds 2 posts"):
+        import_twitter(store, str(path), "twitter2017", "train")
+    assert snapshot(home) == before
