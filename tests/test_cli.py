@@ -1,0 +1,87 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cot_explorer.store import open_store
+
+from .test_images import png_bytes
+
+
+def cli(*args, home: Path | None = None, env_home: Path | None = None):
+    env = {k: v for k, v in os.environ.items() if k != "COT_EXPLORER_HOME"}
+    if env_home:
+        env["COT_EXPLORER_HOME"] = str(env_home)
+    argv = [sys.executable, "-m", "cot_explorer.cli", *args] + (["--home", str(home)] if home else [])
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_import_stats_and_export_through_the_cli(tmp_path, data):
+    home = tmp_path / "h"
+    d = data
+    for split in ("train", "valid", "test"):
+        r = cli("import", "twitter", str(d / f"twitter2017/{split}.txt"), "--dataset", "twitter2017", "--split", split, home=home)
+        assert r.returncode == 0, r.stderr
+        r = cli("import", "knowledge", str(d / f"knowledge/chatgpt-pgim/twitter2017/{split}.txt"),
+                "--dataset", "twitter2017", "--split", split, home=home)
+        assert r.returncode == 0 and "aligned" in r.stdout
+    assert cli("import", "captions", str(d / "captions/blip2-twitter2017.txt"), "--dataset", "twitter2017", home=home).returncode == 0
+    assert cli("import", "mnre", str(d / "mnre/train.txt"), "--dataset", "mnre", "--split", "train", home=home).returncode == 0
+    r = cli("stats", "--json", env_home=home)  # the environment variable finds the same store
+    assert r.returncode == 0, r.stderr
+    stats = {(s["dataset"], s["split"]): s for s in json.loads(r.stdout)["splits"]}
+    assert {k: v["posts"] for k, v in stats.items()} == {
+        ("mnre", "train"): stats[("mnre", "train")]["posts"], ("twitter2017", "test"): 723,
+        ("twitter2017", "train"): 3373, ("twitter2017", "valid"): 723}
+    assert stats[("mnre", "train")]["relations"] == 12247
+    assert stats[("twitter2017", "train")]["spans_per_type"] == {"LOC": 731, "MISC": 701, "ORG": 1674, "PER": 2943}
+    knowledge = sum(stats[("twitter2017", s)]["posts_with_knowledge"] for s in ("train", "valid", "test"))
+    assert knowledge / (3373 + 723 + 723) >= 0.999
+    assert stats[("twitter2017", "test")]["posts_with_caption"] == 723
+    assert stats[("twitter2017", "test")]["corrected_posts"] == 0
+    out = tmp_path / "test.conll"
+    r = cli("export", "conll", "--dataset", "twitter2017", "--split", "test", "--out", str(out), home=home)
+    assert r.returncode == 0 and "exported 723 posts" in r.stderr
+    assert out.read_text() .split("\n")[:3] == (d / "twitter2017/test.txt").read_text().split("\n")[:3]
+
+
+def test_user_errors_are_one_clear_line_and_exit_2(tmp_path):
+    home = tmp_path / "h"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("IMGID:1\nObama\tB-PERSON\n")
+    r = cli("import", "twitter", str(bad), "--dataset", "d", "--split", "s", home=home)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: ") and "bad.txt:2: expected a tag among" in r.stderr
+    r = cli("import", "twitter", str(tmp_path / "missing.txt"), "--dataset", "d", "--split", "s", home=home)
+    assert r.returncode == 2 and "a readable file" in r.stderr
+    r = cli("import", "twitter", str(bad), home=home)
+    assert r.returncode == 2 and "needs --dataset and --split" in r.stderr
+    fake = tmp_path / "cat.jpg"
+    fake.write_text("meow")
+    r = cli("add-post", "--text", "my cat", "--image", str(fake), home=home)
+    assert r.returncode == 2 and "not an image" in r.stderr
+    with open_store(home) as s:
+        assert s.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+
+
+def test_add_post_prints_tokens_and_offsets(tmp_path):
+    img = tmp_path / "p.png"
+    img.write_bytes(png_bytes())
+    r = cli("add-post", "--text", "Hi @bob \U0001F44B\U0001F3FD #yay", "--image", str(img), home=tmp_path / "h")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["tokens"] == ["Hi", "@bob", "\U0001F44B\U0001F3FD", "#yay"] and out["offsets"][3] == [11, 15]
+    assert out["image_sha256"]
+
+
+def test_default_home_is_outside_the_package(monkeypatch):
+    from cot_explorer.paths import resolve_home
+    import cot_explorer
+    monkeypatch.delenv("COT_EXPLORER_HOME", raising=False)
+    home = resolve_home()
+    assert Path(cot_explorer.__file__).parent not in home.parents and "cot-explorer" in str(home)
+    monkeypatch.setenv("COT_EXPLORER_HOME", "/tmp/x-home")
+    assert resolve_home() == Path("/tmp/x-home") and resolve_home("/tmp/y") == Path("/tmp/y")

@@ -1,0 +1,86 @@
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from cot_explorer.errors import ParseError, ValidationError
+from cot_explorer.exporter import export_jsonl
+from cot_explorer.importer import import_captions, import_jsonl, import_mnre, import_twitter
+from cot_explorer.schema import LabelSet, Span
+from cot_explorer.store import open_store
+from cot_explorer.store.labels import current, save
+from cot_explorer.store.posts import get_post
+
+from .conftest import snapshot
+from .test_images import png_bytes
+
+
+def _export(store, dataset) -> str:
+    out = io.StringIO()
+    export_jsonl(store, out, dataset)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dataset", ["twitter2017", "mnre"])
+def test_jsonl_export_import_export_is_identical(store, data, tmp_path: Path, dataset):
+    if dataset == "twitter2017":
+        import_twitter(store, str(data / "twitter2017/test.txt"), dataset, "test")
+        import_twitter(store, str(data / "twitter2017/valid.txt"), dataset, "valid")
+        import_captions(store, str(data / "captions/blip2-twitter2017.txt"), dataset)
+        post_id = "twitter2017/test/" + (data / "twitter2017/test.txt").read_text().split("\n")[0][6:]
+        base = current(store, post_id, "mner")
+        save(store, post_id, LabelSet("mner", spans=(Span(0, 1, "MISC"),), source="annotator", author="ann"), base.version)
+    else:
+        import_mnre(store, str(data / "mnre/test.txt"), dataset, "test")
+    first = _export(store, dataset)
+    path = tmp_path / "export.jsonl"
+    path.write_text(first, encoding="utf-8")
+    with open_store(tmp_path / "other") as other:
+        report = import_jsonl(other, str(path))
+        assert report.posts == len(first.splitlines())
+        second = _export(other, dataset)
+    assert second == first
+    if dataset == "twitter2017":
+        line = next(json.loads(ln) for ln in first.splitlines() if json.loads(ln)["id"] == post_id)
+        assert line["labels"][0]["source"] == "annotator" and line["caption"]
+
+
+def test_minimal_user_lines_are_tokenized_with_images(store, tmp_path: Path):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "dog.png").write_bytes(png_bytes())
+    path = tmp_path / "mine.jsonl"
+    path.write_text(
+        json.dumps({"text": "My dog \U0001F436 loves #Central Park", "image_path": "pics/dog.png",
+                    "labels": [{"task": "mner", "spans": [{"start": 4, "end": 6, "type": "LOC"}]}]}) + "\n"
+        + json.dumps({"text": "@nasa launches today"}) + "\n", encoding="utf-8")
+    report = import_jsonl(store, str(path), "mine", "train")
+    assert report.posts == 2 and report.images == 1
+    rows = list(store.db.query("SELECT id FROM posts ORDER BY position"))
+    post = get_post(store, rows[0]["id"])
+    assert post.tokens[2] == "\U0001F436" and post.image_sha256 and post.image_name == "dog.png"
+    assert post.span_text(current(store, post.id, "mner").spans[0]) == "#Central Park"
+
+
+@pytest.mark.parametrize("line, message", [
+    ({"text": "Obama in Paris", "labels": [{"task": "mner", "spans": [{"start": 2, "end": 7, "type": "LOC"}]}]},
+     "out of range"),
+    ({"text": "Obama in Paris", "labels": [{"task": "mner", "spans": [{"start": 0, "end": 1, "type": "HERO"}]}]},
+     "not in the schema"),
+    ({"text": "   "}, "empty"),
+    ({"text": "Obama", "tokens": ["Obama"], "offsets": [[3, 8]]}, "does not sit at"),
+])
+def test_bad_jsonl_is_refused_and_store_unchanged(store, home, tmp_path, line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"text": "a fine first post"}) + "\n" + json.dumps(line) + "\n")
+    before = snapshot(home)
+    with pytest.raises((ParseError, ValidationError), match=message):
+        import_jsonl(store, str(path), "mine", "train")
+    assert snapshot(home) == before
+
+
+def test_not_json_names_the_line(store, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "ok"}\n{"text": \n')
+    with pytest.raises(ParseError, match=r"bad\.jsonl:2: expected a JSON object"):
+        import_jsonl(store, str(path), "mine", "train")
