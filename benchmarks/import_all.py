@@ -16,7 +16,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cot_explorer.benchmark_data import data_dir, import_all
+from cot_explorer.benchmark_data import import_all
+from cot_explorer.paths import data_dir
 from cot_explorer.stats import compute_stats
 from cot_explorer.store import open_store
 

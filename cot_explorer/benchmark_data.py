@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable
 
 from .importer import ImportReport, import_captions, import_knowledge, import_mnre, import_twitter
+from .paths import data_dir
 from .store import Store
 
-DATA_ENV = "COT_EXPLORER_DATA"
 TWITTER_SPLITS = {"twitter2017": ("train", "valid", "test"), "twitter2015": ("train", "valid")}
 MNRE_SPLITS = ("train", "valid", "test")
-
-
-def data_dir() -> Path:
-    """`$COT_EXPLORER_DATA`, else `shared/data` beside the checkout."""
-    env = os.environ.get(DATA_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def import_all(store: Store, root: Path | None = None, on_report: Callable[[ImportReport], None] | None = None) -> list[ImportReport]:

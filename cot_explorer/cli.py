@@ -53,6 +53,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", required=True)
     p.add_argument("--image", type=Path)
 
+    p = sub.add_parser("train", help="train a student on a dataset's current labels (and teacher knowledge)")
+    _home_arg(p)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--name", required=True, help="model version name (saved under HOME/models/NAME)")
+    p.add_argument("--variant", default="distill", choices=("text", "knowledge", "distill-plain", "distill"))
+    p.add_argument("--backbone", help="Hugging Face encoder name or path (default: the bundled MiniLM)")
+    p.add_argument("--train-split", default="train")
+    p.add_argument("--valid-split", default="valid")
+    for flag, typ in (("epochs", int), ("batch-size", int), ("lr", float), ("seed", int), ("knowledge-budget", int),
+                      ("n-prompts", int), ("lam", float), ("temperature", float), ("train-fraction", float)):
+        p.add_argument(f"--{flag}", type=typ)
+    p.add_argument("--no-shape-features", action="store_true")
+    p.add_argument("--promote", action="store_true", help="make it the default model")
+
+    p = sub.add_parser("evaluate", help="score a model on a labelled file")
+    _home_arg(p)
+    p.add_argument("--model", required=True, help="'default', a version name or a checkpoint folder")
+    p.add_argument("--data", required=True)
+    p.add_argument("--format", required=True, choices=("twitter", "mnre"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]})")
+    _home_arg(p)
+    p.add_argument("--model", default="default")
+    p.add_argument("--input", default="-")
+    p.add_argument("--output", default="-")
+
+    p = sub.add_parser("models", help="list, promote or roll back model versions")
+    _home_arg(p)
+    p.add_argument("action", choices=("list", "promote", "rollback"))
+    p.add_argument("name", nargs="?")
+
     p = sub.add_parser("stats", help="counts per dataset and split")
     _home_arg(p)
     p.add_argument("--json", action="store_true")
@@ -127,7 +159,74 @@ def _stats(args: argparse.Namespace, store) -> int:
     return 0
 
 
-COMMANDS = {"import": _import, "export": _export, "add-post": _add_post, "stats": _stats}
+def _train(args: argparse.Namespace, store) -> int:
+    from .student.registry import Registry
+    from .student.service import config_from_args, train_from_store
+
+    cfg = config_from_args(variant=args.variant, backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size,
+                           lr=args.lr, seed=args.seed, knowledge_budget=args.knowledge_budget, n_prompts=args.n_prompts,
+                           lam=args.lam, temperature=args.temperature, train_fraction=args.train_fraction,
+                           shape_features=False if args.no_shape_features else None)
+    path, result = train_from_store(store, args.dataset, cfg, args.name, args.train_split, args.valid_split)
+    registry = Registry(store)
+    registry.register(path)
+    if args.promote:
+        registry.promote(args.name)
+    print(json.dumps({"model": str(path), "best_epoch": result.best_epoch, "valid": result.best_valid,
+                      "stopped": result.stopped, "promoted": args.promote}, indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, store) -> int:
+    from .student.registry import Registry
+    from .student.service import evaluate_file
+
+    loaded = Registry(store).load(args.model, "mre" if args.format == "mnre" else "mner")
+    scores = evaluate_file(loaded, args.data, args.format)
+    if args.json:
+        print(json.dumps(scores, indent=2))
+    else:
+        print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f}")
+    return 0
+
+
+def _predict(args: argparse.Namespace, store) -> int:
+    from .student.registry import Registry
+    from .student.service import predict_lines
+
+    loaded = Registry(store).load(args.model)
+    src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
+    dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    try:
+        for rec in predict_lines(loaded, src):
+            dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    finally:
+        if src is not sys.stdin:
+            src.close()
+        if dst is not sys.stdout:
+            dst.close()
+    return 0
+
+
+def _models(args: argparse.Namespace, store) -> int:
+    from .student.registry import Registry
+
+    reg = Registry(store)
+    if args.action == "promote":
+        if not args.name:
+            raise CotExplorerError("promote needs a model name")
+        reg.promote(args.name)
+    elif args.action == "rollback":
+        print(f"default is now {reg.rollback()}")
+    for m in reg.list():
+        f1 = m.metrics.get("test", m.metrics.get("valid", {})).get("f1", "-")
+        mark = "*" if reg.default_path(m.task) == m.path else " "
+        print(f"{mark} {m.name:30} {m.task:5} {m.variant:14} F1 {f1}  {'shipped' if m.shipped else m.created_at}")
+    return 0
+
+
+COMMANDS = {"import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "train": _train,
+            "evaluate": _evaluate, "predict": _predict, "models": _models}
 
 
 def main(argv: list[str] | None = None) -> int:

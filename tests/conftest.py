@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cot_explorer.benchmark_data import data_dir
+from cot_explorer.paths import data_dir
 from cot_explorer.importer import import_captions, import_knowledge, import_twitter
 from cot_explorer.store import open_store
 

@@ -1,0 +1,94 @@
+"""Entity-level scoring (seqeval's default: exact span and type, micro-averaged) and the
+kinds of errors a prediction makes. F1 is reported in percent."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+from .schema import Span
+
+
+@dataclass
+class TypeScore:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class Scores:
+    precision: float
+    recall: float
+    f1: float
+    per_type: dict[str, TypeScore] = field(default_factory=dict)
+    n_posts: int = 0
+    n_gold: int = 0
+    n_pred: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return round(100 * p, 2), round(100 * r, 2), round(100 * f, 2)
+
+
+def score_spans(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], typed: bool = True) -> Scores:
+    """Micro P/R/F1 over posts; with `typed=False` a span counts if its boundaries match."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold posts but {len(pred)} predicted")
+    key = (lambda s: (s.start, s.end, s.type)) if typed else (lambda s: (s.start, s.end))
+    tp = Counter()
+    n_gold = Counter()
+    n_pred = Counter()
+    for g, p in zip(gold, pred):
+        gs, ps = {key(s) for s in g}, {key(s) for s in p}
+        for s in g:
+            n_gold[s.type if typed else "*"] += 1
+        for s in p:
+            n_pred[s.type if typed else "*"] += 1
+        for k in gs & ps:
+            tp[k[2] if typed else "*"] += 1
+    per_type = {}
+    for t in sorted(set(n_gold) | set(n_pred)):
+        per_type[t] = TypeScore(*_prf(tp[t], n_pred[t], n_gold[t]), support=n_gold[t])
+    P, R, F = _prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
+    return Scores(P, R, F, per_type if typed else {}, len(gold), sum(n_gold.values()), sum(n_pred.values()))
+
+
+@dataclass
+class RelationScores:
+    precision: float
+    recall: float
+    f1: float
+    accuracy: float
+    n_instances: int
+    per_label: dict[str, TypeScore] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def score_relations(gold: Sequence[str], pred: Sequence[str], none_label: str = "None") -> RelationScores:
+    """Micro P/R/F1 as in the MNRE literature: `None` is not a class to find, so a prediction
+    counts towards precision only when it is not `None`, and a gold instance towards recall
+    only when it is not `None`. Accuracy over all instances is given too."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold instances but {len(pred)} predicted")
+    tp = Counter()
+    n_gold = Counter(g for g in gold if g != none_label)
+    n_pred = Counter(p for p in pred if p != none_label)
+    for g, p in zip(gold, pred):
+        if g == p and g != none_label:
+            tp[g] += 1
+    P, R, F = _prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
+    acc = round(100 * sum(g == p for g, p in zip(gold, pred)) / len(gold), 2) if gold else 0.0
+    per = {lab: TypeScore(*_prf(tp[lab], n_pred[lab], n_gold[lab]), support=n_gold[lab])
+           for lab in sorted(set(n_gold) | set(n_pred))}
+    return RelationScores(P, R, F, acc, len(gold), per)

@@ -1,0 +1,89 @@
+"""Words <-> sub-tokens: the one place the student maps dataset tokens to encoder input.
+
+Each word is labelled on its first sub-token. Words the tokenizer reduces to nothing
+(some emoji in an uncased BERT vocabulary) are replaced by `[UNK]`, so every word keeps a
+first sub-token. Words past the length limit get none and are predicted `O`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+
+@dataclass
+class EncodedBatch:
+    input_ids: torch.Tensor        # [B, L]
+    attention_mask: torch.Tensor   # [B, L]
+    token_type_ids: torch.Tensor   # [B, L]
+    first_subtoken: torch.Tensor   # [B, W] index into L of each word's first sub-token (0 if none)
+    word_mask: torch.Tensor        # [B, W] True where the word exists and has a sub-token
+    n_words: list[int]
+
+    def to(self, device) -> "EncodedBatch":
+        return EncodedBatch(self.input_ids.to(device), self.attention_mask.to(device),
+                            self.token_type_ids.to(device), self.first_subtoken.to(device),
+                            self.word_mask.to(device), self.n_words)
+
+
+class WordAligner:
+    """Encodes pre-tokenized posts, optionally followed by knowledge text (`[SEP] knowledge [SEP]`)."""
+
+    def __init__(self, tokenizer, max_text_tokens: int = 128, knowledge_budget: int = 128):
+        self.tok = tokenizer
+        self.max_text_tokens = max_text_tokens
+        self.knowledge_budget = knowledge_budget
+        self._pieces: dict[str, list[int]] = {}
+
+    def pieces(self, word: str) -> list[int]:
+        ids = self._pieces.get(word)
+        if ids is None:
+            ids = self.tok(word, add_special_tokens=False)["input_ids"] or [self.tok.unk_token_id]
+            if len(self._pieces) < 200_000:
+                self._pieces[word] = ids
+        return ids
+
+    def knowledge_ids(self, text: str) -> list[int]:
+        if not text or self.knowledge_budget <= 0:
+            return []
+        return self.tok(text, add_special_tokens=False, truncation=True, max_length=self.knowledge_budget)["input_ids"]
+
+    def encode(self, batch_words: Sequence[Sequence[str]], knowledge: Sequence[str] | None = None) -> EncodedBatch:
+        cls, sep, pad = self.tok.cls_token_id, self.tok.sep_token_id, self.tok.pad_token_id
+        seqs, types, firsts = [], [], []
+        for i, words in enumerate(batch_words):
+            ids, first = [cls], []
+            for w in words:
+                room = self.max_text_tokens - 1 - len(ids)
+                if room <= 0:
+                    first.append(-1)
+                    continue
+                first.append(len(ids))
+                ids.extend(self.pieces(w)[:room])
+            ids.append(sep)
+            tt = [0] * len(ids)
+            if knowledge is not None:
+                k = self.knowledge_ids(knowledge[i])
+                if k:
+                    ids.extend(k + [sep])
+                    tt.extend([1] * (len(k) + 1))
+            seqs.append(ids)
+            types.append(tt)
+            firsts.append(first)
+        B, L, W = len(seqs), max(map(len, seqs)), max(1, max(map(len, firsts)))
+        input_ids = torch.full((B, L), pad, dtype=torch.long)
+        attn = torch.zeros((B, L), dtype=torch.long)
+        tt = torch.zeros((B, L), dtype=torch.long)
+        first_t = torch.zeros((B, W), dtype=torch.long)
+        wmask = torch.zeros((B, W), dtype=torch.bool)
+        for b, (ids, ty, fs) in enumerate(zip(seqs, types, firsts)):
+            input_ids[b, : len(ids)] = torch.tensor(ids)
+            attn[b, : len(ids)] = 1
+            tt[b, : len(ty)] = torch.tensor(ty)
+            for w, f in enumerate(fs):
+                if f >= 0:
+                    first_t[b, w] = f
+                    wmask[b, w] = True
+        return EncodedBatch(input_ids, attn, tt, first_t, wmask, [len(f) for f in firsts])

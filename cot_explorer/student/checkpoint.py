@@ -1,0 +1,128 @@
+"""Checkpoints: a folder with weights, a backbone reference, the label schema and a manifest.
+
+Weights the training left equal to the backbone (frozen word embeddings) are not stored;
+loading rebuilds them from the backbone. A checkpoint is written into a temporary folder
+and renamed into place, so a crash mid-save never leaves a half-written version behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .backbone import load_backbone
+from .config import TrainConfig
+
+FORMAT = 1
+SHARD_BYTES = 15 * 1024 * 1024
+WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
+
+
+@dataclass
+class LoadedStudent:
+    model: torch.nn.Module
+    task: object
+    config: TrainConfig
+    manifest: dict
+    path: Path
+
+
+def _shards(state: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+    shards, cur, size = [], {}, 0
+    for k, v in state.items():
+        n = v.numel() * v.element_size()
+        if cur and size + n > SHARD_BYTES:
+            shards.append(cur)
+            cur, size = {}, 0
+        cur[k] = v
+        size += n
+    if cur:
+        shards.append(cur)
+    return shards
+
+
+def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: TrainConfig, labels: tuple[str, ...],
+                    extra: dict | None = None, dtype: str = "float32") -> Path:
+    """Write `root/name` atomically; an existing version of that name is replaced only at the end."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"bad checkpoint name {name!r}")
+    root.mkdir(parents=True, exist_ok=True)
+    omitted = [WORD_EMBEDDINGS] if config.freeze_word_embeddings else []
+    state = {}
+    for k, v in model.state_dict().items():
+        if k in omitted:
+            continue
+        v = v.detach().to("cpu")
+        if dtype == "float16" and v.is_floating_point():
+            v = v.half()
+        state[k] = v.contiguous()
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{name}-"))
+    try:
+        files = []
+        for i, shard in enumerate(_shards(state), start=1):
+            fname = f"weights-{i:05d}.safetensors"
+            save_file(shard, str(tmp / fname))
+            files.append(fname)
+        manifest = {
+            "format": FORMAT, "name": name, "task": config.task, "variant": config.variant,
+            "backbone": config.backbone, "labels": list(labels), "config": config.to_json(),
+            "weights": files, "dtype": dtype, "omitted_from_backbone": omitted,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(extra or {}),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+            f.chmod(0o644)
+        tmp.chmod(0o755)
+        final = root / name
+        old = None
+        if final.exists():
+            old = Path(tempfile.mkdtemp(dir=root, prefix=f".old-{name}-"))
+            os.replace(final, old / name)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_manifest(path: Path) -> dict:
+    f = Path(path) / "manifest.json"
+    if not f.exists():
+        raise FileNotFoundError(f"{path} is not a checkpoint (no manifest.json)")
+    return json.loads(f.read_text())
+
+
+def load_checkpoint(path: Path, backbone: str | None = None) -> LoadedStudent:
+    from .train import make_task
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    config = TrainConfig.from_json(manifest["config"])
+    if backbone:
+        config.backbone = backbone
+    tokenizer, encoder = load_backbone(config.backbone)
+    labels = tuple(manifest["labels"])
+    types = [t[2:] for t in labels if t.startswith("B-")] if config.task == "mner" else None
+    task = make_task(config, tokenizer, types)
+    model = task.build(config, encoder)
+    state: dict[str, torch.Tensor] = {}
+    for f in manifest["weights"]:
+        state.update(load_file(str(path / f)))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - set(manifest.get("omitted_from_backbone", [])):
+        raise ValueError(f"{path}: weights do not fit the model (missing {missing}, unexpected {unexpected})")
+    model.eval()
+    return LoadedStudent(model, task, config, manifest, path)

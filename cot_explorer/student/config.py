@@ -1,0 +1,60 @@
+"""Training configuration: a small block of defaults saved into every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from .backbone import DEFAULT_BACKBONE
+
+VARIANTS = ("text", "knowledge", "distill-plain", "distill")
+
+
+@dataclass
+class TrainConfig:
+    task: str = "mner"                  # mner | mre
+    variant: str = "distill"            # text | knowledge | distill-plain | distill
+    backbone: str = DEFAULT_BACKBONE
+    epochs: int = 12
+    patience: int = 4                   # epochs without a better valid F1 before stopping
+    batch_size: int = 16
+    lr: float = 5e-5                    # encoder
+    head_lr: float = 1e-3               # emission layer, CRF, prompt generator, shape features
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    clip: float = 1.0
+    dropout: float = 0.1
+    seed: int = 42
+    max_text_tokens: int = 128
+    knowledge_budget: int = 160         # sub-tokens of CoT kept for the knowledge view
+    n_prompts: int = 4                  # m soft prompts of the text view
+    lam: float = 0.5                    # total = lam*(L_knowledge + L_text) + (1-lam)*T^2*KL
+    temperature: float = 2.0
+    shape_features: bool = True
+    freeze_word_embeddings: bool = True  # keeps the shipped checkpoint small; see models/README.md
+    train_fraction: float = 1.0
+    mixed_precision: str = "no"         # no | bf16 | fp16 (GPU)
+    eval_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+        if self.task not in ("mner", "mre"):
+            raise ValueError(f"task must be mner or mre, got {self.task!r}")
+        if not 0.0 <= self.lam <= 1.0 or self.temperature <= 0:
+            raise ValueError("lam must be in [0, 1] and temperature > 0")
+
+    @property
+    def uses_knowledge(self) -> bool:
+        return self.variant != "text"
+
+    @property
+    def prompt_kind(self) -> str | None:
+        return {"distill": "conditional", "distill-plain": "plain"}.get(self.variant)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})

@@ -1,0 +1,34 @@
+"""Word-shape features beside the encoder output: the default backbone is uncased, and
+capitalisation is much of what tells a name in a tweet."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+SHAPE_FEATURES = ("title", "all_caps", "inner_caps", "lower", "at", "hash", "digit", "punct", "url")
+
+
+def word_shape(word: str) -> list[float]:
+    letters = [c for c in word if c.isalpha()]
+    return [
+        float(bool(letters) and word[:1].isupper() and not all(c.isupper() for c in letters[1:] or ["a"])),
+        float(len(letters) > 1 and all(c.isupper() for c in letters)),
+        float(any(c.isupper() for c in word[1:]) and not all(c.isupper() for c in letters)),
+        float(bool(letters) and all(c.islower() for c in letters)),
+        float(word.startswith("@")),
+        float(word.startswith("#")),
+        float(any(c.isdigit() for c in word)),
+        float(not any(c.isalnum() for c in word)),
+        float(word.startswith(("http", "www."))),
+    ]
+
+
+def shape_tensor(batch_words: Sequence[Sequence[str]], n_words: int) -> torch.Tensor:
+    """[B, W, len(SHAPE_FEATURES)] features, zero-padded."""
+    out = torch.zeros((len(batch_words), max(1, n_words), len(SHAPE_FEATURES)))
+    for b, words in enumerate(batch_words):
+        if words:
+            out[b, : len(words)] = torch.tensor([word_shape(w) for w in words])
+    return out

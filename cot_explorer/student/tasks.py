@@ -1,0 +1,166 @@
+"""What differs between MNER and MRE for training and inference: batching, losses by
+variant, prediction and scoring. The training loop is shared (train.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..evaluate import score_relations, score_spans
+from ..labels import MRE_RELATIONS, bio_to_spans, MnerSchema
+from ..schema import Span
+from .align import WordAligner
+from .config import TrainConfig
+from .data import MnerExample, MreExample
+from .distill import masked_kl, relation_kl, total_loss
+from .features import shape_tensor
+from .mner import MnerInputs, MnerStudent
+from .mre import MreInputs, MreStudent, encode_pairs
+
+
+@dataclass(frozen=True)
+class PredictedSpan:
+    start: int
+    end: int
+    type: str
+    confidence: float
+
+    def span(self) -> Span:
+        return Span(self.start, self.end, self.type)
+
+
+@dataclass(frozen=True)
+class PredictedRelation:
+    label: str
+    confidence: float
+    distribution: tuple[float, ...]
+
+
+class MnerTask:
+    name = "mner"
+
+    def __init__(self, schema: MnerSchema, aligner: WordAligner):
+        self.schema = schema
+        self.tags = schema.tags
+        self.tag_id = {t: i for i, t in enumerate(self.tags)}
+        self.aligner = aligner
+
+    def build(self, config: TrainConfig, encoder) -> MnerStudent:
+        return MnerStudent(encoder, self.tags, config.prompt_kind, config.n_prompts, config.shape_features, config.dropout)
+
+    def collate(self, examples: Sequence[MnerExample], knowledge: bool) -> MnerInputs:
+        words = [ex.words for ex in examples]
+        text = self.aligner.encode(words)
+        W = text.first_subtoken.size(1)
+        tags = torch.zeros((len(examples), W), dtype=torch.long)
+        for b, ex in enumerate(examples):
+            for s in ex.spans:
+                tags[b, s.start] = self.tag_id[f"B-{s.type}"]
+                tags[b, s.start + 1 : s.end] = self.tag_id[f"I-{s.type}"]
+        tags = tags * text.word_mask  # words with no sub-token are not scored
+        k = self.aligner.encode(words, [ex.knowledge for ex in examples]) if knowledge else None
+        return MnerInputs(text, shape_tensor(words, W), tags, k)
+
+    def loss(self, model: MnerStudent, x: MnerInputs, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
+        mask = x.text.word_mask
+        if cfg.variant == "text":
+            l_text = model.nll(model.emissions(x.text, x.shapes), x.tags, mask)
+            return l_text, {"text": l_text.item()}
+        em_k = model.emissions(x.knowledge, x.shapes, use_prompts=False)
+        l_k = model.nll(em_k, x.tags, mask)
+        if cfg.variant == "knowledge":
+            return l_k, {"knowledge": l_k.item()}
+        em_t = model.emissions(x.text, x.shapes, use_prompts=True)
+        l_t = model.nll(em_t, x.tags, mask)
+        with torch.no_grad():
+            log_p = model.crf.log_marginals(em_k.detach(), mask, cfg.temperature)
+        log_q = model.crf.log_marginals(em_t, mask, cfg.temperature)
+        kl = masked_kl(log_p, log_q, mask)
+        loss = total_loss(cfg.lam, cfg.temperature, l_k, l_t, kl)
+        return loss, {"knowledge": l_k.item(), "text": l_t.item(), "kl": kl.item()}
+
+    @torch.inference_mode()
+    def predict(self, model: MnerStudent, examples: Sequence[MnerExample], cfg: TrainConfig,
+                batch_size: int = 64, device=None) -> list[list[PredictedSpan]]:
+        model.eval()
+        out: list[list[PredictedSpan]] = []
+        use_k = cfg.variant == "knowledge"
+        for i in range(0, len(examples), batch_size):
+            chunk = examples[i : i + batch_size]
+            x = self.collate(chunk, knowledge=use_k)
+            if device is not None:
+                x = x.to(device)
+            batch = x.knowledge if use_k else x.text
+            em = model.emissions(batch, x.shapes, use_prompts=not use_k)
+            paths, marg = model.decode(em, x.text.word_mask)
+            for b, (ex, path) in enumerate(zip(chunk, paths)):
+                out.append(self.spans_from_path(path, marg[b], len(ex.words)))
+        return out
+
+    def spans_from_path(self, path: list[int], marginals: torch.Tensor, n_words: int) -> list[PredictedSpan]:
+        tags = [self.tags[t] for t in path] + ["O"] * (n_words - len(path))
+        spans, _ = bio_to_spans(tags, self.schema, repair=True)  # the CRF forbids invalid BIO anyway
+        probs = marginals.float().cpu()
+        return [PredictedSpan(s.start, s.end, s.type, round(float(torch.stack(
+            [probs[w, path[w]] for w in range(s.start, min(s.end, len(path)))]).mean()), 4)) for s in spans]
+
+    def evaluate(self, model, examples: Sequence[MnerExample], cfg: TrainConfig, device=None) -> dict:
+        pred = self.predict(model, examples, cfg, cfg.eval_batch_size, device)
+        scores = score_spans([ex.spans for ex in examples], [[p.span() for p in ps] for ps in pred])
+        return scores.to_json()
+
+
+class MreTask:
+    name = "mre"
+
+    def __init__(self, aligner: WordAligner, labels: tuple[str, ...] = MRE_RELATIONS):
+        self.labels = labels
+        self.label_id = {lab: i for i, lab in enumerate(labels)}
+        self.aligner = aligner
+
+    def build(self, config: TrainConfig, encoder) -> MreStudent:
+        return MreStudent(encoder, self.labels, config.prompt_kind, config.n_prompts, config.dropout)
+
+    def collate(self, examples: Sequence[MreExample], knowledge: bool) -> MreInputs:
+        items = [(ex.words, ex.head, ex.tail) for ex in examples]
+        text = encode_pairs(self.aligner, items)
+        k = encode_pairs(self.aligner, items, [ex.knowledge for ex in examples]) if knowledge else None
+        labels = torch.tensor([self.label_id[ex.label] for ex in examples], dtype=torch.long)
+        return MreInputs(text, labels, k)
+
+    def loss(self, model: MreStudent, x: MreInputs, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
+        if cfg.variant == "text":
+            l_text = F.cross_entropy(model.logits(x.text), x.labels)
+            return l_text, {"text": l_text.item()}
+        z_k = model.logits(x.knowledge, use_prompts=False)
+        l_k = F.cross_entropy(z_k, x.labels)
+        if cfg.variant == "knowledge":
+            return l_k, {"knowledge": l_k.item()}
+        z_t = model.logits(x.text, use_prompts=True)
+        l_t = F.cross_entropy(z_t, x.labels)
+        kl = relation_kl(z_k.detach(), z_t, cfg.temperature)
+        return total_loss(cfg.lam, cfg.temperature, l_k, l_t, kl), {"knowledge": l_k.item(), "text": l_t.item(), "kl": kl.item()}
+
+    @torch.inference_mode()
+    def predict(self, model: MreStudent, examples: Sequence[MreExample], cfg: TrainConfig,
+                batch_size: int = 64, device=None) -> list[PredictedRelation]:
+        model.eval()
+        out: list[PredictedRelation] = []
+        use_k = cfg.variant == "knowledge"
+        for i in range(0, len(examples), batch_size):
+            x = self.collate(examples[i : i + batch_size], knowledge=use_k)
+            if device is not None:
+                x = x.to(device)
+            probs = torch.softmax(model.logits(x.knowledge if use_k else x.text, use_prompts=not use_k), -1).cpu()
+            for row in probs:
+                j = int(row.argmax())
+                out.append(PredictedRelation(self.labels[j], round(float(row[j]), 4),
+                                             tuple(round(float(v), 4) for v in row)))
+        return out
+
+    def evaluate(self, model, examples: Sequence[MreExample], cfg: TrainConfig, device=None) -> dict:
+        pred = self.predict(model, examples, cfg, cfg.eval_batch_size, device)
+        return score_relations([ex.label for ex in examples], [p.label for p in pred]).to_json()
