@@ -1,6 +1,8 @@
 """Words <-> sub-tokens: the one place the student maps dataset tokens to encoder input.
 
-Each word is labelled on its first sub-token. Words the tokenizer reduces to nothing
+Each word is labelled on its first sub-token. A joined `#tag` or `@user` is encoded as the
+datasets write it, `#` then `tag`, and labelled on `tag`'s first sub-token, so uploads
+tokenized whole look like the training data. Words the tokenizer reduces to nothing
 (some emoji in an uncased BERT vocabulary) are replaced by `[UNK]`, so every word keeps a
 first sub-token. Words past the length limit get none and are predicted `O`.
 """
@@ -60,6 +62,13 @@ class WordAligner:
                 if room <= 0:
                     first.append(-1)
                     continue
+                if len(w) > 1 and w[0] in "#@":
+                    ids.extend(self.pieces(w[0]))
+                    room -= 1
+                    if room <= 0:
+                        first.append(-1)
+                        continue
+                    w = w[1:]
                 first.append(len(ids))
                 ids.extend(self.pieces(w)[:room])
             ids.append(sep)

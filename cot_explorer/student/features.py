@@ -11,6 +11,8 @@ SHAPE_FEATURES = ("title", "all_caps", "inner_caps", "lower", "at", "hash", "dig
 
 
 def word_shape(word: str) -> list[float]:
+    if len(word) > 1 and word[0] in "#@":
+        word = word[1:]  # a joined #tag looks like the datasets' `#` `tag`: shape of `tag`
     letters = [c for c in word if c.isalpha()]
     return [
         float(bool(letters) and word[:1].isupper() and not all(c.isupper() for c in letters[1:] or ["a"])),

@@ -1,0 +1,68 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from cot_explorer.datasets.lines import read_lines
+from cot_explorer.evaluate import score_spans
+from cot_explorer.importer import import_knowledge, import_twitter
+from cot_explorer.store import open_store
+from cot_explorer.student.registry import Registry
+
+from .student_fixtures import make_tiny_backbone
+from .test_cli import cli
+
+
+def first_posts(src: Path, dst: Path, n: int) -> Path:
+    blocks = "\n".join(read_lines(src)).split("\n\n")[:n]
+    dst.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+    return dst
+
+
+def test_evaluate_default_model_json(tmp_path, data):
+    small = first_posts(data / "twitter2017/test.txt", tmp_path / "small.txt", 60)
+    r = cli("evaluate", "--model", "default", "--data", str(small), "--format", "twitter", "--json", home=tmp_path / "h")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert {"precision", "recall", "f1", "per_type", "n_posts"} <= out.keys() and out["n_posts"] == 60
+    assert out["f1"] > 60  # the shipped student is far better than chance on real posts
+    assert out["variant"] == "distill" and out["model"].endswith("models/mner-default")
+
+
+def test_predict_jsonl_text_and_tokens(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "text": "Barack Obama visits Paris \U0001F1EB\U0001F1F7"}) + "\n"
+                   + json.dumps({"tokens": ["Lionel", "Messi", "joins", "Inter", "Miami"]}) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = cli("predict", "--model", "default", "--input", str(inp), "--output", str(out), home=tmp_path / "h")
+    assert r.returncode == 0, r.stderr
+    a, b = [json.loads(ln) for ln in out.read_text().splitlines()]
+    assert a["id"] == "a" and {(e["text"], e["type"]) for e in a["entities"]} >= {("Barack Obama", "PER")}
+    for e in a["entities"] + b["entities"]:
+        assert 0 < e["confidence"] <= 1 and e["type"] in ("PER", "LOC", "ORG", "MISC")
+    assert a["text"][a["entities"][0]["char_start"]:a["entities"][0]["char_end"]] == a["entities"][0]["text"]
+    r = cli("predict", "--input", str(tmp_path / "missing.jsonl"), home=tmp_path / "h")
+    assert r.returncode == 2
+
+
+def test_train_promote_rollback_from_the_store(tmp_path, data):
+    home = tmp_path / "h"
+    tiny = make_tiny_backbone(tmp_path)
+    with open_store(home) as s:
+        for split, n in (("train", 40), ("valid", 16)):
+            f = first_posts(data / f"twitter2017/{split}.txt", tmp_path / f"{split}.txt", n)
+            import_twitter(s, str(f), "twitter2017", split)
+            import_knowledge(s, str(data / f"knowledge/chatgpt-pgim/twitter2017/{split}.txt"), "twitter2017", split)
+    r = cli("train", "--dataset", "twitter2017", "--name", "tiny-distill", "--backbone", str(tiny), "--epochs", "1",
+            "--batch-size", "16", "--knowledge-budget", "16", "--promote", home=home)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["promoted"] and (home / "models/tiny-distill/manifest.json").exists()
+    with open_store(home) as s:
+        reg = Registry(s)
+        assert reg.default_path() == home / "models/tiny-distill"
+        manifest = json.loads((home / "models/tiny-distill/manifest.json").read_text())
+        assert manifest["data"]["n_train"] == 40 and manifest["variant"] == "distill"
+        assert reg.rollback().name == "mner-default"
+    r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
+    assert r.returncode == 2 and "needs labelled posts" in r.stderr
