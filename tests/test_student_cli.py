@@ -3,7 +3,6 @@ from pathlib import Path
 
 import pytest
 
-from cot_explorer.datasets.lines import read_lines
 from cot_explorer.evaluate import score_spans
 from cot_explorer.importer import import_knowledge, import_twitter
 from cot_explorer.store import open_store
@@ -13,10 +12,7 @@ from .student_fixtures import make_tiny_backbone
 from .test_cli import cli
 
 
-def first_posts(src: Path, dst: Path, n: int) -> Path:
-    blocks = "\n".join(read_lines(src)).split("\n\n")[:n]
-    dst.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
-    return dst
+from .test_twitter_conll import first_posts_file as first_posts
 
 
 def test_evaluate_default_model_json(tmp_path, data):

@@ -101,3 +101,10 @@ def test_importing_the_same_split_twice_is_refused(store, home, tmp_path):
     with pytest.raises(Exception, match="already holds 2 posts"):
         import_twitter(store, str(path), "twitter2017", "train")
     assert snapshot(home) == before
+
+
+def first_posts_file(src: Path, dst: Path, n: int) -> Path:
+    """The first n posts of a CoNLL file, as a new file."""
+    blocks = "\n".join(read_lines(src)).split("\n\n")[:n]
+    dst.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+    return dst

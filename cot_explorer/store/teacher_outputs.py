@@ -18,7 +18,8 @@ def key_for(post: Post, out: TeacherOutput) -> str:
 
 
 def add_outputs(store: Store, items: Iterable[tuple[Post, TeacherOutput]]) -> int:
-    """Store answers; an answer already cached under the same key is kept, not duplicated."""
+    """Store answers; an answer already cached under the same key is kept, not duplicated,
+    except an earlier error, which a new answer replaces."""
     now = utc_now()
     rows = [
         {
@@ -31,6 +32,11 @@ def add_outputs(store: Store, items: Iterable[tuple[Post, TeacherOutput]]) -> in
         for post, o in items
     ]
     with store.write():
+        ok_keys = [r["cache_key"] for r in rows if r["status"] == "ok"]
+        for i in range(0, len(ok_keys), 500):
+            chunk = ok_keys[i : i + 500]
+            store.conn.execute(f"DELETE FROM teacher_outputs WHERE status = 'error' AND cache_key IN "
+                               f"({','.join('?' * len(chunk))})", chunk)
         store.db["teacher_outputs"].insert_all(rows, batch_size=1000, ignore=True)
     return len(rows)
 
@@ -52,5 +58,6 @@ def outputs_for_post(store: Store, post_id: str) -> list[TeacherOutput]:
 
 
 def cached(store: Store, key: str) -> TeacherOutput | None:
-    rows = list(store.db.query("SELECT * FROM teacher_outputs WHERE cache_key = ?", [key]))
+    """A usable cached answer (errors are not: the next run asks again)."""
+    rows = list(store.db.query("SELECT * FROM teacher_outputs WHERE cache_key = ? AND status = 'ok'", [key]))
     return _output(rows[0]) if rows else None

@@ -1,0 +1,55 @@
+"""Background jobs: status, progress and results in the store, so they survive restarts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .core import Store, utc_now
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    status: str
+    params: dict
+    step: int
+    total: int
+    message: str
+    result: dict | None
+    error: str | None
+    cancel_requested: bool
+
+
+def _job(row: dict) -> Job:
+    return Job(row["id"], row["kind"], row["status"], json.loads(row["params"]), row["step"], row["total"],
+               row["message"], json.loads(row["result"]) if row["result"] else None, row["error"],
+               bool(row["cancel_requested"]))
+
+
+def create_job(store: Store, kind: str, params: dict, status: str = "queued") -> int:
+    now = utc_now()
+    with store.write():
+        return store.db["jobs"].insert({"kind": kind, "status": status, "params": json.dumps(params),
+                                        "created_at": now, "updated_at": now}).last_pk
+
+
+def update_job(store: Store, job_id: int, **fields) -> None:
+    if "params" in fields:
+        fields["params"] = json.dumps(fields["params"])
+    if "result" in fields:
+        fields["result"] = json.dumps(fields["result"])
+    fields["updated_at"] = utc_now()
+    with store.write():
+        store.db["jobs"].update(job_id, fields)
+
+
+def get_job(store: Store, job_id: int) -> Job | None:
+    rows = list(store.db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
+    return _job(rows[0]) if rows else None
+
+
+def unfinished_jobs(store: Store, kind: str) -> list[Job]:
+    rows = store.db.query("SELECT * FROM jobs WHERE kind = ? AND status IN ('queued', 'running') ORDER BY id", [kind])
+    return [_job(r) for r in rows]

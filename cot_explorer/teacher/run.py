@@ -1,0 +1,182 @@
+"""Teaching a dataset split: cached answers first, then live calls (or a Message Batch),
+then augmentations; everything lands in the store, with a summary of what it cost."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from typing import Sequence
+
+from tqdm.auto import tqdm
+
+from ..errors import CotExplorerError
+from ..schema import LabeledPost, Post, TeacherOutput
+from ..store import Store
+from ..store.captions import add_captions
+from ..store.images import image_path
+from ..store.jobs import create_job, unfinished_jobs, update_job
+from ..store.labels import add_initial, current
+from ..store.posts import add_posts, dataset_schema, ensure_dataset, existing_ids, list_posts, next_position
+from ..store.teacher_outputs import add_outputs, cached
+from ..datasets.captions import Caption
+from .augment import build_augmented
+from .base import TeachRequest
+from .cache import cache_key
+
+
+@dataclass
+class TeachSummary:
+    posts: int = 0
+    calls: int = 0
+    cache_hits: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    augmented_posts: int = 0
+    augment_dropped: int = 0
+    batch_id: str | None = None
+    error_examples: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def line(self) -> str:
+        return (f"{self.posts} posts: {self.calls} calls, {self.cache_hits} cache hits, {self.errors} errors, "
+                f"{self.input_tokens} input + {self.output_tokens} output tokens, ${self.cost_usd:.4f}"
+                + (f"; {self.augmented_posts} augmented posts ({self.augment_dropped} dropped)" if
+                   self.augmented_posts or self.augment_dropped else ""))
+
+
+def image_id(post: Post) -> str | None:
+    return post.image_sha256 or (f"name:{post.image_name}" if post.image_name else None)
+
+
+def key_for(teacher, req: TeachRequest, grain: str, kind: str = "cot") -> str:
+    return cache_key(req.post.text, image_id(req.post), teacher.cache_version(req, kind), teacher.model, grain)
+
+
+def _requests(store: Store, dataset: str, split: str, grains: Sequence[str], limit: int | None) -> list[TeachRequest]:
+    posts = list_posts(store, dataset, split)
+    if not posts:
+        raise CotExplorerError(f"no posts in {dataset}/{split}")
+    types = dataset_schema(store, dataset).types
+    reqs = []
+    for post in posts[:limit] if limit else posts:
+        path = image_path(store, post.image_sha256) if post.image_sha256 else None
+        reqs.append(TeachRequest(post, "mner", tuple(grains), tuple(types), path.read_bytes() if path else None))
+    return reqs
+
+
+def _record(summary: TeachSummary, out: TeacherOutput) -> None:
+    summary.input_tokens += out.input_tokens or 0
+    summary.output_tokens += out.output_tokens or 0
+    summary.cost_usd = round(summary.cost_usd + (out.cost_usd or 0.0), 6)
+    if out.status == "error":
+        summary.errors += 1
+        if len(summary.error_examples) < 3:
+            summary.error_examples.append(f"{out.post_id}: {out.error}")
+
+
+def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str] = ("noun", "sentence", "multimodal"),
+          augment: Sequence[str] = (), limit: int | None = None, use_batch: bool = False, poll_s: float = 30.0,
+          progress: bool = True) -> TeachSummary:
+    reqs = _requests(store, dataset, split, grains, limit)
+    summary = TeachSummary(posts=len(reqs))
+    calls_before = getattr(getattr(teacher, "usage", None), "calls", 0)
+    todo: list[tuple[TeachRequest, str]] = []
+    for req in reqs:
+        key = key_for(teacher, req, teacher.cot_grain)
+        if cached(store, key) is not None:
+            summary.cache_hits += 1
+        else:
+            todo.append((req, key))
+    if todo and use_batch:
+        _run_batch(store, teacher, dataset, split, todo, summary, poll_s)
+    elif todo:
+        bar = tqdm(total=len(todo), desc=f"teach {dataset}/{split}", disable=not progress)
+        with ThreadPoolExecutor(max_workers=max(1, getattr(teacher, "concurrency", 1))) as pool:
+            for req, out in zip([r for r, _ in todo], pool.map(teacher.explain, [r for r, _ in todo])):
+                add_outputs(store, [(req.post, out)])
+                _record(summary, out)
+                bar.update(1)
+        bar.close()
+    if augment:
+        _augment(store, teacher, reqs, augment, summary, progress)
+    summary.calls = getattr(getattr(teacher, "usage", None), "calls", 0) - calls_before
+    return summary
+
+
+def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: TeachSummary, poll_s: float) -> None:
+    """Submit once; a restarted run finds the unfinished job in the store and resumes polling."""
+    by_key = {key: req for req, key in todo}
+    job = next((j for j in unfinished_jobs(store, "teach-batch")
+                if j.params.get("dataset") == dataset and j.params.get("split") == split
+                and j.params.get("model") == teacher.model), None)
+    if job is None:
+        items = [(key, teacher.cot_params(req)[0]) for req, key in todo]
+        batch_id = teacher.submit_batch(items)
+        job_id = create_job(store, "teach-batch", {"dataset": dataset, "split": split, "model": teacher.model,
+                                                    "batch_id": batch_id, "keys": list(by_key)}, status="running")
+    else:
+        batch_id, job_id = job.params["batch_id"], job.id
+    summary.batch_id = batch_id
+    while (status := teacher.batch_status(batch_id)) != "ended":
+        update_job(store, job_id, message=f"batch {batch_id}: {status}")
+        time.sleep(poll_s)
+    posts = {req.post.id: req.post for req in by_key.values()}
+    for custom_id, text, error, usage in teacher.batch_results(batch_id):
+        req = by_key.get(custom_id)
+        if req is None:  # a request of an earlier run of this job: its post is still in the store
+            continue
+        version = teacher.cache_version(req)
+        base = dict(post_id=req.post.id, teacher=teacher.name, model=teacher.model, template_version=version, grain="cot")
+        if text is None:
+            out = TeacherOutput(**base, text="", status="error", error=error)
+        else:
+            try:
+                knowledge, entities = teacher.parse_cot(req, text)
+                out = TeacherOutput(**base, text=knowledge, entities=entities, raw=text,
+                                    input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+            except ValueError:
+                out = teacher.explain(req)  # the answer did not fit: one live retry
+        add_outputs(store, [(posts[req.post.id], out)])
+        _record(summary, out)
+    update_job(store, job_id, status="done", message=f"batch {batch_id} imported", result=summary.to_json())
+
+
+def _augment(store: Store, teacher, reqs: Sequence[TeachRequest], kinds: Sequence[str], summary: TeachSummary,
+             progress: bool) -> None:
+    dataset = reqs[0].post.dataset
+    aug_dataset = f"{dataset}-aug"
+    ensure_dataset(store, aug_dataset, dataset_schema(store, dataset))
+    for req in tqdm(reqs, desc="augment", disable=not progress):
+        labels = current(store, req.post.id, "mner")
+        if labels is None or not labels.spans:
+            continue
+        surfaces = [(req.post.span_text(s), s.type) for s in labels.spans]
+        for kind in kinds:
+            key = key_for(teacher, req, f"augment:{kind}", kind)
+            out = cached(store, key)
+            if out is None:
+                out = teacher.augment(kind, req, surfaces)
+                add_outputs(store, [(req.post, out)])
+                _record(summary, out)
+            if out.status != "ok":
+                continue
+            res = build_augmented(kind, req.post, labels, out.raw, aug_dataset, teacher.model)
+            summary.augment_dropped += res.dropped
+            known = set(existing_ids(store, [x.post.id for x in res.posts]))
+            fresh = [p for p in res.posts if p.post.id not in known]
+            if fresh:
+                with store.write():
+                    start = next_position(store, aug_dataset, req.post.split)
+                    fresh = [LabeledPost(replace(p.post, position=start + i), p.labels) for i, p in enumerate(fresh)]
+                    add_posts(store, [p.post for p in fresh])
+                    add_initial(store, [(p.post.id, p.labels[0]) for p in fresh])
+                    if res.captions:
+                        add_captions(store, aug_dataset, f"teacher:{teacher.model}",
+                                     [Caption(n, d) for n, d in res.captions])
+                summary.augmented_posts += len(fresh)
