@@ -85,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("list", "promote", "rollback"))
     p.add_argument("name", nargs="?")
 
+    p = sub.add_parser("teach", help="ask the teacher for chain-of-thought knowledge (cached in the store)")
+    _home_arg(p)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--split", required=True)
+    p.add_argument("--grains", default="noun,sentence,multimodal")
+    p.add_argument("--augment", default="", help="comma-separated: style,entity,image")
+    p.add_argument("--batch", action="store_true", help="use the Message Batches API (resumes an unfinished batch)")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--model", help="Claude model id (default: the current mid-size vision model)")
+    p.add_argument("--teacher", default="anthropic", choices=("anthropic", "recorded"))
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--poll-seconds", type=float, default=30.0)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("stats", help="counts per dataset and split")
     _home_arg(p)
     p.add_argument("--json", action="store_true")
@@ -225,7 +239,27 @@ def _models(args: argparse.Namespace, store) -> int:
     return 0
 
 
-COMMANDS = {"import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "train": _train,
+def _teach(args: argparse.Namespace, store) -> int:
+    from .teacher.run import teach
+
+    grains = [g for g in args.grains.split(",") if g]
+    augment = [a for a in args.augment.split(",") if a]
+    if args.teacher == "recorded":
+        from .teacher.recorded_teacher import RecordedTeacher
+
+        teacher = RecordedTeacher(store)
+    else:
+        from .teacher.anthropic_teacher import DEFAULT_MODEL, AnthropicTeacher
+
+        teacher = AnthropicTeacher(args.model or DEFAULT_MODEL, concurrency=args.concurrency)
+    summary = teach(store, teacher, args.dataset, args.split, grains, augment, args.limit, args.batch, args.poll_seconds)
+    print(json.dumps(summary.to_json(), indent=2) if args.json else summary.line())
+    for example in summary.error_examples:
+        print(f"  error: {example}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"teach": _teach, "import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "train": _train,
             "evaluate": _evaluate, "predict": _predict, "models": _models}
 
 

@@ -43,14 +43,17 @@ def parse_pgim_text(text: str) -> PgimParse:
     return PgimParse(tuple(entities), reasoning, skipped)
 
 
-def align_entity(post: Post, surface: str) -> Span | None:
+def align_entity(post: Post, surface: str, ignore_case: bool = False) -> Span | None:
     """Token span whose text equals `surface`; failing that, equal once spaces are ignored
-    (hashtags written joined: `#NBAAwards` for the tokens `#` `NBAAwards`). None if absent."""
+    (hashtags written joined: `#NBAAwards` for the tokens `#` `NBAAwards`); with
+    `ignore_case`, failing that, equal ignoring case (`Fan Vote` for `fan vote`). None if absent."""
     target = surface.strip()
-    squeezed = "".join(target.split())
     if not target:
         return None
-    fallback: Span | None = None
+    squeezed = "".join(target.split())
+    folded = squeezed.casefold()
+    loose: Span | None = None
+    caseless: Span | None = None
     n = len(post.tokens)
     for i in range(n):
         joined = ""
@@ -61,6 +64,7 @@ def align_entity(post: Post, surface: str) -> Span | None:
             if joined == squeezed:
                 if " ".join(post.tokens[i : j + 1]) == target:
                     return Span(i, j + 1, None)
-                if fallback is None:
-                    fallback = Span(i, j + 1, None)
-    return fallback
+                loose = loose or Span(i, j + 1, None)
+            elif ignore_case and caseless is None and joined.casefold() == folded:
+                caseless = Span(i, j + 1, None)
+    return loose or caseless

@@ -63,7 +63,9 @@ class PromptSet:
         if bad or not grains:
             raise ValueError(f"grains must be among {GRAINS}, got {list(grains)}")
         ctx = dict(task=task, entity_types=list(entity_types), relations=list(MRE_RELATIONS))
-        names = ["system.jinja", "cot.jinja", *(f"{g}.jinja" for g in grains)] + (["demos.jinja"] if demos else [])
+        names = ["system.jinja", "cot.jinja", *(f"{g}.jinja" for g in grains)]
+        if demos:  # the demonstrations are part of the prompt: their file is part of its version
+            names += ["demos.jinja"] + (["demos.json"] if (self.folder / "demos.json").exists() else [])
         return RenderedPrompt(
             system=self._render("system.jinja", **ctx),
             demos=self._render("demos.jinja", demos=demos) if demos else "",

@@ -1,0 +1,51 @@
+import json
+import os
+import subprocess
+import sys
+
+from cot_explorer.importer import import_knowledge, import_twitter
+from cot_explorer.store import open_store
+
+from .fake_anthropic import FakeAnthropic
+from .test_twitter_conll import first_posts_file
+
+
+def run(args, home, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "cot_explorer.cli", *args, "--home", str(home)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_teach_without_key_says_so_in_one_line(tmp_path, data):
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_twitter(s, str(first_posts_file(data / "twitter2017/test.txt", tmp_path / "t.txt", 3)), "twitter2017", "test")
+    r = run(["teach", "--dataset", "twitter2017", "--split", "test"], home)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "ANTHROPIC_API_KEY" in r.stderr
+
+
+def test_teach_twice_second_run_is_all_cache(tmp_path, data):
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_twitter(s, str(first_posts_file(data / "twitter2017/test.txt", tmp_path / "t.txt", 12)), "twitter2017", "test")
+    with FakeAnthropic() as fake:
+        env = {"ANTHROPIC_API_KEY": "sk-ant-test-cli", "ANTHROPIC_BASE_URL": fake.url}
+        args = ["teach", "--dataset", "twitter2017", "--split", "test", "--json"]
+        first = run(args, home, env)
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["calls"] == 12 and "teach twitter2017/test" in first.stderr  # progress bar
+        second = run(args, home, env)
+        out = json.loads(second.stdout)
+        assert out["calls"] == 0 and out["cache_hits"] == 12 and len(fake.requests) == 12
+
+
+def test_recorded_teacher_needs_no_key_and_serves_the_recording(tmp_path, data):
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_twitter(s, str(data / "twitter2017/test.txt"), "twitter2017", "test")
+        import_knowledge(s, str(data / "knowledge/chatgpt-pgim/twitter2017/test.txt"), "twitter2017", "test")
+    r = run(["teach", "--teacher", "recorded", "--dataset", "twitter2017", "--split", "test", "--json"], home)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["cache_hits"] == 723 and out["calls"] == 0 and out["errors"] == 0
