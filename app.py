@@ -1,12 +1,15 @@
-"""Starts the CoT Explorer web app on the store in $COT_EXPLORER_HOME (or the user data dir)."""
+"""Starts the CoT Explorer web app on the store in $COT_EXPLORER_HOME (or the user data dir).
+On an empty store it imports the bundled demo set, so it works offline with no API key."""
 
 import os
 
+from cot_explorer.jobs import fail_stale_jobs
 from cot_explorer.paths import resolve_home
-from cot_explorer.store import open_store
-from cot_explorer.ui.app import build_app
+from cot_explorer.ui.app import build_app, launch_kwargs
+from cot_explorer.ui.handlers import ensure_demo
 
 if __name__ == "__main__":
     home = resolve_home()
-    open_store(home).close()  # create and migrate before the first request
-    build_app(home).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    ensure_demo(home)
+    fail_stale_jobs(home)
+    build_app(home).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), **launch_kwargs())

@@ -92,3 +92,54 @@ def score_relations(gold: Sequence[str], pred: Sequence[str], none_label: str = 
     per = {lab: TypeScore(*_prf(tp[lab], n_pred[lab], n_gold[lab]), support=n_gold[lab])
            for lab in sorted(set(n_gold) | set(n_pred))}
     return RelationScores(P, R, F, acc, len(gold), per)
+
+
+@dataclass(frozen=True)
+class SpanError:
+    kind: str                # missed | spurious | wrong type | wrong boundary
+    gold: Span | None
+    pred: Span | None
+
+
+ERROR_KINDS = ("missed", "spurious", "wrong type", "wrong boundary")
+
+
+def span_errors(gold: Sequence[Span], pred: Sequence[Span]) -> list[SpanError]:
+    """The errors of one post's prediction, each gold or predicted span explained once."""
+    gs = {(s.start, s.end, s.type) for s in gold}
+    ps = {(s.start, s.end, s.type) for s in pred}
+    g_left = [s for s in gold if (s.start, s.end, s.type) not in ps]
+    p_left = [s for s in pred if (s.start, s.end, s.type) not in gs]
+    out: list[SpanError] = []
+    used: set[int] = set()
+    for g in g_left:
+        same = next((i for i, p in enumerate(p_left) if i not in used and (p.start, p.end) == (g.start, g.end)), None)
+        if same is not None:
+            used.add(same)
+            out.append(SpanError("wrong type", g, p_left[same]))
+            continue
+        overlap = next((i for i, p in enumerate(p_left) if i not in used and p.start < g.end and g.start < p.end), None)
+        if overlap is not None:
+            used.add(overlap)
+            out.append(SpanError("wrong boundary", g, p_left[overlap]))
+        else:
+            out.append(SpanError("missed", g, None))
+    out += [SpanError("spurious", None, p) for i, p in enumerate(p_left) if i not in used]
+    return out
+
+
+def type_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], types: Sequence[str]) -> list[list[int]]:
+    """Counts [gold type + 'O'][predicted type + 'O'] over spans matched by exact boundaries;
+    unmatched gold spans count as predicted 'O', unmatched predictions as gold 'O'."""
+    labels = list(types) + ["O"]
+    idx = {t: i for i, t in enumerate(labels)}
+    m = [[0] * len(labels) for _ in labels]
+    for g, p in zip(gold, pred):
+        pb = {(s.start, s.end): s.type for s in p}
+        gb = {(s.start, s.end): s.type for s in g}
+        for b, t in gb.items():
+            m[idx.get(t, len(labels) - 1)][idx.get(pb.get(b, "O"), len(labels) - 1)] += 1
+        for b, t in pb.items():
+            if b not in gb:
+                m[len(labels) - 1][idx.get(t, len(labels) - 1)] += 1
+    return m

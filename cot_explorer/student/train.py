@@ -78,12 +78,17 @@ def _param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict]:
 
 
 def train_student(config: TrainConfig, train: Sequence, valid: Sequence, callback: TrainCallback | None = None,
-                  entity_types: Sequence[str] | None = None, progress: bool = True) -> TrainResult:
+                  entity_types: Sequence[str] | None = None, progress: bool = True, init=None) -> TrainResult:
+    """Train from the backbone, or, with `init` (a LoadedStudent), continue from its weights."""
     accelerator = Accelerator(mixed_precision=config.mixed_precision)
     set_seed(config.seed)
-    tokenizer, encoder = load_backbone(config.backbone)
-    task = make_task(config, tokenizer, entity_types)
-    student = task.build(config, encoder)
+    if init is not None:
+        task, student = init.task, init.model
+        task.aligner.knowledge_budget = config.knowledge_budget if config.uses_knowledge else 0
+    else:
+        tokenizer, encoder = load_backbone(config.backbone)
+        task = make_task(config, tokenizer, entity_types)
+        student = task.build(config, encoder)
     if config.freeze_word_embeddings:
         student.encoder.get_input_embeddings().weight.requires_grad_(False)
     model = _WithLoss(student, task, config)

@@ -1,43 +1,306 @@
-"""Layout and wiring only; the work happens in `handlers`."""
+"""Layout and wiring only: one build_*_tab() per tab; the work happens in `handlers`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import gradio as gr
+import plotly.graph_objects as go
 
 from ..errors import CotExplorerError
-from . import handlers
+from ..labels import DEFAULT_ENTITY_TYPES
+from . import handlers as h
+
+SHORTCUTS = """
+<script>
+document.addEventListener('keydown', (e) => {
+  const tag = (e.target.tagName || '').toLowerCase();
+  if (tag === 'input' || tag === 'textarea' || e.target.isContentEditable) return;
+  const map = {n: 'next-btn', p: 'prev-btn', a: 'accept-student-btn', s: 'save-btn', u: 'undo-btn'};
+  const id = map[e.key];
+  if (id && !e.ctrlKey && !e.metaKey) { const b = document.getElementById(id); if (b) { e.preventDefault(); b.click(); } }
+});
+</script>
+"""
 
 
-def build_overview_tab(home: Path) -> None:
-    with gr.Tab("Overview"):
-        gr.Markdown(f"Store: `{home}`. Import data with `cot-explorer import ...` (see README).")
-        table = gr.Dataframe(headers=handlers.STATS_COLUMNS, value=lambda: handlers.stats_rows(home),
-                             interactive=False)
-        gr.Button("Refresh").click(lambda: handlers.stats_rows(home), outputs=table)
+def _user_errors(fn):
+    """Errors a user can cause become a readable message in the page, never a traceback."""
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CotExplorerError as e:
+            raise gr.Error(str(e), print_exception=False)
+    wrapped.__name__ = fn.__name__
+    return wrapped
 
 
-def build_add_post_tab(home: Path) -> None:
-    with gr.Tab("Add a post"):
-        text = gr.Textbox(label="Tweet text", lines=3)
-        image = gr.Image(label="Image (optional)", type="filepath")
-        button = gr.Button("Add", variant="primary")
-        post_id = gr.Textbox(label="Post id", interactive=False)
-        tokens = gr.Dataframe(headers=["token", "start", "end"], interactive=False)
+def _author(name: str, request: gr.Request | None) -> str:
+    user = getattr(request, "username", None) if request is not None else None
+    return user or name
 
-        def on_add(t: str, img: str | None):
-            try:
-                return handlers.add_post(home, t, img)
-            except CotExplorerError as e:
-                raise gr.Error(str(e))
 
-        button.click(on_add, inputs=[text, image], outputs=[post_id, tokens], api_visibility="private")
+def build_explore_tab(home: Path, post_state: gr.State) -> dict:
+    with gr.Tab("Explore", id="explore"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                text = gr.Textbox(label="Tweet text", lines=3, elem_id="post-text")
+                image = gr.Image(label="Image (optional)", type="filepath", elem_id="post-image", height=220)
+                analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
+                gr.Examples([["Messi scores twice as Barcelona beat Real Madrid at Camp Nou",
+                              str(h.ASSETS / "demo" / "stadium.png")],
+                             ["Taylor Swift opens her tour in Glendale tonight !", str(h.ASSETS / "demo" / "stage.png")]],
+                            inputs=[text, image])
+                pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
+                shown_image = gr.Image(label="Post image", interactive=False, height=220)
+                caption = gr.Markdown()
+            with gr.Column(scale=2):
+                post_id = gr.Markdown(elem_id="explore-post-id")
+                student = gr.HighlightedText(label="Student entities (confidence)", elem_id="student-entities",
+                                             show_legend=True)
+                gold = gr.HighlightedText(label="Current labels (gold or corrected)", elem_id="gold-entities")
+                disagree = gr.Markdown(label="Disagreements")
+                cot = gr.Markdown(elem_id="cot")
+                ask = gr.Button("Ask Claude for the chain of thought", visible=h.teacher_available())
+
+        def show(view: h.ExploreView):
+            return (view.post_id, f"`{view.post_id}`", view.student, view.gold, view.disagreements, view.cot,
+                    view.image, view.caption and f"*Caption:* {view.caption}")
+
+        outs = [post_state, post_id, student, gold, disagree, cot, shown_image, caption]
+        analyse.click(_user_errors(lambda t, i: show(h.upload(home, t, i))), [text, image], outs, api_visibility="private")
+        pick.change(_user_errors(lambda pid: show(h.explore(home, pid)) if pid else [gr.skip()] * len(outs)),
+                    [pick], outs, api_visibility="private")
+        ask.click(_user_errors(lambda pid: h.ask_teacher(home, pid)), [post_state], [cot], api_visibility="private")
+    return {"pick": pick}
+
+
+def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
+    types = list(DEFAULT_ENTITY_TYPES)
+    with gr.Tab("Annotate", id="annotate"):
+        with gr.Row():
+            ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset")
+            type_filter = gr.Dropdown(["any"] + types, value="any", label="Entity type")
+            only_errors = gr.Checkbox(label="Student errors only")
+            not_corrected = gr.Checkbox(label="Not yet corrected")
+            order = gr.Dropdown(["file order", "student uncertainty", "teacher-student disagreement"],
+                                value="file order", label="Order")
+            author = gr.Textbox(label="Annotator", placeholder="your name", elem_id="annotator")
+        queue_state = gr.State([])
+        pos_state = gr.State(0)
+        version_state = gr.State(None)
+        with gr.Row():
+            prev_btn = gr.Button("◀ Previous (p)", elem_id="prev-btn")
+            next_btn = gr.Button("Next (n) ▶", elem_id="next-btn")
+            where = gr.Markdown(elem_id="queue-pos")
+        tokens = gr.Dataframe(headers=["#", "token"], interactive=False, label="Tokens", max_height=220)
+        spans = gr.Dataframe(headers=h.SPAN_COLUMNS, interactive=True, label="Spans (edit start, end, type)",
+                             elem_id="spans-table", column_count=(4, "fixed"))
+        with gr.Row():
+            span_text = gr.Textbox(label="Add entity by its text", elem_id="span-text")
+            span_type = gr.Dropdown(types, value="PER", label="Type", elem_id="span-type")
+            add_span = gr.Button("Add span", elem_id="add-span-btn")
+        with gr.Row():
+            accept_student = gr.Button("Accept student (a)", elem_id="accept-student-btn")
+            accept_teacher = gr.Button("Accept teacher", elem_id="accept-teacher-btn")
+            save = gr.Button("Save (s)", variant="primary", elem_id="save-btn")
+            undo = gr.Button("Undo (u)", elem_id="undo-btn")
+        status = gr.Markdown(elem_id="annotate-status")
+        history = gr.Dataframe(headers=["version", "source", "author", "saved at", "spans"], interactive=False,
+                               label="History (newest first)")
+
+        def show(view: h.AnnotateView):
+            return view.post_id, view.tokens, view.spans, view.version, view.history, view.status
+
+        outs = [post_state, tokens, spans, version_state, history, status]
+
+        def load_queue(d, t, e, c, o):
+            ids = h.queue(home, d, t, e, c, o)
+            if not ids:
+                return [ids, 0, "no post matches these filters"] + [gr.skip()] * len(outs)
+            return [ids, 0, f"1 / {len(ids)}"] + list(show(h.annotate(home, ids[0])))
+
+        def step(ids, pos, delta):
+            if not ids:
+                raise CotExplorerError("load a queue first: pick a dataset/split")
+            pos = max(0, min(len(ids) - 1, pos + delta))
+            return [pos, f"{pos + 1} / {len(ids)}"] + list(show(h.annotate(home, ids[pos])))
+
+        filters = [ds, type_filter, only_errors, not_corrected, order]
+        for f in filters:
+            f.change(_user_errors(load_queue), filters, [queue_state, pos_state, where] + outs, api_visibility="private")
+        next_btn.click(_user_errors(lambda i, p: step(i, p, 1)), [queue_state, pos_state], [pos_state, where] + outs,
+                       api_visibility="private")
+        prev_btn.click(_user_errors(lambda i, p: step(i, p, -1)), [queue_state, pos_state], [pos_state, where] + outs,
+                       api_visibility="private")
+        post_state.change(_user_errors(lambda pid: show(h.annotate(home, pid)) if pid else [gr.skip()] * len(outs)),
+                          [post_state], outs, api_visibility="private")
+        add_span.click(_user_errors(lambda pid, rows, t, ty: h.add_span_by_text(home, pid, _rows(rows), t, ty)),
+                       [post_state, spans, span_text, span_type], [spans], api_visibility="private")
+        accept_student.click(_user_errors(lambda pid: h.suggestion_rows(home, pid, "student")), [post_state], [spans],
+                             api_visibility="private")
+        accept_teacher.click(_user_errors(lambda pid: h.suggestion_rows(home, pid, "teacher")), [post_state], [spans],
+                             api_visibility="private")
+
+        def do_save(pid, rows, version, name, request: gr.Request):
+            return show(h.save_labels(home, pid, _rows(rows), version, _author(name, request)))
+
+        def do_undo(pid, version, name, request: gr.Request):
+            return show(h.undo_labels(home, pid, version, _author(name, request)))
+
+        save.click(_user_errors(do_save), [post_state, spans, version_state, author], outs, api_visibility="private")
+        undo.click(_user_errors(do_undo), [post_state, version_state, author], outs, api_visibility="private")
+    return {"queue_dataset": ds}
+
+
+def _rows(value) -> list[list]:
+    """Dataframe values arrive as a pandas frame or a list of lists."""
+    if value is None:
+        return []
+    if hasattr(value, "values") and hasattr(value, "columns"):
+        return value.values.tolist()
+    return list(value)
+
+
+def confusion_figure(ea: h.ErrorAnalysis) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=ea.confusion, x=ea.labels, y=ea.labels, colorscale="Blues", text=ea.confusion,
+                               texttemplate="%{text}"))
+    fig.update_layout(title="Type confusion (rows: gold, columns: predicted)", xaxis_title="predicted",
+                      yaxis_title="gold", height=380, margin=dict(t=40, b=40))
+    return fig
+
+
+def per_type_figure(ea: h.ErrorAnalysis) -> go.Figure:
+    fig = go.Figure()
+    for i, name in enumerate(("precision", "recall", "F1")):
+        fig.add_bar(name=name, x=[r[0] for r in ea.per_type], y=[r[1 + i] for r in ea.per_type])
+    fig.update_layout(barmode="group", title="Per type", yaxis_range=[0, 100], height=380, margin=dict(t=40, b=40))
+    return fig
+
+
+def build_errors_tab(home: Path, post_state: gr.State) -> dict:
+    with gr.Tab("Error analysis", id="errors"):
+        with gr.Row():
+            ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="errors-dataset")
+            model = gr.Dropdown(label="Model version", choices=["default"], value="default", elem_id="errors-model")
+            run = gr.Button("Analyse", variant="primary", elem_id="errors-btn")
+        overall = gr.Dataframe(headers=["P", "R", "F1", "posts", "gold", "predicted"], interactive=False, label="Overall")
+        kinds = gr.Dataframe(headers=["error kind", "count"], interactive=False, label="Error kinds")
+        with gr.Row():
+            bars = gr.Plot(label="Per type")
+            heat = gr.Plot(label="Confusion")
+        per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False)
+        kind_filter = gr.Dropdown(["any", "missed", "spurious", "wrong type", "wrong boundary"], value="any",
+                                  label="Show errors of kind")
+        errors = gr.Dataframe(headers=["post", "kind", "gold", "predicted"], interactive=False,
+                              label="Errors (select a row to open the post)", elem_id="errors-table")
+        all_errors = gr.State([])
+
+        def analyse(d, m):
+            ea = h.error_analysis(home, d, m or "default")
+            return (ea.overall, [[k, v] for k, v in ea.kinds.items()], per_type_figure(ea), confusion_figure(ea),
+                    ea.per_type, ea.errors, ea.errors)
+
+        run.click(_user_errors(analyse), [ds, model], [overall, kinds, bars, heat, per_type, errors, all_errors],
+                  api_visibility="private")
+        kind_filter.change(lambda k, rows: [r for r in rows if k == "any" or r[1] == k], [kind_filter, all_errors],
+                           [errors], api_visibility="private")
+
+        def open_row(rows, evt: gr.SelectData):
+            return _rows(rows)[evt.index[0]][0]
+
+        errors.select(open_row, [errors], [post_state], api_visibility="private")
+    return {"errors_dataset": ds, "errors_model": model}
+
+
+def build_distill_tab(home: Path) -> dict:
+    with gr.Tab("Distill", id="distill"):
+        gr.Markdown("Continue the default student on the **corrected** posts of a dataset, replaying as many earlier "
+                    "posts, and measure it before and after on held-out posts the corrections never touch.")
+        with gr.Row():
+            dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="distill-dataset")
+            name = gr.Textbox(label="New version name (optional)", elem_id="distill-name")
+            variant = gr.Dropdown(["distill", "text"], value="distill", label="Variant")
+            epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
+            replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× curated posts)")
+        with gr.Row():
+            start = gr.Button("Start distillation", variant="primary", elem_id="distill-start")
+            cancel = gr.Button("Cancel", elem_id="distill-cancel")
+        job_state = gr.State(None)
+        progress = gr.Markdown(elem_id="job-progress")
+        report = gr.JSON(label="Before / after", elem_id="job-result")
+        timer = gr.Timer(1.0, active=True)
+        with gr.Row():
+            versions = gr.Dataframe(headers=["version", "variant", "F1", "created", "default", "origin"],
+                                    interactive=False, label="Model versions", elem_id="versions-table")
+            f1_plot = gr.Plot(label="F1 across versions")
+        with gr.Row():
+            pick = gr.Dropdown(label="Version", choices=[], elem_id="version-pick")
+            promote = gr.Button("Promote to default", elem_id="promote-btn")
+            rollback = gr.Button("Roll back", elem_id="rollback-btn")
+
+        def render_versions():
+            rows = h.versions(home)
+            fig = go.Figure(go.Scatter(x=[r[0] for r in rows], y=[r[2] for r in rows], mode="lines+markers"))
+            fig.update_layout(yaxis_title="F1", height=300, margin=dict(t=20, b=40))
+            return rows, fig, gr.update(choices=[r[0] for r in rows])
+
+        def poll(job_id):
+            v = h.job_view(home, job_id)
+            bar = "█" * int(20 * v.progress) + "░" * (20 - int(20 * v.progress))
+            text = f"**Job {v.job_id}: {v.status}** `{bar}` progress: {round(100 * v.progress)}% — {v.message}"
+            return text if v.job_id else "No distillation job yet.", v.result
+
+        def do_start(d, n, var, ep, rep):
+            return h.start_distill(home, d, n, var, int(ep), float(rep))
+
+        start.click(_user_errors(do_start), [dataset, name, variant, epochs, replay], [job_state],
+                    api_visibility="private")
+        cancel.click(_user_errors(lambda j: h.cancel(home, j)), [job_state], None, api_visibility="private")
+        timer.tick(poll, [job_state], [progress, report], api_visibility="private")
+        report.change(lambda r: render_versions(), [report], [versions, f1_plot, pick], api_visibility="private")
+        promote.click(_user_errors(lambda n: (h.promote(home, n), render_versions())[1]), [pick],
+                      [versions, f1_plot, pick], api_visibility="private")
+        rollback.click(_user_errors(lambda: (h.rollback(home), render_versions())[1]), None,
+                       [versions, f1_plot, pick], api_visibility="private")
+    return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
+            "version_pick": pick}
+
+
+def build_store_tab(home: Path) -> dict:
+    with gr.Tab("Store", id="store"):
+        gr.Markdown(f"Store: `{home}`. Import more data with `cot-explorer import ...` (see the README).")
+        table = gr.Dataframe(headers=h.STATS_COLUMNS, interactive=False, elem_id="stats-table")
+        gr.Button("Refresh").click(lambda: h.stats_rows(home), outputs=table, api_visibility="private")
+    return {"stats": table}
 
 
 def build_app(home: Path) -> gr.Blocks:
     with gr.Blocks(title="CoT Explorer") as demo:
-        gr.Markdown("# CoT Explorer\nMultimodal NER and relation extraction: teacher CoT, student, corrections.")
-        build_overview_tab(home)
-        build_add_post_tab(home)
+        gr.Markdown("# CoT Explorer\nTeacher chain of thought, student predictions, corrections, distillation.")
+        post_state = gr.State(None)
+        with gr.Tabs():
+            ex = build_explore_tab(home, post_state)
+            an = build_annotate_tab(home, post_state)
+            er = build_errors_tab(home, post_state)
+            di = build_distill_tab(home)
+            st = build_store_tab(home)
+
+        def on_load():
+            splits = h.dataset_splits(home)
+            ids = h.queue(home, splits[0]) if splits else []
+            datasets = sorted({s.split("/")[0] for s in splits})
+            rows, fig, pick = di["render_versions"]()
+            models = ["default"] + [r[0] for r in rows]
+            return (gr.update(choices=ids[:500]), gr.update(choices=splits), gr.update(choices=splits),
+                    gr.update(choices=models), gr.update(choices=datasets, value=datasets[0] if datasets else None),
+                    rows, fig, pick, h.stats_rows(home))
+
+        demo.load(on_load, None, [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
+                                  di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"], st["stats"]],
+                  api_visibility="private")
     return demo
+
+
+def launch_kwargs() -> dict:
+    return {"head": SHORTCUTS}

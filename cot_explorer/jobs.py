@@ -1,0 +1,77 @@
+"""Background jobs for the app: a thread per job, status and progress in the store, so a
+page reload (or another browser) sees the same job; cancel is a flag the job polls."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from .store import open_store
+from .store.jobs import create_job, get_job, update_job
+
+
+class JobCallback:
+    """Writes progress to the job row (at most every 0.3 s) and reads the cancel flag."""
+
+    def __init__(self, home: Path, job_id: int):
+        self.home, self.job_id = home, job_id
+        self._last = 0.0
+
+    def on_step(self, step: int, total: int, loss: float) -> None:
+        now = time.monotonic()
+        if now - self._last > 0.3 or step == total:
+            self._last = now
+            with open_store(self.home) as s:
+                update_job(s, self.job_id, step=step, total=total, message=f"step {step}/{total}, loss {loss:.3f}")
+
+    def on_eval(self, epoch: int, metrics: dict) -> None:
+        with open_store(self.home) as s:
+            update_job(s, self.job_id, message=f"epoch {epoch}: held-out F1 {metrics['f1']:.2f}")
+
+    def should_cancel(self) -> bool:
+        with open_store(self.home) as s:
+            job = get_job(s, self.job_id)
+        return bool(job and job.cancel_requested)
+
+
+def start_distill_job(home: Path, params: dict) -> int:
+    with open_store(home) as s:
+        job_id = create_job(s, "distill", params, status="running")
+    threading.Thread(target=_run_distill, args=(home, job_id, params), daemon=True, name=f"job-{job_id}").start()
+    return job_id
+
+
+def _run_distill(home: Path, job_id: int, params: dict) -> None:
+    from .student.incremental import RoundCancelled, run_round
+
+    try:
+        with open_store(home) as s:
+            report = run_round(s, params["dataset"], params["name"], variant=params.get("variant", "distill"),
+                               epochs=int(params.get("epochs", 2)), replay_ratio=float(params.get("replay_ratio", 1.0)),
+                               since=params.get("since") or None, callback=JobCallback(home, job_id))
+            job = get_job(s, job_id)
+            update_job(s, job_id, status="done", step=job.total, result=report.to_json(),
+                       message=f"done: held-out F1 {report.before['f1']:.2f} -> {report.after['f1']:.2f}")
+    except RoundCancelled as e:
+        with open_store(home) as s:
+            update_job(s, job_id, status="cancelled", message=str(e))
+    except Exception as e:  # a failed job is shown, not raised into a dead thread
+        with open_store(home) as s:
+            update_job(s, job_id, status="failed", error=f"{type(e).__name__}: {e}", message="failed")
+
+
+def cancel_job(home: Path, job_id: int) -> None:
+    with open_store(home) as s:
+        update_job(s, job_id, cancel_requested=1)
+
+
+def fail_stale_jobs(home: Path) -> int:
+    """Jobs left 'running' by a server that stopped cannot finish: say so."""
+    with open_store(home) as s:
+        n = s.conn.execute("SELECT count(*) FROM jobs WHERE status = 'running' AND kind = 'distill'").fetchone()[0]
+        if n:
+            with s.write():
+                s.conn.execute("UPDATE jobs SET status = 'failed', error = 'the server restarted during the job' "
+                               "WHERE status = 'running' AND kind = 'distill'")
+    return n
