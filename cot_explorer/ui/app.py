@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import gradio as gr
@@ -25,13 +26,14 @@ document.addEventListener('keydown', (e) => {
 
 
 def _user_errors(fn):
-    """Errors a user can cause become a readable message in the page, never a traceback."""
+    """Errors a user can cause become a readable message in the page, never a traceback.
+    (functools.wraps keeps the signature, which Gradio reads to pass gr.Request.)"""
+    @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except CotExplorerError as e:
             raise gr.Error(str(e), print_exception=False)
-    wrapped.__name__ = fn.__name__
     return wrapped
 
 
