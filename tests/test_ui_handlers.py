@@ -20,3 +20,83 @@ def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
 def test_app_builds(home):
     demo = build_app(home)
     assert demo.title == "CoT Explorer"
+
+
+import pytest
+
+from cot_explorer.errors import ConflictError, ImageRejected, ValidationError
+
+from .conftest import snapshot
+from .test_images import huge_png
+
+
+@pytest.fixture
+def demo_home(home):
+    from cot_explorer.ui.handlers import ensure_demo
+    assert ensure_demo(home) and not ensure_demo(home)  # imported once
+    return home
+
+
+@pytest.mark.parametrize("case", ["not an image", "huge", "empty text", "10,000 characters"])
+def test_bad_uploads_give_a_message_and_change_nothing(demo_home, tmp_path, case):
+    path = tmp_path / "x.jpg"
+    text = "A fine post about Paris"
+    if case == "not an image":
+        path.write_text("hello, I am text")
+    elif case == "huge":
+        path.write_bytes(huge_png(20000, 20000))
+    else:
+        path.write_bytes(png_bytes())
+        text = "" if case == "empty text" else "x" * 10_000
+    before = snapshot(demo_home)
+    with pytest.raises((ImageRejected, ValidationError)) as e:
+        handlers.upload(demo_home, text, str(path))
+    assert str(e.value)
+    assert snapshot(demo_home) == before
+
+
+def test_labels_outside_the_schema_sent_straight_to_the_server_are_refused(demo_home):
+    post_id = handlers.queue(demo_home, "demo/test")[0]
+    view = handlers.annotate(demo_home, post_id)
+    before = snapshot(demo_home)
+    for rows, message in (([[0, 1, "HERO", ""]], "not in the schema"), ([[0, 99, "PER", ""]], "out of range"),
+                          ([["a", 1, "PER", ""]], "integer")):
+        with pytest.raises(ValidationError, match=message):
+            handlers.save_labels(demo_home, post_id, rows, view.version, "mallory")
+    with pytest.raises(ValidationError, match="your name"):
+        handlers.save_labels(demo_home, post_id, view.spans, view.version, "  ")
+    assert snapshot(demo_home) == before
+
+
+def test_save_undo_conflict_through_the_handlers(demo_home):
+    post_id = handlers.queue(demo_home, "demo/test")[1]
+    a = handlers.annotate(demo_home, post_id)
+    b = handlers.annotate(demo_home, post_id)
+    saved = handlers.save_labels(demo_home, post_id, a.spans[:1], a.version, "alice")
+    assert saved.status.startswith("saved version") and len(saved.history) == 2
+    with pytest.raises(ConflictError):
+        handlers.save_labels(demo_home, post_id, b.spans, b.version, "bob")
+    undone = handlers.undo_labels(demo_home, post_id, saved.version, "alice")
+    assert undone.spans == a.spans and len(undone.history) == 3
+
+
+def test_queue_filters_and_orders(demo_home):
+    all_ids = handlers.queue(demo_home, "demo/test")
+    assert len(all_ids) == 40
+    misc = handlers.queue(demo_home, "demo/test", type_filter="MISC")
+    assert 0 < len(misc) < 40
+    errors = handlers.queue(demo_home, "demo/test", only_errors=True)
+    assert 0 < len(errors) < 40
+    unsure = handlers.queue(demo_home, "demo/test", order="student uncertainty")
+    assert sorted(unsure) == sorted(all_ids) and unsure != all_ids
+
+
+def test_error_analysis_is_cached_per_model_version(demo_home):
+    ea = handlers.error_analysis(demo_home, "demo/test")
+    assert set(ea.kinds) == {"missed", "spurious", "wrong type", "wrong boundary"} and ea.errors
+    assert sum(map(sum, ea.confusion)) > 0 and ea.labels[-1] == "O"
+    with open_store(demo_home) as s:
+        stamp = s.conn.execute("SELECT max(created_at), count(*) FROM predictions").fetchone()
+    handlers.error_analysis(demo_home, "demo/test")
+    with open_store(demo_home) as s:
+        assert s.conn.execute("SELECT max(created_at), count(*) FROM predictions").fetchone() == stamp
