@@ -111,9 +111,9 @@ def test_two_sessions_editing_one_post_conflict_and_nothing_is_lost(app, browser
         fill(page, "annotator", name)
         pick(page, "queue-dataset", "demo/test")
         expect(page.locator("#queue-pos")).to_contain_text("/ 40", timeout=T)
-        page.locator("#next-btn").click()
-        page.locator("#next-btn").click()
-        expect(page.locator("#queue-pos")).to_contain_text("3 / 40", timeout=T)
+        for n in (2, 3):
+            page.locator("#next-btn").click()
+            expect(page.locator("#queue-pos")).to_contain_text(f"{n} / 40", timeout=T)
     with db(home) as c:
         post_id = c.execute("SELECT id FROM posts WHERE dataset='demo' ORDER BY position LIMIT 1 OFFSET 2").fetchone()[0]
         before = c.execute("SELECT count(*) FROM labels WHERE post_id = ?", (post_id,)).fetchone()[0]

@@ -91,6 +91,7 @@ def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
         queue_state = gr.State([])
         pos_state = gr.State(0)
         version_state = gr.State(None)
+        annot_post = gr.State(None)  # the post on screen here; post_state is the app-wide selection
         with gr.Row():
             prev_btn = gr.Button("◀ Previous (p)", elem_id="prev-btn")
             next_btn = gr.Button("Next (n) ▶", elem_id="next-btn")
@@ -114,7 +115,7 @@ def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
         def show(view: h.AnnotateView):
             return view.post_id, view.tokens, view.spans, view.version, view.history, view.status
 
-        outs = [post_state, tokens, spans, version_state, history, status]
+        outs = [annot_post, tokens, spans, version_state, history, status]
 
         def load_queue(d, t, e, c, o):
             ids = h.queue(home, d, t, e, c, o)
@@ -138,10 +139,10 @@ def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
         post_state.change(_user_errors(lambda pid: show(h.annotate(home, pid)) if pid else [gr.skip()] * len(outs)),
                           [post_state], outs, api_visibility="private")
         add_span.click(_user_errors(lambda pid, rows, t, ty: h.add_span_by_text(home, pid, _rows(rows), t, ty)),
-                       [post_state, spans, span_text, span_type], [spans], api_visibility="private")
-        accept_student.click(_user_errors(lambda pid: h.suggestion_rows(home, pid, "student")), [post_state], [spans],
+                       [annot_post, spans, span_text, span_type], [spans], api_visibility="private")
+        accept_student.click(_user_errors(lambda pid: h.suggestion_rows(home, pid, "student")), [annot_post], [spans],
                              api_visibility="private")
-        accept_teacher.click(_user_errors(lambda pid: h.suggestion_rows(home, pid, "teacher")), [post_state], [spans],
+        accept_teacher.click(_user_errors(lambda pid: h.suggestion_rows(home, pid, "teacher")), [annot_post], [spans],
                              api_visibility="private")
 
         def do_save(pid, rows, version, name, request: gr.Request):
@@ -150,8 +151,8 @@ def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
         def do_undo(pid, version, name, request: gr.Request):
             return show(h.undo_labels(home, pid, version, _author(name, request)))
 
-        save.click(_user_errors(do_save), [post_state, spans, version_state, author], outs, api_visibility="private")
-        undo.click(_user_errors(do_undo), [post_state, version_state, author], outs, api_visibility="private")
+        save.click(_user_errors(do_save), [annot_post, spans, version_state, author], outs, api_visibility="private")
+        undo.click(_user_errors(do_undo), [annot_post, version_state, author], outs, api_visibility="private")
     return {"queue_dataset": ds}
 
 
