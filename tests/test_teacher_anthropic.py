@@ -179,3 +179,23 @@ def test_augmentations_make_relabelled_posts_and_count_drops(fake, store, tmp_pa
     n = len(fake.requests)
     again = teach(store, teacher(fake), "twitter2017", "train", augment=("style", "entity", "image"), progress=False)
     assert len(fake.requests) == n and again.augmented_posts == 0
+
+
+def test_mnre_posts_get_one_cached_answer_per_entity_pair(fake, store, tmp_path):
+    from cot_explorer.importer import import_mnre
+    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
+            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
+    path = tmp_path / "m.txt"
+    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    import_mnre(store, str(path), "mnre", "test")
+    summary = teach(store, teacher(fake), "mnre", "test", progress=False)
+    assert summary.posts == 1 and summary.calls == 2 and summary.errors == 0
+    users = [r["messages"][0]["content"][-1]["text"] for r in fake.requests]
+    assert any('head = "Obama", tail = "Michelle"' in u for u in users)
+    schema = fake.requests[-1]["output_config"]["format"]["schema"]["properties"]
+    assert "relation" in schema and "None" in schema["relation"]["properties"]["label"]["enum"]
+    outs = outputs_for_post(store, "mnre/test/a")
+    assert sorted(o.grain for o in outs) == ["cot:0-1>2-3", "cot:0-1>4-5"]
+    assert all("Relation: None" in o.text for o in outs)
+    again = teach(store, teacher(fake), "mnre", "test", progress=False)
+    assert again.calls == 0 and again.cache_hits == 2

@@ -190,7 +190,7 @@ class AnthropicTeacher:
 
     def explain(self, req: TeachRequest) -> TeacherOutput:
         params, version = self.cot_params(req)
-        return self._run(req, "cot", version, params, lambda raw: self.parse_cot(req, raw))
+        return self._run(req, req.grain("cot"), version, params, lambda raw: self.parse_cot(req, raw))
 
     def parse_cot(self, req: TeachRequest, raw: str):
         ans = parse_cot(raw, req.task, req.grains, req.entity_types)

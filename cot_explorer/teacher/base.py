@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from ..schema import Post, TeacherOutput
+from ..schema import Post, Span, TeacherOutput
 
 
 @dataclass(frozen=True)
 class TeachRequest:
-    """One post to explain; `image` is the stored image's bytes when there is one."""
+    """One post to explain (for MRE: one entity pair of it); `image` is the stored image's
+    bytes when there is one."""
 
     post: Post
     task: str = "mner"
@@ -19,6 +20,14 @@ class TeachRequest:
     image: bytes | None = None
     head: str = ""
     tail: str = ""
+    pair: tuple[Span, Span] | None = None
+
+    def grain(self, base: str) -> str:
+        """The stored grain name: an MRE answer belongs to its entity pair, not the whole post."""
+        if self.task != "mre" or self.pair is None:
+            return base
+        h, t = self.pair
+        return f"{base}:{h.start}-{h.end}>{t.start}-{t.end}"
 
 
 @dataclass

@@ -17,7 +17,7 @@ from ..store import Store
 from ..store.captions import add_captions
 from ..store.images import image_path
 from ..store.jobs import create_job, unfinished_jobs, update_job
-from ..store.labels import add_initial, current
+from ..store.labels import add_initial, current, current_for_split
 from ..store.posts import add_posts, dataset_schema, ensure_dataset, existing_ids, list_posts, next_position
 from ..store.teacher_outputs import add_outputs, cached
 from ..datasets.captions import Caption
@@ -62,11 +62,19 @@ def _requests(store: Store, dataset: str, split: str, grains: Sequence[str], lim
     posts = list_posts(store, dataset, split)
     if not posts:
         raise CotExplorerError(f"no posts in {dataset}/{split}")
-    types = dataset_schema(store, dataset).types
+    types = tuple(dataset_schema(store, dataset).types)
+    relations = current_for_split(store, dataset, split, "mre")
     reqs = []
     for post in posts[:limit] if limit else posts:
         path = image_path(store, post.image_sha256) if post.image_sha256 else None
-        reqs.append(TeachRequest(post, "mner", tuple(grains), tuple(types), path.read_bytes() if path else None))
+        image = path.read_bytes() if path else None
+        if post.id in relations:  # MRE: one request per distinct entity pair of the post
+            pairs = {(r.head, r.tail) for r in relations[post.id].relations}
+            for head, tail in sorted(pairs, key=lambda p: (p[0].start, p[1].start)):
+                reqs.append(TeachRequest(post, "mre", tuple(grains), types, image, post.span_text(head),
+                                         post.span_text(tail), (head, tail)))
+        else:
+            reqs.append(TeachRequest(post, "mner", tuple(grains), types, image))
     return reqs
 
 
@@ -84,11 +92,11 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
           augment: Sequence[str] = (), limit: int | None = None, use_batch: bool = False, poll_s: float = 30.0,
           progress: bool = True) -> TeachSummary:
     reqs = _requests(store, dataset, split, grains, limit)
-    summary = TeachSummary(posts=len(reqs))
+    summary = TeachSummary(posts=len({r.post.id for r in reqs}))
     calls_before = getattr(getattr(teacher, "usage", None), "calls", 0)
     todo: list[tuple[TeachRequest, str]] = []
     for req in reqs:
-        key = key_for(teacher, req, teacher.cot_grain)
+        key = key_for(teacher, req, req.grain(teacher.cot_grain))
         if cached(store, key) is not None:
             summary.cache_hits += 1
         else:
@@ -132,7 +140,8 @@ def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: T
         if req is None:  # a request of an earlier run of this job: its post is still in the store
             continue
         version = teacher.cache_version(req)
-        base = dict(post_id=req.post.id, teacher=teacher.name, model=teacher.model, template_version=version, grain="cot")
+        base = dict(post_id=req.post.id, teacher=teacher.name, model=teacher.model, template_version=version,
+                    grain=req.grain("cot"))
         if text is None:
             out = TeacherOutput(**base, text="", status="error", error=error)
         else:
@@ -149,6 +158,9 @@ def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: T
 
 def _augment(store: Store, teacher, reqs: Sequence[TeachRequest], kinds: Sequence[str], summary: TeachSummary,
              progress: bool) -> None:
+    reqs = [r for r in reqs if r.task == "mner"]  # augmentations re-align entity spans: MNER posts only
+    if not reqs:
+        return
     dataset = reqs[0].post.dataset
     aug_dataset = f"{dataset}-aug"
     ensure_dataset(store, aug_dataset, dataset_schema(store, dataset))
