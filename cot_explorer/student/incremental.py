@@ -30,7 +30,7 @@ class RoundReport:
     held_out: int
     before: dict
     after: dict
-    forgetting: dict            # F1 on the replayed data before and after
+    forgetting: dict            # F1 before and after on earlier posts the round did not train on
     best_epoch: int
     stopped: str
     seconds_per_epoch: list[float] = field(default_factory=list)
@@ -83,15 +83,17 @@ def run_round(store, dataset: str, name: str, *, variant: str = "distill", epoch
     candidates = [ex for ex in pool if ex.post_id not in curated_set and ex.post_id not in eval_ids]
     random.Random(seed + 1).shuffle(candidates)
     replay = candidates[: int(round(replay_ratio * len(curated)))]
+    # Forgetting is measured on earlier posts this round neither corrects nor replays.
+    untouched = candidates[len(replay) : len(replay) + 300]
     if not evaluation:
         raise CotExplorerError("no held-out posts to measure on")
     before = _f1(init.task, init.model, cfg, evaluation)
-    before_replay = _f1(init.task, init.model, cfg, replay) if replay else {}
+    before_untouched = _f1(init.task, init.model, cfg, untouched) if untouched else {}
     result = train_student(cfg, curated + replay, evaluation, callback, progress=progress, init=init)
     if result.stopped == "cancelled":
         raise RoundCancelled("cancelled before the end: no version was saved")
     after = _f1(result.task, result.model, cfg, evaluation)
-    after_replay = _f1(result.task, result.model, cfg, replay) if replay else {}
+    after_untouched = _f1(result.task, result.model, cfg, untouched) if untouched else {}
     extra = {"metrics": {"held_out": after, "held_out_before": before},
              "data": {"dataset": dataset, "curated": len(curated), "replay": len(replay), "held_out": len(evaluation),
                       "curated_hash": data_hash(curated), "since": since},
@@ -103,5 +105,6 @@ def run_round(store, dataset: str, name: str, *, variant: str = "distill", epoch
     registry.register(init.path)  # the parent is a known version too
     registry.register(path, parent=parent_name)
     return RoundReport(name, parent_name, len(curated), len(replay), len(evaluation), before, after,
-                       {"before": before_replay.get("f1"), "after": after_replay.get("f1")},
+                       {"before": before_untouched.get("f1"), "after": after_untouched.get("f1"),
+                        "posts": len(untouched)},
                        result.best_epoch, result.stopped, result.seconds_per_epoch)
