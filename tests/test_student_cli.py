@@ -1,9 +1,6 @@
 import json
-from pathlib import Path
 
-import pytest
 
-from cot_explorer.evaluate import score_spans
 from cot_explorer.importer import import_knowledge, import_twitter
 from cot_explorer.store import open_store
 from cot_explorer.student.registry import Registry

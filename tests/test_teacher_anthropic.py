@@ -2,7 +2,6 @@ import base64
 import io
 import json
 import time
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -16,7 +15,6 @@ from cot_explorer.teacher.images import MAX_SIDE
 from cot_explorer.teacher.run import teach
 from cot_explorer.uploads import add_upload
 
-from .conftest import snapshot
 from .fake_anthropic import FakeAnthropic
 from .test_twitter_conll import first_posts_file
 

@@ -3,7 +3,6 @@ then augmentations; everything lands in the store, with a summary of what it cos
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace

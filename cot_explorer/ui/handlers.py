@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import CotExplorerError, ValidationError
+from ..errors import ValidationError
 from ..evaluate import ERROR_KINDS, score_spans, span_errors, type_confusion
 from ..importer import PGIM_MODEL, PGIM_TEACHER, PGIM_TEMPLATE, import_jsonl
 from ..schema import LabelSet, Post, Span, TeacherOutput
@@ -344,7 +344,8 @@ def cached_predictions(home: Path, posts: list[Post], model: str = "default") ->
     loaded = student(home, model)
     name = loaded.manifest["name"]
     with open_store(home) as store:
-        Registry(store).register(loaded.path)
+        if store.conn.execute("SELECT 1 FROM model_versions WHERE name = ?", (name,)).fetchone() is None:
+            Registry(store).register(loaded.path)  # predictions reference a known model version
         have = {r[0]: json.loads(r[1]) for r in store.conn.execute(
             "SELECT post_id, payload FROM predictions WHERE model_version = ? AND task = 'mner'", (name,))}
         missing = [p for p in posts if p.id not in have]
@@ -469,7 +470,3 @@ def add_post(home: Path, text: str, image_path: str | None) -> tuple[str, list[l
     with open_store(home) as store:
         post = add_upload(store, text, data, Path(image_path).name if image_path else None)
     return post.id, [[tok, s, e] for tok, (s, e) in zip(post.tokens, post.offsets)]
-
-
-def user_error(e: Exception) -> str:
-    return str(e) if isinstance(e, CotExplorerError) else f"{type(e).__name__}: {e}"
