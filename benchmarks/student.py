@@ -73,7 +73,8 @@ def run_one(spec: dict, smoke: bool, deadline: float, out_dir: Path) -> dict:
     from cot_explorer.student.train import train_student
 
     torch.backends.cuda.matmul.allow_tf32 = True
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 8))
+    if torch.cuda.is_available():
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 8))  # several workers share the card's host
     data = load_data(spec["task"], smoke)
     cfg = TrainConfig(task=spec["task"], variant=spec["variant"], seed=spec["seed"],
                       train_fraction=spec["fraction"], shape_features=spec.get("shape_features", True),
