@@ -64,7 +64,13 @@ def test_upload_correct_undo_and_distill(app, browser):
     covered = {i for s in json.loads(payload)["spans"] for i in range(s["start"], s["end"])}
     tokens = json.loads(first[1])
     word = next(t for i, t in enumerate(tokens) if i not in covered and t.isalpha() and len(t) > 3 and tokens.count(t) == 1)
-    fill(page, "span-text", word)
+    # select the word in the post, as a person would; the selection fills "Add entity by its text"
+    start = " ".join(tokens).index(f" {word} ") + 1 if f" {word} " in " ".join(tokens) else " ".join(tokens).index(word)
+    page.locator("#post-sentence").evaluate(
+        "(e, [a, b]) => { const r = document.createRange(); r.setStart(e.firstChild, a); r.setEnd(e.firstChild, b);"
+        " const s = window.getSelection(); s.removeAllRanges(); s.addRange(r); }", [start, start + len(word)])
+    page.locator("#post-sentence").dispatch_event("mouseup")
+    expect(page.locator("#span-text").locator("textarea, input").first).to_have_value(word, timeout=T)
     page.locator("#add-span-btn").click()
     expect(page.locator("#spans-table")).to_contain_text(word, timeout=T)
     page.locator("#save-btn").click()

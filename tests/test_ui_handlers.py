@@ -100,3 +100,31 @@ def test_error_analysis_is_cached_per_model_version(demo_home):
     handlers.error_analysis(demo_home, "demo/test")
     with open_store(demo_home) as s:
         assert s.conn.execute("SELECT max(created_at), count(*) FROM predictions").fetchone() == stamp
+
+
+def test_relations_view_and_edit(home, tmp_path):
+    from cot_explorer.importer import import_mnre
+    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
+            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
+    path = tmp_path / "m.txt"
+    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    with open_store(home) as s:
+        import_mnre(s, str(path), "mnre", "test")
+    rows, version = handlers.relations_view(home, "mnre/test/a")
+    assert [r[1:4] for r in rows] == [["Obama", "Paris", "None"], ["Obama", "Michelle", "/per/per/couple"]]
+    assert rows[0][4] == "no MRE student promoted"
+    rows = handlers.save_relation(home, "mnre/test/a", 0, "/per/loc/place_of_residence", version, "alice")
+    assert rows[0][3] == "/per/loc/place_of_residence" and rows[1][3] == "/per/per/couple"
+    with pytest.raises(ConflictError):
+        handlers.save_relation(home, "mnre/test/a", 1, "None", version, "bob")
+    with pytest.raises(ValidationError):
+        handlers.save_relation(home, "mnre/test/a", 0, "/per/per/friend", handlers.relations_view(home, "mnre/test/a")[1], "al")
+
+
+def test_since_accepts_a_date_or_a_model_version(demo_home):
+    assert handlers.resolve_since(demo_home, "2026-11-01") == "2026-11-01"
+    assert handlers.resolve_since(demo_home, "") is None
+    handlers.cached_predictions(demo_home, [])  # registers the default version
+    assert handlers.resolve_since(demo_home, "mner-default").startswith("20")
+    with pytest.raises(ValidationError, match="neither"):
+        handlers.resolve_since(demo_home, "last tuesday")

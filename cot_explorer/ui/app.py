@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import functools
+import html
 from pathlib import Path
 
 import gradio as gr
 import plotly.graph_objects as go
 
 from ..errors import CotExplorerError
-from ..labels import DEFAULT_ENTITY_TYPES
+from ..labels import DEFAULT_ENTITY_TYPES, MRE_RELATIONS
 from . import handlers as h
 
 SHORTCUTS = """
 <script>
+document.addEventListener('mouseup', () => {
+  const sel = window.getSelection();
+  const box = document.getElementById('post-sentence');
+  if (!sel || !box || !box.contains(sel.anchorNode)) return;
+  const text = sel.toString().trim();
+  const input = document.querySelector('#span-text textarea, #span-text input');
+  if (text && input) { input.value = text; input.dispatchEvent(new Event('input', {bubbles: true})); }
+});
 document.addEventListener('keydown', (e) => {
   const tag = (e.target.tagName || '').toLowerCase();
   if (tag === 'input' || tag === 'textarea' || e.target.isContentEditable) return;
@@ -63,6 +72,8 @@ def build_explore_tab(home: Path, post_state: gr.State) -> dict:
                 gold = gr.HighlightedText(label="Current labels (gold or corrected)", elem_id="gold-entities")
                 disagree = gr.Markdown(label="Disagreements")
                 cot = gr.Markdown(elem_id="cot")
+                relations = gr.Dataframe(headers=h.RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
+                                         elem_id="explore-relations", visible=True)
                 ask = gr.Button("Ask Claude for the chain of thought", visible=h.teacher_available())
 
         def show(view: h.ExploreView):
@@ -70,6 +81,8 @@ def build_explore_tab(home: Path, post_state: gr.State) -> dict:
                     view.image, view.caption and f"*Caption:* {view.caption}")
 
         outs = [post_state, post_id, student, gold, disagree, cot, shown_image, caption]
+        post_state.change(_user_errors(lambda pid: h.relations_view(home, pid)[0] if pid else []), [post_state],
+                          [relations], api_visibility="private")
         analyse.click(_user_errors(lambda t, i: show(h.upload(home, t, i))), [text, image], outs, api_visibility="private")
         pick.change(_user_errors(lambda pid: show(h.explore(home, pid)) if pid else [gr.skip()] * len(outs)),
                     [pick], outs, api_visibility="private")
@@ -96,6 +109,8 @@ def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
             prev_btn = gr.Button("◀ Previous (p)", elem_id="prev-btn")
             next_btn = gr.Button("Next (n) ▶", elem_id="next-btn")
             where = gr.Markdown(elem_id="queue-pos")
+        post_text = gr.Markdown(elem_id="annotate-text")
+        gr.Markdown("*Select words in the post above to put them in “Add entity by its text”.*")
         tokens = gr.Dataframe(headers=["#", "token"], interactive=False, label="Tokens", max_height=220)
         spans = gr.Dataframe(headers=h.SPAN_COLUMNS, interactive=True, label="Spans (edit start, end, type)",
                              elem_id="spans-table", column_count=(4, "fixed"))
@@ -109,13 +124,23 @@ def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
             save = gr.Button("Save (s)", variant="primary", elem_id="save-btn")
             undo = gr.Button("Undo (u)", elem_id="undo-btn")
         status = gr.Markdown(elem_id="annotate-status")
+        with gr.Accordion("Relations (MNRE posts)", open=False):
+            rel_table = gr.Dataframe(headers=h.RELATION_COLUMNS, interactive=False, elem_id="relations-table")
+            rel_version = gr.State(None)
+            with gr.Row():
+                rel_index = gr.Number(label="Pair #", precision=0, value=0)
+                rel_label = gr.Dropdown(list(MRE_RELATIONS), value="None", label="Relation")
+                rel_save = gr.Button("Save relation", elem_id="save-relation-btn")
         history = gr.Dataframe(headers=["version", "source", "author", "saved at", "spans"], interactive=False,
                                label="History (newest first)")
 
         def show(view: h.AnnotateView):
-            return view.post_id, view.tokens, view.spans, view.version, view.history, view.status
+            rels, rv = h.relations_view(home, view.post_id)
+            text = " ".join(t for _, t in view.tokens)
+            return (view.post_id, view.tokens, view.spans, view.version, view.history, view.status, rels, rv,
+                    f"<div id='post-sentence'>{html.escape(text)}</div>")
 
-        outs = [annot_post, tokens, spans, version_state, history, status]
+        outs = [annot_post, tokens, spans, version_state, history, status, rel_table, rel_version, post_text]
 
         def load_queue(d, t, e, c, o):
             ids = h.queue(home, d, t, e, c, o)
@@ -151,6 +176,12 @@ def build_annotate_tab(home: Path, post_state: gr.State) -> dict:
         def do_undo(pid, version, name, request: gr.Request):
             return show(h.undo_labels(home, pid, version, _author(name, request)))
 
+        def do_save_relation(pid, index, label, version, name, request: gr.Request):
+            rows = h.save_relation(home, pid, int(index or 0), label, version, _author(name, request))
+            return rows, h.relations_view(home, pid)[1]
+
+        rel_save.click(_user_errors(do_save_relation), [annot_post, rel_index, rel_label, rel_version, author],
+                       [rel_table, rel_version], api_visibility="private")
         save.click(_user_errors(do_save), [annot_post, spans, version_state, author], outs, api_visibility="private")
         undo.click(_user_errors(do_undo), [annot_post, version_state, author], outs, api_visibility="private")
     return {"queue_dataset": ds}
@@ -226,6 +257,7 @@ def build_distill_tab(home: Path) -> dict:
             variant = gr.Dropdown(["distill", "text"], value="distill", label="Variant")
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× curated posts)")
+            since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
         with gr.Row():
             start = gr.Button("Start distillation", variant="primary", elem_id="distill-start")
             cancel = gr.Button("Cancel", elem_id="distill-cancel")
@@ -254,10 +286,10 @@ def build_distill_tab(home: Path) -> dict:
             text = f"**Job {v.job_id}: {v.status}** `{bar}` progress: {round(100 * v.progress)}% — {v.message}"
             return text if v.job_id else "No distillation job yet.", v.result
 
-        def do_start(d, n, var, ep, rep):
-            return h.start_distill(home, d, n, var, int(ep), float(rep))
+        def do_start(d, n, var, ep, rep, since_value):
+            return h.start_distill(home, d, n, var, int(ep), float(rep), since_value)
 
-        start.click(_user_errors(do_start), [dataset, name, variant, epochs, replay], [job_state],
+        start.click(_user_errors(do_start), [dataset, name, variant, epochs, replay, since], [job_state],
                     api_visibility="private")
         cancel.click(_user_errors(lambda j: h.cancel(home, j)), [job_state], None, api_visibility="private")
         timer.tick(poll, [job_state], [progress, report], api_visibility="private")

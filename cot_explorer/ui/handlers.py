@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import ValidationError
+from ..errors import CotExplorerError, ValidationError
 from ..evaluate import ERROR_KINDS, score_spans, span_errors, type_confusion
 from ..importer import PGIM_MODEL, PGIM_TEACHER, PGIM_TEMPLATE, import_jsonl
 from ..schema import LabelSet, Post, Span, TeacherOutput
@@ -398,13 +398,31 @@ def error_analysis(home: Path, dataset_split: str, model: str = "default") -> Er
 
 # -- distill --------------------------------------------------------------------------------------
 
-def start_distill(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float) -> int:
+def resolve_since(home: Path, since: str | None) -> str | None:
+    """A curated-set start: an ISO date, or a model version (the corrections made after it)."""
+    since = (since or "").strip()
+    if not since:
+        return None
+    with open_store(home) as store:
+        row = store.conn.execute("SELECT created_at FROM model_versions WHERE name = ?", (since,)).fetchone()
+    if row:
+        return row[0]
+    from datetime import datetime
+    try:
+        datetime.fromisoformat(since)
+    except ValueError as e:
+        raise ValidationError(f"{since!r} is neither an ISO date (2026-11-26) nor a known model version") from e
+    return since
+
+
+def start_distill(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
+                  since: str | None = None) -> int:
     from ..jobs import start_distill_job
     name = (name or "").strip() or f"{dataset}-round-{utc_now()[:19].replace(':', '').replace('-', '')}"
     if not dataset:
         raise ValidationError("choose the dataset whose corrected posts to learn from")
     return start_distill_job(home, {"dataset": dataset, "name": name, "variant": variant, "epochs": int(epochs),
-                                    "replay_ratio": float(replay_ratio)})
+                                    "replay_ratio": float(replay_ratio), "since": resolve_since(home, since)})
 
 
 @dataclass
@@ -470,3 +488,55 @@ def add_post(home: Path, text: str, image_path: str | None) -> tuple[str, list[l
     with open_store(home) as store:
         post = add_upload(store, text, data, Path(image_path).name if image_path else None)
     return post.id, [[tok, s, e] for tok, (s, e) in zip(post.tokens, post.offsets)]
+
+
+# -- relations (MRE) ------------------------------------------------------------------------------
+
+RELATION_COLUMNS = ["pair", "head", "tail", "current label", "student", "teacher"]
+
+
+def relations_view(home: Path, post_id: str) -> tuple[list[list], int | None]:
+    """Each entity pair of an MNRE post: current label, the MRE student's relation (when an
+    MRE model is promoted) and the teacher's relation with its rationale; plus the version."""
+    from ..student.registry import Registry
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        labels = label_store.current(store, post_id, "mre")
+        outs = {o.grain: o for o in outputs_for_post(store, post_id) if o.status == "ok"}
+        try:
+            mre_path = Registry(store).default_path("mre")
+        except CotExplorerError:
+            mre_path = None
+    if post is None or labels is None:
+        return [], None
+    preds = {}
+    if mre_path is not None:
+        from ..student.predict import StudentPredictor
+        loaded = _loaded(str(mre_path), (mre_path / "manifest.json").stat().st_mtime)
+        got = StudentPredictor(loaded).predict_relations([(post.tokens, r.head, r.tail) for r in labels.relations])
+        preds = {i: f"{p.label} ({p.confidence:.2f})" for i, p in enumerate(got)}
+    rows = []
+    for i, r in enumerate(labels.relations):
+        grain = f"cot:{r.head.start}-{r.head.end}>{r.tail.start}-{r.tail.end}"
+        teacher = outs[grain].text.split("Relation: ", 1)[-1] if grain in outs else ""
+        rows.append([i, post.span_text(r.head), post.span_text(r.tail), r.label,
+                     preds.get(i, "no MRE student promoted"), teacher])
+    return rows, labels.version
+
+
+def save_relation(home: Path, post_id: str, index: int, label: str, base_version: int | None, author: str) -> list[list]:
+    """Change the relation of one entity pair; saved as a new MRE label version."""
+    author = (author or "").strip()
+    if not author:
+        raise ValidationError("type your name in the annotator field before saving")
+    with open_store(home) as store:
+        labels = label_store.current(store, post_id, "mre")
+        if labels is None:
+            raise ValidationError("this post has no entity pairs")
+        rels = list(labels.relations)
+        if not 0 <= int(index) < len(rels):
+            raise ValidationError(f"pick a pair between 0 and {len(rels) - 1}")
+        rels[int(index)] = rels[int(index)].__class__(rels[int(index)].head, rels[int(index)].tail, label)
+        label_store.save(store, post_id, LabelSet("mre", relations=tuple(rels), source="annotator", author=author),
+                         base_version)
+    return relations_view(home, post_id)[0]
