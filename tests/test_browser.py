@@ -98,6 +98,9 @@ def test_upload_correct_undo_and_distill(app, browser):
     tab(page, "Distill")
     fill(page, "distill-name", "browser-round")
     page.locator("#distill-start").click()
+    expect(page.locator("#job-progress")).to_contain_text("Job 1", timeout=T)
+    page.reload()  # the job lives in SQLite: a reloaded page finds it and keeps following it
+    tab(page, "Distill")
     expect(page.locator("#job-progress")).to_contain_text("progress: 100%", timeout=300_000)
     expect(page.locator("#versions-table")).to_contain_text("browser-round", timeout=T)
     shot(page, "distill")
@@ -106,6 +109,9 @@ def test_upload_correct_undo_and_distill(app, browser):
     page.locator("#errors-btn").click()
     expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
     shot(page, "errors")
+    tab(page, "Store")
+    expect(page.locator("#stats-table")).to_contain_text("demo", timeout=T)
+    shot(page, "store")
     page.close()
 
 
