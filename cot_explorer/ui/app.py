@@ -294,10 +294,16 @@ def build_distill_tab(home: Path) -> dict:
         cancel.click(_user_errors(lambda j: h.cancel(home, j)), [job_state], None, api_visibility="private")
         timer.tick(poll, [job_state], [progress, report], api_visibility="private")
         report.change(lambda r: render_versions(), [report], [versions, f1_plot, pick], api_visibility="private")
-        promote.click(_user_errors(lambda n: (h.promote(home, n), render_versions())[1]), [pick],
-                      [versions, f1_plot, pick], api_visibility="private")
-        rollback.click(_user_errors(lambda: (h.rollback(home), render_versions())[1]), None,
-                       [versions, f1_plot, pick], api_visibility="private")
+        def do_promote(version):
+            h.promote(home, version)
+            return render_versions()
+
+        def do_rollback():
+            h.rollback(home)
+            return render_versions()
+
+        promote.click(_user_errors(do_promote), [pick], [versions, f1_plot, pick], api_visibility="private")
+        rollback.click(_user_errors(do_rollback), None, [versions, f1_plot, pick], api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
             "version_pick": pick}
 
