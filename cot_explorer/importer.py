@@ -129,6 +129,15 @@ def import_mnre(store: Store, path: str, dataset: str, split: str) -> ImportRepo
     return report
 
 
+def pgim_output(post: Post, text: str) -> tuple[TeacherOutput, int]:
+    """One post's recorded ChatGPT text as teacher output, entities aligned to its tokens;
+    and how many list items could not be read."""
+    parsed = parse_pgim_text(text)
+    entities = tuple(replace(e, span=align_entity(post, e.text)) for e in parsed.entities)
+    return TeacherOutput(post_id=post.id, teacher=PGIM_TEACHER, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
+                         grain="reasoning", text=parsed.reasoning, entities=entities, raw=text), parsed.skipped
+
+
 def knowledge_outputs(posts: Sequence[Post], path: str) -> tuple[list[tuple[Post, TeacherOutput]], ImportReport]:
     """Recorded ChatGPT knowledge aligned to posts, as teacher outputs (pure)."""
     records = read_pgim_knowledge(path)
@@ -137,14 +146,9 @@ def knowledge_outputs(posts: Sequence[Post], path: str) -> tuple[list[tuple[Post
     outputs: list[tuple[Post, TeacherOutput]] = []
     skipped = 0
     for post_id, rec in alignment.pairs:
-        post = by_id[post_id]
-        parsed = parse_pgim_text(rec.text)
-        skipped += parsed.skipped
-        entities = tuple(replace(e, span=align_entity(post, e.text)) for e in parsed.entities)
-        outputs.append((post, TeacherOutput(
-            post_id=post_id, teacher=PGIM_TEACHER, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
-            grain="reasoning", text=parsed.reasoning, entities=entities, raw=rec.text,
-        )))
+        out, unread = pgim_output(by_id[post_id], rec.text)
+        skipped += unread
+        outputs.append((by_id[post_id], out))
     report = ImportReport("knowledge", str(path), posts[0].dataset if posts else "", posts[0].split if posts else None,
                           knowledge_records=len(records), knowledge_aligned=alignment.aligned,
                           posts_without_knowledge=len(alignment.posts_without))

@@ -18,7 +18,7 @@ from cot_explorer.uploads import add_upload
 from .fake_anthropic import FakeAnthropic
 from .test_twitter_conll import first_posts_file
 
-KEY = "sk-ant-test-SECRET-0123456789"
+KEY = "test-api-key-SECRET-0123456789"  # a fake; never a real key in the tree
 
 
 def jpeg(size=(3000, 2000)) -> bytes:

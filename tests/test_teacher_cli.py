@@ -30,7 +30,7 @@ def test_teach_twice_second_run_is_all_cache(tmp_path, data):
     with open_store(home) as s:
         import_twitter(s, str(first_posts_file(data / "twitter2017/test.txt", tmp_path / "t.txt", 12)), "twitter2017", "test")
     with FakeAnthropic() as fake:
-        env = {"ANTHROPIC_API_KEY": "sk-ant-test-cli", "ANTHROPIC_BASE_URL": fake.url}
+        env = {"ANTHROPIC_API_KEY": "test-api-key-cli", "ANTHROPIC_BASE_URL": fake.url}
         args = ["teach", "--dataset", "twitter2017", "--split", "test", "--json"]
         first = run(args, home, env)
         assert first.returncode == 0, first.stderr

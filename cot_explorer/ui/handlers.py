@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import ERROR_KINDS, score_spans, span_errors, type_confusion
-from ..importer import PGIM_MODEL, PGIM_TEACHER, PGIM_TEMPLATE, import_jsonl
+from ..importer import import_jsonl, pgim_output
 from ..schema import LabelSet, Post, Span, TeacherOutput
 from ..stats import compute_stats
 from ..store import open_store, utc_now
@@ -19,7 +19,7 @@ from ..store import labels as label_store
 from ..store.images import image_path
 from ..store.posts import dataset_schema, get_post, list_posts
 from ..store.teacher_outputs import add_outputs, outputs_for_post
-from ..teacher.parse import align_entity, parse_pgim_text
+from ..teacher.parse import align_entity
 from ..uploads import add_upload
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -40,10 +40,7 @@ def ensure_demo(home: Path) -> bool:
         for line in (ASSETS / "demo" / "knowledge.jsonl").read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
             post = get_post(store, rec["id"])
-            parsed = parse_pgim_text(rec["text"])
-            ents = tuple(e.__class__(e.text, e.type, "", align_entity(post, e.text)) for e in parsed.entities)
-            outputs.append((post, TeacherOutput(post.id, PGIM_TEACHER, PGIM_MODEL, PGIM_TEMPLATE, "reasoning",
-                                                parsed.reasoning, ents, rec["text"])))
+            outputs.append((post, pgim_output(post, rec["text"])[0]))
         add_outputs(store, outputs)
     return True
 
