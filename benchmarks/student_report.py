@@ -73,20 +73,40 @@ def load_sources() -> list[tuple[str, dict]]:
     return out
 
 
+def group_key(spec: dict) -> str:
+    """Runs are comparable when variant, data fraction and epoch budget match (seed apart)."""
+    key = spec["id"].rsplit("-s", 1)[0]
+    return f"{key} ({spec['epochs']} epochs)" if spec.get("epochs") else key
+
+
+def group_runs(sources: list[tuple[str, dict]]) -> tuple[dict, list[dict]]:
+    """Finished runs by group, one per seed: device results come first, so a group's seeds share
+    a machine; a later run of the same id (another machine, or a rerun) is kept aside as a rerun."""
+    groups: dict[str, list[tuple[dict, str]]] = {}
+    reruns, seen = [], {}
+    for name, src in sources:
+        gpu = src["machine"].get("gpu")
+        where = f"{gpu}" if gpu else f"{src['machine']['cpus']} CPU cores"
+        for r in src["runs"]:
+            if "test" not in r:
+                continue
+            key = group_key(r["spec"])
+            ident = (key, r["spec"]["seed"])
+            if ident in seen:
+                reruns.append({"group": key, "seed": r["spec"]["seed"], "test_f1": r["test"]["f1"], "machine": where,
+                               "source": name, "first": seen[ident]})
+                continue
+            seen[ident] = {"test_f1": r["test"]["f1"], "machine": where, "source": name}
+            groups.setdefault(key, []).append((r, where))
+    return groups, reruns
+
+
 def main() -> None:
     sources = load_sources()
     inference = json.loads((RESULTS / "inference.json").read_text()) if (RESULTS / "inference.json").exists() else None
     teacher = teacher_as_tagger()
     student = student_untyped()
-    groups: dict[str, list[tuple[dict, str]]] = {}
-    for name, src in sources:
-        if "shipped" in name:
-            continue
-        gpu = src["machine"].get("gpu")
-        where = f"{gpu}" if gpu else f"{src['machine']['cpus']} CPU cores"
-        for r in src["runs"]:
-            if "test" in r:
-                groups.setdefault(r["spec"]["id"].rsplit("-s", 1)[0], []).append((r, where))
+    groups, reruns = group_runs(sources)
     rows = []
 
     def row(name, rs, note=""):
@@ -98,13 +118,17 @@ def main() -> None:
                     f"{statistics.mean(r['valid']['f1'] for r, _ in rs):.2f} | {note} | {machines} |")
 
     notes = {"mner-text": "no CoT at all", "mner-distill": "the full method; text only at inference",
-             "mner-distill-plain": "unconditional learnable prompts", "mner-knowledge": "CoT at train and test",
-             "mner-text-noshape": "text, no word-shape features", "mner-distill-noshape": "distill, no word-shape features",
+             "mner-distill-plain": "unconditional learnable prompts", "mner-knowledge (5 epochs)": "CoT at train and test",
+             "mner-text-noshape": "text, no word-shape features",
+             "mner-distill (7 epochs)": "distill, 7 epochs (seed 42 is the shipped default)",
+             "mner-distill-noshape (7 epochs)": "distill, 7 epochs, no word-shape features",
              "mner10-text": "10% of train, no CoT", "mner10-distill": "10% of train, distilled",
-             "mre-text": "MNRE, micro-F1 without None"}
+             "mre-text (3 epochs)": "MNRE, micro-F1 without None"}
     for key in notes:
         if key in groups:
             row(key, groups[key], notes[key])
+    for key in sorted(set(groups) - set(notes)):
+        row(key, groups[key])
     shipped = [(r, "NVIDIA H200") for name, src in sources if "shipped" in name for r in src["runs"] if "test" in r]
     if shipped:
         row("shipped default: distill, seed 42, 7 epochs", shipped, "models/mner-default (fp16)")
@@ -121,11 +145,15 @@ def main() -> None:
               "commands": {n: src["command"] for n, src in sources},
               "groups": {k: {"test_f1": [r["test"]["f1"] for r, _ in v], "valid_f1": [r["valid"]["f1"] for r, _ in v],
                              "machines": sorted({w for _, w in v})} for k, v in groups.items()},
+              "reruns": reruns,
               "shipped_student": student, "teacher_as_tagger": teacher, "inference": inference,
               "not_run": sorted(planned - ran), "table": table}
     (RESULTS / "student.json").write_text(json.dumps(result, indent=2) + "\n")
     print(table)
     print("\nplanned but not finished:", ", ".join(sorted(planned - ran)) or "none")
+    for r in reruns:
+        print(f"rerun, not in the table: {r['group']} seed {r['seed']} {r['test_f1']:.2f} on {r['machine']} "
+              f"({r['source']}); the table's run: {r['first']['test_f1']:.2f} on {r['first']['machine']}")
 
 
 if __name__ == "__main__":
