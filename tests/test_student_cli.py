@@ -58,4 +58,4 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
         assert manifest["data"]["n_train"] == 40 and manifest["variant"] == "distill"
         assert reg.rollback().name == "mner-default"
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
-    assert r.returncode == 2 and "needs labelled posts" in r.stderr
+    assert r.returncode == 2 and "needs entity labels in both" in r.stderr

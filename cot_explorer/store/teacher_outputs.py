@@ -61,3 +61,13 @@ def cached(store: Store, key: str) -> TeacherOutput | None:
     """A usable cached answer (errors are not: the next run asks again)."""
     rows = list(store.db.query("SELECT * FROM teacher_outputs WHERE cache_key = ? AND status = 'ok'", [key]))
     return _output(rows[0]) if rows else None
+
+
+def posts_with_answers(store: Store, dataset: str, split: str, task: str = "mner") -> int:
+    """How many posts of a split hold a successful teacher answer for `task`: an MRE answer
+    belongs to an entity pair (grain `cot:<head>><tail>`), an MNER one to the whole post."""
+    pair = "t.grain LIKE '%>%'" if task == "mre" else "t.grain NOT LIKE '%>%'"
+    (n,) = store.conn.execute(
+        f"""SELECT COUNT(DISTINCT t.post_id) FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
+            WHERE p.dataset = ? AND p.split = ? AND t.status = 'ok' AND {pair}""", (dataset, split)).fetchone()
+    return n

@@ -82,17 +82,10 @@ class WordAligner:
             types.append(tt)
             firsts.append(first)
         B, L, W = len(seqs), max(map(len, seqs)), max(1, max(map(len, firsts)))
-        input_ids = torch.full((B, L), pad, dtype=torch.long)
-        attn = torch.zeros((B, L), dtype=torch.long)
-        tt = torch.zeros((B, L), dtype=torch.long)
-        first_t = torch.zeros((B, W), dtype=torch.long)
-        wmask = torch.zeros((B, W), dtype=torch.bool)
-        for b, (ids, ty, fs) in enumerate(zip(seqs, types, firsts)):
-            input_ids[b, : len(ids)] = torch.tensor(ids)
-            attn[b, : len(ids)] = 1
-            tt[b, : len(ty)] = torch.tensor(ty)
-            for w, f in enumerate(fs):
-                if f >= 0:
-                    first_t[b, w] = f
-                    wmask[b, w] = True
+        # padded Python rows, then one tensor each: per-element tensor writes cost more than the CRF
+        input_ids = torch.tensor([ids + [pad] * (L - len(ids)) for ids in seqs], dtype=torch.long)
+        attn = torch.tensor([[1] * len(ids) + [0] * (L - len(ids)) for ids in seqs], dtype=torch.long)
+        tt = torch.tensor([ty + [0] * (L - len(ty)) for ty in types], dtype=torch.long)
+        first_t = torch.tensor([[max(f, 0) for f in fs] + [0] * (W - len(fs)) for fs in firsts], dtype=torch.long)
+        wmask = torch.tensor([[f >= 0 for f in fs] + [False] * (W - len(fs)) for fs in firsts], dtype=torch.bool)
         return EncodedBatch(input_ids, attn, tt, first_t, wmask, [len(f) for f in firsts])

@@ -104,3 +104,28 @@ def mner_examples_from_store(store, dataset: str, split: str, post_ids: Sequence
         for p in list_posts(store, dataset, split)
         if p.id in labels and (wanted is None or p.id in wanted)
     ]
+
+
+def mre_examples_from_store(store, dataset: str, split: str) -> list[MreExample]:
+    """Current relation labels, one example per (head, tail) pair, each with the teacher's answer
+    for that very pair (`teach` stores it under the grain `cot:<head>><tail>`), newest first."""
+    from ..store.labels import current_for_split
+    from ..store.posts import list_posts
+
+    labels = current_for_split(store, dataset, split, "mre")
+    rows = store.conn.execute(
+        """SELECT t.post_id, t.grain, t.text FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
+           WHERE p.dataset = ? AND p.split = ? AND t.status = 'ok' AND t.grain LIKE '%:%>%' ORDER BY t.id""",
+        (dataset, split))
+    # the rendered CoT (grains, then "Relation: label - rationale"), not the raw JSON answer
+    teacher = {(pid, grain.split(":", 1)[1]): text for pid, grain, text in rows}
+    out = []
+    for p in list_posts(store, dataset, split):
+        if p.id not in labels:
+            continue
+        for r in labels[p.id].relations:
+            pair = f"{r.head.start}-{r.head.end}>{r.tail.start}-{r.tail.end}"
+            out.append(MreExample(p.tokens, r.head, r.tail, r.label,
+                                  knowledge_text(p.caption, teacher.get((p.id, pair))), p.id))
+    return out
+

@@ -87,13 +87,14 @@ class MnerTask:
                 batch_size: int = 64, device=None) -> list[list[PredictedSpan]]:
         """Spans with confidences (mean marginal of the decoded tags), in input order.
 
-        Posts are batched by length so little time goes into padding.
+        Posts are batched by sub-token length so little time goes into padding.
         """
         if model.training:
             model.eval()
         out: list[list[PredictedSpan] | None] = [None] * len(examples)
         use_k = cfg.variant == "knowledge"
-        order = sorted(range(len(examples)), key=lambda i: len(examples[i].words))
+        pieces = self.aligner.pieces
+        order = sorted(range(len(examples)), key=lambda i: sum(len(pieces(w)) for w in examples[i].words))
         for i in range(0, len(order), batch_size):
             idx = order[i : i + batch_size]
             chunk = [examples[j] for j in idx]
