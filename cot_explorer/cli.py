@@ -17,6 +17,12 @@ from .store import open_store
 from .uploads import add_upload
 
 
+def _dtype_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default=None,
+                   help="number format of inference: auto (bf16 on CPUs with native bf16, else fp32; "
+                        "default, or $COT_EXPLORER_INFERENCE_DTYPE), fp32 or bf16")
+
+
 def _home_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--home", default=argparse.SUPPRESS,
                    help=f"data directory (default: ${HOME_ENV}, else the user data dir)")
@@ -65,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                       ("n-prompts", int), ("lam", float), ("temperature", float), ("train-fraction", float)):
         p.add_argument(f"--{flag}", type=typ)
     p.add_argument("--no-shape-features", action="store_true")
+    p.add_argument("--task", choices=("mner", "mre"),
+                   help="what to learn: entities (mner) or relations (mre); default: mre when the "
+                        "dataset's train split holds relation labels, else mner")
     p.add_argument("--promote", action="store_true", help="make it the default model")
 
     p = sub.add_parser("evaluate", help="score a model on a labelled file")
@@ -73,12 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--format", required=True, choices=("twitter", "mnre"))
     p.add_argument("--json", action="store_true")
+    _dtype_arg(p)
 
     p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]})")
     _home_arg(p)
     p.add_argument("--model", default="default")
     p.add_argument("--input", default="-")
     p.add_argument("--output", default="-")
+    _dtype_arg(p)
 
     p = sub.add_parser("models", help="list, promote or roll back model versions")
     _home_arg(p)
@@ -175,9 +186,11 @@ def _stats(args: argparse.Namespace, store) -> int:
 
 def _train(args: argparse.Namespace, store) -> int:
     from .student.registry import Registry
-    from .student.service import config_from_args, train_from_store
+    from .student.service import config_from_args, default_task, train_from_store
 
-    cfg = config_from_args(variant=args.variant, backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size,
+    task = args.task or default_task(store, args.dataset, args.train_split)
+    cfg = config_from_args(task=task, freeze_word_embeddings=task == "mner",  # MRE learns its marker embeddings
+                           variant=args.variant, backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size,
                            lr=args.lr, seed=args.seed, knowledge_budget=args.knowledge_budget, n_prompts=args.n_prompts,
                            lam=args.lam, temperature=args.temperature, train_fraction=args.train_fraction,
                            shape_features=False if args.no_shape_features else None)
@@ -196,7 +209,7 @@ def _evaluate(args: argparse.Namespace, store) -> int:
     from .student.service import evaluate_file
 
     loaded = Registry(store).load(args.model, "mre" if args.format == "mnre" else "mner")
-    scores = evaluate_file(loaded, args.data, args.format)
+    scores = evaluate_file(loaded, args.data, args.format, args.dtype)
     if args.json:
         print(json.dumps(scores, indent=2))
     else:
@@ -212,7 +225,7 @@ def _predict(args: argparse.Namespace, store) -> int:
     src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
     dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     try:
-        for rec in predict_lines(loaded, src):
+        for rec in predict_lines(loaded, src, dtype=args.dtype):
             dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
     finally:
         if src is not sys.stdin:

@@ -14,7 +14,7 @@ from ..labels import mner_schema_for
 from ..tokenize import join_tokens, tokenize_tweet
 from .checkpoint import LoadedStudent, save_checkpoint
 from .config import TrainConfig
-from .data import data_hash, mner_examples_from_store
+from .data import data_hash, mner_examples_from_store, mre_examples_from_store
 from .predict import StudentPredictor
 from .train import TrainCallback, TrainResult, train_student
 
@@ -22,31 +22,39 @@ from .train import TrainCallback, TrainResult, train_student
 def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_split: str = "train",
                      valid_split: str = "valid", callback: TrainCallback | None = None,
                      progress: bool = True) -> tuple[Path, TrainResult]:
-    """Train on the current (curated) labels of a dataset and save `home/models/<name>`."""
-    if config.task != "mner":
-        raise CotExplorerError("training from the store is available for mner; use benchmarks/student.py for mre")
+    """Train on the current (curated) labels of a dataset and save `home/models/<name>`:
+    MNER from entity labels, MRE (`config.task == "mre"`) from relation labels."""
     from ..store.posts import dataset_schema
+    from ..store.teacher_outputs import posts_with_answers
 
-    train = mner_examples_from_store(store, dataset, train_split)
-    valid = mner_examples_from_store(store, dataset, valid_split)
+    read = mner_examples_from_store if config.task == "mner" else mre_examples_from_store
+    train = read(store, dataset, train_split)
+    valid = read(store, dataset, valid_split)
+    what = "entity" if config.task == "mner" else "relation"
     if not train or not valid:
-        raise CotExplorerError(f"{dataset} needs labelled posts in both {train_split!r} and {valid_split!r}")
-    if config.uses_knowledge and not any(ex.knowledge for ex in train):
-        raise CotExplorerError(f"variant {config.variant} needs teacher knowledge: import or generate it first")
-    types = dataset_schema(store, dataset).types
+        raise CotExplorerError(f"{dataset} needs {what} labels in both {train_split!r} and {valid_split!r}")
+    if config.uses_knowledge and not (
+            posts_with_answers(store, dataset, train_split, config.task)
+            or (config.task == "mner" and any(ex.knowledge for ex in train))):  # imported reasoning, captions
+        raise CotExplorerError(
+            f"variant {config.variant} needs teacher knowledge for {dataset}/{train_split}: run "
+            f"`cot-explorer teach --dataset {dataset} --split {train_split}` (and for {valid_split}) first")
+    types = dataset_schema(store, dataset).types if config.task == "mner" else None
     result = train_student(config, train, valid, callback, entity_types=types, progress=progress)
     extra = {"metrics": {"valid": result.best_valid},
              "data": {"dataset": dataset, "train": train_split, "valid": valid_split,
                       "train_hash": data_hash(train), "valid_hash": data_hash(valid), "n_train": len(train)},
              "training": {"best_epoch": result.best_epoch, "stopped": result.stopped,
                           "seconds_per_epoch": result.seconds_per_epoch}}
-    path = save_checkpoint(store.home / "models", name, result.model, config, result.task.tags, extra)
+    labels = result.task.tags if config.task == "mner" else result.task.labels
+    path = save_checkpoint(store.home / "models", name, result.model, config, labels, extra)
     return path, result
 
 
-def evaluate_file(loaded: LoadedStudent, path: str, fmt: str) -> dict:
-    """Scores of a student on a labelled file (`twitter` CoNLL or `mnre`), F1 in percent."""
-    predictor = StudentPredictor(loaded)
+def evaluate_file(loaded: LoadedStudent, path: str, fmt: str, dtype: str | None = None) -> dict:
+    """Scores of a student on a labelled file (`twitter` CoNLL or `mnre`), F1 in percent, predicted
+    in the number format `predict` would use (`dtype`, see inference_dtype)."""
+    predictor = StudentPredictor(loaded, dtype=dtype)
     if fmt == "twitter":
         if loaded.config.task != "mner":
             raise CotExplorerError("a twitter file needs an mner model")
@@ -74,12 +82,14 @@ def evaluate_file(loaded: LoadedStudent, path: str, fmt: str) -> dict:
         raise CotExplorerError(f"unknown format {fmt!r}: twitter or mnre")
     out["model"] = str(loaded.path)
     out["variant"] = loaded.config.variant
+    out["inference_dtype"] = predictor.dtype
     return out
 
 
-def predict_lines(loaded: LoadedStudent, lines: Iterable[str], batch_size: int = 32) -> Iterator[dict]:
+def predict_lines(loaded: LoadedStudent, lines: Iterable[str], batch_size: int = 32,
+                  dtype: str | None = None) -> Iterator[dict]:
     """JSONL in (`{"text": ...}` or `{"tokens": [...]}`), one dict out per line with entities."""
-    predictor = StudentPredictor(loaded, batch_size)
+    predictor = StudentPredictor(loaded, batch_size, dtype)
     if loaded.config.task != "mner":
         raise CotExplorerError("predict supports mner models")
     buffer: list[dict] = []
@@ -116,6 +126,13 @@ def predict_lines(loaded: LoadedStudent, lines: Iterable[str], batch_size: int =
             yield from flush()
     if buffer:
         yield from flush()
+
+
+def default_task(store, dataset: str, split: str = "train") -> str:
+    """'mre' for a dataset whose split holds relation labels (MNRE), else 'mner'."""
+    from ..store.labels import current_for_split
+
+    return "mre" if any(ls.relations for ls in current_for_split(store, dataset, split, "mre").values()) else "mner"
 
 
 def config_from_args(**overrides) -> TrainConfig:
