@@ -57,10 +57,10 @@ def student_untyped() -> dict:
 
     root = data_dir()
     parsed = read_twitter_conll(root / "twitter2017/test.txt", "twitter2017", "test", mner_schema_for("twitter2017"))
-    pred = StudentPredictor(load_checkpoint(shipped_dir() / "mner-default")).predict_entities(
-        [it.post.tokens for it in parsed.posts])
+    predictor = StudentPredictor(load_checkpoint(shipped_dir() / "mner-default"))  # dtype auto, as the app
+    pred = predictor.predict_entities([it.post.tokens for it in parsed.posts])
     gold = [it.labels[0].spans for it in parsed.posts]
-    return {"typed": score_spans(gold, [[p.span() for p in ps] for ps in pred]).to_json(),
+    return {"inference_dtype": predictor.dtype, "typed": score_spans(gold, [[p.span() for p in ps] for ps in pred]).to_json(),
             "untyped": score_spans(gold, [[p.span() for p in ps] for ps in pred], typed=False).to_json()}
 
 
@@ -134,7 +134,7 @@ def main() -> None:
         row("shipped default: distill, seed 42, 7 epochs", shipped, "models/mner-default (fp16)")
     su, tu = student["untyped"], teacher["untyped"]
     rows.append(f"| shipped default, types ignored | 1 | {su['precision']:.2f} | {su['recall']:.2f} | **{su['f1']:.2f}** | - | "
-                "untyped, for the line below | 2 CPU cores |")
+                f"untyped, for the line below | 2 CPU cores, {student['inference_dtype']} |")
     rows.append(f"| ChatGPT's own entity list (teacher as tagger) | - | {tu['precision']:.2f} | {tu['recall']:.2f} | "
                 f"**{tu['f1']:.2f}** | - | untyped (its types are free text) | recorded |")
     table = "\n".join(["| system (Twitter-2017 test, entity-level micro F1 %) | seeds | P | R | F1 | valid F1 | note | trained on |",
