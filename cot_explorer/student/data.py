@@ -108,7 +108,7 @@ def mner_examples_from_store(store, dataset: str, split: str, post_ids: Sequence
 
 def mre_examples_from_store(store, dataset: str, split: str) -> list[MreExample]:
     """Current relation labels, one example per (head, tail) pair, each with the teacher's answer
-    for that very pair (`teach` stores it under the grain `cot:<head>><tail>`), newest first."""
+    for that very pair (`teach` stores it under the grain `cot:<head>><tail>`; the newest wins)."""
     from ..store.labels import current_for_split
     from ..store.posts import list_posts
 
@@ -128,4 +128,3 @@ def mre_examples_from_store(store, dataset: str, split: str) -> list[MreExample]
             out.append(MreExample(p.tokens, r.head, r.tail, r.label,
                                   knowledge_text(p.caption, teacher.get((p.id, pair))), p.id))
     return out
-

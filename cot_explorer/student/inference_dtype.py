@@ -37,7 +37,8 @@ def resolve_dtype(requested: str | None = None, device: torch.device | str = "cp
 
 
 def autocast(dtype: str, device: torch.device | str = "cpu"):
-    """A context that runs matrix products in bf16 (outputs the heads cast back to fp32), or nothing."""
+    """A context that runs matrix products in bf16 (the heads cast their outputs back to fp32
+    before the CRF or softmax), or one that changes nothing."""
     if dtype == "bf16":
         return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

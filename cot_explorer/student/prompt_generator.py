@@ -28,8 +28,8 @@ class ConditionalPromptGenerator(nn.Module):
         The queries are few and fixed, so q·(W_k x + b_k) = (W_kᵀq)·x + const (the constant
         cancels in the softmax) and Σ a·(W_v x + b_v) = W_v(Σ a·x) + b_v (weights sum to 1):
         m query rows work on the raw embeddings instead of 2·H projections of L tokens. Same
-        parameters, same outputs to float rounding (tests/test_prompt_generator.py), about 8x
-        less time on a CPU.
+        parameters, same outputs to float rounding (tests/test_prompt_generator.py), about 5x
+        less time on a CPU (9.2 -> 1.9 ms for 32 posts of 32 sub-tokens on 2 cores).
         """
         x = token_embeddings
         B, L, H = x.shape
