@@ -123,7 +123,8 @@ def main() -> None:
              "mner-distill (7 epochs)": "distill, 7 epochs (seed 42 is the shipped default)",
              "mner-distill-noshape (7 epochs)": "distill, 7 epochs, no word-shape features",
              "mner10-text": "10% of train, no CoT", "mner10-distill": "10% of train, distilled",
-             "mre-text (3 epochs)": "MNRE, micro-F1 without None"}
+             "mre-text (3 epochs)": "MNRE, micro-F1 without None",
+             "mre-distill (3 epochs)": "MNRE, distilled from the live teacher's answer per pair"}
     for key in notes:
         if key in groups:
             row(key, groups[key], notes[key])
