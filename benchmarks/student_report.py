@@ -120,6 +120,8 @@ def main() -> None:
     notes = {"mner-text": "no CoT at all", "mner-distill": "the full method; text only at inference",
              "mner-distill-plain": "unconditional learnable prompts", "mner-knowledge (5 epochs)": "CoT at train and test",
              "mner-text-noshape": "text, no word-shape features",
+             "mner-text (7 epochs)": "text, 7 epochs",
+             "mner-text-noshape (7 epochs)": "text, 7 epochs, no word-shape features",
              "mner-distill (7 epochs)": "distill, 7 epochs (seed 42 is the shipped default)",
              "mner-distill-noshape (7 epochs)": "distill, 7 epochs, no word-shape features",
              "mner10-text": "10% of train, no CoT", "mner10-distill": "10% of train, distilled",
