@@ -178,6 +178,16 @@ class TeacherEntity:
         return cls(d["text"], d["type"], d.get("rationale", ""), span)
 
 
+def pair_key(head: Span, tail: Span) -> str:
+    """How an entity pair is written in a stored grain name: `<head>><tail>` as token ranges."""
+    return f"{head.start}-{head.end}>{tail.start}-{tail.end}"
+
+
+def pair_grain(base: str, head: Span, tail: Span) -> str:
+    """The grain an MRE answer is stored under: it belongs to its entity pair, not the whole post."""
+    return f"{base}:{pair_key(head, tail)}"
+
+
 @dataclass(frozen=True)
 class TeacherOutput:
     """One teacher answer for one post and grain, as cached in the store."""

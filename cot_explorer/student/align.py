@@ -47,6 +47,10 @@ class WordAligner:
                 self._pieces[word] = ids
         return ids
 
+    def n_subtokens(self, words: Sequence[str]) -> int:
+        """About how long a post's text input is, to batch posts of like length together."""
+        return sum(len(self.pieces(w)) for w in words)
+
     def knowledge_ids(self, text: str) -> list[int]:
         if not text or self.knowledge_budget <= 0:
             return []

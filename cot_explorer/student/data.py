@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..schema import Span
+from ..schema import Span, pair_key
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,6 @@ def mre_examples_from_store(store, dataset: str, split: str) -> list[MreExample]
         if p.id not in labels:
             continue
         for r in labels[p.id].relations:
-            pair = f"{r.head.start}-{r.head.end}>{r.tail.start}-{r.tail.end}"
             out.append(MreExample(p.tokens, r.head, r.tail, r.label,
-                                  knowledge_text(p.caption, teacher.get((p.id, pair))), p.id))
+                                  knowledge_text(p.caption, teacher.get((p.id, pair_key(r.head, r.tail)))), p.id))
     return out

@@ -6,6 +6,7 @@ Training and model selection always run in fp32."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 
 import torch
@@ -16,7 +17,9 @@ DTYPES = ("auto", "fp32", "bf16")
 DTYPE_ENV = "COT_EXPLORER_INFERENCE_DTYPE"
 
 
+@functools.cache
 def cpu_has_native_bf16() -> bool:
+    """Asked once per process: the app builds a predictor per request."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):  # a build without oneDNN

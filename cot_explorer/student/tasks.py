@@ -93,8 +93,7 @@ class MnerTask:
             model.eval()
         out: list[list[PredictedSpan] | None] = [None] * len(examples)
         use_k = cfg.variant == "knowledge"
-        pieces = self.aligner.pieces
-        order = sorted(range(len(examples)), key=lambda i: sum(len(pieces(w)) for w in examples[i].words))
+        order = sorted(range(len(examples)), key=lambda i: self.aligner.n_subtokens(examples[i].words))
         for i in range(0, len(order), batch_size):
             idx = order[i : i + batch_size]
             chunk = [examples[j] for j in idx]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from ..schema import Post, Span, TeacherOutput
+from ..schema import Post, Span, TeacherOutput, pair_grain
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ class TeachRequest:
         """The stored grain name: an MRE answer belongs to its entity pair, not the whole post."""
         if self.task != "mre" or self.pair is None:
             return base
-        h, t = self.pair
-        return f"{base}:{h.start}-{h.end}>{t.start}-{t.end}"
+        return pair_grain(base, *self.pair)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import ERROR_KINDS, score_spans, span_errors, type_confusion
 from ..importer import import_jsonl, pgim_output
-from ..schema import LabelSet, Post, Span, TeacherOutput
+from ..schema import LabelSet, Post, Span, TeacherOutput, pair_grain
 from ..stats import compute_stats
 from ..store import open_store, utc_now
 from ..store import labels as label_store
@@ -514,7 +514,7 @@ def relations_view(home: Path, post_id: str) -> tuple[list[list], int | None]:
         preds = {i: f"{p.label} ({p.confidence:.2f})" for i, p in enumerate(got)}
     rows = []
     for i, r in enumerate(labels.relations):
-        grain = f"cot:{r.head.start}-{r.head.end}>{r.tail.start}-{r.tail.end}"
+        grain = pair_grain("cot", r.head, r.tail)
         teacher = outs[grain].text.split("Relation: ", 1)[-1] if grain in outs else ""
         rows.append([i, post.span_text(r.head), post.span_text(r.tail), r.label,
                      preds.get(i, "no MRE student promoted"), teacher])
