@@ -1,4 +1,5 @@
-"""The project's benchmark data (`shared/data`): where it is and how to import all of it."""
+"""The project's benchmark data (`shared/data`): the one place that spells its layout, and how
+to import all of it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from .importer import ImportReport, import_captions, import_knowledge, import_mnre, import_twitter
-from .paths import data_dir
+from .paths import captions_file, data_dir, knowledge_file, mnre_file, twitter_file
 from .store import Store
 
 TWITTER_SPLITS = {"twitter2017": ("train", "valid", "test"), "twitter2015": ("train", "valid")}
@@ -26,11 +27,10 @@ def import_all(store: Store, root: Path | None = None, on_report: Callable[[Impo
 
     for dataset, splits in TWITTER_SPLITS.items():
         for split in splits:
-            run(import_twitter(store, str(root / dataset / f"{split}.txt"), dataset, split,
+            run(import_twitter(store, str(twitter_file(dataset, split, root)), dataset, split,
                                repair_bio=dataset == "twitter2015"))
-            run(import_knowledge(store, str(root / "knowledge" / "chatgpt-pgim" / dataset / f"{split}.txt"),
-                                 dataset, split))
-        run(import_captions(store, str(root / "captions" / f"blip2-{dataset}.txt"), dataset))
+            run(import_knowledge(store, str(knowledge_file(dataset, split, root)), dataset, split))
+        run(import_captions(store, str(captions_file(dataset, root)), dataset))
     for split in MNRE_SPLITS:
-        run(import_mnre(store, str(root / "mnre" / f"{split}.txt"), "mnre", split))
+        run(import_mnre(store, str(mnre_file(split, root)), "mnre", split))
     return reports

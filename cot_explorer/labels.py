@@ -14,10 +14,14 @@ from .schema import Span
 DEFAULT_ENTITY_TYPES: tuple[str, ...] = ("PER", "LOC", "ORG", "MISC")
 
 # Twitter-2015 calls the miscellaneous type OTHER; keep it so exports reproduce the file.
+# The two names are one type (TYPE_ALIASES): a model of either corpus answers in the
+# names of the dataset it is applied to, and is scored against it under that alias.
 DATASET_ENTITY_TYPES: dict[str, tuple[str, ...]] = {
     "twitter2017": DEFAULT_ENTITY_TYPES,
     "twitter2015": ("PER", "LOC", "ORG", "OTHER"),
 }
+
+TYPE_ALIASES: tuple[frozenset[str], ...] = (frozenset({"MISC", "OTHER"}),)
 
 MRE_RELATIONS: tuple[str, ...] = (
     "None",
@@ -60,6 +64,29 @@ class MnerSchema:
     def check_type(self, type_: str | None) -> None:
         if type_ not in self.types:
             raise ValidationError(f"entity type {type_!r} is not in the schema {list(self.types)}")
+
+    def name_for(self, type_: str | None) -> str | None:
+        """This schema's name for a type another schema may call differently (MISC -> OTHER)."""
+        if type_ in self.types:
+            return type_
+        for group in TYPE_ALIASES:
+            if type_ in group:
+                return next((t for t in self.types if t in group), None)
+        return None
+
+    def translate(self, spans: Iterable[Span]) -> list[Span]:
+        """Spans of another schema in this schema's names; a type with no counterpart is dropped."""
+        out = []
+        for s in spans:
+            name = self.name_for(s.type)
+            if name is not None:
+                out.append(Span(s.start, s.end, name))
+        return out
+
+    def aliases_from(self, other: "MnerSchema") -> dict[str, str]:
+        """Which of `other`'s types this schema names differently: {their name: our name}."""
+        return {t: self.name_for(t) for t in other.types
+                if t not in self.types and self.name_for(t) is not None}  # type: ignore[misc]
 
 
 def mner_schema_for(dataset: str, types: Sequence[str] | None = None) -> MnerSchema:

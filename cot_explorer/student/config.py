@@ -6,7 +6,12 @@ from dataclasses import asdict, dataclass, fields
 
 from .backbone import DEFAULT_BACKBONE
 
-VARIANTS = ("text", "knowledge", "distill-plain", "distill")
+# text: the post only. knowledge: post + CoT (at test time too). distill-plain / distill: both
+# views trained together, the text view with plain / post-conditioned soft prompts, KL from the
+# knowledge view. kd: the text view with conditioned prompts, KL from the marginals of frozen,
+# separately trained knowledge-view teachers (each example carries them as soft targets), so
+# every post with CoT teaches, labelled or not.
+VARIANTS = ("text", "knowledge", "distill-plain", "distill", "kd")
 
 
 @dataclass
@@ -19,6 +24,8 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 5e-5                    # encoder
     head_lr: float = 1e-3               # emission layer, CRF, prompt generator, shape features
+    crf_lr: float | None = None         # emission layer and CRF only, when they should move faster
+    word_dropout: float = 0.0           # share of training words the text view sees as [UNK]
     weight_decay: float = 0.01
     warmup: float = 0.1
     clip: float = 1.0
@@ -40,16 +47,19 @@ class TrainConfig:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.task not in ("mner", "mre"):
             raise ValueError(f"task must be mner or mre, got {self.task!r}")
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
         if not 0.0 <= self.lam <= 1.0 or self.temperature <= 0:
             raise ValueError("lam must be in [0, 1] and temperature > 0")
 
     @property
     def uses_knowledge(self) -> bool:
-        return self.variant != "text"
+        """Whether training reads the CoT itself (kd reads the teachers' marginals instead)."""
+        return self.variant not in ("text", "kd")
 
     @property
     def prompt_kind(self) -> str | None:
-        return {"distill": "conditional", "distill-plain": "plain"}.get(self.variant)
+        return {"distill": "conditional", "distill-plain": "plain", "kd": "conditional"}.get(self.variant)
 
     def to_json(self) -> dict:
         return asdict(self)

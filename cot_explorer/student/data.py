@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from ..datasets.captions import read_captions
+from ..datasets.mnre import read_mnre
+from ..datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge
+from ..datasets.twitter_conll import read_twitter_conll
+from ..labels import MnerSchema, mner_schema_for
+from ..paths import captions_file, knowledge_file, mnre_file, twitter_file
 from ..schema import Span, pair_key
 
 
@@ -17,6 +23,9 @@ class MnerExample:
     spans: tuple[Span, ...]
     knowledge: str = ""
     post_id: str = ""
+    labelled: bool = True               # False: no gold; only a teacher's soft targets teach
+    # [W, T] tag probabilities of frozen teachers at the distillation temperature (variant kd)
+    soft_targets: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -54,36 +63,33 @@ def data_hash(examples: Sequence) -> str:
     return h.hexdigest()[:16]
 
 
-def mner_examples_from_files(data_dir: Path, dataset: str, split: str, with_knowledge: bool = True) -> list[MnerExample]:
-    """Twitter CoNLL + recorded ChatGPT knowledge + BLIP-2 captions, read directly (no store)."""
-    from ..datasets.captions import read_captions
-    from ..datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge
-    from ..datasets.twitter_conll import read_twitter_conll
-    from ..labels import mner_schema_for
+def mner_examples_from_files(data_dir: Path, dataset: str, split: str, with_knowledge: bool = True,
+                             schema: MnerSchema | None = None) -> list[MnerExample]:
+    """Twitter CoNLL + recorded ChatGPT knowledge + BLIP-2 captions, read directly (no store).
 
-    parsed = read_twitter_conll(data_dir / dataset / f"{split}.txt", dataset, split, mner_schema_for(dataset),
+    With `schema`, the spans are given in its type names (Twitter-2015's OTHER as MISC, say),
+    so both corpora can train one model."""
+    parsed = read_twitter_conll(twitter_file(dataset, split, data_dir), dataset, split, mner_schema_for(dataset),
                                 repair_bio=dataset == "twitter2015")
     posts = [it.post for it in parsed.posts]
     know: dict[str, str] = {}
     captions: dict[str, str] = {}
     if with_knowledge:
-        kpath = data_dir / "knowledge" / "chatgpt-pgim" / dataset / f"{split}.txt"
+        kpath = knowledge_file(dataset, split, data_dir)
         if kpath.exists():
             know = {pid: rec.text for pid, rec in align_knowledge(read_pgim_knowledge(kpath), posts).pairs}
-        cpath = data_dir / "captions" / f"blip2-{dataset}.txt"
+        cpath = captions_file(dataset, data_dir)
         if cpath.exists():
             captions = {c.image_name: c.text for c in read_captions(cpath).captions}
     return [
-        MnerExample(it.post.tokens, it.labels[0].spans,
+        MnerExample(it.post.tokens, tuple(schema.translate(it.labels[0].spans)) if schema else it.labels[0].spans,
                     knowledge_text(captions.get(it.post.image_name or ""), know.get(it.post.id)), it.post.id)
         for it in parsed.posts
     ]
 
 
 def mre_examples_from_files(data_dir: Path, split: str) -> list[MreExample]:
-    from ..datasets.mnre import read_mnre
-
-    parsed = read_mnre(data_dir / "mnre" / f"{split}.txt", "mnre", split)
+    parsed = read_mnre(mnre_file(split, data_dir), "mnre", split)
     return [MreExample(it.post.tokens, r.head, r.tail, r.label, "", it.post.id)
             for it in parsed.posts for r in it.labels[0].relations]
 

@@ -22,11 +22,14 @@ class MnerInputs:
     shapes: torch.Tensor                   # [B, W, F]
     tags: torch.Tensor | None = None       # [B, W] tag ids (0 where masked)
     knowledge: EncodedBatch | None = None  # text + [SEP] knowledge [SEP]
+    labelled: torch.Tensor | None = None   # [B] False where a post has no gold (kd only)
+    soft_targets: torch.Tensor | None = None  # [B, W, T] frozen teachers' tag probabilities (kd)
 
     def to(self, device) -> "MnerInputs":
-        return MnerInputs(self.text.to(device), self.shapes.to(device),
-                          None if self.tags is None else self.tags.to(device),
-                          None if self.knowledge is None else self.knowledge.to(device))
+        def move(t):
+            return None if t is None else t.to(device)
+        return MnerInputs(self.text.to(device), self.shapes.to(device), move(self.tags), move(self.knowledge),
+                          move(self.labelled), move(self.soft_targets))
 
 
 class MnerStudent(nn.Module):

@@ -3,6 +3,7 @@ variant, prediction and scoring. The training loop is shared (train.py)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -51,9 +52,17 @@ class MnerTask:
     def build(self, config: TrainConfig, encoder) -> MnerStudent:
         return MnerStudent(encoder, self.tags, config.prompt_kind, config.n_prompts, config.shape_features, config.dropout)
 
-    def collate(self, examples: Sequence[MnerExample], knowledge: bool) -> MnerInputs:
+    def collate(self, examples: Sequence[MnerExample], knowledge: bool, word_dropout: float = 0.0,
+                rng: random.Random | None = None) -> MnerInputs:
+        """A batch; in training, `word_dropout` of the words reach the text view as [UNK]
+        (their shape features stay, so capitalisation still speaks for an unseen name)."""
         words = [ex.words for ex in examples]
-        text = self.aligner.encode(words)
+        text_words = words
+        if word_dropout > 0:
+            rng = rng or random.Random(0)
+            unk = self.aligner.tok.unk_token
+            text_words = [tuple(unk if rng.random() < word_dropout else w for w in ws) for ws in words]
+        text = self.aligner.encode(text_words)
         W = text.first_subtoken.size(1)
         tags = torch.zeros((len(examples), W), dtype=torch.long)
         for b, ex in enumerate(examples):
@@ -62,13 +71,23 @@ class MnerTask:
                 tags[b, s.start + 1 : s.end] = self.tag_id[f"I-{s.type}"]
         tags = tags * text.word_mask  # words with no sub-token are not scored
         k = self.aligner.encode(words, [ex.knowledge for ex in examples]) if knowledge else None
-        return MnerInputs(text, shape_tensor(words, W), tags, k)
+        labelled = torch.tensor([ex.labelled for ex in examples], dtype=torch.bool)
+        soft = None
+        if any(ex.soft_targets is not None for ex in examples):
+            soft = torch.zeros((len(examples), W, len(self.tags)))
+            for b, ex in enumerate(examples):
+                if ex.soft_targets is not None:
+                    t = torch.as_tensor(ex.soft_targets, dtype=torch.float32)[:W]
+                    soft[b, : t.size(0)] = t
+        return MnerInputs(text, shape_tensor(words, W), tags, k, labelled, soft)
 
     def loss(self, model: MnerStudent, x: MnerInputs, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
         mask = x.text.word_mask
         if cfg.variant == "text":
             l_text = model.nll(model.emissions(x.text, x.shapes), x.tags, mask)
             return l_text, {"text": l_text.item()}
+        if cfg.variant == "kd":
+            return self._kd_loss(model, x, cfg)
         em_k = model.emissions(x.knowledge, x.shapes, use_prompts=False)
         l_k = model.nll(em_k, x.tags, mask)
         if cfg.variant == "knowledge":
@@ -81,6 +100,29 @@ class MnerTask:
         kl = masked_kl(log_p, log_q, mask)
         loss = total_loss(cfg.lam, cfg.temperature, l_k, l_t, kl)
         return loss, {"knowledge": l_k.item(), "text": l_t.item(), "kl": kl.item()}
+
+    def _kd_loss(self, model: MnerStudent, x: MnerInputs, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
+        """lam * gold NLL (labelled posts) + (1 - lam) * T^2 * KL(teachers || text view) on the
+        words of posts that carry soft targets; masked like the gold loss."""
+        mask = x.text.word_mask
+        em = model.emissions(x.text, x.shapes, use_prompts=True)
+        parts: dict[str, float] = {}
+        loss = em.new_zeros(())
+        if x.labelled is not None and bool(x.labelled.any()):
+            rows = x.labelled
+            l_text = model.nll(em[rows], x.tags[rows], mask[rows])
+            loss = loss + cfg.lam * l_text
+            parts["text"] = l_text.item()
+        if x.soft_targets is not None:
+            has = x.soft_targets.sum(-1) > 0
+            kd_mask = mask & has
+            if bool(kd_mask.any()):
+                log_q = model.crf.log_marginals(em, mask, cfg.temperature)
+                p = x.soft_targets
+                kl = ((p * (torch.log(p.clamp(min=1e-8)) - log_q)).sum(-1) * kd_mask).sum() / kd_mask.sum()
+                loss = loss + (1.0 - cfg.lam) * cfg.temperature ** 2 * kl
+                parts["kl"] = kl.item()
+        return loss, parts
 
     @torch.inference_mode()
     def predict(self, model: MnerStudent, examples: Sequence[MnerExample], cfg: TrainConfig,
@@ -136,9 +178,15 @@ class MreTask:
     def build(self, config: TrainConfig, encoder) -> MreStudent:
         return MreStudent(encoder, self.labels, config.prompt_kind, config.n_prompts, config.dropout)
 
-    def collate(self, examples: Sequence[MreExample], knowledge: bool) -> MreInputs:
+    def collate(self, examples: Sequence[MreExample], knowledge: bool, word_dropout: float = 0.0,
+                rng: random.Random | None = None) -> MreInputs:
         items = [(ex.words, ex.head, ex.tail) for ex in examples]
-        text = encode_pairs(self.aligner, items)
+        text_items = items
+        if word_dropout > 0:  # the entity markers always stay
+            rng = rng or random.Random(0)
+            unk = self.aligner.tok.unk_token
+            text_items = [(tuple(unk if rng.random() < word_dropout else w for w in ws), h, t) for ws, h, t in items]
+        text = encode_pairs(self.aligner, text_items)
         k = encode_pairs(self.aligner, items, [ex.knowledge for ex in examples]) if knowledge else None
         labels = torch.tensor([self.label_id[ex.label] for ex in examples], dtype=torch.long)
         return MreInputs(text, labels, k)

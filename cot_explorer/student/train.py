@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
@@ -64,17 +65,20 @@ class _WithLoss(torch.nn.Module):
 
 
 def _param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict]:
-    groups = {(True, True): [], (True, False): [], (False, True): [], (False, False): []}
+    """Encoder at `lr`, the rest at `head_lr`; with `crf_lr`, the emission layer and CRF
+    (or the relation classifier) at their own rate. No weight decay on biases and norms."""
+    groups: dict[tuple[str, bool], list] = {}
+    lrs = {"encoder": cfg.lr, "head": cfg.head_lr, "output": cfg.crf_lr or cfg.head_lr}
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        is_encoder = name.startswith(("encoder.", "model.encoder."))
+        bare = name.removeprefix("model.")
+        part = ("encoder" if bare.startswith("encoder.") else
+                "output" if bare.startswith(("emit.", "crf.", "classify.")) else "head")
         decay = p.ndim > 1 and "LayerNorm" not in name and "norm" not in name.lower()
-        groups[(is_encoder, decay)].append(p)
-    return [
-        {"params": ps, "lr": cfg.lr if enc else cfg.head_lr, "weight_decay": cfg.weight_decay if decay else 0.0}
-        for (enc, decay), ps in groups.items() if ps
-    ]
+        groups.setdefault((part, decay), []).append(p)
+    return [{"params": ps, "lr": lrs[part], "weight_decay": cfg.weight_decay if decay else 0.0}
+            for (part, decay), ps in groups.items()]
 
 
 def train_student(config: TrainConfig, train: Sequence, valid: Sequence, callback: TrainCallback | None = None,
@@ -95,8 +99,10 @@ def train_student(config: TrainConfig, train: Sequence, valid: Sequence, callbac
     train = subsample(train, config.train_fraction, config.seed)
 
     generator = torch.Generator().manual_seed(config.seed)
+    dropout_rng = random.Random(config.seed)
     loader = DataLoader(list(train), batch_size=config.batch_size, shuffle=True, generator=generator,
-                        collate_fn=lambda exs: task.collate(exs, knowledge=config.uses_knowledge))
+                        collate_fn=lambda exs: task.collate(exs, knowledge=config.uses_knowledge,
+                                                            word_dropout=config.word_dropout, rng=dropout_rng))
     optimizer = torch.optim.AdamW(_param_groups(model, config))
     steps = config.epochs * math.ceil(len(train) / config.batch_size)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)

@@ -1,0 +1,204 @@
+"""Benchmark: students that hold up on real tweets (both Twitter corpora, the mention
+convention, a stronger distillation). Each run trains one student and scores it on
+Twitter-2017 test and Twitter-2015 valid (its OTHER read as the model's MISC: one type under
+two names, see labels.TYPE_ALIASES).
+
+Training sets (`--data`):
+  t17      Twitter-2017 train; epochs chosen on Twitter-2017 valid
+  t15      Twitter-2015 train but its last 400 posts; epochs chosen on those 400 (t15-dev),
+           so Twitter-2015 valid is never used to choose anything
+  both     t17 + t15 train; epochs chosen on Twitter-2017 valid + t15-dev
+  t17-10   10% of Twitter-2017 train (seeded, as benchmarks/student.py), valid as t17
+
+Kinds of run: `knowledge` (post + CoT, at test time too; the teachers), `text` (the twin),
+`kd` (text view with conditioned prompts, KL from frozen knowledge teachers' marginals on
+every post with CoT: for t17-10 that includes the 90% of posts whose labels it never sees),
+`distill` (the paper's joint two-view training). Every run writes
+benchmarks/results/real_tweets/<id>.json; `--report` gathers them into
+benchmarks/results/real_tweets.json and a table.
+
+    nice python benchmarks/real_tweets.py --only teacher-both-s42,text-both-s42,kd-both-s42
+    python benchmarks/real_tweets.py --report
+    python benchmarks/real_tweets.py --smoke --only kd-t17-s42   # a few steps, to check the script
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+from _common import RESULTS, write_result
+
+RUNS = RESULTS / "real_tweets"
+CKPT = Path.home() / ".cache" / "cot-explorer-bench" / "real_tweets"
+T15_DEV = 400  # the last posts of Twitter-2015 train, held out to choose epochs
+
+BASE = dict(epochs=10, patience=3, batch_size=16, lr=1e-4, head_lr=1e-3, knowledge_budget=160, n_prompts=4,
+            lam=0.5, temperature=2.0)
+RECIPE = dict(epochs=15, patience=4, crf_lr=1e-2, word_dropout=0.2)   # issue 14, 3c
+
+
+def specs() -> list[dict]:
+    runs: list[dict] = []
+    for data in ("both", "t17", "t15", "t17-10"):
+        for seed in (42, 43, 44):
+            runs.append({"id": f"teacher-{data}-s{seed}", "kind": "knowledge", "data": data, "seed": seed,
+                         "save": True, "epochs": 5 if data != "t17-10" else 10})
+            runs.append({"id": f"text-{data}-s{seed}", "kind": "text", "data": data, "seed": seed, "save": True})
+            runs.append({"id": f"kd-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
+                         "teachers": [f"teacher-{data}-s{seed}"]})
+            runs.append({"id": f"distill-{data}-s{seed}", "kind": "distill", "data": data, "seed": seed, "save": True,
+                         "epochs": 7})
+            runs.append({"id": f"text-r-{data}-s{seed}", "kind": "text", "data": data, "seed": seed, "save": True,
+                         **RECIPE})
+            runs.append({"id": f"kd-r-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
+                         "teachers": [f"teacher-{data}-s{seed}"], **RECIPE})
+        runs.append({"id": f"kd-ens-{data}-s42", "kind": "kd", "data": data, "seed": 42, "save": True,
+                     "teachers": [f"teacher-{data}-s{s}" for s in (42, 43, 44)]})
+    return runs
+
+
+def load_sets(data: str, seed: int, smoke: bool) -> dict:
+    """train, select (chooses the epoch), and the two evaluation sets, all in MISC names."""
+    from cot_explorer.labels import mner_schema_for
+    from cot_explorer.paths import data_dir
+    from cot_explorer.student.data import mner_examples_from_files
+
+    root, misc = data_dir(), mner_schema_for("twitter2017")
+    t17 = {s: mner_examples_from_files(root, "twitter2017", s, schema=misc) for s in ("train", "valid", "test")}
+    t15_train = mner_examples_from_files(root, "twitter2015", "train", schema=misc)
+    t15_valid = mner_examples_from_files(root, "twitter2015", "valid", schema=misc)
+    t15_fit, t15_dev = t15_train[:-T15_DEV], t15_train[-T15_DEV:]
+    unlabelled: list = []
+    if data == "t17":
+        train, select = t17["train"], t17["valid"]
+    elif data == "t15":
+        train, select = t15_fit, t15_dev
+    elif data == "both":
+        train, select = t17["train"] + t15_fit, t17["valid"] + t15_dev
+    elif data == "t17-10":
+        k = max(1, round(len(t17["train"]) * 0.1))
+        train = random.Random(seed).sample(list(t17["train"]), k)
+        kept = {ex.post_id for ex in train}
+        unlabelled = [replace(ex, spans=(), labelled=False) for ex in t17["train"] if ex.post_id not in kept]
+        select = t17["valid"]
+    else:
+        raise SystemExit(f"unknown data {data!r}")
+    sets = {"train": train, "unlabelled": unlabelled, "select": select,
+            "t17_test": t17["test"], "t15_valid": t15_valid}
+    if smoke:
+        sets = {k: v[:40] for k, v in sets.items()}
+    return sets
+
+
+def run_one(spec: dict, smoke: bool, threads: int) -> dict:
+    import torch
+
+    from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
+    from cot_explorer.student.config import TrainConfig
+    from cot_explorer.student.teacher_targets import with_soft_targets
+    from cot_explorer.student.train import train_student
+
+    torch.set_num_threads(threads)
+    ckpt = CKPT / "smoke" if smoke else CKPT
+    sets = load_sets(spec["data"], spec["seed"], smoke)
+    params = {**BASE, **{k: spec[k] for k in ("epochs", "patience", "crf_lr", "word_dropout", "lr") if k in spec}}
+    if "epochs" in spec and "patience" not in spec:
+        params["patience"] = min(params["patience"], spec["epochs"])
+    cfg = TrainConfig(task="mner", variant=spec["kind"], seed=spec["seed"], **params)
+    if smoke:
+        cfg = replace(cfg, epochs=1, knowledge_budget=32)
+    train = sets["train"]
+    t0 = time.time()
+    if cfg.variant == "kd":
+        teachers = [load_checkpoint(ckpt / t) for t in spec["teachers"]]
+        train = with_soft_targets(teachers, list(train) + list(sets["unlabelled"]), cfg.temperature)
+        train = [ex for ex in train if ex.labelled or ex.soft_targets is not None]
+        del teachers
+    targets_s = time.time() - t0
+    res = train_student(cfg, train, sets["select"], progress=False)
+    scores = {name: res.task.evaluate(res.model, sets[name], cfg) for name in ("t17_test", "t15_valid")}
+    out = {"spec": spec, "config": cfg.to_json(), "best_epoch": res.best_epoch, "stopped": res.stopped,
+           "select": res.best_valid, **scores, "history": res.history,
+           "seconds_per_epoch": res.seconds_per_epoch, "soft_target_seconds": round(targets_s, 1),
+           "wall_s": round(time.time() - t0, 1), "n_train_labelled": sum(ex.labelled for ex in train),
+           "n_train": len(train), "threads": threads}
+    if spec.get("save"):
+        path = save_checkpoint(ckpt, spec["id"], res.model, cfg, res.task.tags,
+                               {"metrics": {"valid": res.best_valid, "test": scores["t17_test"],
+                                            "t15_valid": scores["t15_valid"]},
+                                "training": {"data": spec["data"], "command": "python benchmarks/real_tweets.py"}},
+                               dtype="float16", replace=True)
+        out["checkpoint"] = str(path)
+    return out
+
+
+def fmt(xs: list[float]) -> str:
+    if not xs:
+        return "-"
+    return f"{xs[0]:.2f}" if len(xs) == 1 else f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
+
+
+def report() -> None:
+    records = [json.loads(p.read_text()) for p in sorted(RUNS.glob("*.json"))]
+    ok = [r for r in records if "t17_test" in r and not r.get("smoke")]
+    groups: dict[str, list[dict]] = {}
+    for r in ok:
+        groups.setdefault(r["spec"]["id"].rsplit("-s", 1)[0], []).append(r)
+    lines = ["| run | seeds | T17 test F1 | T15 valid F1 (OTHER as MISC) | selection F1 | best epoch | s/epoch |",
+             "|---|---|---|---|---|---|---|"]
+    summary = {}
+    for key in sorted(groups):
+        rs = groups[key]
+        t17 = [r["t17_test"]["f1"] for r in rs]
+        t15 = [r["t15_valid"]["f1"] for r in rs]
+        summary[key] = {"seeds": [r["spec"]["seed"] for r in rs], "t17_test_f1": t17, "t15_valid_f1": t15,
+                        "machine": sorted({r.get("machine", {}).get("processor", "?") for r in rs})}
+        lines.append(f"| {key} | {len(rs)} | {fmt(t17)} | {fmt(t15)} | {fmt([r['select']['f1'] for r in rs])} | "
+                     f"{', '.join(str(r['best_epoch']) for r in rs)} | "
+                     f"{statistics.mean(s for r in rs for s in r['seconds_per_epoch']):.0f} |")
+    write_result("real_tweets", {"benchmark": "real_tweets", "summary": summary, "runs": ok}, "\n".join(lines))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", help="comma-separated run ids, run in this order")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("--force", action="store_true", help="run again a run that already has a result")
+    args = ap.parse_args()
+    if args.report:
+        report()
+        return
+    by_id = {s["id"]: s for s in specs()}
+    ids = args.only.split(",") if args.only else list(by_id)
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        raise SystemExit(f"unknown run ids: {unknown}")
+    RUNS.mkdir(parents=True, exist_ok=True)
+    for run_id in ids:
+        target = RUNS / f"{run_id}.json"
+        if target.exists() and not args.force and not args.smoke:
+            print(f"[{run_id}] already measured: {target}")
+            continue
+        try:
+            rec = run_one(by_id[run_id], args.smoke, args.threads)
+        except Exception:
+            rec = {"spec": by_id[run_id], "error": traceback.format_exc()}
+        if args.smoke:
+            print(json.dumps({k: rec.get(k) for k in ("best_epoch", "t17_test", "error")}, default=str)[:800])
+            continue
+        write_result(target, {"benchmark": "real_tweets", **rec})
+        print(f"[{run_id}] " + (f"T17 test {rec['t17_test']['f1']}, T15 valid {rec['t15_valid']['f1']}"
+                                if "t17_test" in rec else rec["error"][-800:]), flush=True)
+
+
+if __name__ == "__main__":
+    main()
