@@ -14,11 +14,13 @@ from .datasets.mnre import read_mnre
 from .datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge
 from .datasets.twitter_conll import read_twitter_conll
 from .errors import ImportRefused, ParseError, ValidationError
-from .labels import mner_schema_for
+from .labels import MnerSchema, mner_schema_for
 from .schema import LabeledPost, Post, TeacherOutput
 from .store import Store, utc_now
 from .store.captions import add_captions
-from .store.images import add_image, image_path
+from .store.images import (
+    CheckedImage, check_image, image_path, insert_image_row, read_image_file, remove_unreferenced, write_image_file,
+)
 from .store.labels import add_initial, validate_labels
 from .store.posts import (
     add_posts, count_posts, dataset_schema, ensure_dataset, existing_ids, list_posts, next_position,
@@ -187,19 +189,15 @@ def import_captions(store: Store, path: str, dataset: str, model: str = "blip2")
 
 
 def _dataset_types(store: Store, dataset: str) -> tuple[str, ...]:
-    """The dataset's registered entity types, registering the default ones for a new dataset."""
+    """The dataset's registered entity types, or the ones it will be registered with."""
     known = store.conn.execute("SELECT 1 FROM datasets WHERE name = ?", (dataset,)).fetchone()
-    return (dataset_schema(store, dataset) if known else ensure_dataset(store, dataset, mner_schema_for(dataset))).types
-
-
-def _read_image(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise ValidationError(f"cannot read image {path}: {e.strerror}") from e
+    return (dataset_schema(store, dataset) if known else mner_schema_for(dataset)).types
 
 
 def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str | None = None) -> ImportReport:
+    """All checks and the slow work (parsing, image decoding and hashing) happen before the
+    write transaction, so views and saves are not kept waiting; a refused import leaves the
+    store as it was, image files included."""
     records = read_jsonl(path, dataset, split)
     if not records:
         raise ParseError(str(path), None, "at least one post")
@@ -209,44 +207,57 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
         tasks = [lab.task for lab in r.item.labels]
         if len(tasks) != len(set(tasks)):
             raise ParseError(str(path), None, f"one label set per task for post {r.item.post.id}")
+        types = _dataset_types(store, r.item.post.dataset)
+        for lab in r.item.labels:
+            try:
+                validate_labels(r.item.post, lab, types)
+            except ValidationError as e:
+                raise ValidationError(f"{path}: post {r.item.post.id}: {e}") from e
     clash = existing_ids(store, [r.item.post.id for r in records])
     if clash:
         raise ImportRefused(f"{len(clash)} posts already in the store (e.g. {clash[0]}); nothing imported")
+    images: dict[int, CheckedImage] = {}
+    for i, r in enumerate(records):
+        if r.image_path is not None:
+            images[i] = check_image(read_image_file(r.image_path), r.image_path.name)
     first = records[0].item.post
-    report = ImportReport("jsonl", str(path), first.dataset, first.split)
-    with store.write():
-        positions: dict[tuple[str, str], int] = {}
-        items: list[LabeledPost] = []
-        captions: dict[str, list[Caption]] = {}
-        for r in records:
-            post = r.item.post
-            types = _dataset_types(store, post.dataset)
-            for lab in r.item.labels:
-                try:
-                    validate_labels(post, lab, types)
-                except ValidationError as e:
-                    raise ValidationError(f"{path}: post {post.id}: {e}") from e
-            key = (post.dataset, post.split)
-            if key not in positions:
-                positions[key] = next_position(store, *key)
-            changes: dict = {"position": positions[key]}
-            positions[key] += 1
-            if r.image_path is not None:
-                stored = add_image(store, _read_image(r.image_path), r.image_path.name)
-                changes.update(image_sha256=stored.sha256, image_name=post.image_name or r.image_path.name)
-                report.images += 1
-            elif post.image_sha256 and image_path(store, post.image_sha256) is None:
-                changes["image_sha256"] = None
-                report.notes.append(f"{post.id}: image {post.image_sha256[:12]} is not in this store; kept its name only")
-            post = replace(post, **changes)
-            if post.caption and post.image_name:
-                captions.setdefault(post.dataset, []).append(Caption(post.image_name, post.caption))
-            items.append(LabeledPost(post, r.item.labels))
-        _write_labeled(store, items)
-        for ds, caps in captions.items():
-            add_captions(store, ds, "jsonl", caps)
-        report.posts = len(items)
-        report.spans = sum(len(lab.spans) for it in items for lab in it.labels)
-        report.relations = sum(len(lab.relations) for it in items for lab in it.labels)
-        _record(store, report)
+    report = ImportReport("jsonl", str(path), first.dataset, first.split, images=len(images))
+    written: list[CheckedImage] = []
+    try:
+        for img in images.values():
+            if write_image_file(store, img):
+                written.append(img)
+        with store.write():
+            positions: dict[tuple[str, str], int] = {}
+            items: list[LabeledPost] = []
+            captions: dict[str, list[Caption]] = {}
+            for i, r in enumerate(records):
+                post = r.item.post
+                if post.dataset not in {d for d, _ in positions}:
+                    ensure_dataset(store, post.dataset, MnerSchema(_dataset_types(store, post.dataset)))
+                key = (post.dataset, post.split)
+                if key not in positions:
+                    positions[key] = next_position(store, *key)
+                changes: dict = {"position": positions[key]}
+                positions[key] += 1
+                if i in images:
+                    insert_image_row(store, images[i])
+                    changes.update(image_sha256=images[i].sha256, image_name=post.image_name or r.image_path.name)
+                elif post.image_sha256 and image_path(store, post.image_sha256) is None:
+                    changes["image_sha256"] = None
+                    report.notes.append(f"{post.id}: image {post.image_sha256[:12]} is not in this store; kept its name only")
+                post = replace(post, **changes)
+                if post.caption and post.image_name:
+                    captions.setdefault(post.dataset, []).append(Caption(post.image_name, post.caption))
+                items.append(LabeledPost(post, r.item.labels))
+            _write_labeled(store, items)
+            for ds, caps in captions.items():
+                add_captions(store, ds, "jsonl", caps)
+            report.posts = len(items)
+            report.spans = sum(len(lab.spans) for it in items for lab in it.labels)
+            report.relations = sum(len(lab.relations) for it in items for lab in it.labels)
+            _record(store, report)
+    except BaseException:
+        remove_unreferenced(store, written)
+        raise
     return report

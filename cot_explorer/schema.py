@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .errors import ValidationError
+from .limits import MAX_NAME_CHARS, MAX_POST_CHARS, MAX_POST_TOKENS, check_name, check_text
 
 Task = Literal["mner", "mre"]
 LabelSource = Literal["gold", "student", "teacher", "annotator"]
@@ -25,7 +26,7 @@ class Span:
     type: str | None
 
     def check_bounds(self, n_tokens: int) -> None:
-        if not (isinstance(self.start, int) and isinstance(self.end, int)):
+        if not (_is_int(self.start) and _is_int(self.end)):
             raise ValidationError(f"span offsets must be integers, got {self.start!r}:{self.end!r}")
         if not 0 <= self.start < self.end <= n_tokens:
             raise ValidationError(
@@ -38,9 +39,19 @@ class Span:
     @classmethod
     def from_json(cls, d: dict) -> "Span":
         try:
-            return cls(d["start"], d["end"], d.get("type"))
-        except (KeyError, TypeError) as e:
-            raise ValidationError(f"a span needs start, end and type, got {d!r}") from e
+            start, end, type_ = d["start"], d["end"], d.get("type")
+        except (KeyError, TypeError, AttributeError) as e:
+            raise ValidationError(f"a span needs start, end and type, got {str(d)[:80]!r}") from e
+        if not (_is_int(start) and _is_int(end)):
+            raise ValidationError(f"span offsets must be integers, got {start!r}:{end!r}")
+        if type_ is not None and not isinstance(type_, str):
+            raise ValidationError(f"a span's type must be text, got {type_!r}")
+        return cls(start, end, type_)
+
+
+def _is_int(x: object) -> bool:
+    """An int that is not a bool (`True` is an int to Python, not a token position to us)."""
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 @dataclass(frozen=True)
@@ -55,9 +66,12 @@ class Relation:
     @classmethod
     def from_json(cls, d: dict) -> "Relation":
         try:
-            return cls(Span.from_json(d["head"]), Span.from_json(d["tail"]), d["label"])
-        except (KeyError, TypeError) as e:
-            raise ValidationError(f"a relation needs head, tail and label, got {d!r}") from e
+            head, tail, label = d["head"], d["tail"], d["label"]
+        except (KeyError, TypeError, AttributeError) as e:
+            raise ValidationError(f"a relation needs head, tail and label, got {str(d)[:80]!r}") from e
+        if not isinstance(label, str):
+            raise ValidationError(f"a relation label must be text, got {label!r}")
+        return cls(Span.from_json(head), Span.from_json(tail), label)
 
 
 @dataclass(frozen=True)
@@ -77,15 +91,29 @@ class Post:
     position: int = 0
 
     def __post_init__(self) -> None:
+        """Checked before anything else touches the post, cheapest checks first: a huge post
+        is refused by its length before any per-character work."""
         if not self.id:
             raise ValidationError("a post needs an id")
+        check_text(self.id, "a post id", 300)
+        check_text(self.text, f"post {self.id}", MAX_POST_CHARS)
+        for value, what in ((self.dataset, "dataset name"), (self.split, "split name")):
+            check_name(value, f"post {self.id}: its {what}", MAX_NAME_CHARS)
         if not self.text.strip() or not self.tokens:
             raise ValidationError(f"post {self.id} is empty: a post needs text with at least one token")
+        if len(self.tokens) > MAX_POST_TOKENS:
+            raise ValidationError(f"post {self.id} has {len(self.tokens):,} tokens; at most {MAX_POST_TOKENS:,} are accepted")
         if len(self.tokens) != len(self.offsets):
             raise ValidationError(f"post {self.id}: {len(self.tokens)} tokens but {len(self.offsets)} offsets")
         prev_end = 0
-        for tok, (s, e) in zip(self.tokens, self.offsets):
-            if s < prev_end or self.text[s:e] != tok or not tok:
+        for tok, off in zip(self.tokens, self.offsets):
+            if not isinstance(tok, str) or not isinstance(off, tuple) or len(off) != 2 \
+                    or not (_is_int(off[0]) and _is_int(off[1])):
+                raise ValidationError(f"post {self.id}: tokens must be text with [start, end] integer offsets")
+            s, e = off
+            if not tok.strip(" \t\n\r"):
+                raise ValidationError(f"post {self.id}: a token is empty or only spaces")
+            if s < prev_end or self.text[s:e] != tok:
                 raise ValidationError(f"post {self.id}: token {tok!r} does not sit at characters {s}:{e}")
             prev_end = e
 
@@ -118,6 +146,8 @@ class LabelSet:
             raise ValidationError(f"task must be one of {TASKS}, got {self.task!r}")
         if self.source not in LABEL_SOURCES:
             raise ValidationError(f"label source must be one of {LABEL_SOURCES}, got {self.source!r}")
+        if self.author:
+            check_text(self.author, "the annotator name", MAX_NAME_CHARS)
         if self.task == "mner" and self.relations:
             raise ValidationError("an mner label set holds spans, not relations")
         if self.task == "mre" and self.spans:

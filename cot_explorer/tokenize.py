@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import regex
 
+from .limits import is_visible_token
+
 _URL = r"(?:https?://|www\.)[^\s]+?(?=[.,;:!?)\]}'\"]*(?:\s|$))"
 _MENTION = r"@\w+"
 _HASHTAG = r"#\w+"
@@ -31,7 +33,7 @@ def tokenize_tweet(text: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], .
     offsets: list[tuple[int, int]] = []
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
-        if tok.isspace() or not tok.strip():
+        if not is_visible_token(tok):  # spaces, zero-width marks: not words
             continue
         tokens.append(tok)
         offsets.append((m.start(), m.end()))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, TextIO
 
 from ..errors import ParseError, ValidationError
+from ..limits import MAX_JSON_DEPTH, MAX_NAME_CHARS, MAX_POST_CHARS, check_name, check_text, check_user_tokens
 from ..schema import LabeledPost, LabelSet, Post
 from ..tokenize import tokenize_tweet
 from .lines import read_lines
@@ -24,31 +25,61 @@ class JsonlRecord:
     image_path: Path | None  # an image file to add to the store with this post
 
 
+def _depth(value: object) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def _optional_str(d: dict, key: str) -> str | None:
+    value = d.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"'{key}' must be a string, got {type(value).__name__}")
+    return value
+
+
 def _post_from_line(d: dict, dataset: str | None, split: str | None, path: str, pos: int) -> Post:
     text = d.get("text")
     if not isinstance(text, str):
         raise ValidationError("'text' must be a string")
-    ds = d.get("dataset") or dataset
-    sp = d.get("split") or split
+    check_text(text, "the post text", MAX_POST_CHARS)  # before any per-character work
+    ds = _optional_str(d, "dataset") or dataset
+    sp = _optional_str(d, "split") or split
     if not ds or not sp:
         raise ValidationError("no dataset/split on the line and none given with --dataset/--split")
+    check_name(ds, "the dataset name")
+    check_name(sp, "the split name")
     if "tokens" in d:
+        check_user_tokens(d["tokens"], "the post")
         tokens = tuple(d["tokens"])
-        offsets = tuple(tuple(o) for o in d.get("offsets") or ())
+        raw_offsets = d.get("offsets") or ()
+        if not isinstance(raw_offsets, list) or not all(isinstance(o, list) for o in raw_offsets):
+            raise ValidationError("'offsets' must be a list of [start, end] pairs")
+        offsets = tuple(tuple(o) for o in raw_offsets)
     else:
         tokens, offsets = tokenize_tweet(text)
     image = d.get("image") or {}
-    post_id = d.get("id") or f"{ds}/{sp}/" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    if not isinstance(image, dict):
+        raise ValidationError("'image' must be an object with 'name' and 'sha256'")
+    post_id = _optional_str(d, "id") or f"{ds}/{sp}/" + hashlib.sha256(text.encode()).hexdigest()[:16]
     return Post(
         id=post_id, text=text, tokens=tokens, offsets=offsets, dataset=ds, split=sp,
-        source=d.get("source") or path, image_name=image.get("name"), image_sha256=image.get("sha256"),
-        caption=d.get("caption"), position=pos,
+        source=_optional_str(d, "source") or path, image_name=_optional_str(image, "name"),
+        image_sha256=_optional_str(image, "sha256"), caption=_optional_str(d, "caption"), position=pos,
     )
 
 
 def read_jsonl(path: str | Path, dataset: str | None = None, split: str | None = None) -> list[JsonlRecord]:
     path = str(path)
     records: list[JsonlRecord] = []
+    first_seen: dict[str, int] = {}
     for lineno, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
@@ -56,19 +87,32 @@ def read_jsonl(path: str | Path, dataset: str | None = None, split: str | None =
             d = json.loads(line)
         except json.JSONDecodeError as e:
             raise ParseError(path, lineno, f"a JSON object ({e.msg} at column {e.colno})", line) from e
+        except RecursionError as e:
+            raise ParseError(path, lineno, f"JSON nested at most {MAX_JSON_DEPTH} levels deep", line) from e
         if not isinstance(d, dict):
             raise ParseError(path, lineno, "a JSON object", line)
+        if _depth(d) > MAX_JSON_DEPTH:
+            raise ParseError(path, lineno, f"JSON nested at most {MAX_JSON_DEPTH} levels deep", line)
         try:
             post = _post_from_line(d, dataset, split, path, len(records))
             labels = []
-            for lab in d.get("labels") or []:
+            raw_labels = d.get("labels") or []
+            if not isinstance(raw_labels, list):
+                raise ValidationError("'labels' must be a list")
+            for lab in raw_labels:
+                if not isinstance(lab, dict):
+                    raise ValidationError("each label must be an object")
                 meta = {k: lab.get(k) for k in ("source", "author", "model_version", "created_at") if lab.get(k) is not None}
+                for k, v in meta.items():
+                    check_text(v, f"the label's {k}", MAX_NAME_CHARS if k != "created_at" else 40)
                 labels.append(LabelSet.from_payload(lab.get("task"), lab, **meta))
+            image_rel = _optional_str(d, "image_path")
         except (ValidationError, TypeError, ValueError, AttributeError) as e:
             raise ParseError(path, lineno, "a valid post", str(e)) from e
-        image_path = None
-        if d.get("image_path"):
-            image_path = (Path(path).parent / d["image_path"]).resolve()
+        if post.id in first_seen:
+            raise ParseError(path, lineno, f"each post once (post {post.id} is already on line {first_seen[post.id]})")
+        first_seen[post.id] = lineno
+        image_path = (Path(path).parent / image_rel).resolve() if image_rel else None
         records.append(JsonlRecord(LabeledPost(post, tuple(labels)), image_path))
     return records
 

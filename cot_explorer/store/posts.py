@@ -99,3 +99,10 @@ def existing_ids(store: Store, ids: Sequence[str]) -> list[str]:
         marks = ",".join("?" * len(chunk))
         found += [r[0] for r in store.conn.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk)]
     return found
+
+
+def attach_image(store: Store, post_id: str, image_sha256: str) -> None:
+    """Give a post that has none the image already stored under `image_sha256`."""
+    with store.write():
+        store.conn.execute("UPDATE posts SET image_sha256 = ? WHERE id = ? AND image_sha256 IS NULL",
+                           (image_sha256, post_id))
