@@ -119,7 +119,7 @@ def run_one(spec: dict, smoke: bool, deadline: float, out_dir: Path) -> dict:
         extra = {"metrics": {"valid": res.best_valid, "test": test},
                  "training": {"data": "twitter2017 train (valid for model choice), recorded ChatGPT knowledge + BLIP-2 captions",
                               "command": "python benchmarks/student.py", "device": str(device)}}
-        path = save_checkpoint(out_dir / "ckpt", spec["id"], res.model, cfg, labels, extra, dtype="float16")
+        path = save_checkpoint(out_dir / "ckpt", spec["id"], res.model, cfg, labels, extra, dtype="float16", replace=True)
         half = load_checkpoint(path).model.to(device)
         out["test_fp16_checkpoint"] = res.task.evaluate(half, data["test"], cfg, device)
         out["checkpoint"] = str(path)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .store import open_store
 from .store.jobs import create_job, get_job, update_job
+from .student.registry import Registry
 
 
 class JobCallback:
@@ -59,6 +60,9 @@ def _run_distill(home: Path, job_id: int, params: dict) -> None:
     except Exception as e:  # a failed job is shown, not raised into a dead thread
         with open_store(home) as s:
             update_job(s, job_id, status="failed", error=f"{type(e).__name__}: {e}", message="failed")
+    finally:
+        with open_store(home) as s:
+            Registry(s).release(params["name"])  # a saved version keeps its name; a failed one frees it
 
 
 def cancel_job(home: Path, job_id: int) -> None:

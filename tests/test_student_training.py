@@ -95,7 +95,7 @@ def test_crash_while_saving_leaves_the_previous_version_loadable(tiny, tmp_path,
 
     monkeypatch.setattr(ckpt, "save_file", dying_save)
     with pytest.raises(OSError):
-        save_checkpoint(root, "v1", res.model, res.config, res.task.tags, {"note": "second"})
+        save_checkpoint(root, "v1", res.model, res.config, res.task.tags, {"note": "second"}, replace=True)
     assert calls["n"] == 1
     loaded = load_checkpoint(root / "v1")
     assert loaded.manifest["note"] == "first"

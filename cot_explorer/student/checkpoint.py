@@ -2,15 +2,14 @@
 
 Weights the training left equal to the backbone (frozen word embeddings) are not stored;
 loading rebuilds them from the backbone. A checkpoint is written into a temporary folder
-and renamed into place, so a crash mid-save never leaves a half-written version behind.
+and renamed into place, so a crash mid-save never leaves a half-written version behind,
+and an existing version is never overwritten (model_folders).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from .backbone import load_backbone
 from .config import TrainConfig
+from .model_folders import NameTaken, check_version_name, cleanup_failed_write, new_temp_folder, publish
 
 FORMAT = 1
 SHARD_BYTES = 15 * 1024 * 1024
@@ -50,11 +50,10 @@ def _shards(state: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
 
 
 def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: TrainConfig, labels: tuple[str, ...],
-                    extra: dict | None = None, dtype: str = "float32") -> Path:
-    """Write `root/name` atomically; an existing version of that name is replaced only at the end."""
-    if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"bad checkpoint name {name!r}")
-    root.mkdir(parents=True, exist_ok=True)
+                    extra: dict | None = None, dtype: str = "float32", replace: bool = False) -> Path:
+    """Write `root/name` atomically (see model_folders). An existing version is never
+    overwritten unless `replace` (benchmark re-runs), which is safe against a kill at any instant."""
+    name = check_version_name(name)
     omitted = [WORD_EMBEDDINGS] if config.freeze_word_embeddings else []
     state = {}
     for k, v in model.state_dict().items():
@@ -64,7 +63,9 @@ def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: Train
         if dtype == "float16" and v.is_floating_point():
             v = v.half()
         state[k] = v.contiguous()
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{name}-"))
+    if (root / name).exists() and not replace:
+        raise NameTaken(f"a model version named {name!r} exists; choose another name (versions are never overwritten)")
+    tmp = new_temp_folder(root, name)
     try:
         files = []
         for i, shard in enumerate(_shards(state), start=1):
@@ -83,18 +84,10 @@ def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: Train
                 os.fsync(fh.fileno())
             f.chmod(0o644)
         tmp.chmod(0o755)
-        final = root / name
-        old = None
-        if final.exists():
-            old = Path(tempfile.mkdtemp(dir=root, prefix=f".old-{name}-"))
-            os.replace(final, old / name)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return final
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as e:
+        cleanup_failed_write(tmp, e, f"the model version {name!r}")
         raise
+    return publish(tmp, root, name, replace=replace)
 
 
 def read_manifest(path: Path) -> dict:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import CotExplorerError
 from ..store import Store, utc_now
 from .checkpoint import LoadedStudent, load_checkpoint, read_manifest
+from .model_folders import NameTaken, check_version_name, recover, release, reserve
 
 SHIPPED_ENV = "COT_EXPLORER_MODELS"
 SHIPPED_DEFAULT = {"mner": "mner-default"}
@@ -37,6 +40,37 @@ class Registry:
     def __init__(self, store: Store):
         self.store = store
         self.user_dir = store.home / "models"
+        self.recover()
+
+    def recover(self) -> list[str]:
+        """Undo what a killed save left behind (see model_folders.recover); run at start."""
+        return recover(self.user_dir)
+
+    def name_taken(self, name: str) -> bool:
+        return (any((root / name).exists() for root, _ in self._dirs())
+                or self.store.conn.execute("SELECT 1 FROM model_versions WHERE name = ?", (name,)).fetchone() is not None)
+
+    def reserve(self, name: str) -> str:
+        """Take a name for a training about to start; refused if any version has it."""
+        name = check_version_name(name)
+        if self.name_taken(name):
+            raise NameTaken(f"a model version named {name!r} exists; choose another name (versions are never overwritten)")
+        reserve(self.user_dir, name)
+        return name
+
+    def release(self, name: str) -> None:
+        release(self.user_dir, name)
+
+    def automatic_name(self, prefix: str) -> str:
+        """`<prefix>-<UTC time>-<4 hex>`, reserved: unique even for two starts in the same second."""
+        for _ in range(20):
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+            name = f"{prefix}-{stamp}-{secrets.token_hex(2)}"
+            try:
+                return self.reserve(name)
+            except NameTaken:
+                continue
+        raise NameTaken(f"could not find a free name starting with {prefix!r}")
 
     def _dirs(self) -> list[tuple[Path, bool]]:
         return [(self.user_dir, False), (shipped_dir(), True)]
@@ -82,8 +116,21 @@ class Registry:
         return load_checkpoint(self.path(name_or_path, task))
 
     def register(self, path: Path, parent: str | None = None) -> str:
+        """Record a version (again); its lineage is kept: the parent given, else the one its
+        manifest names, else the one already recorded."""
         m = read_manifest(path)
+        parent = parent or (m.get("training") or {}).get("parent")
         with self.store.write():
+            row = self.store.conn.execute("SELECT parent FROM model_versions WHERE name = ?", (m["name"],)).fetchone()
+            if parent is None and row is not None:
+                parent = row[0]
+            if parent is not None and self.store.conn.execute(
+                    "SELECT 1 FROM model_versions WHERE name = ?", (parent,)).fetchone() is None:
+                parent_path = next((root / parent for root, _ in self._dirs() if (root / parent / "manifest.json").exists()), None)
+                if parent_path is None:
+                    parent = None  # a parent that no longer exists anywhere cannot be referenced
+                else:
+                    self.register(parent_path)
             self.store.db["model_versions"].upsert({
                 "name": m["name"], "task": m["task"], "variant": m["variant"], "path": str(Path(path).resolve()),
                 "backbone": m["backbone"], "parent": parent, "manifest": json.dumps(m),
