@@ -2,15 +2,28 @@
 On an empty store it imports the bundled demo set, so it works offline with no API key."""
 
 import os
+import sys
 
+from cot_explorer.access import AccessPolicy
+from cot_explorer.errors import CotExplorerError
 from cot_explorer.jobs import fail_stale_jobs
 from cot_explorer.paths import resolve_home
+from cot_explorer.store import open_store
+from cot_explorer.student.registry import Registry
 from cot_explorer.ui.app import build_app, launch_kwargs
 from cot_explorer.ui.handlers import ensure_demo, student
 
 if __name__ == "__main__":
     home = resolve_home()
+    try:
+        policy = AccessPolicy.from_env()
+    except CotExplorerError as e:  # a malformed users file stops the start with its line number
+        sys.exit(f"error: {e}")
     ensure_demo(home)
     fail_stale_jobs(home)
+    with open_store(home) as store:
+        for line in Registry(store).recover():  # what a killed save left behind: restored or removed
+            print(f"models: {line}")
     student(home)  # load the default student now, not on the first visitor's click
-    build_app(home).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), **launch_kwargs())
+    build_app(home, policy).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                                   **launch_kwargs(home, policy))

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from . import __version__
 from .errors import CotExplorerError
-from .exporter import CONLL_SOURCES, export_conll, export_jsonl
+from .exporter import CONLL_SOURCES, ExportReport, export_conll, export_file, export_jsonl
+from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
 from .importer import KINDS, import_captions, import_jsonl, import_knowledge, import_mnre, import_twitter
 from .paths import HOME_ENV
 from .stats import compute_stats
+from .store.images import read_image_file
 from .store import open_store
 from .uploads import add_upload
 
@@ -52,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True)
     p.add_argument("--split", help="one split (required for conll)")
     p.add_argument("--source", default="gold", choices=CONLL_SOURCES, help="label source for conll")
-    p.add_argument("--out", default="-", help="output file (default: standard output)")
+    p.add_argument("--out", default="-", help="output file (default: standard output); written only if the export succeeds")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser("add-post", help="add your own tweet (and image) as a post")
     _home_arg(p)
@@ -144,17 +147,19 @@ def _import(args: argparse.Namespace, store) -> int:
 
 
 def _export(args: argparse.Namespace, store) -> int:
-    out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8", newline="\n")
-    try:
+    if args.format == "conll" and not args.split:
+        raise CotExplorerError("conll export needs --split")
+
+    def run(out) -> ExportReport:
         if args.format == "jsonl":
-            report = export_jsonl(store, out, args.dataset, args.split)
-        else:
-            if not args.split:
-                raise CotExplorerError("conll export needs --split")
-            report = export_conll(store, out, args.dataset, args.split, args.source)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+            return export_jsonl(store, out, args.dataset, args.split)
+        return export_conll(store, out, args.dataset, args.split, args.source)
+
+    if args.out == "-":
+        report = run(sys.stdout)
+    else:
+        with export_file(store, args.out, args.force) as out:
+            report = run(out)
     msg = f"exported {report.posts} posts"
     if report.without_labels:
         msg += f" ({report.without_labels} without {args.source} labels, written as O)"
@@ -163,7 +168,7 @@ def _export(args: argparse.Namespace, store) -> int:
 
 
 def _add_post(args: argparse.Namespace, store) -> int:
-    image = args.image.read_bytes() if args.image else None
+    image = read_image_file(args.image) if args.image else None  # size checked before reading
     post = add_upload(store, args.text, image, args.image.name if args.image else None)
     print(json.dumps({"id": post.id, "tokens": list(post.tokens), "offsets": [list(o) for o in post.offsets],
                       "image_sha256": post.image_sha256}, ensure_ascii=False))
@@ -194,8 +199,12 @@ def _train(args: argparse.Namespace, store) -> int:
                            lr=args.lr, seed=args.seed, knowledge_budget=args.knowledge_budget, n_prompts=args.n_prompts,
                            lam=args.lam, temperature=args.temperature, train_fraction=args.train_fraction,
                            shape_features=False if args.no_shape_features else None)
-    path, result = train_from_store(store, args.dataset, cfg, args.name, args.train_split, args.valid_split)
     registry = Registry(store)
+    name = registry.reserve(args.name)  # refused before any training if the name is taken
+    try:
+        path, result = train_from_store(store, args.dataset, cfg, name, args.train_split, args.valid_split)
+    finally:
+        registry.release(name)
     registry.register(path)
     if args.promote:
         registry.promote(args.name)
@@ -276,16 +285,30 @@ COMMANDS = {"teach": _teach, "import": _import, "export": _export, "add-post": _
             "evaluate": _evaluate, "predict": _predict, "models": _models}
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Arguments are text: invalid UTF-8 (decoded by Python as lone surrogates) or control
+    characters are refused here, before they could reach a name, a path or the store."""
+    for key, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, (str, Path)):
+                check_text(str(v), f"--{key.replace('_', '-')}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_arguments(args)
         with open_store(getattr(args, "home", None)) as store:
             return COMMANDS[args.command](args, store)
     except CotExplorerError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        if e.errno in DISK_FULL_ERRNOS:
+            print(f"error: {disk_full_message(e.filename or 'a file')}", file=sys.stderr)
+        else:
+            print(f"error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
         return 2
 
 

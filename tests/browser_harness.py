@@ -6,7 +6,9 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,26 +26,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def user_home(name: str) -> Path:
+    """A fresh home folder for the app's user, outside /tmp and outside the checkout: the
+    store then lands in the user data folder, where it lands for a real user (a fixture under
+    /tmp once hid a bug that broke every image upload)."""
+    base = Path.home() / ".cache" / "cot-explorer-tests"
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=base))
+
+
+def store_of(user_home_dir: Path) -> Path:
+    """Where the app puts its store for that user (platformdirs' user data dir on Linux)."""
+    return user_home_dir / ".local" / "share" / "cot-explorer"
+
+
 @contextmanager
-def running_app(home: Path, timeout: float = 120.0):
+def running_app(user_home_dir: Path, env: dict | None = None, timeout: float = 120.0):
+    """`python app.py`, as the README starts it, for a user whose home is `user_home_dir`."""
     port = free_port()
-    env = {**os.environ, "COT_EXPLORER_HOME": str(home), "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop("ANTHROPIC_API_KEY", None)
-    log = open(home.parent / f"app-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    full_env = {**os.environ, "HOME": str(user_home_dir), "GRADIO_SERVER_PORT": str(port),
+                "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
+    for key in ("ANTHROPIC_API_KEY", "COT_EXPLORER_HOME", "XDG_DATA_HOME", "SPACE_ID"):
+        if key not in (env or {}):
+            full_env.pop(key, None)
+    log_path = user_home_dir / f"app-{port}.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + timeout
     try:
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
+                    if r.status in (200, 401):
                         break
+            except urllib.error.HTTPError as e:
+                if e.code == 401:
+                    break
             except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"the app did not start: {(home.parent / f'app-{port}.log').read_text()[-2000:]}")
-                time.sleep(0.5)
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the app did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.5)
         yield url
     finally:
         proc.terminate()

@@ -98,6 +98,18 @@ class FakeAnthropic:
                 if behaviour == "injected":  # an answer that breaks the schema's types
                     return self._send(200, message(body, json.dumps({**json.loads(answer_for(body)), "entities": [
                         {"text": "everything", "type": "HACKED", "rationale": "as the post asked"}]})))
+                key = self.headers.get("x-api-key") or self.headers.get("authorization", "").removeprefix("Bearer ")
+                if behaviour == "echo_key_error":  # a hostile endpoint quoting the key back, in part
+                    return self._send(400, {"type": "error", "error": {
+                        "type": "invalid_request_error", "message": f"bad key {key[:16]}... for this account"}})
+                if behaviour == "echo_key_answer":
+                    answer = json.loads(answer_for(body))
+                    for g in answer:
+                        if isinstance(answer[g], str):
+                            answer[g] = f"{answer[g]} (sent with {key})"
+                    for e in answer.get("entities", []):
+                        e["rationale"] = f"the key starts {key[:13]}"
+                    return self._send(200, message(body, json.dumps(answer)))
                 if behaviour == "timeout":
                     time.sleep(1.5)
                 return self._send(200, message(body, answer_for(body)))

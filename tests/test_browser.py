@@ -2,23 +2,27 @@
 undo, conflict between two sessions, a tiny distillation job to 100%, the new version."""
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .browser_harness import chromium, fill, pick, running_app, shot, tab
+from .browser_harness import chromium, fill, pick, running_app, shot, store_of, tab, user_home
 
 DEMO_IMAGE = Path(__file__).resolve().parents[1] / "assets" / "demo" / "stadium.png"
 T = 60_000  # ms
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    home = tmp_path_factory.mktemp("app") / "home"
-    with running_app(home) as url:
-        yield url, home
+def app():
+    user = user_home("browser")
+    try:
+        with running_app(user) as url:
+            yield url, store_of(user)
+    finally:
+        shutil.rmtree(user, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,22 @@ from cot_explorer.store import open_store
 from cot_explorer.ui import handlers
 from cot_explorer.ui.app import build_app
 
+from pathlib import Path
+
+from cot_explorer.store.posts import get_post
+
 from .test_images import png_bytes
 
 
 def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
     img = tmp_path / "p.png"
     img.write_bytes(png_bytes())
-    post_id, tokens = handlers.add_post(home, "Messi scores for #Barca \u26bd", str(img))
-    assert post_id.startswith("uploads/user/") and tokens[3] == ["#Barca", 17, 23] and tokens[4][0] == "\u26bd"
+    view = handlers.upload(home, "Messi scores for #Barca \u26bd", str(img))
+    assert view.post_id.startswith("uploads/user/") and img.exists()  # a file outside Gradio's folder is kept
+    with open_store(home) as s:
+        post = get_post(s, view.post_id)
+    assert post.tokens[3] == "#Barca" and post.offsets[3] == (17, 23) and post.tokens[4] == "\u26bd"
+    assert view.image and Path(view.image).is_relative_to(home / "images")
     with open_store(home) as s:
         import_twitter(s, str(data / "twitter2017/test.txt"), "twitter2017", "test")
     rows = {(r[0], r[1]): r for r in handlers.stats_rows(home)}

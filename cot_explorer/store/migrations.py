@@ -133,6 +133,22 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        2,
+        "who asked the live teacher, when, and what it cost (rate limits and the daily cap)",
+        (
+            """CREATE TABLE teacher_requests (
+                id INTEGER PRIMARY KEY,
+                user TEXT NOT NULL,
+                post_id TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'error')),
+                cost_usd REAL NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX teacher_requests_by_user ON teacher_requests(user, created_at)",
+            "CREATE INDEX teacher_requests_by_time ON teacher_requests(created_at)",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -28,6 +28,7 @@ from .base import TeachRequest, Usage
 from .images import prepare_image
 from .parse import align_entity
 from .prompts import PromptSet, RenderedPrompt, prompts_dir
+from .secrets_scrub import install_log_scrubber, scrub, scrub_output
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # current mid-size vision model (Anthropic model docs, 2026)
 API_KEY_ENV = "ANTHROPIC_API_KEY"
@@ -88,6 +89,7 @@ class AnthropicTeacher:
             raise NoApiKey(f"no {API_KEY_ENV} is set: set it (or a Spaces secret) to use the live teacher; "
                            "the recorded teacher needs no key")
         self._client = anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout)
+        install_log_scrubber(key)
         self.model = model
         self.concurrency = concurrency
         self.max_tokens = max_tokens
@@ -132,8 +134,7 @@ class AnthropicTeacher:
     # -- calls ---------------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        key = self._client.api_key or ""
-        return text.replace(key, "[key]") if key else text
+        return scrub(text, self._client.api_key)
 
     def _call(self, params: dict) -> tuple[str, object, float]:
         params = dict(params)
@@ -156,6 +157,10 @@ class AnthropicTeacher:
         return text, msg.usage, latency
 
     def _run(self, req: TeachRequest, grain: str, version: str, params: dict, parse) -> TeacherOutput:
+        """`_ask`, with the key scrubbed from every field of what comes back."""
+        return scrub_output(self._ask(req, grain, version, params, parse), self._client.api_key)
+
+    def _ask(self, req: TeachRequest, grain: str, version: str, params: dict, parse) -> TeacherOutput:
         """Call, check the answer, retry once if it does not fit; errors become error outputs."""
         base = dict(post_id=req.post.id, teacher=self.name, model=self.model, template_version=version, grain=grain)
         tokens_in = tokens_out = 0
@@ -234,7 +239,7 @@ class AnthropicTeacher:
                     self.usage.input_tokens += msg.usage.input_tokens
                     self.usage.output_tokens += msg.usage.output_tokens
                     self.usage.cost_usd += cost_of(self.model, msg.usage, batch=True)
-                yield entry.custom_id, text, None, msg.usage
+                yield entry.custom_id, self._scrub(text), None, msg.usage
             else:
                 detail = getattr(getattr(res, "error", None), "error", None)
                 yield entry.custom_id, None, self._scrub(f"batch request {res.type}: {getattr(detail, 'message', '')}"), None

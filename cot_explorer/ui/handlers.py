@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..ask_budget import AskBudget, BudgetExceeded
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import ERROR_KINDS, score_spans, span_errors, type_confusion
 from ..importer import import_jsonl, pgim_output
@@ -16,11 +17,11 @@ from ..schema import LabelSet, Post, Span, TeacherOutput, pair_grain
 from ..stats import compute_stats
 from ..store import open_store, utc_now
 from ..store import labels as label_store
-from ..store.images import image_path
-from ..store.posts import dataset_schema, get_post, list_posts
+from ..store.images import add_image, image_path, read_image_file
+from ..store.posts import attach_image, dataset_schema, get_post, list_posts
 from ..store.teacher_outputs import add_outputs, outputs_for_post
 from ..teacher.parse import align_entity
-from ..uploads import add_upload
+from ..uploads import add_upload, preview_post
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_DATASET = "demo"
@@ -31,9 +32,11 @@ SPAN_COLUMNS = ["start", "end", "type", "text"]
 # -- set-up ---------------------------------------------------------------------------------
 
 def ensure_demo(home: Path) -> bool:
-    """Import the bundled demo set (posts, gold, captions, recorded CoT) into an empty store."""
+    """Import the bundled demo set (posts, gold, captions, drawn images, recorded CoT) into a
+    store that lacks it; a store that has it from before its images existed gets them."""
     with open_store(home) as store:
         if store.conn.execute("SELECT 1 FROM posts WHERE dataset = ? LIMIT 1", (DEMO_DATASET,)).fetchone():
+            _attach_demo_images(store)
             return False
         import_jsonl(store, str(ASSETS / "demo" / "posts.jsonl"))
         outputs = []
@@ -43,6 +46,19 @@ def ensure_demo(home: Path) -> bool:
             outputs.append((post, pgim_output(post, rec["text"])[0]))
         add_outputs(store, outputs)
     return True
+
+
+def _attach_demo_images(store) -> None:
+    missing = {r[0] for r in store.conn.execute(
+        "SELECT id FROM posts WHERE dataset = ? AND image_sha256 IS NULL", (DEMO_DATASET,))}
+    if not missing:
+        return
+    folder = ASSETS / "demo"
+    for line in (folder / "posts.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if rec["id"] in missing and rec.get("image_path"):
+            stored = add_image(store, read_image_file(folder / rec["image_path"]), Path(rec["image_path"]).name)
+            attach_image(store, rec["id"], stored.sha256)
 
 
 @lru_cache(maxsize=4)
@@ -149,6 +165,11 @@ def explore(home: Path, post_id: str) -> ExploreView:
         gold = label_store.current(store, post_id, "mner")
         outputs = outputs_for_post(store, post_id)
         img = image_path(store, post.image_sha256) if post.image_sha256 else None
+    return explore_view(home, post, gold, outputs, img)
+
+
+def explore_view(home: Path, post: Post, gold: LabelSet | None, outputs: list[TeacherOutput],
+                 img: Path | None) -> ExploreView:
     pred = predict_post(home, post)
     gold_spans = [(s.start, s.end, s.type) for s in gold.spans] if gold else []
     teacher_spans = {(e.span.start, e.span.end) for o in outputs if o.status == "ok" for e in o.entities if e.span}
@@ -176,23 +197,68 @@ def explore(home: Path, post_id: str) -> ExploreView:
     )
 
 
-def upload(home: Path, text: str, image: str | None) -> ExploreView:
-    data = Path(image).read_bytes() if image else None
-    with open_store(home) as store:
-        post = add_upload(store, text, data, Path(image).name if image else None)
+def upload(home: Path, text: str, image: str | None, keep: bool = True) -> ExploreView:
+    """Explore an upload: stored as a post (`keep`, for annotators and admins), or only
+    predicted (a visitor's, which leaves nothing behind). The image file is checked by its
+    header before any decoding, and Gradio's temporary copy is deleted once handled."""
+    try:
+        data = read_image_file(Path(image), Path(image).name) if image else None
+        name = Path(image).name if image else None
+        if not keep:
+            post = preview_post(text, data, name)
+            return explore_view(home, post, None, [], None)
+        with open_store(home) as store:
+            post = add_upload(store, text, data, name)
+    finally:
+        if image:
+            discard_upload(Path(image))
     return explore(home, post.id)
 
 
-def ask_teacher(home: Path, post_id: str) -> str:
+def discard_upload(path: Path) -> None:
+    """Delete a file Gradio saved from an upload (and its folder, once empty); files
+    elsewhere (the bundled examples) are never touched."""
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder()).resolve()
+    path = path.resolve()
+    if not path.is_relative_to(cache) or path == cache:
+        return
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    while parent != cache and parent.is_relative_to(cache):
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+
+
+def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
+    """Ask Claude about one post, within the user's hourly limit and the day's dollar cap."""
+    from ..store.teacher_requests import begin_request, finish_request
     from ..teacher.anthropic_teacher import AnthropicTeacher
     from ..teacher.base import TeachRequest
+    if not post_id:
+        raise ValidationError("pick or upload a post first")
     with open_store(home) as store:
         post = get_post(store, post_id)
-        img = image_path(store, post.image_sha256) if post and post.image_sha256 else None
+        if post is None:
+            raise ValidationError(f"no post {post_id!r}")
+        hour_ago, midnight = budget.windows()
+        request_id, refusal = begin_request(store, user, post_id, hour_ago, midnight,
+                                            budget.per_user_per_hour, budget.daily_usd)
+        if refusal:
+            raise BudgetExceeded(refusal)
+        img = image_path(store, post.image_sha256) if post.image_sha256 else None
         types = dataset_schema(store, post.dataset).types
-        out = AnthropicTeacher().explain(TeachRequest(post, entity_types=tuple(types),
-                                                      image=img.read_bytes() if img else None))
-        add_outputs(store, [(post, out)])
+        out = None
+        try:
+            out = AnthropicTeacher().explain(TeachRequest(post, entity_types=tuple(types),
+                                                          image=img.read_bytes() if img else None))
+            add_outputs(store, [(post, out)])
+        finally:
+            finish_request(store, request_id, out is not None and out.status == "ok", (out.cost_usd or 0.0) if out else 0.0)
         return cot_markdown(outputs_for_post(store, post_id))
 
 
@@ -206,6 +272,7 @@ class AnnotateView:
     version: int | None
     history: list[list]
     status: str
+    image: str | None = None
 
 
 def _rows(post: Post, spans) -> list[list]:
@@ -218,10 +285,12 @@ def annotate(home: Path, post_id: str, status: str = "") -> AnnotateView:
         if post is None:
             raise ValidationError(f"no post {post_id!r}")
         hist = label_store.history(store, post_id, "mner")
+        img = image_path(store, post.image_sha256) if post.image_sha256 else None
     cur = hist[-1] if hist else None
     return AnnotateView(post_id, [[i, t] for i, t in enumerate(post.tokens)], _rows(post, cur.spans if cur else ()),
                         cur.version if cur else None,
-                        [[h.version, h.source, h.author, h.created_at, len(h.spans)] for h in reversed(hist)], status)
+                        [[h.version, h.source, h.author, h.created_at, len(h.spans)] for h in reversed(hist)], status,
+                        str(img) if img else None)
 
 
 def spans_from_rows(post: Post, rows) -> tuple[Span, ...]:
@@ -415,11 +484,20 @@ def resolve_since(home: Path, since: str | None) -> str | None:
 def start_distill(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
                   since: str | None = None) -> int:
     from ..jobs import start_distill_job
-    name = (name or "").strip() or f"{dataset}-round-{utc_now()[:19].replace(':', '').replace('-', '')}"
+    from ..student.registry import Registry
     if not dataset:
         raise ValidationError("choose the dataset whose corrected posts to learn from")
-    return start_distill_job(home, {"dataset": dataset, "name": name, "variant": variant, "epochs": int(epochs),
-                                    "replay_ratio": float(replay_ratio), "since": resolve_since(home, since)})
+    since_at = resolve_since(home, since)
+    with open_store(home) as store:
+        registry = Registry(store)
+        name = registry.reserve(name.strip()) if (name or "").strip() else registry.automatic_name(f"{dataset}-round")
+    try:
+        return start_distill_job(home, {"dataset": dataset, "name": name, "variant": variant, "epochs": int(epochs),
+                                        "replay_ratio": float(replay_ratio), "since": since_at})
+    except BaseException:
+        with open_store(home) as store:
+            Registry(store).release(name)
+        raise
 
 
 @dataclass
@@ -477,14 +555,6 @@ def rollback(home: Path) -> str:
     from ..student.registry import Registry
     with open_store(home) as store:
         return Registry(store).rollback().name
-
-
-def add_post(home: Path, text: str, image_path: str | None) -> tuple[str, list[list]]:
-    """Store an uploaded post; returns its id and a token table (token, start, end)."""
-    data = Path(image_path).read_bytes() if image_path else None
-    with open_store(home) as store:
-        post = add_upload(store, text, data, Path(image_path).name if image_path else None)
-    return post.id, [[tok, s, e] for tok, (s, e) in zip(post.tokens, post.offsets)]
 
 
 # -- relations (MRE) ------------------------------------------------------------------------------

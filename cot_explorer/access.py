@@ -1,0 +1,205 @@
+"""Who may do what. Three roles; every privileged action is checked on the server, in the
+handler, because any HTTP client can call a Gradio event once it has loaded the page.
+
+- viewer: explore posts and predict (a visitor of a public Space)
+- annotator: also save labels
+- admin: also train, distill, promote, roll back, ask Claude, export, see the store path
+
+How users are known, by what is configured (`AccessPolicy.from_env`):
+- nothing: one local user who has every role (running it on your own machine, as before);
+- `COT_EXPLORER_USERS_FILE` (lines `name:role:pbkdf2-hash`, written by `cot-explorer users
+  add`) and/or `COT_EXPLORER_USERS` (`name:role:password` entries, comma-separated): Gradio's
+  login page, each user with the role named there;
+- on a Hugging Face Space (`SPACE_ID` is set): sign-in with Hugging Face (`hf_oauth: true` in
+  the README's front matter); the usernames in the Space variables `COT_EXPLORER_ADMINS` and
+  `COT_EXPLORER_ANNOTATORS` get those roles, everyone else (signed in or not) is a viewer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Mapping
+
+from .errors import CotExplorerError
+from .limits import check_name
+
+USERS_FILE_ENV = "COT_EXPLORER_USERS_FILE"
+USERS_ENV = "COT_EXPLORER_USERS"
+ADMINS_ENV = "COT_EXPLORER_ADMINS"
+ANNOTATORS_ENV = "COT_EXPLORER_ANNOTATORS"
+LOCAL_USER = "local"
+PBKDF2_ITERATIONS = 200_000
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    ANNOTATOR = "annotator"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    EXPLORE = "explore posts"
+    PREDICT = "predict"
+    SAVE_LABELS = "save labels"
+    TRAIN = "train"
+    DISTILL = "start or cancel a distillation round"
+    PROMOTE = "promote or roll back a model version"
+    ASK_CLAUDE = "ask Claude"
+    EXPORT = "export"
+    SEE_STORE_PATH = "see the store's path"
+
+
+ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.VIEWER: frozenset({Action.EXPLORE, Action.PREDICT}),
+    Role.ANNOTATOR: frozenset({Action.EXPLORE, Action.PREDICT, Action.SAVE_LABELS}),
+    Role.ADMIN: frozenset(Action),
+}
+
+
+class PermissionDenied(CotExplorerError):
+    """A user asked for an action their role does not allow."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str | None          # None: a visitor who has not signed in
+    role: Role
+
+    def may(self, action: Action) -> bool:
+        return action in ALLOWED[self.role]
+
+    @property
+    def label(self) -> str:
+        return self.name or "visitor"
+
+
+def require(user: User, action: Action) -> None:
+    if not user.may(action):
+        needed = next(r for r in (Role.ANNOTATOR, Role.ADMIN) if action in ALLOWED[r])
+        who = f"{user.label} ({user.role})" if user.name else "a visitor who has not signed in"
+        raise PermissionDenied(f"{who} may not {action}: that needs the {needed} role")
+
+
+def hash_password(password: str, salt: str | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt.encode(), iterations).hex()
+    return f"pbkdf2_sha256${iterations}${salt}${digest}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "pbkdf2_sha256":
+        return False
+    mine = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt.encode(), int(iterations)).hex()
+    return hmac.compare_digest(mine, digest)
+
+
+@dataclass(frozen=True)
+class Account:
+    role: Role
+    secret: str               # a pbkdf2 hash; the password itself when `plain` (from the environment)
+    plain: bool = False
+
+    def accepts(self, password: str) -> bool:
+        if self.plain:  # compared in constant time all the same
+            return hmac.compare_digest(password.encode("utf-8"), self.secret.encode("utf-8"))
+        return verify_password(password, self.secret)
+
+
+def _role(value: str, where: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        raise CotExplorerError(f"{where}: role {value!r} is not one of {', '.join(r.value for r in Role)}") from None
+
+
+def read_users_file(path: Path) -> dict[str, Account]:
+    accounts: dict[str, Account] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise CotExplorerError(f"cannot read the users file {path}: {e.strerror}") from e
+    for n, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.strip().split(":", 2)
+        if len(parts) != 3:
+            raise CotExplorerError(f"{path}:{n}: expected 'name:role:password-hash'")
+        name, role, secret = parts
+        accounts[check_name(name, f"{path}:{n}: the user name")] = Account(_role(role, f"{path}:{n}"), secret)
+    return accounts
+
+
+def parse_users_env(value: str) -> dict[str, Account]:
+    accounts: dict[str, Account] = {}
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        parts = entry.split(":", 2)
+        if len(parts) != 3 or not parts[2]:
+            raise CotExplorerError(f"${USERS_ENV}: expected 'name:role:password' entries, got {entry.split(':')[0]!r}...")
+        name, role, password = parts
+        accounts[check_name(name, f"${USERS_ENV}: a user name")] = Account(_role(role, f"${USERS_ENV}"), password, plain=True)
+    return accounts
+
+
+def _names(value: str | None) -> frozenset[str]:
+    return frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    mode: str                                    # local | password | space
+    accounts: Mapping[str, Account] = field(default_factory=dict)
+    admins: frozenset[str] = frozenset()
+    annotators: frozenset[str] = frozenset()
+    hf_oauth: bool = False                       # the Space has `hf_oauth: true` (Spaces then set OAUTH_CLIENT_ID)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "AccessPolicy":
+        env = os.environ if env is None else env
+        accounts: dict[str, Account] = {}
+        if env.get(USERS_FILE_ENV):
+            accounts.update(read_users_file(Path(env[USERS_FILE_ENV]).expanduser()))
+        if env.get(USERS_ENV):
+            accounts.update(parse_users_env(env[USERS_ENV]))
+        if accounts:
+            return cls("password", accounts)
+        if env.get("SPACE_ID"):
+            return cls("space", admins=_names(env.get(ADMINS_ENV)), annotators=_names(env.get(ANNOTATORS_ENV)),
+                       hf_oauth=bool(env.get("OAUTH_CLIENT_ID")))
+        return cls("local")
+
+    @property
+    def uses_login_page(self) -> bool:
+        return self.mode == "password"
+
+    @property
+    def uses_hf_sign_in(self) -> bool:
+        """On a Space with `hf_oauth: true`; a Space without it has viewers only."""
+        return self.mode == "space" and self.hf_oauth
+
+    def check_password(self, username: str, password: str) -> bool:
+        """Gradio's `auth` callable."""
+        account = self.accounts.get(username)
+        return account is not None and isinstance(password, str) and account.accepts(password)
+
+    def user(self, username: str | None = None, hf_username: str | None = None) -> User:
+        """The user behind a request: Gradio's logged-in name, or the Hugging Face profile's."""
+        if self.mode == "local":
+            return User(LOCAL_USER, Role.ADMIN)
+        if self.mode == "password":
+            account = self.accounts.get(username or "")
+            return User(username, account.role) if account else User(None, Role.VIEWER)
+        if hf_username in self.admins:
+            return User(hf_username, Role.ADMIN)
+        if hf_username in self.annotators:
+            return User(hf_username, Role.ANNOTATOR)
+        return User(hf_username, Role.VIEWER)

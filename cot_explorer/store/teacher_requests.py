@@ -1,0 +1,31 @@
+"""Live-teacher requests per user: what the rate limit and the daily spending cap count."""
+
+from __future__ import annotations
+
+from .core import Store, utc_now
+
+
+def begin_request(store: Store, user: str, post_id: str, since_hour: str, since_day: str,
+                  per_hour: int, daily_usd: float) -> tuple[int | None, str | None]:
+    """Check the limits and record a pending request in one transaction (two tabs cannot both
+    take the last slot). Returns (request id, None), or (None, why it is refused)."""
+    with store.write():
+        (recent,) = store.conn.execute(
+            "SELECT count(*) FROM teacher_requests WHERE user = ? AND created_at >= ?", (user, since_hour)).fetchone()
+        if recent >= per_hour:
+            return None, (f"{user} has asked Claude {recent} times in the last hour, the most allowed "
+                          f"({per_hour} an hour); try again later")
+        (spent,) = store.conn.execute(
+            "SELECT coalesce(sum(cost_usd), 0) FROM teacher_requests WHERE created_at >= ?", (since_day,)).fetchone()
+        if spent >= daily_usd:
+            return None, (f"today's budget for Claude is spent (${spent:.2f} of ${daily_usd:.2f}, from the "
+                          "recorded token costs); it resets at midnight UTC")
+        rid = store.db["teacher_requests"].insert({"user": user, "post_id": post_id, "status": "pending",
+                                                   "cost_usd": 0.0, "created_at": utc_now()}).last_pk
+    return rid, None
+
+
+def finish_request(store: Store, request_id: int, ok: bool, cost_usd: float) -> None:
+    with store.write():
+        store.conn.execute("UPDATE teacher_requests SET status = ?, cost_usd = ? WHERE id = ?",
+                           ("ok" if ok else "error", cost_usd, request_id))

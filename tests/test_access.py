@@ -1,0 +1,118 @@
+"""Who may do what, checked on the server: events called with raw HTTP on the queue endpoint,
+as an attacker would after loading the page, with the app started as the README says."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from cot_explorer.access import AccessPolicy, Action, Role, User, hash_password, require
+from cot_explorer.errors import CotExplorerError
+from cot_explorer.gradio_http import EventFailed, GradioHttp
+
+from .browser_harness import running_app, store_of, user_home
+
+USERS = "ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass"
+SPANS = {"headers": ["start", "end", "type", "text"], "data": [[0, 1, "PER", "x"]]}
+QUEUE = ["demo/test", "any", False, False, "file order"]
+
+
+@pytest.fixture(scope="module")
+def password_app():
+    user = user_home("access")
+    try:
+        with running_app(user, env={"COT_EXPLORER_USERS": USERS}) as url:
+            yield url, store_of(user)
+    finally:
+        shutil.rmtree(user, ignore_errors=True)
+
+
+def labels_count(home) -> int:
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        return c.execute("SELECT count(*) FROM labels").fetchone()[0]
+
+
+def session(url: str, name: str | None = None, password: str | None = None) -> GradioHttp:
+    client = GradioHttp(url)
+    if name:
+        client.login(name, password)
+    client.call(None, [], trigger="load")
+    client.call("queue-dataset", QUEUE, trigger="change")  # a post is now open in this session
+    return client
+
+
+def test_without_signing_in_no_event_runs(password_app):
+    url, home = password_app
+    known = session(url, "vic", "vic-pass").config  # the page's layout is no secret
+    before = labels_count(home)
+    with pytest.raises(EventFailed, match="401"):
+        GradioHttp(url, config=known).call("save-btn", [None, SPANS, None, "x"])
+    assert labels_count(home) == before
+
+
+def test_a_viewer_cannot_save_labels_even_by_raw_http(password_app):
+    url, home = password_app
+    before = labels_count(home)
+    with pytest.raises(EventFailed, match="vic \\(viewer\\) may not save labels"):
+        session(url, "vic", "vic-pass").call("save-btn", [None, SPANS, None, "vic"])
+    assert labels_count(home) == before
+
+
+def test_an_annotator_saves_under_their_own_name_but_cannot_promote_or_distill(password_app):
+    url, home = password_app
+    ann = session(url, "ann", "ann-pass")
+    ann.call("save-btn", [None, SPANS, None, "someone else"])
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        author, source = c.execute("SELECT author, source FROM labels ORDER BY version DESC LIMIT 1").fetchone()
+    assert (author, source) == ("ann", "annotator")
+    with pytest.raises(EventFailed, match="needs the admin role"):
+        ann.call("promote-btn", ["mner-default"])
+    with pytest.raises(EventFailed, match="needs the admin role"):
+        ann.call("distill-start", ["demo", "sneaky", "distill", 1, 1.0, ""])
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        assert c.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM model_versions WHERE promoted_at IS NOT NULL").fetchone()[0] == 0
+
+
+def test_an_admin_may_promote(password_app):
+    url, home = password_app
+    session(url, "adm", "adm-pass").call("promote-btn", ["mner-default"])
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        assert c.execute("SELECT name FROM model_versions WHERE promoted_at IS NOT NULL").fetchone() == ("mner-default",)
+
+
+def test_a_visitor_of_a_public_space_may_explore_and_predict_only():
+    user = user_home("space")
+    try:
+        with running_app(user, env={"SPACE_ID": "someone/cot-explorer", "COT_EXPLORER_ADMINS": "someone"}) as url:
+            visitor = session(url)
+            result = visitor.call("explore-btn", ["Obama visits Paris", None])
+            assert "Obama" in str(result.data)  # a prediction...
+            with sqlite3.connect(store_of(user) / "cot_explorer.db") as c:  # ...that stores nothing
+                assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0] == 0
+            before = labels_count(store_of(user))
+            with pytest.raises(EventFailed, match="visitor who has not signed in may not save labels"):
+                visitor.call("save-btn", [None, SPANS, None, "x"])
+            assert labels_count(store_of(user)) == before
+    finally:
+        shutil.rmtree(user, ignore_errors=True)
+
+
+def test_roles_and_configuration(tmp_path):
+    assert AccessPolicy.from_env({}).user() == User("local", Role.ADMIN)  # nothing configured: one local admin
+    users = tmp_path / "users"
+    users.write_text(f"# name:role:hash\nzoe:annotator:{hash_password('pw')}\n")
+    policy = AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(users)})
+    assert policy.check_password("zoe", "pw") and not policy.check_password("zoe", "PW")
+    assert policy.user("zoe").role == Role.ANNOTATOR and policy.user("mallory").role == Role.VIEWER
+    users.write_text("zoe:superuser:x\n")
+    with pytest.raises(CotExplorerError, match="users:1: role 'superuser'"):
+        AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(users)})
+    space = AccessPolicy.from_env({"SPACE_ID": "a/b", "COT_EXPLORER_ANNOTATORS": "ann", "OAUTH_CLIENT_ID": "x"})
+    assert space.uses_hf_sign_in and space.user(hf_username="ann").role == Role.ANNOTATOR
+    assert space.user(hf_username=None).role == Role.VIEWER
+    for action in (Action.TRAIN, Action.EXPORT, Action.ASK_CLAUDE, Action.SEE_STORE_PATH):
+        with pytest.raises(CotExplorerError):
+            require(User("ann", Role.ANNOTATOR), action)

@@ -1,0 +1,127 @@
+"""The safe app in a real browser, with the store where a real user's lands (the user data
+folder, outside /tmp and the checkout): images shown for uploads and stored posts, bad
+uploads answered in words, nothing left in the upload folder, roles enforced."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from cot_explorer.gradio_http import EventFailed, GradioHttp
+
+from .browser_harness import chromium, pick, running_app, shot, store_of, tab, user_home
+
+T = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def app():
+    user = user_home("safety")
+    uploads = user / "gradio-uploads"
+    try:
+        with running_app(user, env={"GRADIO_TEMP_DIR": str(uploads)}) as url:
+            yield url, store_of(user), uploads
+    finally:
+        shutil.rmtree(user, ignore_errors=True)
+
+
+def image_loaded(page, selector: str) -> bool:
+    return page.locator(f"{selector} img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+def png_bytes(size=(64, 48), mode="RGB") -> bytes:
+    buf = io.BytesIO()
+    Image.new(mode, size).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_uploads_and_stored_posts_show_their_images(app, browser, tmp_path):
+    url, home, uploads = app
+    assert not str(home).startswith("/tmp") and "main" not in home.parts  # the user data folder
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    upload = tmp_path / "photo.png"
+    upload.write_bytes(png_bytes((120, 80)))
+    page.locator("#post-text textarea").fill("Obama visits Paris with Macron")
+    page.locator("#post-image input[type=file]").set_input_files(str(upload))
+    page.locator("#explore-btn").click()
+    expect(page.locator("#student-entities")).to_contain_text("Obama", timeout=T)
+    expect(page.locator("#explore-image img")).to_be_visible(timeout=T)
+    assert image_loaded(page, "#explore-image")
+    shot(page, "safety-upload-with-image")
+    # a stored demo post with its drawn image, in Explore and in Annotate
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        (demo_id,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1").fetchone()
+        missing = c.execute("SELECT count(*) FROM posts WHERE dataset = 'demo' AND image_sha256 IS NULL").fetchone()[0]
+    assert missing == 0  # every demo post has an image
+    pick(page, "pick-post", demo_id)
+    expect(page.locator("#explore-post-id")).to_contain_text(demo_id, timeout=T)
+    expect(page.locator("#explore-image img")).to_be_visible(timeout=T)
+    assert image_loaded(page, "#explore-image")
+    tab(page, "Annotate")
+    expect(page.locator("#annotate-image img")).to_be_visible(timeout=T)
+    assert image_loaded(page, "#annotate-image")
+    shot(page, "safety-annotate-image")
+    page.close()
+
+
+@pytest.mark.parametrize("kind,expected", [
+    ("text", "not an image"),
+    ("truncated", "damaged or truncated"),
+    ("too many pixels", "pixel limit"),
+])
+def test_bad_images_are_answered_in_words_and_leave_nothing_behind(app, browser, tmp_path, kind, expected):
+    url, home, uploads = app
+    if kind == "text":
+        data = b"this is not a picture, only words"
+    elif kind == "truncated":
+        data = png_bytes((300, 300), "RGB")
+        data = data[: len(data) // 2]
+    else:
+        data = png_bytes((8000, 6000), "1")  # 48 million pixels, a few kB: refused from its header
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(data)
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    page.locator("#post-text textarea").fill("Obama visits Paris")
+    page.locator("#post-image input[type=file]").set_input_files(str(bad))
+    page.locator("#explore-btn").click()
+    expect(page.get_by_text(expected).first).to_be_visible(timeout=T)
+    shot(page, f"safety-bad-upload-{kind.replace(' ', '-')}")
+    page.close()
+    digest = hashlib.sha256(data).hexdigest()
+    left = [p for p in uploads.rglob("*") if p.is_file() and hashlib.sha256(p.read_bytes()).hexdigest() == digest]
+    assert left == [], f"the upload was left in {uploads}"
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        assert c.execute("SELECT count(*) FROM posts WHERE text = 'Obama visits Paris'").fetchone()[0] == 0
+
+
+def test_an_accepted_upload_leaves_nothing_in_the_upload_folder(app, browser, tmp_path):
+    url, home, uploads = app
+    data = png_bytes((90, 60), "L")
+    path = tmp_path / "ok.png"
+    path.write_bytes(data)
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    page.locator("#post-text textarea").fill("Merkel meets May in Berlin")
+    page.locator("#post-image input[type=file]").set_input_files(str(path))
+    page.locator("#explore-btn").click()
+    expect(page.locator("#explore-image img")).to_be_visible(timeout=T)
+    page.close()
+    digest = hashlib.sha256(data).hexdigest()
+    left = [p for p in uploads.rglob("*") if p.is_file() and hashlib.sha256(p.read_bytes()).hexdigest() == digest]
+    assert left == []
+    assert (home / "images" / digest[:2] / f"{digest}.png").exists()  # kept where it belongs: the store

@@ -1,0 +1,85 @@
+"""Asking Claude from the app: a per-user rate limit, a daily cap in dollars from the recorded
+token costs, and a key that a hostile endpoint echoes back (whole or in part) never stored
+or logged. Against the fake Messages API on loopback, with the real SDK."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from cot_explorer.ask_budget import AskBudget, BudgetExceeded
+from cot_explorer.store import open_store
+from cot_explorer.store.teacher_outputs import outputs_for_post
+from cot_explorer.teacher.secrets_scrub import MIN_PREFIX, scrub
+from cot_explorer.ui.handlers import ask_teacher
+from cot_explorer.uploads import add_upload
+
+from .fake_anthropic import FakeAnthropic
+
+KEY = "test-key-for-the-fake-api-0123456789abcdef"  # a fake; never a real key in the tree
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    with FakeAnthropic() as f:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", f.url)
+        yield f
+
+
+@pytest.fixture
+def post_id(home):
+    with open_store(home) as s:
+        return add_upload(s, "Obama visits Paris with Macron").id
+
+
+def test_each_user_has_an_hourly_limit(fake, home, post_id):
+    budget = AskBudget(per_user_per_hour=2, daily_usd=100.0)
+    ask_teacher(home, post_id, "ann", budget)
+    ask_teacher(home, post_id, "ann", budget)
+    with pytest.raises(BudgetExceeded, match="ann has asked Claude 2 times in the last hour"):
+        ask_teacher(home, post_id, "ann", budget)
+    ask_teacher(home, post_id, "bob", budget)  # another user is not held back
+    assert len(fake.requests) == 3
+
+
+def test_the_daily_cap_counts_recorded_costs(fake, home, post_id):
+    budget = AskBudget(per_user_per_hour=100, daily_usd=0.0005)
+    ask_teacher(home, post_id, "ann", budget)  # 120 + 80 tokens at Sonnet's price: about $0.001
+    with pytest.raises(BudgetExceeded, match="today's budget for Claude is spent"):
+        ask_teacher(home, post_id, "bob", budget)
+    assert len(fake.requests) == 1
+
+
+def test_scrub_removes_any_leading_run_of_twelve_or_more_characters():
+    assert scrub(f"x {KEY} y", KEY) == "x [key] y"
+    assert scrub(f"x {KEY[:MIN_PREFIX]}zz", KEY) == "x [key]zz"
+    assert scrub(f"x {KEY[:MIN_PREFIX - 1]}", KEY) == f"x {KEY[:MIN_PREFIX - 1]}"
+
+
+def test_a_key_echoed_back_is_scrubbed_from_errors_answers_and_logs(fake, home, post_id, caplog):
+    budget = AskBudget(per_user_per_hour=100, daily_usd=100.0)
+    caplog.set_level(logging.DEBUG)
+    prefix = KEY[:MIN_PREFIX]
+    fake.script.extend(["echo_key_error"])
+    ask_teacher(home, post_id, "ann", budget)
+    with open_store(home) as s:
+        (error,) = outputs_for_post(s, post_id)
+        assert error.status == "error" and "[key]" in error.error
+        assert prefix not in "\n".join(s.conn.iterdump())
+    fake.script.extend(["echo_key_answer"])
+    ask_teacher(home, post_id, "ann", budget)  # the answer replaces the cached error
+    with open_store(home) as s:
+        (answer,) = outputs_for_post(s, post_id)
+        assert answer.status == "ok" and "[key]" in answer.raw and "[key]" in answer.text
+        assert all("[key]" in e.rationale for e in answer.entities)
+        assert prefix not in "\n".join(s.conn.iterdump())
+    # whatever the SDK (or anything else) logs about it is scrubbed too, exceptions included
+    logging.getLogger("anthropic._base_client").warning("response quoted %s", KEY[:20])
+    try:
+        raise RuntimeError(f"upstream said {KEY}")
+    except RuntimeError:
+        logging.getLogger("httpx").exception("failed")
+    leaked = [line for line in caplog.text.splitlines() if prefix in line]
+    assert leaked == [] and "response quoted [key]" in caplog.text and "upstream said [key]" in caplog.text  # the SDK logged the echoed error
