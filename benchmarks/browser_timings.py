@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser_harness import chromium, fill, pick, running_app, tab  # noqa: E402
+from cot_explorer.devtools.harness import chromium, fill, pick, running_app, tab  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -7,8 +7,8 @@ handler, because any HTTP client can call a Gradio event once it has loaded the 
 
 How users are known, by what is configured (`AccessPolicy.from_env`):
 - nothing: one local user who has every role (running it on your own machine, as before);
-- `COT_EXPLORER_USERS_FILE` (lines `name:role:pbkdf2-hash`, written by `cot-explorer users
-  add`) and/or `COT_EXPLORER_USERS` (`name:role:password` entries, comma-separated): Gradio's
+- a users file (`COT_EXPLORER_USERS_FILE`, else `~/.config/cot-explorer/users` when it
+  exists; lines `name:role:pbkdf2-hash`, written by `cot-explorer users add`) and/or `COT_EXPLORER_USERS` (`name:role:password` entries, comma-separated): Gradio's
   login page, each user with the role named there;
 - on a Hugging Face Space (`SPACE_ID` is set): sign-in with Hugging Face (`hf_oauth: true` in
   the README's front matter); the usernames in the Space variables `COT_EXPLORER_ADMINS` and
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Mapping
+
+import platformdirs
 
 from .errors import CotExplorerError
 from .limits import check_name
@@ -150,6 +152,27 @@ def parse_users_env(value: str) -> dict[str, Account]:
     return accounts
 
 
+def default_users_file() -> Path:
+    return Path(platformdirs.user_config_dir("cot-explorer", appauthor=False)) / "users"
+
+
+def add_user(path: Path, name: str, role: str, password: str) -> None:
+    """Add or replace one user in a users file (only the password's hash is written)."""
+    name = check_name(name, "the user name")
+    if ":" in name:
+        raise CotExplorerError("a user name cannot contain ':'")
+    if len(password) < 8:
+        raise CotExplorerError("choose a password of at least 8 characters")
+    accounts = read_users_file(path) if path.exists() else {}
+    accounts[name] = Account(_role(role, "--role"), hash_password(password))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("# name:role:password hash (cot-explorer users add)\n"
+                   + "".join(f"{n}:{a.role.value}:{a.secret}\n" for n, a in accounts.items()), encoding="utf-8")
+    tmp.chmod(0o600)
+    os.replace(tmp, path)
+
+
 def _names(value: str | None) -> frozenset[str]:
     return frozenset(n.strip() for n in (value or "").split(",") if n.strip())
 
@@ -166,8 +189,9 @@ class AccessPolicy:
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AccessPolicy":
         env = os.environ if env is None else env
         accounts: dict[str, Account] = {}
-        if env.get(USERS_FILE_ENV):
-            accounts.update(read_users_file(Path(env[USERS_FILE_ENV]).expanduser()))
+        users_file = Path(env[USERS_FILE_ENV]).expanduser() if env.get(USERS_FILE_ENV) else default_users_file()
+        if env.get(USERS_FILE_ENV) or users_file.exists():
+            accounts.update(read_users_file(users_file))
         if env.get(USERS_ENV):
             accounts.update(parse_users_env(env[USERS_ENV]))
         if accounts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -112,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--poll-seconds", type=float, default=30.0)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("users", help="give people a role in the app (viewer, annotator, admin)")
+    p.add_argument("action", choices=("add",))
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=("viewer", "annotator", "admin"))
+    p.add_argument("--file", type=Path, help="users file (default: $COT_EXPLORER_USERS_FILE, else "
+                                              "~/.config/cot-explorer/users)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     p = sub.add_parser("stats", help="counts per dataset and split")
     _home_arg(p)
@@ -281,8 +290,20 @@ def _teach(args: argparse.Namespace, store) -> int:
     return 0
 
 
+def _users(args: argparse.Namespace, store) -> int:
+    import getpass
+
+    from .access import USERS_FILE_ENV, add_user, default_users_file
+
+    path = args.file or (Path(os.environ[USERS_FILE_ENV]) if os.environ.get(USERS_FILE_ENV) else default_users_file())
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(f"password for {args.name}: ")
+    add_user(path, args.name, args.role, password)
+    print(f"{args.name} is now {args.role} in {path}")
+    return 0
+
+
 COMMANDS = {"teach": _teach, "import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "train": _train,
-            "evaluate": _evaluate, "predict": _predict, "models": _models}
+            "evaluate": _evaluate, "predict": _predict, "models": _models, "users": _users}
 
 
 def _check_arguments(args: argparse.Namespace) -> None:

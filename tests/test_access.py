@@ -12,7 +12,7 @@ from cot_explorer.access import AccessPolicy, Action, Role, User, hash_password,
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
 
-from .browser_harness import running_app, store_of, user_home
+from cot_explorer.devtools.harness import running_app, store_of, user_home
 
 USERS = "ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass"
 SPANS = {"headers": ["start", "end", "type", "text"], "data": [[0, 1, "PER", "x"]]}
@@ -116,3 +116,21 @@ def test_roles_and_configuration(tmp_path):
     for action in (Action.TRAIN, Action.EXPORT, Action.ASK_CLAUDE, Action.SEE_STORE_PATH):
         with pytest.raises(CotExplorerError):
             require(User("ann", Role.ANNOTATOR), action)
+
+
+def test_users_add_writes_a_hash_the_login_accepts(tmp_path, monkeypatch, capsys):
+    import io
+
+    from cot_explorer.cli import main
+
+    users = tmp_path / "users"
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
+    assert main(["--home", str(tmp_path / "h"), "users", "add", "zoe", "--role", "admin", "--file", str(users),
+                 "--password-stdin"]) == 0
+    assert "correct horse" not in users.read_text()
+    policy = AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(users)})
+    assert policy.check_password("zoe", "correct horse") and policy.user("zoe").role == Role.ADMIN
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["--home", str(tmp_path / "h"), "users", "add", "bob", "--role", "viewer", "--file", str(users),
+                 "--password-stdin"]) == 2
+    assert "at least 8 characters" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .browser_harness import chromium, fill, pick, running_app, shot, store_of, tab, user_home
+from cot_explorer.devtools.harness import chromium, fill, pick, running_app, shot, store_of, tab, user_home
 
 DEMO_IMAGE = Path(__file__).resolve().parents[1] / "assets" / "demo" / "stadium.png"
 T = 60_000  # ms

@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from cot_explorer.gradio_http import EventFailed, GradioHttp
+from cot_explorer.gradio_http import GradioHttp
 
-from .browser_harness import chromium, pick, running_app, shot, store_of, tab, user_home
+from cot_explorer.devtools.harness import chromium, pick, running_app, shot, store_of, tab, user_home
 
 T = 60_000
 
@@ -107,6 +107,11 @@ def test_bad_images_are_answered_in_words_and_leave_nothing_behind(app, browser,
     assert left == [], f"the upload was left in {uploads}"
     with sqlite3.connect(home / "cot_explorer.db") as c:
         assert c.execute("SELECT count(*) FROM posts WHERE text = 'Obama visits Paris'").fetchone()[0] == 0
+
+
+def test_uploads_are_capped_by_gradio_too(app):
+    url, _, _ = app
+    assert GradioHttp(url).config["max_file_size"] == 20 * 1024 * 1024
 
 
 def test_an_accepted_upload_leaves_nothing_in_the_upload_folder(app, browser, tmp_path):

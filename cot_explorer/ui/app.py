@@ -86,8 +86,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         post_state.change(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
                           api_visibility="private")
         analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image],
-                      api_visibility="private")
-        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private")
+                      api_visibility="private", **MODEL_WORK)
+        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **MODEL_WORK)
         ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [post_state], [cot], api_visibility="private")
     return {"pick": pick}
 
@@ -177,7 +177,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy) -
                                lambda pid, rows, t, ty, user: h.add_span_by_text(home, pid, _rows(rows), t, ty)),
                        [annot_post, spans, span_text, span_type], [spans], api_visibility="private")
         accept_student.click(guarded(policy, Action.EXPLORE, lambda pid, user: h.suggestion_rows(home, pid, "student")),
-                             [annot_post], [spans], api_visibility="private")
+                             [annot_post], [spans], api_visibility="private", **MODEL_WORK)
         accept_teacher.click(guarded(policy, Action.EXPLORE, lambda pid, user: h.suggestion_rows(home, pid, "teacher")),
                              [annot_post], [spans], api_visibility="private")
 
@@ -204,6 +204,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy) -
 def _author(typed: str, user) -> str:
     """A signed-in user saves under their own name; the one local user under the typed one."""
     return typed if user.name in (None, "local") else user.name
+
+
+# Events that run the student share two slots (the CPU's cores); all others run side by side
+# (up to EVENT_SLOTS at once), so one person's error analysis never queues another's save.
+MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
+EVENT_SLOTS = 16
 
 
 def _rows(value) -> list[list]:
@@ -255,7 +261,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy) -> 
                     ea.per_type, ea.errors, ea.errors)
 
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model],
-                  [overall, kinds, bars, heat, per_type, errors, all_errors], api_visibility="private")
+                  [overall, kinds, bars, heat, per_type, errors, all_errors], api_visibility="private", **MODEL_WORK)
         kind_filter.change(guarded(policy, Action.EXPLORE,
                                    lambda k, rows, user: [r for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
@@ -383,6 +389,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                   [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], di["distill_dataset"],
                    di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"]],
                   api_visibility="private")
+    demo.queue(default_concurrency_limit=EVENT_SLOTS)
     return demo
 
 

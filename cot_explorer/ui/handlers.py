@@ -567,14 +567,16 @@ def relations_view(home: Path, post_id: str) -> tuple[list[list], int | None]:
     MRE model is promoted) and the teacher's relation with its rationale; plus the version."""
     from ..student.registry import Registry
     with open_store(home) as store:
-        post = get_post(store, post_id)
         labels = label_store.current(store, post_id, "mre")
+        if labels is None:  # not an MNRE post: nothing more to read
+            return [], None
+        post = get_post(store, post_id)
         outs = {o.grain: o for o in outputs_for_post(store, post_id) if o.status == "ok"}
         try:
             mre_path = Registry(store).default_path("mre")
         except CotExplorerError:
             mre_path = None
-    if post is None or labels is None:
+    if post is None:
         return [], None
     preds = {}
     if mre_path is not None:
