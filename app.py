@@ -11,7 +11,8 @@ from cot_explorer.paths import resolve_home
 from cot_explorer.store import open_store
 from cot_explorer.student.registry import Registry
 from cot_explorer.ui.app import build_app, launch_kwargs
-from cot_explorer.ui.handlers import ensure_demo, student
+from cot_explorer.ui.common import student
+from cot_explorer.ui.demo import ensure_demo
 
 if __name__ == "__main__":
     home = resolve_home()

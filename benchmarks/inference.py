@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from cot_explorer.evaluate import score_spans  # noqa: E402
 from cot_explorer.paths import data_dir  # noqa: E402
 from cot_explorer.student.checkpoint import load_checkpoint  # noqa: E402
-from cot_explorer.evaluate import score_spans  # noqa: E402
 from cot_explorer.student.data import mner_examples_from_files  # noqa: E402
 from cot_explorer.student.inference_dtype import autocast, cpu_has_native_bf16, resolve_dtype  # noqa: E402
-from cot_explorer.student.predict import StudentPredictor  # noqa: E402
 from cot_explorer.student.registry import shipped_dir  # noqa: E402
+from cot_explorer.student.torch_predictor import StudentPredictor  # noqa: E402
 from cot_explorer.student.views import encode  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -48,9 +48,9 @@ def timed(fn, repeat: int = 1) -> float:
 
 def train_epoch_estimates(steps: int) -> dict:
     """Seconds per epoch of each view, from `steps` timed optimizer steps (after 2 warm-up steps)."""
+    from cot_explorer.student.backbone import load_backbone
     from cot_explorer.student.config import TrainConfig
     from cot_explorer.student.train import _WithLoss, make_task
-    from cot_explorer.student.backbone import load_backbone
 
     train = mner_examples_from_files(data_dir(), "twitter2017", "train")
     out = {}

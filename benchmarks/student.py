@@ -2,8 +2,10 @@
 
 Runs a grid of (variant, seed, data fraction) in parallel worker processes, each training
 on train, choosing the epoch on valid and scoring test with the project's scorer.
-Writes benchmarks/results/student.json and prints a markdown table. Long: on 2 CPU cores
-a distill run takes hours; it was run on a lent GPU (see the JSON's "machine").
+Writes <out>/student.json (and <out>/runs.jsonl, one line per run as it finishes) and prints
+a markdown table; benchmarks/student_report.py reads such files kept under
+benchmarks/results/device and benchmarks/results/cpu. Long: on 2 CPU cores a distill run
+takes hours; it was run on a lent GPU (see the JSON's "machine").
 
     python benchmarks/student.py --workers 5 --deadline-s 480 --out /tmp/student
     python benchmarks/student.py --smoke          # a few steps of everything, to check the script
@@ -15,18 +17,13 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import statistics
-import sys
 import time
 import traceback
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-RESULTS = Path(__file__).parent / "results"
+from _common import write_result
 
 BASE = dict(epochs=15, patience=5, batch_size=16, lr=1e-4, head_lr=1e-3, knowledge_budget=160, n_prompts=4,
             lam=0.5, temperature=2.0)
@@ -85,6 +82,7 @@ def load_data(task: str, smoke: bool, from_store: bool = False):
 
 def run_one(spec: dict, smoke: bool, deadline: float, out_dir: Path) -> dict:
     import torch
+
     from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
     from cot_explorer.student.config import TrainConfig
     from cot_explorer.student.train import train_student
@@ -201,18 +199,10 @@ def main() -> None:
         p.join()
     records = [json.loads(ln) for ln in (out / "runs.jsonl").read_text().splitlines()]
     summary, table = summarize(records)
-    import torch
-    result = {
-        "benchmark": "student",
-        "command": "python benchmarks/student.py " + " ".join(sys.argv[1:]),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "torch": torch.__version__,
-                    "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "wall_s": time.time() - t0, "base_config": BASE, "summary": summary, "runs": records,
-    }
-    (out / "student.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(table)
+    import torch  # noqa: F401 - imported so that write_result records the torch version and the GPU
+
+    write_result(out / "student.json", {"benchmark": "student", "wall_s": time.time() - t0, "base_config": BASE,
+                                        "summary": summary, "runs": records}, table)
 
 
 if __name__ == "__main__":

@@ -9,54 +9,25 @@ entity list on Twitter-2017 test with the same scorer as the students.
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import RESULTS, teacher_as_tagger, write_result
 
-from cot_explorer.datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge  # noqa: E402
-from cot_explorer.datasets.twitter_conll import read_twitter_conll  # noqa: E402
-from cot_explorer.evaluate import score_spans  # noqa: E402
-from cot_explorer.labels import mner_schema_for  # noqa: E402
-from cot_explorer.paths import data_dir  # noqa: E402
-from cot_explorer.schema import Span  # noqa: E402
-from cot_explorer.teacher.parse import align_entity, parse_pgim_text  # noqa: E402
-
-RESULTS = Path(__file__).parent / "results"
-
-
-def teacher_as_tagger() -> dict:
-    root = data_dir()
-    parsed = read_twitter_conll(root / "twitter2017/test.txt", "twitter2017", "test", mner_schema_for("twitter2017"))
-    posts = [it.post for it in parsed.posts]
-    pairs = dict(align_knowledge(read_pgim_knowledge(root / "knowledge/chatgpt-pgim/twitter2017/test.txt"), posts).pairs)
-    gold, pred, listed, aligned = [], [], 0, 0
-    for it in parsed.posts:
-        gold.append(it.labels[0].spans)
-        spans = set()
-        rec = pairs.get(it.post.id)
-        for e in parse_pgim_text(rec.text).entities if rec else ():
-            listed += 1
-            s = align_entity(it.post, e.text)
-            if s:
-                aligned += 1
-                spans.add(Span(s.start, s.end, None))
-        pred.append(sorted(spans, key=lambda s: s.start))
-    untyped = score_spans(gold, pred, typed=False)
-    return {"scorer": "entity-level exact span match, untyped (types are free text)",
-            "listed": listed, "aligned_to_tokens": aligned, "untyped": untyped.to_json()}
+from cot_explorer.datasets.twitter_conll import read_twitter_conll
+from cot_explorer.evaluate import score_spans
+from cot_explorer.labels import mner_schema_for
+from cot_explorer.paths import twitter_file
 
 
 def student_untyped() -> dict:
     """The shipped student on the teacher's terms: the same test posts, types ignored."""
     from cot_explorer.student.checkpoint import load_checkpoint
-    from cot_explorer.student.predict import StudentPredictor
     from cot_explorer.student.registry import shipped_dir
+    from cot_explorer.student.torch_predictor import StudentPredictor
 
-    root = data_dir()
-    parsed = read_twitter_conll(root / "twitter2017/test.txt", "twitter2017", "test", mner_schema_for("twitter2017"))
+    parsed = read_twitter_conll(twitter_file("twitter2017", "test"), "twitter2017", "test", mner_schema_for("twitter2017"))
     predictor = StudentPredictor(load_checkpoint(shipped_dir() / "mner-default"))  # dtype auto, as the app
     pred = predictor.predict_entities([it.post.tokens for it in parsed.posts])
     gold = [it.labels[0].spans for it in parsed.posts]
@@ -102,6 +73,7 @@ def group_runs(sources: list[tuple[str, dict]]) -> tuple[dict, list[dict]]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     sources = load_sources()
     inference = json.loads((RESULTS / "inference.json").read_text()) if (RESULTS / "inference.json").exists() else None
     teacher = teacher_as_tagger()
@@ -151,8 +123,7 @@ def main() -> None:
               "reruns": reruns,
               "shipped_student": student, "teacher_as_tagger": teacher, "inference": inference,
               "not_run": sorted(planned - ran), "table": table}
-    (RESULTS / "student.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(table)
+    write_result("student", result, table)
     print("\nplanned but not finished:", ", ".join(sorted(planned - ran)) or "none")
     for r in reruns:
         print(f"rerun, not in the table: {r['group']} seed {r['seed']} {r['test_f1']:.2f} on {r['machine']} "

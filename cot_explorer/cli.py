@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
 from pathlib import Path
 
 from . import __version__
+from .access import USERS_FILE_ENV, add_user, default_users_file
 from .errors import CotExplorerError
 from .exporter import CONLL_SOURCES, ExportReport, export_conll, export_file, export_jsonl
+from .importer import (
+    KINDS,
+    import_captions,
+    import_jsonl,
+    import_knowledge,
+    import_mnre,
+    import_twitter,
+    write_augmented,
+)
 from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
-from .importer import KINDS, import_captions, import_jsonl, import_knowledge, import_mnre, import_twitter
 from .paths import HOME_ENV
-from .stats import compute_stats
-from .store.images import read_image_file
 from .store import open_store
+from .store.images import read_image_file
+from .store.stats import compute_stats
+from .student.config import VARIANTS
+from .student.registry import Registry
 from .uploads import add_upload
 
 
@@ -67,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _home_arg(p)
     p.add_argument("--dataset", required=True)
     p.add_argument("--name", required=True, help="model version name (saved under HOME/models/NAME)")
-    p.add_argument("--variant", default="distill", choices=("text", "knowledge", "distill-plain", "distill"))
+    p.add_argument("--variant", default="distill", choices=VARIANTS)
     p.add_argument("--backbone", help="Hugging Face encoder name or path (default: the bundled MiniLM)")
     p.add_argument("--train-split", default="train")
     p.add_argument("--valid-split", default="valid")
@@ -199,8 +211,8 @@ def _stats(args: argparse.Namespace, store) -> int:
 
 
 def _train(args: argparse.Namespace, store) -> int:
-    from .student.registry import Registry
-    from .student.service import config_from_args, default_task, train_from_store
+    # PyTorch is imported by the commands that train or predict, not by `stats` or `import`.
+    from .student.service import config_from_args, default_task, train_from_store  # PyTorch, on use
 
     task = args.task or default_task(store, args.dataset, args.train_split)
     cfg = config_from_args(task=task, freeze_word_embeddings=task == "mner",  # MRE learns its marker embeddings
@@ -223,10 +235,10 @@ def _train(args: argparse.Namespace, store) -> int:
 
 
 def _evaluate(args: argparse.Namespace, store) -> int:
-    from .student.registry import Registry
-    from .student.service import evaluate_file
+    from .student.checkpoint import load_checkpoint  # PyTorch, on use (see _train)
+    from .student.service import evaluate_file  # PyTorch, on use
 
-    loaded = Registry(store).load(args.model, "mre" if args.format == "mnre" else "mner")
+    loaded = load_checkpoint(Registry(store).path(args.model, "mre" if args.format == "mnre" else "mner"))
     scores = evaluate_file(loaded, args.data, args.format, args.dtype)
     if args.json:
         print(json.dumps(scores, indent=2))
@@ -236,10 +248,10 @@ def _evaluate(args: argparse.Namespace, store) -> int:
 
 
 def _predict(args: argparse.Namespace, store) -> int:
-    from .student.registry import Registry
-    from .student.service import predict_lines
+    from .student.checkpoint import load_checkpoint  # PyTorch, on use (see _train)
+    from .student.service import predict_lines  # PyTorch, on use
 
-    loaded = Registry(store).load(args.model)
+    loaded = load_checkpoint(Registry(store).path(args.model))
     src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
     dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     try:
@@ -254,36 +266,37 @@ def _predict(args: argparse.Namespace, store) -> int:
 
 
 def _models(args: argparse.Namespace, store) -> int:
-    from .student.registry import Registry
-
     reg = Registry(store)
     if args.action == "promote":
         if not args.name:
             raise CotExplorerError("promote needs a model name")
-        reg.promote(args.name)
+        reg.promote(args.name, by="cli")
     elif args.action == "rollback":
         print(f"default is now {reg.rollback()}")
     for m in reg.list():
-        f1 = m.metrics.get("test", m.metrics.get("valid", {})).get("f1", "-")
-        mark = "*" if reg.default_path(m.task) == m.path else " "
-        print(f"{mark} {m.name:30} {m.task:5} {m.variant:14} F1 {f1}  {'shipped' if m.shipped else m.created_at}")
+        headline = m.manifest.headline_f1()
+        figure = f"F1 {headline[0]:.2f} ({headline[1]})" if headline else "F1 - (not measured)"
+        mark = "*" if reg.default_path(m.manifest.task) == m.path else " "
+        print(f"{mark} {m.name:30} {m.manifest.task:5} {m.manifest.variant:14} {figure:22} "
+              f"{'shipped' if m.shipped else m.manifest.created_at}")
     return 0
 
 
 def _teach(args: argparse.Namespace, store) -> int:
-    from .teacher.run import teach
+    from .teacher.run import teach  # the SDK and the prompts, on use
 
     grains = [g for g in args.grains.split(",") if g]
     augment = [a for a in args.augment.split(",") if a]
     if args.teacher == "recorded":
-        from .teacher.recorded_teacher import RecordedTeacher
+        from .teacher.recorded_teacher import RecordedTeacher  # the teachers, on use
 
         teacher = RecordedTeacher(store)
     else:
-        from .teacher.anthropic_teacher import DEFAULT_MODEL, AnthropicTeacher
+        from .teacher.anthropic_teacher import DEFAULT_MODEL, AnthropicTeacher  # the SDK, on use
 
         teacher = AnthropicTeacher(args.model or DEFAULT_MODEL, concurrency=args.concurrency)
     summary = teach(store, teacher, args.dataset, args.split, grains, augment, args.limit, args.batch, args.poll_seconds)
+    summary.augmented_posts = write_augmented(store, summary.augmented)  # the teacher writes no posts
     print(json.dumps(summary.to_json(), indent=2) if args.json else summary.line())
     for example in summary.error_examples:
         print(f"  error: {example}", file=sys.stderr)
@@ -291,10 +304,6 @@ def _teach(args: argparse.Namespace, store) -> int:
 
 
 def _users(args: argparse.Namespace, store) -> int:
-    import getpass
-
-    from .access import USERS_FILE_ENV, add_user, default_users_file
-
     path = args.file or (Path(os.environ[USERS_FILE_ENV]) if os.environ.get(USERS_FILE_ENV) else default_users_file())
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(f"password for {args.name}: ")
     add_user(path, args.name, args.role, password)

@@ -17,7 +17,7 @@ from .limits import DISK_FULL_ERRNOS, DiskFull, disk_full_message
 from .schema import LABEL_SOURCES, LabelSet
 from .store import Store
 from .store.labels import current_for_split, first_of_source, newest_of_source
-from .store.posts import list_posts
+from .store.posts import list_posts, splits_of
 
 CONLL_SOURCES = ("current",) + LABEL_SOURCES
 
@@ -31,8 +31,7 @@ class ExportReport:
 def _splits(store: Store, dataset: str, split: str | None) -> list[str]:
     if split:
         return [split]
-    rows = store.conn.execute("SELECT DISTINCT split FROM posts WHERE dataset = ? ORDER BY split", (dataset,))
-    return [r[0] for r in rows]
+    return splits_of(store, dataset)
 
 
 def export_jsonl(store: Store, out: TextIO, dataset: str, split: str | None = None) -> ExportReport:

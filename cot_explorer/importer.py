@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -16,21 +15,34 @@ from .datasets.twitter_conll import read_twitter_conll
 from .errors import ImportRefused, ParseError, ValidationError
 from .labels import MnerSchema, mner_schema_for
 from .schema import LabeledPost, Post, TeacherOutput
-from .store import Store, utc_now
+from .store import Store
 from .store.captions import add_captions
 from .store.images import (
-    CheckedImage, check_image, image_path, insert_image_row, read_image_file, remove_unreferenced, write_image_file,
+    CheckedImage,
+    check_image,
+    image_path,
+    insert_image_row,
+    read_image_file,
+    remove_unreferenced,
+    write_image_file,
 )
+from .store.imports import record_import
 from .store.labels import add_initial, validate_labels
 from .store.posts import (
-    add_posts, count_posts, dataset_schema, ensure_dataset, existing_ids, list_posts, next_position,
+    add_posts,
+    count_posts,
+    dataset_known,
+    dataset_schema,
+    ensure_dataset,
+    existing_ids,
+    list_posts,
+    next_position,
+    posts_with_caption,
 )
 from .store.teacher_outputs import add_outputs
-from .teacher.parse import align_entity, parse_pgim_text
+from .teacher.augment import AugmentResult
+from .teacher.recorded_teacher import recorded_output
 
-PGIM_TEACHER = "chatgpt-pgim"
-PGIM_MODEL = "gpt-3.5-turbo (recorded by PGIM)"
-PGIM_TEMPLATE = "pgim-recorded"
 KINDS = ("twitter", "mnre", "knowledge", "captions", "jsonl")
 
 
@@ -84,10 +96,8 @@ def _file_sha(path: str | Path) -> str:
 
 
 def _record(store: Store, report: ImportReport) -> None:
-    store.db["imports"].insert({
-        "kind": report.kind, "path": report.path, "sha256": _file_sha(report.path), "dataset": report.dataset,
-        "split": report.split, "summary": json.dumps(report.to_json()), "created_at": utc_now(),
-    })
+    record_import(store, report.kind, report.path, _file_sha(report.path), report.dataset, report.split,
+                  report.to_json())
 
 
 def _refuse_existing(store: Store, dataset: str, split: str) -> None:
@@ -131,15 +141,6 @@ def import_mnre(store: Store, path: str, dataset: str, split: str) -> ImportRepo
     return report
 
 
-def pgim_output(post: Post, text: str) -> tuple[TeacherOutput, int]:
-    """One post's recorded ChatGPT text as teacher output, entities aligned to its tokens;
-    and how many list items could not be read."""
-    parsed = parse_pgim_text(text)
-    entities = tuple(replace(e, span=align_entity(post, e.text)) for e in parsed.entities)
-    return TeacherOutput(post_id=post.id, teacher=PGIM_TEACHER, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
-                         grain="reasoning", text=parsed.reasoning, entities=entities, raw=text), parsed.skipped
-
-
 def knowledge_outputs(posts: Sequence[Post], path: str) -> tuple[list[tuple[Post, TeacherOutput]], ImportReport]:
     """Recorded ChatGPT knowledge aligned to posts, as teacher outputs (pure)."""
     records = read_pgim_knowledge(path)
@@ -148,7 +149,7 @@ def knowledge_outputs(posts: Sequence[Post], path: str) -> tuple[list[tuple[Post
     outputs: list[tuple[Post, TeacherOutput]] = []
     skipped = 0
     for post_id, rec in alignment.pairs:
-        out, unread = pgim_output(by_id[post_id], rec.text)
+        out, unread = recorded_output(by_id[post_id], rec.text)
         skipped += unread
         outputs.append((by_id[post_id], out))
     report = ImportReport("knowledge", str(path), posts[0].dataset if posts else "", posts[0].split if posts else None,
@@ -181,17 +182,14 @@ def import_captions(store: Store, path: str, dataset: str, model: str = "blip2")
         report.notes.append(f"{parsed.empty} lines name an image but give no caption; skipped")
     with store.write():
         add_captions(store, dataset, model, parsed.captions)
-        report.posts_with_caption = store.conn.execute(
-            """SELECT count(*) FROM posts p WHERE p.dataset = ? AND EXISTS (SELECT 1 FROM captions c
-               WHERE c.dataset = p.dataset AND c.image_name = p.image_name)""", (dataset,)).fetchone()[0]
+        report.posts_with_caption = posts_with_caption(store, dataset)
         _record(store, report)
     return report
 
 
 def _dataset_types(store: Store, dataset: str) -> tuple[str, ...]:
     """The dataset's registered entity types, or the ones it will be registered with."""
-    known = store.conn.execute("SELECT 1 FROM datasets WHERE name = ?", (dataset,)).fetchone()
-    return (dataset_schema(store, dataset) if known else mner_schema_for(dataset)).types
+    return (dataset_schema(store, dataset) if dataset_known(store, dataset) else mner_schema_for(dataset)).types
 
 
 def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str | None = None) -> ImportReport:
@@ -261,3 +259,26 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
         remove_unreferenced(store, written)
         raise
     return report
+
+
+def write_augmented(store: Store, results: Sequence[AugmentResult]) -> int:
+    """Write the posts the teacher's augmentations made (into `<dataset>-aug`, labels re-aligned,
+    image descriptions as captions); posts already written by an earlier run are skipped.
+    Returns how many posts were written."""
+    written = 0
+    for res in results:
+        if not res.posts:
+            continue
+        known = set(existing_ids(store, [p.post.id for p in res.posts]))
+        fresh = [p for p in res.posts if p.post.id not in known]
+        if not fresh:
+            continue
+        with store.write():
+            ensure_dataset(store, res.dataset, dataset_schema(store, res.source_dataset))
+            start = next_position(store, res.dataset, fresh[0].post.split)
+            fresh = [LabeledPost(replace(p.post, position=start + i), p.labels) for i, p in enumerate(fresh)]
+            _write_labeled(store, fresh)
+            if res.captions:
+                add_captions(store, res.dataset, res.caption_model, [Caption(n, d) for n, d in res.captions])
+        written += len(fresh)
+    return written

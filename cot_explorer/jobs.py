@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .store import open_store
-from .store.jobs import create_job, get_job, update_job
+from .store.jobs import create_job, fail_running, get_job, update_job
 from .student.registry import Registry
 
 
@@ -44,7 +44,7 @@ def start_distill_job(home: Path, params: dict) -> int:
 
 
 def _run_distill(home: Path, job_id: int, params: dict) -> None:
-    from .student.incremental import RoundCancelled, run_round
+    from .student.incremental import RoundCancelled, run_round  # PyTorch, when a round starts
 
     try:
         with open_store(home) as s:
@@ -73,9 +73,4 @@ def cancel_job(home: Path, job_id: int) -> None:
 def fail_stale_jobs(home: Path) -> int:
     """Jobs left 'running' by a server that stopped cannot finish: say so."""
     with open_store(home) as s:
-        n = s.conn.execute("SELECT count(*) FROM jobs WHERE status = 'running' AND kind = 'distill'").fetchone()[0]
-        if n:
-            with s.write():
-                s.conn.execute("UPDATE jobs SET status = 'failed', error = 'the server restarted during the job' "
-                               "WHERE status = 'running' AND kind = 'distill'")
-    return n
+        return fail_running(s, "distill", "the server restarted during the job")

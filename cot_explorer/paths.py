@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
+
 HOME_ENV = "COT_EXPLORER_HOME"
 DATA_ENV = "COT_EXPLORER_DATA"
 
@@ -17,8 +19,6 @@ def resolve_home(home: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(HOME_ENV)
     if env:
         return Path(env).expanduser().resolve()
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("cot-explorer", appauthor=False))
 
 

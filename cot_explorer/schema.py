@@ -6,6 +6,7 @@ Token offsets are Python string indices (code points) into `Post.text`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Literal
 
 from .errors import ValidationError
@@ -209,24 +210,71 @@ class TeacherEntity:
 
 
 def pair_key(head: Span, tail: Span) -> str:
-    """How an entity pair is written in a stored grain name: `<head>><tail>` as token ranges."""
+    """How an entity pair is written in a stored answer's slot: `<head>><tail>` as token ranges."""
     return f"{head.start}-{head.end}>{tail.start}-{tail.end}"
 
 
-def pair_grain(base: str, head: Span, tail: Span) -> str:
-    """The grain an MRE answer is stored under: it belongs to its entity pair, not the whole post."""
-    return f"{base}:{pair_key(head, tail)}"
+class Grain(StrEnum):
+    """The grains of the teacher's chain of thought (Chen & Feng 2023)."""
+
+    NOUN = "noun"              # what each noun phrase / candidate entity refers to
+    SENTENCE = "sentence"      # what the post means
+    MULTIMODAL = "multimodal"  # how the image relates to the text
+
+
+COT_GRAINS: tuple[Grain, ...] = (Grain.NOUN, Grain.SENTENCE, Grain.MULTIMODAL)
+COT_SLOT = "cot"               # the slot of a chain-of-thought answer about a whole post
+AUGMENT_PREFIX = "augment:"    # augment:style, augment:entity, augment:image
+
+
+def pair_slot(head: Span, tail: Span) -> str:
+    """The slot an MRE answer is stored under: it belongs to its entity pair, not the whole post."""
+    return f"{COT_SLOT}:{pair_key(head, tail)}"
+
+
+@dataclass(frozen=True)
+class GrainText:
+    """One grain of a chain of thought. `label` is how the teacher headed it (Claude: "Noun";
+    the recorded ChatGPT text: "Named entities", "Reasoning"); `derived` marks a view built here
+    (the recorded text's multimodal grain, from the caption) that the student never reads."""
+
+    grain: Grain
+    label: str
+    text: str
+    derived: bool = False
+
+    def to_json(self) -> dict:
+        return {"grain": self.grain.value, "label": self.label, "text": self.text, "derived": self.derived}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "GrainText":
+        return cls(Grain(d["grain"]), d.get("label", ""), d.get("text", ""), bool(d.get("derived", False)))
+
+
+@dataclass(frozen=True)
+class RelationAnswer:
+    """The teacher's relation for one entity pair, and why."""
+
+    label: str
+    rationale: str = ""
 
 
 @dataclass(frozen=True)
 class TeacherOutput:
-    """One teacher answer for one post and grain, as cached in the store."""
+    """One teacher answer for one post and slot, as cached in the store.
+
+    `slot` is what was asked: "cot" (a chain of thought about the post; the recorded ChatGPT
+    knowledge too), "cot:<head>><tail>" (about one entity pair), or "augment:<kind>". A chain of
+    thought carries its `grains` (for display), the entities the teacher proposes and, for a
+    pair, its relation; `text` is the whole chain of thought as the student reads it (Claude's
+    grains under their headings; the recorded ChatGPT text as published); `raw` is what the
+    model sent."""
 
     post_id: str
     teacher: str
     model: str
     template_version: str
-    grain: str
+    slot: str
     text: str
     entities: tuple[TeacherEntity, ...] = ()
     raw: str = ""
@@ -237,3 +285,47 @@ class TeacherOutput:
     latency_s: float | None = None
     cost_usd: float | None = None
     created_at: str | None = None
+    grains: tuple[GrainText, ...] = ()
+    relation: RelationAnswer | None = None
+
+    @property
+    def is_augmentation(self) -> bool:
+        return self.slot.startswith(AUGMENT_PREFIX)
+
+    @property
+    def pair(self) -> str | None:
+        """The entity pair (`pair_key`) an MRE answer is about; None for a whole post."""
+        return self.slot.split(":", 1)[1] if self.slot.startswith(COT_SLOT + ":") else None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the teacher wrote about a post (or one entity pair of it), read back for the
+    student, Explore and Annotate: never an augmentation, never raw JSON."""
+
+    post_id: str
+    teacher: str
+    model: str
+    written: str                                 # the chain of thought as the student reads it
+    grains: tuple[GrainText, ...] = ()
+    entities: tuple[TeacherEntity, ...] = ()
+    relation: RelationAnswer | None = None
+    caption: str | None = None
+
+    def grain(self, grain: Grain) -> GrainText | None:
+        return next((g for g in self.grains if g.grain == grain), None)
+
+    def text(self) -> str:
+        """What the student's knowledge view reads: the image caption, then the teacher's
+        chain of thought (the recorded ChatGPT text as published)."""
+        return knowledge_text(self.caption, self.written)
+
+
+def knowledge_text(caption: str | None, teacher_text: str | None) -> str:
+    """The caption, then the teacher's text: the one way the knowledge view's input is made."""
+    parts = []
+    if caption:
+        parts.append(f"Image: {caption}.")
+    if teacher_text:
+        parts.append(teacher_text)
+    return " ".join(parts)

@@ -3,7 +3,8 @@
 Raw tweets are split so that URLs, @mentions, #hashtags and each emoji (a whole grapheme
 cluster: ZWJ families, skin tones, flags, keycaps) are single tokens. Dataset posts,
 which arrive pre-tokenized, get a text made by joining tokens with single spaces.
-Offsets are Python string indices (code points).
+Offsets are Python string indices (code points). `align_entity` finds a teacher's entity
+string among a post's tokens.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import regex
 
 from .limits import is_visible_token
+from .schema import Post, Span
 
 _URL = r"(?:https?://|www\.)[^\s]+?(?=[.,;:!?)\]}'\"]*(?:\s|$))"
 _MENTION = r"@\w+"
@@ -60,3 +62,30 @@ def token_span_for_chars(offsets: tuple[tuple[int, int], ...], start: int, end: 
     if first is None or last is None or last < first:
         return None
     return first, last + 1
+
+
+def align_entity(post: Post, surface: str, ignore_case: bool = False) -> Span | None:
+    """Token span whose text equals `surface`; failing that, equal once spaces are ignored
+    (hashtags written joined: `#NBAAwards` for the tokens `#` `NBAAwards`); with
+    `ignore_case`, failing that, equal ignoring case (`Fan Vote` for `fan vote`). None if absent."""
+    target = surface.strip()
+    if not target:
+        return None
+    squeezed = "".join(target.split())
+    folded = squeezed.casefold()
+    loose: Span | None = None
+    caseless: Span | None = None
+    n = len(post.tokens)
+    for i in range(n):
+        joined = ""
+        for j in range(i, n):
+            joined += post.tokens[j]
+            if len(joined) > len(squeezed):
+                break
+            if joined == squeezed:
+                if " ".join(post.tokens[i : j + 1]) == target:
+                    return Span(i, j + 1, None)
+                loose = loose or Span(i, j + 1, None)
+            elif ignore_case and caseless is None and joined.casefold() == folded:
+                caseless = Span(i, j + 1, None)
+    return loose or caseless

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cot_explorer.paths import data_dir
 from cot_explorer.importer import import_captions, import_knowledge, import_twitter
+from cot_explorer.paths import data_dir
 from cot_explorer.store import open_store
 
 
@@ -54,3 +54,30 @@ def snapshot(home: Path) -> str:
         for f in sorted(images.rglob("*")):
             h.update(str(f.relative_to(home)).encode())
     return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright; one for the whole run."""
+    from cot_explorer.devtools.harness import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def local_app():
+    """`python app.py` as the README starts it, for a user whose home is outside /tmp and the
+    checkout (the store lands in their user data folder); shared by the browser tests.
+    Yields (url, store folder, Gradio's upload folder)."""
+    import shutil
+
+    from cot_explorer.devtools.harness import running_app, store_of, user_home
+
+    user = user_home("browser")
+    uploads = user / "gradio-uploads"
+    try:
+        with running_app(user, env={"GRADIO_TEMP_DIR": str(uploads)}) as url:
+            yield url, store_of(user), uploads
+    finally:
+        shutil.rmtree(user, ignore_errors=True)

@@ -9,10 +9,9 @@ import sqlite3
 import pytest
 
 from cot_explorer.access import AccessPolicy, Action, Role, User, hash_password, require
+from cot_explorer.devtools.harness import running_app, store_of, user_home
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
-
-from cot_explorer.devtools.harness import running_app, store_of, user_home
 
 USERS = "ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass"
 SPANS = {"headers": ["start", "end", "type", "text"], "data": [[0, 1, "PER", "x"]]}

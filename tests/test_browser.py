@@ -2,33 +2,22 @@
 undo, conflict between two sessions, a tiny distillation job to 100%, the new version."""
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from cot_explorer.devtools.harness import chromium, fill, pick, running_app, shot, store_of, tab, user_home
+from cot_explorer.devtools.harness import fill, pick, shot, tab
 
 DEMO_IMAGE = Path(__file__).resolve().parents[1] / "assets" / "demo" / "stadium.png"
 T = 60_000  # ms
 
 
 @pytest.fixture(scope="module")
-def app():
-    user = user_home("browser")
-    try:
-        with running_app(user) as url:
-            yield url, store_of(user)
-    finally:
-        shutil.rmtree(user, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
+def app(local_app):
+    url, home, _uploads = local_app
+    return url, home
 
 
 def db(home: Path):

@@ -6,36 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from cot_explorer.devtools.harness import pick, shot, tab
 from cot_explorer.gradio_http import GradioHttp
-
-from cot_explorer.devtools.harness import chromium, pick, running_app, shot, store_of, tab, user_home
 
 T = 60_000
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def app():
-    user = user_home("safety")
-    uploads = user / "gradio-uploads"
-    try:
-        with running_app(user, env={"GRADIO_TEMP_DIR": str(uploads)}) as url:
-            yield url, store_of(user), uploads
-    finally:
-        shutil.rmtree(user, ignore_errors=True)
+def app(local_app):
+    return local_app
 
 
 def image_loaded(page, selector: str) -> bool:

@@ -1,21 +1,28 @@
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-
 from cot_explorer.store import open_store
 
+from .cli_runner import run_cli
 from .test_images import png_bytes
 
 
 def cli(*args, home: Path | None = None, env_home: Path | None = None):
-    env = {k: v for k, v in os.environ.items() if k != "COT_EXPLORER_HOME"}
-    if env_home:
-        env["COT_EXPLORER_HOME"] = str(env_home)
-    argv = [sys.executable, "-m", "cot_explorer.cli", *args] + (["--home", str(home)] if home else [])
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    return run_cli(*args, home=home, env={"COT_EXPLORER_HOME": str(env_home)} if env_home else None)
+
+
+def test_the_installed_command_runs_as_a_subprocess(tmp_path):
+    """The one test that starts `cot-explorer` as a user's shell does; the rest call main()."""
+    home = tmp_path / "h"
+    r = subprocess.run([sys.executable, "-m", "cot_explorer.cli", "--home", str(home), "add-post", "--text",
+                        "Obama visits Paris"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["tokens"] == ["Obama", "visits", "Paris"]
+    r = subprocess.run([sys.executable, "-m", "cot_explorer.cli", "--home", str(home), "stats"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "uploads/user: 1 posts" in r.stdout
 
 
 def test_import_stats_and_export_through_the_cli(tmp_path, data):
@@ -77,8 +84,8 @@ def test_add_post_prints_tokens_and_offsets(tmp_path):
 
 
 def test_default_home_is_outside_the_package(monkeypatch):
-    from cot_explorer.paths import resolve_home
     import cot_explorer
+    from cot_explorer.paths import resolve_home
     monkeypatch.delenv("COT_EXPLORER_HOME", raising=False)
     home = resolve_home()
     assert Path(cot_explorer.__file__).parent not in home.parents and "cot-explorer" in str(home)

@@ -2,13 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from cot_explorer.datasets.pgim_knowledge import read_pgim_knowledge
+from cot_explorer.datasets.pgim_knowledge import parse_pgim_text, read_pgim_knowledge
 from cot_explorer.errors import ImportRefused, ParseError
-from cot_explorer.importer import PGIM_TEACHER, import_knowledge, import_twitter
-from cot_explorer.stats import compute_stats
+from cot_explorer.importer import import_knowledge, import_twitter
 from cot_explorer.store import open_store
+from cot_explorer.store.stats import compute_stats
 from cot_explorer.store.teacher_outputs import outputs_for_post
-from cot_explorer.teacher.parse import parse_pgim_text
+from cot_explorer.teacher.recorded_teacher import RECORDED
 
 from .conftest import snapshot
 
@@ -18,14 +18,17 @@ def test_knowledge_aligns_to_at_least_999_per_mille_of_twitter2017(twitter2017_h
         stats = [st for st in compute_stats(s) if st.dataset == "twitter2017"]
         assert sum(st.posts_with_knowledge for st in stats) / sum(st.posts for st in stats) >= 0.999
         out = outputs_for_post(s, "twitter2017/train/17_06_2932")
-    assert len(out) == 1 and out[0].teacher == PGIM_TEACHER and out[0].status == "ok"
+    assert len(out) == 1 and out[0].teacher == RECORDED and out[0].status == "ok"
     assert [(e.text, e.type) for e in out[0].entities] == [
         ("Kawhi Leonard", "person/player"), ("NBA", "league/organization"), ("Block of the Year", "award/title"),
         ("#NBAAwards", "event/award ceremony"), ("Fan Vote", "voting process")]
     # '#NBAAwards' is written joined but sits on the tokens '#' 'NBAAwards'; 'Fan Vote' is not in the post.
     spans = [(e.span.start, e.span.end) if e.span else None for e in out[0].entities]
     assert spans == [(3, 5), (1, 2), (10, 14), (15, 17), None]
-    assert out[0].text.startswith("The sentence mentions Kawhi Leonard")
+    # the text the students read is the recorded text as published; its grains are apart
+    assert out[0].text.startswith("Named entities: 1. Kawhi Leonard") and out[0].text == out[0].raw
+    assert [g.grain.value for g in out[0].grains] == ["noun", "sentence", "multimodal"]
+    assert out[0].grains[1].text.startswith("The sentence mentions Kawhi Leonard")
 
 
 def test_twitter2015_knowledge_lacks_the_last_post_and_says_so(store, data):

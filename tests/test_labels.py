@@ -2,7 +2,12 @@ import pytest
 
 from cot_explorer.errors import ValidationError
 from cot_explorer.labels import (
-    MRE_RELATIONS, BioError, bio_to_spans, mner_schema_for, relation_argument_types, spans_to_bio,
+    MRE_RELATIONS,
+    BioError,
+    bio_to_spans,
+    mner_schema_for,
+    relation_argument_types,
+    spans_to_bio,
 )
 from cot_explorer.schema import Span
 

@@ -5,8 +5,8 @@ import pytest
 from cot_explorer.datasets.mnre import read_mnre
 from cot_explorer.errors import ParseError
 from cot_explorer.importer import import_mnre
-from cot_explorer.stats import compute_stats
 from cot_explorer.store.labels import current
+from cot_explorer.store.stats import compute_stats
 
 from .conftest import snapshot
 

@@ -44,7 +44,7 @@ def test_an_existing_version_is_never_overwritten(trained, tmp_path):
     save_checkpoint(root, "v1", trained.model, trained.config, trained.task.tags, {"note": "first"})
     with pytest.raises(NameTaken, match="never overwritten"):
         save_checkpoint(root, "v1", trained.model, trained.config, trained.task.tags, {"note": "second"})
-    assert read_manifest(root / "v1")["note"] == "first"
+    assert read_manifest(root / "v1").extra["note"] == "first"
     assert [p.name for p in root.iterdir()] == ["v1"]
 
 
@@ -60,7 +60,7 @@ def test_train_with_a_taken_name_is_refused_before_training(store, home, capsys)
 
 
 def test_a_round_with_a_taken_name_is_refused_without_a_job(home, store):
-    from cot_explorer.ui.handlers import start_distill
+    from cot_explorer.ui.distill import start_distill
 
     (home / "models" / "mine").mkdir(parents=True)
     (home / "models" / "mine" / "manifest.json").write_text("{}")
@@ -86,28 +86,30 @@ def test_a_name_reserved_by_a_running_training_is_refused(store):
 
 
 KILLER = textwrap.dedent("""
-    import os, signal, sys
+    # Replace the checkpoint root/v1 by a copy whose manifest says "second", as save_checkpoint
+    # does (temporary folder, then publish), and SIGKILL this process at the given step.
+    import json, os, shutil, signal, sys
     from pathlib import Path
     import cot_explorer.student.model_folders as mf
-    from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
-    kill_at = int(sys.argv[2])
+    root, kill_at = Path(sys.argv[1]), int(sys.argv[2])
     calls = {"n": 0}
-    real_rename = os.rename
+    real_rename, real_rmtree = os.rename, mf.shutil.rmtree
     def dying_rename(a, b):
         calls["n"] += 1
         if calls["n"] == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
         real_rename(a, b)
-    mf.os.rename = dying_rename
-    real_rmtree = mf.shutil.rmtree
     def dying_rmtree(p, **kw):
         if kill_at == 99:
             os.kill(os.getpid(), signal.SIGKILL)
         real_rmtree(p, **kw)
-    mf.shutil.rmtree = dying_rmtree
-    root = Path(sys.argv[1])
-    old = load_checkpoint(root / "v1")
-    save_checkpoint(root, "v1", old.model, old.config, old.task.tags, {"note": "second"}, replace=True)
+    tmp = mf.new_temp_folder(root, "v1")
+    for f in (root / "v1").iterdir():
+        shutil.copy(f, tmp / f.name)
+    manifest = json.loads((tmp / "manifest.json").read_text())
+    (tmp / "manifest.json").write_text(json.dumps({**manifest, "note": "second"}))
+    mf.os.rename, mf.shutil.rmtree = dying_rename, dying_rmtree
+    mf.publish(tmp, root, "v1", replace=True)
 """)
 
 
@@ -121,9 +123,9 @@ def test_a_replace_killed_at_any_step_leaves_a_loadable_version(trained, tmp_pat
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     done = recover(root)  # what the app and the CLI run at start
     loaded = load_checkpoint(root / "v1")
-    assert loaded.manifest["note"] in ("first", "second")
+    assert loaded.manifest.extra["note"] in ("first", "second")  # whichever it is, it loads whole
     if kill_at == 2:  # the old version was aside and the new one not yet in place: put back
-        assert loaded.manifest["note"] == "first" and any("restored v1" in d for d in done)
+        assert loaded.manifest.extra["note"] == "first" and any("restored v1" in d for d in done)
     assert sorted(p.name for p in root.iterdir()) == ["v1"]  # no temporary folder left
 
 

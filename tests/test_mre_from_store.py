@@ -9,9 +9,10 @@ from cot_explorer.cli import main as cli_main
 from cot_explorer.importer import import_mnre
 from cot_explorer.labels import MRE_RELATIONS
 from cot_explorer.store import open_store
+from cot_explorer.student.checkpoint import load_checkpoint
 from cot_explorer.student.data import mre_examples_from_store
-from cot_explorer.student.predict import StudentPredictor
 from cot_explorer.student.registry import Registry
+from cot_explorer.student.torch_predictor import StudentPredictor
 from cot_explorer.teacher.run import teach
 
 from .fake_anthropic import FakeAnthropic
@@ -71,9 +72,9 @@ def test_cli_trains_a_distilled_mre_student_from_the_store(mnre_home, tmp_path, 
     out = json.loads(capsys.readouterr().out)
     assert out["model"].endswith("mre-v1")
     with open_store(mnre_home) as s:
-        loaded = Registry(s).load("mre-v1", "mre")
+        loaded = load_checkpoint(Registry(s).path("mre-v1", "mre"))
     assert loaded.config.task == "mre" and loaded.config.variant == "distill"
-    assert list(loaded.manifest["labels"]) == list(MRE_RELATIONS)
+    assert list(loaded.manifest.labels) == list(MRE_RELATIONS)
     tokens, _, rels = POSTS[1]
     (h, t, _), = rels
     from cot_explorer.schema import Span

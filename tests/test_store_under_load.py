@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from cot_explorer.importer import import_jsonl
+from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import core, open_store
 from cot_explorer.store import images as image_store
 from cot_explorer.store import labels as label_store
-from cot_explorer.schema import LabelSet, Span
 from cot_explorer.uploads import add_upload
 
 

@@ -1,14 +1,11 @@
 import json
 
-
 from cot_explorer.importer import import_knowledge, import_twitter
 from cot_explorer.store import open_store
 from cot_explorer.student.registry import Registry
 
 from .student_fixtures import make_tiny_backbone
 from .test_cli import cli
-
-
 from .test_twitter_conll import first_posts_file as first_posts
 
 

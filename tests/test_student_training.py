@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from cot_explorer.student import checkpoint as ckpt
 from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
 from cot_explorer.student.config import TrainConfig
-from cot_explorer.student.predict import StudentPredictor
+from cot_explorer.student.torch_predictor import StudentPredictor
 from cot_explorer.student.train import train_student
 
 from .student_fixtures import make_tiny_backbone, toy_examples
@@ -75,9 +75,9 @@ def test_saved_and_loaded_checkpoint_predicts_identically(tiny, tmp_path):
     before = res.task.predict(res.model, [replace(ex, spans=()) for ex in data[:4]], res.config)
     after = StudentPredictor(loaded, dtype="fp32").predict_entities(words)  # task.predict above runs fp32
     assert before == after
-    stored = set().union(*(load_file(str(path / f)).keys() for f in loaded.manifest["weights"]))
+    stored = set().union(*(load_file(str(path / f)).keys() for f in loaded.manifest.weights))
     assert "encoder.embeddings.word_embeddings.weight" not in stored  # frozen: rebuilt from the backbone
-    assert loaded.manifest["variant"] == "distill" and loaded.manifest["labels"] == list(res.task.tags)
+    assert loaded.manifest.variant == "distill" and loaded.manifest.labels == list(res.task.tags)
 
 
 def test_crash_while_saving_leaves_the_previous_version_loadable(tiny, tmp_path, monkeypatch):
@@ -98,5 +98,5 @@ def test_crash_while_saving_leaves_the_previous_version_loadable(tiny, tmp_path,
         save_checkpoint(root, "v1", res.model, res.config, res.task.tags, {"note": "second"}, replace=True)
     assert calls["n"] == 1
     loaded = load_checkpoint(root / "v1")
-    assert loaded.manifest["note"] == "first"
+    assert loaded.manifest.extra["note"] == "first"
     assert sorted(p.name for p in root.iterdir()) == ["v1"]  # no half-written folder left

@@ -6,9 +6,9 @@ import time
 import pytest
 from PIL import Image
 
-from cot_explorer.importer import import_twitter
-from cot_explorer.store.teacher_outputs import outputs_for_post
+from cot_explorer.importer import import_twitter, write_augmented
 from cot_explorer.store.posts import list_posts
+from cot_explorer.store.teacher_outputs import outputs_for_post
 from cot_explorer.teacher.anthropic_teacher import AnthropicTeacher, NoApiKey
 from cot_explorer.teacher.base import TeachRequest
 from cot_explorer.teacher.images import MAX_SIDE
@@ -161,6 +161,8 @@ def test_augmentations_make_relabelled_posts_and_count_drops(fake, store, tmp_pa
     path.write_text("IMGID:1\nKawhi\tB-PER\nLeonard\tI-PER\nwins\tO\nin\tO\nTexas\tB-LOC\n\n")
     import_twitter(store, str(path), "twitter2017", "train")
     summary = teach(store, teacher(fake), "twitter2017", "train", augment=("style", "entity", "image"), progress=False)
+    assert list_posts(store, "twitter2017-aug", "train") == []  # the teacher writes only teacher output...
+    assert write_augmented(store, summary.augmented) == 5       # ...the importer writes the posts
     aug = {p.id: p for p in list_posts(store, "twitter2017-aug", "train")}
     from cot_explorer.store.labels import current
     style = aug["twitter2017-aug/train/1~style1"]
@@ -173,10 +175,9 @@ def test_augmentations_make_relabelled_posts_and_count_drops(fake, store, tmp_pa
     img = aug["twitter2017-aug/train/1~image1"]
     assert img.caption == "a stadium at night" and img.text == "Kawhi Leonard wins in Texas"
     assert summary.augment_dropped == 2  # the rewrite that lost its entities, the implausible swap
-    assert summary.augmented_posts == 5
     n = len(fake.requests)
     again = teach(store, teacher(fake), "twitter2017", "train", augment=("style", "entity", "image"), progress=False)
-    assert len(fake.requests) == n and again.augmented_posts == 0
+    assert len(fake.requests) == n and write_augmented(store, again.augmented) == 0
 
 
 def test_mnre_posts_get_one_cached_answer_per_entity_pair(fake, store, tmp_path):
@@ -193,7 +194,7 @@ def test_mnre_posts_get_one_cached_answer_per_entity_pair(fake, store, tmp_path)
     schema = fake.requests[-1]["output_config"]["format"]["schema"]["properties"]
     assert "relation" in schema and "None" in schema["relation"]["properties"]["label"]["enum"]
     outs = outputs_for_post(store, "mnre/test/a")
-    assert sorted(o.grain for o in outs) == ["cot:0-1>2-3", "cot:0-1>4-5"]
+    assert sorted(o.slot for o in outs) == ["cot:0-1>2-3", "cot:0-1>4-5"]
     assert all("Relation: None" in o.text for o in outs)
     again = teach(store, teacher(fake), "mnre", "test", progress=False)
     assert again.calls == 0 and again.cache_hits == 2

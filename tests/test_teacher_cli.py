@@ -1,20 +1,16 @@
 import json
-import os
-import subprocess
-import sys
 
 from cot_explorer.importer import import_knowledge, import_twitter
 from cot_explorer.store import open_store
 
+from .cli_runner import run_cli
 from .fake_anthropic import FakeAnthropic
 from .test_twitter_conll import first_posts_file
 
 
 def run(args, home, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")}
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "cot_explorer.cli", *args, "--home", str(home)],
-                          capture_output=True, text=True, env=env, timeout=120)
+    env = {"ANTHROPIC_API_KEY": None, "ANTHROPIC_BASE_URL": None, **(env_extra or {})}
+    return run_cli(*args, home=home, env=env)
 
 
 def test_teach_without_key_says_so_in_one_line(tmp_path, data):

@@ -12,7 +12,7 @@ from cot_explorer.ask_budget import AskBudget, BudgetExceeded
 from cot_explorer.store import open_store
 from cot_explorer.store.teacher_outputs import outputs_for_post
 from cot_explorer.teacher.secrets_scrub import MIN_PREFIX, scrub
-from cot_explorer.ui.handlers import ask_teacher
+from cot_explorer.ui.explore import ask_teacher
 from cot_explorer.uploads import add_upload
 
 from .fake_anthropic import FakeAnthropic

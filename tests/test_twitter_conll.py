@@ -7,8 +7,8 @@ from cot_explorer.datasets.lines import read_lines
 from cot_explorer.errors import ParseError
 from cot_explorer.exporter import export_conll
 from cot_explorer.importer import import_twitter
-from cot_explorer.stats import compute_stats
 from cot_explorer.store import open_store
+from cot_explorer.store.stats import compute_stats
 
 from .conftest import snapshot
 

@@ -1,11 +1,10 @@
-from cot_explorer.importer import import_twitter
-from cot_explorer.store import open_store
-from cot_explorer.ui import handlers
-from cot_explorer.ui.app import build_app
-
 from pathlib import Path
 
+from cot_explorer.importer import import_twitter
+from cot_explorer.store import open_store
 from cot_explorer.store.posts import get_post
+from cot_explorer.ui import annotate, common, distill, errors_tab, explore, relations, store_tab
+from cot_explorer.ui.app import build_app
 
 from .test_images import png_bytes
 
@@ -13,7 +12,7 @@ from .test_images import png_bytes
 def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
     img = tmp_path / "p.png"
     img.write_bytes(png_bytes())
-    view = handlers.upload(home, "Messi scores for #Barca \u26bd", str(img))
+    view = explore.upload(home, "Messi scores for #Barca \u26bd", str(img))
     assert view.post_id.startswith("uploads/user/") and img.exists()  # a file outside Gradio's folder is kept
     with open_store(home) as s:
         post = get_post(s, view.post_id)
@@ -21,7 +20,7 @@ def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
     assert view.image and Path(view.image).is_relative_to(home / "images")
     with open_store(home) as s:
         import_twitter(s, str(data / "twitter2017/test.txt"), "twitter2017", "test")
-    rows = {(r[0], r[1]): r for r in handlers.stats_rows(home)}
+    rows = {(r[0], r[1]): r for r in store_tab.stats_rows(home)}
     assert rows[("uploads", "user")][2] == 1 and rows[("twitter2017", "test")][2] == 723
 
 
@@ -40,7 +39,7 @@ from .test_images import huge_png
 
 @pytest.fixture
 def demo_home(home):
-    from cot_explorer.ui.handlers import ensure_demo
+    from cot_explorer.ui.demo import ensure_demo
     assert ensure_demo(home) and not ensure_demo(home)  # imported once
     return home
 
@@ -58,54 +57,54 @@ def test_bad_uploads_give_a_message_and_change_nothing(demo_home, tmp_path, case
         text = "" if case == "empty text" else "x" * 10_000
     before = snapshot(demo_home)
     with pytest.raises((ImageRejected, ValidationError)) as e:
-        handlers.upload(demo_home, text, str(path))
+        explore.upload(demo_home, text, str(path))
     assert str(e.value)
     assert snapshot(demo_home) == before
 
 
 def test_labels_outside_the_schema_sent_straight_to_the_server_are_refused(demo_home):
-    post_id = handlers.queue(demo_home, "demo/test")[0]
-    view = handlers.annotate(demo_home, post_id)
+    post_id = annotate.queue(demo_home, "demo/test")[0]
+    view = annotate.annotate(demo_home, post_id)
     before = snapshot(demo_home)
     for rows, message in (([[0, 1, "HERO", ""]], "not in the schema"), ([[0, 99, "PER", ""]], "out of range"),
                           ([["a", 1, "PER", ""]], "integer")):
         with pytest.raises(ValidationError, match=message):
-            handlers.save_labels(demo_home, post_id, rows, view.version, "mallory")
+            annotate.save_labels(demo_home, post_id, rows, view.version, "mallory")
     with pytest.raises(ValidationError, match="your name"):
-        handlers.save_labels(demo_home, post_id, view.spans, view.version, "  ")
+        annotate.save_labels(demo_home, post_id, view.spans, view.version, "  ")
     assert snapshot(demo_home) == before
 
 
 def test_save_undo_conflict_through_the_handlers(demo_home):
-    post_id = handlers.queue(demo_home, "demo/test")[1]
-    a = handlers.annotate(demo_home, post_id)
-    b = handlers.annotate(demo_home, post_id)
-    saved = handlers.save_labels(demo_home, post_id, a.spans[:1], a.version, "alice")
+    post_id = annotate.queue(demo_home, "demo/test")[1]
+    a = annotate.annotate(demo_home, post_id)
+    b = annotate.annotate(demo_home, post_id)
+    saved = annotate.save_labels(demo_home, post_id, a.spans[:1], a.version, "alice")
     assert saved.status.startswith("saved version") and len(saved.history) == 2
     with pytest.raises(ConflictError):
-        handlers.save_labels(demo_home, post_id, b.spans, b.version, "bob")
-    undone = handlers.undo_labels(demo_home, post_id, saved.version, "alice")
+        annotate.save_labels(demo_home, post_id, b.spans, b.version, "bob")
+    undone = annotate.undo_labels(demo_home, post_id, saved.version, "alice")
     assert undone.spans == a.spans and len(undone.history) == 3
 
 
 def test_queue_filters_and_orders(demo_home):
-    all_ids = handlers.queue(demo_home, "demo/test")
+    all_ids = annotate.queue(demo_home, "demo/test")
     assert len(all_ids) == 40
-    misc = handlers.queue(demo_home, "demo/test", type_filter="MISC")
+    misc = annotate.queue(demo_home, "demo/test", type_filter="MISC")
     assert 0 < len(misc) < 40
-    errors = handlers.queue(demo_home, "demo/test", only_errors=True)
+    errors = annotate.queue(demo_home, "demo/test", only_errors=True)
     assert 0 < len(errors) < 40
-    unsure = handlers.queue(demo_home, "demo/test", order="student uncertainty")
+    unsure = annotate.queue(demo_home, "demo/test", order="student uncertainty")
     assert sorted(unsure) == sorted(all_ids) and unsure != all_ids
 
 
 def test_error_analysis_is_cached_per_model_version(demo_home):
-    ea = handlers.error_analysis(demo_home, "demo/test")
+    ea = errors_tab.error_analysis(demo_home, "demo/test")
     assert set(ea.kinds) == {"missed", "spurious", "wrong type", "wrong boundary"} and ea.errors
     assert sum(map(sum, ea.confusion)) > 0 and ea.labels[-1] == "O"
     with open_store(demo_home) as s:
         stamp = s.conn.execute("SELECT max(created_at), count(*) FROM predictions").fetchone()
-    handlers.error_analysis(demo_home, "demo/test")
+    errors_tab.error_analysis(demo_home, "demo/test")
     with open_store(demo_home) as s:
         assert s.conn.execute("SELECT max(created_at), count(*) FROM predictions").fetchone() == stamp
 
@@ -118,21 +117,22 @@ def test_relations_view_and_edit(home, tmp_path):
     path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
     with open_store(home) as s:
         import_mnre(s, str(path), "mnre", "test")
-    rows, version = handlers.relations_view(home, "mnre/test/a")
+    view = relations.relations_view(home, "mnre/test/a")
+    rows = [r.cells() for r in view.rows]
     assert [r[1:4] for r in rows] == [["Obama", "Paris", "None"], ["Obama", "Michelle", "/per/per/couple"]]
-    assert rows[0][4] == "no MRE student promoted"
-    rows = handlers.save_relation(home, "mnre/test/a", 0, "/per/loc/place_of_residence", version, "alice")
-    assert rows[0][3] == "/per/loc/place_of_residence" and rows[1][3] == "/per/per/couple"
+    assert rows[0][4] == "no relation student yet"
+    after = relations.save_relation(home, "mnre/test/a", 0, "/per/loc/place_of_residence", view.version, "alice")
+    assert after.rows[0].current == "/per/loc/place_of_residence" and after.rows[1].current == "/per/per/couple"
     with pytest.raises(ConflictError):
-        handlers.save_relation(home, "mnre/test/a", 1, "None", version, "bob")
+        relations.save_relation(home, "mnre/test/a", 1, "None", view.version, "bob")
     with pytest.raises(ValidationError):
-        handlers.save_relation(home, "mnre/test/a", 0, "/per/per/friend", handlers.relations_view(home, "mnre/test/a")[1], "al")
+        relations.save_relation(home, "mnre/test/a", 0, "/per/per/friend", after.version, "al")
 
 
 def test_since_accepts_a_date_or_a_model_version(demo_home):
-    assert handlers.resolve_since(demo_home, "2026-11-01") == "2026-11-01"
-    assert handlers.resolve_since(demo_home, "") is None
-    handlers.cached_predictions(demo_home, [])  # registers the default version
-    assert handlers.resolve_since(demo_home, "mner-default").startswith("20")
+    assert distill.resolve_since(demo_home, "2026-11-01") == "2026-11-01"
+    assert distill.resolve_since(demo_home, "") is None
+    common.cached_predictions(demo_home, [])  # registers the default version
+    assert distill.resolve_since(demo_home, "mner-default").startswith("20")
     with pytest.raises(ValidationError, match="neither"):
-        handlers.resolve_since(demo_home, "last tuesday")
+        distill.resolve_since(demo_home, "last tuesday")

@@ -4,12 +4,13 @@ records are aligned to posts by token sequence."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import ParseError
-from ..schema import Post
+from ..schema import Grain, GrainText, Post, TeacherEntity
 from .lines import read_lines
 
 EOS = "<EOS>"
@@ -81,3 +82,58 @@ def align_knowledge(records: Sequence[KnowledgeRecord], posts: Sequence[Post]) -
             unaligned.append(rec)
     used = {pid for pid, _ in pairs}
     return KnowledgeAlignment(pairs, unaligned, [p.id for p in posts if p.id not in used])
+
+
+_IMAGE_WORDS = re.compile(r"\b(image|picture|photo|caption|pictured|shown)\b", re.IGNORECASE)
+_REASONING = re.compile(r"reasoning\s*:", re.IGNORECASE)
+_HEADER = re.compile(r"^\s*named\s+entit(?:y|ies)\s*:?\s*", re.IGNORECASE)
+_ITEM = re.compile(r"(?:^|(?<=\)))\s*\d+\s*\.\s*")
+
+
+@dataclass(frozen=True)
+class PgimParse:
+    entities: tuple[TeacherEntity, ...]
+    reasoning: str
+    skipped: int
+
+
+def parse_pgim_text(text: str) -> PgimParse:
+    """Split `Named entities: 1. X (type)2. ... Reasoning: ...` into entities and reasoning."""
+    m = _REASONING.search(text)
+    head, reasoning = (text[: m.start()], text[m.end() :].strip()) if m else ("", text.strip())
+    head = _HEADER.sub("", head).strip()
+    entities: list[TeacherEntity] = []
+    skipped = 0
+    if head and not head.rstrip(". ").lower().startswith("none"):
+        for chunk in _ITEM.split(head):
+            chunk = chunk.strip()
+            if not chunk:
+                continue
+            open_at = chunk.rfind("(")
+            if open_at <= 0 or not chunk.endswith(")"):
+                skipped += 1
+                continue
+            name, type_ = chunk[:open_at].strip(), chunk[open_at + 1 : -1].strip()
+            if name and type_:
+                entities.append(TeacherEntity(name, type_))
+            else:
+                skipped += 1
+    return PgimParse(tuple(entities), reasoning, skipped)
+
+
+def pgim_grains(text: str, caption: str | None = None) -> tuple[GrainText, ...]:
+    """The recorded text as grains, for display: its entity list is the noun grain, its
+    reasoning the sentence grain; the multimodal grain is derived here (the image caption, and
+    the reasoning's sentences about the image). The students read the text as published."""
+    parsed = parse_pgim_text(text)
+    grains = []
+    if parsed.entities:
+        grains.append(GrainText(Grain.NOUN, "Named entities",
+                                "; ".join(f"{e.text} ({e.type})" for e in parsed.entities)))
+    if parsed.reasoning:
+        grains.append(GrainText(Grain.SENTENCE, "Reasoning", parsed.reasoning))
+    about_image = [s for s in re.split(r"(?<=[.!?])\s+", parsed.reasoning) if _IMAGE_WORDS.search(s)]
+    if caption or about_image:
+        parts = ([f"The image shows {caption.rstrip('.')}."] if caption else []) + about_image
+        grains.append(GrainText(Grain.MULTIMODAL, "Image", " ".join(parts), derived=True))
+    return tuple(grains)

@@ -80,7 +80,7 @@ def running_app(user_home_dir: Path, env: dict | None = None, timeout: float = 1
 
 @contextmanager
 def chromium():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # a test dependency, needed only here
 
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver")

@@ -82,8 +82,11 @@ class Store:
                 # Re-read inside the lock: another process may have migrated meanwhile.
                 if self.schema_version >= number:
                     continue
-                for sql in statements:
-                    self.conn.execute(sql)
+                for step in statements:
+                    if callable(step):
+                        step(self.conn)
+                    else:
+                        self.conn.execute(step)
                 self.conn.execute(f"PRAGMA user_version = {number}")
 
     def _retry(self, step):

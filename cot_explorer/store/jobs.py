@@ -53,3 +53,15 @@ def get_job(store: Store, job_id: int) -> Job | None:
 def unfinished_jobs(store: Store, kind: str) -> list[Job]:
     rows = store.db.query("SELECT * FROM jobs WHERE kind = ? AND status IN ('queued', 'running') ORDER BY id", [kind])
     return [_job(r) for r in rows]
+
+
+def latest_job(store: Store, kind: str) -> Job | None:
+    rows = list(store.db.query("SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT 1", [kind]))
+    return _job(rows[0]) if rows else None
+
+
+def fail_running(store: Store, kind: str, reason: str) -> int:
+    """Mark every running job of `kind` failed (a server that stopped cannot finish them)."""
+    with store.write():
+        return store.conn.execute("UPDATE jobs SET status = 'failed', error = ?, updated_at = ? "
+                                  "WHERE status = 'running' AND kind = ?", (reason, utc_now(), kind)).rowcount

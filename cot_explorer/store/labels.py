@@ -137,3 +137,14 @@ def undo(store: Store, post_id: str, task: str, base_version: int, author: str) 
         previous = _labelset(rows[0])
         restored = previous.with_meta(author=author, version=None, replaces=None, created_at=None)
         return save(store, post_id, restored, base_version)
+
+
+def corrected_post_ids(store: Store, dataset: str, since: str | None = None, task: str = "mner") -> list[str]:
+    """Posts whose current label is not the imported gold (corrected), optionally since a time."""
+    q = """SELECT c.post_id FROM current_labels c JOIN posts p ON p.id = c.post_id
+           WHERE p.dataset = ? AND c.task = ? AND c.source != 'gold'"""
+    args: list = [dataset, task]
+    if since:
+        q += " AND c.created_at >= ?"
+        args.append(since)
+    return [r[0] for r in store.conn.execute(q + " ORDER BY p.split, p.position", args)]

@@ -1,9 +1,50 @@
 """The SQLite schema, declared once, changed only by appending numbered migrations.
 
-`PRAGMA user_version` holds the number of the last migration applied.
+`PRAGMA user_version` holds the number of the last migration applied. A step is an SQL
+statement, or a function of the connection for what SQL cannot do (decoding stored JSON).
 """
 
 from __future__ import annotations
+
+import json
+import sqlite3
+
+from ..datasets.pgim_knowledge import pgim_grains
+from ..schema import COT_GRAINS, GrainText
+from .keys import image_id, key_of
+
+RECORDED_TEACHER = "chatgpt-pgim"   # the recorded ChatGPT knowledge, as imported before migration 3
+
+
+def _teacher_output_columns(conn: sqlite3.Connection) -> None:
+    """Fill the new columns of answers stored before them, so one reader serves them all:
+    grains and relation decoded from Claude's JSON answers, the recorded ChatGPT text as
+    grains (and as the text the student reads, as it always did), its slot named `cot`."""
+    rows = conn.execute(
+        """SELECT t.id, t.teacher, t.model, t.template_version, t.grain, t.raw, p.text, p.image_sha256,
+                  p.image_name FROM teacher_outputs t JOIN posts p ON p.id = t.post_id""").fetchall()
+    for tid, teacher, model, version, slot, raw, text, sha, name in rows:
+        grains: list[GrainText] = []
+        relation = None
+        new_slot, written = slot, None
+        if teacher == RECORDED_TEACHER:
+            grains = list(pgim_grains(raw))
+            new_slot, written = "cot", raw
+        elif not slot.startswith("augment:") and raw.startswith("{"):
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                answer = {}
+            grains = [GrainText(g, g.value.capitalize(), answer[g.value]) for g in COT_GRAINS
+                      if isinstance(answer.get(g.value), str)]
+            rel = answer.get("relation")
+            if isinstance(rel, dict) and isinstance(rel.get("label"), str):
+                relation = json.dumps({"label": rel["label"], "rationale": str(rel.get("rationale", ""))})
+        key = key_of(text, image_id(sha, name), model, version, new_slot) if new_slot != slot else None
+        conn.execute(
+            "UPDATE teacher_outputs SET grain = ?, grains = ?, relation = ?, text = coalesce(?, text),"
+            " cache_key = coalesce(?, cache_key) WHERE id = ?",
+            (new_slot, json.dumps([g.to_json() for g in grains], ensure_ascii=False), relation, written, key, tid))
 
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
@@ -147,6 +188,29 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             )""",
             "CREATE INDEX teacher_requests_by_user ON teacher_requests(user, created_at)",
             "CREATE INDEX teacher_requests_by_time ON teacher_requests(created_at)",
+        ),
+    ),
+    (
+        3,
+        "teacher answers keep their grains, relation and kind, so one typed reader serves them all",
+        (
+            "ALTER TABLE teacher_outputs ADD COLUMN grains TEXT NOT NULL DEFAULT '[]'",  # JSON list of GrainText
+            "ALTER TABLE teacher_outputs ADD COLUMN relation TEXT",   # JSON {label, rationale}: an entity pair's
+            """ALTER TABLE teacher_outputs ADD COLUMN kind TEXT NOT NULL DEFAULT 'cot'
+               CHECK (kind IN ('cot', 'augment'))""",
+            "ALTER TABLE teacher_outputs ADD COLUMN pair TEXT",       # `<head>><tail>` for an MRE answer
+            "UPDATE teacher_outputs SET kind = 'augment' WHERE grain LIKE 'augment:%'",
+            "UPDATE teacher_outputs SET pair = substr(grain, 5) WHERE grain LIKE 'cot:%'",
+            _teacher_output_columns,
+            "CREATE INDEX teacher_outputs_knowledge ON teacher_outputs(post_id, kind, status, pair)",
+        ),
+    ),
+    (
+        4,
+        "who promoted a version and why (promoting one that scored lower asks for a reason)",
+        (
+            "ALTER TABLE model_versions ADD COLUMN promoted_by TEXT",
+            "ALTER TABLE model_versions ADD COLUMN promote_reason TEXT",
         ),
     ),
 ]

@@ -106,3 +106,29 @@ def attach_image(store: Store, post_id: str, image_sha256: str) -> None:
     with store.write():
         store.conn.execute("UPDATE posts SET image_sha256 = ? WHERE id = ? AND image_sha256 IS NULL",
                            (image_sha256, post_id))
+
+
+def posts_without_image(store: Store, dataset: str) -> set[str]:
+    return {r[0] for r in store.conn.execute("SELECT id FROM posts WHERE dataset = ? AND image_sha256 IS NULL",
+                                             (dataset,))}
+
+
+def dataset_splits(store: Store, first: str | None = None) -> list[tuple[str, str]]:
+    """Every (dataset, split) with posts, `first`'s splits first, then by name."""
+    return [(d, s) for d, s in store.conn.execute(
+        "SELECT DISTINCT dataset, split FROM posts ORDER BY dataset = ? DESC, dataset, split", (first or "",))]
+
+
+def splits_of(store: Store, dataset: str) -> list[str]:
+    return [r[0] for r in store.conn.execute("SELECT DISTINCT split FROM posts WHERE dataset = ? ORDER BY split",
+                                             (dataset,))]
+
+
+def dataset_known(store: Store, name: str) -> bool:
+    return store.conn.execute("SELECT 1 FROM datasets WHERE name = ?", (name,)).fetchone() is not None
+
+
+def posts_with_caption(store: Store, dataset: str) -> int:
+    return store.conn.execute(
+        """SELECT count(*) FROM posts p WHERE p.dataset = ? AND EXISTS (SELECT 1 FROM captions c
+           WHERE c.dataset = p.dataset AND c.image_name = p.image_name)""", (dataset,)).fetchone()[0]

@@ -1,36 +1,37 @@
-"""Teacher answers per post and grain, keyed by the teacher cache key."""
+"""Teacher answers per post and slot, keyed by the teacher cache key (store/keys.py).
+
+Written here, read back as raw answers only for the teach pipeline's bookkeeping; anything
+that wants the teacher's knowledge reads it through `store.knowledge.knowledge_for`.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Iterable
 
-from ..schema import Post, TeacherEntity, TeacherOutput
-from ..teacher.cache import cache_key
+from ..schema import GrainText, Post, RelationAnswer, TeacherEntity, TeacherOutput
 from .core import Store, utc_now
+from .keys import output_key
 
 
-def key_for(post: Post, out: TeacherOutput) -> str:
-    # Without an image file the source's image name stands for it: two posts with the same
-    # text but different images must not share an answer about the image.
-    image = post.image_sha256 or (f"name:{post.image_name}" if post.image_name else None)
-    return cache_key(post.text, image, out.template_version, out.model, out.grain)
+def _row(post: Post, o: TeacherOutput, now: str) -> dict:
+    return {
+        "cache_key": output_key(post, o), "post_id": o.post_id, "teacher": o.teacher, "model": o.model,
+        "template_version": o.template_version, "grain": o.slot, "status": o.status, "text": o.text,
+        "entities": json.dumps([e.to_json() for e in o.entities], ensure_ascii=False), "raw": o.raw,
+        "error": o.error, "input_tokens": o.input_tokens, "output_tokens": o.output_tokens,
+        "latency_s": o.latency_s, "cost_usd": o.cost_usd, "created_at": o.created_at or now,
+        "grains": json.dumps([g.to_json() for g in o.grains], ensure_ascii=False),
+        "relation": json.dumps({"label": o.relation.label, "rationale": o.relation.rationale}) if o.relation else None,
+        "kind": "augment" if o.is_augmentation else "cot", "pair": o.pair,
+    }
 
 
 def add_outputs(store: Store, items: Iterable[tuple[Post, TeacherOutput]]) -> int:
     """Store answers; an answer already cached under the same key is kept, not duplicated,
     except an earlier error, which a new answer replaces."""
     now = utc_now()
-    rows = [
-        {
-            "cache_key": key_for(post, o), "post_id": o.post_id, "teacher": o.teacher, "model": o.model,
-            "template_version": o.template_version, "grain": o.grain, "status": o.status, "text": o.text,
-            "entities": json.dumps([e.to_json() for e in o.entities], ensure_ascii=False), "raw": o.raw,
-            "error": o.error, "input_tokens": o.input_tokens, "output_tokens": o.output_tokens,
-            "latency_s": o.latency_s, "cost_usd": o.cost_usd, "created_at": o.created_at or now,
-        }
-        for post, o in items
-    ]
+    rows = [_row(post, o, now) for post, o in items]
     with store.write():
         ok_keys = [r["cache_key"] for r in rows if r["status"] == "ok"]
         for i in range(0, len(ok_keys), 500):
@@ -41,33 +42,32 @@ def add_outputs(store: Store, items: Iterable[tuple[Post, TeacherOutput]]) -> in
     return len(rows)
 
 
-def _output(row: dict) -> TeacherOutput:
+def output_from_row(row: dict) -> TeacherOutput:
+    relation = json.loads(row["relation"]) if row.get("relation") else None
     return TeacherOutput(
         post_id=row["post_id"], teacher=row["teacher"], model=row["model"],
-        template_version=row["template_version"], grain=row["grain"], text=row["text"],
+        template_version=row["template_version"], slot=row["grain"], text=row["text"],
         entities=tuple(TeacherEntity.from_json(e) for e in json.loads(row["entities"])), raw=row["raw"],
         status=row["status"], error=row["error"], input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"], latency_s=row["latency_s"], cost_usd=row["cost_usd"],
-        created_at=row["created_at"],
+        created_at=row["created_at"], grains=tuple(GrainText.from_json(g) for g in json.loads(row["grains"])),
+        relation=RelationAnswer(relation["label"], relation.get("rationale", "")) if relation else None,
     )
 
 
 def outputs_for_post(store: Store, post_id: str) -> list[TeacherOutput]:
+    """Every answer about a post, errors and augmentations included, oldest first."""
     rows = store.db.query("SELECT * FROM teacher_outputs WHERE post_id = ? ORDER BY id", [post_id])
-    return [_output(r) for r in rows]
+    return [output_from_row(r) for r in rows]
 
 
 def cached(store: Store, key: str) -> TeacherOutput | None:
     """A usable cached answer (errors are not: the next run asks again)."""
     rows = list(store.db.query("SELECT * FROM teacher_outputs WHERE cache_key = ? AND status = 'ok'", [key]))
-    return _output(rows[0]) if rows else None
+    return output_from_row(rows[0]) if rows else None
 
 
-def posts_with_answers(store: Store, dataset: str, split: str, task: str = "mner") -> int:
-    """How many posts of a split hold a successful teacher answer for `task`: an MRE answer
-    belongs to an entity pair (grain `cot:<head>><tail>`), an MNER one to the whole post."""
-    pair = "t.grain LIKE '%>%'" if task == "mre" else "t.grain NOT LIKE '%>%'"
-    (n,) = store.conn.execute(
-        f"""SELECT COUNT(DISTINCT t.post_id) FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
-            WHERE p.dataset = ? AND p.split = ? AND t.status = 'ok' AND {pair}""", (dataset, split)).fetchone()
-    return n
+def last_error(store: Store, post_id: str) -> str | None:
+    row = store.conn.execute("SELECT error FROM teacher_outputs WHERE post_id = ? AND status = 'error' "
+                             "ORDER BY id DESC LIMIT 1", (post_id,)).fetchone()
+    return row[0] if row else None

@@ -85,7 +85,7 @@ class WordAligner:
             seqs.append(ids)
             types.append(tt)
             firsts.append(first)
-        B, L, W = len(seqs), max(map(len, seqs)), max(1, max(map(len, firsts)))
+        L, W = max(map(len, seqs)), max(1, max(map(len, firsts)))
         # padded Python rows, then one tensor each: per-element tensor writes cost more than the CRF
         input_ids = torch.tensor([ids + [pad] * (L - len(ids)) for ids in seqs], dtype=torch.long)
         attn = torch.tensor([[1] * len(ids) + [0] * (L - len(ids)) for ids in seqs], dtype=torch.long)

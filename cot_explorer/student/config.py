@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 
 from .backbone import DEFAULT_BACKBONE
+
 
 # text: the post only. knowledge: post + CoT (at test time too). distill-plain / distill: both
 # views trained together, the text view with plain / post-conditioned soft prompts, KL from the
 # knowledge view. kd: the text view with conditioned prompts, KL from the marginals of frozen,
 # separately trained knowledge-view teachers (each example carries them as soft targets), so
 # every post with CoT teaches, labelled or not.
-VARIANTS = ("text", "knowledge", "distill-plain", "distill", "kd")
+class Variant(StrEnum):
+    TEXT = "text"
+    KNOWLEDGE = "knowledge"
+    DISTILL_PLAIN = "distill-plain"
+    DISTILL = "distill"
+    KD = "kd"
+
+
+VARIANTS: tuple[str, ...] = tuple(v.value for v in Variant)
 
 
 @dataclass

@@ -14,7 +14,10 @@ from ..datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge
 from ..datasets.twitter_conll import read_twitter_conll
 from ..labels import MnerSchema, mner_schema_for
 from ..paths import captions_file, knowledge_file, mnre_file, twitter_file
-from ..schema import Span, pair_key
+from ..schema import Span, knowledge_text, pair_key
+from ..store.knowledge import knowledge_for_split
+from ..store.labels import current_for_split
+from ..store.posts import list_posts
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,6 @@ class MreExample:
     label: str
     knowledge: str = ""
     post_id: str = ""
-
-
-def knowledge_text(caption: str | None, teacher_text: str | None) -> str:
-    """What the knowledge view reads: the image caption, then the teacher's CoT."""
-    parts = []
-    if caption:
-        parts.append(f"Image: {caption}.")
-    if teacher_text:
-        parts.append(teacher_text)
-    return " ".join(parts)
 
 
 def subsample(examples: Sequence, fraction: float, seed: int) -> list:
@@ -95,41 +88,31 @@ def mre_examples_from_files(data_dir: Path, split: str) -> list[MreExample]:
 
 
 def mner_examples_from_store(store, dataset: str, split: str, post_ids: Sequence[str] | None = None) -> list[MnerExample]:
-    """Current labels (gold or corrected) with the newest teacher text and the caption."""
-    from ..store.labels import current_for_split
-    from ..store.posts import list_posts
-
+    """Current labels (gold or corrected) with what the teacher wrote about the post and its
+    image caption (`store.knowledge`: chains of thought only, never augmentations or JSON)."""
     labels = current_for_split(store, dataset, split, "mner")
-    rows = store.conn.execute(
-        """SELECT t.post_id, t.raw, t.text FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
-           WHERE p.dataset = ? AND p.split = ? AND t.status = 'ok' ORDER BY t.id""", (dataset, split))
-    teacher = {pid: (raw or text) for pid, raw, text in rows}
+    knowledge = knowledge_for_split(store, dataset, split, "mner")
     wanted = set(post_ids) if post_ids is not None else None
-    return [
-        MnerExample(p.tokens, labels[p.id].spans, knowledge_text(p.caption, teacher.get(p.id)), p.id)
-        for p in list_posts(store, dataset, split)
-        if p.id in labels and (wanted is None or p.id in wanted)
-    ]
+    out = []
+    for p in list_posts(store, dataset, split):
+        if p.id not in labels or (wanted is not None and p.id not in wanted):
+            continue
+        k = knowledge.get((p.id, None))
+        out.append(MnerExample(p.tokens, labels[p.id].spans, k.text() if k else knowledge_text(p.caption, None), p.id))
+    return out
 
 
 def mre_examples_from_store(store, dataset: str, split: str) -> list[MreExample]:
-    """Current relation labels, one example per (head, tail) pair, each with the teacher's answer
-    for that very pair (`teach` stores it under the grain `cot:<head>><tail>`; the newest wins)."""
-    from ..store.labels import current_for_split
-    from ..store.posts import list_posts
-
+    """Current relation labels, one example per (head, tail) pair, each with the teacher's
+    chain of thought about that very pair."""
     labels = current_for_split(store, dataset, split, "mre")
-    rows = store.conn.execute(
-        """SELECT t.post_id, t.grain, t.text FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
-           WHERE p.dataset = ? AND p.split = ? AND t.status = 'ok' AND t.grain LIKE '%:%>%' ORDER BY t.id""",
-        (dataset, split))
-    # the rendered CoT (grains, then "Relation: label - rationale"), not the raw JSON answer
-    teacher = {(pid, grain.split(":", 1)[1]): text for pid, grain, text in rows}
+    knowledge = knowledge_for_split(store, dataset, split, "mre")
     out = []
     for p in list_posts(store, dataset, split):
         if p.id not in labels:
             continue
         for r in labels[p.id].relations:
+            k = knowledge.get((p.id, pair_key(r.head, r.tail)))
             out.append(MreExample(p.tokens, r.head, r.tail, r.label,
-                                  knowledge_text(p.caption, teacher.get((p.id, pair_key(r.head, r.tail)))), p.id))
+                                  k.text() if k else knowledge_text(p.caption, None), p.id))
     return out

@@ -11,7 +11,9 @@ from typing import Sequence
 
 from ..errors import CotExplorerError
 from ..evaluate import score_spans
-from .checkpoint import save_checkpoint
+from ..store.labels import corrected_post_ids
+from ..store.posts import splits_of
+from .checkpoint import load_checkpoint, save_checkpoint
 from .data import MnerExample, data_hash, mner_examples_from_store
 from .registry import Registry
 from .train import TrainCallback, train_student
@@ -44,32 +46,21 @@ def _f1(task, model, cfg, examples: Sequence[MnerExample]) -> dict:
     return score_spans([e.spans for e in examples], [[p.span() for p in ps] for ps in pred]).to_json()
 
 
-def curated_post_ids(store, dataset: str, since: str | None = None) -> list[str]:
-    """Posts whose current label is not the imported gold (corrected), optionally since a time."""
-    q = """SELECT c.post_id FROM current_labels c JOIN posts p ON p.id = c.post_id
-           WHERE p.dataset = ? AND c.task = 'mner' AND c.source != 'gold'"""
-    args: list = [dataset]
-    if since:
-        q += " AND c.created_at >= ?"
-        args.append(since)
-    return [r[0] for r in store.conn.execute(q + " ORDER BY p.split, p.position", args)]
-
-
 def run_round(store, dataset: str, name: str, *, variant: str = "distill", epochs: int = 2, replay_ratio: float = 1.0,
               held_out: tuple[str, str] | None = None, since: str | None = None, parent: str = "default",
               seed: int = 42, knowledge_budget: int = 96, callback: TrainCallback | None = None,
               progress: bool = False) -> RoundReport:
     registry = Registry(store)
-    init = registry.load(parent)
-    parent_name = init.manifest["name"]
+    init = load_checkpoint(registry.path(parent))
+    parent_name = init.manifest.name
     cfg = replace(init.config, variant=variant, epochs=epochs, patience=epochs, seed=seed, train_fraction=1.0,
                   knowledge_budget=knowledge_budget, lr=5e-5)
     if variant.startswith("distill") and init.model.prompts is None:
         cfg = replace(cfg, variant="text")  # a model without prompt generator continues as text-only
-    curated_ids = curated_post_ids(store, dataset, since)
+    curated_ids = corrected_post_ids(store, dataset, since)
     if not curated_ids:
         raise CotExplorerError(f"no corrected posts in {dataset} to learn from: correct some labels first")
-    splits = [r[0] for r in store.conn.execute("SELECT DISTINCT split FROM posts WHERE dataset = ?", (dataset,))]
+    splits = splits_of(store, dataset)
     pool: list[MnerExample] = [ex for sp in splits for ex in mner_examples_from_store(store, dataset, sp)]
     curated_set = set(curated_ids)
     curated = [ex for ex in pool if ex.post_id in curated_set]

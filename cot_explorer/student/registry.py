@@ -1,9 +1,9 @@
 """Model versions: checkpoints in the store's `models/` and the ones shipped in the repo's
-`models/`; which one is the default is recorded in the store (promote, roll back)."""
+`models/`; which one is the default is recorded in the store (promote, roll back). Reads
+manifests only: no torch here (loading weights is checkpoint.load_checkpoint's job)."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..errors import CotExplorerError
 from ..store import Store, utc_now
-from .checkpoint import LoadedStudent, load_checkpoint, read_manifest
+from ..store.model_versions import all_versions, demote_default, get_version, promoted, set_promoted, upsert_version
+from .manifest import Manifest
 from .model_folders import NameTaken, check_version_name, recover, release, reserve
 
 SHIPPED_ENV = "COT_EXPLORER_MODELS"
@@ -28,12 +29,10 @@ def shipped_dir() -> Path:
 class ModelInfo:
     name: str
     path: Path
-    task: str
-    variant: str
-    created_at: str
-    metrics: dict
+    manifest: Manifest
     shipped: bool
     promoted_at: str | None
+    parent: str | None
 
 
 class Registry:
@@ -47,8 +46,7 @@ class Registry:
         return recover(self.user_dir)
 
     def name_taken(self, name: str) -> bool:
-        return (any((root / name).exists() for root, _ in self._dirs())
-                or self.store.conn.execute("SELECT 1 FROM model_versions WHERE name = ?", (name,)).fetchone() is not None)
+        return any((root / name).exists() for root, _ in self._dirs()) or get_version(self.store, name) is not None
 
     def reserve(self, name: str) -> str:
         """Take a name for a training about to start; refused if any version has it."""
@@ -76,7 +74,8 @@ class Registry:
         return [(self.user_dir, False), (shipped_dir(), True)]
 
     def list(self) -> list[ModelInfo]:
-        promoted = {r[0]: r[1] for r in self.store.conn.execute("SELECT name, promoted_at FROM model_versions")}
+        """Every version on disk (trained here, then shipped), oldest first."""
+        rows = {r.name: r for r in all_versions(self.store)}
         out: list[ModelInfo] = []
         for root, shipped in self._dirs():
             if not root.exists():
@@ -84,10 +83,11 @@ class Registry:
             for d in sorted(root.iterdir()):
                 if d.name.startswith(".") or not (d / "manifest.json").exists():
                     continue
-                m = read_manifest(d)
-                out.append(ModelInfo(d.name, d, m["task"], m["variant"], m.get("created_at", ""),
-                                     m.get("metrics", {}), shipped, promoted.get(d.name)))
-        return out
+                m = Manifest.read(d)
+                row = rows.get(d.name)
+                out.append(ModelInfo(d.name, d, m, shipped, row.promoted_at if row else None,
+                                     (row.parent if row else None) or m.parent))
+        return sorted(out, key=lambda i: i.manifest.created_at)
 
     def path(self, name_or_path: str, task: str = "mner") -> Path:
         if name_or_path == "default":
@@ -101,56 +101,48 @@ class Registry:
         raise CotExplorerError(f"no model {name_or_path!r}; known: {', '.join(m.name for m in self.list()) or 'none'}")
 
     def default_path(self, task: str = "mner") -> Path:
-        rows = self.store.conn.execute(
-            "SELECT name, path FROM model_versions WHERE task = ? AND promoted_at IS NOT NULL ORDER BY promoted_at DESC",
-            (task,))
-        for _name, path in rows:
-            if (Path(path) / "manifest.json").exists():
-                return Path(path)
+        for row in promoted(self.store, task):
+            if (Path(row.path) / "manifest.json").exists():
+                return Path(row.path)
         shipped = shipped_dir() / SHIPPED_DEFAULT.get(task, "")
         if (shipped / "manifest.json").exists():
             return shipped
         raise CotExplorerError(f"no default {task} model: train one with `cot-explorer train` and promote it")
 
-    def load(self, name_or_path: str, task: str = "mner") -> LoadedStudent:
-        return load_checkpoint(self.path(name_or_path, task))
+    def is_registered(self, name: str) -> bool:
+        return get_version(self.store, name) is not None
+
+    def default_name(self, task: str = "mner") -> str:
+        return self.default_path(task).name
+
+    def manifest(self, name_or_path: str, task: str = "mner") -> Manifest:
+        return Manifest.read(self.path(name_or_path, task))
 
     def register(self, path: Path, parent: str | None = None) -> str:
         """Record a version (again); its lineage is kept: the parent given, else the one its
         manifest names, else the one already recorded."""
-        m = read_manifest(path)
-        parent = parent or (m.get("training") or {}).get("parent")
+        m = Manifest.read(path)
+        parent = parent or m.parent
         with self.store.write():
-            row = self.store.conn.execute("SELECT parent FROM model_versions WHERE name = ?", (m["name"],)).fetchone()
-            if parent is None and row is not None:
-                parent = row[0]
-            if parent is not None and self.store.conn.execute(
-                    "SELECT 1 FROM model_versions WHERE name = ?", (parent,)).fetchone() is None:
+            if parent is not None and get_version(self.store, parent) is None:
                 parent_path = next((root / parent for root, _ in self._dirs() if (root / parent / "manifest.json").exists()), None)
                 if parent_path is None:
                     parent = None  # a parent that no longer exists anywhere cannot be referenced
                 else:
                     self.register(parent_path)
-            self.store.db["model_versions"].upsert({
-                "name": m["name"], "task": m["task"], "variant": m["variant"], "path": str(Path(path).resolve()),
-                "backbone": m["backbone"], "parent": parent, "manifest": json.dumps(m),
-                "metrics": json.dumps(m.get("metrics", {})), "created_at": m.get("created_at") or utc_now(),
-            }, pk="name")
-        return m["name"]
+            upsert_version(self.store, name=m.name, task=m.task, variant=m.variant, path=str(Path(path).resolve()),
+                           backbone=m.backbone, parent=parent, manifest=m.to_json(),
+                           created_at=m.created_at or utc_now())
+        return m.name
 
-    def promote(self, name: str) -> None:
+    def promote(self, name: str, by: str | None = None, reason: str | None = None) -> str:
         path = self.path(name)
-        self.register(path)
-        with self.store.write():
-            self.store.conn.execute("UPDATE model_versions SET promoted_at = ? WHERE name = ?", (utc_now(), read_manifest(path)["name"]))
+        registered = self.register(path)
+        set_promoted(self.store, registered, by, reason)
+        return registered
 
     def rollback(self, task: str = "mner") -> Path:
         """Demote the current default; the previously promoted version (or the shipped one) is default again."""
-        with self.store.write():
-            row = self.store.conn.execute(
-                "SELECT name FROM model_versions WHERE task = ? AND promoted_at IS NOT NULL ORDER BY promoted_at DESC LIMIT 1",
-                (task,)).fetchone()
-            if row is None:
-                raise CotExplorerError(f"nothing to roll back: no {task} version was promoted")
-            self.store.conn.execute("UPDATE model_versions SET promoted_at = NULL WHERE name = ?", (row[0],))
+        if demote_default(self.store, task) is None:
+            raise CotExplorerError(f"nothing to roll back: no {task} version was promoted")
         return self.default_path(task)

@@ -8,14 +8,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..datasets.mnre import read_mnre
+from ..datasets.twitter_conll import read_twitter_conll
 from ..errors import CotExplorerError
 from ..evaluate import score_relations, score_spans
 from ..labels import mner_schema_for
+from ..store.knowledge import posts_with_knowledge
+from ..store.labels import current_for_split
+from ..store.posts import dataset_schema
 from ..tokenize import join_tokens, tokenize_tweet
 from .checkpoint import LoadedStudent, save_checkpoint
 from .config import TrainConfig
 from .data import data_hash, mner_examples_from_store, mre_examples_from_store
-from .predict import StudentPredictor
+from .torch_predictor import StudentPredictor
 from .train import TrainCallback, TrainResult, train_student
 
 
@@ -24,18 +29,13 @@ def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_
                      progress: bool = True) -> tuple[Path, TrainResult]:
     """Train on the current (curated) labels of a dataset and save `home/models/<name>`:
     MNER from entity labels, MRE (`config.task == "mre"`) from relation labels."""
-    from ..store.posts import dataset_schema
-    from ..store.teacher_outputs import posts_with_answers
-
     read = mner_examples_from_store if config.task == "mner" else mre_examples_from_store
     train = read(store, dataset, train_split)
     valid = read(store, dataset, valid_split)
     what = "entity" if config.task == "mner" else "relation"
     if not train or not valid:
         raise CotExplorerError(f"{dataset} needs {what} labels in both {train_split!r} and {valid_split!r}")
-    if config.uses_knowledge and not (
-            posts_with_answers(store, dataset, train_split, config.task)
-            or (config.task == "mner" and any(ex.knowledge for ex in train))):  # imported reasoning, captions
+    if config.uses_knowledge and not posts_with_knowledge(store, dataset, train_split, config.task):
         raise CotExplorerError(
             f"variant {config.variant} needs teacher knowledge for {dataset}/{train_split}: run "
             f"`cot-explorer teach --dataset {dataset} --split {train_split}` (and for {valid_split}) first")
@@ -58,8 +58,6 @@ def evaluate_file(loaded: LoadedStudent, path: str, fmt: str, dtype: str | None 
     if fmt == "twitter":
         if loaded.config.task != "mner":
             raise CotExplorerError("a twitter file needs an mner model")
-        from ..datasets.twitter_conll import read_twitter_conll
-
         types = [t[2:] for t in loaded.task.tags if t.startswith("B-")]
         parsed = read_twitter_conll(path, "eval", "eval", mner_schema_for("", types), repair_bio=True)
         if loaded.config.variant == "knowledge":
@@ -71,8 +69,6 @@ def evaluate_file(loaded: LoadedStudent, path: str, fmt: str, dtype: str | None 
     elif fmt == "mnre":
         if loaded.config.task != "mre":
             raise CotExplorerError("an mnre file needs an mre model")
-        from ..datasets.mnre import read_mnre
-
         parsed = read_mnre(path, "eval", "eval")
         items = [(it.post.tokens, r.head, r.tail, r.label) for it in parsed.posts for r in it.labels[0].relations]
         pred = predictor.predict_relations([(w, h, t) for w, h, t, _ in items])
@@ -130,8 +126,6 @@ def predict_lines(loaded: LoadedStudent, lines: Iterable[str], batch_size: int =
 
 def default_task(store, dataset: str, split: str = "train") -> str:
     """'mre' for a dataset whose split holds relation labels (MNRE), else 'mner'."""
-    from ..store.labels import current_for_split
-
     return "mre" if any(ls.relations for ls in current_for_split(store, dataset, split, "mre").values()) else "mner"
 
 

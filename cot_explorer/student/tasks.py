@@ -4,15 +4,13 @@ variant, prediction and scoring. The training loop is shared (train.py)."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 
 from ..evaluate import score_relations, score_spans
-from ..labels import MRE_RELATIONS, bio_to_spans, MnerSchema
-from ..schema import Span
+from ..labels import MRE_RELATIONS, MnerSchema, bio_to_spans
 from .align import WordAligner
 from .config import TrainConfig
 from .data import MnerExample, MreExample
@@ -20,24 +18,7 @@ from .distill import masked_kl, relation_kl, total_loss
 from .features import shape_tensor
 from .mner import MnerInputs, MnerStudent
 from .mre import MreInputs, MreStudent, encode_pairs
-
-
-@dataclass(frozen=True)
-class PredictedSpan:
-    start: int
-    end: int
-    type: str
-    confidence: float
-
-    def span(self) -> Span:
-        return Span(self.start, self.end, self.type)
-
-
-@dataclass(frozen=True)
-class PredictedRelation:
-    label: str
-    confidence: float
-    distribution: tuple[float, ...]
+from .predictions import PredictedRelation, PredictedSpan
 
 
 class MnerTask:

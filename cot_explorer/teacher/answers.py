@@ -87,10 +87,6 @@ class CotAnswer:
     relation: str | None = None
     relation_rationale: str = ""
 
-    def knowledge_text(self) -> str:
-        """What the student's knowledge view reads."""
-        return " ".join(f"{g.capitalize()}: {t.strip()}" for g, t in self.grains)
-
 
 def parse_cot(text: str, task: str, grains: Sequence[str], entity_types: Sequence[str]) -> CotAnswer:
     value = parse_json(text, cot_schema(task, grains, entity_types))

@@ -22,11 +22,11 @@ from typing import Sequence
 import anthropic
 
 from ..errors import CotExplorerError
-from ..schema import TeacherOutput
+from ..schema import AUGMENT_PREFIX, Grain, GrainText, RelationAnswer, TeacherOutput
+from ..tokenize import align_entity
 from .answers import AUGMENT_SCHEMAS, AnswerInvalid, cot_schema, parse_cot, parse_json
 from .base import TeachRequest, Usage
 from .images import prepare_image
-from .parse import align_entity
 from .prompts import PromptSet, RenderedPrompt, prompts_dir
 from .secrets_scrub import install_log_scrubber, scrub, scrub_output
 
@@ -156,13 +156,14 @@ class AnthropicTeacher:
             u.latencies.append(latency)
         return text, msg.usage, latency
 
-    def _run(self, req: TeachRequest, grain: str, version: str, params: dict, parse) -> TeacherOutput:
+    def _run(self, req: TeachRequest, slot: str, version: str, params: dict, parse) -> TeacherOutput:
         """`_ask`, with the key scrubbed from every field of what comes back."""
-        return scrub_output(self._ask(req, grain, version, params, parse), self._client.api_key)
+        return scrub_output(self._ask(req, slot, version, params, parse), self._client.api_key)
 
-    def _ask(self, req: TeachRequest, grain: str, version: str, params: dict, parse) -> TeacherOutput:
-        """Call, check the answer, retry once if it does not fit; errors become error outputs."""
-        base = dict(post_id=req.post.id, teacher=self.name, model=self.model, template_version=version, grain=grain)
+    def _ask(self, req: TeachRequest, slot: str, version: str, params: dict, parse) -> TeacherOutput:
+        """Call, check the answer, retry once if it does not fit; errors become error outputs.
+        `parse(raw)` returns the output's fields (text, entities, grains, relation)."""
+        base = dict(post_id=req.post.id, teacher=self.name, model=self.model, template_version=version, slot=slot)
         tokens_in = tokens_out = 0
         cost = latency = 0.0
         raw = ""
@@ -180,9 +181,8 @@ class AnthropicTeacher:
             cost += cost_of(self.model, usage)
             latency += lat
             try:
-                text, entities = parse(raw)
-                return TeacherOutput(**base, text=text, entities=entities, raw=raw, input_tokens=tokens_in,
-                                     output_tokens=tokens_out, latency_s=round(latency, 3), cost_usd=round(cost, 6))
+                return TeacherOutput(**base, **parse(raw), raw=raw, input_tokens=tokens_in, output_tokens=tokens_out,
+                                     latency_s=round(latency, 3), cost_usd=round(cost, 6))
             except AnswerInvalid as e:
                 problem = str(e)
         return TeacherOutput(**base, text="", raw=raw[:20000], status="error",
@@ -195,15 +195,31 @@ class AnthropicTeacher:
 
     def explain(self, req: TeachRequest) -> TeacherOutput:
         params, version = self.cot_params(req)
-        return self._run(req, req.grain("cot"), version, params, lambda raw: self.parse_cot(req, raw))
+        return self._run(req, req.slot(), version, params, lambda raw: self.parse_cot(req, raw))
 
-    def parse_cot(self, req: TeachRequest, raw: str):
+    def parse_cot(self, req: TeachRequest, raw: str) -> dict:
+        """The fields of a chain-of-thought output from a checked answer: the grains (each under
+        its heading, which is also how the student reads them), the entities aligned to the
+        post's tokens, and for an entity pair the teacher's relation."""
         ans = parse_cot(raw, req.task, req.grains, req.entity_types)
+        grains = tuple(GrainText(Grain(g), g.capitalize(), t.strip()) for g, t in ans.grains)
         entities = tuple(replace(e, span=align_entity(req.post, e.text)) for e in ans.entities)
-        text = ans.knowledge_text()
+        text = " ".join(f"{g.label}: {g.text}" for g in grains)
+        relation = None
         if req.task == "mre":
+            relation = RelationAnswer(ans.relation, ans.relation_rationale)
             text += f" Relation: {ans.relation} ({ans.relation_rationale})"
-        return text, entities
+        return {"text": text, "entities": entities, "grains": grains, "relation": relation}
+
+    def output_from_answer(self, req: TeachRequest, raw: str, usage=None, batch: bool = False) -> TeacherOutput:
+        """A chain-of-thought output from an answer that came some other way (a Message Batch);
+        `AnswerInvalid` if it does not fit."""
+        out = TeacherOutput(post_id=req.post.id, teacher=self.name, model=self.model,
+                            template_version=self.cache_version(req), slot=req.slot(), **self.parse_cot(req, raw),
+                            raw=raw, input_tokens=getattr(usage, "input_tokens", None),
+                            output_tokens=getattr(usage, "output_tokens", None),
+                            cost_usd=cost_of(self.model, usage, batch=batch) if usage is not None else None)
+        return scrub_output(out, self._client.api_key)
 
     def augment(self, kind: str, req: TeachRequest, entities: Sequence[tuple[str, str]], n: int = 2) -> TeacherOutput:
         prompt = self.prompts.augmentation(kind, task=req.task, post_text=req.post.text, entity_types=req.entity_types,
@@ -211,11 +227,11 @@ class AnthropicTeacher:
                                            [{"text": e, "type": t} for e, t in entities], caption=req.post.caption)
         params = self.params(prompt, AUGMENT_SCHEMAS[kind])
 
-        def parse(raw: str):
+        def parse(raw: str) -> dict:
             parse_json(raw, AUGMENT_SCHEMAS[kind])
-            return raw, ()
+            return {"text": raw}
 
-        return self._run(req, f"augment:{kind}", prompt.version, params, parse)
+        return self._run(req, f"{AUGMENT_PREFIX}{kind}", prompt.version, params, parse)
 
     # -- Message Batches -------------------------------------------------------------------
 

@@ -7,14 +7,17 @@ import json
 from dataclasses import dataclass, field
 
 from ..schema import LabeledPost, LabelSet, Post, Span
-from ..tokenize import tokenize_tweet
-from .parse import align_entity
+from ..tokenize import align_entity, tokenize_tweet
 
 MAX_AUGMENTED_CHARS = 4000
 
 
 @dataclass
 class AugmentResult:
+    """New posts made from one augmentation answer, for the importer to write."""
+    dataset: str = ""                                               # <source dataset>-aug
+    source_dataset: str = ""
+    caption_model: str = ""                                         # who wrote the image descriptions
     posts: list[LabeledPost] = field(default_factory=list)
     captions: list[tuple[str, str]] = field(default_factory=list)  # (image name, description)
     dropped: int = 0
@@ -48,7 +51,7 @@ def build_augmented(kind: str, source: Post, labels: LabelSet, answer_json: str,
     """New labelled posts from one augmentation answer (already schema-checked)."""
     surfaces = [(source.span_text(s), s.type) for s in labels.spans]
     answer = json.loads(answer_json)
-    res = AugmentResult()
+    res = AugmentResult(dataset, source.dataset, f"teacher:{author}")
     if kind == "style":
         for i, rw in enumerate(answer["rewrites"], start=1):
             post = _new_post(source, kind, i, rw["text"], dataset)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from ..schema import Post, Span, TeacherOutput, pair_grain
+from ..schema import COT_GRAINS, COT_SLOT, Post, Span, TeacherOutput, pair_slot
 
 
 @dataclass(frozen=True)
@@ -15,18 +15,18 @@ class TeachRequest:
 
     post: Post
     task: str = "mner"
-    grains: tuple[str, ...] = ("noun", "sentence", "multimodal")
+    grains: tuple[str, ...] = tuple(g.value for g in COT_GRAINS)
     entity_types: tuple[str, ...] = ("PER", "LOC", "ORG", "MISC")
     image: bytes | None = None
     head: str = ""
     tail: str = ""
     pair: tuple[Span, Span] | None = None
 
-    def grain(self, base: str) -> str:
-        """The stored grain name: an MRE answer belongs to its entity pair, not the whole post."""
+    def slot(self) -> str:
+        """Where the answer is stored: an MRE answer belongs to its entity pair, not the whole post."""
         if self.task != "mre" or self.pair is None:
-            return base
-        return pair_grain(base, *self.pair)
+            return COT_SLOT
+        return pair_slot(*self.pair)
 
 
 @dataclass

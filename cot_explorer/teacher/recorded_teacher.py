@@ -1,41 +1,56 @@
-"""The offline teacher: the real ChatGPT reasoning recorded by PGIM (imported as teacher
-output `chatgpt-pgim`) and BLIP-2 captions, served from the store. Needs no key."""
+"""The offline teacher: the real ChatGPT reasoning recorded by PGIM (`Named entities: 1. X
+(type) ... Reasoning: ...`), imported as teacher output and served from the store. Needs no
+key. Everything that knows this recorded format's place in the store lives here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
-from ..schema import TeacherOutput
+from ..datasets.pgim_knowledge import parse_pgim_text, pgim_grains
+from ..schema import AUGMENT_PREFIX, COT_SLOT, Post, TeacherOutput
+from ..store import Store
+from ..store.keys import cache_key
+from ..store.teacher_outputs import cached
+from ..tokenize import align_entity
 from .base import TeachRequest
 
 RECORDED = "chatgpt-pgim"
+PGIM_MODEL = "gpt-3.5-turbo (recorded by PGIM)"
+PGIM_TEMPLATE = "pgim-recorded"
+
+
+def recorded_output(post: Post, text: str) -> tuple[TeacherOutput, int]:
+    """One post's recorded ChatGPT text as teacher output: the text as published (what the
+    students read), its grains, its entities aligned to the post's tokens; and how many list
+    items could not be read."""
+    parsed = parse_pgim_text(text)
+    entities = tuple(replace(e, span=align_entity(post, e.text)) for e in parsed.entities)
+    return TeacherOutput(post_id=post.id, teacher=RECORDED, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
+                         slot=COT_SLOT, text=text, entities=entities, raw=text,
+                         grains=pgim_grains(text, post.caption)), parsed.skipped
 
 
 class RecordedTeacher:
     name = RECORDED
-    cot_grain = "reasoning"
+    model = PGIM_MODEL
+    concurrency = 1
 
-    def __init__(self, store):
+    def __init__(self, store: Store):
         self.store = store
-        from ..importer import PGIM_MODEL
-
-        self.model = PGIM_MODEL
-        self.concurrency = 1
 
     def cache_version(self, req: TeachRequest, kind: str = "cot") -> str:
-        return "pgim-recorded"
+        return PGIM_TEMPLATE
 
     def explain(self, req: TeachRequest) -> TeacherOutput:
-        from ..store.teacher_outputs import outputs_for_post
-
-        for out in outputs_for_post(self.store, req.post.id):
-            if out.teacher == RECORDED and out.status == "ok":
-                return out
-        return TeacherOutput(post_id=req.post.id, teacher=RECORDED, model=self.model, template_version="pgim-recorded",
-                             grain="reasoning", text="", status="error",
+        out = cached(self.store, cache_key(req.post, PGIM_MODEL, PGIM_TEMPLATE, req.slot()))
+        if out is not None:
+            return out
+        return TeacherOutput(post_id=req.post.id, teacher=RECORDED, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
+                             slot=req.slot(), text="", status="error",
                              error="no recorded knowledge for this post (only Twitter-2015/2017 posts have it)")
 
     def augment(self, kind: str, req: TeachRequest, entities: Sequence[tuple[str, str]], n: int = 2) -> TeacherOutput:
-        return TeacherOutput(post_id=req.post.id, teacher=RECORDED, model=self.model, template_version="pgim-recorded",
-                             grain=f"augment:{kind}", text="", status="error",
+        return TeacherOutput(post_id=req.post.id, teacher=RECORDED, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
+                             slot=f"{AUGMENT_PREFIX}{kind}", text="", status="error",
                              error="the recorded teacher has no augmentations; use the live teacher")

@@ -1,28 +1,27 @@
 """Teaching a dataset split: cached answers first, then live calls (or a Message Batch),
-then augmentations; everything lands in the store, with a summary of what it cost."""
+then augmentations. The teacher writes only teacher output; the posts its augmentations make
+are returned for the importer to write (importer.write_augmented)."""
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
 from tqdm.auto import tqdm
 
 from ..errors import CotExplorerError
-from ..schema import LabeledPost, Post, TeacherOutput
+from ..schema import AUGMENT_PREFIX, TeacherOutput
 from ..store import Store
-from ..store.captions import add_captions
 from ..store.images import image_path
 from ..store.jobs import create_job, unfinished_jobs, update_job
-from ..store.labels import add_initial, current, current_for_split
-from ..store.posts import add_posts, dataset_schema, ensure_dataset, existing_ids, list_posts, next_position
+from ..store.keys import cache_key
+from ..store.labels import current, current_for_split
+from ..store.posts import dataset_schema, list_posts
 from ..store.teacher_outputs import add_outputs, cached
-from ..datasets.captions import Caption
-from .augment import build_augmented
+from .augment import AugmentResult, build_augmented
 from .base import TeachRequest
-from .cache import cache_key
 
 
 @dataclass
@@ -38,9 +37,10 @@ class TeachSummary:
     augment_dropped: int = 0
     batch_id: str | None = None
     error_examples: list[str] = field(default_factory=list)
+    augmented: list[AugmentResult] = field(default_factory=list)   # posts for the importer to write
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "augmented"}
 
     def line(self) -> str:
         return (f"{self.posts} posts: {self.calls} calls, {self.cache_hits} cache hits, {self.errors} errors, "
@@ -49,12 +49,8 @@ class TeachSummary:
                    self.augmented_posts or self.augment_dropped else ""))
 
 
-def image_id(post: Post) -> str | None:
-    return post.image_sha256 or (f"name:{post.image_name}" if post.image_name else None)
-
-
-def key_for(teacher, req: TeachRequest, grain: str, kind: str = "cot") -> str:
-    return cache_key(req.post.text, image_id(req.post), teacher.cache_version(req, kind), teacher.model, grain)
+def key_for(store: Store, teacher, req: TeachRequest, slot: str, kind: str = "cot") -> str:
+    return cache_key(req.post, teacher.model, teacher.cache_version(req, kind), slot)
 
 
 def _requests(store: Store, dataset: str, split: str, grains: Sequence[str], limit: int | None) -> list[TeachRequest]:
@@ -95,7 +91,7 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
     calls_before = getattr(getattr(teacher, "usage", None), "calls", 0)
     todo: list[tuple[TeachRequest, str]] = []
     for req in reqs:
-        key = key_for(teacher, req, req.grain(teacher.cot_grain))
+        key = key_for(store, teacher, req, req.slot())
         if cached(store, key) is not None:
             summary.cache_hits += 1
         else:
@@ -111,7 +107,7 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
                 bar.update(1)
         bar.close()
     if augment:
-        _augment(store, teacher, reqs, augment, summary, progress)
+        summary.augmented = _augment(store, teacher, reqs, augment, summary, progress)
     summary.calls = getattr(getattr(teacher, "usage", None), "calls", 0) - calls_before
     return summary
 
@@ -138,16 +134,13 @@ def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: T
         req = by_key.get(custom_id)
         if req is None:  # a request of an earlier run of this job: its post is still in the store
             continue
-        version = teacher.cache_version(req)
-        base = dict(post_id=req.post.id, teacher=teacher.name, model=teacher.model, template_version=version,
-                    grain=req.grain("cot"))
         if text is None:
-            out = TeacherOutput(**base, text="", status="error", error=error)
+            out = TeacherOutput(post_id=req.post.id, teacher=teacher.name, model=teacher.model,
+                                template_version=teacher.cache_version(req), slot=req.slot(), text="",
+                                status="error", error=error)
         else:
             try:
-                knowledge, entities = teacher.parse_cot(req, text)
-                out = TeacherOutput(**base, text=knowledge, entities=entities, raw=text,
-                                    input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+                out = teacher.output_from_answer(req, text, usage, batch=True)
             except ValueError:
                 out = teacher.explain(req)  # the answer did not fit: one live retry
         add_outputs(store, [(posts[req.post.id], out)])
@@ -156,20 +149,17 @@ def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: T
 
 
 def _augment(store: Store, teacher, reqs: Sequence[TeachRequest], kinds: Sequence[str], summary: TeachSummary,
-             progress: bool) -> None:
+             progress: bool) -> list[AugmentResult]:
+    """Ask for (or find cached) augmentations; the posts they make are returned, not written."""
     reqs = [r for r in reqs if r.task == "mner"]  # augmentations re-align entity spans: MNER posts only
-    if not reqs:
-        return
-    dataset = reqs[0].post.dataset
-    aug_dataset = f"{dataset}-aug"
-    ensure_dataset(store, aug_dataset, dataset_schema(store, dataset))
+    results: list[AugmentResult] = []
     for req in tqdm(reqs, desc="augment", disable=not progress):
         labels = current(store, req.post.id, "mner")
         if labels is None or not labels.spans:
             continue
         surfaces = [(req.post.span_text(s), s.type) for s in labels.spans]
         for kind in kinds:
-            key = key_for(teacher, req, f"augment:{kind}", kind)
+            key = key_for(store, teacher, req, f"{AUGMENT_PREFIX}{kind}", kind)
             out = cached(store, key)
             if out is None:
                 out = teacher.augment(kind, req, surfaces)
@@ -177,17 +167,7 @@ def _augment(store: Store, teacher, reqs: Sequence[TeachRequest], kinds: Sequenc
                 _record(summary, out)
             if out.status != "ok":
                 continue
-            res = build_augmented(kind, req.post, labels, out.raw, aug_dataset, teacher.model)
+            res = build_augmented(kind, req.post, labels, out.raw, f"{req.post.dataset}-aug", teacher.model)
             summary.augment_dropped += res.dropped
-            known = set(existing_ids(store, [x.post.id for x in res.posts]))
-            fresh = [p for p in res.posts if p.post.id not in known]
-            if fresh:
-                with store.write():
-                    start = next_position(store, aug_dataset, req.post.split)
-                    fresh = [LabeledPost(replace(p.post, position=start + i), p.labels) for i, p in enumerate(fresh)]
-                    add_posts(store, [p.post for p in fresh])
-                    add_initial(store, [(p.post.id, p.labels[0]) for p in fresh])
-                    if res.captions:
-                        add_captions(store, aug_dataset, f"teacher:{teacher.model}",
-                                     [Caption(n, d) for n, d in res.captions])
-                summary.augmented_posts += len(fresh)
+            results.append(res)
+    return results

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from ..schema import TeacherEntity, TeacherOutput
+from ..schema import TeacherOutput
 
 _FORMATTER = logging.Formatter()
 MIN_PREFIX = 12          # a run of the key this long (from its start) is the key
@@ -35,7 +35,9 @@ def scrub_output(out: TeacherOutput, key: str | None) -> TeacherOutput:
         return out
     entities = tuple(replace(e, text=scrub(e.text, key), rationale=scrub(e.rationale, key), type=scrub(e.type, key))
                      for e in out.entities)
-    return replace(out, text=scrub(out.text, key), raw=scrub(out.raw, key),
+    grains = tuple(replace(g, label=scrub(g.label, key), text=scrub(g.text, key)) for g in out.grains)
+    relation = replace(out.relation, rationale=scrub(out.relation.rationale, key)) if out.relation else None
+    return replace(out, text=scrub(out.text, key), raw=scrub(out.raw, key), grains=grains, relation=relation,
                    error=scrub(out.error, key) if out.error else out.error, entities=entities)
 
 

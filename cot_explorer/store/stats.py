@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .store import Store
+from .core import Store
+from .knowledge import posts_with_knowledge
 
 
 @dataclass
@@ -37,10 +38,8 @@ def compute_stats(store: Store) -> list[SplitStats]:
         """SELECT p.dataset, p.split, sum(json_array_length(c.payload, '$.relations'))
            FROM current_labels c JOIN posts p ON p.id = c.post_id WHERE c.task = 'mre' GROUP BY 1, 2"""):
         out[(ds, sp)].relations = n
-    for ds, sp, n in q(
-        """SELECT p.dataset, p.split, count(*) FROM posts p WHERE EXISTS
-           (SELECT 1 FROM teacher_outputs t WHERE t.post_id = p.id AND t.status = 'ok') GROUP BY 1, 2"""):
-        out[(ds, sp)].posts_with_knowledge = n
+    for (ds, sp), st in out.items():  # chains of thought only (store.knowledge), never augmentations
+        st.posts_with_knowledge = max(posts_with_knowledge(store, ds, sp, "mner"), posts_with_knowledge(store, ds, sp, "mre"))
     for ds, sp, n in q(
         """SELECT p.dataset, p.split, count(*) FROM posts p WHERE EXISTS (SELECT 1 FROM captions c
            WHERE c.dataset = p.dataset AND c.image_name = p.image_name) GROUP BY 1, 2"""):

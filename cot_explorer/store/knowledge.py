@@ -1,0 +1,59 @@
+"""The one way anything reads teacher knowledge: `knowledge_for` (one post, or one entity
+pair of it) and `knowledge_for_split` (many, for training). Only chains of thought that
+succeeded are read, never augmentations; the newest answer wins; the text is what the
+teacher wrote (never raw JSON), with the post's image caption."""
+
+from __future__ import annotations
+
+import json
+
+from ..schema import GrainText, Knowledge, RelationAnswer, Span, TeacherEntity, pair_key
+from .core import Store
+
+_CAPTION = """(SELECT c.text FROM captions c WHERE c.dataset = p.dataset AND c.image_name = p.image_name
+               ORDER BY c.model LIMIT 1)"""
+_SELECT = f"""SELECT t.post_id, t.pair, t.teacher, t.model, t.text, t.grains, t.entities, t.relation,
+                     {_CAPTION} AS caption
+              FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
+              WHERE t.kind = 'cot' AND t.status = 'ok'"""
+
+
+def _knowledge(row) -> Knowledge:
+    relation = json.loads(row["relation"]) if row["relation"] else None
+    return Knowledge(
+        post_id=row["post_id"], teacher=row["teacher"], model=row["model"], written=row["text"],
+        grains=tuple(GrainText.from_json(g) for g in json.loads(row["grains"])),
+        entities=tuple(TeacherEntity.from_json(e) for e in json.loads(row["entities"])),
+        relation=RelationAnswer(relation["label"], relation.get("rationale", "")) if relation else None,
+        caption=row["caption"],
+    )
+
+
+def knowledge_for(store: Store, post_id: str, task: str = "mner", pair: tuple[Span, Span] | None = None
+                  ) -> Knowledge | None:
+    """What the teacher wrote about a post (task mner) or about one entity pair of it (task mre)."""
+    if task == "mre":
+        if pair is None:
+            raise ValueError("an MRE answer belongs to an entity pair: give `pair`")
+        where, args = " AND t.pair = ?", [post_id, pair_key(*pair)]
+    else:
+        where, args = " AND t.pair IS NULL", [post_id]
+    rows = list(store.db.query(_SELECT + " AND t.post_id = ?" + where + " ORDER BY t.id DESC LIMIT 1", args))
+    return _knowledge(rows[0]) if rows else None
+
+
+def knowledge_for_split(store: Store, dataset: str, split: str, task: str = "mner") -> dict[tuple[str, str | None], Knowledge]:
+    """{(post id, pair key or None): knowledge} for a whole split; the newest answer per key."""
+    pair = "t.pair IS NOT NULL" if task == "mre" else "t.pair IS NULL"
+    rows = store.db.query(_SELECT + f" AND p.dataset = ? AND p.split = ? AND {pair} ORDER BY t.id", [dataset, split])
+    return {(r["post_id"], r["pair"]): _knowledge(r) for r in rows}
+
+
+def posts_with_knowledge(store: Store, dataset: str, split: str, task: str = "mner") -> int:
+    """How many posts of a split hold a chain of thought for `task` (MRE: for at least one pair)."""
+    pair = "t.pair IS NOT NULL" if task == "mre" else "t.pair IS NULL"
+    (n,) = store.conn.execute(
+        f"""SELECT COUNT(DISTINCT t.post_id) FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
+            WHERE p.dataset = ? AND p.split = ? AND t.kind = 'cot' AND t.status = 'ok' AND {pair}""",
+        (dataset, split)).fetchone()
+    return n

@@ -1,0 +1,73 @@
+"""Model-version rows: which versions the store knows, their lineage, which is promoted.
+The checkpoints themselves are folders (student/registry.py finds them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .core import Store, utc_now
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    name: str
+    task: str
+    variant: str
+    path: str
+    parent: str | None
+    created_at: str
+    promoted_at: str | None
+    promoted_by: str | None = None
+    promote_reason: str | None = None
+
+
+def _row(r) -> VersionRow:
+    return VersionRow(r["name"], r["task"], r["variant"], r["path"], r["parent"], r["created_at"], r["promoted_at"],
+                      r["promoted_by"], r["promote_reason"])
+
+
+def get_version(store: Store, name: str) -> VersionRow | None:
+    rows = list(store.db.query("SELECT * FROM model_versions WHERE name = ?", [name]))
+    return _row(rows[0]) if rows else None
+
+
+def all_versions(store: Store) -> list[VersionRow]:
+    return [_row(r) for r in store.db.query("SELECT * FROM model_versions ORDER BY created_at")]
+
+
+def upsert_version(store: Store, *, name: str, task: str, variant: str, path: str, backbone: str,
+                   parent: str | None, manifest: dict, created_at: str) -> None:
+    """Record a version (again). A parent already recorded is never dropped."""
+    with store.write():
+        known = get_version(store, name)
+        if parent is None and known is not None:
+            parent = known.parent
+        store.db["model_versions"].upsert({
+            "name": name, "task": task, "variant": variant, "path": path, "backbone": backbone, "parent": parent,
+            "manifest": json.dumps(manifest), "metrics": json.dumps(manifest.get("metrics", {})),
+            "created_at": created_at,
+        }, pk="name")
+
+
+def promoted(store: Store, task: str) -> list[VersionRow]:
+    """Promoted versions of a task, the current default first."""
+    rows = store.db.query("SELECT * FROM model_versions WHERE task = ? AND promoted_at IS NOT NULL "
+                          "ORDER BY promoted_at DESC", [task])
+    return [_row(r) for r in rows]
+
+
+def set_promoted(store: Store, name: str, by: str | None = None, reason: str | None = None) -> None:
+    with store.write():
+        store.conn.execute("UPDATE model_versions SET promoted_at = ?, promoted_by = ?, promote_reason = ? "
+                           "WHERE name = ?", (utc_now(), by, reason, name))
+
+
+def demote_default(store: Store, task: str) -> str | None:
+    """Un-promote the current default of `task`; returns its name (None if none was promoted)."""
+    with store.write():
+        current = promoted(store, task)
+        if not current:
+            return None
+        store.conn.execute("UPDATE model_versions SET promoted_at = NULL WHERE name = ?", (current[0].name,))
+        return current[0].name

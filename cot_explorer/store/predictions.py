@@ -1,0 +1,28 @@
+"""Predictions of one model version per post, kept so that queues, error analysis and
+rounds predict each post once per version."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Sequence
+
+from .core import Store, utc_now
+
+
+def cached_spans(store: Store, model_version: str, post_ids: Sequence[str] | None = None,
+                 task: str = "mner") -> dict[str, list[tuple[int, int, str, float]]]:
+    """{post id: [(start, end, type, confidence)]} for the posts `model_version` has predicted."""
+    rows = store.conn.execute("SELECT post_id, payload FROM predictions WHERE model_version = ? AND task = ?",
+                              (model_version, task))
+    wanted = set(post_ids) if post_ids is not None else None
+    return {pid: [tuple(x) for x in json.loads(payload)["spans"]] for pid, payload in rows
+            if wanted is None or pid in wanted}
+
+
+def put_spans(store: Store, model_version: str, items: Iterable[tuple[str, list[tuple[int, int, str, float]]]],
+              task: str = "mner") -> None:
+    now = utc_now()
+    rows = [{"post_id": pid, "task": task, "model_version": model_version, "created_at": now,
+             "payload": json.dumps({"spans": [list(s) for s in spans]})} for pid, spans in items]
+    with store.write():
+        store.db["predictions"].insert_all(rows, replace=True)

@@ -1,0 +1,229 @@
+"""The Explore tab: a post (uploaded or from the store) with its image, the teacher's chain of
+thought by grain, the student's entities and where they disagree."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+
+from ..access import AccessPolicy, Action
+from ..ask_budget import AskBudget, BudgetExceeded
+from ..errors import ValidationError
+from ..schema import COT_GRAINS, Knowledge, LabelSet, Post
+from ..store import labels as label_store
+from ..store import open_store
+from ..store.images import image_path, read_image_file
+from ..store.knowledge import knowledge_for
+from ..store.posts import dataset_schema, get_post
+from ..store.teacher_outputs import add_outputs, last_error
+from ..store.teacher_requests import begin_request, finish_request
+from ..uploads import add_upload, preview_post
+from .common import ASSETS, SpanTuple, highlight, predict_post, teacher_available
+from .guard import guarded
+from .relations import RELATION_COLUMNS, relations_view
+
+GRAIN_TITLES = {"noun": "Noun grain: what each candidate entity refers to",
+                "sentence": "Sentence grain: what the post means",
+                "multimodal": "Multimodal grain: how the image relates to the text"}
+
+
+@dataclass
+class ExploreView:
+    post_id: str
+    text: str
+    image: str | None
+    caption: str
+    cot: str
+    student: list[tuple[str, str | None]]
+    gold: list[tuple[str, str | None]]
+    disagreements: str
+    student_spans: list[SpanTuple] = field(default_factory=list)
+
+
+def cot_markdown(knowledge: Knowledge | None, error: str | None = None) -> str:
+    """The teacher's chain of thought, grain by grain, with who wrote it."""
+    if knowledge is None:
+        msg = "No teacher knowledge for this post yet."
+        if not teacher_available():
+            msg += " Set `ANTHROPIC_API_KEY` (or a Spaces secret) and restart to ask Claude."
+        if error:
+            msg += f"\n\nLast teacher error: {error}"
+        return msg
+    parts = [f"**Teacher:** {knowledge.teacher} ({knowledge.model})"]
+    for grain in COT_GRAINS:
+        g = knowledge.grain(grain)
+        if g is not None:
+            note = " *(derived here from the caption and the reasoning)*" if g.derived else ""
+            parts.append(f"**{GRAIN_TITLES[grain.value]}**{note}\n\n{g.text}")
+    if not knowledge.grains:
+        parts.append(knowledge.written)
+    if knowledge.entities:
+        parts.append("**Teacher's entities:** " + "; ".join(
+            f"{html.escape(e.text)} ({e.type}{': ' + e.rationale if e.rationale else ''})" for e in knowledge.entities))
+    return "\n\n".join(parts)
+
+
+def explore(home: Path, post_id: str) -> ExploreView:
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        if post is None:
+            raise ValidationError(f"no post {post_id!r}")
+        gold = label_store.current(store, post_id, "mner")
+        knowledge = knowledge_for(store, post_id)
+        error = last_error(store, post_id) if knowledge is None else None
+        img = image_path(store, post.image_sha256) if post.image_sha256 else None
+    return explore_view(home, post, gold, knowledge, img, error)
+
+
+def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowledge | None,
+                 img: Path | None, error: str | None = None) -> ExploreView:
+    pred = predict_post(home, post)
+    gold_spans = [(s.start, s.end, s.type) for s in gold.spans] if gold else []
+    teacher_spans = {(e.span.start, e.span.end) for e in (knowledge.entities if knowledge else ()) if e.span}
+    notes = []
+    pset = {(s, e, t) for s, e, t, _ in pred}
+    for s, e, t in gold_spans:
+        if (s, e, t) not in pset:
+            notes.append(f"student misses **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t})")
+    for s, e, t, c in pred:
+        if gold and (s, e, t) not in set(gold_spans):
+            notes.append(f"student adds **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t}, {c:.2f})")
+        if teacher_spans and (s, e) not in teacher_spans:
+            notes.append(f"teacher does not list **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}**")
+    return ExploreView(
+        post.id, post.text, str(img) if img else None,
+        post.caption or ("" if img else "(no image or caption for this post)"),
+        cot_markdown(knowledge, error),
+        highlight(post, [(s, e, t) for s, e, t, _ in pred]),
+        highlight(post, gold_spans) if gold else [(post.text, None)],
+        ("**Student confidence:** " + "; ".join(
+            f"{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]} {t} {c:.2f}" for s, e, t, c in pred) + "\n\n"
+         if pred else "") +
+        ("\n".join(f"- {n}" for n in notes) or ("Student and gold agree." if gold else "No gold labels for this post.")),
+        pred,
+    )
+
+
+def upload(home: Path, text: str, image: str | None, keep: bool = True) -> ExploreView:
+    """Explore an upload: stored as a post (`keep`, for annotators and admins), or only
+    predicted (a visitor's, which leaves nothing behind). The image file is checked by its
+    header before any decoding, and Gradio's temporary copy is deleted once handled."""
+    try:
+        data = read_image_file(Path(image), Path(image).name) if image else None
+        name = Path(image).name if image else None
+        if not keep:
+            return explore_view(home, preview_post(text, data, name), None, None, None)
+        with open_store(home) as store:
+            post = add_upload(store, text, data, name)
+    finally:
+        if image:
+            discard_upload(Path(image))
+    return explore(home, post.id)
+
+
+def discard_upload(path: Path) -> None:
+    """Delete a file Gradio saved from an upload (and its folder, once empty); files
+    elsewhere (the bundled examples) are never touched."""
+    from gradio.utils import get_upload_folder  # Gradio's own setting, read when an upload is handled
+
+    cache = Path(get_upload_folder()).resolve()
+    path = path.resolve()
+    if not path.is_relative_to(cache) or path == cache:
+        return
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    while parent != cache and parent.is_relative_to(cache):
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+
+
+def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
+    """Ask Claude about one post, within the user's hourly limit and the day's dollar cap."""
+    # The SDK is imported when someone asks Claude, not when the app starts.
+    from ..teacher.anthropic_teacher import AnthropicTeacher  # noqa: I001 (the SDK, on use)
+    from ..teacher.base import TeachRequest  # with it
+
+    if not post_id:
+        raise ValidationError("pick or upload a post first")
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        if post is None:
+            raise ValidationError(f"no post {post_id!r}")
+        hour_ago, midnight = budget.windows()
+        request_id, refusal = begin_request(store, user, post_id, hour_ago, midnight,
+                                            budget.per_user_per_hour, budget.daily_usd)
+        if refusal:
+            raise BudgetExceeded(refusal)
+        img = image_path(store, post.image_sha256) if post.image_sha256 else None
+        types = dataset_schema(store, post.dataset).types
+        out = None
+        try:
+            out = AnthropicTeacher().explain(TeachRequest(post, entity_types=tuple(types),
+                                                          image=img.read_bytes() if img else None))
+            add_outputs(store, [(post, out)])
+        finally:
+            finish_request(store, request_id, out is not None and out.status == "ok",
+                           (out.cost_usd or 0.0) if out else 0.0)
+        knowledge = knowledge_for(store, post_id)
+        return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None)
+
+
+def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, budget: AskBudget,
+                      model_work: dict) -> dict:
+    with gr.Tab("Explore", id="explore"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                text = gr.Textbox(label="Tweet text", lines=3, elem_id="post-text")
+                image = gr.File(label="Image (optional): JPEG, PNG, GIF or WebP, up to 20 MB", type="filepath",
+                                elem_id="post-image", height=120)
+                analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
+                gr.Examples([["Messi scores twice as Barcelona beat Real Madrid at Camp Nou",
+                              str(ASSETS / "demo" / "stadium.png")],
+                             ["Taylor Swift opens her tour in Glendale tonight !", str(ASSETS / "demo" / "stage.png")]],
+                            inputs=[text, image])
+                pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
+                shown_image = gr.Image(label="Post image", interactive=False, height=220, elem_id="explore-image",
+                                       visible=False)
+                caption = gr.Markdown(elem_id="explore-caption")
+            with gr.Column(scale=2):
+                post_id = gr.Markdown(elem_id="explore-post-id")
+                student = gr.HighlightedText(label="Student entities (confidence)", elem_id="student-entities",
+                                             show_legend=True)
+                gold = gr.HighlightedText(label="Current labels (gold or corrected)", elem_id="gold-entities")
+                disagree = gr.Markdown(label="Disagreements")
+                cot = gr.Markdown(elem_id="cot")
+                relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
+                                         elem_id="explore-relations", visible=True)
+                ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
+
+        def show(view: ExploreView):
+            return (view.post_id, f"`{view.post_id}`", view.student, view.gold, view.disagreements, view.cot,
+                    gr.update(value=view.image, visible=bool(view.image)), view.caption and f"*Caption:* {view.caption}")
+
+        outs = [post_state, post_id, student, gold, disagree, cot, shown_image, caption]
+
+        def relations_of(pid, user):
+            return [r.cells() for r in relations_view(home, pid).rows] if pid else []
+
+        def analyse_upload(t, i, user):
+            return list(show(upload(home, t, i, keep=user.may(Action.SAVE_LABELS)))) + [None]
+
+        def pick_post(pid, user):
+            return show(explore(home, pid)) if pid else [gr.skip()] * len(outs)
+
+        def ask_claude(pid, user):
+            return ask_teacher(home, pid, user.label, budget)
+
+        post_state.change(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
+                          api_visibility="private")
+        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image],
+                      api_visibility="private", **model_work)
+        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
+        ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [post_state], [cot], api_visibility="private")
+    return {"pick": pick}
