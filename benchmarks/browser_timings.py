@@ -18,7 +18,7 @@ from pathlib import Path
 
 from _common import write_result
 
-from cot_explorer.devtools.harness import chromium, fill, pick, running_app, tab, user_home
+from cot_explorer.devtools.harness import chromium, fill, running_app, tab, user_home
 
 
 def measure(user: Path, repeat: int) -> tuple[list[float], list[float], list[float]]:
@@ -41,12 +41,11 @@ def measure(user: Path, repeat: int) -> tuple[list[float], list[float], list[flo
         page.goto(url)
         page.get_by_role("tab", name="Annotate").wait_for()
         tab(page, "Annotate")
-        pick(page, "queue-dataset", "demo/test")
-        page.locator("#queue-pos").get_by_text("1 / 40").wait_for()
+        page.locator("#se-pos").get_by_text("1 / 40").wait_for()  # the tab opens on the first dataset
         for i in range(2, 2 + repeat):
             t0 = time.perf_counter()
-            page.locator("#next-btn").click()
-            page.locator("#queue-pos").get_by_text(f"{i} / 40").wait_for()
+            page.locator("#se-next").click()
+            page.locator("#se-pos").get_by_text(f"{i} / 40").wait_for()
             nexts.append(time.perf_counter() - t0)
         tab(page, "Explore")
         shown = ""
@@ -57,7 +56,7 @@ def measure(user: Path, repeat: int) -> tuple[list[float], list[float], list[flo
             page.wait_for_function(
                 "old => { const t = document.querySelector('#explore-post-id').innerText;"
                 " return t.includes('uploads/user/') && t !== old; }", arg=shown)
-            page.locator("#student-entities").get_by_text("Messi").first.wait_for()
+            page.locator("#post-rows mark").get_by_text("Messi").first.wait_for()
             if i:  # the first upload is a warm-up
                 predicts.append(time.perf_counter() - t0)
             shown = page.locator("#explore-post-id").inner_text()

@@ -143,3 +143,58 @@ def type_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]
             if b not in gb:
                 m[len(labels) - 1][idx.get(t, len(labels) - 1)] += 1
     return m
+
+
+@dataclass
+class Agreement:
+    """How much annotators agree where two or more labelled the same posts."""
+    posts: int
+    pairs: int                           # annotator pairs compared, over all posts
+    f1: float                            # span-level (exact span and type), pairwise, micro
+    kappa: float                         # Cohen's kappa over tokens (type or O), pooled pairs
+    per_type_f1: dict[str, float] = field(default_factory=dict)
+    disagreements: list[str] = field(default_factory=list)   # posts where any pair differs
+
+
+def token_tags(spans: Sequence[Span], n_tokens: int) -> list[str]:
+    tags = ["O"] * n_tokens
+    for s in spans:
+        for i in range(s.start, min(s.end, n_tokens)):
+            tags[i] = s.type or "?"
+    return tags
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
+    n = len(a)
+    if n == 0:
+        return 0.0
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return 1.0 if expected == 1 else round(100 * (observed - expected) / (1 - expected), 2)
+
+
+def agreement(items: Sequence[tuple[str, int, dict[str, Sequence[Span]]]]) -> Agreement:
+    """`items`: (post id, number of tokens, {annotator: spans}); every pair of annotators of a
+    post is compared (a's spans as 'gold', b's as 'predicted': F1 is symmetric)."""
+    gold: list[Sequence[Span]] = []
+    pred: list[Sequence[Span]] = []
+    tags_a: list[str] = []
+    tags_b: list[str] = []
+    disagree = []
+    for post_id, n, by in items:
+        names = sorted(by)
+        differs = False
+        for i in range(len(names)):
+            for j in range(i + 1, len(names)):
+                a, b = by[names[i]], by[names[j]]
+                gold.append(a)
+                pred.append(b)
+                tags_a += token_tags(a, n)
+                tags_b += token_tags(b, n)
+                differs |= {(s.start, s.end, s.type) for s in a} != {(s.start, s.end, s.type) for s in b}
+        if differs:
+            disagree.append(post_id)
+    scores = score_spans(gold, pred)
+    return Agreement(len(items), len(gold), scores.f1, cohen_kappa(tags_a, tags_b),
+                     {t: s.f1 for t, s in scores.per_type.items()}, disagree)

@@ -20,11 +20,15 @@ LABEL_SOURCES: tuple[str, ...] = ("gold", "student", "teacher", "annotator")
 
 @dataclass(frozen=True)
 class Span:
-    """Tokens [start, end) of a post; `type` is None for an untyped MRE argument."""
+    """Tokens [start, end) of a post; `type` is None for an untyped MRE argument. `origin`
+    says where a saved span came from ("annotator", "student:<model version>",
+    "teacher:<model>"); it is not part of what a span is (two spans that differ only in
+    origin are equal)."""
 
     start: int
     end: int
     type: str | None
+    origin: str | None = field(default=None, compare=False)
 
     def check_bounds(self, n_tokens: int) -> None:
         if not (_is_int(self.start) and _is_int(self.end)):
@@ -35,7 +39,10 @@ class Span:
             )
 
     def to_json(self) -> dict:
-        return {"start": self.start, "end": self.end, "type": self.type}
+        d = {"start": self.start, "end": self.end, "type": self.type}
+        if self.origin:
+            d["origin"] = self.origin
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Span":
@@ -47,7 +54,10 @@ class Span:
             raise ValidationError(f"span offsets must be integers, got {start!r}:{end!r}")
         if type_ is not None and not isinstance(type_, str):
             raise ValidationError(f"a span's type must be text, got {type_!r}")
-        return cls(start, end, type_)
+        origin = d.get("origin")
+        if origin is not None:
+            check_text(origin, "a span's origin", MAX_NAME_CHARS + 20)
+        return cls(start, end, type_, origin)
 
 
 def _is_int(x: object) -> bool:

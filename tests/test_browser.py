@@ -38,55 +38,56 @@ def test_upload_correct_undo_and_distill(app, browser):
     page.locator("#post-text textarea").fill("Messi scores twice as Barcelona beat Real Madrid at Camp Nou")
     page.locator("#post-image input[type=file]").set_input_files(str(DEMO_IMAGE))
     page.locator("#explore-btn").click()
-    expect(page.locator("#student-entities")).to_contain_text("PER", timeout=T)
-    expect(page.locator("#student-entities")).to_contain_text("Messi")
+    # the student's row of the post: Messi highlighted as PER (confidence on hover)
+    expect(page.locator("#post-rows mark[data-type='PER']").first).to_contain_text("Messi", timeout=T)
+    assert "confidence" in page.locator("#post-rows mark[data-type='PER']").first.get_attribute("title")
     expect(page.locator("#cot")).to_contain_text("ANTHROPIC_API_KEY")  # how to enable the live teacher
     shot(page, "explore")
     with db(home) as c:
-        (sha,) = c.execute("SELECT image_sha256 FROM posts WHERE dataset = 'uploads'").fetchone()
+        (sha,) = c.execute("SELECT image_sha256 FROM posts WHERE dataset = 'uploads' AND text LIKE 'Messi scores%'"
+                           ).fetchone()
     assert sha
-    # Annotate a demo post: add a span, save, find it in SQLite, undo
+    # Annotate the first demo post: drag across a word, press a number, save, find it in SQLite, undo
     tab(page, "Annotate")
     fill(page, "annotator", "alice")
-    pick(page, "queue-dataset", "demo/test")
-    expect(page.locator("#queue-pos")).to_contain_text("1 / 40", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("not in the queue", timeout=T)  # the upload, from Explore
+    page.locator("#se-next").click()
+    expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)  # the queue of the first dataset
     with db(home) as c:
-        first = c.execute("SELECT id, tokens FROM posts WHERE dataset='demo' ORDER BY position LIMIT 1").fetchone()
-        gold_v, payload = c.execute("SELECT version, payload FROM labels WHERE post_id = ? ORDER BY version DESC",
-                                    (first[0],)).fetchone()
-    covered = {i for s in json.loads(payload)["spans"] for i in range(s["start"], s["end"])}
-    tokens = json.loads(first[1])
-    word = next(t for i, t in enumerate(tokens) if i not in covered and t.isalpha() and len(t) > 3 and tokens.count(t) == 1)
-    # select the word in the post, as a person would; the selection fills "Add entity by its text"
-    start = " ".join(tokens).index(f" {word} ") + 1 if f" {word} " in " ".join(tokens) else " ".join(tokens).index(word)
-    page.locator("#post-sentence").evaluate(
-        "(e, [a, b]) => { const r = document.createRange(); r.setStart(e.firstChild, a); r.setEnd(e.firstChild, b);"
-        " const s = window.getSelection(); s.removeAllRanges(); s.addRange(r); }", [start, start + len(word)])
-    page.locator("#post-sentence").dispatch_event("mouseup")
-    expect(page.locator("#span-text").locator("textarea, input").first).to_have_value(word, timeout=T)
-    page.locator("#add-span-btn").click()
-    expect(page.locator("#spans-table")).to_contain_text(word, timeout=T)
-    page.locator("#save-btn").click()
-    expect(page.locator("#annotate-status")).to_contain_text("saved version", timeout=T)
+        first = c.execute("SELECT id, tokens FROM posts WHERE dataset='demo' ORDER BY position LIMIT 1").fetchone()[0]
+        gold_v = c.execute("SELECT version FROM labels WHERE post_id = ? ORDER BY version DESC", (first,)).fetchone()[0]
+    free = page.locator("#span-editor .se-tok:not(.in-span)").nth(2)
+    i = int(free.get_attribute("data-i"))
+    free.hover()
+    page.mouse.down()
+    page.mouse.up()
+    page.keyboard.press("1")
+    page.keyboard.press("s")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
     shot(page, "annotate")
     with db(home) as c:
-        v, author, source, replaces = c.execute(
-            "SELECT version, author, source, replaces FROM labels WHERE post_id = ? ORDER BY version DESC LIMIT 1",
-            (first[0],)).fetchone()
+        v, author, source, replaces, payload = c.execute(
+            "SELECT version, author, source, replaces, payload FROM labels WHERE post_id = ? ORDER BY version DESC LIMIT 1",
+            (first,)).fetchone()
     assert (author, source, replaces) == ("alice", "annotator", gold_v)
-    page.locator("#undo-btn").click()
-    expect(page.locator("#annotate-status")).to_contain_text("restored", timeout=T)
+    assert {"start": i, "end": i + 1, "type": "PER", "origin": "annotator"} in json.loads(payload)["spans"]
+    page.locator("#se-undo").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Undid", timeout=T)
     with db(home) as c:
-        rows = c.execute("SELECT version, source, payload, replaces FROM labels WHERE post_id = ? ORDER BY version",
-                         (first[0],)).fetchall()
-    assert len(rows) == 3 and rows[2][1] == "gold" and rows[2][2] == rows[0][2] and rows[2][3] == v
-    # correct the next post (keyboard shortcut n), so the round has something to learn from
+        rows = c.execute("SELECT version, action, payload, replaces FROM labels WHERE post_id = ? ORDER BY version",
+                         (first,)).fetchall()
+    assert len(rows) == 3 and rows[2][1] == "undo" and rows[2][2] == rows[0][2] and rows[2][3] == v
+    # correct the next post (key n) by taking all the student's suggestions, so a round has something to learn
     page.locator("body").press("n")
-    expect(page.locator("#queue-pos")).to_contain_text("2 / 40", timeout=T)
-    page.locator("#accept-student-btn").click()
-    page.wait_for_timeout(1500)
-    page.locator("#save-btn").click()
-    expect(page.locator("#annotate-status")).to_contain_text("saved version", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("2 / 40", timeout=T)
+    page.locator("#se-accept-student").click()
+    drag_free = page.locator("#span-editor .se-tok:not(.in-span)").nth(0)
+    drag_free.hover()
+    page.mouse.down()
+    page.mouse.up()
+    page.keyboard.press("4")
+    page.locator("#se-save").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
     # Distill: a tiny job, progress to 100%, the new version listed
     tab(page, "Distill")
     fill(page, "distill-name", "browser-round")
@@ -97,7 +98,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#job-progress")).to_contain_text("progress: 100%", timeout=300_000)
     expect(page.locator("#versions-table")).to_contain_text("browser-round", timeout=T)
     shot(page, "distill")
-    tab(page, "Error analysis")
+    tab(page, "Errors")
     pick(page, "errors-dataset", "demo/test")
     page.locator("#errors-btn").click()
     expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
@@ -106,31 +107,3 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#stats-table")).to_contain_text("demo", timeout=T)
     shot(page, "store")
     page.close()
-
-
-def test_two_sessions_editing_one_post_conflict_and_nothing_is_lost(app, browser):
-    url, home = app
-    a, b = open_page(browser, url), open_page(browser, url)
-    for page, name in ((a, "ann-a"), (b, "ann-b")):
-        tab(page, "Annotate")
-        fill(page, "annotator", name)
-        pick(page, "queue-dataset", "demo/test")
-        expect(page.locator("#queue-pos")).to_contain_text("/ 40", timeout=T)
-        for n in (2, 3):
-            page.locator("#next-btn").click()
-            expect(page.locator("#queue-pos")).to_contain_text(f"{n} / 40", timeout=T)
-    with db(home) as c:
-        post_id = c.execute("SELECT id FROM posts WHERE dataset='demo' ORDER BY position LIMIT 1 OFFSET 2").fetchone()[0]
-        before = c.execute("SELECT count(*) FROM labels WHERE post_id = ?", (post_id,)).fetchone()[0]
-    a.locator("#accept-student-btn").click()
-    a.wait_for_timeout(1500)
-    a.locator("#save-btn").click()
-    expect(a.locator("#annotate-status")).to_contain_text("saved version", timeout=T)
-    b.locator("#save-btn").click()
-    expect(b.get_by_text("conflict").first).to_be_visible(timeout=T)
-    shot(b, "conflict")
-    with db(home) as c:
-        rows = c.execute("SELECT author FROM labels WHERE post_id = ? ORDER BY version", (post_id,)).fetchall()
-    assert len(rows) == before + 1 and rows[-1][0] == "ann-a"
-    a.close()
-    b.close()

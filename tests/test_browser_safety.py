@@ -24,7 +24,11 @@ def app(local_app):
 
 
 def image_loaded(page, selector: str) -> bool:
-    return page.locator(f"{selector} img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    """The image under `selector` has arrived from the server and decoded (waits for it)."""
+    page.wait_for_function(
+        "sel => { const i = document.querySelector(sel + ' img'); return i && i.complete && i.naturalWidth > 0; }",
+        arg=selector, timeout=30_000)
+    return True
 
 
 def png_bytes(size=(64, 48), mode="RGB") -> bytes:
@@ -43,7 +47,7 @@ def test_uploads_and_stored_posts_show_their_images(app, browser, tmp_path):
     page.locator("#post-text textarea").fill("Obama visits Paris with Macron")
     page.locator("#post-image input[type=file]").set_input_files(str(upload))
     page.locator("#explore-btn").click()
-    expect(page.locator("#student-entities")).to_contain_text("Obama", timeout=T)
+    expect(page.locator("#post-rows")).to_contain_text("Obama", timeout=T)
     expect(page.locator("#explore-image img")).to_be_visible(timeout=T)
     assert image_loaded(page, "#explore-image")
     shot(page, "safety-upload-with-image")

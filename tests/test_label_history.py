@@ -8,7 +8,7 @@ from cot_explorer.errors import ConflictError, ValidationError
 from cot_explorer.importer import import_twitter
 from cot_explorer.schema import LabelSet, Relation, Span
 from cot_explorer.store import open_store
-from cot_explorer.store.labels import current, history, save, undo
+from cot_explorer.store.labels import current, history, post_history, redo, save, undo
 
 POSTS = "IMGID:1\nObama\tB-PER\nvisits\tO\nParis\tB-LOC\ntoday\tO\n\nIMGID:2\nhello\tO\n\n"
 POST = "tw/train/1"
@@ -49,11 +49,32 @@ def test_undo_restores_the_previous_version_as_a_new_one(seeded):
     gold = current(seeded, POST, "mner")
     edited = save(seeded, POST, mner((0, 2, "PER")), gold.version)
     restored = undo(seeded, POST, "mner", edited.version, author="alice")
-    assert restored.spans == gold.spans and restored.source == "gold" and restored.author == "alice"
+    assert restored.spans == gold.spans and restored.source == "annotator" and restored.author == "alice"
     assert restored.replaces == edited.version
-    assert len(history(seeded, POST, "mner")) == 3
+    entry = post_history(seeded, POST)[-1]
+    assert entry.action == "undo" and entry.what == f"undo (labels of v{gold.version})"
     with pytest.raises(ConflictError):
         undo(seeded, POST, "mner", edited.version, author="alice")
+
+
+def test_undo_and_redo_walk_the_history_one_version_per_press(seeded):
+    gold = current(seeded, POST, "mner")
+    v1 = save(seeded, POST, mner((0, 1, "ORG")), gold.version)
+    v2 = save(seeded, POST, mner((0, 1, "LOC")), v1.version)
+    v3 = save(seeded, POST, mner((2, 3, "PER")), v2.version)
+    types = []
+    at = v3.version
+    for step in (undo, undo, undo, redo, redo, redo):
+        now = step(seeded, POST, "mner", at, author="bo")
+        at = now.version
+        types.append([s.type for s in now.spans])
+    assert types == [["LOC"], ["ORG"], ["PER", "LOC"], ["ORG"], ["LOC"], ["PER"]]  # back 3, forth 3
+    with pytest.raises(ValidationError, match="nothing to redo"):
+        redo(seeded, POST, "mner", at, author="bo")
+    with pytest.raises(ValidationError, match="no earlier version"):
+        for _ in range(5):
+            at = undo(seeded, POST, "mner", at, author="bo").version
+    assert [e.action for e in post_history(seeded, POST)][:4] == ["save"] * 4
 
 
 @pytest.mark.parametrize("labels, message", [

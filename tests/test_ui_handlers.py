@@ -63,28 +63,17 @@ def test_bad_uploads_give_a_message_and_change_nothing(demo_home, tmp_path, case
 
 
 def test_labels_outside_the_schema_sent_straight_to_the_server_are_refused(demo_home):
+    from cot_explorer.access import Role, User
+
     post_id = annotate.queue(demo_home, "demo/test")[0]
-    view = annotate.annotate(demo_home, post_id)
+    doc = annotate.editor_doc(demo_home, post_id, User("mallory", Role.ANNOTATOR)).to_value()
     before = snapshot(demo_home)
-    for rows, message in (([[0, 1, "HERO", ""]], "not in the schema"), ([[0, 99, "PER", ""]], "out of range"),
-                          ([["a", 1, "PER", ""]], "integer")):
+    for spans, message in (([{"start": 0, "end": 1, "type": "HERO"}], "not in the schema"),
+                           ([{"start": 0, "end": 99, "type": "PER"}], "out of range"),
+                           ([{"start": "a", "end": 1, "type": "PER"}], "integer")):
         with pytest.raises(ValidationError, match=message):
-            annotate.save_labels(demo_home, post_id, rows, view.version, "mallory")
-    with pytest.raises(ValidationError, match="your name"):
-        annotate.save_labels(demo_home, post_id, view.spans, view.version, "  ")
+            annotate.save_doc(demo_home, {**doc, "spans": spans}, "mallory", User("mallory", Role.ANNOTATOR), [])
     assert snapshot(demo_home) == before
-
-
-def test_save_undo_conflict_through_the_handlers(demo_home):
-    post_id = annotate.queue(demo_home, "demo/test")[1]
-    a = annotate.annotate(demo_home, post_id)
-    b = annotate.annotate(demo_home, post_id)
-    saved = annotate.save_labels(demo_home, post_id, a.spans[:1], a.version, "alice")
-    assert saved.status.startswith("saved version") and len(saved.history) == 2
-    with pytest.raises(ConflictError):
-        annotate.save_labels(demo_home, post_id, b.spans, b.version, "bob")
-    undone = annotate.undo_labels(demo_home, post_id, saved.version, "alice")
-    assert undone.spans == a.spans and len(undone.history) == 3
 
 
 def test_queue_filters_and_orders(demo_home):

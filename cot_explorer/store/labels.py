@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import ConflictError, ValidationError
@@ -101,7 +102,7 @@ def newest_of_source(store: Store, dataset: str, split: str, task: str, source: 
     return _one_per_post_of_source(store, dataset, split, task, source, "max")
 
 
-def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None) -> LabelSet:
+def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None, action: str = "save") -> LabelSet:
     """Store `labels` as the new current version if `base_version` is still current.
 
     `base_version` is the version the editor saw (None for a post that had no labels).
@@ -118,6 +119,7 @@ def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None)
             if now_version != base_version:
                 raise ConflictError(post_id, labels.task, base_version, now_version)
             row = _row(post_id, labels.with_meta(created_at=utc_now()), base_version)
+            row["action"] = action
             version = store.db["labels"].insert(row).last_pk
     except sqlite3.IntegrityError as e:  # the unique indexes caught a race the check missed
         latest = current(store, post_id, labels.task)
@@ -125,18 +127,106 @@ def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None)
     return labels.with_meta(version=version, replaces=base_version, created_at=row["created_at"], author=row["author"])
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One version of a post's labels, as the history shows it."""
+    version: int
+    task: str
+    action: str               # save | undo | redo | merge
+    source: str
+    author: str
+    created_at: str
+    replaces: int | None
+    restores: int | None
+    labels: LabelSet
+
+    @property
+    def what(self) -> str:
+        """What happened, in words: `undo (back to v12)`, `annotator`, `gold`..."""
+        if self.action in ("undo", "redo"):
+            return f"{self.action} (labels of v{self.restores})"
+        if self.action == "merge":
+            return "merge of a conflict"
+        return self.source
+
+
+def _entry(row) -> HistoryEntry:
+    return HistoryEntry(row["version"], row["task"], row["action"], row["source"], row["author"], row["created_at"],
+                        row["replaces"], row["restores"], _labelset(row))
+
+
+def post_history(store: Store, post_id: str) -> list[HistoryEntry]:
+    """Every version of both tasks of a post, oldest first: one history for spans and relations."""
+    return [_entry(r) for r in store.db.query("SELECT * FROM labels WHERE post_id = ? ORDER BY version", [post_id])]
+
+
+def _version(store: Store, version: int) -> HistoryEntry:
+    return _entry(next(iter(store.db.query("SELECT * FROM labels WHERE version = ?", [version]))))
+
+
+def _state_before(store: Store, entry: HistoryEntry) -> int | None:
+    """The version whose labels were current just before `entry`'s labels, walking back
+    through undos and redos (an undo of an undo goes further back, not forth)."""
+    while entry.action in ("undo", "redo"):
+        entry = _version(store, entry.restores)
+    return entry.replaces
+
+
+def _insert(store: Store, post_id: str, labels: LabelSet, base_version: int, action: str, restores: int | None,
+            undoes: int | None, author: str) -> LabelSet:
+    row = _row(post_id, labels.with_meta(created_at=utc_now(), author=author, source="annotator"), base_version)
+    row.update(action=action, restores=restores, undoes=undoes)
+    version = store.db["labels"].insert(row).last_pk
+    return labels.with_meta(version=version, replaces=base_version, created_at=row["created_at"], author=author,
+                            source="annotator")
+
+
 def undo(store: Store, post_id: str, task: str, base_version: int, author: str) -> LabelSet:
-    """Restore the version before `base_version` as a new version (history is never rewritten)."""
+    """One step back: the labels before the current ones become current again, as a new
+    version recorded as an undo (history is never rewritten). Pressed again, it goes one
+    more step back."""
     with store.write():
         now = current(store, post_id, task)
         if now is None or now.version != base_version:
             raise ConflictError(post_id, task, base_version, now.version if now else None)
-        if now.replaces is None:
-            raise ValidationError(f"{post_id} ({task}) has no earlier version to restore")
-        rows = list(store.db.query("SELECT * FROM labels WHERE version = ?", [now.replaces]))
-        previous = _labelset(rows[0])
-        restored = previous.with_meta(author=author, version=None, replaces=None, created_at=None)
-        return save(store, post_id, restored, base_version)
+        before = _state_before(store, _version(store, now.version))
+        if before is None:
+            raise ValidationError(f"{post_id} ({task}) has no earlier version to go back to")
+        restored = _version(store, before).labels
+        return _insert(store, post_id, restored, base_version, "undo", before, now.version, author)
+
+
+def redo(store: Store, post_id: str, task: str, base_version: int, author: str) -> LabelSet:
+    """One step forth again after undos, as a new version recorded as a redo; refused when
+    the last change was not an undo (or a redo with an undo before it)."""
+    with store.write():
+        now = current(store, post_id, task)
+        if now is None or now.version != base_version:
+            raise ConflictError(post_id, task, base_version, now.version if now else None)
+        entry = _version(store, now.version)
+        undone = _undoes(store, entry.version)
+        if entry.action == "undo":
+            reverse = entry.version
+        elif entry.action == "redo":
+            earlier_undo = _undoes(store, undone)           # the undo that came before the one this redo reversed
+            prior = _version(store, earlier_undo) if earlier_undo is not None else None
+            if prior is None or prior.action != "undo":
+                raise ValidationError("nothing to redo")
+            reverse = prior.version
+        else:
+            raise ValidationError("nothing to redo: the last change was not an undo")
+        target = _version(store, _undoes(store, reverse))
+        while target.action in ("undo", "redo"):  # name the version whose labels these first were
+            target = _version(store, target.restores)
+        restored, target = target.labels, target.version
+        return _insert(store, post_id, restored, base_version, "redo", target, reverse, author)
+
+
+def _undoes(store: Store, version: int | None) -> int | None:
+    if version is None:
+        return None
+    row = store.conn.execute("SELECT undoes FROM labels WHERE version = ?", (version,)).fetchone()
+    return row[0] if row else None
 
 
 def corrected_post_ids(store: Store, dataset: str, since: str | None = None, task: str = "mner") -> list[str]:
@@ -148,3 +238,37 @@ def corrected_post_ids(store: Store, dataset: str, since: str | None = None, tas
         q += " AND c.created_at >= ?"
         args.append(since)
     return [r[0] for r in store.conn.execute(q + " ORDER BY p.split, p.position", args)]
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    corrected: int                     # posts whose current labels are no longer the imported gold
+    by_author: dict[str, int]          # posts each annotator saved at least once
+
+
+def progress(store: Store, dataset: str, split: str, task: str = "mner") -> Progress:
+    (total,) = store.conn.execute("SELECT count(*) FROM posts WHERE dataset = ? AND split = ?",
+                                  (dataset, split)).fetchone()
+    (corrected,) = store.conn.execute(
+        """SELECT count(*) FROM current_labels c JOIN posts p ON p.id = c.post_id
+           WHERE p.dataset = ? AND p.split = ? AND c.task = ? AND c.source != 'gold'""",
+        (dataset, split, task)).fetchone()
+    rows = store.conn.execute(
+        """SELECT l.author, count(DISTINCT l.post_id) FROM labels l JOIN posts p ON p.id = l.post_id
+           WHERE p.dataset = ? AND p.split = ? AND l.task = ? AND l.source = 'annotator' AND l.action IN ('save', 'merge')
+           GROUP BY l.author ORDER BY 2 DESC""", (dataset, split, task))
+    return Progress(total, corrected, {a: n for a, n in rows})
+
+
+def labels_by_annotator(store: Store, task: str = "mner") -> dict[str, dict[str, LabelSet]]:
+    """{post id: {annotator: their latest saved labels}} for posts two or more annotators saved."""
+    rows = store.db.query(
+        """SELECT l.* FROM labels l WHERE l.task = ? AND l.source = 'annotator' AND l.action IN ('save', 'merge')
+           AND l.version = (SELECT max(m.version) FROM labels m WHERE m.post_id = l.post_id AND m.task = l.task
+                            AND m.author = l.author AND m.source = 'annotator' AND m.action IN ('save', 'merge'))
+           ORDER BY l.post_id""", [task])
+    out: dict[str, dict[str, LabelSet]] = {}
+    for r in rows:
+        out.setdefault(r["post_id"], {})[r["author"]] = _labelset(r)
+    return {pid: by for pid, by in out.items() if len(by) >= 2}

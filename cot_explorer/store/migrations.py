@@ -213,6 +213,18 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE model_versions ADD COLUMN promote_reason TEXT",
         ),
     ),
+    (
+        5,
+        "what a label version did (save, undo, redo, merge) and which version's labels it restores",
+        (
+            """ALTER TABLE labels ADD COLUMN action TEXT NOT NULL DEFAULT 'save'
+               CHECK (action IN ('save', 'undo', 'redo', 'merge'))""",
+            "ALTER TABLE labels ADD COLUMN restores INTEGER REFERENCES labels(version)",  # undo/redo: whose labels
+            "ALTER TABLE labels ADD COLUMN undoes INTEGER REFERENCES labels(version)",    # undo: the version undone;
+                                                                                          # redo: the undo reversed
+            "CREATE INDEX labels_by_time ON labels(created_at)",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

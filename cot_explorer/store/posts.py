@@ -132,3 +132,14 @@ def posts_with_caption(store: Store, dataset: str) -> int:
     return store.conn.execute(
         """SELECT count(*) FROM posts p WHERE p.dataset = ? AND EXISTS (SELECT 1 FROM captions c
            WHERE c.dataset = p.dataset AND c.image_name = p.image_name)""", (dataset,)).fetchone()[0]
+
+
+def search_posts(store: Store, query: str, limit: int = 50) -> list[Post]:
+    """Posts of every dataset whose text contains `query` (case-insensitive), by dataset and order."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = store.db.query(_SELECT + " WHERE p.text LIKE ? ESCAPE '\\' ORDER BY p.dataset, p.split, p.position LIMIT ?",
+                          [pattern, limit])
+    return [_post(r) for r in rows]

@@ -1,30 +1,33 @@
-"""The Annotate tab: a queue of posts per dataset/split, the post's spans to correct, the
-student's and the teacher's entities as suggestions, relations of MNRE posts, history."""
+"""The Annotate tab: a queue of posts, the visual span editor with the student's and the
+teacher's suggestions, the post's image and the teacher's chain of thought beside it,
+relations of MNRE posts, a history that undo and redo walk, conflicts resolved span by span,
+search across every dataset, progress and annotator agreement."""
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
+import functools
 from enum import StrEnum
 from pathlib import Path
 
 import gradio as gr
 
-from ..access import AccessPolicy, Action
-from ..errors import CotExplorerError, ValidationError
-from ..labels import MRE_RELATIONS
-from ..schema import LabelSet, Post, Span
+from ..access import AccessPolicy, Action, User
+from ..errors import ConflictError, CotExplorerError, ValidationError
+from ..evaluate import agreement
+from ..labels import MRE_RELATIONS, MnerSchema
+from ..schema import LabelSet, Post, Relation
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path
 from ..store.knowledge import knowledge_for, knowledge_for_split
-from ..store.posts import dataset_schema, get_post, list_posts
-from ..tokenize import align_entity
-from .common import DatasetSplit, cached_predictions, predict_post, table_rows
+from ..store.posts import dataset_schema, get_post, list_posts, search_posts
+from ..student.registry import Registry
+from .common import DatasetSplit, cached_predictions, map_type, predict_post, student
+from .explore import cot_markdown
 from .guard import guarded
-from .relations import RELATION_COLUMNS, relations_view, save_relation
+from .span_editor import EditorDoc, SpanEditor, span_dict, spans_from_value, token_cells
 
-SPAN_COLUMNS = ["start", "end", "type", "text"]
+HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at", "labels"]
 
 
 class QueueOrder(StrEnum):
@@ -33,127 +36,15 @@ class QueueOrder(StrEnum):
     DISAGREEMENT = "teacher-student disagreement"
 
 
-@dataclass
-class AnnotateView:
-    post_id: str
-    tokens: list[list]
-    spans: list[list]
-    version: int | None
-    history: list[list]
-    status: str
-    image: str | None = None
-    types: tuple[str, ...] = ("PER", "LOC", "ORG", "MISC")   # the dataset's entity types
-
-
-def _rows(post: Post, spans) -> list[list]:
-    return [[s.start, s.end, s.type, post.span_text(s)] for s in sorted(spans, key=lambda s: s.start)]
-
-
-def annotate(home: Path, post_id: str, status: str = "") -> AnnotateView:
-    with open_store(home) as store:
-        post = get_post(store, post_id)
-        if post is None:
-            raise ValidationError(f"no post {post_id!r}")
-        hist = label_store.history(store, post_id, "mner")
-        img = image_path(store, post.image_sha256) if post.image_sha256 else None
-        types = dataset_schema(store, post.dataset).types
-    cur = hist[-1] if hist else None
-    return AnnotateView(post_id, [[i, t] for i, t in enumerate(post.tokens)], _rows(post, cur.spans if cur else ()),
-                        cur.version if cur else None,
-                        [[h.version, h.source, h.author, h.created_at, len(h.spans)] for h in reversed(hist)], status,
-                        str(img) if img else None, types)
-
-
-def spans_from_rows(post: Post, rows) -> tuple[Span, ...]:
-    spans = []
-    for row in rows or []:
-        if row is None or all(v in (None, "") for v in row[:3]):
-            continue
-        try:
-            start, end, type_ = int(row[0]), int(row[1]), str(row[2]).strip()
-        except (TypeError, ValueError) as e:
-            raise ValidationError(f"each span needs integer start and end and a type, got {row[:3]}") from e
-        spans.append(Span(start, end, type_))
-    return tuple(spans)
-
-
-def save_labels(home: Path, post_id: str, rows, base_version: int | None, author: str,
-                source: str = "annotator") -> AnnotateView:
-    author = (author or "").strip()
-    if not author:
-        raise ValidationError("type your name in the annotator field before saving")
-    with open_store(home) as store:
-        post = get_post(store, post_id)
-        if post is None:
-            raise ValidationError(f"no post {post_id!r}")
-        saved = label_store.save(store, post_id, LabelSet("mner", spans=spans_from_rows(post, rows), source=source,
-                                                          author=author), base_version)
-    return annotate(home, post_id, f"saved version {saved.version} (replaces {saved.replaces})")
-
-
-def undo_labels(home: Path, post_id: str, base_version: int | None, author: str) -> AnnotateView:
-    if base_version is None:
-        raise ValidationError("nothing to undo")
-    with open_store(home) as store:
-        restored = label_store.undo(store, post_id, "mner", int(base_version), (author or "").strip() or "unknown")
-    return annotate(home, post_id, f"restored the previous labels as version {restored.version}")
-
-
-def add_span_by_text(home: Path, post_id: str, rows, text: str, type_: str) -> list[list]:
-    with open_store(home) as store:
-        post = get_post(store, post_id)
-        types = dataset_schema(store, post.dataset).types
-    if type_ not in types:
-        raise ValidationError(f"pick a type among {', '.join(types)}")
-    span = align_entity(post, text or "")
-    if span is None:
-        raise ValidationError(f"{text!r} is not a run of whole tokens in this post")
-    current = [r for r in (rows or []) if r and r[0] not in (None, "")]
-    return current + [[span.start, span.end, type_, post.span_text(span)]]
-
-
-def suggestion_rows(home: Path, post_id: str, source: str) -> list[list]:
-    """The student's or the teacher's entities as editable rows (accept in one click)."""
-    with open_store(home) as store:
-        post = get_post(store, post_id)
-        if source == "teacher":
-            types = dataset_schema(store, post.dataset).types
-            knowledge = knowledge_for(store, post_id)
-            spans = [Span(e.span.start, e.span.end, e.type if e.type in types else _map_type(e.type, types))
-                     for e in (knowledge.entities if knowledge else ()) if e.span]
-            spans = [s for s in spans if s.type]
-            return _rows(post, _non_overlapping(spans))
-    return _rows(post, [Span(s, e, t) for s, e, t, _ in predict_post(home, post)])
-
-
-def _map_type(free: str, types) -> str | None:
-    """Free-text teacher types ('person/player') mapped by keywords to the schema."""
-    f = free.lower()
-    for keys, t in ((("person", "player", "actor", "singer", "people", "character"), "PER"),
-                    (("location", "city", "country", "place", "venue", "state"), "LOC"),
-                    (("organization", "organisation", "team", "company", "league", "band", "club"), "ORG")):
-        if any(k in f for k in keys) and t in types:
-            return t
-    return types[-1] if types else None
-
-
-def _non_overlapping(spans):
-    out, taken = [], set()
-    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
-        cover = set(range(s.start, s.end))
-        if not cover & taken:
-            out.append(s)
-            taken |= cover
-    return out
-
+# -- the queue ------------------------------------------------------------------------------
 
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
           not_corrected: bool = False, order: str = QueueOrder.FILE) -> list[str]:
-    dataset, split = (lambda ds: (ds.dataset, ds.split))(DatasetSplit.parse(dataset_split))
+    ds = DatasetSplit.parse(dataset_split)
     order = QueueOrder(order)
     with open_store(home) as store:
-        posts = list_posts(store, dataset, split)
-        current = label_store.current_for_split(store, dataset, split, "mner")
+        posts = list_posts(store, ds.dataset, ds.split)
+        current = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
     if type_filter and type_filter != "any":
         posts = [p for p in posts if p.id in current and any(s.type == type_filter for s in current[p.id].spans)]
     if not_corrected:
@@ -167,7 +58,7 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
             posts.sort(key=lambda p: min([c for *_, c in preds[p.id]], default=1.0))
         elif order == QueueOrder.DISAGREEMENT:
             with open_store(home) as store:
-                known = knowledge_for_split(store, dataset, split)
+                known = knowledge_for_split(store, ds.dataset, ds.split)
             tspans = {p.id: {(e.span.start, e.span.end) for e in (known[(p.id, None)].entities
                                                                if (p.id, None) in known else ()) if e.span}
                       for p in posts}
@@ -175,116 +66,373 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
     return [p.id for p in posts]
 
 
+# -- one post in the editor ----------------------------------------------------------------
+
+def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
+    """The student's entities (with confidence) and the teacher's (with its rationale)."""
+    predictor = student(home)
+    out = [dict(start=s, end=e, type=schema.name_for(t) or t, source="student", origin=f"student:{predictor.manifest.name}",
+                confidence=round(c, 3), rationale="")
+           for s, e, t, c in predict_post(home, post)]
+    with open_store(home) as store:
+        k = knowledge_for(store, post.id)
+    for e in (k.entities if k else ()):
+        t = map_type(e.type, schema.types)
+        if e.span and t:
+            out.append(dict(start=e.span.start, end=e.span.end, type=t, source="teacher", origin=f"teacher:{k.model}",
+                            confidence=None, rationale=e.rationale or f"the teacher calls it {e.type}"))
+    return out
+
+
+def pairs_for(home: Path, post: Post) -> tuple[list[dict], int | None]:
+    with open_store(home) as store:
+        labels = label_store.current(store, post.id, "mre")
+        if labels is None:
+            return [], None
+        teacher = [knowledge_for(store, post.id, "mre", (r.head, r.tail)) for r in labels.relations]
+        registry = Registry(store)
+        try:
+            has_student = registry.default_path("mre") is not None
+        except CotExplorerError:
+            has_student = False
+    preds = []
+    if has_student:
+        mre = student(home, task="mre")
+        preds = [{"label": p.label, "confidence": p.confidence, "model": mre.manifest.name}
+                 for p in mre.predict_relations([(post.tokens, r.head, r.tail) for r in labels.relations])]
+    pairs = []
+    for i, (r, k) in enumerate(zip(labels.relations, teacher)):
+        pairs.append({"index": i, "head": [r.head.start, r.head.end], "tail": [r.tail.start, r.tail.end], "label": r.label,
+                      "student": preds[i] if preds else None,
+                      "teacher": {"label": k.relation.label, "rationale": k.relation.rationale}
+                      if k and k.relation else None})
+    return pairs, labels.version
+
+
+def progress_line(home: Path, post: Post, user: User) -> str:
+    with open_store(home) as store:
+        pr = label_store.progress(store, post.dataset, post.split)
+    mine = pr.by_author.get(user.name or "", 0)
+    others = ", ".join(f"{a} {n}" for a, n in list(pr.by_author.items())[:4])
+    return f"corrected {pr.corrected}/{pr.total}" + (f" · you {mine}" if user.name else "") + (f" · {others}" if others else "")
+
+
+def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = None, *, spans: list[dict] | None = None,
+               conflict: dict | None = None, clear_draft: bool = False, rev: int = 0) -> EditorDoc:
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        if post is None:
+            raise ValidationError(f"no post {post_id!r}")
+        cur = label_store.current(store, post_id, "mner")
+        schema = dataset_schema(store, post.dataset)
+    saved = [span_dict(s) for s in (cur.spans if cur else ())]
+    pairs, rel_version = pairs_for(home, post)
+    ids = ids or []
+    return EditorDoc(
+        post_id=post.id, dataset=post.dataset, tokens=token_cells(post), types=list(schema.types), saved=saved,
+        spans=spans if spans is not None else [dict(s) for s in saved], base_version=cur.version if cur else None,
+        suggestions=suggestions_for(home, post, schema), pairs=pairs, relation_labels=list(MRE_RELATIONS),
+        relation_version=rel_version,
+        pos={"index": ids.index(post_id) if post_id in ids else -1, "total": len(ids),
+             "progress": progress_line(home, post, user)},
+        readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev)
+
+
+def history_rows(home: Path, post_id: str) -> list[list]:
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        hist = label_store.post_history(store, post_id)
+    rows = []
+    for h in reversed(hist):
+        if h.task == "mner":
+            what = "; ".join(f"{post.span_text(s)}/{s.type}" for s in h.labels.spans) or "(no entities)"
+        else:
+            what = "; ".join(f"{post.span_text(r.head)}→{post.span_text(r.tail)}: {r.label}" for r in h.labels.relations)
+        rows.append([h.version, h.what, h.task, h.author, h.created_at[:19].replace("T", " "), what])
+    return rows
+
+
+def context(home: Path, post_id: str) -> tuple[str | None, str, str]:
+    """The post's image (or its caption), and the teacher's chain of thought by grain."""
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        img = image_path(store, post.image_sha256) if post and post.image_sha256 else None
+        k = knowledge_for(store, post_id)
+    caption = f"*Caption:* {post.caption}" if post and post.caption else ("" if img else "*No image or caption.*")
+    return (str(img) if img else None), caption, cot_markdown(k)
+
+
+# -- what the editor asks the server -------------------------------------------------------
+
+def _is_dirty(doc: dict) -> bool:
+    key = lambda lst: sorted((s.get("start"), s.get("end"), s.get("type")) for s in lst or [])  # noqa: E731
+    return bool(doc and doc.get("post_id")) and key(doc.get("spans")) != key(doc.get("saved"))
+
+
+def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
+    """Save the editor's spans on top of the version it was based on. A stale save comes back
+    as a conflict to resolve, the edits kept; bad spans are refused with a sentence."""
+    author = (author or "").strip()
+    if not author:
+        raise ValidationError("type your name in the annotator field before saving")
+    spans = spans_from_value(doc.get("spans"))
+    post_id = doc["post_id"]
+    try:
+        with open_store(home) as store:
+            saved = label_store.save(store, post_id, LabelSet("mner", spans=spans, source="annotator", author=author),
+                                     doc.get("base_version"))
+    except ConflictError:
+        with open_store(home) as store:
+            theirs = label_store.current(store, post_id, "mner")
+        conflict = {"theirs": [span_dict(s) for s in theirs.spans], "their_version": theirs.version,
+                    "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19]}
+        return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), conflict=conflict, rev=doc.get("rev", 0) + 1),
+                f"**Conflict:** {theirs.author} saved version {theirs.version} meanwhile; your edits are kept below.")
+    return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+            f"Saved version {saved.version} (replaces {saved.replaces}).")
+
+
+def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: str, user: User,
+                     ids: list[str]) -> tuple[EditorDoc, str]:
+    conflict = doc.get("conflict") or {}
+    theirs_version = conflict.get("their_version")
+    if choice == "theirs":
+        return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+                "Took their version; your edits were discarded.")
+    if choice not in ("mine", "merge"):
+        raise ValidationError(f"unknown way to resolve a conflict: {choice!r}")
+    spans = spans_from_value(doc.get("spans") if choice == "mine" else merged)
+    author = (author or "").strip() or (user.name or "")
+    if not author:
+        raise ValidationError("type your name in the annotator field before saving")
+    with open_store(home) as store:
+        saved = label_store.save(store, doc["post_id"], LabelSet("mner", spans=spans, source="annotator", author=author),
+                                 theirs_version, action="merge" if choice == "merge" else "save")
+    what = "Kept your version" if choice == "mine" else "Saved the merge"
+    return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+            f"{what} as version {saved.version}, on top of version {theirs_version}.")
+
+
+def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
+    """Undo or redo the newest change of this post, spans or relations: one version per press."""
+    author = (author or "").strip() or (user.name or "")
+    if not author:
+        raise ValidationError("type your name in the annotator field first")
+    with open_store(home) as store:
+        hist = label_store.post_history(store, doc["post_id"])
+        if not hist:
+            raise ValidationError("this post has no labels to undo")
+        last = hist[-1]
+        step = label_store.redo if forward else label_store.undo
+        now = step(store, doc["post_id"], last.task, last.version, author)
+    word = "Redid" if forward else "Undid"
+    return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+            f"{word} the last {'relation' if last.task == 'mre' else 'span'} change: now version {now.version}.")
+
+
+def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
+                  ids: list[str]) -> tuple[EditorDoc, str]:
+    author = (author or "").strip() or (user.name or "")
+    if not author:
+        raise ValidationError("type your name in the annotator field before saving")
+    if label not in MRE_RELATIONS:
+        raise ValidationError(f"relation {label!r} is not one of the {len(MRE_RELATIONS)} MNRE relations")
+    post_id = doc["post_id"]
+    with open_store(home) as store:
+        labels = label_store.current(store, post_id, "mre")
+        if labels is None:
+            raise ValidationError("this post has no entity pairs")
+        rels = list(labels.relations)
+        if not isinstance(index, int) or not 0 <= index < len(rels):
+            raise ValidationError(f"pick a pair between 1 and {len(rels)}")
+        old = rels[index]
+        rels[index] = Relation(old.head, old.tail, label)
+        saved = label_store.save(store, post_id, LabelSet("mre", relations=tuple(rels), source="annotator",
+                                                          author=author), doc.get("relation_version"))
+        post = get_post(store, post_id)
+    # the editor's unsaved spans stay as they are
+    new = editor_doc(home, post_id, user, ids, spans=doc.get("spans"), rev=doc.get("rev", 0) + 1)
+    return new, (f"Saved the relation {post.span_text(old.head)} → {post.span_text(old.tail)}: {old.label} → "
+                 f"**{label}** as version {saved.version} (undo takes it back).")
+
+
+def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
+    """(label, post id) of posts whose text contains `query`, across every dataset."""
+    with open_store(home) as store:
+        posts = search_posts(store, query, 50)
+    return [(f"{p.dataset}/{p.split} · {p.text[:70]}", p.id) for p in posts]
+
+
+def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
+    """Span-level agreement per dataset and type where two or more annotators saved a post."""
+    with open_store(home) as store:
+        by_post = label_store.labels_by_annotator(store)
+        posts = {pid: get_post(store, pid) for pid in by_post}
+    per_dataset: dict[str, list] = {}
+    for pid, by in by_post.items():
+        p = posts[pid]
+        per_dataset.setdefault(p.dataset, []).append((pid, len(p.tokens), {a: ls.spans for a, ls in by.items()}))
+    rows, disagree = [], []
+    for ds, items in sorted(per_dataset.items()):
+        a = agreement(items)
+        rows.append([ds, a.posts, a.pairs, a.f1, a.kappa,
+                     ", ".join(f"{t} {f:.1f}" for t, f in sorted(a.per_type_f1.items()))])
+        disagree += [(f"{pid} · {posts[pid].text[:60]}", pid) for pid in a.disagreements]
+    return rows, disagree
+
+
+# -- layout and wiring -----------------------------------------------------------------------
+
 def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict) -> dict:
-    types = ["PER", "LOC", "ORG", "MISC"]  # until a dataset is chosen; then its schema's types
     with gr.Tab("Annotate", id="annotate"):
-        with gr.Row():
-            ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset")
-            type_filter = gr.Dropdown(["any"] + types, value="any", label="Entity type")
+        with gr.Row(equal_height=False):
+            ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset", scale=2)
+            type_filter = gr.Dropdown(["any"], value="any", label="Entity type", elem_id="queue-type")
+            order = gr.Dropdown([o.value for o in QueueOrder], value=QueueOrder.FILE.value, label="Order")
             only_errors = gr.Checkbox(label="Student errors only")
             not_corrected = gr.Checkbox(label="Not yet corrected")
-            order = gr.Dropdown(["file order", "student uncertainty", "teacher-student disagreement"],
-                                value="file order", label="Order")
             author = gr.Textbox(label="Annotator", placeholder="your name", elem_id="annotator")
+        with gr.Row(equal_height=False):
+            search = gr.Textbox(label="Find a post by its text (every dataset)", elem_id="post-search", scale=3)
+            found = gr.Dropdown(label="Matches", choices=[], elem_id="post-found", scale=3)
         queue_state = gr.State([])
-        pos_state = gr.State(0)
-        version_state = gr.State(None)
-        annot_post = gr.State(None)  # the post on screen here; post_state is the app-wide selection
-        with gr.Row():
-            prev_btn = gr.Button("◀ Previous (p)", elem_id="prev-btn")
-            next_btn = gr.Button("Next (n) ▶", elem_id="next-btn")
-            where = gr.Markdown(elem_id="queue-pos")
-        with gr.Row():
-            post_text = gr.Markdown(elem_id="annotate-text")
-            annot_image = gr.Image(label="Post image", interactive=False, height=180, elem_id="annotate-image",
-                                   visible=False)
-        gr.Markdown("*Select words in the post above to put them in “Add entity by its text”.*")
-        tokens = gr.Dataframe(headers=["#", "token"], interactive=False, label="Tokens", max_height=220)
-        spans = gr.Dataframe(headers=SPAN_COLUMNS, interactive=True, label="Spans (edit start, end, type)",
-                             elem_id="spans-table", column_count=(4, "fixed"))
-        with gr.Row():
-            span_text = gr.Textbox(label="Add entity by its text", elem_id="span-text")
-            span_type = gr.Dropdown(types, value="PER", label="Type", elem_id="span-type")
-            add_span = gr.Button("Add span", elem_id="add-span-btn")
-        with gr.Row():
-            accept_student = gr.Button("Accept student (a)", elem_id="accept-student-btn")
-            accept_teacher = gr.Button("Accept teacher", elem_id="accept-teacher-btn")
-            save = gr.Button("Save (s)", variant="primary", elem_id="save-btn")
-            undo = gr.Button("Undo (u)", elem_id="undo-btn")
-        status = gr.Markdown(elem_id="annotate-status")
-        with gr.Accordion("Relations (MNRE posts)", open=False):
-            rel_table = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, elem_id="relations-table")
-            rel_version = gr.State(None)
-            with gr.Row():
-                rel_index = gr.Number(label="Pair #", precision=0, value=0)
-                rel_label = gr.Dropdown(list(MRE_RELATIONS), value="None", label="Relation")
-                rel_save = gr.Button("Save relation", elem_id="save-relation-btn")
-        history = gr.Dataframe(headers=["version", "source", "author", "saved at", "spans"], interactive=False,
-                               label="History (newest first)")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                editor = SpanEditor(elem_id="span-editor")
+                status = gr.Markdown(elem_id="annotate-status")
+            with gr.Column(scale=2, min_width=280):
+                image = gr.Image(label="Post image", interactive=False, height=220, elem_id="annotate-image",
+                                 visible=False)
+                caption = gr.Markdown(elem_id="annotate-caption")
+                with gr.Accordion("The teacher's chain of thought", open=False):
+                    cot = gr.Markdown(elem_id="annotate-cot")
+        with gr.Accordion("History of this post (spans and relations, newest first)", open=False):
+            history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False, elem_id="annotate-history", wrap=True)
+        with gr.Accordion("Annotator agreement", open=False):
+            agree_btn = gr.Button("Measure agreement", elem_id="agreement-btn")
+            agree = gr.Dataframe(headers=["dataset", "posts", "annotator pairs", "span F1", "token kappa", "F1 per type"],
+                                 interactive=False, elem_id="agreement-table")
+            disagreed = gr.Dropdown(label="Posts they disagree on (opens it)", choices=[], elem_id="agreement-posts")
 
-        def show(view: AnnotateView):
-            rv = relations_view(home, view.post_id)
-            text = " ".join(t for _, t in view.tokens)
-            return (view.post_id, view.tokens, view.spans, view.version, view.history, view.status,
-                    [r.cells() for r in rv.rows], rv.version, f"<div id='post-sentence'>{html.escape(text)}</div>",
-                    gr.update(value=view.image, visible=bool(view.image)),
-                    gr.update(choices=list(view.types), value=view.types[0]))
+        post_outs = [editor, image, caption, cot, history, status]
 
-        outs = [annot_post, tokens, spans, version_state, history, status, rel_table, rel_version, post_text,
-                annot_image, span_type]
+        def show(doc: EditorDoc, message: str = "") -> list:
+            img, cap, thought = context(home, doc.post_id)
+            return [doc.to_value(), gr.update(value=img, visible=bool(img)), cap, thought,
+                    history_rows(home, doc.post_id), message]
 
-        def load_queue(d, t, e, c, o, user):
+        def types_update(d: str):
+            types = list(dataset_schema_of(d).types) if d else []
+            return gr.update(choices=["any"] + types, value="any")
+
+        def dataset_schema_of(value: str) -> MnerSchema:
+            with open_store(home) as store:
+                return dataset_schema(store, DatasetSplit.parse(value).dataset)
+
+        def load_queue(d, t, e, c, o, doc, user):
             ids = queue(home, d, t, e, c, o)
             if not ids:
-                return [ids, 0, "no post matches these filters"] + [gr.skip()] * len(outs)
-            return [ids, 0, f"1 / {len(ids)}"] + list(show(annotate(home, ids[0])))
+                return [ids] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
+            if _is_dirty(doc):  # the open post has unsaved edits: ask before leaving it
+                return [ids, {**doc, "pending_open": {"post_id": ids[0], "label": f"the queue {d}"}}] + \
+                    [gr.skip()] * (len(post_outs) - 1)
+            return [ids] + show(editor_doc(home, ids[0], user, ids), "")
 
-        def step(ids, pos, delta):
-            if not ids:
-                raise CotExplorerError("load a queue first: pick a dataset/split")
-            pos = max(0, min(len(ids) - 1, pos + delta))
-            return [pos, f"{pos + 1} / {len(ids)}"] + list(show(annotate(home, ids[pos])))
+        def navigate(doc, ids, author_name, evt: gr.EventData, user):
+            data = evt._data or {}
+            message = ""
+            if data.get("then") == "save" and _is_dirty(doc):
+                saved, message = save_doc(home, doc, _author(author_name, user), user, ids)
+                if saved.conflict:  # stay here: the conflict is to be resolved first
+                    return show(saved, message)
+            target = data.get("post_id")
+            if not target:
+                if not ids:
+                    raise ValidationError("pick a dataset/split first")
+                i = ids.index(doc["post_id"]) if doc.get("post_id") in ids else -1
+                target = ids[max(0, min(len(ids) - 1, i + int(data.get("delta", 1))))]
+            # a draft of the post opened stays: it comes back (the post was left by a reload, say)
+            return show(editor_doc(home, target, user, ids, rev=doc.get("rev", 0) + 1), message)
 
-        def open_post(pid, user):
-            return show(annotate(home, pid)) if pid else [gr.skip()] * len(outs)
+        def do_save(doc, ids, author_name, user):
+            return show(*save_doc(home, doc, _author(author_name, user), user, ids))
+
+        def do_undo(doc, ids, author_name, user):
+            return show(*step_history(home, doc, False, _author(author_name, user), user, ids))
+
+        def do_redo(doc, ids, author_name, user):
+            return show(*step_history(home, doc, True, _author(author_name, user), user, ids))
+
+        def do_relation(doc, ids, author_name, evt: gr.EventData, user):
+            data = evt._data or {}
+            return show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(author_name, user),
+                                       user, ids))
+
+        def do_resolve(doc, ids, author_name, evt: gr.EventData, user):
+            data = evt._data or {}
+            return show(*resolve_conflict(home, doc, data.get("choice"), data.get("spans") or [],
+                                          _author(author_name, user), user, ids))
+
+        def open_elsewhere(pid, doc, ids, user):
+            """A post picked in Explore, an error row or a search: opened here, unless the open
+            post has unsaved edits, in which case the editor asks first."""
+            if not pid:
+                return [gr.skip()] * len(post_outs)
+            if _is_dirty(doc):
+                return [{**doc, "pending_open": {"post_id": pid, "label": pid}}] + [gr.skip()] * (len(post_outs) - 1)
+            return show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1))
+
+        def do_search(q, user):
+            matches = find_posts(home, q)
+            note = f"{len(matches)} posts contain “{q}”" + (" (the first 50)" if len(matches) == 50 else "")
+            return gr.update(choices=matches, value=None), note if q.strip() else ""
+
+        def do_agreement(user):
+            rows, posts = agreement_rows(home)
+            note = "" if rows else "No post has been saved by two or more annotators yet."
+            return rows, gr.update(choices=posts, value=None), note
+
+        def said(fn, n_outputs: int):
+            """A refusal goes to the status line (the last output); the editor keeps what it shows."""
+            @functools.wraps(fn)
+            def run(*args, **kwargs):
+                try:
+                    return fn(*args, **kwargs)
+                except CotExplorerError as e:
+                    return [gr.skip()] * (n_outputs - 1) + [f"**Not done:** {e}"]
+            return run
+
+        n = len(post_outs)
+        load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere = (
+            said(load_queue, n + 1), said(navigate, n), said(do_save, n), said(do_undo, n), said(do_redo, n),
+            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:
-            f.change(guarded(policy, Action.EXPLORE, load_queue), filters, [queue_state, pos_state, where] + outs,
-                     api_visibility="private")
-        next_btn.click(guarded(policy, Action.EXPLORE, lambda i, p, user: step(i, p, 1)), [queue_state, pos_state],
-                       [pos_state, where] + outs, api_visibility="private")
-        prev_btn.click(guarded(policy, Action.EXPLORE, lambda i, p, user: step(i, p, -1)), [queue_state, pos_state],
-                       [pos_state, where] + outs, api_visibility="private")
-        post_state.change(guarded(policy, Action.EXPLORE, open_post), [post_state], outs, api_visibility="private")
-        add_span.click(guarded(policy, Action.EXPLORE,
-                               lambda pid, rows, t, ty, user: add_span_by_text(home, pid, table_rows(rows), t, ty)),
-                       [annot_post, spans, span_text, span_type], [spans], api_visibility="private")
-        accept_student.click(guarded(policy, Action.EXPLORE, lambda pid, user: suggestion_rows(home, pid, "student")),
-                             [annot_post], [spans], api_visibility="private", **model_work)
-        accept_teacher.click(guarded(policy, Action.EXPLORE, lambda pid, user: suggestion_rows(home, pid, "teacher")),
-                             [annot_post], [spans], api_visibility="private")
-
-        def do_save(pid, rows, version, name, user):
-            return show(save_labels(home, pid, table_rows(rows), version, _author(name, user)))
-
-        def do_undo(pid, version, name, user):
-            return show(undo_labels(home, pid, version, _author(name, user)))
-
-        def do_save_relation(pid, index, label, version, name, user):
-            rv = save_relation(home, pid, int(index or 0), label, version, _author(name, user))
-            return [r.cells() for r in rv.rows], rv.version
-
-        rel_save.click(guarded(policy, Action.SAVE_LABELS, do_save_relation),
-                       [annot_post, rel_index, rel_label, rel_version, author], [rel_table, rel_version],
-                       api_visibility="private")
-        save.click(guarded(policy, Action.SAVE_LABELS, do_save), [annot_post, spans, version_state, author], outs,
-                   api_visibility="private")
-        undo.click(guarded(policy, Action.SAVE_LABELS, do_undo), [annot_post, version_state, author], outs,
-                   api_visibility="private")
+            f.change(guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state] + post_outs,
+                     api_visibility="private", **model_work)
+        ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
+                  api_visibility="private")
+        common = [editor, queue_state, author]
+        editor.navigate(guarded(policy, Action.EXPLORE, navigate), common, post_outs, api_visibility="private",
+                        **model_work)
+        editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
+        editor.undo(guarded(policy, Action.SAVE_LABELS, do_undo), common, post_outs, api_visibility="private")
+        editor.redo(guarded(policy, Action.SAVE_LABELS, do_redo), common, post_outs, api_visibility="private")
+        editor.relation(guarded(policy, Action.SAVE_LABELS, do_relation), common, post_outs, api_visibility="private")
+        editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
+        post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state], post_outs,
+                          api_visibility="private", **model_work)
+        found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state], post_outs,
+                     api_visibility="private", **model_work)
+        disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state], post_outs,
+                         api_visibility="private", **model_work)
+        search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
+        agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
+                        api_visibility="private")
     return {"queue_dataset": ds, "author": author}
 
 
-def _author(typed: str, user) -> str:
+def _author(typed: str, user: User) -> str:
     """A signed-in user saves under their own name; the one local user under the typed one."""
     return typed if user.name in (None, "local") else user.name

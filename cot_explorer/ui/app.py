@@ -18,29 +18,23 @@ from .explore import build_explore_tab
 from .guard import guarded
 from .store_tab import build_store_tab, stats_rows, store_line
 
-SHORTCUTS = """
-<script>
-document.addEventListener('mouseup', () => {
-  const sel = window.getSelection();
-  const box = document.getElementById('post-sentence');
-  if (!sel || !box || !box.contains(sel.anchorNode)) return;
-  const text = sel.toString().trim();
-  const input = document.querySelector('#span-text textarea, #span-text input');
-  if (text && input) { input.value = text; input.dispatchEvent(new Event('input', {bubbles: true})); }
-});
-document.addEventListener('keydown', (e) => {
-  const tag = (e.target.tagName || '').toLowerCase();
-  if (tag === 'input' || tag === 'textarea' || e.target.isContentEditable) return;
-  const map = {n: 'next-btn', p: 'prev-btn', a: 'accept-student-btn', s: 'save-btn', u: 'undo-btn'};
-  const id = map[e.key];
-  if (id && !e.ctrlKey && !e.metaKey) { const b = document.getElementById(id); if (b) { e.preventDefault(); b.click(); } }
-});
-</script>
-"""
-
 # Events that run the student share two slots (the CPU's cores); all others run side by side
 # (up to EVENT_SLOTS at once), so one person's error analysis never queues another's save.
 MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
+
+# On a phone (390 px) every tab fits in the bar, and columns stack with results first.
+PAGE_CSS = """
+@media (max-width: 640px) {
+  .tab-container button { padding: 6px 7px !important; font-size: 14px !important; }
+  .tab-wrapper { flex-wrap: wrap; height: auto !important; }
+  .overflow-menu { display: contents !important; }
+  .overflow-menu > button[aria-label="More tabs"] { display: none !important; }
+  .overflow-dropdown, .overflow-dropdown.hide { display: flex !important; position: static !important;
+    box-shadow: none !important; border: none !important; padding: 0 !important; background: transparent !important; }
+  .overflow-dropdown button { padding: 6px 7px !important; font-size: 14px !important; }
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+}
+"""
 EVENT_SLOTS = 16
 
 
@@ -50,7 +44,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
     # The store's images are served from where they are (never copied into Gradio's temporary
     # folder); Gradio's own cache of other outputs is emptied of files older than an hour.
     gr.set_static_paths([str((home / "images").resolve())])
-    with gr.Blocks(title="CoT Explorer", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title="CoT Explorer", delete_cache=(3600, 3600), css=PAGE_CSS) as demo:
         with gr.Row():
             gr.Markdown("# CoT Explorer\nTeacher chain of thought, student predictions, corrections, distillation.")
             if policy.uses_hf_sign_in:
@@ -70,7 +64,9 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             datasets = sorted({s.dataset for s in splits})
             rows, fig, pick = di["render_versions"]()
             models = ["default"] + [v.name for v in version_lines(home)]
-            return (gr.update(choices=ids[:500]), gr.update(choices=labels), gr.update(choices=labels),
+            # Annotate opens on the first dataset that has posts (the demo set first).
+            return (gr.update(choices=ids[:500]), gr.update(choices=labels, value=labels[0] if labels else None),
+                    gr.update(choices=labels),
                     gr.update(choices=models), gr.update(choices=datasets, value=datasets[0] if datasets else None),
                     rows, fig, pick, stats_rows(home), store_line(home, user))
 
@@ -86,7 +82,7 @@ def launch_kwargs(home: Path, policy: AccessPolicy | None = None) -> dict:
     """What `launch` needs: the store's image folder (and nothing else of it) may be served,
     uploads are capped, and a login page when users are configured."""
     policy = policy or AccessPolicy.from_env()
-    kwargs = {"head": SHORTCUTS, "allowed_paths": [str((home / "images").resolve())], "max_file_size": MAX_UPLOAD}
+    kwargs = {"allowed_paths": [str((home / "images").resolve())], "max_file_size": MAX_UPLOAD}
     if policy.uses_login_page:
         kwargs["auth"] = policy.check_password
         kwargs["auth_message"] = "CoT Explorer: sign in with the name and password your admin gave you."

@@ -50,7 +50,7 @@ def error_analysis(home: Path, dataset_split: str, model: str = "default") -> Er
         for err in span_errors(gs, ps):
             kinds[err.kind] += 1
             errors.append([p.id, err.kind, f"{p.span_text(err.gold)} ({err.gold.type})" if err.gold else "",
-                           f"{p.span_text(err.pred)} ({err.pred.type})" if err.pred else ""])
+                           f"{p.span_text(err.pred)} ({err.pred.type})" if err.pred else "", p.text])
     return ErrorAnalysis(
         [[scores.precision, scores.recall, scores.f1, scores.n_posts, scores.n_gold, scores.n_pred]],
         [[t, s.precision, s.recall, s.f1, s.support] for t, s in scores.per_type.items()],
@@ -58,10 +58,14 @@ def error_analysis(home: Path, dataset_split: str, model: str = "default") -> Er
 
 
 def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=ea.confusion, x=ea.labels, y=ea.labels, colorscale="Blues", text=ea.confusion,
-                               texttemplate="%{text}"))
-    fig.update_layout(title="Type confusion (rows: gold, columns: predicted)", xaxis_title="predicted",
-                      yaxis_title="gold", height=380, margin=dict(t=40, b=40))
+    """Gold types as rows, top to bottom in the schema's order; "O" is no entity at all (a
+    missed entity is predicted O, a spurious one has gold O)."""
+    names = [("O (no entity)" if t == "O" else t) for t in ea.labels]
+    fig = go.Figure(go.Heatmap(z=ea.confusion, x=names, y=names, colorscale="Blues", text=ea.confusion,
+                               texttemplate="%{text}", hovertemplate="gold %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title="Type confusion: rows gold, columns predicted; O = no entity", xaxis_title="predicted",
+                      yaxis_title="gold", height=400, margin=dict(t=50, b=40))
+    fig.update_yaxes(autorange="reversed")
     return fig
 
 
@@ -74,7 +78,7 @@ def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
 
 
 def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict) -> dict:
-    with gr.Tab("Error analysis", id="errors"):
+    with gr.Tab("Errors", id="errors"):
         with gr.Row():
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="errors-dataset")
             model = gr.Dropdown(label="Model version", choices=["default"], value="default", elem_id="errors-model")
@@ -87,7 +91,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False)
         kind_filter = gr.Dropdown(["any", "missed", "spurious", "wrong type", "wrong boundary"], value="any",
                                   label="Show errors of kind")
-        errors = gr.Dataframe(headers=["post", "kind", "gold", "predicted"], interactive=False,
+        errors = gr.Dataframe(headers=["post", "kind", "gold", "predicted", "post text"], interactive=False, wrap=True,
                               label="Errors (select a row to open the post)", elem_id="errors-table")
         all_errors = gr.State([])
 

@@ -12,17 +12,19 @@ import gradio as gr
 from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget, BudgetExceeded
 from ..errors import ValidationError
+from ..labels import mner_schema_for
 from ..schema import COT_GRAINS, Knowledge, LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path, read_image_file
 from ..store.knowledge import knowledge_for
-from ..store.posts import dataset_schema, get_post
+from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request
 from ..uploads import add_upload, preview_post
-from .common import ASSETS, SpanTuple, highlight, predict_post, teacher_available
+from .common import ASSETS, SpanTuple, map_type, predict_post, student, teacher_available
 from .guard import guarded
+from .post_rows import ROWS_CSS, Mark, Row, rows_html
 from .relations import RELATION_COLUMNS, relations_view
 
 GRAIN_TITLES = {"noun": "Noun grain: what each candidate entity refers to",
@@ -37,8 +39,7 @@ class ExploreView:
     image: str | None
     caption: str
     cot: str
-    student: list[tuple[str, str | None]]
-    gold: list[tuple[str, str | None]]
+    rows: str                      # the post as aligned rows: student, teacher, current labels
     disagreements: str
     student_spans: list[SpanTuple] = field(default_factory=list)
 
@@ -81,30 +82,39 @@ def explore(home: Path, post_id: str) -> ExploreView:
 def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowledge | None,
                  img: Path | None, error: str | None = None) -> ExploreView:
     pred = predict_post(home, post)
+    with open_store(home) as store:  # a visitor's preview may be of a dataset the store does not know yet
+        schema = dataset_schema(store, post.dataset) if dataset_known(store, post.dataset) else mner_schema_for(post.dataset)
+    types = list(schema.types)
+    model = student(home).manifest.name
+    teacher_marks = tuple(Mark(e.span.start, e.span.end, map_type(e.type, tuple(types)) or e.type,
+                               e.rationale or f"the teacher calls it {e.type}")
+                          for e in (knowledge.entities if knowledge else ()) if e.span)
+    rows = [Row(f"Student ({model})", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
+                "no entities found"),
+            Row(f"Teacher ({knowledge.teacher})" if knowledge else "Teacher", teacher_marks,
+                "no teacher knowledge for this post" if knowledge is None else "the teacher names no entity here"),
+            Row(f"Current ({gold.source}{': ' + gold.author if gold and gold.source == 'annotator' else ''})"
+                if gold else "Current labels", tuple(Mark(s.start, s.end, s.type) for s in (gold.spans if gold else ())),
+                "no labels yet" if gold is None else "no entities")]
     gold_spans = [(s.start, s.end, s.type) for s in gold.spans] if gold else []
-    teacher_spans = {(e.span.start, e.span.end) for e in (knowledge.entities if knowledge else ()) if e.span}
+    teacher_spans = {(m.start, m.end) for m in teacher_marks}
     notes = []
     pset = {(s, e, t) for s, e, t, _ in pred}
     for s, e, t in gold_spans:
         if (s, e, t) not in pset:
-            notes.append(f"student misses **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t})")
+            notes.append(f"the student misses **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t})")
     for s, e, t, c in pred:
         if gold and (s, e, t) not in set(gold_spans):
-            notes.append(f"student adds **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t}, {c:.2f})")
+            notes.append(f"the student adds **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t}, {c:.2f})")
         if teacher_spans and (s, e) not in teacher_spans:
-            notes.append(f"teacher does not list **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}**")
+            notes.append(f"the teacher does not name **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}**")
+    heading = "#### Where they disagree\n"
+    body = "\n".join(f"- {n}" for n in notes) or ("Student and current labels agree." if gold else
+                                                  "No labels to compare with yet.")
     return ExploreView(
         post.id, post.text, str(img) if img else None,
         post.caption or ("" if img else "(no image or caption for this post)"),
-        cot_markdown(knowledge, error),
-        highlight(post, [(s, e, t) for s, e, t, _ in pred]),
-        highlight(post, gold_spans) if gold else [(post.text, None)],
-        ("**Student confidence:** " + "; ".join(
-            f"{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]} {t} {c:.2f}" for s, e, t, c in pred) + "\n\n"
-         if pred else "") +
-        ("\n".join(f"- {n}" for n in notes) or ("Student and gold agree." if gold else "No gold labels for this post.")),
-        pred,
-    )
+        cot_markdown(knowledge, error), rows_html(post, rows, types), heading + body, pred)
 
 
 def upload(home: Path, text: str, image: str | None, keep: bool = True) -> ExploreView:
@@ -177,39 +187,39 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
 def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, budget: AskBudget,
                       model_work: dict) -> dict:
     with gr.Tab("Explore", id="explore"):
-        with gr.Row():
-            with gr.Column(scale=1):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
                 text = gr.Textbox(label="Tweet text", lines=3, elem_id="post-text")
                 image = gr.File(label="Image (optional): JPEG, PNG, GIF or WebP, up to 20 MB", type="filepath",
-                                elem_id="post-image", height=120)
+                                elem_id="post-image", height=110)
                 analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
-                gr.Examples([["Messi scores twice as Barcelona beat Real Madrid at Camp Nou",
-                              str(ASSETS / "demo" / "stadium.png")],
-                             ["Taylor Swift opens her tour in Glendale tonight !", str(ASSETS / "demo" / "stage.png")]],
-                            inputs=[text, image])
                 pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
-                shown_image = gr.Image(label="Post image", interactive=False, height=220, elem_id="explore-image",
-                                       visible=False)
-                caption = gr.Markdown(elem_id="explore-caption")
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, min_width=320):
                 post_id = gr.Markdown(elem_id="explore-post-id")
-                student = gr.HighlightedText(label="Student entities (confidence)", elem_id="student-entities",
-                                             show_legend=True)
-                gold = gr.HighlightedText(label="Current labels (gold or corrected)", elem_id="gold-entities")
-                disagree = gr.Markdown(label="Disagreements")
-                cot = gr.Markdown(elem_id="cot")
+                rows = gr.HTML(elem_id="post-rows", css_template=ROWS_CSS)
+                disagree = gr.Markdown(elem_id="explore-disagreements")
+                with gr.Row(equal_height=False):
+                    shown_image = gr.Image(label="Post image", interactive=False, height=200, elem_id="explore-image",
+                                           visible=False, scale=1)
+                    with gr.Column(scale=2):
+                        caption = gr.Markdown(elem_id="explore-caption")
+                        cot = gr.Markdown(elem_id="cot")
                 relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
-                                         elem_id="explore-relations", visible=True)
+                                         elem_id="explore-relations", visible=False)
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
+        gr.Examples([["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", str(ASSETS / "demo" / "stadium.png")],
+                     ["Taylor Swift opens her tour in Glendale tonight !", str(ASSETS / "demo" / "stage.png")]],
+                    inputs=[text, image])
 
         def show(view: ExploreView):
-            return (view.post_id, f"`{view.post_id}`", view.student, view.gold, view.disagreements, view.cot,
+            return (view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
                     gr.update(value=view.image, visible=bool(view.image)), view.caption and f"*Caption:* {view.caption}")
 
-        outs = [post_state, post_id, student, gold, disagree, cot, shown_image, caption]
+        outs = [post_state, post_id, rows, disagree, cot, shown_image, caption]
 
         def relations_of(pid, user):
-            return [r.cells() for r in relations_view(home, pid).rows] if pid else []
+            rows_ = [r.cells() for r in relations_view(home, pid).rows] if pid else []
+            return gr.update(value=rows_, visible=bool(rows_))  # no empty table on posts without pairs
 
         def analyse_upload(t, i, user):
             return list(show(upload(home, t, i, keep=user.may(Action.SAVE_LABELS)))) + [None]

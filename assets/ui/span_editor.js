@@ -1,0 +1,399 @@
+// The span editor of the Annotate tab (a gr.HTML component; see cot_explorer/ui/span_editor.py).
+// `props.value` is the document the server built for one post: its tokens, the spans saved
+// (`saved`) and being edited (`spans`), suggestions, entity pairs, where it is in the queue.
+// Edits stay here until the user saves; the server validates every save. Nothing typed is
+// lost: unsaved edits are kept as a draft in localStorage, leaving the post asks first, and a
+// reload warns. Keys act only while this tab is showing and no text field has the focus.
+
+const root = element;
+let doc = null;            // the last document from the server
+let spans = [];            // the working copy: [{start, end, type, origin}]
+let sel = null;            // a token range being selected {a, b} (inclusive)
+let selSpan = -1;          // index in `spans` of a clicked span
+let anchor = null;         // where a drag or a shift-click starts
+let dragging = false;
+let local = [];            // unsaved edits that "u" takes back, newest last
+let pair = 0;              // the entity pair on show (MNRE)
+let dialog = null;         // {text, actions: [[label, fn, cls]]}
+let bypassTabGuard = false;
+
+const KEY = (id) => `cot-explorer-draft:${id}`;
+const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
+const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));
+const dirty = () => doc && norm(spans) !== norm(doc.saved || []);
+const visible = () => root.offsetParent !== null;
+const colorIndex = (type) => Math.max(0, (doc.types || []).indexOf(type));
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+// -- state <-> server ----------------------------------------------------------------------
+
+function load(fromServer) {
+  doc = props.value && typeof props.value === "object" ? props.value : null;
+  if (!doc || !doc.post_id) { render(); return; }
+  spans = (doc.spans || []).map((s) => ({ ...s }));
+  sel = null; selSpan = -1; local = []; dialog = null;
+  pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
+  if (fromServer && doc.conflict) {
+    keepDraft();  // a conflict shows your edits already: keep them as the draft, say nothing more
+  } else if (fromServer) {
+    if (doc.clear_draft) localStorage.removeItem(KEY(doc.post_id));
+    const draft = JSON.parse(localStorage.getItem(KEY(doc.post_id)) || "null");
+    if (draft && draft.base_version === doc.base_version && norm(draft.spans) !== norm(spans) && !doc.conflict) {
+      spans = draft.spans;
+      doc.note = `Restored your unsaved edits from ${new Date(draft.at).toLocaleTimeString()}.`;
+    } else if (draft && draft.base_version !== doc.base_version) {
+      doc.note = "You had unsaved edits on an older version of this post; they are shown below to compare.";
+      doc.stale_draft = draft.spans;
+    }
+    if (doc.pending_open) askToLeave(`open ${doc.pending_open.label}`, (then) => send("navigate", { post_id: doc.pending_open.post_id, then }));
+  }
+  render();
+}
+
+function keepDraft() {
+  if (!doc) return;
+  // the component's value follows the working copy, so whatever the server is asked next
+  // (a post picked elsewhere, a new queue) sees the unsaved edits and asks before leaving
+  props.value = { ...doc, spans, pair };
+  if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now() }));
+  else localStorage.removeItem(KEY(doc.post_id));
+}
+
+function send(event, data = {}) {
+  // The event's input is this component's value: put the working copy in it first.
+  props.value = { ...doc, spans, pair };
+  setTimeout(() => trigger(event, data), 0);
+}
+
+function edit(change) {
+  if (doc.readonly) { doc.note = "Your role can look, not change labels."; render(); return; }
+  local.push(spans.map((s) => ({ ...s })));
+  change();
+  sel = null; anchor = null;
+  keepDraft();
+  render();
+}
+
+// -- editing -------------------------------------------------------------------------------
+
+function setType(type) {
+  if (selSpan >= 0) {
+    const i = selSpan;
+    edit(() => { spans[i] = { ...spans[i], type, origin: "annotator" }; });
+    selSpan = -1;
+  } else if (sel) {
+    const a = Math.min(sel.a, sel.b), b = Math.max(sel.a, sel.b) + 1;
+    edit(() => { spans = spans.filter((s) => s.end <= a || s.start >= b).concat([{ start: a, end: b, type, origin: "annotator" }]); });
+  }
+}
+
+function removeSpan(i) { edit(() => { spans.splice(i, 1); }); selSpan = -1; }
+
+function accept(s) {
+  edit(() => {
+    spans = spans.filter((x) => x.end <= s.start || x.start >= s.end)
+      .concat([{ start: s.start, end: s.end, type: s.type, origin: s.origin }]);
+  });
+}
+
+function pending(source) {
+  return (doc.suggestions || []).filter((s) => (!source || s.source === source) && !spans.some((x) => same(x, s)));
+}
+
+function acceptAll(source) {
+  const list = pending(source);
+  if (!list.length) return;
+  edit(() => {
+    for (const s of list) {
+      spans = spans.filter((x) => x.end <= s.start || x.start >= s.end).concat([{ start: s.start, end: s.end, type: s.type, origin: s.origin }]);
+    }
+  });
+}
+
+function undoLocal() {
+  if (local.length) { spans = local.pop(); keepDraft(); doc.note = "Took back your last unsaved edit."; render(); return true; }
+  return false;
+}
+
+// -- leaving a post: save, discard or stay ---------------------------------------------------
+
+function askToLeave(what, go) {
+  if (!dirty()) { go("discard"); return; }
+  dialog = {
+    text: `You have unsaved edits on this post. Save them before you ${what}?`,
+    actions: [
+      ["Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); go("save"); }, "primary"],
+      ["Discard my edits", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); spans = (doc.saved || []).map((s) => ({ ...s })); go("discard"); }, "danger"],
+      ["Stay", () => { dialog = null; render(); }, ""],
+    ],
+  };
+  render();
+}
+
+function navigate(delta) {
+  askToLeave(delta > 0 ? "go to the next post" : "go to the previous post", (then) => send("navigate", { delta, then }));
+}
+
+// The tab bar: leaving Annotate with unsaved edits asks first.
+document.addEventListener("click", (e) => {
+  const tab = e.target.closest && e.target.closest('button[role="tab"]');
+  if (!tab || bypassTabGuard || !doc || !visible() || !dirty() || tab.getAttribute("aria-selected") === "true") return;
+  e.preventDefault(); e.stopImmediatePropagation();
+  askToLeave(`open the ${tab.textContent.trim()} tab`, (then) => {
+    if (then === "save") send("save");
+    bypassTabGuard = true; tab.click(); bypassTabGuard = false;
+  });
+}, true);
+
+// Any other way the tab can change (keys on the tab bar, a script): come back and ask.
+new MutationObserver(() => {
+  if (bypassTabGuard || !doc || !dirty() || visible()) return;
+  const mine = Array.from(document.querySelectorAll('button[role="tab"]')).find((b) => b.getAttribute("aria-controls") && document.getElementById(b.getAttribute("aria-controls"))?.contains(root));
+  if (!mine) return;
+  const target = document.querySelector('button[role="tab"][aria-selected="true"]');
+  bypassTabGuard = true; mine.click(); bypassTabGuard = false;
+  if (target && target !== mine) askToLeave(`open the ${target.textContent.trim()} tab`, (then) => {
+    if (then === "save") send("save");
+    bypassTabGuard = true; target.click(); bypassTabGuard = false;
+  });
+}).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-selected"] });
+
+window.addEventListener("beforeunload", (e) => {
+  if (doc && dirty()) { keepDraft(); e.preventDefault(); e.returnValue = ""; }
+});
+
+// -- mouse, touch and keys -------------------------------------------------------------------
+
+function tokenAt(x, y) {
+  const t = document.elementFromPoint(x, y);
+  const tok = t && t.closest && t.closest(".se-tok");
+  return tok && root.contains(tok) ? Number(tok.dataset.i) : null;
+}
+
+root.addEventListener("pointerdown", (e) => {
+  const tok = e.target.closest(".se-tok");
+  if (!tok || !doc || e.button > 0) return;
+  const i = Number(tok.dataset.i);
+  e.preventDefault();
+  if (e.shiftKey && anchor !== null) { sel = { a: anchor, b: i }; selSpan = -1; render(); return; }
+  anchor = i; dragging = true; sel = { a: i, b: i }; selSpan = -1;
+  render();
+});
+document.addEventListener("pointermove", (e) => {
+  if (!dragging) return;
+  const i = tokenAt(e.clientX, e.clientY);
+  if (i !== null && sel && i !== sel.b) { sel.b = i; render(); }
+});
+document.addEventListener("pointerup", () => {
+  if (!dragging) return;
+  dragging = false;
+  if (sel && sel.a === sel.b) {  // a click on a word that is in a span picks the span
+    const i = spans.findIndex((s) => s.start <= sel.a && sel.a < s.end);
+    if (i >= 0) { selSpan = i; sel = null; }
+  }
+  render();
+});
+
+root.addEventListener("click", (e) => {
+  const b = e.target.closest("[data-act]");
+  if (!b || !doc) return;
+  const act = b.dataset.act, k = b.dataset.k !== undefined ? Number(b.dataset.k) : null;
+  if (act === "type") setType(doc.types[k]);
+  else if (act === "remove") removeSpan(k);
+  else if (act === "pick-span") { selSpan = k; sel = null; render(); }
+  else if (act === "accept") accept(JSON.parse(b.dataset.s));
+  else if (act === "accept-all") acceptAll(b.dataset.source);
+  else if (act === "save") send("save");
+  else if (act === "prev") navigate(-1);
+  else if (act === "next") navigate(1);
+  else if (act === "undo") { if (!undoLocal()) send("undo"); }
+  else if (act === "redo") send("redo");
+  else if (act === "pair") { pair = k; render(); }
+  else if (act === "rel-use") send("relation", { index: k, label: b.dataset.label });
+  else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
+  else if (act === "dialog") { const a = dialog && dialog.actions[k]; if (a) a[1](); }
+  else if (act === "dismiss") { doc.note = null; doc.stale_draft = null; render(); }
+});
+
+root.addEventListener("change", (e) => {
+  const s = e.target.closest("select[data-rel]");
+  if (s && doc) send("relation", { index: Number(s.dataset.rel), label: s.value });
+});
+
+document.addEventListener("keydown", (e) => {
+  if (!doc || !visible()) return;  // another tab is showing: nothing happens here
+  const tag = (e.target.tagName || "").toLowerCase();
+  if (tag === "input" || tag === "textarea" || tag === "select" || e.target.isContentEditable) return;
+  if (dialog) { if (e.key === "Escape") { dialog.actions[dialog.actions.length - 1][1](); e.preventDefault(); } return; }
+  const k = e.key, mod = e.ctrlKey || e.metaKey;
+  let done = true;
+  if (/^[1-9]$/.test(k) && !mod && doc.types[Number(k) - 1]) setType(doc.types[Number(k) - 1]);
+  else if ((k === "Backspace" || k === "Delete") && selSpan >= 0) removeSpan(selSpan);
+  else if (k === "Escape") { sel = null; selSpan = -1; render(); }
+  else if (k === "s" && !mod) send("save");
+  else if (k === "n" && !mod) navigate(1);
+  else if (k === "p" && !mod) navigate(-1);
+  else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) send("undo"); }
+  else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) send("redo");
+  else if (k === "a" && !mod) { const s = pending("student")[0]; if (s) accept(s); }
+  else if (k === "t" && !mod) { const s = pending("teacher")[0]; if (s) accept(s); }
+  else if (k === "A" && !mod) acceptAll("student");
+  else if (k === "]" && doc.pairs && doc.pairs.length) { pair = (pair + 1) % doc.pairs.length; render(); }
+  else if (k === "[" && doc.pairs && doc.pairs.length) { pair = (pair + doc.pairs.length - 1) % doc.pairs.length; render(); }
+  else done = false;
+  if (done) e.preventDefault();
+});
+
+// -- conflicts: theirs and mine, span by span -------------------------------------------------
+
+function mergedChoice() {
+  const boxes = root.querySelectorAll("input[data-merge]:checked");
+  return Array.from(boxes).map((b) => JSON.parse(b.dataset.merge));
+}
+
+function conflictPanel() {
+  const c = doc.conflict;
+  const key = (s) => `${s.start}:${s.end}:${s.type}`;
+  const all = new Map();
+  for (const s of c.theirs) all.set(key(s), { s, theirs: true, mine: false });
+  for (const s of spans) { const v = all.get(key(s)) || { s, theirs: false, mine: false }; v.mine = true; all.set(key(s), v); }
+  const rows = Array.from(all.values()).sort((p, q) => p.s.start - q.s.start).map((v) =>
+    el("tr", {},
+      el("td", {}, (() => { const box = el("input", { type: "checkbox", "data-merge": JSON.stringify(v.s) }); box.checked = v.mine; return box; })()),
+      el("td", { text: doc.tokens.slice(v.s.start, v.s.end).map((t) => t.t).join(" ") }),
+      el("td", { text: v.s.type }),
+      el("td", { text: v.theirs ? "✓" : "" }),
+      el("td", { text: v.mine ? "✓" : "" })));
+  return el("div", { class: "se-conflict", role: "alertdialog" },
+    el("strong", { text: `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time}) while you were editing.` }),
+    el("p", { text: "Nothing is lost: compare span by span, then take theirs, keep yours (saved on top of theirs), or merge the ticked spans." }),
+    el("table", {}, el("tr", {}, el("th", { text: "keep" }), el("th", { text: "words" }), el("th", { text: "type" }),
+      el("th", { text: "theirs" }), el("th", { text: "mine" })), ...rows),
+    el("div", { class: "se-row" },
+      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "theirs", id: "se-take-theirs", text: "Take theirs" }),
+      el("button", { class: "se-btn primary", "data-act": "resolve", "data-choice": "mine", id: "se-keep-mine", text: "Keep mine" }),
+      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "merge", id: "se-merge", text: "Merge ticked spans" })));
+}
+
+// -- drawing ---------------------------------------------------------------------------------
+
+function render() {
+  root.replaceChildren();
+  if (!doc || !doc.post_id) {
+    root.append(el("div", { class: "se-empty", text: (doc && doc.empty) || "Choose a dataset/split (or search) to start annotating." }));
+    return;
+  }
+  const types = doc.types || [];
+  const isDirty = dirty();
+  const pos = doc.pos || {};
+  const bar = el("div", { class: "se-bar" },
+    el("button", { class: "se-btn", "data-act": "prev", id: "se-prev", title: "previous post (p)", text: "◀ Previous" }),
+    el("button", { class: "se-btn", "data-act": "next", id: "se-next", title: "next post (n)", text: "Next ▶" }),
+    el("span", { class: "se-pos", id: "se-pos", text: pos.index >= 0 ? `${pos.index + 1} / ${pos.total}` :
+      (pos.total ? `not in the queue (${pos.total} posts; Next opens its first)` : "no queue chosen") }),
+    el("span", { class: "se-progress", text: pos.progress || "" }),
+    el("span", { class: "se-dirty" + (isDirty ? " on" : ""), id: "se-dirty", text: isDirty ? "● unsaved changes" : "saved" }),
+    el("span", { class: "se-grow" }),
+    el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", text: "↶ Undo" }),
+    el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", text: "↷ Redo" }),
+    el("button", { class: "se-btn primary", "data-act": "save", id: "se-save", title: "save (s)", disabled: doc.readonly, text: "Save" }));
+  const palette = el("div", { class: "se-palette", role: "toolbar", "aria-label": "entity types" },
+    el("span", { class: "se-hint", text: sel || selSpan >= 0 ? "Type:" : "Select words, then a type:" }),
+    ...types.map((t, i) => el("button", { class: `se-type c${i}`, "data-act": "type", "data-k": i, title: `key ${i + 1}`, text: `${i + 1} ${t}` })));
+
+  // which tokens are in what
+  const inSpan = new Array(doc.tokens.length).fill(-1);
+  spans.forEach((s, i) => { for (let j = s.start; j < s.end; j++) inSpan[j] = i; });
+  const sugs = pending();
+  const sugAt = new Map();
+  sugs.forEach((s) => { const l = sugAt.get(s.end - 1) || []; l.push(s); sugAt.set(s.end - 1, l); });
+  const sugMark = new Array(doc.tokens.length).fill("");
+  sugs.forEach((s) => { for (let j = s.start; j < s.end; j++) sugMark[j] += ` sug-${s.source[0]}`; });
+  const p = (doc.pairs || [])[pair];
+  const lo = sel ? Math.min(sel.a, sel.b) : -1, hi = sel ? Math.max(sel.a, sel.b) : -2;
+
+  const text = el("div", { class: "se-text", id: "se-text", dir: "auto" });
+  doc.tokens.forEach((tok, i) => {
+    const si = inSpan[i];
+    let cls = "se-tok" + sugMark[i];
+    if (si >= 0) {
+      const s = spans[si];
+      cls += ` in-span c${colorIndex(s.type)}` + (i === s.start ? " first" : "") + (i === s.end - 1 ? " last" : "") + (si === selSpan ? " picked" : "");
+    }
+    if (i >= lo && i <= hi) cls += " sel";
+    if (p && i >= p.head[0] && i < p.head[1]) cls += " rel-head";
+    if (p && i >= p.tail[0] && i < p.tail[1]) cls += " rel-tail";
+    const shown = tok.t.trim() ? tok.t : "⟨blank⟩";
+    text.append(el("span", { class: cls + (tok.t.trim() ? "" : " invisible"), "data-i": i, text: shown }));
+    if (si >= 0 && i === spans[si].end - 1) {
+      text.append(el("span", { class: `se-chip c${colorIndex(spans[si].type)}` },
+        el("button", { class: "se-chip-type", "data-act": "pick-span", "data-k": si, title: `origin: ${spans[si].origin || "saved"}`, text: spans[si].type }),
+        el("button", { class: "se-x", "data-act": "remove", "data-k": si, "aria-label": `remove ${spans[si].type} span`, text: "×" })));
+    }
+    for (const s of sugAt.get(i) || []) {
+      const clash = spans.some((x) => x.start < s.end && s.start < x.end) || sugs.some((o) => o !== s && o.source !== s.source && o.start < s.end && s.start < o.end && !same(o, s));
+      const who = s.source === "student" ? `student ${s.confidence !== null && s.confidence !== undefined ? s.confidence.toFixed(2) : ""}` : "teacher";
+      text.append(el("button", {
+        class: `se-sug ${s.source} c${colorIndex(s.type)}` + (clash ? " clash" : ""), "data-act": "accept", "data-s": JSON.stringify(s),
+        title: (s.source === "student" ? `${s.origin}: confidence ${s.confidence}` : `${s.origin}: ${s.rationale || "no rationale given"}`) + (clash ? " (disagrees with the labels or the other suggestion)" : ""),
+        text: `${clash ? "⚠ " : "+ "}${s.type} · ${who}`,
+      }));
+    }
+    if (tok.gap) {  // the space inside a span takes the span's colour, so a span reads as one
+      const inside = si >= 0 && i + 1 < spans[si].end;
+      text.append(inside ? el("span", { class: `se-gap c${colorIndex(spans[si].type)}`, text: tok.gap }) : document.createTextNode(tok.gap));
+    }
+  });
+
+  const sugBar = el("div", { class: "se-sugbar" },
+    el("span", { class: "se-hint", text: `Suggestions: ${pending("student").length} from the student (dashed), ${pending("teacher").length} from the teacher (dotted); click one to take it, or` }),
+    el("button", { class: "se-btn", "data-act": "accept-all", "data-source": "student", id: "se-accept-student", text: "take all the student's (A)" }),
+    el("button", { class: "se-btn", "data-act": "accept-all", "data-source": "teacher", id: "se-accept-teacher", text: "take all the teacher's" }));
+
+  root.append(bar, palette, text, sugBar);
+  if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
+  if (doc.note || doc.stale_draft) {
+    root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),
+      doc.stale_draft ? el("span", { text: ` Your draft: ${doc.stale_draft.map((s) => `${doc.tokens.slice(s.start, s.end).map((t) => t.t).join(" ")} (${s.type})`).join("; ") || "no spans"}.` }) : null,
+      el("button", { class: "se-btn", "data-act": "dismiss", text: "OK" })));
+  }
+  if (doc.conflict) root.append(conflictPanel());
+  if (dialog) {
+    root.append(el("div", { class: "se-dialog", role: "dialog", id: "se-dialog" },
+      el("p", { text: dialog.text }),
+      el("div", { class: "se-row" }, ...dialog.actions.map(([label, , cls], i) =>
+        el("button", { class: `se-btn ${cls}`, "data-act": "dialog", "data-k": i, text: label })))));
+  }
+}
+
+function relationsPanel() {
+  const rows = doc.pairs.map((p, i) => {
+    const words = (r) => doc.tokens.slice(r[0], r[1]).map((t) => t.t).join(" ");
+    const select = el("select", { "data-rel": i, "aria-label": `relation of pair ${i + 1}`, disabled: doc.readonly },
+      ...(doc.relation_labels || []).map((l) => el("option", { value: l, selected: l === p.label, text: l })));
+    return el("div", { class: "se-pair" + (i === pair ? " on" : ""), "data-act": "pair", "data-k": i },
+      el("span", { class: "se-pair-n", text: `${i + 1}.` }),
+      el("span", { class: "rel-head-chip", text: words(p.head) }), el("span", { text: " → " }),
+      el("span", { class: "rel-tail-chip", text: words(p.tail) }), select,
+      p.student ? el("button", { class: "se-sug student", "data-act": "rel-use", "data-k": i, "data-label": p.student.label,
+        title: `student ${p.student.model}`, text: `student: ${p.student.label} (${p.student.confidence.toFixed(2)})` }) : null,
+      p.teacher ? el("button", { class: "se-sug teacher", "data-act": "rel-use", "data-k": i, "data-label": p.teacher.label,
+        title: p.teacher.rationale || "", text: `teacher: ${p.teacher.label}` }) : null);
+  });
+  return el("div", { class: "se-rels" }, el("div", { class: "se-hint", text: "Entity pairs ([ and ] move between them); the pair on show is outlined in the text:" }), ...rows);
+}
+
+watch("value", () => load(true));
+load(true);

@@ -1,0 +1,69 @@
+"""One post, drawn as aligned rows of the same text (the student's entities, the teacher's,
+the current labels...), each entity highlighted in its type's colour, its confidence or
+rationale on hover. Every row is the same text in the same font, so the words line up and a
+disagreement is seen, not read."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from ..schema import Post
+
+COLORS = ("#fde68a", "#a7f3d0", "#bfdbfe", "#fbcfe8", "#ddd6fe", "#fed7aa", "#d9f99d", "#e5e7eb")
+
+
+@dataclass(frozen=True)
+class Mark:
+    start: int
+    end: int
+    type: str
+    tip: str = ""            # confidence, rationale: shown on hover
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    marks: tuple[Mark, ...]
+    note: str = ""           # shown when the row has nothing to mark ("no teacher knowledge")
+
+
+def _line(post: Post, marks: tuple[Mark, ...], types: list[str]) -> str:
+    out, pos = [], 0
+    for m in sorted(marks, key=lambda m: m.start):
+        cs, ce = post.offsets[m.start][0], post.offsets[m.end - 1][1]
+        if cs < pos:  # overlapping marks (two teachers' views): keep the first
+            continue
+        out.append(html.escape(post.text[pos:cs]))
+        color = COLORS[types.index(m.type) % len(COLORS)] if m.type in types else "#e5e7eb"
+        tip = html.escape(f"{m.type}{': ' + m.tip if m.tip else ''}", quote=True)
+        out.append(f'<mark class="hl" data-type="{html.escape(m.type, quote=True)}" title="{tip}" '
+                   f'style="background:{color}">{html.escape(post.text[cs:ce])}</mark>')
+        pos = ce
+    out.append(html.escape(post.text[pos:]))
+    return "".join(out)
+
+
+def rows_html(post: Post, rows: list[Row], types: list[str]) -> str:
+    legend = " ".join(f'<span class="lg" style="background:{COLORS[i % len(COLORS)]}">{html.escape(t)}</span>'
+                      for i, t in enumerate(types))
+    body = []
+    for r in rows:
+        line = _line(post, r.marks, types) if r.marks or not r.note else f'<span class="none">{html.escape(r.note)}</span>'
+        body.append(f'<div class="pr-row"><div class="pr-label">{html.escape(r.label)}</div>'
+                    f'<div class="pr-text" dir="auto">{line}</div></div>')
+    return (f'<div class="post-rows"><div class="pr-legend">{legend} '
+            f'<span class="pr-hint">hover an entity for its confidence or rationale</span></div>{"".join(body)}</div>')
+
+
+ROWS_CSS = """
+.post-rows { display: flex; flex-direction: column; gap: 6px; }
+.pr-row { display: grid; grid-template-columns: 9.5em 1fr; gap: 8px; align-items: baseline; }
+.pr-label { font-size: 13px; color: var(--body-text-color-subdued); }
+.pr-text { font-size: 17px; line-height: 1.9; }
+.pr-text mark.hl { color: #111; border-radius: 4px; padding: 0; }
+.pr-text .none { font-size: 14px; color: var(--body-text-color-subdued); }
+.pr-legend .lg { color: #111; border-radius: 4px; padding: 1px 6px; font-size: 12px; font-weight: 600; }
+.pr-hint { font-size: 12px; color: var(--body-text-color-subdued); }
+@media (max-width: 640px) { .pr-row { grid-template-columns: 1fr; gap: 0; } }
+"""

@@ -1,0 +1,117 @@
+"""The Annotate tab's server side, on a real store: documents for the editor, saves and
+conflicts, merges, undo/redo across spans and relations, search, progress, agreement."""
+
+from __future__ import annotations
+
+import pytest
+
+from cot_explorer.access import Role, User
+from cot_explorer.errors import ValidationError
+from cot_explorer.evaluate import agreement, cohen_kappa
+from cot_explorer.importer import import_mnre
+from cot_explorer.schema import LabelSet, Span
+from cot_explorer.store import labels as label_store
+from cot_explorer.store import open_store
+from cot_explorer.ui import annotate
+from cot_explorer.ui.demo import ensure_demo
+
+ANN = User("ann", Role.ANNOTATOR)
+VIEWER = User(None, Role.VIEWER)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("ws") / "home"
+    ensure_demo(home)
+    return home
+
+
+def first_ids(home, n=3):
+    return annotate.queue(home, "demo/test")[:n]
+
+
+def test_a_document_has_tokens_schema_suggestions_and_position(demo_home):
+    ids = annotate.queue(demo_home, "demo/test")
+    doc = annotate.editor_doc(demo_home, ids[1], ANN, ids)
+    assert doc.types == ["PER", "LOC", "ORG", "MISC"] and doc.pos["index"] == 1 and doc.pos["total"] == 40
+    assert "".join(t["t"] + t["gap"] for t in doc.tokens).startswith(doc.tokens[0]["t"])
+    sources = {s["source"] for s in doc.suggestions}
+    assert "student" in sources and all(s["origin"].split(":")[0] == s["source"] for s in doc.suggestions)
+    assert doc.spans == doc.saved and not doc.readonly
+    assert annotate.editor_doc(demo_home, ids[1], VIEWER, ids).readonly
+
+
+def test_save_then_a_stale_save_comes_back_as_a_conflict_with_my_edits_kept(demo_home):
+    ids = first_ids(demo_home)
+    doc = annotate.editor_doc(demo_home, ids[0], ANN, ids).to_value()
+    mine = doc["saved"] + [{"start": 0, "end": 1, "type": "MISC", "origin": "annotator"}]
+    mine = [s for s in mine if not (s["start"] < 1 and s["end"] > 0 and s["type"] != "MISC")]
+    saved, msg = annotate.save_doc(demo_home, {**doc, "spans": mine}, "ann", ANN, ids)
+    assert msg.startswith("Saved version") and saved.saved == [dict(s, origin=s.get("origin")) for s in saved.saved]
+    stale = {**doc, "spans": [{"start": 1, "end": 2, "type": "PER"}]}   # based on the old version
+    back, msg = annotate.save_doc(demo_home, stale, "bob", ANN, ids)
+    assert "Conflict" in msg and back.conflict["their_author"] == "ann"
+    assert back.spans == stale["spans"]                                  # nothing typed is lost
+    merged, msg = annotate.resolve_conflict(demo_home, back.to_value(), "merge",
+                                            [{"start": 1, "end": 2, "type": "PER"}], "bob", ANN, ids)
+    with open_store(demo_home) as s:
+        last = label_store.post_history(s, ids[0])[-1]
+    assert last.action == "merge" and last.author == "bob" and [(x.start, x.type) for x in last.labels.spans] == [(1, "PER")]
+
+
+def test_the_editor_refuses_bad_spans(demo_home):
+    ids = first_ids(demo_home)
+    doc = annotate.editor_doc(demo_home, ids[2], ANN, ids).to_value()
+    for spans in ([{"start": True, "end": 2, "type": "PER"}], [{"start": 0, "end": 2, "type": "PERSON"}],
+                  [{"start": 0, "end": 2, "type": "PER"}, {"start": 1, "end": 3, "type": "LOC"}], "oops"):
+        with pytest.raises(ValidationError):
+            annotate.save_doc(demo_home, {**doc, "spans": spans}, "ann", ANN, ids)
+    with pytest.raises(ValidationError, match="name"):
+        annotate.save_doc(demo_home, doc, "  ", ANN, ids)
+
+
+def test_undo_and_redo_take_the_newest_change_spans_or_relations(tmp_path):
+    home = tmp_path / "h"
+    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
+            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
+    path = tmp_path / "m.txt"
+    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    with open_store(home) as s:
+        import_mnre(s, str(path), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
+    assert [p["label"] for p in doc["pairs"]] == ["None", "/per/per/couple"]
+    doc2, msg = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", ANN, [])
+    assert "Saved the relation Obama → Paris" in msg and doc2.pairs[0]["label"] == "/per/loc/place_of_residence"
+    doc3, msg = annotate.step_history(home, doc2.to_value(), False, "ann", ANN, [])
+    assert "Undid the last relation change" in msg and doc3.pairs[0]["label"] == "None"
+    doc4, msg = annotate.step_history(home, doc3.to_value(), True, "ann", ANN, [])
+    assert doc4.pairs[0]["label"] == "/per/loc/place_of_residence"
+
+
+def test_search_finds_posts_of_every_dataset_and_progress_counts_annotators(demo_home):
+    found = annotate.find_posts(demo_home, "lady gaga")
+    assert found and all("demo/test" in label for label, _ in found)
+    assert annotate.find_posts(demo_home, "100%_") == [] and annotate.find_posts(demo_home, " ") == []
+    with open_store(demo_home) as s:
+        pr = label_store.progress(s, "demo", "test")
+    assert pr.total == 40 and pr.corrected >= 1 and pr.by_author.get("ann", 0) >= 1
+
+
+def test_agreement_pairwise_f1_and_token_kappa():
+    a = (Span(0, 1, "PER"), Span(2, 3, "LOC"))
+    b = (Span(0, 1, "PER"), Span(2, 3, "ORG"))
+    ag = agreement([("p1", 4, {"ann": a, "bob": a}), ("p2", 4, {"ann": a, "bob": b})])
+    assert ag.posts == 2 and ag.pairs == 2 and ag.disagreements == ["p2"]
+    assert ag.f1 == 75.0  # 3 of 4 spans match, both ways
+    assert cohen_kappa(["PER", "O", "LOC", "O"], ["PER", "O", "LOC", "O"]) == 100.0
+    assert 0 < ag.kappa < 100
+
+
+def test_agreement_rows_from_the_store(demo_home):
+    ids = first_ids(demo_home, 5)
+    with open_store(demo_home) as s:
+        for author, t in (("x1", "PER"), ("x2", "LOC")):
+            cur = label_store.current(s, ids[4], "mner")
+            label_store.save(s, ids[4], LabelSet("mner", (Span(0, 1, t),), source="annotator", author=author), cur.version)
+    rows, posts = annotate.agreement_rows(demo_home)
+    assert rows[0][0] == "demo" and rows[0][1] >= 1 and any(pid == ids[4] for _, pid in posts)

@@ -1,0 +1,341 @@
+"""The annotation workspace in a real browser, as a person uses it: drag across words and
+press a number, delete, take a suggestion, save; leaving a post with unsaved edits asks
+first (next, an Explore pick, another tab); keys do nothing on another tab; conflicts
+resolved by taking theirs or keeping mine; undo three times and redo; a relation changed
+and undone. The store is in the user data folder of the app's user (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from cot_explorer.cli import main as cli
+from cot_explorer.devtools.harness import fill, pick, shot, tab
+
+T = 60_000
+MNRE_LINE = ("{'token': ['Dwyane', 'Wade', 'and', 'Gabrielle', 'Union', 'in', 'Miami'], 'img_id': 'wade.jpg', "
+             "'h': {'name': 'Dwyane Wade', 'pos': [0, 2]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
+
+
+@pytest.fixture(scope="module")
+def app(local_app):
+    url, home, _ = local_app
+    return url, home
+
+
+def db(home: Path):
+    return sqlite3.connect(home / "cot_explorer.db")
+
+
+def labels_of(home: Path, post_id: str, task: str = "mner") -> list[tuple]:
+    with db(home) as c:
+        return c.execute("SELECT version, action, author, payload FROM labels WHERE post_id = ? AND task = ? "
+                         "ORDER BY version", (post_id, task)).fetchall()
+
+
+def spans_of(payload: str) -> list[tuple]:
+    return sorted((s["start"], s["end"], s["type"]) for s in json.loads(payload)["spans"])
+
+
+def open_annotate(browser, url, name="ann", width=1300):
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.goto(url)
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    fill(page, "annotator", name)
+    return page
+
+
+def current_post_id(page, home) -> str:
+    words = page.locator("#span-editor .se-tok").evaluate_all("ts => ts.map(t => t.textContent)")
+    with db(home) as c:
+        for pid, tokens in c.execute("SELECT id, tokens FROM posts"):
+            if json.loads(tokens) == words:
+                return pid
+    raise AssertionError(f"no post with tokens {words[:5]}")
+
+
+def drag(page, i: int, j: int) -> None:
+    toks = page.locator("#span-editor .se-tok")
+    toks.nth(i).hover()
+    page.mouse.down()
+    toks.nth(j).hover()
+    page.mouse.up()
+
+
+def go_to(page, n: int) -> None:
+    """Next until the queue says `n / ...` (no unsaved edits on the way)."""
+    for _ in range(n - 1):
+        page.locator("#se-next").click()
+        page.wait_for_timeout(100)
+    expect(page.locator("#se-pos")).to_contain_text(f"{n} / ", timeout=T)
+
+
+def test_drag_type_delete_accept_and_save(app, browser):
+    url, home = app
+    page = open_annotate(browser, url, "ann-edit")
+    go_to(page, 5)
+    for _ in range(30):  # the first post from the fifth on where the student has something to suggest
+        if page.locator("#span-editor .se-sug.student").count():
+            break
+        pos = page.locator("#se-pos").text_content()
+        page.locator("#se-next").click()
+        expect(page.locator("#se-pos")).not_to_have_text(pos, timeout=T)
+    pid = current_post_id(page, home)
+    before = labels_of(home, pid)
+    # drag across a word in no span and under no suggestion, press 4: a new span of the 4th type
+    n_chips = page.locator("#span-editor .se-chip").count()
+    free = page.locator("#span-editor .se-tok:not(.in-span):not(.sug-s):not(.sug-t)")
+    first = int(free.nth(0).get_attribute("data-i"))
+    drag(page, first, first)
+    page.keyboard.press("4")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(n_chips + 1, timeout=T)
+    expect(page.locator(f"#span-editor .se-tok[data-i='{first}']")).to_have_class(re.compile("in-span"))
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    shot(page, "annotate-drag-and-type")
+    # click the new span, press 1: its type changes
+    page.locator(f"#span-editor .se-tok[data-i='{first}']").click()
+    page.keyboard.press("1")
+    # pick another span by a click on one of its words, Backspace deletes it
+    other = page.locator(f"#span-editor .se-tok.in-span:not([data-i='{first}'])").first
+    other_i = int(other.get_attribute("data-i"))
+    other.click()
+    page.keyboard.press("Backspace")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(n_chips, timeout=T)
+    expect(page.locator(f"#span-editor .se-tok[data-i='{other_i}']")).not_to_have_class(re.compile("in-span"))
+    shot(page, "annotate-delete")
+    # one click takes one suggestion of the student (one away from the new span)
+    sugs = page.locator("#span-editor .se-sug.student")
+    n_sugs = sugs.count()
+    away = [i for i in range(n_sugs) if not (json.loads(sugs.nth(i).get_attribute("data-s"))["start"] <= first
+                                             < json.loads(sugs.nth(i).get_attribute("data-s"))["end"])]
+    assert away, "no student suggestion to take on this post"
+    sugs.nth(away[0]).click()
+    expect(page.locator("#span-editor .se-sug.student")).to_have_count(n_sugs - 1)
+    shot(page, "annotate-accept-suggestion")
+    page.keyboard.press("s")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    expect(page.locator("#se-dirty")).to_contain_text("saved")
+    after = labels_of(home, pid)
+    assert len(after) == len(before) + 1 and after[-1][2] == "ann-edit" and after[-1][1] == "save"
+    saved = json.loads(after[-1][3])["spans"]
+    assert (first, first + 1, "PER") in {(s["start"], s["end"], s["type"]) for s in saved}
+    assert any(s.get("origin") == "annotator" for s in saved)
+    assert any((s.get("origin") or "").startswith("student:mner-default") for s in saved)
+    page.close()
+
+
+def make_an_edit(page, key: str = "2") -> None:
+    free = int(page.locator("#span-editor .se-tok:not(.in-span)").nth(0).get_attribute("data-i"))
+    drag(page, free, free)
+    page.keyboard.press(key)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+
+
+def test_leaving_with_unsaved_edits_asks_first(app, browser):
+    url, home = app
+    page = open_annotate(browser, url, "ann-guard")
+    go_to(page, 7)
+    pid = current_post_id(page, home)
+    make_an_edit(page)
+    # Next: asked; Stay keeps the edit on screen
+    page.locator("#se-next").click()
+    expect(page.locator("#se-dialog")).to_contain_text("unsaved edits", timeout=T)
+    shot(page, "annotate-guard-next")
+    page.get_by_role("button", name="Stay").click()
+    expect(page.locator("#se-pos")).to_contain_text("7 / ")
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    # another tab: asked; Stay keeps Annotate showing with the edit
+    page.get_by_role("tab", name="Explore").click()
+    expect(page.locator("#se-dialog")).to_contain_text("open the Explore tab", timeout=T)
+    page.get_by_role("button", name="Stay").click()
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    # a post found by search while the edit is unsaved: the server asks the editor to ask
+    search = page.locator("#post-search").locator("textarea, input").first
+    search.fill("Lady Gaga")
+    search.press("Enter")
+    page.locator("#post-found input").click()
+    page.get_by_role("option").first.click()
+    expect(page.locator("#se-dialog")).to_contain_text("Save them before you open", timeout=T)
+    shot(page, "annotate-guard-search-pick")
+    page.get_by_role("button", name="Stay").click()
+    assert current_post_id(page, home) == pid
+    # Explore, then a pick there: save first, and the save lands before the tab changes
+    before = len(labels_of(home, pid))
+    page.get_by_role("tab", name="Explore").click()
+    page.get_by_role("button", name="Save and go on").click()
+    expect(page.get_by_role("tab", name="Explore")).to_have_attribute("aria-selected", "true")
+    page.wait_for_timeout(1500)
+    assert len(labels_of(home, pid)) == before + 1
+    with db(home) as c:
+        other = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1 OFFSET 20").fetchone()[0]
+    pick(page, "pick-post", other)
+    expect(page.locator("#explore-post-id")).to_contain_text(other, timeout=T)
+    tab(page, "Annotate")
+    page.wait_for_timeout(1000)
+    assert current_post_id(page, home) == other
+    page.close()
+
+
+def test_a_reload_warns_and_the_edit_comes_back(app, browser):
+    url, home = app
+    page = open_annotate(browser, url, "ann-reload")
+    go_to(page, 9)
+    make_an_edit(page, "1")
+    chips = page.locator("#span-editor .se-chip").count()
+    warned = []
+    page.on("dialog", lambda d: (warned.append(d.type), d.accept()))  # the browser's "leave site?": leave
+    page.reload()
+    assert warned == ["beforeunload"]
+    tab(page, "Annotate")
+    go_to(page, 9)
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    shot(page, "annotate-draft-restored")
+    page.close()
+
+
+def test_keys_pressed_on_another_tab_change_nothing(app, browser):
+    url, home = app
+    page = open_annotate(browser, url, "ann-keys")
+    go_to(page, 3)
+    pid = current_post_id(page, home)
+    before = labels_of(home, pid)
+    tab(page, "Explore")
+    for key in ("2", "s", "n", "a", "u"):
+        page.locator("body").press(key)
+    page.wait_for_timeout(1000)
+    tab(page, "Annotate")
+    expect(page.locator("#se-pos")).to_contain_text("3 / ")
+    assert labels_of(home, pid) == before
+    expect(page.locator("#se-dirty")).to_contain_text("saved")
+    page.close()
+
+
+def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
+    url, home = app
+    a = open_annotate(browser, url, "ann-a")
+    b = open_annotate(browser, url, "ann-b")
+    for page in (a, b):
+        go_to(page, 11)
+    pid = current_post_id(a, home)
+    # a saves first; b's save is stale: a conflict shows both, b keeps theirs' and b's work apart
+    for page, key in ((a, "1"), (b, "2")):
+        make_an_edit(page, key)
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    b.keyboard.press("s")
+    expect(b.locator("#annotate-status")).to_contain_text("Conflict", timeout=T)
+    expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-a saved this post", timeout=T)
+    shot(b, "annotate-conflict")
+    b.locator("#se-keep-mine").click()
+    expect(b.locator("#annotate-status")).to_contain_text("Kept your version", timeout=T)
+    rows = labels_of(home, pid)
+    assert [r[2] for r in rows[-2:]] == ["ann-a", "ann-b"] and rows[-1][0] > rows[-2][0]
+    # again, the other way: b saves, a's stale save is resolved by taking theirs
+    for page, key in ((b, "3"), (a, "4")):
+        make_an_edit(page, key)
+    b.keyboard.press("s")
+    expect(b.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    a.keyboard.press("s")
+    expect(a.locator("#span-editor .se-conflict")).to_be_visible(timeout=T)
+    a.locator("#se-take-theirs").click()
+    expect(a.locator("#annotate-status")).to_contain_text("Took their version", timeout=T)
+    last = labels_of(home, pid)[-1]
+    assert last[2] == "ann-b"  # taking theirs saves nothing: b's version stays current
+    shown = a.locator("#span-editor .se-chip").count()
+    assert shown == len(json.loads(last[3])["spans"])
+    shot(a, "annotate-conflict-taken")
+    a.close()
+    b.close()
+
+
+def test_undo_three_times_then_redo(app, browser):
+    url, home = app
+    page = open_annotate(browser, url, "ann-undo")
+    go_to(page, 15)
+    pid = current_post_id(page, home)
+    for key in ("1", "2", "3"):
+        make_an_edit(page, key)
+        page.keyboard.press("s")
+        expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+        page.wait_for_timeout(300)
+    saves = [spans_of(r[3]) for r in labels_of(home, pid)]
+    for n in range(3):
+        page.keyboard.press("u")
+        expect(page.locator("#annotate-status")).to_contain_text("Undid", timeout=T)
+        page.wait_for_timeout(300)
+        assert spans_of(labels_of(home, pid)[-1][3]) == saves[-2 - n]
+    shot(page, "annotate-undo-three")
+    page.keyboard.press("r")
+    expect(page.locator("#annotate-status")).to_contain_text("Redid", timeout=T)
+    page.wait_for_timeout(300)
+    rows = labels_of(home, pid)
+    assert spans_of(rows[-1][3]) == saves[-3] and [r[1] for r in rows[-4:]] == ["undo", "undo", "undo", "redo"]
+    page.get_by_text("History of this post").click()
+    expect(page.locator("#annotate-history")).to_contain_text("redo (labels of", timeout=T)
+    shot(page, "annotate-redo-history")
+    page.close()
+
+
+def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
+    url, home = app
+    path = tmp_path / "m.txt"
+    path.write_text(MNRE_LINE % ("Gabrielle Union", 3, 5, "/per/per/couple") + MNRE_LINE % ("Miami", 6, 7, "None"))
+    assert cli(["--home", str(home), "import", "mnre", str(path), "--dataset", "mnre-mini", "--split", "test"]) == 0
+    page = open_annotate(browser, url, "ann-rel")
+    page.locator("#post-search").locator("textarea, input").first.fill("Gabrielle Union")
+    page.locator("#post-search").locator("textarea, input").first.press("Enter")
+    pick(page, "post-found", "mnre-mini/test · Dwyane Wade and Gabrielle Union in Miami")
+    expect(page.locator("#span-editor .se-pair")).to_have_count(2, timeout=T)
+    page.locator("#span-editor .se-pair").nth(1).click()
+    expect(page.locator("#span-editor .se-tok.rel-tail")).to_have_text("Miami")
+    page.keyboard.press("[")
+    expect(page.locator("#span-editor .se-tok.rel-tail").first).to_have_text("Gabrielle")
+    select = page.locator("#span-editor select[data-rel='1']")
+    expect(select).to_have_value("None")
+    select.select_option("/per/loc/place_of_residence")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved the relation", timeout=T)
+    shot(page, "annotate-relation-saved")
+    rows = labels_of(home, "mnre-mini/test/wade", "mre")
+    assert json.loads(rows[-1][3])["relations"][1]["label"] == "/per/loc/place_of_residence"
+    page.keyboard.press("u")
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    rows = labels_of(home, "mnre-mini/test/wade", "mre")
+    assert json.loads(rows[-1][3])["relations"][1]["label"] == "None" and rows[-1][1] == "undo"
+    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None")
+    shot(page, "annotate-relation-undone")
+    page.close()
+
+
+def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_input(app, browser):
+    url, home = app
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    expect(page.locator("#post-text")).to_be_visible(timeout=T)
+    bar = "[role=tablist] button, .overflow-dropdown button"
+    shown_in = {"Explore": "#post-text", "Annotate": "#span-editor", "Errors": "#errors-btn", "Distill": "#distill-start",
+                "Store": "#stats-table"}
+    for name, inside in shown_in.items():
+        button = page.locator(bar).filter(has_text=name).first
+        expect(button).to_be_visible()
+        box = button.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390  # on screen, no menu to open
+        button.click()
+        expect(page.locator(inside)).to_be_visible(timeout=T)
+    shot(page, "phone-store-tab")
+    page.locator(bar).filter(has_text="Explore").first.click()
+    page.locator("#post-text textarea").fill("Obama visits Paris with Macron")
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows mark").first).to_be_visible(timeout=T)
+    below_button = page.locator("#post-rows").bounding_box()["y"] - page.locator("#explore-btn").bounding_box()["y"]
+    assert 0 < below_button < 400, below_button  # right under the input, not 2,000 px down
+    shot(page, "phone-explore")
+    page.close()
