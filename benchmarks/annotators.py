@@ -1,8 +1,8 @@
 """Benchmark: eight annotators at once while a big import runs. The app is started as the
 README says (store in the user data folder of a fresh user home), with eight annotator
 accounts; each annotator is a real HTTP session calling the app's own events (open the
-Twitter-2017 valid queue, move on one to three posts, change a span, save, with 0.3-1 s
-between actions) for two minutes,
+Twitter-2017 valid queue, move on one to three posts, change a span in the editor's document,
+save, with 0.3-1 s between actions) for two minutes,
 while Twitter-2015 train and its recorded knowledge are imported again and again into the
 same store by the CLI. Every acknowledged save must be found in the label history, and no
 error other than a conflict is allowed.
@@ -27,24 +27,22 @@ from _common import write_result
 
 from cot_explorer.cli import main as cli
 from cot_explorer.devtools.harness import running_app, store_of, user_home
-from cot_explorer.gradio_http import EventFailed, GradioHttp
+from cot_explorer.gradio_http import GradioHttp
 from cot_explorer.paths import knowledge_file, twitter_file
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
-QUEUE = ["twitter2017/valid", "any", False, False, "file order"]
-SPANS_AT = {"next-btn": 4, "queue-dataset": 5}   # where the spans table is among an event's outputs
-STATUS_AT_SAVE = 5
+QUEUE = ["twitter2017/valid", "any", False, False, "file order", {}]
 THINK_S = (0.3, 1.0)  # between two actions: far quicker than a person reading a post
 
 
-def edited(table: dict) -> dict:
-    """The spans table with one span's type changed (or a first span added)."""
-    rows = [list(r) for r in (table or {}).get("data", []) if r and r[0] not in (None, "")]
-    if rows:
-        rows[0][2] = TYPES[(TYPES.index(rows[0][2]) + 1) % len(TYPES)] if rows[0][2] in TYPES else "PER"
+def edited(doc: dict) -> dict:
+    """The editor's document with one span's type changed (or a first span added)."""
+    spans = [dict(s) for s in doc.get("spans") or []]
+    if spans:
+        spans[0]["type"] = TYPES[(TYPES.index(spans[0]["type"]) + 1) % len(TYPES)] if spans[0]["type"] in TYPES else "PER"
     else:
-        rows = [[0, 1, "PER", ""]]
-    return {"headers": ["start", "end", "type", "text"], "data": rows}
+        spans = [{"start": 0, "end": 1, "type": "PER"}]
+    return {**doc, "spans": spans}
 
 
 class Annotator(threading.Thread):
@@ -61,27 +59,27 @@ class Annotator(threading.Thread):
         try:
             client.login(self.name, "pw")
             client.call(None, [], trigger="load")
-            spans = client.call("queue-dataset", QUEUE, trigger="change").data[SPANS_AT["queue-dataset"]]
+            doc = client.call("queue-dataset", QUEUE, trigger="change").data[1]
             while time.time() < self.until:
                 for _ in range(self.rng.randint(1, 3)):
                     time.sleep(self.rng.uniform(*THINK_S))
-                    spans = client.call("next-btn", [None, None]).data[SPANS_AT["next-btn"]]
+                    doc = client.call("span-editor", [doc, None, self.name], trigger="navigate",
+                                      event_data={"delta": 1, "then": "discard"}).data[0]
                 time.sleep(self.rng.uniform(*THINK_S))
-                try:
-                    result = client.call("save-btn", [None, edited(spans), None, self.name])
-                except EventFailed as e:
-                    if "conflict" in e.message:
-                        self.conflicts += 1
-                    else:
-                        self.errors.append(e.message[:200])
+                result = client.call("span-editor", [edited(doc), None, self.name], trigger="save")
+                status = str(result.data[-1])
+                if "Conflict" in status:
+                    self.conflicts += 1
+                    doc = result.data[0]
+                    doc = {**doc, "spans": doc["saved"], "conflict": None}  # take theirs and go on
                     continue
                 self.latencies.append(result.seconds * 1000)
-                m = re.search(r"saved version (\d+)", str(result.data[STATUS_AT_SAVE]))
+                m = re.search(r"Saved version (\d+)", status)
                 if m:
                     self.acknowledged.append(int(m.group(1)))
-                    spans = result.data[2]
+                    doc = result.data[0]
                 else:
-                    self.errors.append(f"no version in the answer: {str(result.data[STATUS_AT_SAVE])[:100]}")
+                    self.errors.append(f"no version in the answer: {status[:100]}")
         except Exception as e:  # noqa: BLE001 - every failure is a finding to report
             self.errors.append(f"{type(e).__name__}: {e}"[:300])
         finally:

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
+import numpy as np
+
 from .schema import Span
 
 
@@ -198,3 +200,104 @@ def agreement(items: Sequence[tuple[str, int, dict[str, Sequence[Span]]]]) -> Ag
     scores = score_spans(gold, pred)
     return Agreement(len(items), len(gold), scores.f1, cohen_kappa(tags_a, tags_b),
                      {t: s.f1 for t, s in scores.per_type.items()}, disagree)
+
+
+@dataclass
+class Interval:
+    """A difference (or a score) with its bootstrap 95 % interval."""
+    value: float
+    low: float
+    high: float
+    p_better: float | None = None      # share of resamples where the second system wins (paired)
+
+    @property
+    def includes_zero(self) -> bool:
+        return self.low <= 0 <= self.high
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _post_counts(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], types: Sequence[str] | None):
+    """Per post (true positives, predicted, gold): overall, or for one type at a time."""
+    keys = [None] if types is None else list(types)
+    out = np.zeros((len(keys), len(gold), 3))
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        gs, ps = {(s.start, s.end, s.type) for s in g}, {(s.start, s.end, s.type) for s in p}
+        for k, t in enumerate(keys):
+            gk = gs if t is None else {x for x in gs if x[2] == t}
+            pk = ps if t is None else {x for x in ps if x[2] == t}
+            out[k, i] = (len(gk & pk), len(pk), len(gk))
+    return out
+
+
+def _f1(counts: np.ndarray) -> np.ndarray:
+    tp, npred, ngold = counts[..., 0], counts[..., 1], counts[..., 2]
+    p = np.divide(tp, npred, out=np.zeros_like(tp, dtype=float), where=npred > 0)
+    r = np.divide(tp, ngold, out=np.zeros_like(tp, dtype=float), where=ngold > 0)
+    return 100 * np.divide(2 * p * r, p + r, out=np.zeros_like(p), where=(p + r) > 0)
+
+
+def paired_bootstrap(gold: Sequence[Sequence[Span]], before: Sequence[Sequence[Span]], after: Sequence[Sequence[Span]],
+                     resamples: int = 2000, seed: int = 0, types: Sequence[str] | None = None) -> dict:
+    """The F1 gain from `before` to `after` on the same posts, with a paired bootstrap 95 %
+    interval (posts resampled with replacement, both systems scored on each resample) and the
+    share of resamples where `after` wins. Overall under key "*", and per type if `types`."""
+    rng = np.random.default_rng(seed)
+    n = len(gold)
+    if n == 0:
+        raise ValueError("no posts to compare on")
+    keys = ["*"] + list(types or [])
+    a = _post_counts(gold, before, None)
+    b = _post_counts(gold, after, None)
+    if types:
+        a = np.concatenate([a, _post_counts(gold, before, types)])
+        b = np.concatenate([b, _post_counts(gold, after, types)])
+    idx = rng.integers(0, n, size=(resamples, n))
+    fa = _f1(a[:, idx].sum(axis=2))        # [keys, resamples]
+    fb = _f1(b[:, idx].sum(axis=2))
+    diff = fb - fa
+    point = _f1(b.sum(axis=1)) - _f1(a.sum(axis=1))
+    out = {}
+    for k, key in enumerate(keys):
+        lo, hi = np.percentile(diff[k], [2.5, 97.5])
+        out[key] = Interval(round(float(point[k]), 2), round(float(lo), 2), round(float(hi), 2),
+                            round(float((diff[k] > 0).mean()), 3))
+    return out
+
+
+def bootstrap_f1(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], resamples: int = 1000,
+                 seed: int = 0) -> Interval:
+    """One system's F1 with its bootstrap 95 % interval over posts."""
+    rng = np.random.default_rng(seed)
+    c = _post_counts(gold, pred, None)[0]
+    idx = rng.integers(0, len(gold), size=(resamples, len(gold)))
+    f = _f1(c[idx].sum(axis=1))
+    lo, hi = np.percentile(f, [2.5, 97.5])
+    return Interval(round(float(_f1(c.sum(axis=0))), 2), round(float(lo), 2), round(float(hi), 2))
+
+
+@dataclass
+class PostChange:
+    """One post on which a new version differs from its parent, span by span (against the labels)."""
+    post_id: str
+    fixed: list[Span]         # gold spans the new version finds and the parent did not
+    broke: list[Span]         # gold spans the parent found and the new version does not
+    new_spurious: list[Span]  # predicted by the new version only, and wrong
+    gone_spurious: list[Span]  # wrong predictions of the parent that the new version drops
+
+
+def what_changed(post_ids: Sequence[str], gold: Sequence[Sequence[Span]], before: Sequence[Sequence[Span]],
+                 after: Sequence[Sequence[Span]]) -> list[PostChange]:
+    out = []
+    for pid, g, b, a in zip(post_ids, gold, before, after):
+        key = lambda s: (s.start, s.end, s.type)  # noqa: E731
+        gs, bs, as_ = {key(s) for s in g}, {key(s) for s in b}, {key(s) for s in a}
+        fixed = sorted((gs & as_) - bs)
+        broke = sorted((gs & bs) - as_)
+        new_sp = sorted((as_ - gs) - bs)
+        gone_sp = sorted((bs - gs) - as_)
+        if fixed or broke or new_sp or gone_sp:
+            out.append(PostChange(pid, [Span(*k) for k in fixed], [Span(*k) for k in broke],
+                                  [Span(*k) for k in new_sp], [Span(*k) for k in gone_sp]))
+    return out

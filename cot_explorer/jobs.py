@@ -7,8 +7,9 @@ import threading
 import time
 from pathlib import Path
 
+from .errors import CotExplorerError
 from .store import open_store
-from .store.jobs import create_job, fail_running, get_job, update_job
+from .store.jobs import JobRunning, create_job_alone, fail_running, get_job, update_job
 from .student.registry import Registry
 
 
@@ -28,7 +29,7 @@ class JobCallback:
 
     def on_eval(self, epoch: int, metrics: dict) -> None:
         with open_store(self.home) as s:
-            update_job(s, self.job_id, message=f"epoch {epoch}: held-out F1 {metrics['f1']:.2f}")
+            update_job(s, self.job_id, message=f"epoch {epoch}: selection F1 {metrics['f1']:.2f} (chooses the epoch)")
 
     def should_cancel(self) -> bool:
         with open_store(self.home) as s:
@@ -36,9 +37,19 @@ class JobCallback:
         return bool(job and job.cancel_requested)
 
 
+class RoundAlreadyRunning(CotExplorerError):
+    pass
+
+
 def start_distill_job(home: Path, params: dict) -> int:
+    """Start a round in a thread, unless one runs on the same dataset (refused with a sentence)."""
     with open_store(home) as s:
-        job_id = create_job(s, "distill", params, status="running")
+        try:
+            job_id = create_job_alone(s, "distill", params, params["dataset"])
+        except JobRunning as e:
+            raise RoundAlreadyRunning(
+                f"a round on {params['dataset']} is already running (job {e.job.id}, version "
+                f"{e.job.params.get('name')}); wait for it to finish or cancel it") from None
     threading.Thread(target=_run_distill, args=(home, job_id, params), daemon=True, name=f"job-{job_id}").start()
     return job_id
 
@@ -53,13 +64,16 @@ def _run_distill(home: Path, job_id: int, params: dict) -> None:
                                since=params.get("since") or None, callback=JobCallback(home, job_id))
             job = get_job(s, job_id)
             update_job(s, job_id, status="done", step=job.total, result=report.to_json(),
-                       message=f"done: held-out F1 {report.before['f1']:.2f} -> {report.after['f1']:.2f}")
+                       message=f"done: {report.gain_sentence()}")
     except RoundCancelled as e:
         with open_store(home) as s:
             update_job(s, job_id, status="cancelled", message=str(e))
+    except CotExplorerError as e:  # a refusal found only now: said as a sentence
+        with open_store(home) as s:
+            update_job(s, job_id, status="failed", error=str(e), message="failed")
     except Exception as e:  # a failed job is shown, not raised into a dead thread
         with open_store(home) as s:
-            update_job(s, job_id, status="failed", error=f"{type(e).__name__}: {e}", message="failed")
+            update_job(s, job_id, status="failed", error=f"the round failed unexpectedly: {e}", message="failed")
     finally:
         with open_store(home) as s:
             Registry(s).release(params["name"])  # a saved version keeps its name; a failed one frees it

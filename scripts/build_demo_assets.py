@@ -17,13 +17,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dataclasses import replace  # noqa: E402
+
 from cot_explorer.datasets.captions import read_captions  # noqa: E402
 from cot_explorer.datasets.jsonl import post_to_json  # noqa: E402
 from cot_explorer.datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge  # noqa: E402
 from cot_explorer.datasets.twitter_conll import read_twitter_conll  # noqa: E402
 from cot_explorer.labels import mner_schema_for  # noqa: E402
 from cot_explorer.paths import data_dir  # noqa: E402
-from dataclasses import replace  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "assets" / "demo"
 N = 40

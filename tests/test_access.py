@@ -14,8 +14,14 @@ from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
 
 USERS = "ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass"
-SPANS = {"headers": ["start", "end", "type", "text"], "data": [[0, 1, "PER", "x"]]}
-QUEUE = ["demo/test", "any", False, False, "file order"]
+QUEUE = ["demo/test", "any", False, False, "file order", {}]
+
+
+def a_save(client: GradioHttp, author: str = "x"):
+    """Save one span on the post open in this session, as the editor's Save does."""
+    doc = client.opened
+    return client.call("span-editor", [{**doc, "spans": [{"start": 0, "end": 1, "type": "PER"}]}, None, author],
+                       trigger="save")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +44,7 @@ def session(url: str, name: str | None = None, password: str | None = None) -> G
     if name:
         client.login(name, password)
     client.call(None, [], trigger="load")
-    client.call("queue-dataset", QUEUE, trigger="change")  # a post is now open in this session
+    client.opened = client.call("queue-dataset", QUEUE, trigger="change").data[1]  # a post is open in this session
     return client
 
 
@@ -47,7 +53,8 @@ def test_without_signing_in_no_event_runs(password_app):
     known = session(url, "vic", "vic-pass").config  # the page's layout is no secret
     before = labels_count(home)
     with pytest.raises(EventFailed, match="401"):
-        GradioHttp(url, config=known).call("save-btn", [None, SPANS, None, "x"])
+        GradioHttp(url, config=known).call("span-editor", [{"post_id": "demo/test/x", "spans": []}, None, "x"],
+                                           trigger="save")
     assert labels_count(home) == before
 
 
@@ -55,19 +62,19 @@ def test_a_viewer_cannot_save_labels_even_by_raw_http(password_app):
     url, home = password_app
     before = labels_count(home)
     with pytest.raises(EventFailed, match="vic \\(viewer\\) may not save labels"):
-        session(url, "vic", "vic-pass").call("save-btn", [None, SPANS, None, "vic"])
+        a_save(session(url, "vic", "vic-pass"), "vic")
     assert labels_count(home) == before
 
 
 def test_an_annotator_saves_under_their_own_name_but_cannot_promote_or_distill(password_app):
     url, home = password_app
     ann = session(url, "ann", "ann-pass")
-    ann.call("save-btn", [None, SPANS, None, "someone else"])
+    a_save(ann, "someone else")
     with sqlite3.connect(home / "cot_explorer.db") as c:
         author, source = c.execute("SELECT author, source FROM labels ORDER BY version DESC LIMIT 1").fetchone()
     assert (author, source) == ("ann", "annotator")
     with pytest.raises(EventFailed, match="needs the admin role"):
-        ann.call("promote-btn", ["mner-default"])
+        ann.call("promote-btn", ["mner-default", False, ""])
     with pytest.raises(EventFailed, match="needs the admin role"):
         ann.call("distill-start", ["demo", "sneaky", "distill", 1, 1.0, ""])
     with sqlite3.connect(home / "cot_explorer.db") as c:
@@ -75,11 +82,15 @@ def test_an_annotator_saves_under_their_own_name_but_cannot_promote_or_distill(p
         assert c.execute("SELECT count(*) FROM model_versions WHERE promoted_at IS NOT NULL").fetchone()[0] == 0
 
 
-def test_an_admin_may_promote(password_app):
+def test_an_admin_gets_past_the_role_check(password_app):
     url, home = password_app
-    session(url, "adm", "adm-pass").call("promote-btn", ["mner-default"])
-    with sqlite3.connect(home / "cot_explorer.db") as c:
-        assert c.execute("SELECT name FROM model_versions WHERE promoted_at IS NOT NULL").fetchone() == ("mner-default",)
+    adm = session(url, "adm", "adm-pass")
+    with pytest.raises(EventFailed, match="is the default already"):  # refused for what it is, not for who asks
+        adm.call("promote-btn", ["mner-default", False, ""])
+    load = adm.call(None, [], trigger="load").data
+    assert any(str(home) in str(x) for x in load)  # the store's path is shown to admins only
+    vic = session(url, "vic", "vic-pass")
+    assert not any(str(home) in str(x) for x in vic.call(None, [], trigger="load").data)
 
 
 def test_a_visitor_of_a_public_space_may_explore_and_predict_only():
@@ -93,7 +104,7 @@ def test_a_visitor_of_a_public_space_may_explore_and_predict_only():
                 assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0] == 0
             before = labels_count(store_of(user))
             with pytest.raises(EventFailed, match="visitor who has not signed in may not save labels"):
-                visitor.call("save-btn", [None, SPANS, None, "x"])
+                a_save(visitor)
             assert labels_count(store_of(user)) == before
     finally:
         shutil.rmtree(user, ignore_errors=True)

@@ -60,12 +60,12 @@ def test_train_with_a_taken_name_is_refused_before_training(store, home, capsys)
 
 
 def test_a_round_with_a_taken_name_is_refused_without_a_job(home, store):
-    from cot_explorer.ui.distill import start_distill
+    from cot_explorer.ui.distill import start_round
 
     (home / "models" / "mine").mkdir(parents=True)
     (home / "models" / "mine" / "manifest.json").write_text("{}")
     with pytest.raises(NameTaken):
-        start_distill(home, "demo", "mine", "distill", 1, 1.0)
+        start_round(home, "demo", "mine", "distill", 1, 1.0)
     assert store.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
 
 

@@ -26,6 +26,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class AppUrl(str):
+    """The app's address, which also knows the app's process id (for memory measurements)."""
+
+    def __new__(cls, url: str, pid: int):
+        obj = super().__new__(cls, url)
+        obj.pid = pid
+        return obj
+
+
 def user_home(name: str) -> Path:
     """A fresh home folder for the app's user, outside /tmp and outside the checkout: the
     store then lands in the user data folder, where it lands for a real user (a fixture under
@@ -68,7 +77,7 @@ def running_app(user_home_dir: Path, env: dict | None = None, timeout: float = 1
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"the app did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.5)
-        yield url
+        yield AppUrl(url, proc.pid)
     finally:
         proc.terminate()
         try:

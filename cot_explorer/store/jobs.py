@@ -65,3 +65,21 @@ def fail_running(store: Store, kind: str, reason: str) -> int:
     with store.write():
         return store.conn.execute("UPDATE jobs SET status = 'failed', error = ?, updated_at = ? "
                                   "WHERE status = 'running' AND kind = ?", (reason, utc_now(), kind)).rowcount
+
+
+class JobRunning(Exception):
+    """Another job of that kind works on that dataset (see `create_job_alone`)."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        super().__init__(f"job {job.id} is {job.status}")
+
+
+def create_job_alone(store: Store, kind: str, params: dict, dataset: str) -> int:
+    """Create a running job unless one of `kind` is queued or running on `dataset`: the check
+    and the insert are one transaction, so two clicks cannot both start one."""
+    with store.write():
+        for job in unfinished_jobs(store, kind):
+            if job.params.get("dataset") == dataset:
+                raise JobRunning(job)
+        return create_job(store, kind, params, status="running")

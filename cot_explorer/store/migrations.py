@@ -225,6 +225,19 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX labels_by_time ON labels(created_at)",
         ),
     ),
+    (
+        6,
+        "each dataset's held-out posts, fixed by its first distillation round: every later version is scored on them",
+        (
+            """CREATE TABLE heldout_posts (
+                dataset TEXT NOT NULL REFERENCES datasets(name),
+                post_id TEXT NOT NULL REFERENCES posts(id),
+                chosen_by TEXT NOT NULL,             -- 'test split' or 'sample'
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (dataset, post_id)
+            )""",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -153,4 +153,8 @@ def train_student(config: TrainConfig, train: Sequence, valid: Sequence, callbac
         model.load_state_dict(best_state)
     model.eval()
     result.model = model
+    # Accelerate keeps references to what it prepared (the optimizer's state is twice the
+    # model): drop them, or every round of a long-running app keeps its predecessor alive.
+    accelerator.free_memory()
+    del optimizer, scheduler, loader, best_state
     return result

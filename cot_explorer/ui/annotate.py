@@ -22,7 +22,7 @@ from ..store.images import image_path
 from ..store.knowledge import knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, get_post, list_posts, search_posts
 from ..student.registry import Registry
-from .common import DatasetSplit, cached_predictions, map_type, predict_post, student
+from .common import DatasetSplit, cached_predictions, map_type, student
 from .explore import cot_markdown
 from .guard import guarded
 from .span_editor import EditorDoc, SpanEditor, span_dict, spans_from_value, token_cells
@@ -71,9 +71,10 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
 def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
     """The student's entities (with confidence) and the teacher's (with its rationale)."""
     predictor = student(home)
+    predicted = cached_predictions(home, [post])[post.id]  # once per post and model version, kept in the store
     out = [dict(start=s, end=e, type=schema.name_for(t) or t, source="student", origin=f"student:{predictor.manifest.name}",
                 confidence=round(c, 3), rationale="")
-           for s, e, t, c in predict_post(home, post)]
+           for s, e, t, c in predicted]
     with open_store(home) as store:
         k = knowledge_for(store, post.id)
     for e in (k.entities if k else ()):
@@ -112,9 +113,11 @@ def pairs_for(home: Path, post: Post) -> tuple[list[dict], int | None]:
 def progress_line(home: Path, post: Post, user: User) -> str:
     with open_store(home) as store:
         pr = label_store.progress(store, post.dataset, post.split)
+    signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
     mine = pr.by_author.get(user.name or "", 0)
     others = ", ".join(f"{a} {n}" for a, n in list(pr.by_author.items())[:4])
-    return f"corrected {pr.corrected}/{pr.total}" + (f" · you {mine}" if user.name else "") + (f" · {others}" if others else "")
+    return (f"corrected {pr.corrected}/{pr.total}" + (f" · you {mine}" if signed_in else "")
+            + (f" · by annotator: {others}" if others else ""))
 
 
 def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = None, *, spans: list[dict] | None = None,
@@ -373,11 +376,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return show(*resolve_conflict(home, doc, data.get("choice"), data.get("spans") or [],
                                           _author(author_name, user), user, ids))
 
-        def open_elsewhere(pid, doc, ids, user):
+        def open_elsewhere(pid, doc, ids, dataset_split, user):
             """A post picked in Explore, an error row or a search: opened here, unless the open
             post has unsaved edits, in which case the editor asks first."""
             if not pid:
                 return [gr.skip()] * len(post_outs)
+            if not ids and dataset_split:  # the queue may still be loading: count it here
+                ids = queue(home, dataset_split)
             if _is_dirty(doc):
                 return [{**doc, "pending_open": {"post_id": pid, "label": pid}}] + [gr.skip()] * (len(post_outs) - 1)
             return show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1))
@@ -421,12 +426,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         editor.redo(guarded(policy, Action.SAVE_LABELS, do_redo), common, post_outs, api_visibility="private")
         editor.relation(guarded(policy, Action.SAVE_LABELS, do_relation), common, post_outs, api_visibility="private")
         editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
-        post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state], post_outs,
-                          api_visibility="private", **model_work)
-        found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state], post_outs,
+        post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state, ds],
+                          post_outs, api_visibility="private", **model_work)
+        found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state, ds], post_outs,
                      api_visibility="private", **model_work)
-        disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state], post_outs,
-                         api_visibility="private", **model_work)
+        disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state, ds],
+                         post_outs, api_visibility="private", **model_work)
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
         agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
                         api_visibility="private")

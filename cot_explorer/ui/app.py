@@ -44,7 +44,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
     # The store's images are served from where they are (never copied into Gradio's temporary
     # folder); Gradio's own cache of other outputs is emptied of files older than an hour.
     gr.set_static_paths([str((home / "images").resolve())])
-    with gr.Blocks(title="CoT Explorer", delete_cache=(3600, 3600), css=PAGE_CSS) as demo:
+    with gr.Blocks(title="CoT Explorer", delete_cache=(3600, 3600)) as demo:
         with gr.Row():
             gr.Markdown("# CoT Explorer\nTeacher chain of thought, student predictions, corrections, distillation.")
             if policy.uses_hf_sign_in:
@@ -54,7 +54,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             ex = build_explore_tab(home, post_state, policy, budget, MODEL_WORK)
             an = build_annotate_tab(home, post_state, policy, MODEL_WORK)
             er = build_errors_tab(home, post_state, policy, MODEL_WORK)
-            di = build_distill_tab(home, policy)
+            di = build_distill_tab(home, policy, post_state)
             st = build_store_tab(home, policy)
 
         def on_load(user):
@@ -82,7 +82,7 @@ def launch_kwargs(home: Path, policy: AccessPolicy | None = None) -> dict:
     """What `launch` needs: the store's image folder (and nothing else of it) may be served,
     uploads are capped, and a login page when users are configured."""
     policy = policy or AccessPolicy.from_env()
-    kwargs = {"allowed_paths": [str((home / "images").resolve())], "max_file_size": MAX_UPLOAD}
+    kwargs = {"allowed_paths": [str((home / "images").resolve())], "max_file_size": MAX_UPLOAD, "css": PAGE_CSS}
     if policy.uses_login_page:
         kwargs["auth"] = policy.check_password
         kwargs["auth_message"] = "CoT Explorer: sign in with the name and password your admin gave you."

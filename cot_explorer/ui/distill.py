@@ -1,5 +1,7 @@
 """The Distill tab: continue the default student on the corrected posts, as a background job
-whose progress lives in the store; the versions it made, promote and roll back."""
+whose progress lives in the store, and show what the correction bought: the gain on a fixed
+held-out set with its 95 % interval, forgetting, the posts it fixed and broke; the versions
+over time; promote (with care) and roll back."""
 
 from __future__ import annotations
 
@@ -10,14 +12,26 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
-from ..access import AccessPolicy, Action
-from ..errors import ValidationError
+from ..access import AccessPolicy, Action, User
+from ..errors import CotExplorerError, ValidationError
+from ..evaluate import score_spans
 from ..jobs import cancel_job, start_distill_job
+from ..schema import Span
+from ..store import labels as label_store
 from ..store import open_store
-from ..store.jobs import get_job, latest_job
+from ..store.heldout import heldout_ids
+from ..store.jobs import get_job, latest_job, unfinished_jobs
 from ..store.model_versions import get_version
+from ..store.posts import get_post
+from ..student.incremental import ROUND_VARIANTS, RoundPlan, plan_round
+from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
+from .common import cached_predictions
 from .guard import guarded
+
+VERSION_COLUMNS = ["version", "variant", "F1", "F1 on", "created", "parent", "default", "origin"]
+REPORT_COLUMNS = ["measured on", "before", "after", "gain (95 % interval)", "new version better in"]
+CHANGE_COLUMNS = ["post", "fixed", "broke", "post text"]
 
 
 def resolve_since(home: Path, since: str | None) -> str | None:
@@ -36,11 +50,40 @@ def resolve_since(home: Path, since: str | None) -> str | None:
     return since
 
 
-def start_distill(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
-                  since: str | None = None) -> int:
+def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> RoundPlan:
+    with open_store(home) as store:
+        return plan_round(store, dataset, since=resolve_since(home, since), replay_ratio=float(replay))
+
+
+def plan_text(home: Path, dataset: str, since: str | None, replay: float) -> str:
+    if not dataset:
+        return "Choose a dataset."
+    try:
+        plan = plan_of(home, dataset, since, replay)
+    except CotExplorerError as e:
+        return f"**No round possible yet:** {e}."
+    sizes = ", ".join(f"{k} **{v}**" for k, v in plan.sizes().items())
+    note = (f" ({plan.corrected_heldout} of your corrections are held-out posts: they measure, they never train.)"
+            if plan.corrected_heldout else "")
+    return (f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its first round; "
+            f"selection from {plan.selection_from}.{note}")
+
+
+def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
+                since: str | None = None) -> int:
+    """Everything a round could refuse is checked here, before a job exists."""
     if not dataset:
         raise ValidationError("choose the dataset whose corrected posts to learn from")
+    if variant not in ROUND_VARIANTS:
+        raise ValidationError(f"a round trains {' or '.join(ROUND_VARIANTS)}")
     since_at = resolve_since(home, since)
+    if (name or "").strip():  # a taken name is the cheapest refusal: say it before planning
+        with open_store(home) as store:
+            registry = Registry(store)
+            if registry.name_taken(check_version_name(name.strip())):
+                raise NameTaken(f"a model version named {name.strip()!r} exists; choose another name "
+                                "(versions are never overwritten)")
+    plan_of(home, dataset, since, replay_ratio)  # nothing to train on, a held-out set too small: a sentence
     with open_store(home) as store:
         registry = Registry(store)
         name = registry.reserve(name.strip()) if (name or "").strip() else registry.automatic_name(f"{dataset}-round")
@@ -61,6 +104,10 @@ class JobView:
     message: str
     result: dict | None
 
+    @property
+    def running(self) -> bool:
+        return self.status in ("queued", "running")
+
 
 def job_view(home: Path, job_id: int | None = None) -> JobView:
     with open_store(home) as store:
@@ -71,11 +118,74 @@ def job_view(home: Path, job_id: int | None = None) -> JobView:
     return JobView(job.id, job.status, progress, job.error or job.message, job.result)
 
 
+def any_round_running(home: Path) -> bool:
+    with open_store(home) as store:
+        return bool(unfinished_jobs(store, "distill"))
+
+
 def cancel_round(home: Path, job_id: int | None) -> None:
     view = job_view(home, job_id)
     if view.job_id is None or view.status != "running":
         raise ValidationError("no running distillation job to cancel")
     cancel_job(home, view.job_id)
+
+
+def _ci(i: dict) -> str:
+    return f"{i['value']:+.2f} ({i['low']:+.2f} to {i['high']:+.2f})"
+
+
+def report_rows(result: dict) -> list[list]:
+    """Before/after as a table: overall and per type on the held-out set, and forgetting."""
+    before, after, gain = result["before"], result["after"], result["gain"]
+    rows = [[f"held-out, all types ({result['sizes'].get('held-out')} posts)", before["f1"], after["f1"],
+             _ci(gain["*"]), f"{100 * gain['*']['p_better']:.0f} %"]]
+    for t, g in gain.items():
+        if t != "*":
+            rows.append([f"held-out, {t}", before["per_type"].get(t, {}).get("f1", 0.0),
+                         after["per_type"].get(t, {}).get("f1", 0.0), _ci(g), f"{100 * g['p_better']:.0f} %"])
+    f = result.get("forgetting") or {}
+    if f.get("change"):
+        rows.append([f"untouched earlier posts ({f['posts']}), forgetting", f["before"], f["after"], _ci(f["change"]),
+                     f"{100 * f['change']['p_better']:.0f} %"])
+    return rows
+
+
+def report_text(result: dict | None) -> str:
+    if not result:
+        return ""
+    g = result["gain"]["*"]
+    verdict = ("**The interval includes zero: this round's gain is not shown on these posts.**"
+               if g["low"] <= 0 <= g["high"] else
+               ("**The interval excludes zero: a real gain on the held-out posts.**" if g["value"] > 0 else
+                "**The interval excludes zero: a real loss on the held-out posts; do not promote it.**"))
+    f = result.get("forgetting") or {}
+    forget = ""
+    if f.get("change"):
+        c = f["change"]
+        forget = (f" Forgetting on {f['posts']} untouched earlier posts: {c['value']:+.2f} F1 ({c['low']:+.2f} to "
+                  f"{c['high']:+.2f})" + (", within noise." if c["low"] <= 0 <= c["high"] else "."))
+    sizes = ", ".join(f"{k} {v}" for k, v in result["sizes"].items())
+    return (f"**{result['model']}** from {result['parent']} ({result['variant']}, best epoch {result['best_epoch']}). "
+            f"{verdict}{forget}\n\nSets: {sizes}; held-out from the {result['heldout_from']}, selection from "
+            f"{result['selection_from']}; selection and held-out share {result['selection_heldout_overlap']} posts.")
+
+
+def change_rows(home: Path, result: dict | None) -> list[list]:
+    if not result:
+        return []
+    rows = []
+    with open_store(home) as store:
+        for c in result.get("changes", [])[:300]:
+            post = get_post(store, c["post_id"])
+            if post is None:
+                continue
+            fixed = "; ".join(f"{post.span_text(Span.from_json(s))}/{s['type']}" for s in c["fixed"]) or (
+                "dropped a wrong entity" if c["gone_spurious"] else "")
+            broke = "; ".join(f"{post.span_text(Span.from_json(s))}/{s['type']}" for s in c["broke"]) or (
+                "added a wrong entity" if c["new_spurious"] else "")
+            rows.append([c["post_id"], fixed, broke, post.text])
+    rows.sort(key=lambda r: (r[2] == "", r[1] == ""))  # broken first: what to look at
+    return rows
 
 
 @dataclass(frozen=True)
@@ -85,105 +195,195 @@ class VersionLine:
     variant: str
     f1: float | None
     f1_set: str
+    low: float | None
+    high: float | None
     created_at: str
+    parent: str | None
     is_default: bool
     shipped: bool
 
     def cells(self) -> list:
-        return [self.name, self.variant, self.f1, self.f1_set, self.created_at, "default" if self.is_default else "",
-                "shipped" if self.shipped else "trained here"]
-
-
-VERSION_COLUMNS = ["version", "variant", "F1", "F1 on", "created", "default", "origin"]
+        return [self.name, self.variant, self.f1, self.f1_set, self.created_at[:19].replace("T", " "), self.parent or "",
+                "default" if self.is_default else "", "shipped" if self.shipped else "trained here"]
 
 
 def version_lines(home: Path) -> list[VersionLine]:
+    """Every version, oldest first, with its headline F1 and the set that figure is on."""
     with open_store(home) as store:
         reg = Registry(store)
         default = reg.default_path()
         out = []
         for m in reg.list():
             headline = m.manifest.headline_f1()
-            out.append(VersionLine(m.name, m.manifest.variant, headline[0] if headline else None,
-                                   headline[1] if headline else "-", m.manifest.created_at, m.path == default,
-                                   m.shipped))
+            interval = (m.manifest.metrics.get("held_out") or {}).get("interval") or {}
+            where = headline[1] if headline else "-"
+            if headline and headline[1] == "held-out":
+                where = f"held-out of {m.manifest.data.get('dataset', '?')}"
+            elif headline and m.shipped:
+                where = f"{headline[1]} (Twitter-2017)"
+            out.append(VersionLine(m.name, m.manifest.variant, headline[0] if headline else None, where,
+                                   interval.get("low"), interval.get("high"), m.manifest.created_at, m.parent,
+                                   m.path == default, m.shipped))
     return out
 
 
-def promote_version(home: Path, name: str) -> None:
+def versions_figure(lines: list[VersionLine]) -> go.Figure:
+    """F1 of each version by creation time, one line per set the figure is on, with intervals."""
+    fig = go.Figure()
+    for where in sorted({v.f1_set for v in lines if v.f1 is not None}):
+        pts = [v for v in lines if v.f1_set == where and v.f1 is not None]
+        fig.add_trace(go.Scatter(
+            x=[v.created_at for v in pts], y=[v.f1 for v in pts], mode="lines+markers", name=where, text=[v.name for v in pts],
+            hovertemplate="%{text}: F1 %{y:.2f}<extra>" + where + "</extra>",
+            error_y=dict(type="data", symmetric=False, array=[(v.high - v.f1) if v.high is not None else 0 for v in pts],
+                         arrayminus=[(v.f1 - v.low) if v.low is not None else 0 for v in pts])))
+    fig.update_layout(yaxis_title="F1", xaxis_title="created", height=320, margin=dict(t=20, b=40),
+                      legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+class PromoteNeedsReason(CotExplorerError):
+    pass
+
+
+def heldout_f1(home: Path, version: str, dataset: str) -> float | None:
+    """A version's F1 on a dataset's held-out posts against their current labels (cached predictions)."""
+    with open_store(home) as store:
+        ids = heldout_ids(store, dataset)
+        posts = [get_post(store, i) for i in ids]
+        labels = {i: label_store.current(store, i, "mner") for i in ids}
+    posts = [p for p in posts if p is not None and labels.get(p.id) is not None]
+    if not posts:
+        return None
+    preds = cached_predictions(home, posts, version)
+    return score_spans([labels[p.id].spans for p in posts],
+                       [[Span(a, b, t) for a, b, t, _ in preds[p.id]] for p in posts]).f1
+
+
+def promote_version(home: Path, name: str, user: User, anyway: bool = False, reason: str = "") -> str:
+    """Promote; a version that scores below the current default on the held-out set of the
+    dataset it was trained for needs 'promote anyway' and a reason, both recorded."""
     if not name:
         raise ValidationError("pick a version to promote")
     with open_store(home) as store:
-        Registry(store).promote(name)
+        reg = Registry(store)
+        manifest = reg.manifest(name)
+        current = reg.default_name()
+    if current == name:
+        raise ValidationError(f"{name} is the default already")
+    dataset = manifest.data.get("dataset")
+    new_f1 = old_f1 = None
+    if dataset:
+        new_f1, old_f1 = heldout_f1(home, name, dataset), heldout_f1(home, "default", dataset)
+    if new_f1 is not None and old_f1 is not None and new_f1 < old_f1:
+        if not (anyway and (reason or "").strip()):
+            raise PromoteNeedsReason(f"{name} scores {new_f1:.2f} on the held-out posts of {dataset}, below the default "
+                                     f"{current} ({old_f1:.2f}); tick “promote anyway” and say why to promote it")
+    with open_store(home) as store:
+        Registry(store).promote(name, by=user.label, reason=(reason or "").strip() or None)
+    scores = f" (held-out F1 {new_f1:.2f}; {current} had {old_f1:.2f})" if new_f1 is not None and old_f1 is not None else ""
+    return f"Promoted **{name}**{scores}: it is the default now; {current} before it. Roll back to undo."
 
 
 def roll_back(home: Path) -> str:
     with open_store(home) as store:
-        return Registry(store).rollback().name
+        reg = Registry(store)
+        was = reg.default_name()
+        now = reg.rollback().name
+    return f"Rolled back **{was}**: the default is **{now}** again."
 
 
-def build_distill_tab(home: Path, policy: AccessPolicy) -> dict:
+def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) -> dict:
     with gr.Tab("Distill", id="distill"):
-        gr.Markdown("Continue the default student on the **corrected** posts of a dataset, replaying as many earlier "
-                    "posts, and measure it before and after on held-out posts the corrections never touch.")
+        gr.Markdown("Continue the default student on the **corrected** posts of a dataset, replaying earlier posts, and "
+                    "see what the corrections bought on held-out posts no round ever trains on.")
         with gr.Row():
             dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="distill-dataset")
             name = gr.Textbox(label="New version name (optional)", elem_id="distill-name")
-            variant = gr.Dropdown(["distill", "text"], value="distill", label="Variant")
+            variant = gr.Dropdown(list(ROUND_VARIANTS), value="distill", label="Variant", elem_id="distill-variant")
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
-            replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× curated posts)")
+            replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
+        plan = gr.Markdown(elem_id="distill-plan")
         with gr.Row():
             start = gr.Button("Start distillation", variant="primary", elem_id="distill-start")
             cancel = gr.Button("Cancel", elem_id="distill-cancel")
         job_state = gr.State(None)
         progress = gr.Markdown(elem_id="job-progress")
-        report = gr.JSON(label="Before / after", elem_id="job-result")
+        report_md = gr.Markdown(elem_id="job-verdict")
+        report = gr.Dataframe(headers=REPORT_COLUMNS, interactive=False, label="Before / after, with 95 % intervals",
+                              elem_id="job-result", wrap=True)
+        changes = gr.Dataframe(headers=CHANGE_COLUMNS, interactive=False, wrap=True, elem_id="job-changes",
+                               label="Held-out posts the new version fixed or broke (select one to open it in Annotate)")
+        result_state = gr.State(None)
         timer = gr.Timer(1.0, active=True)
-        with gr.Row():
+        with gr.Row(equal_height=False):
             versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
-                                    elem_id="versions-table")
-            f1_plot = gr.Plot(label="F1 across versions")
+                                    elem_id="versions-table", wrap=True, scale=3)
+            f1_plot = gr.Plot(label="F1 of each version, by creation time", scale=2)
         with gr.Row():
             pick = gr.Dropdown(label="Version", choices=[], elem_id="version-pick")
+            anyway = gr.Checkbox(label="promote anyway (it scored lower)", elem_id="promote-anyway")
+            why = gr.Textbox(label="why (recorded)", elem_id="promote-reason")
             promote = gr.Button("Promote to default", elem_id="promote-btn")
             rollback = gr.Button("Roll back", elem_id="rollback-btn")
+        versions_note = gr.Markdown(elem_id="versions-note")
 
         def render_versions():
             lines = version_lines(home)
-            fig = go.Figure(go.Scatter(x=[v.name for v in lines], y=[v.f1 for v in lines], mode="lines+markers"))
-            fig.update_layout(yaxis_title="F1", height=300, margin=dict(t=20, b=40))
-            return [v.cells() for v in lines], fig, gr.update(choices=[v.name for v in lines])
+            return [v.cells() for v in lines], versions_figure(lines), gr.update(choices=[v.name for v in lines])
 
-        def poll(job_id, user):
+        def show_plan(d, s, r, user):
+            return plan_text(home, d, s, r)
+
+        def poll(job_id, shown, user):
             v = job_view(home, job_id)
             bar = "█" * int(20 * v.progress) + "░" * (20 - int(20 * v.progress))
             text = f"**Job {v.job_id}: {v.status}** `{bar}` progress: {round(100 * v.progress)}% — {v.message}"
-            return text if v.job_id else "No distillation job yet.", v.result
+            busy = v.running
+            start_state = gr.update(interactive=not busy, value="A round is running…" if busy else "Start distillation")
+            fresh = v.result and (shown or {}).get("model") != v.result.get("model")
+            return ([text if v.job_id else "No distillation job yet.", start_state]
+                    + ([v.result] if fresh else [gr.skip()]))
+
+        def show_result(result, user):
+            if not result:
+                return "", [], []
+            return report_text(result), report_rows(result), change_rows(home, result)
 
         def do_start(d, n, var, ep, rep, since_value, user):
-            return start_distill(home, d, n, var, int(ep), float(rep), since_value)
+            job = start_round(home, d, n, var, int(ep), float(rep), since_value)
+            return job, gr.update(interactive=False, value="A round is running…")
 
-        start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
-                    [job_state], api_visibility="private")
-        cancel.click(guarded(policy, Action.DISTILL, lambda j, user: cancel_round(home, j)), [job_state], None,
-                     api_visibility="private")
-        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state], [progress, report],
-                   api_visibility="private")
-        report.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True), [report],
-                      [versions, f1_plot, pick], api_visibility="private")
-
-        def do_promote(version, user):
-            promote_version(home, version)
-            return render_versions()
+        def do_promote(version, force, reason, user):
+            message = promote_version(home, version, user, force, reason)
+            return [*render_versions(), message]
 
         def do_rollback(user):
-            roll_back(home)
-            return render_versions()
+            message = roll_back(home)
+            return [*render_versions(), message]
 
-        promote.click(guarded(policy, Action.PROMOTE, do_promote), [pick], [versions, f1_plot, pick],
-                      api_visibility="private")
-        rollback.click(guarded(policy, Action.PROMOTE, do_rollback), None, [versions, f1_plot, pick],
+        def open_change(rows, evt: gr.SelectData, user):
+            return rows.values.tolist()[evt.index[0]][0] if hasattr(rows, "values") else rows[evt.index[0]][0]
+
+        for c in (dataset, since, replay):
+            c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay], [plan], api_visibility="private",
+                     show_progress="hidden")
+        start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
+                    [job_state, start], api_visibility="private")
+        cancel.click(guarded(policy, Action.DISTILL, lambda j, user: cancel_round(home, j)), [job_state], None,
+                     api_visibility="private")
+        # polling never flashes a spinner over the tables and the plot
+        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state],
+                   [progress, start, result_state], api_visibility="private", show_progress="hidden")
+        result_state.change(guarded(policy, Action.EXPLORE, show_result, quiet=True), [result_state],
+                            [report_md, report, changes], api_visibility="private", show_progress="hidden")
+        result_state.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True),
+                            [result_state], [versions, f1_plot, pick], api_visibility="private", show_progress="hidden")
+        changes.select(guarded(policy, Action.EXPLORE, open_change), [changes], [post_state], api_visibility="private")
+        promote.click(guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],
+                      [versions, f1_plot, pick, versions_note], api_visibility="private")
+        rollback.click(guarded(policy, Action.PROMOTE, do_rollback), None, [versions, f1_plot, pick, versions_note],
                        api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
-            "version_pick": pick}
+            "version_pick": pick, "plan": plan}

@@ -1,0 +1,30 @@
+"""Each dataset's held-out posts: chosen once, by the first distillation round on the dataset,
+and never trained on, so every later version is scored on the same posts."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .core import Store, utc_now
+
+
+def heldout_ids(store: Store, dataset: str) -> list[str]:
+    return [r[0] for r in store.conn.execute("SELECT post_id FROM heldout_posts WHERE dataset = ? ORDER BY post_id",
+                                             (dataset,))]
+
+
+def heldout_source(store: Store, dataset: str) -> str | None:
+    row = store.conn.execute("SELECT chosen_by FROM heldout_posts WHERE dataset = ? LIMIT 1", (dataset,)).fetchone()
+    return row[0] if row else None
+
+
+def fix_heldout(store: Store, dataset: str, post_ids: Sequence[str], chosen_by: str) -> list[str]:
+    """Record the held-out posts of a dataset, unless it has them already (then those stand)."""
+    with store.write():
+        known = heldout_ids(store, dataset)
+        if known:
+            return known
+        now = utc_now()
+        store.db["heldout_posts"].insert_all(
+            [{"dataset": dataset, "post_id": pid, "chosen_by": chosen_by, "created_at": now} for pid in post_ids])
+    return heldout_ids(store, dataset)
