@@ -28,6 +28,8 @@ from .store import open_store
 from .store.images import read_image_file
 from .store.stats import compute_stats
 from .student.config import VARIANTS
+from .student.inference import BACKENDS
+from .student.manifest import Manifest
 from .student.registry import Registry
 from .uploads import add_upload
 
@@ -36,6 +38,12 @@ def _dtype_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default=None,
                    help="number format of inference: auto (bf16 on CPUs with native bf16, else fp32; "
                         "default, or $COT_EXPLORER_INFERENCE_DTYPE), fp32 or bf16")
+
+
+def _backend_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="what runs the model: auto (default, or $COT_EXPLORER_BACKEND: ONNX Runtime int8 where it "
+                        "qualified, else fp32), torch, onnx or onnx-int8")
 
 
 def _home_arg(p: argparse.ArgumentParser) -> None:
@@ -99,18 +107,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=("twitter", "mnre"))
     p.add_argument("--json", action="store_true")
     _dtype_arg(p)
+    _backend_arg(p)
 
-    p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]})")
+    p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]}), streamed")
     _home_arg(p)
     p.add_argument("--model", default="default")
-    p.add_argument("--input", default="-")
-    p.add_argument("--output", default="-")
+    p.add_argument("--in", "--input", dest="input", default="-", help="JSONL file of posts (default: stdin)")
+    p.add_argument("--out", "--output", dest="output", default="-", help="JSONL file to write (default: stdout)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     _dtype_arg(p)
+    _backend_arg(p)
 
-    p = sub.add_parser("models", help="list, promote or roll back model versions")
+    p = sub.add_parser("models", help="list, promote or roll back model versions; quantize one for ONNX Runtime")
     _home_arg(p)
-    p.add_argument("action", choices=("list", "promote", "rollback"))
+    p.add_argument("action", choices=("list", "promote", "rollback", "quantize"))
     p.add_argument("name", nargs="?")
+    p.add_argument("--data", help="quantize: the labelled test file to measure int8 against fp32 on "
+                                  "(default: Twitter-2017 test for entity models, MNRE test for relation models)")
 
     p = sub.add_parser("teach", help="ask the teacher for chain-of-thought knowledge (cached in the store)")
     _home_arg(p)
@@ -235,29 +249,62 @@ def _train(args: argparse.Namespace, store) -> int:
 
 
 def _evaluate(args: argparse.Namespace, store) -> int:
-    from .student.checkpoint import load_checkpoint  # PyTorch, on use (see _train)
-    from .student.service import evaluate_file  # PyTorch, on use
+    from .student.file_scores import evaluate_file  # no PyTorch unless the backend is torch
 
-    loaded = load_checkpoint(Registry(store).path(args.model, "mre" if args.format == "mnre" else "mner"))
-    scores = evaluate_file(loaded, args.data, args.format, args.dtype)
+    registry = Registry(store)
+    task = "mre" if args.format == "mnre" else "mner"
+    predictor = _predictor(registry.path(args.model, task), args.backend, args.dtype)
+    entities = None
+    if task == "mre" and predictor.manifest.config.get("relation_markers") == "typed":
+        entities = _predictor(registry.default_path("mner"), args.backend, args.dtype)
+    scores = evaluate_file(predictor, args.data, args.format, entities)
     if args.json:
         print(json.dumps(scores, indent=2))
     else:
-        print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f}")
+        alias = ", ".join(f"{a} read as {b}" for a, b in scores.get("alias", {}).items())
+        print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f}"
+              + (f" ({alias})" if alias else "") + f" [{scores['backend']}]")
     return 0
 
 
-def _predict(args: argparse.Namespace, store) -> int:
-    from .student.checkpoint import load_checkpoint  # PyTorch, on use (see _train)
-    from .student.service import predict_lines  # PyTorch, on use
+def _predictor(path: Path, backend: str | None, dtype: str | None):
+    from .student.inference import load_predictor  # the backend's modules, on use
 
-    loaded = load_checkpoint(Registry(store).path(args.model))
+    return load_predictor(path, backend, dtype)
+
+
+def _count_lines(path: str) -> int | None:
+    """Lines of a file, for the progress bar's total (a pipe has no total)."""
+    if path == "-":
+        return None
+    with open(path, "rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+
+
+def _predict(args: argparse.Namespace, store) -> int:
+    from .student.jsonl_predict import predict_lines
+
+    predictor = _predictor(Registry(store).path(args.model), args.backend, args.dtype)
+    if args.input != "-" and args.output != "-" and Path(args.output).resolve() == Path(args.input).resolve():
+        raise CotExplorerError("--out is the --in file: write the predictions somewhere else")
     src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
     dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    bar = None
+    if not args.no_progress and args.output != "-":
+        from tqdm import tqdm
+
+        bar = tqdm(total=_count_lines(args.input), unit="posts", desc=f"predicting ({predictor.backend})",
+                   file=sys.stderr, dynamic_ncols=True)
     try:
-        for rec in predict_lines(loaded, src, dtype=args.dtype):
+        for rec in predict_lines(predictor, src, batch_size=args.batch_size):
             dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            if bar is not None:
+                bar.update(1)
+            elif dst is sys.stdout:
+                dst.flush()   # a line as soon as it is predicted
     finally:
+        if bar is not None:
+            bar.close()
         if src is not sys.stdin:
             src.close()
         if dst is not sys.stdout:
@@ -273,6 +320,16 @@ def _models(args: argparse.Namespace, store) -> int:
         reg.promote(args.name, by="cli")
     elif args.action == "rollback":
         print(f"default is now {reg.rollback()}")
+    elif args.action == "quantize":
+        from .student.quantize import measure_and_record  # ONNX export needs PyTorch, on use
+
+        if not args.name:
+            raise CotExplorerError("quantize needs a model name")
+        path = reg.path(args.name)
+        entities = reg.default_path("mner") if Manifest.read(path).task == "mre" else None
+        record = measure_and_record(path, args.data, entities)
+        print(json.dumps(record, indent=2))
+        return 0
     for m in reg.list():
         headline = m.manifest.headline_f1()
         figure = f"F1 {headline[0]:.2f} ({headline[1]})" if headline else "F1 - (not measured)"

@@ -1,5 +1,6 @@
 """The code's own rules, run with the tests: ruff (pyflakes, import order, bugbear) and the
-import-linter layers contract of pyproject.toml (lower layers never import higher ones)."""
+import-linter contracts of pyproject.toml (lower layers never import higher ones; the
+torch-free inference path imports no torch)."""
 
 from __future__ import annotations
 
@@ -23,4 +24,4 @@ def test_ruff():
 
 def test_layers_contract():
     r = run("lint-imports", "--no-cache")
-    assert r.returncode == 0 and "1 kept, 0 broken" in r.stdout, r.stdout[-3000:]
+    assert r.returncode == 0 and "0 broken" in r.stdout and "KEPT" in r.stdout, r.stdout[-3000:]

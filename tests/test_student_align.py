@@ -4,7 +4,7 @@ from transformers import AutoTokenizer
 from cot_explorer.schema import Span
 from cot_explorer.student.align import WordAligner
 from cot_explorer.student.backbone import resolve_backbone
-from cot_explorer.student.features import word_shape
+from cot_explorer.student.word_shape import word_shape
 from cot_explorer.tokenize import tokenize_tweet
 
 

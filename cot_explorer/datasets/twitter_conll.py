@@ -20,6 +20,21 @@ class ConllFile:
     repaired_tags: int
 
 
+def tag_types(path: str | Path) -> tuple[str, ...]:
+    """The entity types a CoNLL file's tags name (`B-X`, `I-X`), in the order the known
+    schemas list them, others after: what schema to read the file with."""
+    from ..labels import DATASET_ENTITY_TYPES, DEFAULT_ENTITY_TYPES
+
+    found: set[str] = set()
+    for line in read_lines(str(path)):
+        parts = line.split("\t")
+        if len(parts) == 2 and parts[1][:2] in ("B-", "I-"):
+            found.add(parts[1][2:].strip())
+    order = list(DEFAULT_ENTITY_TYPES) + [t for ts in DATASET_ENTITY_TYPES.values() for t in ts]
+    known = list(dict.fromkeys(t for t in order if t in found))
+    return tuple(known + sorted(found - set(known)))
+
+
 def read_twitter_conll(
     path: str | Path, dataset: str, split: str, schema: MnerSchema, repair_bio: bool = False
 ) -> ConllFile:

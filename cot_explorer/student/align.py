@@ -10,9 +10,10 @@ first sub-token. Words past the length limit get none and are predicted `O`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -31,7 +32,12 @@ class EncodedBatch:
 
 
 class WordAligner:
-    """Encodes pre-tokenized posts, optionally followed by knowledge text (`[SEP] knowledge [SEP]`)."""
+    """Encodes pre-tokenized posts, optionally followed by knowledge text (`[SEP] knowledge [SEP]`).
+
+    `tokenizer` is a Hugging Face tokenizer, or (torch-free inference) anything with the same
+    call (`tok(text, add_special_tokens=False)["input_ids"]`) and special token ids: see
+    onnx_predictor.FastTokenizer. `encode_lists` is the alignment itself, in plain lists;
+    `encode` makes tensors of it for PyTorch."""
 
     def __init__(self, tokenizer, max_text_tokens: int = 128, knowledge_budget: int = 128):
         self.tok = tokenizer
@@ -56,7 +62,7 @@ class WordAligner:
             return []
         return self.tok(text, add_special_tokens=False, truncation=True, max_length=self.knowledge_budget)["input_ids"]
 
-    def encode(self, batch_words: Sequence[Sequence[str]], knowledge: Sequence[str] | None = None) -> EncodedBatch:
+    def encode_lists(self, batch_words: Sequence[Sequence[str]], knowledge: Sequence[str] | None = None) -> "AlignedLists":
         cls, sep, pad = self.tok.cls_token_id, self.tok.sep_token_id, self.tok.pad_token_id
         seqs, types, firsts = [], [], []
         for i, words in enumerate(batch_words):
@@ -86,10 +92,32 @@ class WordAligner:
             types.append(tt)
             firsts.append(first)
         L, W = max(map(len, seqs)), max(1, max(map(len, firsts)))
+        return AlignedLists(
+            input_ids=[ids + [pad] * (L - len(ids)) for ids in seqs],
+            attention_mask=[[1] * len(ids) + [0] * (L - len(ids)) for ids in seqs],
+            token_type_ids=[ty + [0] * (L - len(ty)) for ty in types],
+            first_subtoken=[[max(f, 0) for f in fs] + [0] * (W - len(fs)) for fs in firsts],
+            word_mask=[[f >= 0 for f in fs] + [False] * (W - len(fs)) for fs in firsts],
+            n_words=[len(f) for f in firsts])
+
+    def encode(self, batch_words: Sequence[Sequence[str]], knowledge: Sequence[str] | None = None) -> EncodedBatch:
+        import torch
+
+        a = self.encode_lists(batch_words, knowledge)
         # padded Python rows, then one tensor each: per-element tensor writes cost more than the CRF
-        input_ids = torch.tensor([ids + [pad] * (L - len(ids)) for ids in seqs], dtype=torch.long)
-        attn = torch.tensor([[1] * len(ids) + [0] * (L - len(ids)) for ids in seqs], dtype=torch.long)
-        tt = torch.tensor([ty + [0] * (L - len(ty)) for ty in types], dtype=torch.long)
-        first_t = torch.tensor([[max(f, 0) for f in fs] + [0] * (W - len(fs)) for fs in firsts], dtype=torch.long)
-        wmask = torch.tensor([[f >= 0 for f in fs] + [False] * (W - len(fs)) for fs in firsts], dtype=torch.bool)
-        return EncodedBatch(input_ids, attn, tt, first_t, wmask, [len(f) for f in firsts])
+        return EncodedBatch(torch.tensor(a.input_ids, dtype=torch.long), torch.tensor(a.attention_mask, dtype=torch.long),
+                            torch.tensor(a.token_type_ids, dtype=torch.long),
+                            torch.tensor(a.first_subtoken, dtype=torch.long),
+                            torch.tensor(a.word_mask, dtype=torch.bool), a.n_words)
+
+
+@dataclass
+class AlignedLists:
+    """A batch aligned and padded, in plain lists (rows of equal length)."""
+
+    input_ids: list[list[int]]
+    attention_mask: list[list[int]]
+    token_type_ids: list[list[int]]
+    first_subtoken: list[list[int]]
+    word_mask: list[list[bool]]
+    n_words: list[int]

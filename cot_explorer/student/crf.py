@@ -13,20 +13,12 @@ import torch
 from torch import nn
 from torchcrf import CRF
 
-FORBIDDEN = -10_000.0
+from .crf_numpy import bio_constraints as bio_constraints_np
 
 
 def bio_constraints(tags: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    n = len(tags)
-    start = torch.zeros(n)
-    trans = torch.zeros(n, n)
-    for j, to in enumerate(tags):
-        if to.startswith("I-"):
-            start[j] = FORBIDDEN
-            for i, frm in enumerate(tags):
-                if frm[2:] != to[2:] or frm == "O":
-                    trans[i, j] = FORBIDDEN
-    return start, trans
+    start, trans = bio_constraints_np(tags)   # one definition, shared with the NumPy decoder
+    return torch.from_numpy(start), torch.from_numpy(trans)
 
 
 class BioCRF(CRF):

@@ -1,15 +1,30 @@
 """Loading a student to predict with, behind one interface whatever runs it. Importing this
 module imports no torch: the backend's own module is imported when a model is loaded, so a
-command that predicts with a light backend never pays for a heavy one."""
+command that predicts with a light backend never pays for a heavy one.
+
+Backends: `torch` (PyTorch eager, bf16 where the CPU has it), `onnx` (ONNX Runtime, fp32:
+the same spans as torch fp32), `onnx-int8` (dynamic int8; only where the checkpoint's
+manifest records that it qualified: its test F1 within `INT8_MAX_LOSS` of fp32 and the same
+answers as fp32 for `INT8_MIN_AGREEMENT` % of them, see `cot-explorer models quantize`), and
+`auto`: the fastest qualified one (int8 where it qualified and was faster, else ONNX fp32; torch for the knowledge view, which reads the CoT, and where ONNX Runtime is missing).
+`--backend` or $COT_EXPLORER_BACKEND choose one."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from ..errors import CotExplorerError
 from ..schema import Span
 from .manifest import Manifest
 from .predictions import PredictedRelation, PredictedSpan
+
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+BACKEND_ENV = "COT_EXPLORER_BACKEND"
+INT8_MAX_LOSS = 0.3    # F1 points int8 may lose against fp32 on the checkpoint's test set
+INT8_MIN_AGREEMENT = 99.0   # % of fp32's answers int8 must give too (and of its own that fp32 gives)
 
 
 class Predictor(Protocol):
@@ -23,10 +38,49 @@ class Predictor(Protocol):
     def predict_relations(self, items: Sequence[tuple[Sequence[str], Span, Span]]) -> list[PredictedRelation]: ...
 
 
+def int8_qualifies(manifest: Manifest) -> bool:
+    """Whether the checkpoint's int8 export was measured within INT8_MAX_LOSS of fp32, with
+    INT8_MIN_AGREEMENT of the same answers (quantize.py)."""
+    q = (manifest.extra.get("onnx") or {}).get("int8") or {}
+    return bool(q.get("qualifies"))
+
+
+def int8_faster(manifest: Manifest) -> bool:
+    q = (manifest.extra.get("onnx") or {}).get("int8") or {}
+    return bool(q.get("faster_than_fp32"))
+
+
+def choose_backend(manifest: Manifest, requested: str | None = None) -> str:
+    """The backend for a checkpoint: the one asked for (argument, else $COT_EXPLORER_BACKEND,
+    else auto), refused with a sentence where it cannot serve this checkpoint."""
+    requested = requested or os.environ.get(BACKEND_ENV) or "auto"
+    if requested not in BACKENDS:
+        raise CotExplorerError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
+    onnx_ok = manifest.variant != "knowledge" and importlib.util.find_spec("onnxruntime") is not None
+    if requested == "auto":
+        if not onnx_ok:
+            return "torch"
+        return "onnx-int8" if int8_qualifies(manifest) and int8_faster(manifest) else "onnx"
+    if requested.startswith("onnx") and not onnx_ok:
+        why = ("the knowledge view reads the CoT at test time" if manifest.variant == "knowledge"
+               else "onnxruntime is not installed")
+        raise CotExplorerError(f"backend {requested} cannot run {manifest.name}: {why}; use torch")
+    if requested == "onnx-int8" and not int8_qualifies(manifest):
+        raise CotExplorerError(f"{manifest.name} has no int8 export measured within {INT8_MAX_LOSS} F1 of fp32 "
+                               f"(run `cot-explorer models quantize {manifest.name}`); use onnx or torch")
+    return requested
+
+
 def load_predictor(path: Path, backend: str | None = None, dtype: str | None = None) -> Predictor:
-    """A predictor for the checkpoint at `path`. `backend`: 'torch' (PyTorch eager; `dtype`
-    'auto', 'fp32' or 'bf16')."""
+    """A predictor for the checkpoint at `path` (see the module's note on backends; `dtype`
+    is the torch backend's: 'auto', 'fp32' or 'bf16')."""
+    path = Path(path)
+    chosen = choose_backend(Manifest.read(path), backend)
+    if chosen.startswith("onnx"):
+        from .onnx_predictor import OnnxPredictor  # ONNX Runtime and tokenizers, on use
+
+        return OnnxPredictor(path, "int8" if chosen == "onnx-int8" else "fp32")
     # PyTorch is imported here, on first use, not when the app or the CLI starts.
     from .torch_predictor import TorchPredictor
 
-    return TorchPredictor.load(Path(path), dtype=dtype)
+    return TorchPredictor.load(path, dtype=dtype)

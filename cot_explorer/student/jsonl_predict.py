@@ -1,0 +1,54 @@
+"""`predict`: JSONL posts in, JSONL posts with entities out, streamed.
+
+Lines are read, predicted and written a batch at a time, so a file of any size runs in
+constant memory; the predictor uses the machine's cores (ONNX Runtime's threads, or
+PyTorch's). No PyTorch is imported here."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Iterator
+
+from ..errors import CotExplorerError
+from ..tokenize import join_tokens, tokenize_tweet
+from .inference import Predictor
+
+
+def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 32) -> Iterator[dict]:
+    """JSONL in (`{"text": ...}` or `{"tokens": [...]}`), one dict out per line with entities."""
+    if predictor.manifest.task != "mner":
+        raise CotExplorerError("predict supports mner models")
+    buffer: list[dict] = []
+
+    def flush() -> Iterator[dict]:
+        preds = predictor.predict_entities([b["tokens"] for b in buffer])
+        for rec, spans in zip(buffer, preds):
+            ents = []
+            for p in spans:
+                cs, ce = rec["offsets"][p.start][0], rec["offsets"][p.end - 1][1]
+                ents.append({"start": p.start, "end": p.end, "char_start": cs, "char_end": ce,
+                             "text": rec["text"][cs:ce], "type": p.type, "confidence": p.confidence})
+            yield {**rec, "offsets": [list(o) for o in rec["offsets"]], "entities": ents}
+        buffer.clear()
+
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CotExplorerError(f"input line {n}: not JSON ({e.msg})") from e
+        if isinstance(d, dict) and isinstance(d.get("tokens"), list) and d["tokens"]:
+            tokens = tuple(str(t) for t in d["tokens"])
+            text, offsets = join_tokens(tokens)
+        elif isinstance(d, dict) and isinstance(d.get("text"), str) and d["text"].strip():
+            text = d["text"]
+            tokens, offsets = tokenize_tweet(text)
+        else:
+            raise CotExplorerError(f"input line {n}: expected {{\"text\": ...}} or {{\"tokens\": [...]}}")
+        buffer.append({**{k: v for k, v in d.items() if k not in ("tokens", "offsets")},
+                       "text": text, "tokens": list(tokens), "offsets": offsets})
+        if len(buffer) >= batch_size:
+            yield from flush()
+    if buffer:
+        yield from flush()
