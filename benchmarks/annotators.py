@@ -59,7 +59,7 @@ class Annotator(threading.Thread):
         try:
             client.login(self.name, "pw")
             client.call(None, [], trigger="load")
-            doc = client.call("queue-dataset", QUEUE, trigger="change").data[1]
+            doc = client.call("queue-dataset", QUEUE, trigger="input").data[1]
             while time.time() < self.until:
                 for _ in range(self.rng.randint(1, 3)):
                     time.sleep(self.rng.uniform(*THINK_S))

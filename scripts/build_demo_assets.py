@@ -1,6 +1,7 @@
 """Builds the bundled demo set in assets/demo from the shared benchmark data:
 40 Twitter-2017 test posts with gold labels, BLIP-2 captions and the recorded ChatGPT
-reasoning, plus three images drawn here (no photo licences involved).
+reasoning, 20 MNRE test posts with their entity pairs and relations (dataset demo-mnre),
+and images drawn here for every post (no photo licences involved).
 
     python scripts/build_demo_assets.py
 """
@@ -95,6 +96,32 @@ def draw_images() -> None:
         draw_caption_image(caption).save(OUT / name, optimize=True)
 
 
+N_RELATIONS = 20
+
+
+def build_relations(root: Path) -> int:
+    """MNRE test posts for the demo's relations (dataset demo-mnre): the first posts with at
+    least one relation other than None, those with several entity pairs first, each with a
+    picture drawn from its text (MNRE's images and captions are not available here)."""
+    from cot_explorer.datasets.mnre import read_mnre
+    from cot_explorer.paths import mnre_file
+
+    parsed = read_mnre(mnre_file("test", root), "mnre", "test")
+    related = [it for it in parsed.posts if any(r.label != "None" for r in it.labels[0].relations)]
+    items = sorted(related, key=lambda it: -min(3, len(it.labels[0].relations)))[:N_RELATIONS]
+    items.sort(key=lambda it: it.post.position)
+    with open(OUT / "relations.jsonl", "w", encoding="utf-8") as f:
+        for it in items:
+            post = replace(it.post, dataset="demo-mnre", split="test", id=it.post.id.replace("mnre/", "demo-mnre/"),
+                           source="assets/demo (MNRE test)")
+            lab = it.labels[0].with_meta(created_at="2018-01-01T00:00:00+00:00")
+            picture = f"images/{Path(it.post.image_name or it.post.id).stem}.png"
+            draw_caption_image(post.text[:100]).save(OUT / picture, optimize=True)
+            f.write(json.dumps(post_to_json(post, [lab]) | {"image_path": picture}, ensure_ascii=False,
+                               sort_keys=True) + "\n")
+    return len(items)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     root = data_dir()
@@ -120,7 +147,8 @@ def main() -> None:
                 f.write(json.dumps({"id": it.post.id.replace("twitter2017/", "demo/"), "text": rec.text},
                                    ensure_ascii=False) + "\n")
     draw_images()
-    print(f"wrote {len(items)} posts to {OUT}")
+    n_rel = build_relations(root)
+    print(f"wrote {len(items)} posts and {n_rel} MNRE posts to {OUT}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import fill, pick, shot, tab
+from cot_explorer.devtools.harness import fill, pick, pick_post, shot, tab
 
 T = 60_000
 MNRE_LINE = ("{'token': ['Dwyane', 'Wade', 'and', 'Gabrielle', 'Union', 'in', 'Miami'], 'img_id': 'wade.jpg', "
@@ -175,7 +175,7 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     assert len(labels_of(home, pid)) == before + 1
     with db(home) as c:
         other = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1 OFFSET 20").fetchone()[0]
-    pick(page, "pick-post", other)
+    pick_post(page, "pick-post", other)
     expect(page.locator("#explore-post-id")).to_contain_text(other, timeout=T)
     tab(page, "Annotate")
     page.wait_for_timeout(1000)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from cot_explorer.devtools.harness import pick, shot, tab
+from cot_explorer.devtools.harness import pick_post, shot, tab
 from cot_explorer.gradio_http import GradioHttp
 
 T = 60_000
@@ -56,7 +56,7 @@ def test_uploads_and_stored_posts_show_their_images(app, browser, tmp_path):
         (demo_id,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1").fetchone()
         missing = c.execute("SELECT count(*) FROM posts WHERE dataset = 'demo' AND image_sha256 IS NULL").fetchone()[0]
     assert missing == 0  # every demo post has an image
-    pick(page, "pick-post", demo_id)
+    pick_post(page, "pick-post", demo_id)
     expect(page.locator("#explore-post-id")).to_contain_text(demo_id, timeout=T)
     expect(page.locator("#explore-image img")).to_be_visible(timeout=T)
     assert image_loaded(page, "#explore-image")

@@ -17,8 +17,9 @@ from cot_explorer.store.heldout import heldout_ids
 from cot_explorer.store.jobs import create_job, update_job
 from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
 from cot_explorer.student.config import TrainConfig
-from cot_explorer.student.incremental import MIN_HELDOUT, ROUND_VARIANTS, RoundRefused, plan_round, run_round
+from cot_explorer.student.incremental import run_round
 from cot_explorer.student.registry import Registry
+from cot_explorer.student.round_plan import MIN_HELDOUT, ROUND_VARIANTS, RoundRefused, plan_round
 from cot_explorer.student.torch_predictor import StudentPredictor
 from cot_explorer.student.train import train_student
 from cot_explorer.ui import distill

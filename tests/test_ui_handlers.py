@@ -3,7 +3,7 @@ from pathlib import Path
 from cot_explorer.importer import import_twitter
 from cot_explorer.store import open_store
 from cot_explorer.store.posts import get_post
-from cot_explorer.ui import annotate, common, distill, errors_tab, explore, relations, store_tab
+from cot_explorer.ui import annotate, distill, errors_tab, explore, predicted, relations, store_tab
 from cot_explorer.ui.app import build_app
 
 from .test_images import png_bytes
@@ -106,22 +106,52 @@ def test_relations_view_and_edit(home, tmp_path):
     path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
     with open_store(home) as s:
         import_mnre(s, str(path), "mnre", "test")
-    view = relations.relations_view(home, "mnre/test/a")
-    rows = [r.cells() for r in view.rows]
-    assert [r[1:4] for r in rows] == [["Obama", "Paris", "None"], ["Obama", "Michelle", "/per/per/couple"]]
-    assert rows[0][4] == "no relation student yet"
-    after = relations.save_relation(home, "mnre/test/a", 0, "/per/loc/place_of_residence", view.version, "alice")
-    assert after.rows[0].current == "/per/loc/place_of_residence" and after.rows[1].current == "/per/per/couple"
+    view = relations.pairs_view(home, "mnre/test/a")
+    by_index = sorted(view.pairs, key=lambda p: p.index)
+    assert [c.cells()[1:4] for c in by_index] == [["Obama", "Paris", "None"], ["Obama", "Michelle", "/per/per/couple"]]
+    assert [p.student.confidence for p in view.pairs] == sorted(p.student.confidence for p in view.pairs)
+    saved, old, _ = relations.set_relation(home, "mnre/test/a", 0, "/per/loc/place_of_residence", view.version,
+                                           "alice")
+    assert old.label == "None"
+    after = relations.pairs_view(home, "mnre/test/a")
+    assert [p.relation.label for p in sorted(after.pairs, key=lambda p: p.index)] == \
+        ["/per/loc/place_of_residence", "/per/per/couple"]
     with pytest.raises(ConflictError):
-        relations.save_relation(home, "mnre/test/a", 1, "None", view.version, "bob")
+        relations.set_relation(home, "mnre/test/a", 1, "None", view.version, "bob")
     with pytest.raises(ValidationError):
-        relations.save_relation(home, "mnre/test/a", 0, "/per/per/friend", after.version, "al")
+        relations.set_relation(home, "mnre/test/a", 0, "/per/per/friend", after.version, "al")
 
 
 def test_since_accepts_a_date_or_a_model_version(demo_home):
     assert distill.resolve_since(demo_home, "2026-11-01") == "2026-11-01"
     assert distill.resolve_since(demo_home, "") is None
-    common.cached_predictions(demo_home, [])  # registers the default version
+    predicted.cached_predictions(demo_home, [])  # registers the default version
     assert distill.resolve_since(demo_home, "mner-default").startswith("20")
     with pytest.raises(ValidationError, match="neither"):
         distill.resolve_since(demo_home, "last tuesday")
+
+
+def test_a_post_with_cot_shows_the_knowledge_views_prediction_beside_the_text_only_one(demo_home):
+    from cot_explorer.access import Role, User
+    from cot_explorer.store.knowledge import knowledge_for
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui.common import knowledge_view_post, predict_post
+
+    with open_store(demo_home) as s:
+        posts = list_posts(s, "demo", "test")
+        known = {p.id: knowledge_for(s, p.id) for p in posts}
+    with_cot = [p for p in posts if known[p.id] is not None]
+    assert with_cot
+    view = explore.explore(demo_home, with_cot[0].id)
+    assert "knowledge view" in view.rows and "text only" in view.rows
+    differ = 0
+    for post in with_cot[:12]:
+        text_only = {(a, b, t) for a, b, t, _ in predict_post(demo_home, post)}
+        with_k = {(a, b, t) for a, b, t, _ in knowledge_view_post(demo_home, post, known[post.id])}
+        doc = annotate.editor_doc(demo_home, post.id, User("adm", Role.ADMIN))
+        offered = {(s["start"], s["end"], s["type"]) for s in doc.suggestions if s["source"] == "knowledge"}
+        assert offered == with_k - text_only     # only where the CoT changes the answer, labelled as such
+        assert all(s["origin"].startswith("student-knowledge-view:") for s in doc.suggestions if s["source"] == "knowledge")
+        differ += bool(offered)
+    assert differ >= 1   # reading the CoT changes some answers
+    assert knowledge_view_post(demo_home, posts[0], None) is None   # no CoT: no knowledge view

@@ -221,7 +221,7 @@ root.addEventListener("click", (e) => {
   else if (act === "undo") { if (!undoLocal()) send("undo"); }
   else if (act === "redo") send("redo");
   else if (act === "pair") { pair = k; render(); }
-  else if (act === "rel-use") send("relation", { index: k, label: b.dataset.label });
+  else if (act === "rel-use") send("relation", { index: Number(b.dataset.index), label: b.dataset.label });
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
   else if (act === "dialog") { const a = dialog && dialog.actions[k]; if (a) a[1](); }
   else if (act === "dismiss") { doc.note = null; doc.stale_draft = null; render(); }
@@ -344,10 +344,11 @@ function render() {
     }
     for (const s of sugAt.get(i) || []) {
       const clash = spans.some((x) => x.start < s.end && s.start < x.end) || sugs.some((o) => o !== s && o.source !== s.source && o.start < s.end && s.start < o.end && !same(o, s));
-      const who = s.source === "student" ? `student ${s.confidence !== null && s.confidence !== undefined ? s.confidence.toFixed(2) : ""}` : "teacher";
+      const conf = s.confidence !== null && s.confidence !== undefined ? s.confidence.toFixed(2) : "";
+      const who = s.source === "student" ? `student ${conf}` : s.source === "knowledge" ? `knowledge view ${conf}` : "teacher";
       text.append(el("button", {
         class: `se-sug ${s.source} c${colorIndex(s.type)}` + (clash ? " clash" : ""), "data-act": "accept", "data-s": JSON.stringify(s),
-        title: (s.source === "student" ? `${s.origin}: confidence ${s.confidence}` : `${s.origin}: ${s.rationale || "no rationale given"}`) + (clash ? " (disagrees with the labels or the other suggestion)" : ""),
+        title: (s.source === "student" ? `${s.origin}: confidence ${s.confidence}` : s.source === "knowledge" ? `${s.origin} (reads the teacher's CoT): confidence ${s.confidence}` : `${s.origin}: ${s.rationale || "no rationale given"}`) + (clash ? " (disagrees with the labels or the other suggestion)" : ""),
         text: `${clash ? "⚠ " : "+ "}${s.type} · ${who}`,
       }));
     }
@@ -379,20 +380,31 @@ function render() {
 }
 
 function relationsPanel() {
+  // Pairs arrive least certain first; `p.index` is the pair's place in the saved labels.
+  const words = (r) => doc.tokens.slice(r[0], r[1]).map((t) => t.t).join(" ");
   const rows = doc.pairs.map((p, i) => {
-    const words = (r) => doc.tokens.slice(r[0], r[1]).map((t) => t.t).join(" ");
-    const select = el("select", { "data-rel": i, "aria-label": `relation of pair ${i + 1}`, disabled: doc.readonly },
+    const select = el("select", { "data-rel": p.index, "aria-label": `relation of pair ${i + 1}`, disabled: doc.readonly },
       ...(doc.relation_labels || []).map((l) => el("option", { value: l, selected: l === p.label, text: l })));
+    const suggestion = (who, s, text, title) => {
+      const taken = s.label === p.label;
+      return el("button", { class: `se-sug ${who}` + (taken ? " taken" : ""), "data-act": "rel-use", "data-index": p.index,
+        "data-label": s.label, disabled: doc.readonly || taken, title,
+        text: (taken ? "✓ " : "") + text });
+    };
     return el("div", { class: "se-pair" + (i === pair ? " on" : ""), "data-act": "pair", "data-k": i },
       el("span", { class: "se-pair-n", text: `${i + 1}.` }),
       el("span", { class: "rel-head-chip", text: words(p.head) }), el("span", { text: " → " }),
       el("span", { class: "rel-tail-chip", text: words(p.tail) }), select,
-      p.student ? el("button", { class: "se-sug student", "data-act": "rel-use", "data-k": i, "data-label": p.student.label,
-        title: `student ${p.student.model}`, text: `student: ${p.student.label} (${p.student.confidence.toFixed(2)})` }) : null,
-      p.teacher ? el("button", { class: "se-sug teacher", "data-act": "rel-use", "data-k": i, "data-label": p.teacher.label,
-        title: p.teacher.rationale || "", text: `teacher: ${p.teacher.label}` }) : null);
+      p.student ? suggestion("student", p.student, `student: ${p.student.label} (${p.student.confidence.toFixed(2)})`,
+        `relation student ${p.student.model}; click to take it`) : null,
+      p.teacher ? suggestion("teacher", p.teacher, `teacher: ${p.teacher.label}`,
+        `teacher ${p.teacher.model || ""}; click to take it`) : null,
+      p.teacher && p.teacher.rationale ? el("div", { class: "se-rationale", text: `Teacher: ${p.teacher.rationale}` }) : null);
   });
-  return el("div", { class: "se-rels" }, el("div", { class: "se-hint", text: "Entity pairs ([ and ] move between them); the pair on show is outlined in the text:" }), ...rows);
+  const sorted = doc.pairs.some((p) => p.student);
+  return el("div", { class: "se-rels" }, el("div", { class: "se-hint",
+    text: "Entity pairs" + (sorted ? ", the student's least certain first" : "") +
+      " ([ and ] move between them; the pair on show is outlined in the text). Click a suggestion to take it:" }), ...rows);
 }
 
 watch("value", () => load(true));

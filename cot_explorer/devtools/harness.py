@@ -112,6 +112,12 @@ def pick(page, elem_id: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def pick_post(page, elem_id: str, post_id: str) -> None:
+    """Choose a post in a dropdown whose options read `<post id> · <text>`."""
+    page.locator(f"#{elem_id} input").click()
+    page.get_by_role("option", name=f"{post_id} · ").first.click()
+
+
 def tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 

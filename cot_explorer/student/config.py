@@ -51,12 +51,16 @@ class TrainConfig:
     train_fraction: float = 1.0
     mixed_precision: str = "no"         # no | bf16 | fp16 (GPU)
     eval_batch_size: int = 64
+    relation_markers: str = "ids"       # MRE: ids ([unused0] ... ) | typed (@ * person * ... @, see mre.py)
+    none_bias: float = 0.0              # MRE: added to the None logit at prediction; chosen on valid
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.task not in ("mner", "mre"):
             raise ValueError(f"task must be mner or mre, got {self.task!r}")
+        if self.relation_markers not in ("ids", "typed"):
+            raise ValueError(f"relation_markers must be ids or typed, got {self.relation_markers!r}")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
         if not 0.0 <= self.lam <= 1.0 or self.temperature <= 0:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import random
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Sequence
@@ -24,100 +23,25 @@ import torch
 
 from ..errors import CotExplorerError
 from ..evaluate import bootstrap_f1, paired_bootstrap, score_spans, what_changed
+from ..labels import NO_RELATION
 from ..schema import Span
-from ..store.heldout import fix_heldout, heldout_ids, heldout_source
-from ..store.labels import corrected_post_ids
-from ..store.posts import dataset_schema, list_posts, splits_of
+from ..store.posts import dataset_schema, get_post, splits_of
+from ..store.predictions import cached_spans
 from .checkpoint import LoadedStudent, load_checkpoint, save_checkpoint
 from .config import Variant
-from .data import MnerExample, data_hash, mner_examples_from_store
+from .data import data_hash, mner_examples_from_store, mre_examples_from_store
+from .inference import load_predictor
 from .inference_dtype import autocast, resolve_dtype
+from .manifest import Manifest
 from .registry import Registry
+from .relation_arguments import entities_for_arguments, relations_as_spans, typed_pair
+from .round_plan import ROUND_VARIANTS, RoundRefused, plan_round
 from .train import TrainCallback, train_student
-
-MIN_HELDOUT = 50            # below this a 95 % interval says little: a round is refused
-HELDOUT_SHARE, HELDOUT_CAP = 0.2, 500
-SELECTION_SIZE = 200
-UNTOUCHED_SIZE = 300
-ROUND_VARIANTS = (Variant.TEXT.value, Variant.DISTILL.value)   # what a round offers (each tested from each parent)
 
 
 class RoundCancelled(CotExplorerError):
     pass
 
-
-class RoundRefused(CotExplorerError):
-    """A round that cannot be run or measured: said before any job exists."""
-
-
-@dataclass(frozen=True)
-class RoundPlan:
-    dataset: str
-    heldout_from: str                  # 'test split' or 'sample'
-    curated: tuple[str, ...]
-    replay: tuple[str, ...]
-    selection: tuple[str, ...]
-    heldout: tuple[str, ...]
-    untouched: tuple[str, ...]
-    corrected_heldout: int             # corrections on held-out posts: measured with, never trained on
-    selection_from: str
-
-    def sizes(self) -> dict:
-        return {"training (corrected)": len(self.curated), "training (replayed)": len(self.replay),
-                "selection": len(self.selection), "held-out": len(self.heldout), "untouched (forgetting)": len(self.untouched)}
-
-
-def _choose_heldout(store, dataset: str, seed: int) -> tuple[list[str], str]:
-    if "test" in splits_of(store, dataset):
-        return [p.id for p in list_posts(store, dataset, "test")], "test split"
-    corrected = set(corrected_post_ids(store, dataset))
-    pool = [p.id for p in list_posts(store, dataset) if p.id not in corrected]
-    k = min(HELDOUT_CAP, round(len(pool) * HELDOUT_SHARE))
-    return sorted(random.Random(f"{dataset}:{seed}").sample(pool, k)), "sample"
-
-
-def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: float = 1.0, seed: int = 42,
-               fix: bool = False) -> RoundPlan:
-    """The sets of a round, checked: something to train on, a held-out set large enough for its
-    interval to mean something. With `fix`, a dataset's first round stores its held-out set."""
-    if not list_posts(store, dataset):
-        raise RoundRefused(f"no posts in {dataset}")
-    held = heldout_ids(store, dataset)
-    source = heldout_source(store, dataset)
-    if not held:
-        held, source = _choose_heldout(store, dataset, seed)
-        if fix and len(held) >= MIN_HELDOUT:
-            held = fix_heldout(store, dataset, held, source)
-    held_set = set(held)
-    if not held:
-        raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts")
-    if len(held) < MIN_HELDOUT:
-        raise RoundRefused(f"{dataset} would hold out only {len(held)} posts; below {MIN_HELDOUT} the gain's 95 % "
-                           "interval means little. Import more posts of this dataset (or run a round on a larger one)")
-    corrected = corrected_post_ids(store, dataset, since)
-    curated = [pid for pid in corrected if pid not in held_set]
-    if not curated:
-        raise RoundRefused(f"nothing to train on: no corrected posts in {dataset}"
-                           + (f" since {since}" if since else "") + " outside its held-out set; correct some posts first")
-    all_corrected = set(corrected_post_ids(store, dataset))
-    rest = [p.id for p in list_posts(store, dataset) if p.id not in held_set and p.id not in all_corrected]
-    rng = random.Random(seed)
-    rng.shuffle(rest)
-    if len(rest) >= SELECTION_SIZE // 2:
-        selection, rest = rest[:SELECTION_SIZE], rest[SELECTION_SIZE:]
-        selection_from = "uncorrected posts"
-    else:  # few uncorrected posts left: a fifth of the corrections choose the epoch instead
-        k = max(1, len(curated) // 5)
-        shuffled = curated[:]
-        rng.shuffle(shuffled)
-        selection, curated = shuffled[:k], [c for c in curated if c not in set(shuffled[:k])]
-        selection_from = "corrected posts"
-        if not curated:
-            raise RoundRefused("too few corrected posts to both train and choose the epoch on; correct a few more")
-    replay = rest[: int(round(replay_ratio * len(curated)))]
-    untouched = rest[len(replay): len(replay) + UNTOUCHED_SIZE]
-    return RoundPlan(dataset, source or "sample", tuple(curated), tuple(replay), tuple(selection), tuple(sorted(held)),
-                     tuple(untouched), len(all_corrected & held_set), selection_from)
 
 
 @dataclass
@@ -138,6 +62,7 @@ class RoundReport:
     seconds_per_epoch: list[float] = field(default_factory=list)
     corrected_heldout: int = 0
     selection_heldout_overlap: int = 0
+    task: str = "mner"            # mre: scores are micro-F1 without None; a change's span is a pair index
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -150,17 +75,68 @@ class RoundReport:
                 f"{g['low']:+.2f} to {g['high']:+.2f}; better in {100 * g['p_better']:.0f} % of resamples): {sure}")
 
 
-def _all_examples(store, dataset: str) -> dict[str, MnerExample]:
-    """Every labelled post of the dataset with its knowledge, read once per round."""
-    return {ex.post_id: ex for sp in splits_of(store, dataset) for ex in mner_examples_from_store(store, dataset, sp)}
+class _RoundData:
+    """Every labelled post of the dataset with its knowledge, read once per round, and how the
+    round's measurements see them: per post, spans (entities) or pseudo-spans (relations,
+    relation_arguments.relations_as_spans), so one bootstrap serves both tasks."""
 
+    def __init__(self, store, dataset: str, task: str):
+        self.task = task
+        self.pool: dict[str, list] = {}
+        for sp in splits_of(store, dataset):
+            if task == "mner":
+                for ex in mner_examples_from_store(store, dataset, sp):
+                    self.pool[ex.post_id] = [ex]
+            else:
+                for ex in mre_examples_from_store(store, dataset, sp):
+                    self.pool.setdefault(ex.post_id, []).append(ex)
+        if task == "mre":
+            self._type_arguments(store)
 
-def _predict(task, model, cfg, examples: Sequence[MnerExample]) -> list[list[Span]]:
-    """Predictions as the app makes them (bf16 where the CPU has it, like parent and new alike)."""
-    device = next(model.parameters()).device
-    with torch.inference_mode(), autocast(resolve_dtype(None, device), device):
-        pred = task.predict(model, [replace(e, spans=()) for e in examples], cfg)
-    return [[p.span() for p in ps] for ps in pred]
+    def _type_arguments(self, store) -> None:
+        """Arguments typed as the app types them (current entity labels, else the default
+        entity student's entities), so the relation student reads what it will read in use."""
+        registry = Registry(store)
+        posts = [get_post(store, pid) for pid in self.pool]
+        mner_path = registry.default_path("mner")
+        cached = cached_spans(store, Manifest.read(mner_path).name, list(self.pool))
+
+        def predicted(rest: list) -> dict[str, list[Span]]:
+            out = {p.id: [Span(a, b, t) for a, b, t, _ in cached[p.id]] for p in rest if p.id in cached}
+            todo = [p for p in rest if p.id not in cached]
+            if todo:  # the backend the app uses, so the types are the ones the app reads
+                got = load_predictor(mner_path).predict_entities([p.tokens for p in todo])
+                out.update({p.id: [s.span() for s in spans] for p, spans in zip(todo, got)})
+            return out
+
+        entities = entities_for_arguments(store, [p for p in posts if p is not None], predicted)
+        for pid, exs in self.pool.items():
+            self.pool[pid] = [replace(ex, head=h, tail=t) for ex in exs
+                              for h, t in [typed_pair(ex.head, ex.tail, entities.get(pid, []))]]
+
+    def ids(self, ids: Sequence[str]) -> list[str]:
+        return [i for i in ids if i in self.pool]
+
+    def examples(self, ids: Sequence[str]) -> list:
+        return [ex for i in self.ids(ids) for ex in self.pool[i]]
+
+    def gold(self, ids: Sequence[str]) -> list[list[Span]]:
+        if self.task == "mner":
+            return [list(self.pool[i][0].spans) for i in self.ids(ids)]
+        return [relations_as_spans([ex.label for ex in self.pool[i]]) for i in self.ids(ids)]
+
+    def predict(self, task, model, cfg, ids: Sequence[str]) -> list[list[Span]]:
+        """Predictions as the app makes them (bf16 where the CPU has it, parent and new alike)."""
+        ids = self.ids(ids)
+        if not ids:
+            return []
+        device = next(model.parameters()).device
+        with torch.inference_mode(), autocast(resolve_dtype(None, device), device):
+            if self.task == "mner":
+                pred = task.predict(model, [replace(self.pool[i][0], spans=()) for i in ids], cfg)
+                return [[p.span() for p in ps] for ps in pred]
+            labels = iter(p.label for p in task.predict(model, self.examples(ids), cfg))
+            return [relations_as_spans([next(labels) for _ in self.pool[i]]) for i in ids]
 
 
 def adapt(parent: LoadedStudent, variant: str) -> LoadedStudent:
@@ -194,31 +170,36 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
         raise RoundRefused(f"a round trains {' or '.join(ROUND_VARIANTS)}, not {variant!r}")
     plan = plan_round(store, dataset, since=since, replay_ratio=replay_ratio, seed=seed, fix=True)
     registry = Registry(store)
-    parent_path = registry.path(parent)
+    parent_path = registry.path(parent, plan.task)
     init = adapt(load_checkpoint(parent_path), variant)
     parent_name = init.manifest.name
-    types = list(dataset_schema(store, dataset).types)
-    if list(init.task.schema.types) != types:
-        raise RoundRefused(f"the parent {parent_name} predicts {list(init.task.schema.types)}, {dataset} uses {types}")
+    if init.config.task != plan.task:
+        raise RoundRefused(f"{dataset} needs {'a relation' if plan.task == 'mre' else 'an entity'} model; "
+                           f"{parent_name} is not one")
+    if plan.task == "mner":
+        types = list(dataset_schema(store, dataset).types)
+        if list(init.task.schema.types) != types:
+            raise RoundRefused(f"the parent {parent_name} predicts {list(init.task.schema.types)}, {dataset} uses {types}")
+    else:
+        types = [r for r in init.task.labels if r != NO_RELATION]
     cfg = replace(init.config, epochs=epochs, patience=epochs, seed=seed, train_fraction=1.0,
                   knowledge_budget=knowledge_budget, lr=5e-5)
-    pool = _all_examples(store, dataset)
-    train, selection, heldout, untouched = ([pool[i] for i in ids if i in pool] for ids in
-                                            (plan.curated + plan.replay, plan.selection, plan.heldout, plan.untouched))
-    gold_h = [e.spans for e in heldout]
-    gold_u = [e.spans for e in untouched]
-    before_h = _predict(init.task, init.model, cfg, heldout)
-    before_u = _predict(init.task, init.model, cfg, untouched) if untouched else []
+    data = _RoundData(store, dataset, plan.task)
+    train, selection = data.examples(plan.curated + plan.replay), data.examples(plan.selection)
+    heldout_ids_, untouched_ids = data.ids(plan.heldout), data.ids(plan.untouched)
+    gold_h, gold_u = data.gold(heldout_ids_), data.gold(untouched_ids)
+    before_h = data.predict(init.task, init.model, cfg, heldout_ids_)
+    before_u = data.predict(init.task, init.model, cfg, untouched_ids)
     result = train_student(cfg, train, selection, callback, progress=progress, init=init)
     if result.stopped == "cancelled":
         del init, result
         release_memory()
         raise RoundCancelled("cancelled before the end: no version was saved")
-    after_h = _predict(result.task, result.model, cfg, heldout)
-    after_u = _predict(result.task, result.model, cfg, untouched) if untouched else []
+    after_h = data.predict(result.task, result.model, cfg, heldout_ids_)
+    after_u = data.predict(result.task, result.model, cfg, untouched_ids)
     gain = paired_bootstrap(gold_h, before_h, after_h, resamples=resamples, seed=seed, types=types)
-    forgetting = {"posts": len(untouched)}
-    if untouched:
+    forgetting = {"posts": len(untouched_ids)}
+    if untouched_ids:
         fg = paired_bootstrap(gold_u, before_u, after_u, resamples=resamples, seed=seed)["*"]
         forgetting.update(before=score_spans(gold_u, before_u).f1, after=score_spans(gold_u, after_u).f1,
                           change=fg.to_json())
@@ -228,22 +209,23 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     before_scores["interval"] = bootstrap_f1(gold_h, before_h, seed=seed).to_json()
     changes = [{"post_id": c.post_id, "fixed": [s.to_json() for s in c.fixed], "broke": [s.to_json() for s in c.broke],
                 "new_spurious": [s.to_json() for s in c.new_spurious], "gone_spurious": [s.to_json() for s in c.gone_spurious]}
-               for c in what_changed([e.post_id for e in heldout], gold_h, before_h, after_h)]
+               for c in what_changed(heldout_ids_, gold_h, before_h, after_h)]
     extra = {"metrics": {"held_out": after_scores, "held_out_parent": before_scores, "selection": result.best_valid},
              "data": {"dataset": dataset, "heldout_set": f"{dataset} ({plan.heldout_from})", **plan.sizes(),
-                      "curated_hash": data_hash([pool[i] for i in plan.curated if i in pool]), "since": since,
-                      "selection_from": plan.selection_from},
+                      "curated_hash": data_hash(data.examples(plan.curated)), "since": since,
+                      "selection_from": plan.selection_from, "task": plan.task},
              "training": {"parent": parent_name, "incremental": True, "best_epoch": result.best_epoch,
                           "seconds_per_epoch": result.seconds_per_epoch,
                           "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
              "round": {"gain": {k: v.to_json() for k, v in gain.items()}, "forgetting": forgetting}}
-    path = save_checkpoint(store.home / "models", name, result.model, cfg, result.task.tags, extra)
+    labels = result.task.tags if plan.task == "mner" else result.task.labels
+    path = save_checkpoint(store.home / "models", name, result.model, cfg, labels, extra)
     registry.register(parent_path)   # the parent is a known version too
     registry.register(path, parent=parent_name)
     report = RoundReport(name, parent_name, variant, plan.sizes(), plan.heldout_from, plan.selection_from,
                          before_scores, after_scores, {k: v.to_json() for k, v in gain.items()}, forgetting, changes,
                          result.best_epoch, result.stopped, result.seconds_per_epoch, plan.corrected_heldout,
-                         len(set(plan.selection) & set(plan.heldout)))
-    del init, result, train, selection, pool
+                         len(set(plan.selection) & set(plan.heldout)), plan.task)
+    del init, result, train, selection, data
     release_memory()
     return report

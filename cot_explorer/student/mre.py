@@ -11,9 +11,17 @@ from torch import nn
 
 from ..schema import Span
 from .align import EncodedBatch, WordAligner
+from .relation_markers import align_pairs
 from .views import encode, gather, make_prompt_module
 
-MARKERS = ("[unused0]", "[unused1]", "[unused2]", "[unused3]")  # <h> </h> <t> </t>
+
+def encode_pairs(aligner: WordAligner, items: Sequence[tuple[Sequence[str], Span, Span]],
+                 knowledge: Sequence[str] | None = None, style: str = "ids") -> EncodedBatch:
+    """Encode marked posts; `first_subtoken` becomes the positions of the head and tail start markers."""
+    a, positions = align_pairs(aligner, items, knowledge, style)
+    return EncodedBatch(torch.tensor(a.input_ids, dtype=torch.long), torch.tensor(a.attention_mask, dtype=torch.long),
+                        torch.tensor(a.token_type_ids, dtype=torch.long), torch.tensor(positions, dtype=torch.long),
+                        torch.ones((len(items), 2), dtype=torch.bool), a.n_words)
 
 
 @dataclass
@@ -25,35 +33,6 @@ class MreInputs:
     def to(self, device) -> "MreInputs":
         return MreInputs(self.text.to(device), None if self.labels is None else self.labels.to(device),
                          None if self.knowledge is None else self.knowledge.to(device))
-
-
-def marked_words(words: Sequence[str], head: Span, tail: Span) -> list[str]:
-    out: list[str] = []
-    for i, w in enumerate(words):
-        if i == head.start:
-            out.append(MARKERS[0])
-        if i == tail.start:
-            out.append(MARKERS[2])
-        out.append(w)
-        if i == head.end - 1:
-            out.append(MARKERS[1])
-        if i == tail.end - 1:
-            out.append(MARKERS[3])
-    return out
-
-
-def encode_pairs(aligner: WordAligner, items: Sequence[tuple[Sequence[str], Span, Span]],
-                 knowledge: Sequence[str] | None = None) -> EncodedBatch:
-    """Encode marked posts; `first_subtoken` becomes the positions of the head and tail start markers."""
-    marked = [marked_words(w, h, t) for w, h, t in items]
-    enc = aligner.encode(marked, knowledge)
-    idx = torch.zeros((len(marked), 2), dtype=torch.long)
-    for b, words in enumerate(marked):
-        for j, marker in enumerate((MARKERS[0], MARKERS[2])):
-            w = words.index(marker)
-            idx[b, j] = enc.first_subtoken[b, w] if enc.word_mask[b, w] else 0
-    return EncodedBatch(enc.input_ids, enc.attention_mask, enc.token_type_ids, idx,
-                        torch.ones((len(marked), 2), dtype=torch.bool), enc.n_words)
 
 
 class MreStudent(nn.Module):

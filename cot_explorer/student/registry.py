@@ -17,7 +17,7 @@ from .manifest import Manifest
 from .model_folders import NameTaken, check_version_name, recover, release, reserve
 
 SHIPPED_ENV = "COT_EXPLORER_MODELS"
-SHIPPED_DEFAULT = {"mner": "mner-default"}
+SHIPPED_DEFAULT = {"mner": "mner-default", "mre": "mre-default"}
 
 
 def shipped_dir() -> Path:

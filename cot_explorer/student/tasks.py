@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..evaluate import score_relations, score_spans
-from ..labels import MRE_RELATIONS, MnerSchema, bio_to_spans
+from ..labels import MRE_RELATIONS, MnerSchema
 from .align import WordAligner
 from .config import TrainConfig
 from .data import MnerExample, MreExample
@@ -18,7 +18,7 @@ from .distill import masked_kl, relation_kl, total_loss
 from .features import shape_tensor
 from .mner import MnerInputs, MnerStudent
 from .mre import MreInputs, MreStudent, encode_pairs
-from .predictions import PredictedRelation, PredictedSpan
+from .predictions import PredictedRelation, PredictedSpan, spans_from_path
 
 
 class MnerTask:
@@ -134,13 +134,7 @@ class MnerTask:
         return out  # type: ignore[return-value]
 
     def spans_from_path(self, path: list[int], confidence: list[float], n_words: int) -> list[PredictedSpan]:
-        tags = [self.tags[t] for t in path] + ["O"] * (n_words - len(path))
-        spans, _ = bio_to_spans(tags, self.schema, repair=True)  # the CRF forbids invalid BIO anyway
-        out = []
-        for s in spans:
-            probs = confidence[s.start : min(s.end, len(path))]
-            out.append(PredictedSpan(s.start, s.end, s.type, round(sum(probs) / max(1, len(probs)), 4)))
-        return out
+        return spans_from_path(self.tags, self.schema, path, confidence, n_words)
 
     def evaluate(self, model, examples: Sequence[MnerExample], cfg: TrainConfig, device=None) -> dict:
         pred = self.predict(model, examples, cfg, cfg.eval_batch_size, device)
@@ -151,10 +145,11 @@ class MnerTask:
 class MreTask:
     name = "mre"
 
-    def __init__(self, aligner: WordAligner, labels: tuple[str, ...] = MRE_RELATIONS):
+    def __init__(self, aligner: WordAligner, labels: tuple[str, ...] = MRE_RELATIONS, markers: str = "ids"):
         self.labels = labels
         self.label_id = {lab: i for i, lab in enumerate(labels)}
         self.aligner = aligner
+        self.markers = markers
 
     def build(self, config: TrainConfig, encoder) -> MreStudent:
         return MreStudent(encoder, self.labels, config.prompt_kind, config.n_prompts, config.dropout)
@@ -167,8 +162,8 @@ class MreTask:
             rng = rng or random.Random(0)
             unk = self.aligner.tok.unk_token
             text_items = [(tuple(unk if rng.random() < word_dropout else w for w in ws), h, t) for ws, h, t in items]
-        text = encode_pairs(self.aligner, text_items)
-        k = encode_pairs(self.aligner, items, [ex.knowledge for ex in examples]) if knowledge else None
+        text = encode_pairs(self.aligner, text_items, style=self.markers)
+        k = encode_pairs(self.aligner, items, [ex.knowledge for ex in examples], style=self.markers) if knowledge else None
         labels = torch.tensor([self.label_id[ex.label] for ex in examples], dtype=torch.long)
         return MreInputs(text, labels, k)
 
@@ -195,7 +190,10 @@ class MreTask:
             x = self.collate(examples[i : i + batch_size], knowledge=use_k)
             if device is not None:
                 x = x.to(device)
-            probs = torch.softmax(model.logits(x.knowledge if use_k else x.text, use_prompts=not use_k), -1).cpu()
+            logits = model.logits(x.knowledge if use_k else x.text, use_prompts=not use_k).cpu()
+            if cfg.none_bias and "None" in self.label_id:  # calibrated on valid after training
+                logits[:, self.label_id["None"]] += cfg.none_bias
+            probs = torch.softmax(logits, -1)
             for row in probs:
                 j = int(row.argmax())
                 out.append(PredictedRelation(self.labels[j], round(float(row[j]), 4),

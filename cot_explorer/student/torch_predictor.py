@@ -4,6 +4,7 @@ upper-bound variant, which needs the CoT by construction)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -41,6 +42,22 @@ class TorchPredictor:
         examples = [MnerExample(tuple(w), (), knowledge[i] if knowledge else "") for i, w in enumerate(batch_words)]
         with torch.inference_mode(), autocast(self.dtype, self.device):
             return self.loaded.task.predict(self.loaded.model, examples, self.loaded.config, self.batch_size)
+
+    @property
+    def has_knowledge_view(self) -> bool:
+        """Whether the checkpoint trained a view that reads the CoT (distill, distill-plain,
+        knowledge): the paper's knowledge view, which the text-only student was distilled from."""
+        return self.loaded.config.task == "mner" and self.loaded.config.uses_knowledge
+
+    def predict_entities_with_knowledge(self, batch_words: Sequence[Sequence[str]],
+                                        knowledge: Sequence[str]) -> list[list[PredictedSpan]]:
+        """The knowledge view's entities: the post and what the teacher wrote about it."""
+        if not self.has_knowledge_view:
+            raise ValueError(f"{self.manifest.name} has no knowledge view")
+        cfg = replace(self.loaded.config, variant="knowledge")
+        examples = [MnerExample(tuple(w), (), knowledge[i]) for i, w in enumerate(batch_words)]
+        with torch.inference_mode(), autocast(self.dtype, self.device):
+            return self.loaded.task.predict(self.loaded.model, examples, cfg, self.batch_size)
 
     def predict_relations(self, items: Sequence[tuple[Sequence[str], Span, Span]],
                           knowledge: Sequence[str] | None = None) -> list[PredictedRelation]:

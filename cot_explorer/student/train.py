@@ -50,7 +50,7 @@ def make_task(config: TrainConfig, tokenizer, entity_types: Sequence[str] | None
     aligner = WordAligner(tokenizer, config.max_text_tokens, config.knowledge_budget if config.uses_knowledge else 0)
     if config.task == "mner":
         return MnerTask(mner_schema_for("", entity_types), aligner)
-    return MreTask(aligner)
+    return MreTask(aligner, markers=config.relation_markers)
 
 
 class _WithLoss(torch.nn.Module):

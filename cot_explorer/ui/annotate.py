@@ -15,16 +15,18 @@ from ..access import AccessPolicy, Action, User
 from ..errors import ConflictError, CotExplorerError, ValidationError
 from ..evaluate import agreement
 from ..labels import MRE_RELATIONS, MnerSchema
-from ..schema import LabelSet, Post, Relation
+from ..schema import LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path
 from ..store.knowledge import knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, get_post, list_posts, search_posts
-from ..student.registry import Registry
-from .common import DatasetSplit, cached_predictions, map_type, student
+from .cancel import begin_work, request_stop
+from .common import DatasetSplit, knowledge_view_post, map_type, student
 from .explore import cot_markdown
 from .guard import guarded
+from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
+from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, SpanEditor, span_dict, spans_from_value, token_cells
 
 HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at", "labels"]
@@ -39,37 +41,62 @@ class QueueOrder(StrEnum):
 # -- the queue ------------------------------------------------------------------------------
 
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
-          not_corrected: bool = False, order: str = QueueOrder.FILE) -> list[str]:
+          not_corrected: bool = False, order: str = QueueOrder.FILE, on_progress: ProgressFn | None = None) -> list[str]:
+    """The posts of a split to correct, filtered and ordered. On a split with entity pairs
+    (MNRE) and a relation student, errors, uncertainty and disagreement are the relations'."""
     ds = DatasetSplit.parse(dataset_split)
     order = QueueOrder(order)
     with open_store(home) as store:
         posts = list_posts(store, ds.dataset, ds.split)
         current = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
+        relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
     if type_filter and type_filter != "any":
         posts = [p for p in posts if p.id in current and any(s.type == type_filter for s in current[p.id].spans)]
     if not_corrected:
-        posts = [p for p in posts if p.id not in current or current[p.id].source == "gold"]
-    if only_errors or order != QueueOrder.FILE:
-        preds = cached_predictions(home, posts)
-        if only_errors:
-            posts = [p for p in posts if p.id in current and
-                     {(s.start, s.end, s.type) for s in current[p.id].spans} != {(a, b, t) for a, b, t, _ in preds[p.id]}]
-        if order == QueueOrder.UNCERTAINTY:
-            posts.sort(key=lambda p: min([c for *_, c in preds[p.id]], default=1.0))
-        elif order == QueueOrder.DISAGREEMENT:
-            with open_store(home) as store:
-                known = knowledge_for_split(store, ds.dataset, ds.split)
-            tspans = {p.id: {(e.span.start, e.span.end) for e in (known[(p.id, None)].entities
-                                                               if (p.id, None) in known else ()) if e.span}
-                      for p in posts}
-            posts.sort(key=lambda p: -len(tspans[p.id] ^ {(a, b) for a, b, *_ in preds[p.id]}))
+        posts = [p for p in posts if (p.id not in current or current[p.id].source == "gold")
+                 and (p.id not in relations or relations[p.id].source == "gold")]
+    if not (only_errors or order != QueueOrder.FILE):
+        return [p.id for p in posts]
+    if relations and relation_student_available(home):
+        return [p.id for p in _relation_queue(home, ds, posts, relations, only_errors, order, on_progress)]
+    preds = cached_predictions(home, posts, on_progress=on_progress)
+    if only_errors:
+        posts = [p for p in posts if p.id in current and
+                 {(s.start, s.end, s.type) for s in current[p.id].spans} != {(a, b, t) for a, b, t, _ in preds[p.id]}]
+    if order == QueueOrder.UNCERTAINTY:
+        posts.sort(key=lambda p: min([c for *_, c in preds[p.id]], default=1.0))
+    elif order == QueueOrder.DISAGREEMENT:
+        with open_store(home) as store:
+            known = knowledge_for_split(store, ds.dataset, ds.split)
+        tspans = {p.id: {(e.span.start, e.span.end) for e in (known[(p.id, None)].entities
+                                                           if (p.id, None) in known else ()) if e.span}
+                  for p in posts}
+        posts.sort(key=lambda p: -len(tspans[p.id] ^ {(a, b) for a, b, *_ in preds[p.id]}))
     return [p.id for p in posts]
+
+
+def _relation_queue(home: Path, ds: DatasetSplit, posts: list[Post], relations: dict, only_errors: bool,
+                    order: QueueOrder, on_progress: ProgressFn | None) -> list[Post]:
+    guesses = cached_relations(home, posts, on_progress=on_progress)
+    if only_errors:
+        posts = [p for p in posts if any(g.label != r.label for g, r in zip(guesses.get(p.id, []),
+                                                                               relations[p.id].relations))]
+    if order == QueueOrder.UNCERTAINTY:
+        posts.sort(key=lambda p: min([g.confidence for g in guesses.get(p.id, [])], default=1.0))
+    elif order == QueueOrder.DISAGREEMENT:
+        with open_store(home) as store:
+            said = {p.id: [k.relation.label if (k := knowledge_for(store, p.id, "mre", (r.head, r.tail))) and k.relation
+                           else None for r in relations[p.id].relations] for p in posts if p.id in relations}
+        posts.sort(key=lambda p: -sum(t is not None and t != g.label for t, g in zip(said.get(p.id, []),
+                                                                                      guesses.get(p.id, []))))
+    return posts
 
 
 # -- one post in the editor ----------------------------------------------------------------
 
 def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
-    """The student's entities (with confidence) and the teacher's (with its rationale)."""
+    """The student's entities (with confidence), its knowledge view's where they differ (the
+    post has CoT), and the teacher's (with its rationale)."""
     predictor = student(home)
     predicted = cached_predictions(home, [post])[post.id]  # once per post and model version, kept in the store
     out = [dict(start=s, end=e, type=schema.name_for(t) or t, source="student", origin=f"student:{predictor.manifest.name}",
@@ -77,6 +104,12 @@ def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
            for s, e, t, c in predicted]
     with open_store(home) as store:
         k = knowledge_for(store, post.id)
+    text_view = {(s["start"], s["end"], s["type"]) for s in out}
+    for s, e, t, c in knowledge_view_post(home, post, k) or ():  # the CoT-reading view, where it differs
+        if (s, e, schema.name_for(t) or t) not in text_view:
+            out.append(dict(start=s, end=e, type=schema.name_for(t) or t, source="knowledge",
+                            origin=f"student-knowledge-view:{predictor.manifest.name}", confidence=round(c, 3),
+                            rationale="the student's knowledge view, which reads the teacher's CoT"))
     for e in (k.entities if k else ()):
         t = map_type(e.type, schema.types)
         if e.span and t:
@@ -86,28 +119,16 @@ def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
 
 
 def pairs_for(home: Path, post: Post) -> tuple[list[dict], int | None]:
-    with open_store(home) as store:
-        labels = label_store.current(store, post.id, "mre")
-        if labels is None:
-            return [], None
-        teacher = [knowledge_for(store, post.id, "mre", (r.head, r.tail)) for r in labels.relations]
-        registry = Registry(store)
-        try:
-            has_student = registry.default_path("mre") is not None
-        except CotExplorerError:
-            has_student = False
-    preds = []
-    if has_student:
-        mre = student(home, task="mre")
-        preds = [{"label": p.label, "confidence": p.confidence, "model": mre.manifest.name}
-                 for p in mre.predict_relations([(post.tokens, r.head, r.tail) for r in labels.relations])]
-    pairs = []
-    for i, (r, k) in enumerate(zip(labels.relations, teacher)):
-        pairs.append({"index": i, "head": [r.head.start, r.head.end], "tail": [r.tail.start, r.tail.end], "label": r.label,
-                      "student": preds[i] if preds else None,
-                      "teacher": {"label": k.relation.label, "rationale": k.relation.rationale}
-                      if k and k.relation else None})
-    return pairs, labels.version
+    """The editor's entity pairs, the least certain first, each with its suggestions."""
+    view = pairs_view(home, post)
+    pairs = [{"index": p.index, "head": [p.relation.head.start, p.relation.head.end],
+              "tail": [p.relation.tail.start, p.relation.tail.end], "label": p.relation.label,
+              "student": {"label": p.student.label, "confidence": p.student.confidence, "model": p.student.model}
+              if p.student else None,
+              "teacher": {"label": p.teacher.label, "rationale": p.teacher.rationale, "model": p.teacher.model}
+              if p.teacher else None}
+             for p in view.pairs]
+    return pairs, view.version
 
 
 def progress_line(home: Path, post: Post, user: User) -> str:
@@ -236,25 +257,9 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
                   ids: list[str]) -> tuple[EditorDoc, str]:
     author = (author or "").strip() or (user.name or "")
-    if not author:
-        raise ValidationError("type your name in the annotator field before saving")
-    if label not in MRE_RELATIONS:
-        raise ValidationError(f"relation {label!r} is not one of the {len(MRE_RELATIONS)} MNRE relations")
-    post_id = doc["post_id"]
-    with open_store(home) as store:
-        labels = label_store.current(store, post_id, "mre")
-        if labels is None:
-            raise ValidationError("this post has no entity pairs")
-        rels = list(labels.relations)
-        if not isinstance(index, int) or not 0 <= index < len(rels):
-            raise ValidationError(f"pick a pair between 1 and {len(rels)}")
-        old = rels[index]
-        rels[index] = Relation(old.head, old.tail, label)
-        saved = label_store.save(store, post_id, LabelSet("mre", relations=tuple(rels), source="annotator",
-                                                          author=author), doc.get("relation_version"))
-        post = get_post(store, post_id)
+    saved, old, post = set_relation(home, doc["post_id"], index, label, doc.get("relation_version"), author)
     # the editor's unsaved spans stay as they are
-    new = editor_doc(home, post_id, user, ids, spans=doc.get("spans"), rev=doc.get("rev", 0) + 1)
+    new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), rev=doc.get("rev", 0) + 1)
     return new, (f"Saved the relation {post.span_text(old.head)} → {post.span_text(old.tail)}: {old.label} → "
                  f"**{label}** as version {saved.version} (undo takes it back).")
 
@@ -294,6 +299,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             order = gr.Dropdown([o.value for o in QueueOrder], value=QueueOrder.FILE.value, label="Order")
             only_errors = gr.Checkbox(label="Student errors only")
             not_corrected = gr.Checkbox(label="Not yet corrected")
+            stop = gr.Button("Stop predicting", size="sm", elem_id="queue-stop", scale=0, min_width=90)
             author = gr.Textbox(label="Annotator", placeholder="your name", elem_id="annotator")
         with gr.Row(equal_height=False):
             search = gr.Textbox(label="Find a post by its text (every dataset)", elem_id="post-search", scale=3)
@@ -332,8 +338,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             with open_store(home) as store:
                 return dataset_schema(store, DatasetSplit.parse(value).dataset)
 
-        def load_queue(d, t, e, c, o, doc, user):
-            ids = queue(home, d, t, e, c, o)
+        def load_queue(d, t, e, c, o, doc, progress=gr.Progress(), user=None):
+            begin_work()
+            ids = queue(home, d, t, e, c, o, ProgressReporter(progress))
             if not ids:
                 return [ids] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
             if _is_dirty(doc):  # the open post has unsaved edits: ask before leaving it
@@ -413,9 +420,20 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
-        for f in filters:
-            f.change(guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state] + post_outs,
-                     api_visibility="private", **model_work)
+        for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
+            f.input(guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state] + post_outs,
+                    api_visibility="private", **model_work)
+
+        def refresh(doc, ids, user):
+            """The open post again with what changed elsewhere (the teacher was asked in
+            Explore); a post with unsaved edits or a conflict is left as it is."""
+            if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
+                return [gr.skip()] * len(post_outs)
+            return show(editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1))
+
+        refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n), quiet=True),
+                             inputs=[editor, queue_state], outputs=post_outs, api_visibility="private", **model_work)
+        stop.click(stop_work, None, None, queue=False, api_visibility="private")
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
@@ -435,7 +453,24 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
         agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
                         api_visibility="private")
-    return {"queue_dataset": ds, "author": author}
+    def first_queue(dataset_split: str | None, doc, user: User) -> list:
+        """The queue of the dataset the page opens on, and its first post (after the page load);
+        a post already open (picked in Explore while the page loaded) is left open."""
+        ids = queue(home, dataset_split) if dataset_split else []
+        if not ids or (doc or {}).get("post_id"):
+            return [ids] + [gr.skip()] * len(post_outs)
+        return [ids] + show(editor_doc(home, ids[0], user, ids))
+
+    first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True), inputs=[ds, editor],
+                             outputs=[queue_state] + post_outs, api_visibility="private", **model_work)
+    return {"queue_dataset": ds, "author": author, "first_queue_event": first_queue_event,
+            "refresh_event": refresh_event}
+
+
+def stop_work(request: gr.Request) -> None:
+    """The Stop button: the first predictions over a split stop after the chunk under way
+    (what was predicted is kept); only this browser session's work is stopped."""
+    request_stop(getattr(request, "session_hash", None))
 
 
 def _author(typed: str, user: User) -> str:

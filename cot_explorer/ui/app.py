@@ -10,10 +10,10 @@ import gradio as gr
 from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget
 from ..limits import MAX_UPLOAD
-from .annotate import build_annotate_tab, queue
-from .common import dataset_splits
+from .annotate import build_annotate_tab
+from .common import dataset_splits, post_choices
 from .distill import build_distill_tab, version_lines
-from .errors_tab import build_errors_tab
+from .errors_tab import NO_COMPARISON, build_errors_tab
 from .explore import build_explore_tab
 from .guard import guarded
 from .store_tab import build_store_tab, stats_rows, store_line
@@ -50,30 +50,34 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             if policy.uses_hf_sign_in:
                 gr.LoginButton()
         post_state = gr.State(None)
-        with gr.Tabs():
+        with gr.Tabs(elem_id="main-tabs") as tabs:
             ex = build_explore_tab(home, post_state, policy, budget, MODEL_WORK)
             an = build_annotate_tab(home, post_state, policy, MODEL_WORK)
-            er = build_errors_tab(home, post_state, policy, MODEL_WORK)
+            er = build_errors_tab(home, post_state, policy, MODEL_WORK, tabs)
             di = build_distill_tab(home, policy, post_state)
             st = build_store_tab(home, policy)
+        ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
 
         def on_load(user):
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
-            ids = queue(home, labels[0]) if labels else []
             datasets = sorted({s.dataset for s in splits})
             rows, fig, pick = di["render_versions"]()
             models = ["default"] + [v.name for v in version_lines(home)]
-            # Annotate opens on the first dataset that has posts (the demo set first).
-            return (gr.update(choices=ids[:500]), gr.update(choices=labels, value=labels[0] if labels else None),
+            return (gr.update(choices=post_choices(home)), gr.update(choices=labels, value=labels[0] if labels else None),
                     gr.update(choices=labels),
-                    gr.update(choices=models), gr.update(choices=datasets, value=datasets[0] if datasets else None),
+                    gr.update(choices=models), gr.update(choices=[NO_COMPARISON] + models[1:]),
+                    gr.update(choices=datasets, value=datasets[0] if datasets else None),
                     rows, fig, pick, stats_rows(home), store_line(home, user))
 
         demo.load(guarded(policy, Action.EXPLORE, on_load), None,
-                  [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], di["distill_dataset"],
+                  [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], er["errors_compare"],
+                   di["distill_dataset"],
                    di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"]],
-                  api_visibility="private")
+                  api_visibility="private"
+                  # then Annotate opens on the first dataset that has posts (the demo set first), unless
+                  # a post was opened meanwhile (picked in Explore while the page loaded): that one stays
+                  ).then(**an["first_queue_event"])
     demo.queue(default_concurrency_limit=EVENT_SLOTS)
     return demo
 

@@ -1,9 +1,10 @@
-"""What several tabs share: the loaded student, predictions (once per model version, kept in
-the store), highlighting, datasets and their schemas. Plain functions over the store; the
+"""What several tabs share: the loaded student (predictions over many posts: predicted.py),
+highlighting, datasets and their schemas. Plain functions over the store; the
 only thing kept in memory is loaded model weights, which never change on disk."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,16 +12,16 @@ from pathlib import Path
 
 from ..errors import ValidationError
 from ..labels import MnerSchema
-from ..schema import Post
+from ..schema import Knowledge, Post
 from ..store import open_store
-from ..store.posts import dataset_schema
+from ..store.posts import count_posts, dataset_schema, list_posts
 from ..store.posts import dataset_splits as all_splits
-from ..store.predictions import cached_spans, put_spans
 from ..student.inference import Predictor, load_predictor
 from ..student.registry import Registry
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_DATASET = "demo"
+DEMO_RELATIONS = "demo-mnre"   # MNRE test posts with entity pairs, so a visitor sees relations
 
 SpanTuple = tuple[int, int, str, float]   # start, end, type, confidence
 
@@ -54,27 +55,34 @@ def student(home: Path, model: str = "default", task: str = "mner") -> Predictor
     return _loaded(str(path), (path / "manifest.json").stat().st_mtime)
 
 
-def predict_post(home: Path, post: Post, model: str = "default") -> list[SpanTuple]:
-    (spans,) = student(home, model).predict_entities([post.tokens])
+@lru_cache(maxsize=2)
+def _knowledge_view(path: str, mtime: float):
+    from ..student.torch_predictor import TorchPredictor  # PyTorch: the knowledge view runs only there
+
+    predictor = TorchPredictor.load(Path(path))
+    return predictor if predictor.has_knowledge_view else None
+
+
+def knowledge_view_post(home: Path, post: Post, knowledge: Knowledge | None) -> list[SpanTuple] | None:
+    """The default entity student's knowledge view on a post the teacher wrote about (the post
+    and the CoT, as in training); None where there is no CoT or the student has no such view."""
+    if knowledge is None:
+        return None
+    with open_store(home) as store:
+        path = Registry(store).path("default", "mner")
+    with open(path / "manifest.json") as f:
+        if json.load(f).get("variant") not in ("distill", "distill-plain", "knowledge"):
+            return None
+    predictor = _knowledge_view(str(path), (path / "manifest.json").stat().st_mtime)
+    if predictor is None:
+        return None
+    (spans,) = predictor.predict_entities_with_knowledge([post.tokens], [knowledge.text()])
     return [(p.start, p.end, p.type, p.confidence) for p in spans]
 
 
-def cached_predictions(home: Path, posts: list[Post], model: str = "default") -> dict[str, list[SpanTuple]]:
-    """Predictions of one model version, computed once and kept in the store."""
-    predictor = student(home, model)
-    name = predictor.manifest.name
-    with open_store(home) as store:
-        registry = Registry(store)
-        if not registry.is_registered(name):
-            registry.register(predictor.path)  # predictions reference a known model version
-        have = cached_spans(store, name, [p.id for p in posts])
-        missing = [p for p in posts if p.id not in have]
-        if missing:
-            preds = predictor.predict_entities([p.tokens for p in missing])
-            fresh = {p.id: [(s.start, s.end, s.type, s.confidence) for s in ps] for p, ps in zip(missing, preds)}
-            put_spans(store, name, fresh.items())
-            have.update(fresh)
-    return {p.id: have[p.id] for p in posts}
+def predict_post(home: Path, post: Post, model: str = "default") -> list[SpanTuple]:
+    (spans,) = student(home, model).predict_entities([post.tokens])
+    return [(p.start, p.end, p.type, p.confidence) for p in spans]
 
 
 def highlight(post: Post, spans: list[tuple[int, int, str]]) -> list[tuple[str, str | None]]:
@@ -94,6 +102,17 @@ def highlight(post: Post, spans: list[tuple[int, int, str]]) -> list[tuple[str, 
 
 def teacher_available() -> bool:
     return bool(os.environ.get("ANTHROPIC_API_KEY"))
+
+
+def post_choices(home: Path, limit: int = 500) -> list[tuple[str, str]]:
+    """(label, post id) for the Explore picker: the demo posts (entities, then relations), or
+    the first dataset's when there is no demo; each labelled with its text."""
+    with open_store(home) as store:
+        datasets = [d for d in (DEMO_DATASET, DEMO_RELATIONS) if count_posts(store, d)]
+        if not datasets:
+            datasets = [d for d, _ in all_splits(store)][:1]
+        posts = [p for d in datasets for p in list_posts(store, d)][:limit]
+    return [(f"{p.id} · {p.text[:60]}", p.id) for p in posts]
 
 
 def dataset_splits(home: Path) -> list[DatasetSplit]:

@@ -5,6 +5,7 @@ over time; promote (with care) and roll back."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,24 +15,25 @@ import plotly.graph_objects as go
 
 from ..access import AccessPolicy, Action, User
 from ..errors import CotExplorerError, ValidationError
-from ..evaluate import score_spans
+from ..evaluate import score_relations, score_spans
 from ..jobs import cancel_job, start_distill_job
-from ..schema import Span
+from ..schema import TASKS, Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
 from ..store.jobs import get_job, latest_job, unfinished_jobs
 from ..store.model_versions import get_version
 from ..store.posts import get_post
-from ..student.incremental import ROUND_VARIANTS, RoundPlan, plan_round
 from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
-from .common import cached_predictions
+from ..student.round_plan import ROUND_VARIANTS, RoundPlan, plan_round
 from .guard import guarded
+from .predicted import cached_predictions, cached_relations
 
-VERSION_COLUMNS = ["version", "variant", "F1", "F1 on", "created", "parent", "default", "origin"]
+VERSION_COLUMNS = ["version", "model of, variant", "F1", "F1 on", "created", "parent", "default", "origin"]
 REPORT_COLUMNS = ["measured on", "before", "after", "gain (95 % interval)", "new version better in"]
 CHANGE_COLUMNS = ["post", "fixed", "broke", "post text"]
+TASK_NAMES = {"mner": "entities", "mre": "relations"}
 
 
 def resolve_since(home: Path, since: str | None) -> str | None:
@@ -135,14 +137,19 @@ def _ci(i: dict) -> str:
 
 
 def report_rows(result: dict) -> list[list]:
-    """Before/after as a table: overall and per type on the held-out set, and forgetting."""
+    """Before/after as a table: overall and per type (relation) on the held-out set, and forgetting."""
     before, after, gain = result["before"], result["after"], result["gain"]
-    rows = [[f"held-out, all types ({result['sizes'].get('held-out')} posts)", before["f1"], after["f1"],
+    relations = result.get("task") == "mre"
+    what = "all relations, micro-F1 without None" if relations else "all types"
+    rows = [[f"held-out, {what} ({result['sizes'].get('held-out')} posts)", before["f1"], after["f1"],
              _ci(gain["*"]), f"{100 * gain['*']['p_better']:.0f} %"]]
     for t, g in gain.items():
-        if t != "*":
-            rows.append([f"held-out, {t}", before["per_type"].get(t, {}).get("f1", 0.0),
-                         after["per_type"].get(t, {}).get("f1", 0.0), _ci(g), f"{100 * g['p_better']:.0f} %"])
+        if t == "*":
+            continue
+        b, a = before["per_type"].get(t, {}).get("f1", 0.0), after["per_type"].get(t, {}).get("f1", 0.0)
+        if relations and not (b or a or g["value"]):  # relations that occur nowhere in these posts
+            continue
+        rows.append([f"held-out, {t}", b, a, _ci(g), f"{100 * g['p_better']:.0f} %"])
     f = result.get("forgetting") or {}
     if f.get("change"):
         rows.append([f"untouched earlier posts ({f['posts']}), forgetting", f["before"], f["after"], _ci(f["change"]),
@@ -170,19 +177,29 @@ def report_text(result: dict | None) -> str:
             f"{result['selection_from']}; selection and held-out share {result['selection_heldout_overlap']} posts.")
 
 
+def _changed(post, pairs, s: dict) -> str:
+    """One changed answer: an entity span, or (relations) the pair it names by index."""
+    if pairs is None:
+        return f"{post.span_text(Span.from_json(s))}/{s['type']}"
+    r = pairs.relations[s["start"]]  # see relation_arguments.relations_as_spans
+    return f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {s['type']}"
+
+
 def change_rows(home: Path, result: dict | None) -> list[list]:
     if not result:
         return []
+    relations = result.get("task") == "mre"
     rows = []
     with open_store(home) as store:
         for c in result.get("changes", [])[:300]:
             post = get_post(store, c["post_id"])
             if post is None:
                 continue
-            fixed = "; ".join(f"{post.span_text(Span.from_json(s))}/{s['type']}" for s in c["fixed"]) or (
-                "dropped a wrong entity" if c["gone_spurious"] else "")
-            broke = "; ".join(f"{post.span_text(Span.from_json(s))}/{s['type']}" for s in c["broke"]) or (
-                "added a wrong entity" if c["new_spurious"] else "")
+            pairs = label_store.current(store, post.id, "mre") if relations else None
+            said = functools.partial(_changed, post, pairs)
+            thing = "relation" if relations else "entity"
+            fixed = "; ".join(said(s) for s in c["fixed"]) or (f"dropped a wrong {thing}" if c["gone_spurious"] else "")
+            broke = "; ".join(said(s) for s in c["broke"]) or (f"added a wrong {thing}" if c["new_spurious"] else "")
             rows.append([c["post_id"], fixed, broke, post.text])
     rows.sort(key=lambda r: (r[2] == "", r[1] == ""))  # broken first: what to look at
     return rows
@@ -201,9 +218,10 @@ class VersionLine:
     parent: str | None
     is_default: bool
     shipped: bool
+    task: str = "mner"
 
     def cells(self) -> list:
-        return [self.name, self.variant, self.f1, self.f1_set, self.created_at[:19].replace("T", " "), self.parent or "",
+        return [self.name, f"{TASK_NAMES[self.task]}, {self.variant}", self.f1, self.f1_set, self.created_at[:19].replace("T", " "), self.parent or "",
                 "default" if self.is_default else "", "shipped" if self.shipped else "trained here"]
 
 
@@ -211,7 +229,12 @@ def version_lines(home: Path) -> list[VersionLine]:
     """Every version, oldest first, with its headline F1 and the set that figure is on."""
     with open_store(home) as store:
         reg = Registry(store)
-        default = reg.default_path()
+        defaults = {}
+        for task in TASKS:
+            try:
+                defaults[task] = reg.default_path(task)
+            except CotExplorerError:  # no model of that task at all
+                pass
         out = []
         for m in reg.list():
             headline = m.manifest.headline_f1()
@@ -220,10 +243,10 @@ def version_lines(home: Path) -> list[VersionLine]:
             if headline and headline[1] == "held-out":
                 where = f"held-out of {m.manifest.data.get('dataset', '?')}"
             elif headline and m.shipped:
-                where = f"{headline[1]} (Twitter-2017)"
+                where = f"{headline[1]} ({'MNRE' if m.manifest.task == 'mre' else 'Twitter-2017'})"
             out.append(VersionLine(m.name, m.manifest.variant, headline[0] if headline else None, where,
                                    interval.get("low"), interval.get("high"), m.manifest.created_at, m.parent,
-                                   m.path == default, m.shipped))
+                                   m.path == defaults.get(m.manifest.task), m.shipped, m.manifest.task))
     return out
 
 
@@ -246,35 +269,41 @@ class PromoteNeedsReason(CotExplorerError):
     pass
 
 
-def heldout_f1(home: Path, version: str, dataset: str) -> float | None:
-    """A version's F1 on a dataset's held-out posts against their current labels (cached predictions)."""
+def heldout_f1(home: Path, version: str, dataset: str, task: str = "mner") -> float | None:
+    """A version's F1 on a dataset's held-out posts against their current labels (cached
+    predictions): span F1 for entities, micro-F1 without None for relations."""
     with open_store(home) as store:
         ids = heldout_ids(store, dataset)
         posts = [get_post(store, i) for i in ids]
-        labels = {i: label_store.current(store, i, "mner") for i in ids}
+        labels = {i: label_store.current(store, i, task) for i in ids}
     posts = [p for p in posts if p is not None and labels.get(p.id) is not None]
     if not posts:
         return None
+    if task == "mre":
+        guesses = cached_relations(home, posts, version)
+        return score_relations([r.label for p in posts for r in labels[p.id].relations],
+                               [g.label for p in posts for g in guesses[p.id]]).f1
     preds = cached_predictions(home, posts, version)
     return score_spans([labels[p.id].spans for p in posts],
                        [[Span(a, b, t) for a, b, t, _ in preds[p.id]] for p in posts]).f1
 
 
 def promote_version(home: Path, name: str, user: User, anyway: bool = False, reason: str = "") -> str:
-    """Promote; a version that scores below the current default on the held-out set of the
-    dataset it was trained for needs 'promote anyway' and a reason, both recorded."""
+    """Promote; a version that scores below the current default (of its task) on the held-out
+    set of the dataset it was trained for needs 'promote anyway' and a reason, both recorded."""
     if not name:
         raise ValidationError("pick a version to promote")
     with open_store(home) as store:
         reg = Registry(store)
         manifest = reg.manifest(name)
-        current = reg.default_name()
+        task = manifest.task
+        current = reg.default_name(task)
     if current == name:
         raise ValidationError(f"{name} is the default already")
     dataset = manifest.data.get("dataset")
     new_f1 = old_f1 = None
     if dataset:
-        new_f1, old_f1 = heldout_f1(home, name, dataset), heldout_f1(home, "default", dataset)
+        new_f1, old_f1 = heldout_f1(home, name, dataset, task), heldout_f1(home, "default", dataset, task)
     if new_f1 is not None and old_f1 is not None and new_f1 < old_f1:
         if not (anyway and (reason or "").strip()):
             raise PromoteNeedsReason(f"{name} scores {new_f1:.2f} on the held-out posts of {dataset}, below the default "
@@ -282,15 +311,18 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
     with open_store(home) as store:
         Registry(store).promote(name, by=user.label, reason=(reason or "").strip() or None)
     scores = f" (held-out F1 {new_f1:.2f}; {current} had {old_f1:.2f})" if new_f1 is not None and old_f1 is not None else ""
-    return f"Promoted **{name}**{scores}: it is the default now; {current} before it. Roll back to undo."
+    what = TASK_NAMES[task]
+    return f"Promoted **{name}**{scores}: it is the default {what} model now; {current} before it. Roll back to undo."
 
 
-def roll_back(home: Path) -> str:
+def roll_back(home: Path, version: str | None = None) -> str:
+    """Undo the last promotion of the picked version's task (entities when none is picked)."""
     with open_store(home) as store:
         reg = Registry(store)
-        was = reg.default_name()
-        now = reg.rollback().name
-    return f"Rolled back **{was}**: the default is **{now}** again."
+        task = reg.manifest(version).task if version else "mner"
+        was = reg.default_name(task)
+        now = reg.rollback(task).name
+    return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again."
 
 
 def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) -> dict:
@@ -359,8 +391,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             message = promote_version(home, version, user, force, reason)
             return [*render_versions(), message]
 
-        def do_rollback(user):
-            message = roll_back(home)
+        def do_rollback(version, user):
+            message = roll_back(home, version)
             return [*render_versions(), message]
 
         def open_change(rows, evt: gr.SelectData, user):
@@ -383,7 +415,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         changes.select(guarded(policy, Action.EXPLORE, open_change), [changes], [post_state], api_visibility="private")
         promote.click(guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],
                       [versions, f1_plot, pick, versions_note], api_visibility="private")
-        rollback.click(guarded(policy, Action.PROMOTE, do_rollback), None, [versions, f1_plot, pick, versions_note],
+        rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, versions_note],
                        api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
             "version_pick": pick, "plan": plan}

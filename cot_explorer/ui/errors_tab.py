@@ -1,9 +1,15 @@
-"""The Error analysis tab: P/R/F1 overall and per type, error kinds, a type confusion
-heatmap and the errors themselves, each one click from the post."""
+"""The Errors tab: how a model version does on a labelled split, and where it goes wrong.
+
+Entities: P/R/F1 overall and per type, error kinds, a type confusion heatmap. Relations (a
+split with entity pairs, MNRE): micro-F1 without None (the MNRE convention) and accuracy,
+per-relation P/R/F1, a confusion heatmap over the relations that occur. Either way the errors
+are listed with the post's text, each one click from Annotate, and a second version can be
+put beside the first: both in the tables and charts, and each error says what the other
+version answered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
@@ -11,103 +17,261 @@ import plotly.graph_objects as go
 
 from ..access import AccessPolicy, Action
 from ..errors import ValidationError
-from ..evaluate import ERROR_KINDS, score_spans, span_errors, type_confusion
-from ..schema import Span
+from ..evaluate import ERROR_KINDS, relation_confusion, score_relations, score_spans, span_errors, type_confusion
+from ..schema import Post, Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.posts import dataset_schema, list_posts
-from .common import DatasetSplit, cached_predictions, table_rows
+from ..student.registry import Registry
+from .cancel import begin_work
+from .common import DatasetSplit, table_rows
 from .guard import guarded
+from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
+
+NO_COMPARISON = "(none)"
+OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predicted"]
+ERROR_HEADERS = ["post", "kind", "gold", "predicted", "other version", "post text"]
+
+
+@dataclass
+class Scored:
+    """One model version's scores on the split."""
+
+    model: str
+    overall: list                   # one OVERALL_HEADERS row
+    per_label: list[list]           # [label, P, R, F1, support]
+    kinds: dict[str, int]
 
 
 @dataclass
 class ErrorAnalysis:
-    overall: list[list]
-    per_type: list[list]
-    kinds: dict[str, int]
+    task: str                       # mner | mre
+    scored: list[Scored]            # the version analysed, then the one compared with
     confusion: list[list[int]]
     labels: list[str]
-    errors: list[list]
+    errors: list[list] = field(default_factory=list)
+
+    @property
+    def overall(self) -> list[list]:
+        return [s.overall for s in self.scored]
+
+    @property
+    def per_type(self) -> list[list]:
+        """Per-label rows; with a comparison, the model's name first."""
+        if len(self.scored) == 1:
+            return self.scored[0].per_label
+        return [[s.model, *row] for s in self.scored for row in s.per_label]
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        return self.scored[0].kinds
 
 
-def error_analysis(home: Path, dataset_split: str, model: str = "default") -> ErrorAnalysis:
-    ds = DatasetSplit.parse(dataset_split)
-    dataset, split = ds.dataset, ds.split
+def _task_of(home: Path, dataset: str, split: str) -> str:
     with open_store(home) as store:
-        posts = list_posts(store, dataset, split)
-        gold = label_store.current_for_split(store, dataset, split, "mner")
-        types = list(dataset_schema(store, dataset).types)
-    posts = [p for p in posts if p.id in gold]
-    if not posts:
-        raise ValidationError(f"{dataset_split} has no labelled posts to analyse")
-    preds = cached_predictions(home, posts, model)
-    g = [list(gold[p.id].spans) for p in posts]
-    pr = [[Span(a, b, t) for a, b, t, _ in preds[p.id]] for p in posts]
-    scores = score_spans(g, pr)
-    kinds = {k: 0 for k in ERROR_KINDS}
-    errors = []
-    for p, gs, ps in zip(posts, g, pr):
-        for err in span_errors(gs, ps):
-            kinds[err.kind] += 1
-            errors.append([p.id, err.kind, f"{p.span_text(err.gold)} ({err.gold.type})" if err.gold else "",
-                           f"{p.span_text(err.pred)} ({err.pred.type})" if err.pred else "", p.text])
-    return ErrorAnalysis(
-        [[scores.precision, scores.recall, scores.f1, scores.n_posts, scores.n_gold, scores.n_pred]],
-        [[t, s.precision, s.recall, s.f1, s.support] for t, s in scores.per_type.items()],
-        kinds, type_confusion(g, pr, types), types + ["O"], errors)
+        return "mre" if label_store.current_for_split(store, dataset, split, "mre") else "mner"
 
+
+def _model_of(home: Path, model: str, task: str) -> str:
+    """The version name, after checking it answers the split's task."""
+    with open_store(home) as store:
+        registry = Registry(store)
+        manifest = registry.manifest(model or "default", task)
+    if manifest.task != task:
+        what = {"mner": "an entity", "mre": "a relation"}
+        raise ValidationError(f"{manifest.name} is {what[manifest.task]} model; this split needs {what[task]} model")
+    return manifest.name
+
+
+def error_analysis(home: Path, dataset_split: str, model: str = "default", compare: str | None = None,
+                   on_progress: ProgressFn | None = None) -> ErrorAnalysis:
+    ds = DatasetSplit.parse(dataset_split)
+    task = _task_of(home, ds.dataset, ds.split)
+    models = [_model_of(home, model, task)]
+    if compare and compare != NO_COMPARISON:
+        other = _model_of(home, compare, task)
+        if other == models[0]:
+            raise ValidationError("pick two different versions to compare")
+        models.append(other)
+    if task == "mre":
+        return _relation_analysis(home, ds, models, on_progress)
+    return _entity_analysis(home, ds, models, on_progress)
+
+
+# -- entities -----------------------------------------------------------------------------------
+
+def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress) -> ErrorAnalysis:
+    with open_store(home) as store:
+        posts = list_posts(store, ds.dataset, ds.split)
+        gold = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
+        types = list(dataset_schema(store, ds.dataset).types)
+    posts = [p for p in posts if p.id in gold and gold[p.id].spans is not None]
+    if not posts:
+        raise ValidationError(f"{ds.label} has no labelled posts to analyse")
+    g = [list(gold[p.id].spans) for p in posts]
+    preds = []
+    for m in models:
+        got = cached_predictions(home, posts, m, on_progress)
+        preds.append([[Span(a, b, t) for a, b, t, _ in got[p.id]] for p in posts])
+    scored = []
+    for m, pr in zip(models, preds):
+        sc = score_spans(g, pr)
+        kinds = {k: 0 for k in ERROR_KINDS}
+        for gs, ps in zip(g, pr):
+            for err in span_errors(gs, ps):
+                kinds[err.kind] += 1
+        scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, "", sc.n_posts, sc.n_gold, sc.n_pred],
+                             [[t, s.precision, s.recall, s.f1, s.support] for t, s in sc.per_type.items()], kinds))
+    errors = []
+    for i, (p, gs, ps) in enumerate(zip(posts, g, preds[0])):
+        other = set(preds[1][i]) if len(preds) > 1 else None
+        for err in span_errors(gs, ps):
+            errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred),
+                           _other_entity(p, err, other), p.text])
+    return ErrorAnalysis("mner", scored, type_confusion(g, preds[0], types), types + ["O"], errors)
+
+
+def _span(post: Post, s: Span | None) -> str:
+    return f"{post.span_text(s)} ({s.type})" if s else ""
+
+
+def _other_entity(post: Post, err, other: set[Span] | None) -> str:
+    if other is None:
+        return ""
+    if err.gold is not None and err.gold in other:
+        return "right"
+    if err.pred is not None and err.pred in other:
+        return "same error"
+    near = [s for s in other if err.gold and s.start < err.gold.end and err.gold.start < s.end]
+    return f"other error: {', '.join(_span(post, s) for s in near)}" if near else "other error: nothing there"
+
+
+# -- relations ----------------------------------------------------------------------------------
+
+def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress) -> ErrorAnalysis:
+    with open_store(home) as store:
+        posts = list_posts(store, ds.dataset, ds.split)
+        gold = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
+    posts = [p for p in posts if p.id in gold and gold[p.id].relations]
+    if not posts:
+        raise ValidationError(f"{ds.label} has no entity pairs to analyse")
+    guesses = [cached_relations(home, posts, m, on_progress) for m in models]
+    g = [r.label for p in posts for r in gold[p.id].relations]
+    scored = []
+    for m, got in zip(models, guesses):
+        pr = [x.label for p in posts for x in got[p.id]]
+        sc = score_relations(g, pr)
+        kinds = {"missed (predicted None)": 0, "spurious (gold None)": 0, "wrong relation": 0}
+        for a, b in zip(g, pr):
+            if a != b:
+                kinds["missed (predicted None)" if b == "None" else "spurious (gold None)" if a == "None"
+                      else "wrong relation"] += 1
+        scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.accuracy, len(posts), sc.n_instances, len(pr)],
+                             [[lab, s.precision, s.recall, s.f1, s.support] for lab, s in sc.per_label.items()], kinds))
+    first = [x.label for p in posts for x in guesses[0][p.id]]
+    labels, matrix = relation_confusion(g, first)
+    errors = []
+    for p in posts:
+        for i, r in enumerate(gold[p.id].relations):
+            guess = guesses[0][p.id][i]
+            if guess.label == r.label:
+                continue
+            kind = ("missed" if guess.label == "None" else "spurious" if r.label == "None" else "wrong relation")
+            other = ""
+            if len(guesses) > 1:
+                o = guesses[1][p.id][i].label
+                other = "right" if o == r.label else "same error" if o == guess.label else f"other error: {o}"
+            errors.append([p.id, kind, f"{p.span_text(r.head)} → {p.span_text(r.tail)}: {r.label}",
+                           f"{guess.label} ({guess.confidence:.2f})", other, p.text])
+    return ErrorAnalysis("mre", scored, matrix, labels, errors)
+
+
+# -- figures ------------------------------------------------------------------------------------
 
 def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
-    """Gold types as rows, top to bottom in the schema's order; "O" is no entity at all (a
-    missed entity is predicted O, a spurious one has gold O)."""
+    """Gold as rows, top to bottom; for entities "O" is no entity at all (a missed entity is
+    predicted O, a spurious one has gold O), for relations "None" is no relation."""
     names = [("O (no entity)" if t == "O" else t) for t in ea.labels]
     fig = go.Figure(go.Heatmap(z=ea.confusion, x=names, y=names, colorscale="Blues", text=ea.confusion,
                                texttemplate="%{text}", hovertemplate="gold %{y}, predicted %{x}: %{z}<extra></extra>"))
-    fig.update_layout(title="Type confusion: rows gold, columns predicted; O = no entity", xaxis_title="predicted",
-                      yaxis_title="gold", height=400, margin=dict(t=50, b=40))
+    title = ("Type confusion: rows gold, columns predicted; O = no entity" if ea.task == "mner" else
+             f"Relation confusion ({ea.scored[0].model}): rows gold, columns predicted")
+    big = ea.task == "mre"
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="gold", height=620 if big else 400,
+                      margin=dict(t=50, b=40, l=40 if not big else 180))
     fig.update_yaxes(autorange="reversed")
+    if big:
+        fig.update_xaxes(tickangle=45)
     return fig
 
 
 def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
+    """P/R/F1 per type; comparing two versions, F1 of each side by side."""
     fig = go.Figure()
-    for i, name in enumerate(("precision", "recall", "F1")):
-        fig.add_bar(name=name, x=[r[0] for r in ea.per_type], y=[r[1 + i] for r in ea.per_type])
-    fig.update_layout(barmode="group", title="Per type", yaxis_range=[0, 100], height=380, margin=dict(t=40, b=40))
+    if len(ea.scored) == 1:
+        rows = ea.scored[0].per_label
+        for i, name in enumerate(("precision", "recall", "F1")):
+            fig.add_bar(name=name, x=[r[0] for r in rows], y=[r[1 + i] for r in rows])
+    else:
+        for s in ea.scored:
+            fig.add_bar(name=f"F1 {s.model}", x=[r[0] for r in s.per_label], y=[r[3] for r in s.per_label])
+    what = "Per type" if ea.task == "mner" else "Per relation (support in the table)"
+    fig.update_layout(barmode="group", title=what, yaxis_range=[0, 100], height=380 if ea.task == "mner" else 460,
+                      margin=dict(t=40, b=40))
+    if ea.task == "mre":
+        fig.update_xaxes(tickangle=45)
     return fig
 
 
-def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict) -> dict:
+# -- layout and wiring --------------------------------------------------------------------------
+
+def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict,
+                     tabs: gr.Tabs | None = None) -> dict:
     with gr.Tab("Errors", id="errors"):
         with gr.Row():
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="errors-dataset")
             model = gr.Dropdown(label="Model version", choices=["default"], value="default", elem_id="errors-model")
+            compare = gr.Dropdown(label="Compare with", choices=[NO_COMPARISON], value=NO_COMPARISON,
+                                  elem_id="errors-compare")
             run = gr.Button("Analyse", variant="primary", elem_id="errors-btn")
-        overall = gr.Dataframe(headers=["P", "R", "F1", "posts", "gold", "predicted"], interactive=False, label="Overall")
+        gr.Markdown("Entities: span-level P/R/F1. Relations (entity pairs, MNRE): micro-F1 without None, "
+                    "as the MNRE literature reports it, and accuracy over every pair.", elem_id="errors-help")
+        overall = gr.Dataframe(headers=OVERALL_HEADERS, interactive=False, label="Overall", elem_id="errors-overall")
         kinds = gr.Dataframe(headers=["error kind", "count"], interactive=False, label="Error kinds")
         with gr.Row():
-            bars = gr.Plot(label="Per type")
-            heat = gr.Plot(label="Confusion")
+            bars = gr.Plot(label="Per type", elem_id="errors-bars")
+            heat = gr.Plot(label="Confusion", elem_id="errors-heat")
         per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False)
-        kind_filter = gr.Dropdown(["any", "missed", "spurious", "wrong type", "wrong boundary"], value="any",
-                                  label="Show errors of kind")
-        errors = gr.Dataframe(headers=["post", "kind", "gold", "predicted", "post text"], interactive=False, wrap=True,
-                              label="Errors (select a row to open the post)", elem_id="errors-table")
+        kind_filter = gr.Dropdown(["any"], value="any", label="Show errors of kind")
+        errors = gr.Dataframe(headers=ERROR_HEADERS, interactive=False, wrap=True,
+                              column_widths=["19%", "9%", "22%", "14%", "11%", "25%"],
+                              label="Errors (select a row to open the post in Annotate)", elem_id="errors-table")
         all_errors = gr.State([])
 
-        def analyse(d, m, user):
-            ea = error_analysis(home, d, m or "default")
+        def analyse(d, m, c, progress=gr.Progress(), user=None):
+            begin_work()
+            ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress))
+            headers = (["type", "P", "R", "F1", "support"] if ea.task == "mner" else
+                       ["relation", "P", "R", "F1", "support"])
+            if len(ea.scored) > 1:
+                headers = ["model"] + headers
+            kind_names = ["any", *sorted({row[1] for row in ea.errors})]
             return (ea.overall, [[k, v] for k, v in ea.kinds.items()], per_type_figure(ea), confusion_figure(ea),
-                    ea.per_type, ea.errors, ea.errors)
+                    gr.update(value=ea.per_type, headers=headers), ea.errors, ea.errors,
+                    gr.update(choices=kind_names, value="any"))
 
-        run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model],
-                  [overall, kinds, bars, heat, per_type, errors, all_errors], api_visibility="private", **model_work)
+        run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
+                  [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter], api_visibility="private",
+                  **model_work)
         kind_filter.change(guarded(policy, Action.EXPLORE,
                                    lambda k, rows, user: [r for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
 
         def open_row(rows, evt: gr.SelectData, user):
-            return table_rows(rows)[evt.index[0]][0]
+            """The post opens in Annotate, which comes to the front."""
+            pid = table_rows(rows)[evt.index[0]][0]
+            return (pid, gr.Tabs(selected="annotate")) if tabs is not None else pid
 
-        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors], [post_state], api_visibility="private")
-    return {"errors_dataset": ds, "errors_model": model}
+        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors],
+                      [post_state, tabs] if tabs is not None else [post_state], api_visibility="private")
+    return {"errors_dataset": ds, "errors_model": model, "errors_compare": compare}

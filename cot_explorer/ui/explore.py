@@ -22,10 +22,10 @@ from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request
 from ..uploads import add_upload, preview_post
-from .common import ASSETS, SpanTuple, map_type, predict_post, student, teacher_available
+from .common import ASSETS, SpanTuple, knowledge_view_post, map_type, predict_post, student, teacher_available
 from .guard import guarded
 from .post_rows import ROWS_CSS, Mark, Row, rows_html
-from .relations import RELATION_COLUMNS, relations_view
+from .relations import RELATION_COLUMNS, pairs_view
 
 GRAIN_TITLES = {"noun": "Noun grain: what each candidate entity refers to",
                 "sentence": "Sentence grain: what the post means",
@@ -89,8 +89,12 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     teacher_marks = tuple(Mark(e.span.start, e.span.end, map_type(e.type, tuple(types)) or e.type,
                                e.rationale or f"the teacher calls it {e.type}")
                           for e in (knowledge.entities if knowledge else ()) if e.span)
-    rows = [Row(f"Student ({model})", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
+    with_cot = knowledge_view_post(home, post, knowledge)   # where the teacher wrote about the post
+    rows = [Row(f"Student ({model}, text only)", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
                 "no entities found"),
+            *([Row(f"Student's knowledge view ({model}, reads the teacher's CoT)",
+                   tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT") for s, e, t, c in with_cot),
+                   "no entities found")] if with_cot is not None else []),
             Row(f"Teacher ({knowledge.teacher})" if knowledge else "Teacher", teacher_marks,
                 "no teacher knowledge for this post" if knowledge is None else "the teacher names no entity here"),
             Row(f"Current ({gold.source}{': ' + gold.author if gold and gold.source == 'annotator' else ''})"
@@ -172,14 +176,26 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
             raise BudgetExceeded(refusal)
         img = image_path(store, post.image_sha256) if post.image_sha256 else None
         types = dataset_schema(store, post.dataset).types
-        out = None
+        image = img.read_bytes() if img else None
+        relations = label_store.current(store, post_id, "mre")
+        # the post's chain of thought, then (an MNRE post) one answer per entity pair
+        requests = [TeachRequest(post, entity_types=tuple(types), image=image)]
+        pairs = sorted({(r.head, r.tail) for r in (relations.relations if relations else ())},
+                       key=lambda p: (p[0].start, p[1].start))
+        requests += [TeachRequest(post, "mre", entity_types=tuple(types), image=image, head=post.span_text(h),
+                                  tail=post.span_text(t), pair=(h, t)) for h, t in pairs]
+        outs = []
         try:
-            out = AnthropicTeacher().explain(TeachRequest(post, entity_types=tuple(types),
-                                                          image=img.read_bytes() if img else None))
-            add_outputs(store, [(post, out)])
+            teacher = AnthropicTeacher()
+            for req in requests:
+                out = teacher.explain(req)
+                outs.append(out)
+                add_outputs(store, [(post, out)])
+                if out.status != "ok":
+                    break
         finally:
-            finish_request(store, request_id, out is not None and out.status == "ok",
-                           (out.cost_usd or 0.0) if out else 0.0)
+            finish_request(store, request_id, bool(outs) and all(o.status == "ok" for o in outs),
+                           sum(o.cost_usd or 0.0 for o in outs))
         knowledge = knowledge_for(store, post_id)
         return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None)
 
@@ -218,7 +234,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         outs = [post_state, post_id, rows, disagree, cot, shown_image, caption]
 
         def relations_of(pid, user):
-            rows_ = [r.cells() for r in relations_view(home, pid).rows] if pid else []
+            rows_ = pairs_view(home, pid).rows if pid else []
             return gr.update(value=rows_, visible=bool(rows_))  # no empty table on posts without pairs
 
         def analyse_upload(t, i, user):
@@ -235,5 +251,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image],
                       api_visibility="private", **model_work)
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
-        ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [post_state], [cot], api_visibility="private")
-    return {"pick": pick}
+        asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [post_state], [cot], api_visibility="private",
+                          **model_work).then(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
+                                             api_visibility="private", **model_work)
+    return {"pick": pick, "asked": asked}

@@ -14,6 +14,7 @@ import gradio as gr
 
 from ..access import AccessPolicy, Action, User, require
 from ..errors import CotExplorerError
+from .cancel import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ def guarded(policy: AccessPolicy, action: Action | None, fn: typing.Callable, *,
     hints = typing.get_type_hints(fn)
     sig = inspect.signature(fn)
     params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values() if p.name != "user"]
-    extra = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request),
+    # defaults for both, so that `fn` may end with a defaulted parameter (progress=gr.Progress())
+    extra = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request,
+                               default=None),
              inspect.Parameter("profile", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                annotation=typing.Optional[gr.OAuthProfile], default=None)]
 
@@ -40,7 +43,8 @@ def guarded(policy: AccessPolicy, action: Action | None, fn: typing.Callable, *,
         try:
             if action is not None:
                 require(user, action)
-            return fn(*inputs, user=user)
+            with session_scope(getattr(request, "session_hash", None)):
+                return fn(*inputs, user=user)
         except CotExplorerError as e:
             # A sentence in a notice; the outputs keep what they showed (raising gr.Error would
             # put an "Error" badge over every output and hide what the user was looking at).

@@ -1,5 +1,6 @@
 """Entity pairs of an MNRE post, shown in Explore and Annotate: the current relation, the
-relation student's (once one is the default) and the teacher's with its rationale."""
+relation student's suggestion with its probability and the teacher's with its rationale,
+the pairs the student is least sure of first. One place for both tabs."""
 
 from __future__ import annotations
 
@@ -8,63 +9,86 @@ from pathlib import Path
 
 from ..errors import CotExplorerError, ValidationError
 from ..labels import check_relation_label
-from ..schema import LabelSet, Relation
+from ..schema import LabelSet, Post, Relation
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.knowledge import knowledge_for
 from ..store.posts import get_post
 from ..student.registry import Registry
-from .common import student
+from .predicted import PairGuess, cached_relations
 
-RELATION_COLUMNS = ["pair", "head", "tail", "current label", "student", "teacher"]
+RELATION_COLUMNS = ["pair", "head", "tail", "current label", "student (probability)", "teacher: rationale"]
+ARGUMENT_NAMES = {"PER": "person", "LOC": "location", "ORG": "organization", "MISC": "misc", "OTHER": "misc"}
 
 
 @dataclass(frozen=True)
-class RelationRow:
-    index: int
-    head: str
-    tail: str
-    current: str
-    student: str
-    teacher: str
+class TeacherRelation:
+    label: str
+    rationale: str
+    model: str
+
+
+@dataclass(frozen=True)
+class PairView:
+    index: int                      # position in the post's relation labels (what a save names)
+    relation: Relation
+    head_text: str
+    tail_text: str
+    student: PairGuess | None
+    teacher: TeacherRelation | None
 
     def cells(self) -> list:
-        return [self.index, self.head, self.tail, self.current, self.student, self.teacher]
+        s = self.student
+        student = (f"{s.label} ({s.confidence:.2f}; {_typed(s)})" if s else "no relation student yet")
+        teacher = f"{self.teacher.label}: {self.teacher.rationale}" if self.teacher else ""
+        return [self.index + 1, self.head_text, self.tail_text, self.relation.label, student, teacher]
+
+
+def _typed(g: PairGuess) -> str:
+    name = lambda span: ARGUMENT_NAMES.get(span.type or "", "untyped")  # noqa: E731
+    return f"read as {name(g.head)} → {name(g.tail)}"
 
 
 @dataclass(frozen=True)
-class RelationsView:
-    rows: list[RelationRow]
+class PairsView:
+    pairs: list[PairView]           # least sure first when the student answered
     version: int | None
 
+    @property
+    def rows(self) -> list[list]:
+        return [p.cells() for p in self.pairs]
 
-def relations_view(home: Path, post_id: str) -> RelationsView:
+
+def relation_student_available(home: Path) -> bool:
     with open_store(home) as store:
-        labels = label_store.current(store, post_id, "mre")
-        if labels is None:  # not an MNRE post: nothing more to read
-            return RelationsView([], None)
-        post = get_post(store, post_id)
-        teacher = [knowledge_for(store, post_id, "mre", (r.head, r.tail)) for r in labels.relations]
         try:
-            has_student = Registry(store).default_path("mre") is not None
+            Registry(store).default_path("mre")
+            return True
         except CotExplorerError:
-            has_student = False
-    if post is None:
-        return RelationsView([], None)
-    preds: dict[int, str] = {}
-    if has_student:
-        got = student(home, task="mre").predict_relations([(post.tokens, r.head, r.tail) for r in labels.relations])
-        preds = {i: f"{p.label} ({p.confidence:.2f})" for i, p in enumerate(got)}
-    rows = []
-    for i, (r, k) in enumerate(zip(labels.relations, teacher)):
-        said = f"{k.relation.label}: {k.relation.rationale}" if k and k.relation else ""
-        rows.append(RelationRow(i, post.span_text(r.head), post.span_text(r.tail), r.label,
-                                preds.get(i, "no relation student yet"), said))
-    return RelationsView(rows, labels.version)
+            return False
 
 
-def save_relation(home: Path, post_id: str, index: int, label: str, base_version: int | None, author: str) -> RelationsView:
-    """Change the relation of one entity pair; saved as a new MRE label version."""
+def pairs_view(home: Path, post: Post | str) -> PairsView:
+    with open_store(home) as store:
+        post = get_post(store, post) if isinstance(post, str) else post
+        labels = label_store.current(store, post.id, "mre") if post is not None else None
+        if labels is None:  # not an MNRE post: nothing more to read
+            return PairsView([], None)
+        teacher = [knowledge_for(store, post.id, "mre", (r.head, r.tail)) for r in labels.relations]
+    guesses = cached_relations(home, [post]).get(post.id, []) if relation_student_available(home) else []
+    pairs = [PairView(i, r, post.span_text(r.head), post.span_text(r.tail), guesses[i] if guesses else None,
+                      TeacherRelation(k.relation.label, k.relation.rationale or "", k.model) if k and k.relation
+                      else None)
+             for i, (r, k) in enumerate(zip(labels.relations, teacher))]
+    if guesses:
+        pairs.sort(key=lambda p: p.student.confidence)
+    return PairsView(pairs, labels.version)
+
+
+def set_relation(home: Path, post_id: str, index: int, label: str, base_version: int | None,
+                 author: str) -> tuple[LabelSet, Relation, Post]:
+    """Change the relation of one entity pair, saved as a new MRE label version; returns the
+    saved labels, the relation as it was, and the post."""
     author = (author or "").strip()
     if not author:
         raise ValidationError("type your name in the annotator field before saving")
@@ -74,9 +98,11 @@ def save_relation(home: Path, post_id: str, index: int, label: str, base_version
         if labels is None:
             raise ValidationError("this post has no entity pairs")
         rels = list(labels.relations)
-        if not 0 <= int(index) < len(rels):
-            raise ValidationError(f"pick a pair between 0 and {len(rels) - 1}")
-        rels[int(index)] = Relation(rels[int(index)].head, rels[int(index)].tail, label)
-        label_store.save(store, post_id, LabelSet("mre", relations=tuple(rels), source="annotator", author=author),
-                         base_version)
-    return relations_view(home, post_id)
+        if not isinstance(index, int) or not 0 <= index < len(rels):
+            raise ValidationError(f"pick a pair between 1 and {len(rels)}")
+        old = rels[index]
+        rels[index] = Relation(old.head, old.tail, label)
+        saved = label_store.save(store, post_id, LabelSet("mre", relations=tuple(rels), source="annotator",
+                                                          author=author), base_version)
+        post = get_post(store, post_id)
+    return saved, old, post

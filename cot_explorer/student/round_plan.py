@@ -1,0 +1,102 @@
+"""A round's sets, decided before any job exists and without PyTorch (the Distill tab shows
+them as the user picks a dataset): see incremental.py for what each set is for."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ..errors import CotExplorerError
+from ..store.heldout import fix_heldout, heldout_ids, heldout_source
+from ..store.labels import corrected_post_ids
+from ..store.posts import list_posts, splits_of
+from .config import Variant
+
+MIN_HELDOUT = 50            # below this a 95 % interval says little: a round is refused
+HELDOUT_SHARE, HELDOUT_CAP = 0.2, 500
+SELECTION_SIZE = 200
+UNTOUCHED_SIZE = 300
+ROUND_VARIANTS = (Variant.TEXT.value, Variant.DISTILL.value)   # what a round offers (each tested from each parent)
+
+
+class RoundRefused(CotExplorerError):
+    """A round that cannot be run or measured: said before any job exists."""
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    dataset: str
+    heldout_from: str                  # 'test split' or 'sample'
+    curated: tuple[str, ...]
+    replay: tuple[str, ...]
+    selection: tuple[str, ...]
+    heldout: tuple[str, ...]
+    untouched: tuple[str, ...]
+    corrected_heldout: int             # corrections on held-out posts: measured with, never trained on
+    selection_from: str
+    task: str = "mner"                 # mre: the dataset has entity pairs; the round trains the relation student
+
+    def sizes(self) -> dict:
+        return {"training (corrected)": len(self.curated), "training (replayed)": len(self.replay),
+                "selection": len(self.selection), "held-out": len(self.heldout), "untouched (forgetting)": len(self.untouched)}
+
+
+def round_task(store, dataset: str) -> str:
+    """'mre' for a dataset with entity pairs (its rounds train the relation student), else 'mner'."""
+    return "mre" if store.conn.execute(
+        "SELECT 1 FROM current_labels c JOIN posts p ON p.id = c.post_id WHERE p.dataset = ? AND c.task = 'mre' LIMIT 1",
+        (dataset,)).fetchone() else "mner"
+
+
+def _choose_heldout(store, dataset: str, seed: int, task: str = "mner") -> tuple[list[str], str]:
+    if "test" in splits_of(store, dataset):
+        return [p.id for p in list_posts(store, dataset, "test")], "test split"
+    corrected = set(corrected_post_ids(store, dataset, task=task))
+    pool = [p.id for p in list_posts(store, dataset) if p.id not in corrected]
+    k = min(HELDOUT_CAP, round(len(pool) * HELDOUT_SHARE))
+    return sorted(random.Random(f"{dataset}:{seed}").sample(pool, k)), "sample"
+
+
+def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: float = 1.0, seed: int = 42,
+               fix: bool = False) -> RoundPlan:
+    """The sets of a round, checked: something to train on, a held-out set large enough for its
+    interval to mean something. With `fix`, a dataset's first round stores its held-out set."""
+    if not list_posts(store, dataset):
+        raise RoundRefused(f"no posts in {dataset}")
+    task = round_task(store, dataset)
+    held = heldout_ids(store, dataset)
+    source = heldout_source(store, dataset)
+    if not held:
+        held, source = _choose_heldout(store, dataset, seed, task)
+        if fix and len(held) >= MIN_HELDOUT:
+            held = fix_heldout(store, dataset, held, source)
+    held_set = set(held)
+    if not held:
+        raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts")
+    if len(held) < MIN_HELDOUT:
+        raise RoundRefused(f"{dataset} would hold out only {len(held)} posts; below {MIN_HELDOUT} the gain's 95 % "
+                           "interval means little. Import more posts of this dataset (or run a round on a larger one)")
+    corrected = corrected_post_ids(store, dataset, since, task)
+    curated = [pid for pid in corrected if pid not in held_set]
+    if not curated:
+        raise RoundRefused(f"nothing to train on: no {'relations' if task == 'mre' else 'posts'} corrected in {dataset}"
+                           + (f" since {since}" if since else "") + " outside its held-out set; correct some posts first")
+    all_corrected = set(corrected_post_ids(store, dataset, task=task))
+    rest = [p.id for p in list_posts(store, dataset) if p.id not in held_set and p.id not in all_corrected]
+    rng = random.Random(seed)
+    rng.shuffle(rest)
+    if len(rest) >= SELECTION_SIZE // 2:
+        selection, rest = rest[:SELECTION_SIZE], rest[SELECTION_SIZE:]
+        selection_from = "uncorrected posts"
+    else:  # few uncorrected posts left: a fifth of the corrections choose the epoch instead
+        k = max(1, len(curated) // 5)
+        shuffled = curated[:]
+        rng.shuffle(shuffled)
+        selection, curated = shuffled[:k], [c for c in curated if c not in set(shuffled[:k])]
+        selection_from = "corrected posts"
+        if not curated:
+            raise RoundRefused("too few corrected posts to both train and choose the epoch on; correct a few more")
+    replay = rest[: int(round(replay_ratio * len(curated)))]
+    untouched = rest[len(replay): len(replay) + UNTOUCHED_SIZE]
+    return RoundPlan(dataset, source or "sample", tuple(curated), tuple(replay), tuple(selection), tuple(sorted(held)),
+                     tuple(untouched), len(all_corrected & held_set), selection_from, task)

@@ -1,0 +1,143 @@
+"""A model version's predictions over many posts, computed once and kept in the store.
+
+The first pass over a split is the slow one (seconds to minutes on two cores): it runs in
+chunks, each saved as soon as it is predicted, reports posts done / total with the time left,
+and stops between chunks when the user cancels (what was predicted is kept, so the next call
+starts where this one stopped). Later calls read the store.
+
+Relations are predicted per entity pair with typed arguments (student/relation_arguments.py):
+the entity types come from the post's current entity labels where an annotator or a dataset
+gave them, else from the default entity student."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..schema import Post, Span
+from ..store import labels as label_store
+from ..store import open_store
+from ..store.predictions import cached_relations as stored_relations
+from ..store.predictions import cached_spans, put_relations, put_spans
+from ..student.registry import Registry
+from ..student.relation_arguments import entities_for_arguments, typed_pair
+from .cancel import check_cancelled
+from .common import SpanTuple, student
+
+CHUNK = 64
+
+# (posts done, posts in all, what is being predicted); called between chunks
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class PairGuess:
+    """The relation student's answer for one entity pair of a post."""
+
+    head: Span                  # typed as the student read it
+    tail: Span
+    label: str
+    confidence: float
+    model: str
+
+
+def _noop(done: int, total: int, what: str) -> None:
+    return None
+
+
+def _register(home: Path, predictor) -> str:
+    name = predictor.manifest.name
+    with open_store(home) as store:
+        registry = Registry(store)
+        if not registry.is_registered(name):
+            registry.register(predictor.path)  # predictions reference a known model version
+    return name
+
+
+def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default",
+                       on_progress: ProgressFn | None = None) -> dict[str, list[SpanTuple]]:
+    """Entity predictions of one model version for `posts`."""
+    predictor = student(home, model)
+    name = _register(home, predictor)
+    with open_store(home) as store:
+        have = cached_spans(store, name, [p.id for p in posts])
+    missing = [p for p in posts if p.id not in have]
+    report = on_progress or _noop
+    for i in range(0, len(missing), CHUNK):
+        check_cancelled(f"{i} of {len(missing)} posts predicted; they are kept")
+        chunk = missing[i : i + CHUNK]
+        preds = predictor.predict_entities([p.tokens for p in chunk])
+        fresh = {p.id: [(s.start, s.end, s.type, s.confidence) for s in ps] for p, ps in zip(chunk, preds)}
+        with open_store(home) as store:
+            put_spans(store, name, fresh.items())
+        have.update(fresh)
+        report(i + len(chunk), len(missing), f"posts ({name})")
+    return {p.id: have[p.id] for p in posts}
+
+
+def _argument_entities(home: Path, posts: Sequence[Post], on_progress: ProgressFn | None) -> dict[str, list[Span]]:
+    """The entities each post's relation arguments take their types from (one rule:
+    relation_arguments.entities_for_arguments)."""
+    def predicted(rest: list[Post]) -> dict[str, list[Span]]:
+        got = cached_predictions(home, rest, on_progress=on_progress)
+        return {pid: [Span(a, b, t) for a, b, t, _ in spans] for pid, spans in got.items()}
+
+    with open_store(home) as store:
+        return entities_for_arguments(store, posts, predicted)
+
+
+def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
+                     on_progress: ProgressFn | None = None) -> dict[str, list[PairGuess]]:
+    """The relation student's answer for every entity pair of `posts` (in the order of each
+    post's current relation labels); posts without pairs map to []."""
+    with open_store(home) as store:
+        pairs = {p.id: list(ls.relations) for p in posts if (ls := label_store.current(store, p.id, "mre")) is not None}
+    posts = [p for p in posts if pairs.get(p.id)]
+    out: dict[str, list[PairGuess]] = {}
+    if not posts:
+        return out
+    predictor = student(home, model, task="mre")
+    name = _register(home, predictor)
+    entities = _argument_entities(home, posts, on_progress)
+    typed = {p.id: [typed_pair(r.head, r.tail, entities.get(p.id, [])) for r in pairs[p.id]] for p in posts}
+    with open_store(home) as store:
+        known = stored_relations(store, name, [p.id for p in posts])
+    todo: list[tuple[Post, Span, Span]] = []
+    for p in posts:
+        for head, tail in typed[p.id]:
+            if (head, tail) not in known.get(p.id, {}):
+                todo.append((p, head, tail))
+    report = on_progress or _noop
+    for i in range(0, len(todo), CHUNK):
+        check_cancelled(f"{i} of {len(todo)} entity pairs predicted; they are kept")
+        chunk = todo[i : i + CHUNK]
+        got = predictor.predict_relations([(p.tokens, h, t) for p, h, t in chunk])
+        fresh: dict[str, dict] = {}
+        for (p, h, t), g in zip(chunk, got):
+            fresh.setdefault(p.id, dict(known.get(p.id, {})))[(h, t)] = (g.label, g.confidence)
+        with open_store(home) as store:
+            put_relations(store, name, fresh.items())
+        for pid, guesses in fresh.items():
+            known[pid] = guesses
+        report(i + len(chunk), len(todo), f"entity pairs ({name})")
+    for p in posts:
+        out[p.id] = [PairGuess(h, t, *known[p.id][(h, t)], model=name) for h, t in typed[p.id]]
+    return out
+
+
+class ProgressReporter:
+    """Posts done / total with the time left, for gr.Progress (or anything callable the same way)."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.last = time.perf_counter()
+        self.started: dict[str, float] = {}
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        t0 = self.started.setdefault(what, self.last)
+        self.last = time.perf_counter()
+        left = (self.last - t0) / done * (total - done) if done else 0.0
+        self.progress((done, total), desc=f"{done}/{total} {what} predicted, about {left:.0f} s left",
+                      unit=what.split(" (")[0])

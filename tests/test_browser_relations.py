@@ -1,0 +1,109 @@
+"""Relations in a real browser, as a visitor and an annotator meet them: an MNRE demo post in
+Explore shows its entity pairs with the relation student's answer, and, once Claude is asked
+(the real SDK against a fake Messages API on loopback), the teacher's; in Annotate a relation
+suggestion is taken with one click and saved; the Errors tab analyses the relations of the
+demo's MNRE posts and one click on an error opens it in Annotate. The app runs as the README
+starts it, its store in the user data folder of the app's user."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+from playwright.sync_api import expect
+
+from cot_explorer.devtools.harness import fill, pick, pick_post, running_app, shot, store_of, tab, user_home
+
+from .fake_anthropic import FakeAnthropic
+
+T = 90_000
+
+
+@pytest.fixture(scope="module")
+def app_with_teacher():
+    user = user_home("browser-relations")
+    try:
+        with FakeAnthropic() as fake, running_app(user, env={"ANTHROPIC_API_KEY": "sk-ant-test-0000000000000000",
+                                                              "ANTHROPIC_BASE_URL": fake.url}) as url:
+            yield url, store_of(user), fake
+    finally:
+        shutil.rmtree(user, ignore_errors=True)
+
+
+def db(home):
+    return sqlite3.connect(home / "cot_explorer.db")
+
+
+def first_mnre_post(home) -> tuple[str, int]:
+    """The first demo MNRE post with several entity pairs, and how many it has."""
+    with db(home) as c:
+        for pid, payload in c.execute("SELECT l.post_id, l.payload FROM current_labels l JOIN posts p ON p.id = l.post_id "
+                                      "WHERE p.dataset = 'demo-mnre' AND l.task = 'mre' ORDER BY p.position"):
+            n = len(json.loads(payload)["relations"])
+            if n > 1:
+                return pid, n
+    raise AssertionError("no demo MNRE post with several pairs")
+
+
+def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_is_saved(app_with_teacher, browser):
+    url, home, fake = app_with_teacher
+    pid, n_pairs = first_mnre_post(home)
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    page.goto(url)
+    pick_post(page, "pick-post", pid)
+    table = page.locator("#explore-relations")
+    expect(table).to_be_visible(timeout=T)
+    expect(table).to_contain_text("read as", timeout=T)           # the student's typed reading of the pair
+    expect(page.locator("#explore-image img")).to_be_visible(timeout=T)  # its drawn picture
+    page.locator("#ask-btn").click()
+    expect(table).to_contain_text("None: no relation stated", timeout=T)  # the teacher's relation and rationale
+    relation_requests = [r for r in fake.requests if "relation" in r["output_config"]["format"]["schema"]["properties"]]
+    assert len(relation_requests) == n_pairs
+    shot(page, "relations-explore")
+
+    tab(page, "Annotate")
+    fill(page, "annotator", "ann")
+    panel = page.locator("#span-editor .se-rels")
+    expect(panel).to_be_visible(timeout=T)
+    expect(panel.locator(".se-sug.student")).to_have_count(n_pairs, timeout=T)
+    expect(panel.locator(".se-sug.teacher")).to_have_count(n_pairs, timeout=T)
+    expect(panel).to_contain_text("Teacher: no relation stated")
+    shot(page, "relations-annotate")
+    with db(home) as c:
+        before = c.execute("SELECT max(version) FROM labels WHERE post_id = ? AND task = 'mre'", (pid,)).fetchone()[0]
+    take = panel.locator(".se-sug:not([disabled])").first
+    label, index = take.get_attribute("data-label"), int(take.get_attribute("data-index"))
+    take.click()
+    expect(page.locator("#annotate-status")).to_contain_text("Saved the relation", timeout=T)
+    with db(home) as c:
+        replaces, payload = c.execute("SELECT replaces, payload FROM labels WHERE post_id = ? AND task = 'mre' "
+                                      "ORDER BY version DESC LIMIT 1", (pid,)).fetchone()
+    assert replaces == before and json.loads(payload)["relations"][index]["label"] == label
+    expect(panel.locator(".se-sug.taken").first).to_be_visible(timeout=T)
+    shot(page, "relations-suggestion-taken")
+
+
+def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with_teacher, browser):
+    url, home, _ = app_with_teacher
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    page.goto(url)
+    tab(page, "Errors")
+    pick(page, "errors-dataset", "demo-mnre/test")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-overall")).to_contain_text("mre-default", timeout=T)
+    expect(page.locator("#errors-heat .js-plotly-plot")).to_be_visible(timeout=T)
+    expect(page.locator("#errors-heat")).to_contain_text("Relation confusion", timeout=T)
+    expect(page.locator("#errors-bars")).to_contain_text("Per relation", timeout=T)
+    expect(page.locator("#errors-table")).to_contain_text("demo-mnre/test/", timeout=T)
+    shot(page, "relations-errors")
+    first = page.locator('#errors-table [data-testid="cell-0-0"]').inner_text().strip()
+    page.locator('#errors-table [data-testid="cell-0-2"]').click()
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    expect(page.locator("#span-editor .se-rels")).to_be_visible(timeout=T)
+    with db(home) as c:
+        tokens = json.loads(c.execute("SELECT tokens FROM posts WHERE id = ?", (first,)).fetchone()[0])
+    words = page.locator("#span-editor .se-tok").evaluate_all("ts => ts.map(t => t.textContent)")
+    assert words == tokens
+    shot(page, "relations-error-opened")

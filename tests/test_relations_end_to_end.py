@@ -1,0 +1,241 @@
+"""Relations end to end: the shipped relation student reads typed arguments, its answers
+are suggestions in Explore and Annotate (least certain pair first), the Errors tab analyses
+relations (micro-F1 without None, confusion, errors, two versions side by side), a round on a
+dataset with entity pairs trains the relation student, the first predictions over a split
+report progress and stop on request, and the demo holds MNRE posts."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+import pytest
+
+from cot_explorer.access import Role, User
+from cot_explorer.evaluate import score_relations, score_spans
+from cot_explorer.importer import import_mnre
+from cot_explorer.labels import MRE_RELATIONS
+from cot_explorer.paths import mnre_file
+from cot_explorer.schema import LabelSet, Relation, Span
+from cot_explorer.store import labels as label_store
+from cot_explorer.store import open_store
+from cot_explorer.store.posts import list_posts
+from cot_explorer.student.incremental import run_round
+from cot_explorer.student.registry import Registry, shipped_dir
+from cot_explorer.student.relation_arguments import choose_none_bias, relations_as_spans, typed_argument
+from cot_explorer.student.relation_markers import marked_words
+from cot_explorer.student.round_plan import plan_round
+from cot_explorer.ui import annotate, cancel, distill, errors_tab, predicted
+from cot_explorer.ui.common import DEMO_RELATIONS
+from cot_explorer.ui.demo import ensure_demo
+from cot_explorer.ui.relations import pairs_view
+
+ADMIN = User("adm", Role.ADMIN)
+
+
+@pytest.fixture
+def demo_home(home):
+    ensure_demo(home)
+    return home
+
+
+def relation_rows(home):
+    with open_store(home) as s:
+        return s.conn.execute("SELECT count(*) FROM predictions WHERE task = 'mre'").fetchone()[0]
+
+
+# -- the parts -------------------------------------------------------------------------------------
+
+def test_typed_markers_name_each_argument_and_point_at_its_opening_marker():
+    words, h, t = marked_words("Obama visits Paris today".split(), Span(0, 1, "PER"), Span(2, 3, None), "typed")
+    assert words == ["@", "*", "person", "*", "Obama", "@", "visits", "#", "^", "entity", "^", "Paris", "#", "today"]
+    assert (words[h], words[t]) == ("@", "#") and (h, t) == (0, 7)
+    words, h, t = marked_words("Obama visits Paris".split(), Span(2, 3, "LOC"), Span(0, 1, "PER"), "ids")
+    assert (words[h], words[t]) == ("[unused0]", "[unused2]")
+
+
+def test_an_argument_takes_the_type_of_the_entity_overlapping_it_most():
+    entities = [Span(0, 1, "ORG"), Span(1, 4, "PER")]
+    assert typed_argument(Span(0, 3, "LOC"), entities).type == "PER"   # 2 tokens of PER beat 1 of ORG
+    assert typed_argument(Span(5, 6, "LOC"), entities).type is None     # no entity there: untyped
+
+
+def test_relations_as_spans_score_exactly_as_micro_f1_without_none():
+    rng = random.Random(3)
+    gold, pred = [], []
+    for _ in range(60):
+        n = rng.randint(1, 4)
+        gold.append([rng.choice(MRE_RELATIONS[:5]) for _ in range(n)])
+        pred.append([rng.choice(MRE_RELATIONS[:5]) for _ in range(n)])
+    flat = score_relations([g for post in gold for g in post], [p for post in pred for p in post])
+    as_spans = score_spans([relations_as_spans(g) for g in gold], [relations_as_spans(p) for p in pred])
+    assert (as_spans.precision, as_spans.recall, as_spans.f1) == (flat.precision, flat.recall, flat.f1)
+
+
+def test_the_none_offset_chosen_on_valid_beats_no_offset_where_none_is_overpredicted():
+    labels = list(MRE_RELATIONS)
+    none, peer = labels.index("None"), labels.index("/per/per/peer")
+    probs, gold = [], []
+    for i in range(40):   # the model leans to None: peer at 0.4 against None at 0.6 on true peers
+        row = [0.0] * len(labels)
+        row[none], row[peer] = (0.6, 0.4) if i % 2 else (0.9, 0.1)
+        probs.append(row)
+        gold.append("/per/per/peer" if i % 2 else "None")
+    bias, f1 = choose_none_bias(probs, gold, labels)
+    assert bias < 0 and f1 == 100.0 and score_relations(gold, ["None"] * 40).f1 == 0.0
+
+
+# -- the shipped student, in the app --------------------------------------------------------------
+
+def test_the_relation_student_ships_within_the_download_budget():
+    path = shipped_dir() / "mre-default"
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["task"] == "mre" and manifest["config"]["relation_markers"] == "typed"
+    assert sum(f.stat().st_size for f in path.iterdir()) <= 25 * 1024 * 1024
+    assert manifest["metrics"]["test"]["f1"] > 60   # MNRE test, micro-F1 without None
+
+
+def test_demo_posts_show_each_pair_with_the_students_relation_least_certain_first(demo_home):
+    with open_store(demo_home) as s:
+        posts = list_posts(s, DEMO_RELATIONS, "test")
+        many = next(p for p in posts if len(label_store.current(s, p.id, "mre").relations) > 1)
+    assert len(posts) == 20 and all(p.image_sha256 for p in posts)
+    view = pairs_view(demo_home, many)
+    confidences = [p.student.confidence for p in view.pairs]
+    assert confidences == sorted(confidences) and all(p.student.model == "mre-default" for p in view.pairs)
+    assert all(p.student.label in MRE_RELATIONS for p in view.pairs)
+    assert sorted(p.index for p in view.pairs) == list(range(len(view.pairs)))
+    doc = annotate.editor_doc(demo_home, many.id, ADMIN)
+    assert [p["index"] for p in doc.pairs] == [p.index for p in view.pairs]
+    assert all(p["student"]["confidence"] == v.student.confidence for p, v in zip(doc.pairs, view.pairs))
+
+
+def test_a_relation_suggestion_is_taken_and_saved_as_a_new_version(demo_home):
+    with open_store(demo_home) as s:
+        post = list_posts(s, DEMO_RELATIONS, "test")[0]
+        before = label_store.current(s, post.id, "mre")
+    doc = annotate.editor_doc(demo_home, post.id, ADMIN)
+    pair = doc.pairs[0]
+    other = next(r for r in MRE_RELATIONS if r != pair["label"])
+    new, message = annotate.save_relation(demo_home, doc.to_value(), pair["index"], other, "ann", ADMIN, [])
+    with open_store(demo_home) as s:
+        after = label_store.current(s, post.id, "mre")
+    assert after.replaces == before.version and after.relations[pair["index"]].label == other
+    assert "Saved the relation" in message and new.pairs[[p["index"] for p in new.pairs].index(pair["index"])]["label"] == other
+
+
+def test_relation_predictions_are_made_once_with_progress_and_stop_on_request(demo_home):
+    with open_store(demo_home) as s:
+        posts = list_posts(s, DEMO_RELATIONS, "test")
+    seen = []
+
+    def stop_after_first_chunk(done, total, what):
+        seen.append((done, total, what))
+        if what.startswith("entity pairs"):
+            cancel.request_stop("session-1")
+
+    old_chunk = predicted.CHUNK
+    predicted.CHUNK = 8
+    try:
+        with cancel.session_scope("session-1"):
+            cancel.begin_work()
+            with pytest.raises(cancel.Stopped, match="8 of .* entity pairs predicted; they are kept"):
+                predicted.cached_relations(demo_home, posts, on_progress=stop_after_first_chunk)
+        assert relation_rows(demo_home) > 0 and any(w.startswith("posts") for *_, w in seen)  # arguments typed first
+        kept = relation_rows(demo_home)
+        with cancel.session_scope("session-1"):
+            cancel.begin_work()
+            full = predicted.cached_relations(demo_home, posts, on_progress=lambda *a: seen.append(a))
+    finally:
+        predicted.CHUNK = old_chunk
+    pairs_left = [a for a in seen if a[2].startswith("entity pairs")][-1]
+    assert pairs_left[0] == pairs_left[1] and relation_rows(demo_home) >= kept
+    n_pairs = sum(len(v) for v in full.values())
+    stamp = relation_rows(demo_home)
+    again = predicted.cached_relations(demo_home, posts, on_progress=lambda *a: pytest.fail("predicted again"))
+    assert again == full and relation_rows(demo_home) == stamp and n_pairs >= 20
+
+
+def test_the_queue_orders_mnre_posts_by_the_relation_students_uncertainty(demo_home):
+    ids = annotate.queue(demo_home, f"{DEMO_RELATIONS}/test", order=annotate.QueueOrder.UNCERTAINTY)
+    with open_store(demo_home) as s:
+        posts = {p.id: p for p in list_posts(s, DEMO_RELATIONS, "test")}
+    guesses = predicted.cached_relations(demo_home, list(posts.values()))
+    least = [min(g.confidence for g in guesses[i]) for i in ids]
+    assert least == sorted(least) and len(ids) == 20
+
+
+# -- error analysis -------------------------------------------------------------------------------
+
+def test_relation_error_analysis_scores_charts_and_lists_errors(demo_home):
+    ea = errors_tab.error_analysis(demo_home, f"{DEMO_RELATIONS}/test")
+    assert ea.task == "mre"
+    model, p, r, f1, acc, n_posts, n_gold, n_pred = ea.overall[0]
+    assert model == "mre-default" and 0 <= f1 <= 100 and 0 <= acc <= 100 and n_posts == 20 and n_gold == n_pred
+    assert ea.labels[-1] == "None" and len(ea.confusion) == len(ea.labels)
+    assert sum(map(sum, ea.confusion)) == n_gold
+    wrong = sum(ea.confusion[i][j] for i in range(len(ea.labels)) for j in range(len(ea.labels)) if i != j)
+    assert len(ea.errors) == wrong and all(row[5] for row in ea.errors)  # each error with its post text
+    fig = errors_tab.confusion_figure(ea)
+    assert list(fig.data[0].y) == ea.labels
+    assert errors_tab.per_type_figure(ea).data
+
+
+def test_two_versions_side_by_side(demo_home):
+    copy = demo_home / "models" / "mre-copy"
+    shutil.copytree(shipped_dir() / "mre-default", copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "name": "mre-copy"}))
+    ea = errors_tab.error_analysis(demo_home, f"{DEMO_RELATIONS}/test", "default", "mre-copy")
+    assert [row[0] for row in ea.overall] == ["mre-default", "mre-copy"]
+    assert ea.overall[0][1:] == ea.overall[1][1:]          # the same weights answer the same
+    assert {row[4] for row in ea.errors} <= {"same error"}
+    with pytest.raises(Exception, match="an entity model; this split needs a relation model"):
+        errors_tab.error_analysis(demo_home, f"{DEMO_RELATIONS}/test", "mner-default")
+
+
+# -- rounds -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def mnre_home(home, tmp_path, data):
+    """MNRE valid as the pool to correct, and the first 80 posts of MNRE test as held-out."""
+    lines = mnre_file("test").read_text(encoding="utf-8").splitlines()
+    head = tmp_path / "test-head.txt"
+    ids = []
+    for line in lines:
+        img = line.split("'img_id': '")[1].split("'")[0]
+        if img not in ids:
+            ids.append(img)
+        if len(ids) > 80:
+            break
+        head.open("a").write(line + "\n")
+    with open_store(home) as s:
+        import_mnre(s, str(mnre_file("valid")), "mnre", "valid")
+        import_mnre(s, str(head), "mnre", "test")
+    return home
+
+
+def test_a_round_on_relations_trains_and_reports_the_relation_student(mnre_home):
+    with open_store(mnre_home) as s:
+        valid = label_store.current_for_split(s, "mnre", "valid", "mre")
+        for pid in list(valid)[:24]:
+            cur = valid[pid]
+            rels = tuple(Relation(r.head, r.tail, "/per/per/peer" if r.label == "None" else r.label)
+                         for r in cur.relations)
+            label_store.save(s, pid, LabelSet("mre", relations=rels, source="annotator", author="ann"), cur.version)
+        plan = plan_round(s, "mnre", replay_ratio=0.5)
+        assert plan.task == "mre" and len(plan.curated) == 24 and plan.heldout_from == "test split"
+        report = run_round(s, "mnre", "mre-round-1", epochs=1, variant="text", replay_ratio=0.5, resamples=200)
+    assert report.task == "mre" and report.parent == "mre-default"
+    assert set(report.gain) >= {"*"} and report.gain["*"]["low"] <= report.gain["*"]["value"] <= report.gain["*"]["high"]
+    rows = distill.report_rows(report.to_json())
+    assert rows[0][0].startswith("held-out, all relations, micro-F1 without None")
+    with open_store(mnre_home) as s:
+        manifest = Registry(s).manifest("mre-round-1")
+    assert manifest.task == "mre" and manifest.parent == "mre-default"
+    lines = {v.name: v for v in distill.version_lines(mnre_home)}
+    assert lines["mre-round-1"].task == "mre" and lines["mre-default"].is_default and lines["mner-default"].is_default
+    message = distill.promote_version(mnre_home, "mre-round-1", ADMIN, anyway=True, reason="test")
+    assert "default relations model" in message
+    assert distill.roll_back(mnre_home, "mre-round-1").endswith("**mre-default** again.")
