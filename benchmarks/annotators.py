@@ -63,7 +63,7 @@ class Annotator(threading.Thread):
             while time.time() < self.until:
                 for _ in range(self.rng.randint(1, 3)):
                     time.sleep(self.rng.uniform(*THINK_S))
-                    doc = client.call("span-editor", [doc, None, self.name], trigger="navigate",
+                    doc = client.call("span-editor", [doc, None, self.name, QUEUE[0]], trigger="navigate",
                                       event_data={"delta": 1, "then": "discard"}).data[0]
                 time.sleep(self.rng.uniform(*THINK_S))
                 result = client.call("span-editor", [edited(doc), None, self.name], trigger="save")

@@ -50,8 +50,18 @@ def _bare_encoder_onnx(checkpoint: Path, precision: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fp32 = export_dir(checkpoint) / "bare-encoder-fp32.onnx"
     if not fp32.exists():
-        _, enc = load_backbone()
-        enc.eval()
+        _, backbone = load_backbone()
+
+        class Encoder(torch.nn.Module):  # keyword arguments: the model's positional order is not ours
+            def __init__(self):
+                super().__init__()
+                self.enc = backbone
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.enc(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).last_hidden_state
+
+        enc = Encoder().eval()
         args = tuple(torch.ones(2, 7, dtype=torch.long) for _ in range(3))
         dyn = {n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids", "hidden")}
         torch.onnx.export(enc, args, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
@@ -234,7 +244,9 @@ def main() -> None:
                    for k in rs[0]} for b, rs in rounds.items()}
     manifest = Manifest.read(checkpoint)
     chosen = choose_backend(manifest, "auto")
-    chosen_key = {"onnx": "onnx-fp32", "onnx-int8": "onnx-int8", "torch": "torch-bf16" if cpu_has_native_bf16() else "torch-fp32"}[chosen]
+    keys = {"onnx": "onnx-fp32", "onnx-int8": "onnx-int8", "torch": "torch-bf16" if cpu_has_native_bf16() else "torch-fp32"}
+    chosen_key = keys[chosen]
+    bulk_key = keys[choose_backend(manifest, "auto", bulk=True)]   # what the app uses for a whole split
     reference_key = "torch-bf16" if cpu_has_native_bf16() else "torch-fp32"   # today's path: what `auto` meant before
     home = Path(tempfile.mkdtemp(prefix="bench-home-"))
     try:
@@ -249,12 +261,14 @@ def main() -> None:
     c, ref = medians[chosen_key], medians[reference_key]
     ratios = {"p50_vs_torch": round(c["p50_ms"] / ref["p50_ms"], 3),
               "throughput_vs_torch": round(c["throughput_batch32"] / ref["throughput_batch32"], 3),
-              "over_bare_encoder": c["over_bare_encoder"]}
+              "over_bare_encoder": c["over_bare_encoder"],
+              "bulk_throughput_vs_torch": round(medians[bulk_key]["throughput_batch32"] / ref["throughput_batch32"], 3)}
     targets = {"p50_vs_torch_at_most": 0.5, "throughput_vs_torch_at_least": 1.3, "over_bare_encoder_at_most": 1.15,
                "predict_first_line_s_at_most": 1.5, "app_first_page_s_at_most": 4.0}
     payload = {"benchmark": "inference", "model": str(checkpoint.relative_to(ROOT)) if checkpoint.is_relative_to(ROOT) else str(checkpoint),
                "threads": args.threads, "rounds": args.repeat, "posts": "Twitter-2017 test (723)",
-               "backends": medians, "per_round": rounds, "chosen_backend": chosen_key, "torch_reference": reference_key,
+               "backends": medians, "per_round": rounds, "chosen_backend": chosen_key, "chosen_backend_bulk": bulk_key,
+               "torch_reference": reference_key,
                "chosen_vs_torch": ratios, "cold_start_s": {"predict_first_line": cold, "app_first_page": app_s},
                "int8_record": manifest.extra.get("onnx", {}).get("int8"), "targets": targets}
     lines = ["| backend | p50 ms (batch 1) | p90 ms | posts/s (batch 32) | × bare encoder (batch 32 / 1) | test F1 | RSS MB |",
@@ -264,6 +278,7 @@ def main() -> None:
         lines.append(f"| {b}{mark} | {m['p50_ms']} | {m['p90_ms']} | {m['throughput_batch32']} | "
                      f"{m['over_bare_encoder']} / {m['over_bare_encoder_batch1']} | {m['test_f1']} | {m['rss_mb']} |")
     lines.append("")
+    lines.append(f"auto in bulk (a whole split in the app): {bulk_key}")
     lines.append(f"chosen {chosen_key}: p50 ×{ratios['p50_vs_torch']} and throughput ×{ratios['throughput_vs_torch']} "
                  f"of {reference_key}; predict's first line: " + ", ".join(f"{k} {v} s" for k, v in cold.items())
                  + f"; app's first page {app_s} s")

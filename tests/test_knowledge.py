@@ -68,6 +68,9 @@ def test_parse_pgim_text_variants():
     p = parse_pgim_text("Named entities:1. Blackburn Festival of Voice (event/festival)2. 2017 (year)Reasoning:The post.")
     assert [(e.text, e.type) for e in p.entities] == [("Blackburn Festival of Voice", "event/festival"), ("2017", "year")]
     assert p.reasoning == "The post." and p.skipped == 0
+    p = parse_pgim_text("Named entities:1. Obama (person)2. Paris (city)Reasoning:The post is about a visit. "
+                        "Obama is the US president. He lands in Paris today!")
+    assert [e.rationale for e in p.entities] == ["Obama is the US president.", "He lands in Paris today!"]
     p = parse_pgim_text("Named entities: None. Reasoning: Nothing named.")
     assert p.entities == () and p.reasoning == "Nothing named."
     p = parse_pgim_text("Named entities:1. Mother, May I Sleep with Danger? (film) (movie)2. broken Reasoning: x")

@@ -66,7 +66,9 @@ def test_recorded_knowledge_reads_as_published_through_both_paths(store, data):
     # no captions imported into this store: compare the teacher's part
     assert all(from_files[pid].endswith(text) for pid, text in from_store.items())
     k = knowledge_for(store, "twitter2017/test/16_05_01_360")
-    assert k.grain(Grain.NOUN).text.startswith("Citifield (stadium/venue)")
+    noun = k.grain(Grain.NOUN).text  # each entity with what the reasoning says of it (the explanation)
+    assert noun.startswith("- **Citifield** (stadium/venue): ") and "Citifield" in noun.split(": ", 1)[1]
+    assert all(e.rationale and e.text.lower() in e.rationale.lower() for e in k.entities if e.rationale)
     assert k.grain(Grain.MULTIMODAL).derived
 
 

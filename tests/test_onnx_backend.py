@@ -17,7 +17,7 @@ from cot_explorer.datasets.twitter_conll import read_twitter_conll
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.labels import mner_schema_for
 from cot_explorer.paths import twitter_file
-from cot_explorer.student.inference import INT8_MIN_AGREEMENT, choose_backend, load_predictor
+from cot_explorer.student.inference import INT8_MIN_AGREEMENT, choose_backend, cpu_reports_bf16, load_predictor
 from cot_explorer.student.manifest import Manifest
 from cot_explorer.student.onnx_export import ensure_export, export_dir, weights_hash
 from cot_explorer.student.registry import shipped_dir
@@ -80,6 +80,12 @@ def test_the_backend_comes_from_the_flag_or_the_environment(monkeypatch):
         choose_backend(manifest)
     knowledge = Manifest.from_json({**manifest.to_json(), "variant": "knowledge"})
     assert choose_backend(knowledge, "auto") == "torch"
+    monkeypatch.delenv("COT_EXPLORER_BACKEND")
+    # auto: ONNX one post at a time; in bulk, PyTorch bf16 only where the CPU has native bf16
+    assert choose_backend(manifest, "auto").startswith("onnx")
+    assert choose_backend(manifest, "auto", bulk=True) == ("torch" if cpu_reports_bf16() else
+                                                          choose_backend(manifest, "auto"))
+    assert choose_backend(manifest, "onnx", bulk=True) == "onnx"  # a backend asked for is kept
     with pytest.raises(CotExplorerError, match="reads the CoT at test time"):
         choose_backend(knowledge, "onnx")
 

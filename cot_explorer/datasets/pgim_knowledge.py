@@ -115,10 +115,23 @@ def parse_pgim_text(text: str) -> PgimParse:
                 continue
             name, type_ = chunk[:open_at].strip(), chunk[open_at + 1 : -1].strip()
             if name and type_:
-                entities.append(TeacherEntity(name, type_))
+                entities.append(TeacherEntity(name, type_, explanation(name, reasoning)))
             else:
                 skipped += 1
     return PgimParse(tuple(entities), reasoning, skipped)
+
+
+def sentences_of(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+
+
+def explanation(name: str, reasoning: str) -> str:
+    """What the reasoning says of an entity: its first sentence that names it (the recorded
+    list gives each entity a type only; the explanation is in the paragraph)."""
+    key = name.strip().lstrip("@#").lower()
+    if not key:
+        return ""
+    return next((s for s in sentences_of(reasoning) if key in s.lower()), "")
 
 
 def pgim_grains(text: str, caption: str | None = None) -> tuple[GrainText, ...]:
@@ -128,11 +141,11 @@ def pgim_grains(text: str, caption: str | None = None) -> tuple[GrainText, ...]:
     parsed = parse_pgim_text(text)
     grains = []
     if parsed.entities:
-        grains.append(GrainText(Grain.NOUN, "Named entities",
-                                "; ".join(f"{e.text} ({e.type})" for e in parsed.entities)))
+        grains.append(GrainText(Grain.NOUN, "Named entities", "\n".join(
+            f"- **{e.text}** ({e.type}){': ' + e.rationale if e.rationale else ''}" for e in parsed.entities)))
     if parsed.reasoning:
         grains.append(GrainText(Grain.SENTENCE, "Reasoning", parsed.reasoning))
-    about_image = [s for s in re.split(r"(?<=[.!?])\s+", parsed.reasoning) if _IMAGE_WORDS.search(s)]
+    about_image = [s for s in sentences_of(parsed.reasoning) if _IMAGE_WORDS.search(s)]
     if caption or about_image:
         parts = ([f"The image shows {caption.rstrip('.')}."] if caption else []) + about_image
         grains.append(GrainText(Grain.MULTIMODAL, "Image", " ".join(parts), derived=True))

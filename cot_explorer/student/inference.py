@@ -6,8 +6,13 @@ Backends: `torch` (PyTorch eager, bf16 where the CPU has it), `onnx` (ONNX Runti
 the same spans as torch fp32), `onnx-int8` (dynamic int8; only where the checkpoint's
 manifest records that it qualified: its test F1 within `INT8_MAX_LOSS` of fp32 and the same
 answers as fp32 for `INT8_MIN_AGREEMENT` % of them, see `cot-explorer models quantize`), and
-`auto`: the fastest qualified one (int8 where it qualified and was faster, else ONNX fp32; torch for the knowledge view, which reads the CoT, and where ONNX Runtime is missing).
-`--backend` or $COT_EXPLORER_BACKEND choose one."""
+`auto`: the fastest qualified one for the work at hand. One post at a time (the app's
+Explore and Annotate, `predict`): int8 where it qualified and was faster, else ONNX fp32 (about
+half PyTorch's latency at batch 1). Bulk, a whole split at once: PyTorch bf16 where the CPU
+has native bf16 (AVX-512 BF16 or AMX), whose batched matrix products beat ONNX Runtime's fp32
+ones there (benchmarks/inference.py: 461 against 301 posts/s at batch 32), else as one post
+at a time. Torch for the knowledge view, which reads the CoT, and where ONNX Runtime is
+missing. `--backend` or $COT_EXPLORER_BACKEND choose one."""
 
 from __future__ import annotations
 
@@ -50,15 +55,27 @@ def int8_faster(manifest: Manifest) -> bool:
     return bool(q.get("faster_than_fp32"))
 
 
-def choose_backend(manifest: Manifest, requested: str | None = None) -> str:
+def cpu_reports_bf16() -> bool:
+    """Whether the CPU says it computes bf16 natively, read from /proc/cpuinfo before any torch
+    is imported (False where the file is missing); inference_dtype asks oneDNN itself once
+    torch is loaded."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def choose_backend(manifest: Manifest, requested: str | None = None, bulk: bool = False) -> str:
     """The backend for a checkpoint: the one asked for (argument, else $COT_EXPLORER_BACKEND,
-    else auto), refused with a sentence where it cannot serve this checkpoint."""
+    else auto, which depends on `bulk`: see the module's note), refused with a sentence where
+    it cannot serve this checkpoint."""
     requested = requested or os.environ.get(BACKEND_ENV) or "auto"
     if requested not in BACKENDS:
         raise CotExplorerError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
     onnx_ok = manifest.variant != "knowledge" and importlib.util.find_spec("onnxruntime") is not None
     if requested == "auto":
-        if not onnx_ok:
+        if not onnx_ok or (bulk and cpu_reports_bf16() and importlib.util.find_spec("torch") is not None):
             return "torch"
         return "onnx-int8" if int8_qualifies(manifest) and int8_faster(manifest) else "onnx"
     if requested.startswith("onnx") and not onnx_ok:
@@ -71,11 +88,11 @@ def choose_backend(manifest: Manifest, requested: str | None = None) -> str:
     return requested
 
 
-def load_predictor(path: Path, backend: str | None = None, dtype: str | None = None) -> Predictor:
+def load_predictor(path: Path, backend: str | None = None, dtype: str | None = None, bulk: bool = False) -> Predictor:
     """A predictor for the checkpoint at `path` (see the module's note on backends; `dtype`
-    is the torch backend's: 'auto', 'fp32' or 'bf16')."""
+    is the torch backend's: 'auto', 'fp32' or 'bf16'; `bulk`: for predicting many posts at once)."""
     path = Path(path)
-    chosen = choose_backend(Manifest.read(path), backend)
+    chosen = choose_backend(Manifest.read(path), backend, bulk)
     if chosen.startswith("onnx"):
         from .onnx_predictor import OnnxPredictor  # ONNX Runtime and tokenizers, on use
 

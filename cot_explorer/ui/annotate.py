@@ -24,6 +24,7 @@ from ..store.posts import dataset_schema, get_post, list_posts, search_posts
 from .cancel import begin_work, request_stop
 from .common import DatasetSplit, knowledge_view_post, map_type, student
 from .explore import cot_markdown
+from .first_open import first_open_stands, user_opened
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
 from .relations import pairs_view, relation_student_available, set_relation
@@ -339,6 +340,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return dataset_schema(store, DatasetSplit.parse(value).dataset)
 
         def load_queue(d, t, e, c, o, doc, progress=gr.Progress(), user=None):
+            user_opened()
             begin_work()
             ids = queue(home, d, t, e, c, o, ProgressReporter(progress))
             if not ids:
@@ -348,8 +350,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     [gr.skip()] * (len(post_outs) - 1)
             return [ids] + show(editor_doc(home, ids[0], user, ids), "")
 
-        def navigate(doc, ids, author_name, evt: gr.EventData, user):
+        def navigate(doc, ids, author_name, dataset_split, evt: gr.EventData, user):
+            user_opened()
             data = evt._data or {}
+            if not ids and dataset_split:  # the page's first queue may still be loading: count it here
+                ids = queue(home, dataset_split)
             message = ""
             if data.get("then") == "save" and _is_dirty(doc):
                 saved, message = save_doc(home, doc, _author(author_name, user), user, ids)
@@ -388,6 +393,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             post has unsaved edits, in which case the editor asks first."""
             if not pid:
                 return [gr.skip()] * len(post_outs)
+            user_opened()
             if not ids and dataset_split:  # the queue may still be loading: count it here
                 ids = queue(home, dataset_split)
             if _is_dirty(doc):
@@ -437,7 +443,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
-        editor.navigate(guarded(policy, Action.EXPLORE, navigate), common, post_outs, api_visibility="private",
+        editor.navigate(guarded(policy, Action.EXPLORE, navigate), common + [ds], post_outs, api_visibility="private",
                         **model_work)
         editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
         editor.undo(guarded(policy, Action.SAVE_LABELS, do_undo), common, post_outs, api_visibility="private")
@@ -455,11 +461,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                         api_visibility="private")
     def first_queue(dataset_split: str | None, doc, user: User) -> list:
         """The queue of the dataset the page opens on, and its first post (after the page load);
-        a post already open (picked in Explore while the page loaded) is left open."""
+        a post the user opened meanwhile (picked in Explore while the page loaded, say) stays."""
         ids = queue(home, dataset_split) if dataset_split else []
-        if not ids or (doc or {}).get("post_id"):
+        opened = show(editor_doc(home, ids[0], user, ids)) if ids and not (doc or {}).get("post_id") else None
+        if not first_open_stands() or opened is None:  # the queue is kept; the post the user opened stays
             return [ids] + [gr.skip()] * len(post_outs)
-        return [ids] + show(editor_doc(home, ids[0], user, ids))
+        return [ids] + opened
 
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True), inputs=[ds, editor],
                              outputs=[queue_state] + post_outs, api_visibility="private", **model_work)

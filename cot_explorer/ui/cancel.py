@@ -31,6 +31,11 @@ def session_scope(session: str | None):
         _session.reset(token)
 
 
+def current_session() -> str | None:
+    """The browser session of the event being handled (None outside an event)."""
+    return _session.get()
+
+
 def begin_work() -> None:
     """A new piece of long work in this session: an earlier Stop does not stop it."""
     session = _session.get()

@@ -44,15 +44,16 @@ class DatasetSplit:
 
 
 @lru_cache(maxsize=4)
-def _loaded(path: str, mtime: float) -> Predictor:
-    return load_predictor(Path(path))
+def _loaded(path: str, mtime: float, bulk: bool) -> Predictor:
+    return load_predictor(Path(path), bulk=bulk)
 
 
-def student(home: Path, model: str = "default", task: str = "mner") -> Predictor:
-    """The predictor of a model version ('default': the promoted one, else the shipped one)."""
+def student(home: Path, model: str = "default", task: str = "mner", bulk: bool = False) -> Predictor:
+    """The predictor of a model version ('default': the promoted one, else the shipped one);
+    `bulk` for a whole split at once (the backend fastest in batches, see student/inference.py)."""
     with open_store(home) as store:
         path = Registry(store).path(model, task)
-    return _loaded(str(path), (path / "manifest.json").stat().st_mtime)
+    return _loaded(str(path), (path / "manifest.json").stat().st_mtime, bulk)
 
 
 @lru_cache(maxsize=2)

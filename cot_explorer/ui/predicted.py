@@ -26,7 +26,8 @@ from ..student.relation_arguments import entities_for_arguments, typed_pair
 from .cancel import check_cancelled
 from .common import SpanTuple, student
 
-CHUNK = 64
+CHUNK = 256         # posts (or entity pairs) predicted and saved between progress reports
+BULK_FROM = 256     # more to predict than this: the backend fastest in batches (student/inference.py)
 
 # (posts done, posts in all, what is being predicted); called between chunks
 ProgressFn = Callable[[int, int, str], None]
@@ -63,7 +64,10 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
     name = _register(home, predictor)
     with open_store(home) as store:
         have = cached_spans(store, name, [p.id for p in posts])
-    missing = [p for p in posts if p.id not in have]
+    # by length, so each chunk's batches hold posts of one length (little padding)
+    missing = sorted((p for p in posts if p.id not in have), key=lambda p: len(p.tokens))
+    if len(missing) > BULK_FROM:
+        predictor = student(home, model, bulk=True)
     report = on_progress or _noop
     for i in range(0, len(missing), CHUNK):
         check_cancelled(f"{i} of {len(missing)} posts predicted; they are kept")
@@ -109,6 +113,9 @@ def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
         for head, tail in typed[p.id]:
             if (head, tail) not in known.get(p.id, {}):
                 todo.append((p, head, tail))
+    todo.sort(key=lambda item: len(item[0].tokens))   # by length: little padding in a chunk's batches
+    if len(todo) > BULK_FROM:
+        predictor = student(home, model, task="mre", bulk=True)
     report = on_progress or _noop
     for i in range(0, len(todo), CHUNK):
         check_cancelled(f"{i} of {len(todo)} entity pairs predicted; they are kept")
