@@ -84,6 +84,9 @@ def test_undo_and_redo_take_the_newest_change_spans_or_relations(tmp_path):
     assert (label(doc["pairs"], 0), label(doc["pairs"], 1)) == ("None", "/per/per/couple")
     doc2, msg = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", ANN, [])
     assert "Saved the relation Obama → Paris" in msg and label(doc2.pairs, 0) == "/per/loc/place_of_residence"
+    with open_store(home) as s:  # a relation correction counts the post as corrected, for its annotator too
+        pr = label_store.progress(s, "mnre", "test")
+    assert (pr.total, pr.corrected, pr.by_author) == (1, 1, {"ann": 1})
     doc3, msg = annotate.step_history(home, doc2.to_value(), False, "ann", ANN, [])
     assert "Undid the last relation change" in msg and label(doc3.pairs, 0) == "None"
     doc4, msg = annotate.step_history(home, doc3.to_value(), True, "ann", ANN, [])

@@ -106,4 +106,7 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
         tokens = json.loads(c.execute("SELECT tokens FROM posts WHERE id = ?", (first,)).fetchone()[0])
     words = page.locator("#span-editor .se-tok").evaluate_all("ts => ts.map(t => t.textContent)")
     assert words == tokens
+    # the queue follows the post: Next goes on through demo-mnre/test, not back to the Twitter demo
+    expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text(" / 20", timeout=T)
     shot(page, "relations-error-opened")

@@ -92,14 +92,19 @@ def test_answers_stored_before_the_grains_existed_are_read_the_same(home, tmp_pa
     for i, (teacher_name, slot, text, raw) in enumerate([
             ("anthropic", "cot", "Noun: Obama is a person Sentence: A name. Multimodal: No image.", answer),
             ("anthropic", "augment:style", "", json.dumps({"rewrites": [{"text": "OBAMA"}]})),
-            ("chatgpt-pgim", "reasoning", "He is named.", "Named entities: 1. Obama (person) Reasoning: He is named.")]):
+            ("chatgpt-pgim", "reasoning", "Obama is named.", "Named entities: 1. Obama (person) Reasoning: Obama is named.")]):
         conn.execute("INSERT INTO teacher_outputs (cache_key, post_id, teacher, model, template_version, grain, "
                      "status, text, entities, raw, created_at) VALUES (?, 'd/s/1', ?, 'm', 'v', ?, 'ok', ?, '[]', ?, 'now')",
                      (f"k{i}", teacher_name, slot, text, raw))
+    conn.execute("UPDATE teacher_outputs SET entities = ? WHERE teacher = 'chatgpt-pgim'",
+                 ('[{"text": "Obama", "type": "person", "rationale": "", "span": null}]',))
     conn.close()
     with open_store(home) as store:
         k = knowledge_for(store, "d/s/1")
         assert k.teacher == "chatgpt-pgim"  # the newest chain of thought; the augmentation never
-        assert k.written == "Named entities: 1. Obama (person) Reasoning: He is named."
+        assert k.written == "Named entities: 1. Obama (person) Reasoning: Obama is named."
+        # migration 7: the recorded entity explained by its reasoning's sentence, in the noun grain too
+        assert [e.rationale for e in k.entities] == ["Obama is named."]
+        assert k.grain(Grain.NOUN).text == "- **Obama** (person): Obama is named."
         claude = store.conn.execute("SELECT grains FROM teacher_outputs WHERE teacher = 'anthropic' AND kind = 'cot'")
         assert [g["text"] for g in json.loads(claude.fetchone()[0])] == ["Obama is a person", "A name.", "No image."]

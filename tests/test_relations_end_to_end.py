@@ -29,6 +29,7 @@ from cot_explorer.student.round_plan import plan_round
 from cot_explorer.ui import annotate, cancel, distill, errors_tab, predicted
 from cot_explorer.ui.common import DEMO_RELATIONS
 from cot_explorer.ui.demo import ensure_demo
+from cot_explorer.ui.explore import explore
 from cot_explorer.ui.relations import pairs_view
 
 ADMIN = User("adm", Role.ADMIN)
@@ -109,6 +110,19 @@ def test_demo_posts_show_each_pair_with_the_students_relation_least_certain_firs
     doc = annotate.editor_doc(demo_home, many.id, ADMIN)
     assert [p["index"] for p in doc.pairs] == [p.index for p in view.pairs]
     assert all(p["student"]["confidence"] == v.student.confidence for p, v in zip(doc.pairs, view.pairs))
+
+
+def test_explore_lists_where_the_relation_student_disagrees_with_the_current_labels(demo_home):
+    with open_store(demo_home) as s:
+        posts = list_posts(s, DEMO_RELATIONS, "test")
+    views = [(p, pairs_view(demo_home, p)) for p in posts]
+    post, view = next((p, v) for p, v in views if any(x.student.label != x.relation.label for x in v.pairs))
+    shown = explore(demo_home, post.id).disagreements
+    for x in view.pairs:
+        said = f"for **{x.head_text} → {x.tail_text}** the student says {x.student.label}"
+        assert (said in shown) == (x.student.label != x.relation.label)
+    agreeing = next(p for p, v in views if all(x.student.label == x.relation.label for x in v.pairs))
+    assert "the student says" not in explore(demo_home, agreeing.id).disagreements
 
 
 def test_a_relation_suggestion_is_taken_and_saved_as_a_new_version(demo_home):

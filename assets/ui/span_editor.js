@@ -186,7 +186,9 @@ root.addEventListener("pointerdown", (e) => {
   const tok = e.target.closest(".se-tok");
   if (!tok || !doc || e.button > 0) return;
   const i = Number(tok.dataset.i);
-  e.preventDefault();
+  e.preventDefault();  // no text selection; so the focus must be taken from a text field here,
+  const active = document.activeElement;  // or the keys that follow would type into it
+  if (active && /^(input|textarea|select)$/i.test(active.tagName)) active.blur();
   if (e.shiftKey && anchor !== null) { sel = { a: anchor, b: i }; selSpan = -1; render(); return; }
   anchor = i; dragging = true; sel = { a: i, b: i }; selSpan = -1;
   render();

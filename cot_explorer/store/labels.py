@@ -247,17 +247,21 @@ class Progress:
     by_author: dict[str, int]          # posts each annotator saved at least once
 
 
-def progress(store: Store, dataset: str, split: str, task: str = "mner") -> Progress:
+def progress(store: Store, dataset: str, split: str, task: str | None = None) -> Progress:
+    """Posts of a split whose labels someone changed, for one task or (None) for any: a post
+    whose entities or relations were corrected counts once."""
     (total,) = store.conn.execute("SELECT count(*) FROM posts WHERE dataset = ? AND split = ?",
                                   (dataset, split)).fetchone()
+    tasks = (task,) if task else ("mner", "mre")
+    marks = ", ".join("?" * len(tasks))
     (corrected,) = store.conn.execute(
-        """SELECT count(*) FROM current_labels c JOIN posts p ON p.id = c.post_id
-           WHERE p.dataset = ? AND p.split = ? AND c.task = ? AND c.source != 'gold'""",
-        (dataset, split, task)).fetchone()
+        f"""SELECT count(DISTINCT c.post_id) FROM current_labels c JOIN posts p ON p.id = c.post_id
+            WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source != 'gold'""",
+        (dataset, split, *tasks)).fetchone()
     rows = store.conn.execute(
-        """SELECT l.author, count(DISTINCT l.post_id) FROM labels l JOIN posts p ON p.id = l.post_id
-           WHERE p.dataset = ? AND p.split = ? AND l.task = ? AND l.source = 'annotator' AND l.action IN ('save', 'merge')
-           GROUP BY l.author ORDER BY 2 DESC""", (dataset, split, task))
+        f"""SELECT l.author, count(DISTINCT l.post_id) FROM labels l JOIN posts p ON p.id = l.post_id
+            WHERE p.dataset = ? AND p.split = ? AND l.task IN ({marks}) AND l.source = 'annotator'
+            AND l.action IN ('save', 'merge') GROUP BY l.author ORDER BY 2 DESC""", (dataset, split, *tasks))
     return Progress(total, corrected, {a: n for a, n in rows})
 
 

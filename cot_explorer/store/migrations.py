@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from ..datasets.pgim_knowledge import pgim_grains
+from ..datasets.pgim_knowledge import explanation, parse_pgim_text, pgim_grains
 from ..schema import COT_GRAINS, GrainText
 from .keys import image_id, key_of
 
@@ -45,6 +45,26 @@ def _teacher_output_columns(conn: sqlite3.Connection) -> None:
             "UPDATE teacher_outputs SET grain = ?, grains = ?, relation = ?, text = coalesce(?, text),"
             " cache_key = coalesce(?, cache_key) WHERE id = ?",
             (new_slot, json.dumps([g.to_json() for g in grains], ensure_ascii=False), relation, written, key, tid))
+
+def _recorded_explanations(conn: sqlite3.Connection) -> None:
+    """The recorded ChatGPT answers stored before their entities carried explanations: each
+    entity gets the reasoning's sentence that names it, the noun grain lists them, and the
+    multimodal grain reads the post's caption, as an import does now."""
+    rows = conn.execute(
+        """SELECT t.id, t.raw, t.entities, (SELECT c.text FROM captions c WHERE c.dataset = p.dataset
+                  AND c.image_name = p.image_name ORDER BY c.model LIMIT 1)
+           FROM teacher_outputs t JOIN posts p ON p.id = t.post_id WHERE t.teacher = ?""",
+        (RECORDED_TEACHER,)).fetchall()
+    for tid, raw, entities, caption in rows:
+        reasoning = parse_pgim_text(raw).reasoning
+        ents = json.loads(entities or "[]")
+        for e in ents:
+            if not e.get("rationale"):
+                e["rationale"] = explanation(str(e.get("text", "")), reasoning)
+        conn.execute("UPDATE teacher_outputs SET entities = ?, grains = ? WHERE id = ?",
+                     (json.dumps(ents, ensure_ascii=False),
+                      json.dumps([g.to_json() for g in pgim_grains(raw, caption)], ensure_ascii=False), tid))
+
 
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
@@ -237,6 +257,11 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 PRIMARY KEY (dataset, post_id)
             )""",
         ),
+    ),
+    (
+        7,
+        "the recorded ChatGPT answers' entities explained by their reasoning's sentences (noun grain)",
+        (_recorded_explanations,),
     ),
 ]
 

@@ -21,6 +21,7 @@ from ..store import open_store
 from ..store.images import image_path
 from ..store.knowledge import knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, get_post, list_posts, search_posts
+from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
 from .common import DatasetSplit, knowledge_view_post, map_type, student
 from .explore import cot_markdown
@@ -389,16 +390,26 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                                           _author(author_name, user), user, ids))
 
         def open_elsewhere(pid, doc, ids, dataset_split, user):
-            """A post picked in Explore, an error row or a search: opened here, unless the open
-            post has unsaved edits, in which case the editor asks first."""
+            """A post picked in Explore, an error row or a search: opened here, and the queue
+            becomes its dataset/split's (so Next goes on through it; an upload keeps the queue),
+            unless the open post has unsaved edits, in which case the editor asks first."""
             if not pid:
-                return [gr.skip()] * len(post_outs)
+                return [gr.skip()] * (len(post_outs) + 2)
             user_opened()
-            if not ids and dataset_split:  # the queue may still be loading: count it here
-                ids = queue(home, dataset_split)
             if _is_dirty(doc):
-                return [{**doc, "pending_open": {"post_id": pid, "label": pid}}] + [gr.skip()] * (len(post_outs) - 1)
-            return show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1))
+                return [gr.skip(), gr.skip(), {**doc, "pending_open": {"post_id": pid, "label": pid}}] + \
+                    [gr.skip()] * (len(post_outs) - 1)
+            with open_store(home) as store:
+                post = get_post(store, pid)
+            own = f"{post.dataset}/{post.split}" if post else None
+            if own and own != dataset_split and post.dataset != UPLOAD_DATASET:
+                ids = queue(home, own)
+                switch = [gr.update(value=own), ids]
+            else:
+                if not ids and dataset_split:  # the queue may still be loading: count it here
+                    ids = queue(home, dataset_split)
+                switch = [gr.skip(), gr.skip()]
+            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1))
 
         def do_search(q, user):
             matches = find_posts(home, q)
@@ -423,7 +434,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         n = len(post_outs)
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere = (
             said(load_queue, n + 1), said(navigate, n), said(do_save, n), said(do_undo, n), said(do_redo, n),
-            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n))
+            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n + 2))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
@@ -450,12 +461,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         editor.redo(guarded(policy, Action.SAVE_LABELS, do_redo), common, post_outs, api_visibility="private")
         editor.relation(guarded(policy, Action.SAVE_LABELS, do_relation), common, post_outs, api_visibility="private")
         editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
+        opened_outs = [ds, queue_state] + post_outs
         post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state, ds],
-                          post_outs, api_visibility="private", **model_work)
-        found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state, ds], post_outs,
+                          opened_outs, api_visibility="private", **model_work)
+        found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state, ds], opened_outs,
                      api_visibility="private", **model_work)
         disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state, ds],
-                         post_outs, api_visibility="private", **model_work)
+                         opened_outs, api_visibility="private", **model_work)
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
         agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
                         api_visibility="private")

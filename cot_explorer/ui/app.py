@@ -65,7 +65,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             rows, fig, pick = di["render_versions"]()
             models = ["default"] + [v.name for v in version_lines(home)]
             return (gr.update(choices=post_choices(home)), gr.update(choices=labels, value=labels[0] if labels else None),
-                    gr.update(choices=labels),
+                    gr.update(choices=labels, value=labels[0] if labels else None),   # Errors: ready to analyse
                     gr.update(choices=models), gr.update(choices=[NO_COMPARISON] + models[1:]),
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
                     rows, fig, pick, stats_rows(home), store_line(home, user))

@@ -25,6 +25,7 @@ from ..store.posts import dataset_schema, list_posts
 from ..student.registry import Registry
 from .cancel import begin_work
 from .common import DatasetSplit, table_rows
+from .distill import version_lines
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
 
@@ -260,6 +261,19 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     gr.update(value=ea.per_type, headers=headers), ea.errors, ea.errors,
                     gr.update(choices=kind_names, value="any"))
 
+        def models_for(d, user):
+            """Only the versions that can answer this split: entity models for entity labels,
+            relation models for entity pairs."""
+            if not d:
+                return gr.skip(), gr.skip()
+            parsed = DatasetSplit.parse(d)
+            task = _task_of(home, parsed.dataset, parsed.split)
+            lines = [v for v in version_lines(home) if v.task == task]
+            return (gr.update(choices=["default", *(v.name for v in lines)], value="default"),
+                    gr.update(choices=[NO_COMPARISON, *(v.name for v in lines if not v.is_default)],
+                              value=NO_COMPARISON))
+
+        ds.change(guarded(policy, Action.EXPLORE, models_for), [ds], [model, compare], api_visibility="private")
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
                   [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter], api_visibility="private",
                   **model_work)

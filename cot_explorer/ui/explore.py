@@ -112,8 +112,16 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
             notes.append(f"the student adds **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t}, {c:.2f})")
         if teacher_spans and (s, e) not in teacher_spans:
             notes.append(f"the teacher does not name **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}**")
+    relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
+    for p in relation_pairs:
+        pair = f"**{p.head_text} → {p.tail_text}**"
+        if p.student and p.student.label != p.relation.label:
+            notes.append(f"for {pair} the student says {p.student.label} ({p.student.confidence:.2f}), "
+                         f"the current label is {p.relation.label}")
+        if p.teacher and p.teacher.label != p.relation.label:
+            notes.append(f"for {pair} the teacher says {p.teacher.label}, the current label is {p.relation.label}")
     heading = "#### Where they disagree\n"
-    body = "\n".join(f"- {n}" for n in notes) or ("Student and current labels agree." if gold else
+    body = "\n".join(f"- {n}" for n in notes) or ("Student and current labels agree." if gold or relation_pairs else
                                                   "No labels to compare with yet.")
     return ExploreView(
         post.id, post.text, str(img) if img else None,
@@ -221,7 +229,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                         caption = gr.Markdown(elem_id="explore-caption")
                         cot = gr.Markdown(elem_id="cot")
                 relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
-                                         elem_id="explore-relations", visible=False)
+                                         elem_id="explore-relations", visible=False, wrap=True,
+                                         column_widths=["6%", "13%", "13%", "16%", "24%", "28%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
         gr.Examples([["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", str(ASSETS / "demo" / "stadium.png")],
                      ["Taylor Swift opens her tour in Glendale tonight !", str(ASSETS / "demo" / "stage.png")]],
