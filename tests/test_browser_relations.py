@@ -59,6 +59,9 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     expect(page.locator("#explore-image img")).to_be_visible(timeout=T)  # its drawn picture
     page.locator("#ask-btn").click()
     expect(table).to_contain_text("None: no relation stated", timeout=T)  # the teacher's relation and rationale
+    # the rows and the disagreements are drawn again with the teacher's answers
+    expect(page.locator("#explore-disagreements")).to_contain_text("the teacher says None", timeout=T)
+    expect(page.locator("#post-rows")).not_to_contain_text("no teacher knowledge for this post", timeout=T)
     relation_requests = [r for r in fake.requests if "relation" in r["output_config"]["format"]["schema"]["properties"]]
     assert len(relation_requests) == n_pairs
     shot(page, "relations-explore")

@@ -260,7 +260,14 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image],
                       api_visibility="private", **model_work)
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
+        def redraw(pid, user):
+            """The post's rows and disagreements again, with the teacher's new answers (the
+            post itself stays: outs[0], the picked post, is not set again)."""
+            return list(show(explore(home, pid)))[1:] if pid else [gr.skip()] * (len(outs) - 1)
+
         asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [post_state], [cot], api_visibility="private",
                           **model_work).then(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
-                                             api_visibility="private", **model_work)
+                                             api_visibility="private", **model_work
+                                             ).then(guarded(policy, Action.EXPLORE, redraw), [post_state], outs[1:],
+                                                    api_visibility="private", **model_work)
     return {"pick": pick, "asked": asked}
