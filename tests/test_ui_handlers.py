@@ -3,7 +3,7 @@ from pathlib import Path
 from cot_explorer.importer import import_twitter
 from cot_explorer.store import open_store
 from cot_explorer.store.posts import get_post
-from cot_explorer.ui import annotate, distill, errors_tab, explore, predicted, relations, store_tab
+from cot_explorer.ui import annotate, common, distill, errors_tab, explore, predicted, relations, store_tab
 from cot_explorer.ui.app import build_app
 
 from .test_images import png_bytes
@@ -18,6 +18,7 @@ def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
         post = get_post(s, view.post_id)
     assert post.tokens[3] == "#Barca" and post.offsets[3] == (17, 23) and post.tokens[4] == "\u26bd"
     assert view.image and Path(view.image).is_relative_to(home / "images")
+    assert view.post_id in [pid for _, pid in common.post_choices(home)]  # Explore's picker can go back to it
     with open_store(home) as s:
         import_twitter(s, str(data / "twitter2017/test.txt"), "twitter2017", "test")
     rows = {(r[0], r[1]): r for r in store_tab.stats_rows(home)}

@@ -18,6 +18,7 @@ from ..store.posts import count_posts, dataset_schema, list_posts
 from ..store.posts import dataset_splits as all_splits
 from ..student.inference import Predictor, load_predictor
 from ..student.registry import Registry
+from ..uploads import UPLOAD_DATASET
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_DATASET = "demo"
@@ -107,11 +108,14 @@ def teacher_available() -> bool:
 
 def post_choices(home: Path, limit: int = 500) -> list[tuple[str, str]]:
     """(label, post id) for the Explore picker: the demo posts (entities, then relations), or
-    the first dataset's when there is no demo; each labelled with its text."""
+    the first dataset's when there is no demo, then the uploads kept in the store; each
+    labelled with its text."""
     with open_store(home) as store:
         datasets = [d for d in (DEMO_DATASET, DEMO_RELATIONS) if count_posts(store, d)]
         if not datasets:
-            datasets = [d for d, _ in all_splits(store)][:1]
+            datasets = [d for d, _ in all_splits(store) if d != UPLOAD_DATASET][:1]
+        if count_posts(store, UPLOAD_DATASET):
+            datasets.append(UPLOAD_DATASET)
         posts = [p for d in datasets for p in list_posts(store, d)][:limit]
     return [(f"{p.id} · {p.text[:60]}", p.id) for p in posts]
 

@@ -22,7 +22,16 @@ from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request
 from ..uploads import add_upload, preview_post
-from .common import ASSETS, SpanTuple, knowledge_view_post, map_type, predict_post, student, teacher_available
+from .common import (
+    ASSETS,
+    SpanTuple,
+    knowledge_view_post,
+    map_type,
+    post_choices,
+    predict_post,
+    student,
+    teacher_available,
+)
 from .guard import guarded
 from .post_rows import ROWS_CSS, Mark, Row, rows_html
 from .relations import RELATION_COLUMNS, pairs_view
@@ -247,7 +256,10 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return gr.update(value=rows_, visible=bool(rows_))  # no empty table on posts without pairs
 
         def analyse_upload(t, i, user):
-            return list(show(upload(home, t, i, keep=user.may(Action.SAVE_LABELS)))) + [None]
+            """The upload shown; the picker lists it (when kept) and no longer names the post
+            picked before; the image box is emptied (its temporary file is gone)."""
+            view = upload(home, t, i, keep=user.may(Action.SAVE_LABELS))
+            return list(show(view)) + [None, gr.update(choices=post_choices(home), value=None)]
 
         def pick_post(pid, user):
             return show(explore(home, pid)) if pid else [gr.skip()] * len(outs)
@@ -257,7 +269,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         post_state.change(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
                           api_visibility="private")
-        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image],
+        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image, pick],
                       api_visibility="private", **model_work)
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
         def redraw(pid, user):
