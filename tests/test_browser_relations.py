@@ -113,3 +113,18 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
     expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test", timeout=T)
     expect(page.locator("#se-pos")).to_contain_text(" / 20", timeout=T)
     shot(page, "relations-error-opened")
+
+
+def test_errors_offers_only_the_versions_that_can_answer_the_split(app_with_teacher):
+    """Picking a split in Errors lists the models of its task (entity or relation), and no
+    comparison of the default with itself."""
+    from cot_explorer.gradio_http import GradioHttp
+
+    url, _, _ = app_with_teacher
+    client = GradioHttp(url)
+    client.call(None, [], trigger="load")
+    relations_model, relations_compare = client.call("errors-dataset", ["demo-mnre/test"], trigger="change").data
+    entities_model, _ = client.call("errors-dataset", ["demo/test"], trigger="change").data
+    assert "mre-default" in str(relations_model) and "mner-default" not in str(relations_model)
+    assert "mre-default" not in str(relations_compare)          # the default itself: nothing to compare
+    assert "mner-default" in str(entities_model) and "mre-default" not in str(entities_model)

@@ -13,7 +13,7 @@ from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget, BudgetExceeded
 from ..errors import ValidationError
 from ..labels import mner_schema_for
-from ..schema import COT_GRAINS, Knowledge, LabelSet, Post
+from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path, read_image_file
@@ -70,7 +70,9 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None) -> str:
             parts.append(f"**{GRAIN_TITLES[grain.value]}**{note}\n\n{g.text}")
     if not knowledge.grains:
         parts.append(knowledge.written)
-    if knowledge.entities:
+    noun = knowledge.grain(Grain.NOUN)
+    listed = noun is not None and all(f"**{e.text}**" in noun.text for e in knowledge.entities)
+    if knowledge.entities and not listed:  # the recorded noun grain is this very list: not twice
         parts.append("**Teacher's entities:** " + "; ".join(
             f"{html.escape(e.text)} ({e.type}{': ' + e.rationale if e.rationale else ''})" for e in knowledge.entities))
     return "\n\n".join(parts)
