@@ -253,3 +253,13 @@ def test_a_round_on_relations_trains_and_reports_the_relation_student(mnre_home)
     message = distill.promote_version(mnre_home, "mre-round-1", ADMIN, anyway=True, reason="test")
     assert "default relations model" in message
     assert distill.roll_back(mnre_home, "mre-round-1").endswith("**mre-default** again.")
+
+
+def test_a_stop_pressed_while_nothing_runs_never_stops_a_later_single_post(demo_home):
+    """Stop is honoured between chunks only: one post's predictions (a pick, an editor) go through."""
+    with open_store(demo_home) as s:
+        post = list_posts(s, DEMO_RELATIONS, "test")[1]
+    with cancel.session_scope("session-2"):
+        cancel.request_stop("session-2")
+        assert predicted.cached_relations(demo_home, [post])[post.id]
+        assert predicted.cached_predictions(demo_home, [post], model="mner-default")[post.id] is not None

@@ -450,7 +450,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n), quiet=True),
                              inputs=[editor, queue_state], outputs=post_outs, api_visibility="private", **model_work)
-        stop.click(stop_work, None, None, queue=False, api_visibility="private")
+        stop.click(stop_work, None, [status], queue=False, api_visibility="private")
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
@@ -486,10 +486,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             "refresh_event": refresh_event}
 
 
-def stop_work(request: gr.Request) -> None:
+def stop_work(request: gr.Request) -> str:
     """The Stop button: the first predictions over a split stop after the chunk under way
     (what was predicted is kept); only this browser session's work is stopped."""
     request_stop(getattr(request, "session_hash", None))
+    return ("Stop asked: predictions under way stop after the chunk in hand, and what was predicted is kept "
+            "(nothing happens if none are running).")
 
 
 def _author(typed: str, user: User) -> str:

@@ -70,7 +70,8 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
         predictor = student(home, model, bulk=True)
     report = on_progress or _noop
     for i in range(0, len(missing), CHUNK):
-        check_cancelled(f"{i} of {len(missing)} posts predicted; they are kept")
+        if i:  # between chunks: a Stop pressed before this work began never stops it
+            check_cancelled(f"{i} of {len(missing)} posts predicted; they are kept")
         chunk = missing[i : i + CHUNK]
         preds = predictor.predict_entities([p.tokens for p in chunk])
         fresh = {p.id: [(s.start, s.end, s.type, s.confidence) for s in ps] for p, ps in zip(chunk, preds)}
@@ -118,7 +119,8 @@ def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
         predictor = student(home, model, task="mre", bulk=True)
     report = on_progress or _noop
     for i in range(0, len(todo), CHUNK):
-        check_cancelled(f"{i} of {len(todo)} entity pairs predicted; they are kept")
+        if i:
+            check_cancelled(f"{i} of {len(todo)} entity pairs predicted; they are kept")
         chunk = todo[i : i + CHUNK]
         got = predictor.predict_relations([(p.tokens, h, t) for p, h, t in chunk])
         fresh: dict[str, dict] = {}
