@@ -57,13 +57,16 @@ def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> Round
         return plan_round(store, dataset, since=resolve_since(home, since), replay_ratio=float(replay))
 
 
+NO_ROUND = "**No round possible yet:**"
+
+
 def plan_text(home: Path, dataset: str, since: str | None, replay: float) -> str:
     if not dataset:
         return "Choose a dataset."
     try:
         plan = plan_of(home, dataset, since, replay)
     except CotExplorerError as e:
-        return f"**No round possible yet:** {e}."
+        return f"{NO_ROUND} {e}."
     sizes = ", ".join(f"{k} **{v}**" for k, v in plan.sizes().items())
     note = (f" ({plan.corrected_heldout} of your corrections are held-out posts: they measure, they never train.)"
             if plan.corrected_heldout else "")
@@ -366,7 +369,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             return [v.cells() for v in lines], versions_figure(lines), gr.update(choices=[v.name for v in lines])
 
         def show_plan(d, s, r, user):
-            return plan_text(home, d, s, r)
+            """The round's sets; Start stays the page's call to action only where a round is possible."""
+            text = plan_text(home, d, s, r)
+            possible = bool(d) and not text.startswith(NO_ROUND)
+            return text, gr.update(variant="primary" if possible else "secondary")
 
         def poll(job_id, shown, user):
             v = job_view(home, job_id)
@@ -399,8 +405,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             return rows.values.tolist()[evt.index[0]][0] if hasattr(rows, "values") else rows[evt.index[0]][0]
 
         for c in (dataset, since, replay):
-            c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay], [plan], api_visibility="private",
-                     show_progress="hidden")
+            c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay], [plan, start],
+                     api_visibility="private", show_progress="hidden")
         start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
                     [job_state, start], api_visibility="private")
         cancel.click(guarded(policy, Action.DISTILL, lambda j, user: cancel_round(home, j)), [job_state], None,
