@@ -86,6 +86,11 @@ def test_the_backend_comes_from_the_flag_or_the_environment(monkeypatch):
     assert choose_backend(manifest, "auto", bulk=True) == ("torch" if cpu_reports_bf16() else
                                                           choose_backend(manifest, "auto"))
     assert choose_backend(manifest, "onnx", bulk=True) == "onnx"  # a backend asked for is kept
+    # a version on a hub backbone (no local tokenizer.json to read without transformers) stays on torch
+    hub = Manifest.from_json({**manifest.to_json(), "backbone": "bert-base-uncased"})
+    assert choose_backend(hub, "auto") == "torch"
+    with pytest.raises(CotExplorerError, match="no local folder with a BERT tokenizer.json"):
+        choose_backend(hub, "onnx")
     with pytest.raises(CotExplorerError, match="reads the CoT at test time"):
         choose_backend(knowledge, "onnx")
 

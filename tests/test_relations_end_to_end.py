@@ -259,7 +259,32 @@ def test_a_stop_pressed_while_nothing_runs_never_stops_a_later_single_post(demo_
     """Stop is honoured between chunks only: one post's predictions (a pick, an editor) go through."""
     with open_store(demo_home) as s:
         post = list_posts(s, DEMO_RELATIONS, "test")[1]
-    with cancel.session_scope("session-2"):
-        cancel.request_stop("session-2")
-        assert predicted.cached_relations(demo_home, [post])[post.id]
-        assert predicted.cached_predictions(demo_home, [post], model="mner-default")[post.id] is not None
+    with open_store(demo_home) as s:
+        posts = list_posts(s, DEMO_RELATIONS, "test")
+    old_chunk = predicted.CHUNK
+    predicted.CHUNK = 4
+    try:
+        with cancel.session_scope("session-2"):
+            cancel.request_stop("session-2")
+            assert predicted.cached_relations(demo_home, [post])[post.id]
+            assert predicted.cached_predictions(demo_home, [post], model="mner-default")[post.id] is not None
+            # work that never began as long work (a promote scoring held-out posts) is never stopped
+            assert len(predicted.cached_predictions(demo_home, posts, model="mner-default")) == len(posts)
+    finally:
+        predicted.CHUNK = old_chunk
+
+
+def test_a_stop_pressed_before_long_work_began_does_not_stop_it(demo_home):
+    """Stop is for the work under way: pressed while nothing ran, it is not held against the
+    next ordering (which begins after it)."""
+    with open_store(demo_home) as s:
+        posts = list_posts(s, DEMO_RELATIONS, "test")
+    old_chunk = predicted.CHUNK
+    predicted.CHUNK = 8
+    try:
+        with cancel.session_scope("session-3"):
+            cancel.request_stop("session-3")
+            cancel.begin_work()
+            assert predicted.cached_relations(demo_home, posts)
+    finally:
+        predicted.CHUNK = old_chunk

@@ -52,6 +52,23 @@ def test_the_daily_cap_counts_recorded_costs(fake, home, post_id):
     assert len(fake.requests) == 1
 
 
+def test_the_daily_cap_holds_between_the_calls_of_one_ask(fake, home, tmp_path):
+    """An MNRE post asks once for the post and once per entity pair: the cap is checked before
+    each call, so one click cannot spend far past it."""
+    from cot_explorer.importer import import_mnre
+
+    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
+            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
+    path = tmp_path / "m.txt"
+    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    with open_store(home) as s:
+        import_mnre(s, str(path), "mnre", "test")
+    shown = ask_teacher(home, "mnre/test/a", "ann", AskBudget(per_user_per_hour=100, daily_usd=0.0005))
+    assert len(fake.requests) == 1 and "ran out after 0 of 2 entity pairs" in shown
+    ask_teacher(home, "mnre/test/a", "bob", AskBudget(per_user_per_hour=100, daily_usd=100.0))
+    assert len(fake.requests) == 1 + 3  # with room: the post and both pairs
+
+
 def test_scrub_removes_any_leading_run_of_twelve_or_more_characters():
     assert scrub(f"x {KEY} y", KEY) == "x [key] y"
     assert scrub(f"x {KEY[:MIN_PREFIX]}zz", KEY) == "x [key]zz"

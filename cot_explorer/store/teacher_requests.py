@@ -25,6 +25,13 @@ def begin_request(store: Store, user: str, post_id: str, since_hour: str, since_
     return rid, None
 
 
+def spent_since(store: Store, since_day: str) -> float:
+    """Dollars the live teacher has cost since `since_day` (every user), from the recorded costs."""
+    (spent,) = store.conn.execute(
+        "SELECT coalesce(sum(cost_usd), 0) FROM teacher_requests WHERE created_at >= ?", (since_day,)).fetchone()
+    return float(spent)
+
+
 def finish_request(store: Store, request_id: int, ok: bool, cost_usd: float) -> None:
     with store.write():
         store.conn.execute("UPDATE teacher_requests SET status = ?, cost_usd = ? WHERE id = ?",

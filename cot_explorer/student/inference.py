@@ -55,6 +55,20 @@ def int8_faster(manifest: Manifest) -> bool:
     return bool(q.get("faster_than_fp32"))
 
 
+def has_fast_tokenizer(backbone: str) -> bool:
+    """Whether the ONNX path can tokenise for this backbone: a local folder with a BERT-style
+    tokenizer.json ([CLS]/[SEP], what onnx_predictor.FastTokenizer reads). A hub name or
+    another family stays on torch."""
+    from .backbone import resolve_backbone
+
+    try:
+        path = Path(resolve_backbone(backbone)) / "tokenizer.json"
+        text = path.read_text(errors="replace") if path.is_file() else ""
+        return '"[CLS]"' in text and '"[SEP]"' in text
+    except (OSError, RuntimeError):
+        return False
+
+
 def cpu_reports_bf16() -> bool:
     """Whether the CPU says it computes bf16 natively, read from /proc/cpuinfo before any torch
     is imported (False where the file is missing); inference_dtype asks oneDNN itself once
@@ -73,14 +87,16 @@ def choose_backend(manifest: Manifest, requested: str | None = None, bulk: bool 
     requested = requested or os.environ.get(BACKEND_ENV) or "auto"
     if requested not in BACKENDS:
         raise CotExplorerError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
-    onnx_ok = manifest.variant != "knowledge" and importlib.util.find_spec("onnxruntime") is not None
+    onnx_ok = (manifest.variant != "knowledge" and importlib.util.find_spec("onnxruntime") is not None
+               and has_fast_tokenizer(manifest.backbone))
     if requested == "auto":
         if not onnx_ok or (bulk and cpu_reports_bf16() and importlib.util.find_spec("torch") is not None):
             return "torch"
         return "onnx-int8" if int8_qualifies(manifest) and int8_faster(manifest) else "onnx"
     if requested.startswith("onnx") and not onnx_ok:
         why = ("the knowledge view reads the CoT at test time" if manifest.variant == "knowledge"
-               else "onnxruntime is not installed")
+               else "onnxruntime is not installed" if importlib.util.find_spec("onnxruntime") is None
+               else f"its backbone {manifest.backbone!r} is no local folder with a BERT tokenizer.json")
         raise CotExplorerError(f"backend {requested} cannot run {manifest.name}: {why}; use torch")
     if requested == "onnx-int8" and not int8_qualifies(manifest):
         raise CotExplorerError(f"{manifest.name} has no int8 export measured within {INT8_MAX_LOSS} F1 of fp32 "

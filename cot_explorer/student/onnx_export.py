@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 EXPORT_VERSION = 1      # bump when the graph changes: every cached export is then stale
@@ -70,12 +71,23 @@ def cached_export(checkpoint: Path, precision: str = "fp32") -> Path | None:
     return path if path.exists() else None
 
 
+_exporting = threading.Lock()   # two first requests at once export once, not twice
+
+
 def ensure_export(checkpoint: Path, precision: str = "fp32") -> Path:
-    """The export for `precision` (fp32 | int8), built now if missing or stale."""
+    """The export for `precision` (fp32 | int8), built now if missing or stale (the first use
+    of a checkpoint: seconds, PyTorch imported once; `python app.py` builds the default's at start)."""
     checkpoint = Path(checkpoint)
     key = weights_hash(checkpoint)
     target = export_path(checkpoint, precision, key)
     if target.exists():
+        return target
+    with _exporting:
+        return _build_export(checkpoint, precision, key, target)
+
+
+def _build_export(checkpoint: Path, precision: str, key: str, target: Path) -> Path:
+    if target.exists():   # built by the request that held the lock
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     for old in target.parent.glob("student-*.onnx"):   # stale exports of earlier weights

@@ -8,14 +8,17 @@ handler never passes it around."""
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ..errors import CotExplorerError
 
 _session: ContextVar[str | None] = ContextVar("cot_explorer_session", default=None)
-_stop_requested: dict[str, threading.Event] = {}
+_work_began: ContextVar[float | None] = ContextVar("cot_explorer_work_began", default=None)
+_stop_requested: dict[str, float] = {}   # session -> when Stop was pressed
 _lock = threading.Lock()
+KEEP_S = 3600.0
 
 
 class Stopped(CotExplorerError):
@@ -24,10 +27,12 @@ class Stopped(CotExplorerError):
 
 @contextmanager
 def session_scope(session: str | None):
-    token = _session.set(session)
+    """One event of one browser session: its work has not begun yet."""
+    token, began = _session.set(session), _work_began.set(None)
     try:
         yield
     finally:
+        _work_began.reset(began)
         _session.reset(token)
 
 
@@ -37,27 +42,31 @@ def current_session() -> str | None:
 
 
 def begin_work() -> None:
-    """A new piece of long work in this session: an earlier Stop does not stop it."""
-    session = _session.get()
-    if session is not None:
-        with _lock:
-            _stop_requested.pop(session, None)
+    """Long work starts in this event: a Stop pressed from now on stops it; one pressed
+    earlier (while nothing ran, or for earlier work) never does. Work that never calls this
+    (a single post, a promote) is never stopped."""
+    _work_began.set(time.monotonic())
 
 
 def request_stop(session: str | None) -> None:
-    if session is not None:
-        with _lock:
-            _stop_requested.setdefault(session, threading.Event()).set()
+    if session is None:
+        return
+    now = time.monotonic()
+    with _lock:
+        _stop_requested[session] = now
+        if len(_stop_requested) > 1000:  # sessions long gone
+            for s in [s for s, t in _stop_requested.items() if now - t > KEEP_S]:
+                del _stop_requested[s]
 
 
 def check_cancelled(kept: str) -> None:
-    """Raise Stopped if this session asked to stop; `kept` says what is not lost."""
-    session = _session.get()
-    if session is None:
+    """Raise Stopped if this session pressed Stop since its work began; `kept` says what is not lost."""
+    session, began = _session.get(), _work_began.get()
+    if session is None or began is None:
         return
     with _lock:
-        flag = _stop_requested.get(session)
-    if flag is not None and flag.is_set():
-        with _lock:
-            _stop_requested.pop(session, None)
-        raise Stopped(f"stopped: {kept}")
+        pressed = _stop_requested.get(session)
+        if pressed is None or pressed <= began:
+            return
+        del _stop_requested[session]
+    raise Stopped(f"stopped: {kept}")

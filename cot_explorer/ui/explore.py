@@ -20,7 +20,7 @@ from ..store.images import image_path, read_image_file
 from ..store.knowledge import knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.teacher_outputs import add_outputs, last_error
-from ..store.teacher_requests import begin_request, finish_request
+from ..store.teacher_requests import begin_request, finish_request, spent_since
 from ..uploads import add_upload, preview_post
 from .common import (
     ASSETS,
@@ -204,9 +204,16 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
         requests += [TeachRequest(post, "mre", entity_types=tuple(types), image=image, head=post.span_text(h),
                                   tail=post.span_text(t), pair=(h, t)) for h, t in pairs]
         outs = []
+        spent_before = spent_since(store, midnight)
+        cut_short = ""
         try:
             teacher = AnthropicTeacher()
             for req in requests:
+                running = sum(o.cost_usd or 0.0 for o in outs)
+                if outs and spent_before + running >= budget.daily_usd:  # the day's cap holds between calls too
+                    cut_short = (f"\n\n*Today's budget for Claude ran out after {len(outs) - 1} of {len(pairs)} "
+                                 "entity pairs; the rest wait for tomorrow.*")
+                    break
                 out = teacher.explain(req)
                 outs.append(out)
                 add_outputs(store, [(post, out)])
@@ -216,7 +223,7 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
             finish_request(store, request_id, bool(outs) and all(o.status == "ok" for o in outs),
                            sum(o.cost_usd or 0.0 for o in outs))
         knowledge = knowledge_for(store, post_id)
-        return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None)
+        return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None) + cut_short
 
 
 def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, budget: AskBudget,

@@ -99,8 +99,8 @@ def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
     post's current relation labels); posts without pairs map to []."""
     with open_store(home) as store:
         pairs = {p.id: list(ls.relations) for p in posts if (ls := label_store.current(store, p.id, "mre")) is not None}
+    out: dict[str, list[PairGuess]] = {p.id: [] for p in posts}
     posts = [p for p in posts if pairs.get(p.id)]
-    out: dict[str, list[PairGuess]] = {}
     if not posts:
         return out
     predictor = student(home, model, task="mre")
