@@ -288,3 +288,17 @@ def test_a_stop_pressed_before_long_work_began_does_not_stop_it(demo_home):
             assert predicted.cached_relations(demo_home, posts)
     finally:
         predicted.CHUNK = old_chunk
+
+
+def test_the_other_versions_column_judges_a_spurious_span_where_it_was_predicted():
+    from cot_explorer.evaluate import SpanError
+    from cot_explorer.schema import Post
+
+    post = Post("d/s/1", "Obama in Paris", ("Obama", "in", "Paris"), ((0, 5), (6, 8), (9, 14)), "d", "s", "x")
+    spurious = SpanError("spurious", None, Span(1, 2, "LOC"))
+    assert errors_tab._other_entity(post, spurious, set()) == "right (nothing there)"
+    assert errors_tab._other_entity(post, spurious, {Span(1, 2, "LOC")}) == "same error"
+    assert errors_tab._other_entity(post, spurious, {Span(1, 3, "ORG")}) == "other error: in Paris (ORG)"
+    missed = SpanError("missed", Span(2, 3, "LOC"), None)
+    assert errors_tab._other_entity(post, missed, set()) == "other error: nothing there"
+    assert errors_tab._other_entity(post, missed, {Span(2, 3, "LOC")}) == "right"

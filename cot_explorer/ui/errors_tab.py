@@ -143,7 +143,10 @@ def _other_entity(post: Post, err, other: set[Span] | None) -> str:
         return "right"
     if err.pred is not None and err.pred in other:
         return "same error"
-    near = [s for s in other if err.gold and s.start < err.gold.end and err.gold.start < s.end]
+    where = err.gold or err.pred   # a spurious span has no gold: look where it was predicted
+    near = [s for s in other if s.start < where.end and where.start < s.end]
+    if err.gold is None:   # spurious here; the other version predicts nothing there: it is right
+        return f"other error: {', '.join(_span(post, s) for s in near)}" if near else "right (nothing there)"
     return f"other error: {', '.join(_span(post, s) for s in near)}" if near else "other error: nothing there"
 
 
