@@ -318,7 +318,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 with gr.Accordion("The teacher's chain of thought", open=False):
                     cot = gr.Markdown(elem_id="annotate-cot")
         with gr.Accordion("History of this post (spans and relations, newest first)", open=False):
-            history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False, elem_id="annotate-history", wrap=True)
+            history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False, elem_id="annotate-history", wrap=True,
+                                   column_widths=["9%", "24%", "7%", "12%", "16%", "32%"])
         with gr.Accordion("Annotator agreement", open=False):
             agree_btn = gr.Button("Measure agreement", elem_id="agreement-btn")
             agree = gr.Dataframe(headers=["dataset", "posts", "annotator pairs", "span F1", "token kappa", "F1 per type"],
