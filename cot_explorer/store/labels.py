@@ -276,3 +276,15 @@ def labels_by_annotator(store: Store, task: str = "mner") -> dict[str, dict[str,
     for r in rows:
         out.setdefault(r["post_id"], {})[r["author"]] = _labelset(r)
     return {pid: by for pid, by in out.items() if len(by) >= 2}
+
+
+def labelled_task(store: Store, dataset: str, split: str | None = None) -> str:
+    """'mre' for a dataset (or one split of it) whose posts hold entity pairs with relation
+    labels (MNRE: its rounds, error analysis and training are the relation student's), else
+    'mner'. The one rule for "is this a relation dataset"."""
+    where, args = ("AND p.split = ?", [dataset, split]) if split else ("", [dataset])
+    row = store.conn.execute(
+        f"""SELECT 1 FROM current_labels c JOIN posts p ON p.id = c.post_id
+            WHERE p.dataset = ? {where} AND c.task = 'mre'
+            AND json_array_length(c.payload, '$.relations') > 0 LIMIT 1""", args).fetchone()
+    return "mre" if row else "mner"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..errors import CotExplorerError
 from ..store.heldout import fix_heldout, heldout_ids, heldout_source
-from ..store.labels import corrected_post_ids
+from ..store.labels import corrected_post_ids, labelled_task
 from ..store.posts import list_posts, splits_of
 from .config import Variant
 
@@ -43,9 +43,7 @@ class RoundPlan:
 
 def round_task(store, dataset: str) -> str:
     """'mre' for a dataset with entity pairs (its rounds train the relation student), else 'mner'."""
-    return "mre" if store.conn.execute(
-        "SELECT 1 FROM current_labels c JOIN posts p ON p.id = c.post_id WHERE p.dataset = ? AND c.task = 'mre' LIMIT 1",
-        (dataset,)).fetchone() else "mner"
+    return labelled_task(store, dataset)
 
 
 def _choose_heldout(store, dataset: str, seed: int, task: str = "mner") -> tuple[list[str], str]:

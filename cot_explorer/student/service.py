@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import CotExplorerError
 from ..store.knowledge import posts_with_knowledge
-from ..store.labels import current_for_split
+from ..store.labels import labelled_task
 from ..store.posts import dataset_schema
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
@@ -45,7 +45,7 @@ def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_
 
 def default_task(store, dataset: str, split: str = "train") -> str:
     """'mre' for a dataset whose split holds relation labels (MNRE), else 'mner'."""
-    return "mre" if any(ls.relations for ls in current_for_split(store, dataset, split, "mre").values()) else "mner"
+    return labelled_task(store, dataset, split)
 
 
 def config_from_args(**overrides) -> TrainConfig:

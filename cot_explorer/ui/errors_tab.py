@@ -70,7 +70,7 @@ class ErrorAnalysis:
 
 def _task_of(home: Path, dataset: str, split: str) -> str:
     with open_store(home) as store:
-        return "mre" if label_store.current_for_split(store, dataset, split, "mre") else "mner"
+        return label_store.labelled_task(store, dataset, split)
 
 
 def _model_of(home: Path, model: str, task: str) -> str:
