@@ -16,7 +16,8 @@ from ..schema import Knowledge, Post
 from ..store import open_store
 from ..store.posts import count_posts, dataset_schema, list_posts
 from ..store.posts import dataset_splits as all_splits
-from ..student.inference import Predictor, load_predictor
+from ..student.inference import Predictor, choose_backend, load_predictor
+from ..student.manifest import Manifest
 from ..student.registry import Registry
 from ..uploads import UPLOAD_DATASET
 
@@ -45,8 +46,8 @@ class DatasetSplit:
 
 
 @lru_cache(maxsize=4)
-def _loaded(path: str, mtime: float, bulk: bool) -> Predictor:
-    return load_predictor(Path(path), bulk=bulk)
+def _loaded(path: str, mtime: float, backend: str) -> Predictor:
+    return load_predictor(Path(path), backend)
 
 
 def student(home: Path, model: str = "default", task: str = "mner", bulk: bool = False) -> Predictor:
@@ -54,7 +55,8 @@ def student(home: Path, model: str = "default", task: str = "mner", bulk: bool =
     `bulk` for a whole split at once (the backend fastest in batches, see student/inference.py)."""
     with open_store(home) as store:
         path = Registry(store).path(model, task)
-    return _loaded(str(path), (path / "manifest.json").stat().st_mtime, bulk)
+    backend = choose_backend(Manifest.read(path), None, bulk)  # one predictor per backend, however asked
+    return _loaded(str(path), (path / "manifest.json").stat().st_mtime, backend)
 
 
 @lru_cache(maxsize=2)
