@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..errors import CotExplorerError
 from ..paths import mnre_file, twitter_file
 from .file_scores import evaluate_file
 from .inference import INT8_MAX_LOSS, INT8_MIN_AGREEMENT
@@ -76,6 +77,11 @@ def measure_and_record(checkpoint: Path, data: str | None = None, entity_model: 
     raw = json.loads((checkpoint / "manifest.json").read_text())
     raw["onnx"] = record
     tmp = checkpoint / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(raw, indent=2) + "\n")
-    os.replace(tmp, checkpoint / "manifest.json")
+    try:
+        tmp.write_text(json.dumps(raw, indent=2) + "\n")
+        os.replace(tmp, checkpoint / "manifest.json")
+    except OSError as e:  # a read-only install: the measurement is shown, the manifest is left as it was
+        raise CotExplorerError(f"measured, but could not write {checkpoint / 'manifest.json'} ({e.strerror}): "
+                               f"int8 {record['int8']['f1']} against fp32 {record['fp32']['f1']} F1, "
+                               f"{record['int8']['fp32_answers_kept']} % of fp32's answers kept") from e
     return record
