@@ -23,7 +23,7 @@ from ..store.knowledge import knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, get_post, list_posts, search_posts
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
-from .common import DatasetSplit, knowledge_view_post, map_type, student
+from .common import DatasetSplit, dataset_splits, knowledge_view_post, map_type, student
 from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
@@ -407,8 +407,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 ids = queue(home, own)
                 switch = [gr.update(value=own), ids]
             else:
-                if not ids and dataset_split:  # the queue may still be loading: count it here
-                    ids = queue(home, dataset_split)
+                # the page's first queue may still be loading (the dropdown not even set): count
+                # the queue it will show here
+                first = dataset_split or next((d.label for d in dataset_splits(home)), None)
+                if not ids and first:
+                    ids = queue(home, first)
                 switch = [gr.skip(), gr.skip()]
             return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1))
 
