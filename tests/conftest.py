@@ -81,3 +81,13 @@ def local_app():
             yield url, store_of(user), uploads
     finally:
         shutil.rmtree(user, ignore_errors=True)
+
+
+def two_pair_mnre_file(tmp_path: Path) -> Path:
+    """An MNRE file of one post with two entity pairs (Obama → Paris: None, Obama → Michelle:
+    /per/per/couple), as several tests import it."""
+    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
+            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
+    path = tmp_path / "m.txt"
+    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    return path

@@ -15,6 +15,8 @@ from cot_explorer.store import open_store
 from cot_explorer.ui import annotate
 from cot_explorer.ui.demo import ensure_demo
 
+from .conftest import two_pair_mnre_file
+
 ANN = User("ann", Role.ANNOTATOR)
 VIEWER = User(None, Role.VIEWER)
 
@@ -72,10 +74,7 @@ def test_the_editor_refuses_bad_spans(demo_home):
 
 def test_undo_and_redo_take_the_newest_change_spans_or_relations(tmp_path):
     home = tmp_path / "h"
-    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
-            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
-    path = tmp_path / "m.txt"
-    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    path = two_pair_mnre_file(tmp_path)
     with open_store(home) as s:
         import_mnre(s, str(path), "mnre", "test")
     doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()

@@ -255,39 +255,28 @@ def test_a_round_on_relations_trains_and_reports_the_relation_student(mnre_home)
     assert distill.roll_back(mnre_home, "mre-round-1").endswith("**mre-default** again.")
 
 
-def test_a_stop_pressed_while_nothing_runs_never_stops_a_later_single_post(demo_home):
-    """Stop is honoured between chunks only: one post's predictions (a pick, an editor) go through."""
-    with open_store(demo_home) as s:
-        post = list_posts(s, DEMO_RELATIONS, "test")[1]
+def test_a_stop_pressed_while_nothing_runs_never_stops_a_later_single_post(demo_home, monkeypatch):
+    """Stop is honoured only by long work begun before it: one post's predictions (a pick, an
+    editor) and work that never began as long work (a promote scoring held-out posts) go through."""
     with open_store(demo_home) as s:
         posts = list_posts(s, DEMO_RELATIONS, "test")
-    old_chunk = predicted.CHUNK
-    predicted.CHUNK = 4
-    try:
-        with cancel.session_scope("session-2"):
-            cancel.request_stop("session-2")
-            assert predicted.cached_relations(demo_home, [post])[post.id]
-            assert predicted.cached_predictions(demo_home, [post], model="mner-default")[post.id] is not None
-            # work that never began as long work (a promote scoring held-out posts) is never stopped
-            assert len(predicted.cached_predictions(demo_home, posts, model="mner-default")) == len(posts)
-    finally:
-        predicted.CHUNK = old_chunk
+    monkeypatch.setattr(predicted, "CHUNK", 4)
+    with cancel.session_scope("session-2"):
+        cancel.request_stop("session-2")
+        assert predicted.cached_relations(demo_home, [posts[1]])[posts[1].id]
+        assert len(predicted.cached_predictions(demo_home, posts, model="mner-default")) == len(posts)
 
 
-def test_a_stop_pressed_before_long_work_began_does_not_stop_it(demo_home):
+def test_a_stop_pressed_before_long_work_began_does_not_stop_it(demo_home, monkeypatch):
     """Stop is for the work under way: pressed while nothing ran, it is not held against the
     next ordering (which begins after it)."""
     with open_store(demo_home) as s:
         posts = list_posts(s, DEMO_RELATIONS, "test")
-    old_chunk = predicted.CHUNK
-    predicted.CHUNK = 8
-    try:
-        with cancel.session_scope("session-3"):
-            cancel.request_stop("session-3")
-            cancel.begin_work()
-            assert predicted.cached_relations(demo_home, posts)
-    finally:
-        predicted.CHUNK = old_chunk
+    monkeypatch.setattr(predicted, "CHUNK", 8)
+    with cancel.session_scope("session-3"):
+        cancel.request_stop("session-3")
+        cancel.begin_work()
+        assert predicted.cached_relations(demo_home, posts)
 
 
 def test_the_other_versions_column_judges_a_spurious_span_where_it_was_predicted():

@@ -15,6 +15,7 @@ from cot_explorer.teacher.secrets_scrub import MIN_PREFIX, scrub
 from cot_explorer.ui.explore import ask_teacher
 from cot_explorer.uploads import add_upload
 
+from .conftest import two_pair_mnre_file
 from .fake_anthropic import FakeAnthropic
 
 KEY = "test-key-for-the-fake-api-0123456789abcdef"  # a fake; never a real key in the tree
@@ -57,10 +58,7 @@ def test_the_daily_cap_holds_between_the_calls_of_one_ask(fake, home, tmp_path):
     each call, so one click cannot spend far past it."""
     from cot_explorer.importer import import_mnre
 
-    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
-            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
-    path = tmp_path / "m.txt"
-    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    path = two_pair_mnre_file(tmp_path)
     with open_store(home) as s:
         import_mnre(s, str(path), "mnre", "test")
     shown = ask_teacher(home, "mnre/test/a", "ann", AskBudget(per_user_per_hour=100, daily_usd=0.0005))

@@ -34,7 +34,7 @@ import pytest
 
 from cot_explorer.errors import ConflictError, ImageRejected, ValidationError
 
-from .conftest import snapshot
+from .conftest import snapshot, two_pair_mnre_file
 from .test_images import huge_png
 
 
@@ -101,10 +101,7 @@ def test_error_analysis_is_cached_per_model_version(demo_home):
 
 def test_relations_view_and_edit(home, tmp_path):
     from cot_explorer.importer import import_mnre
-    line = ("{'token': ['Obama', 'visits', 'Paris', 'with', 'Michelle'], 'img_id': 'a.jpg', "
-            "'h': {'name': 'Obama', 'pos': [0, 1]}, 't': {'name': '%s', 'pos': [%d, %d]}, 'relation': '%s'}\n")
-    path = tmp_path / "m.txt"
-    path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
+    path = two_pair_mnre_file(tmp_path)
     with open_store(home) as s:
         import_mnre(s, str(path), "mnre", "test")
     view = relations.pairs_view(home, "mnre/test/a")
