@@ -60,7 +60,7 @@ def test_int8_agreement_is_measured_and_int8_serves_only_where_it_qualified(vali
     int8 = spans(OnnxPredictor(SHIPPED, "int8").predict_entities(valid_posts))
     kept = 100 * len(fp32 & int8) / len(fp32)
     print(f"int8 keeps {kept:.2f} % of fp32's spans on Twitter-2017 valid")   # reported (pytest -s)
-    assert kept > 90
+    assert kept >= INT8_MIN_AGREEMENT  # the issue asks at least 99 % of fp32's spans here
     qualifies = record["qualifies"]
     assert qualifies == (record["f1_loss"] <= 0.3 and record["fp32_answers_kept"] >= INT8_MIN_AGREEMENT
                          and 100 - record["answers_not_in_fp32"] >= INT8_MIN_AGREEMENT)
