@@ -25,7 +25,7 @@ T = 90_000
 def app_with_teacher():
     user = user_home("browser-relations")
     try:
-        with FakeAnthropic() as fake, running_app(user, env={"ANTHROPIC_API_KEY": "sk-ant-test-0000000000000000",
+        with FakeAnthropic() as fake, running_app(user, env={"ANTHROPIC_API_KEY": "fake-key-for-the-loopback-api",
                                                               "ANTHROPIC_BASE_URL": fake.url}) as url:
             yield url, store_of(user), fake
     finally:

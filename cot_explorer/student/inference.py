@@ -16,6 +16,7 @@ missing. `--backend` or $COT_EXPLORER_BACKEND choose one."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from pathlib import Path
@@ -55,6 +56,7 @@ def int8_faster(manifest: Manifest) -> bool:
     return bool(q.get("faster_than_fp32"))
 
 
+@functools.cache
 def has_fast_tokenizer(backbone: str) -> bool:
     """Whether the ONNX path can tokenise for this backbone: a local folder with a BERT-style
     tokenizer.json ([CLS]/[SEP], what onnx_predictor.FastTokenizer reads). A hub name or

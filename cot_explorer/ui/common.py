@@ -16,7 +16,7 @@ from ..schema import Knowledge, Post
 from ..store import open_store
 from ..store.posts import count_posts, dataset_schema, list_posts
 from ..store.posts import dataset_splits as all_splits
-from ..student.inference import Predictor, choose_backend, load_predictor
+from ..student.inference import BACKEND_ENV, Predictor, choose_backend, load_predictor
 from ..student.manifest import Manifest
 from ..student.registry import Registry
 from ..uploads import UPLOAD_DATASET
@@ -55,8 +55,15 @@ def student(home: Path, model: str = "default", task: str = "mner", bulk: bool =
     `bulk` for a whole split at once (the backend fastest in batches, see student/inference.py)."""
     with open_store(home) as store:
         path = Registry(store).path(model, task)
-    backend = choose_backend(Manifest.read(path), None, bulk)  # one predictor per backend, however asked
-    return _loaded(str(path), (path / "manifest.json").stat().st_mtime, backend)
+    mtime = (path / "manifest.json").stat().st_mtime
+    return _loaded(str(path), mtime, _backend(str(path), mtime, bulk, os.environ.get(BACKEND_ENV)))
+
+
+@lru_cache(maxsize=16)
+def _backend(path: str, mtime: float, bulk: bool, asked: str | None) -> str:
+    """The backend a checkpoint gets, decided once (it reads the manifest and the tokenizer), so
+    one predictor serves each backend however it is asked for; not on every prediction."""
+    return choose_backend(Manifest.read(Path(path)), asked, bulk)
 
 
 @lru_cache(maxsize=2)
