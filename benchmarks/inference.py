@@ -42,9 +42,9 @@ def _bare_encoder_onnx(checkpoint: Path, precision: str) -> Path:
     import torch
 
     from cot_explorer.student.backbone import load_backbone
-    from cot_explorer.student.onnx_export import OPSET, _quantize, export_dir
+    from cot_explorer.student.onnx_export import EXPORT_VERSION, OPSET, _quantize, export_dir
 
-    out = export_dir(checkpoint) / f"bare-encoder-{precision}.onnx"
+    out = export_dir(checkpoint) / f"bare-encoder-v{EXPORT_VERSION}-{precision}.onnx"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -51,24 +51,54 @@ def test_onnx_fp32_gives_the_spans_of_torch_fp32_on_twitter2017_valid(valid_post
 
 
 def test_int8_agreement_is_measured_and_int8_serves_only_where_it_qualified(valid_posts):
-    manifest = Manifest.read(SHIPPED)
-    record = manifest.extra["onnx"]["int8"]
-    assert {"f1_loss", "fp32_answers_kept", "answers_not_in_fp32", "qualifies"} <= record.keys()
-    fp32 = spans(load_predictor(SHIPPED, "onnx").predict_entities(valid_posts))
+    from cot_explorer.student.onnx_export import INT8_METHOD
     from cot_explorer.student.onnx_predictor import OnnxPredictor
 
-    int8 = spans(OnnxPredictor(SHIPPED, "int8").predict_entities(valid_posts))
-    kept = 100 * len(fp32 & int8) / len(fp32)
-    print(f"int8 keeps {kept:.2f} % of fp32's spans on Twitter-2017 valid")   # reported (pytest -s)
+    manifest = Manifest.read(SHIPPED)
+    record = manifest.extra["onnx"]["int8"]
+    assert {"f1_loss", "fp32_answers_kept", "answers_not_in_fp32", "qualifies", "recheck_below"} <= record.keys()
+    fp32 = spans(load_predictor(SHIPPED, "onnx").predict_entities(valid_posts))
+    int8 = OnnxPredictor(SHIPPED, "int8")
+    assert int8.recheck_below == record["recheck_below"] > 0   # the threshold measured, not a default
+    alone, sure = int8.entities_with_certainty(valid_posts, 0.0)
+    served = spans(int8.predict_entities(valid_posts))
+    kept_alone = 100 * len(fp32 & spans(alone)) / len(fp32)
+    kept = 100 * len(fp32 & served) / len(fp32)
+    rechecked = 100 * sum(x < int8.recheck_below for x in sure) / len(sure)
+    print(f"int8 alone keeps {kept_alone:.2f} % of fp32's spans on Twitter-2017 valid; re-reading the "
+          f"{rechecked:.1f} % of posts it is unsure of, {kept:.2f} %")   # reported (pytest -s)
     assert kept >= INT8_MIN_AGREEMENT  # the issue asks at least 99 % of fp32's spans here
+    assert kept > kept_alone and rechecked < 50   # the re-reading is what lifts it, and most posts stay int8
     qualifies = record["qualifies"]
     assert qualifies == (record["f1_loss"] <= 0.3 and record["fp32_answers_kept"] >= INT8_MIN_AGREEMENT
                          and 100 - record["answers_not_in_fp32"] >= INT8_MIN_AGREEMENT)
     auto = choose_backend(manifest, "auto")
     assert auto == ("onnx-int8" if qualifies and record["faster_than_fp32"] else "onnx")
+    other_method = Manifest.from_json({**manifest.to_json(), "onnx": {**manifest.extra["onnx"],
+                                       "int8": {**record, "method": INT8_METHOD + " (an older one)"}}})
+    assert not choose_backend(other_method, "auto").endswith("int8")   # a verdict on another method is none
     if not qualifies:
         with pytest.raises(CotExplorerError, match="no int8 export measured within"):
             choose_backend(manifest, "onnx-int8")
+
+
+def test_a_relation_int8_is_unsure_of_is_answered_by_fp32():
+    from cot_explorer.datasets.mnre import read_mnre
+    from cot_explorer.paths import mnre_file
+    from cot_explorer.student.onnx_predictor import OnnxPredictor
+
+    model = shipped_dir() / "mre-default"
+    parsed = read_mnre(mnre_file("valid"), "mnre", "valid")
+    items = [(it.post.tokens, r.head, r.tail) for it in parsed.posts for r in it.labels[0].relations][:240]
+    fp32 = OnnxPredictor(model, "fp32").predict_relations(items)
+    int8 = OnnxPredictor(model, "int8")
+    assert int8.recheck_below == Manifest.read(model).extra["onnx"]["int8"]["recheck_below"] > 0
+    alone = int8.relations_with_recheck(items, 0.0)
+    served = int8.predict_relations(items)
+    unsure = [k for k, r in enumerate(alone) if r.confidence < int8.recheck_below]
+    assert 0 < len(unsure) < len(items) / 2
+    assert all(served[k] == fp32[k] for k in unsure)                       # fp32's answer, word for word
+    assert all(served[k] == alone[k] for k in range(len(items)) if k not in set(unsure))   # the rest stays int8
 
 
 def test_the_backend_comes_from_the_flag_or_the_environment(monkeypatch):

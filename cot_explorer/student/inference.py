@@ -3,8 +3,8 @@ module imports no torch: the backend's own module is imported when a model is lo
 command that predicts with a light backend never pays for a heavy one.
 
 Backends: `torch` (PyTorch eager, bf16 where the CPU has it), `onnx` (ONNX Runtime, fp32:
-the same spans as torch fp32), `onnx-int8` (dynamic int8; only where the checkpoint's
-manifest records that it qualified: its test F1 within `INT8_MAX_LOSS` of fp32 and the same
+the same spans as torch fp32), `onnx-int8` (dynamic int8, with fp32 re-reading the posts int8 is unsure of; only where the
+checkpoint's manifest records that it qualified: its test F1 within `INT8_MAX_LOSS` of fp32 and the same
 answers as fp32 for `INT8_MIN_AGREEMENT` % of them, see `cot-explorer models quantize`), and
 `auto`: the fastest qualified one for the work at hand. One post at a time (the app's
 Explore and Annotate, `predict`): int8 where it qualified and was faster, else ONNX fp32 (about
@@ -45,10 +45,13 @@ class Predictor(Protocol):
 
 
 def int8_qualifies(manifest: Manifest) -> bool:
-    """Whether the checkpoint's int8 export was measured within INT8_MAX_LOSS of fp32, with
-    INT8_MIN_AGREEMENT of the same answers (quantize.py)."""
+    """Whether the checkpoint's int8 export, as today's code builds it, was measured within
+    INT8_MAX_LOSS of fp32, with INT8_MIN_AGREEMENT of the same answers (quantize.py). A verdict
+    on another quantisation method is no verdict."""
+    from .onnx_export import INT8_METHOD
+
     q = (manifest.extra.get("onnx") or {}).get("int8") or {}
-    return bool(q.get("qualifies"))
+    return bool(q.get("qualifies")) and q.get("method") == INT8_METHOD
 
 
 def int8_faster(manifest: Manifest) -> bool:

@@ -25,6 +25,11 @@ from .relation_markers import align_pairs
 from .word_shape import SHAPE_FEATURES, word_shape
 
 PRECISIONS = ("fp32", "int8")
+# int8 answers for a post unless its least sure word's marginal (a pair's relation probability)
+# is under this: then fp32 re-reads it. quantize.py chooses it per checkpoint on valid and
+# writes it into the manifest; this is used where none was measured (e.g. --backend onnx-int8
+# forced on an unmeasured checkpoint).
+DEFAULT_RECHECK_BELOW = 0.7
 
 
 class FastTokenizer:
@@ -87,6 +92,11 @@ class OnnxPredictor:
         self.batch_size = batch_size
         self.graph = ensure_export(self.path, precision)
         self.session = _session(self.graph)
+        # int8's safety net: the fp32 graph re-reads what int8 is unsure of (see DEFAULT_RECHECK_BELOW)
+        self.fp32_session = _session(ensure_export(self.path, "fp32")) if precision == "int8" else None
+        measured = ((self.manifest.extra.get("onnx") or {}).get("int8") or {}).get("recheck_below")
+        self.recheck_below = (float(measured) if measured is not None else DEFAULT_RECHECK_BELOW) \
+            if precision == "int8" else 0.0
         self.inputs = {i.name for i in self.session.get_inputs()}
         tokenizer = FastTokenizer(resolve_backbone(self.manifest.backbone))
         self.aligner = WordAligner(tokenizer, int(self.config.get("max_text_tokens", 128)), 0)
@@ -104,48 +114,78 @@ class OnnxPredictor:
 
     def predict_entities(self, batch_words: Sequence[Sequence[str]],
                          knowledge: Sequence[str] | None = None) -> list[list[PredictedSpan]]:
+        return self.entities_with_certainty(batch_words, self.recheck_below)[0]
+
+    def entities_with_certainty(self, batch_words: Sequence[Sequence[str]], recheck_below: float
+                                ) -> tuple[list[list[PredictedSpan]], list[float]]:
+        """Each post's spans and the marginal of its least sure word. Posts under `recheck_below`
+        are read again by the fp32 graph (int8 only), whose answer and certainty are kept."""
         if self.manifest.task != "mner":
-            raise ValueError(f"{self.manifest.name} is a relation model")
+            raise ValueError(f"{self.manifest.name} is an entity model")
         out: list[list[PredictedSpan] | None] = [None] * len(batch_words)
+        least: list[float] = [1.0] * len(batch_words)
         order = sorted(range(len(batch_words)), key=lambda i: self.aligner.n_subtokens(batch_words[i]))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            words = [list(batch_words[i]) for i in idx]
-            a = self.aligner.encode_lists(words)
-            W = len(a.first_subtoken[0])
-            shapes = np.zeros((len(words), W, len(SHAPE_FEATURES)), dtype=np.float32)
-            for b, ws in enumerate(words):
-                for j, w in enumerate(ws[:W]):
-                    shapes[b, j] = word_shape(w)
-            (em,) = self.session.run(["emissions"], self._feed(
-                input_ids=np.asarray(a.input_ids, dtype=np.int64), attention_mask=np.asarray(a.attention_mask, dtype=np.int64),
-                token_type_ids=np.asarray(a.token_type_ids, dtype=np.int64),
-                first_subtoken=np.asarray(a.first_subtoken, dtype=np.int64), shapes=shapes))
-            lengths = [sum(row) for row in a.word_mask]   # words past the length limit come last and stay O
-            paths, conf = self.crf.decode(em, lengths)
-            for i, ws, path, c in zip(idx, words, paths, conf):
-                out[i] = spans_from_path(self.manifest.labels, self.schema, path, c, len(ws))
-        return out  # type: ignore[return-value]
+            done = self._entity_chunk(batch_words, idx, self.session)
+            unsure = [i for i in idx if done[i][1] < recheck_below]
+            if unsure and self.fp32_session is not None:
+                done.update(self._entity_chunk(batch_words, unsure, self.fp32_session))
+            for i, (spans, sure) in done.items():
+                out[i], least[i] = spans, sure
+        return out, least  # type: ignore[return-value]
+
+    def _entity_chunk(self, batch_words, idx: list[int], session) -> dict[int, tuple[list[PredictedSpan], float]]:
+        words = [list(batch_words[i]) for i in idx]
+        a = self.aligner.encode_lists(words)
+        W = len(a.first_subtoken[0])
+        shapes = np.zeros((len(words), W, len(SHAPE_FEATURES)), dtype=np.float32)
+        for b, ws in enumerate(words):
+            for j, w in enumerate(ws[:W]):
+                shapes[b, j] = word_shape(w)
+        (em,) = session.run(["emissions"], self._feed(
+            input_ids=np.asarray(a.input_ids, dtype=np.int64), attention_mask=np.asarray(a.attention_mask, dtype=np.int64),
+            token_type_ids=np.asarray(a.token_type_ids, dtype=np.int64),
+            first_subtoken=np.asarray(a.first_subtoken, dtype=np.int64), shapes=shapes))
+        lengths = [sum(row) for row in a.word_mask]   # words past the length limit come last and stay O
+        paths, conf = self.crf.decode(em, lengths)
+        return {i: (spans_from_path(self.manifest.labels, self.schema, path, c, len(ws)), min(c, default=1.0))
+                for i, ws, path, c in zip(idx, words, paths, conf)}
 
     def predict_relations(self, items: Sequence[tuple[Sequence[str], Span, Span]],
                           knowledge: Sequence[str] | None = None) -> list[PredictedRelation]:
+        return self.relations_with_recheck(items, self.recheck_below)
+
+    def relations_with_recheck(self, items: Sequence[tuple[Sequence[str], Span, Span]],
+                               recheck_below: float) -> list[PredictedRelation]:
+        """One relation per pair; pairs whose relation int8 gives a probability under
+        `recheck_below` are read again by the fp32 graph (int8 only)."""
         if self.manifest.task != "mre":
             raise ValueError(f"{self.manifest.name} is an entity model")
-        labels = self.manifest.labels
-        none_bias = float(self.config.get("none_bias", 0.0) or 0.0)
-        style = self.config.get("relation_markers", "ids")
         out: list[PredictedRelation] = []
         for start in range(0, len(items), self.batch_size):
             chunk = [(list(w), h, t) for w, h, t in items[start : start + self.batch_size]]
-            a, markers = align_pairs(self.aligner, chunk, None, style)
-            (logits,) = self.session.run(["logits"], self._feed(
-                input_ids=np.asarray(a.input_ids, dtype=np.int64), attention_mask=np.asarray(a.attention_mask, dtype=np.int64),
-                token_type_ids=np.asarray(a.token_type_ids, dtype=np.int64), markers=np.asarray(markers, dtype=np.int64)))
-            if none_bias and "None" in labels:
-                logits[:, labels.index("None")] += none_bias
-            z = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probs = z / z.sum(axis=1, keepdims=True)
-            for row in probs:
-                j = int(row.argmax())
-                out.append(PredictedRelation(labels[j], round(float(row[j]), 4), tuple(round(float(v), 4) for v in row)))
+            got = self._relation_chunk(chunk, self.session)
+            unsure = [k for k, r in enumerate(got) if r.confidence < recheck_below]
+            if unsure and self.fp32_session is not None:
+                for k, r in zip(unsure, self._relation_chunk([chunk[k] for k in unsure], self.fp32_session)):
+                    got[k] = r
+            out.extend(got)
+        return out
+
+    def _relation_chunk(self, chunk, session) -> list[PredictedRelation]:
+        labels = self.manifest.labels
+        none_bias = float(self.config.get("none_bias", 0.0) or 0.0)
+        a, markers = align_pairs(self.aligner, chunk, None, self.config.get("relation_markers", "ids"))
+        (logits,) = session.run(["logits"], self._feed(
+            input_ids=np.asarray(a.input_ids, dtype=np.int64), attention_mask=np.asarray(a.attention_mask, dtype=np.int64),
+            token_type_ids=np.asarray(a.token_type_ids, dtype=np.int64), markers=np.asarray(markers, dtype=np.int64)))
+        if none_bias and "None" in labels:
+            logits[:, labels.index("None")] += none_bias
+        z = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = z / z.sum(axis=1, keepdims=True)
+        out = []
+        for row in probs:
+            j = int(row.argmax())
+            out.append(PredictedRelation(labels[j], round(float(row[j]), 4), tuple(round(float(v), 4) for v in row)))
         return out
