@@ -24,7 +24,6 @@ from .manifest import Manifest
 from .onnx_export import INT8_METHOD, ensure_export, weights_hash
 from .onnx_predictor import OnnxPredictor
 
-
 # Thresholds tried for re-reading in fp32 (onnx_predictor.DEFAULT_RECHECK_BELOW): the lowest
 # that keeps INT8_MIN_AGREEMENT on the selection file is kept, so as few posts as possible
 # leave int8.
