@@ -44,7 +44,9 @@ def _bare_encoder_onnx(checkpoint: Path, precision: str) -> Path:
     from cot_explorer.student.backbone import load_backbone
     from cot_explorer.student.onnx_export import EXPORT_VERSION, OPSET, _quantize, export_dir
 
-    out = export_dir(checkpoint) / f"bare-encoder-v{EXPORT_VERSION}-{precision}.onnx"
+    # int8 is named by the export code's version: its quantised nodes change with it
+    out = export_dir(checkpoint) / ("bare-encoder-fp32.onnx" if precision == "fp32"
+                                    else f"bare-encoder-v{EXPORT_VERSION}-{precision}.onnx")
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)

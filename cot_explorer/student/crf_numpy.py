@@ -39,6 +39,9 @@ class NumpyCRF:
         scores), so a batch of 32 costs about what one post did."""
         em = np.asarray(emissions, dtype=np.float32)
         lengths = np.asarray(lengths, dtype=np.int64)
+        if em.ndim != 3 or len(em) != len(lengths) or (lengths < 0).any() or (lengths > em.shape[1]).any():
+            raise ValueError(f"emissions {em.shape} and lengths {lengths.tolist()} do not match: "
+                             "one length per post, each within the emissions' width")
         if len(em) == 0 or int(lengths.max(initial=0)) == 0:
             return [[] for _ in lengths], [[] for _ in lengths]
         n = lengths.clip(min=1)
@@ -75,15 +78,15 @@ class NumpyCRF:
         alpha = np.empty_like(em)
         beta = np.empty_like(em)
         alpha[:, 0] = self.start + em[:, 0]
-        for i in range(1, W):
-            alpha[:, i] = _logsumexp(alpha[:, i - 1][:, :, None] + self.trans, axis=1) + em[:, i]
+        for i in range(1, W):   # past a post's end alpha stays its last value, beta the end score
+            step = _logsumexp(alpha[:, i - 1][:, :, None] + self.trans, axis=1) + em[:, i]
+            alpha[:, i] = np.where((i < n)[:, None], step, alpha[:, i - 1])
         beta[:, W - 1] = self.end
         for i in range(W - 2, -1, -1):
-            inner = _logsumexp(self.trans + (em[:, i + 1] + beta[:, i + 1])[:, None, :], axis=2)
-            beta[:, i] = np.where((i == n - 1)[:, None], self.end, inner)
+            step = _logsumexp(self.trans + (em[:, i + 1] + beta[:, i + 1])[:, None, :], axis=2)
+            beta[:, i] = np.where((i + 1 < n)[:, None], step, self.end)
         log_z = _logsumexp(alpha[np.arange(B), n - 1] + self.end, axis=1)
-        with np.errstate(over="ignore"):   # past a post's end the sums are unused and may overflow
-            return np.exp(alpha + beta - log_z[:, None, None])
+        return np.exp(alpha + beta - log_z[:, None, None])
 
 
 def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:

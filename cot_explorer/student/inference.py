@@ -50,13 +50,15 @@ def int8_qualifies(manifest: Manifest) -> bool:
     on another quantisation method is no verdict."""
     from .onnx_export import INT8_METHOD
 
-    q = (manifest.extra.get("onnx") or {}).get("int8") or {}
-    return bool(q.get("qualifies")) and q.get("method") == INT8_METHOD
+    verdict = manifest.int8_verdict(INT8_METHOD)
+    return verdict is not None and verdict.qualifies
 
 
 def int8_faster(manifest: Manifest) -> bool:
-    q = (manifest.extra.get("onnx") or {}).get("int8") or {}
-    return bool(q.get("faster_than_fp32"))
+    from .onnx_export import INT8_METHOD
+
+    verdict = manifest.int8_verdict(INT8_METHOD)
+    return verdict is not None and verdict.faster_than_fp32
 
 
 @functools.cache

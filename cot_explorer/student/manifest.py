@@ -15,6 +15,17 @@ HEADLINE_SETS = ("held_out", "test", "valid")
 SET_NAMES = {"held_out": "held-out", "test": "test", "valid": "valid"}
 
 
+@dataclass(frozen=True)
+class Int8Verdict:
+    """What `models quantize` measured about a checkpoint's int8 export (quantize.py): whether
+    it may serve, whether it was faster one post at a time, and the certainty under which fp32
+    re-reads a post. Only a verdict on the int8 method today's code builds counts."""
+    qualifies: bool
+    faster_than_fp32: bool
+    recheck_below: float
+    method: str
+
+
 @dataclass
 class Manifest:
     name: str
@@ -32,6 +43,14 @@ class Manifest:
     training: dict = field(default_factory=dict)              # how: parent, epochs, command, machine
     format: int = FORMAT
     extra: dict = field(default_factory=dict)                 # anything else a writer recorded
+
+    def int8_verdict(self, method: str) -> Int8Verdict | None:
+        """The recorded int8 verdict if it was made on `method` (onnx_export.INT8_METHOD), else None."""
+        q = (self.extra.get("onnx") or {}).get("int8") or {}
+        if q.get("method") != method or q.get("recheck_below") is None:
+            return None
+        return Int8Verdict(bool(q.get("qualifies")), bool(q.get("faster_than_fp32")), float(q["recheck_below"]),
+                           method)
 
     @property
     def parent(self) -> str | None:

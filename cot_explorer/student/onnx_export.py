@@ -22,6 +22,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..errors import CotExplorerError
+
 EXPORT_VERSION = 2      # bump when the graph changes: every cached export is then stale
 OPSET = 17
 CACHE_ENV = "COT_EXPLORER_ONNX_CACHE"
@@ -165,6 +167,9 @@ def _quantize(fp32: Path, out: Path) -> None:
     weights = {i.name for i in graph.initializer}
     nodes = [n.name for n in graph.node
              if n.op_type == "MatMul" and INT8_NODES.search(n.name) and n.input[1] in weights]
+    if not nodes:   # ONNX Runtime would read an empty list as "every MatMul", the output layers too
+        raise CotExplorerError(f"no encoder layer MatMul found to quantise in {fp32.name}: the backbone's "
+                               "graph is named otherwise; serve it with onnx (fp32) or torch")
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True, nodes_to_quantize=nodes)
 
 

@@ -9,6 +9,7 @@ Text only: the knowledge view (CoT at test time) stays on the PyTorch backend.""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -20,15 +21,17 @@ from .align import WordAligner
 from .backbone import resolve_backbone
 from .crf_numpy import NumpyCRF
 from .manifest import Manifest
+from .onnx_export import INT8_METHOD
 from .predictions import PredictedRelation, PredictedSpan, spans_from_path
 from .relation_markers import align_pairs
 from .word_shape import SHAPE_FEATURES, word_shape
 
 PRECISIONS = ("fp32", "int8")
 # int8 answers for a post unless its least sure word's marginal (a pair's relation probability)
-# is under this: then fp32 re-reads it. quantize.py chooses it per checkpoint on valid and
-# writes it into the manifest; this is used where none was measured (e.g. --backend onnx-int8
-# forced on an unmeasured checkpoint).
+# is under a threshold: then fp32 re-reads it. quantize.py chooses the threshold per checkpoint
+# on valid and writes it into the manifest; `auto` and `--backend onnx-int8` serve only
+# measured checkpoints, so this default is for an OnnxPredictor built directly on an unmeasured
+# one (quantize.py itself, before it has chosen).
 DEFAULT_RECHECK_BELOW = 0.7
 
 
@@ -92,11 +95,12 @@ class OnnxPredictor:
         self.batch_size = batch_size
         self.graph = ensure_export(self.path, precision)
         self.session = _session(self.graph)
-        # int8's safety net: the fp32 graph re-reads what int8 is unsure of (see DEFAULT_RECHECK_BELOW)
-        self.fp32_session = _session(ensure_export(self.path, "fp32")) if precision == "int8" else None
-        measured = ((self.manifest.extra.get("onnx") or {}).get("int8") or {}).get("recheck_below")
-        self.recheck_below = (float(measured) if measured is not None else DEFAULT_RECHECK_BELOW) \
-            if precision == "int8" else 0.0
+        # int8's safety net: the fp32 graph re-reads what int8 is unsure of (see DEFAULT_RECHECK_BELOW),
+        # opened on the first post that needs it (most never do)
+        self._fp32_session = None
+        self._fp32_lock = threading.Lock()
+        verdict = self.manifest.int8_verdict(INT8_METHOD)
+        self.recheck_below = (verdict.recheck_below if verdict else DEFAULT_RECHECK_BELOW) if precision == "int8" else 0.0
         self.inputs = {i.name for i in self.session.get_inputs()}
         tokenizer = FastTokenizer(resolve_backbone(self.manifest.backbone))
         self.aligner = WordAligner(tokenizer, int(self.config.get("max_text_tokens", 128)), 0)
@@ -104,6 +108,16 @@ class OnnxPredictor:
             types = [t[2:] for t in self.manifest.labels if t.startswith("B-")]
             self.schema = mner_schema_for("", types)
             self.crf = _crf_of(self.path, self.manifest)
+
+    def _fp32(self):
+        """The fp32 session int8 falls back on, opened once, on first need (requests share a predictor)."""
+        if self._fp32_session is None:
+            from .onnx_export import ensure_export
+
+            with self._fp32_lock:
+                if self._fp32_session is None:
+                    self._fp32_session = _session(ensure_export(self.path, "fp32"))
+        return self._fp32_session
 
     @property
     def task_name(self) -> str:
@@ -121,7 +135,7 @@ class OnnxPredictor:
         """Each post's spans and the marginal of its least sure word. Posts under `recheck_below`
         are read again by the fp32 graph (int8 only), whose answer and certainty are kept."""
         if self.manifest.task != "mner":
-            raise ValueError(f"{self.manifest.name} is an entity model")
+            raise ValueError(f"{self.manifest.name} is a relation model")
         out: list[list[PredictedSpan] | None] = [None] * len(batch_words)
         least: list[float] = [1.0] * len(batch_words)
         order = sorted(range(len(batch_words)), key=lambda i: self.aligner.n_subtokens(batch_words[i]))
@@ -129,8 +143,8 @@ class OnnxPredictor:
             idx = order[start : start + self.batch_size]
             done = self._entity_chunk(batch_words, idx, self.session)
             unsure = [i for i in idx if done[i][1] < recheck_below]
-            if unsure and self.fp32_session is not None:
-                done.update(self._entity_chunk(batch_words, unsure, self.fp32_session))
+            if unsure and self.precision == "int8":
+                done.update(self._entity_chunk(batch_words, unsure, self._fp32()))
             for i, (spans, sure) in done.items():
                 out[i], least[i] = spans, sure
         return out, least  # type: ignore[return-value]
@@ -167,8 +181,8 @@ class OnnxPredictor:
             chunk = [(list(w), h, t) for w, h, t in items[start : start + self.batch_size]]
             got = self._relation_chunk(chunk, self.session)
             unsure = [k for k, r in enumerate(got) if r.confidence < recheck_below]
-            if unsure and self.fp32_session is not None:
-                for k, r in zip(unsure, self._relation_chunk([chunk[k] for k in unsure], self.fp32_session)):
+            if unsure and self.precision == "int8":
+                for k, r in zip(unsure, self._relation_chunk([chunk[k] for k in unsure], self._fp32())):
                     got[k] = r
             out.extend(got)
         return out
