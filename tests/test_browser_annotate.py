@@ -268,15 +268,22 @@ def test_undo_three_times_then_redo(app, browser):
         expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
         page.wait_for_timeout(300)
     saves = [spans_of(r[3]) for r in labels_of(home, pid)]
-    for n in range(3):
-        page.keyboard.press("u")
-        expect(page.locator("#annotate-status")).to_contain_text("Undid", timeout=T)
+    status = page.locator("#annotate-status")
+
+    def press_and_wait(key: str, word: str) -> None:
+        """Each undo names the version it made, so the status changes; waiting for "Undid" alone
+        would pass on the previous undo's line while this one is still on its way."""
+        before = status.inner_text()
+        page.keyboard.press(key)
+        expect(status).not_to_have_text(before, timeout=T)
+        expect(status).to_contain_text(word, timeout=T)
         page.wait_for_timeout(300)
+
+    for n in range(3):
+        press_and_wait("u", "Undid")
         assert spans_of(labels_of(home, pid)[-1][3]) == saves[-2 - n]
     shot(page, "annotate-undo-three")
-    page.keyboard.press("r")
-    expect(page.locator("#annotate-status")).to_contain_text("Redid", timeout=T)
-    page.wait_for_timeout(300)
+    press_and_wait("r", "Redid")
     rows = labels_of(home, pid)
     assert spans_of(rows[-1][3]) == saves[-3] and [r[1] for r in rows[-4:]] == ["undo", "undo", "undo", "redo"]
     page.get_by_text("History of this post").click()
