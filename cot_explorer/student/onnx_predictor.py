@@ -21,7 +21,7 @@ from .align import WordAligner
 from .backbone import resolve_backbone
 from .crf_numpy import NumpyCRF
 from .manifest import Manifest
-from .onnx_export import INT8_METHOD
+from .onnx_export import INT8_METHOD, ensure_export
 from .predictions import PredictedRelation, PredictedSpan, spans_from_path
 from .relation_markers import align_pairs
 from .word_shape import SHAPE_FEATURES, word_shape
@@ -81,8 +81,6 @@ def _crf_of(checkpoint: Path, manifest: Manifest) -> NumpyCRF:
 
 class OnnxPredictor:
     def __init__(self, checkpoint: Path, precision: str = "fp32", batch_size: int = 32):
-        from .onnx_export import ensure_export
-
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}")
         self.path = Path(checkpoint)
@@ -112,8 +110,6 @@ class OnnxPredictor:
     def _fp32(self):
         """The fp32 session int8 falls back on, opened once, on first need (requests share a predictor)."""
         if self._fp32_session is None:
-            from .onnx_export import ensure_export
-
             with self._fp32_lock:
                 if self._fp32_session is None:
                     self._fp32_session = _session(ensure_export(self.path, "fp32"))
