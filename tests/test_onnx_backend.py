@@ -82,6 +82,24 @@ def test_int8_agreement_is_measured_and_int8_serves_only_where_it_qualified(vali
             choose_backend(manifest, "onnx-int8")
 
 
+def test_the_posts_int8_is_unsure_of_get_fp32s_spans_and_the_rest_keep_int8s(valid_posts):
+    """The unsure posts of a whole call are re-read together, out of several int8 batches:
+    each answer must still land on its own post."""
+    from cot_explorer.student.onnx_predictor import OnnxPredictor
+
+    posts = valid_posts[:160]
+    int8 = OnnxPredictor(SHIPPED, "int8", batch_size=8)
+    fp32, _ = OnnxPredictor(SHIPPED, "fp32", batch_size=8).entities_with_certainty(posts, 0.0)
+    alone, sure = int8.entities_with_certainty(posts, 0.0)
+    served, _ = int8.entities_with_certainty(posts, int8.recheck_below)
+    unsure = {i for i, x in enumerate(sure) if x < int8.recheck_below}
+    assert 8 < len(unsure) < len(posts) / 2      # from more than one int8 batch
+    key = lambda ps: [(s.start, s.end, s.type) for s in ps]
+    assert all(key(served[i]) == key(fp32[i]) for i in unsure)
+    assert all(served[i] == alone[i] for i in range(len(posts)) if i not in unsure)
+    assert any(key(alone[i]) != key(fp32[i]) for i in unsure)   # fp32 did change something
+
+
 def test_a_relation_int8_is_unsure_of_is_answered_by_fp32():
     from cot_explorer.datasets.mnre import read_mnre
     from cot_explorer.paths import mnre_file
