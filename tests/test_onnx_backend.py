@@ -133,10 +133,17 @@ def test_the_backend_comes_from_the_flag_or_the_environment(monkeypatch):
     knowledge = Manifest.from_json({**manifest.to_json(), "variant": "knowledge"})
     assert choose_backend(knowledge, "auto") == "torch"
     monkeypatch.delenv("COT_EXPLORER_BACKEND")
-    # auto: ONNX one post at a time; in bulk, PyTorch bf16 only where the CPU has native bf16
+    # auto: a qualified int8 for one post and in bulk alike; without one, ONNX fp32 one post at a
+    # time and, in bulk, PyTorch bf16 only where the CPU has native bf16
     assert choose_backend(manifest, "auto").startswith("onnx")
-    assert choose_backend(manifest, "auto", bulk=True) == ("torch" if cpu_reports_bf16() else
-                                                          choose_backend(manifest, "auto"))
+    record = manifest.extra["onnx"]["int8"]
+    no_int8 = Manifest.from_json({**manifest.to_json(), "onnx": {**manifest.extra["onnx"],
+                                  "int8": {**record, "qualifies": False}}})
+    assert choose_backend(manifest, "auto", bulk=True) == (
+        "onnx-int8" if record["qualifies"] and record["faster_than_fp32"] else
+        "torch" if cpu_reports_bf16() else choose_backend(manifest, "auto"))
+    assert choose_backend(no_int8, "auto") == "onnx"
+    assert choose_backend(no_int8, "auto", bulk=True) == ("torch" if cpu_reports_bf16() else "onnx")
     assert choose_backend(manifest, "onnx", bulk=True) == "onnx"  # a backend asked for is kept
     # a version on a hub backbone (no local tokenizer.json to read without transformers) stays on torch
     hub = Manifest.from_json({**manifest.to_json(), "backbone": "bert-base-uncased"})

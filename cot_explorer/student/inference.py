@@ -6,13 +6,13 @@ Backends: `torch` (PyTorch eager, bf16 where the CPU has it), `onnx` (ONNX Runti
 the same spans as torch fp32), `onnx-int8` (dynamic int8, with fp32 re-reading the posts int8 is unsure of; only where the
 checkpoint's manifest records that it qualified: its test F1 within `INT8_MAX_LOSS` of fp32 and the same
 answers as fp32 for `INT8_MIN_AGREEMENT` % of them, see `cot-explorer models quantize`), and
-`auto`: the fastest qualified one for the work at hand. One post at a time (the app's
-Explore and Annotate, `predict`): int8 where it qualified and was faster, else ONNX fp32 (about
-half PyTorch's latency at batch 1). Bulk, a whole split at once: PyTorch bf16 where the CPU
-has native bf16 (AVX-512 BF16 or AMX), whose batched matrix products beat ONNX Runtime's fp32
-ones there (benchmarks/inference.py: 461 against 301 posts/s at batch 32), else as one post
-at a time. Torch for the knowledge view, which reads the CoT, and where ONNX Runtime is
-missing. `--backend` or $COT_EXPLORER_BACKEND choose one."""
+`auto`: the fastest qualified one for the work at hand: int8 where it qualified and was
+faster than fp32, for one post (the app's Explore and Annotate, `predict`) and for a whole
+split alike (benchmarks/inference.py, 3 rounds: p50 5.0 against PyTorch bf16's 11.7 ms, 482
+against 348 posts/s at batch 32). Without a qualified int8: ONNX fp32 for one post (about
+half PyTorch's latency at batch 1), and in bulk PyTorch bf16 where the CPU has native bf16
+(AVX-512 BF16 or AMX), whose batched matrix products beat ONNX Runtime's fp32 ones there.
+Torch for the knowledge view, which reads the CoT, and where ONNX Runtime is missing. `--backend` or $COT_EXPLORER_BACKEND choose one."""
 
 from __future__ import annotations
 
@@ -97,9 +97,13 @@ def choose_backend(manifest: Manifest, requested: str | None = None, bulk: bool 
     onnx_ok = (manifest.variant != "knowledge" and importlib.util.find_spec("onnxruntime") is not None
                and has_fast_tokenizer(manifest.backbone))
     if requested == "auto":
-        if not onnx_ok or (bulk and cpu_reports_bf16() and importlib.util.find_spec("torch") is not None):
+        if not onnx_ok:
             return "torch"
-        return "onnx-int8" if int8_qualifies(manifest) and int8_faster(manifest) else "onnx"
+        if int8_qualifies(manifest) and int8_faster(manifest):
+            return "onnx-int8"
+        if bulk and cpu_reports_bf16() and importlib.util.find_spec("torch") is not None:
+            return "torch"
+        return "onnx"
     if requested.startswith("onnx") and not onnx_ok:
         why = ("the knowledge view reads the CoT at test time" if manifest.variant == "knowledge"
                else "onnxruntime is not installed" if importlib.util.find_spec("onnxruntime") is None

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 from ..errors import CotExplorerError
@@ -98,10 +101,20 @@ def _build_export(checkpoint: Path, precision: str, key: str, target: Path) -> P
         if not old.name.startswith(f"student-{key}-"):
             old.unlink(missing_ok=True)
     fp32 = export_path(checkpoint, "fp32", key)
-    if not fp32.exists():
-        _atomic(fp32, lambda tmp: _export_fp32(checkpoint, tmp))
-    if precision == "int8":
-        _atomic(target, lambda tmp: _quantize(fp32, tmp))
+    # once per checkpoint and some seconds long: say so, and keep the exporter's tracer
+    # warnings and the quantiser's advice (meant for whoever writes the graph) out of the
+    # user's terminal
+    print(f"Exporting {checkpoint.name} to ONNX ({precision}), once for these weights ...", file=sys.stderr, flush=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            if not fp32.exists():
+                _atomic(fp32, lambda tmp: _export_fp32(checkpoint, tmp))
+            if precision == "int8":
+                _atomic(target, lambda tmp: _quantize(fp32, tmp))
+        finally:
+            logging.disable(logging.NOTSET)
     return target
 
 
