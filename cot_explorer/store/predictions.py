@@ -54,3 +54,9 @@ def put_relations(store: Store, model_version: str,
             for pid, guesses in items]
     with store.write():
         store.db["predictions"].insert_all(rows, replace=True)
+
+
+def forget_predictions(store: Store, model_version: str) -> int:
+    """Drop every cached prediction of `model_version` (both tasks); how many were dropped."""
+    with store.write():
+        return store.conn.execute("DELETE FROM predictions WHERE model_version = ?", (model_version,)).rowcount
