@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="default")
     p.add_argument("--in", "--input", dest="input", default="-", help="JSONL file of posts (default: stdin)")
     p.add_argument("--out", "--output", dest="output", default="-", help="JSONL file to write (default: stdout)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="lines read per step (default 256 into a file, 32 to stdout); the model reads them "
+                        "32 at a time, by length, and int8 re-reads the unsure ones of a step together")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     _dtype_arg(p)
     _backend_arg(p)
@@ -296,7 +298,10 @@ def _predict(args: argparse.Namespace, store) -> int:
         bar = tqdm(total=_count_lines(args.input), unit="posts", desc=f"predicting ({predictor.backend})",
                    file=sys.stderr, dynamic_ncols=True)
     try:
-        for rec in predict_lines(predictor, src, batch_size=args.batch_size):
+        # into a file, steps of 256 lines: fewer, fuller fp32 re-reads for int8; to stdout, 32, so
+        # a pipe gets its lines soon
+        per_step = args.batch_size or (32 if args.output == "-" else 256)
+        for rec in predict_lines(predictor, src, batch_size=per_step):
             dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
             if bar is not None:
                 bar.update(1)

@@ -91,9 +91,20 @@ def test_the_posts_int8_is_unsure_of_get_fp32s_spans_and_the_rest_keep_int8s(val
     int8 = OnnxPredictor(SHIPPED, "int8", batch_size=8)
     fp32, _ = OnnxPredictor(SHIPPED, "fp32", batch_size=8).entities_with_certainty(posts, 0.0)
     alone, sure = int8.entities_with_certainty(posts, 0.0)
+
+    class CountedRuns:   # the real fp32 session, its runs counted
+        def __init__(self, session):
+            self.session, self.runs = session, 0
+
+        def run(self, *args, **kwargs):
+            self.runs += 1
+            return self.session.run(*args, **kwargs)
+
+    fp32_session = int8._fp32_session = CountedRuns(int8._fp32())
     served, _ = int8.entities_with_certainty(posts, int8.recheck_below)
     unsure = {i for i, x in enumerate(sure) if x < int8.recheck_below}
     assert 8 < len(unsure) < len(posts) / 2      # from more than one int8 batch
+    assert fp32_session.runs == -(-len(unsure) // 8)   # re-read together, in full batches
     key = lambda ps: [(s.start, s.end, s.type) for s in ps]
     assert all(key(served[i]) == key(fp32[i]) for i in unsure)
     assert all(served[i] == alone[i] for i in range(len(posts)) if i not in unsure)
@@ -142,8 +153,14 @@ def test_the_backend_comes_from_the_flag_or_the_environment(monkeypatch):
     assert choose_backend(manifest, "auto", bulk=True) == (
         "onnx-int8" if record["qualifies"] and record["faster_than_fp32"] else
         "torch" if cpu_reports_bf16() else choose_backend(manifest, "auto"))
-    assert choose_backend(no_int8, "auto") == "onnx"
-    assert choose_backend(no_int8, "auto", bulk=True) == ("torch" if cpu_reports_bf16() else "onnx")
+    slower = Manifest.from_json({**manifest.to_json(), "onnx": {**manifest.extra["onnx"],
+                                 "int8": {**record, "qualifies": True, "faster_than_fp32": False}}})
+    faster = Manifest.from_json({**manifest.to_json(), "onnx": {**manifest.extra["onnx"],
+                                 "int8": {**record, "qualifies": True, "faster_than_fp32": True}}})
+    for m in (no_int8, slower):
+        assert choose_backend(m, "auto") == "onnx"
+        assert choose_backend(m, "auto", bulk=True) == ("torch" if cpu_reports_bf16() else "onnx")
+    assert choose_backend(faster, "auto") == choose_backend(faster, "auto", bulk=True) == "onnx-int8"
     assert choose_backend(manifest, "onnx", bulk=True) == "onnx"  # a backend asked for is kept
     # a version on a hub backbone (no local tokenizer.json to read without transformers) stays on torch
     hub = Manifest.from_json({**manifest.to_json(), "backbone": "bert-base-uncased"})

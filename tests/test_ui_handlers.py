@@ -155,27 +155,32 @@ def test_a_post_with_cot_shows_the_knowledge_views_prediction_beside_the_text_on
     assert knowledge_view_post(demo_home, posts[0], None) is None   # no CoT: no knowledge view
 
 
-def test_predictions_cached_for_other_weights_under_the_same_name_are_dropped(demo_home):
+@pytest.mark.parametrize("then", ["first use", "promote"])
+def test_predictions_cached_for_other_weights_under_the_same_name_are_dropped(demo_home, then):
     """A store made with an earlier shipped default (same name, older checkpoint) must not
-    serve that checkpoint's answers as the new one's."""
-    import json as _json
-
+    serve that checkpoint's answers as the new one's, whichever path records the version
+    again first."""
+    from cot_explorer.store.model_versions import get_version, upsert_version
     from cot_explorer.store.posts import list_posts
     from cot_explorer.store.predictions import cached_spans, put_spans
+    from cot_explorer.student.registry import Registry
 
     with open_store(demo_home) as s:
         posts = list_posts(s, "demo", "test")[:5]
     fresh = predicted.cached_predictions(demo_home, posts)
-    name = common.student(demo_home).manifest.name
+    manifest = common.student(demo_home).manifest
+    name = manifest.name
     with open_store(demo_home) as s:   # the store as the earlier default left it
-        s.conn.execute("UPDATE model_versions SET created_at = '2026-01-01T00:00:00+00:00', manifest = ? "
-                       "WHERE name = ?", (_json.dumps({"name": name, "old": True}), name))
-        s.conn.commit()
+        old = {**manifest.to_json(), "created_at": "2026-01-01T00:00:00+00:00"}
+        upsert_version(s, name=name, task="mner", variant=manifest.variant, path="elsewhere", backbone=manifest.backbone,
+                       parent=None, manifest=old, created_at=old["created_at"])
         put_spans(s, name, [(p.id, [(0, 1, "ORG", 0.5)]) for p in posts])
+        if then == "promote":
+            Registry(s).promote(name)
     again = predicted.cached_predictions(demo_home, posts)
     assert again == fresh and all(again[p.id] != [(0, 1, "ORG", 0.5)] for p in posts)
     with open_store(demo_home) as s:
-        row = s.db["model_versions"].get(name)
-        assert row["created_at"] == common.student(demo_home).manifest.created_at
+        assert get_version(s, name).created_at == manifest.created_at
         assert set(cached_spans(s, name)) == {p.id for p in posts}   # only the new weights' answers are kept
-    assert predicted.cached_predictions(demo_home, posts) == fresh   # and now they are served from the cache
+        Registry(s).register(common.student(demo_home).path)        # the same checkpoint again: nothing dropped
+        assert set(cached_spans(s, name)) == {p.id for p in posts}

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from .core import Store, utc_now
+from .predictions import forget_predictions
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,17 @@ def all_versions(store: Store) -> list[VersionRow]:
 
 def upsert_version(store: Store, *, name: str, task: str, variant: str, path: str, backbone: str,
                    parent: str | None, manifest: dict, created_at: str) -> None:
-    """Record a version (again). A parent already recorded is never dropped."""
+    """Record a version (again). A parent already recorded is never dropped. A name recorded
+    for another checkpoint (its manifest made at another time: a shipped default that an
+    upgrade replaced) loses its cached predictions in the same transaction: they are the
+    other weights' answers."""
     with store.write():
         known = get_version(store, name)
         if parent is None and known is not None:
             parent = known.parent
+        made = manifest.get("created_at")   # a manifest that never said when it was made cannot be told apart
+        if known is not None and made and known.created_at != made:
+            forget_predictions(store, name)
         store.db["model_versions"].upsert({
             "name": name, "task": task, "variant": variant, "path": path, "backbone": backbone, "parent": parent,
             "manifest": json.dumps(manifest), "metrics": json.dumps(manifest.get("metrics", {})),

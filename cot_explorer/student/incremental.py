@@ -32,7 +32,6 @@ from .config import Variant
 from .data import data_hash, mner_examples_from_store, mre_examples_from_store
 from .inference import load_predictor
 from .inference_dtype import autocast, resolve_dtype
-from .manifest import Manifest
 from .registry import Registry
 from .relation_arguments import entities_for_arguments, relations_as_spans, typed_pair
 from .round_plan import ROUND_VARIANTS, RoundRefused, plan_round
@@ -99,7 +98,8 @@ class _RoundData:
         registry = Registry(store)
         posts = [get_post(store, pid) for pid in self.pool]
         mner_path = registry.default_path("mner")
-        cached = cached_spans(store, Manifest.read(mner_path).name, list(self.pool))
+        name = registry.register(mner_path)   # recorded again if its weights changed, which drops their old answers
+        cached = cached_spans(store, name, list(self.pool))
 
         def predicted(rest: list) -> dict[str, list[Span]]:
             out = {p.id: [Span(a, b, t) for a, b, t, _ in cached[p.id]] for p in rest if p.id in cached}

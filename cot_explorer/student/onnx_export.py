@@ -101,20 +101,12 @@ def _build_export(checkpoint: Path, precision: str, key: str, target: Path) -> P
         if not old.name.startswith(f"student-{key}-"):
             old.unlink(missing_ok=True)
     fp32 = export_path(checkpoint, "fp32", key)
-    # once per checkpoint and some seconds long: say so, and keep the exporter's tracer
-    # warnings and the quantiser's advice (meant for whoever writes the graph) out of the
-    # user's terminal
+    # once per checkpoint and some seconds long: say so
     print(f"Exporting {checkpoint.name} to ONNX ({precision}), once for these weights ...", file=sys.stderr, flush=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        logging.disable(logging.WARNING)
-        try:
-            if not fp32.exists():
-                _atomic(fp32, lambda tmp: _export_fp32(checkpoint, tmp))
-            if precision == "int8":
-                _atomic(target, lambda tmp: _quantize(fp32, tmp))
-        finally:
-            logging.disable(logging.NOTSET)
+    if not fp32.exists():
+        _atomic(fp32, lambda tmp: _export_fp32(checkpoint, tmp))
+    if precision == "int8":
+        _atomic(target, lambda tmp: _quantize(fp32, tmp))
     return target
 
 
@@ -131,9 +123,33 @@ def _atomic(target: Path, write) -> None:
             os.unlink(tmp)
 
 
+class _QuantiserAdvice(logging.Filter):
+    """ONNX Runtime's quantiser advises whoever writes the graph ("consider pre-processing")
+    through the root logger: not for the user of an export made on their behalf."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "onnxruntime/quantization/" not in record.pathname.replace("\\", "/")
+
+
+_QUIET = _QuantiserAdvice()
+
+
+def _quiet_exporters() -> None:
+    """Narrow filters, installed for good (the export runs while the app serves other
+    requests, so nothing process-wide is switched off and on around it): the tracer's
+    warnings about Python values it cannot follow, and the quantiser's advice."""
+    import torch
+
+    warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+    warnings.filterwarnings("ignore", message=r"Exporting aten::index operator", category=UserWarning)
+    if _QUIET not in logging.getLogger().filters:
+        logging.getLogger().addFilter(_QUIET)
+
+
 def _export_fp32(checkpoint: Path, out: Path) -> None:
     import torch
 
+    _quiet_exporters()
     from .checkpoint import load_checkpoint
 
     loaded = load_checkpoint(checkpoint)
@@ -176,6 +192,8 @@ def _quantize(fp32: Path, out: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    if _QUIET not in logging.getLogger().filters:
+        logging.getLogger().addFilter(_QUIET)
     graph = onnx.load(str(fp32), load_external_data=False).graph
     weights = {i.name for i in graph.initializer}
     nodes = [n.name for n in graph.node

@@ -21,7 +21,7 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.model_versions import get_version
 from ..store.predictions import cached_relations as stored_relations
-from ..store.predictions import cached_spans, forget_predictions, put_relations, put_spans
+from ..store.predictions import cached_spans, put_relations, put_spans
 from ..student.registry import Registry
 from ..student.relation_arguments import entities_for_arguments, typed_pair
 from .cancel import check_cancelled
@@ -50,19 +50,15 @@ def _noop(done: int, total: int, what: str) -> None:
 
 
 def _register(home: Path, predictor) -> str:
-    """The version's name, recorded in the store (predictions reference a known version).
-    A name recorded for other weights (a shipped default an upgrade replaced: same name, a
-    newer checkpoint) is recorded again and its cached predictions are dropped: they are
-    the old weights' answers."""
+    """The version's name, recorded in the store (predictions reference a known version); a
+    name recorded for another checkpoint of that name is recorded again, which drops the
+    other weights' cached answers (store/model_versions.upsert_version)."""
     name = predictor.manifest.name
     with open_store(home) as store:
         known = get_version(store, name)
-        made = predictor.manifest.created_at   # empty in a manifest that never said: no way to tell
-        replaced = known is not None and bool(made) and known.created_at != made
-        if known is None or replaced:
+        made = predictor.manifest.created_at
+        if known is None or (made and known.created_at != made):
             Registry(store).register(predictor.path)
-        if replaced:
-            forget_predictions(store, name)
     return name
 
 
