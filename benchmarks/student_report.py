@@ -94,7 +94,7 @@ def main() -> None:
              "mner-text-noshape": "text, no word-shape features",
              "mner-text (7 epochs)": "text, 7 epochs",
              "mner-text-noshape (7 epochs)": "text, 7 epochs, no word-shape features",
-             "mner-distill (7 epochs)": "distill, 7 epochs (seed 42 is the shipped default)",
+             "mner-distill (7 epochs)": "distill, 7 epochs (seed 42 is mner-twitter2017, the previous default)",
              "mner-distill-noshape (7 epochs)": "distill, 7 epochs, no word-shape features",
              "mner10-text": "10% of train, no CoT", "mner10-distill": "10% of train, distilled",
              "mre-text (3 epochs)": "MNRE, micro-F1 without None",
@@ -106,9 +106,9 @@ def main() -> None:
         row(key, groups[key])
     shipped = [(r, "NVIDIA H200") for name, src in sources if "shipped" in name for r in src["runs"] if "test" in r]
     if shipped:
-        row("shipped default: distill, seed 42, 7 epochs", shipped, "models/mner-default (fp16)")
+        row("the previous shipped default: distill, seed 42, 7 epochs", shipped, "models/mner-twitter2017 (fp16)")
     su, tu = student["untyped"], teacher["untyped"]
-    rows.append(f"| shipped default, types ignored | 1 | {su['precision']:.2f} | {su['recall']:.2f} | **{su['f1']:.2f}** | - | "
+    rows.append(f"| the previous default, types ignored | 1 | {su['precision']:.2f} | {su['recall']:.2f} | **{su['f1']:.2f}** | - | "
                 f"untyped, for the line below | 2 CPU cores, {student['inference_dtype']} |")
     rows.append(f"| ChatGPT's own entity list (teacher as tagger) | - | {tu['precision']:.2f} | {tu['recall']:.2f} | "
                 f"**{tu['f1']:.2f}** | - | untyped (its types are free text) | recorded |")
