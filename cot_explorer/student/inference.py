@@ -9,10 +9,11 @@ answers as fp32 for `INT8_MIN_AGREEMENT` % of them, see `cot-explorer models qua
 `auto`: the fastest qualified one for the work at hand: int8 where it qualified and was
 faster than fp32, for one post (the app's Explore and Annotate, `predict`) and for a whole
 split alike (benchmarks/inference.py, 3 rounds: p50 5.1 against PyTorch bf16's 10.9 ms, 496
-against 445 posts/s at batch 32; measured on an AVX-512 BF16 CPU without AMX). Without a qualified int8: ONNX fp32 for one post (about
-half PyTorch's latency at batch 1), and in bulk PyTorch bf16 where the CPU has native bf16
-(AVX-512 BF16 or AMX), whose batched matrix products beat ONNX Runtime's fp32 ones there.
-Torch for the knowledge view, which reads the CoT, and where ONNX Runtime is missing. `--backend` or $COT_EXPLORER_BACKEND choose one."""
+against 445 posts/s at batch 32; measured on an AVX-512 BF16 CPU without AMX). Without a
+qualified int8: ONNX fp32 for one post (about half PyTorch's latency at batch 1), and in bulk
+PyTorch bf16 where the CPU has native bf16 (AVX-512 BF16 or AMX), whose batched matrix
+products beat ONNX Runtime's fp32 ones there. Torch for the knowledge view, which reads the
+CoT, and where ONNX Runtime is missing. `--backend` or $COT_EXPLORER_BACKEND choose one."""
 
 from __future__ import annotations
 
