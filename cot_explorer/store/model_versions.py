@@ -37,6 +37,12 @@ def all_versions(store: Store) -> list[VersionRow]:
     return [_row(r) for r in store.db.query("SELECT * FROM model_versions ORDER BY created_at")]
 
 
+def recorded_for_other_checkpoint(known: VersionRow | None, made: str | None) -> bool:
+    """Whether a recorded version row stands for another checkpoint of its name than one whose
+    manifest was made at `made` (a manifest that never said when cannot be told apart)."""
+    return known is not None and bool(made) and known.created_at != made
+
+
 def upsert_version(store: Store, *, name: str, task: str, variant: str, path: str, backbone: str,
                    parent: str | None, manifest: dict, created_at: str) -> None:
     """Record a version (again). A parent already recorded is never dropped. A name recorded
@@ -47,8 +53,7 @@ def upsert_version(store: Store, *, name: str, task: str, variant: str, path: st
         known = get_version(store, name)
         if parent is None and known is not None:
             parent = known.parent
-        made = manifest.get("created_at")   # a manifest that never said when it was made cannot be told apart
-        if known is not None and made and known.created_at != made:
+        if recorded_for_other_checkpoint(known, manifest.get("created_at")):
             forget_predictions(store, name)
         store.db["model_versions"].upsert({
             "name": name, "task": task, "variant": variant, "path": path, "backbone": backbone, "parent": parent,

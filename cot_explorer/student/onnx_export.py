@@ -142,6 +142,10 @@ def _quiet_exporters() -> None:
 
     warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
     warnings.filterwarnings("ignore", message=r"Exporting aten::index operator", category=UserWarning)
+    _quiet_quantiser()
+
+
+def _quiet_quantiser() -> None:
     if _QUIET not in logging.getLogger().filters:
         logging.getLogger().addFilter(_QUIET)
 
@@ -192,8 +196,7 @@ def _quantize(fp32: Path, out: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    if _QUIET not in logging.getLogger().filters:
-        logging.getLogger().addFilter(_QUIET)
+    _quiet_quantiser()
     graph = onnx.load(str(fp32), load_external_data=False).graph
     weights = {i.name for i in graph.initializer}
     nodes = [n.name for n in graph.node

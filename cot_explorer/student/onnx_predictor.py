@@ -181,14 +181,14 @@ class OnnxPredictor:
         `recheck_below` are read again by the fp32 graph (int8 only)."""
         if self.manifest.task != "mre":
             raise ValueError(f"{self.manifest.name} is an entity model")
-        chunks = [[(list(w), h, t) for w, h, t in items[s : s + self.batch_size]]
-                  for s in range(0, len(items), self.batch_size)]
-        out = [r for chunk in chunks for r in self._relation_chunk(chunk, self.session)]
+        pairs = [(list(w), h, t) for w, h, t in items]
+        out = [r for s in range(0, len(pairs), self.batch_size)
+               for r in self._relation_chunk(pairs[s : s + self.batch_size], self.session)]
         if self.precision == "int8":
             unsure = [k for k, r in enumerate(out) if r.confidence < recheck_below]
             for s in range(0, len(unsure), self.batch_size):
                 ks = unsure[s : s + self.batch_size]
-                again = self._relation_chunk([(list(items[k][0]), items[k][1], items[k][2]) for k in ks], self._fp32())
+                again = self._relation_chunk([pairs[k] for k in ks], self._fp32())
                 for k, r in zip(ks, again):
                     out[k] = r
         return out

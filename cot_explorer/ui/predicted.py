@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 from ..schema import Post, Span
 from ..store import labels as label_store
 from ..store import open_store
-from ..store.model_versions import get_version
+from ..store.model_versions import get_version, recorded_for_other_checkpoint
 from ..store.predictions import cached_relations as stored_relations
 from ..store.predictions import cached_spans, put_relations, put_spans
 from ..student.registry import Registry
@@ -56,8 +56,7 @@ def _register(home: Path, predictor) -> str:
     name = predictor.manifest.name
     with open_store(home) as store:
         known = get_version(store, name)
-        made = predictor.manifest.created_at
-        if known is None or (made and known.created_at != made):
+        if known is None or recorded_for_other_checkpoint(known, predictor.manifest.created_at):
             Registry(store).register(predictor.path)
     return name
 
