@@ -86,7 +86,8 @@ def _crf_of(checkpoint: Path, manifest: Manifest) -> NumpyCRF:
 
 
 class OnnxPredictor:
-    def __init__(self, checkpoint: Path, precision: str = "fp32", batch_size: int = 32):
+    def __init__(self, checkpoint: Path, precision: str = "fp32", batch_size: int = 32, graph: Path | None = None):
+        """`graph`: a graph other than the checkpoint's cached export (int8_smoothing's calibration)."""
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}")
         self.path = Path(checkpoint)
@@ -97,7 +98,7 @@ class OnnxPredictor:
         self.precision = precision
         self.backend = f"onnx-{precision}"
         self.batch_size = batch_size
-        self.graph = ensure_export(self.path, precision)
+        self.graph = graph or ensure_export(self.path, precision)
         self.session = _session(self.graph, spinning=precision != "int8")
         # int8's safety net: the fp32 graph re-reads what int8 is unsure of (see DEFAULT_RECHECK_BELOW),
         # opened on the first post that needs it (most never do)
