@@ -6,7 +6,8 @@ fp32, ONNX Runtime int8), in a process of its own so its resident memory is its 
 - p50 / p90 latency per post at batch 1, end to end (word pieces, encoder, CRF, spans);
 - throughput at batch 32 over Twitter-2017 test, end to end;
 - the bare encoder of the same backend over the same batches (PyTorch: the encoder module;
-  ONNX Runtime: the encoder alone exported and quantised the same way), and the ratio;
+  ONNX Runtime: the encoder alone exported; int8: plain dynamic quantisation of every layer
+  MatMul, the bare int8 of issue 13's table, no smoothing, no fp32 re-reads), and the ratio;
 - Twitter-2017 test F1, so no speed is bought with accuracy unseen; resident memory.
 Rounds are interleaved (a noisy minute hits every backend alike) and medians reported.
 Then the cold start: `cot-explorer predict` from launch to its first line, per backend, and
@@ -38,15 +39,13 @@ BACKENDS = ("torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8")
 # -- one backend, in its own process ------------------------------------------------------------
 
 def _bare_encoder_onnx(checkpoint: Path, precision: str) -> Path:
-    """The encoder alone as ONNX (same opset; int8 with the same nodes quantised), cached."""
+    """The encoder alone as ONNX (same opset; int8: every layer MatMul, plainly), cached."""
     import torch
 
     from cot_explorer.student.backbone import load_backbone
-    from cot_explorer.student.onnx_export import EXPORT_VERSION, OPSET, _quantize, export_dir
+    from cot_explorer.student.onnx_export import OPSET, export_dir, int8_nodes, quantize_nodes
 
-    # int8 is named by the export code's version: its quantised nodes change with it
-    out = export_dir(checkpoint) / ("bare-encoder-fp32.onnx" if precision == "fp32"
-                                    else f"bare-encoder-v{EXPORT_VERSION}-{precision}.onnx")
+    out = export_dir(checkpoint) / f"bare-encoder-{precision}.onnx"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,8 +67,10 @@ def _bare_encoder_onnx(checkpoint: Path, precision: str) -> Path:
         dyn = {n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids", "hidden")}
         torch.onnx.export(enc, args, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
                           output_names=["hidden"], dynamic_axes=dyn, opset_version=OPSET, dynamo=False)
-    if precision == "int8":
-        _quantize(fp32, out)
+    if precision == "int8":   # the issue's bare int8: plain dynamic quantisation of every layer MatMul
+        import onnx
+
+        quantize_nodes(fp32, out, int8_nodes(onnx.load(str(fp32), load_external_data=False).graph, keeps_fp32=None))
     return out
 
 

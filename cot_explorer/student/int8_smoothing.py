@@ -6,32 +6,47 @@ largest value. A few input channels run far larger than the rest (the GELU outpu
 feed-forward output layer above all), so the many small values of the other channels fall
 into a few int8 steps. Smoothing divides each input channel j by s_j and multiplies the
 weight's row j by s_j: the same product in exact arithmetic, with the activations' range
-flattened and the weights' range widened a little (per-channel int8 weights absorb that).
-s_j = max|x_j|^α / max|W_j|^(1-α), the channel maxima read on fixed calibration posts that
-ship with the package (calibration/, drawn from the corpora's train splits by
-`python -m cot_explorer.student.int8_smoothing --write`).
+flattened and the weights' rows widened, which costs the weights' int8 (one scale per output
+column) some precision: α sets that trade. s_j = max|x_j|^α / max|W_j|^(1-α), the channel
+maxima read on fixed calibration posts that ship with the package (calibration/, drawn from
+the corpora's train splits by `python -m cot_explorer.student.int8_smoothing --write`),
+padding included, as ONNX Runtime's per-run range includes it.
 
-Measured on mner-default, Twitter-2017 valid, int8 alone (no re-reading): every encoder MatMul
-plain kept 97.21 % of fp32's spans and needed 10.9 % of posts re-read to reach 99 %; smoothed
-at α 0.8, 98.64 % and 3.5 %. α 0.5 was worse than plain (95.5 %): the weights then take too
-much of the range.
+Measured on mner-default, int8 alone (no re-reading), % of fp32's spans on Twitter-2017 valid:
+plain 97.21; each MatMul smoothed on its own, calibrated on 600 Twitter-2017 train posts:
+α 0.5 95.24 (the weights then take too much of the range), α 0.7 98.04, α 0.8 98.34–98.64,
+α 0.9 97.89; q, k and v sharing their input's scale, on these calibration posts, α 0.8: 98.94
+(onnx_export.py says what leaving one MatMul in fp32 adds).
 
 The division is one Mul node per smoothed input (q, k and v share theirs), in fp32, in front
 of the quantised MatMuls."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import CotExplorerError
+
 ALPHA = 0.8
 CALIBRATION = Path(__file__).with_name("calibration")
 CALIBRATION_POSTS = 512
+
+
+def calibration_fingerprint() -> str:
+    """A short hash of the calibration posts: part of onnx_export.INT8_METHOD, so new posts make
+    a new int8 export and void the verdicts measured on the old one."""
+    h = hashlib.sha256()
+    for task in ("mner", "mre"):
+        h.update((CALIBRATION / f"{task}.jsonl").read_bytes())
+    return h.hexdigest()[:12]
 
 
 def calibration_items(task: str) -> list:
@@ -61,41 +76,57 @@ class _RangeRecorder:
         return got[: len(outputs)]
 
 
-def _activation_maxima(checkpoint: Path, fp32: Path, tensors: list[str], workdir: Path) -> dict[str, np.ndarray]:
+def activation_maxima(checkpoint: Path, model, tensors: list[str]) -> dict[str, np.ndarray]:
+    """Per-channel absolute maxima of `tensors` in the fp32 graph `model` (an onnx ModelProto of
+    the checkpoint's export), over the calibration posts of the checkpoint's task."""
     import onnx
 
     from .onnx_predictor import OnnxPredictor
 
-    model = onnx.load(str(fp32))
+    calibration = onnx.ModelProto()
+    calibration.CopyFrom(model)
     for name in tensors:
-        model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
-    graph = workdir / "calibration.onnx"
-    onnx.save(model, str(graph))
-    predictor = OnnxPredictor(checkpoint, "fp32", graph=graph)
-    recorder = _RangeRecorder(predictor.session, tensors)
-    predictor.session = recorder
-    items = calibration_items(predictor.task_name)
-    if predictor.task_name == "mner":
-        predictor.entities_with_certainty(items, 0.0)
-    else:
-        predictor.relations_with_recheck(items, 0.0)
+        calibration.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    with tempfile.TemporaryDirectory(prefix="cot-explorer-calibration-") as work:
+        graph = Path(work) / "calibration.onnx"
+        onnx.save(calibration, str(graph))
+        # fp32 on the graph given: no cached export is looked up (onnx_export holds its lock)
+        predictor = OnnxPredictor(checkpoint, "fp32", graph=graph)
+        recorder = predictor.session = _RangeRecorder(predictor.session, tensors)
+        items = calibration_items(predictor.task_name)
+        if predictor.task_name == "mner":
+            predictor.entities_with_certainty(items, 0.0)
+        else:
+            predictor.relations_with_recheck(items, 0.0)
+    missing = [t for t in tensors if t not in recorder.maxima]
+    if missing:
+        raise CotExplorerError(f"int8 calibration read no values for {len(missing)} MatMul inputs "
+                               f"({missing[0]}, ...): serve {checkpoint.name} with onnx (fp32) or torch")
     return recorder.maxima
 
 
-def smooth(checkpoint: Path, fp32: Path, out: Path, matmuls: list[str], alpha: float = ALPHA) -> None:
-    """Write `fp32` to `out` with the inputs of `matmuls` (names of MatMul nodes with a weight)
-    smoothed; the calibration graph is written beside `out` for the while."""
+def smooth(checkpoint: Path, model, out: Path, matmuls: list[str], alpha: float = ALPHA) -> None:
+    """Write the fp32 graph `model` (an onnx ModelProto, left unchanged) to `out` with the
+    inputs of `matmuls` (names of MatMul nodes with a weight) smoothed."""
     import onnx
     from onnx import numpy_helper
 
-    model = onnx.load(str(fp32))
-    graph = model.graph
+    smoothed = onnx.ModelProto()
+    smoothed.CopyFrom(model)
+    graph = smoothed.graph
     weights = {i.name: i for i in graph.initializer}
     nodes = [n for n in graph.node if n.name in set(matmuls)]
+    readers = defaultdict(int)
+    for n in graph.node:
+        for name in n.input:
+            readers[name] += 1
+    shared = [n.input[1] for n in nodes if readers[n.input[1]] > 1]
+    if shared:   # scaling its rows for one reader would change what the others compute
+        raise CotExplorerError(f"cannot smooth {shared[0]}: more than one node reads that weight")
     by_input: dict[str, list] = defaultdict(list)
     for n in nodes:
         by_input[n.input[0]].append(n)
-    maxima = _activation_maxima(checkpoint, fp32, list(by_input), out.parent)
+    maxima = activation_maxima(checkpoint, model, list(by_input))
     for tensor, consumers in by_input.items():
         ws = {n.name: numpy_helper.to_array(weights[n.input[1]]) for n in consumers}   # [in, out] each
         w_max = np.max([np.abs(w).max(axis=1) for w in ws.values()], axis=0)
@@ -103,13 +134,13 @@ def smooth(checkpoint: Path, fp32: Path, out: Path, matmuls: list[str], alpha: f
         scale = scale.astype(np.float32)
         for n in consumers:
             weights[n.input[1]].CopyFrom(numpy_helper.from_array(ws[n.name] * scale[:, None], n.input[1]))
-        inverse, smoothed = f"{tensor}/smooth/inverse", f"{tensor}/smooth/output"
+        inverse, smoothed_name = f"{tensor}/smooth/inverse", f"{tensor}/smooth/output"
         graph.initializer.append(numpy_helper.from_array((1.0 / scale).astype(np.float32), inverse))
-        mul = onnx.helper.make_node("Mul", [tensor, inverse], [smoothed], name=f"{tensor}/smooth/Mul")
+        mul = onnx.helper.make_node("Mul", [tensor, inverse], [smoothed_name], name=f"{tensor}/smooth/Mul")
         graph.node.insert(min(list(graph.node).index(n) for n in consumers), mul)
         for n in consumers:
-            n.input[0] = smoothed
-    onnx.save(model, str(out))
+            n.input[0] = smoothed_name
+    onnx.save(smoothed, str(out))
 
 
 def write_calibration_posts(seed: int = 13) -> None:

@@ -22,10 +22,12 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 
 from ..errors import CotExplorerError
+from .int8_smoothing import ALPHA, calibration_fingerprint
 
 EXPORT_VERSION = 3      # bump when the graph or the calibration posts change: every cached export is then stale
 OPSET = 17
@@ -33,10 +35,12 @@ CACHE_ENV = "COT_EXPLORER_ONNX_CACHE"
 
 
 def weights_hash(checkpoint: Path) -> str:
-    """What the export is keyed by: the weight files and the manifest's config."""
+    """What the export is keyed by: the weight files, the manifest's config, and how int8 is
+    made (INT8_METHOD names the calibration posts' fingerprint, α and what stays fp32)."""
     checkpoint = Path(checkpoint)
     manifest = json.loads((checkpoint / "manifest.json").read_text())
     h = hashlib.sha256(f"v{EXPORT_VERSION}".encode())
+    h.update(INT8_METHOD.encode())
     h.update(json.dumps(manifest.get("config", {}), sort_keys=True).encode())
     for name in manifest.get("weights", []):
         with open(checkpoint / name, "rb") as f:
@@ -100,6 +104,16 @@ def _build_export(checkpoint: Path, precision: str, key: str, target: Path) -> P
     for old in target.parent.glob("student-*.onnx"):   # stale exports of earlier weights
         if not old.name.startswith(f"student-{key}-"):
             old.unlink(missing_ok=True)
+    for left in [*target.parent.glob(".tmp-*.onnx"), *target.parent.glob(".smoothing-*")]:
+        try:   # a killed build's leftovers; a fresh one may be another process's build under way
+            if time.time() - left.stat().st_mtime < 3600:
+                continue
+            if left.is_dir():
+                shutil.rmtree(left, ignore_errors=True)
+            else:
+                left.unlink(missing_ok=True)
+        except OSError:
+            pass
     fp32 = export_path(checkpoint, "fp32", key)
     # once per checkpoint and some seconds long: say so
     print(f"Exporting {checkpoint.name} to ONNX ({precision}), once for these weights ...", file=sys.stderr, flush=True)
@@ -191,34 +205,43 @@ def _export_fp32(checkpoint: Path, out: Path) -> None:
 # relation) int8 is less sure of than a threshold chosen on valid (quantize.py).
 INT8_NODES = re.compile(r"encoder/layer\.\d+/.+/MatMul$")
 INT8_KEEPS_FP32 = re.compile(r"encoder/layer\.0/output/dense/MatMul$")
-INT8_METHOD = ("ONNX Runtime dynamic quantisation, per-channel int8 weights of every encoder MatMul but layer 0's "
-               "feed-forward output, their inputs smoothed first (SmoothQuant, alpha 0.8, on the package's "
-               "calibration posts); what int8 is unsure of is re-read in fp32")
+INT8_METHOD = (f"ONNX Runtime dynamic quantisation, per-channel int8 weights of every encoder MatMul but "
+               f"{INT8_KEEPS_FP32.pattern}, their inputs smoothed first (SmoothQuant, alpha {ALPHA}, on calibration "
+               f"posts {calibration_fingerprint()}); what int8 is unsure of is re-read in fp32")
 
 
-def int8_nodes(graph) -> list[str]:
-    """The MatMul nodes int8 quantises (and smooths) in an exported graph."""
+def int8_nodes(graph, keeps_fp32: re.Pattern | None = INT8_KEEPS_FP32) -> list[str]:
+    """The MatMul nodes int8 quantises (and smooths) in an exported graph; refused with a
+    sentence where there are none (ONNX Runtime would read an empty list as "every MatMul",
+    the output layers too)."""
     weights = {i.name for i in graph.initializer}
-    return [n.name for n in graph.node if n.op_type == "MatMul" and INT8_NODES.search(n.name)
-            and not INT8_KEEPS_FP32.search(n.name) and n.input[1] in weights]
+    nodes = [n.name for n in graph.node if n.op_type == "MatMul" and INT8_NODES.search(n.name)
+             and not (keeps_fp32 and keeps_fp32.search(n.name)) and n.input[1] in weights]
+    if not nodes:
+        raise CotExplorerError("no encoder layer MatMul found to quantise: the backbone's graph is named otherwise; "
+                               "serve it with onnx (fp32) or torch")
+    return nodes
+
+
+def quantize_nodes(src: Path, out: Path, nodes: list[str]) -> None:
+    """ONNX Runtime's dynamic quantisation of `nodes` only, per-channel int8 weights."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    _quiet_quantiser()
+    quantize_dynamic(str(src), str(out), weight_type=QuantType.QInt8, per_channel=True, nodes_to_quantize=nodes)
 
 
 def _quantize(checkpoint: Path, fp32: Path, out: Path) -> None:
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from .int8_smoothing import smooth
 
-    _quiet_quantiser()
-    nodes = int8_nodes(onnx.load(str(fp32), load_external_data=False).graph)
-    if not nodes:   # ONNX Runtime would read an empty list as "every MatMul", the output layers too
-        raise CotExplorerError(f"no encoder layer MatMul found to quantise in {fp32.name}: the backbone's "
-                               "graph is named otherwise; serve it with onnx (fp32) or torch")
+    model = onnx.load(str(fp32))
+    nodes = int8_nodes(model.graph)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".smoothing-") as work:
         smoothed = Path(work) / "smoothed.onnx"
-        smooth(checkpoint, fp32, smoothed, nodes)
-        quantize_dynamic(str(smoothed), str(out), weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_quantize=nodes)
+        smooth(checkpoint, model, smoothed, nodes)
+        quantize_nodes(smoothed, out, nodes)
 
 
 def remove_exports(checkpoint: Path) -> None:
