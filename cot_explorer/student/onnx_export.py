@@ -29,7 +29,7 @@ from pathlib import Path
 from ..errors import CotExplorerError
 from .int8_smoothing import ALPHA, calibration_fingerprint
 
-EXPORT_VERSION = 3      # bump when the graph or the calibration posts change: every cached export is then stale
+EXPORT_VERSION = 3      # bump when the graph changes (the int8 recipe is keyed through INT8_METHOD): every export is then stale
 OPSET = 17
 CACHE_ENV = "COT_EXPLORER_ONNX_CACHE"
 
