@@ -21,12 +21,18 @@ benchmarks/results/real_tweets.json and a table.
     python benchmarks/real_tweets.py --report
     python benchmarks/real_tweets.py --smoke --only kd-t17-s42   # a few steps, to check the script
     python benchmarks/real_tweets.py --ship distill-both-s42     # make a measured run the shipped default
+
+On a machine with a GPU, several runs share it (each run waits for the teachers it reads):
+    python benchmarks/real_tweets.py --workers 10 --deadline-s 450 --out /tmp/rt --only ...
+    python benchmarks/real_tweets.py --report --runs benchmarks/results/device/real_tweets-h200
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
+import os
 import random
 import statistics
 import time
@@ -98,7 +104,7 @@ def load_sets(data: str, seed: int, smoke: bool) -> dict:
     return sets
 
 
-def run_one(spec: dict, smoke: bool, threads: int) -> dict:
+def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf")) -> dict:
     import torch
 
     from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
@@ -107,6 +113,7 @@ def run_one(spec: dict, smoke: bool, threads: int) -> dict:
     from cot_explorer.student.train import train_student
 
     torch.set_num_threads(threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     ckpt = CKPT / "smoke" if smoke else CKPT
     sets = load_sets(spec["data"], spec["seed"], smoke)
     params = {**BASE, **{k: spec[k] for k in ("epochs", "patience", "crf_lr", "word_dropout", "lr") if k in spec}}
@@ -119,17 +126,23 @@ def run_one(spec: dict, smoke: bool, threads: int) -> dict:
     t0 = time.time()
     if cfg.variant == "kd":
         teachers = [load_checkpoint(ckpt / t) for t in spec["teachers"]]
-        train = with_soft_targets(teachers, list(train) + list(sets["unlabelled"]), cfg.temperature)
+        train = with_soft_targets(teachers, list(train) + list(sets["unlabelled"]), cfg.temperature, device=device)
         train = [ex for ex in train if ex.labelled or ex.soft_targets is not None]
         del teachers
     targets_s = time.time() - t0
-    res = train_student(cfg, train, sets["select"], progress=False)
-    scores = {name: res.task.evaluate(res.model, sets[name], cfg) for name in ("t17_test", "t15_valid")}
+    class Deadline:  # a run cut short keeps its best-on-selection state, and says so (`stopped`)
+        def on_step(self, step, total, loss): pass
+        def on_eval(self, epoch, metrics): pass
+        def should_cancel(self): return time.time() > deadline
+
+    res = train_student(cfg, train, sets["select"], callback=Deadline(), progress=False)
+    device = next(res.model.parameters()).device
+    scores = {name: res.task.evaluate(res.model, sets[name], cfg, device) for name in ("t17_test", "t15_valid")}
     out = {"spec": spec, "config": cfg.to_json(), "best_epoch": res.best_epoch, "stopped": res.stopped,
            "select": res.best_valid, **scores, "history": res.history,
            "seconds_per_epoch": res.seconds_per_epoch, "soft_target_seconds": round(targets_s, 1),
            "wall_s": round(time.time() - t0, 1), "n_train_labelled": sum(ex.labelled for ex in train),
-           "n_train": len(train), "threads": threads}
+           "n_train": len(train), "threads": threads, "device": str(device)}
     if spec.get("save"):
         path = save_checkpoint(ckpt, spec["id"], res.model, cfg, res.task.tags,
                                {"metrics": {"valid": res.best_valid, "test": scores["t17_test"],
@@ -146,8 +159,9 @@ def fmt(xs: list[float]) -> str:
     return f"{xs[0]:.2f}" if len(xs) == 1 else f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
 
 
-def report() -> None:
-    records = [json.loads(p.read_text()) for p in sorted(RUNS.glob("*.json"))]
+def report(runs: Path = RUNS) -> None:
+    """The table of one folder of runs: the CPU runs (the default) or one machine's batch."""
+    records = [json.loads(p.read_text()) for p in sorted(runs.glob("*.json"))]
     ok = [r for r in records if "t17_test" in r and not r.get("smoke")]
     groups: dict[str, list[dict]] = {}
     for r in ok:
@@ -162,9 +176,12 @@ def report() -> None:
         summary[key] = {"seeds": [r["spec"]["seed"] for r in rs], "t17_test_f1": t17, "t15_valid_f1": t15,
                         "machine": sorted({r.get("machine", {}).get("processor", "?") for r in rs})}
         lines.append(f"| {key} | {len(rs)} | {fmt(t17)} | {fmt(t15)} | {fmt([r['select']['f1'] for r in rs])} | "
-                     f"{', '.join(str(r['best_epoch']) for r in rs)} | "
+                     f"{', '.join(str(r['best_epoch']) + ('†' if r.get('stopped') == 'cancelled' else '') for r in rs)} | "
                      f"{statistics.mean(s for r in rs for s in r['seconds_per_epoch']):.0f} |")
-    write_result("real_tweets", {"benchmark": "real_tweets", "summary": summary, "runs": ok}, "\n".join(lines))
+    lines.append("")
+    lines.append("† cut short by `--deadline-s`: scored at its best epoch on the selection set so far")
+    name = "real_tweets" if runs == RUNS else runs.with_suffix(".json")
+    write_result(name, {"benchmark": "real_tweets", "summary": summary, "runs": ok}, "\n".join(lines))
 
 
 def ship(run_id: str) -> None:
@@ -209,17 +226,61 @@ TRAINING_DATA = {
 }
 
 
+def run_safely(spec: dict, smoke: bool, threads: int, deadline: float) -> dict:
+    """One run in a worker process: its record, or its error, never an exception."""
+    if time.time() > deadline - 30:
+        return {"spec": spec, "skipped": "deadline"}
+    try:
+        return run_one(spec, smoke, threads, deadline)
+    except Exception:
+        return {"spec": spec, "error": traceback.format_exc()}
+
+
+def schedule(specs: list[dict], workers: int, smoke: bool, threads: int, deadline: float):
+    """Yield each run's record as it ends; a kd run starts once the teachers it reads are
+    trained (in this batch or earlier), and is skipped when one of them failed."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    in_batch = {s["id"] for s in specs}
+    done: set[str] = set()
+    failed: set[str] = set()
+    waiting = list(specs)
+    running: dict = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        while waiting or running:
+            for spec in list(waiting):
+                needs = [t for t in spec.get("teachers", []) if t in in_batch]
+                if any(t in failed for t in needs):
+                    waiting.remove(spec)
+                    failed.add(spec["id"])
+                    yield {"spec": spec, "skipped": f"a teacher failed: {sorted(set(needs) & failed)}"}
+                elif all(t in done for t in needs) and len(running) < workers:
+                    waiting.remove(spec)
+                    running[pool.submit(run_safely, spec, smoke, threads, deadline)] = spec
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                spec = running.pop(fut)
+                rec = fut.result()
+                (done if "t17_test" in rec else failed).add(spec["id"])
+                yield rec
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", help="comma-separated run ids, run in this order")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1, help="runs at a time (a GPU is shared by them)")
+    ap.add_argument("--deadline-s", type=float, default=7 * 24 * 3600,
+                    help="runs still training then stop and are scored at their best epoch so far")
+    ap.add_argument("--out", type=Path, default=RUNS, help="where each run's JSON goes")
+    ap.add_argument("--runs", type=Path, default=RUNS, help="with --report: the folder of runs to tabulate")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--force", action="store_true", help="run again a run that already has a result")
     ap.add_argument("--ship", metavar="RUN_ID", help="make this measured run models/mner-default")
     args = ap.parse_args()
     if args.report:
-        report()
+        report(args.runs)
         return
     if args.ship:
         ship(args.ship)
@@ -229,22 +290,30 @@ def main() -> None:
     unknown = [i for i in ids if i not in by_id]
     if unknown:
         raise SystemExit(f"unknown run ids: {unknown}")
-    RUNS.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    todo = []
     for run_id in ids:
-        target = RUNS / f"{run_id}.json"
-        if target.exists() and not args.force and not args.smoke:
-            print(f"[{run_id}] already measured: {target}")
-            continue
-        try:
-            rec = run_one(by_id[run_id], args.smoke, args.threads)
-        except Exception:
-            rec = {"spec": by_id[run_id], "error": traceback.format_exc()}
+        if (args.out / f"{run_id}.json").exists() and not args.force and not args.smoke:
+            print(f"[{run_id}] already measured: {args.out / run_id}.json")
+        else:
+            todo.append(by_id[run_id])
+    deadline = time.time() + args.deadline_s
+    if args.workers > 1:
+        import torch  # noqa: F401 - so that write_result names the GPU the workers share
+
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        records = schedule(todo, args.workers, args.smoke, args.threads, deadline)
+    else:
+        records = (run_safely(spec, args.smoke, args.threads, deadline) for spec in todo)
+    for rec in records:
+        run_id = rec["spec"]["id"]
         if args.smoke:
-            print(json.dumps({k: rec.get(k) for k in ("best_epoch", "t17_test", "error")}, default=str)[:800])
+            print(json.dumps({k: rec.get(k) for k in ("spec", "best_epoch", "t17_test", "error", "skipped")},
+                             default=str)[:800], flush=True)
             continue
-        write_result(target, {"benchmark": "real_tweets", **rec})
+        write_result(args.out / f"{run_id}.json", {"benchmark": "real_tweets", **rec})
         print(f"[{run_id}] " + (f"T17 test {rec['t17_test']['f1']}, T15 valid {rec['t15_valid']['f1']}"
-                                if "t17_test" in rec else rec["error"][-800:]), flush=True)
+                                if "t17_test" in rec else rec.get("skipped") or rec["error"][-800:]), flush=True)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,16 @@ share shows. Then: size on disk, p50 latency per entity pair at batch 1 (2 threa
     python benchmarks/relation_student.py                 # train, score, write results
     python benchmarks/relation_student.py --ship          # ... and write models/mre-default
     python benchmarks/relation_student.py --smoke         # a few steps, to check the script
+
+On a GPU box that carries no models/mner-default, type the arguments here first and carry the file:
+    python benchmarks/relation_student.py --write-examples /tmp/mre-typed.pkl
+    python benchmarks/relation_student.py --examples /tmp/mre-typed.pkl --markers ids --out /tmp/mre-ids-s43.json --seed 43
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import statistics
 import time
 from dataclasses import replace
@@ -73,6 +78,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ship", action="store_true", help="write the model to models/mre-default")
+    ap.add_argument("--markers", choices=("typed", "ids"), default="typed",
+                    help="entity markers: typed punctuation (the shipped recipe) or [unused] ids")
+    ap.add_argument("--examples", type=Path, help="typed splits written by --write-examples, instead of typing here")
+    ap.add_argument("--write-examples", type=Path, metavar="FILE", help="type the splits, save them, and stop")
+    ap.add_argument("--out", type=Path, help="the result JSON (default benchmarks/results/relation_student.json)")
+    ap.add_argument("--deadline-s", type=float, help="stop training then and score the best epoch so far")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
 
@@ -91,26 +102,40 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
-    root = data_dir()
-    splits = {s: mre_examples_from_files(root, s) for s in ("train", "valid", "test")}
+    if args.examples:
+        splits, typing = pickle.loads(args.examples.read_bytes())
+    else:
+        root = data_dir()
+        splits = {s: mre_examples_from_files(root, s) for s in ("train", "valid", "test")}
+        mner = TorchPredictor.load(shipped_dir() / "mner-default")
+        typing = {}
+        for s in splits:
+            splits[s], typing[s] = typed_examples(splits[s], mner)
+        del mner
+        if args.write_examples:
+            args.write_examples.write_bytes(pickle.dumps((splits, typing)))
+            print(f"wrote {args.write_examples}")
+            return
     if args.smoke:
         splits = {"train": splits["train"][:64], "valid": splits["valid"][:64], "test": splits["test"][:64]}
-    mner_path = shipped_dir() / "mner-default"
-    mner = TorchPredictor.load(mner_path)
-    typing = {}
-    for s in splits:
-        splits[s], typing[s] = typed_examples(splits[s], mner)
-    del mner
 
     config = TrainConfig(task="mre", variant="text", epochs=1 if args.smoke else args.epochs, patience=args.patience,
-                         lr=args.lr, head_lr=1e-3, seed=args.seed, relation_markers="typed",
+                         lr=args.lr, head_lr=1e-3, seed=args.seed, relation_markers=args.markers,
                          freeze_word_embeddings=True)
-    result = train_student(config, splits["train"], splits["valid"])
+    deadline = t_start + args.deadline_s if args.deadline_s else float("inf")
+
+    class Deadline:  # a run cut short keeps its best-on-valid state, and says so (`stopped`)
+        def on_step(self, step, total, loss): pass
+        def on_eval(self, epoch, metrics): pass
+        def should_cancel(self): return time.perf_counter() > deadline
+
+    result = train_student(config, splits["train"], splits["valid"], callback=Deadline())
     task, model = result.task, result.model
     model = getattr(model, "model", model)
+    device = next(model.parameters()).device
 
     def probs_of(examples, cfg):
-        return task.predict(model, examples, cfg, 64)
+        return task.predict(model, examples, cfg, 64, device)
 
     valid_pred = probs_of(splits["valid"], config)
     bias, valid_f1_biased = choose_none_bias([p.distribution for p in valid_pred], [ex.label for ex in splits["valid"]],
@@ -127,15 +152,17 @@ def main() -> None:
         "test_without_none_offset": score(splits["test"], replace(config, none_bias=0.0)),
         "test_untyped_arguments": score(untyped(splits["test"]), config),
     }
+    markers = "typed punctuation markers" if args.markers == "typed" else "[unused] id markers"
     training = {
         "data": f"MNRE train ({len(splits['train']):,} pairs); epoch and None offset chosen on MNRE valid; "
                 "argument types from models/mner-default's entities over each post",
         "command": "python benchmarks/relation_student.py --ship",
-        "recipe": "text only; typed punctuation markers; linear schedule with early stopping on valid; "
+        "recipe": f"text only; {markers}; linear schedule with early stopping on valid; "
                   f"None offset {bias:+.1f} chosen on valid",
         "argument_types_from": "mner-default",
     }
-    name = "mre-default" if args.ship and not args.smoke else f"mre-s{args.seed}{'-smoke' if args.smoke else ''}"
+    name = ("mre-default" if args.ship and not args.smoke else
+            f"mre-{args.markers}-lr{args.lr:g}-s{args.seed}{'-smoke' if args.smoke else ''}")
     where = shipped_dir() if args.ship and not args.smoke else CKPT
     where.mkdir(parents=True, exist_ok=True)
     path = save_checkpoint(where, name, model, config, task.labels, dtype="float16", replace=True,
@@ -163,14 +190,14 @@ def main() -> None:
         "|---|---|---|---|---|",
         "| before: `[unused]` markers, 3 epochs | 64.46 | 62.34 | 63.38 | 75.40 |",
         *(f"| {label} | {s['precision']} | {s['recall']} | **{s['f1']}** | {s['accuracy']} |" for label, s in (
-            ("typed markers, no None offset", scores["test_without_none_offset"]),
-            ("typed markers, arguments left untyped at test", scores["test_untyped_arguments"]),
-            (f"shipped: typed markers + None offset {bias:+.1f} (as loaded, {shipped.dtype})", t))),
+            (f"{markers}, no None offset", scores["test_without_none_offset"]),
+            (f"{markers}, arguments left untyped at test", scores["test_untyped_arguments"]),
+            (f"{'shipped' if args.ship else 'this run'}: {markers} + None offset {bias:+.1f} (as loaded, {shipped.dtype})", t))),
         "",
         f"size {size_mb:.1f} MB; p50 {latency['p50_ms']} ms per entity pair at batch 1 (p90 {latency['p90_ms']}); "
         f"best epoch {result.best_epoch} of {config.epochs}",
     ])
-    out = "relation_student_smoke" if args.smoke else "relation_student"
+    out = args.out or ("relation_student_smoke" if args.smoke else "relation_student")
     write_result(out, payload, table)
 
 

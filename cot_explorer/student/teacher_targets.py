@@ -19,9 +19,9 @@ from .data import MnerExample
 
 
 def with_soft_targets(teachers: Sequence[LoadedStudent], examples: Sequence[MnerExample], temperature: float,
-                      batch_size: int = 32) -> list[MnerExample]:
+                      batch_size: int = 32, device=None) -> list[MnerExample]:
     """`examples`, each with CoT given the teachers' mean tag marginals [n_words, T] (float16);
-    examples without CoT are returned as they are."""
+    examples without CoT are returned as they are. With `device`, the teachers run there."""
     if not teachers:
         raise ValueError("kd needs at least one knowledge-view teacher")
     tags = teachers[0].task.tags
@@ -30,6 +30,9 @@ def with_soft_targets(teachers: Sequence[LoadedStudent], examples: Sequence[Mner
             raise ValueError(f"{t.path} is a {t.config.variant} model; kd teachers are knowledge-view models")
         if t.task.tags != tags:
             raise ValueError(f"{t.path} predicts tags {t.task.tags}, not {tags}")
+    if device is not None:
+        for t in teachers:
+            t.model.to(device)
     out = list(examples)
     todo = [i for i, ex in enumerate(examples) if ex.knowledge]
     todo.sort(key=lambda i: len(examples[i].words))
@@ -41,10 +44,12 @@ def with_soft_targets(teachers: Sequence[LoadedStudent], examples: Sequence[Mner
             for t in teachers:
                 t.model.eval()
                 x = t.task.collate(chunk, knowledge=True)
+                if device is not None:
+                    x = x.to(device)
                 em = t.model.emissions(x.knowledge, x.shapes, use_prompts=False)
                 probs = t.model.crf.marginals(em, x.text.word_mask, temperature)
                 total = probs if total is None else total + probs
-            mean = (total / len(teachers)).numpy()
+            mean = (total / len(teachers)).float().cpu().numpy()
             for j, i in enumerate(idx):
                 n = len(examples[i].words)
                 out[i] = replace(examples[i], soft_targets=mean[j, :n].astype(np.float16))
