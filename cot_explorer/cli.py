@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                       ("n-prompts", int), ("lam", float), ("temperature", float), ("train-fraction", float)):
         p.add_argument(f"--{flag}", type=typ)
     p.add_argument("--no-shape-features", action="store_true")
+    p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
+                   help="with --variant kd: a knowledge-view model whose marginals the student learns, on "
+                        "labelled posts and on every unlabelled post of the split the teacher wrote CoT for "
+                        "(repeat for an average of several)")
     p.add_argument("--task", choices=("mner", "mre"),
                    help="what to learn: entities (mner) or relations (mre); default: mre when the "
                         "dataset's train split holds relation labels, else mner")
@@ -237,9 +241,11 @@ def _train(args: argparse.Namespace, store) -> int:
                            lam=args.lam, temperature=args.temperature, train_fraction=args.train_fraction,
                            shape_features=False if args.no_shape_features else None)
     registry = Registry(store)
+    teachers = [registry.path(t, task) for t in args.teacher]
     name = registry.reserve(args.name)  # refused before any training if the name is taken
     try:
-        path, result = train_from_store(store, args.dataset, cfg, name, args.train_split, args.valid_split)
+        path, result = train_from_store(store, args.dataset, cfg, name, args.train_split, args.valid_split,
+                                        teachers=teachers)
     finally:
         registry.release(name)
     registry.register(path)

@@ -56,3 +56,40 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
         assert reg.rollback().name == "mner-default"
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
     assert r.returncode == 2 and "needs entity labels in both" in r.stderr
+
+
+def test_kd_trains_from_a_knowledge_teacher_on_posts_nobody_labelled(tmp_path, data):
+    from cot_explorer.datasets.twitter_conll import read_twitter_conll
+    from cot_explorer.labels import mner_schema_for
+    from cot_explorer.store.posts import add_posts
+
+    home, tiny = tmp_path / "h", make_tiny_backbone(tmp_path)
+    with open_store(home) as s:
+        for split, n in (("train", 24), ("valid", 12)):
+            import_twitter(s, str(first_posts(data / f"twitter2017/{split}.txt", tmp_path / f"{split}.txt", n)),
+                           "twitter2017", split)
+        more = first_posts(data / "twitter2017/train.txt", tmp_path / "more.txt", 40)
+        parsed = read_twitter_conll(more, "twitter2017", "train", mner_schema_for("twitter2017"))
+        add_posts(s, [it.post for it in parsed.posts[24:]])  # 16 posts with no labels
+        for split in ("train", "valid"):
+            import_knowledge(s, str(data / f"knowledge/chatgpt-pgim/twitter2017/{split}.txt"), "twitter2017", split)
+    small = ("--backbone", str(tiny), "--epochs", "1", "--batch-size", "16", "--knowledge-budget", "16")
+
+    r = cli("train", "--dataset", "twitter2017", "--name", "kd0", "--variant", "kd", *small, home=home)
+    assert r.returncode == 2 and "needs --teacher" in r.stderr
+    r = cli("train", "--dataset", "twitter2017", "--name", "teach", "--variant", "knowledge", *small, home=home)
+    assert r.returncode == 0, r.stderr
+    r = cli("train", "--dataset", "twitter2017", "--name", "kd1", "--variant", "kd", "--teacher", "default", *small,
+            home=home)
+    assert r.returncode == 2 and "knowledge-view" in r.stderr  # the shipped default is a distill model
+    r = cli("train", "--dataset", "twitter2017", "--name", "txt", "--variant", "text", "--teacher", "teach", *small,
+            home=home)
+    assert r.returncode == 2 and "--teacher is for --variant kd" in r.stderr
+
+    r = cli("train", "--dataset", "twitter2017", "--name", "kd", "--variant", "kd", "--teacher", "teach", *small,
+            home=home)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((home / "models/kd/manifest.json").read_text())
+    assert manifest["variant"] == "kd" and manifest["training"]["teachers"] == ["teach"]
+    assert manifest["data"]["n_train"] == 24 and manifest["data"]["n_unlabelled"] == 16
+    assert manifest["training"]["posts_with_teacher_marginals"] >= 16 + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 from ..errors import CotExplorerError
 from ..store.knowledge import posts_with_knowledge
@@ -12,15 +13,16 @@ from ..store.labels import labelled_task
 from ..store.posts import dataset_schema
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .data import data_hash, mner_examples_from_store, mre_examples_from_store
+from .data import data_hash, mner_examples_from_store, mner_unlabelled_from_store, mre_examples_from_store
 from .train import TrainCallback, TrainResult, train_student
 
 
 def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_split: str = "train",
                      valid_split: str = "valid", callback: TrainCallback | None = None,
-                     progress: bool = True) -> tuple[Path, TrainResult]:
+                     progress: bool = True, teachers: Sequence[Path] = ()) -> tuple[Path, TrainResult]:
     """Train on the current (curated) labels of a dataset and save `home/models/<name>`:
-    MNER from entity labels, MRE (`config.task == "mre"`) from relation labels."""
+    MNER from entity labels, MRE (`config.task == "mre"`) from relation labels. `kd` also
+    learns `teachers`' marginals, on the labelled posts and on every unlabelled one with CoT."""
     read = mner_examples_from_store if config.task == "mner" else mre_examples_from_store
     train = read(store, dataset, train_split)
     valid = read(store, dataset, valid_split)
@@ -32,15 +34,57 @@ def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_
             f"variant {config.variant} needs teacher knowledge for {dataset}/{train_split}: run "
             f"`cot-explorer teach --dataset {dataset} --split {train_split}` (and for {valid_split}) first")
     types = dataset_schema(store, dataset).types if config.task == "mner" else None
+    kd: dict = {}
+    if config.variant == "kd":
+        train, kd = with_teacher_marginals(store, dataset, train_split, train, teachers, types, config, progress)
+    elif teachers:
+        raise CotExplorerError(f"--teacher is for --variant kd, not {config.variant}")
     result = train_student(config, train, valid, callback, entity_types=types, progress=progress)
+    n_labelled = sum(getattr(ex, "labelled", True) for ex in train)
     extra = {"metrics": {"valid": result.best_valid},
              "data": {"dataset": dataset, "train": train_split, "valid": valid_split,
-                      "train_hash": data_hash(train), "valid_hash": data_hash(valid), "n_train": len(train)},
+                      "train_hash": data_hash(train), "valid_hash": data_hash(valid), "n_train": n_labelled,
+                      **({"n_unlabelled": len(train) - n_labelled} if kd else {})},
              "training": {"best_epoch": result.best_epoch, "stopped": result.stopped,
-                          "seconds_per_epoch": result.seconds_per_epoch}}
+                          "seconds_per_epoch": result.seconds_per_epoch, **kd}}
     labels = result.task.tags if config.task == "mner" else result.task.labels
     path = save_checkpoint(store.home / "models", name, result.model, config, labels, extra)
     return path, result
+
+
+def with_teacher_marginals(store, dataset: str, split: str, labelled: list, teachers: Sequence[Path],
+                           types: Sequence[str] | None, config: TrainConfig, progress: bool) -> tuple[list, dict]:
+    """The kd training set: the labelled posts and the split's unlabelled posts with CoT, each
+    with CoT carrying the frozen teachers' mean tag marginals; what was used, for the manifest."""
+    import torch
+
+    from .checkpoint import load_checkpoint
+    from .teacher_targets import with_soft_targets
+
+    if config.task != "mner":
+        raise CotExplorerError("kd distils entity teachers; for relations use --variant distill")
+    if not teachers:
+        raise CotExplorerError("variant kd needs --teacher: a knowledge-view model of this dataset's types "
+                               f"(`cot-explorer train --dataset {dataset} --variant knowledge --name ...`)")
+    loaded = [load_checkpoint(p) for p in teachers]
+    for t in loaded:
+        if t.config.variant != "knowledge":
+            raise CotExplorerError(f"teacher {t.path.name} is a {t.config.variant} model; kd needs knowledge-view "
+                                   "teachers (trained with --variant knowledge)")
+        t_types = [tag[2:] for tag in t.task.tags if tag.startswith("B-")]
+        if types is not None and t_types != list(types):
+            raise CotExplorerError(f"teacher {t.path.name} predicts {t_types}, {dataset} has {list(types)}")
+    unlabelled = mner_unlabelled_from_store(store, dataset, split)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    examples = with_soft_targets(loaded, list(labelled) + unlabelled, config.temperature, device=device,
+                                 progress=progress)
+    del loaded
+    kept = [ex for ex in examples if ex.labelled or ex.soft_targets is not None]
+    if not any(ex.soft_targets is not None for ex in kept):
+        raise CotExplorerError(f"kd needs teacher knowledge for {dataset}/{split}: run "
+                               f"`cot-explorer teach --dataset {dataset} --split {split}` first")
+    return kept, {"teachers": [Path(p).name for p in teachers],
+                  "posts_with_teacher_marginals": sum(ex.soft_targets is not None for ex in kept)}
 
 
 def default_task(store, dataset: str, split: str = "train") -> str:

@@ -19,7 +19,7 @@ from .data import MnerExample
 
 
 def with_soft_targets(teachers: Sequence[LoadedStudent], examples: Sequence[MnerExample], temperature: float,
-                      batch_size: int = 32, device=None) -> list[MnerExample]:
+                      batch_size: int = 32, device=None, progress: bool = False) -> list[MnerExample]:
     """`examples`, each with CoT given the teachers' mean tag marginals [n_words, T] (float16);
     examples without CoT are returned as they are. With `device`, the teachers run there."""
     if not teachers:
@@ -36,7 +36,10 @@ def with_soft_targets(teachers: Sequence[LoadedStudent], examples: Sequence[Mner
     out = list(examples)
     todo = [i for i, ex in enumerate(examples) if ex.knowledge]
     todo.sort(key=lambda i: len(examples[i].words))
-    with torch.inference_mode():
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), disable=not progress, unit="posts", desc="teacher marginals")
+    with torch.inference_mode(), bar:
         for start in range(0, len(todo), batch_size):
             idx = todo[start : start + batch_size]
             chunk = [examples[i] for i in idx]
@@ -53,4 +56,5 @@ def with_soft_targets(teachers: Sequence[LoadedStudent], examples: Sequence[Mner
             for j, i in enumerate(idx):
                 n = len(examples[i].words)
                 out[i] = replace(examples[i], soft_targets=mean[j, :n].astype(np.float16))
+            bar.update(len(idx))
     return out
