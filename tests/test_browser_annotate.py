@@ -262,22 +262,22 @@ def test_undo_three_times_then_redo(app, browser):
     page = open_annotate(browser, url, "ann-undo")
     go_to(page, 15)
     pid = current_post_id(page, home)
-    for key in ("1", "2", "3"):
-        make_an_edit(page, key)
-        page.keyboard.press("s")
-        expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
-        page.wait_for_timeout(300)
-    saves = [spans_of(r[3]) for r in labels_of(home, pid)]
     status = page.locator("#annotate-status")
 
     def press_and_wait(key: str, word: str) -> None:
-        """Each undo names the version it made, so the status changes; waiting for "Undid" alone
-        would pass on the previous undo's line while this one is still on its way."""
+        """Each save, undo and redo names the version it made, so the status changes; waiting for
+        the word alone would pass on the previous line while this one is still on its way."""
         before = status.inner_text()
         page.keyboard.press(key)
         expect(status).not_to_have_text(before, timeout=T)
         expect(status).to_contain_text(word, timeout=T)
         page.wait_for_timeout(300)
+
+    for key in ("1", "2", "3"):
+        make_an_edit(page, key)
+        press_and_wait("s", "Saved version")
+    saves = [spans_of(r[3]) for r in labels_of(home, pid)]
+    assert len(saves) == 4, saves  # the imported labels and three saves
 
     for n in range(3):
         press_and_wait("u", "Undid")
@@ -346,3 +346,32 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
     assert 0 < below_button < 400, below_button  # right under the input, not 2,000 px down
     shot(page, "phone-explore")
     page.close()
+
+
+def test_an_edit_made_while_a_save_is_on_its_way_is_kept(app, browser):
+    """The save's answer holds what was sent; an edit made after the request left (a slow
+    network: here each request waits 800 ms in the page) used to vanish when the answer redrew
+    the editor."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-inflight")
+    go_to(page, 13)
+    pid = current_post_id(page, home)
+    before = len(spans_of(labels_of(home, pid)[-1][3]))
+    make_an_edit(page, "1")
+    page.evaluate("""() => { const f = window.fetch;
+        window.fetch = (...a) => new Promise((ok) => setTimeout(() => ok(f(...a)), 800)); }""")
+    page.keyboard.press("s")
+    page.wait_for_timeout(100)
+    make_an_edit(page, "2")  # the save has left with the first edit only
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    page.wait_for_timeout(500)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    expect(page.locator("#span-editor")).to_contain_text("Kept the edits you made while saving")
+    assert len(spans_of(labels_of(home, pid)[-1][3])) == before + 1  # the first edit, saved
+    shot(page, "annotate-edit-while-saving")
+    status = page.locator("#annotate-status").inner_text()
+    page.keyboard.press("s")
+    expect(page.locator("#annotate-status")).not_to_have_text(status, timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    assert len(spans_of(labels_of(home, pid)[-1][3])) == before + 2  # and the one made meanwhile

@@ -16,6 +16,7 @@ let local = [];            // unsaved edits that "u" takes back, newest last
 let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
 let bypassTabGuard = false;
+let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
@@ -40,8 +41,14 @@ function el(tag, attrs = {}, ...children) {
 // -- state <-> server ----------------------------------------------------------------------
 
 function load(fromServer) {
+  const working = spans;
   doc = props.value && typeof props.value === "object" ? props.value : null;
   if (!doc || !doc.post_id) { render(); return; }
+  // Our own writes to props.value come back here too; the save's answer is the one that names
+  // a new version (or another post).
+  const flight = fromServer && inFlight && (doc.post_id !== inFlight.post_id
+    || doc.base_version !== inFlight.base_version || doc.conflict) ? inFlight : null;
+  if (flight) inFlight = null;
   spans = (doc.spans || []).map((s) => ({ ...s }));
   sel = null; selSpan = -1; local = []; dialog = null;
   pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
@@ -56,6 +63,13 @@ function load(fromServer) {
     } else if (draft && draft.base_version !== doc.base_version) {
       doc.note = "You had unsaved edits on an older version of this post; they are shown below to compare.";
       doc.stale_draft = draft.spans;
+    }
+    if (flight && flight.post_id === doc.post_id && !doc.conflict && norm(working) !== flight.sent
+        && norm(working) !== norm(spans)) {
+      // edited while the save was on its way: the answer holds what was sent, not what came after
+      spans = working;
+      keepDraft();
+      doc.note = "Kept the edits you made while saving; they are not saved yet.";
     }
     if (doc.pending_open) askToLeave(`open ${doc.pending_open.label}`, (then) => send("navigate", { post_id: doc.pending_open.post_id, then }));
   }
@@ -74,6 +88,7 @@ function keepDraft() {
 function send(event, data = {}) {
   // The event's input is this component's value: put the working copy in it first.
   props.value = { ...doc, spans, pair };
+  inFlight = event === "save" && doc ? { post_id: doc.post_id, base_version: doc.base_version, sent: norm(spans) } : null;
   setTimeout(() => trigger(event, data), 0);
 }
 
