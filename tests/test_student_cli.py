@@ -93,3 +93,8 @@ def test_kd_trains_from_a_knowledge_teacher_on_posts_nobody_labelled(tmp_path, d
     assert manifest["variant"] == "kd" and manifest["training"]["teachers"] == ["teach"]
     assert manifest["data"]["n_train"] == 24 and manifest["data"]["n_unlabelled"] == 16
     assert manifest["training"]["posts_with_teacher_marginals"] >= 16 + 1
+    r = cli("train", "--dataset", "twitter2017", "--name", "kd-half", "--variant", "kd", "--teacher", "teach",
+            "--train-fraction", "0.5", *small, home=home)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((home / "models/kd-half/manifest.json").read_text())
+    assert manifest["data"]["n_train"] == 12 and manifest["data"]["n_unlabelled"] == 16  # a share of the labels only

@@ -13,7 +13,7 @@ from ..store.labels import labelled_task
 from ..store.posts import dataset_schema
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .data import data_hash, mner_examples_from_store, mner_unlabelled_from_store, mre_examples_from_store
+from .data import data_hash, mner_examples_from_store, mner_unlabelled_from_store, mre_examples_from_store, subsample
 from .train import TrainCallback, TrainResult, train_student
 
 
@@ -35,11 +35,15 @@ def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_
             f"`cot-explorer teach --dataset {dataset} --split {train_split}` (and for {valid_split}) first")
     types = dataset_schema(store, dataset).types if config.task == "mner" else None
     kd: dict = {}
+    run_config = config
     if config.variant == "kd":
-        train, kd = with_teacher_marginals(store, dataset, train_split, train, teachers, types, config, progress)
+        # --train-fraction takes a share of the labelled posts; every unlabelled post with CoT still teaches
+        labelled = subsample(train, config.train_fraction, config.seed)
+        train, kd = with_teacher_marginals(store, dataset, train_split, labelled, teachers, types, config, progress)
+        run_config = replace(config, train_fraction=1.0)
     elif teachers:
         raise CotExplorerError(f"--teacher is for --variant kd, not {config.variant}")
-    result = train_student(config, train, valid, callback, entity_types=types, progress=progress)
+    result = train_student(run_config, train, valid, callback, entity_types=types, progress=progress)
     n_labelled = sum(getattr(ex, "labelled", True) for ex in train)
     extra = {"metrics": {"valid": result.best_valid},
              "data": {"dataset": dataset, "train": train_split, "valid": valid_split,
