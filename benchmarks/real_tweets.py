@@ -136,6 +136,8 @@ def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf"
         def should_cancel(self): return time.time() > deadline
 
     res = train_student(cfg, train, sets["select"], callback=Deadline(), progress=False)
+    if res.best_epoch < 1:  # cut before its first evaluation: nothing chosen, nothing to score or teach with
+        return {"spec": spec, "skipped": "deadline before the first epoch ended"}
     device = next(res.model.parameters()).device
     scores = {name: res.task.evaluate(res.model, sets[name], cfg, device) for name in ("t17_test", "t15_valid")}
     out = {"spec": spec, "config": cfg.to_json(), "best_epoch": res.best_epoch, "stopped": res.stopped,
@@ -293,7 +295,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     todo = []
     for run_id in ids:
-        if (args.out / f"{run_id}.json").exists() and not args.force and not args.smoke:
+        done = args.out / f"{run_id}.json"
+        if done.exists() and "t17_test" in json.loads(done.read_text()) and not args.force and not args.smoke:
             print(f"[{run_id}] already measured: {args.out / run_id}.json")
         else:
             todo.append(by_id[run_id])

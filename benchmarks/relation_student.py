@@ -29,7 +29,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from _common import write_result
+from _common import command, write_result
 
 CKPT = Path.home() / ".cache" / "cot-explorer-bench" / "relation_student"
 
@@ -130,6 +130,8 @@ def main() -> None:
         def should_cancel(self): return time.perf_counter() > deadline
 
     result = train_student(config, splits["train"], splits["valid"], callback=Deadline())
+    if result.best_epoch < 1:
+        raise SystemExit("the deadline came before the first epoch ended: nothing to score")
     task, model = result.task, result.model
     model = getattr(model, "model", model)
     device = next(model.parameters()).device
@@ -156,7 +158,7 @@ def main() -> None:
     training = {
         "data": f"MNRE train ({len(splits['train']):,} pairs); epoch and None offset chosen on MNRE valid; "
                 "argument types from models/mner-default's entities over each post",
-        "command": "python benchmarks/relation_student.py --ship",
+        "command": command(),
         "recipe": f"text only; {markers}; linear schedule with early stopping on valid; "
                   f"None offset {bias:+.1f} chosen on valid",
         "argument_types_from": "mner-default",

@@ -240,6 +240,8 @@ def _train(args: argparse.Namespace, store) -> int:
                            lr=args.lr, seed=args.seed, knowledge_budget=args.knowledge_budget, n_prompts=args.n_prompts,
                            lam=args.lam, temperature=args.temperature, train_fraction=args.train_fraction,
                            shape_features=False if args.no_shape_features else None)
+    if args.teacher and args.variant != "kd":
+        raise CotExplorerError(f"--teacher is for --variant kd, not {args.variant}")
     registry = Registry(store)
     teachers = [registry.path(t, task) for t in args.teacher]
     name = registry.reserve(args.name)  # refused before any training if the name is taken

@@ -369,9 +369,14 @@ def test_an_edit_made_while_a_save_is_on_its_way_is_kept(app, browser):
     expect(page.locator("#span-editor")).to_contain_text("Kept the edits you made while saving")
     assert len(spans_of(labels_of(home, pid)[-1][3])) == before + 1  # the first edit, saved
     shot(page, "annotate-edit-while-saving")
+    page.keyboard.press("u")  # takes back the kept edit here: no undo of the saved version
+    expect(page.locator("#span-editor")).to_contain_text("Took back your last unsaved edit", timeout=T)
+    expect(page.locator("#se-dirty")).to_have_text("saved")
+    assert len(spans_of(labels_of(home, pid)[-1][3])) == before + 1
+    make_an_edit(page, "2")
     status = page.locator("#annotate-status").inner_text()
     page.keyboard.press("s")
     expect(page.locator("#annotate-status")).not_to_have_text(status, timeout=T)
     expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
     expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
-    assert len(spans_of(labels_of(home, pid)[-1][3])) == before + 2  # and the one made meanwhile
+    assert len(spans_of(labels_of(home, pid)[-1][3])) == before + 2  # and one made after

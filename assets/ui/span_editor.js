@@ -44,15 +44,21 @@ function load(fromServer) {
   const working = spans;
   doc = props.value && typeof props.value === "object" ? props.value : null;
   if (!doc || !doc.post_id) { render(); return; }
-  // Our own writes to props.value come back here too; the save's answer is the one that names
-  // a new version (or another post).
-  const flight = fromServer && inFlight && (doc.post_id !== inFlight.post_id
-    || doc.base_version !== inFlight.base_version || doc.conflict) ? inFlight : null;
-  if (flight) inFlight = null;
+  // Our own writes to props.value come back here too. The save's answer is the one that names
+  // a new version of this post holding what was sent (or a conflict over it); any other answer
+  // (another post, someone else's version) ends the wait without keeping anything.
+  let kept = null;
+  if (fromServer && inFlight && (doc.post_id !== inFlight.post_id || doc.base_version !== inFlight.base_version
+      || doc.conflict)) {
+    const answered = doc.post_id === inFlight.post_id && (doc.conflict || norm(doc.saved || []) === inFlight.sent);
+    if (answered && norm(working) !== inFlight.sent) kept = working.map((s) => ({ ...s }));
+    inFlight = null;
+  }
   spans = (doc.spans || []).map((s) => ({ ...s }));
   sel = null; selSpan = -1; local = []; dialog = null;
   pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
   if (fromServer && doc.conflict) {
+    if (kept) { spans = kept; doc.spans = kept.map((s) => ({ ...s })); }  // "mine" is what you have now
     keepDraft();  // a conflict shows your edits already: keep them as the draft, say nothing more
   } else if (fromServer) {
     if (doc.clear_draft) localStorage.removeItem(KEY(doc.post_id));
@@ -64,10 +70,10 @@ function load(fromServer) {
       doc.note = "You had unsaved edits on an older version of this post; they are shown below to compare.";
       doc.stale_draft = draft.spans;
     }
-    if (flight && flight.post_id === doc.post_id && !doc.conflict && norm(working) !== flight.sent
-        && norm(working) !== norm(spans)) {
+    if (kept && norm(kept) !== norm(spans)) {
       // edited while the save was on its way: the answer holds what was sent, not what came after
-      spans = working;
+      local = [spans];  // "u" takes them back here, before any undo reaches the saved versions
+      spans = kept;
       keepDraft();
       doc.note = "Kept the edits you made while saving; they are not saved yet.";
     }
