@@ -380,3 +380,29 @@ def test_an_edit_made_while_a_save_is_on_its_way_is_kept(app, browser):
     expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
     expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
     assert len(spans_of(labels_of(home, pid)[-1][3])) == before + 2  # and one made after
+
+
+def test_an_edit_made_while_a_stale_save_is_on_its_way_is_kept_as_mine(app, browser):
+    """b's save leaves on an old version (a saved meanwhile); b edits while it is on its way; the
+    conflict that answers shows b's version with that later edit in it, and keeping it saves both."""
+    url, home = app
+    a = open_annotate(browser, url, "ann-c")
+    b = open_annotate(browser, url, "ann-d")
+    for page in (a, b):
+        go_to(page, 17)
+    pid = current_post_id(a, home)
+    before = len(spans_of(labels_of(home, pid)[-1][3]))
+    make_an_edit(a, "1")
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    make_an_edit(b, "2")
+    b.evaluate("""() => { const f = window.fetch;
+        window.fetch = (...x) => new Promise((ok) => setTimeout(() => ok(f(...x)), 800)); }""")
+    b.keyboard.press("s")
+    b.wait_for_timeout(100)
+    make_an_edit(b, "3")  # after b's stale save left
+    expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-c saved this post", timeout=T)
+    b.locator("#se-keep-mine").click()
+    expect(b.locator("#annotate-status")).to_contain_text("Kept your version", timeout=T)
+    last = labels_of(home, pid)[-1]
+    assert last[2] == "ann-d" and len(spans_of(last[3])) == before + 2  # b's two edits, the later one too
