@@ -219,13 +219,17 @@ def test_keys_pressed_on_another_tab_change_nothing(app, browser):
     page.close()
 
 
+def two_annotators_on(browser, url: str, home: Path, names: tuple[str, str], n: int):
+    """Two annotators' pages on the n-th post of the queue, and that post's id."""
+    a, b = (open_annotate(browser, url, name) for name in names)
+    for page in (a, b):
+        go_to(page, n)
+    return a, b, current_post_id(a, home)
+
+
 def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     url, home = app
-    a = open_annotate(browser, url, "ann-a")
-    b = open_annotate(browser, url, "ann-b")
-    for page in (a, b):
-        go_to(page, 11)
-    pid = current_post_id(a, home)
+    a, b, pid = two_annotators_on(browser, url, home, ("ann-a", "ann-b"), 11)
     # a saves first; b's save is stale: a conflict shows both, b keeps theirs' and b's work apart
     for page, key in ((a, "1"), (b, "2")):
         make_an_edit(page, key)
@@ -386,11 +390,7 @@ def test_an_edit_made_while_a_stale_save_is_on_its_way_is_kept_as_mine(app, brow
     """b's save leaves on an old version (a saved meanwhile); b edits while it is on its way; the
     conflict that answers shows b's version with that later edit in it, and keeping it saves both."""
     url, home = app
-    a = open_annotate(browser, url, "ann-c")
-    b = open_annotate(browser, url, "ann-d")
-    for page in (a, b):
-        go_to(page, 17)
-    pid = current_post_id(a, home)
+    a, b, pid = two_annotators_on(browser, url, home, ("ann-c", "ann-d"), 17)
     before = len(spans_of(labels_of(home, pid)[-1][3]))
     make_an_edit(a, "1")
     a.keyboard.press("s")
