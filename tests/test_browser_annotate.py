@@ -406,3 +406,25 @@ def test_an_edit_made_while_a_stale_save_is_on_its_way_is_kept_as_mine(app, brow
     expect(b.locator("#annotate-status")).to_contain_text("Kept your version", timeout=T)
     last = labels_of(home, pid)[-1]
     assert last[2] == "ann-d" and len(spans_of(last[3])) == before + 2  # b's two edits, the later one too
+
+
+def test_a_second_save_while_the_first_is_on_its_way_follows_it(app, browser):
+    """"s", an edit, "s" again before the first answer: the second save waits for the first and then
+    saves on top of it, instead of leaving on the old version and conflicting with its own save."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-twice")
+    go_to(page, 19)
+    pid = current_post_id(page, home)
+    before = labels_of(home, pid)
+    make_an_edit(page, "1")
+    page.evaluate("""() => { const f = window.fetch;
+        window.fetch = (...a) => new Promise((ok) => setTimeout(() => ok(f(...a)), 800)); }""")
+    page.keyboard.press("s")
+    page.wait_for_timeout(100)
+    make_an_edit(page, "2")
+    page.keyboard.press("s")
+    expect(page.locator("#span-editor")).to_contain_text("your newer edits follow", timeout=T)
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    rows = labels_of(home, pid)
+    assert len(rows) == len(before) + 2 and "Conflict" not in page.locator("#annotate-status").inner_text()
+    assert len(spans_of(rows[-1][3])) == len(spans_of(before[-1][3])) + 2  # both edits, one after the other

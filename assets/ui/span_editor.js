@@ -17,6 +17,7 @@ let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
 let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
+let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
@@ -53,6 +54,7 @@ function load(fromServer) {
     const answered = doc.post_id === inFlight.post_id && (doc.conflict || norm(doc.saved || []) === inFlight.sent);
     if (answered && norm(working) !== inFlight.sent) kept = working.map((s) => ({ ...s }));
     inFlight = null;
+    if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; if (answered && !doc.conflict) setTimeout(saveNow, 0); }
   }
   spans = (doc.spans || []).map((s) => ({ ...s }));
   sel = null; selSpan = -1; local = []; dialog = null;
@@ -91,7 +93,20 @@ function keepDraft() {
   else localStorage.removeItem(KEY(doc.post_id));
 }
 
+function saveNow() {
+  if (doc && dirty()) send("save");
+}
+
 function send(event, data = {}) {
+  if (event === "save" && inFlight && doc && inFlight.post_id === doc.post_id) {
+    // sent now, it would leave on the version the first save replaces and conflict with it; a
+    // save that never gets an answer (refused) lets it go after a few seconds
+    if (!saveAgain) saveAgain = setTimeout(() => { saveAgain = null; inFlight = null; saveNow(); }, 3000);
+    doc.note = "Saving: your newer edits follow as soon as this save is answered.";
+    render();
+    return;
+  }
+  if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
   // The event's input is this component's value: put the working copy in it first.
   props.value = { ...doc, spans, pair };
   inFlight = event === "save" && doc ? { post_id: doc.post_id, base_version: doc.base_version, sent: norm(spans) } : null;
