@@ -219,17 +219,23 @@ def test_keys_pressed_on_another_tab_change_nothing(app, browser):
     page.close()
 
 
-def two_annotators_on(browser, url: str, home: Path, names: tuple[str, str], n: int):
-    """Two annotators' pages on the n-th post of the queue, and that post's id."""
-    a, b = (open_annotate(browser, url, name) for name in names)
-    for page in (a, b):
+def annotators_on(browser, url: str, home: Path, names: tuple[str, ...], n: int):
+    """Annotators' pages on the n-th post of the queue, and that post's id."""
+    pages = [open_annotate(browser, url, name) for name in names]
+    for page in pages:
         go_to(page, n)
-    return a, b, current_post_id(a, home)
+    return (*pages, current_post_id(pages[0], home))
+
+
+def slow_network(page, ms: int = 800) -> None:
+    """Every request of the page waits `ms` before it leaves: time to act while one is on its way."""
+    page.evaluate("""(ms) => { const f = window.fetch;
+        window.fetch = (...a) => new Promise((ok) => setTimeout(() => ok(f(...a)), ms)); }""", ms)
 
 
 def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     url, home = app
-    a, b, pid = two_annotators_on(browser, url, home, ("ann-a", "ann-b"), 11)
+    a, b, pid = annotators_on(browser, url, home, ("ann-a", "ann-b"), 11)
     # a saves first; b's save is stale: a conflict shows both, b keeps theirs' and b's work apart
     for page, key in ((a, "1"), (b, "2")):
         make_an_edit(page, key)
@@ -362,8 +368,7 @@ def test_an_edit_made_while_a_save_is_on_its_way_is_kept(app, browser):
     pid = current_post_id(page, home)
     before = len(spans_of(labels_of(home, pid)[-1][3]))
     make_an_edit(page, "1")
-    page.evaluate("""() => { const f = window.fetch;
-        window.fetch = (...a) => new Promise((ok) => setTimeout(() => ok(f(...a)), 800)); }""")
+    slow_network(page)
     page.keyboard.press("s")
     page.wait_for_timeout(100)
     make_an_edit(page, "2")  # the save has left with the first edit only
@@ -390,14 +395,13 @@ def test_an_edit_made_while_a_stale_save_is_on_its_way_is_kept_as_mine(app, brow
     """b's save leaves on an old version (a saved meanwhile); b edits while it is on its way; the
     conflict that answers shows b's version with that later edit in it, and keeping it saves both."""
     url, home = app
-    a, b, pid = two_annotators_on(browser, url, home, ("ann-c", "ann-d"), 17)
+    a, b, pid = annotators_on(browser, url, home, ("ann-c", "ann-d"), 17)
     before = len(spans_of(labels_of(home, pid)[-1][3]))
     make_an_edit(a, "1")
     a.keyboard.press("s")
     expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
     make_an_edit(b, "2")
-    b.evaluate("""() => { const f = window.fetch;
-        window.fetch = (...x) => new Promise((ok) => setTimeout(() => ok(f(...x)), 800)); }""")
+    slow_network(b)
     b.keyboard.press("s")
     b.wait_for_timeout(100)
     make_an_edit(b, "3")  # after b's stale save left
@@ -412,13 +416,10 @@ def test_a_second_save_while_the_first_is_on_its_way_follows_it(app, browser):
     """"s", an edit, "s" again before the first answer: the second save waits for the first and then
     saves on top of it, instead of leaving on the old version and conflicting with its own save."""
     url, home = app
-    page = open_annotate(browser, url, "ann-twice")
-    go_to(page, 19)
-    pid = current_post_id(page, home)
+    page, pid = annotators_on(browser, url, home, ("ann-twice",), 19)
     before = labels_of(home, pid)
     make_an_edit(page, "1")
-    page.evaluate("""() => { const f = window.fetch;
-        window.fetch = (...a) => new Promise((ok) => setTimeout(() => ok(f(...a)), 800)); }""")
+    slow_network(page)
     page.keyboard.press("s")
     page.wait_for_timeout(100)
     make_an_edit(page, "2")
