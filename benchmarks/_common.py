@@ -8,10 +8,28 @@ import json
 import os
 import platform
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+class Deadline:
+    """A `train_student` callback that stops training at a wall-clock time (`time.time()`); the
+    run keeps its best-on-valid state so far and says so (`stopped`: cancelled)."""
+
+    def __init__(self, at: float = float("inf")):
+        self.at = at
+
+    def on_step(self, step, total, loss) -> None:
+        pass
+
+    def on_eval(self, epoch, metrics) -> None:
+        pass
+
+    def should_cancel(self) -> bool:
+        return time.time() > self.at
 
 
 def machine() -> dict:

@@ -40,7 +40,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from _common import RESULTS, write_result
+from _common import RESULTS, Deadline, write_result
 
 RUNS = RESULTS / "real_tweets"
 CKPT = Path.home() / ".cache" / "cot-explorer-bench" / "real_tweets"
@@ -109,11 +109,10 @@ def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf"
 
     from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
     from cot_explorer.student.config import TrainConfig
-    from cot_explorer.student.teacher_targets import with_soft_targets
+    from cot_explorer.student.teacher_targets import kd_training_set
     from cot_explorer.student.train import train_student
 
     torch.set_num_threads(threads)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     ckpt = CKPT / "smoke" if smoke else CKPT
     sets = load_sets(spec["data"], spec["seed"], smoke)
     params = {**BASE, **{k: spec[k] for k in ("epochs", "patience", "crf_lr", "word_dropout", "lr") if k in spec}}
@@ -126,16 +125,10 @@ def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf"
     t0 = time.time()
     if cfg.variant == "kd":
         teachers = [load_checkpoint(ckpt / t) for t in spec["teachers"]]
-        train = with_soft_targets(teachers, list(train) + list(sets["unlabelled"]), cfg.temperature, device=device)
-        train = [ex for ex in train if ex.labelled or ex.soft_targets is not None]
+        train = kd_training_set(teachers, train, sets["unlabelled"], cfg.temperature)
         del teachers
     targets_s = time.time() - t0
-    class Deadline:  # a run cut short keeps its best-on-selection state, and says so (`stopped`)
-        def on_step(self, step, total, loss): pass
-        def on_eval(self, epoch, metrics): pass
-        def should_cancel(self): return time.time() > deadline
-
-    res = train_student(cfg, train, sets["select"], callback=Deadline(), progress=False)
+    res = train_student(cfg, train, sets["select"], callback=Deadline(deadline), progress=False)
     if res.best_epoch < 1:  # cut before its first evaluation: nothing chosen, nothing to score or teach with
         return {"spec": spec, "skipped": "deadline before the first epoch ended"}
     device = next(res.model.parameters()).device

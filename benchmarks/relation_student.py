@@ -29,7 +29,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from _common import command, write_result
+from _common import Deadline, command, write_result
 
 CKPT = Path.home() / ".cache" / "cot-explorer-bench" / "relation_student"
 
@@ -101,7 +101,7 @@ def main() -> None:
     from cot_explorer.student.train import train_student
 
     torch.set_num_threads(args.threads)
-    t_start = time.perf_counter()
+    t_start, t_wall = time.perf_counter(), time.time()
     if args.examples:
         splits, typing = pickle.loads(args.examples.read_bytes())
     else:
@@ -122,14 +122,8 @@ def main() -> None:
     config = TrainConfig(task="mre", variant="text", epochs=1 if args.smoke else args.epochs, patience=args.patience,
                          lr=args.lr, head_lr=1e-3, seed=args.seed, relation_markers=args.markers,
                          freeze_word_embeddings=True)
-    deadline = t_start + args.deadline_s if args.deadline_s else float("inf")
-
-    class Deadline:  # a run cut short keeps its best-on-valid state, and says so (`stopped`)
-        def on_step(self, step, total, loss): pass
-        def on_eval(self, epoch, metrics): pass
-        def should_cancel(self): return time.perf_counter() > deadline
-
-    result = train_student(config, splits["train"], splits["valid"], callback=Deadline())
+    deadline = Deadline(t_wall + args.deadline_s if args.deadline_s else float("inf"))
+    result = train_student(config, splits["train"], splits["valid"], callback=deadline)
     if result.best_epoch < 1:
         raise SystemExit("the deadline came before the first epoch ended: nothing to score")
     task, model = result.task, result.model

@@ -23,7 +23,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from _common import write_result
+from _common import Deadline, write_result
 
 BASE = dict(epochs=15, patience=5, batch_size=16, lr=1e-4, head_lr=1e-3, knowledge_budget=160, n_prompts=4,
             lam=0.5, temperature=2.0)
@@ -99,13 +99,8 @@ def run_one(spec: dict, smoke: bool, deadline: float, out_dir: Path) -> dict:
     if smoke:
         cfg = replace(cfg, epochs=1, knowledge_budget=32)
 
-    class Deadline:
-        def on_step(self, step, total, loss): pass
-        def on_eval(self, epoch, metrics): pass
-        def should_cancel(self): return time.time() > deadline
-
     t0 = time.time()
-    res = train_student(cfg, data["train"], data["valid"], callback=Deadline(), progress=False)
+    res = train_student(cfg, data["train"], data["valid"], callback=Deadline(deadline), progress=False)
     device = next(res.model.parameters()).device
     test = res.task.evaluate(res.model, data["test"], cfg, device)
     out = {"spec": spec, "config": cfg.to_json(), "best_epoch": res.best_epoch, "stopped": res.stopped,

@@ -66,10 +66,8 @@ def with_teacher_marginals(store, dataset: str, split: str, labelled: list, unla
     """The kd training set: the labelled posts, the posts whose labels are left out, and the
     split's unlabelled posts with CoT, each with CoT carrying the frozen teachers' mean tag
     marginals; and what was used, for the manifest."""
-    from accelerate import PartialState
-
     from .checkpoint import load_checkpoint
-    from .teacher_targets import with_soft_targets
+    from .teacher_targets import kd_training_set
 
     if config.task != "mner":
         raise CotExplorerError("kd distils entity teachers; for relations use --variant distill")
@@ -88,11 +86,9 @@ def with_teacher_marginals(store, dataset: str, split: str, labelled: list, unla
         t_types = [tag[2:] for tag in t.task.tags if tag.startswith("B-")]
         if types is not None and t_types != list(types):
             raise CotExplorerError(f"teacher {t.path.name} predicts {t_types}, {dataset} has {list(types)}")
-    examples = list(labelled) + list(unlabelled) + mner_unlabelled_from_store(store, dataset, split)
-    examples = with_soft_targets(loaded, examples, config.temperature, device=PartialState().device,
-                                 progress=progress)
+    kept = kd_training_set(loaded, labelled, list(unlabelled) + mner_unlabelled_from_store(store, dataset, split),
+                           config.temperature, progress=progress)
     del loaded
-    kept = [ex for ex in examples if ex.labelled or ex.soft_targets is not None]
     return kept, {"teachers": [Path(p).name for p in teachers],
                   "posts_with_teacher_marginals": sum(ex.soft_targets is not None for ex in kept)}
 

@@ -58,3 +58,18 @@ def with_soft_targets(teachers: Sequence[LoadedStudent], examples: Sequence[Mner
                 out[i] = replace(examples[i], soft_targets=mean[j, :n].astype(np.float16))
             bar.update(len(idx))
     return out
+
+
+def kd_training_set(teachers: Sequence[LoadedStudent], labelled: Sequence[MnerExample],
+                    unlabelled: Sequence[MnerExample], temperature: float, device=None,
+                    progress: bool = False) -> list[MnerExample]:
+    """What a kd student trains on: the labelled posts and the unlabelled ones, every post with
+    CoT carrying the teachers' marginals; an unlabelled post without CoT has nothing to teach
+    and is left out. The teachers run on the training device (Accelerate's) unless told."""
+    if device is None:
+        from accelerate import PartialState
+
+        device = PartialState().device
+    examples = with_soft_targets(teachers, list(labelled) + list(unlabelled), temperature, device=device,
+                                 progress=progress)
+    return [ex for ex in examples if ex.labelled or ex.soft_targets is not None]
