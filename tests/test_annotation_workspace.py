@@ -92,6 +92,47 @@ def test_undo_and_redo_take_the_newest_change_spans_or_relations(tmp_path):
     assert label(doc4.pairs, 0) == "/per/loc/place_of_residence" and label(doc4.pairs, 1) == "/per/per/couple"
 
 
+def test_a_posts_first_entity_labels_can_be_undone_and_undo_then_reaches_its_relations(tmp_path):
+    """An MNRE post has relations from the import and no entity labels: its first entity save
+    is undone to no entity labels at all (not to an empty list, which would say "no
+    entities"), the next undo takes back the relation, and neither counts as a correction any
+    more; redo brings both back, newest undo first."""
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
+    assert doc["base_version"] is None and doc["saved"] == []
+    doc, _ = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", ANN, [])
+    doc, msg = annotate.save_doc(home, {**doc.to_value(), "spans": [{"start": 2, "end": 3, "type": "LOC"}]},
+                                 "ann", ANN, [])
+    assert "the post's first entity labels" in msg and "None" not in msg
+    doc, msg = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])
+    assert "Undid the last span change" in msg and "no entity labels again" in msg
+    assert doc.saved == [] and doc.base_version is not None
+    with open_store(home) as s:
+        assert label_store.current(s, "mnre/test/a", "mner") is None
+        assert label_store.corrected_post_ids(s, "mnre", task="mner") == []
+        assert label_store.progress(s, "mnre", "test").corrected == 1  # the relation is still changed
+    doc, msg = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])
+    assert "Undid the last relation change" in msg
+    assert next(p["label"] for p in doc.pairs if p["index"] == 0) == "None"
+    with open_store(home) as s:  # back to the imported relations: not a correction
+        assert label_store.progress(s, "mnre", "test").corrected == 0
+    with pytest.raises(ValidationError, match="nothing to undo"):
+        annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])
+    doc, msg = annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])
+    assert "Redid the last relation change" in msg
+    doc, msg = annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])
+    assert "Redid the last span change" in msg and doc.saved == [{"start": 2, "end": 3, "type": "LOC",
+                                                                  "origin": doc.saved[0].get("origin")}]
+    doc, _ = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])  # cleared again, then saved on
+    doc, msg = annotate.save_doc(home, {**doc.to_value(), "spans": [{"start": 0, "end": 1, "type": "PER"}]},
+                                 "ann", ANN, [])
+    assert msg.startswith("Saved version") and [s["type"] for s in doc.saved] == ["PER"]
+    with open_store(home) as s:
+        assert label_store.progress(s, "mnre", "test").corrected == 1
+
+
 def test_search_finds_posts_of_every_dataset_and_progress_counts_annotators(demo_home):
     found = annotate.find_posts(demo_home, "lady gaga")
     assert found and all("demo/test" in label for label, _ in found)

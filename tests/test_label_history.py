@@ -8,7 +8,7 @@ from cot_explorer.errors import ConflictError, ValidationError
 from cot_explorer.importer import import_twitter
 from cot_explorer.schema import LabelSet, Relation, Span
 from cot_explorer.store import open_store
-from cot_explorer.store.labels import current, history, post_history, redo, save, undo
+from cot_explorer.store.labels import corrected_post_ids, current, history, post_history, progress, redo, save, undo
 
 POSTS = "IMGID:1\nObama\tB-PER\nvisits\tO\nParis\tB-LOC\ntoday\tO\n\nIMGID:2\nhello\tO\n\n"
 POST = "tw/train/1"
@@ -49,7 +49,9 @@ def test_undo_restores_the_previous_version_as_a_new_one(seeded):
     gold = current(seeded, POST, "mner")
     edited = save(seeded, POST, mner((0, 2, "PER")), gold.version)
     restored = undo(seeded, POST, "mner", edited.version, author="alice")
-    assert restored.spans == gold.spans and restored.source == "annotator" and restored.author == "alice"
+    # the imported labels again, by alice's undo: the post is no longer counted as corrected
+    assert restored.spans == gold.spans and restored.source == "gold" and restored.author == "alice"
+    assert progress(seeded, "tw", "train").corrected == 0 and corrected_post_ids(seeded, "tw") == []
     assert restored.replaces == edited.version
     entry = post_history(seeded, POST)[-1]
     assert entry.action == "undo" and entry.what == f"undo (labels of v{gold.version})"

@@ -63,11 +63,30 @@ def add_initial(store: Store, items: Iterable[tuple[str, LabelSet]]) -> int:
     return len(rows)
 
 
-def current(store: Store, post_id: str, task: str) -> LabelSet | None:
+def _head_row(store: Store, post_id: str, task: str):
     rows = list(store.db.query(
         "SELECT * FROM labels WHERE post_id = ? AND task = ? ORDER BY version DESC LIMIT 1", [post_id, task]
     ))
-    return _labelset(rows[0]) if rows else None
+    return rows[0] if rows else None
+
+
+def _cleared(row) -> bool:
+    """An undo that went back to before the post's first labels: the post has none again.
+    (Every other undo names the version whose labels it restores.)"""
+    return row["action"] == "undo" and row["restores"] is None
+
+
+def current(store: Store, post_id: str, task: str) -> LabelSet | None:
+    """The post's labels for `task`; None when it has none (never labelled, or its first labels undone)."""
+    row = _head_row(store, post_id, task)
+    return _labelset(row) if row is not None and not _cleared(row) else None
+
+
+def head_version(store: Store, post_id: str, task: str) -> int | None:
+    """The newest version of the post's history for `task`, its labels or an undo that cleared
+    them: what a save, an undo or a redo must be based on."""
+    row = _head_row(store, post_id, task)
+    return row["version"] if row is not None else None
 
 
 def history(store: Store, post_id: str, task: str) -> list[LabelSet]:
@@ -89,7 +108,7 @@ def _one_per_post_of_source(store: Store, dataset: str, split: str, task: str, s
            WHERE p.dataset = ? AND p.split = ? AND l.task = ? AND l.source = ?
            AND l.version = (SELECT {pick}(version) FROM labels m WHERE m.post_id = l.post_id
                             AND m.task = l.task AND m.source = l.source)""", [dataset, split, task, source])
-    return {r["post_id"]: _labelset(r) for r in rows}
+    return {r["post_id"]: _labelset(r) for r in rows if not _cleared(r)}  # an undo to no labels: none
 
 
 def first_of_source(store: Store, dataset: str, split: str, task: str, source: str) -> dict[str, LabelSet]:
@@ -114,16 +133,14 @@ def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None,
     validate_labels(post, labels, dataset_schema(store, post.dataset).types)
     try:
         with store.write():
-            now = current(store, post_id, labels.task)
-            now_version = now.version if now else None
+            now_version = head_version(store, post_id, labels.task)
             if now_version != base_version:
                 raise ConflictError(post_id, labels.task, base_version, now_version)
             row = _row(post_id, labels.with_meta(created_at=utc_now()), base_version)
             row["action"] = action
             version = store.db["labels"].insert(row).last_pk
     except sqlite3.IntegrityError as e:  # the unique indexes caught a race the check missed
-        latest = current(store, post_id, labels.task)
-        raise ConflictError(post_id, labels.task, base_version, latest.version if latest else None) from e
+        raise ConflictError(post_id, labels.task, base_version, head_version(store, post_id, labels.task)) from e
     return labels.with_meta(version=version, replaces=base_version, created_at=row["created_at"], author=row["author"])
 
 
@@ -143,6 +160,8 @@ class HistoryEntry:
     @property
     def what(self) -> str:
         """What happened, in words: `undo (back to v12)`, `annotator`, `gold`..."""
+        if self.action == "undo" and self.restores is None:
+            return "undo (back to no labels)"
         if self.action in ("undo", "redo"):
             return f"{self.action} (labels of v{self.restores})"
         if self.action == "merge":
@@ -164,46 +183,63 @@ def _version(store: Store, version: int) -> HistoryEntry:
     return _entry(next(iter(store.db.query("SELECT * FROM labels WHERE version = ?", [version]))))
 
 
-def _state_before(store: Store, entry: HistoryEntry) -> int | None:
-    """The version whose labels were current just before `entry`'s labels, walking back
-    through undos and redos (an undo of an undo goes further back, not forth)."""
+def _labels_of(store: Store, entry: HistoryEntry) -> HistoryEntry | None:
+    """The save (or import, or merge) whose labels `entry` holds, walking back through undos
+    and redos; None for an undo that cleared the labels."""
     while entry.action in ("undo", "redo"):
+        if entry.restores is None:
+            return None
         entry = _version(store, entry.restores)
-    return entry.replaces
+    return entry
+
+
+def _undoable(store: Store, entry: HistoryEntry) -> HistoryEntry | None:
+    """The change an undo at `entry` takes back (an undo of an undo goes further back, not
+    forth); None when there is none: no labels left, or only the imported ones."""
+    change = _labels_of(store, entry)
+    if change is None or (change.replaces is None and change.source == "gold"):
+        return None
+    return change
 
 
 def _insert(store: Store, post_id: str, labels: LabelSet, base_version: int, action: str, restores: int | None,
             undoes: int | None, author: str) -> LabelSet:
-    row = _row(post_id, labels.with_meta(created_at=utc_now(), author=author, source="annotator"), base_version)
+    """An undo or redo by `author`; the labels keep their source, so an undo back to the
+    imported labels leaves the post uncorrected."""
+    source = labels.source if restores is not None else "annotator"
+    row = _row(post_id, labels.with_meta(created_at=utc_now(), author=author, source=source), base_version)
     row.update(action=action, restores=restores, undoes=undoes)
     version = store.db["labels"].insert(row).last_pk
     return labels.with_meta(version=version, replaces=base_version, created_at=row["created_at"], author=author,
-                            source="annotator")
+                            source=source)
 
 
 def undo(store: Store, post_id: str, task: str, base_version: int, author: str) -> LabelSet:
     """One step back: the labels before the current ones become current again, as a new
     version recorded as an undo (history is never rewritten). Pressed again, it goes one
-    more step back."""
+    more step back. Undoing a post's first labels leaves it with none again; imported labels
+    are where undo stops."""
     with store.write():
-        now = current(store, post_id, task)
-        if now is None or now.version != base_version:
-            raise ConflictError(post_id, task, base_version, now.version if now else None)
-        before = _state_before(store, _version(store, now.version))
-        if before is None:
+        now_version = head_version(store, post_id, task)
+        if now_version is None or now_version != base_version:
+            raise ConflictError(post_id, task, base_version, now_version)
+        change = _undoable(store, _version(store, now_version))
+        if change is None:
             raise ValidationError(f"{post_id} ({task}) has no earlier version to go back to")
-        restored = _version(store, before).labels
-        return _insert(store, post_id, restored, base_version, "undo", before, now.version, author)
+        before = _version(store, change.replaces) if change.replaces is not None else None
+        if before is None or (before.action == "undo" and before.restores is None):
+            return _insert(store, post_id, LabelSet(task), base_version, "undo", None, now_version, author)
+        return _insert(store, post_id, before.labels, base_version, "undo", before.version, now_version, author)
 
 
 def redo(store: Store, post_id: str, task: str, base_version: int, author: str) -> LabelSet:
     """One step forth again after undos, as a new version recorded as a redo; refused when
     the last change was not an undo (or a redo with an undo before it)."""
     with store.write():
-        now = current(store, post_id, task)
-        if now is None or now.version != base_version:
-            raise ConflictError(post_id, task, base_version, now.version if now else None)
-        entry = _version(store, now.version)
+        now_version = head_version(store, post_id, task)
+        if now_version is None or now_version != base_version:
+            raise ConflictError(post_id, task, base_version, now_version)
+        entry = _version(store, now_version)
         undone = _undoes(store, entry.version)
         if entry.action == "undo":
             reverse = entry.version
@@ -216,10 +252,42 @@ def redo(store: Store, post_id: str, task: str, base_version: int, author: str) 
         else:
             raise ValidationError("nothing to redo: the last change was not an undo")
         target = _version(store, _undoes(store, reverse))
-        while target.action in ("undo", "redo"):  # name the version whose labels these first were
-            target = _version(store, target.restores)
+        target = _labels_of(store, target)  # name the version whose labels these first were
+        if target is None:
+            raise ValidationError("nothing to redo")
         restored, target = target.labels, target.version
         return _insert(store, post_id, restored, base_version, "redo", target, reverse, author)
+
+
+def undo_newest(store: Store, post_id: str, author: str) -> LabelSet:
+    """Undo the post's newest change not yet undone, spans or relations (one history for both)."""
+    changes = []
+    for task in ("mner", "mre"):
+        head = head_version(store, post_id, task)
+        change = _undoable(store, _version(store, head)) if head is not None else None
+        if change is not None:
+            changes.append((change.version, task, head))
+    if not changes:
+        raise ValidationError("nothing to undo on this post")
+    _, task, head = max(changes)
+    return undo(store, post_id, task, head, author)
+
+
+def redo_newest(store: Store, post_id: str, author: str) -> LabelSet:
+    """Redo the post's newest undo, spans or relations; nothing to redo once a change was
+    saved after it."""
+    heads = sorted(((v, t) for t in ("mner", "mre") if (v := head_version(store, post_id, t)) is not None),
+                   reverse=True)
+    if not heads or _version(store, heads[0][0]).action not in ("undo", "redo"):
+        raise ValidationError("nothing to redo: the last change was not an undo")
+    for version, task in heads:
+        if _version(store, version).action not in ("undo", "redo"):
+            continue
+        try:
+            return redo(store, post_id, task, version, author)
+        except ValidationError:
+            continue
+    raise ValidationError("nothing to redo")
 
 
 def _undoes(store: Store, version: int | None) -> int | None:

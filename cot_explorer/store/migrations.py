@@ -263,6 +263,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         "the recorded ChatGPT answers' entities explained by their reasoning's sentences (noun grain)",
         (_recorded_explanations,),
     ),
+    (
+        8,
+        "a post whose first labels were undone has none again",
+        (
+            "DROP VIEW current_labels",
+            # An undo that restores nothing (restores NULL) took back the post's first labels:
+            # it heads the history (a save is based on it) but is no labels.
+            """CREATE VIEW current_labels AS
+                SELECT l.* FROM labels l
+                WHERE l.version = (SELECT max(version) FROM labels m
+                                   WHERE m.post_id = l.post_id AND m.task = l.task)
+                AND NOT (l.action = 'undo' AND l.restores IS NULL)""",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -31,7 +31,7 @@ from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_
 from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, SpanEditor, span_dict, spans_from_value, token_cells
 
-HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at", "labels"]
+HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "labels"]
 
 
 class QueueOrder(StrEnum):
@@ -144,24 +144,27 @@ def progress_line(home: Path, post: Post, user: User) -> str:
 
 
 def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = None, *, spans: list[dict] | None = None,
-               conflict: dict | None = None, clear_draft: bool = False, rev: int = 0) -> EditorDoc:
+               conflict: dict | None = None, clear_draft: bool = False, rev: int = 0,
+               focus_pair: int | None = None) -> EditorDoc:
     with open_store(home) as store:
         post = get_post(store, post_id)
         if post is None:
             raise ValidationError(f"no post {post_id!r}")
         cur = label_store.current(store, post_id, "mner")
+        base = label_store.head_version(store, post_id, "mner")
         schema = dataset_schema(store, post.dataset)
     saved = [span_dict(s) for s in (cur.spans if cur else ())]
     pairs, rel_version = pairs_for(home, post)
     ids = ids or []
     return EditorDoc(
         post_id=post.id, dataset=post.dataset, tokens=token_cells(post), types=list(schema.types), saved=saved,
-        spans=spans if spans is not None else [dict(s) for s in saved], base_version=cur.version if cur else None,
+        spans=spans if spans is not None else [dict(s) for s in saved], base_version=base,
         suggestions=suggestions_for(home, post, schema), pairs=pairs, relation_labels=list(MRE_RELATIONS),
         relation_version=rel_version,
         pos={"index": ids.index(post_id) if post_id in ids else -1, "total": len(ids),
              "progress": progress_line(home, post, user)},
-        readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev)
+        readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
+        focus_pair=focus_pair)
 
 
 def history_rows(home: Path, post_id: str) -> list[list]:
@@ -170,7 +173,9 @@ def history_rows(home: Path, post_id: str) -> list[list]:
         hist = label_store.post_history(store, post_id)
     rows = []
     for h in reversed(hist):
-        if h.task == "mner":
+        if h.action == "undo" and h.restores is None:
+            what = "(no labels)"
+        elif h.task == "mner":
             what = "; ".join(f"{post.span_text(s)}/{s.type}" for s in h.labels.spans) or "(no entities)"
         else:
             what = "; ".join(f"{post.span_text(r.head)}→{post.span_text(r.tail)}: {r.label}" for r in h.labels.relations)
@@ -209,13 +214,15 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
                                      doc.get("base_version"))
     except ConflictError:
         with open_store(home) as store:
-            theirs = label_store.current(store, post_id, "mner")
-        conflict = {"theirs": [span_dict(s) for s in theirs.spans], "their_version": theirs.version,
+            head = label_store.post_history(store, post_id)
+        theirs = [h for h in head if h.task == "mner"][-1]  # their labels, or their undo of all of them
+        conflict = {"theirs": [span_dict(s) for s in theirs.labels.spans], "their_version": theirs.version,
                     "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19]}
         return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), conflict=conflict, rev=doc.get("rev", 0) + 1),
                 f"**Conflict:** {theirs.author} saved version {theirs.version} meanwhile; your edits are kept below.")
+    replaced = f"replaces version {saved.replaces}" if saved.replaces is not None else "the post's first entity labels"
     return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
-            f"Saved version {saved.version} (replaces {saved.replaces}).")
+            f"Saved version {saved.version} ({replaced}).")
 
 
 def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: str, user: User,
@@ -245,15 +252,13 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
     if not author:
         raise ValidationError("type your name in the annotator field first")
     with open_store(home) as store:
-        hist = label_store.post_history(store, doc["post_id"])
-        if not hist:
-            raise ValidationError("this post has no labels to undo")
-        last = hist[-1]
-        step = label_store.redo if forward else label_store.undo
-        now = step(store, doc["post_id"], last.task, last.version, author)
+        step = label_store.redo_newest if forward else label_store.undo_newest
+        now = step(store, doc["post_id"], author)
+        cleared = label_store.current(store, doc["post_id"], now.task) is None
     word = "Redid" if forward else "Undid"
+    left = " The post has no entity labels again." if cleared else ""
     return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
-            f"{word} the last {'relation' if last.task == 'mre' else 'span'} change: now version {now.version}.")
+            f"{word} the last {'relation' if now.task == 'mre' else 'span'} change: now version {now.version}.{left}")
 
 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
@@ -293,7 +298,8 @@ def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
 
 # -- layout and wiring -----------------------------------------------------------------------
 
-def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict) -> dict:
+def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict,
+                       pair_state: gr.State | None = None) -> dict:
     with gr.Tab("Annotate", id="annotate"):
         with gr.Row(equal_height=False):
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset", scale=2)
@@ -391,9 +397,16 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                                           _author(author_name, user), user, ids))
 
         def open_elsewhere(pid, doc, ids, dataset_split, user):
+            return open_post(pid, doc, ids, dataset_split, user, None)
+
+        def open_focused(pid, focus, doc, ids, dataset_split, user):
+            return open_post(pid, doc, ids, dataset_split, user, focus)
+
+        def open_post(pid, doc, ids, dataset_split, user, focus):
             """A post picked in Explore, an error row or a search: opened here, and the queue
             becomes its dataset/split's (so Next goes on through it; an upload keeps the queue),
-            unless the open post has unsaved edits, in which case the editor asks first."""
+            unless the open post has unsaved edits, in which case the editor asks first. `focus`:
+            the entity pair a relation error row is about, shown first."""
             if not pid:
                 return [gr.skip()] * (len(post_outs) + 2)
             user_opened()
@@ -413,7 +426,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 if not ids and first:
                     ids = queue(home, first)
                 switch = [gr.skip(), gr.skip()]
-            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1))
+            pair = focus["pair"] if focus and focus.get("post_id") == pid else None
+            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1, focus_pair=pair))
+
+        def show_pair(focus, doc, user):
+            """Another error row of the post already open: its pair comes on show (the editor
+            keeps its unsaved spans as its draft)."""
+            if not focus or not doc or doc.get("post_id") != focus.get("post_id") or doc.get("pending_open"):
+                return gr.skip()
+            return {**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1}
 
         def do_search(q, user):
             matches = find_posts(home, q)
@@ -466,8 +487,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         editor.relation(guarded(policy, Action.SAVE_LABELS, do_relation), common, post_outs, api_visibility="private")
         editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
         opened_outs = [ds, queue_state] + post_outs
-        post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state, ds],
-                          opened_outs, api_visibility="private", **model_work)
+        if pair_state is None:
+            post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state, ds],
+                              opened_outs, api_visibility="private", **model_work)
+        else:
+            post_state.change(guarded(policy, Action.EXPLORE, open_focused),
+                              [post_state, pair_state, editor, queue_state, ds], opened_outs, api_visibility="private",
+                              **model_work)
+            pair_state.change(guarded(policy, Action.EXPLORE, show_pair), [pair_state, editor], [editor],
+                              api_visibility="private")
         found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state, ds], opened_outs,
                      api_visibility="private", **model_work)
         disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state, ds],
