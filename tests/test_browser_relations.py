@@ -113,6 +113,41 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
     expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test", timeout=T)
     expect(page.locator("#se-pos")).to_contain_text(" / 20", timeout=T)
     shot(page, "relations-error-opened")
+    # an error about a pair the student is more certain of than another: that pair is on show,
+    # not the least certain one (which comes first)
+    tab(page, "Errors")
+    row, head, tail = error_row_not_first_in_annotate(page, home)
+    page.locator(f'#errors-table [data-testid="cell-{row}-2"]').click()
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    on = page.locator("#span-editor .se-pair.on")
+    expect(on.locator(".rel-head-chip")).to_have_text(head, timeout=T)
+    expect(on.locator(".rel-tail-chip")).to_have_text(tail, timeout=T)
+    assert on.locator(".se-pair-n").inner_text() != "1."
+    shot(page, "relations-error-pair-on-show")
+
+
+def error_row_not_first_in_annotate(page, home) -> tuple[int, str, str]:
+    """A row of the errors table (its number, head and tail words) whose pair Annotate would
+    not show first: its post has a less certain pair."""
+    from cot_explorer.store import open_store
+    from cot_explorer.store.posts import get_post
+    from cot_explorer.ui.annotate import pairs_for
+    from cot_explorer.ui.errors_tab import error_analysis
+
+    ea = error_analysis(home, "demo-mnre/test")
+    pair_of = {(r[0], r[2]): i for r, i in zip(ea.errors, ea.error_pairs)}
+    n = page.locator("#errors-table tbody tr").count()
+    for row in range(n):
+        pid = page.locator(f'#errors-table [data-testid="cell-{row}-0"]').inner_text().strip()
+        gold = page.locator(f'#errors-table [data-testid="cell-{row}-2"]').inner_text().strip()
+        with open_store(home) as s:
+            post = get_post(s, pid)
+        order, _ = pairs_for(home, post)
+        if order and order[0]["index"] != pair_of[(pid, gold)]:
+            pair = next(p for p in order if p["index"] == pair_of[(pid, gold)])
+            head, tail = (" ".join(post.tokens[a:b]) for a, b in (pair["head"], pair["tail"]))
+            return row, head, tail
+    raise AssertionError("no error row about a pair that is not the least certain of its post")
 
 
 def test_errors_offers_only_the_versions_that_can_answer_the_split(app_with_teacher):

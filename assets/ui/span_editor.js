@@ -59,6 +59,11 @@ function load(fromServer) {
   spans = (doc.spans || []).map((s) => ({ ...s }));
   sel = null; selSpan = -1; local = []; dialog = null;
   pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
+  if (typeof doc.focus_pair === "number") {  // a relation error opened here: its pair on show
+    const at = (doc.pairs || []).findIndex((p) => p.index === doc.focus_pair);
+    if (at >= 0) pair = at;
+    delete doc.focus_pair;
+  }
   if (fromServer && doc.conflict) {
     if (kept) { spans = kept; doc.spans = kept.map((s) => ({ ...s })); }  // "mine" is what you have now
     keepDraft();  // a conflict shows your edits already: keep them as the draft, say nothing more

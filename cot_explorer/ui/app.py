@@ -50,10 +50,11 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             if policy.uses_hf_sign_in:
                 gr.LoginButton()
         post_state = gr.State(None)
+        pair_state = gr.State(None)   # the entity pair an error row is about: Annotate shows it
         with gr.Tabs(elem_id="main-tabs") as tabs:
             ex = build_explore_tab(home, post_state, policy, budget, MODEL_WORK)
-            an = build_annotate_tab(home, post_state, policy, MODEL_WORK)
-            er = build_errors_tab(home, post_state, policy, MODEL_WORK, tabs)
+            an = build_annotate_tab(home, post_state, policy, MODEL_WORK, pair_state)
+            er = build_errors_tab(home, post_state, policy, MODEL_WORK, tabs, pair_state)
             di = build_distill_tab(home, policy, post_state)
             st = build_store_tab(home, policy)
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions

@@ -9,6 +9,7 @@ version answered."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class ErrorAnalysis:
     confusion: list[list[int]]
     labels: list[str]
     errors: list[list] = field(default_factory=list)
+    error_pairs: list[int | None] = field(default_factory=list)  # MNRE: each error's entity pair (its index)
 
     @property
     def overall(self) -> list[list]:
@@ -174,7 +176,7 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                              [[lab, s.precision, s.recall, s.f1, s.support] for lab, s in sc.per_label.items()], kinds))
     first = [x.label for p in posts for x in guesses[0][p.id]]
     labels, matrix = relation_confusion(g, first)
-    errors = []
+    errors, pairs = [], []
     for p in posts:
         for i, r in enumerate(gold[p.id].relations):
             guess = guesses[0][p.id][i]
@@ -187,7 +189,8 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                 other = "right" if o == r.label else "same error" if o == guess.label else f"other error: {o}"
             errors.append([p.id, kind, f"{p.span_text(r.head)} → {p.span_text(r.tail)}: {r.label}",
                            f"{guess.label} ({guess.confidence:.2f})", other, p.text])
-    return ErrorAnalysis("mre", scored, matrix, labels, errors)
+            pairs.append(i)
+    return ErrorAnalysis("mre", scored, matrix, labels, errors, pairs)
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -230,7 +233,9 @@ def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
 # -- layout and wiring --------------------------------------------------------------------------
 
 def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict,
-                     tabs: gr.Tabs | None = None) -> dict:
+                     tabs: gr.Tabs | None = None, pair_state: gr.State | None = None) -> dict:
+    """`pair_state`, where given, names the entity pair a relation error is about, so that
+    Annotate shows that pair and not the least certain one."""
     with gr.Tab("Errors", id="errors"):
         with gr.Row():
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="errors-dataset")
@@ -260,8 +265,9 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             if len(ea.scored) > 1:
                 headers = ["model"] + headers
             kind_names = ["any", *sorted({row[1] for row in ea.errors})]
+            records = [[*row, pair] for row, pair in zip(ea.errors, ea.error_pairs or [None] * len(ea.errors))]
             return (ea.overall, [[k, v] for k, v in ea.kinds.items()], per_type_figure(ea), confusion_figure(ea),
-                    gr.update(value=ea.per_type, headers=headers), ea.errors, ea.errors,
+                    gr.update(value=ea.per_type, headers=headers), ea.errors, records,
                     gr.update(choices=kind_names, value="any"))
 
         def models_for(d, user):
@@ -281,14 +287,23 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                   [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter], api_visibility="private",
                   **model_work)
         kind_filter.change(guarded(policy, Action.EXPLORE,
-                                   lambda k, rows, user: [r for r in rows if k == "any" or r[1] == k]),
+                                   lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
 
-        def open_row(rows, evt: gr.SelectData, user):
-            """The post opens in Annotate, which comes to the front."""
-            pid = table_rows(rows)[evt.index[0]][0]
-            return (pid, gr.Tabs(selected="annotate")) if tabs is not None else pid
+        def open_row(rows, records, evt: gr.SelectData, user):
+            """The post opens in Annotate, which comes to the front; a relation error's pair is
+            the one on show there (the row is found by its values, however the table is sorted)."""
+            row = list(evt.row_value) if evt.row_value else table_rows(rows)[evt.index[0]]
+            pid = row[0]
+            pair = next((r[-1] for r in records if [str(x) for x in r[:-1]] == [str(x) for x in row]), None)
+            out = [pid]
+            if pair_state is not None:
+                out.append({"post_id": pid, "pair": pair, "at": time.time()} if pair is not None else None)
+            if tabs is not None:
+                out.append(gr.Tabs(selected="annotate"))
+            return out[0] if len(out) == 1 else tuple(out)
 
-        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors],
-                      [post_state, tabs] if tabs is not None else [post_state], api_visibility="private")
+        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors],
+                      [post_state] + ([pair_state] if pair_state is not None else []) +
+                      ([tabs] if tabs is not None else []), api_visibility="private")
     return {"errors_dataset": ds, "errors_model": model, "errors_compare": compare}

@@ -57,6 +57,7 @@ class EditorDoc:
     pending_open: dict | None = None
     clear_draft: bool = False
     rev: int = 0
+    focus_pair: int | None = None  # the entity pair (its index) to show first: a relation error opened here
 
     def to_value(self) -> dict:
         return asdict(self)
