@@ -9,10 +9,14 @@ Training sets (`--data`):
            so Twitter-2015 valid is never used to choose anything
   both     t17 + t15 train; epochs chosen on Twitter-2017 valid + t15-dev
   t17-10   10% of Twitter-2017 train (seeded, as benchmarks/student.py), valid as t17
+  t17u15   t17, plus every Twitter-2015 train post as an unlabelled post (kd only: its gold is
+           never read; the teacher's marginals on it teach); valid as t17. Twitter-2015 valid is
+           then no longer an unseen domain: those figures are not cross-domain ones
 
 Kinds of run: `knowledge` (post + CoT, at test time too; the teachers), `text` (the twin),
 `kd` (text view with conditioned prompts, KL from frozen knowledge teachers' marginals on
 every post with CoT: for t17-10 that includes the 90% of posts whose labels it never sees),
+`kd0` (kd with no soft prompts: the bare encoder's shape, the text twin's inference cost),
 `distill` (the paper's joint two-view training). Every run writes
 benchmarks/results/real_tweets/<id>.json; `--report` gathers them into
 benchmarks/results/real_tweets.json and a table.
@@ -66,6 +70,11 @@ def specs() -> list[dict]:
                          **RECIPE})
             runs.append({"id": f"kd-r-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
                          "teachers": [f"teacher-{data}-s{seed}"], **RECIPE})
+            runs.append({"id": f"kd0-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
+                         "teachers": [f"teacher-{data}-s{seed}"], "n_prompts": 0})
+            if data == "t17":
+                runs.append({"id": f"kd-t17u15-s{seed}", "kind": "kd", "data": "t17u15", "seed": seed,
+                             "save": True, "teachers": [f"teacher-t17-s{seed}"]})
         runs.append({"id": f"kd-ens-{data}-s42", "kind": "kd", "data": data, "seed": 42, "save": True,
                      "teachers": [f"teacher-{data}-s{s}" for s in (42, 43, 44)]})
     return runs
@@ -85,6 +94,9 @@ def load_sets(data: str, seed: int, smoke: bool) -> dict:
     unlabelled: list = []
     if data == "t17":
         train, select = t17["train"], t17["valid"]
+    elif data == "t17u15":
+        train, select = t17["train"], t17["valid"]
+        unlabelled = [replace(ex, spans=(), labelled=False) for ex in t15_train]
     elif data == "t15":
         train, select = t15_fit, t15_dev
     elif data == "both":
@@ -115,7 +127,8 @@ def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf"
     torch.set_num_threads(threads)
     ckpt = CKPT / "smoke" if smoke else CKPT
     sets = load_sets(spec["data"], spec["seed"], smoke)
-    params = {**BASE, **{k: spec[k] for k in ("epochs", "patience", "crf_lr", "word_dropout", "lr") if k in spec}}
+    params = {**BASE, **{k: spec[k] for k in ("epochs", "patience", "crf_lr", "word_dropout", "lr", "n_prompts")
+                         if k in spec}}
     if "epochs" in spec and "patience" not in spec:
         params["patience"] = min(params["patience"], spec["epochs"])
     cfg = TrainConfig(task="mner", variant=spec["kind"], seed=spec["seed"], **params)
