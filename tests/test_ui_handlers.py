@@ -155,6 +155,36 @@ def test_a_post_with_cot_shows_the_knowledge_views_prediction_beside_the_text_on
     assert knowledge_view_post(demo_home, posts[0], None) is None   # no CoT: no knowledge view
 
 
+def test_where_they_disagree_says_how_the_teacher_differs_on_each_student_span(demo_home):
+    """A span the teacher names with other bounds is not reported as one the teacher does not name."""
+    from cot_explorer.store.knowledge import knowledge_for
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui.common import predict_post
+
+    with open_store(demo_home) as s:
+        posts = list_posts(s, "demo", "test")
+        known = {p.id: knowledge_for(s, p.id) for p in posts}
+    seen = set()
+    for post in posts:
+        k = known[post.id]
+        if k is None:
+            continue
+        teacher = {(e.span.start, e.span.end): e for e in k.entities if e.span}
+        view = explore.explore(demo_home, post.id).disagreements
+        for a, b, t, _ in predict_post(demo_home, post):
+            words = post.text[post.offsets[a][0]:post.offsets[b - 1][1]]
+            overlapping = [span for span in teacher if span[0] < b and a < span[1]]
+            if (a, b) in teacher:
+                assert f"does not name **{words}**" not in view
+            elif overlapping:
+                assert f"does not name **{words}**" not in view and f"the student marks **{words}** ({t})" in view
+                seen.add("other bounds")
+            else:
+                assert f"the teacher does not name **{words}** ({t}" in view
+                seen.add("not named")
+    assert seen == {"other bounds", "not named"}
+
+
 @pytest.mark.parametrize("then", ["first use", "promote"])
 def test_predictions_cached_for_other_weights_under_the_same_name_are_dropped(demo_home, then):
     """A store made with an earlier shipped default (same name, older checkpoint) must not

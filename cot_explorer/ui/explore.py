@@ -101,6 +101,7 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
                                e.rationale or f"the teacher calls it {e.type}")
                           for e in (knowledge.entities if knowledge else ()) if e.span)
     with_cot = knowledge_view_post(home, post, knowledge)   # where the teacher wrote about the post
+    relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
     rows = [Row(f"Student ({model}, text only)", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
                 "no entities found"),
             *([Row(f"Student's knowledge view ({model}, reads the teacher's CoT)",
@@ -110,20 +111,20 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
                 "no teacher knowledge for this post" if knowledge is None else "the teacher names no entity here"),
             Row(f"Current ({gold.source}{': ' + gold.author if gold and gold.source == 'annotator' else ''})"
                 if gold else "Current labels", tuple(Mark(s.start, s.end, s.type) for s in (gold.spans if gold else ())),
-                "no labels yet" if gold is None else "no entities")]
+                ("no entity labels yet; the entity pairs below have relation labels" if relation_pairs else
+                 "no labels yet") if gold is None else "no entities")]
     gold_spans = [(s.start, s.end, s.type) for s in gold.spans] if gold else []
-    teacher_spans = {(m.start, m.end) for m in teacher_marks}
+    words = lambda s, e: post.text[post.offsets[s][0]:post.offsets[e - 1][1]]  # noqa: E731
     notes = []
     pset = {(s, e, t) for s, e, t, _ in pred}
     for s, e, t in gold_spans:
         if (s, e, t) not in pset:
-            notes.append(f"the student misses **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t})")
+            notes.append(f"the student misses **{words(s, e)}** ({t}), which the current labels have")
     for s, e, t, c in pred:
         if gold and (s, e, t) not in set(gold_spans):
-            notes.append(f"the student adds **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}** ({t}, {c:.2f})")
-        if teacher_spans and (s, e) not in teacher_spans:
-            notes.append(f"the teacher does not name **{post.text[post.offsets[s][0]:post.offsets[e - 1][1]]}**")
-    relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
+            notes.append(f"the student adds **{words(s, e)}** ({t}, {c:.2f}), not in the current labels")
+        if knowledge and knowledge.entities:
+            notes.extend(_against_teacher(words, s, e, t, teacher_marks))
     for p in relation_pairs:
         pair = f"**{p.head_text} → {p.tail_text}**"
         if p.student and p.student.label != p.relation.label:
@@ -138,6 +139,19 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
         post.id, post.text, str(img) if img else None,
         post.caption or ("" if img else "(no image or caption for this post)"),
         cot_markdown(knowledge, error), rows_html(post, rows, types), heading + body, pred)
+
+
+def _against_teacher(words, s: int, e: int, t: str, teacher: tuple[Mark, ...]) -> list[str]:
+    """How the teacher differs on one student span: not named at all, named with other
+    bounds (and maybe another type), or with another type."""
+    same = [m for m in teacher if (m.start, m.end) == (s, e)]
+    if same:
+        return [] if same[0].type == t else [f"the student says **{words(s, e)}** is {t}, the teacher {same[0].type}"]
+    near = [m for m in teacher if m.start < e and s < m.end]
+    if not near:
+        return [f"the teacher does not name **{words(s, e)}** ({t}, the student's)"]
+    theirs = ", ".join(f"**{words(m.start, m.end)}** ({m.type})" for m in near)
+    return [f"the student marks **{words(s, e)}** ({t}), the teacher {theirs}: other bounds"]
 
 
 def upload(home: Path, text: str, image: str | None, keep: bool = True) -> ExploreView:
