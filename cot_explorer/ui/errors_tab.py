@@ -17,7 +17,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from ..access import AccessPolicy, Action
-from ..errors import ValidationError
+from ..errors import CotExplorerError, ValidationError
 from ..evaluate import ERROR_KINDS, relation_confusion, score_relations, score_spans, span_errors, type_confusion
 from ..schema import Post, Span
 from ..store import labels as label_store
@@ -256,19 +256,32 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                               column_widths=["19%", "9%", "22%", "14%", "11%", "25%"],
                               label="Errors (select a row to open the post in Annotate)", elem_id="errors-table")
         all_errors = gr.State([])
+        note = gr.Markdown(elem_id="errors-note")
 
         def analyse(d, m, c, progress=gr.Progress(), user=None):
+            """The analysis, and a line saying what it is of; a refusal empties the views, so
+            that no earlier analysis stands under the new choice."""
             begin_work()
-            ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress))
+            try:
+                ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress))
+            except CotExplorerError as e:
+                gr.Warning(str(e), duration=15)
+                return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
+                        f"⚠ Not analysed: {e}")
             headers = (["type", "P", "R", "F1", "support"] if ea.task == "mner" else
                        ["relation", "P", "R", "F1", "support"])
             if len(ea.scored) > 1:
                 headers = ["model"] + headers
             kind_names = ["any", *sorted({row[1] for row in ea.errors})]
             records = [[*row, pair] for row, pair in zip(ea.errors, ea.error_pairs or [None] * len(ea.errors))]
-            return (ea.overall, [[k, v] for k, v in ea.kinds.items()], per_type_figure(ea), confusion_figure(ea),
+            bars_label = "Per type" if ea.task == "mner" else "Per relation"
+            return (ea.overall, [[k, v] for k, v in ea.kinds.items()],
+                    gr.update(value=per_type_figure(ea), label=bars_label), confusion_figure(ea),
                     gr.update(value=ea.per_type, headers=headers), ea.errors, records,
-                    gr.update(choices=kind_names, value="any"))
+                    gr.update(choices=kind_names, value="any"),
+                    f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {len(ea.errors)} errors. "
+                    + ("Scores in %; entity counts are spans." if ea.task == "mner" else
+                       "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."))
 
         def models_for(d, user):
             """Only the versions that can answer this split: entity models for entity labels,
@@ -284,7 +297,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
 
         ds.change(guarded(policy, Action.EXPLORE, models_for), [ds], [model, compare], api_visibility="private")
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
-                  [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter], api_visibility="private",
+                  [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note], api_visibility="private",
                   **model_work)
         kind_filter.change(guarded(policy, Action.EXPLORE,
                                    lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
