@@ -52,6 +52,17 @@ def test_upload_correct_undo_and_distill(app, browser):
         (sha,) = c.execute("SELECT image_sha256 FROM posts WHERE dataset = 'uploads' AND text LIKE 'Messi scores%'"
                            ).fetchone()
     assert sha
+    # the image box now holds the stored image: Analyse again finds the same post, where it
+    # used to store the text a second time without its image
+    expect(page.locator("#post-image")).to_contain_text(".png", timeout=T)
+    with page.expect_response(lambda r: "/queue/join" in r.url):
+        page.locator("#explore-btn").click()
+    for _ in range(20):
+        with db(home) as c:
+            copies = c.execute("SELECT count(*), count(image_sha256) FROM posts WHERE dataset = 'uploads' "
+                               "AND text LIKE 'Messi scores%'").fetchone()
+        assert copies == (1, 1)
+        page.wait_for_timeout(500)
     # Annotate the first demo post: drag across a word, press a number, save, find it in SQLite, undo
     tab(page, "Annotate")
     fill(page, "annotator", "alice")

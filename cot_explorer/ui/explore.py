@@ -280,9 +280,13 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         def analyse_upload(t, i, user):
             """The upload shown; the picker lists it (when kept) and no longer names the post
-            picked before; the image box is emptied (its temporary file is gone)."""
-            view = upload(home, t, i, keep=user.may(Action.SAVE_LABELS))
-            return list(show(view)) + [None, gr.update(choices=post_choices(home), value=None)]
+            picked before. The image box then holds the stored image (its temporary file is
+            gone), so that pressing Analyse again finds the same post instead of storing the
+            text again without its image; a visitor's preview keeps nothing, the box empties."""
+            keep = user.may(Action.SAVE_LABELS)
+            view = upload(home, t, i, keep=keep)
+            return list(show(view)) + [view.image if keep else None,
+                                       gr.update(choices=post_choices(home), value=None)]
 
         def pick_post(pid, user):
             return show(explore(home, pid)) if pid else [gr.skip()] * len(outs)
