@@ -55,7 +55,7 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     pick_post(page, "pick-post", pid)
     table = page.locator("#explore-relations")
     expect(table).to_be_visible(timeout=T)
-    expect(table).to_contain_text("read as", timeout=T)           # the student's typed reading of the pair
+    expect(table).to_contain_text("arguments seen as", timeout=T)           # the student's typed reading of the pair
     expect(page.locator("#explore-image img")).to_be_visible(timeout=T)  # its drawn picture
     page.locator("#ask-btn").click()
     expect(table).to_contain_text("None: no relation stated", timeout=T)  # the teacher's relation and rationale

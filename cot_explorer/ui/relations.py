@@ -45,8 +45,9 @@ class PairView:
 
 
 def _typed(g: PairGuess) -> str:
-    name = lambda span: ARGUMENT_NAMES.get(span.type or "", "untyped")  # noqa: E731
-    return f"read as {name(g.head)} → {name(g.tail)}"
+    """The argument types the relation student was given (from the entity model's spans)."""
+    name = lambda span: ARGUMENT_NAMES.get(span.type or "", "no entity type found")  # noqa: E731
+    return f"arguments seen as {name(g.head)} → {name(g.tail)}"
 
 
 @dataclass(frozen=True)
