@@ -35,7 +35,8 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
     with gr.Tab("Store", id="store") as tab:
         where = gr.Markdown("Import more data with `cot-explorer import ...` (see the README).", elem_id="store-path")
         table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table")
-        refresh = guarded(policy, Action.EXPLORE, lambda user: stats_rows(home), quiet=True)
-        gr.Button("Refresh").click(refresh, outputs=table, api_visibility="private")
-        tab.select(refresh, outputs=table, api_visibility="private")  # counts as of now whenever the tab is opened
+        gr.Button("Refresh").click(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home)), outputs=table,
+                                   api_visibility="private")
+        tab.select(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home), quiet=True), outputs=table,
+                   api_visibility="private")  # counts as of now whenever the tab is opened
     return {"stats": table, "where": where}
