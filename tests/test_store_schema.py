@@ -37,3 +37,27 @@ def test_foreign_keys_are_enforced(store):
         with store.write():
             store.conn.execute("INSERT INTO labels (post_id, task, source, author, payload, created_at) "
                                "VALUES ('nope', 'mner', 'gold', 'x', '{}', 'now')")
+
+
+def test_migration_8_gives_old_undos_the_source_of_the_labels_they_restore(home, tmp_path):
+    """A store from before migration 8: an undo back to the imported labels said `annotator`
+    and counted the post as corrected; migrated, it is `gold` and the post is not corrected."""
+    from cot_explorer.importer import import_twitter
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store.labels import current, progress, save, undo
+
+    path = tmp_path / "p.txt"
+    path.write_text("IMGID:1\nObama\tB-PER\nvisits\tO\n\n")
+    with open_store(home) as s:
+        import_twitter(s, str(path), "tw", "train")
+        gold = current(s, "tw/train/1", "mner")
+        edited = save(s, "tw/train/1", LabelSet("mner", (Span(0, 2, "PER"),), source="annotator", author="a"),
+                      gold.version)
+        back = undo(s, "tw/train/1", "mner", edited.version, "a")
+        s.conn.execute("UPDATE labels SET source = 'annotator' WHERE version = ?", (back.version,))  # as saved before
+        s.conn.execute("PRAGMA user_version = 7")
+        s.conn.commit()
+        assert progress(s, "tw", "train").corrected == 1
+    with open_store(home) as s:
+        assert s.schema_version == LATEST and current(s, "tw/train/1", "mner").source == "gold"
+        assert progress(s, "tw", "train").corrected == 0

@@ -66,6 +66,21 @@ def _recorded_explanations(conn: sqlite3.Connection) -> None:
                       json.dumps([g.to_json() for g in pgim_grains(raw, caption)], ensure_ascii=False), tid))
 
 
+def _undo_sources(conn: sqlite3.Connection) -> None:
+    """Undos and redos saved before migration 8 said `annotator` whatever labels they brought
+    back: they take the source of the labels they restore (an undo back to the imported labels
+    is `gold`, and the post no longer counts as corrected)."""
+    info = {v: (action, restores, source) for v, action, restores, source in
+            conn.execute("SELECT version, action, restores, source FROM labels")}
+    for version, (action, restores, _) in info.items():
+        if action not in ("undo", "redo") or restores is None:
+            continue
+        origin = restores
+        while info[origin][0] in ("undo", "redo") and info[origin][1] is not None:
+            origin = info[origin][1]
+        conn.execute("UPDATE labels SET source = ? WHERE version = ?", (info[origin][2], version))
+
+
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
         1,
@@ -265,8 +280,9 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     ),
     (
         8,
-        "a post whose first labels were undone has none again",
+        "a post whose first labels were undone has none again; an undo keeps the source of the labels it restores",
         (
+            _undo_sources,
             "DROP VIEW current_labels",
             # An undo that restores nothing (restores NULL) took back the post's first labels:
             # it heads the history (a save is based on it) but is no labels.
