@@ -163,6 +163,16 @@ def relation_argument_types(label: str) -> tuple[str, str] | None:
     return parts[1].upper(), parts[2].upper()
 
 
+def relations_fitting(head_type: str | None, tail_type: str | None) -> tuple[str, ...]:
+    """The MNRE labels whose argument types fit an entity pair typed (head, tail), None first;
+    an argument without a type fits any. Twitter-2015's OTHER is MISC here."""
+    alias = {"OTHER": "MISC"}
+    h, t = (alias.get(x, x) if x else None for x in (head_type, tail_type))
+    return tuple(label for label in MRE_RELATIONS
+                 if (types := relation_argument_types(label)) is None
+                 or ((h is None or types[0] == h) and (t is None or types[1] == t)))
+
+
 def check_relation_label(label: str) -> None:
     if label not in MRE_RELATIONS:
         raise ValidationError(f"relation {label!r} is not one of the {len(MRE_RELATIONS)} MNRE relations")

@@ -73,6 +73,13 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     expect(panel.locator(".se-sug.student")).to_have_count(n_pairs, timeout=T)
     expect(panel.locator(".se-sug.teacher")).to_have_count(n_pairs, timeout=T)
     expect(panel).to_contain_text("Teacher: no relation stated")
+    # each pair's dropdown lists first the relations its entity types fit, then the others
+    groups = panel.locator("select").first.evaluate(
+        "s => [...s.querySelectorAll('optgroup')].map(g => [g.label, [...g.children].map(o => o.value)])")
+    assert [g[0] for g in groups] == ["fit the pair's entity types", "other relations"]
+    fit, other = groups[0][1], groups[1][1]
+    assert fit[0] == "None" and len(fit) + len(other) == 23 and not set(fit) & set(other)
+    assert len({label.split("/")[1] for label in fit[1:]}) == 1   # one head type
     shot(page, "relations-annotate")
     with db(home) as c:
         before = c.execute("SELECT max(version) FROM labels WHERE post_id = ? AND task = 'mre'", (pid,)).fetchone()[0]
@@ -136,7 +143,8 @@ def error_row_not_first_in_annotate(page, home) -> tuple[int, str, str]:
 
     ea = error_analysis(home, "demo-mnre/test")
     pair_of = {(r[0], r[2]): i for r, i in zip(ea.errors, ea.error_pairs)}
-    n = page.locator("#errors-table tbody tr").count()
+    expect(page.locator('#errors-table [data-testid="cell-0-0"]')).to_be_visible(timeout=T)
+    n = page.locator('#errors-table [data-testid$="-0"]').count()
     for row in range(n):
         pid = page.locator(f'#errors-table [data-testid="cell-{row}-0"]').inner_text().strip()
         gold = page.locator(f'#errors-table [data-testid="cell-{row}-2"]').inner_text().strip()
@@ -147,7 +155,7 @@ def error_row_not_first_in_annotate(page, home) -> tuple[int, str, str]:
             pair = next(p for p in order if p["index"] == pair_of[(pid, gold)])
             head, tail = (" ".join(post.tokens[a:b]) for a, b in (pair["head"], pair["tail"]))
             return row, head, tail
-    raise AssertionError("no error row about a pair that is not the least certain of its post")
+    raise AssertionError(f"no error row (of {n}) about a pair that is not the least certain of its post")
 
 
 def test_errors_offers_only_the_versions_that_can_answer_the_split(app_with_teacher):

@@ -50,3 +50,13 @@ def test_mnre_label_set():
     assert len(MRE_RELATIONS) == 23 and "None" in MRE_RELATIONS
     assert relation_argument_types("/per/org/member_of") == ("PER", "ORG")
     assert relation_argument_types("None") is None
+
+
+def test_relations_fitting_an_entity_pair_by_its_types():
+    from cot_explorer.labels import MRE_RELATIONS, relations_fitting
+
+    assert relations_fitting("PER", "ORG") == ("None", "/per/org/member_of")
+    assert relations_fitting("OTHER", "LOC") == ("None", "/misc/loc/held_on")   # Twitter-2015's name for MISC
+    per_any = relations_fitting("PER", None)
+    assert per_any[0] == "None" and all(r.startswith("/per/") for r in per_any[1:]) and len(per_any) == 17
+    assert relations_fitting(None, None) == MRE_RELATIONS

@@ -428,8 +428,14 @@ function relationsPanel() {
   // Pairs arrive least certain first; `p.index` is the pair's place in the saved labels.
   const words = (r) => doc.tokens.slice(r[0], r[1]).map((t) => t.t).join(" ");
   const rows = doc.pairs.map((p, i) => {
+    // the relations whose argument types fit the pair first, then the others (still choosable)
+    const option = (l) => el("option", { value: l, selected: l === p.label, text: l });
+    const all = doc.relation_labels || [];
+    const fitting = p.fitting && p.fitting.length > 1 && p.fitting.length < all.length ? p.fitting : null;
+    const others = all.filter((l) => !fitting || !fitting.includes(l));
     const select = el("select", { "data-rel": p.index, "aria-label": `relation of pair ${i + 1}`, disabled: doc.readonly },
-      ...(doc.relation_labels || []).map((l) => el("option", { value: l, selected: l === p.label, text: l })));
+      ...(fitting ? [el("optgroup", { label: "fit the pair's entity types" }, ...fitting.map(option)),
+                     el("optgroup", { label: "other relations" }, ...others.map(option))] : others.map(option)));
     const suggestion = (who, s, text, title) => {
       const taken = s.label === p.label;
       return el("button", { class: `se-sug ${who}` + (taken ? " taken" : ""), "data-act": "rel-use", "data-index": p.index,

@@ -14,7 +14,7 @@ import gradio as gr
 from ..access import AccessPolicy, Action, User
 from ..errors import ConflictError, CotExplorerError, ValidationError
 from ..evaluate import agreement
-from ..labels import MRE_RELATIONS, MnerSchema
+from ..labels import MRE_RELATIONS, MnerSchema, relations_fitting
 from ..schema import LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
@@ -125,6 +125,8 @@ def pairs_for(home: Path, post: Post) -> tuple[list[dict], int | None]:
     view = pairs_view(home, post)
     pairs = [{"index": p.index, "head": [p.relation.head.start, p.relation.head.end],
               "tail": [p.relation.tail.start, p.relation.tail.end], "label": p.relation.label,
+              # the relations whose argument types fit the pair as the student typed it, listed first
+              "fitting": list(relations_fitting(p.student.head.type, p.student.tail.type)) if p.student else [],
               "student": {"label": p.student.label, "confidence": p.student.confidence, "model": p.student.model}
               if p.student else None,
               "teacher": {"label": p.teacher.label, "rationale": p.teacher.rationale, "model": p.teacher.model}
