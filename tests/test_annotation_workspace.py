@@ -133,6 +133,22 @@ def test_a_posts_first_entity_labels_can_be_undone_and_undo_then_reaches_its_rel
         assert label_store.progress(s, "mnre", "test").corrected == 1
 
 
+def test_a_save_after_an_undo_ends_its_redo_whichever_task_it_was(tmp_path):
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
+    doc, _ = annotate.save_doc(home, {**doc, "spans": [{"start": 0, "end": 1, "type": "PER"}]}, "ann", ANN, [])
+    doc, _ = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])      # spans undone
+    doc, _ = annotate.save_relation(home, doc.to_value(), 0, "/per/loc/place_of_residence", "ann", ANN, [])
+    doc, _ = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])      # the relation undone
+    doc, msg = annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])     # and redone
+    assert "Redid the last relation change" in msg
+    with pytest.raises(ValidationError, match="nothing to redo"):                   # the span undo came before a save
+        annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])
+    assert doc.saved == []
+
+
 def test_search_finds_posts_of_every_dataset_and_progress_counts_annotators(demo_home):
     found = annotate.find_posts(demo_home, "lady gaga")
     assert found and all("demo/test" in label for label, _ in found)

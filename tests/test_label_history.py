@@ -147,3 +147,28 @@ def test_eight_threads_saving_at_once_lose_nothing(seeded, home):
     assert hist[-1].version == max(v for v, _ in accepted)
     for e in refused:
         assert e.current_version != e.base_version
+
+
+def test_an_annotator_correction_taken_back_by_undo_is_not_exported_as_the_newest(seeded):
+    from cot_explorer.store.labels import newest_of_source
+
+    gold = current(seeded, POST, "mner")
+    edited = save(seeded, POST, mner((0, 2, "PER")), gold.version)
+    assert newest_of_source(seeded, "tw", "train", "mner", "annotator")[POST].version == edited.version
+    undo(seeded, POST, "mner", edited.version, author="ann")
+    assert POST not in newest_of_source(seeded, "tw", "train", "mner", "annotator")
+    redone = redo(seeded, POST, "mner", current(seeded, POST, "mner").version, author="ann")
+    assert newest_of_source(seeded, "tw", "train", "mner", "annotator")[POST].spans == redone.spans
+
+
+def test_imported_labels_of_any_source_are_where_undo_stops(store, tmp_path):
+    from cot_explorer.store.labels import add_initial, undo_newest
+
+    path = tmp_path / "p.txt"
+    path.write_text("IMGID:9\nhello\tO\n\n")
+    import_twitter(store, str(path), "tw", "train")
+    store.conn.execute("DELETE FROM labels WHERE post_id = 'tw/train/9'")  # the post, with labels from elsewhere
+    add_initial(store, [("tw/train/9", LabelSet("mner", (Span(0, 1, "PER"),), source="annotator", author="eve"))])
+    with pytest.raises(ValidationError, match="nothing to undo"):
+        undo_newest(store, "tw/train/9", "ann")
+    assert current(store, "tw/train/9", "mner").spans == (Span(0, 1, "PER"),)

@@ -55,9 +55,12 @@ def test_migration_8_gives_old_undos_the_source_of_the_labels_they_restore(home,
                       gold.version)
         back = undo(s, "tw/train/1", "mner", edited.version, "a")
         s.conn.execute("UPDATE labels SET source = 'annotator' WHERE version = ?", (back.version,))  # as saved before
+        s.conn.execute("ALTER TABLE labels DROP COLUMN imported")  # as it was before migration 8
         s.conn.execute("PRAGMA user_version = 7")
         s.conn.commit()
         assert progress(s, "tw", "train").corrected == 1
     with open_store(home) as s:
         assert s.schema_version == LATEST and current(s, "tw/train/1", "mner").source == "gold"
         assert progress(s, "tw", "train").corrected == 0
+        imported = s.conn.execute("SELECT version FROM labels WHERE imported = 1").fetchall()
+        assert imported == [(gold.version,)]   # the import is where undo stops, not the annotator's save

@@ -57,7 +57,7 @@ def _labelset(row) -> LabelSet:
 
 def add_initial(store: Store, items: Iterable[tuple[str, LabelSet]]) -> int:
     """First versions of imported posts (validated by the reader that produced them)."""
-    rows = [_row(pid, lab, None) for pid, lab in items]
+    rows = [{**_row(pid, lab, None), "imported": 1} for pid, lab in items]  # where undo stops
     with store.write():
         store.db["labels"].insert_all(rows, batch_size=1000)
     return len(rows)
@@ -117,8 +117,17 @@ def first_of_source(store: Store, dataset: str, split: str, task: str, source: s
 
 
 def newest_of_source(store: Store, dataset: str, split: str, task: str, source: str) -> dict[str, LabelSet]:
-    """The latest version from one source per post (e.g. the last annotator correction)."""
-    return _one_per_post_of_source(store, dataset, split, task, source, "max")
+    """The latest version from one source per post (e.g. the last annotator correction), left
+    out where an undo has taken it back: the post's labels are now an undo's or redo's that
+    restore other ones."""
+    newest = _one_per_post_of_source(store, dataset, split, task, source, "max")
+    for post_id, labels in list(newest.items()):
+        head = _version(store, head_version(store, post_id, task))
+        if head.version > labels.version and head.action in ("undo", "redo"):
+            origin = _labels_of(store, head)
+            if origin is None or origin.version != labels.version:
+                del newest[post_id]
+    return newest
 
 
 def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None, action: str = "save") -> LabelSet:
@@ -156,6 +165,7 @@ class HistoryEntry:
     replaces: int | None
     restores: int | None
     labels: LabelSet
+    imported: bool = False    # a first version from an import (any source): undo stops there
 
     @property
     def what(self) -> str:
@@ -171,7 +181,7 @@ class HistoryEntry:
 
 def _entry(row) -> HistoryEntry:
     return HistoryEntry(row["version"], row["task"], row["action"], row["source"], row["author"], row["created_at"],
-                        row["replaces"], row["restores"], _labelset(row))
+                        row["replaces"], row["restores"], _labelset(row), bool(row["imported"]))
 
 
 def post_history(store: Store, post_id: str) -> list[HistoryEntry]:
@@ -197,7 +207,7 @@ def _undoable(store: Store, entry: HistoryEntry) -> HistoryEntry | None:
     """The change an undo at `entry` takes back (an undo of an undo goes further back, not
     forth); None when there is none: no labels left, or only the imported ones."""
     change = _labels_of(store, entry)
-    if change is None or (change.replaces is None and change.source == "gold"):
+    if change is None or change.imported:
         return None
     return change
 
@@ -280,9 +290,11 @@ def redo_newest(store: Store, post_id: str, author: str) -> LabelSet:
                    reverse=True)
     if not heads or _version(store, heads[0][0]).action not in ("undo", "redo"):
         raise ValidationError("nothing to redo: the last change was not an undo")
+    (last_save,) = store.conn.execute("SELECT max(version) FROM labels WHERE post_id = ? AND action IN ('save', 'merge')",
+                                      (post_id,)).fetchone()
     for version, task in heads:
-        if _version(store, version).action not in ("undo", "redo"):
-            continue
+        if _version(store, version).action not in ("undo", "redo") or version < (last_save or 0):
+            continue  # an undo older than the newest save, spans or relations: that save ended its redo
         try:
             return redo(store, post_id, task, version, author)
         except ValidationError:

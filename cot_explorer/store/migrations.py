@@ -280,9 +280,15 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     ),
     (
         8,
-        "a post whose first labels were undone has none again; an undo keeps the source of the labels it restores",
+        "a post whose first labels were undone has none again; an undo keeps the source of the labels it "
+        "restores; imported first versions are marked (undo stops there)",
         (
             _undo_sources,
+            # where undo stops: a first version from an import, whatever its source (before this
+            # migration told by the importer's name or a source no editor writes)
+            "ALTER TABLE labels ADD COLUMN imported INTEGER NOT NULL DEFAULT 0",
+            """UPDATE labels SET imported = 1 WHERE replaces IS NULL AND action = 'save'
+               AND (source != 'annotator' OR author = 'import')""",
             "DROP VIEW current_labels",
             # An undo that restores nothing (restores NULL) took back the post's first labels:
             # it heads the history (a save is based on it) but is no labels.

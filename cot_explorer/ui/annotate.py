@@ -258,7 +258,7 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
         now = step(store, doc["post_id"], author)
         cleared = label_store.current(store, doc["post_id"], now.task) is None
     word = "Redid" if forward else "Undid"
-    left = " The post has no entity labels again." if cleared else ""
+    left = f" The post has no {'relation' if now.task == 'mre' else 'entity'} labels again." if cleared else ""
     return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
             f"{word} the last {'relation' if now.task == 'mre' else 'span'} change: now version {now.version}.{left}")
 
@@ -436,7 +436,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             keeps its unsaved spans as its draft)."""
             if not focus or not doc or doc.get("post_id") != focus.get("post_id") or doc.get("pending_open"):
                 return gr.skip()
-            return {**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1}
+            # not the last answer's flags: clear_draft would drop the draft of unsaved spans
+            return {**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1, "clear_draft": False,
+                    "note": None}
 
         def do_search(q, user):
             matches = find_posts(home, q)
@@ -459,9 +461,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return run
 
         n = len(post_outs)
-        load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere = (
+        load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
             said(load_queue, n + 1), said(navigate, n), said(do_save, n), said(do_undo, n), said(do_redo, n),
-            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n + 2))
+            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n + 2), said(open_focused, n + 2))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)

@@ -123,7 +123,7 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     for s, e, t, c in pred:
         if gold and (s, e, t) not in set(gold_spans):
             notes.append(f"the student adds **{words(s, e)}** ({t}, {c:.2f}), not in the current labels")
-        if knowledge and knowledge.entities:
+        if teacher_marks:
             notes.extend(_against_teacher(words, s, e, t, teacher_marks))
     for p in relation_pairs:
         pair = f"**{p.head_text} → {p.tail_text}**"
