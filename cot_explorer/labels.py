@@ -165,9 +165,10 @@ def relation_argument_types(label: str) -> tuple[str, str] | None:
 
 def relations_fitting(head_type: str | None, tail_type: str | None) -> tuple[str, ...]:
     """The MNRE labels whose argument types fit an entity pair typed (head, tail), None first;
-    an argument without a type fits any. Twitter-2015's OTHER is MISC here."""
-    alias = {"OTHER": "MISC"}
-    h, t = (alias.get(x, x) if x else None for x in (head_type, tail_type))
+    an argument without a type fits any; a type is read in MNRE's names (Twitter-2015's OTHER
+    is MISC, by TYPE_ALIASES)."""
+    names = MnerSchema(DEFAULT_ENTITY_TYPES)
+    h, t = (names.name_for(x) if x else None for x in (head_type, tail_type))
     return tuple(label for label in MRE_RELATIONS
                  if (types := relation_argument_types(label)) is None
                  or ((h is None or types[0] == h) and (t is None or types[1] == t)))

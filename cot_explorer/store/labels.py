@@ -82,6 +82,12 @@ def current(store: Store, post_id: str, task: str) -> LabelSet | None:
     return _labelset(row) if row is not None and not _cleared(row) else None
 
 
+def head(store: Store, post_id: str, task: str) -> "HistoryEntry | None":
+    """The newest version of the post's history for `task`, as the history shows it."""
+    row = _head_row(store, post_id, task)
+    return _entry(row) if row is not None else None
+
+
 def head_version(store: Store, post_id: str, task: str) -> int | None:
     """The newest version of the post's history for `task`, its labels or an undo that cleared
     them: what a save, an undo or a redo must be based on."""
@@ -122,9 +128,9 @@ def newest_of_source(store: Store, dataset: str, split: str, task: str, source: 
     restore other ones."""
     newest = _one_per_post_of_source(store, dataset, split, task, source, "max")
     for post_id, labels in list(newest.items()):
-        head = _version(store, head_version(store, post_id, task))
-        if head.version > labels.version and head.action in ("undo", "redo"):
-            origin = _labels_of(store, head)
+        now = head(store, post_id, task)
+        if now.version > labels.version and now.action in ("undo", "redo"):
+            origin = _labels_of(store, now)
             if origin is None or origin.version != labels.version:
                 del newest[post_id]
     return newest
@@ -273,14 +279,14 @@ def undo_newest(store: Store, post_id: str, author: str) -> LabelSet:
     """Undo the post's newest change not yet undone, spans or relations (one history for both)."""
     changes = []
     for task in ("mner", "mre"):
-        head = head_version(store, post_id, task)
-        change = _undoable(store, _version(store, head)) if head is not None else None
+        now = head(store, post_id, task)
+        change = _undoable(store, now) if now is not None else None
         if change is not None:
-            changes.append((change.version, task, head))
+            changes.append((change.version, task, now.version))
     if not changes:
         raise ValidationError("nothing to undo on this post")
-    _, task, head = max(changes)
-    return undo(store, post_id, task, head, author)
+    _, task, base = max(changes)
+    return undo(store, post_id, task, base, author)
 
 
 def redo_newest(store: Store, post_id: str, author: str) -> LabelSet:

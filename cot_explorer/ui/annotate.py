@@ -216,8 +216,7 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
                                      doc.get("base_version"))
     except ConflictError:
         with open_store(home) as store:
-            head = label_store.post_history(store, post_id)
-        theirs = [h for h in head if h.task == "mner"][-1]  # their labels, or their undo of all of them
+            theirs = label_store.head(store, post_id, "mner")  # their labels, or their undo of all of them
         conflict = {"theirs": [span_dict(s) for s in theirs.labels.spans], "their_version": theirs.version,
                     "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19]}
         return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), conflict=conflict, rev=doc.get("rev", 0) + 1),
