@@ -429,3 +429,26 @@ def test_a_second_save_while_the_first_is_on_its_way_follows_it(app, browser):
     rows = labels_of(home, pid)
     assert len(rows) == len(before) + 2 and "Conflict" not in page.locator("#annotate-status").inner_text()
     assert len(spans_of(rows[-1][3])) == len(spans_of(before[-1][3])) + 2  # both edits, one after the other
+
+
+def test_stop_predicting_is_on_show_only_while_a_queue_reads_predictions(app, browser):
+    url, _ = app
+    page = open_annotate(browser, url, "stopper")
+    stop = page.locator("#queue-stop")
+    expect(stop).to_be_hidden()  # nothing runs: there is nothing to stop
+    # note each time the button comes on show, from the page itself (the work is short)
+    page.evaluate("""() => { window.stopSeen = 0;
+        new MutationObserver(() => { const b = document.querySelector('#queue-stop');
+            if (b && b.offsetParent !== null) window.stopSeen += 1; })
+        .observe(document.body, {subtree: true, childList: true, attributes: true}); }""")
+    page.get_by_label("Student errors only").check()
+    expect(page.locator("#se-pos")).not_to_contain_text(" / 40", timeout=T)  # the queue of errors came
+    expect(stop).to_be_hidden(timeout=T)
+    assert page.evaluate("window.stopSeen") > 0
+    # back to the whole queue in file order: no prediction is read, no Stop comes on show
+    page.evaluate("window.stopSeen = 0")
+    page.get_by_label("Student errors only").uncheck()
+    expect(page.locator("#se-pos")).to_contain_text(" / 40", timeout=T)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.stopSeen") == 0
+    expect(stop).to_be_hidden()

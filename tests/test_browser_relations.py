@@ -131,6 +131,18 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
     expect(on.locator(".rel-tail-chip")).to_have_text(tail, timeout=T)
     assert on.locator(".se-pair-n").inner_text() != "1."
     shot(page, "relations-error-pair-on-show")
+    # the editor moves on to the next post; the same error row, picked again, brings its post
+    # and pair back (the post picked in Errors is unchanged, so no post change event comes)
+    pos = page.locator("#se-pos").inner_text()
+    page.locator("#se-next").click()
+    expect(page.locator("#se-pos")).not_to_have_text(pos, timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text(" / 20")   # still the error's split, as the queue said
+    tab(page, "Errors")
+    page.locator(f'#errors-table [data-testid="cell-{row}-2"]').click()
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    expect(page.locator("#se-pos")).to_have_text(pos, timeout=T)
+    expect(on.locator(".rel-head-chip")).to_have_text(head, timeout=T)
+    expect(on.locator(".rel-tail-chip")).to_have_text(tail, timeout=T)
 
 
 def error_row_not_first_in_annotate(page, home) -> tuple[int, str, str]:

@@ -308,7 +308,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             order = gr.Dropdown([o.value for o in QueueOrder], value=QueueOrder.FILE.value, label="Order")
             only_errors = gr.Checkbox(label="Student errors only")
             not_corrected = gr.Checkbox(label="Not yet corrected")
-            stop = gr.Button("Stop predicting", size="sm", elem_id="queue-stop", scale=0, min_width=90)
+            # shown only while a queue that reads the student's predictions is being made
+            stop = gr.Button("Stop predicting", size="sm", elem_id="queue-stop", scale=0, min_width=90,
+                             visible=False)
             author = gr.Textbox(label="Annotator", placeholder="your name", elem_id="annotator")
         with gr.Row(equal_height=False):
             search = gr.Textbox(label="Find a post by its text (every dataset)", elem_id="post-search", scale=3)
@@ -417,7 +419,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             with open_store(home) as store:
                 post = get_post(store, pid)
             own = f"{post.dataset}/{post.split}" if post else None
-            if own and own != dataset_split and post.dataset != UPLOAD_DATASET:
+            # the queue follows the post; also where the dropdown names the post's split but the
+            # queue in hand does not hold it (the page load's first queue came in late)
+            if own and post.dataset != UPLOAD_DATASET and (own != dataset_split or pid not in (ids or [])):
                 ids = queue(home, own)
                 switch = [gr.update(value=own), ids]
             else:
@@ -426,18 +430,27 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 first = dataset_split or next((d.label for d in dataset_splits(home)), None)
                 if not ids and first:
                     ids = queue(home, first)
-                switch = [gr.skip(), gr.skip()]
+                    switch = [gr.skip(), ids]   # kept: the page load's late first queue leaves it be
+                else:
+                    switch = [gr.skip(), gr.skip()]
             pair = focus["pair"] if focus and focus.get("post_id") == pid else None
             return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1, focus_pair=pair))
 
-        def show_pair(focus, doc, user):
-            """Another error row of the post already open: its pair comes on show (the editor
-            keeps its unsaved spans as its draft)."""
-            if not focus or not doc or doc.get("post_id") != focus.get("post_id") or doc.get("pending_open"):
-                return gr.skip()
+        def show_pair(focus, doc, ids, dataset_split, user):
+            """An error row picked again. Of the post already open: its pair comes on show (the
+            editor keeps its unsaved spans as its draft). Of the post Errors had picked before
+            while the editor has moved on (`reopen`: no post change event comes): that post
+            opens again. Otherwise the post change opens it (open_focused)."""
+            skip = [gr.skip()] * (len(post_outs) + 2)
+            if not focus or not doc or doc.get("pending_open"):
+                return skip
+            if doc.get("post_id") != focus.get("post_id"):
+                return open_post(focus["post_id"], doc, ids, dataset_split, user, focus) if focus.get("reopen") else skip
+            if focus.get("pair") is None:
+                return skip
             # not the last answer's flags: clear_draft would drop the draft of unsaved spans
-            return {**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1, "clear_draft": False,
-                    "note": None}
+            return [gr.skip(), gr.skip(), {**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1,
+                                           "clear_draft": False, "note": None}] + [gr.skip()] * (len(post_outs) - 1)
 
         def do_search(q, user):
             matches = find_posts(home, q)
@@ -466,8 +479,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
-            f.input(guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state] + post_outs,
-                    api_visibility="private", **model_work)
+            f.input(stop_while_predicting, [only_errors, order], [stop], queue=False, api_visibility="private").then(
+                guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state] + post_outs,
+                api_visibility="private", **model_work).then(
+                lambda: gr.update(visible=False), None, [stop], queue=False, api_visibility="private")
 
         def refresh(doc, ids, user):
             """The open post again with what changed elsewhere (the teacher was asked in
@@ -497,8 +512,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             post_state.change(guarded(policy, Action.EXPLORE, open_focused),
                               [post_state, pair_state, editor, queue_state, ds], opened_outs, api_visibility="private",
                               **model_work)
-            pair_state.change(guarded(policy, Action.EXPLORE, show_pair), [pair_state, editor], [editor],
-                              api_visibility="private")
+            pair_state.change(guarded(policy, Action.EXPLORE, said(show_pair, n + 2)),
+                              [pair_state, editor, queue_state, ds], opened_outs, api_visibility="private",
+                              **model_work)
         found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state, ds], opened_outs,
                      api_visibility="private", **model_work)
         disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state, ds],
@@ -507,11 +523,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
                         api_visibility="private")
     def first_queue(dataset_split: str | None, doc, user: User) -> list:
-        """The queue of the dataset the page opens on, and its first post (after the page load);
-        a post the user opened meanwhile (picked in Explore while the page loaded, say) stays."""
+        """The queue of the dataset the page opens on, and its first post (after the page load).
+        A post the user opened meanwhile (picked in Explore while the page loaded, say) stays,
+        and so does the queue that opening chose (an error row's split, say), which this late
+        answer, read from the dropdown at the page load, must not replace."""
         ids = queue(home, dataset_split) if dataset_split else []
         opened = show(editor_doc(home, ids[0], user, ids)) if ids and not (doc or {}).get("post_id") else None
-        if not first_open_stands() or opened is None:  # the queue is kept; the post the user opened stays
+        if not first_open_stands():
+            return [gr.skip()] * (len(post_outs) + 1)
+        if opened is None:
             return [ids] + [gr.skip()] * len(post_outs)
         return [ids] + opened
 
@@ -519,6 +539,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                              outputs=[queue_state] + post_outs, api_visibility="private", **model_work)
     return {"queue_dataset": ds, "author": author, "first_queue_event": first_queue_event,
             "refresh_event": refresh_event}
+
+
+def stop_while_predicting(only_errors: bool, order: str):
+    """The Stop button, on show while a queue is made that reads the student's predictions
+    (errors only, or an order by them): the first pass over a split predicts every post."""
+    return gr.update(visible=bool(only_errors) or order != QueueOrder.FILE.value)
 
 
 def stop_work(request: gr.Request) -> str:

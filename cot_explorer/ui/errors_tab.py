@@ -303,20 +303,22 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                                    lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
 
-        def open_row(rows, records, evt: gr.SelectData, user):
+        def open_row(rows, records, shown_post, evt: gr.SelectData, user):
             """The post opens in Annotate, which comes to the front; a relation error's pair is
-            the one on show there (the row is found by its values, however the table is sorted)."""
+            the one on show there (the row is found by its values, however the table is sorted).
+            A row of the post already picked does not change `post_state` (no change event), so
+            the focus asks Annotate to open it again (`reopen`): it may show another post by now."""
             row = list(evt.row_value) if evt.row_value else table_rows(rows)[evt.index[0]]
             pid = row[0]
             pair = next((r[-1] for r in records if [str(x) for x in r[:-1]] == [str(x) for x in row]), None)
             out = [pid]
             if pair_state is not None:
-                out.append({"post_id": pid, "pair": pair, "at": time.time()} if pair is not None else None)
+                out.append({"post_id": pid, "pair": pair, "at": time.time(), "reopen": pid == shown_post})
             if tabs is not None:
                 out.append(gr.Tabs(selected="annotate"))
             return out[0] if len(out) == 1 else tuple(out)
 
-        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors],
+        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors, post_state],
                       [post_state] + ([pair_state] if pair_state is not None else []) +
                       ([tabs] if tabs is not None else []), api_visibility="private")
     return {"errors_dataset": ds, "errors_model": model, "errors_compare": compare}

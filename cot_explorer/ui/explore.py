@@ -282,11 +282,21 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             """The upload shown; the picker lists it (when kept) and no longer names the post
             picked before. The image box then holds the stored image (its temporary file is
             gone), so that pressing Analyse again finds the same post instead of storing the
-            text again without its image; a visitor's preview keeps nothing, the box empties."""
+            text again without its image; a visitor's preview keeps nothing, the box empties.
+            `kept_image` names that stored file, so that typing a new text lets it go."""
             keep = user.may(Action.SAVE_LABELS)
             view = upload(home, t, i, keep=keep)
-            return list(show(view)) + [view.image if keep else None,
-                                       gr.update(choices=post_choices(home), value=None)]
+            kept = view.image if keep else None
+            return list(show(view)) + [kept, gr.update(choices=post_choices(home), value=None),
+                                       Path(kept).name if kept else None]
+
+        def let_kept_image_go(t, i, kept):
+            """The text is changed after an analysis: the image kept in the box is the stored
+            post's, not one the user picked for the new text, so the box empties (an image the
+            user picked, or an example's, stays)."""
+            if kept and i and Path(i).name == kept:
+                return None, None
+            return gr.skip(), gr.skip()
 
         def pick_post(pid, user):
             return show(explore(home, pid)) if pid else [gr.skip()] * len(outs)
@@ -296,8 +306,13 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         post_state.change(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
                           api_visibility="private")
-        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image, pick],
+        kept_image = gr.State(None)   # the file name of the stored image the box holds after an analysis
+        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image, pick, kept_image],
                       api_visibility="private", **model_work)
+        # .change, not .input: a paste or a browser's autofill must let it go too (only the
+        # stored image's own name does, so an example filling both boxes keeps its picture)
+        text.change(let_kept_image_go, [text, image, kept_image], [image, kept_image], queue=False,
+                    api_visibility="private")
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
