@@ -165,3 +165,43 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#stats-table")).to_contain_text("demo", timeout=T)
     shot(page, "store")
     page.close()
+
+
+def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
+    from .test_images import png_bytes
+
+    url, home = app
+    picture = tmp_path / "mine.png"
+    picture.write_bytes(png_bytes(color=(10, 200, 30)))
+    page = open_page(browser, url)
+    page.locator("#post-text textarea").fill("Delete me : Obama visits Paris")
+    page.locator("#post-image input[type=file]").set_input_files(str(picture))
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows")).to_contain_text("Obama", timeout=T)
+    with db(home) as c:
+        pid, sha = c.execute("SELECT id, image_sha256 FROM posts WHERE text LIKE 'Delete me%'").fetchone()
+        (rel,) = c.execute("SELECT path FROM images WHERE sha256 = ?", (sha,)).fetchone()
+    assert (home / rel).exists()
+    # asked first, with what goes; "Keep it" keeps it
+    page.locator("#delete-upload").click()
+    expect(page.locator("#delete-note")).to_contain_text("no saved label versions", timeout=T)
+    expect(page.locator("#delete-note")).to_contain_text("cannot be undone")
+    page.locator("#delete-no").click()
+    expect(page.locator("#delete-note")).to_be_hidden(timeout=T)
+    page.locator("#delete-upload").click()
+    page.locator("#delete-yes").click()
+    expect(page.locator("#delete-done")).to_contain_text(f"Deleted the upload {pid} with no saved label versions", timeout=T)
+    shot(page, "explore-upload-deleted")
+    with db(home) as c:
+        assert c.execute("SELECT count(*) FROM posts WHERE id = ?", (pid,)).fetchone() == (0,)
+        assert c.execute("SELECT count(*) FROM images WHERE sha256 = ?", (sha,)).fetchone() == (0,)
+    assert not (home / rel).exists()
+    expect(page.locator("#post-image")).not_to_contain_text(".png")   # the kept image let go
+    expect(page.locator("#delete-upload")).to_be_hidden()
+    expect(page.locator("#post-rows")).not_to_contain_text("Obama")
+    # an imported post offers no deletion
+    page.locator("#pick-post input").click()
+    page.locator("#pick-post input").fill("demo/test/")
+    page.get_by_role("option").first.click()
+    expect(page.locator("#explore-post-id")).to_contain_text("demo/test/", timeout=T)
+    expect(page.locator("#delete-upload")).to_be_hidden()

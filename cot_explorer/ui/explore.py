@@ -11,7 +11,7 @@ import gradio as gr
 
 from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget, BudgetExceeded
-from ..errors import ValidationError
+from ..errors import CotExplorerError, ValidationError
 from ..labels import mner_schema_for
 from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post
 from ..store import labels as label_store
@@ -21,7 +21,7 @@ from ..store.knowledge import knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
-from ..uploads import add_upload, preview_post
+from ..uploads import UPLOAD_DATASET, add_upload, delete_upload, preview_post, upload_footprint
 from .common import (
     ASSETS,
     SpanTuple,
@@ -250,6 +250,13 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                 elem_id="post-image", height=110)
                 analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
                 pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
+                delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
+                with gr.Group(visible=False) as confirm_box:   # what goes is said before it goes
+                    confirm_note = gr.Markdown(elem_id="delete-note")
+                    with gr.Row():
+                        delete_yes = gr.Button("Delete it", variant="stop", size="sm", elem_id="delete-yes")
+                        delete_no = gr.Button("Keep it", size="sm", elem_id="delete-no")
+                deleted_note = gr.Markdown(elem_id="delete-done")
             with gr.Column(scale=2, min_width=320):
                 post_id = gr.Markdown(elem_id="explore-post-id")
                 rows = gr.HTML(elem_id="post-rows", css_template=ROWS_CSS)
@@ -298,6 +305,33 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 return None, None
             return gr.skip(), gr.skip()
 
+        def deletable(pid, user):
+            """Only uploads can be deleted, and only by someone who may save labels."""
+            own = bool(pid) and str(pid).startswith(f"{UPLOAD_DATASET}/") and user.may(Action.SAVE_LABELS)
+            # another post on show: the note of a deletion is old news (none on show: it was just said)
+            return gr.update(visible=own), gr.update(visible=False), "" if pid else gr.skip()
+
+        def ask_delete(pid, user):
+            with open_store(home) as store:
+                gone = upload_footprint(store, pid)
+            return gr.update(visible=True), (f"Delete the upload `{pid}`? It takes with it {gone.sentence()}. "
+                                             "This cannot be undone.")
+
+        def do_delete(pid, i, kept, user):
+            """The upload goes; the views empty and say so. The image box lets go of the image
+            kept from its analysis (its file may be gone)."""
+            try:
+                with open_store(home) as store:
+                    gone = delete_upload(store, pid, may_drop_labels=user.may(Action.PROMOTE))
+            except CotExplorerError as e:
+                return [gr.skip()] * (len(outs) + 4) + [gr.update(visible=False), f"**Not deleted:** {e}"]
+            let_go = kept and i and Path(i).name == kept
+            return [None, "", "", "", "", gr.update(value=None, visible=False), "",
+                    gr.update(choices=post_choices(home), value=None),
+                    None if let_go else gr.skip(), None if let_go else gr.skip(),
+                    gr.update(visible=False), gr.update(visible=False),
+                    f"Deleted the upload `{pid}` with {gone.sentence()}."]
+
         def pick_post(pid, user):
             return show(explore(home, pid)) if pid else [gr.skip()] * len(outs)
 
@@ -306,11 +340,18 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         post_state.change(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
                           api_visibility="private")
+        post_state.change(guarded(policy, Action.EXPLORE, deletable), [post_state], [delete, confirm_box, deleted_note],
+                          api_visibility="private")
+        delete.click(guarded(policy, Action.SAVE_LABELS, ask_delete), [post_state], [confirm_box, confirm_note],
+                     api_visibility="private")
+        delete_no.click(lambda: gr.update(visible=False), None, [confirm_box], queue=False, api_visibility="private")
         kept_image = gr.State(None)   # the file name of the stored image the box holds after an analysis
         analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image, pick, kept_image],
                       api_visibility="private", **model_work)
         # .change, not .input: a paste or a browser's autofill must let it go too (only the
         # stored image's own name does, so an example filling both boxes keeps its picture)
+        delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [post_state, image, kept_image],
+                         outs + [pick, image, kept_image, delete, confirm_box, deleted_note], api_visibility="private")
         text.change(let_kept_image_go, [text, image, kept_image], [image, kept_image], queue=False,
                     api_visibility="private")
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
