@@ -64,6 +64,10 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     expect(page.locator("#post-rows")).not_to_contain_text("no teacher knowledge for this post", timeout=T)
     relation_requests = [r for r in fake.requests if "relation" in r["output_config"]["format"]["schema"]["properties"]]
     assert len(relation_requests) == n_pairs
+    # a relation label breaks between words where it must, never inside one at the column's
+    # edge (Gradio's wrapped cells would cut "/per/per/alternate_names" anywhere)
+    cell = table.locator(".cell-wrap span").filter(has_text="/").first
+    assert cell.evaluate("e => getComputedStyle(e).wordBreak") == "normal"
     shot(page, "relations-explore")
 
     tab(page, "Annotate")

@@ -24,6 +24,13 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* tables of words break between words, not inside one ("/per/misc/nationality" stays whole
+   where its column can hold it): the text font, narrower than the code font, and no
+   word-break: break-word (Gradio's wrapped cells break any word at the column's edge) */
+#explore-relations .cell-wrap span, #errors-table .cell-wrap span, #annotate-history .cell-wrap span,
+#agreement-table .cell-wrap span {
+  word-break: normal !important; overflow-wrap: break-word !important; font-family: var(--font) !important;
+}
 @media (max-width: 640px) {
   .tab-container button { padding: 6px 7px !important; font-size: 14px !important; }
   .tab-wrapper { flex-wrap: wrap; height: auto !important; }

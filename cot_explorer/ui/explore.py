@@ -269,7 +269,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                         cot = gr.Markdown(elem_id="cot")
                 relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
                                          elem_id="explore-relations", visible=False, wrap=True,
-                                         column_widths=["6%", "13%", "13%", "16%", "24%", "28%"])
+                                         column_widths=["4%", "12%", "12%", "21%", "26%", "25%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
         gr.Examples([["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", str(ASSETS / "demo" / "stadium.png")],
                      ["Taylor Swift opens her tour in Glendale tonight !", str(ASSETS / "demo" / "stage.png")]],

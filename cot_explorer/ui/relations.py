@@ -17,7 +17,7 @@ from ..store.posts import get_post
 from ..student.registry import Registry
 from .predicted import PairGuess, cached_relations
 
-RELATION_COLUMNS = ["pair", "head", "tail", "current label", "student (probability)", "teacher: rationale"]
+RELATION_COLUMNS = ["#", "head", "tail", "current label", "student (probability)", "teacher: rationale"]
 ARGUMENT_NAMES = {"PER": "person", "LOC": "location", "ORG": "organization", "MISC": "misc", "OTHER": "misc"}
 
 
