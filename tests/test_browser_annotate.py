@@ -347,6 +347,15 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390  # on screen, no menu to open
         button.click()
         expect(page.locator(inside)).to_be_visible(timeout=T)
+        if name == "Annotate":  # the queue's checkboxes wrap below rather than cut their words
+            for box_id in ("queue-errors-only", "queue-not-corrected"):
+                lines = page.locator(f"#{box_id}").evaluate(
+                    """b => { const w = document.createTreeWalker(b.querySelector('label'), NodeFilter.SHOW_TEXT);
+                              let t; do { t = w.nextNode(); } while (t && !t.textContent.trim());
+                              const r = document.createRange(); r.selectNodeContents(t);
+                              const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+                              return [tops.size, r.getBoundingClientRect().right <= b.getBoundingClientRect().right + 1]; }""")
+                assert lines == [1, True], (box_id, lines)   # one line, inside its box
     shot(page, "phone-store-tab")
     page.locator(bar).filter(has_text="Explore").first.click()
     page.locator("#post-text textarea").fill("Obama visits Paris with Macron")

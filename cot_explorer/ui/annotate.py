@@ -306,8 +306,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset", scale=2)
             type_filter = gr.Dropdown(["any"], value="any", label="Entity type", elem_id="queue-type")
             order = gr.Dropdown([o.value for o in QueueOrder], value=QueueOrder.FILE.value, label="Order")
-            only_errors = gr.Checkbox(label="Student errors only")
-            not_corrected = gr.Checkbox(label="Not yet corrected")
+            only_errors = gr.Checkbox(label="Student errors only", elem_id="queue-errors-only")
+            not_corrected = gr.Checkbox(label="Not yet corrected", elem_id="queue-not-corrected")
             # shown only while a queue that reads the student's predictions is being made
             stop = gr.Button("Stop predicting", size="sm", elem_id="queue-stop", scale=0, min_width=90,
                              visible=False)

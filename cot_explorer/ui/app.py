@@ -31,6 +31,8 @@ PAGE_CSS = """
 #agreement-table .cell-wrap span {
   word-break: normal !important; overflow-wrap: break-word !important; font-family: var(--font) !important;
 }
+/* the queue's checkboxes keep their words on a line: on a phone they wrap below, not cut */
+#queue-errors-only, #queue-not-corrected { min-width: 150px !important; }
 @media (max-width: 640px) {
   .tab-container button { padding: 6px 7px !important; font-size: 14px !important; }
   .tab-wrapper { flex-wrap: wrap; height: auto !important; }
