@@ -99,3 +99,27 @@ def test_kd_trains_from_a_knowledge_teacher_on_posts_nobody_labelled(tmp_path, d
     manifest = json.loads((home / "models/kd-half/manifest.json").read_text())
     # the labels of half the posts; the other half teach through the teacher like the unlabelled 16
     assert manifest["data"]["n_train"] == 12 and manifest["data"]["n_unlabelled"] == 12 + 16
+
+    # promoted, the kd student has no view of its own that reads the CoT: Explore and Annotate
+    # show its teacher's, named as such (and none once the teacher's folder is gone)
+    from cot_explorer.access import Role, User
+    from cot_explorer.store.knowledge import knowledge_for
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui import annotate, explore
+    from cot_explorer.ui.common import knowledge_view_post
+
+    r = cli("models", "promote", "kd", home=home)
+    assert r.returncode == 0, r.stderr
+    with open_store(home) as s:
+        post = next(p for p in list_posts(s, "twitter2017", "train") if knowledge_for(s, p.id) is not None)
+        known = knowledge_for(s, post.id)
+    view = knowledge_view_post(home, post, known)
+    assert view is not None and (view.model, view.own) == ("teach", False)
+    rows = explore.explore(home, post.id).rows
+    assert "Knowledge view (teach, the model kd was distilled from; reads the teacher" in rows
+    doc = annotate.editor_doc(home, post.id, User("adm", Role.ADMIN))
+    from_view = [s for s in doc.suggestions if s["source"] == "knowledge"]
+    assert all(s["origin"] == "teacher-knowledge-view:teach" for s in from_view)
+    (home / "models/teach").rename(home / "models/teach-moved")
+    assert knowledge_view_post(home, post, known) is None
+    assert "Knowledge view" not in explore.explore(home, post.id).rows

@@ -145,7 +145,7 @@ def test_a_post_with_cot_shows_the_knowledge_views_prediction_beside_the_text_on
     differ = 0
     for post in with_cot[:12]:
         text_only = {(a, b, t) for a, b, t, _ in predict_post(demo_home, post)}
-        with_k = {(a, b, t) for a, b, t, _ in knowledge_view_post(demo_home, post, known[post.id])}
+        with_k = {(a, b, t) for a, b, t, _ in knowledge_view_post(demo_home, post, known[post.id]).spans}
         doc = annotate.editor_doc(demo_home, post.id, User("adm", Role.ADMIN))
         offered = {(s["start"], s["end"], s["type"]) for s in doc.suggestions if s["source"] == "knowledge"}
         assert offered == with_k - text_only     # only where the CoT changes the answer, labelled as such

@@ -107,11 +107,15 @@ def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
     with open_store(home) as store:
         k = knowledge_for(store, post.id)
     text_view = {(s["start"], s["end"], s["type"]) for s in out}
-    for s, e, t, c in knowledge_view_post(home, post, k) or ():  # the CoT-reading view, where it differs
+    view = knowledge_view_post(home, post, k)
+    for s, e, t, c in view.spans if view else ():  # the CoT-reading view, where it differs
         if (s, e, schema.name_for(t) or t) not in text_view:
             out.append(dict(start=s, end=e, type=schema.name_for(t) or t, source="knowledge",
-                            origin=f"student-knowledge-view:{predictor.manifest.name}", confidence=round(c, 3),
-                            rationale="the student's knowledge view, which reads the teacher's CoT"))
+                            origin=f"{'student-knowledge-view' if view.own else 'teacher-knowledge-view'}:{view.model}",
+                            confidence=round(c, 3),
+                            rationale="the student's knowledge view, which reads the teacher's CoT" if view.own else
+                            f"the knowledge view of {view.model}, which the student was distilled from; it reads "
+                            "the teacher's CoT"))
     for e in (k.entities if k else ()):
         t = map_type(e.type, schema.types)
         if e.span and t:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import ValidationError
+from ..errors import CotExplorerError, ValidationError
 from ..labels import MnerSchema
 from ..schema import Knowledge, Post
 from ..store import open_store
@@ -74,21 +74,59 @@ def _knowledge_view(path: str, mtime: float):
     return predictor if predictor.has_knowledge_view else None
 
 
-def knowledge_view_post(home: Path, post: Post, knowledge: Knowledge | None) -> list[SpanTuple] | None:
-    """The default entity student's knowledge view on a post the teacher wrote about (the post
-    and the CoT, as in training); None where there is no CoT or the student has no such view."""
+KNOWLEDGE_VARIANTS = ("distill", "distill-plain", "knowledge")   # checkpoints with a view that reads the CoT
+
+
+@dataclass(frozen=True)
+class KnowledgeViewAnswer:
+    """A CoT-reading view's entities on a post, and whose view it is: the default student's own
+    (distill) or, for a student distilled from frozen knowledge-view teachers (kd), its first
+    teacher's, the model whose marginals it learnt."""
+
+    spans: list[SpanTuple]
+    model: str
+    own: bool
+
+    def label(self, student_name: str) -> str:
+        if self.own:
+            return f"Student's knowledge view ({student_name}, reads the teacher's CoT)"
+        return f"Knowledge view ({self.model}, the model {student_name} was distilled from; reads the teacher's CoT)"
+
+
+def knowledge_view_path(home: Path) -> tuple[Path, bool] | None:
+    """The checkpoint whose knowledge view stands beside the default entity student: itself
+    where it has one, else its kd teacher where that checkpoint is still there; and whether it
+    is the student's own view."""
+    with open_store(home) as store:
+        registry = Registry(store)
+        path = registry.path("default", "mner")
+        manifest = Manifest.read(path)
+        if manifest.variant in KNOWLEDGE_VARIANTS:
+            return path, True
+        teachers = (manifest.training or {}).get("teachers") or []
+        if manifest.variant != "kd" or not teachers:
+            return None
+        try:
+            teacher = registry.path(teachers[0], "mner")
+        except CotExplorerError:   # the teacher's folder is gone: no view to show
+            return None
+    return (teacher, False) if Manifest.read(teacher).variant in KNOWLEDGE_VARIANTS else None
+
+
+def knowledge_view_post(home: Path, post: Post, knowledge: Knowledge | None) -> KnowledgeViewAnswer | None:
+    """The knowledge view's entities on a post the teacher wrote about (the post and the CoT,
+    as in training); None where there is no CoT or no checkpoint with such a view."""
     if knowledge is None:
         return None
-    with open_store(home) as store:
-        path = Registry(store).path("default", "mner")
-    with open(path / "manifest.json") as f:
-        if json.load(f).get("variant") not in ("distill", "distill-plain", "knowledge"):
-            return None
+    found = knowledge_view_path(home)
+    if found is None:
+        return None
+    path, own = found
     predictor = _knowledge_view(str(path), (path / "manifest.json").stat().st_mtime)
     if predictor is None:
         return None
     (spans,) = predictor.predict_entities_with_knowledge([post.tokens], [knowledge.text()])
-    return [(p.start, p.end, p.type, p.confidence) for p in spans]
+    return KnowledgeViewAnswer([(p.start, p.end, p.type, p.confidence) for p in spans], predictor.manifest.name, own)
 
 
 def predict_post(home: Path, post: Post, model: str = "default") -> list[SpanTuple]:

@@ -104,8 +104,8 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
     rows = [Row(f"Student ({model}, text only)", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
                 "no entities found"),
-            *([Row(f"Student's knowledge view ({model}, reads the teacher's CoT)",
-                   tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT") for s, e, t, c in with_cot),
+            *([Row(with_cot.label(model),
+                   tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT") for s, e, t, c in with_cot.spans),
                    "no entities found")] if with_cot is not None else []),
             Row(f"Teacher ({knowledge.teacher})" if knowledge else "Teacher", teacher_marks,
                 "no teacher knowledge for this post" if knowledge is None else "the teacher names no entity here"),
