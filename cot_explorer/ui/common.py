@@ -4,7 +4,6 @@ only thing kept in memory is loaded model weights, which never change on disk.""
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
