@@ -205,3 +205,21 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     page.get_by_role("option").first.click()
     expect(page.locator("#explore-post-id")).to_contain_text("demo/test/", timeout=T)
     expect(page.locator("#delete-upload")).to_be_hidden()
+
+
+def test_an_example_can_be_analysed_again_and_again(app, browser):
+    """Gradio copies an example's image once and hands the same path to every later click:
+    the analysis must not delete that copy (it did: the example then failed for everyone)."""
+    url, home = app
+    page = open_page(browser, url)
+    for attempt in range(2):
+        page.get_by_text("Taylor Swift opens her tour in Glendale tonight !").first.click()
+        expect(page.locator("#post-image")).to_contain_text("stage", timeout=T)
+        page.locator("#explore-btn").click()
+        expect(page.locator("#post-rows")).to_contain_text("Glendale", timeout=T)
+        expect(page.get_by_text("cannot read the file")).to_have_count(0)
+        expect(page.locator("#explore-image img")).to_be_visible(timeout=T)
+        page.reload()
+    with db(home) as c:
+        assert c.execute("SELECT count(*), count(image_sha256) FROM posts WHERE text LIKE 'Taylor Swift opens%'"
+                         ).fetchone() == (1, 1)

@@ -3,8 +3,10 @@ thought by grain, the student's entities and where they disagree."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import gradio as gr
@@ -171,14 +173,30 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
     return explore(home, post.id)
 
 
+EXAMPLES = [["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", ASSETS / "demo" / "stadium.png"],
+            ["Taylor Swift opens her tour in Glendale tonight !", ASSETS / "demo" / "stage.png"]]
+
+
+@lru_cache(maxsize=1)
+def _example_digests() -> frozenset[str]:
+    return frozenset(hashlib.sha256(Path(image).read_bytes()).hexdigest() for _, image in EXAMPLES)
+
+
 def discard_upload(path: Path) -> None:
     """Delete a file Gradio saved from an upload (and its folder, once empty); files
-    elsewhere (the bundled examples) are never touched."""
+    elsewhere are never touched, nor Gradio's copy of an example's image: Gradio makes that
+    copy once and hands the same path to every later click, so deleting it broke the
+    example for everyone until a restart."""
     from gradio.utils import get_upload_folder  # Gradio's own setting, read when an upload is handled
 
     cache = Path(get_upload_folder()).resolve()
     path = path.resolve()
     if not path.is_relative_to(cache) or path == cache:
+        return
+    try:
+        if hashlib.sha256(path.read_bytes()).hexdigest() in _example_digests():
+            return
+    except OSError:
         return
     path.unlink(missing_ok=True)
     parent = path.parent
@@ -271,9 +289,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                          elem_id="explore-relations", visible=False, wrap=True,
                                          column_widths=["4%", "12%", "12%", "21%", "26%", "25%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
-        gr.Examples([["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", str(ASSETS / "demo" / "stadium.png")],
-                     ["Taylor Swift opens her tour in Glendale tonight !", str(ASSETS / "demo" / "stage.png")]],
-                    inputs=[text, image])
+        gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image])
 
         def show(view: ExploreView):
             return (view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
