@@ -192,37 +192,61 @@ def report(runs: Path = RUNS) -> None:
     write_result(name, {"benchmark": "real_tweets", "summary": summary, "runs": ok}, "\n".join(lines))
 
 
-def ship(run_id: str) -> None:
-    """Make a measured run models/mner-default: its folder copied in whole (the old one replaced
-    only once the new one is complete), its manifest saying what it was trained and scored on.
-    Its ONNX verdict is measured afresh (`cot-explorer models quantize mner-default`)."""
+def _ship_folder(src: Path, name: str):
+    """Copy a checkpoint in whole to models/<name> (the old one replaced only once the new one
+    is complete; its ONNX exports are built afresh) and return its manifest, to be written."""
     import os
     import shutil
 
     from cot_explorer.student.manifest import Manifest
     from cot_explorer.student.registry import shipped_dir
 
-    rec = json.loads((RUNS / f"{run_id}.json").read_text())
-    if "t17_test" not in rec:
-        raise SystemExit(f"{run_id} has no measured result to ship")
-    src, dst = CKPT / run_id, shipped_dir() / "mner-default"
-    new, old = dst.with_name(".mner-default.new"), dst.with_name(".mner-default.old")
+    dst = shipped_dir() / name
+    new, old = dst.with_name(f".{name}.new"), dst.with_name(f".{name}.old")
     for leftover in (new, old):
         shutil.rmtree(leftover, ignore_errors=True)
     shutil.copytree(src, new, ignore=shutil.ignore_patterns("onnx"))
     m = Manifest.read(new)
-    m.name = "mner-default"
+    m.name = name
+    m.extra.pop("onnx", None)
+
+    def commit() -> Path:
+        m.write(new)
+        if dst.exists():
+            os.replace(dst, old)
+        os.replace(new, dst)
+        shutil.rmtree(old, ignore_errors=True)
+        return dst
+    return m, commit
+
+
+def ship(run_id: str) -> None:
+    """Make a measured run models/mner-default, its manifest saying what it was trained and
+    scored on. A kd run ships with its first teacher as models/mner-knowledge: the app shows
+    that knowledge view beside the text-only answer (a kd student has no view of its own that
+    reads the CoT). Their ONNX verdicts are measured afresh (`cot-explorer models quantize`)."""
+    rec = json.loads((RUNS / f"{run_id}.json").read_text())
+    if "t17_test" not in rec:
+        raise SystemExit(f"{run_id} has no measured result to ship")
+    m, commit = _ship_folder(CKPT / run_id, "mner-default")
     m.metrics = {"valid": rec["select"], "test": rec["t17_test"], "t15_valid": rec["t15_valid"]}
     data = rec["spec"]["data"]
     m.training = {**m.training, "run": run_id, "best_epoch": rec["best_epoch"],
                   "command": f"python benchmarks/real_tweets.py --only {run_id} && "
                              f"python benchmarks/real_tweets.py --ship {run_id}",
                   "data": TRAINING_DATA.get(data, data), "machine": rec.get("machine", {})}
-    m.extra.pop("onnx", None)
-    m.write(new)
-    os.replace(dst, old)
-    os.replace(new, dst)
-    shutil.rmtree(old, ignore_errors=True)
+    teachers = rec["spec"].get("teachers") or []
+    if rec["spec"]["kind"] == "kd" and teachers:
+        t_rec = json.loads((RUNS / f"{teachers[0]}.json").read_text())
+        tm, t_commit = _ship_folder(CKPT / teachers[0], "mner-knowledge")
+        tm.metrics = {"valid": t_rec["select"], "test": t_rec["t17_test"], "t15_valid": t_rec["t15_valid"]}
+        tm.training = {**tm.training, "run": teachers[0], "best_epoch": t_rec["best_epoch"],
+                       "command": f"python benchmarks/real_tweets.py --only {teachers[0]}",
+                       "data": TRAINING_DATA.get(data, data), "machine": t_rec.get("machine", {})}
+        m.training.update(teachers=["mner-knowledge"], teacher_runs=teachers)
+        t_commit()
+        print(f"shipped {teachers[0]} as mner-knowledge (with CoT: Twitter-2017 test {t_rec['t17_test']['f1']})")
+    dst = commit()
     print(f"shipped {run_id} as {dst}: Twitter-2017 test {rec['t17_test']['f1']}, "
           f"Twitter-2015 valid {rec['t15_valid']['f1']}; now run `cot-explorer models quantize mner-default`")
 
