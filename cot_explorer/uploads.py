@@ -82,6 +82,7 @@ class UploadFootprint:
     teacher_answers: int       # chains of thought and relations the teacher wrote (paid ones too)
     predictions: int           # cached student answers; they come back by predicting again
     image_shared: bool         # another post shows the same image, so the file stays
+    has_image: bool = False
 
     def sentence(self) -> str:
         def n(count: int, what: str) -> str:
@@ -90,7 +91,10 @@ class UploadFootprint:
         labels = n(self.label_versions, "saved label version")
         if self.label_authors:
             labels += f" (by {', '.join(self.label_authors)})"
-        said = f"{labels}, {n(self.teacher_answers, 'teacher answer')} and {n(self.predictions, 'cached prediction')}"
+        items = [labels, n(self.teacher_answers, "teacher answer"), n(self.predictions, "cached prediction")]
+        if self.has_image and not self.image_shared:
+            items.append("its image")
+        said = ", ".join(items[:-1]) + " and " + items[-1]
         return said + ("; the image stays (another post shows it)" if self.image_shared else "")
 
 
@@ -116,7 +120,7 @@ def upload_footprint(store: Store, post_id: str) -> UploadFootprint:
         one("SELECT count(*) FROM labels WHERE post_id = ?", (post_id,)).fetchone()[0], authors,
         one("SELECT count(*) FROM teacher_outputs WHERE post_id = ?", (post_id,)).fetchone()[0],
         one("SELECT count(*) FROM predictions WHERE post_id = ?", (post_id,)).fetchone()[0],
-        shared)
+        shared, bool(post.image_sha256))
 
 
 def delete_upload(store: Store, post_id: str, may_drop_labels: bool) -> UploadFootprint:

@@ -176,3 +176,28 @@ def test_agreement_rows_from_the_store(demo_home):
             label_store.save(s, ids[4], LabelSet("mner", (Span(0, 1, t),), source="annotator", author=author), cur.version)
     rows, posts = annotate.agreement_rows(demo_home)
     assert rows[0][0] == "demo" and rows[0][1] >= 1 and any(pid == ids[4] for _, pid in posts)
+
+
+def test_a_save_that_changes_nothing_adds_no_version(demo_home):
+    """Save pressed again with nothing changed: no version padding the history (an undo of it
+    would seem to do nothing). Confirming another source's labels, or another annotator's,
+    is a change of who vouches for them: that still saves."""
+    pid = annotate.queue(demo_home, "demo/test")[7]
+
+    def versions():
+        with open_store(demo_home) as s:
+            return [h.version for h in label_store.post_history(s, pid) if h.task == "mner"]
+
+    doc = annotate.editor_doc(demo_home, pid, ANN).to_value()
+    before = versions()
+    confirmed, msg = annotate.save_doc(demo_home, doc, "ann", ANN, [])   # the gold labels, vouched for
+    assert msg.startswith("Saved version") and len(versions()) == len(before) + 1
+    again, msg = annotate.save_doc(demo_home, confirmed.to_value(), "ann", ANN, [])
+    assert msg.startswith("Nothing changed since version") and len(versions()) == len(before) + 1
+    assert again.saved == confirmed.saved
+    by_bob, msg = annotate.save_doc(demo_home, again.to_value(), "bob", ANN, [])   # bob vouches too
+    assert msg.startswith("Saved version") and len(versions()) == len(before) + 2
+    edited = {**by_bob.to_value(), "spans": by_bob.to_value()["spans"] + [{"start": 0, "end": 1, "type": "MISC"}]}
+    edited["spans"] = [s for s in edited["spans"] if not (s["start"] < 1 and s["end"] > 0 and s["type"] != "MISC")]
+    _, msg = annotate.save_doc(demo_home, edited, "bob", ANN, [])
+    assert msg.startswith("Saved version") and len(versions()) == len(before) + 3

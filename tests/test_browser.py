@@ -188,9 +188,13 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     expect(page.locator("#delete-note")).to_contain_text("cannot be undone")
     page.locator("#delete-no").click()
     expect(page.locator("#delete-note")).to_be_hidden(timeout=T)
+    tab(page, "Annotate")   # the upload is open there too
+    expect(page.locator("#se-pos")).to_contain_text("not in the queue", timeout=T)
+    tab(page, "Explore")
     page.locator("#delete-upload").click()
     page.locator("#delete-yes").click()
     expect(page.locator("#delete-done")).to_contain_text(f"Deleted the upload {pid} with no saved label versions", timeout=T)
+    expect(page.locator("#delete-done")).to_contain_text("and its image")
     shot(page, "explore-upload-deleted")
     with db(home) as c:
         assert c.execute("SELECT count(*) FROM posts WHERE id = ?", (pid,)).fetchone() == (0,)
@@ -199,6 +203,11 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     expect(page.locator("#post-image")).not_to_contain_text(".png")   # the kept image let go
     expect(page.locator("#delete-upload")).to_be_hidden()
     expect(page.locator("#post-rows")).not_to_contain_text("Obama")
+    # Annotate no longer shows the deleted post: the queue's first, and why
+    tab(page, "Annotate")
+    expect(page.locator("#annotate-status")).to_contain_text(f"The post {pid} was deleted", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
+    tab(page, "Explore")
     # an imported post offers no deletion
     page.locator("#pick-post input").click()
     page.locator("#pick-post input").fill("demo/test/")

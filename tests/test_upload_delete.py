@@ -31,7 +31,7 @@ def test_an_upload_goes_with_its_labels_answers_predictions_and_image(store):
     assert asked is not None
     before = upload_footprint(store, post.id)
     assert (before.label_versions, before.teacher_answers, before.label_authors) == (1, 1, ("ann",))
-    assert "1 saved label version (by ann), 1 teacher answer and no cached predictions" in before.sentence()
+    assert "1 saved label version (by ann), 1 teacher answer, no cached predictions and its image" in before.sentence()
 
     gone = delete_upload(store, post.id, may_drop_labels=True)
     assert gone == before
@@ -63,6 +63,7 @@ def test_an_image_another_post_shows_stays(store):
     two = add_upload(store, "second text", png_bytes(), "a.png")
     assert one.image_sha256 == two.image_sha256
     assert upload_footprint(store, one.id).image_shared
+    assert upload_footprint(store, one.id).sentence().endswith("no cached predictions; the image stays (another post shows it)")
     delete_upload(store, one.id, may_drop_labels=False)
     assert image_path(store, two.image_sha256).exists()
     assert not upload_footprint(store, two.id).image_shared

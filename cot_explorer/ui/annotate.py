@@ -214,6 +214,15 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
         raise ValidationError("type your name in the annotator field before saving")
     spans = spans_from_value(doc.get("spans"))
     post_id = doc["post_id"]
+    with open_store(home) as store:
+        now = label_store.current(store, post_id, "mner")
+        version = label_store.head_version(store, post_id, "mner")
+    if (now is not None and version == doc.get("base_version") and now.source == "annotator"
+            and now.author == author and {(s.start, s.end, s.type) for s in now.spans} == {(s.start, s.end, s.type) for s in spans}):
+        # the same labels saved again by the same annotator: no version that changes nothing
+        # (it would pad the history, and an undo of it would seem to do nothing)
+        return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+                f"Nothing changed since version {version}, saved by {author}: nothing saved.")
     try:
         with open_store(home) as store:
             saved = label_store.save(store, post_id, LabelSet("mner", spans=spans, source="annotator", author=author),
@@ -490,9 +499,18 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def refresh(doc, ids, user):
             """The open post again with what changed elsewhere (the teacher was asked in
-            Explore); a post with unsaved edits or a conflict is left as it is."""
+            Explore, or the post, an upload, was deleted there); a post with unsaved edits or a
+            conflict is left as it is."""
             if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
                 return [gr.skip()] * len(post_outs)
+            with open_store(home) as store:
+                gone = get_post(store, doc["post_id"]) is None
+            if gone:   # deleted in Explore (an upload): the queue's first post instead, and why
+                message = f"The post {doc['post_id']} was deleted."
+                if not ids:
+                    return [gr.skip()] * (len(post_outs) - 1) + [message]
+                return show(editor_doc(home, ids[0], user, ids, rev=doc.get("rev", 0) + 1),
+                            message + " Here is the first post of the queue.")
             return show(editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1))
 
         refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n), quiet=True),

@@ -67,6 +67,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             di = build_distill_tab(home, policy, post_state)
             st = build_store_tab(home, policy)
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
+        ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate
 
         def on_load(user):
             splits = dataset_splits(home)

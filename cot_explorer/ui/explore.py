@@ -366,8 +366,9 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                       api_visibility="private", **model_work)
         # .change, not .input: a paste or a browser's autofill must let it go too (only the
         # stored image's own name does, so an example filling both boxes keeps its picture)
-        delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [post_state, image, kept_image],
-                         outs + [pick, image, kept_image, delete, confirm_box, deleted_note], api_visibility="private")
+        deleted = delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [post_state, image, kept_image],
+                                   outs + [pick, image, kept_image, delete, confirm_box, deleted_note],
+                                   api_visibility="private")
         text.change(let_kept_image_go, [text, image, kept_image], [image, kept_image], queue=False,
                     api_visibility="private")
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
@@ -381,4 +382,4 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                              api_visibility="private", **model_work
                                              ).then(guarded(policy, Action.EXPLORE, redraw), [post_state], outs[1:],
                                                     api_visibility="private", **model_work)
-    return {"pick": pick, "asked": asked}
+    return {"pick": pick, "asked": asked, "deleted": deleted}
