@@ -221,7 +221,7 @@ def test_an_example_can_be_analysed_again_and_again(app, browser):
     the analysis must not delete that copy (it did: the example then failed for everyone)."""
     url, home = app
     page = open_page(browser, url)
-    for attempt in range(2):
+    for _ in range(2):
         page.get_by_text("Taylor Swift opens her tour in Glendale tonight !").first.click()
         expect(page.locator("#post-image")).to_contain_text("stage", timeout=T)
         page.locator("#explore-btn").click()
