@@ -344,10 +344,12 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
         f"""SELECT count(DISTINCT c.post_id) FROM current_labels c JOIN posts p ON p.id = c.post_id
             WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source != 'gold'""",
         (dataset, split, *tasks)).fetchone()
+    # per annotator, the posts whose current labels are theirs (a save taken back by an undo
+    # no longer counts, as it no longer counts as corrected)
     rows = store.conn.execute(
-        f"""SELECT l.author, count(DISTINCT l.post_id) FROM labels l JOIN posts p ON p.id = l.post_id
-            WHERE p.dataset = ? AND p.split = ? AND l.task IN ({marks}) AND l.source = 'annotator'
-            AND l.action IN ('save', 'merge') GROUP BY l.author ORDER BY 2 DESC""", (dataset, split, *tasks))
+        f"""SELECT c.author, count(DISTINCT c.post_id) FROM current_labels c JOIN posts p ON p.id = c.post_id
+            WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source = 'annotator'
+            GROUP BY c.author ORDER BY 2 DESC, 1""", (dataset, split, *tasks))
     return Progress(total, corrected, {a: n for a, n in rows})
 
 

@@ -467,7 +467,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def do_search(q, user):
             matches = find_posts(home, q)
-            note = f"{len(matches)} posts contain “{q}”" + (" (the first 50)" if len(matches) == 50 else "")
+            note = (f"{len(matches)} post{'' if len(matches) == 1 else 's'} contain{'s' if len(matches) == 1 else ''} “{q}”"
+                    + (" (the first 50)" if len(matches) == 50 else ""))
             return gr.update(choices=matches, value=None), note if q.strip() else ""
 
         def do_agreement(user):

@@ -135,8 +135,10 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
         if p.teacher and p.teacher.label != p.relation.label:
             notes.append(f"for {pair} the teacher says {p.teacher.label}, the current label is {p.relation.label}")
     heading = "#### Where they disagree\n"
-    body = "\n".join(f"- {n}" for n in notes) or ("Student and current labels agree." if gold or relation_pairs else
-                                                  "No labels to compare with yet.")
+    agree = ("Student and current labels agree." if gold else
+             "The student's relations agree with the current relation labels (no entity labels to compare with)."
+             if relation_pairs else "No labels to compare with yet.")
+    body = "\n".join(f"- {n}" for n in notes) or agree
     return ExploreView(
         post.id, post.text, str(img) if img else None,
         post.caption or ("" if img else "(no image or caption for this post)"),
@@ -287,7 +289,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                         cot = gr.Markdown(elem_id="cot")
                 relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
                                          elem_id="explore-relations", visible=False, wrap=True,
-                                         column_widths=["4%", "12%", "12%", "21%", "26%", "25%"])
+                                         column_widths=["4%", "11%", "11%", "24%", "27%", "23%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
         gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image])
 
