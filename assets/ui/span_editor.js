@@ -404,9 +404,12 @@ function render() {
   const sugBar = el("div", { class: "se-sugbar" },
     el("span", { class: "se-hint", text: `Suggestions: ${pending("student").length} from the student (dashed), ` +
       (pending("knowledge").length ? `${pending("knowledge").length} from a knowledge view, which reads the teacher's CoT (thick left edge), ` : "") +
-      `${pending("teacher").length} from the teacher (dotted); ⚠ marks one that disagrees with a label or another suggestion. Click one to take it, or` }),
-    el("button", { class: "se-btn", "data-act": "accept-all", "data-source": "student", id: "se-accept-student", text: "take all the student's (A)" }),
-    el("button", { class: "se-btn", "data-act": "accept-all", "data-source": "teacher", id: "se-accept-teacher", text: "take all the teacher's" }));
+      `${pending("teacher").length} from the teacher (dotted); ⚠ marks one that disagrees with a label or another suggestion. Click one to take it` +
+      (pending("student").length || pending("teacher").length ? ", or" : ".") }),
+    // a "take all" only where there is something to take
+    ...["student", "teacher"].filter((src) => pending(src).length).map((src) =>
+      el("button", { class: "se-btn", "data-act": "accept-all", "data-source": src, id: `se-accept-${src}`,
+                     text: src === "student" ? "take all the student's (A)" : "take all the teacher's" })));
 
   root.append(bar, palette, text, sugBar);
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
