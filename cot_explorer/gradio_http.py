@@ -60,19 +60,32 @@ class GradioHttp:
                 return c["id"]
         raise KeyError(f"no component with elem_id {elem_id!r}")
 
-    def event(self, elem_id: str | None, trigger: str = "click") -> dict:
-        """The dependency fired by `trigger` on the component `elem_id` (None: the page, e.g. load)."""
+    def event(self, elem_id: str | None, trigger: str = "click", n_inputs: int | None = None) -> dict:
+        """The dependency fired by `trigger` on the component `elem_id` (None: the page, e.g. load).
+        With `n_inputs`, the first step of that chain (the dependency itself, then those the
+        browser runs after it with `.then`) that takes that many inputs: the page runs a chain
+        step by step, and a raw client calls the step it means."""
         cid = self.component_id(elem_id) if elem_id is not None else None
-        for dep in self.config["dependencies"]:
+        deps = self.config["dependencies"]
+        for dep in deps:
             if any(t == trigger and (cid is None or c == cid) for c, t in dep["targets"]):
-                return dep
-        raise KeyError(f"no {trigger} event on #{elem_id}")
+                chain, seen = [dep], {dep["id"]}
+                while n_inputs is not None and len(chain[-1]["inputs"]) != n_inputs:
+                    after = next((d for d in deps if d.get("trigger_after") == chain[-1]["id"]
+                                  and d["id"] not in seen), None)
+                    if after is None:
+                        break
+                    chain.append(after)
+                    seen.add(after["id"])
+                if n_inputs is None or len(chain[-1]["inputs"]) == n_inputs:
+                    return chain[-1]
+        raise KeyError(f"no {trigger} event on #{elem_id}" + (f" taking {n_inputs} inputs" if n_inputs else ""))
 
     def call(self, elem_id: str | None, data: list[Any], trigger: str = "click", event_data: Any = None,
              refusal_raises: bool = True) -> EventResult:
         """Fire the event with `data` as its inputs; the outputs, or `EventFailed` when the server
         failed it or (with `refusal_raises`) answered with a notice instead of results."""
-        dep = self.event(elem_id, trigger)
+        dep = self.event(elem_id, trigger, n_inputs=len(data))
         t0 = time.perf_counter()
         body = {"data": data, "fn_index": dep["id"], "session_hash": self.session_hash, "event_data": event_data,
                 "trigger_id": dep["targets"][0][0]}
