@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import fill, pick, pick_post, shot, tab
+from cot_explorer.devtools.harness import fill, pick_post, shot, tab
 
 T = 60_000
 MNRE_LINE = ("{'token': ['Dwyane', 'Wade', 'and', 'Gabrielle', 'Union', 'in', 'Miami'], 'img_id': 'wade.jpg', "
@@ -310,7 +310,9 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     page = open_annotate(browser, url, "ann-rel")
     page.locator("#post-search").locator("textarea, input").first.fill("Gabrielle Union")
     page.locator("#post-search").locator("textarea, input").first.press("Enter")
-    pick(page, "post-found", "mnre-mini/test · Dwyane Wade and Gabrielle Union in Miami")
+    with db(home) as c:
+        (mini,) = c.execute("SELECT id FROM posts WHERE dataset = 'mnre-mini'").fetchone()
+    pick_post(page, "post-found", mini)   # listed by its id, as the Explore picker lists posts
     expect(page.locator("#span-editor .se-pair")).to_have_count(2, timeout=T)
     page.locator("#span-editor .se-pair").nth(1).click()
     expect(page.locator("#span-editor .se-tok.rel-tail")).to_have_text("Miami")

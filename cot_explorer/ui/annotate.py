@@ -286,10 +286,11 @@ def save_relation(home: Path, doc: dict, index: int, label: str, author: str, us
 
 
 def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
-    """(label, post id) of posts whose text contains `query`, across every dataset."""
+    """(label, post id) of posts whose text contains `query`, across every dataset; the label
+    names the post as the Explore picker does (two uploads of one text differ in their id)."""
     with open_store(home) as store:
         posts = search_posts(store, query, 50)
-    return [(f"{p.dataset}/{p.split} · {p.text[:70]}", p.id) for p in posts]
+    return [(f"{p.id} · {p.text[:70]}" + (" · with an image" if p.image_sha256 else ""), p.id) for p in posts]
 
 
 def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
