@@ -55,6 +55,7 @@ class Action(StrEnum):
     ASK_CLAUDE = "ask Claude"
     EXPORT = "export"
     SEE_STORE_PATH = "see the store's path"
+    DELETE_WORK = "delete an upload with saved labels, teacher answers or a place in a held-out set"
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {

@@ -69,16 +69,14 @@ class GradioHttp:
         deps = self.config["dependencies"]
         for dep in deps:
             if any(t == trigger and (cid is None or c == cid) for c, t in dep["targets"]):
-                chain, seen = [dep], {dep["id"]}
-                while n_inputs is not None and len(chain[-1]["inputs"]) != n_inputs:
-                    after = next((d for d in deps if d.get("trigger_after") == chain[-1]["id"]
-                                  and d["id"] not in seen), None)
-                    if after is None:
-                        break
-                    chain.append(after)
-                    seen.add(after["id"])
-                if n_inputs is None or len(chain[-1]["inputs"]) == n_inputs:
-                    return chain[-1]
+                steps, seen = [dep], {dep["id"]}   # the chain, breadth first
+                for step in steps:
+                    if n_inputs is None or len(step["inputs"]) == n_inputs:
+                        return step
+                    for after in deps:
+                        if after.get("trigger_after") == step["id"] and after["id"] not in seen:
+                            steps.append(after)
+                            seen.add(after["id"])
         raise KeyError(f"no {trigger} event on #{elem_id}" + (f" taking {n_inputs} inputs" if n_inputs else ""))
 
     def call(self, elem_id: str | None, data: list[Any], trigger: str = "click", event_data: Any = None,

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from .errors import ValidationError
 from .labels import mner_schema_for
 from .limits import MAX_POST_CHARS, check_name, check_text
 from .schema import Post
 from .store import Store
-from .store.images import check_image, image_path, insert_image_row, remove_unreferenced, write_image_file
-from .store.posts import add_posts, ensure_dataset, get_post, next_position
+from .store.images import check_image, ensure_image_file, insert_image_row, remove_unreferenced, write_image_file
+from .store.posts import PostFootprint, add_posts, delete_post, ensure_dataset, get_post, next_position, post_footprint
 from .tokenize import tokenize_tweet
 
 UPLOAD_DATASET = "uploads"
@@ -58,6 +57,7 @@ def add_upload(store: Store, text: str, image: bytes | None = None, image_name: 
                 return existing
             if checked:
                 insert_image_row(store, checked)
+                ensure_image_file(store, checked)   # a deletion of the same picture may have moved it away
             ensure_dataset(store, UPLOAD_DATASET, mner_schema_for(UPLOAD_DATASET))
             post = Post(
                 id=post_id, text=text, tokens=tokens, offsets=offsets, dataset=UPLOAD_DATASET,
@@ -72,34 +72,25 @@ def add_upload(store: Store, text: str, image: bytes | None = None, image_name: 
     return post
 
 
-@dataclass(frozen=True)
-class UploadFootprint:
-    """What deleting an upload takes with it: said before, so nothing goes unannounced."""
 
-    post_id: str
-    label_versions: int        # saved entity and relation labels, every version (undo included)
-    label_authors: tuple[str, ...]
-    teacher_answers: int       # chains of thought and relations the teacher wrote (paid ones too)
-    predictions: int           # cached student answers; they come back by predicting again
-    image_shared: bool         # another post shows the same image, so the file stays
-    has_image: bool = False
+def footprint_sentence(gone: PostFootprint) -> str:
+    """What goes with an upload, in words: said before it goes and after."""
+    def n(count: int, what: str) -> str:
+        return f"no {what}s" if count == 0 else f"{count} {what}" + ("" if count == 1 else "s")
 
-    def sentence(self) -> str:
-        def n(count: int, what: str) -> str:
-            return f"no {what}s" if count == 0 else f"{count} {what}" + ("" if count == 1 else "s")
-
-        labels = n(self.label_versions, "saved label version")
-        if self.label_authors:
-            labels += f" (by {', '.join(self.label_authors)})"
-        items = [labels, n(self.teacher_answers, "teacher answer"), n(self.predictions, "cached prediction")]
-        if self.has_image and not self.image_shared:
-            items.append("its image")
-        said = ", ".join(items[:-1]) + " and " + items[-1]
-        return said + ("; the image stays (another post shows it)" if self.image_shared else "")
+    labels = n(gone.label_versions, "saved label version")
+    if gone.label_authors:
+        labels += f" (by {', '.join(gone.label_authors)})"
+    items = [labels, n(gone.teacher_answers, "teacher answer"), n(gone.predictions, "cached prediction")]
+    if gone.held_out:
+        items.append("its place in the uploads' held-out set (rounds are scored on it)")
+    if gone.has_image and not gone.image_shared:
+        items.append("its image")
+    said = ", ".join(items[:-1]) + " and " + items[-1]
+    return said + ("; the image stays (another post shows it)" if gone.image_shared else "")
 
 
-def _upload(store: Store, post_id: str) -> Post:
-    post = get_post(store, post_id)
+def _only_uploads(post: Post | None, post_id: str) -> Post:
     if post is None:
         raise ValidationError(f"no post {post_id!r} in the store (deleted already?)")
     if post.dataset != UPLOAD_DATASET:
@@ -107,43 +98,29 @@ def _upload(store: Store, post_id: str) -> Post:
     return post
 
 
-def upload_footprint(store: Store, post_id: str) -> UploadFootprint:
+def upload_footprint(store: Store, post_id: str) -> PostFootprint:
     """What `delete_upload` would remove for this upload."""
-    post = _upload(store, post_id)
-    one = store.conn.execute
-    authors = tuple(a for (a,) in one("SELECT DISTINCT author FROM labels WHERE post_id = ? ORDER BY author",
-                                      (post_id,)))
-    shared = bool(post.image_sha256) and one("SELECT count(*) FROM posts WHERE image_sha256 = ? AND id != ?",
-                                             (post.image_sha256, post_id)).fetchone()[0] > 0
-    return UploadFootprint(
-        post_id,
-        one("SELECT count(*) FROM labels WHERE post_id = ?", (post_id,)).fetchone()[0], authors,
-        one("SELECT count(*) FROM teacher_outputs WHERE post_id = ?", (post_id,)).fetchone()[0],
-        one("SELECT count(*) FROM predictions WHERE post_id = ?", (post_id,)).fetchone()[0],
-        shared, bool(post.image_sha256))
+    _only_uploads(get_post(store, post_id), post_id)
+    return post_footprint(store, post_id)
 
 
-def delete_upload(store: Store, post_id: str, may_drop_labels: bool) -> UploadFootprint:
-    """Remove an upload (a user's own post, never an imported one) with everything stored
-    about it, and its image file where no other post shows that image. Saved labels are
-    someone's work: unless `may_drop_labels` (an admin), an upload that has any is refused.
-    The record of who asked the teacher about it stays: the daily cap counts it."""
-    with store.write():
-        gone = upload_footprint(store, post_id)
-        if gone.label_versions and not may_drop_labels:
-            raise ValidationError(f"{post_id} has {gone.label_versions} saved label version(s) by "
-                                  f"{', '.join(gone.label_authors)}; only an admin may delete it with them")
-        post = get_post(store, post_id)
-        file = image_path(store, post.image_sha256) if post.image_sha256 and not gone.image_shared else None
-        for table in ("heldout_posts", "predictions", "teacher_outputs", "labels"):
-            store.conn.execute(f"DELETE FROM {table} WHERE post_id = ?", (post_id,))
-        store.conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))
-        if file is not None:
-            store.conn.execute("DELETE FROM images WHERE sha256 = ?", (post.image_sha256,))
-    if file is not None:  # after the commit: a rolled-back delete keeps its image
-        file.unlink(missing_ok=True)
-        try:
-            file.parent.rmdir()
-        except OSError:
-            pass
-    return gone
+def delete_upload(store: Store, post_id: str, may_drop_work: bool) -> PostFootprint:
+    """Remove an upload (never an imported post) with everything stored about it. Uploads have
+    no owner (the same text and image are one post, whoever sent them), so what others put
+    into one is kept from annotators: saved labels, the teacher's answers (paid for) and a
+    place in the held-out set that rounds are scored on; only `may_drop_work` (an admin)
+    deletes those. Never while the teacher is being asked about it (its answer would land on
+    nothing)."""
+    _only_uploads(get_post(store, post_id), post_id)
+
+    def allowed(gone: PostFootprint) -> None:
+        if gone.teacher_asked_now:
+            raise ValidationError(f"the teacher is being asked about {post_id} right now; delete it once the "
+                                  "answer is in")
+        work = [w for w, has in (("saved labels", gone.label_versions), ("teacher answers", gone.teacher_answers),
+                                 ("a place in the held-out set", gone.held_out)) if has]
+        if work and not may_drop_work:
+            raise ValidationError(f"{post_id} has {' and '.join(work)} ({footprint_sentence(gone)}); only an admin "
+                                  "may delete it with them")
+
+    return delete_post(store, post_id, allowed)

@@ -91,6 +91,11 @@ def test_undo_and_redo_take_the_newest_change_spans_or_relations(tmp_path):
     with open_store(home) as s:  # undone back to the imported labels: no longer ann's correction
         pr = label_store.progress(s, "mnre", "test")
     assert (pr.corrected, pr.by_author) == (0, {})
+    redone, _ = annotate.step_history(home, doc3.to_value(), True, "bob", ANN, [])   # bob brings ann's back
+    with open_store(home) as s:
+        pr = label_store.progress(s, "mnre", "test")
+    assert (pr.corrected, pr.by_author) == (1, {"ann": 1})   # ann's labels, whoever pressed redo
+    doc3, _ = annotate.step_history(home, redone.to_value(), False, "ann", ANN, [])
     doc4, msg = annotate.step_history(home, doc3.to_value(), True, "ann", ANN, [])
     assert label(doc4.pairs, 0) == "/per/loc/place_of_residence" and label(doc4.pairs, 1) == "/per/per/couple"
 

@@ -180,3 +180,41 @@ def add_image(store: Store, data: bytes, name: str = "upload") -> StoredImage:
 def image_path(store: Store, sha256: str) -> Path | None:
     row = store.conn.execute("SELECT path FROM images WHERE sha256 = ?", (sha256,)).fetchone()
     return store.home / row[0] if row else None
+
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """An image file moved aside by a deletion not yet committed: dropped after the commit,
+    put back after a rollback."""
+
+    path: Path
+    aside: Path
+
+    def put_back(self) -> None:
+        if self.aside.exists():
+            os.replace(self.aside, self.path)
+
+    def drop(self) -> None:
+        self.aside.unlink(missing_ok=True)
+        _remove_if_empty(self.aside.parent)
+
+
+def forget_image(store: Store, sha256: str) -> SetAside | None:
+    """Inside a write transaction: drop the image row and move its file aside. An upload of the
+    same picture whose transaction comes after this one finds no file, and writes it again
+    (`ensure_image_file`) instead of pointing at a file deleted under it."""
+    path = image_path(store, sha256)
+    store.conn.execute("DELETE FROM images WHERE sha256 = ?", (sha256,))
+    if path is None or not path.exists():
+        return None
+    aside = path.with_name(f".deleting-{path.name}")
+    os.replace(path, aside)
+    return SetAside(path, aside)
+
+
+def ensure_image_file(store: Store, image: CheckedImage) -> None:
+    """Within the transaction that stores a post's image row: the file is there (a deletion of
+    the same picture may have moved it away after this upload first wrote it)."""
+    if not (store.home / image.relative_path).exists():
+        write_image_file(store, image)

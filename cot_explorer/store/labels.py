@@ -155,6 +155,8 @@ def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None,
             row["action"] = action
             version = store.db["labels"].insert(row).last_pk
     except sqlite3.IntegrityError as e:  # the unique indexes caught a race the check missed
+        if get_post(store, post_id) is None:   # or the post (an upload) was deleted meanwhile
+            raise ValidationError(f"the post {post_id} was deleted meanwhile; nothing saved") from e
         raise ConflictError(post_id, labels.task, base_version, head_version(store, post_id, labels.task)) from e
     return labels.with_meta(version=version, replaces=base_version, created_at=row["created_at"], author=row["author"])
 
@@ -344,13 +346,20 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
         f"""SELECT count(DISTINCT c.post_id) FROM current_labels c JOIN posts p ON p.id = c.post_id
             WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source != 'gold'""",
         (dataset, split, *tasks)).fetchone()
-    # per annotator, the posts whose current labels are theirs (a save taken back by an undo
-    # no longer counts, as it no longer counts as corrected)
-    rows = store.conn.execute(
-        f"""SELECT c.author, count(DISTINCT c.post_id) FROM current_labels c JOIN posts p ON p.id = c.post_id
-            WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source = 'annotator'
-            GROUP BY c.author ORDER BY 2 DESC, 1""", (dataset, split, *tasks))
-    return Progress(total, corrected, {a: n for a, n in rows})
+    # per annotator, the posts whose current labels are theirs: a save taken back by an undo no
+    # longer counts (as it no longer counts as corrected), and labels an undo or redo brought
+    # back count for whoever saved them, not for whoever pressed undo
+    current = store.db.query(
+        f"""SELECT c.* FROM current_labels c JOIN posts p ON p.id = c.post_id
+            WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source = 'annotator'""",
+        [dataset, split, *tasks])
+    posts_by: dict[str, set[str]] = {}
+    for row in current:
+        made = _labels_of(store, _entry(row))
+        if made is not None:
+            posts_by.setdefault(made.author, set()).add(row["post_id"])
+    counts = sorted(((a, len(ps)) for a, ps in posts_by.items()), key=lambda x: (-x[1], x[0]))
+    return Progress(total, corrected, dict(counts))
 
 
 def labels_by_annotator(store: Store, task: str = "mner") -> dict[str, dict[str, LabelSet]]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
 
 from ..errors import ValidationError
 from ..labels import MnerSchema
@@ -143,3 +144,66 @@ def search_posts(store: Store, query: str, limit: int = 50) -> list[Post]:
     rows = store.db.query(_SELECT + " WHERE p.text LIKE ? ESCAPE '\\' ORDER BY p.dataset, p.split, p.position LIMIT ?",
                           [pattern, limit])
     return [_post(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class PostFootprint:
+    """What deleting a post takes with it, counted before it goes (said to the user first)."""
+
+    post_id: str
+    label_versions: int        # saved entity and relation labels, every version (undo included)
+    label_authors: tuple[str, ...]
+    teacher_answers: int       # chains of thought and relations the teacher wrote (paid ones too)
+    predictions: int           # cached student answers; they come back by predicting again
+    held_out: bool             # a held-out post of its dataset's rounds: rounds are scored on it
+    teacher_asked_now: bool    # a live teacher request about it is under way
+    has_image: bool
+    image_shared: bool         # another post shows the same image, so the file stays
+
+
+def post_footprint(store: Store, post_id: str) -> PostFootprint | None:
+    post = get_post(store, post_id)
+    if post is None:
+        return None
+    one = store.conn.execute
+    count = lambda sql: one(sql, (post_id,)).fetchone()[0]  # noqa: E731
+    authors = tuple(a for (a,) in one("SELECT DISTINCT author FROM labels WHERE post_id = ? ORDER BY author",
+                                      (post_id,)))
+    shared = bool(post.image_sha256) and one("SELECT count(*) FROM posts WHERE image_sha256 = ? AND id != ?",
+                                             (post.image_sha256, post_id)).fetchone()[0] > 0
+    return PostFootprint(
+        post_id, count("SELECT count(*) FROM labels WHERE post_id = ?"), authors,
+        count("SELECT count(*) FROM teacher_outputs WHERE post_id = ?"),
+        count("SELECT count(*) FROM predictions WHERE post_id = ?"),
+        count("SELECT count(*) FROM heldout_posts WHERE post_id = ?") > 0,
+        count("SELECT count(*) FROM teacher_requests WHERE post_id = ? AND status = 'pending'") > 0,
+        bool(post.image_sha256), shared)
+
+
+def delete_post(store: Store, post_id: str, allowed: Callable[[PostFootprint], None]) -> PostFootprint:
+    """Remove a post and every row about it (labels, teacher answers, predictions, its place in
+    a held-out set), and its image where no other post shows it. `allowed` sees what would go,
+    inside the transaction (so what is counted is what goes), and raises to refuse. The record
+    of who asked the teacher about it stays: the daily cap counts it."""
+    from .images import forget_image
+
+    set_aside = None
+    try:
+        with store.write():
+            gone = post_footprint(store, post_id)
+            if gone is None:
+                raise ValidationError(f"no post {post_id!r} in the store (deleted already?)")
+            allowed(gone)
+            post = get_post(store, post_id)
+            for table in ("heldout_posts", "predictions", "teacher_outputs", "labels"):
+                store.conn.execute(f"DELETE FROM {table} WHERE post_id = ?", (post_id,))
+            store.conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))
+            if post.image_sha256 and not gone.image_shared:
+                set_aside = forget_image(store, post.image_sha256)
+    except BaseException:
+        if set_aside is not None:
+            set_aside.put_back()
+        raise
+    if set_aside is not None:
+        set_aside.drop()
+    return gone

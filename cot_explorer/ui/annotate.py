@@ -20,7 +20,7 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path
 from ..store.knowledge import knowledge_for, knowledge_for_split
-from ..store.posts import dataset_schema, get_post, list_posts, search_posts
+from ..store.posts import dataset_schema, existing_ids, get_post, list_posts, search_posts
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
 from .common import DatasetSplit, dataset_splits, knowledge_view_post, map_type, student
@@ -215,14 +215,14 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     spans = spans_from_value(doc.get("spans"))
     post_id = doc["post_id"]
     with open_store(home) as store:
-        now = label_store.current(store, post_id, "mner")
-        version = label_store.head_version(store, post_id, "mner")
-    if (now is not None and version == doc.get("base_version") and now.source == "annotator"
-            and now.author == author and {(s.start, s.end, s.type) for s in now.spans} == {(s.start, s.end, s.type) for s in spans}):
+        head = label_store.head(store, post_id, "mner")
+    if (head is not None and head.version == doc.get("base_version") and head.action in ("save", "merge")
+            and head.source == "annotator" and head.author == author
+            and {(s.start, s.end, s.type) for s in head.labels.spans} == {(s.start, s.end, s.type) for s in spans}):
         # the same labels saved again by the same annotator: no version that changes nothing
         # (it would pad the history, and an undo of it would seem to do nothing)
         return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
-                f"Nothing changed since version {version}, saved by {author}: nothing saved.")
+                f"Nothing changed since version {head.version}, saved by {author}: nothing saved.")
     try:
         with open_store(home) as store:
             saved = label_store.save(store, post_id, LabelSet("mner", spans=spans, source="annotator", author=author),
@@ -433,9 +433,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             with open_store(home) as store:
                 post = get_post(store, pid)
             own = f"{post.dataset}/{post.split}" if post else None
-            # the queue follows the post; also where the dropdown names the post's split but the
-            # queue in hand does not hold it (the page load's first queue came in late)
-            if own and post.dataset != UPLOAD_DATASET and (own != dataset_split or pid not in (ids or [])):
+            # the queue follows the post (a filtered queue of its own split that does not hold
+            # it stays: the post reads "not in the queue")
+            if own and post.dataset != UPLOAD_DATASET and (own != dataset_split or not ids):
                 ids = queue(home, own)
                 switch = [gr.update(value=own), ids]
             else:
@@ -507,8 +507,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return [gr.skip()] * len(post_outs)
             with open_store(home) as store:
                 gone = get_post(store, doc["post_id"]) is None
-            if gone:   # deleted in Explore (an upload): the queue's first post instead, and why
+            if gone:   # deleted in Explore (an upload): the queue's first post still there, and why
                 message = f"The post {doc['post_id']} was deleted."
+                with open_store(home) as store:
+                    kept = set(existing_ids(store, ids or []))
+                ids = [i for i in ids or [] if i in kept]
                 if not ids:
                     return [gr.skip()] * (len(post_outs) - 1) + [message]
                 return show(editor_doc(home, ids[0], user, ids, rev=doc.get("rev", 0) + 1),

@@ -23,7 +23,7 @@ from ..store.knowledge import knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
-from ..uploads import UPLOAD_DATASET, add_upload, delete_upload, preview_post, upload_footprint
+from ..uploads import UPLOAD_DATASET, add_upload, delete_upload, footprint_sentence, preview_post, upload_footprint
 from .common import (
     ASSETS,
     SpanTuple,
@@ -332,7 +332,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         def ask_delete(pid, user):
             with open_store(home) as store:
                 gone = upload_footprint(store, pid)
-            return gr.update(visible=True), (f"Delete the upload `{pid}`? It takes with it {gone.sentence()}. "
+            return gr.update(visible=True), (f"Delete the upload `{pid}`? It takes with it {footprint_sentence(gone)}. "
                                              "This cannot be undone.")
 
         def do_delete(pid, i, kept, user):
@@ -340,7 +340,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             kept from its analysis (its file may be gone)."""
             try:
                 with open_store(home) as store:
-                    gone = delete_upload(store, pid, may_drop_labels=user.may(Action.PROMOTE))
+                    gone = delete_upload(store, pid, may_drop_work=user.may(Action.DELETE_WORK))
             except CotExplorerError as e:
                 return [gr.skip()] * (len(outs) + 4) + [gr.update(visible=False), f"**Not deleted:** {e}"]
             let_go = kept and i and Path(i).name == kept
@@ -348,7 +348,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     gr.update(choices=post_choices(home), value=None),
                     None if let_go else gr.skip(), None if let_go else gr.skip(),
                     gr.update(visible=False), gr.update(visible=False),
-                    f"Deleted the upload `{pid}` with {gone.sentence()}."]
+                    f"Deleted the upload `{pid}` with {footprint_sentence(gone)}."]
 
         def pick_post(pid, user):
             return show(explore(home, pid)) if pid else [gr.skip()] * len(outs)
