@@ -105,8 +105,9 @@ def knowledge_view_path(home: Path) -> tuple[Path, bool] | None:
         teachers = (manifest.training or {}).get("teachers") or []
         if manifest.variant != "kd" or not teachers:
             return None
+        beside = path.parent / teachers[0]   # trained or shipped with it, so next to it first
         try:
-            teacher = registry.path(teachers[0], "mner")
+            teacher = beside if (beside / "manifest.json").exists() else registry.path(teachers[0], "mner")
         except CotExplorerError:   # the teacher's folder is gone: no view to show
             return None
     return (teacher, False) if Manifest.read(teacher).variant in KNOWLEDGE_VARIANTS else None
