@@ -246,6 +246,12 @@ def ship(run_id: str) -> None:
         m.training.update(teachers=["mner-knowledge"], teacher_runs=teachers)
         t_commit()
         print(f"shipped {teachers[0]} as mner-knowledge (with CoT: Twitter-2017 test {t_rec['t17_test']['f1']})")
+    else:   # a knowledge view of its own (distill) or none: a teacher shipped for an earlier kd default goes
+        import shutil
+
+        from cot_explorer.student.registry import shipped_dir
+
+        shutil.rmtree(shipped_dir() / "mner-knowledge", ignore_errors=True)
     dst = commit()
     print(f"shipped {run_id} as {dst}: Twitter-2017 test {rec['t17_test']['f1']}, "
           f"Twitter-2015 valid {rec['t15_valid']['f1']}; now run `cot-explorer models quantize mner-default`")
