@@ -58,7 +58,8 @@ def test_migration_8_gives_old_undos_the_source_of_the_labels_they_restore(home,
         s.conn.execute("ALTER TABLE labels DROP COLUMN imported")  # as it was before migration 8
         s.conn.execute("PRAGMA user_version = 7")
         s.conn.commit()
-        assert progress(s, "tw", "train").corrected == 1
+        # counted as corrected before the migration (progress() itself reads the migrated schema)
+        assert s.conn.execute("SELECT count(*) FROM current_labels WHERE source != 'gold'").fetchone()[0] == 1
     with open_store(home) as s:
         assert s.schema_version == LATEST and current(s, "tw/train/1", "mner").source == "gold"
         assert progress(s, "tw", "train").corrected == 0
