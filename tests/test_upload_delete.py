@@ -94,6 +94,14 @@ def test_never_while_the_teacher_is_being_asked_about_it(store):
     finish_request(store, asked, ok=False, cost_usd=0.0)
     delete_upload(store, post.id, may_drop_work=True)
     assert get_post(store, post.id) is None
+    # a request left pending by a process that died long ago does not hold a post forever
+    stale = add_upload(store, "Macron in Berlin")
+    begin_request(store, "ann", stale.id, "2000-01-01", "2000-01-01", per_hour=100, daily_usd=1.0)
+    store.conn.execute("UPDATE teacher_requests SET created_at = '2020-01-01T00:00:00.000000+00:00' "
+                       "WHERE post_id = ?", (stale.id,))
+    store.conn.commit()
+    delete_upload(store, stale.id, may_drop_work=True)
+    assert get_post(store, stale.id) is None
 
 
 def test_an_image_another_post_shows_stays(store):

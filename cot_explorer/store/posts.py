@@ -161,6 +161,15 @@ class PostFootprint:
     image_shared: bool         # another post shows the same image, so the file stays
 
 
+ASKING_FOR_AT_MOST_MIN = 10   # a teacher request pending longer than this died with its process
+
+
+def _minutes_ago(minutes: int) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat(timespec="microseconds")
+
+
 def post_footprint(store: Store, post_id: str) -> PostFootprint | None:
     post = get_post(store, post_id)
     if post is None:
@@ -176,7 +185,8 @@ def post_footprint(store: Store, post_id: str) -> PostFootprint | None:
         count("SELECT count(*) FROM teacher_outputs WHERE post_id = ?"),
         count("SELECT count(*) FROM predictions WHERE post_id = ?"),
         count("SELECT count(*) FROM heldout_posts WHERE post_id = ?") > 0,
-        count("SELECT count(*) FROM teacher_requests WHERE post_id = ? AND status = 'pending'") > 0,
+        one("SELECT count(*) FROM teacher_requests WHERE post_id = ? AND status = 'pending' AND created_at >= ?",
+            (post_id, _minutes_ago(ASKING_FOR_AT_MOST_MIN))).fetchone()[0] > 0,
         bool(post.image_sha256), shared)
 
 
