@@ -72,7 +72,6 @@ def add_upload(store: Store, text: str, image: bytes | None = None, image_name: 
     return post
 
 
-
 def footprint_sentence(gone: PostFootprint) -> str:
     """What goes with an upload, in words: said before it goes and after."""
     def n(count: int, what: str) -> str:

@@ -182,7 +182,6 @@ def image_path(store: Store, sha256: str) -> Path | None:
     return store.home / row[0] if row else None
 
 
-
 @dataclass(frozen=True)
 class SetAside:
     """An image file moved aside by a deletion not yet committed: dropped after the commit,

@@ -349,15 +349,18 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
     # per annotator, the posts whose current labels are theirs: a save taken back by an undo no
     # longer counts (as it no longer counts as corrected), and labels an undo or redo brought
     # back count for whoever saved them, not for whoever pressed undo
-    current = store.db.query(
-        f"""SELECT c.* FROM current_labels c JOIN posts p ON p.id = c.post_id
+    # (read on every post opened in Annotate: no payloads, and the history walked only for undos)
+    current = store.conn.execute(
+        f"""SELECT c.post_id, c.author, c.action, c.restores FROM current_labels c JOIN posts p ON p.id = c.post_id
             WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source = 'annotator'""",
-        [dataset, split, *tasks])
+        (dataset, split, *tasks)).fetchall()
     posts_by: dict[str, set[str]] = {}
-    for row in current:
-        made = _labels_of(store, _entry(row))
-        if made is not None:
-            posts_by.setdefault(made.author, set()).add(row["post_id"])
+    for post_id, author, action, restores in current:
+        while action in ("undo", "redo") and restores is not None:
+            author, action, restores = store.conn.execute(
+                "SELECT author, action, restores FROM labels WHERE version = ?", (restores,)).fetchone()
+        if action not in ("undo", "redo"):
+            posts_by.setdefault(author, set()).add(post_id)
     counts = sorted(((a, len(ps)) for a, ps in posts_by.items()), key=lambda x: (-x[1], x[0]))
     return Progress(total, corrected, dict(counts))
 

@@ -42,6 +42,11 @@ class QueueOrder(StrEnum):
 
 # -- the queue ------------------------------------------------------------------------------
 
+def reads_predictions(only_errors: bool, order: str) -> bool:
+    """Whether a queue is made from the student's predictions (errors only, or an order by them)."""
+    return bool(only_errors) or QueueOrder(order) != QueueOrder.FILE
+
+
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
           not_corrected: bool = False, order: str = QueueOrder.FILE, on_progress: ProgressFn | None = None) -> list[str]:
     """The posts of a split to correct, filtered and ordered. On a split with entity pairs
@@ -57,7 +62,7 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
     if not_corrected:
         posts = [p for p in posts if (p.id not in current or current[p.id].source == "gold")
                  and (p.id not in relations or relations[p.id].source == "gold")]
-    if not (only_errors or order != QueueOrder.FILE):
+    if not reads_predictions(only_errors, order):
         return [p.id for p in posts]
     if relations and relation_student_available(home):
         return [p.id for p in _relation_queue(home, ds, posts, relations, only_errors, order, on_progress)]
@@ -554,6 +559,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         A post the user opened meanwhile (picked in Explore while the page loaded, say) stays,
         and so does the queue that opening chose (an error row's split, say), which this late
         answer, read from the dropdown at the page load, must not replace."""
+        if not first_open_stands():   # before any work, and again once it is done
+            return [gr.skip()] * (len(post_outs) + 1)
         ids = queue(home, dataset_split) if dataset_split else []
         opened = show(editor_doc(home, ids[0], user, ids)) if ids and not (doc or {}).get("post_id") else None
         if not first_open_stands():
@@ -571,7 +578,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 def stop_while_predicting(only_errors: bool, order: str):
     """The Stop button, on show while a queue is made that reads the student's predictions
     (errors only, or an order by them): the first pass over a split predicts every post."""
-    return gr.update(visible=bool(only_errors) or order != QueueOrder.FILE.value)
+    return gr.update(visible=reads_predictions(only_errors, order))
 
 
 def stop_work(request: gr.Request) -> str:

@@ -175,13 +175,24 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
     return explore(home, post.id)
 
 
+LET_KEPT_IMAGE_GO = """(image, kept) => {
+  const name = image && (image.orig_name || (image.path || "").split("/").pop());
+  return kept && name === kept ? [null, ""] : [image, kept];
+}"""
+
 EXAMPLES = [["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", ASSETS / "demo" / "stadium.png"],
             ["Taylor Swift opens her tour in Glendale tonight !", ASSETS / "demo" / "stage.png"]]
 
 
 @lru_cache(maxsize=1)
-def _example_digests() -> frozenset[str]:
-    return frozenset(hashlib.sha256(Path(image).read_bytes()).hexdigest() for _, image in EXAMPLES)
+def _example_files() -> dict[int, str]:
+    """Size → digest of the examples' images (a file of another size is hashed for nothing)."""
+    return {Path(image).stat().st_size: hashlib.sha256(Path(image).read_bytes()).hexdigest() for _, image in EXAMPLES}
+
+
+def _is_example(path: Path) -> bool:
+    digest = _example_files().get(path.stat().st_size)
+    return digest is not None and hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
 def discard_upload(path: Path) -> None:
@@ -196,7 +207,7 @@ def discard_upload(path: Path) -> None:
     if not path.is_relative_to(cache) or path == cache:
         return
     try:
-        if hashlib.sha256(path.read_bytes()).hexdigest() in _example_digests():
+        if _is_example(path):
             return
     except OSError:
         return
@@ -313,15 +324,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             view = upload(home, t, i, keep=keep)
             kept = view.image if keep else None
             return list(show(view)) + [kept, gr.update(choices=post_choices(home), value=None),
-                                       Path(kept).name if kept else None]
-
-        def let_kept_image_go(t, i, kept):
-            """The text is changed after an analysis: the image kept in the box is the stored
-            post's, not one the user picked for the new text, so the box empties (an image the
-            user picked, or an example's, stays)."""
-            if kept and i and Path(i).name == kept:
-                return None, None
-            return gr.skip(), gr.skip()
+                                       Path(kept).name if kept else ""]
 
         def deletable(pid, user):
             """Only uploads can be deleted, and only by someone who may save labels."""
@@ -343,10 +346,10 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     gone = delete_upload(store, pid, may_drop_work=user.may(Action.DELETE_WORK))
             except CotExplorerError as e:
                 return [gr.skip()] * (len(outs) + 4) + [gr.update(visible=False), f"**Not deleted:** {e}"]
-            let_go = kept and i and Path(i).name == kept
+            let_go = bool(kept) and bool(i) and Path(i).name == kept
             return [None, "", "", "", "", gr.update(value=None, visible=False), "",
                     gr.update(choices=post_choices(home), value=None),
-                    None if let_go else gr.skip(), None if let_go else gr.skip(),
+                    None if let_go else gr.skip(), "" if let_go else gr.skip(),
                     gr.update(visible=False), gr.update(visible=False),
                     f"Deleted the upload `{pid}` with {footprint_sentence(gone)}."]
 
@@ -363,16 +366,20 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         delete.click(guarded(policy, Action.SAVE_LABELS, ask_delete), [post_state], [confirm_box, confirm_note],
                      api_visibility="private")
         delete_no.click(lambda: gr.update(visible=False), None, [confirm_box], queue=False, api_visibility="private")
-        kept_image = gr.State(None)   # the file name of the stored image the box holds after an analysis
+        # the file name of the stored image the box holds after an analysis (a hidden box, not a
+        # State: the page reads it, so a keystroke costs no call to the server)
+        kept_image = gr.Textbox(visible=False, elem_id="kept-image")
         analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image, pick, kept_image],
                       api_visibility="private", **model_work)
-        # .change, not .input: a paste or a browser's autofill must let it go too (only the
-        # stored image's own name does, so an example filling both boxes keeps its picture)
+        # The text changed after an analysis: the image kept in the box is the stored post's, not
+        # one picked for the new text, so the box empties (an image the user picked, or an
+        # example's, stays). In the page, on every keystroke; .change, not .input: a paste or a
+        # browser's autofill must let it go too.
         deleted = delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [post_state, image, kept_image],
                                    outs + [pick, image, kept_image, delete, confirm_box, deleted_note],
                                    api_visibility="private")
-        text.change(let_kept_image_go, [text, image, kept_image], [image, kept_image], queue=False,
-                    api_visibility="private")
+        text.change(None, [image, kept_image], [image, kept_image], api_visibility="private",
+                    js=LET_KEPT_IMAGE_GO)
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
