@@ -291,3 +291,30 @@ def test_the_other_versions_column_judges_a_spurious_span_where_it_was_predicted
     missed = SpanError("missed", Span(2, 3, "LOC"), None)
     assert errors_tab._other_entity(post, missed, set()) == "other error: nothing there"
     assert errors_tab._other_entity(post, missed, {Span(2, 3, "LOC")}) == "right"
+
+
+def test_two_pairs_that_read_alike_get_rows_of_their_own():
+    """"Trump" said twice: both pairs read "Trump → Trump Tower". Without their numbers the two
+    error rows were equal, and picking the second opened the first one's pair."""
+    from cot_explorer.schema import Post
+    from cot_explorer.ui.predicted import PairGuess
+
+    words = ("Trump", "and", "Trump", "at", "Trump", "Tower")
+    offsets, at = [], 0
+    for w in words:
+        offsets.append((at, at + len(w)))
+        at += len(w) + 1
+    post = Post("d/s/2", " ".join(words), words, tuple(offsets), "d", "s", "x")
+    tower = Span(4, 6, "LOC")
+    gold = [Relation(Span(0, 1, "PER"), tower, "/per/loc/place_of_residence"),
+            Relation(Span(2, 3, "PER"), tower, "/per/loc/place_of_residence"),
+            Relation(Span(0, 1, "PER"), Span(2, 3, "PER"), "/per/per/peer")]
+    guesses = [PairGuess(r.head, r.tail, "None", 0.6, "m") for r in gold]
+    rows, pairs = errors_tab.relation_error_rows(post, gold, guesses)
+    assert pairs == [0, 1, 2]
+    assert [r[2] for r in rows] == ["Trump → Trump Tower: /per/loc/place_of_residence (pair #1)",
+                                    "Trump → Trump Tower: /per/loc/place_of_residence (pair #2)",
+                                    "Trump → Trump: /per/per/peer"]
+    assert len({tuple(r) for r in rows}) == 3
+    right = [PairGuess(r.head, r.tail, r.label, 0.9, "m") for r in gold]
+    assert errors_tab.relation_error_rows(post, gold, right) == ([], [])

@@ -12,8 +12,9 @@ from ..ask_budget import AskBudget
 from ..limits import MAX_UPLOAD
 from .annotate import build_annotate_tab
 from .common import dataset_splits, post_choices
-from .distill import build_distill_tab, version_lines
-from .errors_tab import NO_COMPARISON, build_errors_tab
+from .distill import build_distill_tab
+from .errors_tab import build_errors_tab
+from .errors_tab import model_updates as errors_model_updates
 from .explore import build_explore_tab
 from .guard import guarded
 from .store_tab import build_store_tab, stats_rows, store_line
@@ -74,10 +75,10 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             labels = [s.label for s in splits]
             datasets = sorted({s.dataset for s in splits})
             rows, fig, pick = di["render_versions"]()
-            models = ["default"] + [v.name for v in version_lines(home)]
+            errors_model, errors_compare = errors_model_updates(home, labels[0] if labels else None)
             return (gr.update(choices=post_choices(home)), gr.update(choices=labels, value=labels[0] if labels else None),
                     gr.update(choices=labels, value=labels[0] if labels else None),   # Errors: ready to analyse
-                    gr.update(choices=models), gr.update(choices=[NO_COMPARISON] + models[1:]),
+                    errors_model, errors_compare,
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
                     rows, fig, pick, stats_rows(home), store_line(home, user))
 

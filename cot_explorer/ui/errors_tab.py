@@ -10,6 +10,7 @@ version answered."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,16 +20,16 @@ import plotly.graph_objects as go
 from ..access import AccessPolicy, Action
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import ERROR_KINDS, relation_confusion, score_relations, score_spans, span_errors, type_confusion
-from ..schema import Post, Span
+from ..schema import Post, Relation, Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.posts import dataset_schema, list_posts
 from ..student.registry import Registry
 from .cancel import begin_work
 from .common import DatasetSplit, table_rows
-from .distill import version_lines
+from .distill import VersionLine, version_lines
 from .guard import guarded
-from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
+from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictions, cached_relations
 
 NO_COMPARISON = "(none)"
 OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predicted"]
@@ -178,19 +179,32 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
     labels, matrix = relation_confusion(g, first)
     errors, pairs = [], []
     for p in posts:
-        for i, r in enumerate(gold[p.id].relations):
-            guess = guesses[0][p.id][i]
-            if guess.label == r.label:
-                continue
-            kind = ("missed" if guess.label == "None" else "spurious" if r.label == "None" else "wrong relation")
-            other = ""
-            if len(guesses) > 1:
-                o = guesses[1][p.id][i].label
-                other = "right" if o == r.label else "same error" if o == guess.label else f"other error: {o}"
-            errors.append([p.id, kind, f"{p.span_text(r.head)} → {p.span_text(r.tail)}: {r.label}",
-                           f"{guess.label} ({guess.confidence:.2f})", other, p.text])
-            pairs.append(i)
+        rows, idx = relation_error_rows(p, gold[p.id].relations, guesses[0][p.id],
+                                        guesses[1][p.id] if len(guesses) > 1 else None)
+        errors += rows
+        pairs += idx
     return ErrorAnalysis("mre", scored, matrix, labels, errors, pairs)
+
+
+def relation_error_rows(post: Post, gold: Sequence[Relation], guesses: Sequence[PairGuess],
+                        other: Sequence[PairGuess] | None = None) -> tuple[list[list], list[int]]:
+    """One row per entity pair the student got wrong, and that pair's index. Two pairs of one
+    post can read alike (a name said twice): their number, as the pairs table shows it, keeps
+    their rows apart, so that picking one opens its own pair."""
+    said = [f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {r.label}" for r in gold]
+    rows, pairs = [], []
+    for i, (r, guess) in enumerate(zip(gold, guesses)):
+        if guess.label == r.label:
+            continue
+        kind = "missed" if guess.label == "None" else "spurious" if r.label == "None" else "wrong relation"
+        versus = ""
+        if other is not None:
+            o = other[i].label
+            versus = "right" if o == r.label else "same error" if o == guess.label else f"other error: {o}"
+        twin = f" (pair #{i + 1})" if said.count(said[i]) > 1 else ""
+        rows.append([post.id, kind, said[i] + twin, f"{guess.label} ({guess.confidence:.2f})", versus, post.text])
+        pairs.append(i)
+    return rows, pairs
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -228,6 +242,26 @@ def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
     if ea.task == "mre":
         fig.update_xaxes(tickangle=45)
     return fig
+
+
+def model_choices(lines: list[VersionLine]) -> list[tuple[str, str]]:
+    """(label, value) pairs: the default once, named as the version it is, then the others;
+    listing "default" beside its own name offered one model twice."""
+    defaults = [v.name for v in lines if v.is_default]   # one a task; both before a split is picked
+    first = [(f"{defaults[0]} (default)" if len(defaults) == 1 else "default", "default")]
+    return first + [(v.name, v.name) for v in lines if not v.is_default]
+
+
+def model_updates(home: Path, dataset_split: str | None) -> tuple[dict, dict]:
+    """The Model and Compare choices for a split: only the versions that can answer it (entity
+    models for entity labels, relation models for entity pairs), the default first."""
+    lines = version_lines(home)
+    if dataset_split:
+        parsed = DatasetSplit.parse(dataset_split)
+        task = _task_of(home, parsed.dataset, parsed.split)
+        lines = [v for v in lines if v.task == task]
+    return (gr.update(choices=model_choices(lines), value="default"),
+            gr.update(choices=[NO_COMPARISON, *(v.name for v in lines if not v.is_default)], value=NO_COMPARISON))
 
 
 # -- layout and wiring --------------------------------------------------------------------------
@@ -284,16 +318,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                        "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."))
 
         def models_for(d, user):
-            """Only the versions that can answer this split: entity models for entity labels,
-            relation models for entity pairs."""
-            if not d:
-                return gr.skip(), gr.skip()
-            parsed = DatasetSplit.parse(d)
-            task = _task_of(home, parsed.dataset, parsed.split)
-            lines = [v for v in version_lines(home) if v.task == task]
-            return (gr.update(choices=["default", *(v.name for v in lines)], value="default"),
-                    gr.update(choices=[NO_COMPARISON, *(v.name for v in lines if not v.is_default)],
-                              value=NO_COMPARISON))
+            return model_updates(home, d) if d else (gr.skip(), gr.skip())
 
         ds.change(guarded(policy, Action.EXPLORE, models_for), [ds], [model, compare], api_visibility="private")
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
