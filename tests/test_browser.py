@@ -238,3 +238,35 @@ def test_an_example_can_be_analysed_again_and_again(app, browser):
     with db(home) as c:
         assert c.execute("SELECT count(*), count(image_sha256) FROM posts WHERE text LIKE 'Taylor Swift opens%'"
                          ).fetchone() == (1, 1)
+
+
+def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(app, browser, tmp_path):
+    """After an analysis the text box holds the stored upload's text (and its kept image):
+    picking another post empties both, since they are not that post's. A draft typed and not
+    analysed yet stays (nothing typed is lost)."""
+    from .test_images import png_bytes
+
+    url, _ = app
+    picture = tmp_path / "picked-away.png"
+    picture.write_bytes(png_bytes(color=(200, 10, 90)))
+    page = open_page(browser, url)
+    page.locator("#post-text textarea").fill("Picked away : Merkel meets Macron in Berlin")
+    page.locator("#post-image input[type=file]").set_input_files(str(picture))
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows")).to_contain_text("Merkel", timeout=T)
+    expect(page.locator("#post-image")).to_contain_text(".png", timeout=T)
+    page.locator("#pick-post input").click()
+    page.locator("#pick-post input").fill("demo/test/")
+    page.get_by_role("option").first.click()
+    expect(page.locator("#explore-post-id")).to_contain_text("demo/test/", timeout=T)
+    expect(page.locator("#post-text textarea")).to_have_value("", timeout=T)
+    expect(page.locator("#post-image")).not_to_contain_text(".png", timeout=T)
+    shot(page, "explore-picked-after-upload")
+    # a draft: typed, never analysed, stays while posts are picked
+    page.locator("#post-text textarea").fill("A draft about Obama in Chicago")
+    page.locator("#pick-post input").click()
+    page.locator("#pick-post input").fill("demo/test/")
+    page.get_by_role("option").nth(1).click()
+    expect(page.locator("#explore-post-id")).to_contain_text("demo/test/", timeout=T)
+    page.wait_for_timeout(1500)
+    expect(page.locator("#post-text textarea")).to_have_value("A draft about Obama in Chicago")

@@ -353,8 +353,19 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     gr.update(visible=False), gr.update(visible=False),
                     f"Deleted the upload `{pid}` with {footprint_sentence(gone)}."]
 
-        def pick_post(pid, user):
-            return show(explore(home, pid)) if pid else [gr.skip()] * len(outs)
+        def pick_post(pid, shown, t, user):
+            """The picked post on show. The text box empties when it holds the text of the upload
+            that was on show (stored: nothing is lost), so that it does not sit beside another
+            post as if it were that post's; a draft not analysed yet stays. Emptied, the text
+            box's change lets go of the image kept with it."""
+            if not pid:
+                return [gr.skip()] * (len(outs) + 1)
+            done_with = False
+            if shown and shown != pid and str(shown).startswith(f"{UPLOAD_DATASET}/") and (t or "").strip():
+                with open_store(home) as store:
+                    before = get_post(store, shown)
+                done_with = before is not None and before.text == t
+            return list(show(explore(home, pid))) + ["" if done_with else gr.skip()]
 
         def ask_claude(pid, user):
             return ask_teacher(home, pid, user.label, budget)
@@ -380,7 +391,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                    api_visibility="private")
         text.change(None, [image, kept_image], [image, kept_image], api_visibility="private",
                     js=LET_KEPT_IMAGE_GO)
-        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick], outs, api_visibility="private", **model_work)
+        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text], outs + [text],
+                    api_visibility="private", **model_work)
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
             post itself stays: outs[0], the picked post, is not set again)."""
