@@ -43,6 +43,15 @@ PAGE_CSS = """
     box-shadow: none !important; border: none !important; padding: 0 !important; background: transparent !important; }
   .overflow-dropdown button { padding: 6px 7px !important; font-size: 14px !important; }
   .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  /* tables of many columns are laid out at a tablet's width and scroll sideways, so that a
+     word is not cut into letters; Gradio sizes the columns from the table's own width, so a
+     min-width here keeps header and body aligned (one on the cells did not) */
+  #errors-table .table-container, #explore-relations .table-container,
+  #annotate-history .table-container { min-width: 720px; }
+  #errors-overall .table-container, #agreement-table .table-container, #versions-table .table-container,
+  #job-result .table-container, #job-changes .table-container, #stats-table .table-container { min-width: 560px; }
+  .wide-plot { overflow-x: auto !important; }
+  .wide-plot .js-plotly-plot { min-width: 680px; }
 }
 """
 EVENT_SLOTS = 16

@@ -34,6 +34,8 @@ from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictio
 NO_COMPARISON = "(none)"
 OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predicted"]
 ERROR_HEADERS = ["post", "kind", "gold", "predicted", "other version", "post text"]
+ERROR_WIDTHS = ["19%", "9%", "22%", "14%", "11%", "25%"]
+OTHER_VERSION = ERROR_HEADERS.index("other version")
 
 
 @dataclass
@@ -287,7 +289,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False)
         kind_filter = gr.Dropdown(["any"], value="any", label="Show errors of kind")
         errors = gr.Dataframe(headers=ERROR_HEADERS, interactive=False, wrap=True,
-                              column_widths=["19%", "9%", "22%", "14%", "11%", "25%"],
+                              column_widths=ERROR_WIDTHS,
                               label="Errors (select a row to open the post in Annotate)", elem_id="errors-table")
         all_errors = gr.State([])
         note = gr.Markdown(elem_id="errors-note")
@@ -307,11 +309,21 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             if len(ea.scored) > 1:
                 headers = ["model"] + headers
             kind_names = ["any", *sorted({row[1] for row in ea.errors})]
-            records = [[*row, pair] for row, pair in zip(ea.errors, ea.error_pairs or [None] * len(ea.errors))]
+            shown, columns, widths = ea.errors, ERROR_HEADERS, ERROR_WIDTHS
+            if len(ea.scored) == 1:   # nothing compared: no empty "other version" column
+                shown = [row[:OTHER_VERSION] + row[OTHER_VERSION + 1:] for row in ea.errors]
+                columns = [c for c in ERROR_HEADERS if c != "other version"]
+                widths = ["19%", "10%", "25%", "16%", "30%"]
+            records = [[*row, pair] for row, pair in zip(shown, ea.error_pairs or [None] * len(shown))]
             bars_label = "Per type" if ea.task == "mner" else "Per relation"
+            wide = ["wide-plot"] if ea.task == "mre" else []
             return (ea.overall, [[k, v] for k, v in ea.kinds.items()],
-                    gr.update(value=per_type_figure(ea), label=bars_label), confusion_figure(ea),
-                    gr.update(value=ea.per_type, headers=headers), ea.errors, records,
+                    # relations have 23 labels: on a phone those two plots keep a readable width
+                    # and scroll sideways (the wide-plot class, app.PAGE_CSS)
+                    gr.update(value=per_type_figure(ea), label=bars_label, elem_classes=wide),
+                    gr.update(value=confusion_figure(ea), elem_classes=wide),
+                    gr.update(value=ea.per_type, headers=headers),
+                    gr.update(value=shown, headers=columns, column_widths=widths), records,
                     gr.update(choices=kind_names, value="any"),
                     f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {len(ea.errors)} errors. "
                     + ("Scores in %; entity counts are spans." if ea.task == "mner" else
