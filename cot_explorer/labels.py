@@ -163,15 +163,16 @@ def relation_argument_types(label: str) -> tuple[str, str] | None:
     return parts[1].upper(), parts[2].upper()
 
 
-def relations_fitting(head_type: str | None, tail_type: str | None) -> tuple[str, ...]:
-    """The MNRE labels whose argument types fit an entity pair typed (head, tail), None first;
-    an argument without a type fits any; a type is read in MNRE's names (Twitter-2015's OTHER
-    is MISC, by TYPE_ALIASES)."""
+def relation_argument_table() -> dict[str, list[str] | None]:
+    """Each MNRE label's (head, tail) types, None for None: what the span editor needs to list
+    the relations that fit a pair as the annotator has typed it so far, unsaved edits too."""
+    return {label: list(types) if (types := relation_argument_types(label)) else None for label in MRE_RELATIONS}
+
+
+def mnre_type_names(types: Sequence[str]) -> dict[str, str | None]:
+    """A dataset's entity types in MNRE's names (Twitter-2015's OTHER is MISC)."""
     names = MnerSchema(DEFAULT_ENTITY_TYPES)
-    h, t = (names.name_for(x) if x else None for x in (head_type, tail_type))
-    return tuple(label for label in MRE_RELATIONS
-                 if (types := relation_argument_types(label)) is None
-                 or ((h is None or types[0] == h) and (t is None or types[1] == t)))
+    return {t: names.name_for(t) for t in types}
 
 
 def check_relation_label(label: str) -> None:

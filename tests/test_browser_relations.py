@@ -224,3 +224,42 @@ def test_relation_errors_read_on_a_phone(app_with_teacher, browser):
         shot(page, "relations-errors-phone")
     finally:
         context.close()
+
+
+def test_a_pair_s_relations_follow_the_types_the_annotator_gives_it_before_saving(app_with_teacher, browser):
+    """The dropdown lists first the relations that fit the pair's entity types. Those types were
+    the student's reading even after the annotator retyped a word; they are now the editor's
+    spans as they stand, unsaved edits too."""
+    url, home, _ = app_with_teacher
+    pid, _ = first_mnre_post(home)
+    with db(home) as c:
+        (payload,) = c.execute("SELECT payload FROM current_labels WHERE post_id = ? AND task = 'mre'", (pid,)).fetchone()
+    relations = json.loads(payload)["relations"]
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    page.goto(url)
+    pick_post(page, "pick-post", pid)
+    tab(page, "Annotate")
+    panel = page.locator("#span-editor .se-rels")
+    expect(panel.locator("select").first).to_be_visible(timeout=T)
+    select = panel.locator("select").first
+    head = relations[int(select.get_attribute("data-rel"))]["head"]
+    types = [t.split(" ", 1)[1] for t in page.locator("#span-editor .se-type").all_inner_texts()]
+
+    def groups():
+        return select.evaluate("s => [...s.querySelectorAll('optgroup')].map(g => [...g.children].map(o => o.value))")
+
+    before = groups()
+    assert before, "the student's reading gives the pair fitting relations"
+    head_now = before[0][1].split("/")[1].upper()
+    new = "ORG" if head_now == "PER" else "PER"
+    toks = page.locator("#span-editor .se-tok")
+    toks.nth(head["start"]).hover()
+    page.mouse.down()
+    toks.nth(head["end"] - 1).hover()
+    page.mouse.up()
+    page.keyboard.press(str(types.index(new) + 1))
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved", timeout=T)
+    after = groups()
+    assert after != before
+    assert not after or all(label.split("/")[1] == new.lower() for label in after[0][1:]), after
+    shot(page, "relations-retyped-head")

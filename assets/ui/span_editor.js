@@ -430,11 +430,26 @@ function render() {
 function relationsPanel() {
   // Pairs arrive least certain first; `p.index` is the pair's place in the saved labels.
   const words = (r) => doc.tokens.slice(r[0], r[1]).map((t) => t.t).join(" ");
+  // an argument's type: the annotator's span on exactly its words (saved or not), else the
+  // student's reading of the pair, else none (then any relation fits that side)
+  const argType = (r, student) => {
+    const mine = spans.find((s) => s.start === r[0] && s.end === r[1]);
+    const type = mine ? mine.type : student;
+    return type ? ((doc.type_names || {})[type] || type) : null;
+  };
+  const fittingRelations = (p, all) => {
+    const h = argType(p.head, p.head_type), t = argType(p.tail, p.tail_type);
+    return all.filter((l) => {
+      const types = (doc.relation_arguments || {})[l];
+      return !types || ((!h || types[0] === h) && (!t || types[1] === t));
+    });
+  };
   const rows = doc.pairs.map((p, i) => {
     // the relations whose argument types fit the pair first, then the others (still choosable)
     const option = (l) => el("option", { value: l, selected: l === p.label, text: l });
     const all = doc.relation_labels || [];
-    const fitting = p.fitting && p.fitting.length > 1 && p.fitting.length < all.length ? p.fitting : null;
+    const fits = fittingRelations(p, all);
+    const fitting = fits.length > 1 && fits.length < all.length ? fits : null;
     const others = all.filter((l) => !fitting || !fitting.includes(l));
     const select = el("select", { "data-rel": p.index, "aria-label": `relation of pair ${i + 1}`, disabled: doc.readonly },
       ...(fitting ? [el("optgroup", { label: "fit the pair's entity types" }, ...fitting.map(option)),

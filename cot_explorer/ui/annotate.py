@@ -14,7 +14,7 @@ import gradio as gr
 from ..access import AccessPolicy, Action, User
 from ..errors import ConflictError, CotExplorerError, ValidationError
 from ..evaluate import agreement
-from ..labels import MRE_RELATIONS, MnerSchema, relations_fitting
+from ..labels import DEFAULT_ENTITY_TYPES, MRE_RELATIONS, MnerSchema, mnre_type_names, relation_argument_table
 from ..schema import LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
@@ -134,8 +134,10 @@ def pairs_for(home: Path, post: Post) -> tuple[list[dict], int | None]:
     view = pairs_view(home, post)
     pairs = [{"index": p.index, "head": [p.relation.head.start, p.relation.head.end],
               "tail": [p.relation.tail.start, p.relation.tail.end], "label": p.relation.label,
-              # the relations whose argument types fit the pair as the student typed it, listed first
-              "fitting": list(relations_fitting(p.student.head.type, p.student.tail.type)) if p.student else [],
+              # the pair's types as the student read them: the editor lists first the relations
+              # that fit the types the annotator gives its words, these where none is given
+              "head_type": p.student.head.type if p.student else None,
+              "tail_type": p.student.tail.type if p.student else None,
               "student": {"label": p.student.label, "confidence": p.student.confidence, "model": p.student.model}
               if p.student else None,
               "teacher": {"label": p.teacher.label, "rationale": p.teacher.rationale, "model": p.teacher.model}
@@ -171,6 +173,8 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         post_id=post.id, dataset=post.dataset, tokens=token_cells(post), types=list(schema.types), saved=saved,
         spans=spans if spans is not None else [dict(s) for s in saved], base_version=base,
         suggestions=suggestions_for(home, post, schema), pairs=pairs, relation_labels=list(MRE_RELATIONS),
+        relation_arguments=relation_argument_table() if pairs else {},
+        type_names=mnre_type_names([*schema.types, *DEFAULT_ENTITY_TYPES]) if pairs else {},
         relation_version=rel_version,
         pos={"index": ids.index(post_id) if post_id in ids else -1, "total": len(ids),
              "progress": progress_line(home, post, user)},

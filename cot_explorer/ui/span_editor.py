@@ -50,6 +50,8 @@ class EditorDoc:
     suggestions: list[dict] = field(default_factory=list)
     pairs: list[dict] = field(default_factory=list)
     relation_labels: list[str] = field(default_factory=list)
+    relation_arguments: dict = field(default_factory=dict)   # label -> [head type, tail type] | None
+    type_names: dict = field(default_factory=dict)           # an entity type -> its MNRE name
     relation_version: int | None = None
     pos: dict = field(default_factory=dict)
     readonly: bool = False
