@@ -156,6 +156,17 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     page.get_by_role("button", name="Stay").click()
     expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    # another tab, Discard: back in Annotate the post is as saved, with no dialog left on show
+    # (the dialog, the marker and the discarded span stayed drawn, the buttons dead)
+    chips = page.locator("#span-editor .se-chip").count()
+    page.get_by_role("tab", name="Explore").click()
+    page.get_by_role("button", name="Discard my edits").click()
+    expect(page.get_by_role("tab", name="Explore")).to_have_attribute("aria-selected", "true", timeout=T)
+    tab(page, "Annotate")
+    expect(page.locator("#se-dialog")).to_have_count(0, timeout=T)
+    expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips - 1)
+    make_an_edit(page)
     # a post found by search while the edit is unsaved: the server asks the editor to ask
     search = page.locator("#post-search").locator("textarea, input").first
     search.fill("Lady Gaga")

@@ -175,8 +175,13 @@ function askToLeave(what, go) {
   dialog = {
     text: `You have unsaved edits on this post. Save them before you ${what}?`,
     actions: [
-      ["Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); go("save"); }, "primary"],
-      ["Discard my edits", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); spans = (doc.saved || []).map((s) => ({ ...s })); go("discard"); }, "danger"],
+      // drawn again before going on: a tab change keeps this editor, which must not show the
+      // dialog (its buttons dead by then) or, after a discard, the edits thrown away
+      ["Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); render(); go("save"); }, "primary"],
+      ["Discard my edits", () => {
+        dialog = null; localStorage.removeItem(KEY(doc.post_id)); spans = (doc.saved || []).map((s) => ({ ...s }));
+        local = []; render(); go("discard");
+      }, "danger"],
       ["Stay", () => { dialog = null; render(); }, ""],
     ],
   };
