@@ -456,7 +456,7 @@ function relationsPanel() {
     const fits = fittingRelations(p, all);
     const fitting = fits.length > 1 && fits.length < all.length ? fits : null;
     const others = all.filter((l) => !fitting || !fitting.includes(l));
-    const select = el("select", { "data-rel": p.index, "aria-label": `relation of pair ${i + 1}`, disabled: doc.readonly },
+    const select = el("select", { "data-rel": p.index, "aria-label": `relation of pair ${p.index + 1}`, disabled: doc.readonly },
       ...(fitting ? [el("optgroup", { label: "fit the pair's entity types" }, ...fitting.map(option)),
                      el("optgroup", { label: "other relations" }, ...others.map(option))] : others.map(option)));
     const suggestion = (who, s, text, title) => {
@@ -466,7 +466,9 @@ function relationsPanel() {
         text: (taken ? "✓ " : "") + text });
     };
     return el("div", { class: "se-pair" + (i === pair ? " on" : ""), "data-act": "pair", "data-k": i },
-      el("span", { class: "se-pair-n", text: `${i + 1}.` }),
+      // numbered as in Explore's pairs table and Errors (the pair's place in the labels), not
+      // by this list's order, which puts the least certain first
+      el("span", { class: "se-pair-n", text: `${p.index + 1}.` }),
       el("span", { class: "rel-head-chip", text: words(p.head) }), el("span", { text: " → " }),
       el("span", { class: "rel-tail-chip", text: words(p.tail) }), select,
       p.student ? suggestion("student", p.student, `student: ${p.student.label} (${p.student.confidence.toFixed(2)})`,
