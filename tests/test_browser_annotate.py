@@ -127,6 +127,10 @@ def test_drag_type_delete_accept_and_save(app, browser):
     assert (first, first + 1, "PER") in {(s["start"], s["end"], s["type"]) for s in saved}
     assert any(s.get("origin") == "annotator" for s in saved)
     assert any((s.get("origin") or "").startswith("student:mner-default") for s in saved)
+    # the progress says who corrected how many, on a line of its own: the bar keeps Save on its
+    # one line (the grown progress text pushed Redo and Save onto a second line)
+    expect(page.locator("#se-progress")).to_contain_text("ann-edit (1)", timeout=T)
+    assert abs(page.locator("#se-save").bounding_box()["y"] - page.locator("#se-prev").bounding_box()["y"]) < 4
     page.close()
 
 
@@ -198,6 +202,7 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     url, home = app
     page = open_annotate(browser, url, "ann-reload")
     go_to(page, 9)
+    pid = current_post_id(page, home)
     make_an_edit(page, "1")
     chips = page.locator("#span-editor .se-chip").count()
     warned = []
@@ -205,7 +210,15 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     page.reload()
     assert warned == ["beforeunload"]
     tab(page, "Annotate")
-    go_to(page, 9)
+    # the name typed before the reload is there again (a save was refused for want of it)
+    expect(page.locator("#annotator").locator("textarea, input").first).to_have_value("ann-reload", timeout=T)
+    # the queue opens on its first post, which says where the draft is: one click opens it
+    expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
+    expect(page.locator("#se-drafts")).to_contain_text("Unsaved edits kept in this browser on another post", timeout=T)
+    shot(page, "annotate-draft-elsewhere")
+    page.locator("#se-drafts").get_by_role("button", name=pid).click()
+    expect(page.locator("#se-pos")).to_contain_text("9 / ", timeout=T)
+    expect(page.locator("#se-drafts")).to_have_count(0)
     expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")

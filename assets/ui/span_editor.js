@@ -163,6 +163,32 @@ function acceptAll(source) {
   });
 }
 
+// Drafts of other posts kept in this browser, the newest first.
+function otherDrafts() {
+  const out = [];
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (!key || !key.startsWith(KEY("")) || key === KEY(doc.post_id)) continue;
+      const draft = JSON.parse(localStorage.getItem(key) || "null");
+      if (draft && Array.isArray(draft.spans)) out.push({ id: key.slice(KEY("").length), at: draft.at || 0 });
+    }
+  } catch (e) { return []; }
+  return out.sort((a, b) => b.at - a.at);
+}
+
+function forgetDrafts() {
+  const n = otherDrafts().length;
+  dialog = {
+    text: `Forget the unsaved edits kept in this browser on ${n === 1 ? "another post" : `${n} other posts`}? They cannot be brought back.`,
+    actions: [
+      ["Forget them", () => { dialog = null; otherDrafts().forEach((d) => localStorage.removeItem(KEY(d.id))); render(); }, "danger"],
+      ["Keep them", () => { dialog = null; render(); }, ""],
+    ],
+  };
+  render();
+}
+
 function undoLocal() {
   if (local.length) { spans = local.pop(); keepDraft(); doc.note = "Took back your last unsaved edit."; render(); return true; }
   return false;
@@ -272,6 +298,8 @@ root.addEventListener("click", (e) => {
   else if (act === "rel-use") send("relation", { index: Number(b.dataset.index), label: b.dataset.label });
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
   else if (act === "dialog") { const a = dialog && dialog.actions[k]; if (a) a[1](); }
+  else if (act === "open-draft") { const id = b.dataset.id; askToLeave(`open ${id}`, (then) => send("navigate", { post_id: id, then })); }
+  else if (act === "forget-drafts") forgetDrafts();
   else if (act === "dismiss") { doc.note = null; doc.stale_draft = null; render(); }
 });
 
@@ -351,7 +379,6 @@ function render() {
     el("button", { class: "se-btn", "data-act": "next", id: "se-next", title: "next post (n)", text: "Next ▶" }),
     el("span", { class: "se-pos", id: "se-pos", text: pos.index >= 0 ? `${pos.index + 1} / ${pos.total}` :
       (pos.total ? `not in the queue (${pos.total} posts; Next opens its first)` : "no queue chosen") }),
-    el("span", { class: "se-progress", text: pos.progress || "" }),
     el("span", { class: "se-dirty" + (isDirty ? " on" : ""), id: "se-dirty", text: isDirty ? "● unsaved changes" : "saved" }),
     el("span", { class: "se-grow" }),
     el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", text: "↶ Undo" }),
@@ -416,12 +443,24 @@ function render() {
       el("button", { class: "se-btn", "data-act": "accept-all", "data-source": src, id: `se-accept-${src}`,
                      text: src === "student" ? "take all the student's (A)" : "take all the teacher's" })));
 
-  root.append(bar, palette, text, sugBar);
+  // the queue's progress on a line of its own: as it grows ("by annotator: …") it would push
+  // Redo and Save onto a second line of the bar after the first save
+  const progress = el("div", { class: "se-progress", id: "se-progress", text: pos.progress || "" });
+  root.append(bar, progress, palette, text, sugBar);
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {
     root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),
       doc.stale_draft ? el("span", { text: ` Your draft: ${doc.stale_draft.map((s) => `${doc.tokens.slice(s.start, s.end).map((t) => t.t).join(" ")} (${s.type})`).join("; ") || "no spans"}.` }) : null,
       el("button", { class: "se-btn", "data-act": "dismiss", text: "OK" })));
+  }
+  const elsewhere = otherDrafts();
+  if (elsewhere.length) {  // left by a reload or a closed tab: said, one click away, not lost from sight
+    root.append(el("div", { class: "se-drafts", id: "se-drafts" },
+      el("span", { text: `Unsaved edits kept in this browser on ${elsewhere.length === 1 ? "another post" : `${elsewhere.length} other posts`}:` }),
+      ...elsewhere.slice(0, 5).map((d) => el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
+        title: `edited ${new Date(d.at).toLocaleString()}; click to open the post (the edits come back there)`, text: d.id })),
+      elsewhere.length > 5 ? el("span", { text: `and ${elsewhere.length - 5} more` }) : null,
+      el("button", { class: "se-btn danger", "data-act": "forget-drafts", text: "Forget them" })));
   }
   if (doc.conflict) root.append(conflictPanel());
   if (dialog) {

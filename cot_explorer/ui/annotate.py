@@ -32,6 +32,12 @@ from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, SpanEditor, span_dict, spans_from_value, token_cells
 
 HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "labels"]
+# The annotator's name lives in the browser too (localStorage, this page's origin only): a
+# reload, or the next session on the same browser, saves under it again without asking
+NAME_KEY = "cot-explorer-annotator"
+REMEMBER_NAME = ("(name) => { try { localStorage.setItem('%s', (name || '').trim()); } catch (e) {} return []; }"
+                 % NAME_KEY)
+RECALL_NAME = "() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } }" % NAME_KEY
 
 
 class QueueOrder(StrEnum):
@@ -151,8 +157,8 @@ def progress_line(home: Path, post: Post, user: User) -> str:
         pr = label_store.progress(store, post.dataset, post.split)
     signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
     mine = pr.by_author.get(user.name or "", 0)
-    others = ", ".join(f"{a} {n}" for a, n in list(pr.by_author.items())[:4])
-    return (f"corrected {pr.corrected}/{pr.total}" + (f" · you {mine}" if signed_in else "")
+    others = ", ".join(f"{a} ({n})" for a, n in list(pr.by_author.items())[:4])
+    return (f"This split: {pr.corrected} of {pr.total} posts corrected" + (f" · {mine} by you" if signed_in else "")
             + (f" · by annotator: {others}" if others else ""))
 
 
@@ -573,9 +579,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return [ids] + [gr.skip()] * len(post_outs)
         return [ids] + opened
 
+    # .change, not .input: a pasted or autofilled name is remembered too
+    author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
+    recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True), inputs=[ds, editor],
                              outputs=[queue_state] + post_outs, api_visibility="private", **model_work)
-    return {"queue_dataset": ds, "author": author, "first_queue_event": first_queue_event,
+    return {"queue_dataset": ds, "author": author, "first_queue_event": first_queue_event, "recall_name": recall_name,
             "refresh_event": refresh_event}
 
 

@@ -91,6 +91,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
                     rows, fig, pick, stats_rows(home), store_line(home, user))
 
+        demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
         demo.load(guarded(policy, Action.EXPLORE, on_load), None,
                   [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], er["errors_compare"],
                    di["distill_dataset"],
