@@ -28,7 +28,7 @@ from ..schema import Span
 from ..store.posts import dataset_schema, get_post, splits_of
 from ..store.predictions import cached_spans
 from .checkpoint import LoadedStudent, load_checkpoint, save_checkpoint
-from .config import Variant
+from .config import TrainConfig, Variant
 from .data import data_hash, mner_examples_from_store, mre_examples_from_store
 from .inference import load_predictor
 from .inference_dtype import autocast, resolve_dtype
@@ -142,9 +142,13 @@ class _RoundData:
 def adapt(parent: LoadedStudent, variant: str) -> LoadedStudent:
     """The parent's weights in the architecture of `variant` (a text student continued as a
     distilled one gets fresh prompts; a distilled one continued as text drops them), so every
-    variant trains from every parent and the result loads."""
+    variant trains from every parent and the result loads; a parent without soft prompts (a
+    prompt-free kd default) continued as distilled gets fresh ones, or "distill" would name a
+    text student)."""
     cfg = replace(parent.config, variant=variant)
-    if cfg.prompt_kind == parent.config.prompt_kind:
+    if cfg.prompt_kind and not cfg.n_prompts:   # a kd parent without prompts continued as distilled
+        cfg = replace(cfg, n_prompts=TrainConfig().n_prompts)
+    if cfg.prompt_kind == parent.config.prompt_kind and cfg.n_prompts == parent.config.n_prompts:
         return replace(parent, config=cfg)
     model = parent.task.build(cfg, parent.model.encoder)
     own = model.state_dict()
