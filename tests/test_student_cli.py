@@ -16,7 +16,7 @@ def test_evaluate_default_model_json(tmp_path, data):
     out = json.loads(r.stdout)
     assert {"precision", "recall", "f1", "per_type", "n_posts"} <= out.keys() and out["n_posts"] == 60
     assert out["f1"] > 60  # the shipped student is far better than chance on real posts
-    assert out["variant"] == "distill" and out["model"].endswith("models/mner-default")
+    assert out["variant"] == "kd" and out["model"].endswith("models/mner-default")
 
 
 def test_predict_jsonl_text_and_tokens(tmp_path):
