@@ -64,14 +64,16 @@ class GradioHttp:
         """The dependency fired by `trigger` on the component `elem_id` (None: the page, e.g. load).
         With `n_inputs`, the first step of that chain (the dependency itself, then those the
         browser runs after it with `.then`) that takes that many inputs: the page runs a chain
-        step by step, and a raw client calls the step it means."""
+        step by step, and a raw client calls the step it means. Steps without a server function
+        (JavaScript only, such as the page load that recalls the annotator's name) are passed by."""
         cid = self.component_id(elem_id) if elem_id is not None else None
         deps = self.config["dependencies"]
         for dep in deps:
             if any(t == trigger and (cid is None or c == cid) for c, t in dep["targets"]):
                 steps, seen = [dep], {dep["id"]}   # the chain, breadth first
                 for step in steps:
-                    if n_inputs is None or len(step["inputs"]) == n_inputs:
+                    # a step the page runs in JavaScript alone has nothing on the server to call
+                    if step.get("backend_fn", True) and (n_inputs is None or len(step["inputs"]) == n_inputs):
                         return step
                     for after in deps:
                         if after.get("trigger_after") == step["id"] and after["id"] not in seen:
