@@ -89,13 +89,13 @@ def tiny(tmp_path_factory):
 def parent_checkpoint(root, tiny, variant: str):
     """`kd0`: a kd student without soft prompts (the bare encoder's shape), as the shipped
     default may be."""
-    n_prompts = 0 if variant == "kd0" else 4
+    name, n_prompts = f"parent-{variant}", 0 if variant == "kd0" else 4
     variant = "kd" if variant == "kd0" else variant
     cfg = TrainConfig(backbone=str(tiny), variant=variant, epochs=1, batch_size=8, knowledge_budget=16,
                       max_text_tokens=32, head_lr=5e-3, lr=5e-4, n_prompts=n_prompts)
     data = toy_examples(8)
     res = train_student(cfg, data, data[:4], progress=False)
-    return save_checkpoint(root, f"parent-{variant}{n_prompts}", res.model, cfg, res.task.tags)
+    return save_checkpoint(root, name, res.model, cfg, res.task.tags)
 
 
 @pytest.mark.parametrize("parent_variant", ["text", "distill", "distill-plain", "kd", "kd0"])

@@ -133,15 +133,18 @@ def test_a_post_with_cot_shows_the_knowledge_views_prediction_beside_the_text_on
     from cot_explorer.access import Role, User
     from cot_explorer.store.knowledge import knowledge_for
     from cot_explorer.store.posts import list_posts
-    from cot_explorer.ui.common import knowledge_view_post, predict_post
+    from cot_explorer.ui.common import knowledge_view_path, knowledge_view_post, predict_post
 
     with open_store(demo_home) as s:
         posts = list_posts(s, "demo", "test")
         known = {p.id: knowledge_for(s, p.id) for p in posts}
     with_cot = [p for p in posts if known[p.id] is not None]
     assert with_cot
+    path, own = knowledge_view_path(demo_home)
+    teacher = path
+    assert not own and path.name == "mner-knowledge"
     view = explore.explore(demo_home, with_cot[0].id)
-    assert "knowledge view" in view.rows and "text only" in view.rows
+    assert "knowledge view" in view.rows.lower() and "text only" in view.rows
     differ = 0
     for post in with_cot[:12]:
         text_only = {(a, b, t) for a, b, t, _ in predict_post(demo_home, post)}
@@ -149,7 +152,9 @@ def test_a_post_with_cot_shows_the_knowledge_views_prediction_beside_the_text_on
         doc = annotate.editor_doc(demo_home, post.id, User("adm", Role.ADMIN))
         offered = {(s["start"], s["end"], s["type"]) for s in doc.suggestions if s["source"] == "knowledge"}
         assert offered == with_k - text_only     # only where the CoT changes the answer, labelled as such
-        assert all(s["origin"].startswith("student-knowledge-view:") for s in doc.suggestions if s["source"] == "knowledge")
+        # the shipped default is a kd student: the view is its teacher's, named as such
+        assert all(s["origin"] == f"teacher-knowledge-view:{teacher.name}" for s in doc.suggestions
+                   if s["source"] == "knowledge")
         differ += bool(offered)
     assert differ >= 1   # reading the CoT changes some answers
     assert knowledge_view_post(demo_home, posts[0], None) is None   # no CoT: no knowledge view
