@@ -487,3 +487,20 @@ def test_stop_predicting_is_on_show_only_while_a_queue_reads_predictions(app, br
     page.wait_for_timeout(300)
     assert page.evaluate("window.stopSeen") == 0
     expect(stop).to_be_hidden()
+
+
+def test_an_undo_past_the_unsaved_edits_leaves_one_message(app, browser):
+    """`u` takes back the unsaved edit (a note says so); `u` again asks the server, whose answer
+    goes to the status line: the old note goes, so the two do not stand side by side."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-undo-notes")
+    go_to(page, 13)
+    pid = current_post_id(page, home)
+    assert len(labels_of(home, pid)) == 1   # the imported labels only: nothing to undo on the server
+    make_an_edit(page)
+    page.keyboard.press("u")
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Took back your last unsaved edit", timeout=T)
+    page.keyboard.press("u")
+    expect(page.locator("#annotate-status")).to_contain_text("nothing to undo", timeout=T)
+    expect(page.locator("#span-editor .se-note")).to_have_count(0)
+    page.close()

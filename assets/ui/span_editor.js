@@ -189,6 +189,13 @@ function forgetDrafts() {
   render();
 }
 
+// The editor's note is about the last thing done here; a request to the server answers in the
+// status line, so the old note goes first (it read "Took back your last unsaved edit." beside
+// the server's "nothing to undo").
+function clearNote() {
+  if (doc && doc.note) { doc.note = null; render(); }
+}
+
 function undoLocal() {
   if (local.length) { spans = local.pop(); keepDraft(); doc.note = "Took back your last unsaved edit."; render(); return true; }
   return false;
@@ -292,7 +299,7 @@ root.addEventListener("click", (e) => {
   else if (act === "save") send("save");
   else if (act === "prev") navigate(-1);
   else if (act === "next") navigate(1);
-  else if (act === "undo") { if (!undoLocal()) send("undo"); }
+  else if (act === "undo") { if (!undoLocal()) { clearNote(); send("undo"); } }
   else if (act === "redo") send("redo");
   else if (act === "pair") { pair = k; render(); }
   else if (act === "rel-use") send("relation", { index: Number(b.dataset.index), label: b.dataset.label });
@@ -321,7 +328,7 @@ document.addEventListener("keydown", (e) => {
   else if (k === "s" && !mod) send("save");
   else if (k === "n" && !mod) navigate(1);
   else if (k === "p" && !mod) navigate(-1);
-  else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) send("undo"); }
+  else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) { clearNote(); send("undo"); } }
   else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) send("redo");
   else if (k === "a" && !mod) { const s = pending("student")[0]; if (s) accept(s); }
   else if (k === "t" && !mod) { const s = pending("teacher")[0]; if (s) accept(s); }
