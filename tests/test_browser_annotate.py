@@ -170,6 +170,23 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     expect(page.locator("#se-dialog")).to_have_count(0, timeout=T)
     expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips - 1)
+    # the discard reached what later events read: a post picked in Explore opens, unasked
+    with db(home) as c:
+        picked = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1 OFFSET 30").fetchone()[0]
+    tab(page, "Explore")
+    pick_post(page, "pick-post", picked)
+    expect(page.locator("#explore-post-id")).to_contain_text(picked, timeout=T)
+    tab(page, "Annotate")
+    expect(page.locator("#se-dialog")).to_have_count(0)
+    page.wait_for_timeout(1000)
+    assert current_post_id(page, home) == picked
+    expect(page.locator("#se-dialog")).to_have_count(0)
+    tab(page, "Explore")   # back to the post of the rest of this test
+    pick_post(page, "pick-post", pid)
+    expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
+    tab(page, "Annotate")
+    page.wait_for_timeout(1000)
+    assert current_post_id(page, home) == pid
     make_an_edit(page)
     # a post found by search while the edit is unsaved: the server asks the editor to ask
     search = page.locator("#post-search").locator("textarea, input").first

@@ -140,9 +140,10 @@ def test_a_post_with_cot_shows_the_knowledge_views_prediction_beside_the_text_on
         known = {p.id: knowledge_for(s, p.id) for p in posts}
     with_cot = [p for p in posts if known[p.id] is not None]
     assert with_cot
-    path, own = knowledge_view_path(demo_home)
-    teacher = path
-    assert not own and path.name == "mner-knowledge"
+    found = knowledge_view_path(demo_home)
+    assert found is not None, "the shipped kd default's teacher is found"
+    teacher, own = found
+    assert not own and teacher.name == "mner-knowledge"
     view = explore.explore(demo_home, with_cot[0].id)
     assert "knowledge view" in view.rows.lower() and "text only" in view.rows
     differ = 0

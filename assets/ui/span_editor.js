@@ -212,8 +212,10 @@ function askToLeave(what, go) {
       // dialog (its buttons dead by then) or, after a discard, the edits thrown away
       ["Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); render(); go("save"); }, "primary"],
       ["Discard my edits", () => {
-        dialog = null; localStorage.removeItem(KEY(doc.post_id)); spans = (doc.saved || []).map((s) => ({ ...s }));
-        local = []; render(); go("discard");
+        // keepDraft: the component's value (read by every later event) and the draft drop the
+        // edits too, or a post picked elsewhere would still find them and ask again
+        dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; keepDraft();
+        render(); go("discard");
       }, "danger"],
       ["Stay", () => { dialog = null; render(); }, ""],
     ],
@@ -300,7 +302,7 @@ root.addEventListener("click", (e) => {
   else if (act === "prev") navigate(-1);
   else if (act === "next") navigate(1);
   else if (act === "undo") { if (!undoLocal()) { clearNote(); send("undo"); } }
-  else if (act === "redo") send("redo");
+  else if (act === "redo") { clearNote(); send("redo"); }
   else if (act === "pair") { pair = k; render(); }
   else if (act === "rel-use") send("relation", { index: Number(b.dataset.index), label: b.dataset.label });
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
@@ -329,7 +331,7 @@ document.addEventListener("keydown", (e) => {
   else if (k === "n" && !mod) navigate(1);
   else if (k === "p" && !mod) navigate(-1);
   else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) { clearNote(); send("undo"); } }
-  else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) send("redo");
+  else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) { clearNote(); send("redo"); }
   else if (k === "a" && !mod) { const s = pending("student")[0]; if (s) accept(s); }
   else if (k === "t" && !mod) { const s = pending("teacher")[0]; if (s) accept(s); }
   else if (k === "A" && !mod) acceptAll("student");
@@ -486,7 +488,8 @@ function relationsPanel() {
   const argType = (r, student) => {
     const mine = spans.find((s) => s.start === r[0] && s.end === r[1]);
     const type = mine ? mine.type : student;
-    return type ? ((doc.type_names || {})[type] || type) : null;
+    const names = doc.type_names || {};
+    return type && type in names ? names[type] : (type || null);   // a type MNRE has no name for fits any
   };
   const fittingRelations = (p, all) => {
     const h = argType(p.head, p.head_type), t = argType(p.tail, p.tail_type);

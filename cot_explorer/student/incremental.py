@@ -144,7 +144,7 @@ def adapt(parent: LoadedStudent, variant: str) -> LoadedStudent:
     distilled one gets fresh prompts; a distilled one continued as text drops them), so every
     variant trains from every parent and the result loads; a parent without soft prompts (a
     prompt-free kd default) continued as distilled gets fresh ones, or "distill" would name a
-    text student)."""
+    text student."""
     cfg = replace(parent.config, variant=variant)
     if cfg.prompt_kind and not cfg.n_prompts:   # a kd parent without prompts continued as distilled
         cfg = replace(cfg, n_prompts=TrainConfig().n_prompts)
