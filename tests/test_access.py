@@ -58,6 +58,16 @@ def test_without_signing_in_no_event_runs(password_app):
     assert labels_count(home) == before
 
 
+def test_a_signed_in_user_s_annotator_box_shows_their_own_name(password_app):
+    """Saves go under the signed-in name whatever is typed: the box says so, fixed, rather than
+    a name the browser remembers."""
+    url, _ = password_app
+    client = GradioHttp(url)
+    client.login("ann", "ann-pass")
+    author = client.call(None, [], trigger="load").data[-1]
+    assert author["value"] == "ann" and author["interactive"] is False
+
+
 def test_a_viewer_cannot_save_labels_even_by_raw_http(password_app):
     url, home = password_app
     before = labels_count(home)

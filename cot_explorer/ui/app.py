@@ -89,13 +89,16 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     gr.update(choices=labels, value=labels[0] if labels else None),   # Errors: ready to analyse
                     errors_model, errors_compare,
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
-                    rows, fig, pick, stats_rows(home), store_line(home, user))
+                    rows, fig, pick, stats_rows(home), store_line(home, user),
+                    # a signed-in user saves under their own name: the box shows it (and not a
+                    # name the browser remembers from someone else), and cannot be changed
+                    gr.update(value=user.name, interactive=False) if user.name not in (None, "local") else gr.skip())
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
         demo.load(guarded(policy, Action.EXPLORE, on_load), None,
                   [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], er["errors_compare"],
                    di["distill_dataset"],
-                   di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"]],
+                   di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"], an["author"]],
                   api_visibility="private"
                   # then Annotate opens on the first dataset that has posts (the demo set first), unless
                   # a post was opened meanwhile (picked in Explore while the page loaded): that one stays
