@@ -163,18 +163,25 @@ function acceptAll(source) {
   });
 }
 
-// Drafts of other posts kept in this browser, the newest first.
+// Drafts of other posts kept in this browser, the newest first. Read once per post on show,
+// not on every redraw (a drag redraws at each pointer move): only this post's draft changes
+// while it is open, and it is not among them.
+let drafts = { post: null, list: [] };
 function otherDrafts() {
+  if (drafts.post === doc.post_id) return drafts.list;
   const out = [];
-  try {
-    for (let i = 0; i < localStorage.length; i++) {
+  let n = 0;
+  try { n = localStorage.length; } catch (e) { n = 0; }   // storage off: nothing kept to list
+  for (let i = 0; i < n; i++) {
+    try {   // one unreadable entry hides only itself
       const key = localStorage.key(i);
       if (!key || !key.startsWith(KEY("")) || key === KEY(doc.post_id)) continue;
       const draft = JSON.parse(localStorage.getItem(key) || "null");
       if (draft && Array.isArray(draft.spans)) out.push({ id: key.slice(KEY("").length), at: draft.at || 0 });
-    }
-  } catch (e) { return []; }
-  return out.sort((a, b) => b.at - a.at);
+    } catch (e) { /* not a draft of ours */ }
+  }
+  drafts = { post: doc.post_id, list: out.sort((a, b) => b.at - a.at) };
+  return drafts.list;
 }
 
 function forgetDrafts() {
@@ -182,7 +189,10 @@ function forgetDrafts() {
   dialog = {
     text: `Forget the unsaved edits kept in this browser on ${n === 1 ? "another post" : `${n} other posts`}? They cannot be brought back.`,
     actions: [
-      ["Forget them", () => { dialog = null; otherDrafts().forEach((d) => localStorage.removeItem(KEY(d.id))); render(); }, "danger"],
+      ["Forget them", () => {
+        dialog = null; otherDrafts().forEach((d) => localStorage.removeItem(KEY(d.id)));
+        drafts = { post: null, list: [] }; render();
+      }, "danger"],
       ["Keep them", () => { dialog = null; render(); }, ""],
     ],
   };
