@@ -36,6 +36,18 @@ def open_page(browser, url):
     return page
 
 
+def analyse_upload(page, text: str, picture: Path, color: tuple[int, int, int], shown: str) -> None:
+    """Upload `text` with a picture of its own (`color`, written to `picture`) and analyse it,
+    until `shown` is in the post's rows."""
+    from .test_images import png_bytes
+
+    picture.write_bytes(png_bytes(color=color))
+    page.locator("#post-text textarea").fill(text)
+    page.locator("#post-image input[type=file]").set_input_files(str(picture))
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows")).to_contain_text(shown, timeout=T)
+
+
 def test_upload_correct_undo_and_distill(app, browser):
     url, home = app
     page = open_page(browser, url)
@@ -174,16 +186,9 @@ def test_upload_correct_undo_and_distill(app, browser):
 
 
 def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
-    from .test_images import png_bytes
-
     url, home = app
-    picture = tmp_path / "mine.png"
-    picture.write_bytes(png_bytes(color=(10, 200, 30)))
     page = open_page(browser, url)
-    page.locator("#post-text textarea").fill("Delete me : Obama visits Paris")
-    page.locator("#post-image input[type=file]").set_input_files(str(picture))
-    page.locator("#explore-btn").click()
-    expect(page.locator("#post-rows")).to_contain_text("Obama", timeout=T)
+    analyse_upload(page, "Delete me : Obama visits Paris", tmp_path / "mine.png", (10, 200, 30), "Obama")
     with db(home) as c:
         pid, sha = c.execute("SELECT id, image_sha256 FROM posts WHERE text LIKE 'Delete me%'").fetchone()
         (rel,) = c.execute("SELECT path FROM images WHERE sha256 = ?", (sha,)).fetchone()
@@ -244,16 +249,10 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     """After an analysis the text box holds the stored upload's text (and its kept image):
     picking another post empties both, since they are not that post's. A draft typed and not
     analysed yet stays (nothing typed is lost)."""
-    from .test_images import png_bytes
-
     url, _ = app
-    picture = tmp_path / "picked-away.png"
-    picture.write_bytes(png_bytes(color=(200, 10, 90)))
     page = open_page(browser, url)
-    page.locator("#post-text textarea").fill("Picked away : Merkel meets Macron in Berlin")
-    page.locator("#post-image input[type=file]").set_input_files(str(picture))
-    page.locator("#explore-btn").click()
-    expect(page.locator("#post-rows")).to_contain_text("Merkel", timeout=T)
+    analyse_upload(page, "Picked away : Merkel meets Macron in Berlin", tmp_path / "picked-away.png", (200, 10, 90),
+                   "Merkel")
     expect(page.locator("#post-image")).to_contain_text(".png", timeout=T)
     page.locator("#pick-post input").click()
     page.locator("#pick-post input").fill("demo/test/")
