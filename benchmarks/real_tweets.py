@@ -17,7 +17,10 @@ Kinds of run: `knowledge` (post + CoT, at test time too; the teachers), `text` (
 `kd` (text view with conditioned prompts, KL from frozen knowledge teachers' marginals on
 every post with CoT: for t17-10 that includes the 90% of posts whose labels it never sees),
 `kd0` (kd with no soft prompts: the bare encoder's shape, the text twin's inference cost),
-`distill` (the paper's joint two-view training). Every run writes
+`distill` (the paper's joint two-view training). Runs named `-m-` put made-up @mentions,
+tagged O, into half the training posts (student/mention_noise.py): Twitter-2017 was published
+with its mentions removed, and this is how a student trained on it alone learns what one is.
+Every run writes
 benchmarks/results/real_tweets/<id>.json; `--report` gathers them into
 benchmarks/results/real_tweets.json and a table.
 
@@ -53,6 +56,7 @@ T15_DEV = 400  # the last posts of Twitter-2015 train, held out to choose epochs
 BASE = dict(epochs=10, patience=3, batch_size=16, lr=1e-4, head_lr=1e-3, knowledge_budget=160, n_prompts=4,
             lam=0.5, temperature=2.0)
 RECIPE = dict(epochs=15, patience=4, crf_lr=1e-2, word_dropout=0.2)   # issue 14, 3c
+MENTIONS = 0.5  # share of Twitter-2017 training posts given made-up @mentions (the -m- runs)
 
 
 def specs() -> list[dict]:
@@ -75,6 +79,10 @@ def specs() -> list[dict]:
             if data == "t17":
                 runs.append({"id": f"kd-t17u15-s{seed}", "kind": "kd", "data": "t17u15", "seed": seed,
                              "save": True, "teachers": [f"teacher-t17-s{seed}"]})
+                # Twitter-2017 with made-up @mentions put back (student/mention_noise.py): cross-domain
+                for kind in ("text", "distill"):
+                    runs.append({"id": f"{kind}-m-t17-s{seed}", "kind": kind, "data": "t17", "seed": seed,
+                                 "save": True, "mention_noise": MENTIONS, **({"epochs": 7} if kind == "distill" else {})})
         runs.append({"id": f"kd-ens-{data}-s42", "kind": "kd", "data": data, "seed": 42, "save": True,
                      "teachers": [f"teacher-{data}-s{s}" for s in (42, 43, 44)]})
     return runs
@@ -127,7 +135,8 @@ def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf"
     torch.set_num_threads(threads)
     ckpt = CKPT / "smoke" if smoke else CKPT
     sets = load_sets(spec["data"], spec["seed"], smoke)
-    params = {**BASE, **{k: spec[k] for k in ("epochs", "patience", "crf_lr", "word_dropout", "lr", "n_prompts")
+    params = {**BASE, **{k: spec[k] for k in ("epochs", "patience", "crf_lr", "word_dropout", "lr", "n_prompts",
+                                                         "mention_noise")
                          if k in spec}}
     if "epochs" in spec and "patience" not in spec:
         params["patience"] = min(params["patience"], spec["epochs"])

@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, typ in (("epochs", int), ("batch-size", int), ("lr", float), ("seed", int), ("knowledge-budget", int),
                       ("n-prompts", int), ("lam", float), ("temperature", float), ("train-fraction", float)):
         p.add_argument(f"--{flag}", type=typ)
+    p.add_argument("--mention-noise", type=float, metavar="SHARE",
+                   help="MNER: give this share of training posts made-up @mentions tagged O, for a corpus "
+                        "published without them (Twitter-2017), so the student learns what a mention is")
     p.add_argument("--no-shape-features", action="store_true")
     p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
                    help="with --variant kd: a knowledge-view model whose marginals the student learns, on "
@@ -235,11 +238,15 @@ def _train(args: argparse.Namespace, store) -> int:
     from .student.service import config_from_args, default_task, train_from_store  # PyTorch, on use
 
     task = args.task or default_task(store, args.dataset, args.train_split)
-    cfg = config_from_args(task=task, freeze_word_embeddings=task == "mner",  # MRE learns its marker embeddings
-                           variant=args.variant, backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size,
-                           lr=args.lr, seed=args.seed, knowledge_budget=args.knowledge_budget, n_prompts=args.n_prompts,
-                           lam=args.lam, temperature=args.temperature, train_fraction=args.train_fraction,
-                           shape_features=False if args.no_shape_features else None)
+    try:
+        cfg = config_from_args(
+            task=task, freeze_word_embeddings=task == "mner",  # MRE learns its marker embeddings
+            variant=args.variant, backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size,
+            lr=args.lr, seed=args.seed, knowledge_budget=args.knowledge_budget, n_prompts=args.n_prompts,
+            lam=args.lam, temperature=args.temperature, train_fraction=args.train_fraction,
+            mention_noise=args.mention_noise, shape_features=False if args.no_shape_features else None)
+    except ValueError as e:  # a setting out of range: say which, no traceback
+        raise CotExplorerError(str(e)) from None
     if args.teacher and args.variant != "kd":
         raise CotExplorerError(f"--teacher is for --variant kd, not {args.variant}")
     registry = Registry(store)

@@ -44,7 +44,7 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
             import_twitter(s, str(f), "twitter2017", split)
             import_knowledge(s, str(data / f"knowledge/chatgpt-pgim/twitter2017/{split}.txt"), "twitter2017", split)
     r = cli("train", "--dataset", "twitter2017", "--name", "tiny-distill", "--backbone", str(tiny), "--epochs", "1",
-            "--batch-size", "16", "--knowledge-budget", "16", "--promote", home=home)
+            "--batch-size", "16", "--knowledge-budget", "16", "--mention-noise", "0.5", "--promote", home=home)
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["promoted"] and (home / "models/tiny-distill/manifest.json").exists()
@@ -53,9 +53,12 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
         assert reg.default_path() == home / "models/tiny-distill"
         manifest = json.loads((home / "models/tiny-distill/manifest.json").read_text())
         assert manifest["data"]["n_train"] == 40 and manifest["variant"] == "distill"
+        assert manifest["config"]["mention_noise"] == 0.5
         assert reg.rollback().name == "mner-default"
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
     assert r.returncode == 2 and "needs entity labels in both" in r.stderr
+    r = cli("train", "--dataset", "twitter2017", "--name", "y", "--mention-noise", "1.5", home=home)
+    assert r.returncode == 2 and "mention_noise must be in [0, 1], got 1.5" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_kd_trains_from_a_knowledge_teacher_on_posts_nobody_labelled(tmp_path, data):

@@ -36,6 +36,7 @@ class TrainConfig:
     head_lr: float = 1e-3               # emission layer, CRF, prompt generator, shape features
     crf_lr: float | None = None         # emission layer and CRF only, when they should move faster
     word_dropout: float = 0.0           # share of training words the text view sees as [UNK]
+    mention_noise: float = 0.0          # MNER: share of training posts given made-up @mentions, tagged O
     weight_decay: float = 0.01
     warmup: float = 0.1
     clip: float = 1.0
@@ -63,6 +64,10 @@ class TrainConfig:
             raise ValueError(f"relation_markers must be ids or typed, got {self.relation_markers!r}")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
+        if not 0.0 <= self.mention_noise <= 1.0:
+            raise ValueError(f"mention_noise must be in [0, 1], got {self.mention_noise}")
+        if self.mention_noise and self.task != "mner":
+            raise ValueError("mention_noise is for MNER: relation posts keep their words")
         if not 0.0 <= self.lam <= 1.0 or self.temperature <= 0:
             raise ValueError("lam must be in [0, 1] and temperature > 0")
 

@@ -21,6 +21,7 @@ from .align import WordAligner
 from .backbone import load_backbone
 from .config import TrainConfig
 from .data import subsample
+from .mention_noise import HandlePool, add_mentions
 from .tasks import MnerTask, MreTask
 
 WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
@@ -81,6 +82,18 @@ def _param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict]:
             for (part, decay), ps in groups.items()]
 
 
+def _batcher(task, config: TrainConfig, train: Sequence, rng: random.Random):
+    """The training collate: mentions put in (mention_noise), then words dropped (word_dropout)."""
+    pool = HandlePool.from_examples(train) if config.mention_noise > 0 else None
+    o_index = task.tags.index("O") if pool else 0
+
+    def collate(exs):
+        if pool is not None:
+            exs = add_mentions(exs, config.mention_noise, rng, pool, o_index)
+        return task.collate(exs, knowledge=config.uses_knowledge, word_dropout=config.word_dropout, rng=rng)
+    return collate
+
+
 def train_student(config: TrainConfig, train: Sequence, valid: Sequence, callback: TrainCallback | None = None,
                   entity_types: Sequence[str] | None = None, progress: bool = True, init=None) -> TrainResult:
     """Train from the backbone, or, with `init` (a LoadedStudent), continue from its weights."""
@@ -101,8 +114,7 @@ def train_student(config: TrainConfig, train: Sequence, valid: Sequence, callbac
     generator = torch.Generator().manual_seed(config.seed)
     dropout_rng = random.Random(config.seed)
     loader = DataLoader(list(train), batch_size=config.batch_size, shuffle=True, generator=generator,
-                        collate_fn=lambda exs: task.collate(exs, knowledge=config.uses_knowledge,
-                                                            word_dropout=config.word_dropout, rng=dropout_rng))
+                        collate_fn=_batcher(task, config, train, dropout_rng))
     optimizer = torch.optim.AdamW(_param_groups(model, config))
     steps = config.epochs * math.ceil(len(train) / config.batch_size)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)
