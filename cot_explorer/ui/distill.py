@@ -17,7 +17,7 @@ from ..access import AccessPolicy, Action, User
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import score_relations, score_spans
 from ..jobs import cancel_job, start_distill_job
-from ..schema import TASKS, Span
+from ..schema import Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
@@ -29,11 +29,10 @@ from ..student.registry import Registry
 from ..student.round_plan import ROUND_VARIANTS, RoundPlan, plan_round
 from .guard import guarded
 from .predicted import cached_predictions, cached_relations
+from .versions import TASK_NAMES, VERSION_COLUMNS, VersionLine, version_lines
 
-VERSION_COLUMNS = ["version", "model of, variant", "F1", "F1 on", "created", "parent", "default", "origin"]
 REPORT_COLUMNS = ["measured on", "before", "after", "gain (95 % interval)", "new version better in"]
 CHANGE_COLUMNS = ["post", "fixed", "broke", "post text"]
-TASK_NAMES = {"mner": "entities", "mre": "relations"}
 
 
 def resolve_since(home: Path, since: str | None) -> str | None:
@@ -206,51 +205,6 @@ def change_rows(home: Path, result: dict | None) -> list[list]:
             rows.append([c["post_id"], fixed, broke, post.text])
     rows.sort(key=lambda r: (r[2] == "", r[1] == ""))  # broken first: what to look at
     return rows
-
-
-@dataclass(frozen=True)
-class VersionLine:
-    """One model version as the versions table shows it."""
-    name: str
-    variant: str
-    f1: float | None
-    f1_set: str
-    low: float | None
-    high: float | None
-    created_at: str
-    parent: str | None
-    is_default: bool
-    shipped: bool
-    task: str = "mner"
-
-    def cells(self) -> list:
-        return [self.name, f"{TASK_NAMES[self.task]}, {self.variant}", self.f1, self.f1_set, self.created_at[:19].replace("T", " "), self.parent or "",
-                "default" if self.is_default else "", "shipped" if self.shipped else "trained here"]
-
-
-def version_lines(home: Path) -> list[VersionLine]:
-    """Every version, oldest first, with its headline F1 and the set that figure is on."""
-    with open_store(home) as store:
-        reg = Registry(store)
-        defaults = {}
-        for task in TASKS:
-            try:
-                defaults[task] = reg.default_path(task)
-            except CotExplorerError:  # no model of that task at all
-                pass
-        out = []
-        for m in reg.list():
-            headline = m.manifest.headline_f1()
-            interval = (m.manifest.metrics.get("held_out") or {}).get("interval") or {}
-            where = headline[1] if headline else "-"
-            if headline and headline[1] == "held-out":
-                where = f"held-out of {m.manifest.data.get('dataset', '?')}"
-            elif headline and m.shipped:
-                where = f"{headline[1]} ({'MNRE' if m.manifest.task == 'mre' else 'Twitter-2017'})"
-            out.append(VersionLine(m.name, m.manifest.variant, headline[0] if headline else None, where,
-                                   interval.get("low"), interval.get("high"), m.manifest.created_at, m.parent,
-                                   m.path == defaults.get(m.manifest.task), m.shipped, m.manifest.task))
-    return out
 
 
 def versions_figure(lines: list[VersionLine]) -> go.Figure:

@@ -27,9 +27,9 @@ from ..store.posts import dataset_schema, list_posts
 from ..student.registry import Registry
 from .cancel import begin_work
 from .common import DatasetSplit, table_rows
-from .distill import VersionLine, version_lines
 from .guard import guarded
 from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictions, cached_relations
+from .versions import VersionLine, version_lines
 
 NO_COMPARISON = "(none)"
 OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predicted"]

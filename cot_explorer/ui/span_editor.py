@@ -29,16 +29,6 @@ class Suggestion:
 
 
 @dataclass
-class PairView:
-    index: int
-    head: tuple[int, int]
-    tail: tuple[int, int]
-    label: str
-    student: dict | None = None    # {label, confidence, model}
-    teacher: dict | None = None    # {label, rationale}
-
-
-@dataclass
 class EditorDoc:
     post_id: str
     dataset: str
