@@ -147,10 +147,11 @@ def type_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]
     return m
 
 
-def relation_confusion(gold: Sequence[str], pred: Sequence[str], none_label: str = "None"
-                       ) -> tuple[list[str], list[list[int]]]:
-    """Counts [gold][predicted] over the relations that occur in either, None last."""
-    seen = sorted(set(gold) | set(pred), key=lambda r: (r == none_label, r))
+def relation_confusion(gold: Sequence[str], pred: Sequence[str], none_label: str = "None",
+                       also: Sequence[str] = ()) -> tuple[list[str], list[list[int]]]:
+    """Counts [gold][predicted] over the relations that occur in either (or in `also`, so that
+    two versions' matrices share their rows), None last."""
+    seen = sorted(set(gold) | set(pred) | set(also), key=lambda r: (r == none_label, r))
     idx = {r: i for i, r in enumerate(seen)}
     m = [[0] * len(seen) for _ in seen]
     for g, p in zip(gold, pred):

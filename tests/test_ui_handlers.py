@@ -223,3 +223,27 @@ def test_predictions_cached_for_other_weights_under_the_same_name_are_dropped(de
         assert set(cached_spans(s, name)) == {p.id for p in posts}   # only the new weights' answers are kept
         Registry(s).register(common.student(demo_home).path)        # the same checkpoint again: nothing dropped
         assert set(cached_spans(s, name)) == {p.id for p in posts}
+
+
+def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_home):
+    ea = errors_tab.error_analysis(demo_home, "demo/test", "default", "mner-twitter2017")
+    a, b = ea.scored
+    assert (a.model, b.model) == ("mner-default", "mner-twitter2017")
+    headers, rows = ea.kind_table()
+    assert headers == ["error kind", "mner-default", "mner-twitter2017"]
+    assert [r[1:] for r in rows] == [[a.kinds[k], b.kinds[k]] for k in a.kinds] and a.kinds != b.kinds
+    for s in ea.scored:  # each matrix is its own version's: every span it predicted, in a typed column
+        n_pred = s.overall[7]
+        assert sum(row[j] for row in s.confusion for j in range(len(ea.labels) - 1)) == n_pred
+    assert a.confusion != b.confusion
+    fig = errors_tab.confusion_figure(ea)
+    assert [t.name for t in fig.data] == ["mner-default", "mner-twitter2017", "change"]
+    assert [t.visible for t in fig.data] == [True, False, False]
+    change = [[y - x for x, y in zip(ra, rb)] for ra, rb in zip(a.confusion, b.confusion)]
+    assert [list(r) for r in fig.data[2].z] == change
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [bt.label for bt in buttons] == ["mner-default", "mner-twitter2017", "change: mner-twitter2017 − mner-default"]
+    assert [list(bt.args[0]["visible"]) for bt in buttons] == [[True, False, False], [False, True, False],
+                                                                [False, False, True]]
+    single = errors_tab.error_analysis(demo_home, "demo/test")
+    assert single.kind_table()[0] == ["error kind", "count"] and len(errors_tab.confusion_figure(single).data) == 1

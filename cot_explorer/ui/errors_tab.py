@@ -46,14 +46,14 @@ class Scored:
     overall: list                   # one OVERALL_HEADERS row
     per_label: list[list]           # [label, P, R, F1, support]
     kinds: dict[str, int]
+    confusion: list[list[int]]      # [gold][predicted], over ErrorAnalysis.labels
 
 
 @dataclass
 class ErrorAnalysis:
     task: str                       # mner | mre
     scored: list[Scored]            # the version analysed, then the one compared with
-    confusion: list[list[int]]
-    labels: list[str]
+    labels: list[str]               # the confusion matrices' rows and columns
     errors: list[list] = field(default_factory=list)
     error_pairs: list[int | None] = field(default_factory=list)  # MNRE: each error's entity pair (its index)
 
@@ -71,6 +71,16 @@ class ErrorAnalysis:
     @property
     def kinds(self) -> dict[str, int]:
         return self.scored[0].kinds
+
+    @property
+    def confusion(self) -> list[list[int]]:
+        return self.scored[0].confusion
+
+    def kind_table(self) -> tuple[list[str], list[list]]:
+        """Headers and rows of the error-kind counts, a column per version."""
+        names = [s.model for s in self.scored]
+        headers = ["error kind", "count"] if len(names) == 1 else ["error kind", *names]
+        return headers, [[k, *(s.kinds[k] for s in self.scored)] for k in self.scored[0].kinds]
 
 
 def _task_of(home: Path, dataset: str, split: str) -> str:
@@ -127,14 +137,15 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
             for err in span_errors(gs, ps):
                 kinds[err.kind] += 1
         scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, "", sc.n_posts, sc.n_gold, sc.n_pred],
-                             [[t, s.precision, s.recall, s.f1, s.support] for t, s in sc.per_type.items()], kinds))
+                             [[t, s.precision, s.recall, s.f1, s.support] for t, s in sc.per_type.items()], kinds,
+                             type_confusion(g, pr, types)))
     errors = []
     for i, (p, gs, ps) in enumerate(zip(posts, g, preds[0])):
         other = set(preds[1][i]) if len(preds) > 1 else None
         for err in span_errors(gs, ps):
             errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred),
                            _other_entity(p, err, other), p.text])
-    return ErrorAnalysis("mner", scored, type_confusion(g, preds[0], types), types + ["O"], errors)
+    return ErrorAnalysis("mner", scored, types + ["O"], errors)
 
 
 def _span(post: Post, s: Span | None) -> str:
@@ -166,9 +177,10 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
         raise ValidationError(f"{ds.label} has no entity pairs to analyse")
     guesses = [cached_relations(home, posts, m, on_progress) for m in models]
     g = [r.label for p in posts for r in gold[p.id].relations]
+    predicted = [[x.label for p in posts for x in got[p.id]] for got in guesses]
+    labels = relation_confusion(g, [], also=[lab for pr in predicted for lab in pr])[0]
     scored = []
-    for m, got in zip(models, guesses):
-        pr = [x.label for p in posts for x in got[p.id]]
+    for m, pr in zip(models, predicted):
         sc = score_relations(g, pr)
         kinds = {"missed (predicted None)": 0, "spurious (gold None)": 0, "wrong relation": 0}
         for a, b in zip(g, pr):
@@ -176,16 +188,15 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                 kinds["missed (predicted None)" if b == "None" else "spurious (gold None)" if a == "None"
                       else "wrong relation"] += 1
         scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.accuracy, len(posts), sc.n_instances, len(pr)],
-                             [[lab, s.precision, s.recall, s.f1, s.support] for lab, s in sc.per_label.items()], kinds))
-    first = [x.label for p in posts for x in guesses[0][p.id]]
-    labels, matrix = relation_confusion(g, first)
+                             [[lab, s.precision, s.recall, s.f1, s.support] for lab, s in sc.per_label.items()], kinds,
+                             relation_confusion(g, pr, also=labels)[1]))
     errors, pairs = [], []
     for p in posts:
         rows, idx = relation_error_rows(p, gold[p.id].relations, guesses[0][p.id],
                                         guesses[1][p.id] if len(guesses) > 1 else None)
         errors += rows
         pairs += idx
-    return ErrorAnalysis("mre", scored, matrix, labels, errors, pairs)
+    return ErrorAnalysis("mre", scored, labels, errors, pairs)
 
 
 def relation_error_rows(post: Post, gold: Sequence[Relation], guesses: Sequence[PairGuess],
@@ -213,15 +224,37 @@ def relation_error_rows(post: Post, gold: Sequence[Relation], guesses: Sequence[
 
 def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
     """Gold as rows, top to bottom; for entities "O" is no entity at all (a missed entity is
-    predicted O, a spurious one has gold O), for relations "None" is no relation."""
+    predicted O, a spurious one has gold O), for relations "None" is no relation. Two versions
+    compared: buttons switch between each one's matrix and the change from the first to the
+    second."""
     names = [("O (no entity)" if t == "O" else t) for t in ea.labels]
-    fig = go.Figure(go.Heatmap(z=ea.confusion, x=names, y=names, colorscale="Blues", text=ea.confusion,
-                               texttemplate="%{text}", hovertemplate="gold %{y}, predicted %{x}: %{z}<extra></extra>"))
-    title = ("Type confusion: rows gold, columns predicted; O = no entity" if ea.task == "mner" else
-             f"Relation confusion ({ea.scored[0].model}): rows gold, columns predicted")
+    what = "Type confusion" if ea.task == "mner" else "Relation confusion"
+    axes = "rows gold, columns predicted" + ("; O = no entity" if ea.task == "mner" else "")
+    fig = go.Figure()
+    views = []
+    for s in ea.scored:
+        fig.add_heatmap(z=s.confusion, x=names, y=names, colorscale="Blues", text=s.confusion, texttemplate="%{text}",
+                        hovertemplate=f"{s.model}: gold %{{y}}, predicted %{{x}}: %{{z}}<extra></extra>", name=s.model)
+        views.append((s.model, f"{what} ({s.model}): {axes}"))
+    if len(ea.scored) == 2:
+        a, b = ea.scored
+        change = [[y - x for x, y in zip(ra, rb)] for ra, rb in zip(a.confusion, b.confusion)]
+        fig.add_heatmap(z=change, x=names, y=names, colorscale="RdBu", zmid=0, text=change, texttemplate="%{text}",
+                        hovertemplate=f"gold %{{y}}, predicted %{{x}}: {b.model} has %{{z}} more than {a.model}"
+                                      "<extra></extra>", name="change")
+        views.append((f"change: {b.model} − {a.model}",
+                      f"{what}, {b.model} minus {a.model}: more on the diagonal is better, fewer off it"))
+    for i, trace in enumerate(fig.data):
+        trace.visible = i == 0
     big = ea.task == "mre"
-    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="gold", height=620 if big else 400,
-                      margin=dict(t=50, b=40, l=40 if not big else 180))
+    fig.update_layout(title=views[0][1], xaxis_title="predicted", yaxis_title="gold", height=620 if big else 400,
+                      margin=dict(t=90 if len(views) > 1 else 50, b=40, l=40 if not big else 180))
+    if len(views) > 1:
+        fig.update_layout(updatemenus=[dict(
+            type="buttons", direction="right", x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True,
+            buttons=[dict(label=label, method="update",
+                          args=[{"visible": [j == i for j in range(len(views))]}, {"title": title}])
+                     for i, (label, title) in enumerate(views)])])
     fig.update_yaxes(autorange="reversed")
     if big:
         fig.update_xaxes(tickangle=45)
@@ -317,7 +350,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             records = [[*row, pair] for row, pair in zip(shown, ea.error_pairs or [None] * len(shown))]
             bars_label = "Per type" if ea.task == "mner" else "Per relation"
             wide = ["wide-plot"] if ea.task == "mre" else []
-            return (ea.overall, [[k, v] for k, v in ea.kinds.items()],
+            kind_headers, kind_rows = ea.kind_table()
+            return (ea.overall, gr.update(value=kind_rows, headers=kind_headers),
                     # relations have 23 labels: on a phone those two plots keep a readable width
                     # and scroll sideways (the wide-plot class, app.PAGE_CSS)
                     gr.update(value=per_type_figure(ea), label=bars_label, elem_classes=wide),
