@@ -233,13 +233,49 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
     expect(page.locator("#se-drafts")).to_contain_text("Unsaved edits kept in this browser on another post", timeout=T)
     shot(page, "annotate-draft-elsewhere")
-    page.locator("#se-drafts").get_by_role("button", name=pid).click()
+    page.locator("#se-drafts").get_by_role("button", name=pid, exact=True).click()
     expect(page.locator("#se-pos")).to_contain_text("9 / ", timeout=T)
     expect(page.locator("#se-drafts")).to_have_count(0)
     expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     shot(page, "annotate-draft-restored")
+    page.close()
+
+
+def test_a_draft_elsewhere_is_forgotten_on_its_own_even_when_its_post_is_gone(app, browser):
+    url, home = app
+    page = open_annotate(browser, url, "ann-forget")
+    go_to(page, 7)
+    pid = current_post_id(page, home)
+    chips = page.locator("#span-editor .se-chip").count()
+    make_an_edit(page, "1")
+    # a draft left on a post deleted since (an upload, say), as the browser would have kept it
+    page.evaluate("""() => localStorage.setItem('cot-explorer-draft:demo/test/deleted-since',
+                                             JSON.stringify({spans: [], at: Date.now()}))""")
+    page.on("dialog", lambda d: d.accept())
+    page.reload()
+    tab(page, "Annotate")
+    drafts = page.locator("#se-drafts")
+    expect(drafts).to_contain_text("on 2 other posts", timeout=T)
+    drafts.get_by_role("button", name="demo/test/deleted-since", exact=True).click()
+    expect(page.locator("#annotate-status")).to_contain_text("no longer exists", timeout=T)
+    drafts.get_by_role("button", name="Forget the edits on demo/test/deleted-since").click()
+    expect(page.locator("#se-dialog")).to_contain_text("on demo/test/deleted-since?")
+    shot(page, "annotate-forget-one-draft")
+    page.locator("#se-dialog").get_by_role("button", name="Forget them").click()
+    expect(drafts).to_contain_text("on another post")  # the other draft is kept
+    expect(drafts.get_by_role("button", name=pid, exact=True)).to_be_visible()
+    assert page.evaluate("() => localStorage.getItem('cot-explorer-draft:demo/test/deleted-since')") is None
+    drafts.get_by_role("button", name=f"Forget the edits on {pid}").click()
+    page.locator("#se-dialog").get_by_role("button", name="Keep them").click()
+    expect(drafts.get_by_role("button", name=pid, exact=True)).to_be_visible()
+    drafts.get_by_role("button", name=f"Forget the edits on {pid}").click()
+    page.locator("#se-dialog").get_by_role("button", name="Forget them").click()
+    expect(drafts).to_have_count(0)
+    go_to(page, 7)
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips)  # the edit is gone, not restored
+    expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
     page.close()
 
 

@@ -184,13 +184,16 @@ function otherDrafts() {
   return drafts.list;
 }
 
-function forgetDrafts() {
+// `id`: one post's draft (its post may have been deleted since); none: every other post's.
+function forgetDrafts(id) {
   const n = otherDrafts().length;
+  const what = id ? `on ${id}` : n === 1 ? "on another post" : `on ${n} other posts`;
   dialog = {
-    text: `Forget the unsaved edits kept in this browser on ${n === 1 ? "another post" : `${n} other posts`}? They cannot be brought back.`,
+    text: `Forget the unsaved edits kept in this browser ${what}? They cannot be brought back.`,
     actions: [
-      ["Forget them", () => {
-        dialog = null; otherDrafts().forEach((d) => localStorage.removeItem(KEY(d.id)));
+      [id ? "Forget them" : "Forget them all", () => {
+        dialog = null;
+        otherDrafts().filter((d) => !id || d.id === id).forEach((d) => localStorage.removeItem(KEY(d.id)));
         drafts = { post: null, list: [] }; render();
       }, "danger"],
       ["Keep them", () => { dialog = null; render(); }, ""],
@@ -318,7 +321,7 @@ root.addEventListener("click", (e) => {
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
   else if (act === "dialog") { const a = dialog && dialog.actions[k]; if (a) a[1](); }
   else if (act === "open-draft") { const id = b.dataset.id; askToLeave(`open ${id}`, (then) => send("navigate", { post_id: id, then })); }
-  else if (act === "forget-drafts") forgetDrafts();
+  else if (act === "forget-drafts") forgetDrafts(b.dataset.id);
   else if (act === "dismiss") { doc.note = null; doc.stale_draft = null; render(); }
 });
 
@@ -476,10 +479,13 @@ function render() {
   if (elsewhere.length) {  // left by a reload or a closed tab: said, one click away, not lost from sight
     root.append(el("div", { class: "se-drafts", id: "se-drafts" },
       el("span", { text: `Unsaved edits kept in this browser on ${elsewhere.length === 1 ? "another post" : `${elsewhere.length} other posts`}:` }),
-      ...elsewhere.slice(0, 5).map((d) => el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
-        title: `edited ${new Date(d.at).toLocaleString()}; click to open the post (the edits come back there)`, text: d.id })),
+      ...elsewhere.slice(0, 5).map((d) => el("span", { class: "se-draft" },
+        el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
+          title: `edited ${new Date(d.at).toLocaleString()}; click to open the post (the edits come back there)`, text: d.id }),
+        el("button", { class: "se-btn se-forget", "data-act": "forget-drafts", "data-id": d.id, text: "forget",
+          title: `forget the unsaved edits on ${d.id}`, "aria-label": `Forget the edits on ${d.id}` }))),
       elsewhere.length > 5 ? el("span", { text: `and ${elsewhere.length - 5} more` }) : null,
-      el("button", { class: "se-btn danger", "data-act": "forget-drafts", text: "Forget them" })));
+      elsewhere.length > 1 ? el("button", { class: "se-btn danger", "data-act": "forget-drafts", text: "Forget them all" }) : null));
   }
   if (doc.conflict) root.append(conflictPanel());
   if (dialog) {

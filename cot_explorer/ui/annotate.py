@@ -401,6 +401,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 if saved.conflict:  # stay here: the conflict is to be resolved first
                     return show(saved, message)
             target = data.get("post_id")
+            if target:
+                with open_store(home) as store:
+                    gone = get_post(store, target) is None
+                if gone:  # a draft left on a post deleted since
+                    raise ValidationError(f"{target} no longer exists (it was deleted), so its unsaved edits cannot "
+                                          "be saved; \"forget\" beside it in the list drops them")
             if not target:
                 if not ids:
                     raise ValidationError("pick a dataset/split first")
