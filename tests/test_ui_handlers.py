@@ -19,10 +19,13 @@ def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
     assert post.tokens[3] == "#Barca" and post.offsets[3] == (17, 23) and post.tokens[4] == "\u26bd"
     assert view.image and Path(view.image).is_relative_to(home / "images")
     assert view.post_id in [pid for _, pid in common.post_choices(home)]  # Explore's picker can go back to it
+    bare = explore.upload(home, "Messi scores for #Barca \u26bd", None)  # the same text without the image
+    labels = dict((pid, label) for label, pid in common.post_choices(home))
+    assert labels[view.post_id].endswith(" · with an image") and not labels[bare.post_id].endswith("image")
     with open_store(home) as s:
         import_twitter(s, str(data / "twitter2017/test.txt"), "twitter2017", "test")
     rows = {(r[0], r[1]): r for r in store_tab.stats_rows(home)}
-    assert rows[("uploads", "user")][2] == 1 and rows[("twitter2017", "test")][2] == 723
+    assert rows[("uploads", "user")][2] == 2 and rows[("twitter2017", "test")][2] == 723
 
 
 def test_app_builds(home):

@@ -23,7 +23,7 @@ from ..store.knowledge import knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts, search_posts
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
-from .common import DatasetSplit, dataset_splits, knowledge_view_post, map_type, student
+from .common import DatasetSplit, dataset_splits, knowledge_view_post, map_type, post_label, student
 from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
@@ -305,7 +305,7 @@ def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
     names the post as the Explore picker does (two uploads of one text differ in their id)."""
     with open_store(home) as store:
         posts = search_posts(store, query, 50)
-    return [(f"{p.id} · {p.text[:70]}" + (" · with an image" if p.image_sha256 else ""), p.id) for p in posts]
+    return [(post_label(p, 70), p.id) for p in posts]
 
 
 def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:

@@ -164,7 +164,13 @@ def post_choices(home: Path, limit: int = 500) -> list[tuple[str, str]]:
         if count_posts(store, UPLOAD_DATASET):
             datasets.append(UPLOAD_DATASET)
         posts = [p for d in datasets for p in list_posts(store, d)][:limit]
-    return [(f"{p.id} · {p.text[:60]}", p.id) for p in posts]
+    return [(post_label(p), p.id) for p in posts]
+
+
+def post_label(post: Post, width: int = 60) -> str:
+    """How a list names a post: its id and text, and whether it came with an image (two uploads
+    of one text, one with an image and one without, otherwise read alike)."""
+    return f"{post.id} · {post.text[:width]}" + (" · with an image" if post.image_sha256 else "")
 
 
 def dataset_splits(home: Path) -> list[DatasetSplit]:
