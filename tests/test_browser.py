@@ -269,3 +269,18 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     expect(page.locator("#explore-post-id")).to_contain_text("demo/test/", timeout=T)
     page.wait_for_timeout(1500)
     expect(page.locator("#post-text textarea")).to_have_value("A draft about Obama in Chicago")
+    # analysed, then another post shown from Errors: the next pick still lets go of the upload's text
+    analyse_upload(page, "Picked later : Trudeau meets Biden in Ottawa", tmp_path / "picked-later.png", (20, 90, 200),
+                   "Trudeau")
+    tab(page, "Errors")
+    pick(page, "errors-dataset", "demo/test")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    page.locator('#errors-table [data-testid="cell-0-2"]').click()
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    tab(page, "Explore")
+    expect(page.locator("#post-text textarea")).to_have_value("Picked later : Trudeau meets Biden in Ottawa")
+    page.locator("#pick-post input").click()
+    page.locator("#pick-post input").fill("demo/test/")
+    page.get_by_role("option").nth(2).click()
+    expect(page.locator("#post-text textarea")).to_have_value("", timeout=T)

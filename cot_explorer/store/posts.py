@@ -135,6 +135,12 @@ def posts_with_caption(store: Store, dataset: str) -> int:
            WHERE c.dataset = p.dataset AND c.image_name = p.image_name)""", (dataset,)).fetchone()[0]
 
 
+def has_text(store: Store, dataset: str, text: str) -> bool:
+    """Whether a post of `dataset` has exactly this text (an upload analysed and kept, say)."""
+    return store.conn.execute("SELECT 1 FROM posts WHERE dataset = ? AND text = ? LIMIT 1", [dataset, text]
+                              ).fetchone() is not None
+
+
 def search_posts(store: Store, query: str, limit: int = 50) -> list[Post]:
     """Posts of every dataset whose text contains `query` (case-insensitive), by dataset and order."""
     query = (query or "").strip()

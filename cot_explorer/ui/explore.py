@@ -20,7 +20,7 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path, read_image_file
 from ..store.knowledge import knowledge_for
-from ..store.posts import dataset_known, dataset_schema, get_post
+from ..store.posts import dataset_known, dataset_schema, get_post, has_text
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
 from ..uploads import UPLOAD_DATASET, add_upload, delete_upload, footprint_sentence, preview_post, upload_footprint
@@ -354,17 +354,17 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     f"Deleted the upload `{pid}` with {footprint_sentence(gone)}."]
 
         def pick_post(pid, shown, t, user):
-            """The picked post on show. The text box empties when it holds the text of the upload
-            that was on show (stored: nothing is lost), so that it does not sit beside another
-            post as if it were that post's; a draft not analysed yet stays. Emptied, the text
-            box's change lets go of the image kept with it."""
+            """The picked post on show. The text box empties when it holds the text of an upload
+            analysed and kept (stored: nothing is lost), so that it does not sit beside another
+            post as if it were that post's, whatever was shown in between (an Errors row, say);
+            a draft not analysed yet stays. Emptied, the text box's change lets go of the image
+            kept with it."""
             if not pid:
                 return [gr.skip()] * (len(outs) + 1)
             done_with = False
-            if shown and shown != pid and str(shown).startswith(f"{UPLOAD_DATASET}/") and (t or "").strip():
+            if shown != pid and (t or "").strip():
                 with open_store(home) as store:
-                    before = get_post(store, shown)
-                done_with = before is not None and before.text == t
+                    done_with = has_text(store, UPLOAD_DATASET, t)
             return list(show(explore(home, pid))) + ["" if done_with else gr.skip()]
 
         def ask_claude(pid, user):
