@@ -207,7 +207,7 @@ def test_two_versions_side_by_side(demo_home):
     assert {row[4] for row in ea.errors} <= {"same error"}
     assert ea.scored[0].confusion == ea.scored[1].confusion and ea.kind_table()[0][1:] == ["mre-default", "mre-copy"]
     change = errors_tab.confusion_figure(ea).data[2]
-    assert change.name == "change" and not any(v for row in change.z for v in row)
+    assert change.name == "change" and not any(v for row in change.customdata for v in row)
     with pytest.raises(Exception, match="an entity model; this split needs a relation model"):
         errors_tab.error_analysis(demo_home, f"{DEMO_RELATIONS}/test", "mner-default")
 

@@ -5,6 +5,7 @@ from cot_explorer.store import open_store
 from cot_explorer.store.posts import get_post
 from cot_explorer.ui import annotate, common, distill, errors_tab, explore, predicted, relations, store_tab
 from cot_explorer.ui.app import build_app
+from cot_explorer.ui.demo import ensure_demo
 
 from .test_images import png_bytes
 
@@ -22,6 +23,9 @@ def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
     bare = explore.upload(home, "Messi scores for #Barca \u26bd", None)  # the same text without the image
     labels = dict((pid, label) for label, pid in common.post_choices(home))
     assert labels[view.post_id].endswith(" · with an image") and not labels[bare.post_id].endswith("image")
+    ensure_demo(home)  # a dataset's posts all come with an image (or none): no need to say so at each
+    demo = [label for label, pid in common.post_choices(home) if pid.startswith("demo/")]
+    assert demo and not any(label.endswith("image") for label in demo)
     with open_store(home) as s:
         import_twitter(s, str(data / "twitter2017/test.txt"), "twitter2017", "test")
     rows = {(r[0], r[1]): r for r in store_tab.stats_rows(home)}
@@ -243,7 +247,10 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     assert [t.name for t in fig.data] == ["mner-default", "mner-twitter2017", "change"]
     assert [t.visible for t in fig.data] == [True, False, False]
     change = [[y - x for x, y in zip(ra, rb)] for ra, rb in zip(a.confusion, b.confusion)]
-    assert [list(r) for r in fig.data[2].z] == change
+    assert [list(r) for r in fig.data[2].customdata] == change
+    # coloured by worth: a gain on the diagonal and a loss off it are both "better"
+    assert [list(r) for r in fig.data[2].z] == [[d if i == j else -d for j, d in enumerate(r)]
+                                                 for i, r in enumerate(change)]
     buttons = fig.layout.updatemenus[0].buttons
     assert [bt.label for bt in buttons] == ["mner-default", "mner-twitter2017", "change: mner-twitter2017 − mner-default"]
     assert [list(bt.args[0]["visible"]) for bt in buttons] == [[True, False, False], [False, True, False],

@@ -168,9 +168,11 @@ def post_choices(home: Path, limit: int = 500) -> list[tuple[str, str]]:
 
 
 def post_label(post: Post, width: int = 60) -> str:
-    """How a list names a post: its id and text, and whether it came with an image (two uploads
-    of one text, one with an image and one without, otherwise read alike)."""
-    return f"{post.id} · {post.text[:width]}" + (" · with an image" if post.image_sha256 else "")
+    """How a list names a post: its id and text, and for an upload whether it came with an image
+    (two uploads of one text, one with an image and one without, otherwise read alike; the
+    posts of a dataset all have one, or none)."""
+    with_image = post.dataset == UPLOAD_DATASET and post.image_sha256
+    return f"{post.id} · {post.text[:width]}" + (" · with an image" if with_image else "")
 
 
 def dataset_splits(home: Path) -> list[DatasetSplit]:

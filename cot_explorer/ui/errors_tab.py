@@ -239,11 +239,17 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
     if len(ea.scored) == 2:
         a, b = ea.scored
         change = [[y - x for x, y in zip(ra, rb)] for ra, rb in zip(a.confusion, b.confusion)]
-        fig.add_heatmap(z=change, x=names, y=names, colorscale="RdBu", zmid=0, text=change, texttemplate="%{text}",
-                        hovertemplate=f"gold %{{y}}, predicted %{{x}}: {b.model} has %{{z}} more than {a.model}"
-                                      "<extra></extra>", name="change")
+        # coloured by what the change is worth: more on the diagonal is better, more off it worse
+        worth = [[d if i == j else -d for j, d in enumerate(row)] for i, row in enumerate(change)]
+        top = max([abs(v) for row in worth for v in row] + [1])
+        fig.add_heatmap(z=worth, zmin=-top, zmax=top, x=names, y=names, name="change",
+                        colorscale=[[0, "#b91c1c"], [0.5, "#f8fafc"], [1, "#15803d"]],
+                        text=[[f"{d:+d}" if d else "0" for d in row] for row in change], texttemplate="%{text}",
+                        customdata=change, colorbar=dict(tickvals=[-top, 0, top], ticktext=["worse", "same", "better"]),
+                        hovertemplate=f"gold %{{y}}, predicted %{{x}}: {b.model} %{{customdata:+d}} against {a.model}"
+                                      "<extra></extra>")
         views.append((f"change: {b.model} − {a.model}",
-                      f"{what}, {b.model} minus {a.model}: more on the diagonal is better, fewer off it"))
+                      f"{what}, {b.model} − {a.model}: green better, red worse"))
     for i, trace in enumerate(fig.data):
         trace.visible = i == 0
     big = ea.task == "mre"
@@ -253,7 +259,7 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
         fig.update_layout(updatemenus=[dict(
             type="buttons", direction="right", x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True,
             buttons=[dict(label=label, method="update",
-                          args=[{"visible": [j == i for j in range(len(views))]}, {"title": title}])
+                          args=[{"visible": [j == i for j in range(len(views))]}, {"title.text": title}])
                      for i, (label, title) in enumerate(views)])])
     fig.update_yaxes(autorange="reversed")
     if big:
