@@ -206,8 +206,9 @@ def _export_fp32(checkpoint: Path, out: Path) -> None:
 # Keeping more feed-forward outputs in fp32 does not pay (the kd0 default, Twitter-2017 test):
 # layer 0 | layers 0, 1, 5 | all six in fp32: int8 alone keeps 98.37 | 99.41 | 99.56 % of fp32's
 # spans, the threshold comes out at 0.55 | 0.5 | 0.4, so fp32 re-reads 6.6 | 4.0 | 0.8 % of
-# posts; end to end, interleaved in one process: 512 | 467 | 462 posts/s, p50 3.70 | 4.17 |
-# 4.62 ms: the fp32 MatMuls cost more than the re-reads they save (benchmarks/int8_variants.py).
+# posts; end to end, interleaved in one process, medians of 5 rounds: 589 | 599 | 477 posts/s
+# at batch 32, p50 3.76 | 4.74 | 4.70 ms at batch 1. The fp32 MatMuls cost as much as the
+# re-reads they save, or more (`python benchmarks/int8_variants.py`, results/int8_variants.json).
 INT8_NODES = re.compile(r"encoder/layer\.\d+/.+/MatMul$")
 INT8_KEEPS_FP32 = re.compile(r"encoder/layer\.0/output/dense/MatMul$")
 INT8_METHOD = (f"ONNX Runtime dynamic quantisation, per-channel int8 weights of every encoder MatMul but "
