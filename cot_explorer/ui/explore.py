@@ -35,6 +35,7 @@ from .common import (
     teacher_available,
 )
 from .guard import guarded
+from .named_file import NamedFile, NamedFileBox
 from .post_rows import ROWS_CSS, Mark, Row, rows_html
 from .relations import RELATION_COLUMNS, pairs_view
 
@@ -175,8 +176,15 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
     return explore(home, post.id)
 
 
+def stored_image_name(home: Path, post_id: str) -> str | None:
+    """The name a post's image was uploaded with (the store keeps the file under its digest)."""
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+    return post.image_name if post else None
+
+
 LET_KEPT_IMAGE_GO = """(image, kept) => {
-  const name = image && (image.orig_name || (image.path || "").split("/").pop());
+  const name = image && ((image.path || "").split("/").pop() || image.orig_name);
   return kept && name === kept ? [null, ""] : [image, kept];
 }"""
 
@@ -277,8 +285,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 text = gr.Textbox(label="Tweet text", lines=3, elem_id="post-text")
-                image = gr.File(label="Image (optional): JPEG, PNG, GIF or WebP, up to 20 MB", type="filepath",
-                                elem_id="post-image", height=110)
+                image = NamedFileBox(label="Image (optional): JPEG, PNG, GIF or WebP, up to 20 MB", type="filepath",
+                                     elem_id="post-image", height=110)
                 analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
                 pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
                 delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
@@ -323,7 +331,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             keep = user.may(Action.SAVE_LABELS)
             view = upload(home, t, i, keep=keep)
             kept = view.image if keep else None
-            return list(show(view)) + [kept, gr.update(choices=post_choices(home), value=None),
+            shown_as = NamedFile(kept, stored_image_name(home, view.post_id) or Path(kept).name) if kept else None
+            return list(show(view)) + [shown_as, gr.update(choices=post_choices(home), value=None),
                                        Path(kept).name if kept else ""]
 
         def deletable(pid, user):
