@@ -16,7 +16,8 @@ Training sets (`--data`):
 Kinds of run: `knowledge` (post + CoT, at test time too; the teachers), `text` (the twin),
 `kd` (text view with conditioned prompts, KL from frozen knowledge teachers' marginals on
 every post with CoT: for t17-10 that includes the 90% of posts whose labels it never sees),
-`kd0` (kd with no soft prompts: the bare encoder's shape, the text twin's inference cost),
+`kd0` (kd with no soft prompts: the bare encoder's shape, the text twin's inference cost;
+`kd0-l` the same over 16 epochs, patience 4),
 `distill` (the paper's joint two-view training). Runs named `-m-` put made-up @mentions,
 tagged O, into half the training posts (student/mention_noise.py): Twitter-2017 was published
 with its mentions removed, and this is how a student trained on it alone learns what one is.
@@ -76,6 +77,9 @@ def specs() -> list[dict]:
                          "teachers": [f"teacher-{data}-s{seed}"], **RECIPE})
             runs.append({"id": f"kd0-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
                          "teachers": [f"teacher-{data}-s{seed}"], "n_prompts": 0})
+            # the same with a longer schedule: kd0-both-s42's valid F1 still crept up at its last epoch
+            runs.append({"id": f"kd0-l-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
+                         "teachers": [f"teacher-{data}-s{seed}"], "n_prompts": 0, "epochs": 16, "patience": 4})
             if data == "t17":
                 runs.append({"id": f"kd-t17u15-s{seed}", "kind": "kd", "data": "t17u15", "seed": seed,
                              "save": True, "teachers": [f"teacher-t17-s{seed}"]})
@@ -124,6 +128,22 @@ def load_sets(data: str, seed: int, smoke: bool) -> dict:
     return sets
 
 
+def teacher_path(ckpt: Path, run_id: str) -> Path:
+    """Where a kd run reads its frozen teacher: the cached checkpoint, or, when the cache was
+    lost with the machine, the shipped models/mner-knowledge if that is the same run (`--ship`
+    copies it whole), so a new student of the shipped teacher needs no 2-hour retraining."""
+    cached = ckpt / run_id
+    if cached.exists():
+        return cached
+    from cot_explorer.student.manifest import Manifest
+    from cot_explorer.student.registry import shipped_dir
+
+    shipped = shipped_dir() / "mner-knowledge"
+    if shipped.exists() and Manifest.read(shipped).training.get("run") == run_id:
+        return shipped
+    raise SystemExit(f"teacher {run_id} is neither cached in {ckpt} nor shipped; run --only {run_id} first")
+
+
 def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf")) -> dict:
     import torch
 
@@ -146,7 +166,7 @@ def run_one(spec: dict, smoke: bool, threads: int, deadline: float = float("inf"
     train = sets["train"]
     t0 = time.time()
     if cfg.variant == "kd":
-        teachers = [load_checkpoint(ckpt / t) for t in spec["teachers"]]
+        teachers = [load_checkpoint(teacher_path(ckpt, t)) for t in spec["teachers"]]
         train = kd_training_set(teachers, train, sets["unlabelled"], cfg.temperature)
         del teachers
     targets_s = time.time() - t0
