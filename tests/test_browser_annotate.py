@@ -154,9 +154,15 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     page.get_by_role("button", name="Stay").click()
     expect(page.locator("#se-pos")).to_contain_text("7 / ")
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
-    # another tab: asked; Stay keeps Annotate showing with the edit
+    # another tab: asked; Stay keeps Annotate showing with the edit. The question is in sight
+    # of the tab bar on a short window (it was drawn below the post, and the click seemed lost)
+    page.set_viewport_size({"width": 1300, "height": 560})
+    page.evaluate("window.scrollTo(0, 0)")
     page.get_by_role("tab", name="Explore").click()
     expect(page.locator("#se-dialog")).to_contain_text("open the Explore tab", timeout=T)
+    expect(page.locator("#se-dialog")).to_be_in_viewport()
+    shot(page, "annotate-guard-tab-short-window")
+    page.set_viewport_size({"width": 1300, "height": 1000})
     page.get_by_role("button", name="Stay").click()
     expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
@@ -220,6 +226,7 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     page = open_annotate(browser, url, "ann-reload")
     go_to(page, 9)
     pid = current_post_id(page, home)
+    saved_chips = page.locator("#span-editor .se-chip").count()
     make_an_edit(page, "1")
     chips = page.locator("#span-editor .se-chip").count()
     warned = []
@@ -240,6 +247,12 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     shot(page, "annotate-draft-restored")
+    # Undo takes the restored edits back to the saved labels, as it would have before the reload
+    # (it asked the server, which said "nothing to undo" with the edits still on show)
+    page.locator("#se-undo").click()
+    expect(page.locator("#span-editor .se-chip")).to_have_count(saved_chips, timeout=T)
+    expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
+    expect(page.locator("#annotate-status")).not_to_contain_text("nothing to undo")
     page.close()
 
 
@@ -562,4 +575,7 @@ def test_an_undo_past_the_unsaved_edits_leaves_one_message(app, browser):
     page.keyboard.press("u")
     expect(page.locator("#annotate-status")).to_contain_text("nothing to undo", timeout=T)
     expect(page.locator("#span-editor .se-note")).to_have_count(0)
+    # the answer is read beside the bar whose button asked (it was below the post, out of sight)
+    status, bar = page.locator("#annotate-status").bounding_box(), page.locator("#span-editor .se-bar").bounding_box()
+    assert status["y"] < bar["y"] and bar["y"] - (status["y"] + status["height"]) < 80, (status, bar)
     page.close()

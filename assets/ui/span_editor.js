@@ -15,6 +15,7 @@ let dragging = false;
 let local = [];            // unsaved edits that "u" takes back, newest last
 let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
+let shownDialog = null;    // the dialog last scrolled into view
 let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
@@ -71,6 +72,7 @@ function load(fromServer) {
     if (doc.clear_draft) localStorage.removeItem(KEY(doc.post_id));
     const draft = JSON.parse(localStorage.getItem(KEY(doc.post_id)) || "null");
     if (draft && draft.base_version === doc.base_version && norm(draft.spans) !== norm(spans) && !doc.conflict) {
+      local = [spans];  // "u" takes the restored edits back to the saved labels, as before the reload
       spans = draft.spans;
       doc.note = `Restored your unsaved edits from ${new Date(draft.at).toLocaleTimeString()}.`;
     } else if (draft && draft.base_version !== doc.base_version) {
@@ -468,7 +470,13 @@ function render() {
   // the queue's progress on a line of its own: as it grows ("by annotator: …") it would push
   // Redo and Save onto a second line of the bar after the first save
   const progress = el("div", { class: "se-progress", id: "se-progress", text: pos.progress || "" });
-  root.append(bar, progress, palette, text, sugBar);
+  // a question (leave with unsaved edits?) right under the bar whose button or tab asked it,
+  // not below a long post and its pairs, out of sight: the page seemed to ignore the click
+  const question = dialog ? el("div", { class: "se-dialog", role: "dialog", id: "se-dialog" },
+    el("p", { text: dialog.text }),
+    el("div", { class: "se-row" }, ...dialog.actions.map(([label, , cls], i) =>
+      el("button", { class: `se-btn ${cls}`, "data-act": "dialog", "data-k": i, text: label })))) : null;
+  root.append(bar, ...(question ? [question] : []), progress, palette, text, sugBar);
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {
     root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),
@@ -488,11 +496,9 @@ function render() {
       elsewhere.length > 1 ? el("button", { class: "se-btn danger", "data-act": "forget-drafts", text: "Forget them all" }) : null));
   }
   if (doc.conflict) root.append(conflictPanel());
-  if (dialog) {
-    root.append(el("div", { class: "se-dialog", role: "dialog", id: "se-dialog" },
-      el("p", { text: dialog.text }),
-      el("div", { class: "se-row" }, ...dialog.actions.map(([label, , cls], i) =>
-        el("button", { class: `se-btn ${cls}`, "data-act": "dialog", "data-k": i, text: label })))));
+  if (question && dialog !== shownDialog) {
+    shownDialog = dialog;   // brought into view once when it opens (a tab clicked from far below, say)
+    question.scrollIntoView({ block: "nearest" });
   }
 }
 

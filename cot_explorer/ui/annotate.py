@@ -347,8 +347,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         queue_state = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                editor = SpanEditor(elem_id="span-editor")
+                # above the editor, beside its bar: what Save, Undo or Next answered is read where
+                # the button is (below a long post it was out of sight, on a phone most of all)
                 status = gr.Markdown(elem_id="annotate-status")
+                editor = SpanEditor(elem_id="span-editor")
             with gr.Column(scale=2, min_width=280):
                 image = gr.Image(label="Post image", interactive=False, height=220, elem_id="annotate-image",
                                  visible=False)
