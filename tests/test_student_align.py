@@ -68,3 +68,13 @@ def test_words_past_the_limit_get_no_subtoken(aligner):
     assert enc.word_mask[0, 0] and not enc.word_mask[0, -1]
     n = int(enc.word_mask[0].sum())
     assert enc.word_mask[0, :n].all() and not enc.word_mask[0, n:].any()
+
+
+def test_words_read_stops_where_the_sub_word_budget_does(aligner):
+    short = ("Obama", "in", "Paris")
+    assert aligner.words_read(short) == 3
+    long_post = tuple(f"word{i}" for i in range(200))   # several pieces a word: far past 64
+    read = aligner.words_read(long_post)
+    assert 0 < read < len(long_post)
+    enc = aligner.encode([long_post])
+    assert int(enc.word_mask[0].sum()) == read     # the words the model gets a first sub-token for

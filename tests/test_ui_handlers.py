@@ -257,3 +257,30 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
                                                                 [False, False, True]]
     single = errors_tab.error_analysis(demo_home, "demo/test")
     assert single.kind_table()[0] == ["error kind", "count"] and len(errors_tab.confusion_figure(single).data) == 1
+
+
+def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
+    """The student reads 128 sub-word pieces; a 4,000-character post's later words get no
+    prediction, and Explore and Annotate say so (they showed its silence as "nothing there")."""
+    import html
+
+    from cot_explorer.access import Role, User
+
+    words = " ".join(f"Paris{i} Obama{i}" for i in range(150))
+    post_id = explore.upload(demo_home, words, None).post_id
+    view = explore.explore(demo_home, post_id)
+    with open_store(demo_home) as s:
+        n = len(get_post(s, post_id).tokens)
+    read = common.student(demo_home).words_read(get_post_tokens(demo_home, post_id))
+    assert 0 < read < n
+    assert f"it read the first {read} of the post's {n} words" in html.unescape(view.rows)
+    doc = annotate.editor_doc(demo_home, post_id, User("adm", Role.ADMIN))
+    assert doc.student_read == read
+    short = explore.upload(demo_home, "Obama visits Paris", None).post_id
+    assert "it read the first" not in explore.explore(demo_home, short).rows
+    assert annotate.editor_doc(demo_home, short, User("adm", Role.ADMIN)).student_read is None
+
+
+def get_post_tokens(home, post_id):
+    with open_store(home) as s:
+        return get_post(s, post_id).tokens

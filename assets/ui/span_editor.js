@@ -476,7 +476,11 @@ function render() {
     el("p", { text: dialog.text }),
     el("div", { class: "se-row" }, ...dialog.actions.map(([label, , cls], i) =>
       el("button", { class: `se-btn ${cls}`, "data-act": "dialog", "data-k": i, text: label })))) : null;
-  root.append(bar, ...(question ? [question] : []), progress, palette, text, sugBar);
+  // a long post: the student's limit said, or its silence on the rest reads as "nothing there"
+  const unread = typeof doc.student_read === "number" ? el("div", { class: "se-hint", id: "se-unread",
+    text: `The student read only the first ${doc.student_read} of this post's ${doc.tokens.length} words: it suggests ` +
+      `nothing after “${(doc.tokens[doc.student_read - 1] || { t: "" }).t}”.` }) : null;
+  root.append(bar, ...(question ? [question] : []), progress, palette, text, sugBar, ...(unread ? [unread] : []));
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {
     root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),

@@ -57,6 +57,11 @@ class WordAligner:
         """About how long a post's text input is, to batch posts of like length together."""
         return sum(len(self.pieces(w)) for w in words)
 
+    def words_read(self, words: Sequence[str]) -> int:
+        """How many of a post's words the model reads: those after `max_text_tokens` sub-word
+        pieces get no prediction, which a long post's reader should be told."""
+        return sum(self.encode_lists([words]).word_mask[0])
+
     def knowledge_ids(self, text: str) -> list[int]:
         if not text or self.knowledge_budget <= 0:
             return []

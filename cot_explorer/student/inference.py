@@ -44,6 +44,8 @@ class Predictor(Protocol):
 
     def predict_relations(self, items: Sequence[tuple[Sequence[str], Span, Span]]) -> list[PredictedRelation]: ...
 
+    def words_read(self, words: Sequence[str]) -> int: ...
+
 
 def int8_qualifies(manifest: Manifest) -> bool:
     """Whether the checkpoint's int8 export, as today's code builds it, was measured within

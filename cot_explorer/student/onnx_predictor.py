@@ -127,6 +127,9 @@ class OnnxPredictor:
     def task_name(self) -> str:
         return self.manifest.task
 
+    def words_read(self, words: Sequence[str]) -> int:
+        return self.aligner.words_read(words)
+
     def _feed(self, **arrays) -> dict:
         return {k: v for k, v in arrays.items() if k in self.inputs}
 

@@ -43,6 +43,9 @@ class TorchPredictor:
         with torch.inference_mode(), autocast(self.dtype, self.device):
             return self.loaded.task.predict(self.loaded.model, examples, self.loaded.config, self.batch_size)
 
+    def words_read(self, words: Sequence[str]) -> int:
+        return self.loaded.task.aligner.words_read(words)
+
     @property
     def has_knowledge_view(self) -> bool:
         """Whether the checkpoint trained a view that reads the CoT (distill, distill-plain,

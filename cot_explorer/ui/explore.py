@@ -99,13 +99,16 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     with open_store(home) as store:  # a visitor's preview may be of a dataset the store does not know yet
         schema = dataset_schema(store, post.dataset) if dataset_known(store, post.dataset) else mner_schema_for(post.dataset)
     types = list(schema.types)
-    model = student(home).manifest.name
+    predictor = student(home)
+    model = predictor.manifest.name
+    read = predictor.words_read(post.tokens)   # a long post: the words after the model's limit get nothing
+    unread = f"; it read the first {read} of the post's {len(post.tokens)} words" if read < len(post.tokens) else ""
     teacher_marks = tuple(Mark(e.span.start, e.span.end, map_type(e.type, tuple(types)) or e.type,
                                e.rationale or f"the teacher calls it {e.type}")
                           for e in (knowledge.entities if knowledge else ()) if e.span)
     with_cot = knowledge_view_post(home, post, knowledge)   # where the teacher wrote about the post
     relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
-    rows = [Row(f"Student ({model}, text only)", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
+    rows = [Row(f"Student ({model}, text only{unread})", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
                 "no entities found"),
             *([Row(with_cot.label(model),
                    tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT") for s, e, t, c in with_cot.spans),
