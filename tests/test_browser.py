@@ -199,6 +199,7 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     page.locator("#delete-upload").click()
     expect(page.locator("#delete-note")).to_contain_text("no saved label versions", timeout=T)
     expect(page.locator("#delete-note")).to_contain_text("cannot be undone")
+    expect(page.locator("#delete-note")).to_contain_text("“Delete me : Obama visits Paris”")   # which post, in words
     page.locator("#delete-no").click()
     expect(page.locator("#delete-note")).to_be_hidden(timeout=T)
     tab(page, "Annotate")   # the upload is open there too

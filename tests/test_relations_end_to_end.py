@@ -292,7 +292,10 @@ def test_the_other_versions_column_judges_a_spurious_span_where_it_was_predicted
     assert errors_tab._other_entity(post, spurious, {Span(1, 2, "LOC")}) == "same error"
     assert errors_tab._other_entity(post, spurious, {Span(1, 3, "ORG")}) == "other error: in Paris (ORG)"
     missed = SpanError("missed", Span(2, 3, "LOC"), None)
-    assert errors_tab._other_entity(post, missed, set()) == "other error: nothing there"
+    assert errors_tab._other_entity(post, missed, set()) == "same error (misses it too)"   # both missed it
+    wrong_type = SpanError("wrong type", Span(2, 3, "LOC"), Span(2, 3, "PER"))
+    assert errors_tab._other_entity(post, wrong_type, set()) == "other error: misses it"
+    assert errors_tab._other_entity(post, wrong_type, {Span(2, 3, "ORG")}) == "other error: Paris (ORG)"
     assert errors_tab._other_entity(post, missed, {Span(2, 3, "LOC")}) == "right"
 
 

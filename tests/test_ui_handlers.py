@@ -284,3 +284,18 @@ def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
 def get_post_tokens(home, post_id):
     with open_store(home) as s:
         return get_post(s, post_id).tokens
+
+
+def test_the_progress_line_names_the_split_it_counts(demo_home):
+    """An upload opened in Annotate while the queue is demo/test: the line counted the uploads
+    under "This split", beside a dataset box that said demo/test."""
+    from cot_explorer.access import Role, User
+    from cot_explorer.store.posts import list_posts
+
+    admin = User("adm", Role.ADMIN)
+    up = explore.upload(demo_home, "Merkel meets Macron in Berlin", None).post_id
+    with open_store(demo_home) as s:
+        post = get_post(s, up)
+        demo_post = list_posts(s, "demo", "test")[0]
+    assert annotate.editor_doc(demo_home, up, admin).pos["progress"].startswith(f"{post.dataset}/{post.split}: 0 of ")
+    assert annotate.editor_doc(demo_home, demo_post.id, admin).pos["progress"].startswith("demo/test: ")

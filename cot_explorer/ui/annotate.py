@@ -158,7 +158,8 @@ def progress_line(home: Path, post: Post, user: User) -> str:
     signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
     mine = pr.by_author.get(user.name or "", 0)
     others = ", ".join(f"{a} ({n})" for a, n in list(pr.by_author.items())[:4])
-    return (f"This split: {pr.corrected} of {pr.total} posts corrected" + (f" · {mine} by you" if signed_in else "")
+    # named: the post on show may be of another split than the queue's (an upload, a search)
+    return (f"{post.dataset}/{post.split}: {pr.corrected} of {pr.total} posts corrected" + (f" · {mine} by you" if signed_in else "")
             + (f" · by annotator: {others}" if others else ""))
 
 

@@ -163,7 +163,10 @@ def _other_entity(post: Post, err, other: set[Span] | None) -> str:
     near = [s for s in other if s.start < where.end and where.start < s.end]
     if err.gold is None:   # spurious here; the other version predicts nothing there: it is right
         return f"other error: {', '.join(_span(post, s) for s in near)}" if near else "right (nothing there)"
-    return f"other error: {', '.join(_span(post, s) for s in near)}" if near else "other error: nothing there"
+    if near:
+        return f"other error: {', '.join(_span(post, s) for s in near)}"
+    # nothing there in the other version: a miss both make is the same error, not another one
+    return "same error (misses it too)" if err.pred is None else "other error: misses it"
 
 
 # -- relations ----------------------------------------------------------------------------------

@@ -347,7 +347,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         def ask_delete(pid, user):
             with open_store(home) as store:
                 gone = upload_footprint(store, pid)
-            return gr.update(visible=True), (f"Delete the upload `{pid}`? It takes with it {footprint_sentence(gone)}. "
+                post = get_post(store, pid)
+            # said by its words (the id alone does not say which post goes)
+            words = post and (post.text[:60] + ("…" if len(post.text) > 60 else ""))
+            what = f"“{html.escape(words)}” (`{pid}`)" if post else f"`{pid}`"
+            return gr.update(visible=True), (f"Delete the upload {what}? It takes with it {footprint_sentence(gone)}. "
                                              "This cannot be undone.")
 
         def do_delete(pid, i, kept, user):
