@@ -177,9 +177,13 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#versions-note")).to_contain_text("Rolled back browser-round", timeout=T)
     shot(page, "distill-promote-rollback")
     tab(page, "Errors")
+    # before any analysis it says what to do, and has no column for a version not compared
+    expect(page.locator("#errors-note")).to_contain_text("then press Analyse", timeout=T)
+    expect(page.locator("#errors-table")).not_to_contain_text("other version")
     pick(page, "errors-dataset", "demo/test")
     page.locator("#errors-btn").click()
     expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    expect(page.locator("#errors-note")).to_contain_text("errors.", timeout=T)
     shot(page, "errors")
     tab(page, "Store")
     expect(page.locator("#stats-table")).to_contain_text("demo", timeout=T)

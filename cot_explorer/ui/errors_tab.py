@@ -36,6 +36,8 @@ OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predic
 ERROR_HEADERS = ["post", "kind", "gold", "predicted", "other version", "post text"]
 ERROR_WIDTHS = ["19%", "9%", "22%", "14%", "11%", "25%"]
 OTHER_VERSION = ERROR_HEADERS.index("other version")
+SINGLE_HEADERS = [c for c in ERROR_HEADERS if c != "other version"]   # one version analysed: no column for another
+SINGLE_WIDTHS = ["19%", "10%", "25%", "16%", "30%"]
 
 
 @dataclass
@@ -323,6 +325,11 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             run = gr.Button("Analyse", variant="primary", elem_id="errors-btn")
         gr.Markdown("Entities: span-level P/R/F1. Relations (entity pairs, MNRE): micro-F1 without None, "
                     "as the MNRE literature reports it, and accuracy over every pair.", elem_id="errors-help")
+        # what the tables below are of, above them; before the first analysis, what to do (the
+        # tab opened on empty tables and plots, with nothing saying to press Analyse)
+        note = gr.Markdown("*Choose a split and a model version (and one to compare it with, if you like), then press "
+                           "**Analyse**: the scores, the error kinds and every error, each opening its post in "
+                           "Annotate.*", elem_id="errors-note")
         overall = gr.Dataframe(headers=OVERALL_HEADERS, interactive=False, label="Overall", elem_id="errors-overall")
         kinds = gr.Dataframe(headers=["error kind", "count"], interactive=False, label="Error kinds")
         with gr.Row():
@@ -330,11 +337,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             heat = gr.Plot(label="Confusion", elem_id="errors-heat")
         per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False)
         kind_filter = gr.Dropdown(["any"], value="any", label="Show errors of kind")
-        errors = gr.Dataframe(headers=ERROR_HEADERS, interactive=False, wrap=True,
-                              column_widths=ERROR_WIDTHS,
+        errors = gr.Dataframe(headers=SINGLE_HEADERS, interactive=False, wrap=True,
+                              column_widths=SINGLE_WIDTHS,
                               label="Errors (select a row to open the post in Annotate)", elem_id="errors-table")
         all_errors = gr.State([])
-        note = gr.Markdown(elem_id="errors-note")
 
         def analyse(d, m, c, progress=gr.Progress(), user=None):
             """The analysis, and a line saying what it is of; a refusal empties the views, so
@@ -354,8 +360,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             shown, columns, widths = ea.errors, ERROR_HEADERS, ERROR_WIDTHS
             if len(ea.scored) == 1:   # nothing compared: no empty "other version" column
                 shown = [row[:OTHER_VERSION] + row[OTHER_VERSION + 1:] for row in ea.errors]
-                columns = [c for c in ERROR_HEADERS if c != "other version"]
-                widths = ["19%", "10%", "25%", "16%", "30%"]
+                columns, widths = SINGLE_HEADERS, SINGLE_WIDTHS
             records = [[*row, pair] for row, pair in zip(shown, ea.error_pairs or [None] * len(shown))]
             bars_label = "Per type" if ea.task == "mner" else "Per relation"
             wide = ["wide-plot"] if ea.task == "mre" else []
