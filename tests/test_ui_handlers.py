@@ -299,3 +299,23 @@ def test_the_progress_line_names_the_split_it_counts(demo_home):
         demo_post = list_posts(s, "demo", "test")[0]
     assert annotate.editor_doc(demo_home, up, admin).pos["progress"].startswith(f"{post.dataset}/{post.split}: 0 of ")
     assert annotate.editor_doc(demo_home, demo_post.id, admin).pos["progress"].startswith("demo/test: ")
+
+
+def test_the_store_tab_s_import_commands_fill_this_store(home, data):
+    """An admin reads commands ready to paste; the first one, run as written, imports into
+    the store the app shows (a newcomer had `cot-explorer import ...` and nothing to run)."""
+    import shlex
+
+    from cot_explorer.access import Role, User
+    from cot_explorer.store.posts import list_posts
+
+    from .cli_runner import run_cli
+
+    line = store_tab.store_line(home, User("adm", Role.ADMIN))
+    commands = [c for c in line.splitlines() if c.startswith("cot-explorer import ")]
+    assert len(commands) == 4 and all(f"--home {home}" in c for c in commands)
+    result = run_cli(*shlex.split(commands[0])[1:])
+    assert result.returncode == 0, result.stderr
+    with open_store(home) as s:
+        assert len(list_posts(s, "twitter2017", "train")) > 3000
+    assert "cot-explorer import twitter" not in store_tab.store_line(home, User("ann", Role.ANNOTATOR))
