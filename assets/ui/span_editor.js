@@ -480,7 +480,7 @@ function render() {
   const unread = typeof doc.student_read === "number" ? el("div", { class: "se-hint", id: "se-unread",
     text: `The student read only the first ${doc.student_read} of this post's ${doc.tokens.length} words: it suggests ` +
       `nothing after “${(doc.tokens[doc.student_read - 1] || { t: "" }).t}”.` }) : null;
-  root.append(bar, ...(question ? [question] : []), progress, palette, text, sugBar, ...(unread ? [unread] : []));
+  root.append(bar, ...(question ? [question] : []), progress, palette, ...(unread ? [unread] : []), text, sugBar);
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {
     root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),

@@ -327,9 +327,9 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     "as the MNRE literature reports it, and accuracy over every pair.", elem_id="errors-help")
         # what the tables below are of, above them; before the first analysis, what to do (the
         # tab opened on empty tables and plots, with nothing saying to press Analyse)
-        note = gr.Markdown("*Choose a split and a model version (and one to compare it with, if you like), then press "
+        note = gr.Markdown("Choose a split and a model version (and one to compare it with, if you like), then press "
                            "**Analyse**: the scores, the error kinds and every error, each opening its post in "
-                           "Annotate.*", elem_id="errors-note")
+                           "Annotate.", elem_id="errors-note")
         overall = gr.Dataframe(headers=OVERALL_HEADERS, interactive=False, label="Overall", elem_id="errors-overall")
         kinds = gr.Dataframe(headers=["error kind", "count"], interactive=False, label="Error kinds")
         with gr.Row():

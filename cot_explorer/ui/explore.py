@@ -311,7 +311,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                         cot = gr.Markdown(elem_id="cot")
                 relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
                                          elem_id="explore-relations", visible=False, wrap=True,
-                                         column_widths=["4%", "11%", "11%", "24%", "27%", "23%"])
+                                         column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
         gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image])
 
