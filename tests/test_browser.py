@@ -291,3 +291,19 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     page.locator("#pick-post input").fill("demo/test/")
     page.get_by_role("option").nth(2).click()
     expect(page.locator("#post-text textarea")).to_have_value("", timeout=T)
+
+
+def test_a_long_post_says_where_the_student_stopped_reading(app, browser):
+    """A post longer than the student's 128 sub-word pieces: Explore's student row and Annotate
+    say how many words it read (its silence on the rest looked like "no entities there")."""
+    url, _ = app
+    page = open_page(browser, url)
+    page.locator("#post-text textarea").fill(" ".join(f"Obama met Merkel in Berlin on day {i} ." for i in range(60)))
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows")).to_contain_text("it read the first", timeout=T)
+    tab(page, "Annotate")
+    expect(page.locator("#se-unread")).to_contain_text("The student read only the first", timeout=T)
+    expect(page.locator("#se-unread")).to_contain_text("of this post's 540 words")
+    # said above the post's words, where the suggestions stop, not below a long post
+    assert page.locator("#se-unread").bounding_box()["y"] < page.locator("#se-text").bounding_box()["y"]
+    page.close()
