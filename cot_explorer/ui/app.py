@@ -29,7 +29,7 @@ PAGE_CSS = """
    where its column can hold it): the text font, narrower than the code font, and no
    word-break: break-word (Gradio's wrapped cells break any word at the column's edge) */
 #explore-relations .cell-wrap span, #errors-table .cell-wrap span, #annotate-history .cell-wrap span,
-#agreement-table .cell-wrap span {
+#agreement-table .cell-wrap span, #versions-table .cell-wrap span {
   word-break: normal !important; overflow-wrap: break-word !important; font-family: var(--font) !important;
 }
 /* the queue's checkboxes keep their words on a line: on a phone they wrap below, not cut */

@@ -289,7 +289,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         with gr.Row():
             dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="distill-dataset")
             name = gr.Textbox(label="New version name (optional)", elem_id="distill-name")
-            variant = gr.Dropdown(list(ROUND_VARIANTS), value="distill", label="Variant", elem_id="distill-variant")
+            # the default may be a kd student, a variant a round does not offer: say what becomes of it
+            variant = gr.Dropdown(list(ROUND_VARIANTS), value="distill", label="Variant", elem_id="distill-variant",
+                                  info="distill: the CoT view teaches the text view (a kd default goes on so); "
+                                       "text: the text view alone")
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
@@ -306,10 +309,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
                                label="Held-out posts the new version fixed or broke (select one to open it in Annotate)")
         result_state = gr.State(None)
         timer = gr.Timer(1.0, active=True)
-        with gr.Row(equal_height=False):
-            versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
-                                    elem_id="versions-table", wrap=True, scale=3)
-            f1_plot = gr.Plot(label="F1 of each version, by creation time", scale=2)
+        # the table on a row of its own: its 8 columns beside the plot cut off parent, default and origin
+        versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
+                                elem_id="versions-table", wrap=True)
+        f1_plot = gr.Plot(label="F1 of each version, by creation time")
         with gr.Row():
             pick = gr.Dropdown(label="Version", choices=[], elem_id="version-pick")
             anyway = gr.Checkbox(label="promote anyway (it scored lower)", elem_id="promote-anyway")
