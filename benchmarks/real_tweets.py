@@ -17,7 +17,8 @@ Kinds of run: `knowledge` (post + CoT, at test time too; the teachers), `text` (
 `kd` (text view with conditioned prompts, KL from frozen knowledge teachers' marginals on
 every post with CoT: for t17-10 that includes the 90% of posts whose labels it never sees),
 `kd0` (kd with no soft prompts: the bare encoder's shape, the text twin's inference cost;
-`kd0-l` the same over 16 epochs, patience 4),
+`kd0-l` the same over 16 epochs, patience 4; `kd0-t42` a student seed other than 42 of the seed-42
+teacher),
 `distill` (the paper's joint two-view training). Runs named `-m-` put made-up @mentions,
 tagged O, into half the training posts (student/mention_noise.py): Twitter-2017 was published
 with its mentions removed, and this is how a student trained on it alone learns what one is.
@@ -80,6 +81,11 @@ def specs() -> list[dict]:
             # the same with a longer schedule: kd0-both-s42's valid F1 still crept up at its last epoch
             runs.append({"id": f"kd0-l-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
                          "teachers": [f"teacher-{data}-s{seed}"], "n_prompts": 0, "epochs": 16, "patience": 4})
+            # other student seeds of the seed-42 teacher (shipped as models/mner-knowledge): the
+            # student's own seed noise, without a 2.3-hour teacher each
+            if seed != 42:
+                runs.append({"id": f"kd0-t42-{data}-s{seed}", "kind": "kd", "data": data, "seed": seed, "save": True,
+                             "teachers": [f"teacher-{data}-s42"], "n_prompts": 0})
             if data == "t17":
                 runs.append({"id": f"kd-t17u15-s{seed}", "kind": "kd", "data": "t17u15", "seed": seed,
                              "save": True, "teachers": [f"teacher-t17-s{seed}"]})
