@@ -448,6 +448,8 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
                               const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
                               return [tops.size, r.getBoundingClientRect().right <= b.getBoundingClientRect().right + 1]; }""")
                 assert lines == [1, True], (box_id, lines)   # one line, inside its box
+            # the dataset box has a row of its own: "demo-mnre/test" ran under its arrow
+            assert page.locator("#queue-dataset").bounding_box()["width"] > 300
     shot(page, "phone-store-tab")
     page.locator(bar).filter(has_text="Explore").first.click()
     page.locator("#post-text textarea").fill("Obama visits Paris with Macron")

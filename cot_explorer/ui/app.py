@@ -43,6 +43,8 @@ PAGE_CSS = """
     box-shadow: none !important; border: none !important; padding: 0 !important; background: transparent !important; }
   .overflow-dropdown button { padding: 6px 7px !important; font-size: 14px !important; }
   .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  /* a dataset/split name ("demo-mnre/test") is read whole, not under the box's arrow */
+  #queue-dataset, #errors-dataset { min-width: 100% !important; }
   /* tables of many columns are laid out at a tablet's width and scroll sideways, so that a
      word is not cut into letters; Gradio sizes the columns from the table's own width, so a
      min-width here keeps header and body aligned (one on the cells did not) */
