@@ -54,6 +54,7 @@ class ExploreView:
     rows: str                      # the post as aligned rows: student, teacher, current labels
     disagreements: str
     student_spans: list[SpanTuple] = field(default_factory=list)
+    image_name: str | None = None  # the name the image was uploaded with (the store keeps it under its digest)
 
 
 def cot_markdown(knowledge: Knowledge | None, error: str | None = None) -> str:
@@ -146,7 +147,7 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     return ExploreView(
         post.id, post.text, str(img) if img else None,
         post.caption or ("" if img else "(no image or caption for this post)"),
-        cot_markdown(knowledge, error), rows_html(post, rows, types), heading + body, pred)
+        cot_markdown(knowledge, error), rows_html(post, rows, types), heading + body, pred, post.image_name)
 
 
 def _against_teacher(words, s: int, e: int, t: str, teacher: tuple[Mark, ...]) -> list[str]:
@@ -177,13 +178,6 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
         if image:
             discard_upload(Path(image))
     return explore(home, post.id)
-
-
-def stored_image_name(home: Path, post_id: str) -> str | None:
-    """The name a post's image was uploaded with (the store keeps the file under its digest)."""
-    with open_store(home) as store:
-        post = get_post(store, post_id)
-    return post.image_name if post else None
 
 
 LET_KEPT_IMAGE_GO = """(image, kept) => {
@@ -334,7 +328,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             keep = user.may(Action.SAVE_LABELS)
             view = upload(home, t, i, keep=keep)
             kept = view.image if keep else None
-            shown_as = NamedFile(kept, stored_image_name(home, view.post_id) or Path(kept).name) if kept else None
+            shown_as = NamedFile(kept, view.image_name or Path(kept).name) if kept else None
             return list(show(view)) + [shown_as, gr.update(choices=post_choices(home), value=None),
                                        Path(kept).name if kept else ""]
 
