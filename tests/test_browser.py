@@ -244,7 +244,8 @@ def test_an_example_can_be_analysed_again_and_again(app, browser):
     url, home = app
     page = open_page(browser, url)
     for _ in range(2):
-        page.get_by_text("Taylor Swift opens her tour in Glendale tonight !").first.click()
+        page.locator("#explore-examples button").filter(has_text="Taylor Swift opens her").click()
+        expect(page.locator("#post-text textarea")).to_have_value("Taylor Swift opens her tour in Glendale tonight !")
         expect(page.locator("#post-image")).to_contain_text("stage", timeout=T)
         page.locator("#explore-btn").click()
         expect(page.locator("#post-rows")).to_contain_text("Glendale", timeout=T)

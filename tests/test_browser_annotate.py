@@ -432,6 +432,12 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
     bar = "[role=tablist] button, .overflow-dropdown button"
     shown_in = {"Explore": "#post-text", "Annotate": "#span-editor", "Errors": "#errors-btn", "Distill": "#distill-start",
                 "Store": "#stats-table"}
+    # the examples are buttons that name their image, all on screen (Gradio's table ran off it)
+    examples = page.locator("#explore-examples button")
+    expect(examples.first).to_contain_text("stadium image")
+    for k in range(examples.count()):
+        box = examples.nth(k).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     for name, inside in shown_in.items():
         button = page.locator(bar).filter(has_text=name).first
         expect(button).to_be_visible()

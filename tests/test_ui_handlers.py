@@ -319,3 +319,13 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data):
     with open_store(home) as s:
         assert len(list_posts(s, "twitter2017", "train")) > 3000
     assert "cot-explorer import twitter" not in store_tab.store_line(home, User("ann", Role.ANNOTATOR))
+
+
+def test_an_example_button_names_its_image_within_gradios_60_characters():
+    """Gradio cuts an example's label at 60 characters from the end: the image's name would go first."""
+    long_text = "Messi scores twice as Barcelona beat Real Madrid at Camp Nou tonight in the rain"
+    label = explore.example_label(long_text, Path("assets/demo/stadium.png"))
+    assert len(label) <= 60 and label.endswith(" · stadium image"), label
+    assert label.startswith("Messi scores") and " … " in label and "rain" in label   # whole words from both ends
+    assert explore.example_label("Obama in Paris", Path("x/stage.png")) == "Obama in Paris · stage image"
+    assert len(explore.example_label("x" * 90, Path("a/stage.png"))) == 60

@@ -189,6 +189,23 @@ EXAMPLES = [["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", ASS
             ["Taylor Swift opens her tour in Glendale tonight !", ASSETS / "demo" / "stage.png"]]
 
 
+def example_label(text: str, image: Path, limit: int = 60) -> str:
+    """An example's button: its text, cut in the middle where it must be so that the image's
+    name still shows (Gradio cuts a label at 60 characters, from the end)."""
+    tail = f" · {Path(image).stem} image"
+    room = limit - len(tail)
+    words = text.split()
+    if len(text) > room:   # whole words from the start and from the end, "…" between
+        head: list[str] = []
+        end: list[str] = []
+        while len(" ".join(head + [words[len(head)]])) <= room // 2:
+            head.append(words[len(head)])
+        while len(" ".join(head + ["…"] + [words[-len(end) - 1]] + end)) <= room:
+            end.insert(0, words[-len(end) - 1])
+        text = " ".join(head + ["…"] + end) if head else text[: room - 1] + "…"
+    return text + tail
+
+
 @lru_cache(maxsize=1)
 def _example_files() -> dict[int, str]:
     """Size → digest of the examples' images (a file of another size is hashed for nothing)."""
@@ -307,7 +324,10 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                          elem_id="explore-relations", visible=False, wrap=True,
                                          column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
-        gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image])
+        # labelled buttons, not Gradio's table: on a phone the table ran off the screen, with
+        # the image column headed by the box's long label and its file name out of sight
+        gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image], elem_id="explore-examples",
+                    example_labels=[example_label(t, image_file) for t, image_file in EXAMPLES])
 
         def show(view: ExploreView):
             return (view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
