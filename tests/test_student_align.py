@@ -73,8 +73,10 @@ def test_words_past_the_limit_get_no_subtoken(aligner):
 def test_words_read_stops_where_the_sub_word_budget_does(aligner):
     short = ("Obama", "in", "Paris")
     assert aligner.words_read(short) == 3
-    long_post = tuple(f"word{i}" for i in range(200))   # several pieces a word: far past 64
-    read = aligner.words_read(long_post)
-    assert 0 < read < len(long_post)
+    # 64 pieces less [CLS] and [SEP]: 62 one-piece words, or 31 words of two pieces ("#", "the")
+    assert aligner.words_read(("the",) * 200) == 62
+    assert aligner.words_read(("#the",) * 200) == 31
+    assert aligner.words_read(("the",) * 62) == 62 and aligner.words_read(("the",) * 61) == 61
+    long_post = tuple(f"word{i}" for i in range(200))
     enc = aligner.encode([long_post])
-    assert int(enc.word_mask[0].sum()) == read     # the words the model gets a first sub-token for
+    assert int(enc.word_mask[0].sum()) == aligner.words_read(long_post)   # the words the model gets a first piece for

@@ -195,12 +195,14 @@ def example_label(text: str, image: Path, limit: int = 60) -> str:
     tail = f" · {Path(image).stem} image"
     room = limit - len(tail)
     words = text.split()
+    text = " ".join(words)
     if len(text) > room:   # whole words from the start and from the end, "…" between
         head: list[str] = []
         end: list[str] = []
         while len(" ".join(head + [words[len(head)]])) <= room // 2:
             head.append(words[len(head)])
-        while len(" ".join(head + ["…"] + [words[-len(end) - 1]] + end)) <= room:
+        # the text is longer than the room, so the loops stop before they meet
+        while len(" ".join(head + ["…", words[-len(end) - 1], *end])) <= room:
             end.insert(0, words[-len(end) - 1])
         text = " ".join(head + ["…"] + end) if head else text[: room - 1] + "…"
     return text + tail
