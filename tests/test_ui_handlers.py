@@ -271,10 +271,22 @@ def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
     n, read = 200, 126   # 128 pieces less [CLS] and [SEP]
     assert f"it read the first {read} of the post's {n} words" in html.unescape(view.rows)
     doc = annotate.editor_doc(demo_home, post_id, User("adm", Role.ADMIN))
-    assert doc.student_read == read
+    assert doc.student_unread == (f"The student read only the first {read} of this post's {n} words: "
+                                  "it suggests nothing after “Obama”.")
+    # the knowledge view reads as far, and its row says so too
+    cut = common.Reach(read, tuple(get_post_words(demo_home, post_id)))
+    kv = common.KnowledgeViewAnswer([], "mner-knowledge", False, cut)
+    assert kv.label("mner-default").endswith(f"reads the teacher's CoT; it read the first {read} of the post's {n} words)")
     short = explore.upload(demo_home, "Obama visits Paris", None).post_id
     assert "it read the first" not in explore.explore(demo_home, short).rows
-    assert annotate.editor_doc(demo_home, short, User("adm", Role.ADMIN)).student_read is None
+    assert annotate.editor_doc(demo_home, short, User("adm", Role.ADMIN)).student_unread is None
+    assert common.KnowledgeViewAnswer([], "m", True, common.Reach(3, ("Obama", "visits", "Paris"))).label("s") == \
+        "Student's knowledge view (s, reads the teacher's CoT)"
+
+
+def get_post_words(home, post_id):
+    with open_store(home) as s:
+        return get_post(s, post_id).tokens
 
 
 def test_the_progress_line_names_the_split_it_counts(demo_home):

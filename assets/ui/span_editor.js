@@ -477,9 +477,7 @@ function render() {
     el("div", { class: "se-row" }, ...dialog.actions.map(([label, , cls], i) =>
       el("button", { class: `se-btn ${cls}`, "data-act": "dialog", "data-k": i, text: label })))) : null;
   // a long post: the student's limit said, or its silence on the rest reads as "nothing there"
-  const unread = typeof doc.student_read === "number" ? el("div", { class: "se-hint", id: "se-unread",
-    text: `The student read only the first ${doc.student_read} of this post's ${doc.tokens.length} words: it suggests ` +
-      `nothing after “${(doc.tokens[doc.student_read - 1] || { t: "" }).t}”.` }) : null;
+  const unread = doc.student_unread ? el("div", { class: "se-hint", id: "se-unread", text: doc.student_unread }) : null;
   root.append(bar, ...(question ? [question] : []), progress, palette, ...(unread ? [unread] : []), text, sugBar);
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {

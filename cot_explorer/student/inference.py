@@ -44,7 +44,10 @@ class Predictor(Protocol):
 
     def predict_relations(self, items: Sequence[tuple[Sequence[str], Span, Span]]) -> list[PredictedRelation]: ...
 
-    def words_read(self, words: Sequence[str]) -> int: ...
+    def words_read(self, words: Sequence[str]) -> int:
+        """Entity models: how many of a post's words get an answer (the sub-word budget can end
+        first). Not for relation models, whose markers take pieces of the budget too."""
+        ...
 
 
 def int8_qualifies(manifest: Manifest) -> bool:

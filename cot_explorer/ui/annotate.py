@@ -23,7 +23,7 @@ from ..store.knowledge import knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts, search_posts
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
-from .common import DatasetSplit, dataset_splits, knowledge_view_post, map_type, post_label, student
+from .common import DatasetSplit, dataset_splits, knowledge_view_post, map_type, post_label, reach, student
 from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
@@ -175,7 +175,6 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         schema = dataset_schema(store, post.dataset)
     saved = [span_dict(s) for s in (cur.spans if cur else ())]
     pairs, rel_version = pairs_for(home, post)
-    read = student(home).words_read(post.tokens)
     ids = ids or []
     return EditorDoc(
         post_id=post.id, dataset=post.dataset, tokens=token_cells(post), types=list(schema.types), saved=saved,
@@ -187,7 +186,7 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         pos={"index": ids.index(post_id) if post_id in ids else -1, "total": len(ids),
              "progress": progress_line(home, post, user)},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
-        focus_pair=focus_pair, student_read=read if read < len(post.tokens) else None)
+        focus_pair=focus_pair, student_unread=reach(student(home), post).sentence())
 
 
 def history_rows(home: Path, post_id: str) -> list[list]:

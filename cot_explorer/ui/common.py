@@ -77,6 +77,35 @@ KNOWLEDGE_VARIANTS = ("distill", "distill-plain", "knowledge")   # checkpoints w
 
 
 @dataclass(frozen=True)
+class Reach:
+    """How far into a post an entity model reads. Past its sub-word budget a long post's words
+    get no answer, which must be said, not shown as a silence that reads "nothing there"."""
+
+    read: int
+    words: tuple[str, ...]
+
+    @property
+    def cut(self) -> bool:
+        return self.read < len(self.words)
+
+    def clause(self) -> str:
+        """For a row's label: "; it read the first N of the post's M words", or nothing."""
+        return f"; it read the first {self.read} of the post's {len(self.words)} words" if self.cut else ""
+
+    def sentence(self) -> str | None:
+        """For the annotator, above the words: where the suggestions stop."""
+        if not self.cut:
+            return None
+        last = self.words[self.read - 1] if self.read else ""
+        return (f"The student read only the first {self.read} of this post's {len(self.words)} words: "
+                f"it suggests nothing after “{last}”.")
+
+
+def reach(predictor: Predictor, post: Post) -> Reach:
+    return Reach(predictor.words_read(post.tokens), tuple(post.tokens))
+
+
+@dataclass(frozen=True)
 class KnowledgeViewAnswer:
     """A CoT-reading view's entities on a post, and whose view it is: the default student's own
     (distill) or, for a student distilled from frozen knowledge-view teachers (kd), its first
@@ -85,11 +114,13 @@ class KnowledgeViewAnswer:
     spans: list[SpanTuple]
     model: str
     own: bool
+    reach: Reach
 
     def label(self, student_name: str) -> str:
         if self.own:
-            return f"Student's knowledge view ({student_name}, reads the teacher's CoT)"
-        return f"Knowledge view ({self.model}, the model {student_name} was distilled from; reads the teacher's CoT)"
+            return f"Student's knowledge view ({student_name}, reads the teacher's CoT{self.reach.clause()})"
+        return (f"Knowledge view ({self.model}, the model {student_name} was distilled from; reads the teacher's "
+                f"CoT{self.reach.clause()})")
 
 
 def knowledge_view_path(home: Path) -> tuple[Path, bool] | None:
@@ -126,7 +157,8 @@ def knowledge_view_post(home: Path, post: Post, knowledge: Knowledge | None) -> 
     if predictor is None:
         return None
     (spans,) = predictor.predict_entities_with_knowledge([post.tokens], [knowledge.text()])
-    return KnowledgeViewAnswer([(p.start, p.end, p.type, p.confidence) for p in spans], predictor.manifest.name, own)
+    return KnowledgeViewAnswer([(p.start, p.end, p.type, p.confidence) for p in spans], predictor.manifest.name, own,
+                               reach(predictor, post))
 
 
 def predict_post(home: Path, post: Post, model: str = "default") -> list[SpanTuple]:

@@ -31,6 +31,7 @@ from .common import (
     map_type,
     post_choices,
     predict_post,
+    reach,
     student,
     teacher_available,
 )
@@ -102,8 +103,7 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     types = list(schema.types)
     predictor = student(home)
     model = predictor.manifest.name
-    read = predictor.words_read(post.tokens)   # a long post: the words after the model's limit get nothing
-    unread = f"; it read the first {read} of the post's {len(post.tokens)} words" if read < len(post.tokens) else ""
+    unread = reach(predictor, post).clause()   # a long post: the words after the model's limit get nothing
     teacher_marks = tuple(Mark(e.span.start, e.span.end, map_type(e.type, tuple(types)) or e.type,
                                e.rationale or f"the teacher calls it {e.type}")
                           for e in (knowledge.entities if knowledge else ()) if e.span)

@@ -50,7 +50,7 @@ class EditorDoc:
     clear_draft: bool = False
     rev: int = 0
     focus_pair: int | None = None  # the entity pair (its index) to show first: a relation error opened here
-    student_read: int | None = None  # a long post: the words the student read (the rest get no suggestion)
+    student_unread: str | None = None  # a long post: where the student stopped reading (the rest get no suggestion)
 
     def to_value(self) -> dict:
         return asdict(self)
