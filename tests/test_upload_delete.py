@@ -145,3 +145,17 @@ def test_imported_posts_and_unknown_ids_are_refused(store):
     assert get_post(store, "demo/test/1") is not None
     with pytest.raises(ValidationError, match="deleted already"):
         delete_upload(store, "uploads/user/nope", may_drop_work=True)
+
+
+def test_the_question_quotes_the_post_as_typed(home):
+    """Markdown in a tweet (`*`, `_`, a backtick) turned the question bold or into code, and
+    its id alone did not say which post goes."""
+    from cot_explorer.store import open_store
+    from cot_explorer.ui.explore import delete_question
+
+    text = "RT *big* news_from_ `Paris` <b>today</b> " + "x" * 60
+    with open_store(home) as s:
+        post = add_upload(s, text)
+    question = delete_question(home, post.id)
+    assert question.startswith("Delete the upload “RT \\*big\\* news\\_from\\_ \\`Paris\\` &lt;b&gt;today&lt;/b&gt; xxx")
+    assert "xxx…” (`uploads/" in question and "This cannot be undone." in question

@@ -323,7 +323,7 @@ def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
         a = agreement(items)
         rows.append([ds, a.posts, a.pairs, a.f1, a.kappa,
                      ", ".join(f"{t} {f:.1f}" for t, f in sorted(a.per_type_f1.items()))])
-        disagree += [(f"{pid} · {posts[pid].text[:60]}", pid) for pid in a.disagreements]
+        disagree += [(post_label(posts[pid]), pid) for pid in a.disagreements]
     return rows, disagree
 
 

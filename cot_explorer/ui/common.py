@@ -4,7 +4,9 @@ only thing kept in memory is loaded model weights, which never change on disk.""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -199,12 +201,26 @@ def post_choices(home: Path, limit: int = 500) -> list[tuple[str, str]]:
     return [(post_label(p), p.id) for p in posts]
 
 
+def snippet(text: str, width: int = 60) -> str:
+    """A post's first characters for a list or a question; "…" says there is more."""
+    return text[:width] + ("…" if len(text) > width else "")
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()#|~!])")
+
+
+def markdown_literal(text: str) -> str:
+    """A tweet's words inside Markdown as they were typed: `*`, `_` or a backtick in a post
+    would otherwise turn the rest of a sentence bold, italic or into code."""
+    return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", text), quote=False)
+
+
 def post_label(post: Post, width: int = 60) -> str:
     """How a list names a post: its id and text, and for an upload whether it came with an image
     (two uploads of one text, one with an image and one without, otherwise read alike; the
     posts of a dataset all have one, or none)."""
     with_image = post.dataset == UPLOAD_DATASET and post.image_sha256
-    return f"{post.id} · {post.text[:width]}" + (" · with an image" if with_image else "")
+    return f"{post.id} · {snippet(post.text, width)}" + (" · with an image" if with_image else "")
 
 
 def dataset_splits(home: Path) -> list[DatasetSplit]:

@@ -29,9 +29,11 @@ from .common import (
     SpanTuple,
     knowledge_view_post,
     map_type,
+    markdown_literal,
     post_choices,
     predict_post,
     reach,
+    snippet,
     student,
     teacher_available,
 )
@@ -187,6 +189,16 @@ LET_KEPT_IMAGE_GO = """(image, kept) => {
 
 EXAMPLES = [["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", ASSETS / "demo" / "stadium.png"],
             ["Taylor Swift opens her tour in Glendale tonight !", ASSETS / "demo" / "stage.png"]]
+
+
+def delete_question(home: Path, post_id: str) -> str:
+    """What deleting an upload takes with it, said by the post's words (its id alone does not
+    say which post goes), before anything goes."""
+    with open_store(home) as store:
+        gone = upload_footprint(store, post_id)
+        post = get_post(store, post_id)
+    what = f"“{markdown_literal(snippet(post.text))}” (`{post_id}`)" if post else f"`{post_id}`"
+    return f"Delete the upload {what}? It takes with it {footprint_sentence(gone)}. This cannot be undone."
 
 
 def example_label(text: str, image: Path, limit: int = 60) -> str:
@@ -361,14 +373,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return gr.update(visible=own), gr.update(visible=False), "" if pid else gr.skip()
 
         def ask_delete(pid, user):
-            with open_store(home) as store:
-                gone = upload_footprint(store, pid)
-                post = get_post(store, pid)
-            # said by its words (the id alone does not say which post goes)
-            words = post and (post.text[:60] + ("…" if len(post.text) > 60 else ""))
-            what = f"“{html.escape(words)}” (`{pid}`)" if post else f"`{pid}`"
-            return gr.update(visible=True), (f"Delete the upload {what}? It takes with it {footprint_sentence(gone)}. "
-                                             "This cannot be undone.")
+            return gr.update(visible=True), delete_question(home, pid)
 
         def do_delete(pid, i, kept, user):
             """The upload goes; the views empty and say so. The image box lets go of the image
