@@ -304,23 +304,30 @@ def test_the_progress_line_names_the_split_it_counts(demo_home):
     assert annotate.editor_doc(demo_home, demo_post.id, admin).pos["progress"].startswith("demo/test: ")
 
 
-def test_the_store_tab_s_import_commands_fill_this_store(home, data):
-    """An admin reads commands ready to paste; the first one, run as written, imports into
-    the store the app shows (a newcomer had `cot-explorer import ...` and nothing to run)."""
+def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, monkeypatch):
+    """An admin reads commands ready to paste; each, run as written, imports into the store the
+    app shows (a newcomer had `cot-explorer import ...` and nothing to run)."""
+    import json
     import shlex
 
     from cot_explorer.access import Role, User
-    from cot_explorer.store.posts import list_posts
+    from cot_explorer.store.stats import compute_stats
 
     from .cli_runner import run_cli
 
     line = store_tab.store_line(home, User("adm", Role.ADMIN))
     commands = [c for c in line.splitlines() if c.startswith("cot-explorer import ")]
     assert len(commands) == 4 and all(f"--home {home}" in c for c in commands)
-    result = run_cli(*shlex.split(commands[0])[1:])
-    assert result.returncode == 0, result.stderr
+    monkeypatch.chdir(tmp_path)   # the last command reads the user's own file, here
+    (tmp_path / "my_posts.jsonl").write_text(json.dumps({"text": "Obama visits Paris"}) + "\n")
+    for command in commands:
+        result = run_cli(*shlex.split(command)[1:])
+        assert result.returncode == 0, (command, result.stderr)
     with open_store(home) as s:
-        assert len(list_posts(s, "twitter2017", "train")) > 3000
+        stats = {(st.dataset, st.split): st for st in compute_stats(s)}
+    t17 = stats[("twitter2017", "train")]
+    assert t17.posts > 3000 and t17.posts_with_knowledge > 3000 and t17.posts_with_caption > 3000
+    assert stats[("mine", "train")].posts == 1
     assert "cot-explorer import twitter" not in store_tab.store_line(home, User("ann", Role.ANNOTATOR))
 
 
