@@ -342,3 +342,18 @@ def test_an_example_button_names_its_image_within_gradios_60_characters():
     # runs of spaces count once (they raised IndexError, at app start)
     assert explore.example_label("a" + " " * 80 + "b", Path("a/stage.png")) == "a b · stage image"
     assert explore.example_label("short short short" + " " * 60, Path("a/stage.png")) == "short short short · stage image"
+
+
+def test_the_image_box_names_a_stored_file_as_it_was_picked(tmp_path):
+    """The stored file is named by its digest; the box shows the picked name, and a file
+    deleted meanwhile empties the box rather than failing the event."""
+    from cot_explorer.ui.named_file import NamedFile, NamedFileBox
+
+    stored = tmp_path / "3f9a0c.png"
+    stored.write_bytes(png_bytes())
+    box = NamedFileBox()
+    shown = box.postprocess(NamedFile(str(stored), "harbour.png"))
+    assert (shown.orig_name, shown.size, Path(shown.path).name) == ("harbour.png", stored.stat().st_size, "3f9a0c.png")
+    assert box.postprocess(str(stored)).orig_name == "3f9a0c.png"   # a plain path: gr.File's own way
+    stored.unlink()
+    assert box.postprocess(NamedFile(str(stored), "harbour.png")) is None

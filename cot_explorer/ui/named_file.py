@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
-from gradio.data_classes import FileData
 
 
 @dataclass(frozen=True)
 class NamedFile:
+    """A file for the box, with the name to show instead of its own."""
+
     path: str   # where the file is
     name: str   # what the box calls it
 
@@ -23,6 +24,10 @@ class NamedFileBox(gr.File):
     is_template = True   # the page draws it with gr.File's own front end
 
     def postprocess(self, value):
+        """gr.File's own answer, renamed. A stored file gone in the meantime (another tab
+        deleted the upload) empties the box instead of failing the whole event."""
         if isinstance(value, NamedFile):
-            return FileData(path=value.path, orig_name=value.name, size=Path(value.path).stat().st_size)
+            if not Path(value.path).is_file():
+                return None
+            return super().postprocess(value.path).model_copy(update={"orig_name": value.name})
         return super().postprocess(value)
