@@ -130,6 +130,51 @@ def span_errors(gold: Sequence[Span], pred: Sequence[Span]) -> list[SpanError]:
     return out
 
 
+@dataclass(frozen=True)
+class VersusOther:
+    """How another model version fares where this one errs. `verdict` is one of
+    OTHER_VERDICTS; `instead` is what the other version predicts there, where it errs otherwise
+    (spans for entities, a label for relations)."""
+
+    verdict: str
+    instead: tuple = ()
+
+
+# right: it gets it; right-nothing-there: this one's spurious span, the other predicts nothing;
+# same: the same wrong answer; same-miss: it misses the entity or relation too; other: another
+# wrong answer (`instead`); other-misses: this one answers wrongly, the other gives nothing there
+OTHER_VERDICTS = ("right", "right-nothing-there", "same", "same-miss", "other", "other-misses")
+
+
+def versus_other_spans(err: SpanError, other: set[Span]) -> VersusOther:
+    """Where this version makes `err`, what another version (its spans `other` on the post) does."""
+    if err.gold is not None and err.gold in other:
+        return VersusOther("right")
+    if err.pred is not None and err.pred in other:
+        return VersusOther("same")
+    where = err.gold or err.pred   # a spurious span has no gold: look where it was predicted
+    near = tuple(sorted((s for s in other if s.start < where.end and where.start < s.end),
+                        key=lambda s: (s.start, s.end, s.type)))
+    if near:
+        return VersusOther("other", near)
+    if err.gold is None:   # spurious here; the other version predicts nothing there: it is right
+        return VersusOther("right-nothing-there")
+    # nothing there in the other version: a miss both make is the same error, not another one
+    return VersusOther("same-miss" if err.pred is None else "other-misses")
+
+
+def versus_other_relation(gold: str, pred: str, other: str, none_label: str = "None") -> VersusOther:
+    """Where this version answers `pred` for a pair whose gold is `gold`, what another version's
+    `other` is; the entity verdicts' words, with `none_label` as "nothing there"."""
+    if other == gold:
+        return VersusOther("right-nothing-there" if gold == none_label else "right")
+    if other == pred:
+        return VersusOther("same-miss" if pred == none_label else "same")
+    if other == none_label:
+        return VersusOther("other-misses")
+    return VersusOther("other", (other,))
+
+
 def type_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], types: Sequence[str]) -> list[list[int]]:
     """Counts [gold type + 'O'][predicted type + 'O'] over spans matched by exact boundaries;
     unmatched gold spans count as predicted 'O', unmatched predictions as gold 'O'."""

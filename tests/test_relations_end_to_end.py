@@ -204,7 +204,7 @@ def test_two_versions_side_by_side(demo_home):
     ea = errors_tab.error_analysis(demo_home, f"{DEMO_RELATIONS}/test", "default", "mre-copy")
     assert [row[0] for row in ea.overall] == ["mre-default", "mre-copy"]
     assert ea.overall[0][1:] == ea.overall[1][1:]          # the same weights answer the same
-    assert {row[4] for row in ea.errors} <= {"same error"}
+    assert {row[4] for row in ea.errors} <= {"same error", "same error (misses it too)"}
     assert ea.scored[0].confusion == ea.scored[1].confusion and ea.kind_table()[0][1:] == ["mre-default", "mre-copy"]
     change = errors_tab.confusion_figure(ea).data[2]
     assert change.name == "change" and not any(v for row in change.customdata for v in row)
@@ -283,20 +283,39 @@ def test_a_stop_pressed_before_long_work_began_does_not_stop_it(demo_home, monke
 
 
 def test_the_other_versions_column_judges_a_spurious_span_where_it_was_predicted():
-    from cot_explorer.evaluate import SpanError
+    from cot_explorer.evaluate import SpanError, versus_other_spans
     from cot_explorer.schema import Post
 
     post = Post("d/s/1", "Obama in Paris", ("Obama", "in", "Paris"), ((0, 5), (6, 8), (9, 14)), "d", "s", "x")
+
+    def words(err, other):
+        return errors_tab.other_version_words(versus_other_spans(err, other), lambda s: errors_tab._span(post, s))
+
     spurious = SpanError("spurious", None, Span(1, 2, "LOC"))
-    assert errors_tab._other_entity(post, spurious, set()) == "right (nothing there)"
-    assert errors_tab._other_entity(post, spurious, {Span(1, 2, "LOC")}) == "same error"
-    assert errors_tab._other_entity(post, spurious, {Span(1, 3, "ORG")}) == "other error: in Paris (ORG)"
+    assert words(spurious, set()) == "right (nothing there)"
+    assert words(spurious, {Span(1, 2, "LOC")}) == "same error"
+    assert words(spurious, {Span(1, 3, "ORG")}) == "other error: in Paris (ORG)"
     missed = SpanError("missed", Span(2, 3, "LOC"), None)
-    assert errors_tab._other_entity(post, missed, set()) == "same error (misses it too)"   # both missed it
+    assert words(missed, set()) == "same error (misses it too)"   # both missed it
     wrong_type = SpanError("wrong type", Span(2, 3, "LOC"), Span(2, 3, "PER"))
-    assert errors_tab._other_entity(post, wrong_type, set()) == "other error: misses it"
-    assert errors_tab._other_entity(post, wrong_type, {Span(2, 3, "ORG")}) == "other error: Paris (ORG)"
-    assert errors_tab._other_entity(post, missed, {Span(2, 3, "LOC")}) == "right"
+    assert words(wrong_type, set()) == "other error: misses it"
+    assert words(wrong_type, {Span(2, 3, "ORG")}) == "other error: Paris (ORG)"
+    assert words(missed, {Span(2, 3, "LOC")}) == "right"
+
+
+def test_relation_errors_are_judged_against_the_other_version_in_the_entity_words():
+    """The relation column said "same error" for a None both versions answer, and never "misses it"."""
+    from cot_explorer.evaluate import versus_other_relation
+
+    def words(gold, pred, other):
+        return errors_tab.other_version_words(versus_other_relation(gold, pred, other))
+
+    assert words("/per/loc/place_of_residence", "None", "None") == "same error (misses it too)"
+    assert words("/per/loc/place_of_residence", "/per/per/peer", "None") == "other error: misses it"
+    assert words("None", "/per/per/peer", "None") == "right (nothing there)"
+    assert words("/per/per/peer", "None", "/per/per/peer") == "right"
+    assert words("/per/per/peer", "/per/org/member_of", "/per/org/member_of") == "same error"
+    assert words("/per/per/peer", "None", "/per/org/member_of") == "other error: /per/org/member_of"
 
 
 def test_two_pairs_that_read_alike_get_rows_of_their_own():

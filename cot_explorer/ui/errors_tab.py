@@ -19,7 +19,17 @@ import plotly.graph_objects as go
 
 from ..access import AccessPolicy, Action
 from ..errors import CotExplorerError, ValidationError
-from ..evaluate import ERROR_KINDS, relation_confusion, score_relations, score_spans, span_errors, type_confusion
+from ..evaluate import (
+    ERROR_KINDS,
+    VersusOther,
+    relation_confusion,
+    score_relations,
+    score_spans,
+    span_errors,
+    type_confusion,
+    versus_other_relation,
+    versus_other_spans,
+)
 from ..schema import Post, Relation, Span
 from ..store import labels as label_store
 from ..store import open_store
@@ -145,8 +155,9 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     for i, (p, gs, ps) in enumerate(zip(posts, g, preds[0])):
         other = set(preds[1][i]) if len(preds) > 1 else None
         for err in span_errors(gs, ps):
-            errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred),
-                           _other_entity(p, err, other), p.text])
+            versus = "" if other is None else other_version_words(versus_other_spans(err, other),
+                                                                  lambda s, p=p: _span(p, s))
+            errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred), versus, p.text])
     return ErrorAnalysis("mner", scored, types + ["O"], errors)
 
 
@@ -154,21 +165,13 @@ def _span(post: Post, s: Span | None) -> str:
     return f"{post.span_text(s)} ({s.type})" if s else ""
 
 
-def _other_entity(post: Post, err, other: set[Span] | None) -> str:
-    if other is None:
-        return ""
-    if err.gold is not None and err.gold in other:
-        return "right"
-    if err.pred is not None and err.pred in other:
-        return "same error"
-    where = err.gold or err.pred   # a spurious span has no gold: look where it was predicted
-    near = [s for s in other if s.start < where.end and where.start < s.end]
-    if err.gold is None:   # spurious here; the other version predicts nothing there: it is right
-        return f"other error: {', '.join(_span(post, s) for s in near)}" if near else "right (nothing there)"
-    if near:
-        return f"other error: {', '.join(_span(post, s) for s in near)}"
-    # nothing there in the other version: a miss both make is the same error, not another one
-    return "same error (misses it too)" if err.pred is None else "other error: misses it"
+def other_version_words(v: VersusOther, say=str) -> str:
+    """The "other version" column: a verdict of evaluate.py in words; `say` reads what the
+    other version predicts instead (a span in the post's words, or a relation label)."""
+    if v.verdict == "other":
+        return f"other error: {', '.join(say(x) for x in v.instead)}"
+    return {"right": "right", "right-nothing-there": "right (nothing there)", "same": "same error",
+            "same-miss": "same error (misses it too)", "other-misses": "other error: misses it"}[v.verdict]
 
 
 # -- relations ----------------------------------------------------------------------------------
@@ -217,8 +220,7 @@ def relation_error_rows(post: Post, gold: Sequence[Relation], guesses: Sequence[
         kind = "missed" if guess.label == "None" else "spurious" if r.label == "None" else "wrong relation"
         versus = ""
         if other is not None:
-            o = other[i].label
-            versus = "right" if o == r.label else "same error" if o == guess.label else f"other error: {o}"
+            versus = other_version_words(versus_other_relation(r.label, guess.label, other[i].label))
         twin = f" (pair #{i + 1})" if said.count(said[i]) > 1 else ""
         rows.append([post.id, kind, said[i] + twin, f"{guess.label} ({guess.confidence:.2f})", versus, post.text])
         pairs.append(i)
