@@ -183,6 +183,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     tab(page, "Errors")
     # before any analysis it says what to do, and has no column for a version not compared
     expect(page.locator("#errors-note")).to_contain_text("then press Analyse", timeout=T)
+    expect(page.locator("#errors-table")).to_contain_text("post text", timeout=T)   # drawn, then without the column
     expect(page.locator("#errors-table")).not_to_contain_text("other version")
     pick(page, "errors-dataset", "demo/test")
     page.locator("#errors-btn").click()

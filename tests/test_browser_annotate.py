@@ -456,6 +456,8 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
                 assert lines == [1, True], (box_id, lines)   # one line, inside its box
             # the dataset box has a row of its own: "demo-mnre/test" ran under its arrow
             assert page.locator("#queue-dataset").bounding_box()["width"] > 300
+        if name == "Errors":   # the same for Errors' dataset box
+            assert page.locator("#errors-dataset").bounding_box()["width"] > 300
     shot(page, "phone-store-tab")
     page.locator(bar).filter(has_text="Explore").first.click()
     page.locator("#post-text textarea").fill("Obama visits Paris with Macron")

@@ -43,11 +43,15 @@ from .versions import VersionLine, version_lines
 
 NO_COMPARISON = "(none)"
 OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predicted"]
-ERROR_HEADERS = ["post", "kind", "gold", "predicted", "other version", "post text"]
-ERROR_WIDTHS = ["19%", "9%", "22%", "14%", "11%", "25%"]
+# each column of the error table: its header, its width beside another version's column, and
+# its width with one version analysed (no column for another: None)
+ERROR_COLUMNS = [("post", "19%", "19%"), ("kind", "9%", "10%"), ("gold", "22%", "25%"), ("predicted", "14%", "16%"),
+                 ("other version", "11%", None), ("post text", "25%", "30%")]
+ERROR_HEADERS = [c for c, _, _ in ERROR_COLUMNS]
+ERROR_WIDTHS = [w for _, w, _ in ERROR_COLUMNS]
 OTHER_VERSION = ERROR_HEADERS.index("other version")
-SINGLE_HEADERS = [c for c in ERROR_HEADERS if c != "other version"]   # one version analysed: no column for another
-SINGLE_WIDTHS = ["19%", "10%", "25%", "16%", "30%"]
+SINGLE_HEADERS = [c for c, _, alone in ERROR_COLUMNS if alone]
+SINGLE_WIDTHS = [alone for _, _, alone in ERROR_COLUMNS if alone]
 
 
 @dataclass
