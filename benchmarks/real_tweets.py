@@ -142,9 +142,9 @@ def teacher_path(ckpt: Path, run_id: str) -> Path:
     if cached.exists():
         return cached
     from cot_explorer.student.manifest import Manifest
-    from cot_explorer.student.registry import shipped_dir
+    from cot_explorer.student.registry import SHIPPED_KNOWLEDGE, shipped_dir
 
-    shipped = shipped_dir() / "mner-knowledge"
+    shipped = shipped_dir() / SHIPPED_KNOWLEDGE
     if shipped.exists() and Manifest.read(shipped).training.get("run") == run_id:
         return shipped
     raise SystemExit(f"teacher {run_id} is neither cached in {ckpt} nor shipped; run --only {run_id} first")
@@ -260,6 +260,8 @@ def ship(run_id: str) -> None:
     scored on. A kd run ships with its first teacher as models/mner-knowledge: the app shows
     that knowledge view beside the text-only answer (a kd student has no view of its own that
     reads the CoT). Their ONNX verdicts are measured afresh (`cot-explorer models quantize`)."""
+    from cot_explorer.student.registry import SHIPPED_KNOWLEDGE, shipped_dir
+
     rec = json.loads((RUNS / f"{run_id}.json").read_text())
     if "t17_test" not in rec:
         raise SystemExit(f"{run_id} has no measured result to ship")
@@ -273,20 +275,18 @@ def ship(run_id: str) -> None:
     teachers = rec["spec"].get("teachers") or []
     if rec["spec"]["kind"] == "kd" and teachers:
         t_rec = json.loads((RUNS / f"{teachers[0]}.json").read_text())
-        tm, t_commit = _ship_folder(CKPT / teachers[0], "mner-knowledge")
+        tm, t_commit = _ship_folder(CKPT / teachers[0], SHIPPED_KNOWLEDGE)
         tm.metrics = {"valid": t_rec["select"], "test": t_rec["t17_test"], "t15_valid": t_rec["t15_valid"]}
         tm.training = {**tm.training, "run": teachers[0], "best_epoch": t_rec["best_epoch"],
                        "command": f"python benchmarks/real_tweets.py --only {teachers[0]}",
                        "data": TRAINING_DATA.get(data, data), "machine": t_rec.get("machine", {})}
-        m.training.update(teachers=["mner-knowledge"], teacher_runs=teachers)
+        m.training.update(teachers=[SHIPPED_KNOWLEDGE], teacher_runs=teachers)
         t_commit()
-        print(f"shipped {teachers[0]} as mner-knowledge (with CoT: Twitter-2017 test {t_rec['t17_test']['f1']})")
+        print(f"shipped {teachers[0]} as {SHIPPED_KNOWLEDGE} (with CoT: Twitter-2017 test {t_rec['t17_test']['f1']})")
     else:   # a knowledge view of its own (distill) or none: a teacher shipped for an earlier kd default goes
         import shutil
 
-        from cot_explorer.student.registry import shipped_dir
-
-        shutil.rmtree(shipped_dir() / "mner-knowledge", ignore_errors=True)
+        shutil.rmtree(shipped_dir() / SHIPPED_KNOWLEDGE, ignore_errors=True)
     dst = commit()
     print(f"shipped {run_id} as {dst}: Twitter-2017 test {rec['t17_test']['f1']}, "
           f"Twitter-2015 valid {rec['t15_valid']['f1']}; now run `cot-explorer models quantize mner-default`")

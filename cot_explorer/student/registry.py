@@ -20,6 +20,9 @@ SHIPPED_ENV = "COT_EXPLORER_MODELS"
 SHIPPED_DEFAULT = {"mner": "mner-default", "mre": "mre-default"}
 
 
+SHIPPED_KNOWLEDGE = "mner-knowledge"   # the shipped kd default's teacher, beside it for the knowledge view
+
+
 def shipped_dir() -> Path:
     env = os.environ.get(SHIPPED_ENV)
     return Path(env) if env else Path(__file__).resolve().parents[2] / "models"

@@ -291,8 +291,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             name = gr.Textbox(label="New version name (optional)", elem_id="distill-name")
             # the default may be a kd student, a variant a round does not offer: say what becomes of it
             variant = gr.Dropdown(list(ROUND_VARIANTS), value="distill", label="Variant", elem_id="distill-variant",
-                                  info="distill: the CoT view teaches the text view (a kd default goes on so); "
-                                       "text: the text view alone")
+                                  info="distill: the CoT view teaches the text view (a kd default is continued "
+                                       "this way, with fresh soft prompts); text: the text view alone")
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
