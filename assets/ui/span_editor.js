@@ -72,7 +72,7 @@ function load(fromServer) {
     if (doc.clear_draft) localStorage.removeItem(KEY(doc.post_id));
     const draft = JSON.parse(localStorage.getItem(KEY(doc.post_id)) || "null");
     if (draft && draft.base_version === doc.base_version && norm(draft.spans) !== norm(spans) && !doc.conflict) {
-      local = [spans];  // "u" takes the restored edits back to the saved labels, as before the reload
+      local.push(spans.map((s) => ({ ...s })));  // "u" takes the restored edits back to the saved labels
       spans = draft.spans;
       doc.note = `Restored your unsaved edits from ${new Date(draft.at).toLocaleTimeString()}.`;
     } else if (draft && draft.base_version !== doc.base_version) {
@@ -81,7 +81,7 @@ function load(fromServer) {
     }
     if (kept && norm(kept) !== norm(spans)) {
       // edited while the save was on its way: the answer holds what was sent, not what came after
-      local = [spans];  // "u" takes them back here, before any undo reaches the saved versions
+      local.push(spans.map((s) => ({ ...s })));  // "u" takes them back here, then to what came before
       spans = kept;
       keepDraft();
       doc.note = "Kept the edits you made while saving; they are not saved yet.";

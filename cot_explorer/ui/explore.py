@@ -182,8 +182,10 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
     return explore(home, post.id)
 
 
+# The box's file is the kept one when its path ends in the stored file's digest name (its shown
+# name is the picked one: named_file.py), as do_delete's `Path(i).name == kept` assumes too.
 LET_KEPT_IMAGE_GO = """(image, kept) => {
-  const name = image && ((image.path || "").split("/").pop() || image.orig_name);
+  const name = image && (image.path || "").split("/").pop();
   return kept && name === kept ? [null, ""] : [image, kept];
 }"""
 
