@@ -432,6 +432,10 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
     bar = "[role=tablist] button, .overflow-dropdown button"
     shown_in = {"Explore": "#post-text", "Annotate": "#span-editor", "Errors": "#errors-btn", "Distill": "#distill-start",
                 "Store": "#stats-table"}
+    # the image box's label does not cover its upload icon (at 110 px high it did)
+    label = page.locator("#post-image [data-testid=block-label]").bounding_box()
+    icon = page.locator("#post-image [data-testid=upload-icon]").bounding_box()
+    assert label["y"] + label["height"] <= icon["y"], (label, icon)
     # the examples are buttons that name their image, all on screen (Gradio's table ran off it)
     examples = page.locator("#explore-examples button")
     expect(examples.first).to_contain_text("stadium image")

@@ -316,7 +316,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             with gr.Column(scale=1, min_width=300):
                 text = gr.Textbox(label="Tweet text", lines=3, elem_id="post-text")
                 image = NamedFileBox(label="Image (optional): JPEG, PNG, GIF or WebP, up to 20 MB", type="filepath",
-                                     elem_id="post-image", height=110)
+                                     elem_id="post-image", height=150)
                 analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
                 pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
                 delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
