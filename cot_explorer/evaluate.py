@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 
@@ -130,20 +130,19 @@ def span_errors(gold: Sequence[Span], pred: Sequence[Span]) -> list[SpanError]:
     return out
 
 
-@dataclass(frozen=True)
-class VersusOther:
-    """How another model version fares where this one errs. `verdict` is one of
-    OTHER_VERDICTS; `instead` is what the other version predicts there, where it errs otherwise
-    (spans for entities, a label for relations)."""
-
-    verdict: str
-    instead: tuple = ()
-
-
 # right: it gets it; right-nothing-there: this one's spurious span, the other predicts nothing;
 # same: the same wrong answer; same-miss: it misses the entity or relation too; other: another
 # wrong answer (`instead`); other-misses: this one answers wrongly, the other gives nothing there
-OTHER_VERDICTS = ("right", "right-nothing-there", "same", "same-miss", "other", "other-misses")
+OtherVerdict = Literal["right", "right-nothing-there", "same", "same-miss", "other", "other-misses"]
+
+
+@dataclass(frozen=True)
+class VersusOther:
+    """How another model version fares where this one errs; `instead` is what the other version
+    predicts there where it errs otherwise (spans for entities, a label for relations)."""
+
+    verdict: OtherVerdict
+    instead: tuple = ()
 
 
 def versus_other_spans(err: SpanError, other: set[Span]) -> VersusOther:

@@ -357,3 +357,14 @@ def test_the_image_box_names_a_stored_file_as_it_was_picked(tmp_path):
     assert box.postprocess(str(stored)).orig_name == "3f9a0c.png"   # a plain path: gr.File's own way
     stored.unlink()
     assert box.postprocess(NamedFile(str(stored), "harbour.png")) is None
+
+
+def test_the_teacher_s_entities_are_listed_as_written():
+    """An entity like `@big_news_today` turned the rest of the list italic: tweet words go into
+    the chain-of-thought panel's Markdown as typed."""
+    from cot_explorer.schema import Knowledge, TeacherEntity
+
+    k = Knowledge("p", "chatgpt", "gpt", "They talk about it.", entities=(TeacherEntity("@big_news_today", "ORG"),
+                                                                        TeacherEntity("*Obama*", "PER")))
+    listed = explore.cot_markdown(k).split("**Teacher's entities:** ")[1]
+    assert listed == "@big\\_news\\_today (ORG); \\*Obama\\* (PER)"

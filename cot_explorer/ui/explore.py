@@ -4,7 +4,6 @@ thought by grain, the student's entities and where they disagree."""
 from __future__ import annotations
 
 import hashlib
-import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -81,7 +80,7 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None) -> str:
     listed = noun is not None and all(f"**{e.text}**" in noun.text for e in knowledge.entities)
     if knowledge.entities and not listed:  # the recorded noun grain is this very list: not twice
         parts.append("**Teacher's entities:** " + "; ".join(
-            f"{html.escape(e.text)} ({e.type}{': ' + e.rationale if e.rationale else ''})" for e in knowledge.entities))
+            f"{markdown_literal(e.text)} ({e.type}{': ' + e.rationale if e.rationale else ''})" for e in knowledge.entities))
     return "\n\n".join(parts)
 
 
