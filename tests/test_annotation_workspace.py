@@ -211,3 +211,29 @@ def test_a_save_that_changes_nothing_adds_no_version(demo_home):
     edited["spans"] = [s for s in edited["spans"] if not (s["start"] < 1 and s["end"] > 0 and s["type"] != "MISC")]
     _, msg = annotate.save_doc(demo_home, edited, "bob", ANN, [])
     assert msg.startswith("Saved version") and len(versions()) == len(before) + 3
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None])
+def test_no_change_is_saved_without_a_typed_name_even_for_the_local_user(tmp_path, blank):
+    """The one local user has the session name "local": a relation change, an undo, a redo or
+    a conflict resolved with the annotator field empty is refused like a span save, not saved
+    under "local" (which progress and agreement would then count as an annotator)."""
+    local = User("local", Role.ADMIN)
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", local).to_value()
+    with pytest.raises(ValidationError, match="annotator field"):
+        annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", blank, local, [])
+    doc, _ = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", local, [])
+    for forward in (False, True):
+        with pytest.raises(ValidationError, match="annotator field"):
+            annotate.step_history(home, doc.to_value(), forward, blank, local, [])
+    conflicted = {**doc.to_value(), "spans": [{"start": 0, "end": 1, "type": "PER"}],
+                  "conflict": {"their_version": doc.base_version}}
+    with pytest.raises(ValidationError, match="annotator field"):
+        annotate.resolve_conflict(home, conflicted, "mine", [], blank, local, [])
+    with open_store(home) as s:
+        authors = {h.author for h in label_store.post_history(s, "mnre/test/a")}
+        pr = label_store.progress(s, "mnre", "test")
+    assert "local" not in authors and pr.by_author == {"ann": 1}

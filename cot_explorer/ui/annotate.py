@@ -37,6 +37,9 @@ HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "label
 NAME_KEY = "cot-explorer-annotator"
 REMEMBER_NAME = ("(name) => { try { localStorage.setItem('%s', (name || '').trim()); } catch (e) {} return []; }"
                  % NAME_KEY)
+# a save refused for want of a name puts the cursor where the name goes
+FOCUS_NAME_WHEN_ASKED = ("(said) => { if ((said || '').includes('annotator field')) "
+                         "document.querySelector('#annotator input, #annotator textarea')?.focus(); return []; }")
 RECALL_NAME = "() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } }" % NAME_KEY
 
 
@@ -225,9 +228,7 @@ def _is_dirty(doc: dict) -> bool:
 def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
     """Save the editor's spans on top of the version it was based on. A stale save comes back
     as a conflict to resolve, the edits kept; bad spans are refused with a sentence."""
-    author = (author or "").strip()
-    if not author:
-        raise ValidationError("type your name in the annotator field before saving")
+    author = _who_saves(author)
     spans = spans_from_value(doc.get("spans"))
     post_id = doc["post_id"]
     with open_store(home) as store:
@@ -265,9 +266,7 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
     if choice not in ("mine", "merge"):
         raise ValidationError(f"unknown way to resolve a conflict: {choice!r}")
     spans = spans_from_value(doc.get("spans") if choice == "mine" else merged)
-    author = (author or "").strip() or (user.name or "")
-    if not author:
-        raise ValidationError("type your name in the annotator field before saving")
+    author = _who_saves(author)
     with open_store(home) as store:
         saved = label_store.save(store, doc["post_id"], LabelSet("mner", spans=spans, source="annotator", author=author),
                                  theirs_version, action="merge" if choice == "merge" else "save")
@@ -278,9 +277,7 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
 
 def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
     """Undo or redo the newest change of this post, spans or relations: one version per press."""
-    author = (author or "").strip() or (user.name or "")
-    if not author:
-        raise ValidationError("type your name in the annotator field first")
+    author = _who_saves(author)
     with open_store(home) as store:
         step = label_store.redo_newest if forward else label_store.undo_newest
         now = step(store, doc["post_id"], author)
@@ -293,7 +290,6 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
                   ids: list[str]) -> tuple[EditorDoc, str]:
-    author = (author or "").strip() or (user.name or "")
     saved, old, post = set_relation(home, doc["post_id"], index, label, doc.get("relation_version"), author)
     # the editor's unsaved spans stay as they are
     new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), rev=doc.get("rev", 0) + 1)
@@ -588,6 +584,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return [ids] + [gr.skip()] * len(post_outs)
         return [ids] + opened
 
+    status.change(None, [status], None, js=FOCUS_NAME_WHEN_ASKED, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
@@ -609,6 +606,16 @@ def stop_work(request: gr.Request) -> str:
     request_stop(getattr(request, "session_hash", None))
     return ("Stop asked: predictions under way stop after the chunk in hand, and what was predicted is kept "
             "(nothing happens if none are running).")
+
+
+def _who_saves(author: str | None) -> str:
+    """The name every change is saved under (spans, relations, merges, undo and redo alike):
+    none typed is refused, never filled in with the session's "local", which would put the
+    work under the wrong name in progress and agreement."""
+    author = (author or "").strip()
+    if not author:
+        raise ValidationError("type your name in the annotator field before saving")
+    return author
 
 
 def _author(typed: str, user: User) -> str:
