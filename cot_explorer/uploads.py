@@ -17,16 +17,23 @@ UPLOAD_DATASET = "uploads"
 UPLOAD_SPLIT = "user"
 
 
-def preview_post(text: str, image: bytes | None = None, image_name: str | None = None) -> Post:
-    """The post an upload would become, checked like one but not stored (a visitor's preview)."""
+def check_post_text(text: object) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """An upload's text checked and tokenized, before its image is read: a refused text leaves
+    the picked image where it is (Explore keeps it in its box for the next try)."""
     if text is None or not str(text).strip():
         raise ValidationError("the post is empty: type or paste the tweet text")
     check_text(text, "the post", MAX_POST_CHARS)
-    if image is not None:
-        check_image(image, image_name or "upload")
     tokens, offsets = tokenize_tweet(text)
     if not tokens:
         raise ValidationError("the post has no visible tokens")
+    return tokens, offsets
+
+
+def preview_post(text: str, image: bytes | None = None, image_name: str | None = None) -> Post:
+    """The post an upload would become, checked like one but not stored (a visitor's preview)."""
+    tokens, offsets = check_post_text(text)
+    if image is not None:
+        check_image(image, image_name or "upload")
     return Post(id="preview/" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], text=text, tokens=tokens,
                 offsets=offsets, dataset=UPLOAD_DATASET, split=UPLOAD_SPLIT, source="preview")
 
@@ -34,15 +41,10 @@ def preview_post(text: str, image: bytes | None = None, image_name: str | None =
 def add_upload(store: Store, text: str, image: bytes | None = None, image_name: str | None = None) -> Post:
     """Validate, tokenize and store an uploaded post; the same text and image give the same post.
     The image is checked (header first, then decoded) before anything is written."""
-    if text is None or not str(text).strip():
-        raise ValidationError("the post is empty: type or paste the tweet text")
-    check_text(text, "the post", MAX_POST_CHARS)
+    tokens, offsets = check_post_text(text)
     if image_name is not None:
         image_name = check_name(image_name, "the image file name", 255)
     checked = check_image(image, image_name or "upload") if image is not None else None
-    tokens, offsets = tokenize_tweet(text)
-    if not tokens:
-        raise ValidationError("the post has no visible tokens")
     sha = checked.sha256 if checked else None
     post_id = f"{UPLOAD_DATASET}/{UPLOAD_SPLIT}/" + hashlib.sha256(
         text.encode("utf-8") + b"\x00" + (sha or "").encode()).hexdigest()[:16]

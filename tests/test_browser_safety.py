@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import sqlite3
 
 import pytest
@@ -21,6 +22,13 @@ T = 60_000
 @pytest.fixture(scope="module")
 def app(local_app):
     return local_app
+
+
+def file_name(name: str) -> re.Pattern:
+    """A file name as Gradio's file box shows it: the stem and the extension in two elements,
+    sometimes with white space between them."""
+    stem, ext = name.rsplit(".", 1)
+    return re.compile(rf"{re.escape(stem)}\s*\.{re.escape(ext)}")
 
 
 def image_loaded(page, selector: str) -> bool:
@@ -85,10 +93,21 @@ def test_bad_images_are_answered_in_words_and_leave_nothing_behind(app, browser,
     bad.write_bytes(data)
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     page.goto(url)
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        (demo_id,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1").fetchone()
+    pick_post(page, "pick-post", demo_id)   # a post on show before: it must not stay beside the new inputs
+    expect(page.locator("#explore-post-id")).to_contain_text(demo_id, timeout=T)
     page.locator("#post-text textarea").fill("Obama visits Paris")
     page.locator("#post-image input[type=file]").set_input_files(str(bad))
+    expect(page.locator("#post-image")).to_contain_text(file_name("bad.png"), timeout=T)
     page.locator("#explore-btn").click()
-    expect(page.get_by_text(expected).first).to_be_visible(timeout=T)
+    # said under the button, the refused file out of the box (its copy is gone: a second press
+    # said "No such file or directory" beside it), and the other post's results gone
+    expect(page.locator("#analyse-note")).to_contain_text(expected, timeout=T)
+    expect(page.locator("#post-image")).not_to_contain_text(file_name("bad.png"), timeout=T)
+    expect(page.locator("#explore-post-id")).not_to_contain_text(demo_id, timeout=T)
+    expect(page.locator("#post-rows")).to_have_text("", timeout=T)
+    assert page.locator("#pick-post input").input_value() == ""
     shot(page, f"safety-bad-upload-{kind.replace(' ', '-')}")
     page.close()
     digest = hashlib.sha256(data).hexdigest()
@@ -96,6 +115,25 @@ def test_bad_images_are_answered_in_words_and_leave_nothing_behind(app, browser,
     assert left == [], f"the upload was left in {uploads}"
     with sqlite3.connect(home / "cot_explorer.db") as c:
         assert c.execute("SELECT count(*) FROM posts WHERE text = 'Obama visits Paris'").fetchone()[0] == 0
+
+
+def test_a_refused_text_keeps_the_image_and_the_next_try_works(app, browser, tmp_path):
+    url, home, uploads = app
+    path = tmp_path / "keepme.png"
+    path.write_bytes(png_bytes((70, 50), "RGB"))
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    page.locator("#post-image input[type=file]").set_input_files(str(path))
+    expect(page.locator("#post-image")).to_contain_text(file_name("keepme.png"), timeout=T)
+    page.locator("#explore-btn").click()   # no text yet
+    expect(page.locator("#analyse-note")).to_contain_text("the post is empty", timeout=T)
+    expect(page.locator("#post-image")).to_contain_text(file_name("keepme.png"))
+    page.locator("#post-text textarea").fill("Macron greets Trudeau in Quebec")
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows")).to_contain_text("Macron", timeout=T)
+    expect(page.locator("#explore-image img")).to_be_visible(timeout=T)   # stored with the kept image
+    expect(page.locator("#analyse-note")).to_have_text("")
+    page.close()
 
 
 def test_uploads_are_capped_by_gradio_too(app):

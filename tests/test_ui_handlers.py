@@ -368,3 +368,16 @@ def test_the_teacher_s_entities_are_listed_as_written():
                                                                         TeacherEntity("*Obama*", "PER")))
     listed = explore.cot_markdown(k).split("**Teacher's entities:** ")[1]
     assert listed == "@big\\_news\\_today (ORG); \\*Obama\\* (PER)"
+
+
+@pytest.mark.parametrize("text,kept", [("", True), ("x" * 10_000, True), ("A fine post about Paris", False)])
+def test_a_refused_text_leaves_the_picked_image_for_the_next_try(demo_home, tmp_path, monkeypatch, text, kept):
+    """Gradio's copy of a picked image stays while the text is what was refused (Explore keeps
+    it in its box, and pressing Analyse again must find it); a refused image's copy goes."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    picked = tmp_path / "gradio" / "abc123" / "photo.png"
+    picked.parent.mkdir(parents=True)
+    picked.write_bytes(png_bytes() if kept else b"only words, no picture")
+    with pytest.raises((ImageRejected, ValidationError)):
+        explore.upload(demo_home, text, str(picked))
+    assert picked.exists() == kept

@@ -22,7 +22,15 @@ from ..store.knowledge import knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post, has_text
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
-from ..uploads import UPLOAD_DATASET, add_upload, delete_upload, footprint_sentence, preview_post, upload_footprint
+from ..uploads import (
+    UPLOAD_DATASET,
+    add_upload,
+    check_post_text,
+    delete_upload,
+    footprint_sentence,
+    preview_post,
+    upload_footprint,
+)
 from .common import (
     ASSETS,
     SpanTuple,
@@ -167,7 +175,9 @@ def _against_teacher(words, s: int, e: int, t: str, teacher: tuple[Mark, ...]) -
 def upload(home: Path, text: str, image: str | None, keep: bool = True) -> ExploreView:
     """Explore an upload: stored as a post (`keep`, for annotators and admins), or only
     predicted (a visitor's, which leaves nothing behind). The image file is checked by its
-    header before any decoding, and Gradio's temporary copy is deleted once handled."""
+    header before any decoding, and Gradio's temporary copy is deleted once handled (a
+    refused text first, which leaves it: the box still holds it for the next try)."""
+    check_post_text(text)
     try:
         data = read_image_file(Path(image), Path(image).name) if image else None
         name = Path(image).name if image else None
@@ -317,6 +327,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 image = NamedFileBox(label="Image (optional): JPEG, PNG, GIF or WebP, up to 20 MB", type="filepath",
                                      elem_id="post-image", height=150)
                 analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
+                # why an upload was refused, where the user pressed (a notice in a corner was missed)
+                analyse_note = gr.Markdown(elem_id="analyse-note")
                 pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
                 delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
                 with gr.Group(visible=False) as confirm_box:   # what goes is said before it goes
@@ -361,11 +373,24 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             text again without its image; a visitor's preview keeps nothing, the box empties.
             `kept_image` names that stored file, so that typing a new text lets it go."""
             keep = user.may(Action.SAVE_LABELS)
-            view = upload(home, t, i, keep=keep)
+            try:
+                view = upload(home, t, i, keep=keep)
+            except CotExplorerError as e:
+                return refused(e, i)
             kept = view.image if keep else None
             shown_as = NamedFile(kept, view.image_name or Path(kept).name) if kept else None
             return list(show(view)) + [shown_as, gr.update(choices=post_choices(home), value=None),
-                                       Path(kept).name if kept else ""]
+                                       Path(kept).name if kept else "", ""]
+
+        def refused(e: CotExplorerError, i: str | None) -> list:
+            """A refused upload: the reason under the button, and no results of another post
+            beside the new inputs (the post shown before is still in the picker). A refused
+            image's temporary file is gone, so the box lets go of it (pressing again said the
+            file did not exist); after a refused text it keeps the image for the next try."""
+            gone = bool(i) and not Path(i).exists()
+            return [None, "", "", "", "", gr.update(value=None, visible=False), "",
+                    None if gone else gr.skip(), gr.update(value=None), "" if gone else gr.skip(),
+                    f"**Not analysed:** {e}" + (" The image was let go: pick a usable one." if gone else "")]
 
         def deletable(pid, user):
             """Only uploads can be deleted, and only by someone who may save labels."""
@@ -398,12 +423,12 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             a draft not analysed yet stays. Emptied, the text box's change lets go of the image
             kept with it."""
             if not pid:
-                return [gr.skip()] * (len(outs) + 1)
+                return [gr.skip()] * (len(outs) + 2)
             done_with = False
             if shown != pid and (t or "").strip():
                 with open_store(home) as store:
                     done_with = has_text(store, UPLOAD_DATASET, t)
-            return list(show(explore(home, pid))) + ["" if done_with else gr.skip()]
+            return list(show(explore(home, pid))) + ["" if done_with else gr.skip(), ""]  # no old refusal beside it
 
         def ask_claude(pid, user):
             return ask_teacher(home, pid, user.label, budget)
@@ -418,7 +443,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         # the file name of the stored image the box holds after an analysis (a hidden box, not a
         # State: the page reads it, so a keystroke costs no call to the server)
         kept_image = gr.Textbox(visible=False, elem_id="kept-image")
-        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image], outs + [image, pick, kept_image],
+        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image],
+                      outs + [image, pick, kept_image, analyse_note],
                       api_visibility="private", **model_work)
         # The text changed after an analysis: the image kept in the box is the stored post's, not
         # one picked for the new text, so the box empties (an image the user picked, or an
@@ -429,7 +455,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                    api_visibility="private")
         text.change(None, [image, kept_image], [image, kept_image], api_visibility="private",
                     js=LET_KEPT_IMAGE_GO)
-        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text], outs + [text],
+        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text], outs + [text, analyse_note],
                     api_visibility="private", **model_work)
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
