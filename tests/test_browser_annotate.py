@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import fill, pick_post, shot, tab
+from cot_explorer.devtools.harness import fill, pick, pick_post, shot, tab
 
 T = 60_000
 MNRE_LINE = ("{'token': ['Dwyane', 'Wade', 'and', 'Gabrielle', 'Union', 'in', 'Miami'], 'img_id': 'wade.jpg', "
@@ -240,7 +240,9 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
     expect(page.locator("#se-drafts")).to_contain_text("Unsaved edits kept in this browser on another post", timeout=T)
     shot(page, "annotate-draft-elsewhere")
-    page.locator("#se-drafts").get_by_role("button", name=pid, exact=True).click()
+    chip = page.locator(f'#se-drafts [data-act="open-draft"][data-id="{pid}"]')
+    expect(chip).to_contain_text(first_words(home, pid))   # named by its words, not by its id alone
+    chip.click()
     expect(page.locator("#se-pos")).to_contain_text("9 / ", timeout=T)
     expect(page.locator("#se-drafts")).to_have_count(0)
     expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
@@ -253,6 +255,45 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     expect(page.locator("#span-editor .se-chip")).to_have_count(saved_chips, timeout=T)
     expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
     expect(page.locator("#annotate-status")).not_to_contain_text("nothing to undo")
+    page.close()
+
+
+def first_words(home: Path, post_id: str, n: int = 3) -> str:
+    with db(home) as c:
+        (tokens,) = c.execute("SELECT tokens FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return " ".join(json.loads(tokens)[:n])
+
+
+def test_a_reload_comes_back_to_the_split_and_a_draft_opens_in_its_own_queue(app, browser):
+    url, home = app
+    with db(home) as c:
+        n_mnre = c.execute("SELECT count(*) FROM posts WHERE dataset = 'demo-mnre' AND split = 'test'").fetchone()[0]
+    page = open_annotate(browser, url, "ann-split")
+    pick(page, "queue-dataset", "demo-mnre/test")
+    expect(page.locator("#se-pos")).to_contain_text(f"1 / {n_mnre}", timeout=T)
+    go_to(page, 2)
+    pid = current_post_id(page, home)
+    assert pid.startswith("demo-mnre/test/")
+    make_an_edit(page, "1")
+    page.on("dialog", lambda d: d.accept())
+    page.reload()
+    tab(page, "Annotate")
+    # back on the split worked in (it came back on the demo's first split)
+    expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text(f"1 / {n_mnre}", timeout=T)
+    pick(page, "queue-dataset", "demo/test")    # elsewhere now: the draft's post opens in its own queue
+    expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
+    chip = page.locator(f'#se-drafts [data-act="open-draft"][data-id="{pid}"]')
+    expect(chip).to_contain_text(first_words(home, pid), timeout=T)
+    chip.click()
+    expect(page.locator("#se-pos")).to_contain_text(f"2 / {n_mnre}", timeout=T)
+    expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test")
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
+    shot(page, "annotate-draft-own-queue")
+    page.locator("#se-next").click()    # Next goes on through the draft's split
+    expect(page.locator("#se-dialog")).to_contain_text("unsaved edits", timeout=T)
+    page.get_by_role("button", name="Discard my edits").click()
+    expect(page.locator("#se-pos")).to_contain_text(f"3 / {n_mnre}", timeout=T)
     page.close()
 
 
@@ -271,18 +312,18 @@ def test_a_draft_elsewhere_is_forgotten_on_its_own_even_when_its_post_is_gone(ap
     tab(page, "Annotate")
     drafts = page.locator("#se-drafts")
     expect(drafts).to_contain_text("on 2 other posts", timeout=T)
-    drafts.get_by_role("button", name="demo/test/deleted-since", exact=True).click()
+    drafts.locator('[data-act="open-draft"][data-id="demo/test/deleted-since"]').click()   # no words kept: its id
     expect(page.locator("#annotate-status")).to_contain_text("no longer exists", timeout=T)
     drafts.get_by_role("button", name="Forget the edits on demo/test/deleted-since").click()
     expect(page.locator("#se-dialog")).to_contain_text("on demo/test/deleted-since?")
     shot(page, "annotate-forget-one-draft")
     page.locator("#se-dialog").get_by_role("button", name="Forget them").click()
     expect(drafts).to_contain_text("on another post")  # the other draft is kept
-    expect(drafts.get_by_role("button", name=pid, exact=True)).to_be_visible()
+    expect(drafts.locator(f'[data-act="open-draft"][data-id="{pid}"]')).to_be_visible()
     assert page.evaluate("() => localStorage.getItem('cot-explorer-draft:demo/test/deleted-since')") is None
     drafts.get_by_role("button", name=f"Forget the edits on {pid}").click()
     page.locator("#se-dialog").get_by_role("button", name="Keep them").click()
-    expect(drafts.get_by_role("button", name=pid, exact=True)).to_be_visible()
+    expect(drafts.locator(f'[data-act="open-draft"][data-id="{pid}"]')).to_be_visible()
     drafts.get_by_role("button", name=f"Forget the edits on {pid}").click()
     page.locator("#se-dialog").get_by_role("button", name="Forget them").click()
     expect(drafts).to_have_count(0)

@@ -96,7 +96,9 @@ function keepDraft() {
   // the component's value follows the working copy, so whatever the server is asked next
   // (a post picked elsewhere, a new queue) sees the unsaved edits and asks before leaving
   props.value = { ...doc, spans, pair };
-  if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now() }));
+  // the post's first words too: the list of drafts names a post by them (an id says nothing)
+  const words = (doc.tokens || []).slice(0, 8).map((t) => t.t).join(" ");
+  if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words }));
   else localStorage.removeItem(KEY(doc.post_id));
 }
 
@@ -179,7 +181,9 @@ function otherDrafts() {
       const key = localStorage.key(i);
       if (!key || !key.startsWith(KEY("")) || key === KEY(doc.post_id)) continue;
       const draft = JSON.parse(localStorage.getItem(key) || "null");
-      if (draft && Array.isArray(draft.spans)) out.push({ id: key.slice(KEY("").length), at: draft.at || 0 });
+      if (draft && Array.isArray(draft.spans)) {
+        out.push({ id: key.slice(KEY("").length), at: draft.at || 0, words: typeof draft.words === "string" ? draft.words : "" });
+      }
     } catch (e) { /* not a draft of ours */ }
   }
   drafts = { post: doc.post_id, list: out.sort((a, b) => b.at - a.at) };
@@ -491,7 +495,8 @@ function render() {
       el("span", { text: `Unsaved edits kept in this browser on ${elsewhere.length === 1 ? "another post" : `${elsewhere.length} other posts`}:` }),
       ...elsewhere.slice(0, 5).map((d) => el("span", { class: "se-draft" },
         el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
-          title: `edited ${new Date(d.at).toLocaleString()}; click to open the post (the edits come back there)`, text: d.id }),
+          title: `${d.id}, edited ${new Date(d.at).toLocaleString()}; click to open the post (the edits come back there)`,
+          text: d.words ? `“${d.words.length > 40 ? d.words.slice(0, 39) + "…" : d.words}”` : d.id }),
         el("button", { class: "se-btn se-forget", "data-act": "forget-drafts", "data-id": d.id, text: "forget",
           title: `forget the unsaved edits on ${d.id}`, "aria-label": `Forget the edits on ${d.id}` }))),
       elsewhere.length > 5 ? el("span", { text: `and ${elsewhere.length - 5} more` }) : null,

@@ -37,6 +37,12 @@ HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "label
 NAME_KEY = "cot-explorer-annotator"
 REMEMBER_NAME = ("(name) => { try { localStorage.setItem('%s', (name || '').trim()); } catch (e) {} return []; }"
                  % NAME_KEY)
+# The dataset/split the user works in, kept the same way: a reload comes back to it (it came
+# back to the first split, the demo's, whatever the user had been correcting)
+SPLIT_KEY = "cot-explorer-queue"
+REMEMBER_SPLIT = ("(split) => { try { if (split) localStorage.setItem('%s', split); } catch (e) {} return []; }"
+                  % SPLIT_KEY)
+RECALL_SPLIT = "() => { try { return [localStorage.getItem('%s') || '']; } catch (e) { return ['']; } }" % SPLIT_KEY
 # a save refused for want of a name puts the cursor where the name goes
 FOCUS_NAME_WHEN_ASKED = ("(said) => { if ((said || '').includes('annotator field')) "
                          "document.querySelector('#annotator input, #annotator textarea')?.focus(); return []; }")
@@ -342,6 +348,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             search = gr.Textbox(label="Find a post by its text (every dataset)", elem_id="post-search", scale=3)
             found = gr.Dropdown(label="Matches", choices=[], elem_id="post-found", scale=3)
         queue_state = gr.State([])
+        remembered_split = gr.Textbox(visible=False, elem_id="remembered-split")   # the page load reads it
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 # above the editor, beside its bar: what Save, Undo or Next answered is read where
@@ -398,7 +405,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if data.get("then") == "save" and _is_dirty(doc):
                 saved, message = save_doc(home, doc, _author(author_name, user), user, ids)
                 if saved.conflict:  # stay here: the conflict is to be resolved first
-                    return show(saved, message)
+                    return [gr.skip(), gr.skip()] + show(saved, message)
             target = data.get("post_id")
             if target:
                 with open_store(home) as store:
@@ -406,13 +413,16 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 if gone:  # a draft left on a post deleted since
                     raise ValidationError(f"{target} no longer exists (it was deleted), so its unsaved edits cannot "
                                           "be saved; \"forget\" beside it in the list drops them")
-            if not target:
+            switch = [gr.skip(), gr.skip()]
+            if target:   # a draft's post, or one asked for elsewhere: its own split's queue comes with it
+                switch, ids = follow_post(target, ids, dataset_split)
+            else:
                 if not ids:
                     raise ValidationError("pick a dataset/split first")
                 i = ids.index(doc["post_id"]) if doc.get("post_id") in ids else -1
                 target = ids[max(0, min(len(ids) - 1, i + int(data.get("delta", 1))))]
             # a draft of the post opened stays: it comes back (the post was left by a reload, say)
-            return show(editor_doc(home, target, user, ids, rev=doc.get("rev", 0) + 1), message)
+            return switch + show(editor_doc(home, target, user, ids, rev=doc.get("rev", 0) + 1), message)
 
         def do_save(doc, ids, author_name, user):
             return show(*save_doc(home, doc, _author(author_name, user), user, ids))
@@ -450,25 +460,28 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if _is_dirty(doc):
                 return [gr.skip(), gr.skip(), {**doc, "pending_open": {"post_id": pid, "label": pid}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
+            switch, ids = follow_post(pid, ids, dataset_split)
+            pair = focus["pair"] if focus and focus.get("post_id") == pid else None
+            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1, focus_pair=pair))
+
+        def follow_post(pid: str, ids: list[str], dataset_split: str | None) -> tuple[list, list[str]]:
+            """The queue a post opens in: its own dataset/split's, so that Next goes on through it
+            (an upload keeps the queue; a filtered queue of its own split that does not hold it
+            stays, and the post reads "not in the queue"). Returns the updates of the dataset
+            dropdown and the queue, and the queue."""
             with open_store(home) as store:
                 post = get_post(store, pid)
             own = f"{post.dataset}/{post.split}" if post else None
-            # the queue follows the post (a filtered queue of its own split that does not hold
-            # it stays: the post reads "not in the queue")
             if own and post.dataset != UPLOAD_DATASET and (own != dataset_split or not ids):
                 ids = queue(home, own)
-                switch = [gr.update(value=own), ids]
-            else:
-                # the page's first queue may still be loading (the dropdown not even set): count
-                # the queue it will show here
-                first = dataset_split or next((d.label for d in dataset_splits(home)), None)
-                if not ids and first:
-                    ids = queue(home, first)
-                    switch = [gr.skip(), ids]   # kept: the page load's late first queue leaves it be
-                else:
-                    switch = [gr.skip(), gr.skip()]
-            pair = focus["pair"] if focus and focus.get("post_id") == pid else None
-            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1, focus_pair=pair))
+                return [gr.update(value=own), ids], ids
+            # the page's first queue may still be loading (the dropdown not even set): count
+            # the queue it will show here
+            first = dataset_split or next((d.label for d in dataset_splits(home)), None)
+            if not ids and first:
+                ids = queue(home, first)
+                return [gr.skip(), ids], ids   # kept: the page load's late first queue leaves it be
+            return [gr.skip(), gr.skip()], ids
 
         def show_pair(focus, doc, ids, dataset_split, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
@@ -509,7 +522,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         n = len(post_outs)
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
-            said(load_queue, n + 1), said(navigate, n), said(do_save, n), said(do_undo, n), said(do_redo, n),
+            said(load_queue, n + 1), said(navigate, n + 2), said(do_save, n), said(do_undo, n), said(do_redo, n),
             said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n + 2), said(open_focused, n + 2))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
@@ -544,14 +557,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
-        editor.navigate(guarded(policy, Action.EXPLORE, navigate), common + [ds], post_outs, api_visibility="private",
+        opened_outs = [ds, queue_state] + post_outs
+        editor.navigate(guarded(policy, Action.EXPLORE, navigate), common + [ds], opened_outs, api_visibility="private",
                         **model_work)
         editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
         editor.undo(guarded(policy, Action.SAVE_LABELS, do_undo), common, post_outs, api_visibility="private")
         editor.redo(guarded(policy, Action.SAVE_LABELS, do_redo), common, post_outs, api_visibility="private")
         editor.relation(guarded(policy, Action.SAVE_LABELS, do_relation), common, post_outs, api_visibility="private")
         editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
-        opened_outs = [ds, queue_state] + post_outs
         if pair_state is None:
             post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state, ds],
                               opened_outs, api_visibility="private", **model_work)
@@ -585,12 +598,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         return [ids] + opened
 
     status.change(None, [status], None, js=FOCUS_NAME_WHEN_ASKED, api_visibility="private")
+    ds.change(None, [ds], None, js=REMEMBER_SPLIT, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True), inputs=[ds, editor],
                              outputs=[queue_state] + post_outs, api_visibility="private", **model_work)
-    return {"queue_dataset": ds, "author": author, "first_queue_event": first_queue_event, "recall_name": recall_name,
+    return {"queue_dataset": ds, "remembered_split": remembered_split, "recall_split": RECALL_SPLIT, "author": author, "first_queue_event": first_queue_event, "recall_name": recall_name,
             "refresh_event": refresh_event}
 
 

@@ -81,13 +81,17 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
         ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate
 
-        def on_load(user):
+        def on_load(remembered, user):
+            """Every tab's choices; Annotate opens on the split this browser worked in last
+            (`remembered`, from localStorage), the first one where it has none or it is gone."""
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
             datasets = sorted({s.dataset for s in splits})
             rows, fig, pick = di["render_versions"]()
             errors_model, errors_compare = errors_model_updates(home, labels[0] if labels else None)
-            return (gr.update(choices=post_choices(home)), gr.update(choices=labels, value=labels[0] if labels else None),
+            first = labels[0] if labels else None
+            return (gr.update(choices=post_choices(home)),
+                    gr.update(choices=labels, value=remembered if remembered in labels else first),
                     gr.update(choices=labels, value=labels[0] if labels else None),   # Errors: ready to analyse
                     errors_model, errors_compare,
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
@@ -97,11 +101,11 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     gr.update(value=user.name, interactive=False) if user.name not in (None, "local") else gr.skip())
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
-        demo.load(guarded(policy, Action.EXPLORE, on_load), None,
+        demo.load(guarded(policy, Action.EXPLORE, on_load), [an["remembered_split"]],
                   [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], er["errors_compare"],
                    di["distill_dataset"],
                    di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"], an["author"]],
-                  api_visibility="private"
+                  api_visibility="private", js=an["recall_split"]
                   # then Annotate opens on the first dataset that has posts (the demo set first), unless
                   # a post was opened meanwhile (picked in Explore while the page loaded): that one stays
                   ).then(**an["first_queue_event"])
