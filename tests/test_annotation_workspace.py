@@ -237,3 +237,23 @@ def test_no_change_is_saved_without_a_typed_name_even_for_the_local_user(tmp_pat
         authors = {h.author for h in label_store.post_history(s, "mnre/test/a")}
         pr = label_store.progress(s, "mnre", "test")
     assert "local" not in authors and pr.by_author == {"ann": 1}
+
+
+def test_a_relation_saved_beside_unsaved_spans_says_so_and_its_undo_keeps_them(tmp_path):
+    """A relation is saved at once while spans wait for Save: the answer says the span edits
+    are still unsaved, names the pair saved (shown beside it, and on show), and the undo of
+    that relation leaves the unsaved spans in the editor."""
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
+    mine = [{"start": 0, "end": 1, "type": "PER"}]
+    new, msg = annotate.save_relation(home, {**doc, "spans": mine}, 1, "None", "ann", ANN, [])
+    assert "Your span edits are not saved yet" in msg
+    assert new.pair_saved == {"index": 1, "version": new.relation_version} and new.focus_pair == 1
+    assert new.spans == mine and new.saved == []
+    back, msg = annotate.step_history(home, new.to_value(), False, "ann", ANN, [])
+    assert "Undid the last relation change" in msg and back.spans == mine and not back.clear_draft
+    assert back.pair_saved is None
+    _, msg = annotate.save_relation(home, back.to_value() | {"spans": []}, 1, "None", "ann", ANN, [])
+    assert "not saved yet" not in msg

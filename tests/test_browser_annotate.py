@@ -453,6 +453,10 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     expect(select).to_have_value("None")
     select.select_option("/per/loc/place_of_residence")
     expect(page.locator("#annotate-status")).to_contain_text("Saved the relation", timeout=T)
+    # said beside the pair changed, which comes on show (Gabrielle's pair stayed outlined)
+    saved_note = page.locator("#span-editor .se-pair.on #se-pair-saved")
+    expect(saved_note).to_contain_text("saved as version", timeout=T)
+    expect(page.locator("#span-editor .se-tok.rel-tail")).to_have_text("Miami")
     shot(page, "annotate-relation-saved")
     rows = labels_of(home, "mnre-mini/test/wade", "mre")
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "/per/loc/place_of_residence"
@@ -461,7 +465,22 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     rows = labels_of(home, "mnre-mini/test/wade", "mre")
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "None" and rows[-1][1] == "undo"
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None")
+    expect(page.locator("#se-pair-saved")).to_have_count(0)
     shot(page, "annotate-relation-undone")
+    # with span edits unsaved: the relation is saved, the spans are said to wait for Save, and
+    # the Undo beside the pair takes back the relation, not the span edit
+    make_an_edit(page, "1")
+    chips = page.locator("#span-editor .se-chip").count()
+    page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
+    expect(page.locator("#annotate-status")).to_contain_text("Your span edits are not saved yet", timeout=T)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    page.locator("#se-pair-saved").get_by_role("button", name="Undo").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None")
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
+    rows = labels_of(home, "mnre-mini/test/wade", "mre")
+    assert json.loads(rows[-1][3])["relations"][1]["label"] == "None" and rows[-1][1] == "undo"
     page.close()
 
 

@@ -223,6 +223,27 @@ def test_relation_errors_read_on_a_phone(app_with_teacher, browser):
         assert heat["width"] >= 680
         page.locator("#errors-table").scroll_into_view_if_needed()
         shot(page, "relations-errors-phone")
+        # an error opened: the post is on the screen, not the filters above it (it was one to two
+        # screens down), and a relation changed there is said beside its dropdown
+        page.locator('#errors-table [data-testid="cell-0-2"]').click()
+        expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+        expect(page.locator("#span-editor .se-pair.on")).to_be_visible(timeout=T)
+        page.wait_for_timeout(500)
+        top = page.locator("#span-editor").bounding_box()["y"]
+        assert -1 <= page.locator("#annotate-status").bounding_box()["y"] <= top <= 844 * 0.5, top
+        shot(page, "relations-error-opened-phone")
+        fill(page, "annotator", "ann-phone")
+        select = page.locator("#span-editor .se-pair.on select")
+        now = select.input_value()
+        select.scroll_into_view_if_needed()   # where the user's thumb is when changing it
+        select.select_option(next(label for label in MRE_RELATIONS if label != now))
+        note = page.locator("#se-pair-saved")
+        expect(note).to_contain_text("saved as version", timeout=T)
+        box = note.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box
+        shot(page, "relations-relation-saved-phone")
+        note.get_by_role("button", name="Undo").click()
+        expect(page.locator("#span-editor .se-pair.on select")).to_have_value(now, timeout=T)
     finally:
         context.close()
 

@@ -19,6 +19,7 @@ let shownDialog = null;    // the dialog last scrolled into view
 let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
+let reveal = false;        // a post opened from another tab or a search: scrolled into view once this tab shows
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
@@ -65,6 +66,7 @@ function load(fromServer) {
     if (at >= 0) pair = at;
     delete doc.focus_pair;
   }
+  if (fromServer && doc.reveal) { reveal = true; delete doc.reveal; }
   if (fromServer && doc.conflict) {
     if (kept) { spans = kept; doc.spans = kept.map((s) => ({ ...s })); }  // "mine" is what you have now
     keepDraft();  // a conflict shows your edits already: keep them as the draft, say nothing more
@@ -322,6 +324,7 @@ root.addEventListener("click", (e) => {
   else if (act === "next") navigate(1);
   else if (act === "undo") { if (!undoLocal()) { clearNote(); send("undo"); } }
   else if (act === "redo") { clearNote(); send("redo"); }
+  else if (act === "undo-saved") { clearNote(); send("undo"); }   // the relation just saved, not an unsaved span edit
   else if (act === "pair") { pair = k; render(); }
   else if (act === "rel-use") send("relation", { index: Number(b.dataset.index), label: b.dataset.label });
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
@@ -333,7 +336,10 @@ root.addEventListener("click", (e) => {
 
 root.addEventListener("change", (e) => {
   const s = e.target.closest("select[data-rel]");
-  if (s && doc) send("relation", { index: Number(s.dataset.rel), label: s.value });
+  if (!s || !doc) return;
+  const row = s.closest("[data-k]");   // the pair changed comes on show, outlined in the text
+  if (row) { pair = Number(row.dataset.k); props.value = { ...doc, spans, pair }; }
+  send("relation", { index: Number(s.dataset.rel), label: s.value });
 });
 
 document.addEventListener("keydown", (e) => {
@@ -503,6 +509,13 @@ function render() {
       elsewhere.length > 1 ? el("button", { class: "se-btn danger", "data-act": "forget-drafts", text: "Forget them all" }) : null));
   }
   if (doc.conflict) root.append(conflictPanel());
+  if (reveal && visible()) {
+    reveal = false;
+    // on a phone the filters, the name and the search fill the first screen: the post was below
+    // (from the status line above the editor, which says what was opened: annotate.py's elem_id)
+    const top = root.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.5) (document.getElementById("annotate-status") || root).scrollIntoView({ block: "start" });
+  }
   if (question && dialog !== shownDialog) {
     shownDialog = dialog;   // brought into view once when it opens (a tab clicked from far below, say)
     question.scrollIntoView({ block: "nearest" });
@@ -553,6 +566,10 @@ function relationsPanel() {
         `relation student ${p.student.model}; click to take it`) : null,
       p.teacher ? suggestion("teacher", p.teacher, `teacher: ${p.teacher.label}`,
         `teacher ${p.teacher.model || ""}; click to take it`) : null,
+      // a relation is saved at once: said here, beside the dropdown (the status line can be a screen away)
+      doc.pair_saved && doc.pair_saved.index === p.index ? el("span", { class: "se-pair-saved", id: "se-pair-saved" },
+        el("span", { text: `✓ saved as version ${doc.pair_saved.version}` }),
+        el("button", { class: "se-btn", "data-act": "undo-saved", text: "Undo", title: "take this relation change back" })) : null,
       p.teacher && p.teacher.rationale ? el("div", { class: "se-rationale", text: `Teacher: ${p.teacher.rationale}` }) : null);
   });
   const sorted = doc.pairs.some((p) => p.student);

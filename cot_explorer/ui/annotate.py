@@ -174,7 +174,7 @@ def progress_line(home: Path, post: Post, user: User) -> str:
 
 def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = None, *, spans: list[dict] | None = None,
                conflict: dict | None = None, clear_draft: bool = False, rev: int = 0,
-               focus_pair: int | None = None) -> EditorDoc:
+               focus_pair: int | None = None, pair_saved: dict | None = None, reveal: bool = False) -> EditorDoc:
     with open_store(home) as store:
         post = get_post(store, post_id)
         if post is None:
@@ -195,7 +195,8 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         pos={"index": ids.index(post_id) if post_id in ids else -1, "total": len(ids),
              "progress": progress_line(home, post, user)},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
-        focus_pair=focus_pair, student_unread=reach(student(home), post).sentence())
+        focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
+        reveal=reveal)
 
 
 def history_rows(home: Path, post_id: str) -> list[list]:
@@ -290,17 +291,22 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
         cleared = label_store.current(store, doc["post_id"], now.task) is None
     word = "Redid" if forward else "Undid"
     left = f" The post has no {'relation' if now.task == 'mre' else 'entity'} labels again." if cleared else ""
-    return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+    # a relation stepped back (the Undo beside a pair just saved): unsaved span edits stay
+    kept = {"spans": doc.get("spans")} if now.task == "mre" and _is_dirty(doc) else {"clear_draft": True}
+    return (editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1, **kept),
             f"{word} the last {'relation' if now.task == 'mre' else 'span'} change: now version {now.version}.{left}")
 
 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
                   ids: list[str]) -> tuple[EditorDoc, str]:
     saved, old, post = set_relation(home, doc["post_id"], index, label, doc.get("relation_version"), author)
-    # the editor's unsaved spans stay as they are
-    new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), rev=doc.get("rev", 0) + 1)
+    # the editor's unsaved spans stay as they are, and say so: a relation is saved at once,
+    # spans wait for Save (the bar's "unsaved changes" seemed to contradict "Saved")
+    new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), rev=doc.get("rev", 0) + 1,
+                     focus_pair=index, pair_saved={"index": index, "version": saved.version})
+    unsaved = (" Your span edits are not saved yet: Save keeps them." if _is_dirty(doc) else "")
     return new, (f"Saved the relation {post.span_text(old.head)} → {post.span_text(old.tail)}: {old.label} → "
-                 f"**{label}** as version {saved.version} (undo takes it back).")
+                 f"**{label}** as version {saved.version} (undo takes it back).{unsaved}")
 
 
 def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
@@ -462,7 +468,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = follow_post(pid, ids, dataset_split)
             pair = focus["pair"] if focus and focus.get("post_id") == pid else None
-            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1, focus_pair=pair))
+            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1, focus_pair=pair,
+                                            reveal=True))
 
         def follow_post(pid: str, ids: list[str], dataset_split: str | None) -> tuple[list, list[str]]:
             """The queue a post opens in: its own dataset/split's, so that Next goes on through it

@@ -51,6 +51,8 @@ class EditorDoc:
     rev: int = 0
     focus_pair: int | None = None  # the entity pair (its index) to show first: a relation error opened here
     student_unread: str | None = None  # a long post: where the student stopped reading (the rest get no suggestion)
+    pair_saved: dict | None = None  # {"index", "version"}: a relation just saved, said beside its pair (not only far above)
+    reveal: bool = False           # opened from another tab or a search: brought into view (on a phone it was screens down)
 
     def to_value(self) -> dict:
         return asdict(self)
