@@ -257,6 +257,18 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
                                                                 [False, False, True]]
     single = errors_tab.error_analysis(demo_home, "demo/test")
     assert single.kind_table()[0] == ["error kind", "count"] and len(errors_tab.confusion_figure(single).data) == 1
+    # what switching would break: the compared version's errors where the one analysed is right
+    # have rows of their own (only the first version's errors were listed)
+    only = [r for r in ea.errors if r[4].startswith(errors_tab.ONLY_OTHER)]
+    theirs = errors_tab.error_analysis(demo_home, "demo/test", "mner-twitter2017").errors
+    mine = {(r[0], r[2]) for r in single.errors if r[2]}
+    assert only and len(only) < len(theirs)
+    for r in only:
+        assert (r[0], r[1], r[2]) in {(t[0], t[1], t[2]) for t in theirs}     # an error of theirs...
+        assert (r[0], r[2]) not in mine and r[2] == r[3]                       # ...where mine is right
+    assert len(ea.errors) - len(only) == len(single.errors)
+    assert errors_tab.errors_said(ea) == (f"{len(single.errors)} errors, and {len(only)} more where only "
+                                         "mner-twitter2017 errs (“only it errs”)")
 
 
 def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):

@@ -42,6 +42,8 @@ from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictio
 from .versions import VersionLine, version_lines
 
 NO_COMPARISON = "(none)"
+# the "other version" column of a row where only the compared version errs
+ONLY_OTHER = "only it errs"
 OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predicted"]
 # each column of the error table: its header, its width beside another version's column, and
 # its width with one version analysed (no column for another: None)
@@ -97,6 +99,15 @@ class ErrorAnalysis:
         names = [s.model for s in self.scored]
         headers = ["error kind", "count"] if len(names) == 1 else ["error kind", *names]
         return headers, [[k, *(s.kinds[k] for s in self.scored)] for k in self.scored[0].kinds]
+
+
+def errors_said(ea: ErrorAnalysis) -> str:
+    """How many rows the table has, and whose errors they are."""
+    only = sum(1 for row in ea.errors if str(row[OTHER_VERSION]).startswith(ONLY_OTHER))
+    said = f"{len(ea.errors) - only} errors"
+    if len(ea.scored) > 1:
+        said += f", and {only} more where only {ea.scored[1].model} errs (“{ONLY_OTHER}”)"
+    return said
 
 
 def _task_of(home: Path, dataset: str, split: str) -> str:
@@ -162,7 +173,20 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
             versus = "" if other is None else other_version_words(versus_other_spans(err, other),
                                                                   lambda s, p=p: _span(p, s))
             errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred), versus, p.text])
+        if other is not None:
+            errors += only_other_span_rows(p, gs, ps, preds[1][i])
     return ErrorAnalysis("mner", scored, types + ["O"], errors)
+
+
+def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span]) -> list[list]:
+    """The compared version's errors where the version analysed is right: what switching to it
+    would break (its errors where this one errs too are already said on this one's rows)."""
+    rows = []
+    for err in span_errors(gold, theirs):
+        if versus_other_spans(err, set(mine)).verdict in ("right", "right-nothing-there"):
+            rows.append([post.id, err.kind, _span(post, err.gold), _span(post, err.gold),
+                         f"{ONLY_OTHER}: {_span(post, err.pred) or 'misses it'}", post.text])
+    return rows
 
 
 def _span(post: Post, s: Span | None) -> str:
@@ -208,25 +232,49 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                                         guesses[1][p.id] if len(guesses) > 1 else None)
         errors += rows
         pairs += idx
+        if len(guesses) > 1:
+            rows, idx = only_other_relation_rows(p, gold[p.id].relations, guesses[0][p.id], guesses[1][p.id])
+            errors += rows
+            pairs += idx
     return ErrorAnalysis("mre", scored, labels, errors, pairs)
+
+
+def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
+                             theirs: Sequence[PairGuess]) -> tuple[list[list], list[int]]:
+    """The compared version's wrong pairs where the version analysed is right, and their indexes."""
+    rows, pairs = [], []
+    for i, (r, m, t) in enumerate(zip(gold, mine, theirs)):
+        if m.label == r.label != t.label:
+            rows.append([post.id, _relation_kind(r.label, t.label), _pair_words(post, gold, i),
+                         f"{m.label} ({m.confidence:.2f})", f"{ONLY_OTHER}: {t.label}", post.text])
+            pairs.append(i)
+    return rows, pairs
+
+
+def _relation_kind(gold: str, pred: str) -> str:
+    return "missed" if pred == "None" else "spurious" if gold == "None" else "wrong relation"
+
+
+def _pair_words(post: Post, gold: Sequence[Relation], i: int) -> str:
+    """A pair as the error table says it. Two pairs of one post can read alike (a name said
+    twice): their number, as the pairs table shows it, keeps their rows apart, so that picking
+    one opens its own pair."""
+    said = [f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {r.label}" for r in gold]
+    return said[i] + (f" (pair #{i + 1})" if said.count(said[i]) > 1 else "")
 
 
 def relation_error_rows(post: Post, gold: Sequence[Relation], guesses: Sequence[PairGuess],
                         other: Sequence[PairGuess] | None = None) -> tuple[list[list], list[int]]:
-    """One row per entity pair the student got wrong, and that pair's index. Two pairs of one
-    post can read alike (a name said twice): their number, as the pairs table shows it, keeps
-    their rows apart, so that picking one opens its own pair."""
-    said = [f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {r.label}" for r in gold]
+    """One row per entity pair the student got wrong, and that pair's index."""
     rows, pairs = [], []
     for i, (r, guess) in enumerate(zip(gold, guesses)):
         if guess.label == r.label:
             continue
-        kind = "missed" if guess.label == "None" else "spurious" if r.label == "None" else "wrong relation"
         versus = ""
         if other is not None:
             versus = other_version_words(versus_other_relation(r.label, guess.label, other[i].label))
-        twin = f" (pair #{i + 1})" if said.count(said[i]) > 1 else ""
-        rows.append([post.id, kind, said[i] + twin, f"{guess.label} ({guess.confidence:.2f})", versus, post.text])
+        rows.append([post.id, _relation_kind(r.label, guess.label), _pair_words(post, gold, i),
+                     f"{guess.label} ({guess.confidence:.2f})", versus, post.text])
         pairs.append(i)
     return rows, pairs
 
@@ -379,7 +427,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     gr.update(value=ea.per_type, headers=headers),
                     gr.update(value=shown, headers=columns, column_widths=widths), records,
                     gr.update(choices=kind_names, value="any"),
-                    f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {len(ea.errors)} errors. "
+                    f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {errors_said(ea)}. "
                     + ("Scores in %; entity counts are spans." if ea.task == "mner" else
                        "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."))
 
