@@ -137,6 +137,10 @@ def test_upload_correct_undo_and_distill(app, browser):
     tab(page, "Distill")
     pick(page, "distill-dataset", "demo")
     expect(page.locator("#distill-plan")).to_contain_text("only 40 posts", timeout=T)
+    expect(page.locator("#distill-plan")).to_contain_text("the Store tab says how")   # where importing is done
+    # nothing can start, and there is nothing to cancel: both buttons say so by being off
+    expect(page.locator("#distill-start")).to_be_disabled(timeout=T)
+    expect(page.locator("#distill-cancel")).to_be_disabled()
     # Twitter-2017 valid and test in the same store (test is its held-out set), three posts corrected
     for split in ("valid", "test"):
         assert cli(["--home", str(home), "import", "twitter", str(twitter_file("twitter2017", split)),
@@ -155,6 +159,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     page.locator("#distill-start").click()
     expect(page.locator("#job-progress")).to_contain_text("Job", timeout=T)
     expect(page.locator("#distill-start")).to_be_disabled(timeout=T)  # one round at a time
+    expect(page.locator("#distill-cancel")).to_be_enabled(timeout=T)  # and that one may be cancelled
     page.reload()  # the job lives in SQLite: a reloaded page finds it and keeps following it
     tab(page, "Distill")
     expect(page.locator("#job-progress")).to_contain_text("progress: 100%", timeout=300_000)
@@ -165,7 +170,12 @@ def test_upload_correct_undo_and_distill(app, browser):
     table = page.locator("#versions-table .table-container").bounding_box()
     origin = page.locator("#versions-table thead th").filter(has_text="origin").first.bounding_box()
     assert origin["x"] + origin["width"] <= table["x"] + table["width"] + 1, (origin, table)
+    # the reloaded page opened on the demo, where no round is possible: Twitter-2017 again
+    expect(page.locator("#distill-start")).to_be_disabled(timeout=T)
+    pick(page, "distill-dataset", "twitter2017")
+    expect(page.locator("#distill-plan")).to_contain_text("held-out 723", timeout=T)
     expect(page.locator("#distill-start")).to_be_enabled(timeout=T)
+    expect(page.locator("#distill-cancel")).to_be_disabled(timeout=T)
     shot(page, "distill")
     pick(page, "version-pick", "browser-round")
     page.locator("#promote-btn").click()

@@ -57,15 +57,22 @@ def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> Round
 
 
 NO_ROUND = "**No round possible yet:**"
+NO_DATASET = "Choose a dataset."
 
 
 def plan_text(home: Path, dataset: str, since: str | None, replay: float) -> str:
     if not dataset:
-        return "Choose a dataset."
+        return NO_DATASET
     try:
         plan = plan_of(home, dataset, since, replay)
     except CotExplorerError as e:
-        return f"{NO_ROUND} {e}."
+        said = str(e)
+        # where, in this app, the missing thing is done
+        if "import more posts" in said.lower():
+            said += " (the Store tab says how to import a dataset)"
+        elif "correct some posts first" in said:
+            said += " (in the Annotate tab; a relation changed counts too)"
+        return f"{NO_ROUND} {said}."
     sizes = ", ".join(f"{k} **{v}**" for k, v in plan.sizes().items())
     note = (f" ({plan.corrected_heldout} of your corrections are held-out posts: they measure, they never train.)"
             if plan.corrected_heldout else "")
@@ -291,15 +298,16 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             name = gr.Textbox(label="New version name (optional)", elem_id="distill-name")
             # the default may be a kd student, a variant a round does not offer: say what becomes of it
             variant = gr.Dropdown(list(ROUND_VARIANTS), value="distill", label="Variant", elem_id="distill-variant",
-                                  info="distill: the CoT view teaches the text view (a kd default is continued "
-                                       "this way, with fresh soft prompts); text: the text view alone")
+                                  info="distill (recommended): the student learns from the teacher's chain of "
+                                       "thought as well as your labels; text: from your labels alone. A default "
+                                       "trained another way (kd) is continued as distill.")
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
         plan = gr.Markdown(elem_id="distill-plan")
         with gr.Row():
             start = gr.Button("Start distillation", variant="primary", elem_id="distill-start")
-            cancel = gr.Button("Cancel", elem_id="distill-cancel")
+            cancel = gr.Button("Cancel", elem_id="distill-cancel", interactive=False)   # while a round runs
         job_state = gr.State(None)
         progress = gr.Markdown(elem_id="job-progress")
         report_md = gr.Markdown(elem_id="job-verdict")
@@ -329,16 +337,20 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             """The round's sets; Start stays the page's call to action only where a round is possible."""
             text = plan_text(home, d, s, r)
             possible = bool(d) and not text.startswith(NO_ROUND)
-            return text, gr.update(variant="primary" if possible else "secondary")
+            return text, gr.update(variant="primary" if possible else "secondary", interactive=possible)
 
-        def poll(job_id, shown, user):
+        def poll(job_id, shown, planned, user):
+            """The job's progress; Start only where a round can start (none running, the plan
+            possible: `planned` is the plan's text), Cancel only while one runs."""
             v = job_view(home, job_id)
             bar = "█" * int(20 * v.progress) + "░" * (20 - int(20 * v.progress))
             text = f"**Job {v.job_id}: {v.status}** `{bar}` progress: {round(100 * v.progress)}% — {v.message}"
             busy = v.running
-            start_state = gr.update(interactive=not busy, value="A round is running…" if busy else "Start distillation")
+            possible = bool(planned) and not str(planned).startswith((NO_ROUND, NO_DATASET))
+            start_state = gr.update(interactive=possible and not busy,
+                                    value="A round is running…" if busy else "Start distillation")
             fresh = v.result and (shown or {}).get("model") != v.result.get("model")
-            return ([text if v.job_id else "No distillation job yet.", start_state]
+            return ([text if v.job_id else "No distillation job yet.", start_state, gr.update(interactive=busy)]
                     + ([v.result] if fresh else [gr.skip()]))
 
         def show_result(result, user):
@@ -369,8 +381,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         cancel.click(guarded(policy, Action.DISTILL, lambda j, user: cancel_round(home, j)), [job_state], None,
                      api_visibility="private")
         # polling never flashes a spinner over the tables and the plot
-        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state],
-                   [progress, start, result_state], api_visibility="private", show_progress="hidden")
+        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan],
+                   [progress, start, cancel, result_state], api_visibility="private", show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, show_result, quiet=True), [result_state],
                             [report_md, report, changes], api_visibility="private", show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True),
