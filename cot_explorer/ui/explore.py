@@ -353,8 +353,9 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
         # labelled buttons, not Gradio's table: on a phone the table ran off the screen, with
         # the image column headed by the box's long label and its file name out of sight
-        gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image], elem_id="explore-examples",
-                    example_labels=[example_label(t, image_file) for t, image_file in EXAMPLES])
+        examples = gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image],
+                               elem_id="explore-examples",
+                               example_labels=[example_label(t, image_file) for t, image_file in EXAMPLES])
 
         def show(view: ExploreView):
             return (view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
@@ -443,9 +444,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         # the file name of the stored image the box holds after an analysis (a hidden box, not a
         # State: the page reads it, so a keystroke costs no call to the server)
         kept_image = gr.Textbox(visible=False, elem_id="kept-image")
-        analyse.click(guarded(policy, Action.PREDICT, analyse_upload), [text, image],
-                      outs + [image, pick, kept_image, analyse_note],
-                      api_visibility="private", **model_work)
+        analysed = dict(fn=guarded(policy, Action.PREDICT, analyse_upload), inputs=[text, image],
+                        outputs=outs + [image, pick, kept_image, analyse_note], api_visibility="private", **model_work)
+        analyse.click(**analysed)
+        # an example is analysed as soon as it fills the inputs (it only filled them: one more press)
+        examples.load_input_event.then(**analysed)
         # The text changed after an analysis: the image kept in the box is the stored post's, not
         # one picked for the new text, so the box empties (an image the user picked, or an
         # example's, stays). In the page, on every keystroke; .change, not .input: a paste or a
