@@ -185,6 +185,7 @@ def test_the_queue_orders_mnre_posts_by_the_relation_students_uncertainty(demo_h
 def test_relation_error_analysis_scores_charts_and_lists_errors(demo_home):
     ea = errors_tab.error_analysis(demo_home, f"{DEMO_RELATIONS}/test")
     assert ea.task == "mre"
+    assert ea.overall_headers[4] == "accuracy"
     model, p, r, f1, acc, n_posts, n_gold, n_pred = ea.overall[0]
     assert model == "mre-default" and 0 <= f1 <= 100 and 0 <= acc <= 100 and n_posts == 20 and n_gold == n_pred
     assert ea.labels[-1] == "None" and len(ea.confusion) == len(ea.labels)

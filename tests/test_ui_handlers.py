@@ -240,7 +240,7 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     assert headers == ["error kind", "mner-default", "mner-twitter2017"]
     assert [r[1:] for r in rows] == [[a.kinds[k], b.kinds[k]] for k in a.kinds] and a.kinds != b.kinds
     for s in ea.scored:  # each matrix is its own version's: every span it predicted, in a typed column
-        n_pred = s.overall[7]
+        n_pred = dict(zip(ea.overall_headers, s.overall))["predicted"]
         assert sum(row[j] for row in s.confusion for j in range(len(ea.labels) - 1)) == n_pred
     assert a.confusion != b.confusion
     fig = errors_tab.confusion_figure(ea)
@@ -255,6 +255,7 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     assert [bt.label for bt in buttons] == ["mner-default", "mner-twitter2017", "change: mner-twitter2017 − mner-default"]
     assert [list(bt.args[0]["visible"]) for bt in buttons] == [[True, False, False], [False, True, False],
                                                                 [False, False, True]]
+    assert "accuracy" not in ea.overall_headers and all(len(row) == len(ea.overall_headers) for row in ea.overall)
     single = errors_tab.error_analysis(demo_home, "demo/test")
     assert single.kind_table()[0] == ["error kind", "count"] and len(errors_tab.confusion_figure(single).data) == 1
     # what switching would break: the compared version's errors where the one analysed is right
@@ -393,3 +394,24 @@ def test_a_refused_text_leaves_the_picked_image_for_the_next_try(demo_home, tmp_
     with pytest.raises((ImageRejected, ValidationError)):
         explore.upload(demo_home, text, str(picked))
     assert picked.exists() == kept
+
+
+def test_explore_says_each_disagreement_with_the_labels_once(demo_home):
+    """A wrong type was said as a miss and an addition (and the teacher's word a third time):
+    each error against the current labels is one line of its kind."""
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store import labels as label_store
+
+    view = explore.upload(demo_home, "Obama visits Paris with Macron tonight", None)
+    pred = [(s, e, t) for s, e, t, _ in view.student_spans]
+    assert len(pred) >= 2, pred
+    (s0, e0, t0), t1 = pred[0], pred[1][2]
+    other = next(t for t in ("PER", "LOC", "ORG", "MISC") if t != t0)
+    gold = [Span(s0, e0, other)] + [Span(s, e, t) for s, e, t in pred[2:]]     # one retyped, one left out
+    with open_store(demo_home) as s:
+        label_store.save(s, view.post_id, LabelSet("mner", tuple(gold), source="annotator", author="ann"), None)
+    said = explore.explore(demo_home, view.post_id).disagreements
+    lines = [line for line in said.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2, said
+    assert f"the current labels say {other}" in lines[0] and "calls" in lines[0]
+    assert "adds" in lines[1] and f"({t1}," in lines[1]

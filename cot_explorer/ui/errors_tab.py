@@ -61,7 +61,7 @@ class Scored:
     """One model version's scores on the split."""
 
     model: str
-    overall: list                   # one OVERALL_HEADERS row
+    overall: list                   # one row of ErrorAnalysis.overall_headers
     per_label: list[list]           # [label, P, R, F1, support]
     kinds: dict[str, int]
     confusion: list[list[int]]      # [gold][predicted], over ErrorAnalysis.labels
@@ -78,6 +78,11 @@ class ErrorAnalysis:
     @property
     def overall(self) -> list[list]:
         return [s.overall for s in self.scored]
+
+    @property
+    def overall_headers(self) -> list[str]:
+        """Accuracy is the relations' (every pair has a label); entities have none to show."""
+        return OVERALL_HEADERS if self.task == "mre" else [h for h in OVERALL_HEADERS if h != "accuracy"]
 
     @property
     def per_type(self) -> list[list]:
@@ -163,7 +168,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
         for gs, ps in zip(g, pr):
             for err in span_errors(gs, ps):
                 kinds[err.kind] += 1
-        scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, "", sc.n_posts, sc.n_gold, sc.n_pred],
+        scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.n_posts, sc.n_gold, sc.n_pred],
                              [[t, s.precision, s.recall, s.f1, s.support] for t, s in sc.per_type.items()], kinds,
                              type_confusion(g, pr, types)))
     errors = []
@@ -419,7 +424,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             bars_label = "Per type" if ea.task == "mner" else "Per relation"
             wide = ["wide-plot"] if ea.task == "mre" else []
             kind_headers, kind_rows = ea.kind_table()
-            return (ea.overall, gr.update(value=kind_rows, headers=kind_headers),
+            return (gr.update(value=ea.overall, headers=ea.overall_headers), gr.update(value=kind_rows, headers=kind_headers),
                     # relations have 23 labels: on a phone those two plots keep a readable width
                     # and scroll sideways (the wide-plot class, app.PAGE_CSS)
                     gr.update(value=per_type_figure(ea), label=bars_label, elem_classes=wide),

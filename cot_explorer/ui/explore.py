@@ -13,8 +13,9 @@ import gradio as gr
 from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget, BudgetExceeded
 from ..errors import CotExplorerError, ValidationError
+from ..evaluate import SpanError, span_errors
 from ..labels import mner_schema_for
-from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post
+from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post, Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path, read_image_file
@@ -131,15 +132,13 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
                  "no labels yet") if gold is None else "no entities")]
     gold_spans = [(s.start, s.end, s.type) for s in gold.spans] if gold else []
     words = lambda s, e: post.text[post.offsets[s][0]:post.offsets[e - 1][1]]  # noqa: E731
-    notes = []
-    pset = {(s, e, t) for s, e, t, _ in pred}
-    for s, e, t in gold_spans:
-        if (s, e, t) not in pset:
-            notes.append(f"the student misses **{words(s, e)}** ({t}), which the current labels have")
-    for s, e, t, c in pred:
-        if gold and (s, e, t) not in set(gold_spans):
-            notes.append(f"the student adds **{words(s, e)}** ({t}, {c:.2f}), not in the current labels")
-        if teacher_marks:
+    # each disagreement with the current labels once (a wrong type read as a miss, an addition
+    # and the teacher's word: three lines for one error)
+    confidence = {(s, e, t): c for s, e, t, c in pred}
+    notes = [_against_labels(words, err, confidence)
+             for err in span_errors([Span(s, e, t) for s, e, t in gold_spans], [Span(s, e, t) for s, e, t, _ in pred])]
+    if teacher_marks:
+        for s, e, t, _ in pred:
             notes.extend(_against_teacher(words, s, e, t, teacher_marks))
     for p in relation_pairs:
         pair = f"**{p.head_text} → {p.tail_text}**"
@@ -157,6 +156,20 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
         post.id, post.text, str(img) if img else None,
         post.caption or ("" if img else "(no image or caption for this post)"),
         cot_markdown(knowledge, error), rows_html(post, rows, types), heading + body, pred, post.image_name)
+
+
+def _against_labels(words, err: SpanError, confidence: dict) -> str:
+    """One error of the student against the current labels, in words."""
+    g, p = err.gold, err.pred
+    said = f"{p.type}, {confidence.get((p.start, p.end, p.type), 0):.2f}" if p else ""
+    if err.kind == "missed":
+        return f"the student misses **{words(g.start, g.end)}** ({g.type}), which the current labels have"
+    if err.kind == "spurious":
+        return f"the student adds **{words(p.start, p.end)}** ({said}), not in the current labels"
+    if err.kind == "wrong type":
+        return f"the student calls **{words(g.start, g.end)}** {said}; the current labels say {g.type}"
+    return (f"the student marks **{words(p.start, p.end)}** ({said}); the current labels mark "
+            f"**{words(g.start, g.end)}** ({g.type}): other bounds")
 
 
 def _against_teacher(words, s: int, e: int, t: str, teacher: tuple[Mark, ...]) -> list[str]:
