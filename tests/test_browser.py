@@ -254,6 +254,8 @@ def test_an_example_can_be_analysed_again_and_again(app, browser):
     the analysis must not delete that copy (it did: the example then failed for everyone)."""
     url, home = app
     page = open_page(browser, url)
+    # the first screen says how to fill its empty right half
+    expect(page.locator("#explore-post-id")).to_contain_text("click an example below")
     for _ in range(2):
         # one click fills the inputs and analyses them (it only filled them: Analyse was one more press)
         page.locator("#explore-examples button").filter(has_text="Taylor Swift opens her").click()

@@ -211,6 +211,11 @@ LET_KEPT_IMAGE_GO = """(image, kept) => {
   return kept && name === kept ? [null, ""] : [image, kept];
 }"""
 
+# the right half before any post is on show: what to do to fill it
+FIRST_HINT = ("*Type or paste a tweet (an image is optional) and press **Analyse upload**, pick a post of the store, "
+              "or click an example below: the student's entities, the teacher's chain of thought and where they "
+              "disagree appear here.*")
+
 EXAMPLES = [["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", ASSETS / "demo" / "stadium.png"],
             ["Taylor Swift opens her tour in Glendale tonight !", ASSETS / "demo" / "stage.png"]]
 
@@ -351,7 +356,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                         delete_no = gr.Button("Keep it", size="sm", elem_id="delete-no")
                 deleted_note = gr.Markdown(elem_id="delete-done")
             with gr.Column(scale=2, min_width=320):
-                post_id = gr.Markdown(elem_id="explore-post-id")
+                post_id = gr.Markdown(FIRST_HINT, elem_id="explore-post-id")   # a post's id once one is on show
                 rows = gr.HTML(elem_id="post-rows", css_template=ROWS_CSS)
                 disagree = gr.Markdown(elem_id="explore-disagreements")
                 with gr.Row(equal_height=False):
@@ -402,7 +407,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             image's temporary file is gone, so the box lets go of it (pressing again said the
             file did not exist); after a refused text it keeps the image for the next try."""
             gone = bool(i) and not Path(i).exists()
-            return [None, "", "", "", "", gr.update(value=None, visible=False), "",
+            return [None, FIRST_HINT, "", "", "", gr.update(value=None, visible=False), "",
                     None if gone else gr.skip(), gr.update(value=None), "" if gone else gr.skip(),
                     f"**Not analysed:** {e}" + (" The image was let go: pick a usable one." if gone else "")]
 
