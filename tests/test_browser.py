@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import fill, pick, shot, tab
+from cot_explorer.devtools.harness import fill, pick, pick_post, shot, tab
 from cot_explorer.paths import twitter_file
 from cot_explorer.schema import LabelSet
 from cot_explorer.store import labels as label_store
@@ -277,7 +277,7 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     """After an analysis the text box holds the stored upload's text (and its kept image):
     picking another post empties both, since they are not that post's. A draft typed and not
     analysed yet stays (nothing typed is lost)."""
-    url, _ = app
+    url, home = app
     page = open_page(browser, url)
     analyse_upload(page, "Picked away : Merkel meets Macron in Berlin", tmp_path / "picked-away.png", (200, 10, 90),
                    "Merkel")
@@ -312,6 +312,17 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     page.locator("#pick-post input").fill("demo/test/")
     page.get_by_role("option").nth(2).click()
     expect(page.locator("#post-text textarea")).to_have_value("", timeout=T)
+    # a new tweet typed while the picked post is still being predicted stays (the answer
+    # emptied the box it was typed in): a relation post no one has opened yet, typed at once
+    analyse_upload(page, "Picked racing : Modi meets Abe in Tokyo", tmp_path / "picked-racing.png", (90, 200, 20),
+                   "Modi")
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        (fresh,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo-mnre' ORDER BY position DESC").fetchone()
+    pick_post(page, "pick-post", fresh)
+    page.locator("#post-text textarea").fill("A new tweet about Lula in Brasilia")
+    expect(page.locator("#explore-post-id")).to_contain_text(fresh, timeout=T)
+    page.wait_for_timeout(1500)
+    expect(page.locator("#post-text textarea")).to_have_value("A new tweet about Lula in Brasilia")
 
 
 def test_a_long_post_says_where_the_student_stopped_reading(app, browser):

@@ -409,7 +409,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             gone = bool(i) and not Path(i).exists()
             return [None, FIRST_HINT, "", "", "", gr.update(value=None, visible=False), "",
                     None if gone else gr.skip(), gr.update(value=None), "" if gone else gr.skip(),
-                    f"**Not analysed:** {e}" + (" The image was let go: pick a usable one." if gone else "")]
+                    f"**Not analysed:** {str(e).rstrip('.')}." + (" The image was let go: pick a usable one." if gone else "")]
 
         def deletable(pid, user):
             """Only uploads can be deleted, and only by someone who may save labels."""
@@ -440,14 +440,19 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             analysed and kept (stored: nothing is lost), so that it does not sit beside another
             post as if it were that post's, whatever was shown in between (an Errors row, say);
             a draft not analysed yet stays. Emptied, the text box's change lets go of the image
-            kept with it."""
+            kept with it. The text to let go is handed to `let_text_go`, which empties the box
+            only if it still holds that text: typed while the post was predicted, a new
+            tweet stays (it was emptied when this answer came)."""
             if not pid:
                 return [gr.skip()] * (len(outs) + 2)
             done_with = False
             if shown != pid and (t or "").strip():
                 with open_store(home) as store:
                     done_with = has_text(store, UPLOAD_DATASET, t)
-            return list(show(explore(home, pid))) + ["" if done_with else gr.skip(), ""]  # no old refusal beside it
+            return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
+
+        def let_text_go(t, done, user):
+            return "" if done and t == done else gr.skip()
 
         def ask_claude(pid, user):
             return ask_teacher(home, pid, user.label, budget)
@@ -476,8 +481,10 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                    api_visibility="private")
         text.change(None, [image, kept_image], [image, kept_image], api_visibility="private",
                     js=LET_KEPT_IMAGE_GO)
-        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text], outs + [text, analyse_note],
-                    api_visibility="private", **model_work)
+        done_text = gr.Textbox(visible=False, elem_id="done-text")   # an analysed upload's text, to let go
+        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
+                    outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
+            guarded(policy, Action.EXPLORE, let_text_go), [text, done_text], [text], api_visibility="private")
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
             post itself stays: outs[0], the picked post, is not set again)."""
