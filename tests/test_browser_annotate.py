@@ -451,6 +451,16 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     expect(page.locator("#span-editor .se-tok.rel-tail").first).to_have_text("Gabrielle")
     select = page.locator("#span-editor select[data-rel='1']")
     expect(select).to_have_value("None")
+    # with no name typed the change is refused like a span save (it was saved as "local"): the
+    # dropdown goes back to what is saved, and the cursor to the name field
+    fill(page, "annotator", "")
+    select.select_option("/per/loc/place_of_residence")
+    expect(page.locator("#annotate-status")).to_contain_text("type your name", timeout=T)
+    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None", timeout=T)
+    expect(page.locator("#annotator").locator("textarea, input").first).to_be_focused()
+    assert len(labels_of(home, "mnre-mini/test/wade", "mre")) == 1   # the import's, nothing more
+    fill(page, "annotator", "ann-rel")
+    select = page.locator("#span-editor select[data-rel='1']")
     select.select_option("/per/loc/place_of_residence")
     expect(page.locator("#annotate-status")).to_contain_text("Saved the relation", timeout=T)
     # said beside the pair changed, which comes on show (Gabrielle's pair stayed outlined)
@@ -460,6 +470,7 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     shot(page, "annotate-relation-saved")
     rows = labels_of(home, "mnre-mini/test/wade", "mre")
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "/per/loc/place_of_residence"
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")  # keys act outside text fields
     page.keyboard.press("u")
     expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
     rows = labels_of(home, "mnre-mini/test/wade", "mre")
