@@ -90,6 +90,8 @@ def test_upload_correct_undo_and_distill(app, browser):
     tab(page, "Annotate")
     fill(page, "annotator", "alice")
     expect(page.locator("#se-pos")).to_contain_text("not in the queue", timeout=T)  # the upload, from Explore
+    # said short, it leaves Undo, Redo and Save on the bar's one line (it pushed them onto a second)
+    assert abs(page.locator("#se-save").bounding_box()["y"] - page.locator("#se-prev").bounding_box()["y"]) < 4
     expect(page.locator("#span-editor .se-sugbar")).to_contain_text("0 from the teacher")
     expect(page.locator("#se-accept-teacher")).to_have_count(0)   # nothing of the teacher's to take
     page.locator("#se-next").click()

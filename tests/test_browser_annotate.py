@@ -531,6 +531,18 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
                 assert lines == [1, True], (box_id, lines)   # one line, inside its box
             # the dataset box has a row of its own: "demo-mnre/test" ran under its arrow
             assert page.locator("#queue-dataset").bounding_box()["width"] > 300
+            # the editor's bar: where and whether saved, then Undo, Redo and Save, two tidy lines
+            # ("saved" sat alone on one, Save alone on a third); unsaved it keeps the same lines
+            for dirty in (False, True):
+                if dirty:
+                    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+                    make_an_edit(page, "1")
+                ys = {i: round(page.locator(f"#{i}").bounding_box()["y"])
+                      for i in ("se-prev", "se-next", "se-pos", "se-dirty", "se-undo", "se-redo", "se-save")}
+                first, second = {ys[i] for i in ("se-prev", "se-next")}, {ys[i] for i in ("se-undo", "se-redo", "se-save")}
+                assert len(first) == 1 and len(second) == 1 and first != second, ys
+                assert all(abs(ys[i] - ys["se-prev"]) < 12 for i in ("se-pos", "se-dirty")), ys
+            page.locator("#se-undo").click()   # the edit taken back
         if name == "Errors":   # the same for Errors' dataset box
             assert page.locator("#errors-dataset").bounding_box()["width"] > 300
     shot(page, "phone-store-tab")

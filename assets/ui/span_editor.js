@@ -411,9 +411,12 @@ function render() {
   const bar = el("div", { class: "se-bar" },
     el("button", { class: "se-btn", "data-act": "prev", id: "se-prev", title: "previous post (p)", text: "◀ Previous" }),
     el("button", { class: "se-btn", "data-act": "next", id: "se-next", title: "next post (n)", text: "Next ▶" }),
+    // short, so that the bar keeps to one line (two on a phone); the rest in the tooltip
     el("span", { class: "se-pos", id: "se-pos", text: pos.index >= 0 ? `${pos.index + 1} / ${pos.total}` :
-      (pos.total ? `not in the queue (${pos.total} posts; Next opens its first)` : "no queue chosen") }),
-    el("span", { class: "se-dirty" + (isDirty ? " on" : ""), id: "se-dirty", text: isDirty ? "● unsaved changes" : "saved" }),
+      (pos.total ? "not in the queue" : "no queue chosen"),
+      title: pos.index < 0 && pos.total ? `the queue has ${pos.total} other posts; Next opens its first` : null }),
+    el("span", { class: "se-dirty" + (isDirty ? " on" : ""), id: "se-dirty", text: isDirty ? "● unsaved" : "saved",
+      title: isDirty ? "edits not saved yet: Save (s) keeps them" : "what you see is saved" }),
     el("span", { class: "se-grow" }),
     el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", text: "↶ Undo" }),
     el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", text: "↷ Redo" }),
