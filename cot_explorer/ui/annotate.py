@@ -258,7 +258,9 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
                     "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19]}
         return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), conflict=conflict, rev=doc.get("rev", 0) + 1),
                 f"**Conflict:** {theirs.author} saved version {theirs.version} meanwhile; your edits are kept below.")
-    replaced = f"replaces version {saved.replaces}" if saved.replaces is not None else "the post's first entity labels"
+    # what undo would bring back, in the user's words ("replaces version 70" read as internals)
+    replaced = (f"undo brings back version {saved.replaces}" if saved.replaces is not None
+                else "the post's first entity labels; undo takes them back")
     return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
             f"Saved version {saved.version} ({replaced}).")
 
