@@ -6,6 +6,7 @@ search across every dataset, progress and annotator agreement."""
 from __future__ import annotations
 
 import functools
+import json
 from enum import StrEnum
 from pathlib import Path
 
@@ -23,7 +24,17 @@ from ..store.knowledge import knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts, search_posts
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
-from .common import DatasetSplit, dataset_splits, knowledge_view_post, map_type, post_label, reach, student
+from .common import (
+    NAME_NEEDED,
+    DatasetSplit,
+    dataset_splits,
+    knowledge_view_post,
+    map_type,
+    post_label,
+    reach,
+    student,
+    who_saves,
+)
 from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
@@ -44,8 +55,9 @@ REMEMBER_SPLIT = ("(split) => { try { if (split) localStorage.setItem('%s', spli
                   % SPLIT_KEY)
 RECALL_SPLIT = "() => { try { return [localStorage.getItem('%s') || '']; } catch (e) { return ['']; } }" % SPLIT_KEY
 # a save refused for want of a name puts the cursor where the name goes
-FOCUS_NAME_WHEN_ASKED = ("(said) => { if ((said || '').includes('annotator field')) "
-                         "document.querySelector('#annotator input, #annotator textarea')?.focus(); return []; }")
+FOCUS_NAME_WHEN_ASKED = ("(said) => { if ((said || '').includes(%s)) "
+                         "document.querySelector('#annotator input, #annotator textarea')?.focus(); return []; }"
+                         % json.dumps(NAME_NEEDED))
 RECALL_NAME = "() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } }" % NAME_KEY
 
 
@@ -235,7 +247,7 @@ def _is_dirty(doc: dict) -> bool:
 def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
     """Save the editor's spans on top of the version it was based on. A stale save comes back
     as a conflict to resolve, the edits kept; bad spans are refused with a sentence."""
-    author = _who_saves(author)
+    author = who_saves(author)
     spans = spans_from_value(doc.get("spans"))
     post_id = doc["post_id"]
     with open_store(home) as store:
@@ -275,7 +287,7 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
     if choice not in ("mine", "merge"):
         raise ValidationError(f"unknown way to resolve a conflict: {choice!r}")
     spans = spans_from_value(doc.get("spans") if choice == "mine" else merged)
-    author = _who_saves(author)
+    author = who_saves(author)
     with open_store(home) as store:
         saved = label_store.save(store, doc["post_id"], LabelSet("mner", spans=spans, source="annotator", author=author),
                                  theirs_version, action="merge" if choice == "merge" else "save")
@@ -286,7 +298,7 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
 
 def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
     """Undo or redo the newest change of this post, spans or relations: one version per press."""
-    author = _who_saves(author)
+    author = who_saves(author)
     with open_store(home) as store:
         step = label_store.redo_newest if forward else label_store.undo_newest
         now = step(store, doc["post_id"], author)
@@ -621,8 +633,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True), inputs=[ds, editor],
                              outputs=[queue_state] + post_outs, api_visibility="private", **model_work)
-    return {"queue_dataset": ds, "remembered_split": remembered_split, "recall_split": RECALL_SPLIT, "author": author, "first_queue_event": first_queue_event, "recall_name": recall_name,
-            "refresh_event": refresh_event}
+    return {"queue_dataset": ds, "remembered_split": remembered_split, "recall_split": RECALL_SPLIT, "author": author,
+            "first_queue_event": first_queue_event, "recall_name": recall_name, "refresh_event": refresh_event}
 
 
 def stop_while_predicting(only_errors: bool, order: str):
@@ -637,16 +649,6 @@ def stop_work(request: gr.Request) -> str:
     request_stop(getattr(request, "session_hash", None))
     return ("Stop asked: predictions under way stop after the chunk in hand, and what was predicted is kept "
             "(nothing happens if none are running).")
-
-
-def _who_saves(author: str | None) -> str:
-    """The name every change is saved under (spans, relations, merges, undo and redo alike):
-    none typed is refused, never filled in with the session's "local", which would put the
-    work under the wrong name in progress and agreement."""
-    author = (author or "").strip()
-    if not author:
-        raise ValidationError("type your name in the annotator field before saving")
-    return author
 
 
 def _author(typed: str, user: User) -> str:

@@ -201,6 +201,20 @@ def post_choices(home: Path, limit: int = 500) -> list[tuple[str, str]]:
     return [(post_label(p), p.id) for p in posts]
 
 
+# the refusal of a change saved with no name; the page puts the cursor in the name field on it
+NAME_NEEDED = "type your name in the annotator field before saving"
+
+
+def who_saves(author: str | None) -> str:
+    """The name every change is saved under (spans, relations, merges, undo and redo alike):
+    none typed is refused, never filled in with the session's "local", which would put the
+    work under the wrong name in progress and agreement."""
+    author = (author or "").strip()
+    if not author:
+        raise ValidationError(NAME_NEEDED)
+    return author
+
+
 def snippet(text: str, width: int = 60) -> str:
     """A post's first characters for a list or a question; "…" says there is more."""
     return text[:width] + ("…" if len(text) > width else "")

@@ -15,6 +15,7 @@ from ..store import open_store
 from ..store.knowledge import knowledge_for
 from ..store.posts import get_post
 from ..student.registry import Registry
+from .common import who_saves
 from .predicted import PairGuess, cached_relations
 
 RELATION_COLUMNS = ["#", "head", "tail", "current label", "student (probability)", "teacher: rationale"]
@@ -90,9 +91,7 @@ def set_relation(home: Path, post_id: str, index: int, label: str, base_version:
                  author: str) -> tuple[LabelSet, Relation, Post]:
     """Change the relation of one entity pair, saved as a new MRE label version; returns the
     saved labels, the relation as it was, and the post."""
-    author = (author or "").strip()
-    if not author:
-        raise ValidationError("type your name in the annotator field before saving")
+    author = who_saves(author)
     check_relation_label(label)
     with open_store(home) as store:
         labels = label_store.current(store, post_id, "mre")
