@@ -167,7 +167,8 @@ def _against_labels(words, err: SpanError, confidence: dict) -> str:
     if err.kind == "spurious":
         return f"the student adds **{words(p.start, p.end)}** ({said}), not in the current labels"
     if err.kind == "wrong type":
-        return f"the student calls **{words(g.start, g.end)}** {said}; the current labels say {g.type}"
+        return (f"the student calls **{words(g.start, g.end)}** {p.type} "
+                f"({confidence.get((p.start, p.end, p.type), 0):.2f}); the current labels say {g.type}")
     return (f"the student marks **{words(p.start, p.end)}** ({said}); the current labels mark "
             f"**{words(g.start, g.end)}** ({g.type}): other bounds")
 
