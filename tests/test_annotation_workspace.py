@@ -14,6 +14,7 @@ from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 from cot_explorer.ui import annotate
 from cot_explorer.ui.demo import ensure_demo
+from cot_explorer.ui.span_editor import PairSaved
 
 from .conftest import two_pair_mnre_file
 
@@ -250,10 +251,49 @@ def test_a_relation_saved_beside_unsaved_spans_says_so_and_its_undo_keeps_them(t
     mine = [{"start": 0, "end": 1, "type": "PER"}]
     new, msg = annotate.save_relation(home, {**doc, "spans": mine}, 1, "None", "ann", ANN, [])
     assert "Your span edits are not saved yet" in msg
-    assert new.pair_saved == {"index": 1, "version": new.relation_version} and new.focus_pair == 1
+    assert new.pair_saved == PairSaved(1, new.relation_version) and new.focus_pair == 1
     assert new.spans == mine and new.saved == []
     back, msg = annotate.step_history(home, new.to_value(), False, "ann", ANN, [])
     assert "Undid the last relation change" in msg and back.spans == mine and not back.clear_draft
     assert back.pair_saved is None
     _, msg = annotate.save_relation(home, back.to_value() | {"spans": []}, 1, "None", "ann", ANN, [])
     assert "not saved yet" not in msg
+
+
+def test_unsaved_spans_carried_past_a_relation_keep_their_base_and_meet_a_co_annotator_as_a_conflict(tmp_path):
+    """Span edits carried over a relation save (or its refusal, or its undo) stay based on the
+    version they were made on: based on the newest, a co-annotator's spans saved meanwhile
+    were overwritten by the next Save without a conflict."""
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
+    bobs, _ = annotate.save_doc(home, {**doc, "spans": [{"start": 2, "end": 3, "type": "LOC"}]}, "bob", ANN, [])
+    mine = {**doc, "spans": [{"start": 0, "end": 1, "type": "PER"}]}      # made before bob saved
+    new, _ = annotate.save_relation(home, mine, 0, "/per/loc/place_of_residence", "ann", ANN, [])
+    assert new.base_version == doc["base_version"] != bobs.base_version
+    back, _ = annotate.step_history(home, new.to_value(), False, "ann", ANN, [])   # the relation taken back
+    assert back.base_version == doc["base_version"] and back.spans == mine["spans"]
+    saved, msg = annotate.save_doc(home, back.to_value(), "ann", ANN, [])
+    assert "Conflict" in msg and saved.conflict["their_author"] == "bob"
+
+
+def test_with_unsaved_spans_only_a_relation_is_stepped_and_the_pair_s_undo_takes_back_its_own_version(tmp_path):
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
+    rel, _ = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", ANN, [])
+    spans, _ = annotate.save_doc(home, {**rel.to_value(), "spans": [{"start": 0, "end": 1, "type": "PER"}]},
+                                 "ann", ANN, [])
+    # the pair's Undo, pressed after a span save came in between: refused, nothing undone
+    with pytest.raises(ValidationError, match=f"version {rel.pair_saved.version} is no longer the newest"):
+        annotate.step_history(home, spans.to_value(), False, "ann", ANN, [], change=rel.pair_saved.version)
+    # unsaved span edits over a newest span change: an undo would drop them, so it is refused
+    dirty = {**spans.to_value(), "spans": [{"start": 2, "end": 3, "type": "LOC"}]}
+    with pytest.raises(ValidationError, match="save or discard them first"):
+        annotate.step_history(home, dirty, False, "ann", ANN, [])
+    with open_store(home) as s:
+        assert [h.action for h in label_store.post_history(s, "mnre/test/a")][-1] == "save"
+    undone, msg = annotate.step_history(home, spans.to_value(), False, "ann", ANN, [])   # nothing unsaved: fine
+    assert "Undid the last span change" in msg

@@ -283,11 +283,15 @@ def test_a_reload_comes_back_to_the_split_and_a_draft_opens_in_its_own_queue(app
     expect(page.locator("#se-pos")).to_contain_text(f"1 / {n_mnre}", timeout=T)
     pick(page, "queue-dataset", "demo/test")    # elsewhere now: the draft's post opens in its own queue
     expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
+    page.locator("#queue-not-corrected input").check()   # a filter the draft's queue will not follow
+    expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
+    page.wait_for_timeout(1000)
     chip = page.locator(f'#se-drafts [data-act="open-draft"][data-id="{pid}"]')
     expect(chip).to_contain_text(first_words(home, pid), timeout=T)
     chip.click()
     expect(page.locator("#se-pos")).to_contain_text(f"2 / {n_mnre}", timeout=T)
     expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test")
+    expect(page.locator("#queue-not-corrected input")).not_to_be_checked()   # the queue is the whole split
     expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
     shot(page, "annotate-draft-own-queue")
     page.locator("#se-next").click()    # Next goes on through the draft's split

@@ -403,6 +403,8 @@ def test_explore_says_each_disagreement_with_the_labels_once(demo_home):
     from cot_explorer.store import labels as label_store
 
     view = explore.upload(demo_home, "Obama visits Paris with Macron tonight", None)
+    # no labels yet: nothing to disagree with (each entity read as "not in the current labels")
+    assert "No labels to compare with yet." in view.disagreements and "not in the current labels" not in view.disagreements
     pred = [(s, e, t) for s, e, t, _ in view.student_spans]
     assert len(pred) >= 2, pred
     (s0, e0, t0), t1 = pred[0], pred[1][2]

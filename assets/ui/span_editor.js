@@ -324,7 +324,8 @@ root.addEventListener("click", (e) => {
   else if (act === "next") navigate(1);
   else if (act === "undo") { if (!undoLocal()) { clearNote(); send("undo"); } }
   else if (act === "redo") { clearNote(); send("redo"); }
-  else if (act === "undo-saved") { clearNote(); send("undo"); }   // the relation just saved, not an unsaved span edit
+  // the relation just saved, this version only (not an unsaved span edit, nor a change saved since)
+  else if (act === "undo-saved") { clearNote(); send("undo", { version: doc.pair_saved && doc.pair_saved.version }); }
   else if (act === "pair") { pair = k; render(); }
   else if (act === "rel-use") send("relation", { index: Number(b.dataset.index), label: b.dataset.label });
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
@@ -337,8 +338,8 @@ root.addEventListener("click", (e) => {
 root.addEventListener("change", (e) => {
   const s = e.target.closest("select[data-rel]");
   if (!s || !doc) return;
-  const row = s.closest("[data-k]");   // the pair changed comes on show, outlined in the text
-  if (row) { pair = Number(row.dataset.k); props.value = { ...doc, spans, pair }; }
+  const row = s.closest("[data-k]");   // the pair changed comes on show, outlined in the text (send passes it on)
+  if (row) pair = Number(row.dataset.k);
   send("relation", { index: Number(s.dataset.rel), label: s.value });
 });
 

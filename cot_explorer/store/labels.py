@@ -277,23 +277,38 @@ def redo(store: Store, post_id: str, task: str, base_version: int, author: str) 
         return _insert(store, post_id, restored, base_version, "redo", target, reverse, author)
 
 
-def undo_newest(store: Store, post_id: str, author: str) -> LabelSet:
-    """Undo the post's newest change not yet undone, spans or relations (one history for both)."""
+def undo_newest(store: Store, post_id: str, author: str, only_task: str | None = None,
+                change: int | None = None) -> LabelSet:
+    """Undo the post's newest change not yet undone, spans or relations (one history for both).
+    `only_task`: refused if that change is of the other task (an editor with unsaved span
+    edits may take back a relation, not the spans under its edits). `change`: refused unless
+    that version is the change undone (an Undo beside the relation it saved)."""
     changes = []
     for task in ("mner", "mre"):
         now = head(store, post_id, task)
-        change = _undoable(store, now) if now is not None else None
-        if change is not None:
-            changes.append((change.version, task, now.version))
+        undoable = _undoable(store, now) if now is not None else None
+        if undoable is not None:
+            changes.append((undoable.version, task, now.version))
     if not changes:
         raise ValidationError("nothing to undo on this post")
-    _, task, base = max(changes)
+    newest, task, base = max(changes)
+    if change is not None and newest != change:
+        raise ValidationError(f"version {change} is no longer the newest change of this post (version {newest} "
+                              "is); the history lists both")
+    _refuse_other_task(task, only_task)
     return undo(store, post_id, task, base, author)
 
 
-def redo_newest(store: Store, post_id: str, author: str) -> LabelSet:
+def _refuse_other_task(task: str, only_task: str | None) -> None:
+    if only_task is not None and task != only_task:
+        raise ValidationError("the newest change is to the entity labels, under your unsaved span edits: "
+                              "save or discard them first" if task == "mner" else
+                              "the newest change is to the relations; only span changes may be stepped here")
+
+
+def redo_newest(store: Store, post_id: str, author: str, only_task: str | None = None) -> LabelSet:
     """Redo the post's newest undo, spans or relations; nothing to redo once a change was
-    saved after it."""
+    saved after it. `only_task` as for `undo_newest`."""
     heads = sorted(((v, t) for t in ("mner", "mre") if (v := head_version(store, post_id, t)) is not None),
                    reverse=True)
     if not heads or _version(store, heads[0][0]).action not in ("undo", "redo"):
@@ -303,6 +318,7 @@ def redo_newest(store: Store, post_id: str, author: str) -> LabelSet:
     for version, task in heads:
         if _version(store, version).action not in ("undo", "redo") or version < (last_save or 0):
             continue  # an undo older than the newest save, spans or relations: that save ended its redo
+        _refuse_other_task(task, only_task)
         try:
             return redo(store, post_id, task, version, author)
         except ValidationError:

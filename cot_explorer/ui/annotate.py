@@ -40,7 +40,7 @@ from .first_open import first_open_stands, user_opened
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
 from .relations import pairs_view, relation_student_available, set_relation
-from .span_editor import EditorDoc, SpanEditor, span_dict, spans_from_value, token_cells
+from .span_editor import EditorDoc, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
 
 HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "labels"]
 # The annotator's name lives in the browser too (localStorage, this page's origin only): a
@@ -184,9 +184,17 @@ def progress_line(home: Path, post: Post, user: User) -> str:
             + (f" · by annotator: {others}" if others else ""))
 
 
+# editor_doc's `based_on` when the editor shows the stored spans: they are the newest version's
+FROM_STORE = object()
+
+
 def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = None, *, spans: list[dict] | None = None,
-               conflict: dict | None = None, clear_draft: bool = False, rev: int = 0,
-               focus_pair: int | None = None, pair_saved: dict | None = None, reveal: bool = False) -> EditorDoc:
+               based_on: int | None | object = FROM_STORE, conflict: dict | None = None, clear_draft: bool = False,
+               rev: int = 0, focus_pair: int | None = None, pair_saved: PairSaved | None = None,
+               reveal: bool = False) -> EditorDoc:
+    """The editor's document for a post. Unsaved `spans` carried over (a relation saved or
+    refused beside them) keep the version they were `based_on`: on the newest one, a save
+    would go on top of a co-annotator's spans saved meanwhile, without a conflict."""
     with open_store(home) as store:
         post = get_post(store, post_id)
         if post is None:
@@ -199,7 +207,8 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
     ids = ids or []
     return EditorDoc(
         post_id=post.id, dataset=post.dataset, tokens=token_cells(post), types=list(schema.types), saved=saved,
-        spans=spans if spans is not None else [dict(s) for s in saved], base_version=base,
+        spans=spans if spans is not None else [dict(s) for s in saved],
+        base_version=base if based_on is FROM_STORE else based_on,
         suggestions=suggestions_for(home, post, schema), pairs=pairs, relation_labels=list(MRE_RELATIONS),
         relation_arguments=relation_argument_table() if pairs else {},
         type_names=mnre_type_names([*schema.types, *DEFAULT_ENTITY_TYPES]) if pairs else {},
@@ -296,17 +305,23 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
             f"{what} as version {saved.version}, on top of version {theirs_version}.")
 
 
-def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
-    """Undo or redo the newest change of this post, spans or relations: one version per press."""
+def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, ids: list[str],
+                 change: int | None = None) -> tuple[EditorDoc, str]:
+    """Undo or redo the newest change of this post, spans or relations: one version per press.
+    With unsaved span edits only a relation may be stepped (they stay); `change`: the
+    version an undo must take back (the Undo beside the relation it saved), or nothing."""
     author = who_saves(author)
+    dirty = _is_dirty(doc)
+    only = "mre" if dirty else None
     with open_store(home) as store:
-        step = label_store.redo_newest if forward else label_store.undo_newest
-        now = step(store, doc["post_id"], author)
+        if forward:
+            now = label_store.redo_newest(store, doc["post_id"], author, only_task=only)
+        else:
+            now = label_store.undo_newest(store, doc["post_id"], author, only_task=only, change=change)
         cleared = label_store.current(store, doc["post_id"], now.task) is None
     word = "Redid" if forward else "Undid"
     left = f" The post has no {'relation' if now.task == 'mre' else 'entity'} labels again." if cleared else ""
-    # a relation stepped back (the Undo beside a pair just saved): unsaved span edits stay
-    kept = {"spans": doc.get("spans")} if now.task == "mre" and _is_dirty(doc) else {"clear_draft": True}
+    kept = {"spans": doc.get("spans"), "based_on": doc.get("base_version")} if dirty else {"clear_draft": True}
     return (editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1, **kept),
             f"{word} the last {'relation' if now.task == 'mre' else 'span'} change: now version {now.version}.{left}")
 
@@ -316,8 +331,8 @@ def save_relation(home: Path, doc: dict, index: int, label: str, author: str, us
     saved, old, post = set_relation(home, doc["post_id"], index, label, doc.get("relation_version"), author)
     # the editor's unsaved spans stay as they are, and say so: a relation is saved at once,
     # spans wait for Save (the bar's "unsaved changes" seemed to contradict "Saved")
-    new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), rev=doc.get("rev", 0) + 1,
-                     focus_pair=index, pair_saved={"index": index, "version": saved.version})
+    new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), based_on=doc.get("base_version"),
+                     rev=doc.get("rev", 0) + 1, focus_pair=index, pair_saved=PairSaved(index, saved.version))
     unsaved = (" Your span edits are not saved yet: Save keeps them." if _is_dirty(doc) else "")
     return new, (f"Saved the relation {post.span_text(old.head)} → {post.span_text(old.tail)}: {old.label} → "
                  f"**{label}** as version {saved.version} (undo takes it back).{unsaved}")
@@ -391,6 +406,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             disagreed = gr.Dropdown(label="Posts they disagree on (opens it)", choices=[], elem_id="agreement-posts")
 
         post_outs = [editor, image, caption, cot, history, status]
+        # what opening a post elsewhere may change besides the editor: its split's queue
+        queue_outs = [ds, queue_state, only_errors, not_corrected, order]
+        n_queue = len(queue_outs)
+
+        def keep_queue() -> list:
+            return [gr.skip()] * n_queue
 
         def show(doc: EditorDoc, message: str = "") -> list:
             img, cap, thought = context(home, doc.post_id)
@@ -425,7 +446,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if data.get("then") == "save" and _is_dirty(doc):
                 saved, message = save_doc(home, doc, _author(author_name, user), user, ids)
                 if saved.conflict:  # stay here: the conflict is to be resolved first
-                    return [gr.skip(), gr.skip()] + show(saved, message)
+                    return keep_queue() + show(saved, message)
             target = data.get("post_id")
             if target:
                 with open_store(home) as store:
@@ -433,7 +454,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 if gone:  # a draft left on a post deleted since
                     raise ValidationError(f"{target} no longer exists (it was deleted), so its unsaved edits cannot "
                                           "be saved; \"forget\" beside it in the list drops them")
-            switch = [gr.skip(), gr.skip()]
+            switch = keep_queue()
             if target:   # a draft's post, or one asked for elsewhere: its own split's queue comes with it
                 switch, ids = follow_post(target, ids, dataset_split)
             else:
@@ -447,8 +468,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def do_save(doc, ids, author_name, user):
             return show(*save_doc(home, doc, _author(author_name, user), user, ids))
 
-        def do_undo(doc, ids, author_name, user):
-            return show(*step_history(home, doc, False, _author(author_name, user), user, ids))
+        def do_undo(doc, ids, author_name, evt: gr.EventData, user):
+            change = (evt._data or {}).get("version")   # the Undo beside a relation just saved
+            return show(*step_history(home, doc, False, _author(author_name, user), user, ids,
+                                      change if isinstance(change, int) else None))
 
         def do_redo(doc, ids, author_name, user):
             return show(*step_history(home, doc, True, _author(author_name, user), user, ids))
@@ -464,7 +487,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 if not (doc or {}).get("post_id"):
                     raise
                 return show(editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"),
-                                       rev=doc.get("rev", 0) + 1), f"**Not done:** {e}")
+                                       based_on=doc.get("base_version"), rev=doc.get("rev", 0) + 1), not_done(e))
 
         def do_resolve(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
@@ -483,10 +506,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             unless the open post has unsaved edits, in which case the editor asks first. `focus`:
             the entity pair a relation error row is about, shown first."""
             if not pid:
-                return [gr.skip()] * (len(post_outs) + 2)
+                return keep_queue() + [gr.skip()] * len(post_outs)
             user_opened()
             if _is_dirty(doc):
-                return [gr.skip(), gr.skip(), {**doc, "pending_open": {"post_id": pid, "label": pid}}] + \
+                return keep_queue() + [{**doc, "pending_open": {"post_id": pid, "label": pid}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = follow_post(pid, ids, dataset_split)
             pair = focus["pair"] if focus and focus.get("post_id") == pid else None
@@ -496,28 +519,30 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def follow_post(pid: str, ids: list[str], dataset_split: str | None) -> tuple[list, list[str]]:
             """The queue a post opens in: its own dataset/split's, so that Next goes on through it
             (an upload keeps the queue; a filtered queue of its own split that does not hold it
-            stays, and the post reads "not in the queue"). Returns the updates of the dataset
-            dropdown and the queue, and the queue."""
+            stays, and the post reads "not in the queue"). Returns the updates of `queue_outs`
+            and the queue. That queue is the whole split in file order, and the filters say so
+            (they kept showing "errors only" or an order the new queue did not follow); the
+            dataset's change resets the type filter."""
             with open_store(home) as store:
                 post = get_post(store, pid)
             own = f"{post.dataset}/{post.split}" if post else None
             if own and post.dataset != UPLOAD_DATASET and (own != dataset_split or not ids):
                 ids = queue(home, own)
-                return [gr.update(value=own), ids], ids
+                return [gr.update(value=own), ids, False, False, QueueOrder.FILE.value], ids
             # the page's first queue may still be loading (the dropdown not even set): count
             # the queue it will show here
             first = dataset_split or next((d.label for d in dataset_splits(home)), None)
             if not ids and first:
                 ids = queue(home, first)
-                return [gr.skip(), ids], ids   # kept: the page load's late first queue leaves it be
-            return [gr.skip(), gr.skip()], ids
+                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip()], ids   # kept: the page load's late first queue leaves it be
+            return keep_queue(), ids
 
         def show_pair(focus, doc, ids, dataset_split, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
             editor keeps its unsaved spans as its draft). Of the post Errors had picked before
             while the editor has moved on (`reopen`: no post change event comes): that post
             opens again. Otherwise the post change opens it (open_focused)."""
-            skip = [gr.skip()] * (len(post_outs) + 2)
+            skip = keep_queue() + [gr.skip()] * len(post_outs)
             if not focus or not doc or doc.get("pending_open"):
                 return skip
             if doc.get("post_id") != focus.get("post_id"):
@@ -525,7 +550,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if focus.get("pair") is None:
                 return skip
             # not the last answer's flags: clear_draft would drop the draft of unsaved spans
-            return [gr.skip(), gr.skip(), {**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1,
+            return keep_queue() + [{**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1,
                                            "clear_draft": False, "note": None}] + [gr.skip()] * (len(post_outs) - 1)
 
         def do_search(q, user):
@@ -546,13 +571,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 try:
                     return fn(*args, **kwargs)
                 except CotExplorerError as e:
-                    return [gr.skip()] * (n_outputs - 1) + [f"**Not done:** {e}"]
+                    return [gr.skip()] * (n_outputs - 1) + [not_done(e)]
             return run
 
         n = len(post_outs)
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
-            said(load_queue, n + 1), said(navigate, n + 2), said(do_save, n), said(do_undo, n), said(do_redo, n),
-            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n + 2), said(open_focused, n + 2))
+            said(load_queue, n + 1), said(navigate, n + n_queue), said(do_save, n), said(do_undo, n), said(do_redo, n),
+            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n + n_queue), said(open_focused, n + n_queue))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
@@ -586,7 +611,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
-        opened_outs = [ds, queue_state] + post_outs
+        opened_outs = queue_outs + post_outs
         editor.navigate(guarded(policy, Action.EXPLORE, navigate), common + [ds], opened_outs, api_visibility="private",
                         **model_work)
         editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
@@ -601,7 +626,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             post_state.change(guarded(policy, Action.EXPLORE, open_focused),
                               [post_state, pair_state, editor, queue_state, ds], opened_outs, api_visibility="private",
                               **model_work)
-            pair_state.change(guarded(policy, Action.EXPLORE, said(show_pair, n + 2)),
+            pair_state.change(guarded(policy, Action.EXPLORE, said(show_pair, n + n_queue)),
                               [pair_state, editor, queue_state, ds], opened_outs, api_visibility="private",
                               **model_work)
         found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state, ds], opened_outs,
@@ -649,6 +674,11 @@ def stop_work(request: gr.Request) -> str:
     request_stop(getattr(request, "session_hash", None))
     return ("Stop asked: predictions under way stop after the chunk in hand, and what was predicted is kept "
             "(nothing happens if none are running).")
+
+
+def not_done(e: CotExplorerError) -> str:
+    """A refusal as the status line says it."""
+    return f"**Not done:** {e}"
 
 
 def _author(typed: str, user: User) -> str:

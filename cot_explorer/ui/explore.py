@@ -135,8 +135,9 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     # each disagreement with the current labels once (a wrong type read as a miss, an addition
     # and the teacher's word: three lines for one error)
     confidence = {(s, e, t): c for s, e, t, c in pred}
-    notes = [_against_labels(words, err, confidence)
-             for err in span_errors([Span(s, e, t) for s, e, t in gold_spans], [Span(s, e, t) for s, e, t, _ in pred])]
+    notes = [_against_labels(words, err, confidence)   # none on a post without labels ("no labels to compare")
+             for err in span_errors([Span(s, e, t) for s, e, t in gold_spans], [Span(s, e, t) for s, e, t, _ in pred])
+             ] if gold else []
     if teacher_marks:
         for s, e, t, _ in pred:
             notes.extend(_against_teacher(words, s, e, t, teacher_marks))
@@ -161,15 +162,14 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
 def _against_labels(words, err: SpanError, confidence: dict) -> str:
     """One error of the student against the current labels, in words."""
     g, p = err.gold, err.pred
-    said = f"{p.type}, {confidence.get((p.start, p.end, p.type), 0):.2f}" if p else ""
+    sure = f"{confidence.get((p.start, p.end, p.type), 0):.2f}" if p else ""
     if err.kind == "missed":
         return f"the student misses **{words(g.start, g.end)}** ({g.type}), which the current labels have"
     if err.kind == "spurious":
-        return f"the student adds **{words(p.start, p.end)}** ({said}), not in the current labels"
+        return f"the student adds **{words(p.start, p.end)}** ({p.type}, {sure}), not in the current labels"
     if err.kind == "wrong type":
-        return (f"the student calls **{words(g.start, g.end)}** {p.type} "
-                f"({confidence.get((p.start, p.end, p.type), 0):.2f}); the current labels say {g.type}")
-    return (f"the student marks **{words(p.start, p.end)}** ({said}); the current labels mark "
+        return f"the student calls **{words(g.start, g.end)}** {p.type} ({sure}); the current labels say {g.type}"
+    return (f"the student marks **{words(p.start, p.end)}** ({p.type}, {sure}); the current labels mark "
             f"**{words(g.start, g.end)}** ({g.type}): other bounds")
 
 
@@ -370,11 +370,6 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                          elem_id="explore-relations", visible=False, wrap=True,
                                          column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
-        # labelled buttons, not Gradio's table: on a phone the table ran off the screen, with
-        # the image column headed by the box's long label and its file name out of sight
-        examples = gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image],
-                               elem_id="explore-examples",
-                               example_labels=[example_label(t, image_file) for t, image_file in EXAMPLES])
 
         def show(view: ExploreView):
             return (view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
@@ -444,8 +439,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             kept with it. The text to let go is handed to `let_text_go`, which empties the box
             only if it still holds that text: typed while the post was predicted, a new
             tweet stays (it was emptied when this answer came)."""
-            if not pid:
-                return [gr.skip()] * (len(outs) + 2)
+            if not pid:   # the picker emptied (an analysis, a refusal): no text of a pick to let go
+                return [gr.skip()] * len(outs) + ["", gr.skip()]
             done_with = False
             if shown != pid and (t or "").strip():
                 with open_store(home) as store:
@@ -453,7 +448,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
 
         def let_text_go(t, done, user):
-            return "" if done and t == done else gr.skip()
+            """Used once: the same text typed again later is a new tweet, not the analysed one."""
+            return ("" if done and t == done else gr.skip()), ""
 
         def ask_claude(pid, user):
             return ask_teacher(home, pid, user.label, budget)
@@ -471,8 +467,14 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         analysed = dict(fn=guarded(policy, Action.PREDICT, analyse_upload), inputs=[text, image],
                         outputs=outs + [image, pick, kept_image, analyse_note], api_visibility="private", **model_work)
         analyse.click(**analysed)
-        # an example is analysed as soon as it fills the inputs (it only filled them: one more press)
-        examples.load_input_event.then(**analysed)
+        # The examples, below the two columns (every component made after this one is hidden):
+        # labelled buttons, not Gradio's table (on a phone the table ran off the screen, the image
+        # column headed by the box's long label), analysed on their click (they only filled the
+        # inputs: one more press)
+        gr.Examples([[t, str(image_file)] for t, image_file in EXAMPLES], inputs=[text, image],
+                    outputs=analysed["outputs"], fn=analysed["fn"], run_on_click=True, cache_examples=False,
+                    elem_id="explore-examples", api_visibility="private",
+                    example_labels=[example_label(t, image_file) for t, image_file in EXAMPLES])
         # The text changed after an analysis: the image kept in the box is the stored post's, not
         # one picked for the new text, so the box empties (an image the user picked, or an
         # example's, stays). In the page, on every keystroke; .change, not .input: a paste or a
@@ -485,7 +487,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         done_text = gr.Textbox(visible=False, elem_id="done-text")   # an analysed upload's text, to let go
         pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
                     outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
-            guarded(policy, Action.EXPLORE, let_text_go), [text, done_text], [text], api_visibility="private")
+            guarded(policy, Action.EXPLORE, let_text_go), [text, done_text], [text, done_text], api_visibility="private")
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
             post itself stays: outs[0], the picked post, is not set again)."""

@@ -29,6 +29,14 @@ class Suggestion:
 
 
 @dataclass
+class PairSaved:
+    """A relation just saved, said beside its pair with an Undo that takes back this version only."""
+
+    index: int                     # the pair's place in the post's relation labels
+    version: int
+
+
+@dataclass
 class EditorDoc:
     post_id: str
     dataset: str
@@ -51,7 +59,7 @@ class EditorDoc:
     rev: int = 0
     focus_pair: int | None = None  # the entity pair (its index) to show first: a relation error opened here
     student_unread: str | None = None  # a long post: where the student stopped reading (the rest get no suggestion)
-    pair_saved: dict | None = None  # {"index", "version"}: a relation just saved, said beside its pair (not only far above)
+    pair_saved: PairSaved | None = None  # said beside its pair (the status line can be a screen away)
     reveal: bool = False           # opened from another tab or a search: brought into view (on a phone it was screens down)
 
     def to_value(self) -> dict:
