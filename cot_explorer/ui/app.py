@@ -106,8 +106,9 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                    di["distill_dataset"],
                    di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"], an["author"]],
                   api_visibility="private", js=an["recall_split"]
-                  # then Annotate opens on the first dataset that has posts (the demo set first), unless
-                  # a post was opened meanwhile (picked in Explore while the page loaded): that one stays
+                  # then Annotate opens on the split this browser worked in last, else the first one with
+                  # posts (the demo set first), unless a post was opened meanwhile (picked in Explore while
+                  # the page loaded): that one stays
                   ).then(**an["first_queue_event"])
     demo.queue(default_concurrency_limit=EVENT_SLOTS)
     return demo
