@@ -263,7 +263,7 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     only = [r for r in ea.errors if r[4].startswith(errors_tab.ONLY_OTHER)]
     theirs = errors_tab.error_analysis(demo_home, "demo/test", "mner-twitter2017").errors
     mine = {(r[0], r[2]) for r in single.errors if r[2]}
-    assert only and len(only) < len(theirs)
+    assert only and len(only) < len(theirs) and ea.only_other == len(only)
     for r in only:
         assert (r[0], r[1], r[2]) in {(t[0], t[1], t[2]) for t in theirs}     # an error of theirs...
         assert (r[0], r[2]) not in mine and r[2] == r[3]                       # ...where mine is right
@@ -417,3 +417,18 @@ def test_explore_says_each_disagreement_with_the_labels_once(demo_home):
     assert len(lines) == 2, said
     assert f"the current labels say {other}" in lines[0] and "calls" in lines[0]
     assert "adds" in lines[1] and f"({t1}," in lines[1]
+
+
+def test_the_distill_plan_says_whether_a_round_can_start_and_where_its_need_is_met(demo_home, tmp_path):
+    """Start follows the plan's own verdict (it was read back from the Markdown), and a
+    refusal points to the tab where the missing thing is done."""
+    small = distill.plan_view(demo_home, "demo", None, 1.0)
+    assert not small.possible and small.text.startswith(distill.NO_ROUND)
+    assert "the Store tab says how to import a dataset" in small.text    # 40 posts: too few to hold out
+    assert distill.plan_view(demo_home, "", None, 1.0) == distill.PlanView("Choose a dataset.", False)
+    from cot_explorer.importer import import_twitter
+    from cot_explorer.paths import twitter_file
+    with open_store(demo_home) as s:
+        import_twitter(s, str(twitter_file("twitter2017", "valid")), "t17", "valid")
+    nothing = distill.plan_view(demo_home, "t17", None, 1.0)
+    assert not nothing.possible and "in the Annotate tab" in nothing.text    # nothing corrected yet

@@ -20,7 +20,12 @@ ROUND_VARIANTS = (Variant.TEXT.value, Variant.DISTILL.value)   # what a round of
 
 
 class RoundRefused(CotExplorerError):
-    """A round that cannot be run or measured: said before any job exists."""
+    """A round that cannot be run or measured: said before any job exists. `needs` names what
+    would make it possible ("posts" to import, "corrections" to make), for a UI to point to."""
+
+    def __init__(self, message: str, needs: str | None = None):
+        super().__init__(message)
+        self.needs = needs
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,17 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
             held = fix_heldout(store, dataset, held, source)
     held_set = set(held)
     if not held:
-        raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts")
+        raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts", needs="posts")
     if len(held) < MIN_HELDOUT:
         raise RoundRefused(f"{dataset} would hold out only {len(held)} posts; below {MIN_HELDOUT} the gain's 95 % "
-                           "interval means little. Import more posts of this dataset (or run a round on a larger one)")
+                           "interval means little. Import more posts of this dataset (or run a round on a larger one)",
+                           needs="posts")
     corrected = corrected_post_ids(store, dataset, since, task)
     curated = [pid for pid in corrected if pid not in held_set]
     if not curated:
         raise RoundRefused(f"nothing to train on: no {'relations' if task == 'mre' else 'posts'} corrected in {dataset}"
-                           + (f" since {since}" if since else "") + " outside its held-out set; correct some posts first")
+                           + (f" since {since}" if since else "") + " outside its held-out set; correct some posts first",
+                           needs="corrections")
     all_corrected = set(corrected_post_ids(store, dataset, task=task))
     rest = [p.id for p in list_posts(store, dataset) if p.id not in held_set and p.id not in all_corrected]
     rng = random.Random(seed)

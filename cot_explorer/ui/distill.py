@@ -26,7 +26,7 @@ from ..store.model_versions import get_version
 from ..store.posts import get_post
 from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
-from ..student.round_plan import ROUND_VARIANTS, RoundPlan, plan_round
+from ..student.round_plan import ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round
 from .guard import guarded
 from .predicted import cached_predictions, cached_relations
 from .versions import TASK_NAMES, VERSION_COLUMNS, VersionLine, version_lines
@@ -57,27 +57,34 @@ def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> Round
 
 
 NO_ROUND = "**No round possible yet:**"
-NO_DATASET = "Choose a dataset."
+# where, in this app, what a refused round needs is done
+WHERE_DONE = {"posts": "the Store tab says how to import a dataset",
+              "corrections": "in the Annotate tab; a relation changed counts too"}
 
 
-def plan_text(home: Path, dataset: str, since: str | None, replay: float) -> str:
+@dataclass(frozen=True)
+class PlanView:
+    """The round's sets in words, and whether a round can start from them."""
+
+    text: str
+    possible: bool
+
+
+def plan_view(home: Path, dataset: str, since: str | None, replay: float) -> PlanView:
     if not dataset:
-        return NO_DATASET
+        return PlanView("Choose a dataset.", False)
     try:
         plan = plan_of(home, dataset, since, replay)
+    except RoundRefused as e:
+        where = WHERE_DONE.get(e.needs or "")
+        return PlanView(f"{NO_ROUND} {e}" + (f" ({where})." if where else "."), False)
     except CotExplorerError as e:
-        said = str(e)
-        # where, in this app, the missing thing is done
-        if "import more posts" in said.lower():
-            said += " (the Store tab says how to import a dataset)"
-        elif "correct some posts first" in said:
-            said += " (in the Annotate tab; a relation changed counts too)"
-        return f"{NO_ROUND} {said}."
+        return PlanView(f"{NO_ROUND} {e}.", False)
     sizes = ", ".join(f"{k} **{v}**" for k, v in plan.sizes().items())
     note = (f" ({plan.corrected_heldout} of your corrections are held-out posts: they measure, they never train.)"
             if plan.corrected_heldout else "")
-    return (f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its first round; "
-            f"selection from {plan.selection_from}.{note}")
+    return PlanView(f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its "
+                    f"first round; selection from {plan.selection_from}.{note}", True)
 
 
 def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
@@ -334,19 +341,20 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             return [v.cells() for v in lines], versions_figure(lines), gr.update(choices=[v.name for v in lines])
 
         def show_plan(d, s, r, user):
-            """The round's sets; Start stays the page's call to action only where a round is possible."""
-            text = plan_text(home, d, s, r)
-            possible = bool(d) and not text.startswith(NO_ROUND)
-            return text, gr.update(variant="primary" if possible else "secondary", interactive=possible)
+            """The round's sets; Start stays the page's call to action only where a round is
+            possible, and is on only where none runs (the poll keeps it so)."""
+            view = plan_view(home, d, s, r)
+            free = view.possible and not any_round_running(home)
+            return (view.text, gr.update(variant="primary" if view.possible else "secondary", interactive=free),
+                    view.possible)
 
-        def poll(job_id, shown, planned, user):
+        def poll(job_id, shown, possible, user):
             """The job's progress; Start only where a round can start (none running, the plan
-            possible: `planned` is the plan's text), Cancel only while one runs."""
+            `possible`), Cancel only while one runs."""
             v = job_view(home, job_id)
             bar = "█" * int(20 * v.progress) + "░" * (20 - int(20 * v.progress))
             text = f"**Job {v.job_id}: {v.status}** `{bar}` progress: {round(100 * v.progress)}% — {v.message}"
             busy = v.running
-            possible = bool(planned) and not str(planned).startswith((NO_ROUND, NO_DATASET))
             start_state = gr.update(interactive=possible and not busy,
                                     value="A round is running…" if busy else "Start distillation")
             fresh = v.result and (shown or {}).get("model") != v.result.get("model")
@@ -373,15 +381,16 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         def open_change(rows, evt: gr.SelectData, user):
             return rows.values.tolist()[evt.index[0]][0] if hasattr(rows, "values") else rows[evt.index[0]][0]
 
+        plan_possible = gr.State(False)
         for c in (dataset, since, replay):
-            c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay], [plan, start],
+            c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay], [plan, start, plan_possible],
                      api_visibility="private", show_progress="hidden")
         start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
                     [job_state, start], api_visibility="private")
         cancel.click(guarded(policy, Action.DISTILL, lambda j, user: cancel_round(home, j)), [job_state], None,
                      api_visibility="private")
         # polling never flashes a spinner over the tables and the plot
-        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan],
+        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan_possible],
                    [progress, start, cancel, result_state], api_visibility="private", show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, show_result, quiet=True), [result_state],
                             [report_md, report, changes], api_visibility="private", show_progress="hidden")

@@ -74,6 +74,7 @@ class ErrorAnalysis:
     labels: list[str]               # the confusion matrices' rows and columns
     errors: list[list] = field(default_factory=list)
     error_pairs: list[int | None] = field(default_factory=list)  # MNRE: each error's entity pair (its index)
+    only_other: int = 0             # rows of `errors` where only the compared version errs (ONLY_OTHER)
 
     @property
     def overall(self) -> list[list]:
@@ -108,10 +109,9 @@ class ErrorAnalysis:
 
 def errors_said(ea: ErrorAnalysis) -> str:
     """How many rows the table has, and whose errors they are."""
-    only = sum(1 for row in ea.errors if str(row[OTHER_VERSION]).startswith(ONLY_OTHER))
-    said = f"{len(ea.errors) - only} errors"
+    said = f"{len(ea.errors) - ea.only_other} errors"
     if len(ea.scored) > 1:
-        said += f", and {only} more where only {ea.scored[1].model} errs (“{ONLY_OTHER}”)"
+        said += f", and {ea.only_other} more where only {ea.scored[1].model} errs (“{ONLY_OTHER}”)"
     return said
 
 
@@ -171,7 +171,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
         scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.n_posts, sc.n_gold, sc.n_pred],
                              [[t, s.precision, s.recall, s.f1, s.support] for t, s in sc.per_type.items()], kinds,
                              type_confusion(g, pr, types)))
-    errors = []
+    errors, only = [], 0
     for i, (p, gs, ps) in enumerate(zip(posts, g, preds[0])):
         other = set(preds[1][i]) if len(preds) > 1 else None
         for err in span_errors(gs, ps):
@@ -179,13 +179,16 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
                                                                   lambda s, p=p: _span(p, s))
             errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred), versus, p.text])
         if other is not None:
-            errors += only_other_span_rows(p, gs, ps, preds[1][i])
-    return ErrorAnalysis("mner", scored, types + ["O"], errors)
+            rows = only_other_span_rows(p, gs, ps, preds[1][i])
+            errors += rows
+            only += len(rows)
+    return ErrorAnalysis("mner", scored, types + ["O"], errors, only_other=only)
 
 
 def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span]) -> list[list]:
     """The compared version's errors where the version analysed is right: what switching to it
-    would break (its errors where this one errs too are already said on this one's rows)."""
+    would break (its errors where this one errs too are already said on this one's rows).
+    The "predicted" column is the version analysed's answer there, which is the gold span."""
     rows = []
     for err in span_errors(gold, theirs):
         if versus_other_spans(err, set(mine)).verdict in ("right", "right-nothing-there"):
@@ -231,7 +234,7 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
         scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.accuracy, len(posts), sc.n_instances, len(pr)],
                              [[lab, s.precision, s.recall, s.f1, s.support] for lab, s in sc.per_label.items()], kinds,
                              relation_confusion(g, pr, also=labels)[1]))
-    errors, pairs = [], []
+    errors, pairs, only = [], [], 0
     for p in posts:
         rows, idx = relation_error_rows(p, gold[p.id].relations, guesses[0][p.id],
                                         guesses[1][p.id] if len(guesses) > 1 else None)
@@ -241,7 +244,8 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
             rows, idx = only_other_relation_rows(p, gold[p.id].relations, guesses[0][p.id], guesses[1][p.id])
             errors += rows
             pairs += idx
-    return ErrorAnalysis("mre", scored, labels, errors, pairs)
+            only += len(rows)
+    return ErrorAnalysis("mre", scored, labels, errors, pairs, only_other=only)
 
 
 def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
