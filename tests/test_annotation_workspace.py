@@ -189,6 +189,29 @@ def test_agreement_rows_from_the_store(demo_home):
     assert rows[0][0] == "demo" and rows[0][1] >= 1 and any(pid == ids[4] for _, pid in posts)
 
 
+def test_agreement_leaves_out_a_save_its_annotator_took_back(tmp_path):
+    """Two annotators saved different types and each undid it: the labels are the imported
+    ones again, and agreement no longer lists a disagreement nobody stands by; redone, it is
+    counted again."""
+    home = tmp_path / "h"
+    ensure_demo(home)
+    pid = first_ids(home, 1)[0]
+    with open_store(home) as s:
+        for author, t in (("x1", "PER"), ("x2", "LOC")):
+            cur = label_store.head_version(s, pid, "mner")
+            label_store.save(s, pid, LabelSet("mner", (Span(0, 1, t),), source="annotator", author=author), cur)
+        assert set(label_store.labels_by_annotator(s)[pid]) == {"x1", "x2"}
+        label_store.undo_newest(s, pid, "x2")          # x2's save taken back: x1's stands alone
+        assert pid not in label_store.labels_by_annotator(s)
+        label_store.redo_newest(s, pid, "x2")          # and brought back
+        assert set(label_store.labels_by_annotator(s)[pid]) == {"x1", "x2"}
+        label_store.undo_newest(s, pid, "x2")
+        label_store.undo_newest(s, pid, "x1")          # both undone: the imported labels
+        assert pid not in label_store.labels_by_annotator(s)
+    rows, posts = annotate.agreement_rows(home)
+    assert pid not in [p for _, p in posts]
+
+
 def test_a_save_that_changes_nothing_adds_no_version(demo_home):
     """Save pressed again with nothing changed: no version padding the history (an undo of it
     would seem to do nothing). Confirming another source's labels, or another annotator's,

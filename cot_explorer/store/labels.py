@@ -382,16 +382,38 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
 
 
 def labels_by_annotator(store: Store, task: str = "mner") -> dict[str, dict[str, LabelSet]]:
-    """{post id: {annotator: their latest saved labels}} for posts two or more annotators saved."""
+    """{post id: {annotator: their latest saved labels that still stand}} for posts two or more
+    annotators saved. A save taken back by an undo (and not redone) is not theirs any more:
+    agreement counted a disagreement both annotators had undone."""
     rows = store.db.query(
         """SELECT l.* FROM labels l WHERE l.task = ? AND l.source = 'annotator' AND l.action IN ('save', 'merge')
-           AND l.version = (SELECT max(m.version) FROM labels m WHERE m.post_id = l.post_id AND m.task = l.task
-                            AND m.author = l.author AND m.source = 'annotator' AND m.action IN ('save', 'merge'))
-           ORDER BY l.post_id""", [task])
-    out: dict[str, dict[str, LabelSet]] = {}
+           ORDER BY l.post_id, l.version""", [task])
+    saves: dict[str, list[dict]] = {}
     for r in rows:
-        out.setdefault(r["post_id"], {})[r["author"]] = _labelset(r)
-    return {pid: by for pid, by in out.items() if len(by) >= 2}
+        saves.setdefault(r["post_id"], []).append(r)
+    out: dict[str, dict[str, LabelSet]] = {}
+    for post_id, post_saves in saves.items():
+        if len({r["author"] for r in post_saves}) < 2:
+            continue
+        standing = _standing_changes(store, post_id, task)
+        by = {r["author"]: _labelset(r) for r in post_saves if r["version"] in standing}   # the latest wins
+        if len(by) >= 2:
+            out[post_id] = by
+    return out
+
+
+def _standing_changes(store: Store, post_id: str, task: str) -> set[int]:
+    """The versions of the saves whose changes the current labels still hold: what undo would
+    take back, one press after another (an undone save is not among them)."""
+    now = head(store, post_id, task)
+    standing: set[int] = set()
+    while now is not None:
+        change = _undoable(store, now)
+        if change is None or change.version in standing:
+            break
+        standing.add(change.version)
+        now = _version(store, change.replaces) if change.replaces is not None else None
+    return standing
 
 
 def labelled_task(store: Store, dataset: str, split: str | None = None) -> str:
