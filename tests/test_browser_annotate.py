@@ -456,13 +456,27 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     select = page.locator("#span-editor select[data-rel='1']")
     expect(select).to_have_value("None")
     # with no name typed the change is refused like a span save (it was saved as "local"): the
-    # dropdown goes back to what is saved, and the cursor to the name field
+    # dropdown goes back to what is saved, and the name field is outlined, not focused (the
+    # next shortcut became the name, and a save went under an annotator called "n")
     fill(page, "annotator", "")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
     select.select_option("/per/loc/place_of_residence")
     expect(page.locator("#annotate-status")).to_contain_text("type your name", timeout=T)
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None", timeout=T)
-    expect(page.locator("#annotator").locator("textarea, input").first).to_be_focused()
+    expect(page.locator("#annotator")).to_have_class(re.compile("cot-asked"))
+    expect(page.locator("#annotator").locator("textarea, input").first).not_to_be_focused()
     assert len(labels_of(home, "mnre-mini/test/wade", "mre")) == 1   # the import's, nothing more
+    # a span save refused the same way is answered: the next save goes at once (it waited
+    # seconds behind "Saving: your newer edits follow", for an answer that never came)
+    make_an_edit(page, "1")
+    page.keyboard.press("s")
+    page.wait_for_timeout(1500)   # the refusal's answer
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    fill(page, "annotator", "ann-rel")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("s")
+    expect(page.locator("#span-editor")).not_to_contain_text("Saving: your newer edits follow", timeout=1000)
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
     fill(page, "annotator", "ann-rel")
     select = page.locator("#span-editor select[data-rel='1']")
     select.select_option("/per/loc/place_of_residence")

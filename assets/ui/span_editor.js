@@ -44,6 +44,13 @@ function el(tag, attrs = {}, ...children) {
 // -- state <-> server ----------------------------------------------------------------------
 
 function load(fromServer) {
+  if (fromServer && props.value && props.value.refused) {
+    // the server refused what this editor asked (the status line says why): nothing waits
+    // for an answer any more, and what is on show, with its unsaved edits, stays as it is
+    inFlight = null;
+    if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
+    return;
+  }
   const working = spans;
   doc = props.value && typeof props.value === "object" ? props.value : null;
   if (!doc || !doc.post_id) { render(); return; }

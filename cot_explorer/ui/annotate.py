@@ -54,10 +54,14 @@ SPLIT_KEY = "cot-explorer-queue"
 REMEMBER_SPLIT = ("(split) => { try { if (split) localStorage.setItem('%s', split); } catch (e) {} return []; }"
                   % SPLIT_KEY)
 RECALL_SPLIT = "() => { try { return [localStorage.getItem('%s') || '']; } catch (e) { return ['']; } }" % SPLIT_KEY
-# a save refused for want of a name puts the cursor where the name goes
-FOCUS_NAME_WHEN_ASKED = ("(said) => { if ((said || '').includes(%s)) "
-                         "document.querySelector('#annotator input, #annotator textarea')?.focus(); return []; }"
-                         % json.dumps(NAME_NEEDED))
+# a save refused for want of a name shows where the name goes, outlined for a few seconds. Not
+# the keyboard focus: the next shortcut ("n" for the next post) became the name, and the
+# next save was recorded under an annotator called "n"
+SHOW_NAME_WHEN_ASKED = ("(said) => { if (!(said || '').includes(%s)) return []; "
+                        "const box = document.getElementById('annotator'); if (!box) return []; "
+                        "box.scrollIntoView({ block: 'nearest' }); box.classList.add('cot-asked'); "
+                        "setTimeout(() => box.classList.remove('cot-asked'), 4000); return []; }"
+                        % json.dumps(NAME_NEEDED))
 RECALL_NAME = "() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } }" % NAME_KEY
 
 
@@ -433,7 +437,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if not ids:
                 return [ids] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
             if _is_dirty(doc):  # the open post has unsaved edits: ask before leaving it
-                return [ids, {**doc, "pending_open": {"post_id": ids[0], "label": f"the queue {d}"}}] + \
+                return [ids, {**doc, "refused": False, "pending_open": {"post_id": ids[0], "label": f"the queue {d}"}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
             return [ids] + show(editor_doc(home, ids[0], user, ids), "")
 
@@ -509,7 +513,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return keep_queue() + [gr.skip()] * len(post_outs)
             user_opened()
             if _is_dirty(doc):
-                return keep_queue() + [{**doc, "pending_open": {"post_id": pid, "label": pid}}] + \
+                return keep_queue() + [{**doc, "refused": False, "pending_open": {"post_id": pid, "label": pid}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = follow_post(pid, ids, dataset_split)
             pair = focus["pair"] if focus and focus.get("post_id") == pid else None
@@ -550,7 +554,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if focus.get("pair") is None:
                 return skip
             # not the last answer's flags: clear_draft would drop the draft of unsaved spans
-            return keep_queue() + [{**doc, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1,
+            return keep_queue() + [{**doc, "refused": False, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1,
                                            "clear_draft": False, "note": None}] + [gr.skip()] * (len(post_outs) - 1)
 
         def do_search(q, user):
@@ -564,20 +568,28 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             note = "" if rows else "No post has been saved by two or more annotators yet."
             return rows, gr.update(choices=posts, value=None), note
 
-        def said(fn, n_outputs: int):
-            """A refusal goes to the status line (the last output); the editor keeps what it shows."""
+        def said(fn, n_outputs: int, editor_at: int | None = None):
+            """A refusal goes to the status line (the last output); the editor keeps what it
+            shows. An editor's own request (`editor_at`: where the editor is among the outputs,
+            its document the first input) is answered too, marked `refused`: a save left
+            waiting for an answer held the next save back for seconds."""
             @functools.wraps(fn)
             def run(*args, **kwargs):
                 try:
                     return fn(*args, **kwargs)
                 except CotExplorerError as e:
-                    return [gr.skip()] * (n_outputs - 1) + [not_done(e)]
+                    out = [gr.skip()] * (n_outputs - 1) + [not_done(e)]
+                    doc = args[0] if args else None
+                    if editor_at is not None and isinstance(doc, dict) and doc.get("post_id"):
+                        out[editor_at] = {**doc, "refused": True, "rev": doc.get("rev", 0) + 1}
+                    return out
             return run
 
         n = len(post_outs)
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
-            said(load_queue, n + 1), said(navigate, n + n_queue), said(do_save, n), said(do_undo, n), said(do_redo, n),
-            said(do_relation, n), said(do_resolve, n), said(open_elsewhere, n + n_queue), said(open_focused, n + n_queue))
+            said(load_queue, n + 1), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
+            said(do_redo, n, 0), said(do_relation, n, 0), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
+            said(open_focused, n + n_queue))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
@@ -651,7 +663,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return [ids] + [gr.skip()] * len(post_outs)
         return [ids] + opened
 
-    status.change(None, [status], None, js=FOCUS_NAME_WHEN_ASKED, api_visibility="private")
+    status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
     ds.change(None, [ds], None, js=REMEMBER_SPLIT, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
