@@ -347,8 +347,8 @@ def test_two_pairs_that_read_alike_get_rows_of_their_own():
     # compared with a version that errs only on the second pair: that pair gets a row of its own
     # (the version analysed makes no error to hang it on), numbered to open its own pair
     theirs = [right[0], PairGuess(gold[1].head, gold[1].tail, "/per/org/member_of", 0.7, "o"), right[2]]
-    rows, pairs = errors_tab.only_other_relation_rows(post, gold, right, theirs)
-    assert pairs == [1] and rows[0][1:5] == ["wrong relation",
+    rows, pairs = errors_tab.only_other_relation_rows(post, gold, right, theirs, "mre-other")
+    assert pairs == [1] and rows[0][1:5] == ["wrong relation (mre-other only)",
                                              "Trump → Trump Tower: /per/loc/place_of_residence (pair #2)",
                                              "/per/loc/place_of_residence (0.90)", "only it errs: /per/org/member_of"]
-    assert errors_tab.only_other_relation_rows(post, gold, guesses, theirs) == ([], [])  # both wrong: not "only"
+    assert errors_tab.only_other_relation_rows(post, gold, guesses, theirs, "mre-other") == ([], [])  # both wrong: not "only"

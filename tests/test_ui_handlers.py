@@ -264,8 +264,10 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     theirs = errors_tab.error_analysis(demo_home, "demo/test", "mner-twitter2017").errors
     mine = {(r[0], r[2]) for r in single.errors if r[2]}
     assert only and len(only) < len(theirs) and ea.only_other == len(only)
+    assert ea.errors[-len(only):] == only                                      # listed after the first's
     for r in only:
-        assert (r[0], r[1], r[2]) in {(t[0], t[1], t[2]) for t in theirs}     # an error of theirs...
+        kind = r[1].removesuffix(" (mner-twitter2017 only)")
+        assert kind != r[1] and (r[0], kind, r[2]) in {(t[0], t[1], t[2]) for t in theirs}   # an error of theirs...
         assert (r[0], r[2]) not in mine and r[2] == r[3]                       # ...where mine is right
     assert len(ea.errors) - len(only) == len(single.errors)
     assert errors_tab.errors_said(ea) == (f"{len(single.errors)} errors, and {len(only)} more where only "

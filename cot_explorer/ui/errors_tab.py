@@ -171,7 +171,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
         scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.n_posts, sc.n_gold, sc.n_pred],
                              [[t, s.precision, s.recall, s.f1, s.support] for t, s in sc.per_type.items()], kinds,
                              type_confusion(g, pr, types)))
-    errors, only = [], 0
+    errors, only = [], []
     for i, (p, gs, ps) in enumerate(zip(posts, g, preds[0])):
         other = set(preds[1][i]) if len(preds) > 1 else None
         for err in span_errors(gs, ps):
@@ -179,20 +179,21 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
                                                                   lambda s, p=p: _span(p, s))
             errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred), versus, p.text])
         if other is not None:
-            rows = only_other_span_rows(p, gs, ps, preds[1][i])
-            errors += rows
-            only += len(rows)
-    return ErrorAnalysis("mner", scored, types + ["O"], errors, only_other=only)
+            only += only_other_span_rows(p, gs, ps, preds[1][i], models[1])
+    # the other version's own errors last, after the one analysed
+    return ErrorAnalysis("mner", scored, types + ["O"], errors + only, only_other=len(only))
 
 
-def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span]) -> list[list]:
+def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span],
+                         other: str) -> list[list]:
     """The compared version's errors where the version analysed is right: what switching to it
     would break (its errors where this one errs too are already said on this one's rows).
-    The "predicted" column is the version analysed's answer there, which is the gold span."""
+    The kind names whose error it is (`other`, the compared version), and "predicted" is the
+    version analysed's answer there, which is the gold span."""
     rows = []
     for err in span_errors(gold, theirs):
         if versus_other_spans(err, set(mine)).verdict in ("right", "right-nothing-there"):
-            rows.append([post.id, err.kind, _span(post, err.gold), _span(post, err.gold),
+            rows.append([post.id, only_kind(err.kind, other), _span(post, err.gold), _span(post, err.gold),
                          f"{ONLY_OTHER}: {_span(post, err.pred) or 'misses it'}", post.text])
     return rows
 
@@ -234,30 +235,37 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
         scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.accuracy, len(posts), sc.n_instances, len(pr)],
                              [[lab, s.precision, s.recall, s.f1, s.support] for lab, s in sc.per_label.items()], kinds,
                              relation_confusion(g, pr, also=labels)[1]))
-    errors, pairs, only = [], [], 0
+    errors, pairs, only, only_pairs = [], [], [], []
     for p in posts:
         rows, idx = relation_error_rows(p, gold[p.id].relations, guesses[0][p.id],
                                         guesses[1][p.id] if len(guesses) > 1 else None)
         errors += rows
         pairs += idx
         if len(guesses) > 1:
-            rows, idx = only_other_relation_rows(p, gold[p.id].relations, guesses[0][p.id], guesses[1][p.id])
-            errors += rows
-            pairs += idx
-            only += len(rows)
-    return ErrorAnalysis("mre", scored, labels, errors, pairs, only_other=only)
+            rows, idx = only_other_relation_rows(p, gold[p.id].relations, guesses[0][p.id], guesses[1][p.id],
+                                                 models[1])
+            only += rows
+            only_pairs += idx
+    return ErrorAnalysis("mre", scored, labels, errors + only, pairs + only_pairs, only_other=len(only))
 
 
 def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
-                             theirs: Sequence[PairGuess]) -> tuple[list[list], list[int]]:
-    """The compared version's wrong pairs where the version analysed is right, and their indexes."""
+                             theirs: Sequence[PairGuess], other: str) -> tuple[list[list], list[int]]:
+    """The compared version's (`other`'s) wrong pairs where the version analysed is right, and
+    their indexes."""
     rows, pairs = [], []
     for i, (r, m, t) in enumerate(zip(gold, mine, theirs)):
         if m.label == r.label != t.label:
-            rows.append([post.id, _relation_kind(r.label, t.label), _pair_words(post, gold, i),
+            rows.append([post.id, only_kind(_relation_kind(r.label, t.label), other), _pair_words(post, gold, i),
                          f"{m.label} ({m.confidence:.2f})", f"{ONLY_OTHER}: {t.label}", post.text])
             pairs.append(i)
     return rows, pairs
+
+
+def only_kind(kind: str, other: str) -> str:
+    """The kind of an error only the compared version makes, named as its: "missed" alone read
+    as the version analysed's, beside its right answer (and the kind filter lists them apart)."""
+    return f"{kind} ({other} only)"
 
 
 def _relation_kind(gold: str, pred: str) -> str:
