@@ -58,7 +58,7 @@ class Annotator(threading.Thread):
         client = GradioHttp(self.url)
         try:
             client.login(self.name, "pw")
-            client.call(None, [""], trigger="load")  # no split remembered by a browser
+            client.call(None, ["", ""], trigger="load")  # no split or post remembered by a browser
             doc = client.call("queue-dataset", QUEUE, trigger="input").data[1]
             while time.time() < self.until:
                 for _ in range(self.rng.randint(1, 3)):

@@ -59,7 +59,7 @@ def main() -> None:
             app = psutil.Process(url.pid)
             start_rss = app.memory_info().rss / 2**20
             client = GradioHttp(url)
-            client.call(None, [""], trigger="load")  # no split remembered by a browser
+            client.call(None, ["", ""], trigger="load")  # no split or post remembered by a browser
             for n in range(1, args.rounds + 1):
                 client.call("distill-start", ["twitter2017", f"mem-{n}", "text", 1, 1.0, ""])
                 statuses.append(wait_for_job(home / "cot_explorer.db", n))

@@ -43,7 +43,7 @@ def session(url: str, name: str | None = None, password: str | None = None) -> G
     client = GradioHttp(url)
     if name:
         client.login(name, password)
-    client.call(None, [""], trigger="load")  # no split remembered by a browser
+    client.call(None, ["", ""], trigger="load")  # no split or post remembered by a browser
     client.opened = client.call("queue-dataset", QUEUE, trigger="input").data[1]  # a post is open in this session
     return client
 
@@ -64,7 +64,7 @@ def test_a_signed_in_user_s_annotator_box_shows_their_own_name(password_app):
     url, _ = password_app
     client = GradioHttp(url)
     client.login("ann", "ann-pass")
-    author = client.call(None, [""], trigger="load").data[-1]  # [""]: no split remembered by a browser
+    author = client.call(None, ["", ""], trigger="load").data[-2]  # ["", ""]: no split or post remembered by a browser
     assert author["value"] == "ann" and author["interactive"] is False
 
 
@@ -97,11 +97,11 @@ def test_an_admin_gets_past_the_role_check(password_app):
     adm = session(url, "adm", "adm-pass")
     with pytest.raises(EventFailed, match="is the default already"):  # refused for what it is, not for who asks
         adm.call("promote-btn", ["mner-default", False, ""])
-    load = adm.call(None, [""], trigger="load").data  # [""]: no split remembered by a browser
+    load = adm.call(None, ["", ""], trigger="load").data  # ["", ""]: no split or post remembered by a browser
     line = f"Store: `{home}`"  # the store line names the path to admins only (images are served by URL to all)
     assert any(line in str(x) for x in load)
     vic = session(url, "vic", "vic-pass")
-    assert not any(line in str(x) for x in vic.call(None, [""], trigger="load").data)
+    assert not any(line in str(x) for x in vic.call(None, ["", ""], trigger="load").data)
 
 
 def test_a_visitor_of_a_public_space_may_explore_and_predict_only():

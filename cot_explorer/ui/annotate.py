@@ -53,7 +53,12 @@ REMEMBER_NAME = ("(name) => { try { localStorage.setItem('%s', (name || '').trim
 SPLIT_KEY = "cot-explorer-queue"
 REMEMBER_SPLIT = ("(split) => { try { if (split) localStorage.setItem('%s', split); } catch (e) {} return []; }"
                   % SPLIT_KEY)
-RECALL_SPLIT = "() => { try { return [localStorage.getItem('%s') || '']; } catch (e) { return ['']; } }" % SPLIT_KEY
+# and the post last on show in the editor: a reload opens it again, not the queue's first post
+POST_KEY = "cot-explorer-post"
+REMEMBER_POST = ("(doc) => { try { if (doc && doc.post_id) localStorage.setItem('%s', doc.post_id); } catch (e) {} "
+                 "return []; }" % POST_KEY)
+RECALL_PLACE = ("() => { try { return [localStorage.getItem('%s') || '', localStorage.getItem('%s') || '']; } "
+                "catch (e) { return ['', '']; } }" % (SPLIT_KEY, POST_KEY))
 # a save refused for want of a name shows where the name goes, outlined for a few seconds. Not
 # the keyboard focus: the next shortcut ("n" for the next post) became the name, and the
 # next save was recorded under an annotator called "n"
@@ -388,6 +393,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             found = gr.Dropdown(label="Matches", choices=[], elem_id="post-found", scale=3)
         queue_state = gr.State([])
         remembered_split = gr.Textbox(visible=False, elem_id="remembered-split")   # the page load reads it
+        remembered_post = gr.Textbox(visible=False, elem_id="remembered-post")     # and fills this one
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 # above the editor, beside its bar: what Save, Undo or Next answered is read where
@@ -648,15 +654,18 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
         agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
                         api_visibility="private")
-    def first_queue(dataset_split: str | None, doc, user: User) -> list:
-        """The queue of the dataset the page opens on, and its first post (after the page load).
-        A post the user opened meanwhile (picked in Explore while the page loaded, say) stays,
-        and so does the queue that opening chose (an error row's split, say), which this late
-        answer, read from the dropdown at the page load, must not replace."""
+    def first_queue(dataset_split: str | None, doc, remembered: str | None, user: User) -> list:
+        """The queue of the dataset the page opens on, and the post this browser showed last
+        if the queue holds it, else its first (after the page load: a reload put a 4,000-post
+        queue back on its first post). A post the user opened meanwhile (picked in Explore while
+        the page loaded, say) stays, and so does the queue that opening chose (an error row's
+        split, say), which this late answer, read from the dropdown at the page load, must not
+        replace."""
         if not first_open_stands():   # before any work, and again once it is done
             return [gr.skip()] * (len(post_outs) + 1)
         ids = queue(home, dataset_split) if dataset_split else []
-        opened = show(editor_doc(home, ids[0], user, ids)) if ids and not (doc or {}).get("post_id") else None
+        first = remembered if remembered in ids else ids[0] if ids else None
+        opened = show(editor_doc(home, first, user, ids)) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return [gr.skip()] * (len(post_outs) + 1)
         if opened is None:
@@ -665,12 +674,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
     ds.change(None, [ds], None, js=REMEMBER_SPLIT, api_visibility="private")
+    editor.change(None, [editor], None, js=REMEMBER_POST, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
-    first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True), inputs=[ds, editor],
+    first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
+                             inputs=[ds, editor, remembered_post],
                              outputs=[queue_state] + post_outs, api_visibility="private", **model_work)
-    return {"queue_dataset": ds, "remembered_split": remembered_split, "recall_split": RECALL_SPLIT, "author": author,
+    return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post], "recall_place": RECALL_PLACE,
+            "author": author,
             "first_queue_event": first_queue_event, "recall_name": recall_name, "refresh_event": refresh_event}
 
 

@@ -83,9 +83,10 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
         ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate
 
-        def on_load(remembered, user):
+        def on_load(remembered, post, user):
             """Every tab's choices; Annotate opens on the split this browser worked in last
-            (`remembered`, from localStorage), the first one where it has none or it is gone."""
+            (`remembered`, from localStorage), the first one where it has none or it is gone,
+            and `post`, the one it showed last, is handed on to the first queue."""
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
             datasets = sorted({s.dataset for s in splits})
@@ -100,14 +101,16 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     rows, fig, pick, stats_rows(home), store_line(home, user),
                     # a signed-in user saves under their own name: the box shows it (and not a
                     # name the browser remembers from someone else), and cannot be changed
-                    gr.update(value=user.name, interactive=False) if user.name not in (None, "local") else gr.skip())
+                    gr.update(value=user.name, interactive=False) if user.name not in (None, "local") else gr.skip(),
+                    post)
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
-        demo.load(guarded(policy, Action.EXPLORE, on_load), [an["remembered_split"]],
+        demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
                   [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], er["errors_compare"],
                    di["distill_dataset"],
-                   di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"], an["author"]],
-                  api_visibility="private", js=an["recall_split"]
+                   di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"], an["author"],
+                   an["remembered"][1]],
+                  api_visibility="private", js=an["recall_place"]
                   # then Annotate opens on the split this browser worked in last, else the first one with
                   # posts (the demo set first), unless a post was opened meanwhile (picked in Explore while
                   # the page loaded): that one stays
