@@ -434,3 +434,18 @@ def test_the_distill_plan_says_whether_a_round_can_start_and_where_its_need_is_m
         import_twitter(s, str(twitter_file("twitter2017", "valid")), "t17", "valid")
     nothing = distill.plan_view(demo_home, "t17", None, 1.0)
     assert not nothing.possible and "in the Annotate tab" in nothing.text    # nothing corrected yet
+
+
+def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own(demo_home):
+    """The shipped knowledge view (87.72, it reads the CoT) and the text-only students (83.85)
+    were one line on Twitter-2017 test, falling as if the newest version got worse."""
+    from cot_explorer.ui.versions import version_lines
+
+    lines = version_lines(demo_home)
+    fig = distill.versions_figure(lines)
+    by_line = {t.name: set(t.text) for t in fig.data}
+    knowledge = {v.name for v in lines if v.variant == "knowledge" and v.f1 is not None}
+    assert knowledge, [(v.name, v.variant) for v in lines]
+    for names in by_line.values():   # a line holds models that read the CoT, or models that do not
+        assert names <= knowledge or not names & knowledge, by_line
+    assert any(name.endswith("reads the CoT") for name in by_line)

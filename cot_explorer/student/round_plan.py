@@ -77,7 +77,7 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
     if not held:
         raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts", needs="posts")
     if len(held) < MIN_HELDOUT:
-        raise RoundRefused(f"{dataset} would hold out only {len(held)} posts; below {MIN_HELDOUT} the gain's 95 % "
+        raise RoundRefused(f"{dataset} would hold out only {len(held)} post{'' if len(held) == 1 else 's'}; below {MIN_HELDOUT} the gain's 95 % "
                            "interval means little. Import more posts of this dataset (or run a round on a larger one)",
                            needs="posts")
     corrected = corrected_post_ids(store, dataset, since, task)
