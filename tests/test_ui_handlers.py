@@ -332,7 +332,7 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
 
     line = store_tab.store_line(home, User("adm", Role.ADMIN))
     commands = [c for c in line.splitlines() if c.startswith("cot-explorer import ")]
-    assert len(commands) == 4 and all(f"--home {home}" in c for c in commands)
+    assert len(commands) == 5 and all(f"--home {home}" in c for c in commands)
     monkeypatch.chdir(tmp_path)   # the last command reads the user's own file, here
     (tmp_path / "my_posts.jsonl").write_text(json.dumps({"text": "Obama visits Paris"}) + "\n")
     for command in commands:
@@ -342,7 +342,7 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
         stats = {(st.dataset, st.split): st for st in compute_stats(s)}
     t17 = stats[("twitter2017", "train")]
     assert t17.posts > 3000 and t17.posts_with_knowledge > 3000 and t17.posts_with_caption > 3000
-    assert stats[("mine", "train")].posts == 1
+    assert stats[("mine", "train")].posts == 1 and stats[("mnre", "train")].posts > 3000
     assert "cot-explorer import twitter" not in store_tab.store_line(home, User("ann", Role.ANNOTATOR))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..access import AccessPolicy, Action, User
-from ..paths import captions_file, data_dir, knowledge_file, twitter_file
+from ..paths import captions_file, data_dir, knowledge_file, mnre_file, twitter_file
 from ..store import open_store
 from ..store.stats import SplitStats, compute_stats
 from .guard import guarded
@@ -38,6 +38,8 @@ def import_recipe(home: Path) -> str:
              f"cot-explorer import knowledge {shlex.quote(str(knowledge_file('twitter2017', 'train', root)))} "
              f"--dataset twitter2017 --split train{where}",
              f"cot-explorer import captions {shlex.quote(str(captions_file('twitter2017', root)))} --dataset twitter2017{where}",
+             # relations too: an MNRE round needs its own posts (the walk found no way to them here)
+             f"cot-explorer import mnre {shlex.quote(str(mnre_file('train', root)))} --dataset mnre --split train{where}",
              f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}"]
     if not corpus.exists():   # no benchmark data here: your own posts only
         lines = lines[-1:]
