@@ -464,6 +464,8 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     expect(page.locator("#annotate-status")).to_contain_text("type your name", timeout=T)
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None", timeout=T)
     expect(page.locator("#annotator")).to_have_class(re.compile("cot-asked"))
+    # drawn inside the box (an outline was clipped by its row: the class was there, nothing showed)
+    assert "249, 115, 22" in page.locator("#annotator").evaluate("e => getComputedStyle(e).boxShadow")
     expect(page.locator("#annotator").locator("textarea, input").first).not_to_be_focused()
     assert len(labels_of(home, "mnre-mini/test/wade", "mre")) == 1   # the import's, nothing more
     # a span save refused the same way is answered: the next save goes at once (it waited

@@ -26,7 +26,7 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
 /* the annotator field, when a save was refused for want of a name (annotate.SHOW_NAME_WHEN_ASKED) */
-#annotator.cot-asked { outline: 3px solid #f97316; outline-offset: 2px; border-radius: 8px; }
+#annotator.cot-asked { box-shadow: inset 0 0 0 3px #f97316 !important; }   /* inside: its row clips an outline */
 /* tables of words break between words, not inside one ("/per/misc/nationality" stays whole
    where its column can hold it): the text font, narrower than the code font, and no
    word-break: break-word (Gradio's wrapped cells break any word at the column's edge) */
