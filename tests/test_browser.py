@@ -2,6 +2,7 @@
 undo, conflict between two sessions, a tiny distillation job to 100%, the new version."""
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -284,6 +285,8 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     analyse_upload(page, "Picked away : Merkel meets Macron in Berlin", tmp_path / "picked-away.png", (200, 10, 90),
                    "Merkel")
     expect(page.locator("#post-image")).to_contain_text(".png", timeout=T)
+    # the picker names the stored upload on show (it stayed empty beside it)
+    expect(page.locator("#pick-post input")).to_have_value(re.compile(r"^uploads/user/\w+ · Picked away"), timeout=T)
     page.locator("#pick-post input").click()
     page.locator("#pick-post input").fill("demo/test/")
     page.get_by_role("option").first.click()

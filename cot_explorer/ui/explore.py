@@ -366,7 +366,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     with gr.Column(scale=2):
                         caption = gr.Markdown(elem_id="explore-caption")
                         cot = gr.Markdown(elem_id="cot")
-                relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False, label="Entity pairs (MRE)",
+                relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False,
+                                         label="Entity pairs (MRE), the relation student's least certain first",
                                          elem_id="explore-relations", visible=False, wrap=True,
                                          column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
@@ -382,8 +383,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return gr.update(value=rows_, visible=bool(rows_))  # no empty table on posts without pairs
 
         def analyse_upload(t, i, user):
-            """The upload shown; the picker lists it (when kept) and no longer names the post
-            picked before. The image box then holds the stored image (its temporary file is
+            """The upload shown; the picker lists it and names it (when kept). The image box then holds the stored image (its temporary file is
             gone), so that pressing Analyse again finds the same post instead of storing the
             text again without its image; a visitor's preview keeps nothing, the box empties.
             `kept_image` names that stored file, so that typing a new text lets it go."""
@@ -394,7 +394,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 return refused(e, i)
             kept = view.image if keep else None
             shown_as = NamedFile(kept, view.image_name or Path(kept).name) if kept else None
-            return list(show(view)) + [shown_as, gr.update(choices=post_choices(home), value=None),
+            choices = post_choices(home)
+            # the picker names the stored upload on show (it stayed empty beside it); setting it
+            # runs nothing: the picker's handler answers the user's picks only (.input)
+            named = view.post_id if keep and view.post_id in {pid for _, pid in choices} else None
+            return list(show(view)) + [shown_as, gr.update(choices=choices, value=named),
                                        Path(kept).name if kept else "", ""]
 
         def refused(e: CotExplorerError, i: str | None) -> list:
@@ -485,7 +489,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         text.change(None, [image, kept_image], [image, kept_image], api_visibility="private",
                     js=LET_KEPT_IMAGE_GO)
         done_text = gr.Textbox(visible=False, elem_id="done-text")   # an analysed upload's text, to let go
-        pick.change(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
+        pick.input(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
                     outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
             guarded(policy, Action.EXPLORE, let_text_go), [text, done_text], [text, done_text], api_visibility="private")
         def redraw(pid, user):
