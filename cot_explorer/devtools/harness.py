@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -113,9 +114,11 @@ def pick(page, elem_id: str, option: str) -> None:
 
 
 def pick_post(page, elem_id: str, post_id: str) -> None:
-    """Choose a post in a dropdown whose options read `<post id> · <text>`."""
+    """Choose a post in a dropdown whose options read `<text> · <post id>[ · with an image]`."""
     page.locator(f"#{elem_id} input").click()
-    page.get_by_role("option", name=f"{post_id} · ").first.click()
+    # "/" escaped too: Playwright writes the pattern out as a /.../ literal
+    post = re.escape(post_id).replace("/", r"\/")
+    page.get_by_role("option", name=re.compile(rf" · {post}( · with an image)?$")).first.click()
 
 
 def tab(page, name: str) -> None:

@@ -230,11 +230,12 @@ def markdown_literal(text: str) -> str:
 
 
 def post_label(post: Post, width: int = 60) -> str:
-    """How a list names a post: its id and text, and for an upload whether it came with an image
-    (two uploads of one text, one with an image and one without, otherwise read alike; the
-    posts of a dataset all have one, or none)."""
+    """How a list names a post: its text, then its id (id first, a picked post's box showed only
+    its long id), and for an upload whether it came with an image (two uploads of one text,
+    one with an image and one without, otherwise read alike; the posts of a dataset all have
+    one, or none)."""
     with_image = post.dataset == UPLOAD_DATASET and post.image_sha256
-    return f"{post.id} · {snippet(post.text, width)}" + (" · with an image" if with_image else "")
+    return f"{snippet(post.text, width)} · {post.id}" + (" · with an image" if with_image else "")
 
 
 def dataset_splits(home: Path) -> list[DatasetSplit]:
