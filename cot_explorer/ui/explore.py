@@ -383,10 +383,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return gr.update(value=rows_, visible=bool(rows_))  # no empty table on posts without pairs
 
         def analyse_upload(t, i, user):
-            """The upload shown; the picker lists it and names it (when kept). The image box then holds the stored image (its temporary file is
-            gone), so that pressing Analyse again finds the same post instead of storing the
-            text again without its image; a visitor's preview keeps nothing, the box empties.
-            `kept_image` names that stored file, so that typing a new text lets it go."""
+            """The upload shown; the picker lists it and names it (when kept). The image box then
+            holds the stored image (its temporary file is gone), so that pressing Analyse again
+            finds the same post instead of storing the text again without its image; a visitor's
+            preview keeps nothing, the box empties. `kept_image` names that stored file, so that
+            typing a new text lets it go."""
             keep = user.may(Action.SAVE_LABELS)
             try:
                 view = upload(home, t, i, keep=keep)
@@ -403,13 +404,14 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         def refused(e: CotExplorerError, i: str | None) -> list:
             """A refused upload: the reason under the button, and no results of another post
-            beside the new inputs (the post shown before is still in the picker). A refused
+            beside the new inputs (the post shown before is still listed in the picker). A refused
             image's temporary file is gone, so the box lets go of it (pressing again said the
             file did not exist); after a refused text it keeps the image for the next try."""
             gone = bool(i) and not Path(i).exists()
             return [None, FIRST_HINT, "", "", "", gr.update(value=None, visible=False), "",
                     None if gone else gr.skip(), gr.update(value=None), "" if gone else gr.skip(),
-                    f"**Not analysed:** {str(e).rstrip('.')}." + (" The image was let go: pick a usable one." if gone else "")]
+                    f"**Not analysed:** {str(e).rstrip('.')}."
+                    + (" The image was let go: pick a usable one." if gone else "")]
 
         def deletable(pid, user):
             """Only uploads can be deleted, and only by someone who may save labels."""
@@ -443,7 +445,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             kept with it. The text to let go is handed to `let_text_go`, which empties the box
             only if it still holds that text: typed while the post was predicted, a new
             tweet stays (it was emptied when this answer came)."""
-            if not pid:   # the picker emptied (an analysis, a refusal): no text of a pick to let go
+            if not pid:   # the picker cleared: no post to show, no text of a pick to let go
                 return [gr.skip()] * len(outs) + ["", gr.skip()]
             done_with = False
             if shown != pid and (t or "").strip():
