@@ -46,9 +46,11 @@ function el(tag, attrs = {}, ...children) {
 function load(fromServer) {
   if (fromServer && props.value && props.value.refused) {
     // the server refused what this editor asked (the status line says why): nothing waits
-    // for an answer any more, and what is on show, with its unsaved edits, stays as it is
+    // for an answer any more; drawn again from the last answer, with the unsaved edits (a
+    // refused relation's dropdown goes back to the saved relation, not the one picked)
     inFlight = null;
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
+    render();
     return;
   }
   const working = spans;

@@ -488,16 +488,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def do_relation(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
-            try:
-                return show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(author_name, user),
-                                           user, ids))
-            except CotExplorerError as e:
-                # the dropdown still showed the relation picked, as if saved: drawn again from
-                # the store (unsaved span edits kept), the refusal said above it
-                if not (doc or {}).get("post_id"):
-                    raise
-                return show(editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"),
-                                       based_on=doc.get("base_version"), rev=doc.get("rev", 0) + 1), not_done(e))
+            return show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(author_name, user),
+                                       user, ids))
 
         def do_resolve(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
