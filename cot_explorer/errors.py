@@ -27,6 +27,11 @@ class ValidationError(CotExplorerError):
     """A post, span, relation or label that breaks the schema."""
 
 
+class NameNeeded(ValidationError):
+    """A change asked for with no annotator name typed: the editor keeps a relation picked this
+    way and saves it once a name is typed (a refusal for any other reason lets it go)."""
+
+
 class ConflictError(CotExplorerError):
     """A save based on a label version that is no longer current (optimistic concurrency)."""
 

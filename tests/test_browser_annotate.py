@@ -455,19 +455,39 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     expect(page.locator("#span-editor .se-tok.rel-tail").first).to_have_text("Gabrielle")
     select = page.locator("#span-editor select[data-rel='1']")
     expect(select).to_have_value("None")
-    # with no name typed the change is refused like a span save (it was saved as "local"): the
-    # dropdown goes back to what is saved, and the name field is outlined, not focused (the
-    # next shortcut became the name, and a save went under an annotator called "n")
+    # with no name typed the change is not saved (it was saved as "local"), and the name field
+    # is outlined, not focused (the next shortcut became the name, and a save went under an
+    # annotator called "n"). The pick is kept, said to wait for the name (it was set back, and
+    # the walker had to find the pair and pick again)
     fill(page, "annotator", "")
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     select.select_option("/per/loc/place_of_residence")
     expect(page.locator("#annotate-status")).to_contain_text("type your name", timeout=T)
-    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None", timeout=T)
+    expect(page.locator("#se-pair-waiting")).to_contain_text("type your name above and it is saved", timeout=T)
+    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("/per/loc/place_of_residence")
     expect(page.locator("#annotator")).to_have_class(re.compile("cot-asked"))
     # drawn inside the box (an outline was clipped by its row: the class was there, nothing showed)
     assert "249, 115, 22" in page.locator("#annotator").evaluate("e => getComputedStyle(e).boxShadow")
     expect(page.locator("#annotator").locator("textarea, input").first).not_to_be_focused()
     assert len(labels_of(home, "mnre-mini/test/wade", "mre")) == 1   # the import's, nothing more
+    shot(page, "annotate-relation-waits-for-a-name")
+    page.keyboard.press("n")   # leaving would lose it: asked first
+    expect(page.locator("#se-dialog")).to_contain_text("it waits for your name", timeout=T)
+    page.locator("#se-dialog").get_by_role("button", name="Stay").click()
+    expect(page.locator("#se-pair-waiting")).to_be_visible()
+    # the name typed (the field left): the kept relation is saved under it, once
+    fill(page, "annotator", "ann-rel")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved the relation", timeout=T)
+    expect(page.locator("#se-pair-waiting")).to_have_count(0)
+    rows = labels_of(home, "mnre-mini/test/wade", "mre")
+    assert len(rows) == 2 and rows[-1][2] == "ann-rel", rows
+    assert json.loads(rows[-1][3])["relations"][1]["label"] == "/per/loc/place_of_residence"
+    page.locator("#se-pair-saved").get_by_role("button", name="Undo").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None")
+    fill(page, "annotator", "")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
     # a span save refused the same way is answered: the next save goes at once (it waited
     # seconds behind "Saving: your newer edits follow", for an answer that never came)
     make_an_edit(page, "1")

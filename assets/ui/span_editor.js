@@ -20,6 +20,9 @@ let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
 let reveal = false;        // a post opened from another tab or a search: scrolled into view once this tab shows
+let askedRel = null;       // the relation change on its way {post_id, index, label}
+let waiting = null;        // relation changes refused for want of a name {post_id, rels: {index: label}}:
+                           // shown as picked, and saved once a name is typed (they were thrown away)
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
@@ -50,12 +53,23 @@ function load(fromServer) {
     // refused relation's dropdown goes back to the saved relation, not the one picked)
     inFlight = null;
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
+    if (askedRel && props.value.name_needed && doc && askedRel.post_id === doc.post_id) {
+      if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, rels: {} };
+      waiting.rels[askedRel.index] = askedRel.label;
+    }
+    askedRel = null;
     render();
     return;
   }
   const working = spans;
   doc = props.value && typeof props.value === "object" ? props.value : null;
   if (!doc || !doc.post_id) { render(); return; }
+  if (waiting && waiting.post_id !== doc.post_id) waiting = null;   // left the post (askToLeave asked)
+  if (fromServer && askedRel) {   // answered: saved, the next waiting one follows
+    const saved = doc.pair_saved && doc.post_id === askedRel.post_id;
+    askedRel = null;
+    if (saved && waiting) setTimeout(sendWaiting, 0);
+  }
   // Our own writes to props.value come back here too. The save's answer is the one that names
   // a new version of this post holding what was sent (or a conflict over it); any other answer
   // (another post, someone else's version) ends the wait without keeping anything.
@@ -132,6 +146,32 @@ function send(event, data = {}) {
   inFlight = event === "save" && doc ? { post_id: doc.post_id, base_version: doc.base_version, sent: norm(spans) } : null;
   setTimeout(() => trigger(event, data), 0);
 }
+
+function askRelation(index, label) {
+  if (!doc) return;
+  askedRel = { post_id: doc.post_id, index, label };
+  send("relation", { index, label });
+}
+
+// the relations kept for want of a name, one request each (each saves a version)
+function sendWaiting() {
+  if (!waiting || !doc || waiting.post_id !== doc.post_id || askedRel) return;
+  const next = Object.keys(waiting.rels)[0];
+  if (next === undefined) { waiting = null; render(); return; }
+  const label = waiting.rels[next];
+  delete waiting.rels[next];   // refused again for the name, it comes back (load)
+  askRelation(Number(next), label);
+}
+
+const waitingLabel = (index) => (waiting && doc && waiting.post_id === doc.post_id ? waiting.rels[index] : undefined);
+const hasWaiting = () => Boolean(waiting && doc && waiting.post_id === doc.post_id && Object.keys(waiting.rels).length);
+
+// the name typed (the field left, or Enter): what waited for it is saved. Not on each key: a
+// save under "w" on the way to "walker" would go under the wrong name
+document.addEventListener("change", (e) => {
+  if (!e.target.closest || !e.target.closest("#annotator") || !(e.target.value || "").trim() || !hasWaiting()) return;
+  setTimeout(sendWaiting, 50);   // after Gradio has the new value, which the request carries
+});
 
 function edit(change) {
   if (doc.readonly) { doc.note = "Your role can look, not change labels."; render(); return; }
@@ -234,6 +274,17 @@ function undoLocal() {
 // -- leaving a post: save, discard or stay ---------------------------------------------------
 
 function askToLeave(what, go) {
+  if (!dirty() && hasWaiting()) {   // only a relation waiting for a name: nothing to save it under yet
+    dialog = {
+      text: `Your relation change on this post is not saved: it waits for your name. Leave it unsaved to ${what}?`,
+      actions: [
+        ["Leave it unsaved", () => { dialog = null; waiting = null; render(); go("discard"); }, "danger"],
+        ["Stay", () => { dialog = null; render(); }, ""],
+      ],
+    };
+    render();
+    return;
+  }
   if (!dirty()) { go("discard"); return; }
   dialog = {
     text: `You have unsaved edits on this post. Save them before you ${what}?`,
@@ -244,7 +295,7 @@ function askToLeave(what, go) {
       ["Discard my edits", () => {
         // keepDraft: the component's value (read by every later event) and the draft drop the
         // edits too, or a post picked elsewhere would still find them and ask again
-        dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; keepDraft();
+        dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; waiting = null; keepDraft();
         render(); go("discard");
       }, "danger"],
       ["Stay", () => { dialog = null; render(); }, ""],
@@ -260,7 +311,7 @@ function navigate(delta) {
 // The tab bar: leaving Annotate with unsaved edits asks first.
 document.addEventListener("click", (e) => {
   const tab = e.target.closest && e.target.closest('button[role="tab"]');
-  if (!tab || bypassTabGuard || !doc || !visible() || !dirty() || tab.getAttribute("aria-selected") === "true") return;
+  if (!tab || bypassTabGuard || !doc || !visible() || !(dirty() || hasWaiting()) || tab.getAttribute("aria-selected") === "true") return;
   e.preventDefault(); e.stopImmediatePropagation();
   askToLeave(`open the ${tab.textContent.trim()} tab`, (then) => {
     if (then === "save") send("save");
@@ -270,7 +321,7 @@ document.addEventListener("click", (e) => {
 
 // Any other way the tab can change (keys on the tab bar, a script): come back and ask.
 new MutationObserver(() => {
-  if (bypassTabGuard || !doc || !dirty() || visible()) return;
+  if (bypassTabGuard || !doc || !(dirty() || hasWaiting()) || visible()) return;
   const mine = Array.from(document.querySelectorAll('button[role="tab"]')).find((b) => b.getAttribute("aria-controls") && document.getElementById(b.getAttribute("aria-controls"))?.contains(root));
   if (!mine) return;
   const target = document.querySelector('button[role="tab"][aria-selected="true"]');
@@ -282,7 +333,7 @@ new MutationObserver(() => {
 }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-selected"] });
 
 window.addEventListener("beforeunload", (e) => {
-  if (doc && dirty()) { keepDraft(); e.preventDefault(); e.returnValue = ""; }
+  if (doc && (dirty() || hasWaiting())) { keepDraft(); e.preventDefault(); e.returnValue = ""; }
 });
 
 // -- mouse, touch and keys -------------------------------------------------------------------
@@ -336,7 +387,7 @@ root.addEventListener("click", (e) => {
   // the relation just saved, this version only (not an unsaved span edit, nor a change saved since)
   else if (act === "undo-saved") { clearNote(); send("undo", { version: doc.pair_saved && doc.pair_saved.version }); }
   else if (act === "pair") { pair = k; render(); }
-  else if (act === "rel-use") send("relation", { index: Number(b.dataset.index), label: b.dataset.label });
+  else if (act === "rel-use") askRelation(Number(b.dataset.index), b.dataset.label);
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
   else if (act === "dialog") { const a = dialog && dialog.actions[k]; if (a) a[1](); }
   else if (act === "open-draft") { const id = b.dataset.id; askToLeave(`open ${id}`, (then) => send("navigate", { post_id: id, then })); }
@@ -349,7 +400,7 @@ root.addEventListener("change", (e) => {
   if (!s || !doc) return;
   const row = s.closest("[data-k]");   // the pair changed comes on show, outlined in the text (send passes it on)
   if (row) pair = Number(row.dataset.k);
-  send("relation", { index: Number(s.dataset.rel), label: s.value });
+  askRelation(Number(s.dataset.rel), s.value);
 });
 
 document.addEventListener("keydown", (e) => {
@@ -555,16 +606,17 @@ function relationsPanel() {
   };
   const rows = doc.pairs.map((p, i) => {
     // the relations whose argument types fit the pair first, then the others (still choosable)
-    const option = (l) => el("option", { value: l, selected: l === p.label, text: l });
+    const kept = waitingLabel(p.index);   // picked with no name typed: shown as picked, not saved
+    const option = (l) => el("option", { value: l, selected: l === (kept === undefined ? p.label : kept), text: l });
     const all = doc.relation_labels || [];
     const fits = fittingRelations(p, all);
     const fitting = fits.length > 1 && fits.length < all.length ? fits : null;
     const others = all.filter((l) => !fitting || !fitting.includes(l));
-    const select = el("select", { "data-rel": p.index, "aria-label": `relation of pair ${p.index + 1}`, disabled: doc.readonly },
+    const select = el("select", { "data-rel": p.index, class: kept === undefined ? null : "se-waiting", "aria-label": `relation of pair ${p.index + 1}`, disabled: doc.readonly },
       ...(fitting ? [el("optgroup", { label: "fit the pair's entity types" }, ...fitting.map(option)),
                      el("optgroup", { label: "other relations" }, ...others.map(option))] : others.map(option)));
     const suggestion = (who, s, text, title) => {
-      const taken = s.label === p.label;
+      const taken = s.label === (kept === undefined ? p.label : kept);
       return el("button", { class: `se-sug ${who}` + (taken ? " taken" : ""), "data-act": "rel-use", "data-index": p.index,
         "data-label": s.label, disabled: doc.readonly || taken, title,
         text: (taken ? "✓ " : "") + text });
@@ -573,16 +625,20 @@ function relationsPanel() {
       // numbered as in Explore's pairs table and Errors (the pair's place in the labels), not
       // by this list's order, which puts the least certain first
       el("span", { class: "se-pair-n", text: `${p.index + 1}.` }),
-      el("span", { class: "rel-head-chip", text: words(p.head) }), el("span", { text: " → " }),
-      el("span", { class: "rel-tail-chip", text: words(p.tail) }), select,
-      p.student ? suggestion("student", p.student, `student: ${p.student.label} (${p.student.confidence.toFixed(2)})`,
-        `relation student ${p.student.model}; click to take it`) : null,
-      p.teacher ? suggestion("teacher", p.teacher, `teacher: ${p.teacher.label}`,
-        `teacher ${p.teacher.model || ""}; click to take it`) : null,
-      // a relation is saved at once: said here, beside the dropdown (the status line can be a screen away)
-      doc.pair_saved && doc.pair_saved.index === p.index ? el("span", { class: "se-pair-saved", id: "se-pair-saved" },
-        el("span", { text: `✓ saved as version ${doc.pair_saved.version}` }),
-        el("button", { class: "se-btn", "data-act": "undo-saved", text: "Undo", title: "take this relation change back" })) : null,
+      el("span", { class: "se-pair-words" }, el("span", { class: "rel-head-chip", text: words(p.head) }),
+        el("span", { text: " → " }), el("span", { class: "rel-tail-chip", text: words(p.tail) })),
+      select,
+      el("span", { class: "se-pair-extra" },
+        p.student ? suggestion("student", p.student, `student: ${p.student.label} (${p.student.confidence.toFixed(2)})`,
+          `relation student ${p.student.model}; click to take it`) : null,
+        p.teacher ? suggestion("teacher", p.teacher, `teacher: ${p.teacher.label}`,
+          `teacher ${p.teacher.model || ""}; click to take it`) : null,
+        // a relation is saved at once: said here, beside the dropdown (the status line can be a screen away)
+        doc.pair_saved && doc.pair_saved.index === p.index ? el("span", { class: "se-pair-saved", id: "se-pair-saved" },
+          el("span", { text: `✓ saved as version ${doc.pair_saved.version}` }),
+          el("button", { class: "se-btn", "data-act": "undo-saved", text: "Undo", title: "take this relation change back" })) : null,
+        kept !== undefined ? el("span", { class: "se-pair-waiting", id: "se-pair-waiting",
+          text: "not saved yet: type your name above and it is saved" }) : null),
       p.teacher && p.teacher.rationale ? el("div", { class: "se-rationale", text: `Teacher: ${p.teacher.rationale}` }) : null);
   });
   const sorted = doc.pairs.some((p) => p.student);

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..access import AccessPolicy, Action, User
-from ..errors import ConflictError, CotExplorerError, ValidationError
+from ..errors import ConflictError, CotExplorerError, NameNeeded, ValidationError
 from ..evaluate import agreement
 from ..labels import DEFAULT_ENTITY_TYPES, MRE_RELATIONS, MnerSchema, mnre_type_names, relation_argument_table
 from ..schema import LabelSet, Post
@@ -579,7 +579,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     out = [gr.skip()] * (n_outputs - 1) + [not_done(e)]
                     doc = args[0] if args else None
                     if editor_at is not None and isinstance(doc, dict) and doc.get("post_id"):
-                        out[editor_at] = {**doc, "refused": True, "rev": doc.get("rev", 0) + 1}
+                        # `name_needed`: a relation picked with no name typed is kept, and
+                        # saved once one is (the walker had to find the pair and pick again)
+                        out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
+                                          "rev": doc.get("rev", 0) + 1}
                     return out
             return run
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import CotExplorerError, ValidationError
+from ..errors import CotExplorerError, NameNeeded, ValidationError
 from ..labels import MnerSchema
 from ..schema import Knowledge, Post
 from ..store import open_store
@@ -211,7 +211,7 @@ def who_saves(author: str | None) -> str:
     work under the wrong name in progress and agreement."""
     author = (author or "").strip()
     if not author:
-        raise ValidationError(NAME_NEEDED)
+        raise NameNeeded(NAME_NEEDED)
     return author
 
 
