@@ -90,12 +90,16 @@ def test_upload_correct_undo_and_distill(app, browser):
     # Annotate the first demo post: drag across a word, press a number, save, find it in SQLite, undo
     tab(page, "Annotate")
     fill(page, "annotator", "alice")
-    expect(page.locator("#se-pos")).to_contain_text("not in the queue", timeout=T)  # the upload, from Explore
+    # the upload, from Explore, opens in its own split's queue: the split box, the position and
+    # the progress line agree (the queue stayed demo/test's, and the upload read "not in the queue")
+    expect(page.locator("#queue-dataset input")).to_have_value("uploads/user", timeout=T)
+    expect(page.locator("#se-pos")).to_have_text(re.compile(r"^\d+ / \d+$"), timeout=T)
+    expect(page.locator("#se-progress")).to_contain_text("uploads/user: ")
     # said short, it leaves Undo, Redo and Save on the bar's one line (it pushed them onto a second)
     assert abs(page.locator("#se-save").bounding_box()["y"] - page.locator("#se-prev").bounding_box()["y"]) < 4
     expect(page.locator("#span-editor .se-sugbar")).to_contain_text("0 from the teacher")
     expect(page.locator("#se-accept-teacher")).to_have_count(0)   # nothing of the teacher's to take
-    page.locator("#se-next").click()
+    pick(page, "queue-dataset", "demo/test")
     expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)  # the queue of the first dataset
     with db(home) as c:
         first = c.execute("SELECT id, tokens FROM posts WHERE dataset='demo' ORDER BY position LIMIT 1").fetchone()[0]
@@ -224,8 +228,8 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     expect(page.locator("#delete-note")).to_contain_text("“Delete me : Obama visits Paris”")   # which post, in words
     page.locator("#delete-no").click()
     expect(page.locator("#delete-note")).to_be_hidden(timeout=T)
-    tab(page, "Annotate")   # the upload is open there too
-    expect(page.locator("#se-pos")).to_contain_text("not in the queue", timeout=T)
+    tab(page, "Annotate")   # the upload is open there too, in its split's queue
+    expect(page.locator("#se-pos")).to_have_text(re.compile(r"^\d+ / \d+$"), timeout=T)
     tab(page, "Explore")
     page.locator("#delete-upload").click()
     page.locator("#delete-yes").click()
@@ -239,9 +243,12 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     expect(page.locator("#post-image")).not_to_contain_text(".png")   # the kept image let go
     expect(page.locator("#delete-upload")).to_be_hidden()
     expect(page.locator("#post-rows")).not_to_contain_text("Obama")
-    # Annotate no longer shows the deleted post: the queue's first, and why
+    # Annotate no longer shows the deleted post: said in words (it named a raw id); the queue's
+    # first (the split's last upload gone, the store's first split: test_ui_handlers)
     tab(page, "Annotate")
-    expect(page.locator("#annotate-status")).to_contain_text(f"The post {pid} was deleted", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text(
+        "The upload “Delete me : Obama visits Paris” was deleted in Explore. Here is the first post of", timeout=T)
+    expect(page.locator("#annotate-status")).not_to_contain_text(pid)
     expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
     tab(page, "Explore")
     # an imported post offers no deletion

@@ -319,6 +319,30 @@ def test_the_progress_line_names_the_split_it_counts(demo_home):
     assert annotate.editor_doc(demo_home, demo_post.id, admin).pos["progress"].startswith("demo/test: ")
 
 
+def test_a_deleted_upload_is_named_in_words_and_its_split_s_last_leaves_for_the_first_split(demo_home):
+    """Annotate's open upload deleted in Explore: the rest of its queue, or, the last upload
+    gone, the store's first split; said in the post's words (it named a raw id)."""
+    from cot_explorer.access import Role, User
+    from cot_explorer.store.posts import delete_post
+
+    admin = User("adm", Role.ADMIN)
+    first = explore.upload(demo_home, "Merkel meets Macron in Berlin", None).post_id
+    second = explore.upload(demo_home, "Obama visits Paris", None).post_id
+    doc = annotate.editor_doc(demo_home, second, admin, [first, second]).to_value()
+    with open_store(demo_home) as s:
+        delete_post(s, second, lambda footprint: None)
+    split, ids, message = annotate.left_after_deletion(demo_home, doc, [first, second])
+    assert (split, ids) == (None, [first])
+    assert message == "The upload “Obama visits Paris” was deleted in Explore. Here is the first post of the queue."
+    doc = annotate.editor_doc(demo_home, first, admin, [first]).to_value()
+    with open_store(demo_home) as s:
+        delete_post(s, first, lambda footprint: None)
+    split, ids, message = annotate.left_after_deletion(demo_home, doc, [first])
+    assert split == "demo/test" and ids == []
+    assert message.endswith("was deleted in Explore. Here is the first post of demo/test.") and first not in message
+    assert "uploads/user" not in [d.label for d in common.dataset_splits(demo_home)]
+
+
 def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, monkeypatch):
     """An admin reads commands ready to paste; each, run as written, imports into the store the
     app shows (a newcomer had `cot-explorer import ...` and nothing to run)."""

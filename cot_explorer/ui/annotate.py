@@ -30,8 +30,10 @@ from .common import (
     dataset_splits,
     knowledge_view_post,
     map_type,
+    markdown_literal,
     post_label,
     reach,
+    snippet,
     student,
     who_saves,
 )
@@ -347,6 +349,24 @@ def save_relation(home: Path, doc: dict, index: int, label: str, author: str, us
                  f"**{label}** as version {saved.version} (undo takes it back).{unsaved}")
 
 
+def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | None, list[str], str]:
+    """Where Annotate goes when its open post, an upload, was deleted in Explore: the rest of
+    its queue, or, its split's last upload gone, the store's first split (returned, to switch
+    to; None: the queue stays). And the sentence that says so, in the post's words: it named a
+    raw id ("The post uploads/user/71dc… was deleted")."""
+    words = "".join(c.get("t", "") + c.get("gap", "") for c in doc.get("tokens") or []).strip()
+    message = f"The upload “{markdown_literal(snippet(words))}” was deleted in Explore."
+    with open_store(home) as store:
+        kept = set(existing_ids(store, ids))
+    ids = [i for i in ids if i in kept]
+    if ids:
+        return None, ids, message + " Here is the first post of the queue."
+    first = next((d.label for d in dataset_splits(home)), None)
+    if first is None:
+        return None, [], message
+    return first, [], message + f" Here is the first post of {first}."   # its queue comes with the switch
+
+
 def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
     """(label, post id) of posts whose text contains `query`, across every dataset; the label
     names the post as the Explore picker does (two uploads of one text differ in their id)."""
@@ -504,7 +524,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def open_post(pid, doc, ids, dataset_split, user, focus):
             """A post picked in Explore, an error row or a search: opened here, and the queue
-            becomes its dataset/split's (so Next goes on through it; an upload keeps the queue),
+            becomes its dataset/split's (so Next goes on through it; an upload's too),
             unless the open post has unsaved edits, in which case the editor asks first. `focus`:
             the entity pair a relation error row is about, shown first."""
             if not pid:
@@ -520,17 +540,20 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def follow_post(pid: str, ids: list[str], dataset_split: str | None) -> tuple[list, list[str]]:
             """The queue a post opens in: its own dataset/split's, so that Next goes on through it
-            (an upload keeps the queue; a filtered queue of its own split that does not hold it
-            stays, and the post reads "not in the queue"). Returns the updates of `queue_outs`
-            and the queue. That queue is the whole split in file order, and the filters say so
-            (they kept showing "errors only" or an order the new queue did not follow); the
-            dataset's change resets the type filter."""
+            (a filtered queue of its own split that does not hold it stays, and the post reads
+            "not in the queue"). An upload's too: it kept the queue, and the split box, the
+            position ("not in the queue") and the progress line (its uploads) told three
+            stories. Returns the updates of `queue_outs` and the queue. That queue is the whole
+            split in file order, and the filters say so (they kept showing "errors only" or an
+            order the new queue did not follow); the dataset's change resets the type filter."""
             with open_store(home) as store:
                 post = get_post(store, pid)
             own = f"{post.dataset}/{post.split}" if post else None
-            if own and post.dataset != UPLOAD_DATASET and (own != dataset_split or not ids):
-                ids = queue(home, own)
-                return [gr.update(value=own), ids, False, False, QueueOrder.FILE.value], ids
+            # the uploads grow while the page is open (each analysis in Explore stores one): a
+            # queue of them made before lacks the newest, which read "not in the queue"
+            newer = post is not None and post.dataset == UPLOAD_DATASET and pid not in (ids or [])
+            if own and (own != dataset_split or not ids or newer):
+                return switch_queue(own)
             # the page's first queue may still be loading (the dropdown not even set): count
             # the queue it will show here
             first = dataset_split or next((d.label for d in dataset_splits(home)), None)
@@ -538,6 +561,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 ids = queue(home, first)
                 return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip()], ids   # kept: the page load's late first queue leaves it be
             return keep_queue(), ids
+
+        def switch_queue(dataset_split: str) -> tuple[list, list[str]]:
+            """`queue_outs` for the whole of `dataset_split` in file order, and that queue. The
+            split box's choices are the store's now: an upload's split may be new since the page
+            loaded, or gone (its last upload deleted)."""
+            ids = queue(home, dataset_split)
+            labels = [d.label for d in dataset_splits(home)]
+            return [gr.update(value=dataset_split, choices=labels), ids, False, False, QueueOrder.FILE.value], ids
 
         def show_pair(focus, doc, ids, dataset_split, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
@@ -604,22 +635,22 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             Explore, or the post, an upload, was deleted there); a post with unsaved edits or a
             conflict is left as it is."""
             if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
-                return [gr.skip()] * len(post_outs)
+                return keep_queue() + [gr.skip()] * len(post_outs)
             with open_store(home) as store:
                 gone = get_post(store, doc["post_id"]) is None
-            if gone:   # deleted in Explore (an upload): the queue's first post still there, and why
-                message = f"The post {doc['post_id']} was deleted."
-                with open_store(home) as store:
-                    kept = set(existing_ids(store, ids or []))
-                ids = [i for i in ids or [] if i in kept]
-                if not ids:
-                    return [gr.skip()] * (len(post_outs) - 1) + [message]
-                return show(editor_doc(home, ids[0], user, ids, rev=doc.get("rev", 0) + 1),
-                            message + " Here is the first post of the queue.")
-            return show(editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1))
+            if not gone:
+                return keep_queue() + show(editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1))
+            split, ids, message = left_after_deletion(home, doc, ids or [])
+            switch = keep_queue()
+            if split:
+                switch, ids = switch_queue(split)
+            if not ids:
+                return switch + [gr.skip()] * (len(post_outs) - 1) + [message]
+            return switch + show(editor_doc(home, ids[0], user, ids, rev=doc.get("rev", 0) + 1), message)
 
-        refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n), quiet=True),
-                             inputs=[editor, queue_state], outputs=post_outs, api_visibility="private", **model_work)
+        refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n_queue + n), quiet=True),
+                             inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
+                             **model_work)
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
                   api_visibility="private")
