@@ -99,6 +99,8 @@ def test_error_analysis_is_cached_per_model_version(demo_home):
     ea = errors_tab.error_analysis(demo_home, "demo/test")
     assert set(ea.kinds) == {"missed", "spurious", "wrong type", "wrong boundary"} and ea.errors
     assert sum(map(sum, ea.confusion)) > 0 and ea.labels[-1] == "O"
+    # the plot's block is labelled "Per type": its title says what the bars are, not that again
+    assert errors_tab.per_type_figure(ea).layout.title.text == "Precision, recall and F1 of each type"
     with open_store(demo_home) as s:
         stamp = s.conn.execute("SELECT max(created_at), count(*) FROM predictions").fetchone()
     errors_tab.error_analysis(demo_home, "demo/test")

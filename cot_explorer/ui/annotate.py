@@ -31,6 +31,7 @@ from .common import (
     knowledge_view_post,
     map_type,
     markdown_literal,
+    not_done,
     post_label,
     reach,
     snippet,
@@ -724,11 +725,6 @@ def stop_work(request: gr.Request) -> str:
     request_stop(getattr(request, "session_hash", None))
     return ("Stop asked: predictions under way stop after the chunk in hand, and what was predicted is kept "
             "(nothing happens if none are running).")
-
-
-def not_done(e: CotExplorerError) -> str:
-    """A refusal as the status line says it."""
-    return f"**Not done:** {e}"
 
 
 def _author(typed: str, user: User) -> str:

@@ -31,7 +31,9 @@ PAGE_CSS = """
    where its column can hold it): the text font, narrower than the code font, and no
    word-break: break-word (Gradio's wrapped cells break any word at the column's edge) */
 #explore-relations .cell-wrap span, #errors-table .cell-wrap span, #annotate-history .cell-wrap span,
-#agreement-table .cell-wrap span, #versions-table .cell-wrap span {
+#agreement-table .cell-wrap span, #versions-table .cell-wrap span, #job-result .cell-wrap span,
+#job-changes .cell-wrap span, #errors-overall .cell-wrap span, #errors-per-type .cell-wrap span,
+#stats-table .cell-wrap span {
   word-break: normal !important; overflow-wrap: break-word !important; font-family: var(--font) !important;
 }
 /* the queue's checkboxes keep their words on a line: on a phone they wrap below, not cut */
@@ -54,6 +56,8 @@ PAGE_CSS = """
   #annotate-history .table-container { min-width: 720px; }
   #errors-overall .table-container, #agreement-table .table-container, #versions-table .table-container,
   #job-result .table-container, #job-changes .table-container, #stats-table .table-container { min-width: 560px; }
+  /* an accordion's title on two lines reads from the left, as on one (it was centred) */
+  button.label-wrap { text-align: left !important; }
   .wide-plot { overflow-x: auto !important; }
   .wide-plot .js-plotly-plot { min-width: 680px; }
 }

@@ -215,6 +215,12 @@ def who_saves(author: str | None) -> str:
     return author
 
 
+def not_done(e: CotExplorerError) -> str:
+    """A refusal as a tab's status line says it, where the button was pressed (a toast in a
+    corner stayed on screen over the next tab)."""
+    return f"**Not done:** {e}"
+
+
 def snippet(text: str, width: int = 60) -> str:
     """A post's first characters for a list or a question; "…" says there is more."""
     return text[:width] + ("…" if len(text) > width else "")

@@ -28,6 +28,7 @@ from ..student.config import Variant
 from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
 from ..student.round_plan import ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round
+from .common import not_done
 from .guard import guarded
 from .predicted import cached_predictions, cached_relations
 from .versions import TASK_NAMES, VERSION_COLUMNS, VersionLine, version_lines
@@ -240,8 +241,12 @@ def versions_figure(lines: list[VersionLine]) -> go.Figure:
             hovertemplate="%{text}: F1 %{y:.2f}<extra>" + where + "</extra>",
             error_y=dict(type="data", symmetric=False, array=[(v.high - v.f1) if v.high is not None else 0 for v in pts],
                          arrayminus=[(v.f1 - v.low) if v.low is not None else 0 for v in pts])))
-    fig.update_layout(yaxis_title="F1", xaxis_title="created", height=320, margin=dict(t=20, b=40),
-                      legend=dict(orientation="h", y=-0.3))
+    # the legend above the plot and the dates given the room they need: on a phone the tilted
+    # dates were cut ("Nov 27, 2") and ran into the legend below
+    # (the top margin holds three lines of legend on a phone, below the plot block's own label)
+    fig.update_layout(yaxis_title="F1", xaxis_title="created", height=400, margin=dict(t=110, b=40),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    fig.update_xaxes(automargin=True, nticks=5, tickformat="%b %d\n%H:%M")
     return fig
 
 
@@ -379,10 +384,22 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             job = start_round(home, d, n, var, int(ep), float(rep), since_value)
             return job, gr.update(interactive=False, value="A round is running…")
 
+        def said_here(fn):
+            """A refusal under the buttons, like the answer (a toast stayed over the next tab)."""
+            @functools.wraps(fn)
+            def run(*args, **kwargs):
+                try:
+                    return fn(*args, **kwargs)
+                except CotExplorerError as e:
+                    return [gr.skip()] * 3 + [not_done(e)]
+            return run
+
+        @said_here
         def do_promote(version, force, reason, user):
             message = promote_version(home, version, user, force, reason)
             return [*render_versions(), message]
 
+        @said_here
         def do_rollback(version, user):
             message = roll_back(home, version)
             return [*render_versions(), message]

@@ -353,7 +353,12 @@ def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
     else:
         for s in ea.scored:
             fig.add_bar(name=f"F1 {s.model}", x=[r[0] for r in s.per_label], y=[r[3] for r in s.per_label])
-    what = "Per type" if ea.task == "mner" else "Per relation (support in the table)"
+    # the block's label already says "Per type": the title says what the bars are
+    unit = "type" if ea.task == "mner" else "relation"
+    what = (f"Precision, recall and F1 of each {unit}" if len(ea.scored) == 1 else
+            f"F1 of each {unit}, version beside version")
+    if ea.task == "mre":
+        what += " (support in the table below)"
     fig.update_layout(barmode="group", title=what, yaxis_range=[0, 100], height=380 if ea.task == "mner" else 460,
                       margin=dict(t=40, b=40))
     if ea.task == "mre":
@@ -406,7 +411,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         with gr.Row():
             bars = gr.Plot(label="Per type", elem_id="errors-bars")
             heat = gr.Plot(label="Confusion", elem_id="errors-heat")
-        per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False)
+        per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False,
+                                label="Scores and support of each type", elem_id="errors-per-type")
         kind_filter = gr.Dropdown(["any"], value="any", label="Show errors of kind")
         errors = gr.Dataframe(headers=SINGLE_HEADERS, interactive=False, wrap=True,
                               column_widths=SINGLE_WIDTHS,
@@ -441,7 +447,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     # and scroll sideways (the wide-plot class, app.PAGE_CSS)
                     gr.update(value=per_type_figure(ea), label=bars_label, elem_classes=wide),
                     gr.update(value=confusion_figure(ea), elem_classes=wide),
-                    gr.update(value=ea.per_type, headers=headers),
+                    gr.update(value=ea.per_type, headers=headers, label=f"Scores and support of each {headers[-5]}"),
                     gr.update(value=shown, headers=columns, column_widths=widths), records,
                     gr.update(choices=kind_names, value="any"),
                     f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {errors_said(ea)}. "
