@@ -496,6 +496,8 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     fill(page, "annotator", "ann-rel")
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    # the name given, the refusal that asked for it leaves the status line (it stayed there)
+    expect(page.locator("#annotate-status")).not_to_contain_text("type your name", timeout=T)
     page.keyboard.press("s")
     expect(page.locator("#span-editor")).not_to_contain_text("Saving: your newer edits follow", timeout=1000)
     expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)

@@ -70,6 +70,10 @@ SHOW_NAME_WHEN_ASKED = ("(said) => { if (!(said || '').includes(%s)) return []; 
                         "box.scrollIntoView({ block: 'nearest' }); box.classList.add('cot-asked'); "
                         "setTimeout(() => box.classList.remove('cot-asked'), 4000); return []; }"
                         % json.dumps(NAME_NEEDED))
+# the name typed after such a refusal: the refusal leaves the status line (it stayed beside
+# the name it asked for, over later local edits and undos)
+LET_NAME_REFUSAL_GO = ("(name, said) => ((name || '').trim() && (said || '').includes(%s) ? '' : said)"
+                       % json.dumps(NAME_NEEDED))
 RECALL_NAME = "() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } }" % NAME_KEY
 
 
@@ -704,6 +708,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
     editor.change(None, [editor], None, js=REMEMBER_POST, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
+    author.blur(None, [author, status], [status], js=LET_NAME_REFUSAL_GO, api_visibility="private")
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
                              inputs=[ds, editor, remembered_post],
