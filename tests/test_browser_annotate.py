@@ -537,6 +537,62 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     page.close()
 
 
+def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_leave_span_undo_be(app, browser,
+                                                                                                   tmp_path):
+    """A walker's findings: two relations picked before a name said only the last was saved; a
+    reload dropped them; the marker read "saved" beside them; Enter in the name saved nothing;
+    and the span edits made before a relation's save could no longer be undone."""
+    url, home = app
+    path = tmp_path / "m.txt"
+    path.write_text(MNRE_LINE % ("Gabrielle Union", 3, 5, "/per/per/couple") + MNRE_LINE % ("Miami", 6, 7, "None"))
+    assert cli(["--home", str(home), "import", "mnre", str(path), "--dataset", "mnre-wait", "--split", "test"]) == 0
+    pid = "mnre-wait/test/wade"
+    page = open_annotate(browser, url, "ann-wait")
+    page.locator("#post-search").locator("textarea, input").first.fill("Gabrielle Union")
+    page.locator("#post-search").locator("textarea, input").first.press("Enter")
+    pick_post(page, "post-found", pid)
+    expect(page.locator("#span-editor .se-pair")).to_have_count(2, timeout=T)
+    fill(page, "annotator", "")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    saved_chips = page.locator("#span-editor .se-chip").count()
+    make_an_edit(page, "1")
+    chips = page.locator("#span-editor .se-chip").count()
+    page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
+    expect(page.locator("#se-pair-waiting")).to_have_count(1, timeout=T)
+    page.locator("#span-editor select[data-rel='0']").select_option("/per/per/peer")
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(2, timeout=T)
+    expect(page.locator("#se-dirty")).to_have_text("● unsaved; a relation waits for your name")
+    # a reload keeps them, as it keeps the span edits
+    page.on("dialog", lambda d: d.accept())
+    page.reload()
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(2, timeout=T)
+    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("/per/loc/place_of_residence")
+    expect(page.locator("#span-editor select[data-rel='0']")).to_have_value("/per/per/peer")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
+    assert len(labels_of(home, pid, "mre")) == 1
+    # the name, given with Enter: both saved under it, each pair saying so
+    box = page.locator("#annotator").locator("textarea, input").first
+    box.fill("ann-wait")
+    box.press("Enter")
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Saved 2 relations under your name", timeout=T)
+    expect(page.locator("#span-editor .se-pair-saved")).to_have_count(2)
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(0)
+    rows = labels_of(home, pid, "mre")
+    assert [r[2] for r in rows[1:]] == ["ann-wait", "ann-wait"]
+    assert [r["label"] for r in json.loads(rows[-1][3])["relations"]] == ["/per/per/peer", "/per/loc/place_of_residence"]
+    shot(page, "annotate-relations-saved-together")
+    # the span edit made before those saves is still the first thing "u" takes back
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("u")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(saved_chips, timeout=T)
+    expect(page.locator("#annotate-status")).not_to_contain_text("nothing to undo")
+    expect(page.locator("#se-dirty")).to_have_text("saved")
+    page.keyboard.press("u")
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    page.close()
+
+
 def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_input(app, browser):
     url, home = app
     page = browser.new_page(viewport={"width": 390, "height": 844})

@@ -23,8 +23,11 @@ let reveal = false;        // a post opened from another tab or a search: scroll
 let askedRel = null;       // the relation change on its way {post_id, index, label}
 let waiting = null;        // relation changes refused for want of a name {post_id, rels: {index: label}}:
                            // shown as picked, and saved once a name is typed (they were thrown away)
+let batch = null;          // those saved once the name came {post_id, saved: {index: version}}: each pair says so
+let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
+const WAITING_KEY = (id) => `cot-explorer-waiting:${id}`;   // relations waiting for a name survive a reload
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
 const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));
 const dirty = () => doc && norm(spans) !== norm(doc.saved || []);
@@ -56,20 +59,46 @@ function load(fromServer) {
     if (askedRel && props.value.name_needed && doc && askedRel.post_id === doc.post_id) {
       if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, rels: {} };
       waiting.rels[askedRel.index] = askedRel.label;
+      keepWaiting();
     }
     askedRel = null;
+    afterAnswer = null;   // refused: the user reads why, and nothing goes on by itself
     render();
     return;
   }
   const working = spans;
+  const before = doc;
   doc = props.value && typeof props.value === "object" ? props.value : null;
   if (!doc || !doc.post_id) { render(); return; }
   if (waiting && waiting.post_id !== doc.post_id) waiting = null;   // left the post (askToLeave asked)
-  if (fromServer && askedRel) {   // answered: saved, the next waiting one follows
+  // a server's answer (its rev moves on), not our own write of the working copy coming back
+  const answer = fromServer && (!before || doc.rev !== before.rev || doc.post_id !== before.post_id);
+  if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
+  if (answer && askedRel) {   // answered: saved, the next waiting one follows
     const saved = doc.pair_saved && doc.post_id === askedRel.post_id;
+    if (saved && askedRel.waited) {
+      if (!batch) batch = { post_id: doc.post_id, saved: {} };
+      batch.saved[doc.pair_saved.index] = doc.pair_saved.version;
+    }
     askedRel = null;
-    if (saved && waiting) setTimeout(sendWaiting, 0);
+    keepWaiting();
+    if (saved && hasWaiting()) setTimeout(sendWaiting, 0);
+    else {
+      const versions = batch ? Object.values(batch.saved) : [];
+      if (versions.length > 1) doc.note = `Saved ${versions.length} relations under your name, as versions ${versions.join(", ")}.`;
+      if (afterAnswer) { const go = afterAnswer; afterAnswer = null; setTimeout(go, 0); }
+    }
   }
+  if (fromServer && !hasWaiting()) {   // a reload: relations that waited for a name on this post come back
+    const stored = JSON.parse(localStorage.getItem(WAITING_KEY(doc.post_id)) || "null");
+    if (stored && stored.relation_version === doc.relation_version && Object.keys(stored.rels || {}).length) {
+      waiting = { post_id: doc.post_id, rels: stored.rels };
+      doc.note = "Restored a relation change that waits for your name (type it above and it is saved).";
+    } else if (stored) localStorage.removeItem(WAITING_KEY(doc.post_id));
+  }
+  // unsaved span edits carried past a relation's save or undo keep their own undo ("u" lost them)
+  const sameEdits = before && before.post_id === doc.post_id && before.base_version === doc.base_version &&
+    norm(doc.spans || []) === norm(working);
   // Our own writes to props.value come back here too. The save's answer is the one that names
   // a new version of this post holding what was sent (or a conflict over it); any other answer
   // (another post, someone else's version) ends the wait without keeping anything.
@@ -82,7 +111,8 @@ function load(fromServer) {
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; if (answered && !doc.conflict) setTimeout(saveNow, 0); }
   }
   spans = (doc.spans || []).map((s) => ({ ...s }));
-  sel = null; selSpan = -1; local = []; dialog = null;
+  sel = null; selSpan = -1; dialog = null;
+  if (!sameEdits) local = [];
   pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
   if (typeof doc.focus_pair === "number") {  // a relation error opened here: its pair on show
     const at = (doc.pairs || []).findIndex((p) => p.index === doc.focus_pair);
@@ -147,11 +177,22 @@ function send(event, data = {}) {
   setTimeout(() => trigger(event, data), 0);
 }
 
-function askRelation(index, label) {
+function askRelation(index, label, waited = false) {
   if (!doc) return;
-  askedRel = { post_id: doc.post_id, index, label };
+  askedRel = { post_id: doc.post_id, index, label, waited };
   send("relation", { index, label });
 }
+
+function keepWaiting() {
+  if (!doc) return;
+  if (hasWaiting()) localStorage.setItem(WAITING_KEY(doc.post_id), JSON.stringify({ relation_version: doc.relation_version, rels: waiting.rels }));
+  else localStorage.removeItem(WAITING_KEY(doc.post_id));
+}
+
+const nameTyped = () => {
+  const box = document.querySelector("#annotator input, #annotator textarea");
+  return Boolean(box && box.value.trim());
+};
 
 // the relations kept for want of a name, one request each (each saves a version)
 function sendWaiting() {
@@ -160,7 +201,7 @@ function sendWaiting() {
   if (next === undefined) { waiting = null; render(); return; }
   const label = waiting.rels[next];
   delete waiting.rels[next];   // refused again for the name, it comes back (load)
-  askRelation(Number(next), label);
+  askRelation(Number(next), label, true);
 }
 
 const waitingLabel = (index) => (waiting && doc && waiting.post_id === doc.post_id ? waiting.rels[index] : undefined);
@@ -172,6 +213,10 @@ document.addEventListener("change", (e) => {
   if (!e.target.closest || !e.target.closest("#annotator") || !(e.target.value || "").trim() || !hasWaiting()) return;
   setTimeout(sendWaiting, 50);   // after Gradio has the new value, which the request carries
 });
+// Enter in the name field gives the name as leaving it does (it kept the cursor and saved nothing)
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && e.target.closest && e.target.closest("#annotator")) e.target.blur();
+}, true);
 
 function edit(change) {
   if (doc.readonly) { doc.note = "Your role can look, not change labels."; render(); return; }
@@ -278,7 +323,7 @@ function askToLeave(what, go) {
     dialog = {
       text: `Your relation change on this post is not saved: it waits for your name. Leave it unsaved to ${what}?`,
       actions: [
-        ["Leave it unsaved", () => { dialog = null; waiting = null; render(); go("discard"); }, "danger"],
+        ["Leave it unsaved", () => { dialog = null; waiting = null; keepWaiting(); render(); go("discard"); }, "danger"],
         ["Stay", () => { dialog = null; render(); }, ""],
       ],
     };
@@ -287,15 +332,16 @@ function askToLeave(what, go) {
   }
   if (!dirty()) { go("discard"); return; }
   dialog = {
-    text: `You have unsaved edits on this post. Save them before you ${what}?`,
+    text: `You have unsaved edits on this post${hasWaiting() ? ", and a relation change that waits for your name" : ""}. ` +
+      `Save them before you ${what}?`,
     actions: [
       // drawn again before going on: a tab change keeps this editor, which must not show the
       // dialog (its buttons dead by then) or, after a discard, the edits thrown away
       ["Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); render(); go("save"); }, "primary"],
-      ["Discard my edits", () => {
+      [hasWaiting() ? "Discard my edits and the relation" : "Discard my edits", () => {
         // keepDraft: the component's value (read by every later event) and the draft drop the
         // edits too, or a post picked elsewhere would still find them and ask again
-        dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; waiting = null; keepDraft();
+        dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; waiting = null; keepWaiting(); keepDraft();
         render(); go("discard");
       }, "danger"],
       ["Stay", () => { dialog = null; render(); }, ""],
@@ -305,6 +351,13 @@ function askToLeave(what, go) {
 }
 
 function navigate(delta) {
+  if (askedRel || (hasWaiting() && nameTyped())) {
+    // the name was just given (leaving its field for this button): the relations that waited
+    // for it are saved first, then this goes on (the click was lost behind their answers)
+    afterAnswer = () => navigate(delta);
+    if (!askedRel) sendWaiting();
+    return;
+  }
   askToLeave(delta > 0 ? "go to the next post" : "go to the previous post", (then) => send("navigate", { delta, then }));
 }
 
@@ -476,8 +529,12 @@ function render() {
     el("span", { class: "se-pos", id: "se-pos", text: pos.index >= 0 ? `${pos.index + 1} / ${pos.total}` :
       (pos.total ? "not in the queue" : "no queue chosen"),
       title: pos.index < 0 && pos.total ? `the queue has ${pos.total} other posts; Next opens its first` : null }),
-    el("span", { class: "se-dirty" + (isDirty ? " on" : ""), id: "se-dirty", text: isDirty ? "● unsaved" : "saved",
-      title: isDirty ? "edits not saved yet: Save (s) keeps them" : "what you see is saved" }),
+    el("span", { class: "se-dirty" + (isDirty || hasWaiting() ? " on" : ""), id: "se-dirty",
+      // a relation waiting for a name is not "saved" either (the bar said so beside it)
+      text: isDirty && hasWaiting() ? "● unsaved; a relation waits for your name" : isDirty ? "● unsaved" :
+        hasWaiting() ? "● a relation waits for your name" : "saved",
+      title: isDirty ? "edits not saved yet: Save (s) keeps them" : hasWaiting() ?
+        "type your name in the annotator field and the relation is saved" : "what you see is saved" }),
     el("span", { class: "se-grow" }),
     el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", text: "↶ Undo" }),
     el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", text: "↷ Redo" }),
@@ -637,6 +694,10 @@ function relationsPanel() {
         doc.pair_saved && doc.pair_saved.index === p.index ? el("span", { class: "se-pair-saved", id: "se-pair-saved" },
           el("span", { text: `✓ saved as version ${doc.pair_saved.version}` }),
           el("button", { class: "se-btn", "data-act": "undo-saved", text: "Undo", title: "take this relation change back" })) : null,
+        // saved with others once the name came: said on each pair (only the newest has the Undo)
+        batch && batch.saved[p.index] !== undefined && !(doc.pair_saved && doc.pair_saved.index === p.index) ?
+          el("span", { class: "se-pair-saved se-pair-batch", text: `✓ saved as version ${batch.saved[p.index]}`,
+            title: "undo takes back the newest change first" }) : null,
         kept !== undefined ? el("span", { class: "se-pair-waiting", id: "se-pair-waiting",
           text: "not saved yet: type your name above and it is saved" }) : null),
       p.teacher && p.teacher.rationale ? el("div", { class: "se-rationale", text: `Teacher: ${p.teacher.rationale}` }) : null);

@@ -65,10 +65,13 @@ RECALL_PLACE = ("() => { try { return [localStorage.getItem('%s') || '', localSt
 # a save refused for want of a name shows where the name goes, outlined for a few seconds. Not
 # the keyboard focus: the next shortcut ("n" for the next post) became the name, and the
 # next save was recorded under an annotator called "n"
+# A relation picked without a name is kept beside its pair, which says to type the name: the
+# page stays there (on a phone it scrolled the pair out of sight, up to the name)
 SHOW_NAME_WHEN_ASKED = ("(said) => { if (!(said || '').includes(%s)) return []; "
                         "const box = document.getElementById('annotator'); if (!box) return []; "
-                        "box.scrollIntoView({ block: 'nearest' }); box.classList.add('cot-asked'); "
-                        "setTimeout(() => box.classList.remove('cot-asked'), 4000); return []; }"
+                        "box.classList.add('cot-asked'); setTimeout(() => box.classList.remove('cot-asked'), 4000); "
+                        "setTimeout(() => { if (!document.getElementById('se-pair-waiting')) "
+                        "box.scrollIntoView({ block: 'nearest' }); }, 100); return []; }"
                         % json.dumps(NAME_NEEDED))
 # the name typed after such a refusal: the refusal leaves the status line (it stayed beside
 # the name it asked for, over later local edits and undos)
