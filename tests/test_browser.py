@@ -211,6 +211,18 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
     expect(page.locator("#errors-note")).to_contain_text("errors.", timeout=T)
     shot(page, "errors")
+    # a version is not compared with itself: picked on one side, the other side lets it go (the
+    # analysis was refused and its results emptied)
+    def choose(elem: str, option: str) -> None:
+        page.locator(f"#{elem} input").click()
+        page.locator(f"#{elem}").get_by_role("option", name=option, exact=True).click()
+        expect(page.locator(f"#{elem} input")).to_have_value(option, timeout=T)
+
+    choose("errors-compare", "mner-twitter2017")
+    choose("errors-model", "mner-twitter2017")
+    expect(page.locator("#errors-compare input")).to_have_value("(none)", timeout=T)
+    choose("errors-compare", "mner-twitter2017")
+    expect(page.locator("#errors-model input")).not_to_have_value("mner-twitter2017", timeout=T)
     tab(page, "Store")
     expect(page.locator("#stats-table")).to_contain_text("demo", timeout=T)
     shot(page, "store")
@@ -237,7 +249,8 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     tab(page, "Explore")
     page.locator("#delete-upload").click()
     page.locator("#delete-yes").click()
-    expect(page.locator("#delete-done")).to_contain_text(f"Deleted the upload {pid} with no saved label versions", timeout=T)
+    expect(page.locator("#delete-done")).to_contain_text(
+        f"Deleted the upload “Delete me : Obama visits Paris” ({pid}) with no saved label versions", timeout=T)
     expect(page.locator("#delete-done")).to_contain_text("and its image")
     shot(page, "explore-upload-deleted")
     with db(home) as c:
@@ -247,13 +260,16 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     expect(page.locator("#post-image")).not_to_contain_text(".png")   # the kept image let go
     expect(page.locator("#delete-upload")).to_be_hidden()
     expect(page.locator("#post-rows")).not_to_contain_text("Obama")
-    # Annotate no longer shows the deleted post: said in words (it named a raw id); the queue's
-    # first (the split's last upload gone, the store's first split: test_ui_handlers)
+    # Annotate no longer shows the deleted post: said in words (it named a raw id); the upload
+    # before it (it was the newest) opens, not the queue's first (the split's last upload gone,
+    # the store's first split: test_ui_handlers)
     tab(page, "Annotate")
     expect(page.locator("#annotate-status")).to_contain_text(
-        "The upload “Delete me : Obama visits Paris” was deleted in Explore. Here is the first post of", timeout=T)
+        "The upload “Delete me : Obama visits Paris” was deleted in Explore. Here is the post next to it", timeout=T)
     expect(page.locator("#annotate-status")).not_to_contain_text(pid)
-    expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
+    with db(home) as c:
+        uploads = c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0]
+    expect(page.locator("#se-pos")).to_have_text(f"{uploads} / {uploads}", timeout=T)
     tab(page, "Explore")
     # an imported post offers no deletion
     page.locator("#pick-post input").click()

@@ -331,16 +331,22 @@ def test_a_deleted_upload_is_named_in_words_and_its_split_s_last_leaves_for_the_
     first = explore.upload(demo_home, "Merkel meets Macron in Berlin", None).post_id
     second = explore.upload(demo_home, "Obama visits Paris", None).post_id
     doc = annotate.editor_doc(demo_home, second, admin, [first, second]).to_value()
+    third = explore.upload(demo_home, "Trudeau in Ottawa", None).post_id
     with open_store(demo_home) as s:
         delete_post(s, second, lambda footprint: None)
-    split, ids, message = annotate.left_after_deletion(demo_home, doc, [first, second])
-    assert (split, ids) == (None, [first])
-    assert message == "The upload “Obama visits Paris” was deleted in Explore. Here is the first post of the queue."
+    # the one after it opens (the queue's first was a screen of another text), else the one before
+    split, ids, target, message = annotate.left_after_deletion(demo_home, doc, [first, second, third])
+    assert (split, ids, target) == (None, [first, third], third)
+    assert message == "The upload “Obama visits Paris” was deleted in Explore. Here is the post next to it in the queue."
+    doc = annotate.editor_doc(demo_home, third, admin, [first, third]).to_value()
+    with open_store(demo_home) as s:
+        delete_post(s, third, lambda footprint: None)
+    assert annotate.left_after_deletion(demo_home, doc, [first, third])[:3] == (None, [first], first)
     doc = annotate.editor_doc(demo_home, first, admin, [first]).to_value()
     with open_store(demo_home) as s:
         delete_post(s, first, lambda footprint: None)
-    split, ids, message = annotate.left_after_deletion(demo_home, doc, [first])
-    assert split == "demo/test" and ids == []
+    split, ids, target, message = annotate.left_after_deletion(demo_home, doc, [first])
+    assert split == "demo/test" and ids == [] and target is None
     assert message.endswith("was deleted in Explore. Here is the first post of demo/test.") and first not in message
     assert "uploads/user" not in [d.label for d in common.dataset_splits(demo_home)]
 

@@ -357,22 +357,27 @@ def save_relation(home: Path, doc: dict, index: int, label: str, author: str, us
                  f"**{label}** as version {saved.version} (undo takes it back).{unsaved}")
 
 
-def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | None, list[str], str]:
-    """Where Annotate goes when its open post, an upload, was deleted in Explore: the rest of
-    its queue, or, its split's last upload gone, the store's first split (returned, to switch
-    to; None: the queue stays). And the sentence that says so, in the post's words: it named a
-    raw id ("The post uploads/user/71dc… was deleted")."""
+def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | None, list[str], str | None, str]:
+    """Where Annotate goes when its open post, an upload, was deleted in Explore: its neighbour
+    in the queue (the one after it, else before it: the queue's first was a screen of another
+    text), or, its split's last upload gone, the store's first split (returned, to switch to;
+    None: the queue stays). Then the post to open (None: the queue's first) and the sentence
+    that says so, in the post's words: it named a raw id ("The post uploads/user/71dc… was
+    deleted")."""
     words = "".join(c.get("t", "") + c.get("gap", "") for c in doc.get("tokens") or []).strip()
     message = f"The upload “{markdown_literal(snippet(words))}” was deleted in Explore."
     with open_store(home) as store:
         kept = set(existing_ids(store, ids))
+    gone = doc.get("post_id")
+    at = ids.index(gone) if gone in ids else 0
+    neighbour = next((i for i in ids[at + 1:] + ids[:at][::-1] if i in kept), None)
     ids = [i for i in ids if i in kept]
     if ids:
-        return None, ids, message + " Here is the first post of the queue."
+        return None, ids, neighbour, message + " Here is the post next to it in the queue."
     first = next((d.label for d in dataset_splits(home)), None)
     if first is None:
-        return None, [], message
-    return first, [], message + f" Here is the first post of {first}."   # its queue comes with the switch
+        return None, [], None, message
+    return first, [], None, message + f" Here is the first post of {first}."   # its queue comes with the switch
 
 
 def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
@@ -648,13 +653,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 gone = get_post(store, doc["post_id"]) is None
             if not gone:
                 return keep_queue() + show(editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1))
-            split, ids, message = left_after_deletion(home, doc, ids or [])
+            split, ids, target, message = left_after_deletion(home, doc, ids or [])
             switch = keep_queue()
             if split:
                 switch, ids = switch_queue(split)
             if not ids:
                 return switch + [gr.skip()] * (len(post_outs) - 1) + [message]
-            return switch + show(editor_doc(home, ids[0], user, ids, rev=doc.get("rev", 0) + 1), message)
+            return switch + show(editor_doc(home, target or ids[0], user, ids, rev=doc.get("rev", 0) + 1), message)
 
         refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n_queue + n), quiet=True),
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",

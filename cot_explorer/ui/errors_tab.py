@@ -425,8 +425,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             begin_work()
             try:
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress))
-            except CotExplorerError as e:
-                gr.Warning(str(e), duration=15)
+            except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
                         f"⚠ Not analysed: {e}")
             headers = (["type", "P", "R", "F1", "support"] if ea.task == "mner" else
@@ -458,6 +457,12 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             return model_updates(home, d) if d else (gr.skip(), gr.skip())
 
         ds.change(guarded(policy, Action.EXPLORE, models_for), [ds], [model, compare], api_visibility="private")
+        # a version is never compared with itself: picking it on one side lets the other side go
+        # (the analysis was refused, and the results emptied)
+        model.input(lambda m, c: NO_COMPARISON if c == m else gr.skip(), [model, compare], [compare], queue=False,
+                    api_visibility="private")
+        compare.input(lambda c, m: "default" if c == m else gr.skip(), [compare, model], [model], queue=False,
+                      api_visibility="private")
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
                   [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note], api_visibility="private",
                   **model_work)

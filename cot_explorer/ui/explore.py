@@ -427,6 +427,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             kept from its analysis (its file may be gone)."""
             try:
                 with open_store(home) as store:
+                    post = get_post(store, pid)
                     gone = delete_upload(store, pid, may_drop_work=user.may(Action.DELETE_WORK))
             except CotExplorerError as e:
                 return [gr.skip()] * (len(outs) + 4) + [gr.update(visible=False), f"**Not deleted:** {e}"]
@@ -435,7 +436,9 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     gr.update(choices=post_choices(home), value=None),
                     None if let_go else gr.skip(), "" if let_go else gr.skip(),
                     gr.update(visible=False), gr.update(visible=False),
-                    f"Deleted the upload `{pid}` with {footprint_sentence(gone)}."]
+                    # by its words first, as the question named it (an id alone says no post)
+                    f"Deleted the upload “{markdown_literal(snippet(post.text if post else ''))}” (`{pid}`) with "
+                    f"{footprint_sentence(gone)}."]
 
         def pick_post(pid, shown, t, user):
             """The picked post on show. The text box empties when it holds the text of an upload
