@@ -88,7 +88,9 @@ def test_undo_and_redo_take_the_newest_change_spans_or_relations(tmp_path):
         pr = label_store.progress(s, "mnre", "test")
     assert (pr.total, pr.corrected, pr.by_author) == (1, 1, {"ann": 1})
     doc3, msg = annotate.step_history(home, doc2.to_value(), False, "ann", ANN, [])
-    assert "Undid the last relation change" in msg and label(doc3.pairs, 0) == "None"
+    # the pair named, as its save named it
+    assert "Undid the relation Obama → Paris: /per/loc/place_of_residence → **None**: now version" in msg
+    assert label(doc3.pairs, 0) == "None"
     with open_store(home) as s:  # undone back to the imported labels: no longer ann's correction
         pr = label_store.progress(s, "mnre", "test")
     assert (pr.corrected, pr.by_author) == (0, {})
@@ -123,14 +125,14 @@ def test_a_posts_first_entity_labels_can_be_undone_and_undo_then_reaches_its_rel
         assert label_store.corrected_post_ids(s, "mnre", task="mner") == []
         assert label_store.progress(s, "mnre", "test").corrected == 1  # the relation is still changed
     doc, msg = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])
-    assert "Undid the last relation change" in msg
+    assert "Undid the relation " in msg
     assert next(p["label"] for p in doc.pairs if p["index"] == 0) == "None"
     with open_store(home) as s:  # back to the imported relations: not a correction
         assert label_store.progress(s, "mnre", "test").corrected == 0
     with pytest.raises(ValidationError, match="nothing to undo"):
         annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])
     doc, msg = annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])
-    assert "Redid the last relation change" in msg
+    assert "Redid the relation " in msg
     doc, msg = annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])
     assert "Redid the last span change" in msg and doc.saved == [{"start": 2, "end": 3, "type": "LOC",
                                                                   "origin": doc.saved[0].get("origin")}]
@@ -152,7 +154,7 @@ def test_a_save_after_an_undo_ends_its_redo_whichever_task_it_was(tmp_path):
     doc, _ = annotate.save_relation(home, doc.to_value(), 0, "/per/loc/place_of_residence", "ann", ANN, [])
     doc, _ = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])      # the relation undone
     doc, msg = annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])     # and redone
-    assert "Redid the last relation change" in msg
+    assert "Redid the relation " in msg
     with pytest.raises(ValidationError, match="nothing to redo"):                   # the span undo came before a save
         annotate.step_history(home, doc.to_value(), True, "ann", ANN, [])
     assert doc.saved == []
@@ -277,7 +279,7 @@ def test_a_relation_saved_beside_unsaved_spans_says_so_and_its_undo_keeps_them(t
     assert new.pair_saved == PairSaved(1, new.relation_version) and new.focus_pair == 1
     assert new.spans == mine and new.saved == []
     back, msg = annotate.step_history(home, new.to_value(), False, "ann", ANN, [])
-    assert "Undid the last relation change" in msg and back.spans == mine and not back.clear_draft
+    assert "Undid the relation " in msg and back.spans == mine and not back.clear_draft
     assert back.pair_saved is None
     _, msg = annotate.save_relation(home, back.to_value() | {"spans": []}, 1, "None", "ann", ANN, [])
     assert "not saved yet" not in msg

@@ -484,7 +484,7 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     assert len(rows) == 2 and rows[-1][2] == "ann-rel", rows
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "/per/loc/place_of_residence"
     page.locator("#se-pair-saved").get_by_role("button", name="Undo").click()
-    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the relation ", timeout=T)
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None")
     fill(page, "annotator", "")
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
@@ -514,7 +514,7 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "/per/loc/place_of_residence"
     page.evaluate("() => document.activeElement && document.activeElement.blur()")  # keys act outside text fields
     page.keyboard.press("u")
-    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the relation ", timeout=T)
     rows = labels_of(home, "mnre-mini/test/wade", "mre")
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "None" and rows[-1][1] == "undo"
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None")
@@ -528,7 +528,7 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     expect(page.locator("#annotate-status")).to_contain_text("Your span edits are not saved yet", timeout=T)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     page.locator("#se-pair-saved").get_by_role("button", name="Undo").click()
-    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the relation ", timeout=T)
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None")
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
@@ -589,7 +589,7 @@ def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_le
     expect(page.locator("#annotate-status")).not_to_contain_text("nothing to undo")
     expect(page.locator("#se-dirty")).to_have_text("saved")
     page.keyboard.press("u")
-    expect(page.locator("#annotate-status")).to_contain_text("Undid the last relation change", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("Undid the relation ", timeout=T)
     page.close()
 
 

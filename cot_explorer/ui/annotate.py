@@ -333,16 +333,25 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
     dirty = _is_dirty(doc)
     only = "mre" if dirty else None
     with open_store(home) as store:
+        before = label_store.current(store, doc["post_id"], "mre")
         if forward:
             now = label_store.redo_newest(store, doc["post_id"], author, only_task=only)
         else:
             now = label_store.undo_newest(store, doc["post_id"], author, only_task=only, change=change)
-        cleared = label_store.current(store, doc["post_id"], now.task) is None
+        after = label_store.current(store, doc["post_id"], now.task)
+        post = get_post(store, doc["post_id"])
     word = "Redid" if forward else "Undid"
-    left = f" The post has no {'relation' if now.task == 'mre' else 'entity'} labels again." if cleared else ""
+    left = f" The post has no {'relation' if now.task == 'mre' else 'entity'} labels again." if after is None else ""
     kept = {"spans": doc.get("spans"), "based_on": doc.get("base_version")} if dirty else {"clear_draft": True}
+    what = f"the last {'relation' if now.task == 'mre' else 'span'} change"
+    if now.task == "mre" and before is not None and after is not None and post is not None:
+        # the pair named, as its save named it ("Undid the last relation change" said which not)
+        changed = [(a, b) for a, b in zip(before.relations, after.relations) if a.label != b.label]
+        if len(changed) == 1:
+            a, b = changed[0]
+            what = (f"the relation {post.span_text(a.head)} → {post.span_text(a.tail)}: {a.label} → **{b.label}**")
     return (editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1, **kept),
-            f"{word} the last {'relation' if now.task == 'mre' else 'span'} change: now version {now.version}.{left}")
+            f"{word} {what}: now version {now.version}.{left}")
 
 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,

@@ -33,7 +33,7 @@ PAGE_CSS = """
 #explore-relations .cell-wrap span, #errors-table .cell-wrap span, #annotate-history .cell-wrap span,
 #agreement-table .cell-wrap span, #versions-table .cell-wrap span, #job-result .cell-wrap span,
 #job-changes .cell-wrap span, #errors-overall .cell-wrap span, #errors-per-type .cell-wrap span,
-#stats-table .cell-wrap span {
+#stats-table .cell-wrap span, #errors-kinds .cell-wrap span {
   word-break: normal !important; overflow-wrap: break-word !important; font-family: var(--font) !important;
 }
 /* the queue's checkboxes keep their words on a line: on a phone they wrap below, not cut */

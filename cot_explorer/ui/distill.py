@@ -401,6 +401,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
 
         @said_here
         def do_rollback(version, user):
+            if not version:   # it undid the entity task's promotion without asking which
+                raise ValidationError("pick a version: Roll back undoes the last promotion of its task "
+                                      "(entities or relations)")
             message = roll_back(home, version)
             return [*render_versions(), message]
 

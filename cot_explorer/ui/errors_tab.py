@@ -311,7 +311,8 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
     for s in ea.scored:
         fig.add_heatmap(z=s.confusion, x=names, y=names, colorscale="Blues", text=s.confusion, texttemplate="%{text}",
                         hovertemplate=f"{s.model}: gold %{{y}}, predicted %{{x}}: %{{z}}<extra></extra>", name=s.model)
-        views.append((s.model, f"{what} ({s.model}): {axes}"))
+        # the axes on a line of their own, smaller: on a phone one line was cut after "rows gold"
+        views.append((s.model, f"{what} ({s.model})<br><sup>{axes}</sup>"))
     if len(ea.scored) == 2:
         a, b = ea.scored
         change = [[y - x for x, y in zip(ra, rb)] for ra, rb in zip(a.confusion, b.confusion)]
@@ -325,7 +326,7 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
                         hovertemplate=f"gold %{{y}}, predicted %{{x}}: {b.model} %{{customdata:+d}} against {a.model}"
                                       "<extra></extra>")
         views.append((f"change: {b.model} − {a.model}",
-                      f"{what}, {b.model} − {a.model}: green better, red worse"))
+                      f"{what}, {b.model} − {a.model}<br><sup>green better, red worse</sup>"))
     for i, trace in enumerate(fig.data):
         trace.visible = i == 0
     big = ea.task == "mre"
@@ -359,8 +360,10 @@ def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
             f"F1 of each {unit}, version beside version")
     if ea.task == "mre":
         what += " (support in the table below)"
+    # the legend above the bars: beside them it took half a phone's width
+    fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
     fig.update_layout(barmode="group", title=what, yaxis_range=[0, 100], height=380 if ea.task == "mner" else 460,
-                      margin=dict(t=40, b=40))
+                      margin=dict(t=80, b=40))
     if ea.task == "mre":
         fig.update_xaxes(tickangle=45)
     return fig
@@ -407,7 +410,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                            "**Analyse**: the scores, the error kinds and every error, each opening its post in "
                            "Annotate.", elem_id="errors-note")
         overall = gr.Dataframe(headers=OVERALL_HEADERS, interactive=False, label="Overall", elem_id="errors-overall")
-        kinds = gr.Dataframe(headers=["error kind", "count"], interactive=False, label="Error kinds")
+        kinds = gr.Dataframe(headers=["error kind", "count"], interactive=False, label="Error kinds",
+                             elem_id="errors-kinds")
         with gr.Row():
             bars = gr.Plot(label="Per type", elem_id="errors-bars")
             heat = gr.Plot(label="Confusion", elem_id="errors-heat")
