@@ -360,10 +360,11 @@ def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
             f"F1 of each {unit}, version beside version")
     if ea.task == "mre":
         what += " (support in the table below)"
-    # the legend above the bars: beside them it took half a phone's width
-    fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
     fig.update_layout(barmode="group", title=what, yaxis_range=[0, 100], height=380 if ea.task == "mner" else 460,
-                      margin=dict(t=80, b=40))
+                      margin=dict(t=40, b=40))
+    if ea.task == "mner":   # the legend under the bars: beside them it took half a phone's width
+        fig.update_layout(legend=dict(orientation="h", y=-0.12, yanchor="top", x=0), height=420,
+                          margin=dict(t=40, b=110))
     if ea.task == "mre":
         fig.update_xaxes(tickangle=45)
     return fig
