@@ -288,6 +288,13 @@ def test_an_example_can_be_analysed_again_and_again(app, browser):
     page = open_page(browser, url)
     # the first screen says how to fill its empty right half
     expect(page.locator("#explore-post-id")).to_contain_text("click an example below")
+    # bold words are drawn from a full bold font (Gradio's semibold file holds a few letters, so
+    # "Analyse" had its "A" in one font and the rest in another)
+    faces = page.evaluate("""async () => { await document.fonts.ready;
+        return Array.from(document.fonts).filter(f => f.family.replace(/["']/g, '') === 'CoT Source Sans')
+                    .map(f => [f.weight, f.status]); }""")
+    assert ["600 700", "loaded"] in faces, faces
+    assert page.locator("#explore-btn").evaluate("b => getComputedStyle(b).fontFamily").startswith('"CoT Source Sans"')
     for _ in range(2):
         # one click fills the inputs and analyses them (it only filled them: Analyse was one more press)
         page.locator("#explore-examples button").filter(has_text="Taylor Swift opens her").click()

@@ -25,6 +25,15 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* Gradio's semibold Source Sans Pro file (600, the weight of buttons and bold text) holds a few
+   glyphs only (5 KB): the others came from a fallback font, so "Analyse" had its "A" in one
+   font and the rest in another. The full regular and bold files it ships, under a family of
+   our own, come first. */
+@font-face { font-family: 'CoT Source Sans'; font-weight: 400; font-style: normal;
+  src: url('static/fonts/SourceSansPro/SourceSansPro-Regular.woff2') format('woff2'); }
+@font-face { font-family: 'CoT Source Sans'; font-weight: 600 700; font-style: normal;
+  src: url('static/fonts/SourceSansPro/SourceSansPro-Bold.woff2') format('woff2'); }
+.gradio-container { --font: 'CoT Source Sans', 'Source Sans Pro', ui-sans-serif, system-ui, sans-serif; }
 /* the annotator field, when a save was refused for want of a name (annotate.SHOW_NAME_WHEN_ASKED) */
 #annotator.cot-asked { box-shadow: inset 0 0 0 3px #f97316 !important; }   /* inside: its row clips an outline */
 /* tables of words break between words, not inside one ("/per/misc/nationality" stays whole
