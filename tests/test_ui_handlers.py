@@ -241,6 +241,12 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     headers, rows = ea.kind_table()
     assert headers == ["error kind", "mner-default", "mner-twitter2017"]
     assert [r[1:] for r in rows] == [[a.kinds[k], b.kinds[k]] for k in a.kinds] and a.kinds != b.kinds
+    # per type: one row a type, the two versions side by side (one's rows came after the other's)
+    headers, rows = ea.per_type_table()
+    assert headers[:4] == ["type", "F1 mner-default", "F1 mner-twitter2017", "F1 change"]
+    assert [r[0] for r in rows] == [r[0] for r in a.per_label]
+    b_f1 = {r[0]: r[3] for r in b.per_label}
+    assert all(r[1:4] == [f1, b_f1[t], round(b_f1[t] - f1, 2)] for r, (t, _, _, f1, _) in zip(rows, a.per_label))
     for s in ea.scored:  # each matrix is its own version's: every span it predicted, in a typed column
         n_pred = dict(zip(ea.overall_headers, s.overall))["predicted"]
         assert sum(row[j] for row in s.confusion for j in range(len(ea.labels) - 1)) == n_pred

@@ -85,12 +85,21 @@ class ErrorAnalysis:
         """Accuracy is the relations' (every pair has a label); entities have none to show."""
         return OVERALL_HEADERS if self.task == "mre" else [h for h in OVERALL_HEADERS if h != "accuracy"]
 
-    @property
-    def per_type(self) -> list[list]:
-        """Per-label rows; with a comparison, the model's name first."""
+    def per_type_table(self) -> tuple[list[str], list[list]]:
+        """Headers and a row per label. Two versions compared: one row a label, the versions
+        side by side and F1's change between them (the rows of one came after the other's,
+        so a type's two scores were a screen apart)."""
+        unit = "type" if self.task == "mner" else "relation"
         if len(self.scored) == 1:
-            return self.scored[0].per_label
-        return [[s.model, *row] for s in self.scored for row in s.per_label]
+            return [unit, "P", "R", "F1", "support"], self.scored[0].per_label
+        a, b = self.scored
+        theirs = {row[0]: row for row in b.per_label}
+        rows = []
+        for label, p, r, f1, support in a.per_label:
+            _, p2, r2, f2, _ = theirs.get(label, (label, 0.0, 0.0, 0.0, support))
+            rows.append([label, f1, f2, round(f2 - f1, 2), p, p2, r, r2, support])
+        return ([unit, f"F1 {a.model}", f"F1 {b.model}", "F1 change", f"P {a.model}", f"P {b.model}",
+                 f"R {a.model}", f"R {b.model}", "support"], rows)
 
     @property
     def kinds(self) -> dict[str, int]:
@@ -433,10 +442,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
                         f"⚠ Not analysed: {e}")
-            headers = (["type", "P", "R", "F1", "support"] if ea.task == "mner" else
-                       ["relation", "P", "R", "F1", "support"])
-            if len(ea.scored) > 1:
-                headers = ["model"] + headers
+            headers, per_type_rows = ea.per_type_table()
             kind_names = ["any", *sorted({row[1] for row in ea.errors})]
             shown, columns, widths = ea.errors, ERROR_HEADERS, ERROR_WIDTHS
             if len(ea.scored) == 1:   # nothing compared: no empty "other version" column
@@ -451,7 +457,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     # and scroll sideways (the wide-plot class, app.PAGE_CSS)
                     gr.update(value=per_type_figure(ea), label=bars_label, elem_classes=wide),
                     gr.update(value=confusion_figure(ea), elem_classes=wide),
-                    gr.update(value=ea.per_type, headers=headers, label=f"Scores and support of each {headers[-5]}"),
+                    gr.update(value=per_type_rows, headers=headers, label=f"Scores and support of each {headers[0]}"),
                     gr.update(value=shown, headers=columns, column_widths=widths), records,
                     gr.update(choices=kind_names, value="any"),
                     f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {errors_said(ea)}. "
