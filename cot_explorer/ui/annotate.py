@@ -80,6 +80,10 @@ LET_NAME_REFUSAL_GO = ("(name, said) => ((name || '').trim() && (said || '').inc
 RECALL_NAME = "() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } }" % NAME_KEY
 
 
+OPENING = "Opening the first post of the queue…"
+CHOOSE = "Choose a dataset/split (or search) to start annotating."
+
+
 class QueueOrder(StrEnum):
     FILE = "file order"
     UNCERTAINTY = "student uncertainty"
@@ -441,7 +445,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 # above the editor, beside its bar: what Save, Undo or Next answered is read where
                 # the button is (below a long post it was out of sight, on a phone most of all)
                 status = gr.Markdown(elem_id="annotate-status")
-                editor = SpanEditor(elem_id="span-editor")
+                # the page load opens a post (the first model load can take seconds): said so, not
+                # "choose a dataset/split" beside a split already chosen
+                editor = SpanEditor(value={"empty": OPENING}, elem_id="span-editor")
             with gr.Column(scale=2, min_width=280):
                 image = gr.Image(label="Post image", interactive=False, height=220, elem_id="annotate-image",
                                  visible=False)
@@ -716,8 +722,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         opened = show(editor_doc(home, first, user, ids)) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return [gr.skip()] * (len(post_outs) + 1)
-        if opened is None:
-            return [ids] + [gr.skip()] * len(post_outs)
+        if opened is None:   # nothing to open: what to do instead of "opening"
+            waiting = not (doc or {}).get("post_id") and (doc or {}).get("empty") == OPENING
+            return [ids] + ([{"empty": CHOOSE}] if waiting else [gr.skip()]) + [gr.skip()] * (len(post_outs) - 1)
         return [ids] + opened
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
