@@ -463,7 +463,7 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     select.select_option("/per/loc/place_of_residence")
     expect(page.locator("#annotate-status")).to_contain_text("type your name", timeout=T)
-    expect(page.locator("#se-pair-waiting")).to_contain_text("type your name above and it is saved", timeout=T)
+    expect(page.locator("#span-editor .se-pair-waiting")).to_contain_text("type your name above and it is saved", timeout=T)
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("/per/loc/place_of_residence")
     expect(page.locator("#annotator")).to_have_class(re.compile("cot-asked"))
     # drawn inside the box (an outline was clipped by its row: the class was there, nothing showed)
@@ -474,12 +474,14 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     page.keyboard.press("n")   # leaving would lose it: asked first
     expect(page.locator("#se-dialog")).to_contain_text("it waits for your name", timeout=T)
     page.locator("#se-dialog").get_by_role("button", name="Stay").click()
-    expect(page.locator("#se-pair-waiting")).to_be_visible()
-    # the name typed (the field left): the kept relation is saved under it, once
-    fill(page, "annotator", "ann-rel")
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    expect(page.locator("#span-editor .se-pair-waiting")).to_be_visible()
+    # the name typed and given with Enter (it kept the cursor and saved nothing): the kept
+    # relation is saved under it, once
+    box = page.locator("#annotator").locator("textarea, input").first
+    box.fill("ann-rel")
+    box.press("Enter")
     expect(page.locator("#annotate-status")).to_contain_text("Saved the relation", timeout=T)
-    expect(page.locator("#se-pair-waiting")).to_have_count(0)
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(0)
     rows = labels_of(home, "mnre-mini/test/wade", "mre")
     assert len(rows) == 2 and rows[-1][2] == "ann-rel", rows
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "/per/loc/place_of_residence"
@@ -558,11 +560,22 @@ def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_le
     make_an_edit(page, "1")
     chips = page.locator("#span-editor .se-chip").count()
     page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
-    expect(page.locator("#se-pair-waiting")).to_have_count(1, timeout=T)
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(1, timeout=T)
     page.locator("#span-editor select[data-rel='0']").select_option("/per/per/peer")
     expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(2, timeout=T)
     expect(page.locator("#se-dirty")).to_have_text("● unsaved; a relation waits for your name")
-    # a reload keeps them, as it keeps the span edits
+    # a post found by search asks first, as it does for span edits (it dropped them)
+    with db(home) as c:
+        (other,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1").fetchone()
+    page.locator("#post-search").locator("textarea, input").first.fill(first_words(home, other))
+    page.locator("#post-search").locator("textarea, input").first.press("Enter")
+    pick_post(page, "post-found", other)
+    expect(page.locator("#se-dialog")).to_contain_text("a relation change that waits for your name", timeout=T)
+    page.locator("#se-dialog").get_by_role("button", name="Stay").click()
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(2)
+    # a reload keeps them, as it keeps the span edits; the browser fills the name in again (as
+    # if typed before the reload), which no one "typed" here: "Save it" saves them under it
+    page.evaluate("() => localStorage.setItem('cot-explorer-annotator', 'ann-wait')")
     page.on("dialog", lambda d: d.accept())
     page.reload()
     tab(page, "Annotate")
@@ -570,11 +583,10 @@ def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_le
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("/per/loc/place_of_residence")
     expect(page.locator("#span-editor select[data-rel='0']")).to_have_value("/per/per/peer")
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
+    expect(page.locator("#annotator").locator("textarea, input").first).to_have_value("ann-wait", timeout=T)
     assert len(labels_of(home, pid, "mre")) == 1
-    # the name, given with Enter: both saved under it, each pair saying so
-    box = page.locator("#annotator").locator("textarea, input").first
-    box.fill("ann-wait")
-    box.press("Enter")
+    # both saved under it, each pair saying so
+    page.locator("#span-editor .se-pair-waiting").first.get_by_role("button", name="Save it").click()
     expect(page.locator("#span-editor .se-note")).to_contain_text("Saved 2 relations under your name", timeout=T)
     expect(page.locator("#span-editor .se-pair-saved")).to_have_count(2)
     expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(0)

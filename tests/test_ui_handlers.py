@@ -355,6 +355,10 @@ def test_a_deleted_upload_is_named_in_words_and_its_split_s_last_leaves_for_the_
     assert split == "demo/test" and ids == [] and target is None
     assert message.endswith("was deleted in Explore. Here is the first post of demo/test.") and first not in message
     assert "uploads/user" not in [d.label for d in common.dataset_splits(demo_home)]
+    # a queue that did not hold it: its first post (it opened the second)
+    a = explore.upload(demo_home, "Scholz in Bonn", None).post_id
+    b = explore.upload(demo_home, "Baerbock in Kiel", None).post_id
+    assert annotate.left_after_deletion(demo_home, doc, [a, b])[:3] == (None, [a, b], a)
 
 
 def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, monkeypatch):

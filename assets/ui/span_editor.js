@@ -20,8 +20,8 @@ let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
 let reveal = false;        // a post opened from another tab or a search: scrolled into view once this tab shows
-let askedRel = null;       // the relation change on its way {post_id, index, label}
-let waiting = null;        // relation changes refused for want of a name {post_id, rels: {index: label}}:
+let askedRel = null;       // the relation change on its way {post_id, index, label, waited: it had waited for a name}
+let waiting = null;        // relation changes refused for want of a name {post_id, relation_version, rels: {index: label}}:
                            // shown as picked, and saved once a name is typed (they were thrown away)
 let batch = null;          // those saved once the name came {post_id, saved: {index: version}}: each pair says so
 let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
@@ -53,11 +53,12 @@ function load(fromServer) {
   if (fromServer && props.value && props.value.refused) {
     // the server refused what this editor asked (the status line says why): nothing waits
     // for an answer any more; drawn again from the last answer, with the unsaved edits (a
-    // refused relation's dropdown goes back to the saved relation, not the one picked)
+    // refused relation's dropdown goes back to the saved relation, unless it was refused for
+    // want of a name: then it waits for one, shown as picked)
     inFlight = null;
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
     if (askedRel && props.value.name_needed && doc && askedRel.post_id === doc.post_id) {
-      if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, rels: {} };
+      if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
       waiting.rels[askedRel.index] = askedRel.label;
       keepWaiting();
     }
@@ -70,7 +71,7 @@ function load(fromServer) {
   const before = doc;
   doc = props.value && typeof props.value === "object" ? props.value : null;
   if (!doc || !doc.post_id) { render(); return; }
-  if (waiting && waiting.post_id !== doc.post_id) waiting = null;   // left the post (askToLeave asked)
+  if (waiting && waiting.post_id !== doc.post_id) waiting = null;   // left the post (the editor or the server asked first)
   // a server's answer (its rev moves on), not our own write of the working copy coming back
   const answer = fromServer && (!before || doc.rev !== before.rev || doc.post_id !== before.post_id);
   if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
@@ -81,7 +82,8 @@ function load(fromServer) {
       batch.saved[doc.pair_saved.index] = doc.pair_saved.version;
     }
     askedRel = null;
-    keepWaiting();
+    if (saved && waiting) waiting.relation_version = doc.relation_version;   // our own save: the rest still stand on it
+    keepWaiting(false);   // the value follows below, once the working copy is this answer's
     if (saved && hasWaiting()) setTimeout(sendWaiting, 0);
     else {
       const versions = batch ? Object.values(batch.saved) : [];
@@ -92,7 +94,7 @@ function load(fromServer) {
   if (fromServer && !hasWaiting()) {   // a reload: relations that waited for a name on this post come back
     const stored = JSON.parse(localStorage.getItem(WAITING_KEY(doc.post_id)) || "null");
     if (stored && stored.relation_version === doc.relation_version && Object.keys(stored.rels || {}).length) {
-      waiting = { post_id: doc.post_id, rels: stored.rels };
+      waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: stored.rels };
       doc.note = "Restored a relation change that waits for your name (type it above and it is saved).";
     } else if (stored) localStorage.removeItem(WAITING_KEY(doc.post_id));
   }
@@ -143,6 +145,7 @@ function load(fromServer) {
     }
     if (doc.pending_open) askToLeave(`open ${doc.pending_open.label}`, (then) => send("navigate", { post_id: doc.pending_open.post_id, then }));
   }
+  if (hasWaiting()) keepWaiting();   // a server's answer knows nothing of them: the value says so again
   render();
 }
 
@@ -150,7 +153,7 @@ function keepDraft() {
   if (!doc) return;
   // the component's value follows the working copy, so whatever the server is asked next
   // (a post picked elsewhere, a new queue) sees the unsaved edits and asks before leaving
-  props.value = { ...doc, spans, pair };
+  props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
   // the post's first words too: the list of drafts names a post by them (an id says nothing)
   const words = (doc.tokens || []).slice(0, 8).map((t) => t.t).join(" ");
   if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words }));
@@ -172,20 +175,25 @@ function send(event, data = {}) {
   }
   if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
   // The event's input is this component's value: put the working copy in it first.
-  props.value = { ...doc, spans, pair };
+  props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
   inFlight = event === "save" && doc ? { post_id: doc.post_id, base_version: doc.base_version, sent: norm(spans) } : null;
   setTimeout(() => trigger(event, data), 0);
 }
 
 function askRelation(index, label, waited = false) {
   if (!doc) return;
-  askedRel = { post_id: doc.post_id, index, label, waited };
+  const asked = { post_id: doc.post_id, index, label, waited };
+  askedRel = asked;
+  // an answer that never comes (a role refused, a server error) must not hold Next back for good
+  setTimeout(() => { if (askedRel === asked) { askedRel = null; afterAnswer = null; render(); } }, 10000);
   send("relation", { index, label });
 }
 
-function keepWaiting() {
+function keepWaiting(write = true) {
   if (!doc) return;
-  if (hasWaiting()) localStorage.setItem(WAITING_KEY(doc.post_id), JSON.stringify({ relation_version: doc.relation_version, rels: waiting.rels }));
+  // in the component's value too: the server asks before opening another post over them
+  if (write) props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
+  if (hasWaiting()) localStorage.setItem(WAITING_KEY(doc.post_id), JSON.stringify({ relation_version: waiting.relation_version, rels: waiting.rels }));
   else localStorage.removeItem(WAITING_KEY(doc.post_id));
 }
 
@@ -197,6 +205,13 @@ const nameTyped = () => {
 // the relations kept for want of a name, one request each (each saves a version)
 function sendWaiting() {
   if (!waiting || !doc || waiting.post_id !== doc.post_id || askedRel) return;
+  if (waiting.relation_version !== doc.relation_version) {
+    // someone saved this post's relations since: the picks were made on what they replaced
+    waiting = null; keepWaiting();
+    doc.note = "The relations of this post were changed by someone else meanwhile: your picks that waited for a name are dropped; pick again.";
+    render();
+    return;
+  }
   const next = Object.keys(waiting.rels)[0];
   if (next === undefined) { waiting = null; render(); return; }
   const label = waiting.rels[next];
@@ -211,11 +226,12 @@ const hasWaiting = () => Boolean(waiting && doc && waiting.post_id === doc.post_
 // save under "w" on the way to "walker" would go under the wrong name
 document.addEventListener("change", (e) => {
   if (!e.target.closest || !e.target.closest("#annotator") || !(e.target.value || "").trim() || !hasWaiting()) return;
+  batch = null;   // the name given: the batch saved under it starts here
   setTimeout(sendWaiting, 50);   // after Gradio has the new value, which the request carries
 });
 // Enter in the name field gives the name as leaving it does (it kept the cursor and saved nothing)
 document.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && !e.shiftKey && e.target.closest && e.target.closest("#annotator")) e.target.blur();
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target.closest && e.target.closest("#annotator")) e.target.blur();
 }, true);
 
 function edit(change) {
@@ -337,7 +353,7 @@ function askToLeave(what, go) {
     actions: [
       // drawn again before going on: a tab change keeps this editor, which must not show the
       // dialog (its buttons dead by then) or, after a discard, the edits thrown away
-      ["Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); render(); go("save"); }, "primary"],
+      [hasWaiting() ? "Save the span edits and go on" : "Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); render(); go("save"); }, "primary"],
       [hasWaiting() ? "Discard my edits and the relation" : "Discard my edits", () => {
         // keepDraft: the component's value (read by every later event) and the draft drop the
         // edits too, or a post picked elsewhere would still find them and ask again
@@ -440,6 +456,11 @@ root.addEventListener("click", (e) => {
   // the relation just saved, this version only (not an unsaved span edit, nor a change saved since)
   else if (act === "undo-saved") { clearNote(); send("undo", { version: doc.pair_saved && doc.pair_saved.version }); }
   else if (act === "pair") { pair = k; render(); }
+  else if (act === "save-waiting") {
+    batch = null;
+    if (nameTyped()) sendWaiting();
+    else { doc.note = "Type your name in the annotator field first: the relation is saved under it."; render(); }
+  }
   else if (act === "rel-use") askRelation(Number(b.dataset.index), b.dataset.label);
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });
   else if (act === "dialog") { const a = dialog && dialog.actions[k]; if (a) a[1](); }
@@ -698,8 +719,11 @@ function relationsPanel() {
         batch && batch.saved[p.index] !== undefined && !(doc.pair_saved && doc.pair_saved.index === p.index) ?
           el("span", { class: "se-pair-saved se-pair-batch", text: `✓ saved as version ${batch.saved[p.index]}`,
             title: "undo takes back the newest change first" }) : null,
-        kept !== undefined ? el("span", { class: "se-pair-waiting", id: "se-pair-waiting",
-          text: "not saved yet: type your name above and it is saved" }) : null),
+        kept !== undefined ? el("span", { class: "se-pair-waiting" },
+          el("span", { text: "not saved yet: type your name above and it is saved" }),
+          // a name the browser filled in again (after a reload) is never "typed": saved from here
+          el("button", { class: "se-btn", "data-act": "save-waiting", text: "Save it",
+            title: "save under the name in the annotator field" })) : null),
       p.teacher && p.teacher.rationale ? el("div", { class: "se-rationale", text: `Teacher: ${p.teacher.rationale}` }) : null);
   });
   const sorted = doc.pairs.some((p) => p.student);

@@ -70,7 +70,7 @@ RECALL_PLACE = ("() => { try { return [localStorage.getItem('%s') || '', localSt
 SHOW_NAME_WHEN_ASKED = ("(said) => { if (!(said || '').includes(%s)) return []; "
                         "const box = document.getElementById('annotator'); if (!box) return []; "
                         "box.classList.add('cot-asked'); setTimeout(() => box.classList.remove('cot-asked'), 4000); "
-                        "setTimeout(() => { if (!document.getElementById('se-pair-waiting')) "
+                        "setTimeout(() => { if (!document.querySelector('.se-pair-waiting')) "
                         "box.scrollIntoView({ block: 'nearest' }); }, 100); return []; }"
                         % json.dumps(NAME_NEEDED))
 # the name typed after such a refusal: the refusal leaves the status line (it stayed beside
@@ -276,6 +276,12 @@ def _is_dirty(doc: dict) -> bool:
     return bool(doc and doc.get("post_id")) and key(doc.get("spans")) != key(doc.get("saved"))
 
 
+def _has_unsaved(doc: dict) -> bool:
+    """Span edits, or relations the editor keeps until a name is typed (`waiting`, which it
+    writes into its value): opening another post asks first (a search result dropped them)."""
+    return _is_dirty(doc) or bool(doc and doc.get("post_id") and doc.get("waiting"))
+
+
 def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
     """Save the editor's spans on top of the version it was based on. A stale save comes back
     as a conflict to resolve, the edits kept; bad spans are refused with a sentence."""
@@ -382,8 +388,9 @@ def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | No
     with open_store(home) as store:
         kept = set(existing_ids(store, ids))
     gone = doc.get("post_id")
-    at = ids.index(gone) if gone in ids else 0
-    neighbour = next((i for i in ids[at + 1:] + ids[:at][::-1] if i in kept), None)
+    at = ids.index(gone) if gone in ids else None
+    after_then_before = ids if at is None else ids[at + 1:] + ids[:at][::-1]
+    neighbour = next((i for i in after_then_before if i in kept), None)
     ids = [i for i in ids if i in kept]
     if ids:
         return None, ids, neighbour, message + " Here is the post next to it in the queue."
@@ -490,7 +497,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             ids = queue(home, d, t, e, c, o, ProgressReporter(progress))
             if not ids:
                 return [ids] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
-            if _is_dirty(doc):  # the open post has unsaved edits: ask before leaving it
+            if _has_unsaved(doc):  # the open post has unsaved edits: ask before leaving it
                 return [ids, {**doc, "refused": False, "pending_open": {"post_id": ids[0], "label": f"the queue {d}"}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
             return [ids] + show(editor_doc(home, ids[0], user, ids), "")
@@ -558,7 +565,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if not pid:
                 return keep_queue() + [gr.skip()] * len(post_outs)
             user_opened()
-            if _is_dirty(doc):
+            if _has_unsaved(doc):
                 return keep_queue() + [{**doc, "refused": False, "pending_open": {"post_id": pid, "label": pid}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = follow_post(pid, ids, dataset_split)
@@ -569,7 +576,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def follow_post(pid: str, ids: list[str], dataset_split: str | None) -> tuple[list, list[str]]:
             """The queue a post opens in: its own dataset/split's, so that Next goes on through it
             (a filtered queue of its own split that does not hold it stays, and the post reads
-            "not in the queue"). An upload's too: it kept the queue, and the split box, the
+            "not in the queue"; an upload's split is queued again, as it grows). An upload's too: it kept the queue, and the split box, the
             position ("not in the queue") and the progress line (its uploads) told three
             stories. Returns the updates of `queue_outs` and the queue. That queue is the whole
             split in file order, and the filters say so (they kept showing "errors only" or an
@@ -579,8 +586,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             own = f"{post.dataset}/{post.split}" if post else None
             # the uploads grow while the page is open (each analysis in Explore stores one): a
             # queue of them made before lacks the newest, which read "not in the queue"
-            newer = post is not None and post.dataset == UPLOAD_DATASET and pid not in (ids or [])
-            if own and (own != dataset_split or not ids or newer):
+            not_queued = post is not None and post.dataset == UPLOAD_DATASET and pid not in (ids or [])
+            if own and (own != dataset_split or not ids or not_queued):
                 return switch_queue(own)
             # the page's first queue may still be loading (the dropdown not even set): count
             # the queue it will show here
