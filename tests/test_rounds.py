@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cot_explorer.access import Role, User
+from cot_explorer.errors import ValidationError
 from cot_explorer.importer import import_twitter
 from cot_explorer.jobs import RoundAlreadyRunning, start_distill_job
 from cot_explorer.paths import twitter_file
@@ -128,4 +129,7 @@ def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(
     assert message.startswith("Promoted **weak**")
     row = t17.conn.execute("SELECT promoted_by, promote_reason, parent FROM model_versions WHERE name = 'weak'").fetchone()
     assert row == ("adm", "to compare", "parent-text")
-    assert distill.roll_back(home).startswith("Rolled back **weak**")
+    with pytest.raises(ValidationError, match="pick a version"):   # it took the entities' without asking
+        distill.roll_back(home, None)
+    assert Registry(t17).default_name("mner") == "weak"   # the refusal undid nothing
+    assert distill.roll_back(home, report.model).startswith("Rolled back **weak**")

@@ -5,7 +5,6 @@ search across every dataset, progress and annotator agreement."""
 
 from __future__ import annotations
 
-import functools
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -31,9 +30,9 @@ from .common import (
     knowledge_view_post,
     map_type,
     markdown_literal,
-    not_done,
     post_label,
     reach,
+    refusal_said,
     snippet,
     student,
     who_saves,
@@ -637,20 +636,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             shows. An editor's own request (`editor_at`: where the editor is among the outputs,
             its document the first input) is answered too, marked `refused`: a save left
             waiting for an answer held the next save back for seconds."""
-            @functools.wraps(fn)
-            def run(*args, **kwargs):
-                try:
-                    return fn(*args, **kwargs)
-                except CotExplorerError as e:
-                    out = [gr.skip()] * (n_outputs - 1) + [not_done(e)]
-                    doc = args[0] if args else None
-                    if editor_at is not None and isinstance(doc, dict) and doc.get("post_id"):
-                        # `name_needed`: a relation picked with no name typed is kept, and
-                        # saved once one is (the walker had to find the pair and pick again)
-                        out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
-                                          "rev": doc.get("rev", 0) + 1}
-                    return out
-            return run
+            def answer_editor(out: list, args: tuple, e: CotExplorerError) -> None:
+                doc = args[0] if args else None
+                if isinstance(doc, dict) and doc.get("post_id"):
+                    # `name_needed`: a relation picked with no name typed is kept, and saved
+                    # once one is (the walker had to find the pair and pick again)
+                    out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
+                                      "rev": doc.get("rev", 0) + 1}
+            return refusal_said(n_outputs, answer_editor if editor_at is not None else None)(fn)
 
         n = len(post_outs)
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (

@@ -4,12 +4,16 @@ only thing kept in memory is loaded model weights, which never change on disk.""
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import gradio as gr
 
 from ..errors import CotExplorerError, NameNeeded, ValidationError
 from ..labels import MnerSchema
@@ -219,6 +223,25 @@ def not_done(e: CotExplorerError) -> str:
     """A refusal as a tab's status line says it, where the button was pressed (a toast in a
     corner stayed on screen over the next tab)."""
     return f"**Not done:** {e}"
+
+
+def refusal_said(n_outputs: int, answer: Callable[[list, tuple, CotExplorerError], None] | None = None):
+    """Wraps a handler so that its refusal (a CotExplorerError) is said as its last output, the
+    tab's status line under the button pressed, and every other output is kept as it is.
+    `answer(outputs, args, error)` may fill in more of them (the annotation editor answers its
+    own request, or it would wait for that answer)."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except CotExplorerError as e:
+                out = [gr.skip()] * (n_outputs - 1) + [not_done(e)]
+                if answer is not None:
+                    answer(out, args, e)
+                return out
+        return run
+    return wrap
 
 
 def snippet(text: str, width: int = 60) -> str:

@@ -28,7 +28,7 @@ from ..student.config import Variant
 from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
 from ..student.round_plan import ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round
-from .common import not_done
+from .common import refusal_said
 from .guard import guarded
 from .predicted import cached_predictions, cached_relations
 from .versions import TASK_NAMES, VERSION_COLUMNS, VersionLine, version_lines
@@ -300,11 +300,15 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
     return f"Promoted **{name}**{scores}: it is the default {what} model now; {current} before it. Roll back to undo."
 
 
-def roll_back(home: Path, version: str | None = None) -> str:
-    """Undo the last promotion of the picked version's task (entities when none is picked)."""
+def roll_back(home: Path, version: str | None) -> str:
+    """Undo the last promotion of the picked version's task. With none picked it is refused:
+    it undid the entity task's promotion without asking which."""
+    if not version:
+        raise ValidationError("pick a version: Roll back undoes the last promotion of its task "
+                              "(entities or relations)")
     with open_store(home) as store:
         reg = Registry(store)
-        task = reg.manifest(version).task if version else "mner"
+        task = reg.manifest(version).task
         was = reg.default_name(task)
         now = reg.rollback(task).name
     return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again."
@@ -384,26 +388,13 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             job = start_round(home, d, n, var, int(ep), float(rep), since_value)
             return job, gr.update(interactive=False, value="A round is running…")
 
-        def said_here(fn):
-            """A refusal under the buttons, like the answer (a toast stayed over the next tab)."""
-            @functools.wraps(fn)
-            def run(*args, **kwargs):
-                try:
-                    return fn(*args, **kwargs)
-                except CotExplorerError as e:
-                    return [gr.skip()] * 3 + [not_done(e)]
-            return run
-
-        @said_here
+        @refusal_said(4)   # under the buttons, like the answer (a toast stayed over the next tab)
         def do_promote(version, force, reason, user):
             message = promote_version(home, version, user, force, reason)
             return [*render_versions(), message]
 
-        @said_here
+        @refusal_said(4)
         def do_rollback(version, user):
-            if not version:   # it undid the entity task's promotion without asking which
-                raise ValidationError("pick a version: Roll back undoes the last promotion of its task "
-                                      "(entities or relations)")
             message = roll_back(home, version)
             return [*render_versions(), message]
 
