@@ -28,6 +28,7 @@ let afterAnswer = null;    // Next or Previous pressed while those were being sa
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
 const WAITING_KEY = (id) => `cot-explorer-waiting:${id}`;   // relations waiting for a name survive a reload
+const PICKS_OUTDATED = "The relations of this post were changed by someone else meanwhile: your picks that waited for a name are dropped; pick again.";
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
 const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));
 const dirty = () => doc && norm(spans) !== norm(doc.saved || []);
@@ -96,7 +97,10 @@ function load(fromServer) {
     if (stored && stored.relation_version === doc.relation_version && Object.keys(stored.rels || {}).length) {
       waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: stored.rels };
       doc.note = "Restored a relation change that waits for your name (type it above and it is saved).";
-    } else if (stored) localStorage.removeItem(WAITING_KEY(doc.post_id));
+    } else if (stored) {   // made on relations someone has changed since: said, as when sent (sendWaiting)
+      localStorage.removeItem(WAITING_KEY(doc.post_id));
+      if (Object.keys(stored.rels || {}).length) doc.note = PICKS_OUTDATED;
+    }
   }
   // unsaved span edits carried past a relation's save or undo keep their own undo ("u" lost them)
   const sameEdits = before && before.post_id === doc.post_id && before.base_version === doc.base_version &&
@@ -155,8 +159,7 @@ function keepDraft() {
   // (a post picked elsewhere, a new queue) sees the unsaved edits and asks before leaving
   props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
   // the post's first words too: the list of drafts names a post by them (an id says nothing)
-  const words = (doc.tokens || []).slice(0, 8).map((t) => t.t).join(" ");
-  if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words }));
+  if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words: firstWords() }));
   else localStorage.removeItem(KEY(doc.post_id));
 }
 
@@ -182,6 +185,14 @@ function send(event, data = {}) {
 
 function askRelation(index, label, waited = false) {
   if (!doc) return;
+  if (askedRel && askedRel.post_id === doc.post_id) {
+    // another pick is on its way: this one follows its answer (sent now, Gradio dropped it, and
+    // the answer to the first was taken for it: a quick second pick was lost)
+    if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
+    waiting.rels[index] = label;
+    keepWaiting(); render();
+    return;
+  }
   const asked = { post_id: doc.post_id, index, label, waited };
   askedRel = asked;
   // an answer that never comes (a role refused, a server error) must not hold Next back for good
@@ -193,9 +204,12 @@ function keepWaiting(write = true) {
   if (!doc) return;
   // in the component's value too: the server asks before opening another post over them
   if (write) props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
-  if (hasWaiting()) localStorage.setItem(WAITING_KEY(doc.post_id), JSON.stringify({ relation_version: waiting.relation_version, rels: waiting.rels }));
+  // when and the first words too: kept for a post never opened again, it is listed with the drafts
+  if (hasWaiting()) localStorage.setItem(WAITING_KEY(doc.post_id), JSON.stringify({ relation_version: waiting.relation_version, rels: waiting.rels, at: Date.now(), words: firstWords() }));
   else localStorage.removeItem(WAITING_KEY(doc.post_id));
 }
+
+const firstWords = () => (doc.tokens || []).slice(0, 8).map((t) => t.t).join(" ");
 
 const nameTyped = () => {
   const box = document.querySelector("#annotator input, #annotator textarea");
@@ -208,7 +222,7 @@ function sendWaiting() {
   if (waiting.relation_version !== doc.relation_version) {
     // someone saved this post's relations since: the picks were made on what they replaced
     waiting = null; keepWaiting();
-    doc.note = "The relations of this post were changed by someone else meanwhile: your picks that waited for a name are dropped; pick again.";
+    doc.note = PICKS_OUTDATED;
     render();
     return;
   }
@@ -279,26 +293,32 @@ function acceptAll(source) {
   });
 }
 
-// Drafts of other posts kept in this browser, the newest first. Read once per post on show,
-// not on every redraw (a drag redraws at each pointer move): only this post's draft changes
-// while it is open, and it is not among them.
+// Drafts of other posts kept in this browser, the newest first, and relations that wait for a
+// name there (left by a reload on a post never opened again, they were kept out of sight for
+// good). Read once per post on show, not on every redraw (a drag redraws at each pointer move):
+// only this post's own entries change while it is open, and they are not among them.
 let drafts = { post: null, list: [] };
 function otherDrafts() {
   if (drafts.post === doc.post_id) return drafts.list;
-  const out = [];
+  const byPost = new Map();
   let n = 0;
   try { n = localStorage.length; } catch (e) { n = 0; }   // storage off: nothing kept to list
   for (let i = 0; i < n; i++) {
     try {   // one unreadable entry hides only itself
       const key = localStorage.key(i);
-      if (!key || !key.startsWith(KEY("")) || key === KEY(doc.post_id)) continue;
-      const draft = JSON.parse(localStorage.getItem(key) || "null");
-      if (draft && Array.isArray(draft.spans)) {
-        out.push({ id: key.slice(KEY("").length), at: draft.at || 0, words: typeof draft.words === "string" ? draft.words : "" });
-      }
+      const edits = key && key.startsWith(KEY(""));
+      if (!key || (!edits && !key.startsWith(WAITING_KEY("")))) continue;
+      const id = key.slice((edits ? KEY("") : WAITING_KEY("")).length);
+      const kept = JSON.parse(localStorage.getItem(key) || "null");
+      if (id === doc.post_id || !kept || (edits ? !Array.isArray(kept.spans) : !kept.rels)) continue;
+      const d = byPost.get(id) || { id, at: 0, words: "", edits: false, waiting: 0 };
+      d.at = Math.max(d.at, kept.at || 0);
+      if (!d.words && typeof kept.words === "string") d.words = kept.words;
+      if (edits) d.edits = true; else d.waiting = Object.keys(kept.rels).length;
+      byPost.set(id, d);
     } catch (e) { /* not a draft of ours */ }
   }
-  drafts = { post: doc.post_id, list: out.sort((a, b) => b.at - a.at) };
+  drafts = { post: doc.post_id, list: [...byPost.values()].sort((a, b) => b.at - a.at) };
   return drafts.list;
 }
 
@@ -311,7 +331,9 @@ function forgetDrafts(id) {
     actions: [
       [id ? "Forget them" : "Forget them all", () => {
         dialog = null;
-        otherDrafts().filter((d) => !id || d.id === id).forEach((d) => localStorage.removeItem(KEY(d.id)));
+        otherDrafts().filter((d) => !id || d.id === id).forEach((d) => {
+          localStorage.removeItem(KEY(d.id)); localStorage.removeItem(WAITING_KEY(d.id));
+        });
         drafts = { post: null, list: [] }; render();
       }, "danger"],
       ["Keep them", () => { dialog = null; render(); }, ""],
@@ -643,8 +665,9 @@ function render() {
       el("span", { text: `Unsaved edits kept in this browser on ${elsewhere.length === 1 ? "another post" : `${elsewhere.length} other posts`}:` }),
       ...elsewhere.slice(0, 5).map((d) => el("span", { class: "se-draft" },
         el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
-          title: `${d.id}, edited ${new Date(d.at).toLocaleString()}; click to open the post (the edits come back there)`,
-          text: d.words ? `“${d.words.length > 40 ? d.words.slice(0, 39) + "…" : d.words}”` : d.id }),
+          title: `${d.id}, edited ${d.at ? new Date(d.at).toLocaleString() : "before"}; click to open the post (the edits come back there)`,
+          text: (d.words ? `“${d.words.length > 40 ? d.words.slice(0, 39) + "…" : d.words}”` : d.id) +
+            (d.waiting ? ` (${d.waiting === 1 ? "a relation waits" : `${d.waiting} relations wait`} for your name)` : "") }),
         el("button", { class: "se-btn se-forget", "data-act": "forget-drafts", "data-id": d.id, text: "forget",
           title: `forget the unsaved edits on ${d.id}`, "aria-label": `Forget the edits on ${d.id}` }))),
       elsewhere.length > 5 ? el("span", { text: `and ${elsewhere.length - 5} more` }) : null,
@@ -720,7 +743,8 @@ function relationsPanel() {
           el("span", { class: "se-pair-saved se-pair-batch", text: `✓ saved as version ${batch.saved[p.index]}`,
             title: "undo takes back the newest change first" }) : null,
         kept !== undefined ? el("span", { class: "se-pair-waiting" },
-          el("span", { text: "not saved yet: type your name above and it is saved" }),
+          el("span", { text: askedRel && nameTyped() ? "not saved yet: it follows the relation on its way"
+            : "not saved yet: type your name above and it is saved" }),
           // a name the browser filled in again (after a reload) is never "typed": saved from here
           el("button", { class: "se-btn", "data-act": "save-waiting", text: "Save it",
             title: "save under the name in the annotator field" })) : null),
