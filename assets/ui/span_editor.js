@@ -20,15 +20,18 @@ let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
 let reveal = false;        // a post opened from another tab or a search: scrolled into view once this tab shows
-let askedRel = null;       // the relation change on its way {post_id, index, label, waited: it had waited for a name}
-let waiting = null;        // relation changes refused for want of a name {post_id, relation_version, rels: {index: label}}:
-                           // shown as picked, and saved once a name is typed (they were thrown away)
+let askedRel = null;       // the relation change on its way {post_id, index, label, req, waited: part of a batch,
+                           // expired: no answer in 10 s}; its answer names `req` (`answers`): answers come in any order
+let waiting = null;        // relation changes not sent yet {post_id, relation_version, rels: {index: label}}: refused
+                           // for want of a name, or picked while another was on its way; shown as picked, and sent
+                           // once a name is typed / that one is answered (they were thrown away)
+let reqSeq = 0;
 let batch = null;          // those saved once the name came {post_id, saved: {index: version}}: each pair says so
 let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
 const WAITING_KEY = (id) => `cot-explorer-waiting:${id}`;   // relations waiting for a name survive a reload
-const PICKS_OUTDATED = "The relations of this post were changed by someone else meanwhile: your picks that waited for a name are dropped; pick again.";
+const PICKS_OUTDATED = "This post's relations changed since your picks that waited were made (a save or an undo): they are dropped, not saved over it; pick again.";
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
 const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));
 const dirty = () => doc && norm(spans) !== norm(doc.saved || []);
@@ -58,13 +61,20 @@ function load(fromServer) {
     // want of a name: then it waits for one, shown as picked)
     inFlight = null;
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
-    if (askedRel && props.value.name_needed && doc && askedRel.post_id === doc.post_id) {
-      if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
-      waiting.rels[askedRel.index] = askedRel.label;
+    if (askedRel && props.value.answers === askedRel.req) {   // the relation's own refusal, not another request's
+      if (props.value.name_needed && doc && askedRel.post_id === doc.post_id) {
+        if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
+        waiting.rels[askedRel.index] = askedRel.label;
+      } else if (hasWaiting()) {
+        // refused for another reason (a conflict, a role): the picks queued behind it are not sent
+        // either (they went on waiting "for a name" that was there)
+        waiting = null;
+        if (doc) doc.note = "The relations picked after it were not saved either.";
+      }
       keepWaiting();
+      askedRel = null;
+      afterAnswer = null;   // refused: the user reads why, and nothing goes on by itself
     }
-    askedRel = null;
-    afterAnswer = null;   // refused: the user reads why, and nothing goes on by itself
     render();
     return;
   }
@@ -73,11 +83,12 @@ function load(fromServer) {
   doc = props.value && typeof props.value === "object" ? props.value : null;
   if (!doc || !doc.post_id) { render(); return; }
   if (waiting && waiting.post_id !== doc.post_id) waiting = null;   // left the post (the editor or the server asked first)
+  if (before && before.post_id !== doc.post_id) afterAnswer = null;   // a Next held for an answer: the post is gone
   // a server's answer (its rev moves on), not our own write of the working copy coming back
   const answer = fromServer && (!before || doc.rev !== before.rev || doc.post_id !== before.post_id);
   if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
-  if (answer && askedRel) {   // answered: saved, the next waiting one follows
-    const saved = doc.pair_saved && doc.post_id === askedRel.post_id;
+  if (answer && askedRel && doc.answers === askedRel.req) {   // answered: saved, the next waiting one follows
+    const saved = Boolean(doc.pair_saved && doc.post_id === askedRel.post_id && doc.pair_saved.index === askedRel.index);
     if (saved && askedRel.waited) {
       if (!batch) batch = { post_id: doc.post_id, saved: {} };
       batch.saved[doc.pair_saved.index] = doc.pair_saved.version;
@@ -92,14 +103,16 @@ function load(fromServer) {
       if (afterAnswer) { const go = afterAnswer; afterAnswer = null; setTimeout(go, 0); }
     }
   }
-  if (fromServer && !hasWaiting()) {   // a reload: relations that waited for a name on this post come back
+  if (fromServer && !hasWaiting() && !askedRel) {
+    // the post opened (after a reload, or from the list of drafts): relations that waited for a
+    // name on it come back (not while one is on its way: storage may still hold it)
     const stored = JSON.parse(localStorage.getItem(WAITING_KEY(doc.post_id)) || "null");
     if (stored && stored.relation_version === doc.relation_version && Object.keys(stored.rels || {}).length) {
       waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: stored.rels };
-      doc.note = "Restored a relation change that waits for your name (type it above and it is saved).";
-    } else if (stored) {   // made on relations someone has changed since: said, as when sent (sendWaiting)
+      say("Restored a relation change that waits for your name (type it above and it is saved).");
+    } else if (stored) {   // made on relations changed since: said, as when sent (sendWaiting)
       localStorage.removeItem(WAITING_KEY(doc.post_id));
-      if (Object.keys(stored.rels || {}).length) doc.note = PICKS_OUTDATED;
+      if (Object.keys(stored.rels || {}).length) say(PICKS_OUTDATED);
     }
   }
   // unsaved span edits carried past a relation's save or undo keep their own undo ("u" lost them)
@@ -135,9 +148,9 @@ function load(fromServer) {
     if (draft && draft.base_version === doc.base_version && norm(draft.spans) !== norm(spans) && !doc.conflict) {
       local.push(spans.map((s) => ({ ...s })));  // "u" takes the restored edits back to the saved labels
       spans = draft.spans;
-      doc.note = `Restored your unsaved edits from ${new Date(draft.at).toLocaleTimeString()}.`;
+      say(`Restored your unsaved edits from ${new Date(draft.at).toLocaleTimeString()}.`);
     } else if (draft && draft.base_version !== doc.base_version) {
-      doc.note = "You had unsaved edits on an older version of this post; they are shown below to compare.";
+      say("You had unsaved edits on an older version of this post; they are shown below to compare.");
       doc.stale_draft = draft.spans;
     }
     if (kept && norm(kept) !== norm(spans)) {
@@ -145,7 +158,7 @@ function load(fromServer) {
       local.push(spans.map((s) => ({ ...s })));  // "u" takes them back here, then to what came before
       spans = kept;
       keepDraft();
-      doc.note = "Kept the edits you made while saving; they are not saved yet.";
+      say("Kept the edits you made while saving; they are not saved yet.");
     }
     if (doc.pending_open) askToLeave(`open ${doc.pending_open.label}`, (then) => send("navigate", { post_id: doc.pending_open.post_id, then }));
   }
@@ -153,11 +166,21 @@ function load(fromServer) {
   render();
 }
 
+// A note of this answer's load said after any other (a restored draft hid the dropped picks).
+function say(text) {
+  doc.note = doc.note ? `${doc.note} ${text}` : text;
+}
+
+// The component's value is the working copy, so whatever the server is asked next (a post
+// picked elsewhere, a new queue) sees the unsaved edits and the waiting relations and asks
+// before leaving; `req` names the relation change on its way, which its answer names back.
+function writeValue() {
+  props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null, req: askedRel ? askedRel.req : null };
+}
+
 function keepDraft() {
   if (!doc) return;
-  // the component's value follows the working copy, so whatever the server is asked next
-  // (a post picked elsewhere, a new queue) sees the unsaved edits and asks before leaving
-  props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
+  writeValue();
   // the post's first words too: the list of drafts names a post by them (an id says nothing)
   if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words: firstWords() }));
   else localStorage.removeItem(KEY(doc.post_id));
@@ -178,32 +201,37 @@ function send(event, data = {}) {
   }
   if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
   // The event's input is this component's value: put the working copy in it first.
-  props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
+  writeValue();
   inFlight = event === "save" && doc ? { post_id: doc.post_id, base_version: doc.base_version, sent: norm(spans) } : null;
   setTimeout(() => trigger(event, data), 0);
 }
 
+// a relation change on its way that may still be answered (one not answered in 10 s no longer holds anything back)
+const relPending = () => Boolean(askedRel && !askedRel.expired && doc && askedRel.post_id === doc.post_id);
+
 function askRelation(index, label, waited = false) {
   if (!doc) return;
-  if (askedRel && askedRel.post_id === doc.post_id) {
-    // another pick is on its way: this one follows its answer (sent now, Gradio dropped it, and
-    // the answer to the first was taken for it: a quick second pick was lost)
+  if (relPending()) {
+    // another pick is on its way: this one follows its answer (sent now, it would stand on the
+    // relations that answer replaces; and the first one's answer was taken for it: it was lost)
     if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
     waiting.rels[index] = label;
+    askedRel.waited = true;   // saved together: the note and each pair's mark count it
     keepWaiting(); render();
     return;
   }
-  const asked = { post_id: doc.post_id, index, label, waited };
+  const asked = { post_id: doc.post_id, index, label, waited, req: `${Date.now()}-${++reqSeq}` };
   askedRel = asked;
-  // an answer that never comes (a role refused, a server error) must not hold Next back for good
-  setTimeout(() => { if (askedRel === asked) { askedRel = null; afterAnswer = null; render(); } }, 10000);
+  // an answer that never comes (a role refused, a server error) must not hold Next back for
+  // good; a late one is still known by its `req`
+  setTimeout(() => { if (askedRel === asked) { asked.expired = true; afterAnswer = null; render(); } }, 10000);
   send("relation", { index, label });
 }
 
 function keepWaiting(write = true) {
   if (!doc) return;
   // in the component's value too: the server asks before opening another post over them
-  if (write) props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null };
+  if (write) writeValue();
   // when and the first words too: kept for a post never opened again, it is listed with the drafts
   if (hasWaiting()) localStorage.setItem(WAITING_KEY(doc.post_id), JSON.stringify({ relation_version: waiting.relation_version, rels: waiting.rels, at: Date.now(), words: firstWords() }));
   else localStorage.removeItem(WAITING_KEY(doc.post_id));
@@ -218,18 +246,24 @@ const nameTyped = () => {
 
 // the relations kept for want of a name, one request each (each saves a version)
 function sendWaiting() {
-  if (!waiting || !doc || waiting.post_id !== doc.post_id || askedRel) return;
+  if (!waiting || !doc || waiting.post_id !== doc.post_id || relPending()) return;
   if (waiting.relation_version !== doc.relation_version) {
-    // someone saved this post's relations since: the picks were made on what they replaced
+    // the post's relations were saved since: the picks were made on what they replaced
     waiting = null; keepWaiting();
     doc.note = PICKS_OUTDATED;
+    afterAnswer = null;   // the user reads why; Next pressed again goes on
     render();
     return;
   }
   const next = Object.keys(waiting.rels)[0];
-  if (next === undefined) { waiting = null; render(); return; }
+  if (next === undefined) {
+    waiting = null; keepWaiting(); render();
+    if (afterAnswer) { const go = afterAnswer; afterAnswer = null; setTimeout(go, 0); }
+    return;
+  }
   const label = waiting.rels[next];
   delete waiting.rels[next];   // refused again for the name, it comes back (load)
+  keepWaiting(false);          // nor kept by the browser: a reload in between would send it twice
   askRelation(Number(next), label, true);
 }
 
@@ -389,11 +423,11 @@ function askToLeave(what, go) {
 }
 
 function navigate(delta) {
-  if (askedRel || (hasWaiting() && nameTyped())) {
+  if (relPending() || (hasWaiting() && nameTyped())) {
     // the name was just given (leaving its field for this button): the relations that waited
     // for it are saved first, then this goes on (the click was lost behind their answers)
     afterAnswer = () => navigate(delta);
-    if (!askedRel) sendWaiting();
+    if (!relPending()) sendWaiting();
     return;
   }
   askToLeave(delta > 0 ? "go to the next post" : "go to the previous post", (then) => send("navigate", { delta, then }));
@@ -665,7 +699,8 @@ function render() {
       el("span", { text: `Unsaved edits kept in this browser on ${elsewhere.length === 1 ? "another post" : `${elsewhere.length} other posts`}:` }),
       ...elsewhere.slice(0, 5).map((d) => el("span", { class: "se-draft" },
         el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
-          title: `${d.id}, edited ${d.at ? new Date(d.at).toLocaleString() : "before"}; click to open the post (the edits come back there)`,
+          title: `${d.id}, ${d.edits ? "edited" : "picked"} ${d.at ? new Date(d.at).toLocaleString() : "before"}; click to open the post ` +
+            `(${d.edits ? "the edits come back there" : "the relations come back there, unless its relations changed since"})`,
           text: (d.words ? `“${d.words.length > 40 ? d.words.slice(0, 39) + "…" : d.words}”` : d.id) +
             (d.waiting ? ` (${d.waiting === 1 ? "a relation waits" : `${d.waiting} relations wait`} for your name)` : "") }),
         el("button", { class: "se-btn se-forget", "data-act": "forget-drafts", "data-id": d.id, text: "forget",
@@ -743,10 +778,10 @@ function relationsPanel() {
           el("span", { class: "se-pair-saved se-pair-batch", text: `✓ saved as version ${batch.saved[p.index]}`,
             title: "undo takes back the newest change first" }) : null,
         kept !== undefined ? el("span", { class: "se-pair-waiting" },
-          el("span", { text: askedRel && nameTyped() ? "not saved yet: it follows the relation on its way"
+          el("span", { text: relPending() ? "not saved yet: it follows the relation on its way"
             : "not saved yet: type your name above and it is saved" }),
           // a name the browser filled in again (after a reload) is never "typed": saved from here
-          el("button", { class: "se-btn", "data-act": "save-waiting", text: "Save it",
+          relPending() ? null : el("button", { class: "se-btn", "data-act": "save-waiting", text: "Save it",
             title: "save under the name in the annotator field" })) : null),
       p.teacher && p.teacher.rationale ? el("div", { class: "se-rationale", text: `Teacher: ${p.teacher.rationale}` }) : null);
   });

@@ -542,8 +542,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def do_relation(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
-            return show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(author_name, user),
-                                       user, ids))
+            out = show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(author_name, user),
+                                      user, ids))
+            return [{**out[0], "answers": doc.get("req")}, *out[1:]]   # the request it answers (see `said`)
 
         def do_resolve(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
@@ -631,24 +632,27 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             note = "" if rows else "No post has been saved by two or more annotators yet."
             return rows, gr.update(choices=posts, value=None), note
 
-        def said(fn, n_outputs: int, editor_at: int | None = None):
+        def said(fn, n_outputs: int, editor_at: int | None = None, names_request: bool = False):
             """A refusal goes to the status line (the last output); the editor keeps what it
             shows. An editor's own request (`editor_at`: where the editor is among the outputs,
             its document the first input) is answered too, marked `refused`: a save left
-            waiting for an answer held the next save back for seconds."""
+            waiting for an answer held the next save back for seconds. A relation change's
+            answer names its request (`answers`: the `req` its document carried), so that the
+            editor tells it from other answers: answers come back in any order."""
             def answer_editor(out: list, args: tuple, e: CotExplorerError) -> None:
                 doc = args[0] if args else None
                 if isinstance(doc, dict) and doc.get("post_id"):
                     # `name_needed`: a relation picked with no name typed is kept, and saved
                     # once one is (the walker had to find the pair and pick again)
                     out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
-                                      "rev": doc.get("rev", 0) + 1}
+                                      "rev": doc.get("rev", 0) + 1,
+                                      "answers": doc.get("req") if names_request else None}
             return refusal_said(n_outputs, answer_editor if editor_at is not None else None)(fn)
 
         n = len(post_outs)
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
             said(load_queue, n + 1), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
-            said(do_redo, n, 0), said(do_relation, n, 0), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
+            said(do_redo, n, 0), said(do_relation, n, 0, names_request=True), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
             said(open_focused, n + n_queue))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
@@ -689,7 +693,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
         editor.undo(guarded(policy, Action.SAVE_LABELS, do_undo), common, post_outs, api_visibility="private")
         editor.redo(guarded(policy, Action.SAVE_LABELS, do_redo), common, post_outs, api_visibility="private")
-        editor.relation(guarded(policy, Action.SAVE_LABELS, do_relation), common, post_outs, api_visibility="private")
+        # "multiple": a pick sent after an answer took over 10 s is not dropped while that one is pending
+        editor.relation(guarded(policy, Action.SAVE_LABELS, do_relation), common, post_outs, api_visibility="private",
+                        trigger_mode="multiple")
         editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
         if pair_state is None:
             post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state, ds],
