@@ -339,7 +339,8 @@ def _models(args: argparse.Namespace, store) -> int:
             raise CotExplorerError("promote needs a model name")
         reg.promote(args.name, by="cli")
     elif args.action == "rollback":
-        print(f"default is now {reg.rollback()}")
+        task, was, now = reg.rollback_task_of(args.name)
+        print(f"rolled back {was}: the default {task} model is {now} again")
     elif args.action == "quantize":
         from .student.quantize import measure_and_record  # ONNX export needs PyTorch, on use
 

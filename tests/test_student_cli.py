@@ -54,7 +54,14 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
         manifest = json.loads((home / "models/tiny-distill/manifest.json").read_text())
         assert manifest["data"]["n_train"] == 40 and manifest["variant"] == "distill"
         assert manifest["config"]["mention_noise"] == 0.5
-        assert reg.rollback().name == "mner-default"
+    # roll back says which task's promotion it undoes: a version's (it took the entities' unasked)
+    r = cli("models", "rollback", home=home)
+    assert r.returncode == 2 and "pick a version" in r.stderr
+    r = cli("models", "rollback", "tiny-distill", home=home)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "rolled back tiny-distill: the default mner model is mner-default again"
+    with open_store(home) as s:
+        assert Registry(s).default_name("mner") == "mner-default"
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
     assert r.returncode == 2 and "needs entity labels in both" in r.stderr
     r = cli("train", "--dataset", "twitter2017", "--name", "y", "--mention-noise", "1.5", home=home)

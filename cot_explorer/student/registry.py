@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import CotExplorerError
+from ..errors import CotExplorerError, ValidationError
 from ..store import Store, utc_now
 from ..store.model_versions import all_versions, demote_default, get_version, promoted, set_promoted, upsert_version
 from .manifest import Manifest
@@ -144,8 +144,19 @@ class Registry:
         set_promoted(self.store, registered, by, reason)
         return registered
 
-    def rollback(self, task: str = "mner") -> Path:
+    def rollback(self, task: str) -> Path:
         """Demote the current default; the previously promoted version (or the shipped one) is default again."""
         if demote_default(self.store, task) is None:
             raise CotExplorerError(f"nothing to roll back: no {task} version was promoted")
         return self.default_path(task)
+
+    def rollback_task_of(self, version: str | None) -> tuple[str, str, str]:
+        """Undo the last promotion of the task `version` belongs to (entities or relations);
+        returns (task, the default before, the default now). Refused without a version: the
+        app's button and the CLI rolled back the entity task's without asking which."""
+        if not version:
+            raise ValidationError("pick a version: Roll back undoes the last promotion of its task "
+                                  "(entities or relations)")
+        task = self.manifest(version).task
+        was = self.default_name(task)
+        return task, was, self.rollback(task).name

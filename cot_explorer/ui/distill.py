@@ -301,16 +301,9 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
 
 
 def roll_back(home: Path, version: str | None) -> str:
-    """Undo the last promotion of the picked version's task. With none picked it is refused:
-    it undid the entity task's promotion without asking which."""
-    if not version:
-        raise ValidationError("pick a version: Roll back undoes the last promotion of its task "
-                              "(entities or relations)")
+    """Undo the last promotion of the picked version's task (refused with none picked)."""
     with open_store(home) as store:
-        reg = Registry(store)
-        task = reg.manifest(version).task
-        was = reg.default_name(task)
-        now = reg.rollback(task).name
+        task, was, now = Registry(store).rollback_task_of(version)
     return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again."
 
 
