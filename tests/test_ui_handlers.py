@@ -247,6 +247,11 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     assert [r[0] for r in rows] == [r[0] for r in a.per_label]
     b_f1 = {r[0]: r[3] for r in b.per_label}
     assert all(r[1:4] == [f1, b_f1[t], round(b_f1[t] - f1, 2)] for r, (t, _, _, f1, _) in zip(rows, a.per_label))
+    # a label one version has no score for: left empty, not scored 0.0; one only the other has: kept
+    b.per_label = [r for r in b.per_label if r[0] != a.per_label[0][0]] + [["NEW", 50.0, 50.0, 50.0, 2]]
+    _, rows = ea.per_type_table()
+    assert rows[0][:4] == [a.per_label[0][0], a.per_label[0][3], None, None]
+    assert rows[-1] == ["NEW", None, 50.0, None, None, 50.0, None, 50.0, 2]
     for s in ea.scored:  # each matrix is its own version's: every span it predicted, in a typed column
         n_pred = dict(zip(ea.overall_headers, s.overall))["predicted"]
         assert sum(row[j] for row in s.confusion for j in range(len(ea.labels) - 1)) == n_pred

@@ -93,11 +93,15 @@ class ErrorAnalysis:
         if len(self.scored) == 1:
             return [unit, "P", "R", "F1", "support"], self.scored[0].per_label
         a, b = self.scored
-        theirs = {row[0]: row for row in b.per_label}
+        ours, theirs = ({row[0]: row for row in s.per_label} for s in (a, b))
         rows = []
-        for label, p, r, f1, support in a.per_label:
-            _, p2, r2, f2, _ = theirs.get(label, (label, 0.0, 0.0, 0.0, support))
-            rows.append([label, f1, f2, round(f2 - f1, 2), p, p2, r, r2, support])
+        # a label one version has no score for is left empty (a made-up 0.0 read as a drop), and
+        # the labels only the second has come last (they were left out)
+        for label in [*ours, *(lab for lab in theirs if lab not in ours)]:
+            _, p, r, f1, support = ours.get(label) or (None, None, None, None, theirs[label][4])
+            _, p2, r2, f2, _ = theirs.get(label) or (None, None, None, None, None)
+            change = round(f2 - f1, 2) if f1 is not None and f2 is not None else None
+            rows.append([label, f1, f2, change, p, p2, r, r2, support])
         return ([unit, f"F1 {a.model}", f"F1 {b.model}", "F1 change", f"P {a.model}", f"P {b.model}",
                  f"R {a.model}", f"R {b.model}", "support"], rows)
 
