@@ -205,6 +205,13 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     shot(page, "annotate-guard-search-pick")
     page.get_by_role("button", name="Stay").click()
     assert current_post_id(page, home) == pid
+    # another split: asked; after Stay the bar says the post is not in the new queue (it kept
+    # "n / 40" of the old one beside the new split's name)
+    pick(page, "queue-dataset", "demo-mnre/test")
+    expect(page.locator("#se-dialog")).to_contain_text("Save them before you open the queue demo-mnre/test", timeout=T)
+    page.get_by_role("button", name="Stay").click()
+    expect(page.locator("#se-pos")).to_have_text("not in the queue")
+    assert current_post_id(page, home) == pid
     # Explore, then a pick there: save first, and the save lands before the tab changes
     before = len(labels_of(home, pid))
     page.get_by_role("tab", name="Explore").click()
