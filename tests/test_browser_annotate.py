@@ -211,6 +211,7 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     expect(page.locator("#se-dialog")).to_contain_text("Save them before you open the queue demo-mnre/test", timeout=T)
     page.get_by_role("button", name="Stay").click()
     expect(page.locator("#se-pos")).to_have_text("not in the queue")
+    expect(page.locator("#se-progress")).to_contain_text("demo/test: ")   # the post's own split, still said
     assert current_post_id(page, home) == pid
     # Explore, then a pick there: save first, and the save lands before the tab changes
     before = len(labels_of(home, pid))
@@ -547,21 +548,29 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     page.close()
 
 
+def open_new_mnre_post(browser, url: str, home: Path, tmp_path: Path, dataset: str, name: str,
+                       first_relation: str = "None"):
+    """A post with two entity pairs imported into `dataset`, opened by a search as an annotator
+    would find it; returns the page and the post's id."""
+    path = tmp_path / "m.txt"
+    path.write_text(MNRE_LINE % ("Gabrielle Union", 3, 5, first_relation) + MNRE_LINE % ("Miami", 6, 7, "None"))
+    assert cli(["--home", str(home), "import", "mnre", str(path), "--dataset", dataset, "--split", "test"]) == 0
+    page = open_annotate(browser, url, name)
+    page.locator("#post-search").locator("textarea, input").first.fill("Gabrielle Union")
+    page.locator("#post-search").locator("textarea, input").first.press("Enter")
+    pid = f"{dataset}/test/wade"
+    pick_post(page, "post-found", pid)
+    expect(page.locator("#span-editor .se-pair")).to_have_count(2, timeout=T)
+    return page, pid
+
+
 def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_leave_span_undo_be(app, browser,
                                                                                                    tmp_path):
     """A walker's findings: two relations picked before a name said only the last was saved; a
     reload dropped them; the marker read "saved" beside them; Enter in the name saved nothing;
     and the span edits made before a relation's save could no longer be undone."""
     url, home = app
-    path = tmp_path / "m.txt"
-    path.write_text(MNRE_LINE % ("Gabrielle Union", 3, 5, "/per/per/couple") + MNRE_LINE % ("Miami", 6, 7, "None"))
-    assert cli(["--home", str(home), "import", "mnre", str(path), "--dataset", "mnre-wait", "--split", "test"]) == 0
-    pid = "mnre-wait/test/wade"
-    page = open_annotate(browser, url, "ann-wait")
-    page.locator("#post-search").locator("textarea, input").first.fill("Gabrielle Union")
-    page.locator("#post-search").locator("textarea, input").first.press("Enter")
-    pick_post(page, "post-found", pid)
-    expect(page.locator("#span-editor .se-pair")).to_have_count(2, timeout=T)
+    page, pid = open_new_mnre_post(browser, url, home, tmp_path, "mnre-wait", "ann-wait", "/per/per/couple")
     fill(page, "annotator", "")
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     saved_chips = page.locator("#span-editor .se-chip").count()
@@ -618,15 +627,7 @@ def test_relations_left_waiting_on_a_post_never_reopened_are_listed_and_dropped_
     in the browser out of sight for good: they are listed with the drafts, can be forgotten, and
     opening their post after someone changed its relations says they are dropped."""
     url, home = app
-    path = tmp_path / "m.txt"
-    path.write_text(MNRE_LINE % ("Gabrielle Union", 3, 5, "None") + MNRE_LINE % ("Miami", 6, 7, "None"))
-    assert cli(["--home", str(home), "import", "mnre", str(path), "--dataset", "mnre-left", "--split", "test"]) == 0
-    pid = "mnre-left/test/wade"
-    page = open_annotate(browser, url, "")
-    page.locator("#post-search").locator("textarea, input").first.fill("Gabrielle Union")
-    page.locator("#post-search").locator("textarea, input").first.press("Enter")
-    pick_post(page, "post-found", pid)
-    expect(page.locator("#span-editor .se-pair")).to_have_count(2, timeout=T)
+    page, pid = open_new_mnre_post(browser, url, home, tmp_path, "mnre-left", "")
     page.locator("#span-editor select[data-rel='0']").select_option("/per/per/couple")
     page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
     expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(2, timeout=T)

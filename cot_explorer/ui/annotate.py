@@ -499,7 +499,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if _has_unsaved(doc):  # the open post has unsaved edits: ask before leaving it
                 # the queue is the one asked for, Stay or not: the bar says where the open post
                 # stands in it (it kept "1 / 20" of the queue left, beside the new split's name)
-                pos = {"index": ids.index(doc["post_id"]) if doc["post_id"] in ids else -1, "total": len(ids)}
+                pos = {**(doc.get("pos") or {}),   # its progress line names the post's own split: kept
+                       "index": ids.index(doc["post_id"]) if doc["post_id"] in ids else -1, "total": len(ids)}
                 return [ids, {**doc, "refused": False, "pos": pos,
                               "pending_open": {"post_id": ids[0], "label": f"the queue {d}"}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
