@@ -205,13 +205,18 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     shot(page, "annotate-guard-search-pick")
     page.get_by_role("button", name="Stay").click()
     assert current_post_id(page, home) == pid
-    # another split: asked; after Stay the bar says the post is not in the new queue (it kept
-    # "n / 40" of the old one beside the new split's name)
+    # another split: asked; Stay puts the split box back, and Next goes on in the queue stayed in
+    # (the box named the split not opened, and Next opened its first post)
+    position = page.locator("#se-pos").inner_text()
+    page.locator("#queue-not-corrected input").check()
+    expect(page.locator("#se-dialog")).to_contain_text("Save them before you open the queue demo/test", timeout=T)
+    page.get_by_role("button", name="Stay").click()
+    expect(page.locator("#queue-not-corrected input")).not_to_be_checked(timeout=T)
     pick(page, "queue-dataset", "demo-mnre/test")
     expect(page.locator("#se-dialog")).to_contain_text("Save them before you open the queue demo-mnre/test", timeout=T)
     page.get_by_role("button", name="Stay").click()
-    expect(page.locator("#se-pos")).to_have_text("not in the queue")
-    expect(page.locator("#se-progress")).to_contain_text("demo/test: ")   # the post's own split, still said
+    expect(page.locator("#queue-dataset input")).to_have_value("demo/test", timeout=T)
+    expect(page.locator("#se-pos")).to_have_text(position)
     assert current_post_id(page, home) == pid
     # Explore, then a pick there: save first, and the save lands before the tab changes
     before = len(labels_of(home, pid))
@@ -227,6 +232,14 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     tab(page, "Annotate")
     page.wait_for_timeout(1000)
     assert current_post_id(page, home) == other
+    # another split over an unsaved edit, left: its queue is made then, and Next goes on in it
+    make_an_edit(page)
+    pick(page, "queue-dataset", "demo-mnre/test")
+    page.get_by_role("button", name="Discard my edits").click()
+    expect(page.locator("#se-pos")).to_contain_text("1 / 20", timeout=T)
+    expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test")
+    page.locator("#se-next").click()
+    expect(page.locator("#se-pos")).to_contain_text("2 / 20", timeout=T)
     page.close()
 
 

@@ -160,7 +160,13 @@ function load(fromServer) {
       keepDraft();
       say("Kept the edits you made while saving; they are not saved yet.");
     }
-    if (doc.pending_open) askToLeave(`open ${doc.pending_open.label}`, (then) => send("navigate", { post_id: doc.pending_open.post_id, then }));
+    if (doc.pending_open) {   // asked once: an echo of this document must not ask again
+      const p = doc.pending_open;
+      delete doc.pending_open;
+      // another queue: made once the post is left; Stay puts the filters back (they named it)
+      askToLeave(`open ${p.label}`, (then) => send("navigate", { post_id: p.post_id, then, requeue: Boolean(p.requeue) }),
+        p.requeue ? () => send("navigate", { stay: true }) : null);
+    }
   }
   if (hasWaiting()) keepWaiting();   // a server's answer knows nothing of them: the value says so again
   render();
@@ -390,13 +396,13 @@ function undoLocal() {
 
 // -- leaving a post: save, discard or stay ---------------------------------------------------
 
-function askToLeave(what, go) {
+function askToLeave(what, go, stay = null) {
   if (!dirty() && hasWaiting()) {   // only a relation waiting for a name: nothing to save it under yet
     dialog = {
       text: `Your relation change on this post is not saved: it waits for your name. Leave it unsaved to ${what}?`,
       actions: [
         ["Leave it unsaved", () => { dialog = null; waiting = null; keepWaiting(); render(); go("discard"); }, "danger"],
-        ["Stay", () => { dialog = null; render(); }, ""],
+        ["Stay", () => { dialog = null; render(); if (stay) stay(); }, ""],
       ],
     };
     render();
@@ -416,7 +422,7 @@ function askToLeave(what, go) {
         dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; waiting = null; keepWaiting(); keepDraft();
         render(); go("discard");
       }, "danger"],
-      ["Stay", () => { dialog = null; render(); }, ""],
+      ["Stay", () => { dialog = null; render(); if (stay) stay(); }, ""],
     ],
   };
   render();

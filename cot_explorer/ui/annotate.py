@@ -444,6 +444,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             search = gr.Textbox(label="Find a post by its text (every dataset)", elem_id="post-search", scale=3)
             found = gr.Dropdown(label="Matches", choices=[], elem_id="post-found", scale=3)
         queue_state = gr.State([])
+        # the filters that made the queue in queue_state: Stay, asked before another queue is
+        # opened over unsaved edits, puts them back (the split box named the queue not opened)
+        queue_made = gr.State(None)
         remembered_split = gr.Textbox(visible=False, elem_id="remembered-split")   # the page load reads it
         remembered_post = gr.Textbox(visible=False, elem_id="remembered-post")     # and fills this one
         with gr.Row(equal_height=False):
@@ -471,7 +474,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         post_outs = [editor, image, caption, cot, history, status]
         # what opening a post elsewhere may change besides the editor: its split's queue
-        queue_outs = [ds, queue_state, only_errors, not_corrected, order]
+        queue_outs = [ds, queue_state, type_filter, only_errors, not_corrected, order, queue_made]
         n_queue = len(queue_outs)
 
         def keep_queue() -> list:
@@ -482,9 +485,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return [doc.to_value(), gr.update(value=img, visible=bool(img)), cap, thought,
                     history_rows(home, doc.post_id), message]
 
-        def types_update(d: str):
+        def types_update(d: str, current: str = "any"):
+            """The type filter's choices for dataset `d`; the type picked stays where `d` has it
+            (the queue the split box asked for was made with it)."""
             types = list(dataset_schema_of(d).types) if d else []
-            return gr.update(choices=["any"] + types, value="any")
+            return gr.update(choices=["any"] + types, value=current if current in types else "any")
 
         def dataset_schema_of(value: str) -> MnerSchema:
             with open_store(home) as store:
@@ -495,21 +500,28 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             begin_work()
             ids = queue(home, d, t, e, c, o, ProgressReporter(progress))
             if not ids:
-                return [ids] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
-            if _has_unsaved(doc):  # the open post has unsaved edits: ask before leaving it
-                # the queue is the one asked for, Stay or not: the bar says where the open post
-                # stands in it (it kept "1 / 20" of the queue left, beside the new split's name)
-                pos = {**(doc.get("pos") or {}),   # its progress line names the post's own split: kept
-                       "index": ids.index(doc["post_id"]) if doc["post_id"] in ids else -1, "total": len(ids)}
-                return [ids, {**doc, "refused": False, "pos": pos,
-                              "pending_open": {"post_id": ids[0], "label": f"the queue {d}"}}] + \
-                    [gr.skip()] * (len(post_outs) - 1)
-            return [ids] + show(editor_doc(home, ids[0], user, ids), "")
+                return [ids, [d, t, e, c, o]] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
+            if _has_unsaved(doc):
+                # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
+                # makes it again (`requeue`); Stay puts the filters back (`stay`; see navigate)
+                return [gr.skip(), gr.skip(), {**doc, "refused": False, "pending_open": {
+                    "post_id": ids[0], "label": f"the queue {d}", "requeue": True}}] + [gr.skip()] * (len(post_outs) - 1)
+            return [ids, [d, t, e, c, o]] + show(editor_doc(home, ids[0], user, ids), "")
 
-        def navigate(doc, ids, author_name, dataset_split, evt: gr.EventData, user):
+        def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, evt: gr.EventData, user):
             user_opened()
             data = evt._data or {}
-            if not ids and dataset_split:  # the page's first queue may still be loading: count it here
+            if data.get("stay"):   # another queue was asked for, and the user stays: its filters go back
+                if not made:
+                    return keep_queue() + [gr.skip()] * len(post_outs)
+                d0, t0, e0, c0, o0 = made
+                return ([gr.update(value=d0), gr.skip(), types_update(d0, t0), e0, c0, o0, gr.skip()]
+                        + [gr.skip()] * len(post_outs))
+            if data.get("requeue") and dataset_split:   # leaving for the queue asked for: made now
+                ids = queue(home, dataset_split, t, e, c, o)
+                if not ids:
+                    raise ValidationError("no post matches these filters")
+            elif not ids and dataset_split:  # the page's first queue may still be loading: count it here
                 ids = queue(home, dataset_split)
             message = ""
             if data.get("then") == "save" and _is_dirty(doc):
@@ -524,7 +536,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     raise ValidationError(f"{target} no longer exists (it was deleted), so its unsaved edits cannot "
                                           "be saved; \"forget\" beside it in the list drops them")
             switch = keep_queue()
-            if target:   # a draft's post, or one asked for elsewhere: its own split's queue comes with it
+            if data.get("requeue"):
+                target = ids[0]
+                switch = [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), [dataset_split, t, e, c, o]]
+            elif target:   # a draft's post, or one asked for elsewhere: its own split's queue comes with it
                 switch, ids = follow_post(target, ids, dataset_split)
             else:
                 if not ids:
@@ -599,7 +614,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             first = dataset_split or next((d.label for d in dataset_splits(home)), None)
             if not ids and first:
                 ids = queue(home, first)
-                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip()], ids   # kept: the page load's late first queue leaves it be
+                # kept: the page load's late first queue leaves it be
+                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), [first, "any", False, False,
+                                                                                     QueueOrder.FILE.value]], ids
             return keep_queue(), ids
 
         def switch_queue(dataset_split: str) -> tuple[list, list[str]]:
@@ -608,7 +625,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             loaded, or gone (its last upload deleted)."""
             ids = queue(home, dataset_split)
             labels = [d.label for d in dataset_splits(home)]
-            return [gr.update(value=dataset_split, choices=labels), ids, False, False, QueueOrder.FILE.value], ids
+            whole = [dataset_split, "any", False, False, QueueOrder.FILE.value]
+            return [gr.update(value=dataset_split, choices=labels), ids, types_update(dataset_split), *whole[2:],
+                    whole], ids
 
         def show_pair(focus, doc, ids, dataset_split, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
@@ -656,14 +675,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         n = len(post_outs)
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
-            said(load_queue, n + 1), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
+            said(load_queue, n + 2), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
             said(do_redo, n, 0), said(do_relation, n, 0, names_request=True), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
             said(open_focused, n + n_queue))
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
             f.input(stop_while_predicting, [only_errors, order], [stop], queue=False, api_visibility="private").then(
-                guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state] + post_outs,
+                guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state, queue_made] + post_outs,
                 api_visibility="private", **model_work).then(
                 lambda: gr.update(visible=False), None, [stop], queue=False, api_visibility="private")
 
@@ -689,11 +708,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
                              **model_work)
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
-        ds.change(guarded(policy, Action.EXPLORE, lambda d, user: types_update(d)), [ds], [type_filter],
+        ds.change(guarded(policy, Action.EXPLORE, lambda d, t, user: types_update(d, t)), [ds, type_filter], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
         opened_outs = queue_outs + post_outs
-        editor.navigate(guarded(policy, Action.EXPLORE, navigate), common + [ds], opened_outs, api_visibility="private",
+        editor.navigate(guarded(policy, Action.EXPLORE, navigate),
+                        common + [ds, type_filter, only_errors, not_corrected, order, queue_made], opened_outs,
+                        api_visibility="private",
                         **model_work)
         editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
         editor.undo(guarded(policy, Action.SAVE_LABELS, do_undo), common, post_outs, api_visibility="private")
@@ -727,16 +748,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         split, say), which this late answer, read from the dropdown at the page load, must not
         replace."""
         if not first_open_stands():   # before any work, and again once it is done
-            return [gr.skip()] * (len(post_outs) + 1)
+            return [gr.skip()] * (len(post_outs) + 2)
         ids = queue(home, dataset_split) if dataset_split else []
+        made = [dataset_split, "any", False, False, QueueOrder.FILE.value] if dataset_split else None
         first = remembered if remembered in ids else ids[0] if ids else None
         opened = show(editor_doc(home, first, user, ids)) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
-            return [gr.skip()] * (len(post_outs) + 1)
+            return [gr.skip()] * (len(post_outs) + 2)
         if opened is None:   # nothing to open: what to do instead of "opening"
             waiting = not (doc or {}).get("post_id") and (doc or {}).get("empty") == OPENING
-            return [ids] + ([{"empty": CHOOSE}] if waiting else [gr.skip()]) + [gr.skip()] * (len(post_outs) - 1)
-        return [ids] + opened
+            return [ids, made] + ([{"empty": CHOOSE}] if waiting else [gr.skip()]) + [gr.skip()] * (len(post_outs) - 1)
+        return [ids, made] + opened
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
     ds.change(None, [ds], None, js=REMEMBER_SPLIT, api_visibility="private")
@@ -747,7 +769,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
                              inputs=[ds, editor, remembered_post],
-                             outputs=[queue_state] + post_outs, api_visibility="private", **model_work)
+                             outputs=[queue_state, queue_made] + post_outs, api_visibility="private", **model_work)
     return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post], "recall_place": RECALL_PLACE,
             "author": author,
             "first_queue_event": first_queue_event, "recall_name": recall_name, "refresh_event": refresh_event}
