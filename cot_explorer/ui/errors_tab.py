@@ -474,10 +474,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         ds.change(guarded(policy, Action.EXPLORE, models_for), [ds], [model, compare], api_visibility="private")
         # a version is never compared with itself: picking it on one side lets the other side go
         # (the analysis was refused, and the results emptied)
-        model.input(lambda m, c: NO_COMPARISON if c == m else gr.skip(), [model, compare], [compare], queue=False,
-                    api_visibility="private")
-        compare.input(lambda c, m: "default" if c == m else gr.skip(), [compare, model], [model], queue=False,
-                      api_visibility="private")
+        model.input(guarded(policy, Action.EXPLORE, lambda m, c, user: NO_COMPARISON if c == m else gr.skip()),
+                    [model, compare], [compare], queue=False, api_visibility="private")
+        compare.input(guarded(policy, Action.EXPLORE, lambda c, m, user: "default" if c == m else gr.skip()),
+                      [compare, model], [model], queue=False, api_visibility="private")
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
                   [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note], api_visibility="private",
                   **model_work)
