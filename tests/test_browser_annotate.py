@@ -558,6 +558,16 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
     rows = labels_of(home, "mnre-mini/test/wade", "mre")
     assert json.loads(rows[-1][3])["relations"][1]["label"] == "None" and rows[-1][1] == "undo"
+    # that version taken back by the pair's Undo, "u" takes back the span edit (not that version again)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("u")
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    assert len(labels_of(home, "mnre-mini/test/wade", "mre")) == len(rows)
+    # two picks one after the other, each answered: both pairs say so (the first's mark went)
+    page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
+    expect(page.locator("#span-editor #se-pair-saved")).to_be_visible(timeout=T)
+    page.locator("#span-editor select[data-rel='0']").select_option("/per/per/peer")
+    expect(page.locator("#span-editor .se-pair-saved")).to_have_count(2, timeout=T)
     page.close()
 
 
@@ -624,14 +634,22 @@ def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_le
     assert [r[2] for r in rows[1:]] == ["ann-wait", "ann-wait"]
     assert [r["label"] for r in json.loads(rows[-1][3])["relations"]] == ["/per/per/peer", "/per/loc/place_of_residence"]
     shot(page, "annotate-relations-saved-together")
-    # the span edit made before those saves is still the first thing "u" takes back
+    # "u" takes back the newest first: the two relations, then the span edit made before them (the
+    # edit went first, and the status still said it waited for Save; before that, "u" lost it)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("u")
+    expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("None", timeout=T)
+    expect(page.locator("#span-editor select[data-rel='0']")).to_have_value("/per/per/peer")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
+    page.keyboard.press("u")
+    expect(page.locator("#span-editor select[data-rel='0']")).to_have_value("/per/per/couple", timeout=T)
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     page.keyboard.press("u")
     expect(page.locator("#span-editor .se-chip")).to_have_count(saved_chips, timeout=T)
     expect(page.locator("#annotate-status")).not_to_contain_text("nothing to undo")
     expect(page.locator("#se-dirty")).to_have_text("saved")
-    page.keyboard.press("u")
-    expect(page.locator("#annotate-status")).to_contain_text("Undid the relation ", timeout=T)
+    assert [r[1] for r in labels_of(home, pid, "mre")[-2:]] == ["undo", "undo"]
     page.close()
 
 

@@ -12,7 +12,8 @@ let sel = null;            // a token range being selected {a, b} (inclusive)
 let selSpan = -1;          // index in `spans` of a clicked span
 let anchor = null;         // where a drag or a shift-click starts
 let dragging = false;
-let local = [];            // unsaved edits that "u" takes back, newest last
+let local = [];            // what "u" takes back here, newest last: the working copy before an unsaved edit
+                           // (a list of spans), or {relation: version}, a relation saved over unsaved edits
 let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
 let shownDialog = null;    // the dialog last scrolled into view
@@ -26,7 +27,9 @@ let waiting = null;        // relation changes not sent yet {post_id, relation_v
                            // for want of a name, or picked while another was on its way; shown as picked, and sent
                            // once a name is typed / that one is answered (they were thrown away)
 let reqSeq = 0;
-let batch = null;          // those saved once the name came {post_id, saved: {index: version}}: each pair says so
+let batch = null;          // those saved once the name came {post_id, saved: {index: version}}: the note counts them
+let marks = null;          // every relation saved on this post since it opened {post_id, saved: {index: version}}:
+                           // each pair says so (only the newest did: a quick first pick seemed lost)
 let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
@@ -87,8 +90,17 @@ function load(fromServer) {
   // a server's answer (its rev moves on), not our own write of the working copy coming back
   const answer = fromServer && (!before || doc.rev !== before.rev || doc.post_id !== before.post_id);
   if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
-  if (answer && askedRel && doc.answers === askedRel.req) {   // answered: saved, the next waiting one follows
+  const relAnswer = answer && askedRel && doc.answers === askedRel.req;
+  // an undo, a redo or someone's change moved the relations: the marks of saves no longer say what stands
+  if (marks && (marks.post_id !== doc.post_id || (answer && !relAnswer && before && doc.relation_version !== before.relation_version))) marks = null;
+  let relSaved = null;
+  if (relAnswer) {   // answered: saved, the next waiting one follows
     const saved = Boolean(doc.pair_saved && doc.post_id === askedRel.post_id && doc.pair_saved.index === askedRel.index);
+    if (saved) {
+      relSaved = doc.pair_saved.version;
+      if (!marks) marks = { post_id: doc.post_id, saved: {} };
+      marks.saved[doc.pair_saved.index] = relSaved;
+    }
     if (saved && askedRel.waited) {
       if (!batch) batch = { post_id: doc.post_id, saved: {} };
       batch.saved[doc.pair_saved.index] = doc.pair_saved.version;
@@ -132,6 +144,8 @@ function load(fromServer) {
   spans = (doc.spans || []).map((s) => ({ ...s }));
   sel = null; selSpan = -1; dialog = null;
   if (!sameEdits) local = [];
+  // "u" takes back the newest first: this relation before the span edits made before it
+  if (relSaved !== null) local.push({ relation: relSaved });
   pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
   if (typeof doc.focus_pair === "number") {  // a relation error opened here: its pair on show
     const at = (doc.pairs || []).findIndex((p) => p.index === doc.focus_pair);
@@ -390,8 +404,14 @@ function clearNote() {
 }
 
 function undoLocal() {
-  if (local.length) { spans = local.pop(); keepDraft(); doc.note = "Took back your last unsaved edit."; render(); return true; }
-  return false;
+  if (!local.length) return false;
+  const last = local.pop();
+  if (!Array.isArray(last)) {   // a relation saved after the unsaved edits: the server takes that version back
+    clearNote(); send("undo", { version: last.relation });
+    return true;
+  }
+  spans = last; keepDraft(); doc.note = "Took back your last unsaved edit."; render();
+  return true;
 }
 
 // -- leaving a post: save, discard or stay ---------------------------------------------------
@@ -516,7 +536,11 @@ root.addEventListener("click", (e) => {
   else if (act === "undo") { if (!undoLocal()) { clearNote(); send("undo"); } }
   else if (act === "redo") { clearNote(); send("redo"); }
   // the relation just saved, this version only (not an unsaved span edit, nor a change saved since)
-  else if (act === "undo-saved") { clearNote(); send("undo", { version: doc.pair_saved && doc.pair_saved.version }); }
+  else if (act === "undo-saved") {
+    const version = doc.pair_saved && doc.pair_saved.version;
+    local = local.filter((x) => Array.isArray(x) || x.relation !== version);   // "u" must not ask for it again
+    clearNote(); send("undo", { version });
+  }
   else if (act === "pair") { pair = k; render(); }
   else if (act === "save-waiting") {
     batch = null;
@@ -779,9 +803,9 @@ function relationsPanel() {
         doc.pair_saved && doc.pair_saved.index === p.index ? el("span", { class: "se-pair-saved", id: "se-pair-saved" },
           el("span", { text: `✓ saved as version ${doc.pair_saved.version}` }),
           el("button", { class: "se-btn", "data-act": "undo-saved", text: "Undo", title: "take this relation change back" })) : null,
-        // saved with others once the name came: said on each pair (only the newest has the Undo)
-        batch && batch.saved[p.index] !== undefined && !(doc.pair_saved && doc.pair_saved.index === p.index) ?
-          el("span", { class: "se-pair-saved se-pair-batch", text: `✓ saved as version ${batch.saved[p.index]}`,
+        // every relation saved here since the post opened: said on each pair (only the newest has the Undo)
+        marks && marks.saved[p.index] !== undefined && !(doc.pair_saved && doc.pair_saved.index === p.index) ?
+          el("span", { class: "se-pair-saved se-pair-batch", text: `✓ saved as version ${marks.saved[p.index]}`,
             title: "undo takes back the newest change first" }) : null,
         kept !== undefined ? el("span", { class: "se-pair-waiting" },
           el("span", { text: relPending() ? "not saved yet: it follows the relation on its way"
