@@ -189,7 +189,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#versions-note")).to_contain_text("Not done: pick a version to promote", timeout=T)
     expect(page.locator(".toast-body")).to_have_count(0)
     page.locator("#rollback-btn").click()   # nor is a task rolled back without saying which
-    expect(page.locator("#versions-note")).to_contain_text("Not done: pick a version: Roll back", timeout=T)
+    expect(page.locator("#versions-note")).to_contain_text("Not done: pick a version of the task to roll back", timeout=T)
     pick(page, "version-pick", "browser-round")
     page.locator("#promote-btn").click()
     promoted = page.locator("#versions-note").get_by_text("Promoted")

@@ -484,7 +484,7 @@ def test_a_relation_is_changed_and_undone(app, browser, tmp_path):
     fill(page, "annotator", "")
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     select.select_option("/per/loc/place_of_residence")
-    expect(page.locator("#annotate-status")).to_contain_text("type your name", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("Kept, not saved yet: type your name", timeout=T)
     expect(page.locator("#span-editor .se-pair-waiting")).to_contain_text("type your name above and it is saved", timeout=T)
     expect(page.locator("#span-editor select[data-rel='1']")).to_have_value("/per/loc/place_of_residence")
     expect(page.locator("#annotator")).to_have_class(re.compile("cot-asked"))
@@ -677,7 +677,10 @@ def test_relations_left_waiting_on_a_post_never_reopened_are_listed_and_dropped_
     expect(chip).to_contain_text("“Dwyane Wade and Gabrielle Union in Miami” (2 relations wait for your name)")
     shot(page, "annotate-waiting-elsewhere")
     drafts.get_by_role("button", name="Forget the edits on demo/test/gone-since").click()
+    expect(page.locator("#se-dialog")).to_contain_text(   # what is kept, said as such (it read "unsaved edits")
+        "Forget the relation changes waiting for your name kept in this browser on demo/test/gone-since?")
     page.locator("#se-dialog").get_by_role("button", name="Forget them").click()
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Forgot the relation changes waiting for your name")
     expect(drafts).to_contain_text("on another post")
     assert page.evaluate("() => localStorage.getItem('cot-explorer-waiting:demo/test/gone-since')") is None
     # a co-annotator changes that post's relations meanwhile: the picks made on what they replaced go

@@ -378,17 +378,23 @@ function otherDrafts() {
 
 // `id`: one post's draft (its post may have been deleted since); none: every other post's.
 function forgetDrafts(id) {
-  const n = otherDrafts().length;
-  const what = id ? `on ${id}` : n === 1 ? "on another post" : `on ${n} other posts`;
+  const all = otherDrafts(), gone = all.filter((d) => !id || d.id === id);
+  const one = id ? gone[0] : null;
+  // named by its words, as the list names it (the question named an id); what is kept, said
+  const where = one ? `on ${one.words ? `“${one.words.length > 40 ? one.words.slice(0, 39) + "…" : one.words}”` : one.id}`
+    : all.length === 1 ? "on another post" : `on ${all.length} other posts`;
+  const edits = gone.some((d) => d.edits), rels = gone.some((d) => d.waiting);
+  const kept = edits && rels ? "unsaved edits and relation changes waiting for your name" : rels
+    ? "relation changes waiting for your name" : "unsaved edits";
   dialog = {
-    text: `Forget the unsaved edits kept in this browser ${what}? They cannot be brought back.`,
+    text: `Forget the ${kept} kept in this browser ${where}? They cannot be brought back.`,
     actions: [
       [id ? "Forget them" : "Forget them all", () => {
         dialog = null;
-        otherDrafts().filter((d) => !id || d.id === id).forEach((d) => {
-          localStorage.removeItem(KEY(d.id)); localStorage.removeItem(WAITING_KEY(d.id));
-        });
-        drafts = { post: null, list: [] }; render();
+        gone.forEach((d) => { localStorage.removeItem(KEY(d.id)); localStorage.removeItem(WAITING_KEY(d.id)); });
+        drafts = { post: null, list: [] };
+        doc.note = `Forgot the ${kept} ${where}.`;
+        render();
       }, "danger"],
       ["Keep them", () => { dialog = null; render(); }, ""],
     ],

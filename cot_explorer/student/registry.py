@@ -155,8 +155,9 @@ class Registry:
         returns (task, the default before, the default now). Refused without a version: the
         app's button and the CLI rolled back the entity task's without asking which."""
         if not version:
-            raise ValidationError("pick a version: Roll back undoes the last promotion of its task "
-                                  "(entities or relations)")
+            raise ValidationError("pick a version of the task to roll back, entities or relations (any of its "
+                                  "versions): that task's last promotion is undone, and the default before it "
+                                  "comes back")
         task = self.manifest(version).task
         was = self.default_name(task)
         return task, was, self.rollback(task).name

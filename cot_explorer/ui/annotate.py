@@ -203,7 +203,8 @@ def progress_line(home: Path, post: Post, user: User) -> str:
     others = ", ".join(f"{a} ({n})" for a, n in list(pr.by_author.items())[:4])
     # named: the post on show may be of another split than the queue's (an upload, a search)
     return (f"{post.dataset}/{post.split}: {pr.corrected} of {pr.total} posts corrected" + (f" · {mine} by you" if signed_in else "")
-            + (f" · by annotator: {others}" if others else ""))
+            # counted under the author of the labels each post has now (a post, once)
+            + (f" · labels now by: {others}" if others else ""))
 
 
 # editor_doc's `based_on` when the editor shows the stored spans: they are the newest version's
@@ -671,6 +672,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
                                       "rev": doc.get("rev", 0) + 1,
                                       "answers": doc.get("req") if names_request else None}
+                    if names_request and isinstance(e, NameNeeded):   # kept, not refused ("Not done" read as lost)
+                        out[-1] = f"**Kept, not saved yet:** {e}; it is saved as soon as you do."
             return refusal_said(n_outputs, answer_editor if editor_at is not None else None)(fn)
 
         n = len(post_outs)
