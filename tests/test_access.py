@@ -44,7 +44,9 @@ def session(url: str, name: str | None = None, password: str | None = None) -> G
     if name:
         client.login(name, password)
     client.call(None, ["", ""], trigger="load")  # no split or post remembered by a browser
-    client.opened = client.call("queue-dataset", QUEUE, trigger="input").data[1]  # a post is open in this session
+    # a post is open in this session: the editor's document among the queue's outputs
+    data = client.call("queue-dataset", QUEUE, trigger="input").data
+    client.opened = next(x for x in data if isinstance(x, dict) and x.get("post_id"))
     return client
 
 
