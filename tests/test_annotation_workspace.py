@@ -322,3 +322,27 @@ def test_with_unsaved_spans_only_a_relation_is_stepped_and_the_pair_s_undo_takes
         assert [h.action for h in label_store.post_history(s, "mnre/test/a")][-1] == "save"
     undone, msg = annotate.step_history(home, spans.to_value(), False, "ann", ANN, [])   # nothing unsaved: fine
     assert "Undid the last span change" in msg
+
+
+def test_the_history_says_what_each_version_changed(tmp_path):
+    """A walker had to compare rows of six relations by eye: each row says what it changed
+    against the version of its task before it."""
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
+    doc, _ = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", ANN, [])
+    doc, _ = annotate.save_doc(home, {**doc.to_value(), "spans": [{"start": 2, "end": 3, "type": "LOC"}]},
+                               "ann", ANN, [])
+    doc, _ = annotate.save_doc(home, {**doc.to_value(), "spans": [{"start": 0, "end": 1, "type": "PER"}]},
+                               "ann", ANN, [])
+    doc, _ = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])
+    rows = annotate.history_rows(home, "mnre/test/a")
+    column = annotate.HISTORY_COLUMNS.index("change")
+    assert [(r[2], r[column]) for r in rows] == [
+        ("mner", "+Paris/LOC; −Obama/PER"),                                  # the undo brings Paris back
+        ("mner", "+Obama/PER; −Paris/LOC"),
+        ("mner", "(first labels)"),
+        ("mre", "Obama→Paris: None → /per/loc/place_of_residence"),
+        ("mre", "(first labels)"),                                           # the import
+    ]

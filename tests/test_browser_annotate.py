@@ -628,6 +628,8 @@ def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_le
     # both saved under it, each pair saying so
     page.locator("#span-editor .se-pair-waiting").first.get_by_role("button", name="Save it").click()
     expect(page.locator("#span-editor .se-note")).to_contain_text("Saved 2 relations under your name", timeout=T)
+    # the note is far below: the bar says it too, beside the span edit still unsaved
+    expect(page.locator("#se-dirty")).to_have_text("● unsaved; ✓ 2 relations saved under your name")
     expect(page.locator("#span-editor .se-pair-saved")).to_have_count(2)
     expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(0)
     rows = labels_of(home, pid, "mre")

@@ -28,6 +28,7 @@ let waiting = null;        // relation changes not sent yet {post_id, relation_v
                            // once a name is typed / that one is answered (they were thrown away)
 let reqSeq = 0;
 let batch = null;          // those saved once the name came {post_id, saved: {index: version}}: the note counts them
+let savedTogether = 0;     // how many relations that waited were just saved: said in the bar too (the note is far below)
 let marks = null;          // every relation saved on this post since it opened {post_id, saved: {index: version}}:
                            // each pair says so (only the newest did: a quick first pick seemed lost)
 let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
@@ -91,6 +92,7 @@ function load(fromServer) {
   const answer = fromServer && (!before || doc.rev !== before.rev || doc.post_id !== before.post_id);
   if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
   const relAnswer = answer && askedRel && doc.answers === askedRel.req;
+  if ((answer && !relAnswer) || (before && before.post_id !== doc.post_id)) savedTogether = 0;
   // an undo, a redo or someone's change moved the relations: the marks of saves no longer say what stands
   if (marks && (marks.post_id !== doc.post_id || (answer && !relAnswer && before && doc.relation_version !== before.relation_version))) marks = null;
   let relSaved = null;
@@ -112,6 +114,7 @@ function load(fromServer) {
     else {
       const versions = batch ? Object.values(batch.saved) : [];
       if (versions.length > 1) doc.note = `Saved ${versions.length} relations under your name, as versions ${versions.join(", ")}.`;
+      savedTogether = versions.length;
       if (afterAnswer) { const go = afterAnswer; afterAnswer = null; setTimeout(go, 0); }
     }
   }
@@ -644,8 +647,10 @@ function render() {
       title: pos.index < 0 && pos.total ? `the queue has ${pos.total} other posts; Next opens its first` : null }),
     el("span", { class: "se-dirty" + (isDirty || hasWaiting() ? " on" : ""), id: "se-dirty",
       // a relation waiting for a name is not "saved" either (the bar said so beside it)
-      text: isDirty && hasWaiting() ? "● unsaved; a relation waits for your name" : isDirty ? "● unsaved" :
-        hasWaiting() ? "● a relation waits for your name" : "saved",
+      text: isDirty && hasWaiting() ? "● unsaved; a relation waits for your name" :
+        hasWaiting() ? "● a relation waits for your name" :
+        savedTogether ? `${isDirty ? "● unsaved; " : ""}✓ ${savedTogether === 1 ? "the relation" : `${savedTogether} relations`} saved under your name` :
+        isDirty ? "● unsaved" : "saved",
       title: isDirty ? "edits not saved yet: Save (s) keeps them" : hasWaiting() ?
         "type your name in the annotator field and the relation is saved" : "what you see is saved" }),
     el("span", { class: "se-grow" }),

@@ -44,7 +44,7 @@ from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_
 from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
 
-HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "labels"]
+HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "change", "labels"]
 # The annotator's name lives in the browser too (localStorage, this page's origin only): a
 # reload, or the next session on the same browser, saves under it again without asking
 NAME_KEY = "cot-explorer-annotator"
@@ -244,19 +244,40 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
 
 
 def history_rows(home: Path, post_id: str) -> list[list]:
+    """The post's versions, newest first, each with what it changed against the version of its
+    task before it (every row listed all six relations, to be compared by eye) and its labels."""
     with open_store(home) as store:
         post = get_post(store, post_id)
         hist = label_store.post_history(store, post_id)
-    rows = []
-    for h in reversed(hist):
-        if h.action == "undo" and h.restores is None:
+    rows, before = [], {}
+    for h in hist:
+        labels = None if h.action == "undo" and h.restores is None else h.labels
+        if labels is None:
             what = "(no labels)"
         elif h.task == "mner":
-            what = "; ".join(f"{post.span_text(s)}/{s.type}" for s in h.labels.spans) or "(no entities)"
+            what = "; ".join(f"{post.span_text(s)}/{s.type}" for s in labels.spans) or "(no entities)"
         else:
-            what = "; ".join(f"{post.span_text(r.head)}→{post.span_text(r.tail)}: {r.label}" for r in h.labels.relations)
-        rows.append([h.version, h.what, h.task, h.author, h.created_at[:19].replace("T", " "), what])
-    return rows
+            what = "; ".join(f"{post.span_text(r.head)}→{post.span_text(r.tail)}: {r.label}" for r in labels.relations)
+        change = label_change(post, before.get(h.task), labels) if h.task in before else "(first labels)"
+        before[h.task] = labels
+        rows.append([h.version, h.what, h.task, h.author, h.created_at[:19].replace("T", " "), change, what])
+    return rows[::-1]
+
+
+def label_change(post: Post, old: LabelSet | None, new: LabelSet | None) -> str:
+    """What one version changed against the one before it, in the post's words: spans added (+)
+    and removed (−), a pair's relation from → to."""
+    if old is not None and old.task == "mre" or new is not None and new.task == "mre":
+        was = {(r.head, r.tail): r.label for r in (old.relations if old else ())}
+        now = {(r.head, r.tail): r.label for r in (new.relations if new else ())}
+        said = [f"{post.span_text(h)}→{post.span_text(t)}: {was.get((h, t), '—')} → {now.get((h, t), '—')}"
+                for h, t in [*now, *(k for k in was if k not in now)] if was.get((h, t)) != now.get((h, t))]
+    else:
+        was = set(old.spans if old else ())
+        now = set(new.spans if new else ())
+        said = ([f"+{post.span_text(s)}/{s.type}" for s in sorted(now - was, key=lambda s: s.start)]
+                + [f"−{post.span_text(s)}/{s.type}" for s in sorted(was - now, key=lambda s: s.start)])
+    return "; ".join(said) or "(no change)"
 
 
 def context(home: Path, post_id: str) -> tuple[str | None, str, str]:
@@ -466,7 +487,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     cot = gr.Markdown(elem_id="annotate-cot")
         with gr.Accordion("History of this post (spans and relations, newest first)", open=False):
             history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False, elem_id="annotate-history", wrap=True,
-                                   column_widths=["9%", "24%", "7%", "12%", "16%", "32%"])
+                                   column_widths=["7%", "18%", "6%", "10%", "13%", "22%", "24%"])
         with gr.Accordion("Annotator agreement", open=False):
             agree_btn = gr.Button("Measure agreement", elem_id="agreement-btn")
             agree = gr.Dataframe(headers=["dataset", "posts", "annotator pairs", "span F1", "token kappa", "F1 per type"],
