@@ -303,14 +303,20 @@ def test_unsaved_spans_carried_past_a_relation_keep_their_base_and_meet_a_co_ann
     assert "Conflict" in msg and saved.conflict["their_author"] == "bob"
 
 
-def test_with_unsaved_spans_only_a_relation_is_stepped_and_the_pair_s_undo_takes_back_its_own_version(tmp_path):
+def relation_then_spans_saved(tmp_path, spans: list[dict]):
+    """The two-pair MNRE post imported, its first pair's relation changed by "ann", then
+    `spans` saved by "ann": the store's home and the editor's documents after each save."""
     home = tmp_path / "h"
     with open_store(home) as s:
         import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
     doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
     rel, _ = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", ANN, [])
-    spans, _ = annotate.save_doc(home, {**rel.to_value(), "spans": [{"start": 0, "end": 1, "type": "PER"}]},
-                                 "ann", ANN, [])
+    saved, _ = annotate.save_doc(home, {**rel.to_value(), "spans": spans}, "ann", ANN, [])
+    return home, rel, saved
+
+
+def test_with_unsaved_spans_only_a_relation_is_stepped_and_the_pair_s_undo_takes_back_its_own_version(tmp_path):
+    home, rel, spans = relation_then_spans_saved(tmp_path, [{"start": 0, "end": 1, "type": "PER"}])
     # the pair's Undo, pressed after a span save came in between: refused, nothing undone
     with pytest.raises(ValidationError, match=f"version {rel.pair_saved.version} is no longer the newest"):
         annotate.step_history(home, spans.to_value(), False, "ann", ANN, [], change=rel.pair_saved.version)
@@ -327,13 +333,7 @@ def test_with_unsaved_spans_only_a_relation_is_stepped_and_the_pair_s_undo_takes
 def test_the_history_says_what_each_version_changed(tmp_path):
     """A walker had to compare rows of six relations by eye: each row says what it changed
     against the version of its task before it."""
-    home = tmp_path / "h"
-    with open_store(home) as s:
-        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
-    doc = annotate.editor_doc(home, "mnre/test/a", ANN).to_value()
-    doc, _ = annotate.save_relation(home, doc, 0, "/per/loc/place_of_residence", "ann", ANN, [])
-    doc, _ = annotate.save_doc(home, {**doc.to_value(), "spans": [{"start": 2, "end": 3, "type": "LOC"}]},
-                               "ann", ANN, [])
+    home, _, doc = relation_then_spans_saved(tmp_path, [{"start": 2, "end": 3, "type": "LOC"}])
     doc, _ = annotate.save_doc(home, {**doc.to_value(), "spans": [{"start": 0, "end": 1, "type": "PER"}]},
                                "ann", ANN, [])
     doc, _ = annotate.step_history(home, doc.to_value(), False, "ann", ANN, [])
