@@ -496,3 +496,12 @@ def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own
     for names in by_line.values():   # a line holds models that read the CoT, or models that do not
         assert names <= knowledge or not names & knowledge, by_line
     assert any(name.endswith("reads the CoT") for name in by_line)
+
+
+def test_compare_says_why_it_offers_no_version_where_the_task_has_only_its_default(demo_home):
+    """A walker read a Compare list of only "(none)" on the relations demo as broken."""
+    _, compare = errors_tab.model_updates(demo_home, "demo-mnre/test")
+    assert compare["choices"] == [errors_tab.NO_COMPARISON]
+    assert compare["info"] == "no other relations version than the default yet: a Distill round makes one"
+    _, compare = errors_tab.model_updates(demo_home, "demo/test")   # entities: other versions, no excuse
+    assert len(compare["choices"]) > 1 and compare["info"] is None

@@ -39,7 +39,7 @@ from .cancel import begin_work
 from .common import DatasetSplit, table_rows
 from .guard import guarded
 from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictions, cached_relations
-from .versions import VersionLine, version_lines
+from .versions import TASK_NAMES, VersionLine, version_lines
 
 NO_COMPARISON = "(none)"
 # the "other version" column of a row where only the compared version errs
@@ -394,13 +394,17 @@ def model_choices(lines: list[VersionLine]) -> list[tuple[str, str]]:
 def model_updates(home: Path, dataset_split: str | None) -> tuple[dict, dict]:
     """The Model and Compare choices for a split: only the versions that can answer it (entity
     models for entity labels, relation models for entity pairs), the default first."""
-    lines = version_lines(home)
+    lines, task = version_lines(home), None
     if dataset_split:
         parsed = DatasetSplit.parse(dataset_split)
         task = _task_of(home, parsed.dataset, parsed.split)
         lines = [v for v in lines if v.task == task]
+    others = [v.name for v in lines if not v.is_default]
+    # only "(none)" to pick read as broken: why is said
+    why = (f"no other {TASK_NAMES.get(task, 'model')} version than the default yet: a Distill round makes one"
+           if task and not others else None)
     return (gr.update(choices=model_choices(lines), value="default"),
-            gr.update(choices=[NO_COMPARISON, *(v.name for v in lines if not v.is_default)], value=NO_COMPARISON))
+            gr.update(choices=[NO_COMPARISON, *others], value=NO_COMPARISON, info=why))
 
 
 # -- layout and wiring --------------------------------------------------------------------------
