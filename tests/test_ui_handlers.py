@@ -501,7 +501,7 @@ def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own
 def test_compare_says_why_it_offers_no_version_where_the_task_has_only_its_default(demo_home):
     """A walker read a Compare list of only "(none)" on the relations demo as broken."""
     _, compare = errors_tab.model_updates(demo_home, "demo-mnre/test")
-    assert compare["choices"] == [errors_tab.NO_COMPARISON]
-    assert compare["info"] == "no other relations version than the default yet: a Distill round makes one"
-    _, compare = errors_tab.model_updates(demo_home, "demo/test")   # entities: other versions, no excuse
-    assert len(compare["choices"]) > 1 and compare["info"] is None
+    assert compare["choices"] == [("(none: no other relations version yet)", errors_tab.NO_COMPARISON)]
+    assert compare["value"] == errors_tab.NO_COMPARISON
+    _, compare = errors_tab.model_updates(demo_home, "demo/test")   # entities: other versions to pick
+    assert compare["choices"][0] == errors_tab.NO_COMPARISON and len(compare["choices"]) > 1

@@ -400,11 +400,12 @@ def model_updates(home: Path, dataset_split: str | None) -> tuple[dict, dict]:
         task = _task_of(home, parsed.dataset, parsed.split)
         lines = [v for v in lines if v.task == task]
     others = [v.name for v in lines if not v.is_default]
-    # only "(none)" to pick read as broken: why is said
-    why = (f"no other {TASK_NAMES.get(task, 'model')} version than the default yet: a Distill round makes one"
-           if task and not others else None)
+    # only "(none)" to pick read as broken: why is said in the box (as its info, a line above
+    # the box, it put this dropdown out of line with the others)
+    none = ((f"(none: no other {TASK_NAMES.get(task, 'model')} version yet)", NO_COMPARISON) if task and not others
+            else NO_COMPARISON)
     return (gr.update(choices=model_choices(lines), value="default"),
-            gr.update(choices=[NO_COMPARISON, *others], value=NO_COMPARISON, info=why))
+            gr.update(choices=[none, *others], value=NO_COMPARISON))
 
 
 # -- layout and wiring --------------------------------------------------------------------------
