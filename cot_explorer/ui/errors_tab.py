@@ -343,8 +343,11 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
     for i, trace in enumerate(fig.data):
         trace.visible = i == 0
     big = ea.task == "mre"
-    fig.update_layout(title=views[0][1], xaxis_title="predicted", yaxis_title="gold", height=620 if big else 400,
-                      margin=dict(t=90 if len(views) > 1 else 50, b=40, l=40 if not big else 180))
+    # compared: the title (two lines) at the top, clear of the block's label, the view buttons
+    # below it, above the cells (in a margin of 90 px the buttons covered the title's second line)
+    fig.update_layout(title=dict(text=views[0][1], y=1, yanchor="top", pad=dict(t=42)), xaxis_title="predicted",
+                      yaxis_title="gold", height=(620 if big else 400) + (40 if len(views) > 1 else 0),
+                      margin=dict(t=145 if len(views) > 1 else 95, b=40, l=40 if not big else 180))
     if len(views) > 1:
         fig.update_layout(updatemenus=[dict(
             type="buttons", direction="right", x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True,
