@@ -27,7 +27,7 @@ let waiting = null;        // relation changes not sent yet {post_id, relation_v
                            // for want of a name, or picked while another was on its way; shown as picked, and sent
                            // once a name is typed / that one is answered (they were thrown away)
 let reqSeq = 0;
-let batch = null;          // those saved once the name came {post_id, saved: {index: version}}: the note counts them
+let batch = null;          // those saved once the name came {post_id, versions}: the note counts them
 let savedTogether = 0;     // how many relations that waited were just saved: said in the bar too (the note is far below)
 let marks = null;          // every relation saved on this post since it opened {post_id, saved: {index: version}}:
                            // each pair says so (only the newest did: a quick first pick seemed lost)
@@ -67,8 +67,7 @@ function load(fromServer) {
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
     if (askedRel && props.value.answers === askedRel.req) {   // the relation's own refusal, not another request's
       if (props.value.name_needed && doc && askedRel.post_id === doc.post_id) {
-        if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
-        waiting.rels[askedRel.index] = askedRel.label;
+        holdPick(askedRel.index, askedRel.label);
       } else if (hasWaiting()) {
         // refused for another reason (a conflict, a role): the picks queued behind it are not sent
         // either (they went on waiting "for a name" that was there)
@@ -104,15 +103,15 @@ function load(fromServer) {
       marks.saved[doc.pair_saved.index] = relSaved;
     }
     if (saved && askedRel.waited) {
-      if (!batch) batch = { post_id: doc.post_id, saved: {} };
-      batch.saved[doc.pair_saved.index] = doc.pair_saved.version;
+      if (!batch) batch = { post_id: doc.post_id, versions: [] };
+      batch.versions.push(doc.pair_saved.version);
     }
     askedRel = null;
     if (saved && waiting) waiting.relation_version = doc.relation_version;   // our own save: the rest still stand on it
     keepWaiting(false);   // the value follows below, once the working copy is this answer's
     if (saved && hasWaiting()) setTimeout(sendWaiting, 0);
     else {
-      const versions = batch ? Object.values(batch.saved) : [];
+      const versions = batch ? batch.versions : [];
       if (versions.length > 1) doc.note = `Saved ${versions.length} relations under your name, as versions ${versions.join(", ")}.`;
       savedTogether = versions.length;
       if (afterAnswer) { const go = afterAnswer; afterAnswer = null; setTimeout(go, 0); }
@@ -237,8 +236,7 @@ function askRelation(index, label, waited = false) {
   if (relPending()) {
     // another pick is on its way: this one follows its answer (sent now, it would stand on the
     // relations that answer replaces; and the first one's answer was taken for it: it was lost)
-    if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
-    waiting.rels[index] = label;
+    holdPick(index, label);
     askedRel.waited = true;   // saved together: the note and each pair's mark count it
     keepWaiting(); render();
     return;
@@ -259,6 +257,15 @@ function keepWaiting(write = true) {
   if (hasWaiting()) localStorage.setItem(WAITING_KEY(doc.post_id), JSON.stringify({ relation_version: waiting.relation_version, rels: waiting.rels, at: Date.now(), words: firstWords() }));
   else localStorage.removeItem(WAITING_KEY(doc.post_id));
 }
+
+// a relation pick not sent yet (no name, or another on its way), on the relations shown now
+function holdPick(index, label) {
+  if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
+  waiting.rels[index] = label;
+}
+
+// a kept post's first words as the drafts list and its questions name it
+const quoted = (d) => (d.words ? `“${d.words.length > 40 ? d.words.slice(0, 39) + "…" : d.words}”` : d.id);
 
 const firstWords = () => (doc.tokens || []).slice(0, 8).map((t) => t.t).join(" ");
 
@@ -384,7 +391,7 @@ function forgetDrafts(id) {
   const all = otherDrafts(), gone = all.filter((d) => !id || d.id === id);
   const one = id ? gone[0] : null;
   // named by its words, as the list names it (the question named an id); what is kept, said
-  const where = one ? `on ${one.words ? `“${one.words.length > 40 ? one.words.slice(0, 39) + "…" : one.words}”` : one.id}`
+  const where = one ? `on ${quoted(one)}`
     : all.length === 1 ? "on another post" : `on ${all.length} other posts`;
   const edits = gone.some((d) => d.edits), rels = gone.some((d) => d.waiting);
   const kept = edits && rels ? "unsaved edits and relation changes waiting for your name" : rels
@@ -742,7 +749,7 @@ function render() {
         el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
           title: `${d.id}, ${d.edits ? "edited" : "picked"} ${d.at ? new Date(d.at).toLocaleString() : "before"}; click to open the post ` +
             `(${d.edits ? "the edits come back there" : "the relations come back there, unless its relations changed since"})`,
-          text: (d.words ? `“${d.words.length > 40 ? d.words.slice(0, 39) + "…" : d.words}”` : d.id) +
+          text: quoted(d) +
             (d.waiting ? ` (${d.waiting === 1 ? "a relation waits" : `${d.waiting} relations wait`} for your name)` : "") }),
         el("button", { class: "se-btn se-forget", "data-act": "forget-drafts", "data-id": d.id, text: "forget",
           title: `forget the unsaved edits on ${d.id}`, "aria-label": `Forget the edits on ${d.id}` }))),
