@@ -12,6 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from ..access import AccessPolicy, Action, User
 from ..errors import CotExplorerError, ValidationError
@@ -230,23 +231,34 @@ def figure_line(v: VersionLine) -> str:
     return f"{v.f1_set}, reads the CoT" if v.variant == Variant.KNOWLEDGE else v.f1_set
 
 
+TASK_SCORES = {"mner": "entities: span F1", "mre": "relations: micro-F1"}
+
+
 def versions_figure(lines: list[VersionLine]) -> go.Figure:
     """F1 of each version by creation time, one line per set the figure is on (and per kind of
-    model: figure_line), with intervals."""
-    fig = go.Figure()
-    for where in sorted({figure_line(v) for v in lines if v.f1 is not None}):
-        pts = [v for v in lines if figure_line(v) == where and v.f1 is not None]
-        fig.add_trace(go.Scatter(
-            x=[v.created_at for v in pts], y=[v.f1 for v in pts], mode="lines+markers", name=where, text=[v.name for v in pts],
-            hovertemplate="%{text}: F1 %{y:.2f}<extra>" + where + "</extra>",
-            error_y=dict(type="data", symmetric=False, array=[(v.high - v.f1) if v.high is not None else 0 for v in pts],
-                         arrayminus=[(v.f1 - v.low) if v.low is not None else 0 for v in pts])))
+    model: figure_line), with intervals; one panel per task, sharing the time axis, since an
+    entity model's span F1 and a relation model's micro-F1 are not one scale (on one axis the
+    relations' 61.88 read as a version far worse than the entities' 83.85)."""
+    tasks = [t for t in TASK_SCORES if any(v.task == t and v.f1 is not None for v in lines)] or ["mner"]
+    fig = make_subplots(rows=len(tasks), cols=1, shared_xaxes=True, vertical_spacing=0.12)
+    for row, task in enumerate(tasks, start=1):
+        scored = [v for v in lines if v.task == task and v.f1 is not None]
+        for where in sorted({figure_line(v) for v in scored}):
+            pts = [v for v in scored if figure_line(v) == where]
+            name = f"{TASK_NAMES[task]}: {where}" if len(tasks) > 1 else where
+            fig.add_trace(go.Scatter(
+                x=[v.created_at for v in pts], y=[v.f1 for v in pts], mode="lines+markers", name=name, text=[v.name for v in pts],
+                hovertemplate="%{text}: F1 %{y:.2f}<extra>" + name + "</extra>",
+                error_y=dict(type="data", symmetric=False, array=[(v.high - v.f1) if v.high is not None else 0 for v in pts],
+                             arrayminus=[(v.f1 - v.low) if v.low is not None else 0 for v in pts])), row=row, col=1)
+        fig.update_yaxes(title_text=TASK_SCORES[task] if len(tasks) > 1 else "F1", row=row, col=1)
     # the legend above the plot and the dates given the room they need: on a phone the tilted
     # dates were cut ("Nov 27, 2") and ran into the legend below
     # (the top margin holds three lines of legend on a phone, below the plot block's own label)
-    fig.update_layout(yaxis_title="F1", xaxis_title="created", height=400, margin=dict(t=110, b=40),
+    fig.update_layout(height=400 if len(tasks) == 1 else 560, margin=dict(t=110, b=40),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    fig.update_xaxes(automargin=True, nticks=5, tickformat="%b %d\n%H:%M")
+    fig.update_xaxes(automargin=True, nticks=5, tickformat="%b %d\n%H:%M", showticklabels=True)
+    fig.update_xaxes(title_text="created", row=len(tasks), col=1)
     return fig
 
 
