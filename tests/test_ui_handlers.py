@@ -287,6 +287,29 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
                                          "mner-twitter2017 errs (“only it errs”)")
 
 
+def test_comparing_says_on_how_many_posts_the_versions_part_and_why_equal_rows_are_no_mistake(demo_home):
+    """A walker took two equal overall rows for one version shown twice; nothing said that the
+    versions do part, on which share of the posts."""
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui.predicted import cached_predictions
+
+    ea = errors_tab.error_analysis(demo_home, "demo/test", "default", "mner-twitter2017")
+    with open_store(demo_home) as s:
+        posts = list_posts(s, "demo", "test")
+    mine, theirs = (cached_predictions(demo_home, posts, m, None) for m in ("mner-default", "mner-twitter2017"))
+    differing = sum({tuple(x[:3]) for x in mine[p.id]} != {tuple(x[:3]) for x in theirs[p.id]} for p in posts)
+    assert 0 < differing < len(posts) == ea.posts
+    said = errors_tab.comparison_said(ea)
+    assert said == f"mner-twitter2017 predicts otherwise than mner-default on {differing} of the {len(posts)} posts."
+    a, b = ea.scored
+    b.overall = [b.model, *a.overall[1:]]     # as many right and wrong each
+    assert errors_tab.comparison_said(ea).endswith(", yet their overall rows are equal: each is right and wrong "
+                                                   "as often as the other.")
+    ea.posts_differing = 0
+    assert "predicts the same as mner-default on every one of the 40 posts" in errors_tab.comparison_said(ea)
+    assert errors_tab.comparison_said(errors_tab.error_analysis(demo_home, "demo/test")) == ""
+
+
 def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
     """The student reads 128 sub-word pieces; a long post's later words get no prediction, and
     Explore and Annotate say so (they showed its silence as "nothing there")."""
@@ -496,6 +519,24 @@ def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own
     for names in by_line.values():   # a line holds models that read the CoT, or models that do not
         assert names <= knowledge or not names & knowledge, by_line
     assert any(name.endswith("reads the CoT") for name in by_line)
+
+
+def test_the_versions_plot_puts_relations_and_entities_on_axes_of_their_own(demo_home):
+    """Relation micro-F1 (61.88) sat on the entities' F1 axis (83.85), read as one falling line."""
+    from cot_explorer.ui.versions import version_lines
+
+    lines = version_lines(demo_home)
+    fig = distill.versions_figure(lines)
+    names = {v.name: v.task for v in lines}
+    axis_of = {}
+    for trace in fig.data:
+        tasks = {names[n] for n in trace.text}
+        assert len(tasks) == 1, (trace.name, tasks)
+        axis_of.setdefault(tasks.pop(), set()).add(trace.yaxis)
+    assert set(axis_of) == {"mner", "mre"}, axis_of
+    assert len(axis_of["mner"]) == len(axis_of["mre"]) == 1 and axis_of["mner"] != axis_of["mre"], axis_of
+    titles = {fig.layout[a.replace("y", "yaxis")].title.text for a in axis_of["mner"] | axis_of["mre"]}
+    assert titles == {"entities: span F1", "relations: micro-F1"}, titles
 
 
 def test_compare_says_why_it_offers_no_version_where_the_task_has_only_its_default(demo_home):

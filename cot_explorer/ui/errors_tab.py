@@ -75,6 +75,8 @@ class ErrorAnalysis:
     errors: list[list] = field(default_factory=list)
     error_pairs: list[int | None] = field(default_factory=list)  # MNRE: each error's entity pair (its index)
     only_other: int = 0             # rows of `errors` where only the compared version errs (ONLY_OTHER)
+    posts: int = 0                  # posts analysed
+    posts_differing: int = 0        # posts where the compared version predicts otherwise
 
     @property
     def overall(self) -> list[list]:
@@ -126,6 +128,21 @@ def errors_said(ea: ErrorAnalysis) -> str:
     if len(ea.scored) > 1:
         said += f", and {ea.only_other} more where only {ea.scored[1].model} errs (“{ONLY_OTHER}”)"
     return said
+
+
+def comparison_said(ea: ErrorAnalysis) -> str:
+    """On how many posts the two versions part, and, where their overall rows are equal, that
+    this is no mistake: a walker took two identical rows for the same version shown twice."""
+    if len(ea.scored) < 2:
+        return ""
+    a, b = ea.scored
+    if not ea.posts_differing:
+        return (f"{b.model} predicts the same as {a.model} on every one of the {ea.posts} posts, "
+                "so every score below is the same.")
+    said = f"{b.model} predicts otherwise than {a.model} on {ea.posts_differing} of the {ea.posts} posts"
+    if a.overall[1:] == b.overall[1:]:
+        return said + ", yet their overall rows are equal: each is right and wrong as often as the other."
+    return said + "."
 
 
 def _task_of(home: Path, dataset: str, split: str) -> str:
@@ -193,8 +210,10 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
             errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred), versus, p.text])
         if other is not None:
             only += only_other_span_rows(p, gs, ps, preds[1][i], models[1])
+    differing = sum(set(mine) != set(theirs) for mine, theirs in zip(*preds)) if len(preds) > 1 else 0
     # the other version's own errors last, after the one analysed
-    return ErrorAnalysis("mner", scored, types + ["O"], errors + only, only_other=len(only))
+    return ErrorAnalysis("mner", scored, types + ["O"], errors + only, only_other=len(only), posts=len(posts),
+                         posts_differing=differing)
 
 
 def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span],
@@ -259,7 +278,10 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                                                  models[1])
             only += rows
             only_pairs += idx
-    return ErrorAnalysis("mre", scored, labels, errors + only, pairs + only_pairs, only_other=len(only))
+    differing = (sum([x.label for x in guesses[0][p.id]] != [x.label for x in guesses[1][p.id]] for p in posts)
+                 if len(guesses) > 1 else 0)
+    return ErrorAnalysis("mre", scored, labels, errors + only, pairs + only_pairs, only_other=len(only),
+                         posts=len(posts), posts_differing=differing)
 
 
 def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
@@ -473,6 +495,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     gr.update(value=shown, headers=columns, column_widths=widths), records,
                     gr.update(choices=kind_names, value="any"),
                     f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {errors_said(ea)}. "
+                    + (comparison_said(ea) + " " if len(ea.scored) > 1 else "")
                     + ("Scores in %; entity counts are spans." if ea.task == "mner" else
                        "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."))
 
