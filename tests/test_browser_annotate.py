@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import fill, pick, pick_post, shot, tab
+from cot_explorer.devtools.harness import ARTIFACTS, fill, pick, pick_post, shot, tab
 from cot_explorer.ui import relations
 
 T = 60_000
@@ -719,6 +719,50 @@ def test_relations_left_waiting_on_a_post_never_reopened_are_listed_and_dropped_
     expect(page.locator("#se-dirty")).not_to_contain_text("waits for your name")
     page.wait_for_timeout(3000)   # nothing more is sent
     assert [r[2] for r in labels_of(home, pid, "mre")[1:]] == ["ann-other", "ann-quick", "ann-quick", "ann-other"]
+    page.close()
+
+
+def test_on_a_phone_a_name_asked_for_is_given_and_the_saved_relation_is_said_where_it_was_typed(app, browser,
+                                                                                                 tmp_path):
+    """Leaving a post with edits and no name offered "Save the span edits and go on", which the
+    server refused for want of the name; and once the name was typed, the confirmation was a
+    screen or two below the name field on a phone."""
+    url, home = app
+    page, pid = open_new_mnre_post(browser, url, home, tmp_path, "mnre-phone", "")
+    page.set_viewport_size({"width": 390, "height": 420})   # a phone's screen above its keyboard
+    make_an_edit(page, "1")
+    page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(1, timeout=T)
+    page.locator("#se-next").click()
+    dialog = page.locator("#se-dialog")
+    expect(dialog).to_contain_text("Saving needs your name, which is not typed yet", timeout=T)
+    expect(dialog.get_by_role("button")).to_have_text(["Type my name first", "Discard my edits and the relation", "Stay"])
+    dialog.get_by_role("button", name="Type my name first").click()
+    expect(dialog).to_have_count(0)
+    name = page.locator("#annotator").locator("textarea, input").first
+    expect(name).to_be_focused()
+    expect(name).to_be_in_viewport()
+    expect(page.locator("#se-dirty")).not_to_be_in_viewport()   # the bar is below: a phone's screen is short
+    assert current_post_id(page, home) == pid
+    page.keyboard.type("ann-phone")
+    page.keyboard.press("Enter")
+    toast = page.locator("#se-toast")
+    expect(toast).to_contain_text("✓ The relation saved under your name", timeout=T)
+    expect(toast).to_be_in_viewport()
+    page.screenshot(path=str(ARTIFACTS / "annotate-phone-saved-under-the-name.png"))   # the window, where the line is
+    rows = labels_of(home, pid, "mre")
+    assert [r[2] for r in rows[1:]] == ["ann-phone"]
+    toast.get_by_role("button", name="Show").click()
+    expect(page.locator("#span-editor .se-pair-saved").first).to_be_in_viewport()
+    expect(toast).to_have_count(0)
+    expect(page.locator("#se-dirty")).to_have_text("● unsaved; ✓ the relation saved under your name")
+    # with the name typed, leaving offers to save, and does
+    before = len(labels_of(home, pid))
+    page.locator("#se-next").click()
+    dialog.get_by_role("button", name="Save and go on").click()
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    page.wait_for_timeout(1000)
+    assert len(labels_of(home, pid)) == before + 1 and labels_of(home, pid)[-1][2] == "ann-phone"
     page.close()
 
 

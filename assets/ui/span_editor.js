@@ -114,6 +114,7 @@ function load(fromServer) {
       const versions = batch ? batch.versions : [];
       if (versions.length > 1) doc.note = `Saved ${versions.length} relations under your name, as versions ${versions.join(", ")}.`;
       savedTogether = versions.length;
+      if (savedTogether) setTimeout(() => confirmInSight(`✓ ${savedTogether === 1 ? "The relation" : `${savedTogether} relations`} saved under your name`), 0);
       if (afterAnswer) { const go = afterAnswer; afterAnswer = null; setTimeout(go, 0); }
     }
   }
@@ -186,6 +187,27 @@ function load(fromServer) {
   }
   if (hasWaiting()) keepWaiting();   // a server's answer knows nothing of them: the value says so again
   render();
+}
+
+// Relations saved once a name was given, said where the eye is: the name field is a screen or
+// two above the bar on a phone, which said it out of sight. A line at the foot of the window
+// for a few seconds, only while the bar is out of view, with a way to the pairs.
+function confirmInSight(text) {
+  const bar = document.getElementById("se-dirty");
+  const old = document.getElementById("se-toast");
+  if (old) old.remove();
+  if (!bar) return;
+  const r = bar.getBoundingClientRect();
+  if (r.bottom > 0 && r.top < window.innerHeight) return;
+  const toast = el("div", { class: "se-toast", id: "se-toast", role: "status" },
+    el("span", { text }),
+    el("button", { class: "se-btn", text: "Show", onclick: () => {
+      toast.remove();
+      (root.querySelector(".se-pair-saved") || root).scrollIntoView({ block: "center" });
+    } }),
+    el("button", { class: "se-btn", text: "×", "aria-label": "close", onclick: () => toast.remove() }));
+  document.body.append(toast);
+  setTimeout(() => toast.remove(), 8000);
 }
 
 // A note of this answer's load said after any other (a restored draft hid the dropped picks).
@@ -437,6 +459,7 @@ function askToLeave(what, go, stay = null) {
     dialog = {
       text: `Your relation change on this post is not saved: it waits for your name. Leave it unsaved to ${what}?`,
       actions: [
+        ["Type my name first", () => { dialog = null; render(); if (stay) stay(); askForName(); }, "primary"],
         ["Leave it unsaved", () => { dialog = null; waiting = null; keepWaiting(); render(); go("discard"); }, "danger"],
         ["Stay", () => { dialog = null; render(); if (stay) stay(); }, ""],
       ],
@@ -445,13 +468,18 @@ function askToLeave(what, go, stay = null) {
     return;
   }
   if (!dirty()) { go("discard"); return; }
+  // with no name typed a save is refused: the button says what must come first and takes the
+  // user there ("Save the span edits and go on" was refused, and left the relation behind)
+  const save = nameTyped() ?
+    ["Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); render(); go("save"); }, "primary"] :
+    ["Type my name first", () => { dialog = null; render(); if (stay) stay(); askForName(); }, "primary"];
   dialog = {
     text: `You have unsaved edits on this post${hasWaiting() ? ", and a relation change that waits for your name" : ""}. ` +
-      `Save them before you ${what}?`,
+      (nameTyped() ? `Save them before you ${what}?` : `Saving needs your name, which is not typed yet: type it before you ${what}?`),
     actions: [
       // drawn again before going on: a tab change keeps this editor, which must not show the
       // dialog (its buttons dead by then) or, after a discard, the edits thrown away
-      [hasWaiting() ? "Save the span edits and go on" : "Save and go on", () => { dialog = null; localStorage.removeItem(KEY(doc.post_id)); render(); go("save"); }, "primary"],
+      save,
       [hasWaiting() ? "Discard my edits and the relation" : "Discard my edits", () => {
         // keepDraft: the component's value (read by every later event) and the draft drop the
         // edits too, or a post picked elsewhere would still find them and ask again
@@ -461,6 +489,21 @@ function askToLeave(what, go, stay = null) {
       ["Stay", () => { dialog = null; render(); if (stay) stay(); }, ""],
     ],
   };
+  render();
+}
+
+// The name field, outlined, in sight and with the cursor: asked for by a click (not on a
+// refusal, where the next shortcut key would have become the name: annotate.py)
+function askForName() {
+  const box = document.getElementById("annotator");
+  const input = box && box.querySelector("input, textarea");
+  if (!input) return;
+  box.classList.add("cot-asked");
+  setTimeout(() => box.classList.remove("cot-asked"), 4000);
+  box.scrollIntoView({ block: "center" });   // where a phone puts a field it gives the keyboard to
+  input.focus({ preventScroll: true });
+  doc.note = hasWaiting() ? "Type your name: the relation is saved under it as you leave the field; Save (s) then keeps your edits." :
+    "Type your name, then Save (s) keeps your edits under it.";
   render();
 }
 
