@@ -35,6 +35,7 @@ let afterAnswer = null;    // Next or Previous pressed while those were being sa
 
 const KEY = (id) => `cot-explorer-draft:${id}`;
 const WAITING_KEY = (id) => `cot-explorer-waiting:${id}`;   // relations waiting for a name survive a reload
+const MARKS_KEY = (id) => `cot-explorer-marks:${id}`;       // the pairs' marks and the newest one's Undo survive one too
 const PICKS_OUTDATED = "This post's relations changed since your picks that waited were made (a save or an undo): they are dropped, not saved over it; pick again.";
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
 const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));
@@ -94,6 +95,7 @@ function load(fromServer) {
   if ((answer && !relAnswer) || (before && before.post_id !== doc.post_id)) savedTogether = 0;
   // an undo, a redo or someone's change moved the relations: the marks of saves no longer say what stands
   if (marks && (marks.post_id !== doc.post_id || (answer && !relAnswer && before && doc.relation_version !== before.relation_version))) marks = null;
+  if (fromServer && !marks && !relAnswer) restoreMarks();
   let relSaved = null;
   if (relAnswer) {   // answered: saved, the next waiting one follows
     const saved = Boolean(doc.pair_saved && doc.post_id === askedRel.post_id && doc.pair_saved.index === askedRel.index);
@@ -101,6 +103,8 @@ function load(fromServer) {
       relSaved = doc.pair_saved.version;
       if (!marks) marks = { post_id: doc.post_id, saved: {} };
       marks.saved[doc.pair_saved.index] = relSaved;
+      marks.last = { index: doc.pair_saved.index, version: relSaved };
+      localStorage.setItem(MARKS_KEY(doc.post_id), JSON.stringify({ relation_version: doc.relation_version, saved: marks.saved, last: marks.last }));
     }
     if (saved && askedRel.waited) {
       if (!batch) batch = { post_id: doc.post_id, versions: [] };
@@ -187,6 +191,19 @@ function load(fromServer) {
   }
   if (hasWaiting()) keepWaiting();   // a server's answer knows nothing of them: the value says so again
   render();
+}
+
+// The pairs' marks after a reload, or on a post opened again: kept while the post's relations
+// are still those saved here (the Undo beside a pair was gone after a reload), and the Undo
+// only while that save is still the post's newest change, which is all it may take back.
+function restoreMarks() {
+  const stored = JSON.parse(localStorage.getItem(MARKS_KEY(doc.post_id)) || "null");
+  if (!stored) return;
+  if (stored.relation_version !== doc.relation_version) { localStorage.removeItem(MARKS_KEY(doc.post_id)); return; }
+  marks = { post_id: doc.post_id, saved: stored.saved || {}, last: stored.last };
+  const newest = stored.last && stored.last.version === doc.relation_version &&
+    (doc.base_version === null || doc.base_version === undefined || doc.base_version < stored.last.version);
+  if (!doc.pair_saved && newest) doc.pair_saved = stored.last;
 }
 
 // Relations saved once a name was given, said where the eye is: the name field is a screen or
