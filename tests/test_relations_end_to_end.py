@@ -62,6 +62,30 @@ def test_an_argument_takes_the_type_of_the_entity_overlapping_it_most():
     assert typed_argument(Span(5, 6, "LOC"), entities).type is None     # no entity there: untyped
 
 
+def test_a_post_labelled_in_part_keeps_the_student_s_types_for_the_arguments_left_unlabelled(demo_home):
+    """One span saved on an MNRE post left its other arguments untyped, and the other pairs'
+    suggestions changed (member_of 0.80 became place_of_residence 0.57) and were re-sorted."""
+    with open_store(demo_home) as s:
+        (pid,) = s.conn.execute("SELECT id FROM posts WHERE dataset = 'demo-mnre' ORDER BY position LIMIT 1").fetchone()
+    before = {p.index: p.student for p in pairs_view(demo_home, pid).pairs}
+    assert all(g.head.type and g.tail.type for g in before.values()), before   # every argument typed by the student
+    first = before[0]
+    with open_store(demo_home) as s:
+        label_store.save(s, pid, LabelSet("mner", spans=(Span(first.head.start, first.head.end, first.head.type),),
+                                          source="annotator", author="ann"), label_store.head_version(s, pid, "mner"))
+    after = {p.index: p.student for p in pairs_view(demo_home, pid).pairs}
+    assert after == before    # the saved span says what the student read there: nothing changes
+    with open_store(demo_home) as s:   # the annotator disagrees with the student on that word
+        other = "LOC" if first.head.type != "LOC" else "PER"
+        label_store.save(s, pid, LabelSet("mner", spans=(Span(first.head.start, first.head.end, other),),
+                                          source="annotator", author="ann"), label_store.head_version(s, pid, "mner"))
+    after = {p.index: p.student for p in pairs_view(demo_home, pid).pairs}
+    for i, g in after.items():   # the annotator's type where they gave one, the student's elsewhere
+        for arg, was in ((g.head, before[i].head), (g.tail, before[i].tail)):
+            labelled = arg.start < first.head.end and first.head.start < arg.end
+            assert arg.type == (other if labelled else was.type), (i, arg, was)
+
+
 def test_relations_as_spans_score_exactly_as_micro_f1_without_none():
     rng = random.Random(3)
     gold, pred = [], []

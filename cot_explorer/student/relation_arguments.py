@@ -2,9 +2,9 @@
 
 A relation student with typed markers (mre.py) reads `person`, `location`, ... around each
 argument. MNRE gives no argument types, so at training and at prediction alike they come from
-entity spans over the post: an MNER student's predictions, or an annotator's entities where
-the post has them. An argument no entity overlaps stays untyped ("entity"). One rule, here,
-so that training and the app agree."""
+entity spans over the post: an annotator's entities where the post has them, an MNER
+student's predictions for the words they leave unlabelled. An argument no entity overlaps
+stays untyped ("entity"). One rule, here, so that training and the app agree."""
 
 from __future__ import annotations
 
@@ -33,18 +33,23 @@ def typed_pair(head: Span, tail: Span, entities: Sequence[Span]) -> tuple[Span, 
 def entities_for_arguments(store, posts: Sequence, predicted: Callable[[list], dict[str, list[Span]]]
                            ) -> dict[str, list[Span]]:
     """Where each post's arguments take their types from: its current entity labels where an
-    annotator or the dataset gave some, else the entities `predicted` gives (the default
-    entity student's, from the store's cache)."""
+    annotator or the dataset gave some, and for the words they leave unlabelled the entities
+    `predicted` gives (the default entity student's, from the store's cache). A post labelled
+    in part left its other arguments untyped: one span saved turned the other pairs'
+    suggestions from member_of to place_of_residence."""
     from ..store.labels import current
 
-    have = {}
+    labelled = {}
     for p in posts:
         ls = current(store, p.id, "mner")
         if ls is not None and ls.spans:
-            have[p.id] = list(ls.spans)
-    rest = [p for p in posts if p.id not in have]
-    if rest:
-        have.update(predicted(rest))
+            labelled[p.id] = list(ls.spans)
+    guessed = predicted(list(posts)) if posts else {}
+    have = {}
+    for p in posts:
+        mine = labelled.get(p.id, [])
+        have[p.id] = mine + [g for g in guessed.get(p.id, [])
+                             if not any(g.start < m.end and m.start < g.end for m in mine)]
     return have
 
 
