@@ -310,6 +310,25 @@ def test_comparing_says_on_how_many_posts_the_versions_part_and_why_equal_rows_a
     assert errors_tab.comparison_said(errors_tab.error_analysis(demo_home, "demo/test")) == ""
 
 
+def test_errors_says_that_gold_holds_the_annotators_corrections(demo_home):
+    """A walker's own deletion came back as a "spurious" error, with nothing saying that gold is
+    the current labels, corrections included."""
+    from cot_explorer.schema import LabelSet
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.store.posts import list_posts
+
+    ea = errors_tab.error_analysis(demo_home, "demo/test")
+    assert (ea.corrected, errors_tab.gold_said(ea)) == (0, "Gold is the dataset's labels (no post here is corrected yet).")
+    with open_store(demo_home) as s:
+        post = list_posts(s, "demo", "test")[3]
+        label_store.save(s, post.id, LabelSet("mner", spans=(), source="annotator", author="ann"),
+                         label_store.head_version(s, post.id, "mner"))
+    ea = errors_tab.error_analysis(demo_home, "demo/test")
+    assert ea.corrected == 1
+    assert errors_tab.gold_said(ea) == ("Gold is each post's current labels: the dataset's, or an annotator's "
+                                        "correction (1 of the 40 posts).")
+
+
 def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
     """The student reads 128 sub-word pieces; a long post's later words get no prediction, and
     Explore and Annotate say so (they showed its silence as "nothing there")."""

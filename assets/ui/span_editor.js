@@ -275,7 +275,7 @@ function askRelation(index, label, waited = false) {
   if (relPending()) {
     // another pick is on its way: this one follows its answer (sent now, it would stand on the
     // relations that answer replaces; and the first one's answer was taken for it: it was lost)
-    holdPick(index, label);
+    holdPick(index, label, false);
     askedRel.waited = true;   // saved together: the note and each pair's mark count it
     keepWaiting(); render();
     return;
@@ -298,9 +298,13 @@ function keepWaiting(write = true) {
 }
 
 // a relation pick not sent yet (no name, or another on its way), on the relations shown now
-function holdPick(index, label) {
+function holdPick(index, label, settled = true) {
   if (!waiting || waiting.post_id !== doc.post_id) waiting = { post_id: doc.post_id, relation_version: doc.relation_version, rels: {} };
-  waiting.rels[index] = label;
+  const pair = (doc.pairs || []).find((p) => p.index === index);
+  // put back to the relation saved: nothing waits any more (the bar and leaving asked about no
+  // change). Not behind a pick on its way (`settled` false): that one may change the pair
+  if (settled && pair && pair.label === label) delete waiting.rels[index];
+  else waiting.rels[index] = label;
 }
 
 // a kept post's first words as the drafts list and its questions name it
@@ -621,7 +625,7 @@ root.addEventListener("click", (e) => {
   else if (act === "save-waiting") {
     batch = null;
     if (nameTyped()) sendWaiting();
-    else { doc.note = "Type your name in the annotator field first: the relation is saved under it."; render(); }
+    else askForName();   // a screen above on a phone: taken there (the note alone left the keys to the editor)
   }
   else if (act === "rel-use") askRelation(Number(b.dataset.index), b.dataset.label);
   else if (act === "resolve") send("resolve", { choice: b.dataset.choice, spans: mergedChoice() });

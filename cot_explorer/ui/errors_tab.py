@@ -77,6 +77,7 @@ class ErrorAnalysis:
     only_other: int = 0             # rows of `errors` where only the compared version errs (ONLY_OTHER)
     posts: int = 0                  # posts analysed
     posts_differing: int = 0        # posts where the compared version predicts otherwise
+    corrected: int = 0              # posts whose gold is an annotator's correction, not the dataset's
 
     @property
     def overall(self) -> list[list]:
@@ -128,6 +129,15 @@ def errors_said(ea: ErrorAnalysis) -> str:
     if len(ea.scored) > 1:
         said += f", and {ea.only_other} more where only {ea.scored[1].model} errs (“{ONLY_OTHER}”)"
     return said
+
+
+def gold_said(ea: ErrorAnalysis) -> str:
+    """What "gold" is: each post's current labels, which an annotator's correction replaces (a
+    walker's own deletion came back as a "spurious" error, with nothing saying why)."""
+    if not ea.corrected:
+        return "Gold is the dataset's labels (no post here is corrected yet)."
+    return (f"Gold is each post's current labels: the dataset's, or an annotator's correction "
+            f"({ea.corrected} of the {ea.posts} posts).")
 
 
 def comparison_said(ea: ErrorAnalysis) -> str:
@@ -213,7 +223,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     differing = sum(set(mine) != set(theirs) for mine, theirs in zip(*preds)) if len(preds) > 1 else 0
     # the other version's own errors last, after the one analysed
     return ErrorAnalysis("mner", scored, types + ["O"], errors + only, only_other=len(only), posts=len(posts),
-                         posts_differing=differing)
+                         posts_differing=differing, corrected=sum(gold[p.id].source != "gold" for p in posts))
 
 
 def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span],
@@ -281,7 +291,8 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
     differing = (sum([x.label for x in guesses[0][p.id]] != [x.label for x in guesses[1][p.id]] for p in posts)
                  if len(guesses) > 1 else 0)
     return ErrorAnalysis("mre", scored, labels, errors + only, pairs + only_pairs, only_other=len(only),
-                         posts=len(posts), posts_differing=differing)
+                         posts=len(posts), posts_differing=differing,
+                         corrected=sum(gold[p.id].source != "gold" for p in posts))
 
 
 def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
@@ -495,7 +506,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     gr.update(value=shown, headers=columns, column_widths=widths), records,
                     gr.update(choices=kind_names, value="any"),
                     f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {errors_said(ea)}. "
-                    + (comparison_said(ea) + " " if len(ea.scored) > 1 else "")
+                    + (comparison_said(ea) + " " if len(ea.scored) > 1 else "") + gold_said(ea) + " "
                     + ("Scores in %; entity counts are spans." if ea.task == "mner" else
                        "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."))
 
