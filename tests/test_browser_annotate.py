@@ -754,16 +754,30 @@ def test_on_a_phone_a_name_asked_for_is_given_and_the_saved_relation_is_said_whe
     url, home = app
     page, pid = open_new_mnre_post(browser, url, home, tmp_path, "mnre-phone", "")
     page.set_viewport_size({"width": 390, "height": 420})   # a phone's screen above its keyboard
-    make_an_edit(page, "1")
-    page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
+    name = page.locator("#annotator").locator("textarea, input").first
+    select = page.locator("#span-editor select[data-rel='1']")
+    # a pick put back to the relation saved waits for nothing (the bar and leaving asked about no change)
+    select.select_option("/per/loc/place_of_residence")
     expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(1, timeout=T)
+    select.select_option("None")
+    expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(0, timeout=T)
+    expect(page.locator("#se-dirty")).to_have_text("saved")
+    # "Save it" with no name takes the user to the name field (a note alone left the keys to the editor)
+    select.select_option("/per/loc/place_of_residence")
+    waiting = page.locator("#span-editor .se-pair-waiting")
+    expect(waiting).to_have_count(1, timeout=T)
+    waiting.get_by_role("button", name="Save it").click()
+    expect(name).to_be_focused()
+    expect(name).to_be_in_viewport()
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.locator("#se-next").scroll_into_view_if_needed()
+    make_an_edit(page, "1")
     page.locator("#se-next").click()
     dialog = page.locator("#se-dialog")
     expect(dialog).to_contain_text("Saving needs your name, which is not typed yet", timeout=T)
     expect(dialog.get_by_role("button")).to_have_text(["Type my name first", "Discard my edits and the relation", "Stay"])
     dialog.get_by_role("button", name="Type my name first").click()
     expect(dialog).to_have_count(0)
-    name = page.locator("#annotator").locator("textarea, input").first
     expect(name).to_be_focused()
     expect(name).to_be_in_viewport()
     expect(page.locator("#se-dirty")).not_to_be_in_viewport()   # the bar is below: a phone's screen is short
