@@ -532,7 +532,7 @@ def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own
 
     lines = version_lines(demo_home)
     fig = distill.versions_figure(lines)
-    by_line = {t.name: set(t.text) for t in fig.data}
+    by_line = {t.name: set(t.text) for t in fig.data if t.name != distill.LINEAGE}
     knowledge = {v.name for v in lines if v.variant == "knowledge" and v.f1 is not None}
     assert knowledge, [(v.name, v.variant) for v in lines]
     for names in by_line.values():   # a line holds models that read the CoT, or models that do not
@@ -548,7 +548,7 @@ def test_the_versions_plot_puts_relations_and_entities_on_axes_of_their_own(demo
     fig = distill.versions_figure(lines)
     names = {v.name: v.task for v in lines}
     axis_of = {}
-    for trace in fig.data:
+    for trace in (t for t in fig.data if t.name != distill.LINEAGE):
         tasks = {names[n] for n in trace.text}
         assert len(tasks) == 1, (trace.name, tasks)
         axis_of.setdefault(tasks.pop(), set()).add(trace.yaxis)
@@ -556,6 +556,24 @@ def test_the_versions_plot_puts_relations_and_entities_on_axes_of_their_own(demo
     assert len(axis_of["mner"]) == len(axis_of["mre"]) == 1 and axis_of["mner"] != axis_of["mre"], axis_of
     titles = {fig.layout[a.replace("y", "yaxis")].title.text for a in axis_of["mner"] | axis_of["mre"]}
     assert titles == {"entities: span F1", "relations: micro-F1"}, titles
+
+
+def test_the_versions_plot_joins_a_version_to_its_parent_only(demo_home):
+    """One line through every version by time joined the Twitter-2017 student to the default,
+    which share nothing: a trend that is not there."""
+    from dataclasses import replace
+
+    from cot_explorer.ui.versions import version_lines
+
+    lines = version_lines(demo_home)
+    fig = distill.versions_figure(lines)
+    assert all(t.mode == "markers" for t in fig.data if t.name != distill.LINEAGE)
+    assert not [t for t in fig.data if t.name == distill.LINEAGE]   # the demo's versions have no parent
+    default = next(v for v in lines if v.name == "mner-default")
+    child = replace(default, name="mner-round-1", parent="mner-default", created_at="2026-12-01T10:00:00", f1=85.0,
+                    low=84.0, high=86.0, is_default=False)
+    (lineage,) = [t for t in distill.versions_figure([*lines, child]).data if t.name == distill.LINEAGE]
+    assert list(lineage.x) == [default.created_at, child.created_at, None] and list(lineage.y) == [default.f1, 85.0, None]
 
 
 def test_compare_says_why_it_offers_no_version_where_the_task_has_only_its_default(demo_home):

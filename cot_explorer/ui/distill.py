@@ -232,25 +232,41 @@ def figure_line(v: VersionLine) -> str:
 
 
 TASK_SCORES = {"mner": "entities: span F1", "mre": "relations: micro-F1"}
+LINEAGE = "continued from its parent"
 
 
 def versions_figure(lines: list[VersionLine]) -> go.Figure:
-    """F1 of each version by creation time, one line per set the figure is on (and per kind of
-    model: figure_line), with intervals; one panel per task, sharing the time axis, since an
+    """F1 of each version by creation time, one series per set the figure is on (and per kind of
+    model: figure_line), with intervals, and a line from each version's parent; one panel per task, sharing the time axis, since an
     entity model's span F1 and a relation model's micro-F1 are not one scale (on one axis the
     relations' 61.88 read as a version far worse than the entities' 83.85)."""
     tasks = [t for t in TASK_SCORES if any(v.task == t and v.f1 is not None for v in lines)] or ["mner"]
     fig = make_subplots(rows=len(tasks), cols=1, shared_xaxes=True, vertical_spacing=0.12)
+    lineage_shown = False
     for row, task in enumerate(tasks, start=1):
         scored = [v for v in lines if v.task == task and v.f1 is not None]
         for where in sorted({figure_line(v) for v in scored}):
             pts = [v for v in scored if figure_line(v) == where]
             name = f"{TASK_NAMES[task]}: {where}" if len(tasks) > 1 else where
             fig.add_trace(go.Scatter(
-                x=[v.created_at for v in pts], y=[v.f1 for v in pts], mode="lines+markers", name=name, text=[v.name for v in pts],
+                x=[v.created_at for v in pts], y=[v.f1 for v in pts], mode="markers", name=name, text=[v.name for v in pts],
                 hovertemplate="%{text}: F1 %{y:.2f}<extra>" + name + "</extra>",
                 error_y=dict(type="data", symmetric=False, array=[(v.high - v.f1) if v.high is not None else 0 for v in pts],
                              arrayminus=[(v.f1 - v.low) if v.low is not None else 0 for v in pts])), row=row, col=1)
+        # a line only from a version to the one continued from it: a line through every version
+        # by time joined models that share nothing (the Twitter-2017 student and the default)
+        by_name = {v.name: v for v in scored}
+        x, y = [], []
+        for v in scored:
+            parent = by_name.get(v.parent or "")
+            if parent is not None and figure_line(parent) == figure_line(v):
+                x += [parent.created_at, v.created_at, None]
+                y += [parent.f1, v.f1, None]
+        if x:
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=LINEAGE, hoverinfo="skip",
+                                     line=dict(color="#888", dash="dot"), showlegend=not lineage_shown),
+                          row=row, col=1)
+            lineage_shown = True
         fig.update_yaxes(title_text=TASK_SCORES[task] if len(tasks) > 1 else "F1", row=row, col=1)
     # the legend above the plot and the dates given the room they need: on a phone the tilted
     # dates were cut ("Nov 27, 2") and ran into the legend below
