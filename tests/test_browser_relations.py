@@ -8,6 +8,7 @@ starts it, its store in the user data folder of the app's user."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 
@@ -211,6 +212,11 @@ def test_relation_errors_read_on_a_phone(app_with_teacher, browser):
         pick(page, "errors-dataset", "demo-mnre/test")
         page.locator("#errors-btn").click()
         expect(page.locator("#errors-note")).to_contain_text("errors", timeout=T)
+        # the boxes read whole: "mre-default (defa" and "(none: no other" were cut
+        for box in ("errors-model", "errors-compare"):
+            value = page.locator(f"#{box} input")
+            expect(value).to_have_value(re.compile(r"\)$"))
+            assert value.evaluate("e => e.scrollWidth <= e.clientWidth"), (box, value.input_value())
         headers = page.locator("#errors-table th[data-testid^='header-']")
         expect(headers).to_have_count(5, timeout=T)
         assert "other version" not in page.locator("#errors-table thead").inner_text()

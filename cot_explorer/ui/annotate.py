@@ -455,7 +455,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         with gr.Row(equal_height=False):
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset", scale=2)
             type_filter = gr.Dropdown(["any"], value="any", label="Entity type", elem_id="queue-type")
-            order = gr.Dropdown([o.value for o in QueueOrder], value=QueueOrder.FILE.value, label="Order")
+            order = gr.Dropdown([o.value for o in QueueOrder], value=QueueOrder.FILE.value, label="Order",
+                                elem_id="queue-order")
             only_errors = gr.Checkbox(label="Student errors only", elem_id="queue-errors-only")
             not_corrected = gr.Checkbox(label="Not yet corrected", elem_id="queue-not-corrected")
             # shown only while a queue that reads the student's predictions is being made

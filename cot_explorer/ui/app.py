@@ -54,6 +54,8 @@ PAGE_CSS = """
 }
 /* the queue's checkboxes keep their words on a line: on a phone they wrap below, not cut */
 #queue-errors-only, #queue-not-corrected { min-width: 150px !important; }
+/* the order's longest name ("teacher-student disagreement") clear of the box's arrow */
+#queue-order { min-width: 240px !important; }
 @media (max-width: 640px) {
   .tab-container button { padding: 6px 7px !important; font-size: 14px !important; }
   .tab-wrapper { flex-wrap: wrap; height: auto !important; }
@@ -65,6 +67,8 @@ PAGE_CSS = """
   .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
   /* a dataset/split name ("demo-mnre/test") is read whole, not under the box's arrow */
   #queue-dataset, #errors-dataset { min-width: 100% !important; }
+  /* and a version's name, the default's "(default)" and Compare's reason (cut: "mre-default (defa") */
+  #errors-model, #errors-compare, #queue-order { min-width: 100% !important; }
   /* tables of many columns are laid out at a tablet's width and scroll sideways, so that a
      word is not cut into letters; Gradio sizes the columns from the table's own width, so a
      min-width here keeps header and body aligned (one on the cells did not) */
