@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import ARTIFACTS, fill, pick, pick_post, shot, tab
+from cot_explorer.devtools.harness import ARTIFACTS, fill, pick, pick_post, shot, slow_network, tab
 from cot_explorer.ui import relations
 
 T = 60_000
@@ -322,6 +322,56 @@ def test_a_reload_comes_back_to_the_split_and_a_draft_opens_in_its_own_queue(app
     page.close()
 
 
+def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
+    """A reload put the same post back with the filters unticked: "7 / 40" in place of "2 / 15"
+    was all that said the queue had changed."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-filters")
+    pick(page, "queue-dataset", "demo/test")
+    expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
+    pick(page, "queue-type", "PER")
+    page.locator("#queue-not-corrected input").check()
+    from cot_explorer.ui.annotate import queue
+    n = len(queue(home, "demo/test", "PER", False, True))
+    assert 1 < n < 40
+    expect(page.locator("#se-pos")).to_have_text(f"1 / {n}", timeout=T)
+    go_to(page, 2)
+    pid = current_post_id(page, home)
+    page.reload()
+    tab(page, "Annotate")
+    expect(page.locator("#se-pos")).to_have_text(f"2 / {n}", timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("PER")
+    expect(page.locator("#queue-not-corrected input")).to_be_checked()
+    expect(page.locator("#queue-errors-only input")).not_to_be_checked()
+    assert current_post_id(page, home) == pid
+    # Next goes on in that queue, and the filters it was made with are what Stay puts back
+    page.locator("#se-next").click()
+    expect(page.locator("#se-pos")).to_have_text(f"3 / {n}", timeout=T)
+    make_an_edit(page)
+    page.locator("#queue-not-corrected input").uncheck()
+    page.locator("#se-dialog").get_by_role("button", name="Stay").click()
+    expect(page.locator("#queue-not-corrected input")).to_be_checked(timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("PER")
+    page.locator("#se-dialog").wait_for(state="detached")
+    # a post of another split found by search: its whole queue, and a reload keeps that one
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("u")
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    with db(home) as c:
+        (other,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo-mnre' ORDER BY position LIMIT 1 OFFSET 4").fetchone()
+    page.locator("#post-search").locator("textarea, input").first.fill(first_words(home, other))
+    page.locator("#post-search").locator("textarea, input").first.press("Enter")
+    pick_post(page, "post-found", other)
+    expect(page.locator("#se-pos")).to_have_text("5 / 20", timeout=T)
+    expect(page.locator("#queue-not-corrected input")).not_to_be_checked()
+    page.reload()
+    tab(page, "Annotate")
+    expect(page.locator("#se-pos")).to_have_text("5 / 20", timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("any")
+    expect(page.locator("#queue-not-corrected input")).not_to_be_checked()
+    page.close()
+
+
 def test_a_draft_elsewhere_is_forgotten_on_its_own_even_when_its_post_is_gone(app, browser):
     url, home = app
     page = open_annotate(browser, url, "ann-forget")
@@ -382,12 +432,6 @@ def annotators_on(browser, url: str, home: Path, names: tuple[str, ...], n: int)
     for page in pages:
         go_to(page, n)
     return (*pages, current_post_id(pages[0], home))
-
-
-def slow_network(page, ms: int = 800) -> None:
-    """Every request of the page waits `ms` before it leaves: time to act while one is on its way."""
-    page.evaluate("""(ms) => { const f = window.fetch;
-        window.fetch = (...a) => new Promise((ok) => setTimeout(() => ok(f(...a)), ms)); }""", ms)
 
 
 def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
@@ -781,7 +825,8 @@ def test_on_a_phone_a_name_asked_for_is_given_and_the_saved_relation_is_said_whe
     expect(name).to_be_focused()
     expect(name).to_be_in_viewport()
     expect(page.locator("#se-dirty")).not_to_be_in_viewport()   # the bar is below: a phone's screen is short
-    assert current_post_id(page, home) == pid
+    expect(page.locator("#queue-dataset input")).to_have_value("mnre-phone/test")   # stayed (its words are
+    expect(page.locator("#se-pos")).to_have_text("1 / 1")                            # other posts' too)
     page.keyboard.type("ann-phone")
     page.keyboard.press("Enter")
     toast = page.locator("#se-toast")

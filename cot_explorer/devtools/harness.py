@@ -107,6 +107,12 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def slow_network(page, ms: int = 800) -> None:
+    """Every request of the page waits `ms` before it leaves: time to act while one is on its way."""
+    page.evaluate("""(ms) => { const f = window.fetch;
+        window.fetch = (...a) => new Promise((ok) => setTimeout(() => ok(f(...a)), ms)); }""", ms)
+
+
 def pick(page, elem_id: str, option: str) -> None:
     """Choose an option of a Gradio dropdown."""
     page.locator(f"#{elem_id} input").click()

@@ -6,6 +6,8 @@ search across every dataset, progress and annotator agreement."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -59,8 +61,15 @@ REMEMBER_SPLIT = ("(split) => { try { if (split) localStorage.setItem('%s', spli
 POST_KEY = "cot-explorer-post"
 REMEMBER_POST = ("(doc) => { try { if (doc && doc.post_id) localStorage.setItem('%s', doc.post_id); } catch (e) {} "
                  "return []; }" % POST_KEY)
-RECALL_PLACE = ("() => { try { return [localStorage.getItem('%s') || '', localStorage.getItem('%s') || '']; } "
-                "catch (e) { return ['', '']; } }" % (SPLIT_KEY, POST_KEY))
+# and the filters of the queue on show (a reload unticked them, and only the count "7 / 40" in
+# place of "1 / 15" said the queue had changed): [split, type, errors only, not corrected, order]
+FILTERS_KEY = "cot-explorer-filters"
+REMEMBER_FILTERS = ("(d, t, e, c, o) => { try { if (d) localStorage.setItem('%s', JSON.stringify([d, t, e, c, o])); } "
+                    "catch (e) {} return []; }" % FILTERS_KEY)
+RECALL_PLACE = ("() => { try { return [localStorage.getItem('%s') || '', localStorage.getItem('%s') || '', "
+                "localStorage.getItem('%s') || '']; } catch (e) { return ['', '', '']; } }"
+                % (SPLIT_KEY, POST_KEY, FILTERS_KEY))
+
 # a save refused for want of a name shows where the name goes, outlined for a few seconds. Not
 # the keyboard focus: the next shortcut ("n" for the next post) became the name, and the
 # next save was recorded under an annotator called "n"
@@ -87,6 +96,32 @@ class QueueOrder(StrEnum):
     FILE = "file order"
     UNCERTAINTY = "student uncertainty"
     DISAGREEMENT = "teacher-student disagreement"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a queue is made from, as the page keeps it (queue_made, and the browser's storage)."""
+    dataset_split: str
+    type_filter: str = "any"
+    only_errors: bool = False
+    not_corrected: bool = False
+    order: str = "file order"
+
+    @classmethod
+    def remembered(cls, stored: str | None, dataset_split: str | None, types: Sequence[str]) -> "QueueFilters | None":
+        """The filters this browser kept, where they are of `dataset_split` and still make sense
+        (a type the dataset has, an order there is); else none."""
+        try:
+            d, t, e, c, o = json.loads(stored or "null")
+        except (TypeError, ValueError):
+            return None
+        if d != dataset_split or o not in {q.value for q in QueueOrder} or not isinstance(e, bool) or not isinstance(c, bool):
+            return None
+        return cls(d, t if t in types else "any", e, c, o)
+
+    @property
+    def made(self) -> list:
+        return [self.dataset_split, self.type_filter, self.only_errors, self.not_corrected, self.order]
 
 
 # -- the queue ------------------------------------------------------------------------------
@@ -472,6 +507,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         queue_made = gr.State(None)
         remembered_split = gr.Textbox(visible=False, elem_id="remembered-split")   # the page load reads it
         remembered_post = gr.Textbox(visible=False, elem_id="remembered-post")     # and fills this one
+        remembered_filters = gr.Textbox(visible=False, elem_id="remembered-filters")   # and this one
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 # above the editor, beside its bar: what Save, Undo or Next answered is read where
@@ -508,10 +544,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return [doc.to_value(), gr.update(value=img, visible=bool(img)), cap, thought,
                     history_rows(home, doc.post_id), message]
 
-        def types_update(d: str, current: str = "any"):
+        def types_update(d: str, current: str = "any", keep: bool = False):
             """The type filter's choices for dataset `d`; the type picked stays where `d` has it
             (the queue the split box asked for was made with it)."""
             types = list(dataset_schema_of(d).types) if d else []
+            if keep and (current == "any" or current in types):
+                # the split box's change: the value left as it is, since this answer can read it
+                # before the page load's own update lands (a type put back from the browser's
+                # storage went back to "any")
+                return gr.update(choices=["any"] + types)
             return gr.update(choices=["any"] + types, value=current if current in types else "any")
 
         def dataset_schema_of(value: str) -> MnerSchema:
@@ -733,7 +774,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
                              **model_work)
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
-        ds.change(guarded(policy, Action.EXPLORE, lambda d, t, user: types_update(d, t)), [ds, type_filter], [type_filter],
+        ds.change(guarded(policy, Action.EXPLORE, lambda d, t, user: types_update(d, t, keep=True)), [ds, type_filter], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
         opened_outs = queue_outs + post_outs
@@ -765,7 +806,18 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
         agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
                         api_visibility="private")
-    def first_queue(dataset_split: str | None, doc, remembered: str | None, user: User) -> list:
+    def filters_on_load(dataset_split: str | None, stored: str | None) -> list:
+        """The filter boxes as this browser left them on `dataset_split` (set by the page load,
+        before its first queue reads them), else as they are."""
+        types = list(dataset_schema_of(dataset_split).types) if dataset_split else []
+        kept = QueueFilters.remembered(stored, dataset_split, types)
+        if kept is None:
+            return [gr.skip()] * 4
+        return [gr.update(choices=["any"] + types, value=kept.type_filter), kept.only_errors, kept.not_corrected,
+                kept.order]
+
+    def first_queue(dataset_split: str | None, t: str, e: bool, c: bool, o: str, doc, remembered: str | None,
+                    user: User) -> list:
         """The queue of the dataset the page opens on, and the post this browser showed last
         if the queue holds it, else its first (after the page load: a reload put a 4,000-post
         queue back on its first post). A post the user opened meanwhile (picked in Explore while
@@ -774,28 +826,34 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         replace."""
         if not first_open_stands():   # before any work, and again once it is done
             return [gr.skip()] * (len(post_outs) + 2)
-        ids = queue(home, dataset_split) if dataset_split else []
-        made = [dataset_split, "any", False, False, QueueOrder.FILE.value] if dataset_split else None
+        # with the filters the page load put back (filters_on_load)
+        made = [dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value] if dataset_split else None
+        ids = queue(home, *made) if made else []
         first = remembered if remembered in ids else ids[0] if ids else None
         opened = show(editor_doc(home, first, user, ids)) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return [gr.skip()] * (len(post_outs) + 2)
         if opened is None:   # nothing to open: what to do instead of "opening"
             waiting = not (doc or {}).get("post_id") and (doc or {}).get("empty") == OPENING
-            return [ids, made] + ([{"empty": CHOOSE}] if waiting else [gr.skip()]) + [gr.skip()] * (len(post_outs) - 1)
+            empty = CHOOSE if not dataset_split or made[1:] == [
+                "any", False, False, QueueOrder.FILE.value] else "No post matches these filters."
+            return [ids, made] + ([{"empty": empty}] if waiting else [gr.skip()]) + [gr.skip()] * (len(post_outs) - 1)
         return [ids, made] + opened
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
     ds.change(None, [ds], None, js=REMEMBER_SPLIT, api_visibility="private")
     editor.change(None, [editor], None, js=REMEMBER_POST, api_visibility="private")
+    for f in filters:   # what a Stay or another post's own queue sets too
+        f.change(None, filters, None, js=REMEMBER_FILTERS, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
     author.blur(None, [author, status], [status], js=LET_NAME_REFUSAL_GO, api_visibility="private")
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
-                             inputs=[ds, editor, remembered_post],
+                             inputs=[*filters, editor, remembered_post],
                              outputs=[queue_state, queue_made] + post_outs, api_visibility="private", **model_work)
-    return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post], "recall_place": RECALL_PLACE,
+    return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post, remembered_filters],
+            "recall_place": RECALL_PLACE, "filter_boxes": filters[1:], "filters_on_load": filters_on_load,
             "author": author,
             "first_queue_event": first_queue_event, "recall_name": recall_name, "refresh_event": refresh_event}
 

@@ -107,18 +107,20 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
         ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate
 
-        def on_load(remembered, post, user):
+        def on_load(remembered, post, filters, user):
             """Every tab's choices; Annotate opens on the split this browser worked in last
             (`remembered`, from localStorage), the first one where it has none or it is gone,
-            and `post`, the one it showed last, is handed on to the first queue."""
+            with the queue's filters as they were left there, and `post`, the one it showed last,
+            is handed on to the first queue."""
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
             datasets = sorted({s.dataset for s in splits})
             rows, fig, pick = di["render_versions"]()
             errors_model, errors_compare = errors_model_updates(home, labels[0] if labels else None)
             first = labels[0] if labels else None
+            split = remembered if remembered in labels else first
             return (gr.update(choices=post_choices(home)),
-                    gr.update(choices=labels, value=remembered if remembered in labels else first),
+                    gr.update(choices=labels, value=split),
                     gr.update(choices=labels, value=labels[0] if labels else None),   # Errors: ready to analyse
                     errors_model, errors_compare,
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
@@ -126,14 +128,14 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     # a signed-in user saves under their own name: the box shows it (and not a
                     # name the browser remembers from someone else), and cannot be changed
                     gr.update(value=user.name, interactive=False) if user.name not in (None, "local") else gr.skip(),
-                    post)
+                    post, *an["filters_on_load"](split, filters))
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
         demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
                   [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], er["errors_compare"],
                    di["distill_dataset"],
                    di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"], an["author"],
-                   an["remembered"][1]],
+                   an["remembered"][1], *an["filter_boxes"]],
                   api_visibility="private", js=an["recall_place"]
                   # then Annotate opens on the split this browser worked in last, else the first one with
                   # posts (the demo set first), unless a post was opened meanwhile (picked in Explore while
