@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import fill, pick, pick_post, shot, tab
+from cot_explorer.devtools.harness import fill, pick, pick_post, shot, slow_network, tab
 from cot_explorer.paths import twitter_file
 from cot_explorer.schema import LabelSet
 from cot_explorer.store import labels as label_store
@@ -364,6 +364,18 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     expect(page.locator("#explore-post-id")).to_contain_text(fresh, timeout=T)
     page.wait_for_timeout(1500)
     expect(page.locator("#post-text textarea")).to_have_value("A new tweet about Lula in Brasilia")
+    # and typed as soon as the picked post is on show: the text was let go by a second call, on
+    # its way while the new tweet was typed, whose answer emptied the box (seen under load)
+    analyse_upload(page, "Picked quick : Macri meets Temer in Brasilia", tmp_path / "picked-quick.png", (200, 90, 20),
+                   "Macri")
+    slow_network(page, 1500)
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        (other,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position DESC").fetchone()
+    pick_post(page, "pick-post", other)
+    expect(page.locator("#explore-post-id")).to_contain_text(other, timeout=T)
+    page.locator("#post-text textarea").fill("Another new tweet about Dilma")
+    page.wait_for_timeout(4000)
+    expect(page.locator("#post-text textarea")).to_have_value("Another new tweet about Dilma")
 
 
 def test_a_long_post_says_where_the_student_stopped_reading(app, browser):

@@ -212,6 +212,11 @@ LET_KEPT_IMAGE_GO = """(image, kept) => {
   return kept && name === kept ? [null, ""] : [image, kept];
 }"""
 
+# The analysed upload's text let go once another post is picked, in the browser, reading the box
+# as it is then: read by a call to the server, a tweet typed while that call was on its way was
+# emptied by its answer. Used once: the same text typed again later is a new tweet.
+LET_TEXT_GO = "(text, done) => [done && text === done ? '' : text, '']"
+
 # the right half before any post is on show: what to do to fill it
 FIRST_HINT = ("*Type or paste a tweet (an image is optional) and press **Analyse upload**, pick a post of the store, "
               "or click an example below: the student's entities, the teacher's chain of thought and where they "
@@ -445,7 +450,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             analysed and kept (stored: nothing is lost), so that it does not sit beside another
             post as if it were that post's, whatever was shown in between (an Errors row, say);
             a draft not analysed yet stays. Emptied, the text box's change lets go of the image
-            kept with it. The text to let go is handed to `let_text_go`, which empties the box
+            kept with it. The text to let go is handed to LET_TEXT_GO, which empties the box
             only if it still holds that text: typed while the post was predicted, a new
             tweet stays (it was emptied when this answer came)."""
             if not pid:   # the picker cleared: no post to show, no text of a pick to let go
@@ -455,10 +460,6 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 with open_store(home) as store:
                     done_with = has_text(store, UPLOAD_DATASET, t)
             return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
-
-        def let_text_go(t, done, user):
-            """Used once: the same text typed again later is a new tweet, not the analysed one."""
-            return ("" if done and t == done else gr.skip()), ""
 
         def ask_claude(pid, user):
             return ask_teacher(home, pid, user.label, budget)
@@ -496,7 +497,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         done_text = gr.Textbox(visible=False, elem_id="done-text")   # an analysed upload's text, to let go
         pick.input(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
                     outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
-            guarded(policy, Action.EXPLORE, let_text_go), [text, done_text], [text, done_text], api_visibility="private")
+            None, [text, done_text], [text, done_text], js=LET_TEXT_GO, api_visibility="private")
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
             post itself stays: outs[0], the picked post, is not set again)."""
