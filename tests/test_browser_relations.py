@@ -183,7 +183,7 @@ def test_errors_offers_only_the_versions_that_can_answer_the_split(app_with_teac
 
     url, _, _ = app_with_teacher
     client = GradioHttp(url)
-    loaded = client.call(None, ["", ""], trigger="load").data  # ["", ""]: no split or post remembered by a browser
+    loaded = client.call(None, ["", "", ""], trigger="load").data  # no split, post or filters remembered by a browser
     on_load_model = loaded[3]   # the page opens on the first split: its task's models already
     assert [value for _, value in on_load_model["choices"]].count("default") == 1
     assert not {"mner-default", "mre-default"} & {value for _, value in on_load_model["choices"]}
