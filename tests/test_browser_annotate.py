@@ -372,6 +372,29 @@ def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
     page.close()
 
 
+def test_a_reload_does_not_predict_a_whole_split_to_put_a_queue_back(app, browser, tmp_path):
+    """Errors only kept over a reload, on a split the student has not read: the page load would
+    predict every post with no Stop on show. The queue opens without it, and says so."""
+    url, home = app
+    path = tmp_path / "three.txt"
+    path.write_text("".join(f"IMGID:{i}\nObama\tB-PER\nin\tO\nParis\tB-LOC\n{i}\tO\n\n" for i in range(3)))
+    assert cli(["--home", str(home), "import", "twitter", str(path), "--dataset", "unread", "--split", "test"]) == 0
+    page = open_annotate(browser, url, "ann-unread")
+    page.evaluate("""() => { localStorage.setItem('cot-explorer-queue', 'unread/test');
+        localStorage.removeItem('cot-explorer-post');
+        localStorage.setItem('cot-explorer-filters', JSON.stringify(['unread/test', 'any', true, true, 'student uncertainty'])); }""")
+    page.reload()
+    tab(page, "Annotate")
+    expect(page.locator("#se-pos")).to_have_text("1 / 3", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text(
+        "Opened without “Student errors only” and the order by student uncertainty: the student has not read all of "
+        "unread/test yet")
+    expect(page.locator("#queue-errors-only input")).not_to_be_checked()
+    expect(page.locator("#queue-order input")).to_have_value("file order")
+    expect(page.locator("#queue-not-corrected input")).to_be_checked()   # read from the labels: kept
+    page.close()
+
+
 def test_a_draft_elsewhere_is_forgotten_on_its_own_even_when_its_post_is_gone(app, browser):
     url, home = app
     page = open_annotate(browser, url, "ann-forget")

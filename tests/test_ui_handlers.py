@@ -325,8 +325,41 @@ def test_errors_says_that_gold_holds_the_annotators_corrections(demo_home):
                          label_store.head_version(s, post.id, "mner"))
     ea = errors_tab.error_analysis(demo_home, "demo/test")
     assert ea.corrected == 1
-    assert errors_tab.gold_said(ea) == ("Gold is each post's current labels: the dataset's, or an annotator's "
-                                        "correction (1 of the 40 posts).")
+    assert errors_tab.gold_said(ea) == ("Gold is each post's current labels: the dataset's, or a correction saved "
+                                        "over them (1 post of this split corrected).")
+
+
+def test_remembered_queue_filters_are_put_back_only_where_they_still_make_sense():
+    """A reload puts the queue's filters back from the browser's storage, which may hold
+    anything: another split's, a type the dataset no longer has, a broken value."""
+    from cot_explorer.ui.annotate import QueueFilters
+
+    types = ["PER", "LOC"]
+    kept = QueueFilters.remembered('["demo/test", "PER", true, false, "student uncertainty"]', "demo/test", types)
+    assert kept == QueueFilters("demo/test", "PER", True, False, "student uncertainty") and not kept.is_whole
+    assert kept.predicted_words() == "“Student errors only” and the order by student uncertainty"
+    assert QueueFilters.remembered('["demo/test", "MISC", false, true, "file order"]', "demo/test", types) == \
+        QueueFilters("demo/test", "any", False, True)                       # a type gone: any
+    for stored in ('["other/test", "PER", false, false, "file order"]',    # another split's
+                   '["demo/test", "PER", false, false, "by mood"]',        # an order there is not
+                   '["demo/test", "PER", "yes", false, "file order"]',     # not a tick
+                   '["demo/test", "PER"]', "{", "", None):                 # broken
+        assert QueueFilters.remembered(stored, "demo/test", types) is None, stored
+    assert QueueFilters("demo/test").is_whole
+
+
+def test_a_queue_from_the_student_s_answers_is_ready_once_it_has_read_every_post(demo_home):
+    """A page load makes such a queue again only when it reads the store (it would predict the
+    rest of a split with no Stop on show)."""
+    from cot_explorer.store.posts import list_posts
+
+    with open_store(demo_home) as s:
+        posts = list_posts(s, "demo", "test")
+    assert not annotate.predictions_ready(demo_home, "demo/test")
+    predicted.cached_predictions(demo_home, posts[:-1])
+    assert not annotate.predictions_ready(demo_home, "demo/test")   # one post left
+    predicted.cached_predictions(demo_home, posts[-1:])
+    assert annotate.predictions_ready(demo_home, "demo/test")
 
 
 def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
@@ -569,11 +602,14 @@ def test_the_versions_plot_joins_a_version_to_its_parent_only(demo_home):
     fig = distill.versions_figure(lines)
     assert all(t.mode == "markers" for t in fig.data if t.name != distill.LINEAGE)
     assert not [t for t in fig.data if t.name == distill.LINEAGE]   # the demo's versions have no parent
+    # a round's child is scored on its dataset's held-out posts, its parent (the shipped default)
+    # on Twitter-2017 test: two sets, no line; the next round, on the same held-out posts, is joined
     default = next(v for v in lines if v.name == "mner-default")
     child = replace(default, name="mner-round-1", parent="mner-default", created_at="2026-12-01T10:00:00", f1=85.0,
-                    low=84.0, high=86.0, is_default=False)
-    (lineage,) = [t for t in distill.versions_figure([*lines, child]).data if t.name == distill.LINEAGE]
-    assert list(lineage.x) == [default.created_at, child.created_at, None] and list(lineage.y) == [default.f1, 85.0, None]
+                    low=84.0, high=86.0, is_default=False, f1_set="held-out of mine")
+    grandchild = replace(child, name="mner-round-2", parent="mner-round-1", created_at="2026-12-02T10:00:00", f1=86.0)
+    (lineage,) = [t for t in distill.versions_figure([*lines, child, grandchild]).data if t.name == distill.LINEAGE]
+    assert list(lineage.x) == [child.created_at, grandchild.created_at, None] and list(lineage.y) == [85.0, 86.0, None]
 
 
 def test_compare_says_why_it_offers_no_version_where_the_task_has_only_its_default(demo_home):

@@ -42,7 +42,7 @@ from .common import (
 from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
-from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
+from .predicted import ProgressFn, ProgressReporter, all_predicted, cached_predictions, cached_relations
 from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
 
@@ -73,6 +73,7 @@ RECALL_PLACE = ("() => { try { return [localStorage.getItem('%s') || '', localSt
 # a save refused for want of a name shows where the name goes, outlined for a few seconds. Not
 # the keyboard focus: the next shortcut ("n" for the next post) became the name, and the
 # next save was recorded under an annotator called "n"
+# (span_editor.js askForName outlines it alike, with the cursor, when a button asks for the name)
 # A relation picked without a name is kept beside its pair, which says to type the name: the
 # page stays there (on a phone it scrolled the pair out of sight, up to the name)
 SHOW_NAME_WHEN_ASKED = ("(said) => { if (!(said || '').includes(%s)) return []; "
@@ -105,7 +106,7 @@ class QueueFilters:
     type_filter: str = "any"
     only_errors: bool = False
     not_corrected: bool = False
-    order: str = "file order"
+    order: str = QueueOrder.FILE.value
 
     @classmethod
     def remembered(cls, stored: str | None, dataset_split: str | None, types: Sequence[str]) -> "QueueFilters | None":
@@ -121,7 +122,20 @@ class QueueFilters:
 
     @property
     def made(self) -> list:
+        """As `queue` takes them, and as the queue_made state holds them."""
         return [self.dataset_split, self.type_filter, self.only_errors, self.not_corrected, self.order]
+
+    @property
+    def is_whole(self) -> bool:
+        """The whole split in file order."""
+        return self == QueueFilters(self.dataset_split)
+
+    def predicted_words(self) -> str:
+        """The filters read from the student's answers, in the words of their boxes."""
+        words = ["“Student errors only”"] if self.only_errors else []
+        if self.order != QueueOrder.FILE:
+            words.append(f"the order by {self.order}")
+        return " and ".join(words)
 
 
 # -- the queue ------------------------------------------------------------------------------
@@ -129,6 +143,17 @@ class QueueFilters:
 def reads_predictions(only_errors: bool, order: str) -> bool:
     """Whether a queue is made from the student's predictions (errors only, or an order by them)."""
     return bool(only_errors) or QueueOrder(order) != QueueOrder.FILE
+
+
+def predictions_ready(home: Path, dataset_split: str) -> bool:
+    """Whether a queue of `dataset_split` made from the student's answers (errors only, or an
+    order by them) reads the store only: the student the queue would ask, as `queue` picks it,
+    has answered every post."""
+    ds = DatasetSplit.parse(dataset_split)
+    with open_store(home) as store:
+        posts = list_posts(store, ds.dataset, ds.split)
+        relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
+    return all_predicted(home, posts, "mre" if relations and relation_student_available(home) else "mner")
 
 
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
@@ -824,21 +849,31 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         the page loaded, say) stays, and so does the queue that opening chose (an error row's
         split, say), which this late answer, read from the dropdown at the page load, must not
         replace."""
+        skip_all = [gr.skip()] * (len(post_outs) + 4)
         if not first_open_stands():   # before any work, and again once it is done
-            return [gr.skip()] * (len(post_outs) + 2)
+            return skip_all
         # with the filters the page load put back (filters_on_load)
-        made = [dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value] if dataset_split else None
-        ids = queue(home, *made) if made else []
+        kept = QueueFilters(dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value) if dataset_split else None
+        said, boxes = "", [gr.skip(), gr.skip()]
+        if kept and reads_predictions(kept.only_errors, kept.order) and not predictions_ready(home, dataset_split):
+            # not made again on a page load, which would predict the rest of the split with no
+            # Stop on show (a Stop part-way left the boxes ticked, and the reload went on)
+            said = (f"Opened without {kept.predicted_words()}: the student has not read all of {dataset_split} yet. "
+                    "Pick it again to make that queue, with progress and Stop.")
+            kept = QueueFilters(dataset_split, kept.type_filter, False, kept.not_corrected)
+            boxes = [False, kept.order]
+        ids = queue(home, *kept.made) if kept else []
         first = remembered if remembered in ids else ids[0] if ids else None
-        opened = show(editor_doc(home, first, user, ids)) if first and not (doc or {}).get("post_id") else None
+        opened = show(editor_doc(home, first, user, ids), said) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
-            return [gr.skip()] * (len(post_outs) + 2)
+            return skip_all
+        made = kept.made if kept else None
         if opened is None:   # nothing to open: what to do instead of "opening"
             waiting = not (doc or {}).get("post_id") and (doc or {}).get("empty") == OPENING
-            empty = CHOOSE if not dataset_split or made[1:] == [
-                "any", False, False, QueueOrder.FILE.value] else "No post matches these filters."
-            return [ids, made] + ([{"empty": empty}] if waiting else [gr.skip()]) + [gr.skip()] * (len(post_outs) - 1)
-        return [ids, made] + opened
+            empty = CHOOSE if not kept or kept.is_whole else "No post matches these filters."
+            return ([ids, made, *boxes] + ([{"empty": empty}] if waiting else [gr.skip()])
+                    + [gr.skip()] * (len(post_outs) - 2) + [said or gr.skip()])
+        return [ids, made, *boxes] + opened
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
     ds.change(None, [ds], None, js=REMEMBER_SPLIT, api_visibility="private")
@@ -851,7 +886,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
                              inputs=[*filters, editor, remembered_post],
-                             outputs=[queue_state, queue_made] + post_outs, api_visibility="private", **model_work)
+                             outputs=[queue_state, queue_made, only_errors, order] + post_outs, api_visibility="private",
+                             **model_work)
     return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post, remembered_filters],
             "recall_place": RECALL_PLACE, "filter_boxes": filters[1:], "filters_on_load": filters_on_load,
             "author": author,

@@ -5,9 +5,8 @@ chunks, each saved as soon as it is predicted, reports posts done / total with t
 and stops between chunks when the user cancels (what was predicted is kept, so the next call
 starts where this one stopped). Later calls read the store.
 
-Relations are predicted per entity pair with typed arguments (student/relation_arguments.py):
-the entity types come from the post's current entity labels where an annotator or a dataset
-gave them, else from the default entity student."""
+Relations are predicted per entity pair with typed arguments, typed by the one rule of
+student/relation_arguments.entities_for_arguments."""
 
 from __future__ import annotations
 
@@ -59,6 +58,24 @@ def _register(home: Path, predictor) -> str:
         if known is None or recorded_for_other_checkpoint(known, predictor.manifest.created_at):
             Registry(store).register(predictor.path)
     return name
+
+
+def all_predicted(home: Path, posts: Sequence[Post], task: str = "mner") -> bool:
+    """Whether the default model of `task` has answered every one of `posts` already, so that a
+    queue made from its answers reads the store and predicts nothing (a page load must not start
+    minutes of work with no Stop on show). For relations, a post counts once any of its pairs is
+    answered: an argument retyped since costs a pair or two, not the split."""
+    entities = _register(home, student(home))   # relations read the entity student's types too
+    with open_store(home) as store:
+        ids = [p.id for p in posts]
+        if not set(ids) <= set(cached_spans(store, entities, ids)):
+            return False
+    if task != "mre":
+        return True
+    relations = _register(home, student(home, task="mre"))
+    with open_store(home) as store:
+        ids = [p.id for p in posts if (ls := label_store.current(store, p.id, "mre")) is not None and ls.relations]
+        return set(ids) <= set(stored_relations(store, relations, ids))
 
 
 def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default",
