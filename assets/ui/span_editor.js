@@ -95,7 +95,8 @@ function load(fromServer) {
   if ((answer && !relAnswer) || (before && before.post_id !== doc.post_id)) savedTogether = 0;
   // an undo, a redo or someone's change moved the relations: the marks of saves no longer say what stands
   if (marks && (marks.post_id !== doc.post_id || (answer && !relAnswer && before && doc.relation_version !== before.relation_version))) marks = null;
-  if (fromServer && !marks && !relAnswer) restoreMarks();
+  if (answer && !marks && !relAnswer) restoreMarks();
+  if (before && before.post_id !== doc.post_id) document.getElementById("se-toast")?.remove();   // said of the post left
   let relSaved = null;
   if (relAnswer) {   // answered: saved, the next waiting one follows
     const saved = Boolean(doc.pair_saved && doc.post_id === askedRel.post_id && doc.pair_saved.index === askedRel.index);
@@ -104,7 +105,9 @@ function load(fromServer) {
       if (!marks) marks = { post_id: doc.post_id, saved: {} };
       marks.saved[doc.pair_saved.index] = relSaved;
       marks.last = { index: doc.pair_saved.index, version: relSaved };
-      localStorage.setItem(MARKS_KEY(doc.post_id), JSON.stringify({ relation_version: doc.relation_version, saved: marks.saved, last: marks.last }));
+      try {   // storage full or refused: the marks stay on screen, and the answer goes on being handled
+        localStorage.setItem(MARKS_KEY(doc.post_id), JSON.stringify({ relation_version: doc.relation_version, saved: marks.saved, last: marks.last, at: Date.now() }));
+      } catch (e) { /* kept on screen only */ }
     }
     if (saved && askedRel.waited) {
       if (!batch) batch = { post_id: doc.post_id, versions: [] };
@@ -118,7 +121,8 @@ function load(fromServer) {
       const versions = batch ? batch.versions : [];
       if (versions.length > 1) doc.note = `Saved ${versions.length} relations under your name, as versions ${versions.join(", ")}.`;
       savedTogether = versions.length;
-      if (savedTogether) setTimeout(() => confirmInSight(`✓ ${savedTogether === 1 ? "The relation" : `${savedTogether} relations`} saved under your name`), 0);
+      const said = `✓ ${savedTogether === 1 ? "The relation" : `${savedTogether} relations`} saved under your name`;
+      if (savedTogether) setTimeout(() => confirmInSight(said), 0);
       if (afterAnswer) { const go = afterAnswer; afterAnswer = null; setTimeout(go, 0); }
     }
   }
@@ -201,10 +205,23 @@ function restoreMarks() {
   if (!stored) return;
   if (stored.relation_version !== doc.relation_version) { localStorage.removeItem(MARKS_KEY(doc.post_id)); return; }
   marks = { post_id: doc.post_id, saved: stored.saved || {}, last: stored.last };
-  const newest = stored.last && stored.last.version === doc.relation_version &&
+  const newest = !doc.readonly && stored.last && stored.last.version === doc.relation_version &&
     (doc.base_version === null || doc.base_version === undefined || doc.base_version < stored.last.version);
   if (!doc.pair_saved && newest) doc.pair_saved = stored.last;
 }
+
+// Marks of posts not opened for a month, or beyond the newest 200, go (one key a post saved on)
+(function pruneMarks() {
+  try {
+    const kept = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (key && key.startsWith("cot-explorer-marks:")) kept.push([key, (JSON.parse(localStorage.getItem(key) || "{}") || {}).at || 0]);
+    }
+    kept.sort((a, b) => b[1] - a[1]);
+    kept.filter(([, at], i) => i >= 200 || at < Date.now() - 30 * 86400000).forEach(([key]) => localStorage.removeItem(key));
+  } catch (e) { /* storage refused: nothing kept to prune */ }
+})();
 
 // Relations saved once a name was given, said where the eye is: the name field is a screen or
 // two above the bar on a phone, which said it out of sight. A line at the foot of the window
@@ -514,7 +531,8 @@ function askToLeave(what, go, stay = null) {
 }
 
 // The name field, outlined, in sight and with the cursor: asked for by a click (not on a
-// refusal, where the next shortcut key would have become the name: annotate.py)
+// refusal, where the next shortcut key would have become the name: annotate.py's
+// SHOW_NAME_WHEN_ASKED outlines it then, with the same class and time, and no cursor)
 function askForName() {
   const box = document.getElementById("annotator");
   const input = box && box.querySelector("input, textarea");

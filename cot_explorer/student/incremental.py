@@ -93,8 +93,8 @@ class _RoundData:
             self._type_arguments(store)
 
     def _type_arguments(self, store) -> None:
-        """Arguments typed as the app types them (current entity labels, else the default
-        entity student's entities), so the relation student reads what it will read in use."""
+        """Arguments typed as the app types them (relation_arguments.entities_for_arguments, one
+        rule), so the relation student reads what it will read in use."""
         registry = Registry(store)
         posts = [get_post(store, pid) for pid in self.pool]
         mner_path = registry.default_path("mner")

@@ -77,7 +77,7 @@ class ErrorAnalysis:
     only_other: int = 0             # rows of `errors` where only the compared version errs (ONLY_OTHER)
     posts: int = 0                  # posts analysed
     posts_differing: int = 0        # posts where the compared version predicts otherwise
-    corrected: int = 0              # posts whose gold is an annotator's correction, not the dataset's
+    corrected: int = 0              # posts of the split whose gold is a correction, not the dataset's
 
     @property
     def overall(self) -> list[list]:
@@ -136,8 +136,8 @@ def gold_said(ea: ErrorAnalysis) -> str:
     walker's own deletion came back as a "spurious" error, with nothing saying why)."""
     if not ea.corrected:
         return "Gold is the dataset's labels (no post here is corrected yet)."
-    return (f"Gold is each post's current labels: the dataset's, or an annotator's correction "
-            f"({ea.corrected} of the {ea.posts} posts).")
+    return (f"Gold is each post's current labels: the dataset's, or a correction saved over them "
+            f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected).")
 
 
 def comparison_said(ea: ErrorAnalysis) -> str:
@@ -192,6 +192,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     with open_store(home) as store:
         posts = list_posts(store, ds.dataset, ds.split)
         gold = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
+        corrected = label_store.progress(store, ds.dataset, ds.split, "mner").corrected   # the one rule of "corrected"
         types = list(dataset_schema(store, ds.dataset).types)
     posts = [p for p in posts if p.id in gold and gold[p.id].spans is not None]
     if not posts:
@@ -223,7 +224,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     differing = sum(set(mine) != set(theirs) for mine, theirs in zip(*preds)) if len(preds) > 1 else 0
     # the other version's own errors last, after the one analysed
     return ErrorAnalysis("mner", scored, types + ["O"], errors + only, only_other=len(only), posts=len(posts),
-                         posts_differing=differing, corrected=sum(gold[p.id].source != "gold" for p in posts))
+                         posts_differing=differing, corrected=corrected)
 
 
 def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span],
@@ -259,6 +260,7 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
     with open_store(home) as store:
         posts = list_posts(store, ds.dataset, ds.split)
         gold = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
+        corrected = label_store.progress(store, ds.dataset, ds.split, "mre").corrected
     posts = [p for p in posts if p.id in gold and gold[p.id].relations]
     if not posts:
         raise ValidationError(f"{ds.label} has no entity pairs to analyse")
@@ -292,7 +294,7 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                  if len(guesses) > 1 else 0)
     return ErrorAnalysis("mre", scored, labels, errors + only, pairs + only_pairs, only_other=len(only),
                          posts=len(posts), posts_differing=differing,
-                         corrected=sum(gold[p.id].source != "gold" for p in posts))
+                         corrected=corrected)
 
 
 def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
