@@ -281,6 +281,19 @@ def first_words(home: Path, post_id: str, n: int = 3) -> str:
     return " ".join(json.loads(tokens)[:n])
 
 
+def find_and_open(page, home: Path, dataset: str, offset: int = 0) -> str:
+    """The post of `dataset` at `offset`, found by its first words in the search box and opened
+    from the matches, as an annotator finds a post; returns its id."""
+    with db(home) as c:
+        (pid,) = c.execute("SELECT id FROM posts WHERE dataset = ? ORDER BY position LIMIT 1 OFFSET ?",
+                           (dataset, offset)).fetchone()
+    box = page.locator("#post-search").locator("textarea, input").first
+    box.fill(first_words(home, pid))
+    box.press("Enter")
+    pick_post(page, "post-found", pid)
+    return pid
+
+
 def test_a_reload_comes_back_to_the_split_and_a_draft_opens_in_its_own_queue(app, browser):
     url, home = app
     with db(home) as c:
@@ -357,11 +370,7 @@ def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.keyboard.press("u")
     expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
-    with db(home) as c:
-        (other,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo-mnre' ORDER BY position LIMIT 1 OFFSET 4").fetchone()
-    page.locator("#post-search").locator("textarea, input").first.fill(first_words(home, other))
-    page.locator("#post-search").locator("textarea, input").first.press("Enter")
-    pick_post(page, "post-found", other)
+    find_and_open(page, home, "demo-mnre", 4)
     expect(page.locator("#se-pos")).to_have_text("5 / 20", timeout=T)
     expect(page.locator("#queue-not-corrected input")).not_to_be_checked()
     page.reload()
@@ -696,11 +705,7 @@ def test_relations_waiting_for_a_name_survive_a_reload_are_saved_together_and_le
     expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(2, timeout=T)
     expect(page.locator("#se-dirty")).to_have_text("● unsaved; a relation waits for your name")
     # a post found by search asks first, as it does for span edits (it dropped them)
-    with db(home) as c:
-        (other,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1").fetchone()
-    page.locator("#post-search").locator("textarea, input").first.fill(first_words(home, other))
-    page.locator("#post-search").locator("textarea, input").first.press("Enter")
-    pick_post(page, "post-found", other)
+    find_and_open(page, home, "demo")
     expect(page.locator("#se-dialog")).to_contain_text("a relation change that waits for your name", timeout=T)
     page.locator("#se-dialog").get_by_role("button", name="Stay").click()
     expect(page.locator("#span-editor .se-pair-waiting")).to_have_count(2)
