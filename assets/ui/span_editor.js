@@ -201,8 +201,9 @@ function load(fromServer) {
 // are still those saved here (the Undo beside a pair was gone after a reload), and the Undo
 // only while that save is still the post's newest change, which is all it may take back.
 function restoreMarks() {
-  const stored = JSON.parse(localStorage.getItem(MARKS_KEY(doc.post_id)) || "null");
-  if (!stored) return;
+  let stored = null;
+  try { stored = JSON.parse(localStorage.getItem(MARKS_KEY(doc.post_id)) || "null"); } catch (e) { return; }   // unreadable: no marks
+  if (!stored || typeof stored !== "object") return;
   if (stored.relation_version !== doc.relation_version) { localStorage.removeItem(MARKS_KEY(doc.post_id)); return; }
   marks = { post_id: doc.post_id, saved: stored.saved || {}, last: stored.last };
   const newest = !doc.readonly && stored.last && stored.last.version === doc.relation_version &&
@@ -216,7 +217,7 @@ function restoreMarks() {
     const kept = [];
     for (let i = 0; i < localStorage.length; i++) {
       const key = localStorage.key(i);
-      if (key && key.startsWith("cot-explorer-marks:")) kept.push([key, (JSON.parse(localStorage.getItem(key) || "{}") || {}).at || 0]);
+      if (key && key.startsWith(MARKS_KEY(""))) kept.push([key, (JSON.parse(localStorage.getItem(key) || "{}") || {}).at || 0]);
     }
     kept.sort((a, b) => b[1] - a[1]);
     kept.filter(([, at], i) => i >= 200 || at < Date.now() - 30 * 86400000).forEach(([key]) => localStorage.removeItem(key));

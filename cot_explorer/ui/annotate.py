@@ -704,8 +704,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if not ids and first:
                 ids = queue(home, first)
                 # kept: the page load's late first queue leaves it be
-                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), [first, "any", False, False,
-                                                                                     QueueOrder.FILE.value]], ids
+                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), QueueFilters(first).made], ids
             return keep_queue(), ids
 
         def switch_queue(dataset_split: str) -> tuple[list, list[str]]:
@@ -714,9 +713,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             loaded, or gone (its last upload deleted)."""
             ids = queue(home, dataset_split)
             labels = [d.label for d in dataset_splits(home)]
-            whole = [dataset_split, "any", False, False, QueueOrder.FILE.value]
-            return [gr.update(value=dataset_split, choices=labels), ids, types_update(dataset_split), *whole[2:],
-                    whole], ids
+            whole = QueueFilters(dataset_split)
+            return [gr.update(value=dataset_split, choices=labels), ids, types_update(dataset_split), whole.only_errors,
+                    whole.not_corrected, whole.order, whole.made], ids
 
         def show_pair(focus, doc, ids, dataset_split, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
@@ -834,7 +833,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
     def filters_on_load(dataset_split: str | None, stored: str | None) -> list:
         """The filter boxes as this browser left them on `dataset_split` (set by the page load,
         before its first queue reads them), else as they are."""
-        types = list(dataset_schema_of(dataset_split).types) if dataset_split else []
+        if not stored or not dataset_split:   # nothing kept: no read of the dataset on the page load
+            return [gr.skip()] * 4
+        types = list(dataset_schema_of(dataset_split).types)
         kept = QueueFilters.remembered(stored, dataset_split, types)
         if kept is None:
             return [gr.skip()] * 4
