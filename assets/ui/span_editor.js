@@ -174,6 +174,8 @@ function load(fromServer) {
       local.push(spans.map((s) => ({ ...s })));  // "u" takes the restored edits back to the saved labels
       spans = draft.spans;
       say(`Restored your unsaved edits from ${new Date(draft.at).toLocaleTimeString()}.`);
+      // in the value too: another queue or post asked for next asks first (it opened unasked)
+      writeValue();
     } else if (draft && draft.base_version !== doc.base_version) {
       say("You had unsaved edits on an older version of this post; they are shown below to compare.");
       doc.stale_draft = draft.spans;

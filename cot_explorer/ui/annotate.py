@@ -52,23 +52,24 @@ HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "chang
 NAME_KEY = "cot-explorer-annotator"
 REMEMBER_NAME = ("(name) => { try { localStorage.setItem('%s', (name || '').trim()); } catch (e) {} return []; }"
                  % NAME_KEY)
-# The dataset/split the user works in, kept the same way: a reload comes back to it (it came
-# back to the first split, the demo's, whatever the user had been correcting)
-SPLIT_KEY = "cot-explorer-queue"
-REMEMBER_SPLIT = ("(split) => { try { if (split) localStorage.setItem('%s', split); } catch (e) {} return []; }"
-                  % SPLIT_KEY)
 # and the post last on show in the editor: a reload opens it again, not the queue's first post
 POST_KEY = "cot-explorer-post"
 REMEMBER_POST = ("(doc) => { try { if (doc && doc.post_id) localStorage.setItem('%s', doc.post_id); } catch (e) {} "
                  "return []; }" % POST_KEY)
-# and the filters of the queue on show (a reload unticked them, and only the count "7 / 40" in
-# place of "1 / 15" said the queue had changed): [split, type, errors only, not corrected, order]
-FILTERS_KEY = "cot-explorer-filters"
-REMEMBER_FILTERS = ("(d, t, e, c, o) => { try { if (d) localStorage.setItem('%s', JSON.stringify([d, t, e, c, o])); } "
-                    "catch (e) {} return []; }" % FILTERS_KEY)
-RECALL_PLACE = ("() => { try { return [localStorage.getItem('%s') || '', localStorage.getItem('%s') || '', "
-                "localStorage.getItem('%s') || '']; } catch (e) { return ['', '', '']; } }"
-                % (SPLIT_KEY, POST_KEY, FILTERS_KEY))
+# and the queue on show, as made: its dataset/split (a reload came back to the first split, the
+# demo's, whatever the user had been correcting) and its filters (a reload unticked them, and
+# only the count "7 / 40" in place of "1 / 15" said the queue had changed), as queue_made holds
+# them: [split, type, errors only, not corrected, order]. Kept when a queue is made, not when a
+# box changes: a box changed over unsaved edits asks first, and a reload then brought back the
+# queue not yet opened. The split was kept once more under its own key; a browser that has
+# only that key still comes back to it.
+QUEUE_KEY, OLD_SPLIT_KEY = "cot-explorer-filters", "cot-explorer-queue"
+REMEMBER_QUEUE = ("(made) => { try { if (made && made[0]) localStorage.setItem('%s', JSON.stringify(made)); } "
+                  "catch (e) {} return []; }" % QUEUE_KEY)
+RECALL_PLACE = ("() => { try { const made = localStorage.getItem('%s') || ''; let split = '';"
+                " try { split = JSON.parse(made)[0] || ''; } catch (e) {}"
+                " return [split || localStorage.getItem('%s') || '', localStorage.getItem('%s') || '', made]; }"
+                " catch (e) { return ['', '', '']; } }" % (QUEUE_KEY, OLD_SPLIT_KEY, POST_KEY))
 
 # a save refused for want of a name shows where the name goes, outlined for a few seconds. Not
 # the keyboard focus: the next shortcut ("n" for the next post) became the name, and the
@@ -529,7 +530,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         queue_state = gr.State([])
         # the filters that made the queue in queue_state: Stay, asked before another queue is
         # opened over unsaved edits, puts them back (the split box named the queue not opened)
-        queue_made = gr.State(None)
+        queue_made = gr.JSON(None, visible=False, elem_id="queue-made")   # not a State: the browser keeps it
         remembered_split = gr.Textbox(visible=False, elem_id="remembered-split")   # the page load reads it
         remembered_post = gr.Textbox(visible=False, elem_id="remembered-post")     # and fills this one
         remembered_filters = gr.Textbox(visible=False, elem_id="remembered-filters")   # and this one
@@ -877,10 +878,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         return [ids, made, *boxes] + opened
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
-    ds.change(None, [ds], None, js=REMEMBER_SPLIT, api_visibility="private")
     editor.change(None, [editor], None, js=REMEMBER_POST, api_visibility="private")
-    for f in filters:   # what a Stay or another post's own queue sets too
-        f.change(None, filters, None, js=REMEMBER_FILTERS, api_visibility="private")
+    queue_made.change(None, [queue_made], None, js=REMEMBER_QUEUE, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
     author.blur(None, [author, status], [status], js=LET_NAME_REFUSAL_GO, api_visibility="private")
