@@ -104,6 +104,7 @@ def test_every_round_variant_trains_from_every_parent_and_the_result_loads(t17, 
     valid = sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))
     correct(t17, valid[:6])
     parent = parent_checkpoint(t17.home / "models", tiny, parent_variant)
+    befores = []
     for variant in ROUND_VARIANTS:
         report = run_round(t17, "twitter2017", f"r-{parent_variant}-{variant}", variant=variant, epochs=1,
                            parent=str(parent), knowledge_budget=16, resamples=200)
@@ -115,6 +116,10 @@ def test_every_round_variant_trains_from_every_parent_and_the_result_loads(t17, 
         assert g["low"] <= g["value"] <= g["high"] and 0 <= g["p_better"] <= 1
         assert report.selection_heldout_overlap == 0 and report.sizes["held-out"] == 723
         assert Registry(t17).manifest(report.model).parent == parent.name
+        befores.append(report.before)
+    # "before" is the parent as it is, whatever it is continued as (a kd parent continued as
+    # distilled was scored with the fresh prompts of its new shape: another model)
+    assert all(b == befores[0] for b in befores) and befores[0]["n_pred"] > 0
 
 
 def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(home, t17, tiny, monkeypatch):

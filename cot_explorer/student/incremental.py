@@ -175,7 +175,8 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     plan = plan_round(store, dataset, since=since, replay_ratio=replay_ratio, seed=seed, fix=True)
     registry = Registry(store)
     parent_path = registry.path(parent, plan.task)
-    init = adapt(load_checkpoint(parent_path), variant)
+    as_is = load_checkpoint(parent_path)
+    init = adapt(as_is, variant)
     parent_name = init.manifest.name
     if init.config.task != plan.task:
         raise RoundRefused(f"{dataset} needs {'a relation' if plan.task == 'mre' else 'an entity'} model; "
@@ -192,11 +193,13 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     train, selection = data.examples(plan.curated + plan.replay), data.examples(plan.selection)
     heldout_ids_, untouched_ids = data.ids(plan.heldout), data.ids(plan.untouched)
     gold_h, gold_u = data.gold(heldout_ids_), data.gold(untouched_ids)
-    before_h = data.predict(init.task, init.model, cfg, heldout_ids_)
-    before_u = data.predict(init.task, init.model, cfg, untouched_ids)
+    # the parent as it is and as the app runs it, not `init`: a kd parent continued as distilled
+    # has fresh prompts there, another model (its "before" was not the parent's score)
+    before_h = data.predict(as_is.task, as_is.model, as_is.config, heldout_ids_)
+    before_u = data.predict(as_is.task, as_is.model, as_is.config, untouched_ids)
     result = train_student(cfg, train, selection, callback, progress=progress, init=init)
     if result.stopped == "cancelled":
-        del init, result
+        del init, as_is, result
         release_memory()
         raise RoundCancelled("cancelled before the end: no version was saved")
     after_h = data.predict(result.task, result.model, cfg, heldout_ids_)
@@ -230,6 +233,6 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
                          before_scores, after_scores, {k: v.to_json() for k, v in gain.items()}, forgetting, changes,
                          result.best_epoch, result.stopped, result.seconds_per_epoch, plan.corrected_heldout,
                          len(set(plan.selection) & set(plan.heldout)), plan.task)
-    del init, result, train, selection, data
+    del init, as_is, result, train, selection, data
     release_memory()
     return report
