@@ -12,20 +12,33 @@ from .store import open_store
 from .store.jobs import JobRunning, create_job_alone, fail_running, get_job, update_job
 from .student.registry import Registry
 
+# the job row's progress is in thousandths of the whole round, whatever phase it is in
+WHOLE = 1000
+
 
 class JobCallback:
-    """Writes progress to the job row (at most every 0.3 s) and reads the cancel flag."""
+    """Writes progress to the job row (at most every 0.3 s) and reads the cancel flag. A
+    training step is placed within the training phase's share of the round (the bar read
+    100 % at the end of training, with the scoring still to come)."""
 
     def __init__(self, home: Path, job_id: int):
         self.home, self.job_id = home, job_id
         self._last = 0.0
+        self._span = (0.0, 1.0)
+
+    def on_phase(self, words: str, start: float, end: float) -> None:
+        self._span = (start, end)
+        with open_store(self.home) as s:
+            update_job(s, self.job_id, step=round(WHOLE * start), total=WHOLE, message=words)
 
     def on_step(self, step: int, total: int, loss: float) -> None:
         now = time.monotonic()
         if now - self._last > 0.3 or step == total:
             self._last = now
+            start, end = self._span
             with open_store(self.home) as s:
-                update_job(s, self.job_id, step=step, total=total, message=f"step {step}/{total}, loss {loss:.3f}")
+                update_job(s, self.job_id, step=round(WHOLE * (start + (end - start) * step / max(1, total))),
+                           total=WHOLE, message=f"training: step {step}/{total}, loss {loss:.3f}")
 
     def on_eval(self, epoch: int, metrics: dict) -> None:
         with open_store(self.home) as s:
@@ -55,7 +68,7 @@ def start_distill_job(home: Path, params: dict) -> int:
 
 
 def _run_distill(home: Path, job_id: int, params: dict) -> None:
-    from .student.incremental import RoundCancelled, run_round  # PyTorch, when a round starts
+    from .student.incremental import RoundCancelled, release_memory, run_round  # PyTorch, when a round starts
 
     try:
         with open_store(home) as s:
@@ -66,6 +79,7 @@ def _run_distill(home: Path, job_id: int, params: dict) -> None:
             update_job(s, job_id, status="done", step=job.total, result=report.to_json(),
                        message=f"done: {report.gain_sentence()}")
     except RoundCancelled as e:
+        release_memory()   # what the round held, now that its frame is gone
         with open_store(home) as s:
             update_job(s, job_id, status="cancelled", message=str(e))
     except CotExplorerError as e:  # a refusal found only now: said as a sentence

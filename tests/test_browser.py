@@ -203,6 +203,20 @@ def test_upload_correct_undo_and_distill(app, browser):
     page.locator("#rollback-btn").click()
     expect(page.locator("#versions-note")).to_contain_text("Rolled back browser-round", timeout=T)
     shot(page, "distill-promote-rollback")
+    # a second round: the first one's verdict goes (under "Job 2: running" it read as this one's);
+    # Cancel says it is heard, and the round saves no version (scoring is most of a round, and
+    # a Cancel was heeded only within a training step: it finished and saved one)
+    fill(page, "distill-name", "browser-cancel")
+    page.locator("#distill-start").click()
+    expect(page.locator("#job-progress")).to_contain_text("running", timeout=T)
+    expect(page.locator("#job-verdict")).not_to_contain_text("interval", timeout=T)
+    page.locator("#distill-cancel").click()
+    expect(page.locator("#job-progress")).to_contain_text("cancelling", timeout=T)
+    expect(page.locator("#distill-cancel")).to_be_disabled(timeout=T)
+    expect(page.locator("#job-progress")).to_contain_text("no version was saved", timeout=300_000)
+    with db(home) as c:
+        assert c.execute("SELECT count(*) FROM model_versions WHERE name = 'browser-cancel'").fetchone()[0] == 0
+    expect(page.locator("#distill-start")).to_be_enabled(timeout=T)
     tab(page, "Errors")
     # before any analysis it says what to do, and has no column for a version not compared
     expect(page.locator("#errors-note")).to_contain_text("then press Analyse", timeout=T)

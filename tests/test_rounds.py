@@ -138,3 +138,39 @@ def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(
         distill.roll_back(home, None)
     assert Registry(t17).default_name("mner") == "weak"   # the refusal undid nothing
     assert distill.roll_back(home, report.model).startswith("Rolled back **weak**")
+
+
+def test_a_cancel_asked_for_while_the_new_version_is_scored_saves_no_version_and_the_bar_spans_the_scoring(t17, tiny):
+    """Cancel was heeded only within a training step: a round on a few corrections is almost
+    all scoring, so it finished and saved a version; and the bar read 100 % at the end of
+    training with the scoring still to come."""
+    from cot_explorer.jobs import WHOLE, JobCallback, cancel_job
+    from cot_explorer.store.jobs import get_job
+    from cot_explorer.student.incremental import RoundCancelled
+
+    valid = sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))
+    correct(t17, valid[:6])
+    parent = parent_checkpoint(t17.home / "models", tiny, "text")
+    job_id = create_job(t17, "distill", {"dataset": "twitter2017", "name": "cancelled"}, status="running")
+    seen = []
+
+    class Watching(JobCallback):
+        def on_phase(self, words, start, end):
+            super().on_phase(words, start, end)
+            job = get_job(t17, job_id)
+            seen.append((words, job.step / job.total))
+            if words.startswith("scoring the new version"):
+                cancel_job(t17.home, job_id)   # as the Cancel button does, once training is over
+
+    with pytest.raises(RoundCancelled, match="no version was saved"):
+        run_round(t17, "twitter2017", "cancelled", variant="text", epochs=1, parent=str(parent),
+                  callback=Watching(t17.home, job_id), resamples=200)
+    assert not (t17.home / "models" / "cancelled").exists()
+    assert not Registry(t17).name_taken("cancelled")
+    words = [w for w, _ in seen]
+    assert words[0].startswith("scoring the parent parent-text on 723 held-out")
+    assert words[1].startswith("training on 12 posts") and words[2].startswith("scoring the new version")
+    at = [p for _, p in seen]
+    # scoring 723 held-out posts twice outweighs training on 12: most of the bar is scoring
+    assert at[0] == 0 and at[0] < at[1] < at[2] < 1 and at[2] - at[1] < 0.5
+    assert get_job(t17, job_id).step < WHOLE

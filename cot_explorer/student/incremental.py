@@ -17,7 +17,7 @@ import ctypes
 import gc
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import torch
 
@@ -40,6 +40,42 @@ from .train import TrainCallback, train_student
 
 class RoundCancelled(CotExplorerError):
     pass
+
+
+class RoundCallback(TrainCallback, Protocol):
+    """What a job runner hears from a round besides training: each phase in words, with the
+    share of the round it spans (scoring the parent and the new version on every held-out
+    and untouched post takes longer than training on a few corrections: the bar read 100 %
+    at the end of training, with the scoring still to come)."""
+
+    def on_phase(self, words: str, start: float, end: float) -> None: ...
+
+
+class _Phases:
+    """The round's phases, each given its share of the round by the work it does (a post
+    scored is one unit, a training example three: forward and backward), told to the
+    callback; a Cancel asked for is heeded between phases too (it was heeded only within a
+    training step, and a round on a few corrections is almost all scoring: it finished and
+    saved a version)."""
+
+    def __init__(self, callback: TrainCallback | None, scored: int, trained: int, selected: int, epochs: int):
+        self.callback = callback
+        scoring, training = max(1, scored), epochs * (3 * trained + selected)
+        whole = 2 * scoring + training
+        self.bounds = {"before": (0.0, scoring / whole), "training": (scoring / whole, (scoring + training) / whole),
+                       "after": ((scoring + training) / whole, 1.0)}
+
+    def enter(self, phase: str, words: str) -> None:
+        self.stop_if_cancelled()
+        if self.callback is not None and hasattr(self.callback, "on_phase"):
+            self.callback.on_phase(words, *self.bounds[phase])
+
+    def stop_if_cancelled(self) -> None:
+        if self.callback is not None and self.callback.should_cancel():
+            raise RoundCancelled(CANCELLED)
+
+
+CANCELLED = "cancelled before the end: no version was saved"
 
 
 
@@ -195,15 +231,21 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     gold_h, gold_u = data.gold(heldout_ids_), data.gold(untouched_ids)
     # the parent as it is and as the app runs it, not `init`: a kd parent continued as distilled
     # has fresh prompts there, another model (its "before" was not the parent's score)
+    phases = _Phases(callback, len(heldout_ids_) + len(untouched_ids), len(train), len(selection), epochs)
+    scored = f"{len(heldout_ids_)} held-out and {len(untouched_ids)} untouched posts"
+    phases.enter("before", f"scoring the parent {parent_name} on {scored}")
     before_h = data.predict(as_is.task, as_is.model, as_is.config, heldout_ids_)
     before_u = data.predict(as_is.task, as_is.model, as_is.config, untouched_ids)
+    phases.enter("training", f"training on {len(train)} posts, {epochs} epoch{'s' if epochs != 1 else ''}")
     result = train_student(cfg, train, selection, callback, progress=progress, init=init)
     if result.stopped == "cancelled":
         del init, as_is, result
         release_memory()
-        raise RoundCancelled("cancelled before the end: no version was saved")
+        raise RoundCancelled(CANCELLED)
+    phases.enter("after", f"scoring the new version on {scored}")
     after_h = data.predict(result.task, result.model, cfg, heldout_ids_)
     after_u = data.predict(result.task, result.model, cfg, untouched_ids)
+    phases.stop_if_cancelled()   # the last moment before a version exists
     gain = paired_bootstrap(gold_h, before_h, after_h, resamples=resamples, seed=seed, types=types)
     forgetting = {"posts": len(untouched_ids)}
     if untouched_ids:

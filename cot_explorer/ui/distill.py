@@ -124,10 +124,20 @@ class JobView:
     progress: float
     message: str
     result: dict | None
+    cancelling: bool = False   # a Cancel asked for, not yet heeded (the button gave no sign of it)
 
     @property
     def running(self) -> bool:
         return self.status in ("queued", "running")
+
+    def line(self) -> str:
+        """The job in one line: its status, a bar, what it is doing."""
+        if self.job_id is None:
+            return "No distillation job yet."
+        bar = "█" * int(20 * self.progress) + "░" * (20 - int(20 * self.progress))
+        doing = (f"cancelling: the round stops at its next step and saves no version (was {self.message})"
+                 if self.cancelling and self.running else self.message)
+        return f"**Job {self.job_id}: {self.status}** `{bar}` progress: {round(100 * self.progress)}% — {doing}"
 
 
 def job_view(home: Path, job_id: int | None = None) -> JobView:
@@ -136,7 +146,7 @@ def job_view(home: Path, job_id: int | None = None) -> JobView:
     if job is None:
         return JobView(None, "no job yet", 0.0, "", None)
     progress = 1.0 if job.status == "done" else (job.step / job.total if job.total else 0.0)
-    return JobView(job.id, job.status, progress, job.error or job.message, job.result)
+    return JobView(job.id, job.status, progress, job.error or job.message, job.result, bool(job.cancel_requested))
 
 
 def any_round_running(home: Path) -> bool:
@@ -391,14 +401,14 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             """The job's progress; Start only where a round can start (none running, the plan
             `possible`), Cancel only while one runs."""
             v = job_view(home, job_id)
-            bar = "█" * int(20 * v.progress) + "░" * (20 - int(20 * v.progress))
-            text = f"**Job {v.job_id}: {v.status}** `{bar}` progress: {round(100 * v.progress)}% — {v.message}"
             busy = v.running
             start_state = gr.update(interactive=possible and not busy,
                                     value="A round is running…" if busy else "Start distillation")
             fresh = v.result and (shown or {}).get("model") != v.result.get("model")
-            return ([text if v.job_id else "No distillation job yet.", start_state, gr.update(interactive=busy)]
-                    + ([v.result] if fresh else [gr.skip()]))
+            # a round started elsewhere (another browser) takes the last round's result off show too
+            stale = busy and shown
+            return ([v.line(), start_state, gr.update(interactive=busy and not v.cancelling)]
+                    + ([v.result] if fresh else [None] if stale else [gr.skip()]))
 
         def show_result(result, user):
             if not result:
@@ -406,8 +416,13 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             return report_text(result), report_rows(result), change_rows(home, result)
 
         def do_start(d, n, var, ep, rep, since_value, user):
+            """The last round's verdict and tables go: under "Job 2: running" they read as this one's."""
             job = start_round(home, d, n, var, int(ep), float(rep), since_value)
-            return job, gr.update(interactive=False, value="A round is running…")
+            return job, gr.update(interactive=False, value="A round is running…"), None
+
+        def do_cancel(job_id, user):
+            cancel_round(home, job_id)
+            return job_view(home, job_id).line(), gr.update(interactive=False)
 
         @refusal_said(4)   # under the buttons, like the answer (a toast stayed over the next tab)
         def do_promote(version, force, reason, user):
@@ -427,9 +442,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay], [plan, start, plan_possible],
                      api_visibility="private", show_progress="hidden")
         start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
-                    [job_state, start], api_visibility="private")
-        cancel.click(guarded(policy, Action.DISTILL, lambda j, user: cancel_round(home, j)), [job_state], None,
-                     api_visibility="private")
+                    [job_state, start, result_state], api_visibility="private")
+        cancel.click(guarded(policy, Action.DISTILL, do_cancel), [job_state], [progress, cancel], api_visibility="private")
         # polling never flashes a spinner over the tables and the plot
         timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan_possible],
                    [progress, start, cancel, result_state], api_visibility="private", show_progress="hidden")
