@@ -161,8 +161,14 @@ def test_upload_correct_undo_and_distill(app, browser):
     tab(page, "Distill")
     pick(page, "distill-dataset", "twitter2017")
     expect(page.locator("#distill-plan")).to_contain_text("held-out 723", timeout=T)
+    # no chain of thought on its posts: text is chosen, and distill picked anyway is warned of
+    expect(page.locator("#distill-plan")).to_contain_text("on 0 of the 6 training posts", timeout=T)
+    expect(page.locator("#distill-variant input")).to_have_value("text", timeout=T)
+    pick(page, "distill-variant", "distill")
+    expect(page.locator("#distill-plan")).to_contain_text("No chain of thought on these training posts", timeout=T)
     fill(page, "distill-name", "browser-round")
     pick(page, "distill-variant", "text")
+    expect(page.locator("#distill-plan")).not_to_contain_text("No chain of thought", timeout=T)
     page.locator("#distill-start").click()
     expect(page.locator("#job-progress")).to_contain_text("Job", timeout=T)
     expect(page.locator("#distill-start")).to_be_disabled(timeout=T)  # one round at a time

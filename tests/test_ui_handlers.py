@@ -558,6 +558,33 @@ def test_the_distill_plan_says_whether_a_round_can_start_and_where_its_need_is_m
     assert not nothing.possible and "in the Annotate tab" in nothing.text    # nothing corrected yet
 
 
+def test_the_distill_plan_says_how_much_chain_of_thought_its_training_posts_hold_and_suits_the_variant_to_it(
+        demo_home, data):
+    """"distill (recommended)" trained on a dataset with no chain of thought without a word: it
+    learnt the labels alone with fresh soft prompts, a real loss (-3.0 F1 where text lost 0.1)."""
+    from cot_explorer.importer import import_knowledge, import_twitter
+    from cot_explorer.paths import twitter_file
+    from cot_explorer.schema import LabelSet
+    from cot_explorer.store import labels as label_store
+
+    with open_store(demo_home) as s:
+        import_twitter(s, str(twitter_file("twitter2017", "valid")), "t17", "valid")
+        gold = label_store.current_for_split(s, "t17", "valid", "mner")
+        for pid in sorted(gold)[:5]:
+            label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="ann"),
+                             gold[pid].version)
+    bare = distill.plan_view(demo_home, "t17", None, 1.0)
+    assert bare.possible and bare.with_cot == 0 and bare.variant == "text", bare
+    assert "on 0 of the 10 training posts" in bare.text and distill.NO_COT not in bare.text
+    warned = distill.plan_view(demo_home, "t17", None, 1.0, "distill")
+    assert distill.NO_COT in warned.text and warned.possible   # said, not refused: the user may still choose it
+    with open_store(demo_home) as s:   # the recorded ChatGPT reasoning for these posts
+        import_knowledge(s, str(data / "knowledge/chatgpt-pgim/twitter2017/valid.txt"), "t17", "valid")
+    read = distill.plan_view(demo_home, "t17", None, 1.0, "distill")
+    assert read.with_cot == 10 and read.variant == "distill" and distill.NO_COT not in read.text
+    assert "on 10 of the 10 training posts" in read.text
+
+
 def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own(demo_home):
     """The shipped knowledge view (87.72, it reads the CoT) and the text-only students (83.85)
     were one line on Twitter-2017 test, falling as if the newest version got worse."""

@@ -57,3 +57,19 @@ def posts_with_knowledge(store: Store, dataset: str, split: str, task: str = "mn
             WHERE p.dataset = ? AND p.split = ? AND t.kind = 'cot' AND t.status = 'ok' AND {pair}""",
         (dataset, split)).fetchone()
     return n
+
+
+def posts_with_knowledge_among(store: Store, post_ids, task: str = "mner") -> int:
+    """How many of `post_ids` hold a chain of thought for `task` (a round's training posts:
+    distilling from posts with none teaches the labels alone)."""
+    pair = "t.pair IS NOT NULL" if task == "mre" else "t.pair IS NULL"
+    ids = list(dict.fromkeys(post_ids))
+    n = 0
+    for i in range(0, len(ids), 500):   # SQLite's bound-parameter limit
+        chunk = ids[i:i + 500]
+        (k,) = store.conn.execute(
+            f"""SELECT COUNT(DISTINCT t.post_id) FROM teacher_outputs t
+                WHERE t.kind = 'cot' AND t.status = 'ok' AND {pair} AND t.post_id IN ({",".join("?" * len(chunk))})""",
+            chunk).fetchone()
+        n += k
+    return n
