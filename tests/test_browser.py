@@ -78,10 +78,26 @@ def test_upload_correct_undo_and_distill(app, browser):
                                "AND text LIKE 'Messi scores%'").fetchone()
         assert copies == (1, 1)
         page.wait_for_timeout(500)
+    # the text corrected after it (a word added): the image stays, said so, and the corrected
+    # post is stored with it (the box emptied silently, and it was stored without)
+    page.locator("#post-text textarea").fill("Messi scores twice as Barcelona beat Real Madrid at the Camp Nou")
+    expect(page.locator("#analyse-note")).to_contain_text("The image stays for the edited text", timeout=T)
+    expect(page.locator("#post-image")).to_contain_text(DEMO_IMAGE.stem)
+    page.locator("#explore-btn").click()
+    expect(page.locator("#analyse-note")).not_to_contain_text("The image stays", timeout=T)
+    for _ in range(20):
+        with db(home) as c:
+            fixed = c.execute("SELECT image_sha256 FROM posts WHERE dataset = 'uploads' AND text LIKE '%at the Camp Nou'"
+                              ).fetchall()
+        if fixed:
+            break
+        page.wait_for_timeout(500)
+    assert fixed == [(sha,)]
     # a new text typed after it: the kept image was the stored post's, not picked for this
-    # text, so it lets go, and the new post is stored without it
+    # text, so it lets go, said so, and the new post is stored without it
     page.locator("#post-text textarea").fill("Ronaldo signs for Juventus in Turin")
     expect(page.locator("#post-image")).not_to_contain_text(".png", timeout=T)
+    expect(page.locator("#analyse-note")).to_contain_text("The image went with the post analysed before")
     page.locator("#explore-btn").click()
     expect(page.locator("#post-rows")).to_contain_text("Ronaldo", timeout=T)
     with db(home) as c:

@@ -4,6 +4,7 @@ thought by grain, the student's entities and where they disagree."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -205,12 +206,30 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
     return explore(home, post.id)
 
 
-# The box's file is the kept one when its path ends in the stored file's digest name (its shown
-# name is the picked one: named_file.py), as do_delete's `Path(i).name == kept` assumes too.
-LET_KEPT_IMAGE_GO = """(image, kept) => {
+# The text changed after an analysis, with the image kept from it in the box. A new tweet (the
+# text cleared, or another pasted over it) lets the image go: it is the stored post's, not one
+# picked for the new text. An edit of the analysed text (a typo fixed) keeps it: it was let go
+# too, silently, and the corrected post was stored without its image. Either is said under
+# Analyse. The box's file is the kept one when its path ends in the stored file's digest name
+# (its shown name is the picked one: named_file.py), as do_delete's `Path(i).name == kept`
+# assumes too. `keptFor`: the text analysed with it. Alike: what the two texts share at their
+# start and end is at least half the longer one.
+IMAGE_LET_GO = ("The image went with the post analysed before (it is stored with it): pick one for this text "
+                "if it has one.")
+IMAGE_KEPT = ("The image stays for the edited text: Analyse stores it as a new upload with that image (the one "
+              "analysed before stays, listed in the picker, until you delete it).")
+LET_KEPT_IMAGE_GO = """(text, image, kept, keptFor, note) => {
   const name = image && (image.path || "").split("/").pop();
-  return kept && name === kept ? [null, ""] : [image, kept];
-}"""
+  if (!kept || name !== kept) return [image, kept, note];
+  const a = (text || "").trim(), b = (keptFor || "").trim();
+  if (a === b) return [image, kept, note];
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  const alike = a.length > 0 && start + end >= 0.5 * Math.max(a.length, b.length);
+  return alike ? [image, kept, %s] : [null, "", %s];
+}""" % (json.dumps(IMAGE_KEPT), json.dumps(IMAGE_LET_GO))
 
 # The analysed upload's text let go once another post is picked, in the browser, reading the box
 # as it is then: read by a call to the server, a tweet typed while that call was on its way was
@@ -492,8 +511,12 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         deleted = delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [post_state, image, kept_image],
                                    outs + [pick, image, kept_image, delete, confirm_box, deleted_note],
                                    api_visibility="private")
-        text.change(None, [image, kept_image], [image, kept_image], api_visibility="private",
-                    js=LET_KEPT_IMAGE_GO)
+        # the text analysed with the kept image, noted in the page as the image is kept
+        kept_for = gr.Textbox(visible=False, elem_id="kept-for")
+        kept_image.change(None, [kept_image, text], [kept_for], js="(kept, text) => kept ? text : ''",
+                          api_visibility="private")
+        text.change(None, [text, image, kept_image, kept_for, analyse_note], [image, kept_image, analyse_note],
+                    api_visibility="private", js=LET_KEPT_IMAGE_GO)
         done_text = gr.Textbox(visible=False, elem_id="done-text")   # an analysed upload's text, to let go
         pick.input(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
                     outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
