@@ -157,3 +157,25 @@ def test_an_accepted_upload_leaves_nothing_in_the_upload_folder(app, browser, tm
     left = [p for p in uploads.rglob("*") if p.is_file() and hashlib.sha256(p.read_bytes()).hexdigest() == digest]
     assert left == []
     assert (home / "images" / digest[:2] / f"{digest}.png").exists()  # kept where it belongs: the store
+
+
+def test_an_image_over_the_cap_is_said_beside_its_box_and_goes_when_another_is_picked(app, browser, tmp_path):
+    """Gradio refuses it in the browser with a corner toast and an empty box; Analyse then
+    stored the text alone, with nothing under it saying why."""
+    url, _, _ = app
+    big = tmp_path / "huge.png"
+    big.write_bytes(png_bytes((40, 40), "RGB") + b"\0" * (21 * 1024 * 1024))   # 21 MB: over the 20 MB cap
+    small = tmp_path / "small.png"
+    small.write_bytes(png_bytes((40, 40), "RGB"))
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    page.locator("#post-image input[type=file]").set_input_files(str(big))
+    note = page.locator("#image-too-big")
+    expect(note).to_contain_text("Not attached: huge.png is 21.0 MB, over the 20.0 MB limit", timeout=T)
+    expect(note).to_be_in_viewport()
+    assert note.get_attribute("role") == "alert"
+    shot(page, "safety-image-over-the-cap")
+    page.locator("#post-image input[type=file]").set_input_files(str(small))
+    expect(page.locator("#post-image")).to_contain_text(file_name("small.png"), timeout=T)
+    expect(note).to_have_count(0)
+    page.close()

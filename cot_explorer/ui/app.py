@@ -9,7 +9,7 @@ import gradio as gr
 
 from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget
-from ..limits import MAX_UPLOAD
+from ..limits import MAX_IMAGE_BYTES, MAX_UPLOAD
 from .annotate import build_annotate_tab
 from .common import dataset_splits, post_choices
 from .distill import build_distill_tab
@@ -17,7 +17,11 @@ from .errors_tab import build_errors_tab
 from .errors_tab import model_updates as errors_model_updates
 from .explore import build_explore_tab
 from .guard import guarded
+from .span_editor import UI_ASSETS
 from .store_tab import build_store_tab, stats_rows, store_line
+
+# an image over the cap said beside its box, not only in Gradio's corner toast
+IMAGE_TOO_BIG = (UI_ASSETS / "image_too_big.js").read_text(encoding="utf-8").replace("LIMIT_BYTES", str(MAX_IMAGE_BYTES))
 
 # Events that run the student share two slots (the CPU's cores); all others run side by side
 # (up to EVENT_SLOTS at once), so one person's error analysis never queues another's save.
@@ -25,6 +29,8 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* an image over the upload cap, said beside its box (image_too_big.js) */
+#image-too-big { margin: 6px 0 0; color: var(--error-text-color, #b91c1c); font-weight: 600; }
 /* Gradio's semibold Source Sans Pro file (600, the weight of buttons and bold text) holds a few
    glyphs only (5 KB): the others came from a fallback font, so "Analyse" had its "A" in one
    font and the rest in another. The full regular and bold files it ships, under a family of
@@ -149,7 +155,8 @@ def launch_kwargs(home: Path, policy: AccessPolicy | None = None) -> dict:
     """What `launch` needs: the store's image folder (and nothing else of it) may be served,
     uploads are capped, and a login page when users are configured."""
     policy = policy or AccessPolicy.from_env()
-    kwargs = {"allowed_paths": [str((home / "images").resolve())], "max_file_size": MAX_UPLOAD, "css": PAGE_CSS}
+    kwargs = {"allowed_paths": [str((home / "images").resolve())], "max_file_size": MAX_UPLOAD, "css": PAGE_CSS,
+              "head": f"<script>{IMAGE_TOO_BIG}</script>"}
     if policy.uses_login_page:
         kwargs["auth"] = policy.check_password
         kwargs["auth_message"] = "CoT Explorer: sign in with the name and password your admin gave you."
