@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("format", choices=("jsonl", "conll"))
     p.add_argument("--dataset", required=True)
     p.add_argument("--split", help="one split (required for conll)")
-    p.add_argument("--source", default="gold", choices=CONLL_SOURCES, help="label source for conll")
+    p.add_argument("--source", default="gold", choices=CONLL_SOURCES, help="label source for conll: gold (imported), current (newest, whoever made it), annotator, "
+                        "teacher (else its chain of thought's entities), student (else the default's stored "
+                        "predictions)")
     p.add_argument("--out", default="-", help="output file (default: standard output); written only if the export succeeds")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
 

@@ -13,11 +13,15 @@ from typing import Iterator, TextIO
 from .datasets.jsonl import write_jsonl
 from .datasets.twitter_conll import write_twitter_conll
 from .errors import CotExplorerError, ValidationError
+from .labels import map_type
 from .limits import DISK_FULL_ERRNOS, DiskFull, disk_full_message
-from .schema import LABEL_SOURCES, LabelSet
+from .schema import LABEL_SOURCES, LabelSet, Post, Span
 from .store import Store
+from .store.knowledge import knowledge_for_split
 from .store.labels import current_for_split, first_of_source, newest_of_source
-from .store.posts import list_posts, splits_of
+from .store.posts import dataset_schema, list_posts, splits_of
+from .store.predictions import cached_spans
+from .student.registry import Registry
 
 CONLL_SOURCES = ("current",) + LABEL_SOURCES
 
@@ -65,8 +69,51 @@ def export_conll(store: Store, out: TextIO, dataset: str, split: str, source: st
         labels = first_of_source(store, dataset, split, "mner", "gold")
     else:
         labels = newest_of_source(store, dataset, split, "mner", source)
+        # where no version of that source was saved, what the app shows as its answer: the
+        # teacher's entities from its chain of thought, the default student's stored predictions
+        # (the file was all O beside 40 teacher answers and 1,623 stored predictions)
+        shown = _teacher_entities if source == "teacher" else _student_predictions if source == "student" else None
+        if shown is not None:
+            labels = {**shown(store, dataset, split, [p for p in posts if p.id not in labels]), **labels}
+    if not labels:
+        raise ValidationError(f"no post of {dataset}/{split} has {SOURCE_WORDS.get(source, source + ' labels')}: "
+                              "the file would be all O" + SOURCE_HINTS.get(source, ""))
     n = write_twitter_conll(out, ((p, labels.get(p.id)) for p in posts))
     return ExportReport(n, sum(1 for p in posts if p.id not in labels))
+
+
+SOURCE_WORDS = {"teacher": "teacher labels or teacher entities", "student": "student labels or stored student predictions",
+                "annotator": "an annotator's correction"}
+SOURCE_HINTS = {"teacher": " (ask the teacher about its posts in Explore, or import its knowledge: cot-explorer import knowledge)",
+                "student": " (open the split in Errors and press Analyse, which predicts and stores every post)"}
+
+
+def _teacher_entities(store: Store, dataset: str, split: str, posts: list[Post]) -> dict[str, LabelSet]:
+    """The teacher's entities placed in the text, in the dataset's types (as the app marks them)."""
+    types = dataset_schema(store, dataset).types
+    known = knowledge_for_split(store, dataset, split, "mner")
+    out = {}
+    for p in posts:
+        k = known.get((p.id, None))
+        if k is None:
+            continue
+        spans = sorted({Span(e.span.start, e.span.end, t) for e in k.entities
+                        if e.span and (t := map_type(e.type, types))}, key=lambda s: (s.start, -s.end))
+        kept, end = [], 0
+        for sp in spans:   # BIO holds no overlap: the first of overlapping ones stays
+            if sp.start >= end:
+                kept.append(sp)
+                end = sp.end
+        out[p.id] = LabelSet("mner", tuple(kept), source="teacher", model_version=k.model)
+    return out
+
+
+def _student_predictions(store: Store, dataset: str, split: str, posts: list[Post]) -> dict[str, LabelSet]:
+    """The default entity student's predictions stored for these posts (Errors and Annotate store them)."""
+    name = Registry(store).default_name("mner")
+    stored = cached_spans(store, name, [p.id for p in posts])
+    return {pid: LabelSet("mner", tuple(Span(a, b, t) for a, b, t, _ in spans), source="student", model_version=name)
+            for pid, spans in stored.items()}
 
 
 def _store_owns(store: Store, target: Path) -> bool:

@@ -52,6 +52,23 @@ def test_import_stats_and_export_through_the_cli(tmp_path, data):
     r = cli("export", "conll", "--dataset", "twitter2017", "--split", "test", "--out", str(out), home=home)
     assert r.returncode == 0 and "exported 723 posts" in r.stderr
     assert out.read_text() .split("\n")[:3] == (d / "twitter2017/test.txt").read_text().split("\n")[:3]
+    # the teacher's entities, as the app marks them, where no label version came from the
+    # teacher (every token was O, exit 0, with 723 teacher answers stored)
+    teacher = tmp_path / "teacher.conll"
+    r = cli("export", "conll", "--dataset", "twitter2017", "--split", "test", "--source", "teacher",
+            "--out", str(teacher), home=home)
+    assert r.returncode == 0, r.stderr
+    tags = [line.split("\t")[1] for line in teacher.read_text().splitlines() if "\t" in line]
+    gold = [line.split("\t")[1] for line in out.read_text().splitlines() if "\t" in line]
+    assert len(tags) == len(gold) and sum(t != "O" for t in tags) > 0.5 * sum(g != "O" for g in gold)
+    agree = sum(t == g for t, g in zip(tags, gold) if g != "O") / sum(g != "O" for g in gold)
+    assert agree > 0.5, agree   # the teacher is right about most entities: not tags placed anywhere
+    # the student's, with none stored: refused in a sentence, no file left (it was all O)
+    student = tmp_path / "student.conll"
+    r = cli("export", "conll", "--dataset", "twitter2017", "--split", "test", "--source", "student",
+            "--out", str(student), home=home)
+    assert r.returncode == 2 and "no post of twitter2017/test has student labels or stored student predictions" in r.stderr
+    assert "Traceback" not in r.stderr and not student.exists()
 
 
 def test_user_errors_are_one_clear_line_and_exit_2(tmp_path):
@@ -91,3 +108,28 @@ def test_default_home_is_outside_the_package(monkeypatch):
     assert Path(cot_explorer.__file__).parent not in home.parents and "cot-explorer" in str(home)
     monkeypatch.setenv("COT_EXPLORER_HOME", "/tmp/x-home")
     assert resolve_home() == Path("/tmp/x-home") and resolve_home("/tmp/y") == Path("/tmp/y")
+
+
+def test_the_student_s_stored_predictions_are_exported_where_it_saved_no_labels(tmp_path, data):
+    """Errors and Annotate store the default student's predictions; an export of the student's
+    labels wrote every token O beside them."""
+    from cot_explorer.store import open_store
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.store.predictions import put_spans
+    from cot_explorer.student.registry import Registry
+
+    home = tmp_path / "h"
+    assert cli("import", "twitter", str(data / "twitter2017/test.txt"), "--dataset", "t17", "--split", "test",
+               home=home).returncode == 0
+    with open_store(home) as s:
+        registry = Registry(s)
+        name = registry.register(registry.default_path("mner"))
+        posts = list_posts(s, "t17", "test")[:2]
+        put_spans(s, name, [(posts[0].id, [(0, 1, "PER", 0.9)]), (posts[1].id, [])])
+    out = tmp_path / "student.conll"
+    r = cli("export", "conll", "--dataset", "t17", "--split", "test", "--source", "student", "--out", str(out),
+            home=home)
+    assert r.returncode == 0 and "721 without student labels" in r.stderr, r.stderr
+    blocks = out.read_text().split("\n\n")
+    assert blocks[0].splitlines()[1].endswith("\tB-PER") and all(not ln.endswith("-PER") for ln in blocks[0].splitlines()[2:])
+    assert all(ln.endswith("\tO") for ln in blocks[1].splitlines()[1:])

@@ -16,7 +16,7 @@ import gradio as gr
 from ..access import AccessPolicy, Action, User
 from ..errors import ConflictError, CotExplorerError, NameNeeded, ValidationError
 from ..evaluate import agreement
-from ..labels import DEFAULT_ENTITY_TYPES, MRE_RELATIONS, MnerSchema, mnre_type_names, relation_argument_table
+from ..labels import DEFAULT_ENTITY_TYPES, MRE_RELATIONS, MnerSchema, map_type, mnre_type_names, relation_argument_table
 from ..schema import LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
@@ -30,7 +30,6 @@ from .common import (
     DatasetSplit,
     dataset_splits,
     knowledge_view_post,
-    map_type,
     markdown_literal,
     post_label,
     reach,

@@ -287,16 +287,3 @@ def table_rows(value) -> list[list]:
     if isinstance(value, dict):
         return list(value.get("data") or [])
     return list(value)
-
-
-def map_type(free: str, types: tuple[str, ...]) -> str | None:
-    """A teacher's free-text type ('person/player') in the schema's names, by keywords."""
-    if free in types:
-        return free
-    f = free.lower()
-    for keys, t in ((("person", "player", "actor", "singer", "people", "character", "per"), "PER"),
-                    (("location", "city", "country", "place", "venue", "state", "loc"), "LOC"),
-                    (("organization", "organisation", "team", "company", "league", "band", "club", "org"), "ORG")):
-        if any(k in f for k in keys) and t in types:
-            return t
-    return types[-1] if types else None

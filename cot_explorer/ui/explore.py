@@ -15,7 +15,7 @@ from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget, BudgetExceeded
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import SpanError, span_errors
-from ..labels import mner_schema_for
+from ..labels import map_type, mner_schema_for
 from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post, Span
 from ..store import labels as label_store
 from ..store import open_store
@@ -37,7 +37,6 @@ from .common import (
     ASSETS,
     SpanTuple,
     knowledge_view_post,
-    map_type,
     markdown_literal,
     post_choices,
     predict_post,
