@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -306,15 +307,26 @@ def _predict(args: argparse.Namespace, store) -> int:
     predictor = _predictor(Registry(store).path(args.model), args.backend, args.dtype)
     if args.input != "-" and args.output != "-" and Path(args.output).resolve() == Path(args.input).resolve():
         raise CotExplorerError("--out is the --in file: write the predictions somewhere else")
-    src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
-    dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
-    bar = None
-    if not args.no_progress and args.output != "-":
-        from tqdm import tqdm
+    # an invalid byte read as a lone surrogate, refused with its line number (it was a traceback)
+    if args.input == "-":
+        if hasattr(sys.stdin, "reconfigure"):   # a real stream (not one handed in as text)
+            sys.stdin.reconfigure(errors="surrogateescape")
+        src = sys.stdin
+    else:
+        src = open(args.input, encoding="utf-8", errors="surrogateescape")
+    # into a temporary file beside --out, put in its place once every line is predicted
+    # (export_file): a bad line left a 0-byte --out, an existing one emptied
+    with contextlib.ExitStack() as stack:
+        if src is not sys.stdin:
+            stack.enter_context(src)
+        dst = sys.stdout if args.output == "-" else stack.enter_context(export_file(store, args.output, force=True))
+        bar = None
+        if not args.no_progress and args.output != "-":
+            from tqdm import tqdm
 
-        bar = tqdm(total=_count_lines(args.input), unit="posts", desc=f"predicting ({predictor.backend})",
-                   file=sys.stderr, dynamic_ncols=True)
-    try:
+            bar = stack.enter_context(tqdm(total=_count_lines(args.input), unit="posts",
+                                           desc=f"predicting ({predictor.backend})", file=sys.stderr,
+                                           dynamic_ncols=True))
         # into a file, steps of 256 lines: fewer, fuller fp32 re-reads for int8; to stdout, 32, so
         # a pipe gets its lines soon
         per_step = args.batch_size or (32 if args.output == "-" else 256)
@@ -324,13 +336,6 @@ def _predict(args: argparse.Namespace, store) -> int:
                 bar.update(1)
             elif dst is sys.stdout:
                 dst.flush()   # a line as soon as it is predicted
-    finally:
-        if bar is not None:
-            bar.close()
-        if src is not sys.stdin:
-            src.close()
-        if dst is not sys.stdout:
-            dst.close()
     return 0
 
 

@@ -126,6 +126,12 @@ def _store_owns(store: Store, target: Path) -> bool:
     return any(target.is_relative_to(home / sub) for sub in ("images", "models"))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def export_file(store: Store, out: str | Path, force: bool = False) -> Iterator[TextIO]:
     """A text file to export into, written to a temporary file beside it and renamed into
@@ -146,6 +152,7 @@ def export_file(store: Store, out: str | Path, force: bool = False) -> Iterator[
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # as any file the user writes (mkstemp's are theirs alone)
         os.replace(tmp, target)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)

@@ -331,3 +331,25 @@ def test_a_twitter2015_file_is_scored_in_its_own_type_names(tmp_path, data):
     out = json.loads(r.stdout)
     assert out["alias"] == {"MISC": "OTHER"} and out["file_types"] == ["PER", "LOC", "ORG", "OTHER"]
     assert "OTHER" in out["per_type"] and "MISC" not in out["per_type"] and out["backend"] == "onnx-fp32"
+
+
+@pytest.mark.parametrize("line,said", [
+    (b'{"text": "caf\xe9 Paris"}', "input line 2: the text is not valid Unicode"),   # a Latin-1 byte
+    (b'{"text": "\\ud800 Paris"}', "input line 2: the text is not valid Unicode"),   # a lone surrogate
+    (b'{"text": "Obama\\u0000Paris"}', "input line 2: the text contains the control character U+0000"),
+    (b'{"tokens": ["Obama", "", "Paris"]}', "input line 2: token 2 is empty or invisible"),
+    (b'{"text": "  "}', "input line 2: the text is empty"),
+])
+def test_a_bad_line_is_refused_by_its_number_and_leaves_the_output_as_it_was(tmp_path, line, said):
+    """An invalid byte or a lone surrogate ended in a traceback and a 0-byte --out (the line
+    before it lost); a NUL made one entity of two words."""
+    inp, out = tmp_path / "posts.jsonl", tmp_path / "predictions.jsonl"
+    inp.write_bytes(b'{"text": "Obama visits Paris"}\n' + line + b"\n")
+    out.write_text("kept\n")
+    r = cli("predict", "--in", str(inp), "--out", str(out), "--backend", "onnx", home=tmp_path / "h")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"error: {said}" in r.stderr
+    assert out.read_text() == "kept\n" and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    piped = subprocess.run([sys.executable, "-m", "cot_explorer.cli", "--home", str(tmp_path / "h"), "predict",
+                            "--backend", "onnx"], input=line + b"\n", capture_output=True, timeout=120, cwd=ROOT)
+    assert piped.returncode == 2 and f"error: {said.replace('line 2', 'line 1')}".encode() in piped.stderr, piped.stderr

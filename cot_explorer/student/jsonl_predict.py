@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Iterable, Iterator
 
-from ..errors import CotExplorerError
+from ..errors import CotExplorerError, ValidationError
+from ..limits import MAX_POST_CHARS, check_text, is_visible_token
 from ..tokenize import join_tokens, tokenize_tweet
 from .inference import Predictor
 
@@ -38,17 +39,34 @@ def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 
             d = json.loads(line)
         except json.JSONDecodeError as e:
             raise CotExplorerError(f"input line {n}: not JSON ({e.msg})") from e
-        if isinstance(d, dict) and isinstance(d.get("tokens"), list) and d["tokens"]:
-            tokens = tuple(str(t) for t in d["tokens"])
-            text, offsets = join_tokens(tokens)
-        elif isinstance(d, dict) and isinstance(d.get("text"), str) and d["text"].strip():
-            text = d["text"]
-            tokens, offsets = tokenize_tweet(text)
-        else:
-            raise CotExplorerError(f"input line {n}: expected {{\"text\": ...}} or {{\"tokens\": [...]}}")
+        try:
+            text, tokens, offsets = _post_of(d)
+        except ValidationError as e:
+            raise CotExplorerError(f"input line {n}: {e}") from None
         buffer.append({**{k: v for k, v in d.items() if k not in ("tokens", "offsets")},
                        "text": text, "tokens": list(tokens), "offsets": offsets})
         if len(buffer) >= batch_size:
             yield from flush()
     if buffer:
         yield from flush()
+
+
+def _post_of(d: object) -> tuple[str, tuple[str, ...], list]:
+    """A line's text, tokens and offsets, held to the rules of every input path: valid Unicode
+    (an invalid byte or a lone surrogate reached the tokenizer and ended in a traceback), no
+    control characters (a NUL joined two words into one entity), no empty token, no empty text."""
+    if isinstance(d, dict) and isinstance(d.get("tokens"), list) and d["tokens"]:
+        tokens = tuple(check_text(t, f"token {i + 1}") for i, t in enumerate(d["tokens"]))
+        empty = next((i for i, t in enumerate(tokens) if not is_visible_token(t)), None)
+        if empty is not None:
+            raise ValidationError(f"token {empty + 1} is empty or invisible")
+        text, offsets = join_tokens(tokens)
+        check_text(text, "the tokens", MAX_POST_CHARS)
+        return text, tokens, offsets
+    if isinstance(d, dict) and "text" in d:
+        text = check_text(d["text"], "the text", MAX_POST_CHARS)
+        if not text.strip():
+            raise ValidationError("the text is empty")
+        tokens, offsets = tokenize_tweet(text)
+        return text, tokens, offsets
+    raise ValidationError('expected {"text": ...} or {"tokens": [...]}')
