@@ -117,6 +117,10 @@ def test_every_round_variant_trains_from_every_parent_and_the_result_loads(t17, 
         assert report.selection_heldout_overlap == 0 and report.sizes["held-out"] == 723
         assert Registry(t17).manifest(report.model).parent == parent.name
         befores.append(report.before)
+        # the versions plot reads that "before" from the version's manifest
+        from cot_explorer.ui.versions import version_lines
+        (line,) = [v for v in version_lines(t17.home) if v.name == report.model]
+        assert line.parent_f1 == report.before["f1"]
     # "before" is the parent as it is, whatever it is continued as (a kd parent continued as
     # distilled was scored with the fresh prompts of its new shape: another model)
     assert all(b == befores[0] for b in befores) and befores[0]["n_pred"] > 0

@@ -592,7 +592,7 @@ def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own
 
     lines = version_lines(demo_home)
     fig = distill.versions_figure(lines)
-    by_line = {t.name: set(t.text) for t in fig.data if t.name != distill.LINEAGE}
+    by_line = {t.name: set(t.text) for t in fig.data if t.name not in (distill.LINEAGE, distill.PARENT_BEFORE)}
     knowledge = {v.name for v in lines if v.variant == "knowledge" and v.f1 is not None}
     assert knowledge, [(v.name, v.variant) for v in lines]
     for names in by_line.values():   # a line holds models that read the CoT, or models that do not
@@ -608,7 +608,7 @@ def test_the_versions_plot_puts_relations_and_entities_on_axes_of_their_own(demo
     fig = distill.versions_figure(lines)
     names = {v.name: v.task for v in lines}
     axis_of = {}
-    for trace in (t for t in fig.data if t.name != distill.LINEAGE):
+    for trace in (t for t in fig.data if t.name not in (distill.LINEAGE, distill.PARENT_BEFORE)):
         tasks = {names[n] for n in trace.text}
         assert len(tasks) == 1, (trace.name, tasks)
         axis_of.setdefault(tasks.pop(), set()).add(trace.yaxis)
@@ -637,6 +637,25 @@ def test_the_versions_plot_joins_a_version_to_its_parent_only(demo_home):
     grandchild = replace(child, name="mner-round-2", parent="mner-round-1", created_at="2026-12-02T10:00:00", f1=86.0)
     (lineage,) = [t for t in distill.versions_figure([*lines, child, grandchild]).data if t.name == distill.LINEAGE]
     assert list(lineage.x) == [child.created_at, grandchild.created_at, None] and list(lineage.y) == [85.0, 86.0, None]
+
+
+def test_the_versions_plot_shows_a_round_s_parent_on_the_round_s_own_held_out_posts(demo_home):
+    """A round's version sat alone on its held-out set at 81.19: the parent's 84.19 on the same
+    posts (the verdict's "before", a real loss) was nowhere in the plot."""
+    from dataclasses import replace
+
+    from cot_explorer.ui.versions import version_lines
+
+    lines = version_lines(demo_home)
+    default = next(v for v in lines if v.name == "mner-default")
+    child = replace(default, name="mine-round-1", parent="mner-default", created_at="2026-12-06T08:31:35", f1=81.19,
+                    low=75.4, high=86.0, is_default=False, shipped=False, f1_set="held-out of mine", parent_f1=84.19)
+    fig = distill.versions_figure([*lines, child])
+    (before,) = [t for t in fig.data if t.name == distill.PARENT_BEFORE]
+    assert list(before.x) == [default.created_at] and list(before.y) == [84.19]
+    assert before.marker.symbol == "circle-open" and "mner-default on held-out of mine" in before.text[0]
+    (lineage,) = [t for t in fig.data if t.name == distill.LINEAGE]
+    assert list(lineage.x) == [default.created_at, child.created_at, None] and list(lineage.y) == [84.19, 81.19, None]
 
 
 def test_compare_says_why_it_offers_no_version_where_the_task_has_only_its_default(demo_home):

@@ -264,6 +264,7 @@ def figure_line(v: VersionLine) -> str:
 
 TASK_SCORES = {"mner": "entities: span F1", "mre": "relations: micro-F1"}
 LINEAGE = "continued from its parent"
+PARENT_BEFORE = "its parent on the same held-out posts"
 
 
 def versions_figure(lines: list[VersionLine]) -> go.Figure:
@@ -273,7 +274,7 @@ def versions_figure(lines: list[VersionLine]) -> go.Figure:
     relations' 61.88 read as a version far worse than the entities' 83.85)."""
     tasks = [t for t in TASK_SCORES if any(v.task == t and v.f1 is not None for v in lines)] or ["mner"]
     fig = make_subplots(rows=len(tasks), cols=1, shared_xaxes=True, vertical_spacing=0.12)
-    lineage_shown = False
+    lineage_shown = parent_shown = False
     for row, task in enumerate(tasks, start=1):
         scored = [v for v in lines if v.task == task and v.f1 is not None]
         for where in sorted({figure_line(v) for v in scored}):
@@ -287,12 +288,25 @@ def versions_figure(lines: list[VersionLine]) -> go.Figure:
         # a line only from a version to the one continued from it: a line through every version
         # by time joined models that share nothing (the Twitter-2017 student and the default)
         by_name = {v.name: v for v in scored}
-        x, y = [], []
+        x, y, before = [], [], []
         for v in scored:
             parent = by_name.get(v.parent or "")
-            if parent is not None and figure_line(parent) == figure_line(v):
+            if parent is None:
+                continue
+            if v.parent_f1 is not None:   # the round's own "before": the parent on the child's posts
+                before.append((parent, v))
+                x += [parent.created_at, v.created_at, None]
+                y += [v.parent_f1, v.f1, None]
+            elif figure_line(parent) == figure_line(v):
                 x += [parent.created_at, v.created_at, None]
                 y += [parent.f1, v.f1, None]
+        if before:
+            fig.add_trace(go.Scatter(
+                x=[p.created_at for p, _ in before], y=[v.parent_f1 for _, v in before], mode="markers",
+                name=PARENT_BEFORE, marker=dict(symbol="circle-open", size=10, color="#555"),
+                text=[f"{p.name} on {v.f1_set} (before {v.name})" for p, v in before],
+                hovertemplate="%{text}: F1 %{y:.2f}<extra></extra>", showlegend=not parent_shown), row=row, col=1)
+            parent_shown = True
         if x:
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=LINEAGE, hoverinfo="skip",
                                      line=dict(color="#888", dash="dot"), showlegend=not lineage_shown),

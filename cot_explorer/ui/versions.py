@@ -29,6 +29,9 @@ class VersionLine:
     is_default: bool
     shipped: bool
     task: str = "mner"
+    # its parent scored on the same held-out posts by the round that made it (the verdict's
+    # "before"): the parent's own headline is on another set, so the plot showed no loss
+    parent_f1: float | None = None
 
     def cells(self) -> list:
         return [self.name, f"{TASK_NAMES[self.task]}, {self.variant}", self.f1, self.f1_set, self.created_at[:19].replace("T", " "), self.parent or "",
@@ -56,5 +59,6 @@ def version_lines(home: Path) -> list[VersionLine]:
                 where = f"{headline[1]} ({'MNRE' if m.manifest.task == 'mre' else 'Twitter-2017'})"
             out.append(VersionLine(m.name, m.manifest.variant, headline[0] if headline else None, where,
                                    interval.get("low"), interval.get("high"), m.manifest.created_at, m.parent,
-                                   m.path == defaults.get(m.manifest.task), m.shipped, m.manifest.task))
+                                   m.path == defaults.get(m.manifest.task), m.shipped, m.manifest.task,
+                                   (m.manifest.metrics.get("held_out_parent") or {}).get("f1")))
     return out
