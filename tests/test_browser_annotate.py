@@ -1076,3 +1076,44 @@ def test_an_undo_past_the_unsaved_edits_leaves_one_message(app, browser):
     status, bar = page.locator("#annotate-status").bounding_box(), page.locator("#span-editor .se-bar").bounding_box()
     assert status["y"] < bar["y"] and bar["y"] - (status["y"] + status["height"]) < 80, (status, bar)
     page.close()
+
+
+def test_a_span_is_marked_and_removed_from_the_keyboard_alone(app, browser):
+    """No word could take the keyboard's focus: a keyboard-only annotator could take suggestions
+    but not mark a span, and a span's chip read just "PER"."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-keys")
+    go_to(page, 11)
+    before = page.locator("#span-editor .se-chip").count()
+    page.locator("#annotator input, #annotator textarea").first.focus()
+    for _ in range(80):   # Tab on from the name field until the words take the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('se-tok')"):
+            break
+    else:
+        pytest.fail("no word of the post took the keyboard's focus")
+    assert page.evaluate("() => document.activeElement.dataset.i") == "0"
+    assert page.locator("#span-editor [role=listbox] [role=option]").count() == page.locator("#span-editor .se-tok").count()
+    # the first two words that are in no span: arrows there, Shift+→ takes the next, 4 types it
+    free = page.locator("#span-editor .se-tok").evaluate_all(
+        "ts => ts.map((t, i) => [i, t.classList.contains('in-span')])")
+    start = next(i for (i, inside), (_, nxt) in zip(free, free[1:]) if not inside and not nxt)
+    for _ in range(start):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.locator("#span-editor .se-tok.sel")).to_have_count(2)
+    page.keyboard.press("4")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(before + 1, timeout=T)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    words = " ".join(page.locator("#span-editor .se-tok").nth(i).inner_text() for i in (start, start + 1))
+    chip = page.get_by_role("button", name=f"remove MISC span {words}")
+    expect(chip).to_have_count(1)
+    # the focus stayed on the words: Enter picks the span the word is in, Delete removes it
+    assert page.evaluate("() => document.activeElement.classList.contains('se-tok')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#span-editor .se-tok.picked")).to_have_count(2)
+    page.keyboard.press("Delete")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(before, timeout=T)
+    expect(page.locator("#se-dirty")).to_have_text("saved")
+    shot(page, "annotate-keyboard-words")
+    page.close()

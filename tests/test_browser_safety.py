@@ -174,6 +174,8 @@ def test_an_image_over_the_cap_is_said_beside_its_box_and_goes_when_another_is_p
     expect(note).to_contain_text("Not attached: huge.png is 21.0 MB, over the 20.0 MB limit", timeout=T)
     expect(note).to_be_in_viewport()
     assert note.get_attribute("role") == "alert"
+    # the app's answers in words are read out as they change (live regions)
+    expect(page.locator("#analyse-note")).to_have_attribute("aria-live", "polite", timeout=T)
     shot(page, "safety-image-over-the-cap")
     page.locator("#post-image input[type=file]").set_input_files(str(small))
     expect(page.locator("#post-image")).to_contain_text(file_name("small.png"), timeout=T)

@@ -12,6 +12,7 @@ let sel = null;            // a token range being selected {a, b} (inclusive)
 let selSpan = -1;          // index in `spans` of a clicked span
 let anchor = null;         // where a drag or a shift-click starts
 let dragging = false;
+let cursor = 0;            // the word the keyboard is on: the text's one tab stop (arrows move it)
 let local = [];            // what "u" takes back here, newest last: the working copy before an unsaved edit
                            // (a list of spans), or {relation: version}, a relation saved over unsaved edits
 let pair = 0;              // the entity pair on show (MNRE)
@@ -42,6 +43,7 @@ const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).
 const dirty = () => doc && norm(spans) !== norm(doc.saved || []);
 const visible = () => root.offsetParent !== null;
 const colorIndex = (type) => Math.max(0, (doc.types || []).indexOf(type));
+const words = (sp) => doc.tokens.slice(sp.start, sp.end).map((t) => t.t).join(" ");
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -154,6 +156,7 @@ function load(fromServer) {
   }
   spans = (doc.spans || []).map((s) => ({ ...s }));
   sel = null; selSpan = -1; dialog = null;
+  if (!before || before.post_id !== doc.post_id) cursor = 0;
   if (!sameEdits) local = [];
   // "u" takes back the newest first: this relation before the span edits made before it
   if (relSaved !== null) local.push({ relation: relSaved });
@@ -604,7 +607,7 @@ root.addEventListener("pointerdown", (e) => {
   const active = document.activeElement;  // or the keys that follow would type into it
   if (active && /^(input|textarea|select)$/i.test(active.tagName)) active.blur();
   if (e.shiftKey && anchor !== null) { sel = { a: anchor, b: i }; selSpan = -1; render(); return; }
-  anchor = i; dragging = true; sel = { a: i, b: i }; selSpan = -1;
+  anchor = i; cursor = i; dragging = true; sel = { a: i, b: i }; selSpan = -1;
   render();
 });
 document.addEventListener("pointermove", (e) => {
@@ -670,6 +673,7 @@ document.addEventListener("keydown", (e) => {
   if (tag === "input" || tag === "textarea" || tag === "select" || e.target.isContentEditable) return;
   if (dialog) { if (e.key === "Escape") { dialog.actions[dialog.actions.length - 1][1](); e.preventDefault(); } return; }
   const k = e.key, mod = e.ctrlKey || e.metaKey;
+  if (e.target.closest && e.target.closest(".se-tok") && root.contains(e.target) && onWordKey(e)) { e.preventDefault(); return; }
   let done = true;
   if (/^[1-9]$/.test(k) && !mod && doc.types[Number(k) - 1]) setType(doc.types[Number(k) - 1]);
   else if ((k === "Backspace" || k === "Delete") && selSpan >= 0) removeSpan(selSpan);
@@ -686,6 +690,45 @@ document.addEventListener("keydown", (e) => {
   else if (k === "[" && doc.pairs && doc.pairs.length) { pair = (pair + doc.pairs.length - 1) % doc.pairs.length; render(); }
   else done = false;
   if (done) e.preventDefault();
+});
+
+// The words from the keyboard: ← → move (and select the word), Shift+← → grow or shrink the
+// selection from where it started, Home/End go to the ends, Enter or Space picks the span the
+// word is in (then a number retypes it, Delete removes it). True where the key was the words'.
+function onWordKey(e) {
+  const n = doc.tokens.length, k = e.key;
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[k];
+  const to = step !== undefined ? Math.max(0, Math.min(n - 1, cursor + step)) : k === "Home" ? 0 : k === "End" ? n - 1 : null;
+  if (to !== null) {
+    if (e.shiftKey) {
+      if (!sel) { anchor = cursor; sel = { a: cursor, b: cursor }; }
+      sel = { a: anchor !== null ? anchor : sel.a, b: to };
+    } else { anchor = to; sel = { a: to, b: to }; }
+    cursor = to; selSpan = -1;
+    render();
+    return true;
+  }
+  if (k === "Enter" || k === " ") {
+    const i = spans.findIndex((sp) => sp.start <= cursor && cursor < sp.end);
+    if (i >= 0) { selSpan = i; sel = null; } else { anchor = cursor; sel = { a: cursor, b: cursor }; selSpan = -1; }
+    render();
+    return true;
+  }
+  return false;
+}
+
+function focusCursor() {
+  const t = root.querySelector(`.se-tok[data-i="${cursor}"]`);
+  if (t) t.focus({ preventScroll: false });
+}
+
+// Tabbing onto the words selects the one the keyboard is on; a number gives it a type at once.
+// The focus comes back to the word after a render (an edit redraws the text).
+root.addEventListener("focusin", (e) => {
+  const t = e.target.closest && e.target.closest(".se-tok");
+  if (!t || dragging) return;
+  const i = Number(t.dataset.i);
+  if (i !== cursor || (!sel && selSpan < 0)) { cursor = i; anchor = i; sel = { a: i, b: i }; selSpan = -1; render(); }
 });
 
 // -- conflicts: theirs and mine, span by span -------------------------------------------------
@@ -722,6 +765,9 @@ function conflictPanel() {
 // -- drawing ---------------------------------------------------------------------------------
 
 function render() {
+  // an edit from the keyboard redraws the words: the focus goes back to the word it was on
+  const wordFocus = Boolean(document.activeElement && root.contains(document.activeElement) &&
+    document.activeElement.classList.contains("se-tok"));
   root.replaceChildren();
   if (!doc || !doc.post_id) {
     root.append(el("div", { class: "se-empty", text: (doc && doc.empty) || "Choose a dataset/split (or search) to start annotating." }));
@@ -764,7 +810,12 @@ function render() {
   const p = (doc.pairs || [])[pair];
   const lo = sel ? Math.min(sel.a, sel.b) : -1, hi = sel ? Math.max(sel.a, sel.b) : -2;
 
-  const text = el("div", { class: "se-text", id: "se-text", dir: "auto" });
+  // the words are one tab stop (the word at `cursor`): arrows move, Shift+arrows select, a number
+  // gives the type, Enter picks the span a word is in (no word could take the keyboard's focus:
+  // a keyboard-only annotator could take suggestions but not mark a span)
+  cursor = Math.min(cursor, Math.max(0, doc.tokens.length - 1));
+  const text = el("div", { class: "se-text", id: "se-text", dir: "auto", role: "listbox", "aria-multiselectable": "true",
+    "aria-label": "the post's words: arrows move, Shift and arrows select, a number key gives the type, Enter picks a span" });
   doc.tokens.forEach((tok, i) => {
     const si = inSpan[i];
     let cls = "se-tok" + sugMark[i];
@@ -776,11 +827,15 @@ function render() {
     if (p && i >= p.head[0] && i < p.head[1]) cls += " rel-head";
     if (p && i >= p.tail[0] && i < p.tail[1]) cls += " rel-tail";
     const shown = tok.t.trim() ? tok.t : "⟨blank⟩";
-    text.append(el("span", { class: cls + (tok.t.trim() ? "" : " invisible"), "data-i": i, text: shown }));
+    const inType = si >= 0 ? `, ${spans[si].type}` : "";
+    text.append(el("span", { class: cls + (tok.t.trim() ? "" : " invisible"), "data-i": i, text: shown, role: "option",
+      tabindex: i === cursor ? "0" : "-1", "aria-selected": i >= lo && i <= hi ? "true" : "false",
+      "aria-label": `${shown}${inType}` }));
     if (si >= 0 && i === spans[si].end - 1) {
       text.append(el("span", { class: `se-chip c${colorIndex(spans[si].type)}` },
-        el("button", { class: "se-chip-type", "data-act": "pick-span", "data-k": si, title: `origin: ${spans[si].origin || "saved"}`, text: spans[si].type }),
-        el("button", { class: "se-x", "data-act": "remove", "data-k": si, "aria-label": `remove ${spans[si].type} span`, text: "×" })));
+        el("button", { class: "se-chip-type", "data-act": "pick-span", "data-k": si, title: `origin: ${spans[si].origin || "saved"}`,
+          "aria-label": `${spans[si].type}: ${words(spans[si])} (pick to retype)`, text: spans[si].type }),
+        el("button", { class: "se-x", "data-act": "remove", "data-k": si, "aria-label": `remove ${spans[si].type} span ${words(spans[si])}`, text: "×" })));
     }
     for (const s of sugAt.get(i) || []) {
       const clash = spans.some((x) => x.start < s.end && s.start < x.end) || sugs.some((o) => o !== s && o.source !== s.source && o.start < s.end && s.start < o.end && !same(o, s));
@@ -853,6 +908,7 @@ function render() {
     shownDialog = dialog;   // brought into view once when it opens (a tab clicked from far below, say)
     question.scrollIntoView({ block: "nearest" });
   }
+  if (wordFocus && !dialog) focusCursor();
 }
 
 function relationsPanel() {
