@@ -1117,3 +1117,33 @@ def test_a_span_is_marked_and_removed_from_the_keyboard_alone(app, browser):
     expect(page.locator("#se-dirty")).to_have_text("saved")
     shot(page, "annotate-keyboard-words")
     page.close()
+
+
+def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, browser):
+    """A relation error opened its pair outlined; an entity error opened its post with nothing
+    to say which words were wrong, nor that the student had said O there."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-errors")
+    tab(page, "Errors")
+    pick(page, "errors-dataset", "demo/test")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    kinds = page.locator('#errors-table [data-testid^="cell-"][data-testid$="-1"]').all_inner_texts()
+    for kind, mark in (("missed", "err-gold"), ("spurious", "err-pred")):
+        tab(page, "Errors")
+        row = next(i for i, k in enumerate(kinds) if k.strip() == kind)
+        shown = page.locator(f'#errors-table [data-testid="cell-{row}-{2 if kind == "missed" else 3}"]').inner_text()
+        words = shown.rsplit(" (", 1)[0]   # "TWICE (PER)"
+        page.locator(f'#errors-table [data-testid="cell-{row}-0"]').click()
+        expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+        line = page.locator("#se-errfocus")
+        expect(line).to_contain_text(f"From Errors: {kind}: ", timeout=T)
+        expect(line).to_contain_text(shown)
+        marked = page.locator(f"#span-editor .se-tok.{mark}")
+        expect(marked).to_have_count(len(words.split()), timeout=T)
+        assert " ".join(marked.all_inner_texts()) == words
+        shot(page, f"annotate-from-errors-{kind}")
+    line.get_by_role("button", name="OK").click()
+    expect(page.locator("#se-errfocus")).to_have_count(0)
+    expect(page.locator("#span-editor .se-tok.err-pred")).to_have_count(0)
+    page.close()

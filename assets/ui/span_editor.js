@@ -13,6 +13,7 @@ let selSpan = -1;          // index in `spans` of a clicked span
 let anchor = null;         // where a drag or a shift-click starts
 let dragging = false;
 let cursor = 0;            // the word the keyboard is on: the text's one tab stop (arrows move it)
+let errFocus = null;       // an entity error opened from Errors {post_id, said, gold, pred}: its words marked
 let local = [];            // what "u" takes back here, newest last: the working copy before an unsaved edit
                            // (a list of spans), or {relation: version}, a relation saved over unsaved edits
 let pair = 0;              // the entity pair on show (MNRE)
@@ -161,6 +162,11 @@ function load(fromServer) {
   // "u" takes back the newest first: this relation before the span edits made before it
   if (relSaved !== null) local.push({ relation: relSaved });
   pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
+  if (errFocus && errFocus.post_id !== doc.post_id) errFocus = null;   // said of the post left
+  if (fromServer && doc.focus_error) {   // an entity error opened here: its words marked until dismissed
+    errFocus = { post_id: doc.post_id, ...doc.focus_error };
+    delete doc.focus_error;
+  }
   if (typeof doc.focus_pair === "number") {  // a relation error opened here: its pair on show
     const at = (doc.pairs || []).findIndex((p) => p.index === doc.focus_pair);
     if (at >= 0) pair = at;
@@ -657,6 +663,7 @@ root.addEventListener("click", (e) => {
   else if (act === "open-draft") { const id = b.dataset.id; askToLeave(`open ${id}`, (then) => send("navigate", { post_id: id, then })); }
   else if (act === "forget-drafts") forgetDrafts(b.dataset.id);
   else if (act === "dismiss") { doc.note = null; doc.stale_draft = null; render(); }
+  else if (act === "dismiss-error") { errFocus = null; render(); }
 });
 
 root.addEventListener("change", (e) => {
@@ -824,6 +831,8 @@ function render() {
       cls += ` in-span c${colorIndex(s.type)}` + (i === s.start ? " first" : "") + (i === s.end - 1 ? " last" : "") + (si === selSpan ? " picked" : "");
     }
     if (i >= lo && i <= hi) cls += " sel";
+    if (errFocus && errFocus.gold && i >= errFocus.gold[0] && i < errFocus.gold[1]) cls += " err-gold";
+    if (errFocus && errFocus.pred && i >= errFocus.pred[0] && i < errFocus.pred[1]) cls += " err-pred";
     if (p && i >= p.head[0] && i < p.head[1]) cls += " rel-head";
     if (p && i >= p.tail[0] && i < p.tail[1]) cls += " rel-tail";
     const shown = tok.t.trim() ? tok.t : "⟨blank⟩";
@@ -874,7 +883,13 @@ function render() {
       el("button", { class: `se-btn ${cls}`, "data-act": "dialog", "data-k": i, text: label })))) : null;
   // a long post: the student's limit said, or its silence on the rest reads as "nothing there"
   const unread = doc.student_unread ? el("div", { class: "se-hint", id: "se-unread", text: doc.student_unread }) : null;
-  root.append(bar, ...(question ? [question] : []), progress, palette, ...(unread ? [unread] : []), text, sugBar);
+  const errLine = errFocus ? el("div", { class: "se-errfocus", id: "se-errfocus", role: "status" },
+    el("span", { text: `From Errors: ${errFocus.said}. ` }),
+    ...(errFocus.gold ? [el("span", { class: "err-key gold", text: "the labels' words" })] : []),
+    ...(errFocus.pred ? [el("span", { class: "err-key pred", text: "the student's words" })] : []),
+    el("button", { class: "se-btn", "data-act": "dismiss-error", text: "OK" })) : null;
+  root.append(bar, ...(question ? [question] : []), progress, palette, ...(unread ? [unread] : []),
+    ...(errLine ? [errLine] : []), text, sugBar);
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {
     root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),

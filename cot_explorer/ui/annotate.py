@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from .first_open import first_open_stands, user_opened
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, all_predicted, cached_predictions, cached_relations
 from .relations import pairs_view, relation_student_available, set_relation
-from .span_editor import EditorDoc, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
+from .span_editor import EditorDoc, ErrorFocus, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
 
 HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "change", "labels"]
 # The annotator's name lives in the browser too (localStorage, this page's origin only): a
@@ -274,7 +274,7 @@ FROM_STORE = object()
 def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = None, *, spans: list[dict] | None = None,
                based_on: int | None | object = FROM_STORE, conflict: dict | None = None, clear_draft: bool = False,
                rev: int = 0, focus_pair: int | None = None, pair_saved: PairSaved | None = None,
-               reveal: bool = False) -> EditorDoc:
+               reveal: bool = False, focus_error: dict | None = None) -> EditorDoc:
     """The editor's document for a post. Unsaved `spans` carried over (a relation saved or
     refused beside them) keep the version they were `based_on`: on the newest one, a save
     would go on top of a co-annotator's spans saved meanwhile, without a conflict."""
@@ -300,7 +300,19 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
              "progress": progress_line(home, post, user)},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
         focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
-        reveal=reveal)
+        reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens)))
+
+
+def error_focus_of(d: object, n_tokens: int) -> ErrorFocus | None:
+    """The entity error an Errors row names (errors_tab.error_focus), checked against the post
+    (the row was made from the server's own answer, but it travels through the browser)."""
+    if not isinstance(d, dict) or not isinstance(d.get("said"), str):
+        return None
+
+    def span(v):
+        ok = isinstance(v, list) and len(v) == 3 and all(isinstance(x, int) for x in v[:2]) and 0 <= v[0] < v[1] <= n_tokens
+        return v if ok else None
+    return ErrorFocus(d["said"][:300], span(d.get("gold")), span(d.get("pred")))
 
 
 def history_rows(home: Path, post_id: str) -> list[list]:
@@ -678,9 +690,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return keep_queue() + [{**doc, "refused": False, "pending_open": {"post_id": pid, "label": pid}}] + \
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = follow_post(pid, ids, dataset_split)
-            pair = focus["pair"] if focus and focus.get("post_id") == pid else None
-            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1, focus_pair=pair,
-                                            reveal=True))
+            mine = bool(focus) and focus.get("post_id") == pid
+            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1,
+                                            focus_pair=focus["pair"] if mine else None, reveal=True,
+                                            focus_error=focus.get("span") if mine else None))
 
         def follow_post(pid: str, ids: list[str], dataset_split: str | None) -> tuple[list, list[str]]:
             """The queue a post opens in: its own dataset/split's, so that Next goes on through it
@@ -727,11 +740,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return skip
             if doc.get("post_id") != focus.get("post_id"):
                 return open_post(focus["post_id"], doc, ids, dataset_split, user, focus) if focus.get("reopen") else skip
-            if focus.get("pair") is None:
+            error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []))
+            if focus.get("pair") is None and error is None:
                 return skip
             # not the last answer's flags: clear_draft would drop the draft of unsaved spans
             return keep_queue() + [{**doc, "refused": False, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1,
-                                           "clear_draft": False, "note": None}] + [gr.skip()] * (len(post_outs) - 1)
+                                    "clear_draft": False, "note": None,
+                                    "focus_error": asdict(error) if error else None}] + [gr.skip()] * (len(post_outs) - 1)
 
         def do_search(q, user):
             matches = find_posts(home, q)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import gradio as gr
@@ -39,6 +39,7 @@ from .cancel import begin_work
 from .common import DatasetSplit, table_rows
 from .guard import guarded
 from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictions, cached_relations
+from .span_editor import ErrorFocus
 from .versions import TASK_NAMES, VersionLine, version_lines
 
 NO_COMPARISON = "(none)"
@@ -74,6 +75,7 @@ class ErrorAnalysis:
     labels: list[str]               # the confusion matrices' rows and columns
     errors: list[list] = field(default_factory=list)
     error_pairs: list[int | None] = field(default_factory=list)  # MNRE: each error's entity pair (its index)
+    error_spans: list[dict] = field(default_factory=list)   # MNER: each error's ErrorFocus, as Annotate marks it
     only_other: int = 0             # rows of `errors` where only the compared version errs (ONLY_OTHER)
     posts: int = 0                  # posts analysed
     posts_differing: int = 0        # posts where the compared version predicts otherwise
@@ -212,32 +214,46 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
         scored.append(Scored(m, [m, sc.precision, sc.recall, sc.f1, sc.n_posts, sc.n_gold, sc.n_pred],
                              [[t, s.precision, s.recall, s.f1, s.support] for t, s in sc.per_type.items()], kinds,
                              type_confusion(g, pr, types)))
-    errors, only = [], []
+    errors, only, focus, only_focus = [], [], [], []
     for i, (p, gs, ps) in enumerate(zip(posts, g, preds[0])):
         other = set(preds[1][i]) if len(preds) > 1 else None
         for err in span_errors(gs, ps):
             versus = "" if other is None else other_version_words(versus_other_spans(err, other),
                                                                   lambda s, p=p: _span(p, s))
             errors.append([p.id, err.kind, _span(p, err.gold), _span(p, err.pred), versus, p.text])
+            focus.append(error_focus(p, err.kind, err.gold, err.pred, models[0]))
         if other is not None:
-            only += only_other_span_rows(p, gs, ps, preds[1][i], models[1])
+            theirs = only_other_span_rows(p, gs, ps, preds[1][i], models[1])
+            only += theirs
+            only_focus.extend(error_focus(p, row[1], gold_span, pred_span, models[1])
+                              for row, (gold_span, pred_span) in theirs)
     differing = sum(set(mine) != set(theirs) for mine, theirs in zip(*preds)) if len(preds) > 1 else 0
     # the other version's own errors last, after the one analysed
-    return ErrorAnalysis("mner", scored, types + ["O"], errors + only, only_other=len(only), posts=len(posts),
-                         posts_differing=differing, corrected=corrected)
+    return ErrorAnalysis("mner", scored, types + ["O"], errors + [row for row, _ in only], only_other=len(only),
+                         posts=len(posts), posts_differing=differing, corrected=corrected,
+                         error_spans=focus + only_focus)
+
+
+def error_focus(post: Post, kind: str, gold: Span | None, pred: Span | None, model: str) -> dict:
+    """What Annotate marks for an entity error row: the gold and predicted words, and a line."""
+    said = (f"{kind}: {_span(post, gold) or 'no entity'} in the labels; "
+            f"{model} predicted {_span(post, pred) or 'nothing'} there")
+    as_list = lambda s: [s.start, s.end, s.type] if s else None  # noqa: E731
+    return asdict(ErrorFocus(said, as_list(gold), as_list(pred)))
 
 
 def only_other_span_rows(post: Post, gold: Sequence[Span], mine: Sequence[Span], theirs: Sequence[Span],
                          other: str) -> list[list]:
     """The compared version's errors where the version analysed is right: what switching to it
-    would break (its errors where this one errs too are already said on this one's rows).
+    would break (its errors where this one errs too are already said on this one's rows), each
+    row with its (gold, predicted) spans.
     The kind names whose error it is (`other`, the compared version), and "predicted" is the
     version analysed's answer there, which is the gold span."""
     rows = []
     for err in span_errors(gold, theirs):
         if versus_other_spans(err, set(mine)).verdict in ("right", "right-nothing-there"):
-            rows.append([post.id, only_kind(err.kind, other), _span(post, err.gold), _span(post, err.gold),
-                         f"{ONLY_OTHER}: {_span(post, err.pred) or 'misses it'}", post.text])
+            rows.append(([post.id, only_kind(err.kind, other), _span(post, err.gold), _span(post, err.gold),
+                          f"{ONLY_OTHER}: {_span(post, err.pred) or 'misses it'}", post.text], (err.gold, err.pred)))
     return rows
 
 
@@ -495,7 +511,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             if len(ea.scored) == 1:   # nothing compared: no empty "other version" column
                 shown = [row[:OTHER_VERSION] + row[OTHER_VERSION + 1:] for row in ea.errors]
                 columns, widths = SINGLE_HEADERS, SINGLE_WIDTHS
-            records = [[*row, pair] for row, pair in zip(shown, ea.error_pairs or [None] * len(shown))]
+            records = [[*row, pair] for row, pair in zip(shown, ea.error_pairs or ea.error_spans or [None] * len(shown))]
             bars_label = "Per type" if ea.task == "mner" else "Per relation"
             wide = ["wide-plot"] if ea.task == "mre" else []
             kind_headers, kind_rows = ea.kind_table()
@@ -536,10 +552,12 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             the focus asks Annotate to open it again (`reopen`): it may show another post by now."""
             row = list(evt.row_value) if evt.row_value else table_rows(rows)[evt.index[0]]
             pid = row[0]
-            pair = next((r[-1] for r in records if [str(x) for x in r[:-1]] == [str(x) for x in row]), None)
+            found = next((r[-1] for r in records if [str(x) for x in r[:-1]] == [str(x) for x in row]), None)
+            # a relation error's pair (its index), or an entity error's words (error_focus)
+            pair, span = (None, found) if isinstance(found, dict) else (found, None)
             out = [pid]
             if pair_state is not None:
-                out.append({"post_id": pid, "pair": pair, "at": time.time(), "reopen": pid == shown_post})
+                out.append({"post_id": pid, "pair": pair, "span": span, "at": time.time(), "reopen": pid == shown_post})
             if tabs is not None:
                 out.append(gr.Tabs(selected="annotate"))
             return out[0] if len(out) == 1 else tuple(out)

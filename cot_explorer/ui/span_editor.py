@@ -37,6 +37,16 @@ class PairSaved:
 
 
 @dataclass
+class ErrorFocus:
+    """An entity error opened from Errors: the words it is about marked in the text, and what
+    the error was said above it (a relation error showed its pair; an entity error, nothing)."""
+
+    said: str                      # "missed: TWICE (PER); the student predicted nothing there"
+    gold: list | None = None       # [start, end, type] of the current label, if any
+    pred: list | None = None       # [start, end, type] of the student's span, if any
+
+
+@dataclass
 class EditorDoc:
     post_id: str
     dataset: str
@@ -58,6 +68,7 @@ class EditorDoc:
     clear_draft: bool = False
     rev: int = 0
     focus_pair: int | None = None  # the entity pair (its index) to show first: a relation error opened here
+    focus_error: ErrorFocus | None = None   # an entity error opened here: its words marked
     student_unread: str | None = None  # a long post: where the student stopped reading (the rest get no suggestion)
     pair_saved: PairSaved | None = None  # said beside its pair (the status line can be a screen away)
     reveal: bool = False           # opened from another tab or a search: brought into view (on a phone it was screens down)
