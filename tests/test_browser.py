@@ -428,3 +428,37 @@ def test_a_long_post_says_where_the_student_stopped_reading(app, browser):
     # said above the post's words, where the suggestions stop, not below a long post
     assert page.locator("#se-unread").bounding_box()["y"] < page.locator("#se-text").bounding_box()["y"]
     page.close()
+
+
+def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, browser, tmp_path):
+    """The README lists export as an admin's right, and the app had none: the CLI only."""
+    url, home = app
+    page = open_page(browser, url)
+    tab(page, "Store")
+    page.locator("#export-box").get_by_text("Export labels (admins)").click()
+    expect(page.locator("#export-split input")).to_have_value("demo/test", timeout=T)
+    pick(page, "export-kind", "CoNLL: current labels (corrections included)")
+    with page.expect_download(timeout=T) as download:
+        page.locator("#export-btn").click()
+        expect(page.locator("#export-note")).to_contain_text("Exported 40 posts of demo/test", timeout=T)
+        page.locator("#export-file a[download]").first.click()
+    got = tmp_path / "got.conll"
+    download.value.save_as(got)
+    assert download.value.suggested_filename == "demo-test-current.conll"
+    want = tmp_path / "want.conll"
+    assert cli(["--home", str(home), "export", "conll", "--dataset", "demo", "--split", "test", "--source", "current",
+                "--out", str(want)]) == 0
+    assert got.read_text() == want.read_text() and got.read_text().count("IMGID:") == 40
+    # nothing of that kind to export: said under the button, and the last file is not left beside it
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("IMGID:1\nObama\tB-PER\nvisits\tO\n\n")
+    assert cli(["--home", str(home), "import", "twitter", str(tiny), "--dataset", "exp", "--split", "test"]) == 0
+    tab(page, "Explore")
+    tab(page, "Store")   # opening the tab lists the splits as they are now
+    pick(page, "export-split", "exp/test")
+    pick(page, "export-kind", "CoNLL: the annotators' corrections")
+    page.locator("#export-btn").click()
+    expect(page.locator("#export-note")).to_contain_text("Not done: no post of exp/test has an annotator", timeout=T)
+    expect(page.locator("#export-file a[download]")).to_have_count(0, timeout=T)
+    shot(page, "store-export")
+    page.close()

@@ -1,16 +1,21 @@
-"""The Store tab: what the store holds, per dataset and split (its path for admins only)."""
+"""The Store tab: what the store holds, per dataset and split (its path for admins only), and
+its labels exported as files to download (admins)."""
 
 from __future__ import annotations
 
 import shlex
+import tempfile
 from pathlib import Path
 
 import gradio as gr
 
 from ..access import AccessPolicy, Action, User
+from ..errors import ValidationError
+from ..exporter import export_conll, export_jsonl
 from ..paths import captions_file, data_dir, knowledge_file, mnre_file, twitter_file
 from ..store import open_store
 from ..store.stats import SplitStats, compute_stats
+from .common import DatasetSplit, dataset_splits, refusal_said
 from .guard import guarded
 
 STATS_COLUMNS = ["dataset", "split", "posts", "entities", "relations", "with knowledge", "with caption", "corrected"]
@@ -57,12 +62,70 @@ def store_line(home: Path, user: User) -> str:
             "(`cot-explorer import`).")
 
 
+# What can be downloaded, as the CLI's `export` writes it: (format, label source)
+EXPORT_KINDS = {
+    "JSONL: current labels (imports again with cot-explorer import jsonl)": ("jsonl", None),
+    "CoNLL: the dataset's own labels (gold)": ("conll", "gold"),
+    "CoNLL: current labels (corrections included)": ("conll", "current"),
+    "CoNLL: the annotators' corrections": ("conll", "annotator"),
+    "CoNLL: the teacher's entities": ("conll", "teacher"),
+    "CoNLL: the student's predictions": ("conll", "student"),
+}
+NO_LABELS_WORDS = {"gold": "gold labels", "current": "labels", "annotator": "a correction",
+                   "teacher": "teacher entities", "student": "stored student predictions"}
+
+
+def export_split(home: Path, label: str | None, kind: str | None) -> tuple[str, str]:
+    """A file of one dataset/split's labels, as `cot-explorer export` writes it, and a line
+    saying what is in it (there was no export in the app: the CLI only)."""
+    split = DatasetSplit.parse(label)
+    if kind not in EXPORT_KINDS:
+        raise ValidationError("choose what to export")
+    fmt, source = EXPORT_KINDS[kind]
+    name = f"{split.dataset}-{split.split}" + (f"-{source}.conll" if fmt == "conll" else ".jsonl")
+    path = Path(tempfile.mkdtemp(prefix="cot-explorer-export-")) / name.replace("/", "_")
+    with open_store(home) as store, path.open("w", encoding="utf-8", newline="\n") as out:
+        report = (export_conll(store, out, split.dataset, split.split, source) if fmt == "conll"
+                  else export_jsonl(store, out, split.dataset, split.split))
+    said = f"Exported **{report.posts}** posts of {split.label} to `{name}`"
+    if report.without_labels:
+        said += (f"; {report.without_labels} have no {NO_LABELS_WORDS.get(source, 'labels')} and are written "
+                 "with every word O")
+    if fmt == "jsonl":
+        said += "; the current labels only, not their history (a backup is a copy of the store's folder)"
+    return str(path), said + "."
+
+
 def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
     with gr.Tab("Store", id="store") as tab:
         where = gr.Markdown(elem_id="store-path")   # filled for who opens the page (store_line)
         table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table")
         gr.Button("Refresh").click(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home)), outputs=table,
                                    api_visibility="private")
-        tab.select(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home), quiet=True), outputs=table,
-                   api_visibility="private")  # counts as of now whenever the tab is opened
+        with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box"):
+            with gr.Row():
+                split = gr.Dropdown(label="Dataset/split", choices=[], elem_id="export-split")
+                kind = gr.Dropdown(label="What", choices=list(EXPORT_KINDS), value=next(iter(EXPORT_KINDS)),
+                                   elem_id="export-kind")
+            export = gr.Button("Export", elem_id="export-btn")
+            # on show once there is a file (empty, it was a large blank box)
+            file = gr.File(label="Download", interactive=False, elem_id="export-file", visible=False)
+            said = gr.Markdown(elem_id="export-note")
+
+        # a refusal said under the button, and no file of an earlier export left beside it
+        @refusal_said(2, lambda out, args, e: out.__setitem__(0, gr.update(value=None, visible=False)))
+        def do_export(label, what, user):
+            path, line = export_split(home, label, what)
+            return gr.update(value=path, visible=True), line
+
+        export.click(guarded(policy, Action.EXPORT, do_export), [split, kind], [file, said], api_visibility="private")
+
+        def opened(current, user):
+            """Counts as of now whenever the tab is opened, and the splits there are to export."""
+            labels = [s.label for s in dataset_splits(home)]
+            return stats_rows(home), gr.update(choices=labels, value=current if current in labels else
+                                               (labels[0] if labels else None))
+
+        tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split],
+                   api_visibility="private")
     return {"stats": table, "where": where}
