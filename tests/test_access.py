@@ -90,6 +90,8 @@ def test_an_annotator_saves_under_their_own_name_but_cannot_promote_or_distill(p
         ann.call("promote-btn", ["mner-default", False, ""])
     with pytest.raises(EventFailed, match="needs the admin role"):
         ann.call("distill-start", ["demo", "sneaky", "distill", 1, 1.0, ""])
+    with pytest.raises(EventFailed, match="needs the admin role"):   # the Store tab's export: admins only
+        ann.call("export-btn", ["demo/test", "CoNLL: the dataset's own labels (gold)"])
     with sqlite3.connect(home / "cot_explorer.db") as c:
         assert c.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
         assert c.execute("SELECT count(*) FROM model_versions WHERE promoted_at IS NOT NULL").fetchone()[0] == 0
@@ -100,6 +102,8 @@ def test_an_admin_gets_past_the_role_check(password_app):
     adm = session(url, "adm", "adm-pass")
     # refused for what it is, not for who asks (said under the buttons)
     assert "is the default already" in str(adm.call("promote-btn", ["mner-default", False, ""]).data[-1])
+    assert "Exported **40** posts of demo/test" in str(adm.call("export-btn", ["demo/test", "CoNLL: the dataset's own labels (gold)"]
+                                                          ).data[-1])
     load = adm.call(None, ["", "", ""], trigger="load").data  # no split, post or filters remembered by a browser
     line = f"Store: `{home}`"  # the store line names the path to admins only (images are served by URL to all)
     assert any(line in str(x) for x in load)

@@ -104,7 +104,8 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
                                    api_visibility="private")
         with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box"):
             with gr.Row():
-                split = gr.Dropdown(label="Dataset/split", choices=[], elem_id="export-split")
+                # any value reaches the server, which says what it holds (the choices come as the tab opens)
+                split = gr.Dropdown(label="Dataset/split", choices=[], elem_id="export-split", allow_custom_value=True)
                 kind = gr.Dropdown(label="What", choices=list(EXPORT_KINDS), value=next(iter(EXPORT_KINDS)),
                                    elem_id="export-kind")
             export = gr.Button("Export", elem_id="export-btn")
