@@ -60,6 +60,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#post-rows mark[data-type='PER']").first).to_contain_text("Messi", timeout=T)
     assert "confidence" in page.locator("#post-rows mark[data-type='PER']").first.get_attribute("title")
     expect(page.locator("#cot")).to_contain_text("ANTHROPIC_API_KEY")  # how to enable the live teacher
+    expect(page.locator("#cot")).to_contain_text("carry the teacher's recorded chain of thought")  # and where one is
     shot(page, "explore")
     with db(home) as c:
         (sha,) = c.execute("SELECT image_sha256 FROM posts WHERE dataset = 'uploads' AND text LIKE 'Messi scores%'"

@@ -74,6 +74,9 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None) -> str:
         msg = "No teacher knowledge for this post yet."
         if not teacher_available():
             msg += " Set `ANTHROPIC_API_KEY` (or a Spaces secret) and restart to ask Claude."
+        # an upload or an example has none: where one can be read now (a walker never saw a grain)
+        msg += (" The demo's posts (`demo/test/…` in “…or a post of the store”) carry the teacher's recorded "
+                "chain of thought: noun, sentence and multimodal grains.")
         if error:
             msg += f"\n\nLast teacher error: {error}"
         return msg
