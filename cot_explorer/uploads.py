@@ -46,6 +46,10 @@ def add_upload(store: Store, text: str, image: bytes | None = None, image_name: 
         image_name = check_name(image_name, "the image file name", 255)
     checked = check_image(image, image_name or "upload") if image is not None else None
     sha = checked.sha256 if checked else None
+    if checked and image_name == checked.relative_path.name:
+        # the stored file handed back (Explore keeps it in the box for a corrected text): it is
+        # named by its digest; the name it was picked under is the earlier upload's
+        image_name = picked_name(store, checked.sha256) or image_name
     post_id = f"{UPLOAD_DATASET}/{UPLOAD_SPLIT}/" + hashlib.sha256(
         text.encode("utf-8") + b"\x00" + (sha or "").encode()).hexdigest()[:16]
     existing = get_post(store, post_id)
@@ -125,3 +129,10 @@ def delete_upload(store: Store, post_id: str, may_drop_work: bool) -> PostFootpr
                                   "may delete it with them")
 
     return delete_post(store, post_id, allowed)
+
+
+def picked_name(store: Store, sha256: str) -> str | None:
+    """The name an image was picked under, from the newest upload that holds it."""
+    row = store.conn.execute("SELECT image_name FROM posts WHERE image_sha256 = ? AND image_name IS NOT NULL "
+                             "AND image_name NOT LIKE ? ORDER BY rowid DESC LIMIT 1", (sha256, f"{sha256}.%")).fetchone()
+    return row[0] if row else None

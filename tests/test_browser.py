@@ -94,6 +94,11 @@ def test_upload_correct_undo_and_distill(app, browser):
             break
         page.wait_for_timeout(500)
     assert fixed == [(sha,)]
+    # under the name it was picked under, in the box and in the store (it became the digest's)
+    expect(page.locator("#post-image")).to_contain_text(DEMO_IMAGE.stem, timeout=T)
+    expect(page.locator("#post-image")).not_to_contain_text(sha[:12])
+    with db(home) as c:
+        assert c.execute("SELECT image_name FROM posts WHERE text LIKE '%at the Camp Nou'").fetchone() == (DEMO_IMAGE.name,)
     # a new text typed after it: the kept image was the stored post's, not picked for this
     # text, so it lets go, said so, and the new post is stored without it
     page.locator("#post-text textarea").fill("Ronaldo signs for Juventus in Turin")
