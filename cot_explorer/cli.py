@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .access import USERS_FILE_ENV, add_user, default_users_file
 from .errors import CotExplorerError
-from .exporter import CONLL_SOURCES, ExportReport, export_conll, export_file, export_jsonl
+from .exporter import CONLL_SOURCES, ExportReport, export, export_file
 from .importer import (
     KINDS,
     import_captions,
@@ -198,19 +198,14 @@ def _export(args: argparse.Namespace, store) -> int:
         raise CotExplorerError("conll export needs --split")
 
     def run(out) -> ExportReport:
-        if args.format == "jsonl":
-            return export_jsonl(store, out, args.dataset, args.split)
-        return export_conll(store, out, args.dataset, args.split, args.source)
+        return export(store, out, args.format, args.dataset, args.split, args.source)
 
     if args.out == "-":
         report = run(sys.stdout)
     else:
         with export_file(store, args.out, args.force) as out:
             report = run(out)
-    msg = f"exported {report.posts} posts"
-    if report.without_labels:
-        msg += f" ({report.without_labels} without {args.source} labels, written as O)"
-    print(msg, file=sys.stderr)
+    print(report.sentence(), file=sys.stderr)
     return 0
 
 

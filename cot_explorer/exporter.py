@@ -13,7 +13,7 @@ from typing import Iterator, TextIO
 from .datasets.jsonl import write_jsonl
 from .datasets.twitter_conll import write_twitter_conll
 from .errors import CotExplorerError, ValidationError
-from .labels import map_type
+from .labels import teacher_spans
 from .limits import DISK_FULL_ERRNOS, DiskFull, disk_full_message
 from .schema import LABEL_SOURCES, LabelSet, Post, Span
 from .store import Store
@@ -26,10 +26,30 @@ from .student.registry import Registry
 CONLL_SOURCES = ("current",) + LABEL_SOURCES
 
 
+# what a post lacks when it is written with every word O, per label source
+LABEL_WORDS = {"gold": "gold labels", "current": "labels", "annotator": "an annotator's correction",
+               "teacher": "teacher labels or teacher entities", "student": "student labels or stored student predictions"}
+# the sources whose file with nothing in it is refused (gold or current of an unlabelled split
+# is still exported, all O, for annotating elsewhere)
+SOURCE_HINTS = {"annotator": " (corrections are saved in the Annotate tab)",
+                "teacher": " (ask the teacher about its posts in Explore, or import its knowledge: cot-explorer import knowledge)",
+                "student": " (open the split in Errors and press Analyse, which predicts and stores every post)"}
+
+
 @dataclass(frozen=True)
 class ExportReport:
     posts: int
     without_labels: int
+    source: str | None = None     # CoNLL's label source; None for JSONL
+
+    def sentence(self, of: str = "", to: str = "") -> str:
+        """What was written, as the CLI and the Store tab say it."""
+        said = f"exported {self.posts} posts" + (f" of {of}" if of else "") + (f" to {to}" if to else "")
+        if self.without_labels:
+            said += f" ({self.without_labels} without {LABEL_WORDS.get(self.source or '', 'labels')}, written as O)"
+        if self.source is None:
+            said += "; the current labels only, not their history (a backup is a copy of the store's folder)"
+        return said
 
 
 def _splits(store: Store, dataset: str, split: str | None) -> list[str]:
@@ -51,11 +71,23 @@ def export_jsonl(store: Store, out: TextIO, dataset: str, split: str | None = No
     return ExportReport(total, 0)
 
 
+def export(store: Store, out: TextIO, fmt: str, dataset: str, split: str | None, source: str = "gold") -> ExportReport:
+    """The one way the CLI and the Store tab export: `jsonl` (current labels) or `conll` (of `source`)."""
+    if fmt == "jsonl":
+        return export_jsonl(store, out, dataset, split)
+    if not split:
+        raise ValidationError("a CoNLL export needs a split")
+    return export_conll(store, out, dataset, split, source)
+
+
 def export_conll(store: Store, out: TextIO, dataset: str, split: str, source: str = "gold") -> ExportReport:
     """MNER labels of one source in the Twitter CoNLL format; posts lacking it are all `O`.
 
-    `gold` is the imported gold, `current` the newest version whoever made it, and
-    `annotator`/`teacher`/`student` the newest version saved from that source.
+    `gold` is the imported gold, `current` the newest version whoever made it, `annotator`
+    the newest correction. `teacher` and `student`: the newest version saved from that source,
+    else what the app shows as its answer (the teacher's entities, the default student's
+    stored predictions). An annotator, teacher or student export with nothing in it is refused
+    (it was a file of O's, exit 0); gold or current of an unlabelled split is still written.
     """
     if source not in CONLL_SOURCES:
         raise ValidationError(f"unknown label source {source!r}; choose from {', '.join(CONLL_SOURCES)}")
@@ -75,17 +107,11 @@ def export_conll(store: Store, out: TextIO, dataset: str, split: str, source: st
         shown = _teacher_entities if source == "teacher" else _student_predictions if source == "student" else None
         if shown is not None:
             labels = {**shown(store, dataset, split, [p for p in posts if p.id not in labels]), **labels}
-    if not labels:
-        raise ValidationError(f"no post of {dataset}/{split} has {SOURCE_WORDS.get(source, source + ' labels')}: "
-                              "the file would be all O" + SOURCE_HINTS.get(source, ""))
+    if not labels and source in SOURCE_HINTS:
+        raise ValidationError(f"no post of {dataset}/{split} has {LABEL_WORDS[source]}: the file would be all O"
+                              + SOURCE_HINTS[source])
     n = write_twitter_conll(out, ((p, labels.get(p.id)) for p in posts))
-    return ExportReport(n, sum(1 for p in posts if p.id not in labels))
-
-
-SOURCE_WORDS = {"teacher": "teacher labels or teacher entities", "student": "student labels or stored student predictions",
-                "annotator": "an annotator's correction"}
-SOURCE_HINTS = {"teacher": " (ask the teacher about its posts in Explore, or import its knowledge: cot-explorer import knowledge)",
-                "student": " (open the split in Errors and press Analyse, which predicts and stores every post)"}
+    return ExportReport(n, sum(1 for p in posts if p.id not in labels), source)
 
 
 def _teacher_entities(store: Store, dataset: str, split: str, posts: list[Post]) -> dict[str, LabelSet]:
@@ -97,22 +123,23 @@ def _teacher_entities(store: Store, dataset: str, split: str, posts: list[Post])
         k = known.get((p.id, None))
         if k is None:
             continue
-        spans = sorted({Span(e.span.start, e.span.end, t) for e in k.entities
-                        if e.span and (t := map_type(e.type, types))}, key=lambda s: (s.start, -s.end))
-        kept, end = [], 0
-        for sp in spans:   # BIO holds no overlap: the first of overlapping ones stays
-            if sp.start >= end:
+        # BIO holds no overlap: of overlapping spans the teacher's first named stays (a stable
+        # rule: a set's order changed from run to run when one word had two types)
+        kept: list[Span] = []
+        for sp, _ in teacher_spans(k.entities, types):
+            if all(sp.end <= o.start or o.end <= sp.start for o in kept):
                 kept.append(sp)
-                end = sp.end
-        out[p.id] = LabelSet("mner", tuple(kept), source="teacher", model_version=k.model)
+        out[p.id] = LabelSet("mner", tuple(sorted(kept, key=lambda s: s.start)), source="teacher", model_version=k.model)
     return out
 
 
 def _student_predictions(store: Store, dataset: str, split: str, posts: list[Post]) -> dict[str, LabelSet]:
     """The default entity student's predictions stored for these posts (Errors and Annotate store them)."""
     name = Registry(store).default_name("mner")
+    schema = dataset_schema(store, dataset)   # in the dataset's names (Twitter-2015's OTHER, not MISC)
     stored = cached_spans(store, name, [p.id for p in posts])
-    return {pid: LabelSet("mner", tuple(Span(a, b, t) for a, b, t, _ in spans), source="student", model_version=name)
+    return {pid: LabelSet("mner", tuple(schema.translate(Span(a, b, t) for a, b, t, _ in spans)), source="student",
+                          model_version=name)
             for pid, spans in stored.items()}
 
 
@@ -126,10 +153,14 @@ def _store_owns(store: Store, target: Path) -> bool:
     return any(target.is_relative_to(home / sub) for sub in ("images", "models"))
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    """Read once, at import (setting it to read it is process-wide: not while threads write)."""
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+UMASK = _read_umask()
 
 
 @contextmanager
@@ -137,7 +168,14 @@ def export_file(store: Store, out: str | Path, force: bool = False) -> Iterator[
     """A text file to export into, written to a temporary file beside it and renamed into
     place only when the export succeeded: a failed export never empties an existing file.
     The store's own files are refused, and an existing file unless `force`."""
-    target = Path(out).expanduser().resolve()
+    given = Path(out).expanduser()
+    if given.exists() and not given.is_file() and not given.is_dir():
+        # a device or a pipe (/dev/null, /dev/stdout): written to as it is (a temporary file
+        # renamed over /dev/null made it a plain file)
+        with open(given, "w", encoding="utf-8", newline="\n") as f:
+            yield f
+        return
+    target = given.resolve()
     if _store_owns(store, target):
         raise CotExplorerError(f"{out} is one of the store's own files; export somewhere else")
     if target.is_dir():
@@ -152,7 +190,8 @@ def export_file(store: Store, out: str | Path, force: bool = False) -> Iterator[
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())   # as any file the user writes (mkstemp's are theirs alone)
+        # a file replaced keeps its mode; a new one gets the user's usual (mkstemp's are theirs alone)
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~UMASK)
         os.replace(tmp, target)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)

@@ -191,3 +191,10 @@ def map_type(free: str, types: tuple[str, ...]) -> str | None:
         if any(k in f for k in keys) and t in types:
             return t
     return types[-1] if types else None
+
+
+def teacher_spans(entities: Iterable, types: tuple[str, ...]) -> list[tuple[Span, object]]:
+    """The teacher's entities placed in the text, each in `types` by map_type, with the entity
+    it came from (its rationale): the one rule Explore's rows, Annotate's suggestions and the
+    teacher's export follow. An entity the teacher names but could not place is left out."""
+    return [(Span(e.span.start, e.span.end, t), e) for e in entities if e.span and (t := map_type(e.type, types))]

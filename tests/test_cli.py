@@ -133,3 +133,38 @@ def test_the_student_s_stored_predictions_are_exported_where_it_saved_no_labels(
     blocks = out.read_text().split("\n\n")
     assert blocks[0].splitlines()[1].endswith("\tB-PER") and all(not ln.endswith("-PER") for ln in blocks[0].splitlines()[2:])
     assert all(ln.endswith("\tO") for ln in blocks[1].splitlines()[1:])
+    # in the dataset's own type names: Twitter-2015 calls MISC OTHER (B-MISC is no tag of it)
+    assert cli("import", "twitter", str(data / "twitter2015/valid.txt"), "--repair-bio", "--dataset", "twitter2015", "--split", "valid",
+               home=home).returncode == 0
+    with open_store(home) as s:
+        first = list_posts(s, "twitter2015", "valid")[0]
+        put_spans(s, name, [(first.id, [(0, 1, "MISC", 0.9)])])
+    t15 = tmp_path / "t15.conll"
+    assert cli("export", "conll", "--dataset", "twitter2015", "--split", "valid", "--source", "student", "--out", str(t15),
+               home=home).returncode == 0
+    assert t15.read_text().split("\n\n")[0].splitlines()[1].endswith("\tB-OTHER")
+
+
+def test_an_export_replacing_a_file_keeps_its_mode_and_a_device_stays_a_device(tmp_path):
+    """Written to a temporary file renamed into place: a private file became world-readable,
+    and /dev/null was replaced by a plain file (as root) or refused (as anyone else)."""
+    import os
+    import stat
+
+    home = tmp_path / "h"
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("IMGID:1\nObama\tB-PER\nvisits\tO\n\n")
+    assert cli("import", "twitter", str(tiny), "--dataset", "demo", "--split", "test", home=home).returncode == 0
+    out = tmp_path / "mine.jsonl"
+    out.write_text("old\n")
+    out.chmod(0o600)
+    r = cli("export", "jsonl", "--dataset", "demo", "--out", str(out), "--force", home=home)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and "IMGID" not in out.read_text() and out.read_text() != "old\n"
+    fresh = tmp_path / "fresh.jsonl"
+    assert cli("export", "jsonl", "--dataset", "demo", "--out", str(fresh), home=home).returncode == 0
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+    assert cli("export", "jsonl", "--dataset", "demo", "--out", "/dev/null", "--force", home=home).returncode == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)

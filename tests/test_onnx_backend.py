@@ -339,6 +339,7 @@ def test_a_twitter2015_file_is_scored_in_its_own_type_names(tmp_path, data):
     (b'{"text": "Obama\\u0000Paris"}', "input line 2: the text contains the control character U+0000"),
     (b'{"tokens": ["Obama", "", "Paris"]}', "input line 2: token 2 is empty or invisible"),
     (b'{"text": "  "}', "input line 2: the text is empty"),
+    (b'{"id": "\xff", "text": "Obama"}', "input line 2: the field 'id' is not valid Unicode"),   # written back out
 ])
 def test_a_bad_line_is_refused_by_its_number_and_leaves_the_output_as_it_was(tmp_path, line, said):
     """An invalid byte or a lone surrogate ended in a traceback and a 0-byte --out (the line

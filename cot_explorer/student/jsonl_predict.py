@@ -10,7 +10,7 @@ import json
 from typing import Iterable, Iterator
 
 from ..errors import CotExplorerError, ValidationError
-from ..limits import MAX_POST_CHARS, check_text, is_visible_token
+from ..limits import MAX_POST_CHARS, check_text, has_lone_surrogate, is_visible_token
 from ..tokenize import join_tokens, tokenize_tweet
 from .inference import Predictor
 
@@ -40,6 +40,7 @@ def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 
         except json.JSONDecodeError as e:
             raise CotExplorerError(f"input line {n}: not JSON ({e.msg})") from e
         try:
+            _check_strings(d)   # every field is written back out: each must be valid Unicode too
             text, tokens, offsets = _post_of(d)
         except ValidationError as e:
             raise CotExplorerError(f"input line {n}: {e}") from None
@@ -70,3 +71,19 @@ def _post_of(d: object) -> tuple[str, tuple[str, ...], list]:
         tokens, offsets = tokenize_tweet(text)
         return text, tokens, offsets
     raise ValidationError('expected {"text": ...} or {"tokens": [...]}')
+
+
+def _check_strings(value: object, where: str = "the line") -> None:
+    """Any key or string of the line that is not valid Unicode (an invalid byte read as a lone
+    surrogate, or an escaped one): refused, as the output could not be written (an "id" with
+    one ended in a traceback)."""
+    if isinstance(value, str):
+        if has_lone_surrogate(value):
+            raise ValidationError(f"{where} is not valid Unicode (invalid UTF-8 or a lone surrogate)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_strings(k, "a key")
+            _check_strings(v, "the text" if k == "text" else f"the field {k!r}" if not has_lone_surrogate(k) else "a key")
+    elif isinstance(value, list):
+        for v in value:
+            _check_strings(v, where)

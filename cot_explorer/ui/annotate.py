@@ -16,7 +16,14 @@ import gradio as gr
 from ..access import AccessPolicy, Action, User
 from ..errors import ConflictError, CotExplorerError, NameNeeded, ValidationError
 from ..evaluate import agreement
-from ..labels import DEFAULT_ENTITY_TYPES, MRE_RELATIONS, MnerSchema, map_type, mnre_type_names, relation_argument_table
+from ..labels import (
+    DEFAULT_ENTITY_TYPES,
+    MRE_RELATIONS,
+    MnerSchema,
+    mnre_type_names,
+    relation_argument_table,
+    teacher_spans,
+)
 from ..schema import LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
@@ -230,11 +237,9 @@ def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
                             rationale="the student's knowledge view, which reads the teacher's CoT" if view.own else
                             f"the knowledge view of {view.model}, which the student was distilled from; it reads "
                             "the teacher's CoT"))
-    for e in (k.entities if k else ()):
-        t = map_type(e.type, schema.types)
-        if e.span and t:
-            out.append(dict(start=e.span.start, end=e.span.end, type=t, source="teacher", origin=f"teacher:{k.model}",
-                            confidence=None, rationale=e.rationale or f"the teacher calls it {e.type}"))
+    for sp, e in teacher_spans(k.entities if k else (), schema.types):
+        out.append(dict(start=sp.start, end=sp.end, type=sp.type, source="teacher", origin=f"teacher:{k.model}",
+                        confidence=None, rationale=e.rationale or f"the teacher calls it {e.type}"))
     return out
 
 

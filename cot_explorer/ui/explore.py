@@ -15,7 +15,7 @@ from ..access import AccessPolicy, Action
 from ..ask_budget import AskBudget, BudgetExceeded
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import SpanError, span_errors
-from ..labels import map_type, mner_schema_for
+from ..labels import mner_schema_for, teacher_spans
 from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post, Span
 from ..store import labels as label_store
 from ..store import open_store
@@ -117,9 +117,8 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     predictor = student(home)
     model = predictor.manifest.name
     unread = reach(predictor, post).clause()   # a long post: the words after the model's limit get nothing
-    teacher_marks = tuple(Mark(e.span.start, e.span.end, map_type(e.type, tuple(types)) or e.type,
-                               e.rationale or f"the teacher calls it {e.type}")
-                          for e in (knowledge.entities if knowledge else ()) if e.span)
+    teacher_marks = tuple(Mark(sp.start, sp.end, sp.type, e.rationale or f"the teacher calls it {e.type}")
+                          for sp, e in teacher_spans(knowledge.entities if knowledge else (), tuple(types)))
     with_cot = knowledge_view_post(home, post, knowledge)   # where the teacher wrote about the post
     relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
     rows = [Row(f"Student ({model}, text only{unread})", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
@@ -212,7 +211,7 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
 # text cleared, or another pasted over it) lets the image go: it is the stored post's, not one
 # picked for the new text. An edit of the analysed text (a typo fixed) keeps it: it was let go
 # too, silently, and the corrected post was stored without its image. Either is said under
-# Analyse. The box's file is the kept one when its path ends in the stored file's digest name
+# Analyse, except a text emptied (a post picked lets its text go: nothing was typed). The box's file is the kept one when its path ends in the stored file's digest name
 # (its shown name is the picked one: named_file.py), as do_delete's `Path(i).name == kept`
 # assumes too. `keptFor`: the text analysed with it. Alike: what the two texts share at their
 # start and end is at least half the longer one.
@@ -229,7 +228,8 @@ LET_KEPT_IMAGE_GO = """(text, image, kept, keptFor, note) => {
   while (start < a.length && start < b.length && a[start] === b[start]) start++;
   let end = 0;
   while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
-  const alike = a.length > 0 && start + end >= 0.5 * Math.max(a.length, b.length);
+  if (!a) return [null, "", note];   // emptied (a post picked lets its text go): said of nothing typed
+  const alike = start + end >= 0.5 * Math.max(a.length, b.length);
   return alike ? [image, kept, %s] : [null, "", %s];
 }""" % (json.dumps(IMAGE_KEPT), json.dumps(IMAGE_LET_GO))
 
@@ -497,7 +497,12 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         kept_image = gr.Textbox(visible=False, elem_id="kept-image")
         analysed = dict(fn=guarded(policy, Action.PREDICT, analyse_upload), inputs=[text, image],
                         outputs=outs + [image, pick, kept_image, analyse_note], api_visibility="private", **model_work)
-        analyse.click(**analysed)
+        # the text analysed with the kept image (an edit of it keeps the image: LET_KEPT_IMAGE_GO),
+        # noted in the page after each analysis, and as an example's analysis keeps its image
+        kept_for = gr.Textbox(visible=False, elem_id="kept-for")
+        note_kept_for = dict(fn=None, inputs=[kept_image, text], outputs=[kept_for], api_visibility="private",
+                             js="(kept, text) => kept ? text : ''")
+        analyse.click(**analysed).then(**note_kept_for)   # kept_image may not change: the same image again
         # The examples, below the two columns (every component made after this one is hidden):
         # labelled buttons, not Gradio's table (on a phone the table ran off the screen, the image
         # column headed by the box's long label), analysed on their click (they only filled the
@@ -506,17 +511,16 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     outputs=analysed["outputs"], fn=analysed["fn"], run_on_click=True, cache_examples=False,
                     elem_id="explore-examples", api_visibility="private",
                     example_labels=[example_label(t, image_file) for t, image_file in EXAMPLES])
-        # The text changed after an analysis: the image kept in the box is the stored post's, not
-        # one picked for the new text, so the box empties (an image the user picked, or an
-        # example's, stays). In the page, on every keystroke; .change, not .input: a paste or a
-        # browser's autofill must let it go too.
         deleted = delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [post_state, image, kept_image],
                                    outs + [pick, image, kept_image, delete, confirm_box, deleted_note],
                                    api_visibility="private")
-        # the text analysed with the kept image, noted in the page as the image is kept
-        kept_for = gr.Textbox(visible=False, elem_id="kept-for")
-        kept_image.change(None, [kept_image, text], [kept_for], js="(kept, text) => kept ? text : ''",
-                          api_visibility="private")
+        # another image picked: a refusal of the last one is old news (it stayed, said of this one)
+        image.upload(None, [analyse_note], [analyse_note], api_visibility="private",
+                     js="(note) => (note || '').startsWith('**Not analysed') ? '' : note")
+        kept_image.change(**note_kept_for)
+        # The text changed after an analysis, with the image kept from it in the box: a new tweet
+        # lets it go, an edit of the analysed one keeps it (LET_KEPT_IMAGE_GO). In the page, on
+        # every keystroke; .change, not .input: a paste or a browser's autofill counts too.
         text.change(None, [text, image, kept_image, kept_for, analyse_note], [image, kept_image, analyse_note],
                     api_visibility="private", js=LET_KEPT_IMAGE_GO)
         done_text = gr.Textbox(visible=False, elem_id="done-text")   # an analysed upload's text, to let go

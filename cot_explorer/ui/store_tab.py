@@ -3,15 +3,18 @@ its labels exported as files to download (admins)."""
 
 from __future__ import annotations
 
+import io
 import shlex
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
 
 from ..access import AccessPolicy, Action, User
 from ..errors import ValidationError
-from ..exporter import export_conll, export_jsonl
+from ..exporter import export
 from ..paths import captions_file, data_dir, knowledge_file, mnre_file, twitter_file
 from ..store import open_store
 from ..store.stats import SplitStats, compute_stats
@@ -71,29 +74,45 @@ EXPORT_KINDS = {
     "CoNLL: the teacher's entities": ("conll", "teacher"),
     "CoNLL: the student's predictions": ("conll", "student"),
 }
-NO_LABELS_WORDS = {"gold": "gold labels", "current": "labels", "annotator": "a correction",
-                   "teacher": "teacher entities", "student": "stored student predictions"}
+# one folder of this app's exports in the system's temporary folder (Gradio serves files from
+# there), emptied of files older than Gradio keeps its own copies (an hour)
+EXPORTS = Path(tempfile.gettempdir()) / "cot-explorer-exports"
+KEEP_EXPORTS_S = 3600
 
 
 def export_split(home: Path, label: str | None, kind: str | None) -> tuple[str, str]:
     """A file of one dataset/split's labels, as `cot-explorer export` writes it, and a line
-    saying what is in it (there was no export in the app: the CLI only)."""
+    saying what is in it (there was no export in the app: the CLI only). Written in memory
+    first: a refused export leaves no file behind."""
     split = DatasetSplit.parse(label)
     if kind not in EXPORT_KINDS:
         raise ValidationError("choose what to export")
     fmt, source = EXPORT_KINDS[kind]
+    buffer = io.StringIO()
+    with open_store(home) as store:
+        report = export(store, buffer, fmt, split.dataset, split.split, source or "gold")
     name = f"{split.dataset}-{split.split}" + (f"-{source}.conll" if fmt == "conll" else ".jsonl")
-    path = Path(tempfile.mkdtemp(prefix="cot-explorer-export-")) / name.replace("/", "_")
-    with open_store(home) as store, path.open("w", encoding="utf-8", newline="\n") as out:
-        report = (export_conll(store, out, split.dataset, split.split, source) if fmt == "conll"
-                  else export_jsonl(store, out, split.dataset, split.split))
-    said = f"Exported **{report.posts}** posts of {split.label} to `{name}`"
-    if report.without_labels:
-        said += (f"; {report.without_labels} have no {NO_LABELS_WORDS.get(source, 'labels')} and are written "
-                 "with every word O")
-    if fmt == "jsonl":
-        said += "; the current labels only, not their history (a backup is a copy of the store's folder)"
-    return str(path), said + "."
+    _prune_exports()
+    path = Path(tempfile.mkdtemp(prefix="export-", dir=_exports_folder())) / name.replace("/", "_")
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="\n")
+    said = report.sentence(of=split.label, to=f"`{name}`")
+    return str(path), f"{said[0].upper()}{said[1:]}."
+
+
+def _exports_folder() -> Path:
+    EXPORTS.mkdir(exist_ok=True)
+    return EXPORTS
+
+
+def _prune_exports() -> None:
+    """Exports older than Gradio keeps its copies go (every export made a folder that stayed)."""
+    cutoff = time.time() - KEEP_EXPORTS_S
+    for folder in EXPORTS.glob("export-*") if EXPORTS.is_dir() else ():
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:   # gone meanwhile (another export pruned it)
+            pass
 
 
 def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
