@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from pathlib import Path
 
 from .errors import CotExplorerError
@@ -79,7 +80,8 @@ def _run_distill(home: Path, job_id: int, params: dict) -> None:
             update_job(s, job_id, status="done", step=job.total, result=report.to_json(),
                        message=f"done: {report.gain_sentence()}")
     except RoundCancelled as e:
-        release_memory()   # what the round held, now that its frame is gone
+        traceback.clear_frames(e.__traceback__)   # the round's frame held its models: let them go
+        release_memory()
         with open_store(home) as s:
             update_job(s, job_id, status="cancelled", message=str(e))
     except CotExplorerError as e:  # a refusal found only now: said as a sentence

@@ -10,7 +10,16 @@ from .limits import MAX_POST_CHARS, check_name, check_text
 from .schema import Post
 from .store import Store
 from .store.images import check_image, ensure_image_file, insert_image_row, remove_unreferenced, write_image_file
-from .store.posts import PostFootprint, add_posts, delete_post, ensure_dataset, get_post, next_position, post_footprint
+from .store.posts import (
+    PostFootprint,
+    add_posts,
+    delete_post,
+    ensure_dataset,
+    get_post,
+    next_position,
+    picked_image_name,
+    post_footprint,
+)
 from .tokenize import tokenize_tweet
 
 UPLOAD_DATASET = "uploads"
@@ -49,7 +58,7 @@ def add_upload(store: Store, text: str, image: bytes | None = None, image_name: 
     if checked and image_name == checked.relative_path.name:
         # the stored file handed back (Explore keeps it in the box for a corrected text): it is
         # named by its digest; the name it was picked under is the earlier upload's
-        image_name = picked_name(store, checked.sha256) or image_name
+        image_name = picked_image_name(store, checked.sha256, UPLOAD_DATASET) or image_name
     post_id = f"{UPLOAD_DATASET}/{UPLOAD_SPLIT}/" + hashlib.sha256(
         text.encode("utf-8") + b"\x00" + (sha or "").encode()).hexdigest()[:16]
     existing = get_post(store, post_id)
@@ -130,9 +139,3 @@ def delete_upload(store: Store, post_id: str, may_drop_work: bool) -> PostFootpr
 
     return delete_post(store, post_id, allowed)
 
-
-def picked_name(store: Store, sha256: str) -> str | None:
-    """The name an image was picked under, from the newest upload that holds it."""
-    row = store.conn.execute("SELECT image_name FROM posts WHERE image_sha256 = ? AND image_name IS NOT NULL "
-                             "AND image_name NOT LIKE ? ORDER BY rowid DESC LIMIT 1", (sha256, f"{sha256}.%")).fetchone()
-    return row[0] if row else None

@@ -1093,7 +1093,7 @@ def test_a_span_is_marked_and_removed_from_the_keyboard_alone(app, browser):
     else:
         pytest.fail("no word of the post took the keyboard's focus")
     assert page.evaluate("() => document.activeElement.dataset.i") == "0"
-    assert page.locator("#span-editor [role=listbox] [role=option]").count() == page.locator("#span-editor .se-tok").count()
+    assert page.locator("#span-editor [role=group] .se-tok[role=button]").count() == page.locator("#span-editor .se-tok").count()
     # the first two words that are in no span: arrows there, Shift+→ takes the next, 4 types it
     free = page.locator("#span-editor .se-tok").evaluate_all(
         "ts => ts.map((t, i) => [i, t.classList.contains('in-span')])")
@@ -1102,6 +1102,7 @@ def test_a_span_is_marked_and_removed_from_the_keyboard_alone(app, browser):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Shift+ArrowRight")
     expect(page.locator("#span-editor .se-tok.sel")).to_have_count(2)
+    expect(page.locator('#span-editor .se-tok[aria-pressed="true"]')).to_have_count(2)   # said as selected
     page.keyboard.press("4")
     expect(page.locator("#span-editor .se-chip")).to_have_count(before + 1, timeout=T)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")

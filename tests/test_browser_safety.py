@@ -128,6 +128,13 @@ def test_a_refused_text_keeps_the_image_and_the_next_try_works(app, browser, tmp
     page.locator("#explore-btn").click()   # no text yet
     expect(page.locator("#analyse-note")).to_contain_text("the post is empty", timeout=T)
     expect(page.locator("#post-image")).to_contain_text(file_name("keepme.png"))
+    # another image picked: the refusal is old news (it stayed, as if said of this one)
+    other = tmp_path / "other.png"
+    other.write_bytes(png_bytes((60, 40), "RGB"))
+    page.locator("#post-image").get_by_role("button", name="Clear").click()
+    page.locator("#post-image input[type=file]").set_input_files(str(other))
+    expect(page.locator("#post-image")).to_contain_text(file_name("other.png"), timeout=T)
+    expect(page.locator("#analyse-note")).to_have_text("", timeout=T)
     page.locator("#post-text textarea").fill("Macron greets Trudeau in Quebec")
     page.locator("#explore-btn").click()
     expect(page.locator("#post-rows")).to_contain_text("Macron", timeout=T)

@@ -178,3 +178,21 @@ def test_a_cancel_asked_for_while_the_new_version_is_scored_saves_no_version_and
     # scoring 723 held-out posts twice outweighs training on 12: most of the bar is scoring
     assert at[0] == 0 and at[0] < at[1] < at[2] < 1 and at[2] - at[1] < 0.5
     assert get_job(t17, job_id).step < WHOLE
+    # asked for while the parent is scored: heeded as the round enters training, none done
+    early = create_job(t17, "distill", {"dataset": "twitter2017", "name": "cancelled-early"}, status="running")
+    steps = []
+
+    class Early(JobCallback):
+        def on_phase(self, words, start, end):
+            super().on_phase(words, start, end)
+            if words.startswith("scoring the parent"):
+                cancel_job(t17.home, early)
+
+        def on_step(self, step, total, loss):
+            steps.append(step)
+            super().on_step(step, total, loss)
+
+    with pytest.raises(RoundCancelled):
+        run_round(t17, "twitter2017", "cancelled-early", variant="text", epochs=1, parent=str(parent),
+                  callback=Early(t17.home, early), resamples=200)
+    assert steps == [] and not (t17.home / "models" / "cancelled-early").exists()

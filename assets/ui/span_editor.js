@@ -821,7 +821,9 @@ function render() {
   // gives the type, Enter picks the span a word is in (no word could take the keyboard's focus:
   // a keyboard-only annotator could take suggestions but not mark a span)
   cursor = Math.min(cursor, Math.max(0, doc.tokens.length - 1));
-  const text = el("div", { class: "se-text", id: "se-text", dir: "auto", role: "listbox", "aria-multiselectable": "true",
+  // a group, not a listbox: the chips and suggestions among the words are buttons, which a
+  // listbox may not hold; each word is a toggle, pressed while selected
+  const text = el("div", { class: "se-text", id: "se-text", dir: "auto", role: "group",
     "aria-label": "the post's words: arrows move, Shift and arrows select, a number key gives the type, Enter picks a span" });
   doc.tokens.forEach((tok, i) => {
     const si = inSpan[i];
@@ -837,8 +839,8 @@ function render() {
     if (p && i >= p.tail[0] && i < p.tail[1]) cls += " rel-tail";
     const shown = tok.t.trim() ? tok.t : "⟨blank⟩";
     const inType = si >= 0 ? `, ${spans[si].type}` : "";
-    text.append(el("span", { class: cls + (tok.t.trim() ? "" : " invisible"), "data-i": i, text: shown, role: "option",
-      tabindex: i === cursor ? "0" : "-1", "aria-selected": i >= lo && i <= hi ? "true" : "false",
+    text.append(el("span", { class: cls + (tok.t.trim() ? "" : " invisible"), "data-i": i, text: shown, role: "button",
+      tabindex: i === cursor ? "0" : "-1", "aria-pressed": i >= lo && i <= hi ? "true" : "false",
       "aria-label": `${shown}${inType}` }));
     if (si >= 0 && i === spans[si].end - 1) {
       text.append(el("span", { class: `se-chip c${colorIndex(spans[si].type)}` },

@@ -49,12 +49,16 @@ def knowledge_for_split(store: Store, dataset: str, split: str, task: str = "mne
     return {(r["post_id"], r["pair"]): _knowledge(r) for r in rows}
 
 
+def _with_cot(task: str) -> str:
+    """The rows that are a chain of thought for `task` (MRE: about one pair), succeeded."""
+    return f"t.kind = 'cot' AND t.status = 'ok' AND t.pair IS {'NOT ' if task == 'mre' else ''}NULL"
+
+
 def posts_with_knowledge(store: Store, dataset: str, split: str, task: str = "mner") -> int:
     """How many posts of a split hold a chain of thought for `task` (MRE: for at least one pair)."""
-    pair = "t.pair IS NOT NULL" if task == "mre" else "t.pair IS NULL"
     (n,) = store.conn.execute(
         f"""SELECT COUNT(DISTINCT t.post_id) FROM teacher_outputs t JOIN posts p ON p.id = t.post_id
-            WHERE p.dataset = ? AND p.split = ? AND t.kind = 'cot' AND t.status = 'ok' AND {pair}""",
+            WHERE p.dataset = ? AND p.split = ? AND {_with_cot(task)}""",
         (dataset, split)).fetchone()
     return n
 
@@ -62,14 +66,12 @@ def posts_with_knowledge(store: Store, dataset: str, split: str, task: str = "mn
 def posts_with_knowledge_among(store: Store, post_ids, task: str = "mner") -> int:
     """How many of `post_ids` hold a chain of thought for `task` (a round's training posts:
     distilling from posts with none teaches the labels alone)."""
-    pair = "t.pair IS NOT NULL" if task == "mre" else "t.pair IS NULL"
     ids = list(dict.fromkeys(post_ids))
     n = 0
     for i in range(0, len(ids), 500):   # SQLite's bound-parameter limit
         chunk = ids[i:i + 500]
         (k,) = store.conn.execute(
             f"""SELECT COUNT(DISTINCT t.post_id) FROM teacher_outputs t
-                WHERE t.kind = 'cot' AND t.status = 'ok' AND {pair} AND t.post_id IN ({",".join("?" * len(chunk))})""",
-            chunk).fetchone()
+                WHERE {_with_cot(task)} AND t.post_id IN ({",".join("?" * len(chunk))})""", chunk).fetchone()
         n += k
     return n

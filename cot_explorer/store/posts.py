@@ -223,3 +223,12 @@ def delete_post(store: Store, post_id: str, allowed: Callable[[PostFootprint], N
     if set_aside is not None:
         set_aside.drop()
     return gone
+
+
+def picked_image_name(store: Store, sha256: str, dataset: str) -> str | None:
+    """The name an image was picked under, from the newest post of `dataset` that holds it (not
+    the store's own digest name, which a kept image is handed back under)."""
+    row = store.conn.execute("SELECT image_name FROM posts WHERE dataset = ? AND image_sha256 = ? AND image_name IS NOT NULL "
+                             "AND image_name NOT LIKE ? ORDER BY rowid DESC LIMIT 1",
+                             (dataset, sha256, f"{sha256}.%")).fetchone()
+    return row[0] if row else None

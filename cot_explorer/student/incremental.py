@@ -58,7 +58,8 @@ class _Phases:
     training step, and a round on a few corrections is almost all scoring: it finished and
     saved a version)."""
 
-    def __init__(self, callback: TrainCallback | None, scored: int, trained: int, selected: int, epochs: int):
+    def __init__(self, callback: RoundCallback | TrainCallback | None, scored: int, trained: int, selected: int,
+                 epochs: int):
         self.callback = callback
         scoring, training = max(1, scored), epochs * (3 * trained + selected)
         whole = 2 * scoring + training
@@ -204,7 +205,7 @@ def release_memory() -> None:
 
 def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.value, epochs: int = 2,
               replay_ratio: float = 1.0, since: str | None = None, parent: str = "default", seed: int = 42,
-              knowledge_budget: int = 96, callback: TrainCallback | None = None, progress: bool = False,
+              knowledge_budget: int = 96, callback: RoundCallback | TrainCallback | None = None, progress: bool = False,
               resamples: int = 2000) -> RoundReport:
     if variant not in ROUND_VARIANTS:
         raise RoundRefused(f"a round trains {' or '.join(ROUND_VARIANTS)}, not {variant!r}")
@@ -231,12 +232,15 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     gold_h, gold_u = data.gold(heldout_ids_), data.gold(untouched_ids)
     # the parent as it is and as the app runs it, not `init`: a kd parent continued as distilled
     # has fresh prompts there, another model (its "before" was not the parent's score)
-    phases = _Phases(callback, len(heldout_ids_) + len(untouched_ids), len(train), len(selection), epochs)
+    # in examples, as training counts them (an MNRE post is read once per entity pair)
+    phases = _Phases(callback, len(data.examples(heldout_ids_)) + len(data.examples(untouched_ids)), len(train),
+                     len(selection), epochs)
     scored = f"{len(heldout_ids_)} held-out and {len(untouched_ids)} untouched posts"
     phases.enter("before", f"scoring the parent {parent_name} on {scored}")
     before_h = data.predict(as_is.task, as_is.model, as_is.config, heldout_ids_)
     before_u = data.predict(as_is.task, as_is.model, as_is.config, untouched_ids)
-    phases.enter("training", f"training on {len(train)} posts, {epochs} epoch{'s' if epochs != 1 else ''}")
+    unit = "posts" if plan.task == "mner" else "entity pairs"
+    phases.enter("training", f"training on {len(train)} {unit}, {epochs} epoch{'s' if epochs != 1 else ''}")
     result = train_student(cfg, train, selection, callback, progress=progress, init=init)
     if result.stopped == "cancelled":
         del init, as_is, result
@@ -245,7 +249,6 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     phases.enter("after", f"scoring the new version on {scored}")
     after_h = data.predict(result.task, result.model, cfg, heldout_ids_)
     after_u = data.predict(result.task, result.model, cfg, untouched_ids)
-    phases.stop_if_cancelled()   # the last moment before a version exists
     gain = paired_bootstrap(gold_h, before_h, after_h, resamples=resamples, seed=seed, types=types)
     forgetting = {"posts": len(untouched_ids)}
     if untouched_ids:
@@ -268,6 +271,7 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
                           "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
              "round": {"gain": {k: v.to_json() for k, v in gain.items()}, "forgetting": forgetting}}
     labels = result.task.tags if plan.task == "mner" else result.task.labels
+    phases.stop_if_cancelled()   # the last moment before a version exists (after the intervals)
     path = save_checkpoint(store.home / "models", name, result.model, cfg, labels, extra)
     registry.register(parent_path)   # the parent is a known version too
     registry.register(path, parent=parent_name)

@@ -442,7 +442,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             start_state = gr.update(interactive=possible and not busy,
                                     value="A round is running…" if busy else "Start distillation")
             fresh = v.result and (shown or {}).get("model") != v.result.get("model")
-            # a round started elsewhere (another browser) takes the last round's result off show too
+            # a round running takes the result on show off (one this page started, or, on a page that
+            # follows the latest job, one started in another browser): under it, it read as this one's
             stale = busy and shown
             return ([v.line(), start_state, gr.update(interactive=busy and not v.cancelling)]
                     + ([v.result] if fresh else [None] if stale else [gr.skip()]))
