@@ -468,3 +468,26 @@ def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, brow
     expect(page.locator("#export-file a[download]")).to_have_count(0, timeout=T)
     shot(page, "store-export")
     page.close()
+
+
+def test_a_dropdown_is_left_by_tab_and_closed_by_escape(app, browser):
+    """Tab out of an open dropdown dropped the focus on the page and left the list open over
+    the form and the tab bar; Escape did not close it."""
+    url, _ = app
+    page = open_page(browser, url)
+    picker = page.locator("#pick-post input")
+    picker.focus()
+    expect(picker).to_have_attribute("aria-expanded", "true", timeout=T)
+    page.keyboard.press("Tab")
+    expect(picker).to_have_attribute("aria-expanded", "false", timeout=T)
+    focused = page.evaluate("() => [document.activeElement.tagName, document.activeElement.closest('[id]')?.id]")
+    assert focused[0] != "BODY" and focused[1] != "pick-post", focused
+    page.keyboard.press("Shift+Tab")   # back: the dropdown again, its list open
+    expect(picker).to_be_focused(timeout=T)
+    expect(picker).to_have_attribute("aria-expanded", "true", timeout=T)
+    page.keyboard.press("Escape")
+    expect(picker).to_have_attribute("aria-expanded", "false", timeout=T)
+    assert page.evaluate("() => document.activeElement.closest('[id]')?.id") == "pick-post"   # the focus stays there
+    page.get_by_role("tab", name="Annotate").click(timeout=5000)   # nothing over the tab bar
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    page.close()

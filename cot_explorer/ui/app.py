@@ -22,8 +22,9 @@ from .store_tab import build_store_tab, stats_rows, store_line
 
 # an image over the cap said beside its box, not only in Gradio's corner toast
 IMAGE_TOO_BIG = (UI_ASSETS / "image_too_big.js").read_text(encoding="utf-8").replace("LIMIT_BYTES", str(MAX_IMAGE_BYTES))
-# the app's answers in words read out by a screen reader as they change
-LIVE_REGIONS = (UI_ASSETS / "live_regions.js").read_text(encoding="utf-8")
+# the app's answers in words read out by a screen reader as they change, and the dropdowns'
+# Tab and Escape (an open list was left over the form)
+PAGE_SCRIPTS = [(UI_ASSETS / name).read_text(encoding="utf-8") for name in ("live_regions.js", "dropdown_keys.js")]
 
 # Events that run the student share two slots (the CPU's cores); all others run side by side
 # (up to EVENT_SLOTS at once), so one person's error analysis never queues another's save.
@@ -158,7 +159,7 @@ def launch_kwargs(home: Path, policy: AccessPolicy | None = None) -> dict:
     uploads are capped, and a login page when users are configured."""
     policy = policy or AccessPolicy.from_env()
     kwargs = {"allowed_paths": [str((home / "images").resolve())], "max_file_size": MAX_UPLOAD, "css": PAGE_CSS,
-              "head": f"<script>{IMAGE_TOO_BIG}</script><script>{LIVE_REGIONS}</script>"}
+              "head": "".join(f"<script>{js}</script>" for js in (IMAGE_TOO_BIG, *PAGE_SCRIPTS))}
     if policy.uses_login_page:
         kwargs["auth"] = policy.check_password
         kwargs["auth_message"] = "CoT Explorer: sign in with the name and password your admin gave you."
