@@ -1148,3 +1148,29 @@ def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, bro
     expect(page.locator("#se-errfocus")).to_have_count(0)
     expect(page.locator("#span-editor .se-tok.err-pred")).to_have_count(0)
     page.close()
+
+
+def test_two_error_rows_that_read_alike_mark_each_its_own_words(app, browser, tmp_path):
+    """One word mistyped twice in a post (the student reads it as a person both times) gave two
+    rows that read alike: both marked the first."""
+    url, home = app
+    twice = tmp_path / "twice.txt"
+    twice.write_text("IMGID:1\nqzxv\tB-LOC\nand\tO\nqzxv\tB-LOC\nwent\tO\nhome\tO\n\n"
+                     "IMGID:2\nnothing\tO\nhere\tO\n\n")
+    assert cli(["--home", str(home), "import", "twitter", str(twice), "--dataset", "twice", "--split", "test"]) == 0
+    page = open_annotate(browser, url, "ann-twice")
+    page.reload()   # the new split in the lists
+    tab(page, "Errors")
+    pick(page, "errors-dataset", "twice/test")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-table")).to_contain_text("twice/test/", timeout=T)
+    rows = page.locator('#errors-table [data-testid^="cell-"][data-testid$="-2"]').all_inner_texts()
+    assert [r.strip() for r in rows] == ["qzxv (LOC)", "qzxv (LOC)"], rows   # the two rows read alike
+    for row, word in ((1, "2"), (0, "0")):
+        tab(page, "Errors")
+        page.locator(f'#errors-table [data-testid="cell-{row}-0"]').click()
+        expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+        marked = page.locator("#span-editor .se-tok.err-gold")
+        expect(marked).to_have_count(1, timeout=T)
+        expect(marked).to_have_attribute("data-i", word, timeout=T)
+    page.close()

@@ -545,14 +545,20 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                                    lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
 
-        def open_row(rows, records, shown_post, evt: gr.SelectData, user):
+        def open_row(rows, records, kind, shown_post, evt: gr.SelectData, user):
             """The post opens in Annotate, which comes to the front; a relation error's pair is
             the one on show there (the row is found by its values, however the table is sorted).
-            A row of the post already picked does not change `post_state` (no change event), so
-            the focus asks Annotate to open it again (`reopen`): it may show another post by now."""
+            Rows that read alike (one word missed twice in a post) are told apart by the row's
+            place where the table is in its own order. A row of the post already picked does not
+            change `post_state` (no change event), so the focus asks Annotate to open it again
+            (`reopen`): it may show another post by now."""
             row = list(evt.row_value) if evt.row_value else table_rows(rows)[evt.index[0]]
             pid = row[0]
-            found = next((r[-1] for r in records if [str(x) for x in r[:-1]] == [str(x) for x in row]), None)
+            same = lambda r: [str(x) for x in r[:-1]] == [str(x) for x in row]  # noqa: E731
+            shown = [r for r in records if kind in (None, "any") or r[1] == kind]   # as kind_filter shows them
+            at = evt.index[0] if evt.index else None
+            found = (shown[at][-1] if isinstance(at, int) and at < len(shown) and same(shown[at])
+                     else next((r[-1] for r in records if same(r)), None))
             # a relation error's pair (its index), or an entity error's words (error_focus)
             pair, span = (None, found) if isinstance(found, dict) else (found, None)
             out = [pid]
@@ -562,7 +568,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 out.append(gr.Tabs(selected="annotate"))
             return out[0] if len(out) == 1 else tuple(out)
 
-        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors, post_state],
+        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors, kind_filter, post_state],
                       [post_state] + ([pair_state] if pair_state is not None else []) +
                       ([tabs] if tabs is not None else []), api_visibility="private")
     return {"errors_dataset": ds, "errors_model": model, "errors_compare": compare}
