@@ -952,6 +952,15 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
     expect(page.locator("#post-rows mark").first).to_be_visible(timeout=T)
     below_button = page.locator("#post-rows").bounding_box()["y"] - page.locator("#explore-btn").bounding_box()["y"]
     assert 0 < below_button < 400, below_button  # right under the input, not 2,000 px down
+    # and brought into view: they began at the foot of the screen, nothing saying they had come
+    expect(page.locator("#post-rows mark").first).to_be_in_viewport(timeout=T)
+    assert page.evaluate("() => window.scrollY") > 100
+    # a tap on an entity shows its tip (a title shows on hover, which a phone has not)
+    mark = page.locator("#post-rows mark").first
+    mark.click()
+    expect(mark).to_be_focused()
+    tip = mark.evaluate("m => getComputedStyle(m, '::after').content")
+    assert "confidence" in tip, tip
     shot(page, "phone-explore")
     page.close()
 

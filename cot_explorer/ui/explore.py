@@ -238,6 +238,15 @@ LET_KEPT_IMAGE_GO = """(text, image, kept, keptFor, note) => {
 # emptied by its answer. Used once: the same text typed again later is a new tweet.
 LET_TEXT_GO = "(text, done) => [done && text === done ? '' : text, '']"
 
+# On a phone the results are below the inputs: after an analysis they are brought into view (they
+# began at the foot of the screen, and nothing said they had come). A refusal is said under the
+# button, in view already, and leaves no post id (in code type: the first hint has none) on show.
+SHOW_RESULTS_ON_A_PHONE = """() => {
+  const id = document.getElementById("explore-post-id");
+  if (window.innerWidth <= 640 && id && id.querySelector("code")) id.scrollIntoView({ block: "start", behavior: "smooth" });
+  return [];
+}"""
+
 # the right half before any post is on show: what to do to fill it
 FIRST_HINT = ("*Type or paste a tweet (an image is optional) and press **Analyse upload**, pick a post of the store, "
               "or click an example below: the student's entities, the teacher's chain of thought and where they "
@@ -502,7 +511,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         kept_for = gr.Textbox(visible=False, elem_id="kept-for")
         note_kept_for = dict(fn=None, inputs=[kept_image, text], outputs=[kept_for], api_visibility="private",
                              js="(kept, text) => kept ? text : ''")
-        analyse.click(**analysed).then(**note_kept_for)   # kept_image may not change: the same image again
+        analyse.click(**analysed).then(**note_kept_for).then(   # kept_image may not change: the same image again
+            None, None, None, api_visibility="private", js=SHOW_RESULTS_ON_A_PHONE)
         # The examples, below the two columns (every component made after this one is hidden):
         # labelled buttons, not Gradio's table (on a phone the table ran off the screen, the image
         # column headed by the box's long label), analysed on their click (they only filled the

@@ -37,7 +37,8 @@ def _line(post: Post, marks: tuple[Mark, ...], types: list[str]) -> str:
         out.append(html.escape(post.text[pos:cs]))
         color = COLORS[types.index(m.type) % len(COLORS)] if m.type in types else "#e5e7eb"
         tip = html.escape(f"{m.type}{': ' + m.tip if m.tip else ''}", quote=True)
-        out.append(f'<mark class="hl" data-type="{html.escape(m.type, quote=True)}" title="{tip}" '
+        # focusable: a tap (a phone has no hover) or the keyboard shows the tip (ROWS_CSS)
+        out.append(f'<mark class="hl" data-type="{html.escape(m.type, quote=True)}" title="{tip}" tabindex="0" '
                    f'style="background:{color}">{html.escape(post.text[cs:ce])}</mark>')
         pos = ce
     out.append(html.escape(post.text[pos:]))
@@ -53,7 +54,7 @@ def rows_html(post: Post, rows: list[Row], types: list[str]) -> str:
         body.append(f'<div class="pr-row"><div class="pr-label">{html.escape(r.label)}</div>'
                     f'<div class="pr-text" dir="auto">{line}</div></div>')
     return (f'<div class="post-rows"><div class="pr-legend">{legend} '
-            f'<span class="pr-hint">hover an entity for its confidence or rationale</span></div>{"".join(body)}</div>')
+            f'<span class="pr-hint">hover or tap an entity for its confidence or rationale</span></div>{"".join(body)}</div>')
 
 
 ROWS_CSS = """
@@ -65,5 +66,11 @@ ROWS_CSS = """
 .pr-text .none { font-size: 14px; color: var(--body-text-color-subdued); }
 .pr-legend .lg { color: #111; border-radius: 4px; padding: 1px 6px; font-size: 12px; font-weight: 600; }
 .pr-hint { font-size: 12px; color: var(--body-text-color-subdued); }
+/* the tip of an entity tapped or reached by the keyboard (a title shows on hover only) */
+.pr-text mark.hl { position: relative; }
+.pr-text mark.hl:focus { outline: 2px solid #1d4ed8; }
+.pr-text mark.hl:focus::after { content: attr(title); position: absolute; left: 0; top: 100%; z-index: 20;
+  background: #111827; color: #fff; font-size: 12px; line-height: 1.4; padding: 2px 6px; border-radius: 4px;
+  white-space: normal; width: max-content; max-width: 16em; }
 @media (max-width: 640px) { .pr-row { grid-template-columns: 1fr; gap: 0; } }
 """
