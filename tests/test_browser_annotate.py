@@ -1183,3 +1183,45 @@ def test_two_error_rows_that_read_alike_mark_each_its_own_words(app, browser, tm
         expect(marked).to_have_count(1, timeout=T)
         expect(marked).to_have_attribute("data-i", word, timeout=T)
     page.close()
+
+
+def test_a_merge_keeps_each_side_s_changes_since_the_version_both_started_from(app, browser):
+    """ann-a retyped a span and saved; ann-b, who had the post open, only added a span on another
+    word. The conflict ticked ann-b's old copy of the retyped span ("mine"), and Keep mine, the
+    main button, put the old type back: a colleague's correction undone, unsaid."""
+    url, home = app
+    a, b, pid = annotators_on(browser, url, home, ("ann-c", "ann-d"), 13)
+    while a.locator("#span-editor .se-chip").count() == 0:   # a post with a span to retype
+        for page in (a, b):
+            page.locator("#se-next").click()
+        expect(a.locator("#se-pos")).to_have_text(b.locator("#se-pos").inner_text(), timeout=T)
+    pid = current_post_id(a, home)
+    chip = a.locator("#span-editor .se-chip-type").first
+    old = chip.inner_text()
+    key, new = ("4", "MISC") if old != "MISC" else ("1", "PER")
+    chip.click()
+    a.keyboard.press(key)
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    retyped = {s["type"] for s in json.loads(labels_of(home, pid)[-1][3])["spans"]}
+    assert new in retyped
+    make_an_edit(b, "2")   # b adds a LOC elsewhere, unaware
+    b.keyboard.press("s")
+    panel = b.locator("#span-editor .se-conflict")
+    expect(panel).to_contain_text("ann-c saved this post", timeout=T)
+    boxes = panel.locator("input[data-merge]")
+    ticks = {(json.loads(x.get_attribute("data-merge"))["type"], json.loads(x.get_attribute("data-merge"))["start"]):
+             x.is_checked() for x in boxes.all()}
+    retyped_start = next(st for (t, st), _ in ticks.items() if t == new and (old, st) in ticks)
+    assert ticks[(new, retyped_start)] and not ticks[(old, retyped_start)], ticks   # their retyping kept
+    assert sum(ticks.values()) == sum(1 for (t, st) in ticks if not (t == old and st == retyped_start)), ticks
+    expect(panel).to_contain_text("ann-c removed or retyped it")
+    expect(panel).to_contain_text("you added it")
+    shot(b, "annotate-conflict-three-way")
+    b.locator("#se-merge").click()
+    expect(b.locator("#annotate-status")).to_contain_text("Saved the merge", timeout=T)
+    merged = {(s["start"], s["type"]) for s in json.loads(labels_of(home, pid)[-1][3])["spans"]}
+    assert (retyped_start, new) in merged and (retyped_start, old) not in merged
+    assert any(t == "LOC" for _, t in merged)
+    a.close()
+    b.close()

@@ -745,28 +745,53 @@ function mergedChoice() {
   return Array.from(boxes).map((b) => JSON.parse(b.dataset.merge));
 }
 
+// A three-way merge: a span is ticked where theirs and mine agree, where only they changed it
+// since the version both started from, or where only I did (ticked by theirs and mine alone,
+// a span I had not touched but they retyped came back in its old type, and "Keep mine", the main
+// button, undid their correction). Where both changed the same words, theirs is ticked (saved
+// first) and the row says so.
 function conflictPanel() {
   const c = doc.conflict;
   const key = (s) => `${s.start}:${s.end}:${s.type}`;
+  const base = new Set((c.base || []).map(key));
   const all = new Map();
   for (const s of c.theirs) all.set(key(s), { s, theirs: true, mine: false });
   for (const s of spans) { const v = all.get(key(s)) || { s, theirs: false, mine: false }; v.mine = true; all.set(key(s), v); }
-  const rows = Array.from(all.values()).sort((p, q) => p.s.start - q.s.start).map((v) =>
-    el("tr", {},
-      el("td", {}, (() => { const box = el("input", { type: "checkbox", "data-merge": JSON.stringify(v.s) }); box.checked = v.mine; return box; })()),
+  const rows = Array.from(all.values()).sort((p, q) => p.s.start - q.s.start);
+  for (const v of rows) {
+    v.before = base.has(key(v.s));
+    v.keep = (v.theirs && v.mine) || (v.theirs !== v.mine && !v.before);   // agreed, or changed by one side
+  }
+  const overlap = (a, b) => a.s.start < b.s.end && b.s.start < a.s.end;
+  for (const v of rows) {   // both changed these words: theirs stays ticked, mine not
+    if (v.keep && v.mine && !v.theirs && rows.some((o) => o !== v && o.keep && o.theirs && overlap(o, v))) {
+      v.keep = false; v.both = true;
+    }
+  }
+  const since = c.base_version !== null && c.base_version !== undefined ? `version ${c.base_version}` : "the post without labels";
+  const table = el("table", {}, el("tr", {}, el("th", { text: "keep" }), el("th", { text: "words" }), el("th", { text: "type" }),
+      el("th", { text: "before", title: `in ${since}, where you both started` }), el("th", { text: "theirs" }),
+      el("th", { text: "mine" }), el("th", { text: "" })),
+    ...rows.map((v) => el("tr", {},
+      el("td", {}, (() => { const box = el("input", { type: "checkbox", "data-merge": JSON.stringify(v.s),
+        "aria-label": `keep ${doc.tokens.slice(v.s.start, v.s.end).map((t) => t.t).join(" ")} as ${v.s.type}` }); box.checked = v.keep; return box; })()),
       el("td", { text: doc.tokens.slice(v.s.start, v.s.end).map((t) => t.t).join(" ") }),
       el("td", { text: v.s.type }),
+      el("td", { text: v.before ? "✓" : "" }),
       el("td", { text: v.theirs ? "✓" : "" }),
-      el("td", { text: v.mine ? "✓" : "" })));
+      el("td", { text: v.mine ? "✓" : "" }),
+      el("td", { class: "se-merge-why", text: v.both ? "you both changed these words" :
+        v.theirs && v.mine ? "" : v.theirs ? (v.before ? "you removed it" : `${c.their_author} added it`) :
+        v.before ? `${c.their_author} removed or retyped it` : "you added it" }))));
   return el("div", { class: "se-conflict", role: "alertdialog" },
     el("strong", { text: `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time}) while you were editing.` }),
-    el("p", { text: "Nothing is lost: compare span by span, then take theirs, keep yours (saved on top of theirs), or merge the ticked spans." }),
-    el("table", {}, el("tr", {}, el("th", { text: "keep" }), el("th", { text: "words" }), el("th", { text: "type" }),
-      el("th", { text: "theirs" }), el("th", { text: "mine" })), ...rows),
+    el("p", { text: `Nothing is lost. The ticks keep both sides' changes since ${since}: what ${c.their_author} changed and what you changed. Tick or untick span by span, then merge; or take theirs, or keep yours as it is (which undoes their changes).` }),
+    el("div", { class: "se-conflict-table" }, table),
     el("div", { class: "se-row" },
+      el("button", { class: "se-btn primary", "data-act": "resolve", "data-choice": "merge", id: "se-merge", text: "Merge ticked spans" }),
       el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "theirs", id: "se-take-theirs", text: "Take theirs" }),
-      el("button", { class: "se-btn primary", "data-act": "resolve", "data-choice": "mine", id: "se-keep-mine", text: "Keep mine" }),
-      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "merge", id: "se-merge", text: "Merge ticked spans" })));
+      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "mine", id: "se-keep-mine", text: "Keep mine as it is",
+        title: `saves your copy over version ${c.their_version}: ${c.their_author}'s changes are undone` })));
 }
 
 // -- drawing ---------------------------------------------------------------------------------

@@ -402,8 +402,12 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     except ConflictError:
         with open_store(home) as store:
             theirs = label_store.head(store, post_id, "mner")  # their labels, or their undo of all of them
+        # with the version both started from, so that the merge keeps each side's changes (ticked
+        # by theirs and mine alone, "Keep mine" undid a colleague's retyping the saver never touched)
         conflict = {"theirs": [span_dict(s) for s in theirs.labels.spans], "their_version": theirs.version,
-                    "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19]}
+                    "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19],
+                    "base": [span_dict(s) for s in spans_from_value(doc.get("saved") or [])],
+                    "base_version": doc.get("base_version")}
         return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), conflict=conflict, rev=doc.get("rev", 0) + 1),
                 f"**Conflict:** {theirs.author} saved version {theirs.version} meanwhile; your edits are kept below.")
     # what undo would bring back, in the user's words ("replaces version 70" read as internals)
