@@ -1225,3 +1225,24 @@ def test_a_merge_keeps_each_side_s_changes_since_the_version_both_started_from(a
     assert any(t == "LOC" for _, t in merged)
     a.close()
     b.close()
+
+
+def test_on_a_phone_the_words_stay_put_under_a_finger(app, browser):
+    """The palette's hint shrank to "Type:" as the finger went down: on a phone the words moved up
+    a line under it, and the tap took another word (a retyping saved unnoticed)."""
+    url, _ = app
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    tab(page, "Annotate")
+    words = page.locator("#span-editor .se-tok")
+    expect(words.first).to_be_visible(timeout=T)
+    target = words.nth(min(5, words.count() - 1))
+    target.scroll_into_view_if_needed()
+    before = target.bounding_box()
+    page.mouse.move(before["x"] + before["width"] / 2, before["y"] + before["height"] / 2)
+    page.mouse.down()
+    after = page.locator(f'#span-editor .se-tok[data-i="{target.get_attribute("data-i")}"]').bounding_box()
+    page.mouse.up()
+    assert abs(after["y"] - before["y"]) < 1, (before, after)
+    expect(page.locator("#span-editor .se-tok.sel")).to_have_attribute("data-i", target.get_attribute("data-i"))
+    page.close()

@@ -828,7 +828,9 @@ function render() {
     el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", text: "↷ Redo" }),
     el("button", { class: "se-btn primary", "data-act": "save", id: "se-save", title: "save (s)", disabled: doc.readonly, text: "Save" }));
   const palette = el("div", { class: "se-palette", role: "toolbar", "aria-label": "entity types" },
-    el("span", { class: "se-hint", text: sel || selSpan >= 0 ? "Type:" : "Select words, then a type:" }),
+    // one text whatever is selected: it shrank to "Type:" as a finger went down on a phone, the
+    // words moved up a line under the finger, and the tap took the word below
+    el("span", { class: "se-hint", text: "Select words, then a type:" }),
     ...types.map((t, i) => el("button", { class: `se-type c${i}`, "data-act": "type", "data-k": i, title: `key ${i + 1}`, text: `${i + 1} ${t}` })));
 
   // which tokens are in what
