@@ -62,6 +62,30 @@ def test_save_then_a_stale_save_comes_back_as_a_conflict_with_my_edits_kept(demo
     assert last.action == "merge" and last.author == "bob" and [(x.start, x.type) for x in last.labels.spans] == [(1, "PER")]
 
 
+def test_a_stale_save_with_no_edits_or_the_same_labels_raises_no_conflict(demo_home):
+    """A co-annotator pressing Save with nothing edited met a red conflict panel over nothing
+    (and would have vouched for labels they had not seen); one who typed the same labels as
+    the saver's had to resolve a conflict between two equal copies."""
+    ids = first_ids(demo_home, 4)
+    doc = annotate.editor_doc(demo_home, ids[3], ANN, ids).to_value()
+    theirs = [s for s in doc["saved"] if s["start"] > 0] + [{"start": 0, "end": 1, "type": "MISC"}]
+    saved, _ = annotate.save_doc(demo_home, {**doc, "spans": theirs}, "ann", ANN, ids)
+
+    def history():
+        with open_store(demo_home) as s:
+            return [(h.version, h.author) for h in label_store.post_history(s, ids[3]) if h.task == "mner"]
+
+    before = history()
+    back, msg = annotate.save_doc(demo_home, doc, "bob", ANN, ids)   # bob's copy, untouched and stale
+    assert back.conflict is None and history() == before
+    assert msg == f"ann saved version {saved.base_version} meanwhile; you had no edits, so nothing was saved: " \
+                  "their labels are on show now."
+    assert {(s["start"], s["type"]) for s in back.spans} == {(s["start"], s["type"]) for s in theirs}
+    agreed, msg = annotate.save_doc(demo_home, {**doc, "spans": theirs}, "bob", ANN, ids)   # typed the same
+    assert agreed.conflict is None and msg.endswith("ann had saved the same labels meanwhile.")
+    assert history()[-1][1] == "bob" and len(history()) == len(before) + 1
+
+
 def test_the_editor_refuses_bad_spans(demo_home):
     ids = first_ids(demo_home)
     doc = annotate.editor_doc(demo_home, ids[2], ANN, ids).to_value()

@@ -402,6 +402,19 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     except ConflictError:
         with open_store(home) as store:
             theirs = label_store.head(store, post_id, "mner")  # their labels, or their undo of all of them
+        key = lambda spans_: {(s.start, s.end, s.type) for s in spans_}  # noqa: E731
+        if key(spans) == key(spans_from_value(doc.get("saved") or [])):
+            # no edits of mine over the version I opened: nothing to merge, and nothing to vouch
+            # for that I have seen (a red conflict panel came up over nothing)
+            return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+                    f"{theirs.author} saved version {theirs.version} meanwhile; you had no edits, so nothing was "
+                    "saved: their labels are on show now.")
+        if key(spans) == key(theirs.labels.spans):   # we agree: mine goes on top of theirs, no panel
+            with open_store(home) as store:
+                saved = label_store.save(store, post_id, LabelSet("mner", spans=spans, source="annotator",
+                                                                  author=author), theirs.version)
+            return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
+                    f"Saved version {saved.version}: {theirs.author} had saved the same labels meanwhile.")
         # with the version both started from, so that the merge keeps each side's changes (ticked
         # by theirs and mine alone, "Keep mine" undid a colleague's retyping the saver never touched)
         conflict = {"theirs": [span_dict(s) for s in theirs.labels.spans], "their_version": theirs.version,
