@@ -1126,6 +1126,17 @@ def test_a_span_is_marked_and_removed_from_the_keyboard_alone(app, browser):
     expect(page.locator("#span-editor .se-chip")).to_have_count(before, timeout=T)
     expect(page.locator("#se-dirty")).to_have_text("saved")
     shot(page, "annotate-keyboard-words")
+    # a suggestion says what taking it does; Undo is named without its arrow
+    sug = page.locator("#span-editor .se-sug").first
+    if sug.count():
+        assert sug.get_attribute("aria-label").startswith("take "), sug.get_attribute("aria-label")
+    expect(page.get_by_role("button", name="Undo", exact=True)).to_have_count(1)
+    # a queue filter's checkbox in focus takes no letters: the editor's keys still work
+    at = page.locator("#se-pos").inner_text()
+    page.locator("#queue-not-corrected input").focus()
+    page.keyboard.press("n")
+    expect(page.locator("#se-pos")).not_to_have_text(at, timeout=T)
+    expect(page.locator("#queue-not-corrected input")).not_to_be_checked()
     page.close()
 
 

@@ -677,7 +677,11 @@ root.addEventListener("change", (e) => {
 document.addEventListener("keydown", (e) => {
   if (!doc || !visible()) return;  // another tab is showing: nothing happens here
   const tag = (e.target.tagName || "").toLowerCase();
-  if (tag === "input" || tag === "textarea" || tag === "select" || e.target.isContentEditable) return;
+  // typing goes to text fields; a ticked checkbox (a queue filter) or a button takes no letters,
+  // so the keys stay the editor's (n, p and s did nothing after a filter was ticked)
+  const typing = (tag === "input" && !["checkbox", "radio", "button", "submit"].includes(e.target.type)) ||
+    tag === "textarea" || tag === "select" || e.target.isContentEditable;
+  if (typing) return;
   if (dialog) { if (e.key === "Escape") { dialog.actions[dialog.actions.length - 1][1](); e.preventDefault(); } return; }
   const k = e.key, mod = e.ctrlKey || e.metaKey;
   if (e.target.closest && e.target.closest(".se-tok") && root.contains(e.target) && onWordKey(e)) { e.preventDefault(); return; }
@@ -815,7 +819,7 @@ function render() {
     el("span", { class: "se-pos", id: "se-pos", text: pos.index >= 0 ? `${pos.index + 1} / ${pos.total}` :
       (pos.total ? "not in the queue" : "no queue chosen"),
       title: pos.index < 0 && pos.total ? `the queue has ${pos.total} other posts; Next opens its first` : null }),
-    el("span", { class: "se-dirty" + (isDirty || hasWaiting() ? " on" : ""), id: "se-dirty",
+    el("span", { class: "se-dirty" + (isDirty || hasWaiting() ? " on" : ""), id: "se-dirty", role: "status",
       // a relation waiting for a name is not "saved" either (the bar said so beside it)
       text: isDirty && hasWaiting() ? "● unsaved; a relation waits for your name" :
         hasWaiting() ? "● a relation waits for your name" :
@@ -824,8 +828,8 @@ function render() {
       title: isDirty ? "edits not saved yet: Save (s) keeps them" : hasWaiting() ?
         "type your name in the annotator field and the relation is saved" : "what you see is saved" }),
     el("span", { class: "se-grow" }),
-    el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", text: "↶ Undo" }),
-    el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", text: "↷ Redo" }),
+    el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", "aria-label": "Undo", text: "↶ Undo" }),
+    el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", "aria-label": "Redo", text: "↷ Redo" }),
     el("button", { class: "se-btn primary", "data-act": "save", id: "se-save", title: "save (s)", disabled: doc.readonly, text: "Save" }));
   const palette = el("div", { class: "se-palette", role: "toolbar", "aria-label": "entity types" },
     // one text whatever is selected: it shrank to "Type:" as a finger went down on a phone, the
@@ -881,6 +885,8 @@ function render() {
       const who = s.source === "student" ? `student ${conf}` : s.source === "knowledge" ? `knowledge view ${conf}` : "teacher";
       text.append(el("button", {
         class: `se-sug ${s.source} c${colorIndex(s.type)}` + (clash ? " clash" : ""), "data-act": "accept", "data-s": JSON.stringify(s),
+        // what taking it does, in words (it was read "⚠ ORG · student 1.00")
+        "aria-label": `take ${words(s)} as ${s.type} (${who})${clash ? ", disagrees with a label or another suggestion" : ""}`,
         title: (s.source === "student" ? `${s.origin}: confidence ${s.confidence}` : s.source === "knowledge" ? `${s.origin} (reads the teacher's CoT): confidence ${s.confidence}` : `${s.origin}: ${s.rationale || "no rationale given"}`) + (clash ? " (disagrees with the labels or the other suggestion)" : ""),
         text: `${clash ? "⚠ " : "+ "}${s.type} · ${who}`,
       }));
