@@ -370,3 +370,18 @@ def test_the_history_says_what_each_version_changed(tmp_path):
         ("mre", "Obama→Paris: None → /per/loc/place_of_residence"),
         ("mre", "(first labels)"),                                           # the import
     ]
+
+
+def test_an_undo_of_someone_else_s_change_says_whose_it_was(demo_home):
+    """`u` took back a co-annotator's save and said only "Undid the last span change"."""
+    ids = first_ids(demo_home, 6)
+    doc = annotate.editor_doc(demo_home, ids[5], ANN, ids).to_value()
+    mine = [s for s in doc["saved"] if s["start"] > 0] + [{"start": 0, "end": 1, "type": "MISC"}]
+    saved, _ = annotate.save_doc(demo_home, {**doc, "spans": mine}, "ann", ANN, ids)
+    _, msg = annotate.step_history(demo_home, saved.to_value(), False, "bob", ANN, ids)
+    assert msg.startswith(f"Undid the last span change (ann's, version {saved.base_version}): now version")
+    mine_again = [s for s in saved.to_value()["saved"] if s["start"] > 1] + [{"start": 1, "end": 2, "type": "LOC"}]
+    bobs, _ = annotate.save_doc(demo_home, {**annotate.editor_doc(demo_home, ids[5], ANN, ids).to_value(),
+                                            "spans": mine_again}, "bob", ANN, ids)
+    _, msg = annotate.step_history(demo_home, bobs.to_value(), False, "bob", ANN, ids)   # bob's own: not named
+    assert msg.startswith("Undid the last span change: now version"), msg

@@ -283,20 +283,37 @@ def undo_newest(store: Store, post_id: str, author: str, only_task: str | None =
     `only_task`: refused if that change is of the other task (an editor with unsaved span
     edits may take back a relation, not the spans under its edits). `change`: refused unless
     that version is the change undone (an Undo beside the relation it saved)."""
-    changes = []
-    for task in ("mner", "mre"):
-        now = head(store, post_id, task)
-        undoable = _undoable(store, now) if now is not None else None
-        if undoable is not None:
-            changes.append((undoable.version, task, now.version))
-    if not changes:
+    found = _newest_undoable(store, post_id)
+    if found is None:
         raise ValidationError("nothing to undo on this post")
-    newest, task, base = max(changes)
+    change_entry, task, base = found
+    newest = change_entry.version
     if change is not None and newest != change:
         raise ValidationError(f"version {change} is no longer the newest change of this post (version {newest} "
                               "is); the history lists both")
     _refuse_other_task(task, only_task)
     return undo(store, post_id, task, base, author)
+
+
+def _newest_undoable(store: Store, post_id: str) -> tuple[HistoryEntry, str, int] | None:
+    """The change an undo of the post takes back (spans or relations: one history), its task,
+    and the version the undo goes on top of."""
+    changes = []
+    for task in ("mner", "mre"):
+        now = head(store, post_id, task)
+        undoable = _undoable(store, now) if now is not None else None
+        if undoable is not None:
+            changes.append((undoable.version, task, now.version, undoable))
+    if not changes:
+        return None
+    _, task, base, entry = max(changes, key=lambda c: c[0])
+    return entry, task, base
+
+
+def newest_undoable(store: Store, post_id: str) -> HistoryEntry | None:
+    """The change Undo would take back now: said before it is (whose it was, above all)."""
+    found = _newest_undoable(store, post_id)
+    return found[0] if found else None
 
 
 def _refuse_other_task(task: str, only_task: str | None) -> None:

@@ -459,6 +459,7 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
     only = "mre" if dirty else None
     with open_store(home) as store:
         before = label_store.current(store, doc["post_id"], "mre")
+        undone = None if forward else label_store.newest_undoable(store, doc["post_id"])
         if forward:
             now = label_store.redo_newest(store, doc["post_id"], author, only_task=only)
         else:
@@ -475,8 +476,11 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
         if len(changed) == 1:
             a, b = changed[0]
             what = (f"the relation {post.span_text(a.head)} → {post.span_text(a.tail)}: {a.label} → **{b.label}**")
+    # someone else's change taken back is said as theirs (it read as the user's own)
+    whose = (f" ({undone.author}'s, version {undone.version})" if undone is not None and undone.author
+             and undone.author != author else "")
     return (editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1, **kept),
-            f"{word} {what}: now version {now.version}.{left}")
+            f"{word} {what}{whose}: now version {now.version}.{left}")
 
 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
