@@ -385,3 +385,17 @@ def test_an_undo_of_someone_else_s_change_says_whose_it_was(demo_home):
                                             "spans": mine_again}, "bob", ANN, ids)
     _, msg = annotate.step_history(demo_home, bobs.to_value(), False, "bob", ANN, ids)   # bob's own: not named
     assert msg.startswith("Undid the last span change: now version"), msg
+
+
+def test_an_error_row_from_before_a_correction_says_the_labels_have_changed():
+    """An Errors row stays until Analyse is pressed again; opened after the label was corrected,
+    it said "missed: The (ORG) in the labels" of a label gone."""
+    missed = {"said": "missed: The (ORG) in the labels; mner-default predicted nothing there", "gold": [0, 1, "ORG"]}
+    as_then = annotate.error_focus_of(missed, 5, [{"start": 0, "end": 1, "type": "ORG"}])
+    assert as_then.said == missed["said"] and as_then.gold == [0, 1, "ORG"]
+    gone = annotate.error_focus_of(missed, 5, [])
+    assert gone.said.endswith(annotate.STALE_ERROR) and gone.gold == [0, 1, "ORG"]
+    spurious = {"said": "spurious: no entity in the labels; mner-default predicted Paris (LOC) there", "pred": [2, 3, "LOC"]}
+    assert not annotate.error_focus_of(spurious, 5, []).said.endswith(annotate.STALE_ERROR)
+    assert annotate.error_focus_of(spurious, 5, [{"start": 2, "end": 3, "type": "LOC"}]).said.endswith(annotate.STALE_ERROR)
+    assert annotate.error_focus_of({"said": "x", "gold": [4, 9, "PER"]}, 5, []).gold is None   # off the post

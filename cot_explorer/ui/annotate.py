@@ -305,19 +305,27 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
              "progress": progress_line(home, post, user)},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
         focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
-        reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens)))
+        reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved))
 
 
-def error_focus_of(d: object, n_tokens: int) -> ErrorFocus | None:
+STALE_ERROR = " (the labels have changed since this analysis: press Analyse in Errors again)"
+
+
+def error_focus_of(d: object, n_tokens: int, labels: list[dict]) -> ErrorFocus | None:
     """The entity error an Errors row names (errors_tab.error_focus), checked against the post
-    (the row was made from the server's own answer, but it travels through the browser)."""
+    (the row was made from the server's own answer, but it travels through the browser), and
+    against its labels now: a row from before a correction said "missed: The (ORG) in the
+    labels" of a label gone."""
     if not isinstance(d, dict) or not isinstance(d.get("said"), str):
         return None
 
     def span(v):
         ok = isinstance(v, list) and len(v) == 3 and all(isinstance(x, int) for x in v[:2]) and 0 <= v[0] < v[1] <= n_tokens
         return v if ok else None
-    return ErrorFocus(d["said"][:300], span(d.get("gold")), span(d.get("pred")))
+    gold, pred = span(d.get("gold")), span(d.get("pred"))
+    now = {(s.get("start"), s.get("end"), s.get("type")) for s in labels}
+    stale = (tuple(gold) not in now) if gold else (pred is not None and tuple(pred) in now)
+    return ErrorFocus(d["said"][:300] + (STALE_ERROR if stale else ""), gold, pred)
 
 
 def history_rows(home: Path, post_id: str) -> list[list]:
@@ -766,7 +774,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return skip
             if doc.get("post_id") != focus.get("post_id"):
                 return open_post(focus["post_id"], doc, ids, dataset_split, user, focus) if focus.get("reopen") else skip
-            error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []))
+            error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []), doc.get("saved") or [])
             if focus.get("pair") is None and error is None:
                 return skip
             # not the last answer's flags: clear_draft would drop the draft of unsaved spans
