@@ -55,6 +55,10 @@ def test_save_then_a_stale_save_comes_back_as_a_conflict_with_my_edits_kept(demo
     back, msg = annotate.save_doc(demo_home, stale, "bob", ANN, ids)
     assert "Conflict" in msg and back.conflict["their_author"] == "ann"
     assert back.spans == stale["spans"]                                  # nothing typed is lost
+    with pytest.raises(ValidationError, match=r"^“\S.*” \(PER\) overlaps “\S.*” \(LOC\): keep one of them$"):
+        annotate.resolve_conflict(demo_home, back.to_value(), "merge",   # said in the post's words, not "span 1:2"
+                                  [{"start": 1, "end": 2, "type": "LOC"}, {"start": 1, "end": 2, "type": "PER"}],
+                                  "bob", ANN, ids)
     merged, msg = annotate.resolve_conflict(demo_home, back.to_value(), "merge",
                                             [{"start": 1, "end": 2, "type": "PER"}], "bob", ANN, ids)
     with open_store(demo_home) as s:

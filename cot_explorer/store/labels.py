@@ -22,15 +22,16 @@ def validate_labels(post: Post, labels: LabelSet, entity_types: tuple[str, ...])
     """Spans inside the post, types in the dataset's schema, relations among the MNRE labels."""
     n = len(post.tokens)
     if labels.task == "mner":
-        taken: set[int] = set()
+        taken: dict[int, object] = {}
         for span in labels.spans:
             span.check_bounds(n)
             if span.type not in entity_types:
                 raise ValidationError(f"entity type {span.type!r} is not in the schema {list(entity_types)}")
-            cover = set(range(span.start, span.end))
-            if cover & taken:
-                raise ValidationError(f"span {span.start}:{span.end} overlaps another span")
-            taken |= cover
+            other = next((taken[i] for i in range(span.start, span.end) if i in taken), None)
+            if other is not None:   # in the post's words (a merge was refused with "span 0:1 overlaps")
+                raise ValidationError(f"“{post.span_text(span)}” ({span.type}) overlaps “{post.span_text(other)}” "
+                                      f"({other.type}): keep one of them")
+            taken.update({i: span for i in range(span.start, span.end)})
     else:
         for rel in labels.relations:
             check_relation_label(rel.label)
