@@ -640,7 +640,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
                 # makes it again (`requeue`); Stay puts the filters back (`stay`; see navigate)
                 return [gr.skip(), gr.skip(), {**doc, "refused": False, "pending_open": {
-                    "post_id": ids[0], "label": f"the queue {d}", "requeue": True}}] + [gr.skip()] * (len(post_outs) - 1)
+                    "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True}}] + [gr.skip()] * (len(post_outs) - 1)
             return [ids, [d, t, e, c, o]] + show(editor_doc(home, ids[0], user, ids), "")
 
         def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, evt: gr.EventData, user):

@@ -64,7 +64,7 @@ PAGE_CSS = """
 /* the queue's checkboxes keep their words on a line: on a phone they wrap below, not cut */
 #queue-errors-only, #queue-not-corrected { min-width: 150px !important; }
 /* the order's longest name ("teacher-student disagreement") clear of the box's arrow */
-#queue-order { min-width: 240px !important; }
+#queue-order { min-width: 280px !important; }
 @media (max-width: 640px) {
   .tab-container button { padding: 6px 7px !important; font-size: 14px !important; }
   .tab-wrapper { flex-wrap: wrap; height: auto !important; }

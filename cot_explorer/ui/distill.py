@@ -490,7 +490,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
                        [plan, start, plan_possible, variant], api_visibility="private", show_progress="hidden")
         start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
                     [job_state, start, result_state], api_visibility="private")
-        cancel.click(guarded(policy, Action.DISTILL, do_cancel), [job_state], [progress, cancel], api_visibility="private")
+        cancel.click(guarded(policy, Action.DISTILL, do_cancel), [job_state], [progress, cancel], api_visibility="private",
+                     show_progress="hidden")   # Gradio's own timer ("0.1s") stayed over the job's line
         # polling never flashes a spinner over the tables and the plot
         timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan_possible],
                    [progress, start, cancel, result_state], api_visibility="private", show_progress="hidden")
