@@ -82,8 +82,8 @@ def _check_strings(value: object, where: str = "the line") -> None:
             raise ValidationError(f"{where} is not valid Unicode (invalid UTF-8 or a lone surrogate)")
     elif isinstance(value, dict):
         for k, v in value.items():
-            _check_strings(k, "a key")
-            _check_strings(v, "the text" if k == "text" else f"the field {k!r}" if not has_lone_surrogate(k) else "a key")
+            _check_strings(k, "a key")   # valid from here on: it can name the field
+            _check_strings(v, "the text" if k == "text" else f"the field {k!r}")
     elif isinstance(value, list):
         for v in value:
             _check_strings(v, where)

@@ -247,6 +247,9 @@ SHOW_RESULTS_ON_A_PHONE = """() => {
   return [];
 }"""
 
+# how a refused upload is said under Analyse (another image picked takes it off: image.upload)
+NOT_ANALYSED = "**Not analysed:**"
+
 # the right half before any post is on show: what to do to fill it
 FIRST_HINT = ("*Type or paste a tweet (an image is optional) and press **Analyse upload**, pick a post of the store, "
               "or click an example below: the student's entities, the teacher's chain of thought and where they "
@@ -445,7 +448,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             gone = bool(i) and not Path(i).exists()
             return [None, FIRST_HINT, "", "", "", gr.update(value=None, visible=False), "",
                     None if gone else gr.skip(), gr.update(value=None), "" if gone else gr.skip(),
-                    f"**Not analysed:** {str(e).rstrip('.')}."
+                    f"{NOT_ANALYSED} {str(e).rstrip('.')}."
                     + (" The image was let go: pick a usable one." if gone else "")]
 
         def deletable(pid, user):
@@ -526,7 +529,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                    api_visibility="private")
         # another image picked: a refusal of the last one is old news (it stayed, said of this one)
         image.upload(None, [analyse_note], [analyse_note], api_visibility="private",
-                     js="(note) => (note || '').startsWith('**Not analysed') ? '' : note")
+                     js=f"(note) => (note || '').startsWith({json.dumps(NOT_ANALYSED)}) ? '' : note")
         kept_image.change(**note_kept_for)
         # The text changed after an analysis, with the image kept from it in the box: a new tweet
         # lets it go, an edit of the analysed one keeps it (LET_KEPT_IMAGE_GO). In the page, on
