@@ -216,7 +216,66 @@ def test_agreement_rows_from_the_store(demo_home):
             cur = label_store.current(s, ids[4], "mner")
             label_store.save(s, ids[4], LabelSet("mner", (Span(0, 1, t),), source="annotator", author=author), cur.version)
     rows, posts = annotate.agreement_rows(demo_home)
-    assert rows[0][0] == "demo" and rows[0][1] >= 1 and any(pid == ids[4] for _, pid in posts)
+    assert rows[0][0] == "demo" and rows[0][2] >= 1 and any(pid == ids[4] for _, pid in posts)
+
+
+def test_taking_theirs_counts_as_agreeing_and_the_table_names_each_pair(tmp_path):
+    """bob had saved a post; ann saved it again; bob's next save met the conflict and he took
+    ann's labels. Agreement compared bob's older save and listed a disagreement he had given
+    up. Taking theirs now vouches for them under bob's name; the table names each pair, and a
+    post opened from the disagreements says who gave what."""
+    home = tmp_path / "h"
+    ensure_demo(home)
+    pid, other = first_ids(home, 2)
+    bob = User("bob", Role.ANNOTATOR)
+    first = annotate.editor_doc(home, pid, bob).to_value()
+    by_bob, _ = annotate.save_doc(home, {**first, "spans": [{"start": 0, "end": 1, "type": "LOC"}]}, "bob", bob, [])
+    for_ann = annotate.editor_doc(home, pid, ANN).to_value()
+    annotate.save_doc(home, {**for_ann, "spans": [{"start": 0, "end": 1, "type": "PER"}]}, "ann", ANN, [])
+    stale = {**by_bob.to_value(), "spans": [{"start": 0, "end": 1, "type": "MISC"}]}
+    back, _ = annotate.save_doc(home, stale, "bob", bob, [])
+    assert back.conflict is not None
+    rows, posts = annotate.agreement_rows(home)
+    assert [r[1] for r in rows] == ["ann · bob"] and pid in [p for _, p in posts]   # bob's LOC still stands for him
+    said = annotate.annotators_said(home, pid)
+    assert "**ann** (version" in said and "**bob** (version" in said and said.count("(PER)**") == 1
+    taken, msg = annotate.resolve_conflict(home, back.to_value(), "theirs", [], "bob", bob, [])
+    assert msg.startswith("Took ann's labels as yours too") and taken.conflict is None
+    with open_store(home) as s:
+        newest = label_store.head(s, pid, "mner")
+    assert newest.author == "bob" and [(x.start, x.type) for x in newest.labels.spans] == [(0, "PER")]
+    rows, posts = annotate.agreement_rows(home)
+    assert rows == [["demo", "ann · bob", 1, 100.0, 100.0, "PER 100.0"]] and posts == []
+    assert "**" not in annotate.annotators_said(home, pid).split("\n\n", 1)[1].replace("**ann**", "").replace("**bob**", "")
+    # a third annotator on another post: the pooled row, then one row per pair that shares a post
+    for name, t in (("ann", "PER"), ("carl", "ORG")):
+        d = annotate.editor_doc(home, other, User(name, Role.ANNOTATOR)).to_value()
+        annotate.save_doc(home, {**d, "spans": [{"start": 0, "end": 1, "type": t}]}, name, User(name, Role.ANNOTATOR), [])
+    rows, posts = annotate.agreement_rows(home)
+    assert [r[1:3] for r in rows] == [["all 3 annotators", 2], ["ann · bob", 1], ["ann · carl", 1]]
+    assert rows[2][3] == 0.0 and [p for _, p in posts] == [other]
+
+
+def test_taking_theirs_after_a_third_save_takes_nothing_unseen(tmp_path):
+    """Between the conflict and the choice someone saved again: taking "theirs" would vouch
+    for labels the taker never saw. Nothing is saved; the newest labels are shown."""
+    home = tmp_path / "h"
+    ensure_demo(home)
+    pid = first_ids(home, 1)[0]
+    bob = User("bob", Role.ANNOTATOR)
+    stale = annotate.editor_doc(home, pid, bob).to_value()
+    d = annotate.editor_doc(home, pid, ANN).to_value()
+    annotate.save_doc(home, {**d, "spans": [{"start": 0, "end": 1, "type": "PER"}]}, "ann", ANN, [])
+    back, _ = annotate.save_doc(home, {**stale, "spans": [{"start": 0, "end": 1, "type": "MISC"}]}, "bob", bob, [])
+    d = annotate.editor_doc(home, pid, ANN).to_value()
+    annotate.save_doc(home, {**d, "spans": [{"start": 0, "end": 1, "type": "ORG"}]}, "ann", ANN, [])
+    with open_store(home) as s:
+        before = label_store.head(s, pid, "mner").version
+    taken, msg = annotate.resolve_conflict(home, back.to_value(), "theirs", [], "bob", bob, [])
+    assert msg.startswith("Not taken: ann saved version") and taken.conflict is None
+    with open_store(home) as s:
+        assert label_store.head(s, pid, "mner").version == before
+    assert [(x["start"], x["type"]) for x in taken.to_value()["spans"]] == [(0, "ORG")]
 
 
 def test_agreement_leaves_out_a_save_its_annotator_took_back(tmp_path):

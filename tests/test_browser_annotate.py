@@ -483,6 +483,15 @@ def annotators_on(browser, url: str, home: Path, names: tuple[str, ...], n: int)
     return (*pages, current_post_id(pages[0], home))
 
 
+def measure_agreement(page) -> None:
+    """Open the agreement accordion (if closed) and measure."""
+    button = page.locator("#agreement-btn")
+    if not button.is_visible():
+        page.get_by_text("Annotator agreement", exact=True).click()
+    button.click()
+    expect(page.locator("#agreement-table")).to_contain_text("annotators", timeout=T)
+
+
 def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     url, home = app
     a, b, pid = annotators_on(browser, url, home, ("ann-a", "ann-b"), 11)
@@ -499,6 +508,15 @@ def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     expect(b.locator("#annotate-status")).to_contain_text("Kept your version", timeout=T)
     rows = labels_of(home, pid)
     assert [r[2] for r in rows[-2:]] == ["ann-a", "ann-b"] and rows[-1][0] > rows[-2][0]
+    # they now disagree on the post: the table names the pair, and the post picked says who gave what
+    measure_agreement(a)
+    expect(a.locator("#agreement-table")).to_contain_text("ann-a · ann-b", timeout=T)
+    pick_post(a, "agreement-posts", pid)
+    said = a.locator("#agreement-said")
+    expect(said).to_contain_text("What each annotator's labels say", timeout=T)
+    expect(said).to_contain_text("ann-a (version", timeout=T)
+    expect(said).to_contain_text("ann-b (version", timeout=T)
+    shot(a, "annotate-agreement-said")
     # again, the other way: b saves, a's stale save is resolved by taking theirs
     for page, key in ((b, "3"), (a, "4")):
         make_an_edit(page, key)
@@ -507,12 +525,17 @@ def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     a.keyboard.press("s")
     expect(a.locator("#span-editor .se-conflict")).to_be_visible(timeout=T)
     a.locator("#se-take-theirs").click()
-    expect(a.locator("#annotate-status")).to_contain_text("Took their version", timeout=T)
-    last = labels_of(home, pid)[-1]
-    assert last[2] == "ann-b"  # taking theirs saves nothing: b's version stays current
+    expect(a.locator("#annotate-status")).to_contain_text("Took ann-b's labels as yours too", timeout=T)
+    theirs, last = labels_of(home, pid)[-2:]
+    # taking theirs vouches for b's labels under a's name: the two agree on the post now
+    assert (theirs[2], last[2]) == ("ann-b", "ann-a") and spans_of(last[3]) == spans_of(theirs[3])
     shown = a.locator("#span-editor .se-chip").count()
     assert shown == len(json.loads(last[3])["spans"])
     shot(a, "annotate-conflict-taken")
+    measure_agreement(a)
+    a.locator("#agreement-posts input").click()
+    expect(a.get_by_role("option", name=re.compile(re.escape(pid).replace("/", r"\/") + "$"))).to_have_count(0)
+    expect(a.locator("#agreement-said")).to_be_empty()
     a.close()
     b.close()
 

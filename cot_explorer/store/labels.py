@@ -399,13 +399,14 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
     return Progress(total, corrected, dict(counts))
 
 
-def labels_by_annotator(store: Store, task: str = "mner") -> dict[str, dict[str, LabelSet]]:
+def labels_by_annotator(store: Store, task: str = "mner", post_id: str | None = None) -> dict[str, dict[str, LabelSet]]:
     """{post id: {annotator: their latest saved labels that still stand}} for posts two or more
-    annotators saved. A save taken back by an undo (and not redone) is not theirs any more:
-    agreement counted a disagreement both annotators had undone."""
+    annotators saved (or for `post_id` alone). A save taken back by an undo (and not redone) is
+    not theirs any more: agreement counted a disagreement both annotators had undone."""
+    one = "AND l.post_id = ?" if post_id is not None else ""
     rows = store.db.query(
-        """SELECT l.* FROM labels l WHERE l.task = ? AND l.source = 'annotator' AND l.action IN ('save', 'merge')
-           ORDER BY l.post_id, l.version""", [task])
+        f"""SELECT l.* FROM labels l WHERE l.task = ? AND l.source = 'annotator' AND l.action IN ('save', 'merge')
+           {one} ORDER BY l.post_id, l.version""", [task] + ([post_id] if post_id is not None else []))
     saves: dict[str, list[dict]] = {}
     for r in rows:
         saves.setdefault(r["post_id"], []).append(r)

@@ -442,19 +442,42 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
                      ids: list[str]) -> tuple[EditorDoc, str]:
     conflict = doc.get("conflict") or {}
     theirs_version = conflict.get("their_version")
-    if choice == "theirs":
-        return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
-                "Took their version; your edits were discarded.")
-    if choice not in ("mine", "merge"):
+    if choice not in ("theirs", "mine", "merge"):
         raise ValidationError(f"unknown way to resolve a conflict: {choice!r}")
-    spans = spans_from_value(doc.get("spans") if choice == "mine" else merged)
     author = who_saves(author)
+    if choice == "theirs":
+        return _take_theirs(home, doc, author, user, ids)
+    spans = spans_from_value(doc.get("spans") if choice == "mine" else merged)
     with open_store(home) as store:
         saved = label_store.save(store, doc["post_id"], LabelSet("mner", spans=spans, source="annotator", author=author),
                                  theirs_version, action="merge" if choice == "merge" else "save")
     what = "Kept your version" if choice == "mine" else "Saved the merge"
     return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
             f"{what} as version {saved.version}, on top of version {theirs_version}.")
+
+
+def _take_theirs(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
+    """Their labels, taken as the taker's own: saved under the taker's name on top of theirs
+    (as Save on another annotator's labels vouches for them), so that agreement compares
+    them and not the taker's older save, which it counted as a disagreement the taker had
+    given up. Saved again meanwhile by someone else: the newest is shown, nothing saved."""
+    conflict = doc.get("conflict") or {}
+    post_id, theirs_version = doc["post_id"], conflict.get("their_version")
+    fresh = dict(clear_draft=True, rev=doc.get("rev", 0) + 1)
+    with open_store(home) as store:
+        theirs = label_store.head(store, post_id, "mner")
+        if theirs is None or theirs.version != theirs_version:
+            newest = f"{theirs.author} saved version {theirs.version}" if theirs else "the labels changed"
+            return (editor_doc(home, post_id, user, ids, **fresh),
+                    f"Not taken: {newest} since the conflict came up; the newest labels are on show, "
+                    "and your edits were discarded.")
+        if theirs.author == author:   # one's own labels (saved from another tab): nothing to vouch for
+            return editor_doc(home, post_id, user, ids, **fresh), "Took your other save; these edits were discarded."
+        saved = label_store.save(store, post_id, LabelSet("mner", spans=theirs.labels.spans, source="annotator",
+                                                          author=author), theirs.version)
+    return (editor_doc(home, post_id, user, ids, **fresh),
+            f"Took {theirs.author}'s labels as yours too (version {saved.version}), so agreement counts you as "
+            f"agreeing with them; your edits were discarded.")
 
 
 def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, ids: list[str],
@@ -535,8 +558,13 @@ def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
     return [(post_label(p, 70), p.id) for p in posts]
 
 
+AGREEMENT_COLUMNS = ["dataset", "annotators", "posts", "span F1", "token kappa", "F1 per type"]
+
+
 def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
-    """Span-level agreement per dataset and type where two or more annotators saved a post."""
+    """Span-level agreement per dataset where two or more annotators saved a post: all pairs
+    pooled, then each pair of annotators on the posts both saved (the table mixed every pair
+    with no name, so a low score could not be traced to whose)."""
     with open_store(home) as store:
         by_post = label_store.labels_by_annotator(store)
         posts = {pid: get_post(store, pid) for pid in by_post}
@@ -545,12 +573,44 @@ def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
         p = posts[pid]
         per_dataset.setdefault(p.dataset, []).append((pid, len(p.tokens), {a: ls.spans for a, ls in by.items()}))
     rows, disagree = [], []
+    per_type = lambda a: ", ".join(f"{t} {f:.1f}" for t, f in sorted(a.per_type_f1.items()))  # noqa: E731
     for ds, items in sorted(per_dataset.items()):
         a = agreement(items)
-        rows.append([ds, a.posts, a.pairs, a.f1, a.kappa,
-                     ", ".join(f"{t} {f:.1f}" for t, f in sorted(a.per_type_f1.items()))])
+        names = sorted({name for _, _, by in items for name in by})
+        if len(names) > 2:   # two annotators: their pair's row is the whole
+            rows.append([ds, f"all {len(names)} annotators", a.posts, a.f1, a.kappa, per_type(a)])
+        for i, x in enumerate(names):
+            for y in names[i + 1:]:
+                both = [(pid, n, {x: by[x], y: by[y]}) for pid, n, by in items if x in by and y in by]
+                if both:
+                    b = agreement(both)
+                    rows.append([ds, f"{x} · {y}", b.posts, b.f1, b.kappa, per_type(b)])
         disagree += [(post_label(posts[pid]), pid) for pid in a.disagreements]
     return rows, disagree
+
+
+def annotators_said(home: Path, post_id: str | None) -> str:
+    """Each annotator's standing labels of one post, in its words, the spans not all of them
+    gave in bold: a disagreement opened showed only the current labels, so who said what had
+    to be dug out of the history."""
+    if not post_id:
+        return ""
+    with open_store(home) as store:
+        by = label_store.labels_by_annotator(store, post_id=post_id).get(post_id, {})
+        post = get_post(store, post_id)
+    if post is None or len(by) < 2:
+        return ""
+    key = lambda s: (s.start, s.end, s.type)  # noqa: E731
+    shared = set.intersection(*({key(s) for s in ls.spans} for ls in by.values()))
+
+    def said(s) -> str:
+        words = markdown_literal(" ".join(post.tokens[s.start:s.end]))
+        return f"{words} ({s.type})" if key(s) in shared else f"**{words} ({s.type})**"
+
+    lines = [f"- **{markdown_literal(a)}** (version {ls.version}): "
+             + (", ".join(said(s) for s in sorted(ls.spans, key=key)) or "no entities")
+             for a, ls in sorted(by.items())]
+    return "**What each annotator's labels say** (in bold: what not all of them gave)\n\n" + "\n".join(lines)
 
 
 # -- layout and wiring -----------------------------------------------------------------------
@@ -598,9 +658,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                                    column_widths=["7%", "18%", "6%", "10%", "13%", "22%", "24%"])
         with gr.Accordion("Annotator agreement", open=False):
             agree_btn = gr.Button("Measure agreement", elem_id="agreement-btn")
-            agree = gr.Dataframe(headers=["dataset", "posts", "annotator pairs", "span F1", "token kappa", "F1 per type"],
-                                 interactive=False, elem_id="agreement-table")
+            agree = gr.Dataframe(headers=AGREEMENT_COLUMNS, interactive=False, elem_id="agreement-table")
             disagreed = gr.Dropdown(label="Posts they disagree on (opens it)", choices=[], elem_id="agreement-posts")
+            who_said = gr.Markdown(elem_id="agreement-said")
 
         post_outs = [editor, image, caption, cot, history, status]
         # what opening a post elsewhere may change besides the editor: its split's queue
@@ -791,7 +851,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def do_agreement(user):
             rows, posts = agreement_rows(home)
             note = "" if rows else "No post has been saved by two or more annotators yet."
-            return rows, gr.update(choices=posts, value=None), note
+            return rows, gr.update(choices=posts, value=None), "", note
 
         def said(fn, n_outputs: int, editor_at: int | None = None, names_request: bool = False):
             """A refusal goes to the status line (the last output); the editor keeps what it
@@ -876,8 +936,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                      api_visibility="private", **model_work)
         disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state, ds],
                          opened_outs, api_visibility="private", **model_work)
+        disagreed.change(guarded(policy, Action.EXPLORE, lambda pid, user: annotators_said(home, pid), quiet=True),
+                         [disagreed], [who_said], api_visibility="private")
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
-        agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, status],
+        agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, who_said, status],
                         api_visibility="private")
     def filters_on_load(dataset_split: str | None, stored: str | None) -> list:
         """The filter boxes as this browser left them on `dataset_split` (set by the page load,
