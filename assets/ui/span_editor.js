@@ -793,7 +793,8 @@ function conflictPanel() {
     el("div", { class: "se-conflict-table" }, table),
     el("div", { class: "se-row" },
       el("button", { class: "se-btn primary", "data-act": "resolve", "data-choice": "merge", id: "se-merge", text: "Merge ticked spans" }),
-      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "theirs", id: "se-take-theirs", text: "Take theirs" }),
+      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "theirs", id: "se-take-theirs", text: "Take theirs",
+        title: `drops your edits and saves ${c.their_author}'s labels as yours too: agreement counts you as agreeing` }),
       el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "mine", id: "se-keep-mine", text: "Keep mine as it is",
         title: `saves your copy over version ${c.their_version}: ${c.their_author}'s changes are undone` })));
 }
