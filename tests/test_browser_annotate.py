@@ -255,7 +255,9 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     page.on("dialog", lambda d: (warned.append(d.type), d.accept()))  # the browser's "leave site?": leave
     page.reload()
     assert warned == ["beforeunload"]
-    tab(page, "Annotate")
+    # the page comes back on the tab it was on (it opened on Explore), with no click
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    expect(page.locator("#span-editor")).to_be_visible(timeout=T)
     # the name typed before the reload is there again (a save was refused for want of it)
     expect(page.locator("#annotator").locator("textarea, input").first).to_have_value("ann-reload", timeout=T)
     # the post on show before the reload opens again (not the queue's first), its edits restored

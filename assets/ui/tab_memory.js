@@ -1,0 +1,25 @@
+// A reload comes back to the tab the user was on: an annotator mid-session reloaded onto
+// Explore and had to find Annotate again (the queue and the post were kept, the tab not).
+// Every switch is kept, a click or the app's own (an Errors row opens Annotate).
+(() => {
+  const KEY = "cot-explorer-tab";
+  const TABS = "#main-tabs button[role=tab]";
+  let restored = false;
+  function step() {
+    if (!document.querySelector(TABS)) return;
+    if (!restored) {   // once, as soon as the tab bar is drawn
+      restored = true;
+      let want = null;
+      try { want = localStorage.getItem(KEY); } catch (e) {}
+      const button = want && document.querySelector(`${TABS}[data-tab-id="${CSS.escape(want)}"]`);
+      if (button && button.getAttribute("aria-selected") !== "true") { button.click(); return; }
+    }
+    const now = document.querySelector(`${TABS}[aria-selected="true"]`);
+    if (now && now.dataset.tabId) {
+      try { localStorage.setItem(KEY, now.dataset.tabId); } catch (e) {}
+    }
+  }
+  new MutationObserver(step).observe(document.documentElement,
+    { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-selected"] });
+  step();
+})();
