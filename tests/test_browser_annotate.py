@@ -1284,3 +1284,41 @@ def test_on_a_phone_the_words_stay_put_under_a_finger(app, browser):
     assert abs(after["y"] - before["y"]) < 1, (before, after)
     expect(page.locator("#span-editor .se-tok.sel")).to_have_attribute("data-i", target.get_attribute("data-i"))
     page.close()
+
+
+def test_a_suggestion_inside_a_span_is_drawn_after_the_span_not_between_its_words(app, browser):
+    """A one-word suggestion on the first word of a two-word span was drawn between the span's
+    words ("Warriors [+ ORG · student] enjoy LOC"): the span no longer read as one."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-sugs")
+    free = """() => { const toks = [...document.querySelectorAll('#span-editor .se-tok')];
+        for (const b of document.querySelectorAll('#span-editor .se-sug')) {
+          const s = JSON.parse(b.dataset.s);
+          if (s.end - s.start === 1 && toks[s.end] && !toks[s.start].classList.contains('in-span')
+              && !toks[s.end].classList.contains('in-span') && toks[s.end].innerText.trim()) return s.start; }
+        return -1; }"""
+    for _ in range(20):
+        expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+        start = page.evaluate(free)
+        if start >= 0:
+            break
+        page.locator("#se-next").click()
+        page.wait_for_timeout(300)
+    assert start >= 0, "no post with a one-word suggestion followed by a free word"
+    chips = page.locator("#span-editor .se-chip").count()
+    drag(page, start, start + 1)
+    page.keyboard.press("4")
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips + 1, timeout=T)
+    between = page.evaluate("""(i) => { const first = document.querySelector(`#span-editor .se-tok[data-i="${i}"]`);
+        const last = document.querySelector(`#span-editor .se-tok[data-i="${i + 1}"]`);
+        return [...document.querySelectorAll('#span-editor .se-sug')].filter((b) =>
+          first.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING &&
+          b.compareDocumentPosition(last) & Node.DOCUMENT_POSITION_FOLLOWING).length; }""", start)
+    assert between == 0
+    # it is still there, after the span's own chip, marked as disagreeing with the span
+    after = page.locator(f'#span-editor .se-tok[data-i="{start + 1}"] ~ .se-sug.clash')
+    expect(after.first).to_be_visible()
+    shot(page, "annotate-suggestion-after-span")
+    page.locator("#se-undo").click()
+    expect(page.locator("#span-editor .se-chip")).to_have_count(chips, timeout=T)
+    page.close()

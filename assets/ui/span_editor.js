@@ -843,7 +843,13 @@ function render() {
   spans.forEach((s, i) => { for (let j = s.start; j < s.end; j++) inSpan[j] = i; });
   const sugs = pending();
   const sugAt = new Map();
-  sugs.forEach((s) => { const l = sugAt.get(s.end - 1) || []; l.push(s); sugAt.set(s.end - 1, l); });
+  // after its last word, or after the span that word is in: drawn between a span's words, it
+  // split the span in two ("Warriors [+ ORG] enjoy LOC")
+  sugs.forEach((s) => {
+    const inside = inSpan[s.end - 1];
+    const at = inside >= 0 ? spans[inside].end - 1 : s.end - 1;
+    const l = sugAt.get(at) || []; l.push(s); sugAt.set(at, l);
+  });
   const sugMark = new Array(doc.tokens.length).fill("");
   sugs.forEach((s) => { for (let j = s.start; j < s.end; j++) sugMark[j] += ` sug-${s.source[0]}`; });
   const p = (doc.pairs || [])[pair];
