@@ -1194,6 +1194,20 @@ def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, bro
     line.get_by_role("button", name="OK").click()
     expect(page.locator("#se-errfocus")).to_have_count(0)
     expect(page.locator("#span-editor .se-tok.err-pred")).to_have_count(0)
+    # the post corrected: back in Errors, the rows are said to be older than the labels, until
+    # the next analysis (they stayed listed as if nothing had changed)
+    make_an_edit(page, "4")
+    page.locator("#se-save").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    tab(page, "Errors")
+    expect(page.locator("#errors-stale")).to_contain_text("1 post of demo/test has new labels since this analysis",
+                                                          timeout=T)
+    shot(page, "errors-stale")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-stale")).to_be_empty(timeout=T)
+    tab(page, "Annotate")
+    page.locator("#se-undo").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Undid", timeout=T)
     page.close()
 
 

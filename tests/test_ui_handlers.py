@@ -665,3 +665,24 @@ def test_compare_says_why_it_offers_no_version_where_the_task_has_only_its_defau
     assert compare["value"] == errors_tab.NO_COMPARISON
     _, compare = errors_tab.model_updates(demo_home, "demo/test")   # entities: other versions to pick
     assert compare["choices"][0] == errors_tab.NO_COMPARISON and len(compare["choices"]) > 1
+
+
+def test_errors_say_when_the_split_s_labels_changed_since_the_analysis(demo_home):
+    """A save (or an undo) on a post of the analysed split after the analysis is counted; a
+    save on another split is not; anything unreadable in the state says nothing."""
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store import labels as label_store
+
+    with open_store(demo_home) as s:
+        since = {"split": "demo/test", "version": label_store.newest_version(s)}
+    assert errors_tab.stale_said(demo_home, since) == ""
+    ids = annotate.queue(demo_home, "demo/test")[:2]
+    other = annotate.queue(demo_home, "demo-mnre/test")[0]
+    with open_store(demo_home) as s:
+        for pid in (ids[0], ids[1], ids[0], other):
+            label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "MISC"),), source="annotator", author="ann"),
+                             label_store.head_version(s, pid, "mner"))
+    assert errors_tab.stale_said(demo_home, since).startswith("⚠ **2 posts of demo/test have new labels since")
+    assert errors_tab.stale_said(demo_home, {**since, "split": "demo-mnre/test"}).startswith("⚠ **1 post of demo-mnre")
+    for bad in (None, {}, {"split": "demo/test"}, {"split": None, "version": 3}, {"split": "x", "version": 3}):
+        assert errors_tab.stale_said(demo_home, bad) == ""

@@ -2,7 +2,7 @@
 // promotion's) is read out by a screen reader as it changes: these blocks are polite live
 // regions. Gradio draws them after the page loads, so they are marked as they appear.
 (() => {
-  const IDS = ["analyse-note", "annotate-status", "versions-note", "errors-note", "delete-done"];
+  const IDS = ["analyse-note", "annotate-status", "versions-note", "errors-note", "errors-stale", "delete-done"];
   function mark() {
     for (const id of IDS) {
       const el = document.getElementById(id);

@@ -399,6 +399,19 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
     return Progress(total, corrected, dict(counts))
 
 
+def newest_version(store: Store) -> int:
+    """The newest label version in the store (0 for none): where a later change begins."""
+    return store.conn.execute("SELECT coalesce(max(version), 0) FROM labels").fetchone()[0]
+
+
+def posts_changed_since(store: Store, dataset: str, split: str, version: int) -> int:
+    """How many posts of a split have had a label version (a save, an undo, a merge) since
+    `version`: an analysis made before them no longer shows the labels as they are."""
+    return store.conn.execute(
+        """SELECT count(DISTINCT l.post_id) FROM labels l JOIN posts p ON p.id = l.post_id
+           WHERE l.version > ? AND p.dataset = ? AND p.split = ?""", (version, dataset, split)).fetchone()[0]
+
+
 def labels_by_annotator(store: Store, task: str = "mner", post_id: str | None = None) -> dict[str, dict[str, LabelSet]]:
     """{post id: {annotator: their latest saved labels that still stand}} for posts two or more
     annotators saved (or for `post_id` alone). A save taken back by an undo (and not redone) is

@@ -464,11 +464,28 @@ def model_updates(home: Path, dataset_split: str | None) -> tuple[dict, dict]:
 
 # -- layout and wiring --------------------------------------------------------------------------
 
+def stale_said(home: Path, analysed: dict | None) -> str:
+    """Whether the labels of the analysed split changed since the analysis, in words."""
+    if not isinstance(analysed, dict) or not isinstance(analysed.get("version"), int):
+        return ""
+    try:
+        ds = DatasetSplit.parse(analysed.get("split"))
+    except (CotExplorerError, TypeError):
+        return ""
+    with open_store(home) as store:
+        n = label_store.posts_changed_since(store, ds.dataset, ds.split, analysed["version"])
+    if not n:
+        return ""
+    return (f"⚠ **{n} post{'s' if n != 1 else ''} of {ds.label} {'have' if n != 1 else 'has'} new labels since "
+            "this analysis** (saved, undone or merged in Annotate): the rows below are as they were. Press "
+            "**Analyse** again to see the errors as they are now.")
+
+
 def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict,
                      tabs: gr.Tabs | None = None, pair_state: gr.State | None = None) -> dict:
     """`pair_state`, where given, names the entity pair a relation error is about, so that
     Annotate shows that pair and not the least certain one."""
-    with gr.Tab("Errors", id="errors"):
+    with gr.Tab("Errors", id="errors") as errors_tab:
         with gr.Row():
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="errors-dataset")
             model = gr.Dropdown(label="Model version", choices=["default"], value="default", elem_id="errors-model")
@@ -482,6 +499,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         note = gr.Markdown("Choose a split and a model version (and one to compare it with, if you like), then press "
                            "**Analyse**: the scores, the error kinds and every error, each opening its post in "
                            "Annotate.", elem_id="errors-note")
+        # said when the tab comes back to the front: rows opened and corrected in Annotate stayed
+        # listed as errors, with nothing saying the analysis was older than the labels
+        stale = gr.Markdown(elem_id="errors-stale")
+        analysed = gr.State(None)   # {"split", "version"}: the newest label version when analysed
         overall = gr.Dataframe(headers=OVERALL_HEADERS, interactive=False, label="Overall", elem_id="errors-overall")
         kinds = gr.Dataframe(headers=["error kind", "count"], interactive=False, label="Error kinds",
                              elem_id="errors-kinds")
@@ -500,11 +521,13 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             """The analysis, and a line saying what it is of; a refusal empties the views, so
             that no earlier analysis stands under the new choice."""
             begin_work()
+            with open_store(home) as store:   # before the labels are read: a save meanwhile is newer
+                since = {"split": d, "version": label_store.newest_version(store)}
             try:
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress))
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
-                        f"⚠ Not analysed: {e}")
+                        f"⚠ Not analysed: {e}", None, "")
             headers, per_type_rows = ea.per_type_table()
             kind_names = ["any", *sorted({row[1] for row in ea.errors})]
             shown, columns, widths = ea.errors, ERROR_HEADERS, ERROR_WIDTHS
@@ -526,7 +549,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {errors_said(ea)}. "
                     + (comparison_said(ea) + " " if len(ea.scored) > 1 else "") + gold_said(ea) + " "
                     + ("Scores in %; entity counts are spans." if ea.task == "mner" else
-                       "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."))
+                       "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."),
+                    since, "")
 
         def models_for(d, user):
             return model_updates(home, d) if d else (gr.skip(), gr.skip())
@@ -539,8 +563,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         compare.input(guarded(policy, Action.EXPLORE, lambda c, m, user: "default" if c == m else gr.skip()),
                       [compare, model], [model], queue=False, api_visibility="private")
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
-                  [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note], api_visibility="private",
-                  **model_work)
+                  [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note, analysed, stale],
+                  api_visibility="private", **model_work)
+        errors_tab.select(guarded(policy, Action.EXPLORE, lambda a, user: stale_said(home, a), quiet=True),
+                          [analysed], [stale], api_visibility="private", show_progress="hidden")
         kind_filter.change(guarded(policy, Action.EXPLORE,
                                    lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
