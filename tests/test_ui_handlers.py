@@ -686,3 +686,23 @@ def test_errors_say_when_the_split_s_labels_changed_since_the_analysis(demo_home
     assert errors_tab.stale_said(demo_home, {**since, "split": "demo-mnre/test"}).startswith("⚠ **1 post of demo-mnre")
     for bad in (None, {}, {"split": "demo/test"}, {"split": None, "version": 3}, {"split": "x", "version": 3}):
         assert errors_tab.stale_said(demo_home, bad) == ""
+
+
+def test_errors_and_the_errors_only_queue_read_the_student_in_the_dataset_s_type_names(home, data, tmp_path):
+    """Twitter-2015's OTHER is the student's MISC: Errors scored every OTHER span as missed and
+    every MISC one as spurious (66.94 where `evaluate` said 71.57), and the errors-only queue
+    held every post with an OTHER span. Scored here as `evaluate` scores the same file."""
+    from cot_explorer.student.file_scores import evaluate_file
+
+    blocks = (data / "twitter2015" / "valid.txt").read_text(encoding="utf-8").split("\n\n")[:60]
+    small = tmp_path / "t15.txt"
+    small.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+    with open_store(home) as s:
+        import_twitter(s, str(small), "mine15", "valid", types=["PER", "LOC", "ORG", "OTHER"], repair_bio=True)
+    ea = errors_tab.error_analysis(home, "mine15/valid")
+    per_type = {row[0]: row for row in ea.scored[0].per_label}
+    assert "MISC" not in per_type and per_type["OTHER"][3] > 0
+    expected = evaluate_file(common.student(home), str(small), "twitter")
+    assert abs(ea.scored[0].overall[3] - expected["f1"]) < 0.01, (ea.scored[0].overall, expected["f1"])
+    queued = annotate.queue(home, "mine15/valid", only_errors=True)
+    assert len(queued) == len({row[0] for row in ea.errors})

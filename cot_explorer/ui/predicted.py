@@ -19,6 +19,7 @@ from ..schema import Post, Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.model_versions import get_version, recorded_for_other_checkpoint
+from ..store.posts import dataset_known, dataset_schema
 from ..store.predictions import cached_relations as stored_relations
 from ..store.predictions import cached_spans, put_relations, put_spans
 from ..student.registry import Registry
@@ -80,11 +81,15 @@ def all_predicted(home: Path, posts: Sequence[Post], task: str = "mner") -> bool
 
 def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default",
                        on_progress: ProgressFn | None = None) -> dict[str, list[SpanTuple]]:
-    """Entity predictions of one model version for `posts`."""
+    """Entity predictions of one model version for `posts`, in the types of each post's
+    dataset (Twitter-2015's OTHER for the model's MISC): read in the model's names, Errors
+    scored every OTHER span as missed and every MISC one as spurious, and the errors-only
+    queue held every post with an OTHER span."""
     predictor = student(home, model)
     name = _register(home, predictor)
     with open_store(home) as store:
         have = cached_spans(store, name, [p.id for p in posts])
+        schemas = {d: dataset_schema(store, d) for d in {p.dataset for p in posts} if dataset_known(store, d)}
     # by length, so each chunk's batches hold posts of one length (little padding)
     missing = sorted((p for p in posts if p.id not in have), key=lambda p: len(p.tokens))
     if len(missing) > BULK_FROM:
@@ -100,7 +105,13 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
             put_spans(store, name, fresh.items())
         have.update(fresh)
         report(i + len(chunk), len(missing), f"posts ({name})")
-    return {p.id: have[p.id] for p in posts}
+
+    def named(post: Post) -> list[SpanTuple]:
+        schema = schemas.get(post.dataset)
+        if schema is None:
+            return have[post.id]
+        return [(a, b, schema.name_for(t) or t, c) for a, b, t, c in have[post.id]]
+    return {p.id: named(p) for p in posts}
 
 
 def _argument_entities(home: Path, posts: Sequence[Post], on_progress: ProgressFn | None) -> dict[str, list[Span]]:
