@@ -18,7 +18,8 @@ class ParseError(CotExplorerError):
         where = f"{self.path}:{line}" if line is not None else self.path
         msg = f"{where}: expected {expected}"
         if found is not None:
-            shown = found if len(found) <= 80 else found[:77] + "..."
+            # room for a reason after a long post id ("post <id> has 5,000,000 characters; …")
+            shown = found if len(found) <= 200 else found[:197] + "..."
             msg += f", found {shown!r}"
         super().__init__(msg)
 

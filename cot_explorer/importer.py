@@ -14,6 +14,7 @@ from .datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge
 from .datasets.twitter_conll import read_twitter_conll
 from .errors import ImportRefused, ParseError, ValidationError
 from .labels import MnerSchema, mner_schema_for
+from .limits import check_store_name
 from .schema import LabeledPost, Post, TeacherOutput
 from .store import Store
 from .store.captions import add_captions
@@ -100,6 +101,14 @@ def _record(store: Store, report: ImportReport) -> None:
                   report.to_json())
 
 
+def _check_names(dataset: object, split: object | None) -> None:
+    """Checked once, before the file is read: a bad name failed on every post, under the
+    headline of a post without visible tokens, its reason cut off behind the long post id."""
+    check_store_name(dataset, "the dataset name")
+    if split is not None:
+        check_store_name(split, "the split name")
+
+
 def _refuse_existing(store: Store, dataset: str, split: str) -> None:
     n = count_posts(store, dataset, split)
     if n:
@@ -117,6 +126,7 @@ def _write_labeled(store: Store, items: Sequence[LabeledPost]) -> None:
 def import_twitter(
     store: Store, path: str, dataset: str, split: str, types: Sequence[str] | None = None, repair_bio: bool = False
 ) -> ImportReport:
+    _check_names(dataset, split)
     schema = mner_schema_for(dataset, types)
     parsed = read_twitter_conll(path, dataset, split, schema, repair_bio=repair_bio)
     _refuse_existing(store, dataset, split)
@@ -131,6 +141,7 @@ def import_twitter(
 
 
 def import_mnre(store: Store, path: str, dataset: str, split: str) -> ImportReport:
+    _check_names(dataset, split)
     parsed = read_mnre(path, dataset, split)
     _refuse_existing(store, dataset, split)
     report = ImportReport("mnre", str(path), dataset, split, posts=len(parsed.posts), relations=parsed.instances)
@@ -176,6 +187,7 @@ def import_knowledge(store: Store, path: str, dataset: str, split: str) -> Impor
 
 
 def import_captions(store: Store, path: str, dataset: str, model: str = "blip2") -> ImportReport:
+    _check_names(dataset, None)
     parsed = read_captions(path)
     report = ImportReport("captions", str(path), dataset, None, captions=len(parsed.captions))
     if parsed.empty:
@@ -196,9 +208,17 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
     """All checks and the slow work (parsing, image decoding and hashing) happen before the
     write transaction, so views and saves are not kept waiting; a refused import leaves the
     store as it was, image files included."""
+    for name, what in ((dataset, "the dataset name"), (split, "the split name")):
+        if name is not None:
+            check_store_name(name, what)
     records = read_jsonl(path, dataset, split)
     if not records:
         raise ParseError(str(path), None, "at least one post")
+    for key in sorted({(r.item.post.dataset, r.item.post.split) for r in records}):
+        try:
+            _check_names(*key)
+        except ValidationError as e:
+            raise ValidationError(f"{path}: {e}") from e
     if dataset and any(r.item.post.dataset != dataset for r in records):
         raise ImportRefused(f"{path} holds posts of other datasets than --dataset {dataset}")
     for r in records:

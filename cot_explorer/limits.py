@@ -58,6 +58,17 @@ def check_name(name: object, what: str, max_chars: int = MAX_NAME_CHARS) -> str:
     return name
 
 
+def check_store_name(name: object, what: str) -> str:
+    """A dataset or split name: a name (check_name) without "/", which the app puts between
+    a dataset and its split (a dataset "a/b" imported, then every picker read its split as
+    dataset "a", and Annotate went on editing another dataset's post under its name)."""
+    checked = check_name(name, what)
+    if "/" in checked:
+        raise ValidationError(f"{what} {checked!r} holds a '/', which the app puts between a dataset and its "
+                              f"split; choose another (such as {checked.replace('/', '-')!r})")
+    return checked
+
+
 def is_visible_token(token: str) -> bool:
     """A token with at least one character that is not a space, a control or a zero-width mark.
     (A lone variation selector counts: the Twitter corpora hold such tokens.)"""

@@ -68,6 +68,41 @@ def test_a_post_over_the_length_limit_is_refused_in_every_import_path(seeded, tm
     assert "at most" in err
 
 
+@pytest.mark.parametrize("kind", ["twitter", "mnre", "jsonl", "captions"])
+@pytest.mark.parametrize("name, said", [
+    (("--dataset", "walk/slash", "--split", "s"), "the dataset name 'walk/slash' holds a '/'"),
+    (("--dataset", "d", "--split", "a/b"), "the split name 'a/b' holds a '/'"),
+    (("--dataset", "w" * 101, "--split", "s"), "the dataset name has 101 characters; at most 100 are accepted"),
+    (("--dataset", "   ", "--split", "s"), "the dataset name is empty"),
+])
+def test_a_dataset_or_split_name_the_app_cannot_show_is_refused_before_the_file_is_read(seeded, tmp_path, capsys,
+                                                                                         kind, name, said):
+    """A dataset "a/b" was imported, then every picker read its split as dataset "a" (Annotate
+    went on editing another dataset's post under its name); a long or blank name failed on
+    the first post as one "without visible tokens", the reason cut off."""
+    path = tmp_path / "ok.txt"
+    if kind == "twitter":
+        path.write_text("IMGID:1\nObama\tB-PER\n\n", encoding="utf-8")
+    elif kind == "mnre":
+        path.write_text(repr({"token": ["Obama", "visits", "Paris"], "h": {"name": "Obama", "pos": [0, 1]},
+                              "t": {"name": "Paris", "pos": [2, 3]}, "img_id": "1.jpg", "relation": "None"}) + "\n",
+                        encoding="utf-8")
+    elif kind == "jsonl":
+        path.write_text(json.dumps({"text": "Obama visits Paris"}) + "\n", encoding="utf-8")
+    else:
+        path.write_text("1.jpg\ta man\n", encoding="utf-8")
+    if kind == "captions" and "split" in said:
+        pytest.skip("captions are imported for a whole dataset, with no split")
+    argv = name if kind != "captions" else name[:2]
+    assert said in refused(seeded, capsys, "import", kind, str(path), *argv)
+
+
+def test_a_jsonl_line_naming_a_dataset_with_a_slash_is_refused(seeded, tmp_path, capsys):
+    err = refused(seeded, capsys, "import", "jsonl",
+                  jsonl(tmp_path, {"text": "Obama visits Paris", "dataset": "a/b", "split": "s"}))
+    assert "the dataset name 'a/b' holds a '/'" in err
+
+
 @pytest.mark.parametrize("kind", ["twitter", "mnre", "jsonl", "captions", "knowledge"])
 @pytest.mark.parametrize("content", ["", "\n  \n\t\n"])
 def test_empty_or_blank_files_are_refused_and_no_import_is_recorded(seeded, tmp_path, capsys, kind, content):

@@ -81,7 +81,7 @@ def read_mnre(path: str | Path, dataset: str, split: str) -> MnreFile:
                 dataset=dataset, split=split, source=path, image_name=img_id, position=len(posts),
             )
         except ValidationError as e:
-            raise ParseError(path, first_line[(tokens, img_id)], "a post with visible tokens", str(e)) from e
+            raise ParseError(path, first_line[(tokens, img_id)], "a valid post", str(e)) from e
         labels = LabelSet("mre", relations=tuple(relations), source="gold", author="import")
         posts.append(LabeledPost(post, (labels,)))
     return MnreFile(posts, instances)

@@ -90,7 +90,7 @@ def read_twitter_conll(
                 position=len(posts),
             )
         except ValidationError as e:
-            raise ParseError(path, header_line, "a post with visible tokens", str(e)) from e
+            raise ParseError(path, header_line, "a valid post", str(e)) from e
         posts.append(LabeledPost(post, (LabelSet("mner", spans=tuple(spans), source="gold", author="import"),)))
     return ConllFile(posts, repaired)
 
