@@ -380,6 +380,10 @@ def _teach(args: argparse.Namespace, store) -> int:
     print(json.dumps(summary.to_json(), indent=2) if args.json else summary.line())
     for example in summary.error_examples:
         print(f"  error: {example}", file=sys.stderr)
+    if summary.errors:   # a run of errors ended with exit 0: a script went on as if taught
+        print(f"error: {summary.errors} request{'s' if summary.errors != 1 else ''} failed; the answers that came are "
+              "kept, and a run again asks only for the rest", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -27,7 +27,7 @@ from .store.images import (
     remove_unreferenced,
     write_image_file,
 )
-from .store.imports import record_import
+from .store.imports import earlier_imports_of, record_import
 from .store.labels import add_initial, validate_labels
 from .store.posts import (
     add_posts,
@@ -96,9 +96,19 @@ def _file_sha(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+POST_KINDS = ("twitter", "mnre", "jsonl")
+
+
 def _record(store: Store, report: ImportReport) -> None:
-    record_import(store, report.kind, report.path, _file_sha(report.path), report.dataset, report.split,
-                  report.to_json())
+    sha = _file_sha(report.path)
+    if report.kind in POST_KINDS:
+        # the same file under another split name is accepted (the names differ), but its posts
+        # are then in the store twice: said, as a held-out post's twin could otherwise be trained on
+        earlier = [f"{d}/{s}" if s else d for d, s in earlier_imports_of(store, report.kind, sha)]
+        if earlier:
+            report.notes.append(f"the same file was imported before as {', '.join(dict.fromkeys(earlier))}: its posts "
+                                "are in the store twice now (a round leaves out the twins of its held-out posts)")
+    record_import(store, report.kind, report.path, sha, report.dataset, report.split, report.to_json())
 
 
 def _check_names(dataset: object, split: object | None) -> None:
@@ -180,6 +190,9 @@ def import_knowledge(store: Store, path: str, dataset: str, split: str) -> Impor
         raise ImportRefused(f"no posts in {dataset}/{split}: import the dataset split before its knowledge")
     outputs, report = knowledge_outputs(posts, path)
     report.path = str(path)
+    if not outputs:   # said as a success with exit 0, and recorded as an import
+        raise ImportRefused(f"none of the {report.knowledge_records} knowledge records of {path} matches a post of "
+                            f"{dataset}/{split} by its words (the knowledge of another split?); nothing imported")
     with store.write():
         add_outputs(store, outputs)
         _record(store, report)
@@ -192,6 +205,9 @@ def import_captions(store: Store, path: str, dataset: str, model: str = "blip2")
     report = ImportReport("captions", str(path), dataset, None, captions=len(parsed.captions))
     if parsed.empty:
         report.notes.append(f"{parsed.empty} lines name an image but give no caption; skipped")
+    if not dataset_known(store, dataset):   # allowed (captions may come first), but a typo went unnoticed
+        report.notes.append(f"no dataset named {dataset!r} is in the store yet: the captions wait for its posts "
+                            "(check the name if you meant one imported already)")
     with store.write():
         add_captions(store, dataset, model, parsed.captions)
         report.posts_with_caption = posts_with_caption(store, dataset)

@@ -90,7 +90,7 @@ def test_a_dataset_or_split_name_the_app_cannot_show_is_refused_before_the_file_
     elif kind == "jsonl":
         path.write_text(json.dumps({"text": "Obama visits Paris"}) + "\n", encoding="utf-8")
     else:
-        path.write_text("1.jpg\ta man\n", encoding="utf-8")
+        path.write_text("1.jpg :a man\n", encoding="utf-8")
     if kind == "captions" and "split" in said:
         pytest.skip("captions are imported for a whole dataset, with no split")
     argv = name if kind != "captions" else name[:2]

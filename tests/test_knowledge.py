@@ -82,3 +82,24 @@ def test_reader_keeps_order_and_text(data):
     recs = read_pgim_knowledge(data / "knowledge/chatgpt-pgim/twitter2017/train.txt")
     assert len(recs) == 3373
     assert recs[0].tokens[:3] == ("New", "Post", ":") and recs[0].text.startswith("Named entities:1. Blackburn")
+
+
+def test_knowledge_of_another_split_is_refused_and_a_file_imported_twice_is_said(store, home, data, tmp_path):
+    """Twitter-2017 test knowledge imported into valid aligned 0 of 723 records and exited 0,
+    recorded as an import; the same CoNLL file imported as two splits said nothing."""
+    from cot_explorer.importer import import_captions
+
+    import_twitter(store, str(data / "twitter2017/valid.txt"), "t17", "valid")
+    before = snapshot(home)
+    with pytest.raises(ImportRefused, match="none of the 723 knowledge records .* matches a post of t17/valid"):
+        import_knowledge(store, str(data / "knowledge/chatgpt-pgim/twitter2017/test.txt"), "t17", "valid")
+    assert snapshot(home) == before
+    again = import_twitter(store, str(data / "twitter2017/valid.txt"), "t17", "valid2")
+    assert again.notes == ["the same file was imported before as t17/valid: its posts are in the store twice now "
+                           "(a round leaves out the twins of its held-out posts)"]
+    assert "note: the same file" in again.summary()
+    captions = tmp_path / "c.txt"
+    captions.write_text("1.jpg :a man\n", encoding="utf-8")
+    typo = import_captions(store, str(captions), "t71")
+    assert any("no dataset named 't71' is in the store yet" in n for n in typo.notes)
+    assert not any("no dataset" in n for n in import_captions(store, str(captions), "t17").notes)

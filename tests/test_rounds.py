@@ -16,6 +16,7 @@ from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 from cot_explorer.store.heldout import heldout_ids
 from cot_explorer.store.jobs import create_job, update_job
+from cot_explorer.store.posts import list_posts
 from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
 from cot_explorer.student.config import TrainConfig
 from cot_explorer.student.incremental import run_round
@@ -72,6 +73,32 @@ def test_a_round_is_refused_with_a_sentence_before_any_job(home, t17):
     with pytest.raises(RoundRefused, match="only 40 posts"):
         distill.start_round(home, "demo", "", "distill", 1, 1.0)
     assert t17.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
+
+
+def test_a_dataset_that_is_all_held_out_says_so_and_twins_of_held_out_posts_are_kept_out_of_every_set(home, store,
+                                                                                                     data):
+    """A dataset of a test split alone said "correct some posts first" after every correction
+    (all its posts are held out). The same file imported as valid and valid2 (no test split:
+    a sample is held out) gave 224 of 288 held-out posts a twin that could be trained on."""
+    import_twitter(store, str(twitter_file("twitter2017", "test")), "alltest", "test")
+    correct(store, sorted(label_store.current_for_split(store, "alltest", "test", "mner"))[:3])
+    with pytest.raises(RoundRefused, match="every post of alltest is held out .test split.: .* Import a train or valid"):
+        plan_round(store, "alltest")
+    for split in ("valid", "valid2"):
+        import_twitter(store, str(twitter_file("twitter2017", split[:5])), "twice17", split)
+    valid = sorted(label_store.current_for_split(store, "twice17", "valid", "mner"))
+    correct(store, valid[:30])
+    plan = plan_round(store, "twice17", fix=True)
+    words = {p.id: p.tokens for p in list_posts(store, "twice17")}
+    held = {words[i] for i in plan.heldout}
+    for part in (plan.curated, plan.replay, plan.selection, plan.untouched):
+        assert part and not {words[i] for i in part} & held
+    outside = [i for i in words if i not in set(plan.heldout) and words[i] in held]
+    assert plan.twins_left_out == len(outside) > 150   # most held-out posts have their twin in the other split
+    said = distill.plan_view(home, "twice17", None, 1.0)
+    assert said.possible and f"{len(outside)} posts outside the held-out set have the words of a held-out post" in said.text
+    refused = distill.plan_view(home, "alltest", None, 1.0)
+    assert not refused.possible and "every post of alltest is held out" in refused.text
 
 
 def test_one_round_at_a_time_per_dataset(home, store):

@@ -45,3 +45,12 @@ def test_recorded_teacher_needs_no_key_and_serves_the_recording(tmp_path, data):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["cache_hits"] == 723 and out["calls"] == 0 and out["errors"] == 0
+
+
+def test_a_teach_run_with_failed_requests_exits_non_zero(tmp_path, data):
+    """Every post without a recording failed, and the run still exited 0."""
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_twitter(s, str(data / "twitter2017/test.txt"), "twitter2017", "test")
+    r = run(["teach", "--teacher", "recorded", "--dataset", "twitter2017", "--split", "test", "--limit", "3"], home)
+    assert r.returncode == 1 and "error: 3 requests failed" in r.stderr, (r.returncode, r.stderr)

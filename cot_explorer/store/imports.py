@@ -11,3 +11,9 @@ def record_import(store: Store, kind: str, path: str, sha256: str, dataset: str,
                   summary: dict) -> None:
     store.db["imports"].insert({"kind": kind, "path": path, "sha256": sha256, "dataset": dataset, "split": split,
                                 "summary": json.dumps(summary), "created_at": utc_now()})
+
+
+def earlier_imports_of(store: Store, kind: str, sha256: str) -> list[tuple[str, str | None]]:
+    """(dataset, split) of each earlier import of the same file as the same kind."""
+    return [(r[0], r[1]) for r in store.conn.execute(
+        "SELECT dataset, split FROM imports WHERE kind = ? AND sha256 = ? ORDER BY id", (kind, sha256))]

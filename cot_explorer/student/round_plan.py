@@ -40,6 +40,7 @@ class RoundPlan:
     corrected_heldout: int             # corrections on held-out posts: measured with, never trained on
     selection_from: str
     task: str = "mner"                 # mre: the dataset has entity pairs; the round trains the relation student
+    twins_left_out: int = 0            # posts outside the held-out set whose words a held-out post has
 
     def sizes(self) -> dict:
         return {"training (corrected)": len(self.curated), "training (replayed)": len(self.replay),
@@ -80,14 +81,29 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
         raise RoundRefused(f"{dataset} would hold out only {len(held)} post{'' if len(held) == 1 else 's'}; below {MIN_HELDOUT} the gain's 95 % "
                            "interval means little. Import more posts of this dataset (or run a round on a larger one)",
                            needs="posts")
+    posts = list_posts(store, dataset)
+    if all(p.id in held_set for p in posts):
+        raise RoundRefused(f"every post of {dataset} is held out ({source or 'sample'}): rounds measure on those and "
+                           "never train on them, so no correction of them can be trained on. Import a train or valid "
+                           "split of it to correct", needs="posts")
+    # a post whose words a held-out post has (the same file imported under two split names: 224
+    # of 288 held-out posts had a twin) is not trained, chosen or replayed on: it would score
+    # the round on what it learnt
+    held_words = {p.tokens for p in posts if p.id in held_set}
+    twins = {p.id for p in posts if p.id not in held_set and p.tokens in held_words}
+    held_set |= twins   # kept out of every set below, as the held-out posts are
     corrected = corrected_post_ids(store, dataset, since, task)
     curated = [pid for pid in corrected if pid not in held_set]
+    if not curated and any(pid in twins for pid in corrected):
+        raise RoundRefused(f"nothing to train on: every post corrected in {dataset}"
+                           + (f" since {since}" if since else "") + " has the words of a held-out post (the same "
+                           "posts imported twice?); correct other posts", needs="corrections")
     if not curated:
         raise RoundRefused(f"nothing to train on: no {'relations' if task == 'mre' else 'posts'} corrected in {dataset}"
                            + (f" since {since}" if since else "") + " outside its held-out set; correct some posts first",
                            needs="corrections")
     all_corrected = set(corrected_post_ids(store, dataset, task=task))
-    rest = [p.id for p in list_posts(store, dataset) if p.id not in held_set and p.id not in all_corrected]
+    rest = [p.id for p in posts if p.id not in held_set and p.id not in all_corrected]
     rng = random.Random(seed)
     rng.shuffle(rest)
     if len(rest) >= SELECTION_SIZE // 2:
@@ -104,4 +120,4 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
     replay = rest[: int(round(replay_ratio * len(curated)))]
     untouched = rest[len(replay): len(replay) + UNTOUCHED_SIZE]
     return RoundPlan(dataset, source or "sample", tuple(curated), tuple(replay), tuple(selection), tuple(sorted(held)),
-                     tuple(untouched), len(all_corrected & held_set), selection_from, task)
+                     tuple(untouched), len(all_corrected & set(held)), selection_from, task, len(twins))

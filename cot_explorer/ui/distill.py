@@ -101,6 +101,10 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
     sizes = ", ".join(f"{k} **{v}**" for k, v in plan.sizes().items())
     note = (f" ({plan.corrected_heldout} of your corrections are held-out posts: they measure, they never train.)"
             if plan.corrected_heldout else "")
+    if plan.twins_left_out:
+        note += (f" {plan.twins_left_out} post{'s' if plan.twins_left_out != 1 else ''} outside the held-out set "
+                 f"{'have' if plan.twins_left_out != 1 else 'has'} the words of a held-out post (imported twice?) and "
+                 "are left out of every set, so that the round is not measured on what it learnt.")
     training = plan.curated + plan.replay
     with open_store(home) as store:
         with_cot = posts_with_knowledge_among(store, training, plan.task)
