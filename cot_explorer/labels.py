@@ -107,6 +107,17 @@ class BioError(ValueError):
         super().__init__(message)
 
 
+def _types_hint(tag: str, schema: MnerSchema) -> str:
+    """How to import a file whose types differ (a Twitter-2015 file under a name of one's own
+    failed on B-OTHER with no word of --types)."""
+    if len(tag) < 3 or tag[:2] not in ("B-", "I-"):
+        return ""
+    new = tag[2:]
+    alias = next((t for group in TYPE_ALIASES if new in group for t in schema.types if t in group), None)
+    types = [new if t == alias else t for t in schema.types] + ([] if alias else [new])
+    return f"; a file with other types is imported with --types {','.join(types)}"
+
+
 def bio_to_spans(tags: Sequence[str], schema: MnerSchema, repair: bool = False) -> tuple[list[Span], int]:
     """Spans of a BIO sequence, and how many tags were repaired.
 
@@ -120,7 +131,7 @@ def bio_to_spans(tags: Sequence[str], schema: MnerSchema, repair: bool = False) 
     repaired = 0
     for i, tag in enumerate(tags):
         if tag not in allowed:
-            raise BioError(i, f"a tag among {' '.join(schema.tags)} (unknown tag {tag!r})")
+            raise BioError(i, f"a tag among {' '.join(schema.tags)} (unknown tag {tag!r}{_types_hint(tag, schema)})")
         if tag == "O":
             if cur is not None:
                 spans.append(Span(start, i, cur))

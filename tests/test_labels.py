@@ -31,8 +31,11 @@ def test_i_after_o_is_refused_by_default_and_repaired_on_request():
 
 
 def test_unknown_tag_and_dataset_schemas():
-    with pytest.raises(BioError, match="B-OTHER"):
+    # the refusal says how such a file is imported: OTHER in MISC's place, a new type added
+    with pytest.raises(BioError, match="'B-OTHER'; a file with other types is imported with --types PER,LOC,ORG,OTHER"):
         bio_to_spans(["B-OTHER"], SCHEMA)
+    with pytest.raises(BioError, match="--types PER,LOC,ORG,MISC,EVENT\\)"):
+        bio_to_spans(["O", "I-EVENT"], SCHEMA)
     assert "B-OTHER" in mner_schema_for("twitter2015").tags
     assert mner_schema_for("mine", ["PER", "PRODUCT"]).types == ("PER", "PRODUCT")
     with pytest.raises(ValidationError):
