@@ -706,3 +706,25 @@ def test_errors_and_the_errors_only_queue_read_the_student_in_the_dataset_s_type
     assert abs(ea.scored[0].overall[3] - expected["f1"]) < 0.01, (ea.scored[0].overall, expected["f1"])
     queued = annotate.queue(home, "mine15/valid", only_errors=True)
     assert len(queued) == len({row[0] for row in ea.errors})
+
+
+def test_explore_says_what_only_the_teacher_names(demo_home):
+    """The teacher's row showed "concert" as MISC; "Where they disagree" went over the
+    student's entities only, so what the student left out was never said."""
+    from cot_explorer.store.knowledge import knowledge_for
+    from cot_explorer.store.posts import list_posts
+
+    found = 0
+    with open_store(demo_home) as s:
+        posts = list_posts(s, "demo", "test")
+    for post in posts:
+        view = explore.explore(demo_home, post.id)
+        with open_store(demo_home) as s:
+            knowledge = knowledge_for(s, post.id)
+        teacher = {(e.span.start, e.span.end) for e in (knowledge.entities if knowledge else ()) if e.span}
+        alone = [(a, b) for a, b in teacher if not any(s < b and a < e for s, e, _, _ in view.student_spans)]
+        for a, b in alone:
+            words = post.text[post.offsets[a][0]:post.offsets[b - 1][1]]
+            assert f"the teacher names **{words}** (" in view.disagreements, (post.id, words, view.disagreements)
+            found += 1
+    assert found >= 3   # the demo holds such posts
