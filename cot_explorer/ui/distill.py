@@ -32,7 +32,7 @@ from ..student.registry import Registry
 from ..student.round_plan import ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round
 from .common import refusal_said
 from .guard import guarded
-from .predicted import cached_predictions, cached_relations
+from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
 from .versions import TASK_NAMES, VERSION_COLUMNS, VersionLine, version_lines
 
 REPORT_COLUMNS = ["measured on", "before", "after", "gain (95 % interval)", "new version better in"]
@@ -331,7 +331,8 @@ class PromoteNeedsReason(CotExplorerError):
     pass
 
 
-def heldout_f1(home: Path, version: str, dataset: str, task: str = "mner") -> float | None:
+def heldout_f1(home: Path, version: str, dataset: str, task: str = "mner",
+               on_progress: ProgressFn | None = None) -> float | None:
     """A version's F1 on a dataset's held-out posts against their current labels (cached
     predictions): span F1 for entities, micro-F1 without None for relations."""
     with open_store(home) as store:
@@ -342,15 +343,16 @@ def heldout_f1(home: Path, version: str, dataset: str, task: str = "mner") -> fl
     if not posts:
         return None
     if task == "mre":
-        guesses = cached_relations(home, posts, version)
+        guesses = cached_relations(home, posts, version, on_progress=on_progress)
         return score_relations([r.label for p in posts for r in labels[p.id].relations],
                                [g.label for p in posts for g in guesses[p.id]]).f1
-    preds = cached_predictions(home, posts, version)
+    preds = cached_predictions(home, posts, version, on_progress)
     return score_spans([labels[p.id].spans for p in posts],
                        [[Span(a, b, t) for a, b, t, _ in preds[p.id]] for p in posts]).f1
 
 
-def promote_version(home: Path, name: str, user: User, anyway: bool = False, reason: str = "") -> str:
+def promote_version(home: Path, name: str, user: User, anyway: bool = False, reason: str = "",
+                    on_progress: ProgressFn | None = None) -> str:
     """Promote; a version that scores below the current default (of its task) on the held-out
     set of the dataset it was trained for needs 'promote anyway' and a reason, both recorded."""
     if not name:
@@ -365,7 +367,9 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
     dataset = manifest.data.get("dataset")
     new_f1 = old_f1 = None
     if dataset:
-        new_f1, old_f1 = heldout_f1(home, name, dataset, task), heldout_f1(home, "default", dataset, task)
+        # the first time, both versions predict the held-out posts (seconds, with a bar)
+        new_f1 = heldout_f1(home, name, dataset, task, on_progress)
+        old_f1 = heldout_f1(home, "default", dataset, task, on_progress)
     if new_f1 is not None and old_f1 is not None and new_f1 < old_f1:
         if not (anyway and (reason or "").strip()):
             raise PromoteNeedsReason(f"{name} scores {new_f1:.2f} on the held-out posts of {dataset}, below the default "
@@ -467,8 +471,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             return job_view(home, job_id).line(), gr.update(interactive=False)
 
         @refusal_said(4)   # under the buttons, like the answer (a toast stayed over the next tab)
-        def do_promote(version, force, reason, user):
-            message = promote_version(home, version, user, force, reason)
+        def do_promote(version, force, reason, progress=gr.Progress(), user=None):
+            message = promote_version(home, version, user, force, reason, ProgressReporter(progress))
             return [*render_versions(), message]
 
         @refusal_said(4)
@@ -504,8 +508,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         result_state.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True),
                             [result_state], [versions, f1_plot, pick], api_visibility="private", show_progress="hidden")
         changes.select(guarded(policy, Action.EXPLORE, open_change), [changes], [post_state], api_visibility="private")
-        promote.click(guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],
-                      [versions, f1_plot, pick, versions_note], api_visibility="private")
+        # the bar where the answer comes (it covered the table and the plot, over the last answer)
+        promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
+            guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],
+            [versions, f1_plot, pick, versions_note], api_visibility="private", show_progress_on=[versions_note])
         rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, versions_note],
                        api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
