@@ -59,8 +59,13 @@ def test_upload_correct_undo_and_distill(app, browser):
     # the student's row of the post: Messi highlighted as PER (confidence on hover)
     expect(page.locator("#post-rows mark[data-type='PER']").first).to_contain_text("Messi", timeout=T)
     assert "confidence" in page.locator("#post-rows mark[data-type='PER']").first.get_attribute("title")
-    expect(page.locator("#cot")).to_contain_text("ANTHROPIC_API_KEY")  # how to enable the live teacher
+    expect(page.locator("#cot")).to_contain_text("No teacher knowledge for this post yet")
     expect(page.locator("#cot")).to_contain_text("carry the teacher's recorded chain of thought")  # and where one is
+    # where the Ask button would be, why it is not there and how to enable the live teacher
+    # (said on every post, a recorded CoT or none, and once: not in the panel too)
+    expect(page.locator("#ask-btn")).to_have_count(0)
+    expect(page.locator("#ask-unavailable")).to_contain_text("needs ANTHROPIC_API_KEY")
+    expect(page.locator("#cot")).not_to_contain_text("ANTHROPIC_API_KEY")
     shot(page, "explore")
     with db(home) as c:
         (sha,) = c.execute("SELECT image_sha256 FROM posts WHERE dataset = 'uploads' AND text LIKE 'Messi scores%'"
@@ -491,4 +496,29 @@ def test_a_dropdown_is_left_by_tab_and_closed_by_escape(app, browser):
     assert page.evaluate("() => document.activeElement.closest('[id]')?.id") == "pick-post"   # the focus stays there
     page.get_by_role("tab", name="Annotate").click(timeout=5000)   # nothing over the tab bar
     expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    page.close()
+
+
+def test_a_post_of_an_imported_dataset_is_found_by_its_words_in_explore(app, browser, tmp_path):
+    """Explore's picker lists the demo's posts and the uploads: an imported dataset's post (an
+    MNRE split, Twitter-2017 with its reasoning) could not be seen there at all."""
+    url, home = app
+    mine = tmp_path / "found.txt"
+    mine.write_text("IMGID:7\nZanzibarqx\tB-LOC\nwelcomes\tO\nNadalqx\tB-PER\n\n", encoding="utf-8")
+    assert cli(["--home", str(home), "import", "twitter", str(mine), "--dataset", "findme", "--split", "test"]) == 0
+    page = open_page(browser, url)
+    page.locator("#pick-post input").click()   # the page load has filled the picker
+    expect(page.get_by_role("option").filter(has_text="demo/test/").first).to_be_visible(timeout=T)
+    page.keyboard.press("Escape")
+    fill(page, "explore-find", "zanzibarqx")
+    page.locator("#explore-find input, #explore-find textarea").first.press("Enter")
+    expect(page.locator("#pick-post")).to_contain_text("1 post contains “zanzibarqx”", timeout=T)
+    pick_post(page, "pick-post", "findme/test/7")
+    expect(page.locator("#explore-post-id")).to_contain_text("findme/test/7", timeout=T)
+    expect(page.locator("#post-rows")).to_contain_text("Nadalqx", timeout=T)
+    shot(page, "explore-found")
+    # the search emptied: the picker's own list again
+    fill(page, "explore-find", "")
+    page.locator("#explore-find input, #explore-find textarea").first.press("Enter")
+    expect(page.locator("#pick-post")).not_to_contain_text("contains", timeout=T)
     page.close()

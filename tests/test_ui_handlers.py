@@ -728,3 +728,13 @@ def test_explore_says_what_only_the_teacher_names(demo_home):
             assert f"the teacher names **{words}** (" in view.disagreements, (post.id, words, view.disagreements)
             found += 1
     assert found >= 3   # the demo holds such posts
+
+
+def test_where_a_chain_of_thought_can_be_read_is_said_in_the_words_of_the_tab_it_shows_in(demo_home):
+    """Annotate said to look in "…or a post of the store", a picker of Explore's."""
+    view = explore.upload(demo_home, "Obama visits Paris with Macron tonight", None)
+    assert "“…or a post of the store”" in view.cot
+    said = annotate.context(demo_home, view.post_id)[2]
+    assert "the `demo/test` queue" in said and "or a post of the store" not in said
+    # the key is named once in Explore (under the panel, on every post), and in Annotate's panel
+    assert "ANTHROPIC_API_KEY" not in view.cot and "ANTHROPIC_API_KEY" in said

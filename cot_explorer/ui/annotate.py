@@ -29,13 +29,15 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path
 from ..store.knowledge import knowledge_for, knowledge_for_split
-from ..store.posts import dataset_schema, existing_ids, get_post, list_posts, search_posts
+from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
 from .common import (
     NAME_NEEDED,
     DatasetSplit,
     dataset_splits,
+    find_posts,
+    found_said,
     knowledge_view_post,
     markdown_literal,
     post_label,
@@ -372,7 +374,7 @@ def context(home: Path, post_id: str) -> tuple[str | None, str, str]:
         img = image_path(store, post.image_sha256) if post and post.image_sha256 else None
         k = knowledge_for(store, post_id)
     caption = f"*Caption:* {post.caption}" if post and post.caption else ("" if img else "*No image or caption.*")
-    return (str(img) if img else None), caption, cot_markdown(k)
+    return (str(img) if img else None), caption, cot_markdown(k, in_annotate=True)
 
 
 # -- what the editor asks the server -------------------------------------------------------
@@ -548,14 +550,6 @@ def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | No
     if first is None:
         return None, [], None, message
     return first, [], None, message + f" Here is the first post of {first}."   # its queue comes with the switch
-
-
-def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
-    """(label, post id) of posts whose text contains `query`, across every dataset; the label
-    names the post as the Explore picker does (two uploads of one text differ in their id)."""
-    with open_store(home) as store:
-        posts = search_posts(store, query, 50)
-    return [(post_label(p, 70), p.id) for p in posts]
 
 
 AGREEMENT_COLUMNS = ["dataset", "annotators", "posts", "span F1", "token kappa", "F1 per type"]
@@ -844,9 +838,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def do_search(q, user):
             matches = find_posts(home, q)
-            note = (f"{len(matches)} post{'' if len(matches) == 1 else 's'} contain{'s' if len(matches) == 1 else ''} “{q}”"
-                    + (" (the first 50)" if len(matches) == 50 else ""))
-            return gr.update(choices=matches, value=None), note if q.strip() else ""
+            return gr.update(choices=matches, value=None), found_said(q, matches) if q.strip() else ""
 
         def do_agreement(user):
             rows, posts = agreement_rows(home)

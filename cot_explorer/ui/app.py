@@ -15,7 +15,7 @@ from .common import dataset_splits, post_choices
 from .distill import build_distill_tab
 from .errors_tab import build_errors_tab
 from .errors_tab import model_updates as errors_model_updates
-from .explore import build_explore_tab
+from .explore import PICK_LABEL, build_explore_tab
 from .guard import guarded
 from .span_editor import UI_ASSETS
 from .store_tab import build_store_tab, stats_rows, store_line
@@ -62,6 +62,8 @@ PAGE_CSS = """
 #stats-table .cell-wrap span, #errors-kinds .cell-wrap span {
   word-break: normal !important; overflow-wrap: break-word !important; font-family: var(--font) !important;
 }
+/* the import commands wrap at the block's edge (the first was cut, its --home out of sight) */
+#store-path pre, #store-path code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 /* the queue's checkboxes keep their words on a line: on a phone they wrap below, not cut */
 #queue-errors-only, #queue-not-corrected { min-width: 150px !important; }
 /* the order's longest name ("teacher-student disagreement") clear of the box's arrow */
@@ -129,7 +131,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             errors_model, errors_compare = errors_model_updates(home, labels[0] if labels else None)
             first = labels[0] if labels else None
             split = remembered if remembered in labels else first
-            return (gr.update(choices=post_choices(home)),
+            return (gr.update(choices=post_choices(home), label=PICK_LABEL),   # a search typed meanwhile: undone, said so
                     gr.update(choices=labels, value=split),
                     gr.update(choices=labels, value=labels[0] if labels else None),   # Errors: ready to analyse
                     errors_model, errors_compare,

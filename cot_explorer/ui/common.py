@@ -8,7 +8,7 @@ import functools
 import html
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +19,7 @@ from ..errors import CotExplorerError, NameNeeded, ValidationError
 from ..labels import MnerSchema
 from ..schema import Knowledge, Post
 from ..store import open_store
-from ..store.posts import count_posts, dataset_schema, list_posts
+from ..store.posts import count_posts, dataset_schema, list_posts, search_posts
 from ..store.posts import dataset_splits as all_splits
 from ..student.inference import BACKEND_ENV, Predictor, choose_backend, load_predictor
 from ..student.manifest import Manifest
@@ -189,6 +189,21 @@ def highlight(post: Post, spans: list[tuple[int, int, str]]) -> list[tuple[str, 
 
 def teacher_available() -> bool:
     return bool(os.environ.get("ANTHROPIC_API_KEY"))
+
+
+def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
+    """(label, post id) of posts whose text contains `query`, across every dataset; the label
+    names the post as the Explore picker does (two uploads of one text differ in their id)."""
+    with open_store(home) as store:
+        posts = search_posts(store, query, 50)
+    return [(post_label(p, 70), p.id) for p in posts]
+
+
+def found_said(query: str, matches: Sequence) -> str:
+    """How many posts a search found, in words."""
+    n = len(matches)
+    return (f"{n} post{'' if n == 1 else 's'} contain{'s' if n == 1 else ''} “{query}”"
+            + (" (the first 50)" if n == 50 else ""))
 
 
 def post_choices(home: Path, limit: int = 500) -> list[tuple[str, str]]:

@@ -36,6 +36,8 @@ from ..uploads import (
 from .common import (
     ASSETS,
     SpanTuple,
+    find_posts,
+    found_said,
     knowledge_view_post,
     markdown_literal,
     post_choices,
@@ -68,14 +70,21 @@ class ExploreView:
     image_name: str | None = None  # the name the image was uploaded with (the store keeps it under its digest)
 
 
-def cot_markdown(knowledge: Knowledge | None, error: str | None = None) -> str:
-    """The teacher's chain of thought, grain by grain, with who wrote it."""
+NO_KEY = ("Claude, the live teacher, needs `ANTHROPIC_API_KEY` (or a Spaces secret) and a restart of the app; "
+          "without it the chain of thought shown is the recorded teacher's, where a post has one.")
+
+
+def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annotate: bool = False) -> str:
+    """The teacher's chain of thought, grain by grain, with who wrote it. Where there is none,
+    where one can be read: said in the words of the tab it is shown in (Annotate pointed to
+    a picker of Explore's)."""
     if knowledge is None:
         msg = "No teacher knowledge for this post yet."
-        if not teacher_available():
+        if not teacher_available() and in_annotate:   # Explore says it under the panel, on every post (NO_KEY)
             msg += " Set `ANTHROPIC_API_KEY` (or a Spaces secret) and restart to ask Claude."
         # an upload or an example has none: where one can be read now (a walker never saw a grain)
-        msg += (" The demo's posts (`demo/test/…` in “…or a post of the store”) carry the teacher's recorded "
+        where = "the `demo/test` queue" if in_annotate else "`demo/test/…` in “…or a post of the store”"
+        msg += (f" The demo's posts ({where}) carry the teacher's recorded "
                 "chain of thought: noun, sentence and multimodal grains.")
         if error:
             msg += f"\n\nLast teacher error: {error}"
@@ -378,6 +387,9 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
         return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None) + cut_short
 
 
+PICK_LABEL = "…or a post of the store"
+
+
 def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, budget: AskBudget,
                       model_work: dict) -> dict:
     with gr.Tab("Explore", id="explore"):
@@ -389,7 +401,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 analyse = gr.Button("Analyse upload", variant="primary", elem_id="explore-btn")
                 # why an upload was refused, where the user pressed (a notice in a corner was missed)
                 analyse_note = gr.Markdown(elem_id="analyse-note")
-                pick = gr.Dropdown(label="…or a post of the store", choices=[], elem_id="pick-post")
+                pick = gr.Dropdown(label=PICK_LABEL, choices=[], elem_id="pick-post")
+                # the picker lists the demo's posts and the uploads: the posts of an imported
+                # dataset (an MNRE split, Twitter-2017 with its recorded reasoning) are found here
+                find = gr.Textbox(label="Find a post of any dataset by its words", lines=1, max_lines=1,
+                                  placeholder="words of the post, then Enter", elem_id="explore-find")
                 delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
                 with gr.Group(visible=False) as confirm_box:   # what goes is said before it goes
                     confirm_note = gr.Markdown(elem_id="delete-note")
@@ -412,6 +428,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                          elem_id="explore-relations", visible=False, wrap=True,
                                          column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
+                # where the button would be, why it is not (nothing said so on a post with a recorded CoT)
+                gr.Markdown(f"*{NO_KEY}*", visible=not teacher_available(), elem_id="ask-unavailable")
 
         def show(view: ExploreView):
             return (view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
@@ -540,6 +558,13 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         text.change(None, [text, image, kept_image, kept_for, analyse_note], [image, kept_image, analyse_note],
                     api_visibility="private", js=LET_KEPT_IMAGE_GO)
         done_text = gr.Textbox(visible=False, elem_id="done-text")   # an analysed upload's text, to let go
+        def do_find(q, user):
+            if not (q or "").strip():   # the search emptied: the picker's own list again
+                return gr.update(choices=post_choices(home), value=None, label=PICK_LABEL)
+            matches = find_posts(home, q)
+            return gr.update(choices=matches, value=None, label=f"{PICK_LABEL}: {found_said(q.strip(), matches)}")
+
+        find.submit(guarded(policy, Action.EXPLORE, do_find), [find], [pick], api_visibility="private")
         pick.input(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
                     outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
             None, [text, done_text], [text, done_text], js=LET_TEXT_GO, api_visibility="private")

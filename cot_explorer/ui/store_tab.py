@@ -118,7 +118,8 @@ def _prune_exports() -> None:
 def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
     with gr.Tab("Store", id="store") as tab:
         where = gr.Markdown(elem_id="store-path")   # filled for who opens the page (store_line)
-        table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table")
+        # every dataset in sight (its last row was under the table's own scroll)
+        table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table", max_height=2000)
         gr.Button("Refresh").click(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home)), outputs=table,
                                    api_visibility="private")
         with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box"):
