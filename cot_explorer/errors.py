@@ -10,18 +10,48 @@ class CotExplorerError(Exception):
 class ParseError(CotExplorerError):
     """A dataset file does not have the expected shape; names file, line and expectation."""
 
-    def __init__(self, path: str, line: int | None, expected: str, found: str | None = None):
+    def __init__(self, path: str, line: int | None, expected: str, found: str | None = None,
+                 more: "tuple[int, ...]" = (), more_than: bool = False):
         self.path = str(path)
         self.line = line
         self.expected = expected
         self.found = found
+        self.more = more            # the lines of the file's other defects, found on the same read
         where = f"{self.path}:{line}" if line is not None else self.path
         msg = f"{where}: expected {expected}"
         if found is not None:
             # room for a reason after a long post id ("post <id> has 5,000,000 characters; …")
             shown = found if len(found) <= 200 else found[:197] + "..."
             msg += f", found {shown!r}"
+        if more:   # one fix and one run per bad line was a round trip each
+            shown_lines = ", ".join(str(n) for n in more[:MORE_SHOWN]) + ("…" if len(more) > MORE_SHOWN else "")
+            msg += (f"; also bad: {'more than ' if more_than else ''}{len(more)} more "
+                    f"line{'s' if len(more) != 1 else ''} ({shown_lines})")
         super().__init__(msg)
+
+
+MORE_SHOWN = 10
+MAX_DEFECTS = 100   # a file of another format has a defect on every post: the read stops there
+
+
+class DefectList:
+    """A file's defects, collected as a reader goes on past each one (to the next post), and
+    raised as one ParseError naming the first in full and the others' lines."""
+
+    def __init__(self) -> None:
+        self.found: list[ParseError] = []
+
+    def add(self, e: ParseError) -> bool:
+        """Record it; False once enough are known to stop reading."""
+        self.found.append(e)
+        return len(self.found) < MAX_DEFECTS
+
+    def raise_any(self) -> None:
+        if self.found:
+            first = self.found[0]
+            more = tuple(e.line for e in self.found[1:] if e.line is not None)
+            raise ParseError(first.path, first.line, first.expected, first.found, more,
+                             more_than=len(self.found) >= MAX_DEFECTS) from first
 
 
 class ValidationError(CotExplorerError):

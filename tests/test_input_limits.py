@@ -224,3 +224,36 @@ def test_a_full_disk_gives_a_sentence_and_leaves_no_temporary_file(small_disk, t
     assert "disk is full" in err
     leftovers = [p for p in small_disk.rglob("*") if p.name.startswith(".tmp") or p.suffix == ".png"]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("kind", ["twitter", "mnre", "jsonl"])
+def test_every_bad_line_of_a_file_is_said_at_once(seeded, tmp_path, capsys, kind):
+    """A file with three broken lines said the first; fixed, the next: a round trip per line."""
+    path = tmp_path / "three.txt"
+    if kind == "twitter":
+        good = "IMGID:{n}\nObama\tB-PER\nvisits\tO\n"
+        posts = [good.format(n=1), "IMGID:2\nObama B-PER\n", good.format(n=3), "IMGID:4\nParis\tB-PLACE\n",
+                 good.format(n=5), "IMGID:\nx\tO\n"]
+        path.write_text("\n".join(posts) + "\n", encoding="utf-8")
+        lines, first = [6, 13, 19], "expected a token line 'token<TAB>tag'"
+    elif kind == "mnre":
+        ok = repr({"token": ["Obama", "visits", "Paris"], "h": {"name": "Obama", "pos": [0, 1]},
+                   "t": {"name": "Paris", "pos": [2, 3]}, "img_id": "1.jpg", "relation": "None"})
+        path.write_text("\n".join([ok, "{'token': oops}", ok, ok.replace("'None'", "'/per/nope'"), "[1, 2]", ok])
+                        + "\n", encoding="utf-8")
+        lines, first = [2, 4, 5], "expected a Python dict literal"
+    else:
+        ok = json.dumps({"text": "Obama visits Paris", "dataset": "d", "split": "s"})
+        path.write_text("\n".join([ok, "{broken", json.dumps({"text": ""}), ok.replace("Paris", "Rome"), "[]"]) + "\n",
+                        encoding="utf-8")
+        lines, first = [2, 3, 5], "expected a JSON object"
+    err = refused(seeded, capsys, "import", kind, str(path), "--dataset", "d", "--split", "s")
+    assert f"three.txt:{lines[0]}: {first}" in err
+    assert f"also bad: 2 more lines ({lines[1]}, {lines[2]})" in err
+
+
+def test_a_file_of_another_format_stops_at_a_hundred_defects(seeded, tmp_path, capsys):
+    path = tmp_path / "wrong.jsonl"
+    path.write_text("not json\n" * 5000, encoding="utf-8")
+    err = refused(seeded, capsys, "import", "jsonl", str(path), "--dataset", "d", "--split", "s")
+    assert "also bad: more than 99 more lines (2, 3, 4, 5, 6, 7, 8, 9, 10, 11…)" in err

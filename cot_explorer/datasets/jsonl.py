@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from ..errors import ParseError, ValidationError
+from ..errors import DefectList, ParseError, ValidationError
 from ..limits import MAX_JSON_DEPTH, MAX_NAME_CHARS, MAX_POST_CHARS, check_name, check_text, check_user_tokens
 from ..schema import LabeledPost, LabelSet, Post
 from ..tokenize import tokenize_tweet
@@ -77,44 +77,59 @@ def _post_from_line(d: dict, dataset: str | None, split: str | None, path: str, 
 
 
 def read_jsonl(path: str | Path, dataset: str | None = None, split: str | None = None) -> list[JsonlRecord]:
+    """Every line a post; the file's bad lines (up to MAX_DEFECTS) are said in one ParseError."""
     path = str(path)
     records: list[JsonlRecord] = []
     first_seen: dict[str, int] = {}
+    defects = DefectList()
     for lineno, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
         try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ParseError(path, lineno, f"a JSON object ({e.msg} at column {e.colno})", line) from e
-        except RecursionError as e:
-            raise ParseError(path, lineno, f"JSON nested at most {MAX_JSON_DEPTH} levels deep", line) from e
-        if not isinstance(d, dict):
-            raise ParseError(path, lineno, "a JSON object", line)
-        if _depth(d) > MAX_JSON_DEPTH:
-            raise ParseError(path, lineno, f"JSON nested at most {MAX_JSON_DEPTH} levels deep", line)
-        try:
-            post = _post_from_line(d, dataset, split, path, len(records))
-            labels = []
-            raw_labels = d.get("labels") or []
-            if not isinstance(raw_labels, list):
-                raise ValidationError("'labels' must be a list")
-            for lab in raw_labels:
-                if not isinstance(lab, dict):
-                    raise ValidationError("each label must be an object")
-                meta = {k: lab.get(k) for k in ("source", "author", "model_version", "created_at") if lab.get(k) is not None}
-                for k, v in meta.items():
-                    check_text(v, f"the label's {k}", MAX_NAME_CHARS if k != "created_at" else 40)
-                labels.append(LabelSet.from_payload(lab.get("task"), lab, **meta))
-            image_rel = _optional_str(d, "image_path")
-        except (ValidationError, TypeError, ValueError, AttributeError) as e:
-            raise ParseError(path, lineno, "a valid post", str(e)) from e
-        if post.id in first_seen:
-            raise ParseError(path, lineno, f"each post once (post {post.id} is already on line {first_seen[post.id]})")
-        first_seen[post.id] = lineno
-        image_path = (Path(path).parent / image_rel).resolve() if image_rel else None
-        records.append(JsonlRecord(LabeledPost(post, tuple(labels)), image_path))
+            record = _read_record(line, lineno, path, dataset, split, len(records), first_seen)
+        except ParseError as e:   # on to the next line: every bad line is said at once
+            if not defects.add(e):
+                break
+            continue
+        first_seen[record.item.post.id] = lineno
+        records.append(record)
+    defects.raise_any()
     return records
+
+
+def _read_record(line: str, lineno: int, path: str, dataset: str | None, split: str | None, position: int,
+                 first_seen: dict[str, int]) -> JsonlRecord:
+    """One line; its first defect raises."""
+    try:
+        d = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ParseError(path, lineno, f"a JSON object ({e.msg} at column {e.colno})", line) from e
+    except RecursionError as e:
+        raise ParseError(path, lineno, f"JSON nested at most {MAX_JSON_DEPTH} levels deep", line) from e
+    if not isinstance(d, dict):
+        raise ParseError(path, lineno, "a JSON object", line)
+    if _depth(d) > MAX_JSON_DEPTH:
+        raise ParseError(path, lineno, f"JSON nested at most {MAX_JSON_DEPTH} levels deep", line)
+    try:
+        post = _post_from_line(d, dataset, split, path, position)
+        labels = []
+        raw_labels = d.get("labels") or []
+        if not isinstance(raw_labels, list):
+            raise ValidationError("'labels' must be a list")
+        for lab in raw_labels:
+            if not isinstance(lab, dict):
+                raise ValidationError("each label must be an object")
+            meta = {k: lab.get(k) for k in ("source", "author", "model_version", "created_at") if lab.get(k) is not None}
+            for k, v in meta.items():
+                check_text(v, f"the label's {k}", MAX_NAME_CHARS if k != "created_at" else 40)
+            labels.append(LabelSet.from_payload(lab.get("task"), lab, **meta))
+        image_rel = _optional_str(d, "image_path")
+    except (ValidationError, TypeError, ValueError, AttributeError) as e:
+        raise ParseError(path, lineno, "a valid post", str(e)) from e
+    if post.id in first_seen:
+        raise ParseError(path, lineno, f"each post once (post {post.id} is already on line {first_seen[post.id]})")
+    image_path = (Path(path).parent / image_rel).resolve() if image_rel else None
+    return JsonlRecord(LabeledPost(post, tuple(labels)), image_path)
 
 
 def post_to_json(post: Post, labels: Iterable[LabelSet]) -> dict:

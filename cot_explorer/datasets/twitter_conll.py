@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from ..errors import ParseError, ValidationError
+from ..errors import DefectList, ParseError, ValidationError
 from ..labels import BioError, MnerSchema, bio_to_spans, spans_to_bio
 from ..schema import LabeledPost, LabelSet, Post
 from ..tokenize import join_tokens
@@ -38,7 +38,8 @@ def tag_types(path: str | Path) -> tuple[str, ...]:
 def read_twitter_conll(
     path: str | Path, dataset: str, split: str, schema: MnerSchema, repair_bio: bool = False
 ) -> ConllFile:
-    """Parse a whole file; any defect raises `ParseError` and nothing is returned.
+    """Parse a whole file; its defects (each post's first, up to MAX_DEFECTS) raise one
+    `ParseError` that names them all, and nothing is returned.
 
     `I-X` after `O` (or after another type) is refused unless `repair_bio`, which reads
     it as `B-X` and counts the repair.
@@ -48,51 +49,65 @@ def read_twitter_conll(
     make_id = PostIdMaker(dataset, split)
     posts: list[LabeledPost] = []
     repaired = 0
+    defects = DefectList()
     i = 0
     n = len(lines)
     while i < n:
         if lines[i].strip() == "":
             i += 1
             continue
-        header_line = i + 1
-        header = lines[i]
-        if not header.startswith("IMGID:") or not header[6:].strip():
-            raise ParseError(path, header_line, "a post header 'IMGID:<image id>'", header)
-        image_id = header[6:].strip()
-        i += 1
-        tokens: list[str] = []
-        tags: list[str] = []
-        tag_lines: list[int] = []
-        while i < n and lines[i].strip() != "":
-            line = lines[i]
-            if line.startswith("IMGID:"):
-                raise ParseError(path, i + 1, "a blank line before the next post header", line)
-            parts = line.split("\t")
-            if len(parts) != 2 or not parts[0] or not parts[1]:
-                raise ParseError(path, i + 1, "a token line 'token<TAB>tag'", line)
-            tokens.append(parts[0])
-            tags.append(parts[1])
-            tag_lines.append(i + 1)
-            i += 1
-        if not tokens:
-            raise ParseError(path, header_line, f"at least one token line after IMGID:{image_id} (empty post)")
+        end = i
+        while end < n and lines[end].strip() != "":
+            end += 1
         try:
-            spans, fixed = bio_to_spans(tags, schema, repair=repair_bio)
-        except BioError as e:
-            raise ParseError(path, tag_lines[e.index], str(e), lines[tag_lines[e.index] - 1]) from e
-        repaired += fixed
-        text, offsets = join_tokens(tokens)
-        image_name = image_id if "." in image_id else f"{image_id}.jpg"
-        try:
-            post = Post(
-                id=make_id(image_id), text=text, tokens=tuple(tokens), offsets=offsets,
-                dataset=dataset, split=split, source=path, image_name=image_name,
-                position=len(posts),
-            )
-        except ValidationError as e:
-            raise ParseError(path, header_line, "a valid post", str(e)) from e
-        posts.append(LabeledPost(post, (LabelSet("mner", spans=tuple(spans), source="gold", author="import"),)))
+            post, fixed = _read_post(lines, i, end, path, dataset, split, schema, repair_bio, make_id, len(posts))
+            posts.append(post)
+            repaired += fixed
+        except ParseError as e:   # on to the next post: every bad line is said at once
+            if not defects.add(e):
+                break
+        i = end
+    defects.raise_any()
     return ConllFile(posts, repaired)
+
+
+def _read_post(lines: list[str], start: int, end: int, path: str, dataset: str, split: str, schema: MnerSchema,
+               repair_bio: bool, make_id: PostIdMaker, position: int) -> tuple[LabeledPost, int]:
+    """One post: the lines [start, end) between blank lines; its first defect raises."""
+    header_line = start + 1
+    header = lines[start]
+    if not header.startswith("IMGID:") or not header[6:].strip():
+        raise ParseError(path, header_line, "a post header 'IMGID:<image id>'", header)
+    image_id = header[6:].strip()
+    tokens: list[str] = []
+    tags: list[str] = []
+    tag_lines: list[int] = []
+    for i in range(start + 1, end):
+        line = lines[i]
+        if line.startswith("IMGID:"):
+            raise ParseError(path, i + 1, "a blank line before the next post header", line)
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise ParseError(path, i + 1, "a token line 'token<TAB>tag'", line)
+        tokens.append(parts[0])
+        tags.append(parts[1])
+        tag_lines.append(i + 1)
+    if not tokens:
+        raise ParseError(path, header_line, f"at least one token line after IMGID:{image_id} (empty post)")
+    try:
+        spans, fixed = bio_to_spans(tags, schema, repair=repair_bio)
+    except BioError as e:
+        raise ParseError(path, tag_lines[e.index], str(e), lines[tag_lines[e.index] - 1]) from e
+    text, offsets = join_tokens(tokens)
+    image_name = image_id if "." in image_id else f"{image_id}.jpg"
+    try:
+        post = Post(
+            id=make_id(image_id), text=text, tokens=tuple(tokens), offsets=offsets,
+            dataset=dataset, split=split, source=path, image_name=image_name, position=position,
+        )
+    except ValidationError as e:
+        raise ParseError(path, header_line, "a valid post", str(e)) from e
+    return LabeledPost(post, (LabelSet("mner", spans=tuple(spans), source="gold", author="import"),)), fixed
 
 
 def write_twitter_conll(out: TextIO, items: Iterable[tuple[Post, LabelSet | None]]) -> int:
