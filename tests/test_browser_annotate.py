@@ -1336,3 +1336,22 @@ def test_a_suggestion_inside_a_span_is_drawn_after_the_span_not_between_its_word
     page.locator("#se-undo").click()
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips, timeout=T)
     page.close()
+
+
+def test_a_token_the_browser_draws_with_no_width_is_drawn_by_name_and_can_be_marked(app, browser, tmp_path):
+    """Twitter-2017 holds a token that is a lone U+FE0F: a word of no width, which nobody could
+    see or click."""
+    url, home = app
+    odd = tmp_path / "odd.txt"
+    odd.write_text("IMGID:1\nLove\tO\n\ufe0f\tO\nParis\tB-LOC\n\n", encoding="utf-8")
+    assert cli(["--home", str(home), "import", "twitter", str(odd), "--dataset", "odd", "--split", "test"]) == 0
+    page = open_annotate(browser, url, "ann-odd")
+    page.reload()   # the new split in the lists
+    pick(page, "queue-dataset", "odd/test")
+    token = page.locator('#span-editor .se-tok[data-i="1"]')
+    expect(token).to_have_text("⟨U+FE0F⟩", timeout=T)
+    assert token.bounding_box()["width"] > 20
+    token.click()
+    page.keyboard.press("4")
+    expect(page.get_by_role("button", name="remove MISC span \ufe0f")).to_have_count(1, timeout=T)
+    page.close()

@@ -801,6 +801,15 @@ function conflictPanel() {
 
 // -- drawing ---------------------------------------------------------------------------------
 
+// a token the browser draws with no width (spaces, or only marks and format characters: the
+// corpus's lone U+FE0F) is drawn by name, so that it can be seen and clicked
+const NOTHING_TO_SEE = /^[\s\p{M}\p{Cf}]*$/u;
+function shownToken(t) {
+  if (!NOTHING_TO_SEE.test(t)) return t;
+  if (!t.trim()) return "⟨blank⟩";
+  return "⟨" + Array.from(t).map((c) => "U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")).join(" ") + "⟩";
+}
+
 function render() {
   // an edit from the keyboard redraws the words: the focus goes back to the word it was on
   const wordFocus = Boolean(document.activeElement && root.contains(document.activeElement) &&
@@ -875,9 +884,9 @@ function render() {
     if (errFocus && errFocus.pred && i >= errFocus.pred[0] && i < errFocus.pred[1]) cls += " err-pred";
     if (p && i >= p.head[0] && i < p.head[1]) cls += " rel-head";
     if (p && i >= p.tail[0] && i < p.tail[1]) cls += " rel-tail";
-    const shown = tok.t.trim() ? tok.t : "⟨blank⟩";
+    const shown = shownToken(tok.t);
     const inType = si >= 0 ? `, ${spans[si].type}` : "";
-    text.append(el("span", { class: cls + (tok.t.trim() ? "" : " invisible"), "data-i": i, text: shown, role: "button",
+    text.append(el("span", { class: cls + (shown === tok.t ? "" : " invisible"), "data-i": i, text: shown, role: "button",
       tabindex: i === cursor ? "0" : "-1", "aria-pressed": i >= lo && i <= hi ? "true" : "false",
       "aria-label": `${shown}${inType}` }));
     if (si >= 0 && i === spans[si].end - 1) {
