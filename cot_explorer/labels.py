@@ -83,6 +83,16 @@ class MnerSchema:
                 out.append(Span(s.start, s.end, name))
         return out
 
+    def translate_scored(self, spans: Iterable[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+        """`translate` for the student's answers as (start, end, type, confidence): one rule for
+        Errors, the queues, Promote's check and Annotate's suggestions, as for `evaluate`."""
+        out = []
+        for start, end, type_, confidence in spans:
+            name = self.name_for(type_)
+            if name is not None:
+                out.append((start, end, name, confidence))
+        return out
+
     def aliases_from(self, other: "MnerSchema") -> dict[str, str]:
         """Which of `other`'s types this schema names differently: {their name: our name}."""
         return {t: self.name_for(t) for t in other.types

@@ -462,3 +462,26 @@ def test_an_error_row_from_before_a_correction_says_the_labels_have_changed():
     assert not annotate.error_focus_of(spurious, 5, []).said.endswith(annotate.STALE_ERROR)
     assert annotate.error_focus_of(spurious, 5, [{"start": 2, "end": 3, "type": "LOC"}]).said.endswith(annotate.STALE_ERROR)
     assert annotate.error_focus_of({"said": "x", "gold": [4, 9, "PER"]}, 5, []).gold is None   # off the post
+
+
+def test_taking_theirs_over_their_undo_saves_nothing(tmp_path):
+    """Their newest version was an undo back to the imported labels: taken as the taker's own
+    save, the post counted as corrected and the undo was reversed under another name."""
+    home = tmp_path / "h"
+    ensure_demo(home)
+    pid = first_ids(home, 1)[0]
+    bob = User("bob", Role.ANNOTATOR)
+    d = annotate.editor_doc(home, pid, ANN).to_value()
+    annotate.save_doc(home, {**d, "spans": [{"start": 0, "end": 1, "type": "MISC"}]}, "ann", ANN, [])
+    stale = annotate.editor_doc(home, pid, bob).to_value()
+    with open_store(home) as s:
+        label_store.undo_newest(s, pid, "ann")
+        undone = label_store.head(s, pid, "mner")
+        corrected = label_store.progress(s, "demo", "test").corrected
+    back, _ = annotate.save_doc(home, {**stale, "spans": [{"start": 0, "end": 1, "type": "LOC"}]}, "bob", bob, [])
+    assert back.conflict is not None
+    taken, msg = annotate.resolve_conflict(home, back.to_value(), "theirs", [], "bob", bob, [])
+    assert msg.startswith(f"Took ann's undo (version {undone.version})") and taken.conflict is None
+    with open_store(home) as s:
+        assert label_store.head(s, pid, "mner").version == undone.version
+        assert label_store.progress(s, "demo", "test").corrected == corrected

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 from cot_explorer.importer import import_twitter
@@ -706,11 +707,23 @@ def test_errors_and_the_errors_only_queue_read_the_student_in_the_dataset_s_type
     assert abs(ea.scored[0].overall[3] - expected["f1"]) < 0.01, (ea.scored[0].overall, expected["f1"])
     queued = annotate.queue(home, "mine15/valid", only_errors=True)
     assert len(queued) == len({row[0] for row in ea.errors})
+    # a dataset with no name for some of the model's types: those answers are dropped, as
+    # `evaluate` drops them (they were each counted as spurious)
+    text = "\n\n".join((data / "twitter2017" / "valid.txt").read_text(encoding="utf-8").split("\n\n")[:60]) + "\n\n"
+    two = tmp_path / "two.txt"
+    two.write_text(re.sub(r"\t[BI]-(ORG|MISC)\n", "\tO\n", text), encoding="utf-8")
+    with open_store(home) as s:
+        import_twitter(s, str(two), "two", "valid", types=["PER", "LOC"])
+    ea = errors_tab.error_analysis(home, "two/valid")
+    assert {row[0] for row in ea.scored[0].per_label} == {"PER", "LOC"}
+    expected = evaluate_file(common.student(home), str(two), "twitter")
+    assert abs(ea.scored[0].overall[3] - expected["f1"]) < 0.01, (ea.scored[0].overall, expected["f1"])
 
 
 def test_explore_says_what_only_the_teacher_names(demo_home):
     """The teacher's row showed "concert" as MISC; "Where they disagree" went over the
     student's entities only, so what the student left out was never said."""
+    from cot_explorer.store import labels as label_store
     from cot_explorer.store.knowledge import knowledge_for
     from cot_explorer.store.posts import list_posts
 

@@ -224,16 +224,16 @@ def suggestions_for(home: Path, post: Post, schema: MnerSchema) -> list[dict]:
     post has CoT), and the teacher's (with its rationale)."""
     predictor = student(home)
     predicted = cached_predictions(home, [post])[post.id]  # once per post and model version, kept in the store
-    out = [dict(start=s, end=e, type=schema.name_for(t) or t, source="student", origin=f"student:{predictor.manifest.name}",
+    out = [dict(start=s, end=e, type=t, source="student", origin=f"student:{predictor.manifest.name}",
                 confidence=round(c, 3), rationale="")
-           for s, e, t, c in predicted]
+           for s, e, t, c in predicted]   # in the dataset's type names already
     with open_store(home) as store:
         k = knowledge_for(store, post.id)
     text_view = {(s["start"], s["end"], s["type"]) for s in out}
     view = knowledge_view_post(home, post, k)
-    for s, e, t, c in view.spans if view else ():  # the CoT-reading view, where it differs
-        if (s, e, schema.name_for(t) or t) not in text_view:
-            out.append(dict(start=s, end=e, type=schema.name_for(t) or t, source="knowledge",
+    for s, e, t, c in schema.translate_scored(view.spans) if view else ():  # the CoT-reading view, where it differs
+        if (s, e, t) not in text_view:
+            out.append(dict(start=s, end=e, type=t, source="knowledge",
                             origin=f"{'student-knowledge-view' if view.own else 'teacher-knowledge-view'}:{view.model}",
                             confidence=round(c, 3),
                             rationale="the student's knowledge view, which reads the teacher's CoT" if view.own else
@@ -475,6 +475,12 @@ def _take_theirs(home: Path, doc: dict, author: str, user: User, ids: list[str])
                     "and your edits were discarded.")
         if theirs.author == author:   # one's own labels (saved from another tab): nothing to vouch for
             return editor_doc(home, post_id, user, ids, **fresh), "Took your other save; these edits were discarded."
+        if theirs.action not in ("save", "merge") or theirs.source != "annotator":
+            # their undo (back to the imported labels, or to none): saved as the taker's, it
+            # would count the post as corrected and reverse the undo; there is no save to agree with
+            return (editor_doc(home, post_id, user, ids, **fresh),
+                    f"Took {theirs.author}'s undo (version {theirs.version}): their labels are on show, nothing was "
+                    "saved, and your edits were discarded.")
         saved = label_store.save(store, post_id, LabelSet("mner", spans=theirs.labels.spans, source="annotator",
                                                           author=author), theirs.version)
     return (editor_doc(home, post_id, user, ids, **fresh),

@@ -82,9 +82,10 @@ def all_predicted(home: Path, posts: Sequence[Post], task: str = "mner") -> bool
 def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default",
                        on_progress: ProgressFn | None = None) -> dict[str, list[SpanTuple]]:
     """Entity predictions of one model version for `posts`, in the types of each post's
-    dataset (Twitter-2015's OTHER for the model's MISC): read in the model's names, Errors
-    scored every OTHER span as missed and every MISC one as spurious, and the errors-only
-    queue held every post with an OTHER span."""
+    dataset (Twitter-2015's OTHER for the model's MISC; a type the dataset has no name for is
+    dropped, as `evaluate` drops it): read in the model's names, Errors scored every OTHER
+    span as missed and every MISC one as spurious, and the errors-only queue held every post
+    with an OTHER span."""
     predictor = student(home, model)
     name = _register(home, predictor)
     with open_store(home) as store:
@@ -108,9 +109,7 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
 
     def named(post: Post) -> list[SpanTuple]:
         schema = schemas.get(post.dataset)
-        if schema is None:
-            return have[post.id]
-        return [(a, b, schema.name_for(t) or t, c) for a, b, t, c in have[post.id]]
+        return have[post.id] if schema is None else schema.translate_scored(have[post.id])
     return {p.id: named(p) for p in posts}
 
 
