@@ -40,18 +40,22 @@ class DefectList:
 
     def __init__(self) -> None:
         self.found: list[ParseError] = []
+        self.stopped = False   # a defect past MAX_DEFECTS was seen: there are more than listed
 
     def add(self, e: ParseError) -> bool:
-        """Record it; False once enough are known to stop reading."""
+        """Record it; False once one past MAX_DEFECTS is seen, to stop reading."""
+        if len(self.found) >= MAX_DEFECTS:
+            self.stopped = True
+            return False
         self.found.append(e)
-        return len(self.found) < MAX_DEFECTS
+        return True
 
     def raise_any(self) -> None:
         if self.found:
             first = self.found[0]
             more = tuple(e.line for e in self.found[1:] if e.line is not None)
             raise ParseError(first.path, first.line, first.expected, first.found, more,
-                             more_than=len(self.found) >= MAX_DEFECTS) from first
+                             more_than=self.stopped) from first
 
 
 class ValidationError(CotExplorerError):

@@ -104,17 +104,22 @@ def _record(store: Store, report: ImportReport) -> None:
     if report.kind in POST_KINDS:
         # the same file under another split name is accepted (the names differ), but its posts
         # are then in the store twice: said, as a held-out post's twin could otherwise be trained on
-        earlier = [f"{d}/{s}" if s else d for d, s in earlier_imports_of(store, report.kind, sha)]
+        earlier = earlier_imports_of(store, report.kind, sha)
         if earlier:
-            report.notes.append(f"the same file was imported before as {', '.join(dict.fromkeys(earlier))}: its posts "
-                                "are in the store twice now (a round leaves out the twins of its held-out posts)")
+            named = ", ".join(dict.fromkeys(f"{d}/{s}" if s else d for d, s in earlier))
+            # a round compares the posts of one dataset: only there are the twins left out
+            guarded = any(d == report.dataset for d, _ in earlier)
+            report.notes.append(f"the same file was imported before as {named}: its posts are in the store twice now"
+                                + (" (a round leaves out the twins of its held-out posts)" if guarded else ""))
     record_import(store, report.kind, report.path, sha, report.dataset, report.split, report.to_json())
 
 
-def _check_names(dataset: object, split: object | None) -> None:
+def _check_names(dataset: object | None, split: object | None) -> None:
     """Checked once, before the file is read: a bad name failed on every post, under the
-    headline of a post without visible tokens, its reason cut off behind the long post id."""
-    check_store_name(dataset, "the dataset name")
+    headline of a post without visible tokens, its reason cut off behind the long post id.
+    None: not given (a JSONL line names its own; captions have no split)."""
+    if dataset is not None:
+        check_store_name(dataset, "the dataset name")
     if split is not None:
         check_store_name(split, "the split name")
 
@@ -224,9 +229,7 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
     """All checks and the slow work (parsing, image decoding and hashing) happen before the
     write transaction, so views and saves are not kept waiting; a refused import leaves the
     store as it was, image files included."""
-    for name, what in ((dataset, "the dataset name"), (split, "the split name")):
-        if name is not None:
-            check_store_name(name, what)
+    _check_names(dataset, split)   # those given; each line's own are checked below
     records = read_jsonl(path, dataset, split)
     if not records:
         raise ParseError(str(path), None, "at least one post")

@@ -98,6 +98,9 @@ def test_knowledge_of_another_split_is_refused_and_a_file_imported_twice_is_said
     assert again.notes == ["the same file was imported before as t17/valid: its posts are in the store twice now "
                            "(a round leaves out the twins of its held-out posts)"]
     assert "note: the same file" in again.summary()
+    elsewhere = import_twitter(store, str(data / "twitter2017/valid.txt"), "other17", "valid")
+    assert elsewhere.notes == ["the same file was imported before as t17/valid, t17/valid2: its posts are in the store "
+                               "twice now"]   # no promise: a round compares the posts of one dataset
     captions = tmp_path / "c.txt"
     captions.write_text("1.jpg :a man\n", encoding="utf-8")
     typo = import_captions(store, str(captions), "t71")

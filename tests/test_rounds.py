@@ -83,12 +83,17 @@ def test_a_dataset_that_is_all_held_out_says_so_and_twins_of_held_out_posts_are_
     import_twitter(store, str(twitter_file("twitter2017", "test")), "alltest", "test")
     correct(store, sorted(label_store.current_for_split(store, "alltest", "test", "mner"))[:3])
     with pytest.raises(RoundRefused, match="every post of alltest is held out .test split.: .* Import a train or valid"):
-        plan_round(store, "alltest")
+        plan_round(store, "alltest", fix=True)
+    assert heldout_ids(store, "alltest") == []   # a refused round stores no held-out set
     for split in ("valid", "valid2"):
         import_twitter(store, str(twitter_file("twitter2017", split[:5])), "twice17", split)
     valid = sorted(label_store.current_for_split(store, "twice17", "valid", "mner"))
+    with pytest.raises(RoundRefused, match="nothing to train on"):   # none corrected yet: nothing stored either
+        plan_round(store, "twice17", fix=True)
+    assert heldout_ids(store, "twice17") == []
     correct(store, valid[:30])
     plan = plan_round(store, "twice17", fix=True)
+    assert list(plan.heldout) == heldout_ids(store, "twice17")
     words = {p.id: p.tokens for p in list_posts(store, "twice17")}
     held = {words[i] for i in plan.heldout}
     for part in (plan.curated, plan.replay, plan.selection, plan.untouched):

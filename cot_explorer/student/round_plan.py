@@ -64,16 +64,16 @@ def _choose_heldout(store, dataset: str, seed: int, task: str = "mner") -> tuple
 def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: float = 1.0, seed: int = 42,
                fix: bool = False) -> RoundPlan:
     """The sets of a round, checked: something to train on, a held-out set large enough for its
-    interval to mean something. With `fix`, a dataset's first round stores its held-out set."""
+    interval to mean something. With `fix`, a dataset's first round stores its held-out set,
+    once every check has passed (a refused round left it stored)."""
     if not list_posts(store, dataset):
         raise RoundRefused(f"no posts in {dataset}")
     task = round_task(store, dataset)
     held = heldout_ids(store, dataset)
     source = heldout_source(store, dataset)
-    if not held:
+    chosen_here = not held
+    if chosen_here:
         held, source = _choose_heldout(store, dataset, seed, task)
-        if fix and len(held) >= MIN_HELDOUT:
-            held = fix_heldout(store, dataset, held, source)
     held_set = set(held)
     if not held:
         raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts", needs="posts")
@@ -92,6 +92,10 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
     held_words = {p.tokens for p in posts if p.id in held_set}
     twins = {p.id for p in posts if p.id not in held_set and p.tokens in held_words}
     held_set |= twins   # kept out of every set below, as the held-out posts are
+    if all(p.id in held_set for p in posts):
+        raise RoundRefused(f"every post of {dataset} outside its held-out set has the words of a held-out post (the "
+                           "same posts imported twice?): nothing is left to train on. Import other posts of it",
+                           needs="posts")
     corrected = corrected_post_ids(store, dataset, since, task)
     curated = [pid for pid in corrected if pid not in held_set]
     if not curated and any(pid in twins for pid in corrected):
@@ -119,5 +123,8 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
             raise RoundRefused("too few corrected posts to both train and choose the epoch on; correct a few more")
     replay = rest[: int(round(replay_ratio * len(curated)))]
     untouched = rest[len(replay): len(replay) + UNTOUCHED_SIZE]
+    if fix and chosen_here and fix_heldout(store, dataset, held, source) != sorted(held):
+        # another round fixed its own held-out set meanwhile: the sets are made again around it
+        return plan_round(store, dataset, since=since, replay_ratio=replay_ratio, seed=seed)
     return RoundPlan(dataset, source or "sample", tuple(curated), tuple(replay), tuple(selection), tuple(sorted(held)),
                      tuple(untouched), len(all_corrected & set(held)), selection_from, task, len(twins))
