@@ -44,7 +44,7 @@ const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).
 const dirty = () => doc && norm(spans) !== norm(doc.saved || []);
 const visible = () => root.offsetParent !== null;
 const colorIndex = (type) => Math.max(0, (doc.types || []).indexOf(type));
-const words = (sp) => doc.tokens.slice(sp.start, sp.end).map((t) => t.t).join(" ");
+const words = (sp) => doc.tokens.slice(sp.start, sp.end).map((t) => shownToken(t.t)).join(" ");   // as drawn (a lone U+FE0F by name)
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -979,7 +979,7 @@ function render() {
 
 function relationsPanel() {
   // Pairs arrive least certain first; `p.index` is the pair's place in the saved labels.
-  const words = (r) => doc.tokens.slice(r[0], r[1]).map((t) => t.t).join(" ");
+  const words = (r) => doc.tokens.slice(r[0], r[1]).map((t) => shownToken(t.t)).join(" ");
   // an argument's type: the annotator's span on exactly its words (saved or not), else the
   // student's reading of the pair, else none (then any relation fits that side)
   const argType = (r, student) => {

@@ -5,6 +5,7 @@
   const KEY = "cot-explorer-tab";
   const TABS = "#main-tabs button[role=tab]";
   let restored = false;
+  let kept = null;   // written on a change only: this runs on every change of the page
   function step() {
     if (!document.querySelector(TABS)) return;
     if (!restored) {   // once, as soon as the tab bar is drawn
@@ -15,8 +16,9 @@
       if (button && button.getAttribute("aria-selected") !== "true") { button.click(); return; }
     }
     const now = document.querySelector(`${TABS}[aria-selected="true"]`);
-    if (now && now.dataset.tabId) {
-      try { localStorage.setItem(KEY, now.dataset.tabId); } catch (e) {}
+    if (now && now.dataset.tabId && now.dataset.tabId !== kept) {
+      kept = now.dataset.tabId;
+      try { localStorage.setItem(KEY, kept); } catch (e) {}
     }
   }
   new MutationObserver(step).observe(document.documentElement,

@@ -152,9 +152,11 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     if teacher_marks:
         for s, e, t, _ in pred:
             notes.extend(_against_teacher(words, s, e, t, teacher_marks))
-        # what only the teacher names (its row showed "concert" as MISC, and the list had no word of it)
+        # what only the teacher names (its row showed "concert" as MISC, and the list had no word of it);
+        # where the labels name it too, "the student misses" says it already
         notes.extend(f"the teacher names **{words(m.start, m.end)}** ({m.type}), the student does not"
-                     for m in teacher_marks if not any(s < m.end and m.start < e for s, e, _, _ in pred))
+                     for m in teacher_marks if not any(s < m.end and m.start < e for s, e, _, _ in pred)
+                     and not any(s < m.end and m.start < e for s, e, _ in gold_spans))
     for p in relation_pairs:
         pair = f"**{p.head_text} → {p.tail_text}**"
         if p.student and p.student.label != p.relation.label:

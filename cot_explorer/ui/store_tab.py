@@ -53,7 +53,7 @@ def import_recipe(home: Path) -> str:
         lines = lines[-1:]
     return ("To add posts (a Distill round needs a split large enough to hold some out), run in a terminal "
             "beside the app, then press Refresh:\n\n```\n" + "\n".join(lines) + "\n```\n\n"
-            "Each import is all or nothing: a bad line refuses the file, and every bad line is said. The README lists every "
+            "Each import is all or nothing: a bad line refuses the file, and the bad lines are said all at once. The README lists every "
             "format (Twitter CoNLL, MNRE, the recorded reasoning, captions, JSONL).")
 
 
