@@ -100,8 +100,13 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
         _run_batch(store, teacher, dataset, split, todo, summary, poll_s)
     elif todo:
         bar = tqdm(total=len(todo), desc=f"teach {dataset}/{split}", disable=not progress)
-        with ThreadPoolExecutor(max_workers=max(1, getattr(teacher, "concurrency", 1))) as pool:
-            for req, out in zip([r for r, _ in todo], pool.map(teacher.explain, [r for r, _ in todo])):
+        asked = [r for r, _ in todo]
+        workers = max(1, getattr(teacher, "concurrency", 1))
+        # one at a time in this thread: the recorded teacher reads the store's connection, which
+        # a worker thread shared with the writes here ("no such savepoint", now and then)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            answers = map(teacher.explain, asked) if workers == 1 else pool.map(teacher.explain, asked)
+            for req, out in zip(asked, answers):
                 add_outputs(store, [(req.post, out)])
                 _record(summary, out)
                 bar.update(1)
