@@ -202,7 +202,7 @@ def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
 def found_said(query: str, matches: Sequence) -> str:
     """How many posts a search found, in words."""
     n = len(matches)
-    return (f"{n} post{'' if n == 1 else 's'} contain{'s' if n == 1 else ''} “{query}”"
+    return (f"{n} post{'' if n == 1 else 's'} contain{'s' if n == 1 else ''} “{snippet(query, 40)}”"
             + (" (the first 50)" if n == 50 else ""))
 
 
