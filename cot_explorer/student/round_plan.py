@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..errors import CotExplorerError
 from ..store.heldout import fix_heldout, heldout_ids, heldout_source
 from ..store.labels import corrected_post_ids, labelled_task
-from ..store.posts import list_posts, splits_of
+from ..store.posts import list_posts
 from .config import Variant
 
 MIN_HELDOUT = 50            # below this a 95 % interval says little: a round is refused
@@ -52,11 +52,12 @@ def round_task(store, dataset: str) -> str:
     return labelled_task(store, dataset)
 
 
-def _choose_heldout(store, dataset: str, seed: int, task: str = "mner") -> tuple[list[str], str]:
-    if "test" in splits_of(store, dataset):
-        return [p.id for p in list_posts(store, dataset, "test")], "test split"
+def _choose_heldout(store, dataset: str, posts: list, seed: int, task: str = "mner") -> tuple[list[str], str]:
+    """`posts`: the dataset's, in file order (split, then position)."""
+    if any(p.split == "test" for p in posts):
+        return [p.id for p in posts if p.split == "test"], "test split"
     corrected = set(corrected_post_ids(store, dataset, task=task))
-    pool = [p.id for p in list_posts(store, dataset) if p.id not in corrected]
+    pool = [p.id for p in posts if p.id not in corrected]
     k = min(HELDOUT_CAP, round(len(pool) * HELDOUT_SHARE))
     return sorted(random.Random(f"{dataset}:{seed}").sample(pool, k)), "sample"
 
@@ -66,14 +67,15 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
     """The sets of a round, checked: something to train on, a held-out set large enough for its
     interval to mean something. With `fix`, a dataset's first round stores its held-out set,
     once every check has passed (a refused round left it stored)."""
-    if not list_posts(store, dataset):
+    posts = list_posts(store, dataset)   # read once: the plan is made again on each choice in the Distill tab
+    if not posts:
         raise RoundRefused(f"no posts in {dataset}")
     task = round_task(store, dataset)
     held = heldout_ids(store, dataset)
     source = heldout_source(store, dataset)
     chosen_here = not held
     if chosen_here:
-        held, source = _choose_heldout(store, dataset, seed, task)
+        held, source = _choose_heldout(store, dataset, posts, seed, task)
     held_set = set(held)
     if not held:
         raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts", needs="posts")
@@ -81,7 +83,6 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
         raise RoundRefused(f"{dataset} would hold out only {len(held)} post{'' if len(held) == 1 else 's'}; below {MIN_HELDOUT} the gain's 95 % "
                            "interval means little. Import more posts of this dataset (or run a round on a larger one)",
                            needs="posts")
-    posts = list_posts(store, dataset)
     if all(p.id in held_set for p in posts):
         raise RoundRefused(f"every post of {dataset} is held out ({source or 'sample'}): rounds measure on those and "
                            "never train on them, so no correction of them can be trained on. Import a train or valid "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
@@ -104,8 +105,8 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
         workers = max(1, getattr(teacher, "concurrency", 1))
         # one at a time in this thread: the recorded teacher reads the store's connection, which
         # a worker thread shared with the writes here ("no such savepoint", now and then)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            answers = map(teacher.explain, asked) if workers == 1 else pool.map(teacher.explain, asked)
+        with ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
+            answers = pool.map(teacher.explain, asked) if pool else map(teacher.explain, asked)
             for req, out in zip(asked, answers):
                 add_outputs(store, [(req.post, out)])
                 _record(summary, out)
