@@ -254,6 +254,18 @@ def test_every_bad_line_of_a_file_is_said_at_once(seeded, tmp_path, capsys, kind
     assert f"also bad: 2 more lines ({lines[1]}, {lines[2]})" in err
 
 
+def test_every_bad_line_of_one_post_is_said_not_only_its_first(seeded, tmp_path, capsys):
+    """A post whose tabs became spaces (an editor's setting) was said by its first line: each
+    line fixed took one more run. A bad tag is said once the post's lines have their shape."""
+    path = tmp_path / "spaces.txt"
+    path.write_text("IMGID:1\nObama\tB-PER\n\nIMGID:2\nObama B-PER\nvisits O\nParis B-LOC\n\n"
+                    "IMGID:3\nRome\tB-PLACE\nis\tO\nnice\tO\n\nnot a header\nParis\tB-LOC\n",
+                    encoding="utf-8")
+    err = refused(seeded, capsys, "import", "twitter", str(path), "--dataset", "d", "--split", "s")
+    assert "spaces.txt:5: expected a token line 'token<TAB>tag'" in err
+    assert "also bad: 4 more lines (6, 7, 10, 14)" in err
+
+
 @pytest.mark.parametrize("bad, said", [(100, "also bad: 99 more lines (2, 3, 4, 5, 6, 7, 8, 9, 10, 11…)"),
                                        (101, "also bad: more than 99 more lines (2, 3, 4, 5, 6, 7, 8, 9, 10, 11…)"),
                                        (5000, "also bad: more than 99 more lines (2, 3, 4, 5, 6, 7, 8, 9, 10, 11…)")])

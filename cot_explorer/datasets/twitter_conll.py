@@ -38,8 +38,9 @@ def tag_types(path: str | Path) -> tuple[str, ...]:
 def read_twitter_conll(
     path: str | Path, dataset: str, split: str, schema: MnerSchema, repair_bio: bool = False
 ) -> ConllFile:
-    """Parse a whole file; its defects (each post's first, up to MAX_DEFECTS) raise one
-    `ParseError` that names them all, and nothing is returned.
+    """Parse a whole file; its defects (every bad line of a post, or the post's one defect of
+    its tags, up to MAX_DEFECTS) raise one `ParseError` that names them all, and nothing is
+    returned.
 
     `I-X` after `O` (or after another type) is refused unless `repair_bio`, which reads
     it as `B-X` and counts the repair.
@@ -63,21 +64,32 @@ def read_twitter_conll(
             post, fixed = _read_post(lines, i, end, path, dataset, split, schema, repair_bio, make_id, len(posts))
             posts.append(post)
             repaired += fixed
-        except ParseError as e:   # on to the next post: every bad line is said at once
-            if not defects.add(e):
+        except _BadPost as bad:   # on to the next post: every bad line is said at once
+            if not all(defects.add(e) for e in bad.defects):
                 break
         i = end
     defects.raise_any()
     return ConllFile(posts, repaired)
 
 
+class _BadPost(Exception):
+    """A post's defects: every bad line of it (a file with its tabs turned into spaces had each
+    post's first line said, one fix and one run per post), else its one defect as a whole."""
+
+    def __init__(self, defects: list[ParseError]):
+        super().__init__(defects[0])
+        self.defects = defects
+
+
 def _read_post(lines: list[str], start: int, end: int, path: str, dataset: str, split: str, schema: MnerSchema,
                repair_bio: bool, make_id: PostIdMaker, position: int) -> tuple[LabeledPost, int]:
-    """One post: the lines [start, end) between blank lines; its first defect raises."""
+    """One post: the lines [start, end) between blank lines; its defects raise `_BadPost`.
+    Its tags are read (and a bad tag said) once all its lines have their shape."""
     header_line = start + 1
     header = lines[start]
+    bad: list[ParseError] = []
     if not header.startswith("IMGID:") or not header[6:].strip():
-        raise ParseError(path, header_line, "a post header 'IMGID:<image id>'", header)
+        bad.append(ParseError(path, header_line, "a post header 'IMGID:<image id>'", header))
     image_id = header[6:].strip()
     tokens: list[str] = []
     tags: list[str] = []
@@ -85,19 +97,23 @@ def _read_post(lines: list[str], start: int, end: int, path: str, dataset: str, 
     for i in range(start + 1, end):
         line = lines[i]
         if line.startswith("IMGID:"):
-            raise ParseError(path, i + 1, "a blank line before the next post header", line)
+            bad.append(ParseError(path, i + 1, "a blank line before the next post header", line))
+            continue
         parts = line.split("\t")
         if len(parts) != 2 or not parts[0] or not parts[1]:
-            raise ParseError(path, i + 1, "a token line 'token<TAB>tag'", line)
+            bad.append(ParseError(path, i + 1, "a token line 'token<TAB>tag'", line))
+            continue
         tokens.append(parts[0])
         tags.append(parts[1])
         tag_lines.append(i + 1)
+    if bad:
+        raise _BadPost(bad)
     if not tokens:
-        raise ParseError(path, header_line, f"at least one token line after IMGID:{image_id} (empty post)")
+        raise _BadPost([ParseError(path, header_line, f"at least one token line after IMGID:{image_id} (empty post)")])
     try:
         spans, fixed = bio_to_spans(tags, schema, repair=repair_bio)
     except BioError as e:
-        raise ParseError(path, tag_lines[e.index], str(e), lines[tag_lines[e.index] - 1]) from e
+        raise _BadPost([ParseError(path, tag_lines[e.index], str(e), lines[tag_lines[e.index] - 1])]) from e
     text, offsets = join_tokens(tokens)
     image_name = image_id if "." in image_id else f"{image_id}.jpg"
     try:
@@ -106,7 +122,7 @@ def _read_post(lines: list[str], start: int, end: int, path: str, dataset: str, 
             dataset=dataset, split=split, source=path, image_name=image_name, position=position,
         )
     except ValidationError as e:
-        raise ParseError(path, header_line, "a valid post", str(e)) from e
+        raise _BadPost([ParseError(path, header_line, "a valid post", str(e))]) from e
     return LabeledPost(post, (LabelSet("mner", spans=tuple(spans), source="gold", author="import"),)), fixed
 
 
