@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .access import USERS_FILE_ENV, add_user, default_users_file
 from .errors import CotExplorerError
-from .exporter import CONLL_SOURCES, ExportReport, export, export_file
+from .exporter import CONLL_SOURCES, ExportReport, export, export_file, export_jsonl, removal_backup_path
 from .importer import (
     KINDS,
     import_captions,
@@ -27,6 +27,7 @@ from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
 from .paths import HOME_ENV
 from .store import open_store
 from .store.images import read_image_file
+from .store.removal import SplitFootprint, remove_splits, split_footprint
 from .store.stats import compute_stats
 from .student.config import VARIANTS
 from .student.inference import BACKENDS
@@ -163,6 +164,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="counts per dataset and split")
     _home_arg(p)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", help="remove a split or a whole dataset imported by mistake (says what goes first)",
+                       description="Remove a split (or, without --split, a whole dataset) and everything about its "
+                                   "posts. Without --yes it only says what would go. Work people put in (saved "
+                                   "corrections, teacher answers, held-out posts) goes only with --drop-work; the "
+                                   "posts and their current labels are written to the store's removed/ folder "
+                                   "first. Model versions trained on it stay.")
+    _home_arg(p)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--split", help="one split (default: every split of the dataset)")
+    p.add_argument("--yes", action="store_true", help="remove it (without: only say what would go)")
+    p.add_argument("--drop-work", action="store_true",
+                   help="also when people corrected its labels or the teacher answered about its posts")
     return parser
 
 
@@ -228,6 +242,29 @@ def _stats(args: argparse.Namespace, store) -> int:
         print(f"{s.dataset}/{s.split}: {s.posts} posts, entities {types or '-'}, {s.relations} relations, "
               f"{s.posts_with_knowledge} with knowledge, {s.posts_with_caption} with captions, "
               f"{s.corrected_posts} corrected")
+    return 0
+
+
+def _remove(args: argparse.Namespace, store) -> int:
+    where = args.dataset + (f"/{args.split}" if args.split else "")
+    if not args.yes:
+        gone = split_footprint(store, args.dataset, args.split)
+        print(f"Would remove {gone.sentence()}."
+              + (" Its corrections, teacher answers or held-out posts go only with --drop-work." if gone.has_work else "")
+              + f" Nothing was removed: run again with --yes to remove {where}.")
+        return 0
+    backup = removal_backup_path(store.home, where)
+
+    def allowed(gone: SplitFootprint) -> None:
+        if gone.has_work and not args.drop_work:
+            raise CotExplorerError(f"not removed: {gone.sentence()}; add --drop-work to remove the work people put "
+                                   "in too (the posts and their current labels are written out first)")
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        with export_file(store, backup) as out:   # inside the removal's transaction: what is written is what goes
+            export_jsonl(store, out, args.dataset, args.split)
+
+    gone = remove_splits(store, args.dataset, args.split, allowed)
+    print(f"Removed {gone.sentence()}. The posts and their current labels are in {backup}.")
     return 0
 
 
@@ -396,7 +433,7 @@ def _users(args: argparse.Namespace, store) -> int:
 
 
 COMMANDS = {"teach": _teach, "import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "train": _train,
-            "evaluate": _evaluate, "predict": _predict, "models": _models, "users": _users}
+            "evaluate": _evaluate, "predict": _predict, "models": _models, "users": _users, "remove": _remove}
 
 
 def _check_arguments(args: argparse.Namespace) -> None:

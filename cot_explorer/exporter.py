@@ -4,9 +4,11 @@ label source."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, TextIO
 
@@ -141,6 +143,14 @@ def _student_predictions(store: Store, dataset: str, split: str, posts: list[Pos
     return {pid: LabelSet("mner", tuple(schema.translate(Span(a, b, t) for a, b, t, _ in spans)), source="student",
                           model_version=name)
             for pid, spans in stored.items()}
+
+
+def removal_backup_path(home: Path, where: str) -> Path:
+    """Where a removed split's posts and current labels are written before it goes: the
+    store's removed/ folder, named by what went (a "/" in it made safe) and when."""
+    safe = re.sub(r"[^\w.-]+", "_", where).strip("._") or "dataset"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return home / "removed" / f"{safe}-{stamp}.jsonl"
 
 
 def _store_owns(store: Store, target: Path) -> bool:

@@ -170,7 +170,7 @@ class PostFootprint:
 ASKING_FOR_AT_MOST_MIN = 10   # a teacher request pending longer than this died with its process
 
 
-def _minutes_ago(minutes: int) -> str:
+def minutes_ago(minutes: int) -> str:
     from datetime import datetime, timedelta, timezone
 
     return (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat(timespec="microseconds")
@@ -192,7 +192,7 @@ def post_footprint(store: Store, post_id: str) -> PostFootprint | None:
         count("SELECT count(*) FROM predictions WHERE post_id = ?"),
         count("SELECT count(*) FROM heldout_posts WHERE post_id = ?") > 0,
         one("SELECT count(*) FROM teacher_requests WHERE post_id = ? AND status = 'pending' AND created_at >= ?",
-            (post_id, _minutes_ago(ASKING_FOR_AT_MOST_MIN))).fetchone()[0] > 0,
+            (post_id, minutes_ago(ASKING_FOR_AT_MOST_MIN))).fetchone()[0] > 0,
         bool(post.image_sha256), shared)
 
 

@@ -1,0 +1,159 @@
+"""Removing a split (or a whole dataset) imported by mistake: the wrong file, the wrong
+`--types`, a name the app cannot show. Imports are all or nothing and never replace, so
+without this a store kept every mistake for good, in every picker.
+
+What goes is counted first and said; work people put in (saved corrections, the teacher's
+answers, a held-out set rounds are scored on) goes only when asked for by name, and the
+caller writes the labels out before (`cli`). Model versions trained on it stay: they do not
+need its posts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import ValidationError
+from .core import Store
+from .posts import ASKING_FOR_AT_MOST_MIN, minutes_ago
+
+
+@dataclass(frozen=True)
+class SplitFootprint:
+    """What removing `splits` of `dataset` takes with it, counted before it goes."""
+
+    dataset: str
+    splits: tuple[str, ...]
+    whole_dataset: bool          # no split of it is left: its captions and its name go too
+    posts: int
+    label_versions: int          # every version, the file's own labels included
+    corrections: int             # versions saved in the store (by people), not read from a file
+    correctors: tuple[str, ...]
+    teacher_answers: int
+    predictions: int
+    held_out: int                # posts of the held-out set rounds of this dataset are scored on
+    captions: int
+    images: int                  # image files no post outside it shows
+    teacher_asked_now: bool      # a live teacher request about one of its posts is under way
+    jobs_running: int            # rounds on this dataset queued or running
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.corrections or self.teacher_answers or self.held_out)
+
+    def sentence(self) -> str:
+        where = self.dataset if self.whole_dataset else f"{self.dataset}/{', '.join(self.splits)}"
+
+        def n(count: int, what: str) -> str:
+            return f"{count} {what}{'' if count == 1 else 's'}"
+
+        items = [n(self.posts, "post"), n(self.label_versions, "label version")
+                 + (f" ({self.corrections} saved by {', '.join(self.correctors)})" if self.corrections else ""),
+                 n(self.teacher_answers, "teacher answer"), n(self.predictions, "cached prediction")]
+        if self.held_out:
+            items.append(n(self.held_out, "held-out post") + " (rounds on this dataset are scored on them)")
+        if self.captions:
+            items.append(n(self.captions, "caption"))
+        if self.images:
+            items.append(n(self.images, "image") + " no other post shows")
+        return f"{where}: " + ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _post_ids_sql(splits: tuple[str, ...]) -> str:
+    return f"SELECT id FROM posts WHERE dataset = ? AND split IN ({', '.join('?' * len(splits))})"
+
+
+def split_footprint(store: Store, dataset: str, split: str | None = None) -> SplitFootprint:
+    """What `remove_splits` would take: `split` of `dataset`, or all of it when None."""
+    one = store.conn.execute
+    known = [s for (s,) in one("SELECT DISTINCT split FROM posts WHERE dataset = ? ORDER BY split", (dataset,))]
+    if not known:
+        datasets = [d for (d,) in one("SELECT name FROM datasets ORDER BY name")]
+        raise ValidationError(f"no dataset {dataset!r} in the store (it has: {', '.join(datasets) or 'none'})")
+    if split is not None and split not in known:
+        raise ValidationError(f"{dataset} has no split {split!r} (it has: {', '.join(known)})")
+    splits = tuple(known if split is None else [split])
+    whole = set(splits) == set(known)
+    ids = _post_ids_sql(splits)
+    args = (dataset, *splits)
+
+    def count(sql: str, extra: tuple = ()) -> int:
+        return one(sql, (*args, *extra)).fetchone()[0]
+
+    correctors = tuple(a for (a,) in one(f"SELECT DISTINCT author FROM labels WHERE post_id IN ({ids}) AND NOT imported "
+                                         "ORDER BY author", args))
+    images = count(f"SELECT count(DISTINCT image_sha256) FROM posts p WHERE id IN ({ids}) AND image_sha256 IS NOT NULL "
+                   "AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.image_sha256 = p.image_sha256 "
+                   f"AND q.id NOT IN ({ids}))", args)
+    running = sum(1 for (params,) in one("SELECT params FROM jobs WHERE status IN ('queued', 'running')")
+                  if _job_dataset(params) == dataset)
+    return SplitFootprint(
+        dataset, splits, whole,
+        count(f"SELECT count(*) FROM posts WHERE id IN ({ids})"),
+        count(f"SELECT count(*) FROM labels WHERE post_id IN ({ids})"),
+        count(f"SELECT count(*) FROM labels WHERE post_id IN ({ids}) AND NOT imported"),
+        correctors,
+        count(f"SELECT count(*) FROM teacher_outputs WHERE post_id IN ({ids})"),
+        count(f"SELECT count(*) FROM predictions WHERE post_id IN ({ids})"),
+        count(f"SELECT count(*) FROM heldout_posts WHERE post_id IN ({ids})"),
+        one("SELECT count(*) FROM captions WHERE dataset = ?", (dataset,)).fetchone()[0] if whole else 0,
+        images,
+        count(f"SELECT count(*) FROM teacher_requests WHERE post_id IN ({ids}) AND status = 'pending' "
+              "AND created_at >= ?", (minutes_ago(ASKING_FOR_AT_MOST_MIN),)) > 0,
+        running)
+
+
+def _job_dataset(params: str) -> str | None:
+    try:
+        return json.loads(params).get("dataset")
+    except (ValueError, AttributeError):
+        return None
+
+
+def remove_splits(store: Store, dataset: str, split: str | None,
+                  allowed: Callable[[SplitFootprint], None]) -> SplitFootprint:
+    """Remove `split` of `dataset` (all of it when None) with every row about its posts, the
+    record of their imports, and the images no other post shows; the whole dataset's captions
+    and name when no split is left. `allowed` sees what would go, inside the transaction (what
+    is counted is what goes), and raises to refuse. Refused while the teacher is asked about
+    one of its posts or a round on the dataset runs (either would land on nothing)."""
+    from .images import forget_image
+
+    set_aside = []
+    try:
+        with store.write():
+            gone = split_footprint(store, dataset, split)
+            if gone.teacher_asked_now:
+                raise ValidationError(f"the teacher is being asked about a post of {dataset} right now; remove it "
+                                      "once the answer is in")
+            if gone.jobs_running:
+                raise ValidationError(f"a round on {dataset} is queued or running; remove it once the round is done "
+                                      "or stopped")
+            allowed(gone)
+            ids = _post_ids_sql(gone.splits)
+            args = (dataset, *gone.splits)
+            shas = [s for (s,) in store.conn.execute(
+                f"SELECT DISTINCT image_sha256 FROM posts p WHERE id IN ({ids}) AND image_sha256 IS NOT NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.image_sha256 = p.image_sha256 AND q.id NOT IN ({ids}))",
+                (*args, *args))]
+            # a version's undo chain points within its own post's versions: they go in one statement
+            for table in ("heldout_posts", "predictions", "teacher_outputs", "labels"):
+                store.conn.execute(f"DELETE FROM {table} WHERE post_id IN ({ids})", args)
+            store.conn.execute(f"DELETE FROM posts WHERE id IN ({ids})", args)
+            store.conn.execute(f"DELETE FROM imports WHERE dataset = ? AND split IN ({', '.join('?' * len(gone.splits))})",
+                               args)
+            if gone.whole_dataset:
+                store.conn.execute("DELETE FROM captions WHERE dataset = ?", (dataset,))
+                store.conn.execute("DELETE FROM imports WHERE dataset = ?", (dataset,))
+                store.conn.execute("DELETE FROM datasets WHERE name = ?", (dataset,))
+            for sha in shas:
+                aside = forget_image(store, sha)
+                if aside is not None:
+                    set_aside.append(aside)
+    except BaseException:
+        for aside in set_aside:
+            aside.put_back()
+        raise
+    for aside in set_aside:
+        aside.drop()
+    return gone
