@@ -1211,6 +1211,52 @@ def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, bro
     page.close()
 
 
+def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, browser):
+    """An Errors row opened in Annotate moved Explore's pairs table, Delete and Ask to that post
+    while Explore still showed the one picked there (Ask paid for a post not on show); a reload
+    came back to Explore's first hint, the post to be found again. The post on show is in the
+    page's address: a reload (or a link) shows it, and Annotate stays on its own post."""
+    url, home = app
+    with db(home) as c:
+        (mnre_post,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo-mnre' ORDER BY position").fetchone()
+    page = open_annotate(browser, url, "ann-link")
+    tab(page, "Explore")
+    pick_post(page, "pick-post", mnre_post)
+    expect(page.locator("#explore-post-id")).to_contain_text(mnre_post, timeout=T)
+    pairs = page.locator("#explore-relations")
+    expect(pairs).to_be_visible(timeout=T)
+    expect(page).to_have_url(re.compile(r"\?post=" + re.escape(mnre_post.replace("/", "%2F"))), timeout=T)
+
+    tab(page, "Errors")
+    pick(page, "errors-dataset", "demo/test")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    page.locator('#errors-table [data-testid="cell-0-0"]').click()
+    expect(page.locator("#se-errfocus")).to_contain_text("From Errors", timeout=T)
+    opened = current_post_id(page, home)
+    assert opened.startswith("demo/test/")
+    tab(page, "Explore")
+    page.wait_for_timeout(1500)   # the events an Errors row sets off
+    expect(page.locator("#explore-post-id")).to_contain_text(mnre_post)
+    expect(pairs).to_be_visible()   # hidden before: the pairs of the Errors row's post (none)
+
+    page.reload()
+    expect(page.locator("#explore-post-id")).to_contain_text(mnre_post, timeout=T)
+    expect(page.locator("#pick-post input")).to_have_value(re.compile(re.escape(mnre_post) + "$"))
+    expect(pairs).to_be_visible(timeout=T)
+    shot(page, "explore-after-reload")
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    page.wait_for_timeout(1500)
+    assert current_post_id(page, home) == opened   # Annotate's own post, not Explore's
+
+    page.goto(url + "?post=no/such/post")
+    tab(page, "Explore")
+    expect(page.locator("#analyse-note")).to_contain_text("The link's post no/such/post is not in this store",
+                                                         timeout=T)
+    page.close()
+
+
 def test_two_error_rows_that_read_alike_mark_each_its_own_words(app, browser, tmp_path):
     """One word mistyped twice in a post (the student reads it as a person both times) gave two
     rows that read alike: both marked the first."""

@@ -143,16 +143,16 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     post, *an["filters_on_load"](split, filters))
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
-        demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
-                  [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"], er["errors_compare"],
-                   di["distill_dataset"],
-                   di["versions"], di["f1_plot"], di["version_pick"], st["stats"], st["where"], an["author"],
-                   an["remembered"][1], *an["filter_boxes"]],
-                  api_visibility="private", js=an["recall_place"]
-                  # then Annotate opens on the split this browser worked in last, else the first one with
-                  # posts (the demo set first), unless a post was opened meanwhile (picked in Explore while
-                  # the page loaded): that one stays
-                  ).then(**an["first_queue_event"])
+        loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
+                           [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
+                            er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],
+                            st["stats"], st["where"], an["author"], an["remembered"][1], *an["filter_boxes"]],
+                           api_visibility="private", js=an["recall_place"])
+        # then Annotate opens on the split this browser worked in last, else the first one with posts
+        # (the demo set first), unless a post was opened meanwhile (picked in Explore while the page
+        # loaded): that one stays; and Explore shows the post its address names (a reload, a link)
+        loaded.then(**an["first_queue_event"])
+        loaded.then(**ex["linked_event"])
     demo.queue(default_concurrency_limit=EVENT_SLOTS)
     return demo
 

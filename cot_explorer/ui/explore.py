@@ -41,6 +41,7 @@ from .common import (
     knowledge_view_post,
     markdown_literal,
     post_choices,
+    post_label,
     predict_post,
     reach,
     snippet,
@@ -261,6 +262,18 @@ SHOW_RESULTS_ON_A_PHONE = """() => {
   return [];
 }"""
 
+# The post on show is kept in the page's address (`?post=<id>`): a reload comes back to it (it
+# opened on the first hint, the post to be found again), and the address is a link to it that a
+# colleague can open. No post on show: no post in the address.
+KEEP_POST_IN_ADDRESS = """(md) => {
+  const m = /^`([^`]+)`$/.exec((md || "").trim());
+  const url = new URL(window.location.href);
+  if (m) url.searchParams.set("post", m[1]); else url.searchParams.delete("post");
+  if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
+  return [];
+}"""
+READ_POST_IN_ADDRESS = "() => [new URLSearchParams(window.location.search).get('post') || '']"
+
 # how a refused upload is said under Analyse (another image picked takes it off: image.upload)
 NOT_ANALYSED = "**Not analysed:**"
 
@@ -433,11 +446,17 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 # where the button would be, why it is not (nothing said so on a post with a recorded CoT)
                 gr.Markdown(f"*{NO_KEY}*", visible=not teacher_available(), elem_id="ask-unavailable")
 
+        # The post on show here. `post_state` is the post to open in Annotate: an Errors row or a
+        # Distill change sets it too, and Explore's Ask, Delete and pairs table followed it
+        # there (Ask paid for a post that was not on show); a link or a reload shows a post here
+        # without moving Annotate off its own.
+        shown = gr.State(None)
+
         def show(view: ExploreView):
-            return (view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
+            return (view.post_id, view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
                     gr.update(value=view.image, visible=bool(view.image)), view.caption and f"*Caption:* {view.caption}")
 
-        outs = [post_state, post_id, rows, disagree, cot, shown_image, caption]
+        outs = [post_state, shown, post_id, rows, disagree, cot, shown_image, caption]
 
         def relations_of(pid, user):
             rows_ = pairs_view(home, pid).rows if pid else []
@@ -469,7 +488,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             image's temporary file is gone, so the box lets go of it (pressing again said the
             file did not exist); after a refused text it keeps the image for the next try."""
             gone = bool(i) and not Path(i).exists()
-            return [None, FIRST_HINT, "", "", "", gr.update(value=None, visible=False), "",
+            return [None, None, FIRST_HINT, "", "", "", gr.update(value=None, visible=False), "",
                     None if gone else gr.skip(), gr.update(value=None), "" if gone else gr.skip(),
                     f"{NOT_ANALYSED} {str(e).rstrip('.')}."
                     + (" The image was let go: pick a usable one." if gone else "")]
@@ -493,7 +512,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             except CotExplorerError as e:
                 return [gr.skip()] * (len(outs) + 4) + [gr.update(visible=False), f"**Not deleted:** {e}"]
             let_go = bool(kept) and bool(i) and Path(i).name == kept
-            return [None, "", "", "", "", gr.update(value=None, visible=False), "",
+            return [None, None, "", "", "", "", gr.update(value=None, visible=False), "",
                     gr.update(choices=post_choices(home), value=None),
                     None if let_go else gr.skip(), "" if let_go else gr.skip(),
                     gr.update(visible=False), gr.update(visible=False),
@@ -517,14 +536,29 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     done_with = has_text(store, UPLOAD_DATASET, t)
             return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
 
+        def open_linked(pid, user):
+            """The post the page's address names, on show here (after a reload, or a link); the
+            picker lists and names it (a post of an imported dataset is not in its list).
+            Annotate stays on its own post: `post_state` is not set."""
+            if not (pid or "").strip():
+                return [gr.skip()] * (len(outs) + 1)
+            with open_store(home) as store:
+                post = get_post(store, pid.strip())
+            if post is None:
+                return [gr.skip()] * (len(outs) - 1) + [gr.update(value=None), f"The link's post `{markdown_literal(pid.strip())}` "
+                                                  "is not in this store (deleted, or a link to another store's post)."]
+            choices = post_choices(home)
+            if post.id not in {c for _, c in choices}:
+                choices = [(post_label(post), post.id)] + choices
+            return list(show(explore(home, post.id)))[1:] + [gr.update(choices=choices, value=post.id), ""]
+
         def ask_claude(pid, user):
             return ask_teacher(home, pid, user.label, budget)
 
-        post_state.change(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
-                          api_visibility="private")
-        post_state.change(guarded(policy, Action.EXPLORE, deletable), [post_state], [delete, confirm_box, deleted_note],
-                          api_visibility="private")
-        delete.click(guarded(policy, Action.SAVE_LABELS, ask_delete), [post_state], [confirm_box, confirm_note],
+        shown.change(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations], api_visibility="private")
+        shown.change(guarded(policy, Action.EXPLORE, deletable), [shown], [delete, confirm_box, deleted_note],
+                     api_visibility="private")
+        delete.click(guarded(policy, Action.SAVE_LABELS, ask_delete), [shown], [confirm_box, confirm_note],
                      api_visibility="private")
         delete_no.click(lambda: gr.update(visible=False), None, [confirm_box], queue=False, api_visibility="private")
         # the file name of the stored image the box holds after an analysis (a hidden box, not a
@@ -547,7 +581,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     outputs=analysed["outputs"], fn=analysed["fn"], run_on_click=True, cache_examples=False,
                     elem_id="explore-examples", api_visibility="private",
                     example_labels=[example_label(t, image_file) for t, image_file in EXAMPLES])
-        deleted = delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [post_state, image, kept_image],
+        deleted = delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [shown, image, kept_image],
                                    outs + [pick, image, kept_image, delete, confirm_box, deleted_note],
                                    api_visibility="private")
         # another image picked: a refusal of the last one is old news (it stayed, said of this one)
@@ -567,17 +601,22 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return gr.update(choices=matches, value=None, label=f"{PICK_LABEL}: {found_said(q.strip(), matches)}")
 
         find.submit(guarded(policy, Action.EXPLORE, do_find), [find], [pick], api_visibility="private")
-        pick.input(guarded(policy, Action.EXPLORE, pick_post), [pick, post_state, text],
+        pick.input(guarded(policy, Action.EXPLORE, pick_post), [pick, shown, text],
                     outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
             None, [text, done_text], [text, done_text], js=LET_TEXT_GO, api_visibility="private")
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
-            post itself stays: outs[0], the picked post, is not set again)."""
-            return list(show(explore(home, pid)))[1:] if pid else [gr.skip()] * (len(outs) - 1)
+            post itself stays: outs[:2], the picked post, is not set again)."""
+            return list(show(explore(home, pid)))[2:] if pid else [gr.skip()] * (len(outs) - 2)
 
-        asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [post_state], [cot], api_visibility="private",
-                          **model_work).then(guarded(policy, Action.EXPLORE, relations_of), [post_state], [relations],
+        asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [shown], [cot], api_visibility="private",
+                          **model_work).then(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations],
                                              api_visibility="private", **model_work
-                                             ).then(guarded(policy, Action.EXPLORE, redraw), [post_state], outs[1:],
+                                             ).then(guarded(policy, Action.EXPLORE, redraw), [shown], outs[2:],
                                                     api_visibility="private", **model_work)
-    return {"pick": pick, "asked": asked, "deleted": deleted}
+        post_id.change(None, [post_id], None, js=KEEP_POST_IN_ADDRESS, api_visibility="private")
+        linked = gr.Textbox(visible=False, elem_id="explore-linked")
+        linked_event = dict(fn=guarded(policy, Action.EXPLORE, open_linked, quiet=True), inputs=[linked],
+                            outputs=outs[1:] + [pick, analyse_note], js=READ_POST_IN_ADDRESS, api_visibility="private",
+                            **model_work)
+    return {"pick": pick, "asked": asked, "deleted": deleted, "linked_event": linked_event}
