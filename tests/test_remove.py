@@ -101,7 +101,7 @@ def test_a_whole_dataset_named_with_a_slash_goes_with_its_images_where_no_other_
 
     rc, out, _ = _run(home, capsys, "--dataset", "old/bad", "--yes")
     assert rc == 0, out
-    assert out.startswith("Removed old/bad: 2 posts, 2 label versions, 0 teacher answers, 0 cached predictions and "
+    assert out.startswith("Removed old/bad (all of it: splits s and t): 2 posts, 2 label versions, 0 teacher answers, 0 cached predictions and "
                           "1 image no other post shows")
     assert _count(home, "SELECT count(*) FROM datasets WHERE name = 'old/bad'") == 0
     assert _count(home, "SELECT count(*) FROM imports WHERE dataset = 'old/bad'") == 0

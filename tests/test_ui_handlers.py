@@ -466,6 +466,13 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
     t17 = stats[("twitter2017", "train")]
     assert t17.posts > 3000 and t17.posts_with_knowledge > 3000 and t17.posts_with_caption > 3000
     assert stats[("mine", "train")].posts == 1 and stats[("mnre", "train")].posts > 3000
+    # and the one that takes a mistaken import out, as pasted: it says what goes, then with --yes it goes
+    (remove,) = [c for c in line.splitlines() if c.startswith("cot-explorer remove ")]
+    said = run_cli(*shlex.split(remove)[1:])
+    assert said.returncode == 0 and "Would remove mine/train (all of mine): 1 post" in said.stdout, said.stderr
+    assert run_cli(*shlex.split(remove)[1:], "--yes").returncode == 0
+    with open_store(home) as s:
+        assert ("mine", "train") not in {(st.dataset, st.split) for st in compute_stats(s)}
     assert "cot-explorer import twitter" not in store_tab.store_line(home, User("ann", Role.ANNOTATOR))
 
 

@@ -42,7 +42,11 @@ class SplitFootprint:
         return bool(self.corrections or self.teacher_answers or self.held_out)
 
     def sentence(self) -> str:
-        where = self.dataset if self.whole_dataset else f"{self.dataset}/{', '.join(self.splits)}"
+        if len(self.splits) == 1:
+            where = f"{self.dataset}/{self.splits[0]}" + (f" (all of {self.dataset})" if self.whole_dataset else "")
+        else:
+            where = (f"{self.dataset} ({'all of it: ' if self.whole_dataset else ''}splits "
+                     f"{', '.join(self.splits[:-1])} and {self.splits[-1]})")
 
         def n(count: int, what: str) -> str:
             return f"{count} {what}{'' if count == 1 else 's'}"

@@ -54,7 +54,10 @@ def import_recipe(home: Path) -> str:
     return ("To add posts (a Distill round needs a split large enough to hold some out), run in a terminal "
             "beside the app, then press Refresh:\n\n```\n" + "\n".join(lines) + "\n```\n\n"
             "Each import is all or nothing: a bad line refuses the file, and the bad lines are said all at once. The README lists every "
-            "format (Twitter CoNLL, MNRE, the recorded reasoning, captions, JSONL).")
+            "format (Twitter CoNLL, MNRE, the recorded reasoning, captions, JSONL).\n\n"
+            "A split imported by mistake is taken out by the same command line; it says what would go first, and "
+            "removes nothing until you add `--yes`:\n\n"
+            f"```\ncot-explorer remove --dataset mine --split train{where}\n```")
 
 
 def store_line(home: Path, user: User) -> str:
