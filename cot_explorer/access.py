@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Mapping
@@ -37,6 +39,8 @@ ADMINS_ENV = "COT_EXPLORER_ADMINS"
 ANNOTATORS_ENV = "COT_EXPLORER_ANNOTATORS"
 LOCAL_USER = "local"
 PBKDF2_ITERATIONS = 200_000
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -166,12 +170,69 @@ def add_user(path: Path, name: str, role: str, password: str) -> None:
         raise CotExplorerError("choose a password of at least 8 characters")
     accounts = read_users_file(path) if path.exists() else {}
     accounts[name] = Account(_role(role, "--role"), hash_password(password))
+    _write_users_file(path, accounts)
+
+
+def remove_user(path: Path, name: str) -> None:
+    """Take one user out of a users file."""
+    accounts = read_users_file(path) if path.exists() else {}
+    if name not in accounts:
+        raise CotExplorerError(f"no user {name!r} in {path} (it has: {', '.join(accounts) or 'none'})")
+    del accounts[name]
+    _write_users_file(path, accounts)
+
+
+def _write_users_file(path: Path, accounts: Mapping[str, Account]) -> None:
+    """Written whole beside it and renamed into place: a running app never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("# name:role:password hash (cot-explorer users add)\n"
                    + "".join(f"{n}:{a.role.value}:{a.secret}\n" for n, a in accounts.items()), encoding="utf-8")
     tmp.chmod(0o600)
     os.replace(tmp, path)
+
+
+class UsersFile:
+    """The users file as it is now, with the environment's accounts over it: read again when it
+    changed, so that `cot-explorer users` (a role changed, a user removed, a password reset)
+    applies at the next sign-in or action. It applied at the app's next start, and nothing said
+    so: a removed user still signed in, a demoted one still saved. A file made unreadable
+    while the app runs keeps the accounts last read (said in the log), as a restart would
+    refuse to start."""
+
+    def __init__(self, path: Path | None, fixed: Mapping[str, Account]):
+        self.path = path
+        self.fixed = dict(fixed)
+        self._lock = threading.Lock()
+        self._seen: tuple | None = None
+        self._read: dict[str, Account] = {}
+        self._refresh(first=True)
+
+    def _stamp(self) -> tuple | None:
+        try:
+            st = self.path.stat() if self.path is not None else None
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
+
+    def _refresh(self, first: bool = False) -> None:
+        stamp = self._stamp()
+        if stamp == self._seen and not first:
+            return
+        try:
+            if stamp is None and first and self.path is not None:   # named, and not there: no app open to all
+                read_users_file(self.path)
+            self._read = read_users_file(self.path) if stamp is not None else {}
+        except CotExplorerError as e:
+            if first:
+                raise
+            log.error("the users file changed and cannot be read; the accounts read before stand: %s", e)
+        self._seen = stamp
+
+    def accounts(self) -> dict[str, Account]:
+        with self._lock:
+            self._refresh()
+            return {**self._read, **self.fixed}
 
 
 def _names(value: str | None) -> frozenset[str]:
@@ -181,7 +242,7 @@ def _names(value: str | None) -> frozenset[str]:
 @dataclass(frozen=True)
 class AccessPolicy:
     mode: str                                    # local | password | space
-    accounts: Mapping[str, Account] = field(default_factory=dict)
+    users: UsersFile | None = None
     admins: frozenset[str] = frozenset()
     annotators: frozenset[str] = frozenset()
     hf_oauth: bool = False                       # the Space has `hf_oauth: true` (Spaces then set OAUTH_CLIENT_ID)
@@ -189,14 +250,11 @@ class AccessPolicy:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AccessPolicy":
         env = os.environ if env is None else env
-        accounts: dict[str, Account] = {}
         users_file = Path(env[USERS_FILE_ENV]).expanduser() if env.get(USERS_FILE_ENV) else default_users_file()
-        if env.get(USERS_FILE_ENV) or users_file.exists():
-            accounts.update(read_users_file(users_file))
-        if env.get(USERS_ENV):
-            accounts.update(parse_users_env(env[USERS_ENV]))
-        if accounts:
-            return cls("password", accounts)
+        named = bool(env.get(USERS_FILE_ENV)) or users_file.exists()
+        users = UsersFile(users_file if named else None, parse_users_env(env[USERS_ENV]) if env.get(USERS_ENV) else {})
+        if users.accounts():
+            return cls("password", users)
         if env.get("SPACE_ID"):
             return cls("space", admins=_names(env.get(ADMINS_ENV)), annotators=_names(env.get(ANNOTATORS_ENV)),
                        hf_oauth=bool(env.get("OAUTH_CLIENT_ID")))
@@ -213,7 +271,7 @@ class AccessPolicy:
 
     def check_password(self, username: str, password: str) -> bool:
         """Gradio's `auth` callable."""
-        account = self.accounts.get(username)
+        account = self.users.accounts().get(username) if self.users else None
         return account is not None and isinstance(password, str) and account.accepts(password)
 
     def user(self, username: str | None = None, hf_username: str | None = None) -> User:
@@ -221,8 +279,10 @@ class AccessPolicy:
         if self.mode == "local":
             return User(LOCAL_USER, Role.ADMIN)
         if self.mode == "password":
-            account = self.accounts.get(username or "")
-            return User(username, account.role) if account else User(None, Role.VIEWER)
+            account = self.users.accounts().get(username or "")
+            if account is None:   # signed in before their name was taken out of the users file
+                raise PermissionDenied(f"{username or 'this session'} is no longer a user of this app; ask an admin")
+            return User(username, account.role)
         if hf_username in self.admins:
             return User(hf_username, Role.ADMIN)
         if hf_username in self.annotators:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .access import USERS_FILE_ENV, add_user, default_users_file
+from .access import USERS_FILE_ENV, add_user, default_users_file, read_users_file, remove_user
 from .errors import CotExplorerError
 from .exporter import CONLL_SOURCES, ExportReport, export, export_file, export_jsonl, removal_backup_path
 from .importer import (
@@ -153,10 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poll-seconds", type=float, default=30.0)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("users", help="give people a role in the app (viewer, annotator, admin)")
-    p.add_argument("action", choices=("add",))
-    p.add_argument("name")
-    p.add_argument("--role", required=True, choices=("viewer", "annotator", "admin"))
+    p = sub.add_parser("users", help="give people a role in the app (viewer, annotator, admin); list or remove them",
+                       description="The app's users and their roles, in a users file kept per system account (not "
+                                   "per store: --home does not apply). A running app reads a change at the next "
+                                   "sign-in or action, with no restart.")
+    p.add_argument("action", choices=("add", "list", "remove"))
+    p.add_argument("name", nargs="?", help="the user (add, remove)")
+    p.add_argument("--role", choices=("viewer", "annotator", "admin"), help="their role (add)")
     p.add_argument("--file", type=Path, help="users file (default: $COT_EXPLORER_USERS_FILE, else "
                                               "~/.config/cot-explorer/users)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -426,9 +429,32 @@ def _teach(args: argparse.Namespace, store) -> int:
 
 def _users(args: argparse.Namespace, store) -> int:
     path = args.file or (Path(os.environ[USERS_FILE_ENV]) if os.environ.get(USERS_FILE_ENV) else default_users_file())
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(f"password for {args.name}: ")
+    known = read_users_file(path) if path.exists() else {}
+    if args.action == "list":
+        for name, account in known.items():
+            print(f"{name}\t{account.role.value}")
+        print(f"{len(known)} user{'' if len(known) == 1 else 's'} in {path}", file=sys.stderr)
+        return 0
+    if not args.name:
+        raise CotExplorerError(f"users {args.action} needs the user's name")
+    if args.action == "remove":
+        remove_user(path, args.name)
+        print(f"{args.name} is no longer a user (removed from {path}); a running app refuses them at their next action")
+        return 0
+    if not args.role:
+        raise CotExplorerError("users add needs --role (viewer, annotator or admin)")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        try:
+            password = getpass.getpass(f"password for {args.name}: ")
+        except EOFError:   # no terminal to type it in (a script, a pipe)
+            raise CotExplorerError("no terminal to type the password in: pipe it in with --password-stdin") from None
     add_user(path, args.name, args.role, password)
-    print(f"{args.name} is now {args.role} in {path}")
+    before = known.get(args.name)
+    was = (f" (was {before.role.value}; their password is the new one)" if before else "")
+    print(f"{args.name} is now {args.role} in {path}{was}. An app showing its login page reads it at the next "
+          "sign-in or action; one started with no users shows the login page once restarted.")
     return 0
 
 

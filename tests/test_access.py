@@ -134,7 +134,9 @@ def test_roles_and_configuration(tmp_path):
     users.write_text(f"# name:role:hash\nzoe:annotator:{hash_password('pw')}\n")
     policy = AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(users)})
     assert policy.check_password("zoe", "pw") and not policy.check_password("zoe", "PW")
-    assert policy.user("zoe").role == Role.ANNOTATOR and policy.user("mallory").role == Role.VIEWER
+    assert policy.user("zoe").role == Role.ANNOTATOR
+    with pytest.raises(CotExplorerError, match="mallory is no longer a user of this app"):
+        policy.user("mallory")   # a session whose name is not (or no longer) in the file
     users.write_text("zoe:superuser:x\n")
     with pytest.raises(CotExplorerError, match="users:1: role 'superuser'"):
         AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(users)})
@@ -144,6 +146,63 @@ def test_roles_and_configuration(tmp_path):
     for action in (Action.TRAIN, Action.EXPORT, Action.ASK_CLAUDE, Action.SEE_STORE_PATH):
         with pytest.raises(CotExplorerError):
             require(User("ann", Role.ANNOTATOR), action)
+
+
+def test_a_users_file_named_but_missing_opens_the_app_to_no_one(tmp_path):
+    with pytest.raises(CotExplorerError, match="cannot read the users file"):
+        AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(tmp_path / "typo")})
+
+
+def test_a_change_of_the_users_file_applies_to_a_running_app_at_the_next_action(tmp_path, monkeypatch, capsys):
+    """A demoted annotator still saved, a removed user still signed in, and an old password
+    still worked, until the app's next start; nothing said so."""
+    import io
+
+    from cot_explorer.cli import main
+
+    users = tmp_path / "users"
+
+    def users_cli(*argv: str, password: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        rc = main(["users", *argv, "--file", str(users)] + (["--password-stdin"] if password else []))
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+
+    assert users_cli("add", "adm", "--role", "admin", password="adm-password")[0] == 0
+    assert users_cli("add", "ann", "--role", "annotator", password="ann-password")[0] == 0
+    home = user_home("access-live")
+    try:
+        with running_app(home, env={"COT_EXPLORER_USERS_FILE": str(users)}) as url:
+            ann = session(url, "ann", "ann-password")
+            before = labels_count(store_of(home))
+            a_save(ann)
+            assert labels_count(store_of(home)) == before + 1
+
+            rc, out, _ = users_cli("add", "ann", "--role", "viewer", password="new-password")
+            assert rc == 0 and "ann is now viewer" in out and "(was annotator; their password is the new one)" in out
+            with pytest.raises(EventFailed, match="ann \\(viewer\\) may not save labels"):
+                a_save(ann)   # the same session, demoted at once
+            with pytest.raises(EventFailed, match="login refused"):
+                GradioHttp(url).login("ann", "ann-password")
+            GradioHttp(url).login("ann", "new-password")
+
+            rc, out, err = users_cli("list")
+            assert out.splitlines() == ["adm\tadmin", "ann\tviewer"] and "2 users in" in err
+            rc, out, _ = users_cli("remove", "ann")
+            assert rc == 0 and "ann is no longer a user" in out
+            with pytest.raises(EventFailed, match="ann is no longer a user of this app"):
+                ann.call("queue-dataset", QUEUE, trigger="input")
+            with pytest.raises(EventFailed, match="login refused"):
+                GradioHttp(url).login("ann", "new-password")
+            session(url, "adm", "adm-password")   # the others are untouched
+            assert labels_count(store_of(home)) == before + 1
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    rc, _, err = users_cli("remove", "nobody")
+    assert rc == 2 and "no user 'nobody'" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))   # no terminal, no --password-stdin: a sentence
+    assert main(["users", "add", "zed", "--role", "viewer", "--file", str(users)]) == 2
+    assert "pipe it in with --password-stdin" in capsys.readouterr().err
 
 
 def test_users_add_writes_a_hash_the_login_accepts(tmp_path, monkeypatch, capsys):

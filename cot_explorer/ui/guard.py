@@ -39,8 +39,9 @@ def guarded(policy: AccessPolicy, action: Action | None, fn: typing.Callable, *,
     @functools.wraps(fn)
     def handler(*args):
         *inputs, request, profile = args
-        user = current_user(policy, request, profile)
+        user = None
         try:
+            user = current_user(policy, request, profile)   # refused for a user taken out meanwhile
             if action is not None:
                 require(user, action)
             with session_scope(getattr(request, "session_hash", None)):
@@ -48,7 +49,7 @@ def guarded(policy: AccessPolicy, action: Action | None, fn: typing.Callable, *,
         except CotExplorerError as e:
             # A sentence in a notice; the outputs keep what they showed (raising gr.Error would
             # put an "Error" badge over every output and hide what the user was looking at).
-            log.info("refused for %s: %s", user.label, e)
+            log.info("refused for %s: %s", user.label if user else "a user no longer known", e)
             if not quiet:
                 gr.Warning(str(e), duration=15)
             return gr.skip()
