@@ -35,9 +35,12 @@ let marks = null;          // every relation saved on this post since it opened 
                            // each pair says so (only the newest did: a quick first pick seemed lost)
 let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
 
-const KEY = (id) => `cot-explorer-draft:${id}`;
-const WAITING_KEY = (id) => `cot-explorer-waiting:${id}`;   // relations waiting for a name survive a reload
-const MARKS_KEY = (id) => `cot-explorer-marks:${id}`;       // the pairs' marks and the newest one's Undo survive one too
+// Each signed-in person's own (none for the one local user): on a browser people share, the next
+// one signed in was offered the last one's unsaved edits, and saved them under their own name.
+const whose = () => (doc && doc.drafts_of ? `-of-${encodeURIComponent(doc.drafts_of)}` : "");
+const KEY = (id) => `cot-explorer-draft${whose()}:${id}`;
+const WAITING_KEY = (id) => `cot-explorer-waiting${whose()}:${id}`;   // relations waiting for a name survive a reload
+const MARKS_KEY = (id) => `cot-explorer-marks${whose()}:${id}`;       // the pairs' marks and the newest one's Undo survive one too
 const PICKS_OUTDATED = "This post's relations changed since your picks that waited were made (a save or an undo): they are dropped, not saved over it; pick again.";
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
 const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..access import AccessPolicy, Action, User
+from ..access import LOCAL_USER, AccessPolicy, Action, User
 from ..errors import ConflictError, CotExplorerError, NameNeeded, ValidationError
 from ..evaluate import agreement
 from ..labels import (
@@ -307,7 +307,8 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
              "progress": progress_line(home, post, user)},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
         focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
-        reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved))
+        reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved),
+        drafts_of="" if user.name in (None, LOCAL_USER) else user.name)
 
 
 STALE_ERROR = " (the labels have changed since this analysis: press Analyse in Errors again)"

@@ -3,11 +3,12 @@ assembles them, wires the page load, and says how to launch."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import gradio as gr
 
-from ..access import AccessPolicy, Action
+from ..access import AccessPolicy, Action, User
 from ..ask_budget import AskBudget
 from ..limits import MAX_IMAGE_BYTES, MAX_UPLOAD
 from .annotate import build_annotate_tab
@@ -33,6 +34,8 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* who is signed in, at the header's right (a login page is used) */
+#signed-in { text-align: right; align-self: center; }
 /* an image over the upload cap, said beside its box (image_too_big.js) */
 #image-too-big { margin: 6px 0 0; color: var(--error-text-color, #b91c1c); font-weight: 600; }
 /* Gradio's semibold Source Sans Pro file (600, the weight of buttons and bold text) holds a few
@@ -97,6 +100,14 @@ PAGE_CSS = """
 EVENT_SLOTS = 16
 
 
+def signed_in_line(user: User) -> str:
+    """The header's line where a login page is used: the name saves go under, and Sign out."""
+    # HTML, not Markdown: Gradio opens a Markdown link in a new tab, where the sign-out did not
+    # reach the page signed in
+    return (f'Signed in as <b>{html.escape(user.label)}</b> ({user.role}) · '
+            '<a href="logout" target="_self">Sign out</a>')
+
+
 def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget | None = None) -> gr.Blocks:
     policy = policy or AccessPolicy.from_env()
     budget = budget or AskBudget.from_env()
@@ -108,6 +119,9 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             gr.Markdown("# CoT Explorer\nTeacher chain of thought, student predictions, corrections, distillation.")
             if policy.uses_hf_sign_in:
                 gr.LoginButton()
+            # who is signed in, and the way out (there was none: on a shared browser the next
+            # person had to know of /logout); filled in by the page load
+            signed_in = gr.HTML(elem_id="signed-in") if policy.uses_login_page else None
         post_state = gr.State(None)
         pair_state = gr.State(None)   # the entity pair an error row is about: Annotate shows it
         with gr.Tabs(elem_id="main-tabs") as tabs:
@@ -143,6 +157,8 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     post, *an["filters_on_load"](split, filters))
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
+        if signed_in is not None:
+            demo.load(guarded(policy, None, signed_in_line, quiet=True), None, [signed_in], api_visibility="private")
         loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
                            [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
                             er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],

@@ -72,6 +72,8 @@ class EditorDoc:
     student_unread: str | None = None  # a long post: where the student stopped reading (the rest get no suggestion)
     pair_saved: PairSaved | None = None  # said beside its pair (the status line can be a screen away)
     reveal: bool = False           # opened from another tab or a search: brought into view (on a phone it was screens down)
+    drafts_of: str = ""            # whose drafts this browser keeps ("" for the one local user): a shared browser
+                                   # restored one person's unsaved edits to the next, who saved them as theirs
 
     def to_value(self) -> dict:
         return asdict(self)

@@ -1,0 +1,62 @@
+"""People signed in by name on one browser (a lab's shared machine): each has their own
+drafts, and the page says who is signed in and how to sign out."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from cot_explorer.devtools.harness import running_app, shot, store_of, tab, user_home
+
+from .test_browser_annotate import make_an_edit
+
+T = 60_000
+USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass"
+
+
+@pytest.fixture(scope="module")
+def signed_app():
+    user = user_home("signed-in")
+    try:
+        with running_app(user, env={"COT_EXPLORER_USERS": USERS}) as url:
+            yield url, store_of(user)
+    finally:
+        shutil.rmtree(user, ignore_errors=True)
+
+
+def sign_in(page, name: str) -> None:
+    page.locator("input").first.fill(name)
+    page.locator("input[type=password]").fill(f"{name}-pass")
+    page.get_by_role("button", name=re.compile("log ?in", re.I)).click()
+    expect(page.locator("#signed-in")).to_contain_text(f"Signed in as {name} (annotator)", timeout=T)
+
+
+def test_one_person_s_unsaved_edits_are_not_offered_to_the_next_on_the_same_browser(signed_app, browser):
+    """ann1 left an edit unsaved and went to /logout; ann2, signed in on that browser, was told
+    "Restored your unsaved edits" and saved them as version N under ann2's name."""
+    url, _ = signed_app
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    sign_in(page, "ann1")
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    make_an_edit(page)
+    page.wait_for_timeout(500)   # the draft is kept as the edit is made
+    page.get_by_role("link", name="Sign out").click()
+    sign_in(page, "ann2")
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    page.wait_for_timeout(1500)
+    expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
+    expect(page.locator("#span-editor")).not_to_contain_text("Restored")
+    shot(page, "signed-in-next-person")
+    page.get_by_role("link", name="Sign out").click()
+    sign_in(page, "ann1")   # their own draft is theirs still
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    context.close()
