@@ -861,6 +861,35 @@ def test_relations_left_waiting_on_a_post_never_reopened_are_listed_and_dropped_
     page.close()
 
 
+def test_two_annotators_on_one_post_each_save_their_own_pair_and_a_pair_changed_meanwhile_shows_theirs(
+        app, browser, tmp_path):
+    """Two annotators on one MNRE post, each on their own pair: the second was refused with
+    "conflict on … (mre): your edit is based on version 44, but version 802 was saved
+    meanwhile; reload the post"; on the same pair the dropdown went back to the relation theirs
+    replaced, and picking again was refused the same way."""
+    url, home = app
+    page, pid = open_new_mnre_post(browser, url, home, tmp_path, "mnre-two", "ann-one")
+    # a co-annotator, in another browser, sets the first pair meanwhile
+    relations.set_relation(home, pid, 0, "/per/per/peer", labels_of(home, pid, "mre")[-1][0], "ann-two")
+    page.locator("#span-editor select[data-rel='1']").select_option("/per/loc/place_of_residence")
+    expect(page.locator("#annotate-status")).to_contain_text("It goes on top of ann-two's version", timeout=T)
+    rows = labels_of(home, pid, "mre")
+    assert [r["label"] for r in json.loads(rows[-1][3])["relations"]] == ["/per/per/peer", "/per/loc/place_of_residence"]
+    expect(page.locator("#span-editor select[data-rel='0']")).to_have_value("/per/per/peer")
+    # they change the same pair as this annotator meanwhile: refused, saying by whom; theirs on show
+    relations.set_relation(home, pid, 0, "/per/per/couple", rows[-1][0], "ann-two")
+    page.locator("#span-editor select[data-rel='0']").select_option("None")
+    expect(page.locator("#annotate-status")).to_contain_text("ann-two set Dwyane Wade → Gabrielle Union to "
+                                                             "/per/per/couple", timeout=T)
+    expect(page.locator("#span-editor select[data-rel='0']")).to_have_value("/per/per/couple")
+    shot(page, "annotate-pair-changed-meanwhile")
+    page.locator("#span-editor select[data-rel='0']").select_option("None")   # picked again: saved over theirs
+    expect(page.locator("#annotate-status")).to_contain_text("/per/per/couple → **None**".replace("**", ""), timeout=T)
+    last = labels_of(home, pid, "mre")[-1]
+    assert last[2] == "ann-one" and json.loads(last[3])["relations"][0]["label"] == "None"
+    page.close()
+
+
 def test_on_a_phone_a_name_asked_for_is_given_and_the_saved_relation_is_said_where_it_was_typed(app, browser,
                                                                                                  tmp_path):
     """Leaving a post with edits and no name offered "Save the span edits and go on", which the

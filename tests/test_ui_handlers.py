@@ -40,7 +40,7 @@ def test_app_builds(home):
 
 import pytest
 
-from cot_explorer.errors import ConflictError, ImageRejected, ValidationError
+from cot_explorer.errors import ImageRejected, ValidationError
 
 from .conftest import snapshot, two_pair_mnre_file
 from .test_images import huge_png
@@ -118,14 +118,25 @@ def test_relations_view_and_edit(home, tmp_path):
     by_index = sorted(view.pairs, key=lambda p: p.index)
     assert [c.cells()[1:4] for c in by_index] == [["Obama", "Paris", "None"], ["Obama", "Michelle", "/per/per/couple"]]
     assert [p.student.confidence for p in view.pairs] == sorted(p.student.confidence for p in view.pairs)
-    saved, old, _ = relations.set_relation(home, "mnre/test/a", 0, "/per/loc/place_of_residence", view.version,
-                                           "alice")
-    assert old.label == "None"
+    saved, old, _, over = relations.set_relation(home, "mnre/test/a", 0, "/per/loc/place_of_residence", view.version,
+                                                 "alice")
+    assert old.label == "None" and over is None
     after = relations.pairs_view(home, "mnre/test/a")
     assert [p.relation.label for p in sorted(after.pairs, key=lambda p: p.index)] == \
         ["/per/loc/place_of_residence", "/per/per/couple"]
-    with pytest.raises(ConflictError):
-        relations.set_relation(home, "mnre/test/a", 1, "None", view.version, "bob")
+    # bob, on the pairs as they were before alice's save, changes the other pair: it goes on top
+    # of hers (refused before, "conflict … reload the post", though no pair was changed twice)
+    saved_b, _, _, over = relations.set_relation(home, "mnre/test/a", 1, "None", view.version, "bob")
+    assert over.author == "alice" and over.version == saved.version
+    now = relations.pairs_view(home, "mnre/test/a")
+    assert [p.relation.label for p in sorted(now.pairs, key=lambda p: p.index)] == ["/per/loc/place_of_residence", "None"]
+    # carol, on those old pairs too, changes alice's pair: refused, saying whose and what it is now
+    with pytest.raises(relations.PairChangedMeanwhile,
+                       match=r"alice set Obama → Paris to /per/loc/place_of_residence \(version \d+\) while you were "
+                             r"choosing \(it was None\); the pair shows theirs now"):
+        relations.set_relation(home, "mnre/test/a", 0, "/per/per/peer", view.version, "carol")
+    assert relations.pairs_view(home, "mnre/test/a").version == saved_b.version   # nothing saved
+    after = now
     with pytest.raises(ValidationError):
         relations.set_relation(home, "mnre/test/a", 0, "/per/per/friend", after.version, "al")
 

@@ -72,6 +72,14 @@ function load(fromServer) {
     // want of a name: then it waits for one, shown as picked)
     inFlight = null;
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
+    if (props.value.pairs_now && doc && props.value.post_id === doc.post_id) {
+      // refused because someone set the same pair meanwhile: the pairs as they are now, theirs
+      // on show (the dropdown went back to the relation they replaced, and a pick again was
+      // refused the same way)
+      doc.pairs = props.value.pairs_now;
+      doc.relation_version = props.value.relation_version_now;
+      marks = null;
+    }
     if (askedRel && props.value.answers === askedRel.req) {   // the relation's own refusal, not another request's
       if (props.value.name_needed && doc && askedRel.post_id === doc.post_id) {
         holdPick(askedRel.index, askedRel.label);

@@ -212,6 +212,17 @@ def _labels_of(store: Store, entry: HistoryEntry) -> HistoryEntry | None:
     return entry
 
 
+def labels_at(store: Store, post_id: str, task: str, version: int) -> LabelSet | None:
+    """The post's labels for `task` as they stood at `version` (an undo or a redo holds the
+    labels it brought back); None where that version cleared them or is not this post's."""
+    rows = list(store.db.query("SELECT * FROM labels WHERE version = ? AND post_id = ? AND task = ?",
+                               [version, post_id, task]))
+    if not rows:
+        return None
+    entry = _labels_of(store, _entry(rows[0]))
+    return entry.labels if entry is not None else None
+
+
 def _undoable(store: Store, entry: HistoryEntry) -> HistoryEntry | None:
     """The change an undo at `entry` takes back (an undo of an undo goes further back, not
     forth); None when there is none: no labels left, or only the imported ones."""

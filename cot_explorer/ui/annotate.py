@@ -51,7 +51,7 @@ from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, all_predicted, cached_predictions, cached_relations
-from .relations import pairs_view, relation_student_available, set_relation
+from .relations import PairChangedMeanwhile, pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, ErrorFocus, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
 
 HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "change", "labels"]
@@ -525,14 +525,21 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
                   ids: list[str]) -> tuple[EditorDoc, str]:
-    saved, old, post = set_relation(home, doc["post_id"], index, label, doc.get("relation_version"), author)
+    try:
+        saved, old, post, over = set_relation(home, doc["post_id"], index, label, doc.get("relation_version"), author)
+    except PairChangedMeanwhile as e:   # the editor is handed the pairs as they are now (`said`)
+        with open_store(home) as store:
+            e.pairs_now, e.relation_version_now = pairs_for(home, get_post(store, doc["post_id"]))
+        raise
     # the editor's unsaved spans stay as they are, and say so: a relation is saved at once,
     # spans wait for Save (the bar's "unsaved changes" seemed to contradict "Saved")
     new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), based_on=doc.get("base_version"),
                      rev=doc.get("rev", 0) + 1, focus_pair=index, pair_saved=PairSaved(index, saved.version))
     unsaved = (" Your span edits are not saved yet: Save keeps them." if _is_dirty(doc) else "")
+    on_top = (f" It goes on top of {over.author}'s version {over.version}, which changed another pair of this post."
+              if over else "")
     return new, (f"Saved the relation {post.span_text(old.head)} → {post.span_text(old.tail)}: {old.label} → "
-                 f"**{label}** as version {saved.version} (undo takes it back).{unsaved}")
+                 f"**{label}** as version {saved.version} (undo takes it back).{on_top}{unsaved}")
 
 
 def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | None, list[str], str | None, str]:
@@ -867,6 +874,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
                                       "rev": doc.get("rev", 0) + 1,
                                       "answers": doc.get("req") if names_request else None}
+                    if isinstance(e, PairChangedMeanwhile):   # the pair shows theirs, and a pick again saves
+                        out[editor_at].update(pairs_now=e.pairs_now, relation_version_now=e.relation_version_now)
                     if names_request and isinstance(e, NameNeeded):   # kept, not refused ("Not done" read as lost)
                         out[-1] = f"**Kept, not saved yet:** {e}; it is saved as soon as you do."
             return refusal_said(n_outputs, answer_editor if editor_at is not None else None)(fn)
