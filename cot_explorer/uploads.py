@@ -126,16 +126,19 @@ def delete_upload(store: Store, post_id: str, may_drop_work: bool) -> PostFootpr
     deletes those. Never while the teacher is being asked about it (its answer would land on
     nothing)."""
     _only_uploads(get_post(store, post_id), post_id)
+    return delete_post(store, post_id, lambda gone: refuse_undeletable(post_id, gone, may_drop_work))
 
-    def allowed(gone: PostFootprint) -> None:
-        if gone.teacher_asked_now:
-            raise ValidationError(f"the teacher is being asked about {post_id} right now; delete it once the "
-                                  "answer is in")
-        work = [w for w, has in (("saved labels", gone.label_versions), ("teacher answers", gone.teacher_answers),
-                                 ("a place in the held-out set", gone.held_out)) if has]
-        if work and not may_drop_work:
-            raise ValidationError(f"{post_id} has {' and '.join(work)} ({footprint_sentence(gone)}); only an admin "
-                                  "may delete it with them")
 
-    return delete_post(store, post_id, allowed)
+def refuse_undeletable(post_id: str, gone: PostFootprint, may_drop_work: bool) -> None:
+    """Raise where this upload may not be deleted now, or not by this user: asked before the
+    question too (an annotator confirmed "cannot be undone?" and was then told only an admin
+    may)."""
+    if gone.teacher_asked_now:
+        raise ValidationError(f"the teacher is being asked about {post_id} right now; delete it once the "
+                              "answer is in")
+    work = [w for w, has in (("saved labels", gone.label_versions), ("teacher answers", gone.teacher_answers),
+                             ("a place in the held-out set", gone.held_out)) if has]
+    if work and not may_drop_work:
+        raise ValidationError(f"{post_id} has {' and '.join(work)} ({footprint_sentence(gone)}); only an admin "
+                              "may delete it with them")
 

@@ -9,12 +9,15 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from cot_explorer.devtools.harness import running_app, shot, store_of, tab, user_home
+from cot_explorer.devtools.harness import fill, running_app, shot, store_of, tab, user_home
+from cot_explorer.schema import LabelSet, Span
+from cot_explorer.store import labels as label_store
+from cot_explorer.store import open_store
 
 from .test_browser_annotate import make_an_edit
 
 T = 60_000
-USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass"
+USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass,adm:admin:adm-pass"
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +30,11 @@ def signed_app():
         shutil.rmtree(user, ignore_errors=True)
 
 
-def sign_in(page, name: str) -> None:
+def sign_in(page, name: str, role: str = "annotator") -> None:
     page.locator("input").first.fill(name)
     page.locator("input[type=password]").fill(f"{name}-pass")
     page.get_by_role("button", name=re.compile("log ?in", re.I)).click()
-    expect(page.locator("#signed-in")).to_contain_text(f"Signed in as {name} (annotator)", timeout=T)
+    expect(page.locator("#signed-in")).to_contain_text(f"Signed in as {name} ({role})", timeout=T)
 
 
 def test_one_person_s_unsaved_edits_are_not_offered_to_the_next_on_the_same_browser(signed_app, browser):
@@ -59,4 +62,45 @@ def test_one_person_s_unsaved_edits_are_not_offered_to_the_next_on_the_same_brow
     tab(page, "Annotate")
     expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    context.close()
+
+
+def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_not_do(signed_app, browser):
+    """Start, Cancel, Promote, Roll back and Export were on show to annotators and refused at
+    the press; "Delete this upload…" asked "cannot be undone?" and only after "Delete it" said
+    an admin must do it."""
+    url, home = signed_app
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    sign_in(page, "ann1")
+    tab(page, "Distill")
+    expect(page.locator("#distill-admin-only")).to_contain_text(
+        "Starting or cancelling a round, promoting and rolling back are for admins; you are ann1 (annotator)", timeout=T)
+    expect(page.locator("#distill-start")).to_be_hidden()
+    expect(page.locator("#promote-btn")).to_be_hidden()
+    expect(page.locator("#versions-table")).to_be_visible()   # to read
+    shot(page, "distill-for-an-annotator")
+    tab(page, "Store")
+    expect(page.locator("#stats-table")).to_be_visible(timeout=T)
+    expect(page.locator("#export-box")).to_be_hidden()
+
+    tab(page, "Explore")
+    fill(page, "post-text", "Merkel meets Macron in Berlin for signed-in delete test")
+    page.locator("#explore-btn").click()
+    expect(page.locator("#explore-post-id")).to_contain_text("uploads/", timeout=T)
+    pid = page.locator("#explore-post-id").inner_text().strip()
+    with open_store(home) as store:   # another annotator corrected it meanwhile
+        label_store.save(store, pid, LabelSet("mner", (Span(0, 1, "PER"),), source="annotator", author="ann2"), None)
+    page.locator("#delete-upload").click()
+    expect(page.locator("#delete-done")).to_contain_text("Not deleted:", timeout=T)
+    expect(page.locator("#delete-done")).to_contain_text("only an admin may delete it with them")
+    expect(page.locator("#delete-yes")).to_be_hidden()
+    page.get_by_role("link", name="Sign out").click()
+
+    sign_in(page, "adm", "admin")   # an admin sees them all
+    tab(page, "Distill")
+    expect(page.locator("#distill-start")).to_be_visible(timeout=T)
+    expect(page.locator("#promote-btn")).to_be_visible()
+    expect(page.locator("#distill-admin-only")).to_be_hidden()
     context.close()

@@ -108,6 +108,13 @@ def signed_in_line(user: User) -> str:
             '<a href="logout" target="_self">Sign out</a>')
 
 
+def admin_only_line(user: User) -> str:
+    """Where admins' buttons are hidden, why (the Distill tab)."""
+    who = f"{user.label} ({user.role})" if user.name else "a visitor who has not signed in"
+    return (f"*Starting or cancelling a round, promoting and rolling back are for admins; you are {who}. "
+            "The plan above and the versions below are yours to read.*")
+
+
 def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget | None = None) -> gr.Blocks:
     policy = policy or AccessPolicy.from_env()
     budget = budget or AskBudget.from_env()
@@ -159,6 +166,16 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
         if signed_in is not None:
             demo.load(guarded(policy, None, signed_in_line, quiet=True), None, [signed_in], api_visibility="private")
+        if policy.mode != "local":   # the one local user is an admin: nothing to hide
+            admin_controls = di["admin_controls"] + st["admin_controls"]
+
+            def controls_for(user: User) -> list:
+                admin = user.may(Action.DISTILL)
+                return ([gr.update(visible=admin)] * len(admin_controls)
+                        + [gr.update(visible=not admin, value=admin_only_line(user))])
+
+            demo.load(guarded(policy, None, controls_for, quiet=True), None, admin_controls + [di["admin_only"]],
+                      api_visibility="private")
         loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
                            [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
                             er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],

@@ -404,7 +404,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
         plan = gr.Markdown(elem_id="distill-plan")
-        with gr.Row():
+        # Start, Cancel, Promote and Roll back are an admin's (shown to everyone, they were refused
+        # at the press): hidden for the others by the page load (`admin_controls`), a line says why
+        admin_only = gr.Markdown(visible=False, elem_id="distill-admin-only")
+        with gr.Row() as round_buttons:
             start = gr.Button("Start distillation", variant="primary", elem_id="distill-start")
             cancel = gr.Button("Cancel", elem_id="distill-cancel", interactive=False)   # while a round runs
         job_state = gr.State(None)
@@ -420,7 +423,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
                                 elem_id="versions-table", wrap=True)
         f1_plot = gr.Plot(label="F1 of each version, by creation time")
-        with gr.Row():
+        with gr.Row() as promote_row:
             pick = gr.Dropdown(label="Version", choices=[], elem_id="version-pick")
             anyway = gr.Checkbox(label="promote anyway (it scored lower)", elem_id="promote-anyway")
             why = gr.Textbox(label="why (recorded)", elem_id="promote-reason")
@@ -515,4 +518,5 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, versions_note],
                        api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
-            "version_pick": pick, "plan": plan}
+            "version_pick": pick, "plan": plan, "admin_controls": [round_buttons, promote_row],
+            "admin_only": admin_only}

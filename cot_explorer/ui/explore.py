@@ -31,6 +31,7 @@ from ..uploads import (
     delete_upload,
     footprint_sentence,
     preview_post,
+    refuse_undeletable,
     upload_footprint,
 )
 from .common import (
@@ -286,11 +287,12 @@ EXAMPLES = [["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", ASS
             ["Taylor Swift opens her tour in Glendale tonight !", ASSETS / "demo" / "stage.png"]]
 
 
-def delete_question(home: Path, post_id: str) -> str:
+def delete_question(home: Path, post_id: str, may_drop_work: bool = True) -> str:
     """What deleting an upload takes with it, said by the post's words (its id alone does not
-    say which post goes), before anything goes."""
+    say which post goes), before anything goes; refused first where this user may not."""
     with open_store(home) as store:
         gone = upload_footprint(store, post_id)
+        refuse_undeletable(post_id, gone, may_drop_work)
         post = get_post(store, post_id)
     what = f"“{markdown_literal(snippet(post.text))}” (`{post_id}`)" if post else f"`{post_id}`"
     return f"Delete the upload {what}? It takes with it {footprint_sentence(gone)}. This cannot be undone."
@@ -500,7 +502,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return gr.update(visible=own), gr.update(visible=False), "" if pid else gr.skip()
 
         def ask_delete(pid, user):
-            return gr.update(visible=True), delete_question(home, pid)
+            try:
+                question = delete_question(home, pid, may_drop_work=user.may(Action.DELETE_WORK))
+            except CotExplorerError as e:   # said before the question, not after "Delete it"
+                return gr.update(visible=False), "", f"**Not deleted:** {e}"
+            return gr.update(visible=True), question, ""
 
         def do_delete(pid, i, kept, user):
             """The upload goes; the views empty and say so. The image box lets go of the image
@@ -558,7 +564,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         shown.change(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations], api_visibility="private")
         shown.change(guarded(policy, Action.EXPLORE, deletable), [shown], [delete, confirm_box, deleted_note],
                      api_visibility="private")
-        delete.click(guarded(policy, Action.SAVE_LABELS, ask_delete), [shown], [confirm_box, confirm_note],
+        delete.click(guarded(policy, Action.SAVE_LABELS, ask_delete), [shown], [confirm_box, confirm_note, deleted_note],
                      api_visibility="private")
         delete_no.click(lambda: gr.update(visible=False), None, [confirm_box], queue=False, api_visibility="private")
         # the file name of the stored image the box holds after an analysis (a hidden box, not a
