@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lines read per step (default 256 into a file, 32 to stdout); the model reads them "
                         "32 at a time, by length, and int8 re-reads the unsure ones of a step together")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     _dtype_arg(p)
     _backend_arg(p)
 
@@ -339,6 +340,8 @@ def _count_lines(path: str) -> int | None:
 def _predict(args: argparse.Namespace, store) -> int:
     from .student.jsonl_predict import predict_lines
 
+    if args.batch_size is not None and args.batch_size < 1:
+        raise CotExplorerError("--batch-size must be at least 1")
     predictor = _predictor(Registry(store).path(args.model), args.backend, args.dtype)
     if args.input != "-" and args.output != "-" and Path(args.output).resolve() == Path(args.input).resolve():
         raise CotExplorerError("--out is the --in file: write the predictions somewhere else")
@@ -354,7 +357,7 @@ def _predict(args: argparse.Namespace, store) -> int:
     with contextlib.ExitStack() as stack:
         if src is not sys.stdin:
             stack.enter_context(src)
-        dst = sys.stdout if args.output == "-" else stack.enter_context(export_file(store, args.output, force=True))
+        dst = sys.stdout if args.output == "-" else stack.enter_context(export_file(store, args.output, args.force))
         bar = None
         if not args.no_progress and args.output != "-":
             from tqdm import tqdm
@@ -365,12 +368,20 @@ def _predict(args: argparse.Namespace, store) -> int:
         # into a file, steps of 256 lines: fewer, fuller fp32 re-reads for int8; to stdout, 32, so
         # a pipe gets its lines soon
         per_step = args.batch_size or (32 if args.output == "-" else 256)
-        for rec in predict_lines(predictor, src, batch_size=per_step):
-            dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            if bar is not None:
-                bar.update(1)
-            elif dst is sys.stdout:
-                dst.flush()   # a line as soon as it is predicted
+        written = 0
+        try:
+            for rec in predict_lines(predictor, src, batch_size=per_step):
+                # a blank line for a blank line: the output's lines are the input's
+                dst.write("\n" if rec is None else json.dumps(rec, ensure_ascii=False) + "\n")
+                written += 1
+                if bar is not None:
+                    bar.update(1)
+                elif dst is sys.stdout:
+                    dst.flush()   # a line as soon as it is predicted
+        except CotExplorerError as e:
+            if dst is sys.stdout and written:   # a stream cannot be taken back: say how far it went
+                raise CotExplorerError(f"{e} (the {written} lines before it were written to standard output)") from e
+            raise
     return 0
 
 

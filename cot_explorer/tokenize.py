@@ -52,6 +52,23 @@ def join_tokens(tokens: list[str] | tuple[str, ...]) -> tuple[str, tuple[tuple[i
     return " ".join(tokens), tuple(offsets)
 
 
+def tokens_in_text(text: str, tokens: list[str] | tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """Offsets of given tokens in a given text: each found after the one before, with nothing
+    but white space between (a line with both kept its text; the text was made from the tokens
+    and the user's own was lost). Raises ValueError where the tokens are not the text's words."""
+    offsets: list[tuple[int, int]] = []
+    pos = 0
+    for n, tok in enumerate(tokens, start=1):
+        at = text.find(tok, pos)
+        if at < 0 or text[pos:at].strip():
+            raise ValueError(f"token {n} ({tok!r}) is not the text's next word after character {pos}")
+        offsets.append((at, at + len(tok)))
+        pos = at + len(tok)
+    if text[pos:].strip():
+        raise ValueError(f"the text goes on after the last token (from character {pos})")
+    return tuple(offsets)
+
+
 def token_span_for_chars(offsets: tuple[tuple[int, int], ...], start: int, end: int) -> tuple[int, int] | None:
     """Token range [i, j) exactly covering characters [start, end), or None if it cuts a token.
 

@@ -321,6 +321,45 @@ def test_bulk_prediction_streams_a_file_to_a_file_with_a_progress_bar(tmp_path):
     assert same.returncode == 2 and "--out is the --in file" in same.stderr
 
 
+def test_predict_gives_back_what_it_was_given_line_for_line(tmp_path):
+    """A walker's findings: a line with both text and tokens had its text replaced by the joined
+    tokens; blank lines were dropped (the output's lines no longer matched the input's); an
+    existing --out was replaced unasked (export refuses); a knowledge view ran without the CoT
+    it reads; a bad line on stdout said nothing of the lines already written."""
+    inp, out = tmp_path / "posts.jsonl", tmp_path / "predictions.jsonl"
+    both = {"text": "RT  @nytimes:Obama visits Paris", "tokens": ["RT", "@nytimes", ":", "Obama", "visits", "Paris"]}
+    inp.write_text(json.dumps({"text": "Merkel in Berlin"}) + "\n\n" + json.dumps(both) + "\n")
+    r = cli("predict", "--in", str(inp), "--out", str(out), "--backend", "onnx", home=tmp_path / "h")
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text().split("\n")
+    assert len(lines) == 4 and lines[1] == "" and lines[3] == ""   # line for line, the blank one kept
+    first, third = json.loads(lines[0]), json.loads(lines[2])
+    assert first["text"] == "Merkel in Berlin"
+    assert third["text"] == both["text"] and third["tokens"] == both["tokens"]   # the text as given
+    obama = next(e for e in third["entities"] if e["text"] == "Obama")
+    assert third["text"][obama["char_start"]:obama["char_end"]] == "Obama" and obama["char_start"] == 13
+
+    again = cli("predict", "--in", str(inp), "--out", str(out), "--backend", "onnx", home=tmp_path / "h")
+    assert again.returncode == 2 and "exists; add --force to replace it" in again.stderr
+    assert cli("predict", "--in", str(inp), "--out", str(out), "--backend", "onnx", "--force",
+               home=tmp_path / "h").returncode == 0
+
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text(json.dumps({"text": "Obama visits Paris", "tokens": ["Obama", "goes", "Paris"]}) + "\n")
+    r = cli("predict", "--in", str(wrong), "--backend", "onnx", home=tmp_path / "h")
+    assert r.returncode == 2 and "input line 1: the tokens are not the text's words: token 2 ('goes')" in r.stderr
+
+    long = tmp_path / "long.jsonl"
+    long.write_text("".join(json.dumps({"text": f"Post {i} Obama"}) + "\n" for i in range(40)) + "{bad\n")
+    r = cli("predict", "--in", str(long), "--backend", "onnx", "--batch-size", "8", home=tmp_path / "h")
+    assert r.returncode == 2 and len(r.stdout.splitlines()) == 40
+    assert "input line 41: not JSON" in r.stderr and "(the 40 lines before it were written to standard output)" in r.stderr
+    assert "at least 1" in cli("predict", "--in", str(inp), "--batch-size", "0", home=tmp_path / "h").stderr
+
+    knowledge = cli("predict", "--in", str(inp), "--model", "mner-knowledge", home=tmp_path / "h")
+    assert knowledge.returncode == 2 and "is a knowledge view" in knowledge.stderr
+
+
 def test_a_twitter2015_file_is_scored_in_its_own_type_names(tmp_path, data):
     from .test_twitter_conll import first_posts_file
 
@@ -347,7 +386,7 @@ def test_a_bad_line_is_refused_by_its_number_and_leaves_the_output_as_it_was(tmp
     inp, out = tmp_path / "posts.jsonl", tmp_path / "predictions.jsonl"
     inp.write_bytes(b'{"text": "Obama visits Paris"}\n' + line + b"\n")
     out.write_text("kept\n")
-    r = cli("predict", "--in", str(inp), "--out", str(out), "--backend", "onnx", home=tmp_path / "h")
+    r = cli("predict", "--in", str(inp), "--out", str(out), "--backend", "onnx", "--force", home=tmp_path / "h")
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert f"error: {said}" in r.stderr
     assert out.read_text() == "kept\n" and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

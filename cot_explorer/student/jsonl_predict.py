@@ -11,19 +11,30 @@ from typing import Iterable, Iterator
 
 from ..errors import CotExplorerError, ValidationError
 from ..limits import MAX_POST_CHARS, check_text, has_lone_surrogate, is_visible_token
-from ..tokenize import join_tokens, tokenize_tweet
+from ..tokenize import join_tokens, tokenize_tweet, tokens_in_text
 from .inference import Predictor
 
 
-def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 32) -> Iterator[dict]:
-    """JSONL in (`{"text": ...}` or `{"tokens": [...]}`), one dict out per line with entities."""
+def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 32) -> Iterator[dict | None]:
+    """JSONL in (`{"text": ...}`, `{"tokens": [...]}` or both), one dict out per line with
+    entities; None for a blank line, so that the output's lines are the input's, line for line
+    (blank lines were dropped, and the lines after them no longer matched)."""
     if predictor.manifest.task != "mner":
         raise CotExplorerError("predict supports mner models")
-    buffer: list[dict] = []
+    if predictor.manifest.variant == "knowledge":
+        raise CotExplorerError(f"{predictor.manifest.name} is a knowledge view: it reads the teacher's chain of "
+                               "thought with the text, which predict does not have; predict with a text-only "
+                               "student (the default)")
+    buffer: list[dict | None] = []
 
-    def flush() -> Iterator[dict]:
-        preds = predictor.predict_entities([b["tokens"] for b in buffer])
-        for rec, spans in zip(buffer, preds):
+    def flush() -> Iterator[dict | None]:
+        posts = [b for b in buffer if b is not None]
+        preds = iter(predictor.predict_entities([b["tokens"] for b in posts]) if posts else [])
+        for rec in buffer:
+            if rec is None:
+                yield None
+                continue
+            spans = next(preds)
             ents = []
             for p in spans:
                 cs, ce = rec["offsets"][p.start][0], rec["offsets"][p.end - 1][1]
@@ -34,6 +45,7 @@ def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 
 
     for n, line in enumerate(lines, start=1):
         if not line.strip():
+            buffer.append(None)
             continue
         try:
             d = json.loads(line)
@@ -61,6 +73,12 @@ def _post_of(d: object) -> tuple[str, tuple[str, ...], list]:
         empty = next((i for i, t in enumerate(tokens) if not is_visible_token(t)), None)
         if empty is not None:
             raise ValidationError(f"token {empty + 1} is empty or invisible")
+        if isinstance(d.get("text"), str):   # both: the text stays as given, the tokens found in it
+            text = check_text(d["text"], "the text", MAX_POST_CHARS)
+            try:
+                return text, tokens, list(tokens_in_text(text, tokens))
+            except ValueError as e:
+                raise ValidationError(f"the tokens are not the text's words: {e}") from None
         text, offsets = join_tokens(tokens)
         check_text(text, "the tokens", MAX_POST_CHARS)
         return text, tokens, offsets
