@@ -92,6 +92,22 @@ class ImportReport:
         return " ".join(parts) + "".join(f"\n  note: {n}" for n in self.notes)
 
 
+def _unread_fields_note(records: list) -> str | None:
+    """The fields of the file's lines that the import does not read, and on how many lines."""
+    counts: dict[str, int] = {}
+    for r in records:
+        for name in r.unread:
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return None
+    said = ", ".join(f"'{k}' ({n} line{'' if n == 1 else 's'})" for k, n in sorted(counts.items())[:8])
+    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+    hint = (" 'entities' is what predict writes, the student's answers: they are not labels and were not imported."
+            if "entities" in counts else "")
+    return (f"fields not read: {said}{more}.{hint} Labels are read from "
+            "\"labels\": [{\"task\": \"mner\", \"spans\": [{\"start\": 0, \"end\": 1, \"type\": \"PER\"}]}].")
+
+
 def _file_sha(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -259,6 +275,9 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
             images[i] = check_image(read_image_file(r.image_path), r.image_path.name)
     first = records[0].item.post
     report = ImportReport("jsonl", str(path), first.dataset, first.split, images=len(images))
+    unread = _unread_fields_note(records)
+    if unread:
+        report.notes.append(unread)
     written: list[CheckedImage] = []
     try:
         for img in images.values():

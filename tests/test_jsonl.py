@@ -84,3 +84,21 @@ def test_not_json_names_the_line(store, tmp_path):
     path.write_text('{"text": "ok"}\n{"text": \n')
     with pytest.raises(ParseError, match=r"bad\.jsonl:2: expected a JSON object"):
         import_jsonl(store, str(path), "mine", "train")
+
+
+def test_fields_the_import_does_not_read_are_said(tmp_path):
+    """predict's output imported back: "2 posts", exit 0, and every entity gone unsaid."""
+    path = tmp_path / "predicted.jsonl"
+    path.write_text(json.dumps({"text": "Obama visits Paris", "entities": [{"start": 0, "end": 1, "type": "PER"}],
+                                "conf": 1}) + "\n" + json.dumps({"text": "Merkel in Berlin", "entities": []}) + "\n",
+                    encoding="utf-8")
+    with open_store(tmp_path / "home") as store:
+        report = import_jsonl(store, str(path), "d", "s")
+    note, = report.notes
+    assert note.startswith("fields not read: 'conf' (1 line), 'entities' (2 lines).")
+    assert "'entities' is what predict writes" in note and '"labels": [{"task": "mner"' in note
+    exported = tmp_path / "exported.jsonl"
+    with open_store(tmp_path / "home") as store, exported.open("w", encoding="utf-8") as out:
+        export_jsonl(store, out, "d")
+    with open_store(tmp_path / "home2") as store:   # the project's own lines: every field read
+        assert import_jsonl(store, str(exported)).notes == []

@@ -18,11 +18,17 @@ from ..schema import LabeledPost, LabelSet, Post
 from ..tokenize import tokenize_tweet
 from .lines import read_lines
 
+# the fields a line is read for; any other is said by the import (predict's "entities" went
+# unread, the import said "2 posts" and the posts came in with no labels)
+READ_FIELDS = frozenset({"id", "dataset", "split", "text", "tokens", "offsets", "image", "image_path", "caption",
+                         "source", "labels"})
+
 
 @dataclass(frozen=True)
 class JsonlRecord:
     item: LabeledPost
     image_path: Path | None  # an image file to add to the store with this post
+    unread: tuple[str, ...] = ()   # the line's fields that are not READ_FIELDS
 
 
 def _depth(value: object) -> int:
@@ -129,7 +135,7 @@ def _read_record(line: str, lineno: int, path: str, dataset: str | None, split: 
     if post.id in first_seen:
         raise ParseError(path, lineno, f"each post once (post {post.id} is already on line {first_seen[post.id]})")
     image_path = (Path(path).parent / image_rel).resolve() if image_rel else None
-    return JsonlRecord(LabeledPost(post, tuple(labels)), image_path)
+    return JsonlRecord(LabeledPost(post, tuple(labels)), image_path, tuple(sorted(set(d) - READ_FIELDS)))
 
 
 def post_to_json(post: Post, labels: Iterable[LabelSet]) -> dict:
