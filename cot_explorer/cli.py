@@ -133,10 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     _dtype_arg(p)
     _backend_arg(p)
 
-    p = sub.add_parser("models", help="list, promote or roll back model versions; quantize one for ONNX Runtime")
+    p = sub.add_parser("models", help="list, promote or roll back model versions; quantize one for ONNX Runtime",
+                       description="list: every version, * the default of its task (entities: mner, relations: "
+                                   "mre). promote NAME: NAME becomes its task's default, as it is (the app's "
+                                   "Promote first compares held-out F1 and asks for a reason where it is lower; "
+                                   "here --reason records one). rollback NAME: the last promotion of NAME's task "
+                                   "is undone, and the default before it comes back (NAME picks the task, any of "
+                                   "its versions). quantize NAME: ONNX int8, measured against fp32.")
     _home_arg(p)
     p.add_argument("action", choices=("list", "promote", "rollback", "quantize"))
     p.add_argument("name", nargs="?")
+    p.add_argument("--reason", help="promote: why, recorded with the promotion")
     p.add_argument("--data", help="quantize: the labelled test file to measure int8 against fp32 on "
                                   "(default: Twitter-2017 test for entity models, MNRE test for relation models)")
 
@@ -390,10 +397,18 @@ def _models(args: argparse.Namespace, store) -> int:
     if args.action == "promote":
         if not args.name:
             raise CotExplorerError("promote needs a model name")
-        reg.promote(args.name, by="cli")
+        task = reg.manifest(args.name).task
+        was = reg.default_name(task)
+        if was == args.name:
+            raise CotExplorerError(f"{args.name} is the default {task} model already")
+        reg.promote(args.name, by="cli", reason=(args.reason or "").strip() or None)
+        print(f"promoted {args.name}: the default {task} model is {args.name} now ({was} before it; "
+              f"`models rollback {args.name}` undoes it)")
+        return 0
     elif args.action == "rollback":
         task, was, now = reg.rollback_task_of(args.name)
         print(f"rolled back {was}: the default {task} model is {now} again")
+        return 0
     elif args.action == "quantize":
         from .student.quantize import measure_and_record  # ONNX export needs PyTorch, on use
 
@@ -404,6 +419,9 @@ def _models(args: argparse.Namespace, store) -> int:
         record = measure_and_record(path, args.data, entities)
         print(json.dumps(record, indent=2))
         return 0
+    if args.name:
+        raise CotExplorerError(f"models list takes no name (got {args.name!r}); `models list` shows them all")
+    print(f"  {'version':30} {'task':5} {'variant':14} {'headline F1':22} created (* the default of its task)")
     for m in reg.list():
         headline = m.manifest.headline_f1()
         figure = f"F1 {headline[0]:.2f} ({headline[1]})" if headline else "F1 - (not measured)"

@@ -1,4 +1,5 @@
 import json
+import sqlite3
 
 from cot_explorer.importer import import_knowledge, import_twitter
 from cot_explorer.store import open_store
@@ -62,6 +63,22 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
     assert r.stdout.splitlines()[0] == "rolled back tiny-distill: the default mner model is mner-default again"
     with open_store(home) as s:
         assert Registry(s).default_name("mner") == "mner-default"
+    # promote says what it did (it printed the list and no sentence), records a reason, and a
+    # version that is the default already is said to be
+    r = cli("models", "promote", "tiny-distill", "--reason", "a try", home=home)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("promoted tiny-distill: the default mner model is tiny-distill now (mner-default "
+                               "before it; `models rollback tiny-distill` undoes it)")
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        assert c.execute("SELECT promoted_by, promote_reason FROM model_versions WHERE name = 'tiny-distill'"
+                         ).fetchone() == ("cli", "a try")
+    r = cli("models", "promote", "tiny-distill", home=home)
+    assert r.returncode == 2 and "tiny-distill is the default mner model already" in r.stderr
+    listed = cli("models", "list", home=home).stdout.splitlines()
+    assert listed[0].startswith("  version") and "* the default of its task" in listed[0]
+    assert any(line.startswith("* tiny-distill") for line in listed)
+    assert "takes no name" in cli("models", "list", "tiny-distill", home=home).stderr
+    assert cli("models", "rollback", "tiny-distill", home=home).returncode == 0
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
     assert r.returncode == 2 and "needs entity labels in both" in r.stderr
     r = cli("train", "--dataset", "twitter2017", "--name", "y", "--mention-noise", "1.5", home=home)
