@@ -104,3 +104,33 @@ def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_no
     expect(page.locator("#promote-btn")).to_be_visible()
     expect(page.locator("#distill-admin-only")).to_be_hidden()
     context.close()
+
+
+def test_a_page_whose_sign_in_ended_says_so_and_how_to_go_on(signed_app, browser):
+    """After the app restarted, an open page's every event failed with a red "Error" on each
+    box and no sentence: Save and Next seemed to do nothing. (A restart ends every sign-in: the
+    same as the sign-in cookie gone, as here.)"""
+    url, _ = signed_app
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    sign_in(page, "ann2")
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    expect(page.locator("#cot-connection-lost")).to_have_count(0)
+    context.clear_cookies()
+    page.locator("#se-next").click()
+    bar = page.locator("#cot-connection-lost")
+    expect(bar).to_contain_text("You are signed out", timeout=T)
+    expect(bar).to_contain_text("unsaved edits are kept in this browser")
+    shot(page, "signed-out-said")
+    bar.get_by_role("button", name="Reload the page").click()
+    expect(page.locator("input[type=password]")).to_be_visible(timeout=T)   # the login page
+    # the app down (restarting): no answer at all
+    sign_in(page, "ann2")
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    page.route("**/gradio_api/queue/join*", lambda route: route.abort())
+    page.locator("#se-next").click()
+    expect(page.locator("#cot-connection-lost")).to_contain_text("The app cannot be reached", timeout=T)
+    context.close()

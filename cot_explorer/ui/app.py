@@ -24,9 +24,10 @@ from .store_tab import build_store_tab, stats_rows, store_line
 # an image over the cap said beside its box, not only in Gradio's corner toast
 IMAGE_TOO_BIG = (UI_ASSETS / "image_too_big.js").read_text(encoding="utf-8").replace("LIMIT_BYTES", str(MAX_IMAGE_BYTES))
 # the app's answers in words read out by a screen reader as they change, and the dropdowns'
-# Tab and Escape (an open list was left over the form), and the tab a reload comes back to
+# Tab and Escape (an open list was left over the form), the tab a reload comes back to, and a
+# line that says so when the app cannot be reached or the sign-in ended (each box said "Error")
 PAGE_SCRIPTS = [(UI_ASSETS / name).read_text(encoding="utf-8")
-                for name in ("live_regions.js", "dropdown_keys.js", "tab_memory.js")]
+                for name in ("live_regions.js", "dropdown_keys.js", "tab_memory.js", "connection_lost.js")]
 
 # Events that run the student share two slots (the CPU's cores); all others run side by side
 # (up to EVENT_SLOTS at once), so one person's error analysis never queues another's save.
