@@ -25,6 +25,7 @@ from .importer import (
 )
 from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
 from .paths import HOME_ENV
+from .schema import COT_GRAINS
 from .store import open_store
 from .store.images import read_image_file
 from .store.removal import SplitFootprint, remove_splits, split_footprint
@@ -432,10 +433,16 @@ def _models(args: argparse.Namespace, store) -> int:
 
 
 def _teach(args: argparse.Namespace, store) -> int:
+    from .teacher.prompts import AUGMENTATIONS
     from .teacher.run import teach  # the SDK and the prompts, on use
 
-    grains = [g for g in args.grains.split(",") if g]
-    augment = [a for a in args.augment.split(",") if a]
+    grains = [g.strip() for g in args.grains.split(",") if g.strip()]
+    augment = [a.strip() for a in args.augment.split(",") if a.strip()]
+    # a grain or augmentation misspelt was asked for as it was, and failed once per post
+    for given, known, what in ((grains, [g.value for g in COT_GRAINS], "--grains"), (augment, AUGMENTATIONS, "--augment")):
+        unknown = [g for g in given if g not in known]
+        if unknown:
+            raise CotExplorerError(f"{what}: {', '.join(map(repr, unknown))} is not one of {', '.join(known)}")
     if args.teacher == "recorded":
         from .teacher.recorded_teacher import RecordedTeacher  # the teachers, on use
 
@@ -450,8 +457,12 @@ def _teach(args: argparse.Namespace, store) -> int:
     for example in summary.error_examples:
         print(f"  error: {example}", file=sys.stderr)
     if summary.errors:   # a run of errors ended with exit 0: a script went on as if taught
+        # the recorded teacher has what it has: a run again only asks it the same (it was told to)
+        again = ("the recorded teacher has nothing more for these posts, so a run again will not change that; "
+                 "the live teacher (--teacher anthropic, with ANTHROPIC_API_KEY) can write their chains of thought"
+                 if args.teacher == "recorded" else "a run again asks only for the rest")
         print(f"error: {summary.errors} request{'s' if summary.errors != 1 else ''} failed; the answers that came are "
-              "kept, and a run again asks only for the rest", file=sys.stderr)
+              f"kept, and {again}", file=sys.stderr)
         return 1
     return 0
 

@@ -113,6 +113,23 @@ def test_a_whole_dataset_named_with_a_slash_goes_with_its_images_where_no_other_
     assert backup.name.startswith("old_bad-")
 
 
+def test_the_recorded_teacher_s_failed_lookups_are_not_work_to_keep(home, tmp_path, capsys):
+    """The recorded teacher asked about posts it has nothing for stored errors, said "a run again
+    asks only for the rest" (it cannot help), and those errors then counted as teacher answers
+    that only --drop-work could remove; a misspelt grain was asked for as it was."""
+    _import(home, tmp_path, "mine", "s", ["Obama", "Merkel"])
+    capsys.readouterr()
+    assert main(["--home", str(home), "teach", "--dataset", "mine", "--split", "s", "--teacher", "recorded"]) == 1
+    err = capsys.readouterr().err
+    assert "the recorded teacher has nothing more for these posts, so a run again will not change that" in err
+    assert "a run again asks only for the rest" not in err
+    assert "--grains: 'nouns' is not one of noun, sentence, multimodal" in refused(
+        home, capsys, "teach", "--dataset", "mine", "--split", "s", "--teacher", "recorded", "--grains", "noun,nouns")
+    rc, out, _ = _run(home, capsys, "--dataset", "mine", "--yes")
+    assert rc == 0 and "0 teacher answers (2 failed requests besides)" in out
+    assert _count(home, "SELECT count(*) FROM teacher_outputs") == 0
+
+
 def test_what_is_not_there_or_is_in_use_is_refused_with_a_sentence(home, tmp_path, capsys):
     _import(home, tmp_path, "d", "s", ["Obama"])
     assert "no dataset 'nope' in the store (it has: d)" in refused(home, capsys, "remove", "--dataset", "nope", "--yes")

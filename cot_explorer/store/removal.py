@@ -29,7 +29,8 @@ class SplitFootprint:
     label_versions: int          # every version, the file's own labels included
     corrections: int             # versions saved in the store (by people), not read from a file
     correctors: tuple[str, ...]
-    teacher_answers: int
+    teacher_answers: int         # answered (work, paid for where the teacher is live)
+    teacher_failures: int        # requests that failed (an error kept to be seen; no work in them)
     predictions: int
     held_out: int                # posts of the held-out set rounds of this dataset are scored on
     captions: int
@@ -53,7 +54,10 @@ class SplitFootprint:
 
         items = [n(self.posts, "post"), n(self.label_versions, "label version")
                  + (f" ({self.corrections} saved by {', '.join(self.correctors)})" if self.corrections else ""),
-                 n(self.teacher_answers, "teacher answer"), n(self.predictions, "cached prediction")]
+                 n(self.teacher_answers, "teacher answer")
+                 + (f" ({self.teacher_failures} failed request{'' if self.teacher_failures == 1 else 's'} besides)"
+                    if self.teacher_failures else ""),
+                 n(self.predictions, "cached prediction")]
         if self.held_out:
             items.append(n(self.held_out, "held-out post") + " (rounds on this dataset are scored on them)")
         if self.captions:
@@ -97,7 +101,8 @@ def split_footprint(store: Store, dataset: str, split: str | None = None) -> Spl
         count(f"SELECT count(*) FROM labels WHERE post_id IN ({ids})"),
         count(f"SELECT count(*) FROM labels WHERE post_id IN ({ids}) AND NOT imported"),
         correctors,
-        count(f"SELECT count(*) FROM teacher_outputs WHERE post_id IN ({ids})"),
+        count(f"SELECT count(*) FROM teacher_outputs WHERE post_id IN ({ids}) AND status = 'ok'"),
+        count(f"SELECT count(*) FROM teacher_outputs WHERE post_id IN ({ids}) AND status != 'ok'"),
         count(f"SELECT count(*) FROM predictions WHERE post_id IN ({ids})"),
         count(f"SELECT count(*) FROM heldout_posts WHERE post_id IN ({ids})"),
         one("SELECT count(*) FROM captions WHERE dataset = ?", (dataset,)).fetchone()[0] if whole else 0,
