@@ -77,9 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("format", choices=("jsonl", "conll"))
     p.add_argument("--dataset", required=True)
     p.add_argument("--split", help="one split (required for conll)")
-    p.add_argument("--source", default="gold", choices=CONLL_SOURCES, help="label source for conll: gold (imported), current (newest, whoever made it), annotator, "
+    p.add_argument("--source", default=None, choices=CONLL_SOURCES, help="label source for conll (default gold): gold (imported), current (newest, whoever made it), annotator, "
                         "teacher (else its chain of thought's entities), student (else the default's stored "
-                        "predictions)")
+                        "predictions); jsonl writes every post's current labels")
     p.add_argument("--out", default="-", help="output file (default: standard output); written only if the export succeeds")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
@@ -222,9 +222,11 @@ def _import(args: argparse.Namespace, store) -> int:
 def _export(args: argparse.Namespace, store) -> int:
     if args.format == "conll" and not args.split:
         raise CotExplorerError("conll export needs --split")
+    if args.format == "jsonl" and args.source:   # it was taken and not used: the file held the current labels
+        raise CotExplorerError("--source is for conll; jsonl writes every post with its current labels")
 
     def run(out) -> ExportReport:
-        return export(store, out, args.format, args.dataset, args.split, args.source)
+        return export(store, out, args.format, args.dataset, args.split, args.source or "gold")
 
     if args.out == "-":
         report = run(sys.stdout)
@@ -326,7 +328,9 @@ def _evaluate(args: argparse.Namespace, store) -> int:
         print(json.dumps(scores, indent=2))
     else:
         alias = ", ".join(f"{a} read as {b}" for a, b in scores.get("alias", {}).items())
-        print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f}"
+        # which F1: a relation figure read alone was taken for accuracy, or for one counting None
+        what = "micro-F1 over the relations, None left out" if args.format == "mnre" else "entity-level micro-F1"
+        print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f} ({what})"
               + (f" ({alias})" if alias else "") + f" [{scores['backend']}]")
     return 0
 

@@ -12,7 +12,7 @@ from .datasets.jsonl import read_jsonl
 from .datasets.mnre import read_mnre
 from .datasets.pgim_knowledge import align_knowledge, read_pgim_knowledge
 from .datasets.twitter_conll import read_twitter_conll
-from .errors import ImportRefused, ParseError, ValidationError
+from .errors import ImageRejected, ImportRefused, ParseError, ValidationError
 from .labels import MnerSchema, mner_schema_for
 from .limits import check_store_name
 from .schema import LabeledPost, Post, TeacherOutput
@@ -272,7 +272,10 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
     images: dict[int, CheckedImage] = {}
     for i, r in enumerate(records):
         if r.image_path is not None:
-            images[i] = check_image(read_image_file(r.image_path), r.image_path.name)
+            try:
+                images[i] = check_image(read_image_file(r.image_path), r.image_path.name)
+            except ImageRejected as e:   # which line, and where its image_path led (it named the file alone)
+                raise ImageRejected(f"{path}:{r.line}: {e} (image_path read as {r.image_path})") from e
     first = records[0].item.post
     report = ImportReport("jsonl", str(path), first.dataset, first.split, images=len(images))
     unread = _unread_fields_note(records)

@@ -86,6 +86,9 @@ def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_no
     expect(page.locator("#export-box")).to_be_hidden()
 
     tab(page, "Explore")
+    # the key's line ("set ANTHROPIC_API_KEY … and a restart") is an admin's to act on
+    expect(page.locator("#ask-unavailable")).to_contain_text("Asking Claude, the live teacher, is for admins")
+    expect(page.locator("#ask-btn")).to_be_hidden()
     fill(page, "post-text", "Merkel meets Macron in Berlin for signed-in delete test")
     page.locator("#explore-btn").click()
     expect(page.locator("#explore-post-id")).to_contain_text("uploads/", timeout=T)
@@ -99,6 +102,7 @@ def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_no
     page.get_by_role("link", name="Sign out").click()
 
     sign_in(page, "adm", "admin")   # an admin sees them all
+    expect(page.locator("#ask-unavailable")).to_contain_text("ANTHROPIC_API_KEY", timeout=T)
     tab(page, "Distill")
     expect(page.locator("#distill-start")).to_be_visible(timeout=T)
     expect(page.locator("#promote-btn")).to_be_visible()

@@ -102,3 +102,18 @@ def test_fields_the_import_does_not_read_are_said(tmp_path):
         export_jsonl(store, out, "d")
     with open_store(tmp_path / "home2") as store:   # the project's own lines: every field read
         assert import_jsonl(store, str(exported)).notes == []
+
+
+def test_an_image_that_cannot_be_read_is_said_by_its_line_and_where_its_path_led(tmp_path, capsys):
+    """It was named by its file name alone: which of a thousand lines, relative to what?"""
+    from cot_explorer.cli import main
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps({"text": "Obama"}) + "\n" + json.dumps({"text": "Merkel", "image_path": "pics/nope.png"})
+                    + "\n", encoding="utf-8")
+    assert main(["--home", str(tmp_path / "h"), "import", "jsonl", str(path), "--dataset", "d", "--split", "s"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2: nope.png: cannot read the file" in err and f"(image_path read as {tmp_path / 'pics/nope.png'})" in err
+    # and an export's --source, which jsonl does not use, is refused (the file held the current labels)
+    assert main(["--home", str(tmp_path / "h"), "export", "jsonl", "--dataset", "d", "--source", "teacher"]) == 2
+    assert "--source is for conll" in capsys.readouterr().err

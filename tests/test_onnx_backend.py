@@ -369,6 +369,15 @@ def test_a_twitter2015_file_is_scored_in_its_own_type_names(tmp_path, data):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["alias"] == {"MISC": "OTHER"} and out["file_types"] == ["PER", "LOC", "ORG", "OTHER"]
+    said = cli("evaluate", "--model", "default", "--data", str(small), "--format", "twitter", "--backend", "onnx",
+               home=tmp_path / "h").stdout
+    assert "(entity-level micro-F1) (MISC read as OTHER)" in said   # which F1, in words
+    mnre = tmp_path / "mnre.txt"
+    mnre.write_text("".join((data / "mnre/test.txt").read_text(encoding="utf-8").splitlines(keepends=True)[:20]),
+                    encoding="utf-8")
+    said = cli("evaluate", "--model", "mre-default", "--data", str(mnre), "--format", "mnre", "--backend", "onnx",
+               home=tmp_path / "h")
+    assert said.returncode == 0 and "(micro-F1 over the relations, None left out)" in said.stdout, said.stderr
     assert "OTHER" in out["per_type"] and "MISC" not in out["per_type"] and out["backend"] == "onnx-fp32"
 
 

@@ -29,6 +29,7 @@ class JsonlRecord:
     item: LabeledPost
     image_path: Path | None  # an image file to add to the store with this post
     unread: tuple[str, ...] = ()   # the line's fields that are not READ_FIELDS
+    line: int = 0                  # where it is in its file (an image that cannot be read is said by it)
 
 
 def _depth(value: object) -> int:
@@ -135,7 +136,7 @@ def _read_record(line: str, lineno: int, path: str, dataset: str | None, split: 
     if post.id in first_seen:
         raise ParseError(path, lineno, f"each post once (post {post.id} is already on line {first_seen[post.id]})")
     image_path = (Path(path).parent / image_rel).resolve() if image_rel else None
-    return JsonlRecord(LabeledPost(post, tuple(labels)), image_path, tuple(sorted(set(d) - READ_FIELDS)))
+    return JsonlRecord(LabeledPost(post, tuple(labels)), image_path, tuple(sorted(set(d) - READ_FIELDS)), lineno)
 
 
 def post_to_json(post: Post, labels: Iterable[LabelSet]) -> dict:

@@ -16,7 +16,7 @@ from .common import dataset_splits, post_choices
 from .distill import build_distill_tab
 from .errors_tab import build_errors_tab
 from .errors_tab import model_updates as errors_model_updates
-from .explore import PICK_LABEL, build_explore_tab
+from .explore import ASK_IS_ADMINS, PICK_LABEL, build_explore_tab
 from .guard import guarded
 from .span_editor import UI_ASSETS
 from .store_tab import build_store_tab, stats_rows, store_line
@@ -172,11 +172,15 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
 
             def controls_for(user: User) -> list:
                 admin = user.may(Action.DISTILL)
+                asks = user.may(Action.ASK_CLAUDE)
+                # Ask and its line: the key's line ("set ANTHROPIC_API_KEY and restart") is an admin's to act on
                 return ([gr.update(visible=admin)] * len(admin_controls)
-                        + [gr.update(visible=not admin, value=admin_only_line(user))])
+                        + [gr.update(visible=not admin, value=admin_only_line(user))]
+                        + ([gr.skip(), gr.skip()] if asks else
+                           [gr.update(visible=False), gr.update(visible=True, value=ASK_IS_ADMINS)]))
 
-            demo.load(guarded(policy, None, controls_for, quiet=True), None, admin_controls + [di["admin_only"]],
-                      api_visibility="private")
+            demo.load(guarded(policy, None, controls_for, quiet=True), None,
+                      admin_controls + [di["admin_only"], ex["ask"], ex["ask_unavailable"]], api_visibility="private")
         loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
                            [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
                             er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],

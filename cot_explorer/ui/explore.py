@@ -275,6 +275,10 @@ KEEP_POST_IN_ADDRESS = """(md) => {
 }"""
 READ_POST_IN_ADDRESS = "() => [new URLSearchParams(window.location.search).get('post') || '']"
 
+# where the Ask button would be, for those who may not ask (the key's line is an admin's to act on)
+ASK_IS_ADMINS = ("*Asking Claude, the live teacher, is for admins; the chain of thought shown is the recorded "
+                 "teacher's, where a post has one.*")
+
 # how a refused upload is said under Analyse (another image picked takes it off: image.upload)
 NOT_ANALYSED = "**Not analysed:**"
 
@@ -446,7 +450,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                          column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
                 ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
                 # where the button would be, why it is not (nothing said so on a post with a recorded CoT)
-                gr.Markdown(f"*{NO_KEY}*", visible=not teacher_available(), elem_id="ask-unavailable")
+                ask_unavailable = gr.Markdown(f"*{NO_KEY}*", visible=not teacher_available(), elem_id="ask-unavailable")
 
         # The post on show here. `post_state` is the post to open in Annotate: an Errors row or a
         # Distill change sets it too, and Explore's Ask, Delete and pairs table followed it
@@ -625,4 +629,5 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         linked_event = dict(fn=guarded(policy, Action.EXPLORE, open_linked, quiet=True), inputs=[linked],
                             outputs=outs[1:] + [pick, analyse_note], js=READ_POST_IN_ADDRESS, api_visibility="private",
                             **model_work)
-    return {"pick": pick, "asked": asked, "deleted": deleted, "linked_event": linked_event}
+    return {"pick": pick, "asked": asked, "deleted": deleted, "linked_event": linked_event,
+            "ask": ask, "ask_unavailable": ask_unavailable}
