@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,19 @@ def two_pair_mnre_file(tmp_path: Path) -> Path:
     path = tmp_path / "m.txt"
     path.write_text(line % ("Paris", 2, 3, "None") + line % ("Michelle", 4, 5, "/per/per/couple"))
     return path
+
+
+@contextmanager
+def app_with_users(name: str, users: str):
+    """`python app.py` for people who sign in (`COT_EXPLORER_USERS`, name:role:password), in a
+    user home of its own, removed after; yields (url, store folder)."""
+    import shutil
+
+    from cot_explorer.devtools.harness import running_app, store_of, user_home
+
+    user = user_home(name)
+    try:
+        with running_app(user, env={"COT_EXPLORER_USERS": users}) as url:
+            yield url, store_of(user)
+    finally:
+        shutil.rmtree(user, ignore_errors=True)

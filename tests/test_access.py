@@ -13,6 +13,8 @@ from cot_explorer.devtools.harness import running_app, store_of, user_home
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
 
+from .conftest import app_with_users
+
 USERS = "ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass"
 QUEUE = ["demo/test", "any", False, False, "file order", {}]
 
@@ -26,12 +28,8 @@ def a_save(client: GradioHttp, author: str = "x"):
 
 @pytest.fixture(scope="module")
 def password_app():
-    user = user_home("access")
-    try:
-        with running_app(user, env={"COT_EXPLORER_USERS": USERS}) as url:
-            yield url, store_of(user)
-    finally:
-        shutil.rmtree(user, ignore_errors=True)
+    with app_with_users("access", USERS) as app:
+        yield app
 
 
 def labels_count(home) -> int:

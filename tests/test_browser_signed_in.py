@@ -4,16 +4,16 @@ drafts, and the page says who is signed in and how to sign out."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
-from cot_explorer.devtools.harness import fill, running_app, shot, store_of, tab, user_home
+from cot_explorer.devtools.harness import fill, shot, tab
 from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 
+from .conftest import app_with_users
 from .test_browser_annotate import make_an_edit
 
 T = 60_000
@@ -22,12 +22,8 @@ USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass,adm:admin:adm-pass"
 
 @pytest.fixture(scope="module")
 def signed_app():
-    user = user_home("signed-in")
-    try:
-        with running_app(user, env={"COT_EXPLORER_USERS": USERS}) as url:
-            yield url, store_of(user)
-    finally:
-        shutil.rmtree(user, ignore_errors=True)
+    with app_with_users("signed-in", USERS) as app:
+        yield app
 
 
 def sign_in(page, name: str, role: str = "annotator") -> None:
@@ -37,22 +33,30 @@ def sign_in(page, name: str, role: str = "annotator") -> None:
     expect(page.locator("#signed-in")).to_contain_text(f"Signed in as {name} ({role})", timeout=T)
 
 
+def open_annotate_as(page, name: str) -> None:
+    sign_in(page, name)
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+
+
+def annotating(browser, url: str, name: str):
+    """A browser of its own, signed in as `name`, on Annotate's first post."""
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    open_annotate_as(page, name)
+    return context, page
+
+
 def test_one_person_s_unsaved_edits_are_not_offered_to_the_next_on_the_same_browser(signed_app, browser):
     """ann1 left an edit unsaved and went to /logout; ann2, signed in on that browser, was told
     "Restored your unsaved edits" and saved them as version N under ann2's name."""
     url, _ = signed_app
-    context = browser.new_context(viewport={"width": 1300, "height": 1000})
-    page = context.new_page()
-    page.goto(url)
-    sign_in(page, "ann1")
-    tab(page, "Annotate")
-    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    context, page = annotating(browser, url, "ann1")
     make_an_edit(page)
     page.wait_for_timeout(500)   # the draft is kept as the edit is made
     page.get_by_role("link", name="Sign out").click()
-    sign_in(page, "ann2")
-    tab(page, "Annotate")
-    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    open_annotate_as(page, "ann2")
     page.wait_for_timeout(1500)
     expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
     expect(page.locator("#span-editor")).not_to_contain_text("Restored")
@@ -115,12 +119,7 @@ def test_a_page_whose_sign_in_ended_says_so_and_how_to_go_on(signed_app, browser
     box and no sentence: Save and Next seemed to do nothing. (A restart ends every sign-in: the
     same as the sign-in cookie gone, as here.)"""
     url, _ = signed_app
-    context = browser.new_context(viewport={"width": 1300, "height": 1000})
-    page = context.new_page()
-    page.goto(url)
-    sign_in(page, "ann2")
-    tab(page, "Annotate")
-    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    context, page = annotating(browser, url, "ann2")
     expect(page.locator("#cot-connection-lost")).to_have_count(0)
     context.clear_cookies()
     page.locator("#se-next").click()
@@ -131,9 +130,7 @@ def test_a_page_whose_sign_in_ended_says_so_and_how_to_go_on(signed_app, browser
     bar.get_by_role("button", name="Reload the page").click()
     expect(page.locator("input[type=password]")).to_be_visible(timeout=T)   # the login page
     # the app down (restarting): no answer at all
-    sign_in(page, "ann2")
-    tab(page, "Annotate")
-    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    open_annotate_as(page, "ann2")
     page.route("**/gradio_api/queue/join*", lambda route: route.abort())
     page.locator("#se-next").click()
     expect(page.locator("#cot-connection-lost")).to_contain_text("The app cannot be reached", timeout=T)
