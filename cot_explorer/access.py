@@ -196,9 +196,11 @@ class UsersFile:
     """The users file as it is now, with the environment's accounts over it: read again when it
     changed, so that `cot-explorer users` (a role changed, a user removed, a password reset)
     applies at the next sign-in or action. It applied at the app's next start, and nothing said
-    so: a removed user still signed in, a demoted one still saved. A file made unreadable
-    while the app runs keeps the accounts last read (said in the log), as a restart would
-    refuse to start."""
+    so: a removed user still signed in, a demoted one still saved. A file that cannot be read
+    while the app runs keeps the accounts last read (said in the log, read again at each action
+    until it reads), as a restart would refuse to start; a file deleted leaves no one to sign in.
+    A session signed in before a password changed stays signed in (with the role the file gives
+    now): removing the user ends it."""
 
     def __init__(self, path: Path | None, fixed: Mapping[str, Account]):
         self.path = path
@@ -226,7 +228,9 @@ class UsersFile:
         except CotExplorerError as e:
             if first:
                 raise
+            # not marked as read: tried again at the next action, until it reads
             log.error("the users file changed and cannot be read; the accounts read before stand: %s", e)
+            return
         self._seen = stamp
 
     def accounts(self) -> dict[str, Account]:
@@ -253,7 +257,9 @@ class AccessPolicy:
         users_file = Path(env[USERS_FILE_ENV]).expanduser() if env.get(USERS_FILE_ENV) else default_users_file()
         named = bool(env.get(USERS_FILE_ENV)) or users_file.exists()
         users = UsersFile(users_file if named else None, parse_users_env(env[USERS_ENV]) if env.get(USERS_ENV) else {})
-        if users.accounts():
+        # a users file, even one whose last user was removed, keeps the login page: without any
+        # account the app opened to everyone as its one local admin
+        if named or users.accounts():
             return cls("password", users)
         if env.get("SPACE_ID"):
             return cls("space", admins=_names(env.get(ADMINS_ENV)), annotators=_names(env.get(ANNOTATORS_ENV)),

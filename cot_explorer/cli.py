@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .access import USERS_FILE_ENV, add_user, default_users_file, read_users_file, remove_user
 from .errors import CotExplorerError
-from .exporter import CONLL_SOURCES, ExportReport, export, export_file, export_jsonl, removal_backup_path
+from .exporter import CONLL_SOURCES, ExportReport, export, export_file, removal_backup_path, write_removal_backup
 from .importer import (
     KINDS,
     import_captions,
@@ -25,7 +25,6 @@ from .importer import (
 )
 from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
 from .paths import HOME_ENV
-from .schema import COT_GRAINS
 from .store import open_store
 from .store.images import read_image_file
 from .store.removal import SplitFootprint, remove_splits, split_footprint
@@ -267,18 +266,23 @@ def _remove(args: argparse.Namespace, store) -> int:
               + (" Its corrections, teacher answers or held-out posts go only with --drop-work." if gone.has_work else "")
               + f" Nothing was removed: run again with --yes to remove {where}.")
         return 0
-    backup = removal_backup_path(store.home, where)
+    folder = removal_backup_path(store.home, where)
+    backup: list[Path] = []
 
     def allowed(gone: SplitFootprint) -> None:
         if gone.has_work and not args.drop_work:
             raise CotExplorerError(f"not removed: {gone.sentence()}; add --drop-work to remove the work people put "
-                                   "in too (the posts and their current labels are written out first)")
-        backup.parent.mkdir(parents=True, exist_ok=True)
-        with export_file(store, backup) as out:   # inside the removal's transaction: what is written is what goes
-            export_jsonl(store, out, args.dataset, args.split)
+                                   "in too (the posts, their current labels and images are written out first)")
+        if gone.posts:   # inside the removal's transaction: what is written is what goes
+            backup.append(write_removal_backup(store, folder, args.dataset, args.split))
 
     gone = remove_splits(store, args.dataset, args.split, allowed)
-    print(f"Removed {gone.sentence()}. The posts and their current labels are in {backup}.")
+    if not backup:
+        print(f"Removed {gone.sentence()}.")
+        return 0
+    print(f"Removed {gone.sentence()}. The posts, their current labels and their images are in {folder} "
+          f"(`cot-explorer import jsonl {backup[0]}` brings them back; their label history, teacher answers and "
+          "cached predictions are not kept).")
     return 0
 
 
@@ -404,8 +408,8 @@ def _models(args: argparse.Namespace, store) -> int:
             raise CotExplorerError("promote needs a model name")
         task = reg.manifest(args.name).task
         was = reg.default_name(task)
-        if was == args.name:
-            raise CotExplorerError(f"{args.name} is the default {task} model already")
+        if reg.path(args.name) == reg.default_path(task):   # by name, "default" or a path alike
+            raise CotExplorerError(f"{args.name} is the default {task} model already ({was})")
         reg.promote(args.name, by="cli", reason=(args.reason or "").strip() or None)
         print(f"promoted {args.name}: the default {task} model is {args.name} now ({was} before it; "
               f"`models rollback {args.name}` undoes it)")
@@ -437,16 +441,11 @@ def _models(args: argparse.Namespace, store) -> int:
 
 
 def _teach(args: argparse.Namespace, store) -> int:
-    from .teacher.prompts import AUGMENTATIONS
-    from .teacher.run import teach  # the SDK and the prompts, on use
+    from .teacher.run import check_asked_for, teach  # the SDK and the prompts, on use
 
     grains = [g.strip() for g in args.grains.split(",") if g.strip()]
     augment = [a.strip() for a in args.augment.split(",") if a.strip()]
-    # a grain or augmentation misspelt was asked for as it was, and failed once per post
-    for given, known, what in ((grains, [g.value for g in COT_GRAINS], "--grains"), (augment, AUGMENTATIONS, "--augment")):
-        unknown = [g for g in given if g not in known]
-        if unknown:
-            raise CotExplorerError(f"{what}: {', '.join(map(repr, unknown))} is not one of {', '.join(known)}")
+    check_asked_for(grains, augment)   # before the teacher is made (a misspelt grain failed once per post)
     if args.teacher == "recorded":
         from .teacher.recorded_teacher import RecordedTeacher  # the teachers, on use
 
@@ -483,7 +482,12 @@ def _users(args: argparse.Namespace, store) -> int:
         raise CotExplorerError(f"users {args.action} needs the user's name")
     if args.action == "remove":
         remove_user(path, args.name)
-        print(f"{args.name} is no longer a user (removed from {path}); a running app refuses them at their next action")
+        left = read_users_file(path)
+        warn = ("; no user is left in it: nobody can sign in until one is added (the app keeps its login page)"
+                if not left else "; no admin is left in it: nobody can start rounds or promote until one is added"
+                if all(a.role.value != "admin" for a in left.values()) else "")
+        print(f"{args.name} is no longer a user (removed from {path}); a running app refuses them at their next "
+              f"action{warn}")
         return 0
     if not args.role:
         raise CotExplorerError("users add needs --role (viewer, annotator or admin)")

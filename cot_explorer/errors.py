@@ -81,6 +81,15 @@ class ConflictError(CotExplorerError):
         )
 
 
+class PairChangedMeanwhile(ValidationError):
+    """Someone saved another relation for the same entity pair while this one was being picked:
+    theirs is not replaced unseen. The UI hands the editor the pairs as they are now
+    (`pairs_now`, `relation_version_now`: set where it has them)."""
+
+    pairs_now: list | None = None
+    relation_version_now: int | None = None
+
+
 class ImageRejected(CotExplorerError):
     """An upload that is not a usable image (not an image, too big, a decompression bomb)."""
 

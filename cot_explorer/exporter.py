@@ -3,8 +3,11 @@ label source."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
+import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from .labels import teacher_spans
 from .limits import DISK_FULL_ERRNOS, DiskFull, disk_full_message
 from .schema import LABEL_SOURCES, LabelSet, Post, Span
 from .store import Store
+from .store.images import image_path
 from .store.knowledge import knowledge_for_split
 from .store.labels import current_for_split, first_of_source, newest_of_source
 from .store.posts import dataset_schema, list_posts, splits_of
@@ -146,11 +150,33 @@ def _student_predictions(store: Store, dataset: str, split: str, posts: list[Pos
 
 
 def removal_backup_path(home: Path, where: str) -> Path:
-    """Where a removed split's posts and current labels are written before it goes: the
-    store's removed/ folder, named by what went (a "/" in it made safe) and when."""
+    """The folder a removed split's posts, current labels and images are written to before it
+    goes: in the store's removed/ folder, named by what went (a "/" in it made safe) and when."""
     safe = re.sub(r"[^\w.-]+", "_", where).strip("._") or "dataset"
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    return home / "removed" / f"{safe}-{stamp}.jsonl"
+    return home / "removed" / f"{safe}-{stamp}"
+
+
+def write_removal_backup(store: Store, folder: Path, dataset: str, split: str | None) -> Path:
+    """`posts.jsonl` (each post with its current labels) and `images/` of what is about to be
+    removed: `import jsonl <folder>/posts.jsonl` brings the posts back with their pictures (the
+    JSONL alone named images by digest, gone with them). Label history, teacher answers and
+    cached predictions are not in it."""
+    (folder / "images").mkdir(parents=True)
+    written = io.StringIO()
+    export_jsonl(store, written, dataset, split)
+    lines = []
+    for line in written.getvalue().splitlines():
+        rec = json.loads(line)
+        sha = (rec.get("image") or {}).get("sha256")
+        src = image_path(store, sha) if sha else None
+        if src is not None and src.exists():
+            shutil.copy2(src, folder / "images" / src.name)
+            rec["image_path"] = f"images/{src.name}"
+        lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=True))
+    with export_file(store, folder / "posts.jsonl") as out:
+        out.write("\n".join(lines) + "\n")
+    return folder / "posts.jsonl"
 
 
 def _store_owns(store: Store, target: Path) -> bool:

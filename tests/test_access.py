@@ -149,6 +149,27 @@ def test_roles_and_configuration(tmp_path):
 def test_a_users_file_named_but_missing_opens_the_app_to_no_one(tmp_path):
     with pytest.raises(CotExplorerError, match="cannot read the users file"):
         AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(tmp_path / "typo")})
+    # a file whose last user was removed keeps the login page (it opened the app to all as admin)
+    empty = tmp_path / "users"
+    empty.write_text("# name:role:password hash (cot-explorer users add)\n")
+    policy = AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(empty)})
+    assert policy.uses_login_page and not policy.check_password("local", "")
+    with pytest.raises(CotExplorerError, match="no longer a user"):
+        policy.user("local")
+
+
+def test_a_users_file_that_breaks_while_the_app_runs_keeps_the_accounts_until_it_reads_again(tmp_path):
+    users = tmp_path / "users"
+    users.write_text(f"zoe:annotator:{hash_password('pw')}\n")
+    policy = AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(users)})
+    users.write_text("zoe:superuser:x\n")          # a hand edit gone wrong: the accounts before stand
+    assert policy.user("zoe").role == Role.ANNOTATOR and policy.check_password("zoe", "pw")
+    users.write_text(f"zoe:admin:{hash_password('pw2')}\n")   # mended: read at the next action
+    assert policy.user("zoe").role == Role.ADMIN and policy.check_password("zoe", "pw2")
+    users.unlink()                                   # deleted: no one signs in, no one is let in
+    assert not policy.check_password("zoe", "pw2")
+    with pytest.raises(CotExplorerError, match="zoe is no longer a user"):
+        policy.user("zoe")
 
 
 def test_a_change_of_the_users_file_applies_to_a_running_app_at_the_next_action(tmp_path, monkeypatch, capsys):
@@ -194,6 +215,8 @@ def test_a_change_of_the_users_file_applies_to_a_running_app_at_the_next_action(
                 GradioHttp(url).login("ann", "new-password")
             session(url, "adm", "adm-password")   # the others are untouched
             assert labels_count(store_of(home)) == before + 1
+            rc, out, _ = users_cli("remove", "adm")
+            assert rc == 0 and "no user is left in it: nobody can sign in until one is added" in out
     finally:
         shutil.rmtree(home, ignore_errors=True)
     rc, _, err = users_cli("remove", "nobody")

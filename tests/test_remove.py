@@ -38,7 +38,8 @@ def _count(home: Path, sql: str, *args) -> int:
 
 
 def test_a_split_goes_after_saying_what_goes_and_people_s_work_only_when_asked(home, tmp_path, capsys):
-    _import(home, tmp_path, "mistake", "train", ["Obama", "Merkel", "Macron"])
+    (tmp_path / "pic.png").write_bytes(png(color=(200, 10, 10)))
+    _import(home, tmp_path, "mistake", "train", ["Obama", "Merkel", "Macron"], image="pic.png")
     _import(home, tmp_path, "mistake", "test", ["Trudeau"])
     with open_store(home) as store:
         post = list_posts(store, "mistake", "train")[1]
@@ -52,7 +53,8 @@ def test_a_split_goes_after_saying_what_goes_and_people_s_work_only_when_asked(h
     rc, out, _ = _run(home, capsys, "--dataset", "mistake", "--split", "train")
     assert rc == 0
     assert ("Would remove mistake/train: 3 posts, 4 label versions (1 saved by ann), 0 teacher answers, "
-            "0 cached predictions and 1 held-out post") in out
+            "0 cached predictions, 1 held-out post (rounds on this dataset are scored on them) and 1 image no other "
+            "post shows") in out
     assert "Nothing was removed" in out and "--drop-work" in out
     assert snapshot(home) == before
 
@@ -69,9 +71,12 @@ def test_a_split_goes_after_saying_what_goes_and_people_s_work_only_when_asked(h
         assert [p.text for p in list_posts(store, "mistake", "test")] == ["Trudeau visits Paris"]   # the other split stays
     assert _count(home, "SELECT count(*) FROM imports WHERE dataset = 'mistake' AND split = 'train'") == 0
 
-    # nothing lost: the posts with their current labels (the correction) were written out, and read back in
-    backup, = (home / "removed").iterdir()
-    assert backup.name.startswith("mistake_train-") and str(backup) in out
+    # the posts with their current labels (the correction) and their image were written out, and read back in
+    folder, = (home / "removed").iterdir()
+    backup = folder / "posts.jsonl"
+    assert folder.name.startswith("mistake_train-") and f"import jsonl {backup}" in out
+    assert _count(home, "SELECT count(*) FROM images") == 0   # no other post showed it
+    assert len(list((folder / "images").iterdir())) == 1
     records = [json.loads(line) for line in backup.read_text(encoding="utf-8").splitlines()]
     assert [r["text"] for r in records] == ["Obama visits Paris", "Merkel visits Paris", "Macron visits Paris"]
     assert records[1]["labels"][0]["spans"] == [{"start": 0, "end": 1, "type": "ORG"}]
@@ -80,6 +85,8 @@ def test_a_split_goes_after_saying_what_goes_and_people_s_work_only_when_asked(h
         back = list_posts(store, "mistake", "train")
         assert [p.text for p in back] == [r["text"] for r in records]
         assert label_store.current(store, back[1].id, "mner").spans == (Span(0, 1, "ORG"),)
+        assert all(p.image_sha256 for p in back)   # the picture too (it was named by a digest gone with it)
+    assert _count(home, "SELECT count(*) FROM images") == 1
 
 
 def test_a_whole_dataset_named_with_a_slash_goes_with_its_images_where_no_other_post_shows_them(home, tmp_path,
@@ -109,8 +116,8 @@ def test_a_whole_dataset_named_with_a_slash_goes_with_its_images_where_no_other_
     assert len([p for p in images.rglob("*") if p.is_file()]) == 1   # the shared picture stays, for "kept"
     with open_store(home) as store:
         assert [p.text for p in list_posts(store, "kept", "s")] == ["Obama visits Paris"]
-    backup, = (home / "removed").iterdir()
-    assert backup.name.startswith("old_bad-")
+    folder, = (home / "removed").iterdir()
+    assert folder.name.startswith("old_bad-") and len(list((folder / "images").iterdir())) == 2
 
 
 def test_the_recorded_teacher_s_failed_lookups_are_not_work_to_keep(home, tmp_path, capsys):
@@ -135,6 +142,11 @@ def test_what_is_not_there_or_is_in_use_is_refused_with_a_sentence(home, tmp_pat
     assert "no dataset 'nope' in the store (it has: d)" in refused(home, capsys, "remove", "--dataset", "nope", "--yes")
     assert "d has no split 'train' (it has: s)" in refused(home, capsys, "remove", "--dataset", "d", "--split", "train",
                                                           "--yes")
+    with open_store(home) as store, store.write():   # a dataset whose posts all went (the uploads, each deleted)
+        store.conn.execute("INSERT INTO datasets (name, entity_types, created_at) VALUES ('emptied', '[]', '2026')")
+    rc, out, _ = _run(home, capsys, "--dataset", "emptied", "--yes")
+    assert rc == 0 and out.startswith("Removed emptied (no posts left): 0 posts")
+    assert _count(home, "SELECT count(*) FROM datasets WHERE name = 'emptied'") == 0
     with open_store(home) as store, store.write():
         store.conn.execute("INSERT INTO jobs (kind, status, params, created_at, updated_at) "
                            "VALUES ('distill', 'running', ?, '2026-01-01', '2026-01-01')", (json.dumps({"dataset": "d"}),))

@@ -74,6 +74,7 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
                          ).fetchone() == ("cli", "a try")
     r = cli("models", "promote", "tiny-distill", home=home)
     assert r.returncode == 2 and "tiny-distill is the default mner model already" in r.stderr
+    assert "is the default mner model already (tiny-distill)" in cli("models", "promote", "default", home=home).stderr
     listed = cli("models", "list", home=home).stdout.splitlines()
     assert listed[0].startswith("  version") and "* the default of its task" in listed[0]
     assert any(line.startswith("* tiny-distill") for line in listed)

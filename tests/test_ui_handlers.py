@@ -40,7 +40,7 @@ def test_app_builds(home):
 
 import pytest
 
-from cot_explorer.errors import ImageRejected, ValidationError
+from cot_explorer.errors import ImageRejected, PairChangedMeanwhile, ValidationError
 
 from .conftest import snapshot, two_pair_mnre_file
 from .test_images import huge_png
@@ -131,13 +131,13 @@ def test_relations_view_and_edit(home, tmp_path):
     now = relations.pairs_view(home, "mnre/test/a")
     assert [p.relation.label for p in sorted(now.pairs, key=lambda p: p.index)] == ["/per/loc/place_of_residence", "None"]
     # carol, on those old pairs too, changes alice's pair: refused, saying whose and what it is now
-    with pytest.raises(relations.PairChangedMeanwhile,
+    with pytest.raises(PairChangedMeanwhile,
                        match=r"alice set Obama → Paris to /per/loc/place_of_residence \(version \d+\) while you were "
                              r"choosing \(it was None\); the pair shows theirs now"):
         relations.set_relation(home, "mnre/test/a", 0, "/per/per/peer", view.version, "carol")
     assert relations.pairs_view(home, "mnre/test/a").version == saved_b.version   # nothing saved
     after = now
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="not one of the 23 MNRE relations"):
         relations.set_relation(home, "mnre/test/a", 0, "/per/per/friend", after.version, "al")
 
 

@@ -239,7 +239,8 @@ function restoreMarks() {
     const kept = [];
     for (let i = 0; i < localStorage.length; i++) {
       const key = localStorage.key(i);
-      if (key && key.startsWith(MARKS_KEY(""))) kept.push([key, (JSON.parse(localStorage.getItem(key) || "{}") || {}).at || 0]);
+      // every person's marks (the page loads before anyone's post, so MARKS_KEY("") is the unscoped one)
+      if (key && key.startsWith("cot-explorer-marks")) kept.push([key, (JSON.parse(localStorage.getItem(key) || "{}") || {}).at || 0]);
     }
     kept.sort((a, b) => b[1] - a[1]);
     kept.filter(([, at], i) => i >= 200 || at < Date.now() - 30 * 86400000).forEach(([key]) => localStorage.removeItem(key));
@@ -283,8 +284,10 @@ function keepDraft() {
   if (!doc) return;
   writeValue();
   // the post's first words too: the list of drafts names a post by them (an id says nothing)
-  if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words: firstWords() }));
-  else localStorage.removeItem(KEY(doc.post_id));
+  try {   // storage full or refused: the edits stay on screen, and editing goes on
+    if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words: firstWords() }));
+    else localStorage.removeItem(KEY(doc.post_id));
+  } catch (e) { /* not kept over a reload */ }
 }
 
 function saveNow() {

@@ -11,9 +11,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, PairChangedMeanwhile, ValidationError
 from ..labels import check_relation_label
-from ..schema import LabelSet, Post
+from ..schema import LabelSet, Post, Relation
 from .core import Store, utc_now
 from .posts import dataset_schema, get_post
 
@@ -469,3 +469,63 @@ def labelled_task(store: Store, dataset: str, split: str | None = None) -> str:
             WHERE p.dataset = ? {where} AND c.task = 'mre'
             AND json_array_length(c.payload, '$.relations') > 0 LIMIT 1""", args).fetchone()
     return "mre" if row else "mner"
+
+
+@dataclass(frozen=True)
+class RelationChange:
+    saved: LabelSet
+    old: Relation                 # the pair's relation as it was
+    over: HistoryEntry | None     # the save it went on top of, where others changed other pairs since
+
+
+def change_relation(store: Store, post_id: str, index: int, label: str, base_version: int | None,
+                    author: str) -> RelationChange:
+    """Change one entity pair's relation, saved as a new MRE version on top of `base_version`,
+    the version the editor showed. Where the post's relations changed since on other pairs only,
+    it goes on top of the newest (`over`): two annotators on one post, each on their own pair,
+    were refused "conflict … reload the post". Where this pair changed since, PairChangedMeanwhile
+    says who set it to what."""
+    check_relation_label(label)
+    with store.write():
+        labels = current(store, post_id, "mre")
+        if labels is None:
+            raise ValidationError("this post has no entity pairs")
+        rels = list(labels.relations)
+        if not isinstance(index, int) or not 0 <= index < len(rels):
+            raise ValidationError(f"pick a pair between 1 and {len(rels)}")
+        old = rels[index]
+        newest = head(store, post_id, "mre")
+        over = None
+        if base_version is not None and newest is not None and newest.version != base_version:
+            seen = labels_at(store, post_id, "mre", base_version)
+            if seen is None or len(seen.relations) != len(rels) or seen.relations[index] != old:
+                was = seen.relations[index].label if seen is not None and index < len(seen.relations) else None
+                by = _who_changed_pair(store, post_id, index, base_version) or newest
+                post = get_post(store, post_id)
+                raise PairChangedMeanwhile(
+                    f"{by.author} set {post.span_text(old.head)} → {post.span_text(old.tail)} to {old.label} "
+                    f"(version {by.version}) while you were choosing"
+                    + (f" (it was {was})" if was and was != old.label else "")
+                    + "; the pair shows theirs now: pick again to replace it")
+            over, base_version = newest, newest.version
+        rels[index] = Relation(old.head, old.tail, label)
+        saved = save(store, post_id, LabelSet("mre", relations=tuple(rels), source="annotator", author=author),
+                     base_version)
+    return RelationChange(saved, old, over)
+
+
+def _who_changed_pair(store: Store, post_id: str, index: int, since: int) -> HistoryEntry | None:
+    """The newest version after `since` that changed pair `index` (not the newest save: that
+    may be of another pair)."""
+    def pair_at(version: int):
+        labels = labels_at(store, post_id, "mre", version)
+        return labels.relations[index] if labels is not None and index < len(labels.relations) else None
+
+    changer, before = None, pair_at(since)
+    for entry in post_history(store, post_id):
+        if entry.task == "mre" and entry.version > since:
+            now = pair_at(entry.version)
+            if now != before:
+                changer = entry
+            before = now
+    return changer

@@ -167,6 +167,10 @@ class PostFootprint:
     image_shared: bool         # another post shows the same image, so the file stays
 
 
+# The tables whose rows are about one post and go with it (a post deleted, a split removed);
+# `teacher_requests` stays: the daily cap counts it. One list, for every way a post goes.
+POST_ROW_TABLES = ("heldout_posts", "predictions", "teacher_outputs", "labels")
+
 ASKING_FOR_AT_MOST_MIN = 10   # a teacher request pending longer than this died with its process
 
 
@@ -211,7 +215,7 @@ def delete_post(store: Store, post_id: str, allowed: Callable[[PostFootprint], N
                 raise ValidationError(f"no post {post_id!r} in the store (deleted already?)")
             allowed(gone)
             post = get_post(store, post_id)
-            for table in ("heldout_posts", "predictions", "teacher_outputs", "labels"):
+            for table in POST_ROW_TABLES:
                 store.conn.execute(f"DELETE FROM {table} WHERE post_id = ?", (post_id,))
             store.conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))
             if post.image_sha256 and not gone.image_shared:

@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..errors import ValidationError
 from .core import Store
-from .posts import ASKING_FOR_AT_MOST_MIN, minutes_ago
+from .posts import ASKING_FOR_AT_MOST_MIN, POST_ROW_TABLES, minutes_ago
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ class SplitFootprint:
         return bool(self.corrections or self.teacher_answers or self.held_out)
 
     def sentence(self) -> str:
-        if len(self.splits) == 1:
+        if not self.splits:
+            where = f"{self.dataset} (no posts left)"
+        elif len(self.splits) == 1:
             where = f"{self.dataset}/{self.splits[0]}" + (f" (all of {self.dataset})" if self.whole_dataset else "")
         else:
             where = (f"{self.dataset} ({'all of it: ' if self.whole_dataset else ''}splits "
@@ -75,9 +77,11 @@ def split_footprint(store: Store, dataset: str, split: str | None = None) -> Spl
     """What `remove_splits` would take: `split` of `dataset`, or all of it when None."""
     one = store.conn.execute
     known = [s for (s,) in one("SELECT DISTINCT split FROM posts WHERE dataset = ? ORDER BY split", (dataset,))]
-    if not known:
-        datasets = [d for (d,) in one("SELECT name FROM datasets ORDER BY name")]
-        raise ValidationError(f"no dataset {dataset!r} in the store (it has: {', '.join(datasets) or 'none'})")
+    datasets = [d for (d,) in one("SELECT name FROM datasets ORDER BY name")]
+    if not known and (dataset not in datasets or split is not None):
+        # a dataset whose posts are all gone (the uploads, each deleted) is named, and can go whole
+        raise ValidationError(f"no dataset {dataset!r} in the store (it has: {', '.join(datasets) or 'none'})"
+                              if dataset not in datasets else f"{dataset} has no posts, so no split {split!r}")
     if split is not None and split not in known:
         raise ValidationError(f"{dataset} has no split {split!r} (it has: {', '.join(known)})")
     splits = tuple(known if split is None else [split])
@@ -146,7 +150,7 @@ def remove_splits(store: Store, dataset: str, split: str | None,
                 f"AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.image_sha256 = p.image_sha256 AND q.id NOT IN ({ids}))",
                 (*args, *args))]
             # a version's undo chain points within its own post's versions: they go in one statement
-            for table in ("heldout_posts", "predictions", "teacher_outputs", "labels"):
+            for table in POST_ROW_TABLES:
                 store.conn.execute(f"DELETE FROM {table} WHERE post_id IN ({ids})", args)
             store.conn.execute(f"DELETE FROM posts WHERE id IN ({ids})", args)
             store.conn.execute(f"DELETE FROM imports WHERE dataset = ? AND split IN ({', '.join('?' * len(gone.splits))})",

@@ -48,14 +48,20 @@ def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 
             buffer.append(None)
             continue
         try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise CotExplorerError(f"input line {n}: not JSON ({e.msg})") from e
-        try:
-            _check_strings(d)   # every field is written back out: each must be valid Unicode too
-            text, tokens, offsets = _post_of(d)
-        except ValidationError as e:
-            raise CotExplorerError(f"input line {n}: {e}") from None
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise CotExplorerError(f"input line {n}: not JSON ({e.msg})") from e
+            try:
+                _check_strings(d)   # every field is written back out: each must be valid Unicode too
+                text, tokens, offsets = _post_of(d)
+            except ValidationError as e:
+                raise CotExplorerError(f"input line {n}: {e}") from None
+        except CotExplorerError:
+            # the lines before it first: a stream then holds every line up to the bad one (into a
+            # file, nothing is kept either way), so "the N lines before it" is all of them
+            yield from flush()
+            raise
         buffer.append({**{k: v for k, v in d.items() if k not in ("tokens", "offsets")},
                        "text": text, "tokens": list(tokens), "offsets": offsets})
         if len(buffer) >= batch_size:

@@ -12,8 +12,8 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
-from ..errors import CotExplorerError
-from ..schema import AUGMENT_PREFIX, TeacherOutput
+from ..errors import CotExplorerError, ValidationError
+from ..schema import AUGMENT_PREFIX, COT_GRAINS, TeacherOutput
 from ..store import Store
 from ..store.images import image_path
 from ..store.jobs import create_job, unfinished_jobs, update_job
@@ -23,6 +23,7 @@ from ..store.posts import dataset_schema, list_posts
 from ..store.teacher_outputs import add_outputs, cached
 from .augment import AugmentResult, build_augmented
 from .base import TeachRequest
+from .prompts import AUGMENTATIONS
 
 
 @dataclass
@@ -84,9 +85,22 @@ def _record(summary: TeachSummary, out: TeacherOutput) -> None:
             summary.error_examples.append(f"{out.post_id}: {out.error}")
 
 
+def check_asked_for(grains: Sequence[str], augment: Sequence[str]) -> None:
+    """Grains and augmentations by name, refused before any request where one is not known (a
+    misspelt one was asked for as given, and failed once per post) or none is asked for."""
+    known_grains = [g.value for g in COT_GRAINS]
+    for given, known, what in ((grains, known_grains, "--grains"), (augment, list(AUGMENTATIONS), "--augment")):
+        unknown = [g for g in given if g not in known]
+        if unknown:
+            raise ValidationError(f"{what}: {', '.join(map(repr, unknown))} is not one of {', '.join(known)}")
+    if not grains and not augment:
+        raise ValidationError(f"--grains: name at least one of {', '.join(known_grains)}")
+
+
 def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str] = ("noun", "sentence", "multimodal"),
           augment: Sequence[str] = (), limit: int | None = None, use_batch: bool = False, poll_s: float = 30.0,
           progress: bool = True) -> TeachSummary:
+    check_asked_for(grains, augment)
     reqs = _requests(store, dataset, split, grains, limit)
     summary = TeachSummary(posts=len({r.post.id for r in reqs}))
     calls_before = getattr(getattr(teacher, "usage", None), "calls", 0)

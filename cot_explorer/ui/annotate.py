@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..access import LOCAL_USER, AccessPolicy, Action, User
-from ..errors import ConflictError, CotExplorerError, NameNeeded, ValidationError
+from ..errors import ConflictError, CotExplorerError, NameNeeded, PairChangedMeanwhile, ValidationError
 from ..evaluate import agreement
 from ..labels import (
     DEFAULT_ENTITY_TYPES,
@@ -51,7 +51,7 @@ from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, all_predicted, cached_predictions, cached_relations
-from .relations import PairChangedMeanwhile, pairs_view, relation_student_available, set_relation
+from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, ErrorFocus, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
 
 HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "change", "labels"]
@@ -536,7 +536,8 @@ def save_relation(home: Path, doc: dict, index: int, label: str, author: str, us
     new = editor_doc(home, doc["post_id"], user, ids, spans=doc.get("spans"), based_on=doc.get("base_version"),
                      rev=doc.get("rev", 0) + 1, focus_pair=index, pair_saved=PairSaved(index, saved.version))
     unsaved = (" Your span edits are not saved yet: Save keeps them." if _is_dirty(doc) else "")
-    on_top = (f" It goes on top of {over.author}'s version {over.version}, which changed another pair of this post."
+    on_top = (f" It goes on top of {markdown_literal(over.author)}'s version {over.version}, which changed another "
+              "pair of this post."
               if over else "")
     return new, (f"Saved the relation {post.span_text(old.head)} → {post.span_text(old.tail)}: {old.label} → "
                  f"**{label}** as version {saved.version} (undo takes it back).{on_top}{unsaved}")
@@ -874,7 +875,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
                                       "rev": doc.get("rev", 0) + 1,
                                       "answers": doc.get("req") if names_request else None}
-                    if isinstance(e, PairChangedMeanwhile):   # the pair shows theirs, and a pick again saves
+                    if isinstance(e, PairChangedMeanwhile) and e.pairs_now is not None:   # theirs on show
                         out[editor_at].update(pairs_now=e.pairs_now, relation_version_now=e.relation_version_now)
                     if names_request and isinstance(e, NameNeeded):   # kept, not refused ("Not done" read as lost)
                         out[-1] = f"**Kept, not saved yet:** {e}; it is saved as soon as you do."

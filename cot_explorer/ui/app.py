@@ -12,7 +12,7 @@ from ..access import AccessPolicy, Action, User
 from ..ask_budget import AskBudget
 from ..limits import MAX_IMAGE_BYTES, MAX_UPLOAD
 from .annotate import build_annotate_tab
-from .common import dataset_splits, post_choices
+from .common import dataset_splits, markdown_literal, post_choices, teacher_available
 from .distill import build_distill_tab
 from .errors_tab import build_errors_tab
 from .errors_tab import model_updates as errors_model_updates
@@ -106,12 +106,12 @@ def signed_in_line(user: User) -> str:
     # HTML, not Markdown: Gradio opens a Markdown link in a new tab, where the sign-out did not
     # reach the page signed in
     return (f'Signed in as <b>{html.escape(user.label)}</b> ({user.role}) · '
-            '<a href="logout" target="_self">Sign out</a>')
+            '<a href="logout?all_session=false" target="_self">Sign out</a>')
 
 
 def admin_only_line(user: User) -> str:
     """Where admins' buttons are hidden, why (the Distill tab)."""
-    who = f"{user.label} ({user.role})" if user.name else "a visitor who has not signed in"
+    who = f"{markdown_literal(user.label)} ({user.role})" if user.name else "a visitor who has not signed in"
     return (f"*Starting or cancelling a round, promoting and rolling back are for admins; you are {who}. "
             "The plan above and the versions below are yours to read.*")
 
@@ -171,16 +171,16 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             admin_controls = di["admin_controls"] + st["admin_controls"]
 
             def controls_for(user: User) -> list:
-                admin = user.may(Action.DISTILL)
                 asks = user.may(Action.ASK_CLAUDE)
                 # Ask and its line: the key's line ("set ANTHROPIC_API_KEY and restart") is an admin's to act on
-                return ([gr.update(visible=admin)] * len(admin_controls)
-                        + [gr.update(visible=not admin, value=admin_only_line(user))]
-                        + ([gr.skip(), gr.skip()] if asks else
+                return ([gr.update(visible=user.may(action)) for _, action in admin_controls]
+                        + [gr.update(visible=not user.may(Action.DISTILL), value=admin_only_line(user))]
+                        + ([gr.update(visible=teacher_available()), gr.skip()] if asks else
                            [gr.update(visible=False), gr.update(visible=True, value=ASK_IS_ADMINS)]))
 
             demo.load(guarded(policy, None, controls_for, quiet=True), None,
-                      admin_controls + [di["admin_only"], ex["ask"], ex["ask_unavailable"]], api_visibility="private")
+                      [c for c, _ in admin_controls] + [di["admin_only"], ex["ask"], ex["ask_unavailable"]],
+                      api_visibility="private")
         loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
                            [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
                             er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],

@@ -407,7 +407,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         # Start, Cancel, Promote and Roll back are an admin's (shown to everyone, they were refused
         # at the press): hidden for the others by the page load (`admin_controls`), a line says why
         admin_only = gr.Markdown(visible=False, elem_id="distill-admin-only")
-        with gr.Row() as round_buttons:
+        # hidden until the page load says who this is, where people sign in (the server refuses a
+        # press by anyone else all the same)
+        shown_to_all = policy.mode == "local"
+        with gr.Row(visible=shown_to_all) as round_buttons:
             start = gr.Button("Start distillation", variant="primary", elem_id="distill-start")
             cancel = gr.Button("Cancel", elem_id="distill-cancel", interactive=False)   # while a round runs
         job_state = gr.State(None)
@@ -423,7 +426,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
                                 elem_id="versions-table", wrap=True)
         f1_plot = gr.Plot(label="F1 of each version, by creation time")
-        with gr.Row() as promote_row:
+        with gr.Row(visible=shown_to_all) as promote_row:
             pick = gr.Dropdown(label="Version", choices=[], elem_id="version-pick")
             anyway = gr.Checkbox(label="promote anyway (it scored lower)", elem_id="promote-anyway")
             why = gr.Textbox(label="why (recorded)", elem_id="promote-reason")
@@ -518,5 +521,6 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, versions_note],
                        api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
-            "version_pick": pick, "plan": plan, "admin_controls": [round_buttons, promote_row],
+            "version_pick": pick, "plan": plan,
+            "admin_controls": [(round_buttons, Action.DISTILL), (promote_row, Action.PROMOTE)],
             "admin_only": admin_only}

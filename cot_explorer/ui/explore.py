@@ -83,7 +83,8 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annot
     if knowledge is None:
         msg = "No teacher knowledge for this post yet."
         if not teacher_available() and in_annotate:   # Explore says it under the panel, on every post (NO_KEY)
-            msg += " Set `ANTHROPIC_API_KEY` (or a Spaces secret) and restart to ask Claude."
+            msg += (" Claude, the live teacher, is not enabled on this app (an admin enables it with "
+                    "`ANTHROPIC_API_KEY` or a Spaces secret, and a restart).")
         # an upload or an example has none: where one can be read now (a walker never saw a grain)
         where = "the `demo/test` queue" if in_annotate else "`demo/test/…` in “…or a post of the store”"
         msg += (f" The demo's posts ({where}) carry the teacher's recorded "
@@ -448,7 +449,9 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                          label="Entity pairs (MRE), the relation student's least certain first",
                                          elem_id="explore-relations", visible=False, wrap=True,
                                          column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
-                ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available(), elem_id="ask-btn")
+                # hidden until the page load says who this is, where people sign in
+                ask = gr.Button("Ask Claude for the chain of thought", visible=teacher_available() and policy.mode == "local",
+                                elem_id="ask-btn")
                 # where the button would be, why it is not (nothing said so on a post with a recorded CoT)
                 ask_unavailable = gr.Markdown(f"*{NO_KEY}*", visible=not teacher_available(), elem_id="ask-unavailable")
 
@@ -555,7 +558,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             with open_store(home) as store:
                 post = get_post(store, pid.strip())
             if post is None:
-                return [gr.skip()] * (len(outs) - 1) + [gr.update(value=None), f"The link's post `{markdown_literal(pid.strip())}` "
+                return [gr.skip()] * (len(outs) - 1) + [gr.update(value=None), f"The link's post {markdown_literal(pid.strip())} "
                                                   "is not in this store (deleted, or a link to another store's post)."]
             choices = post_choices(home)
             if post.id not in {c for _, c in choices}:

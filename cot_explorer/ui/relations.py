@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CotExplorerError, ValidationError
-from ..labels import check_relation_label
+from ..errors import CotExplorerError
 from ..schema import LabelSet, Post, Relation
 from ..store import labels as label_store
 from ..store import open_store
@@ -88,61 +87,13 @@ def pairs_view(home: Path, post: Post | str) -> PairsView:
     return PairsView(pairs, labels.version)
 
 
-class PairChangedMeanwhile(ValidationError):
-    """Someone saved another relation for the same pair while this one was being picked: theirs
-    is not replaced unseen (the editor is handed the pairs as they are now)."""
-
-
-def _who_changed(store, post_id: str, index: int, since: int) -> HistoryEntry | None:
-    """The newest version after `since` that changed pair `index` (not the newest save: that
-    may be of another pair)."""
-    def pair_at(version: int):
-        labels = label_store.labels_at(store, post_id, "mre", version)
-        return labels.relations[index] if labels is not None and index < len(labels.relations) else None
-
-    changer, before = None, pair_at(since)
-    for entry in label_store.post_history(store, post_id):
-        if entry.task == "mre" and entry.version > since:
-            now = pair_at(entry.version)
-            if now != before:
-                changer = entry
-            before = now
-    return changer
-
-
 def set_relation(home: Path, post_id: str, index: int, label: str, base_version: int | None,
                  author: str) -> tuple[LabelSet, Relation, Post, HistoryEntry | None]:
-    """Change the relation of one entity pair, saved as a new MRE label version; returns the
-    saved labels, the relation as it was, the post, and the save it went on top of where the
-    post's relations changed since `base_version` on other pairs only. Two annotators on one
-    post each changing their own pair were refused with "conflict … reload the post": a pair's
-    relation is its own, so only a change of the same pair meanwhile refuses (said by whom)."""
+    """Change the relation of one entity pair (`store.labels.change_relation`); returns the
+    saved labels, the relation as it was, the post, and the save it went on top of where others
+    changed other pairs since."""
     author = who_saves(author)
-    check_relation_label(label)
-    with open_store(home) as store, store.write():
-        labels = label_store.current(store, post_id, "mre")
-        if labels is None:
-            raise ValidationError("this post has no entity pairs")
-        rels = list(labels.relations)
-        if not isinstance(index, int) or not 0 <= index < len(rels):
-            raise ValidationError(f"pick a pair between 1 and {len(rels)}")
-        old = rels[index]
-        head = label_store.head(store, post_id, "mre")
-        over = None
-        if base_version is not None and head is not None and head.version != base_version:
-            seen = label_store.labels_at(store, post_id, "mre", base_version)
-            post = get_post(store, post_id)
-            if seen is None or len(seen.relations) != len(rels) or seen.relations[index] != old:
-                was = seen.relations[index].label if seen is not None and index < len(seen.relations) else None
-                by = _who_changed(store, post_id, index, base_version) or head
-                raise PairChangedMeanwhile(
-                    f"{by.author} set {post.span_text(old.head)} → {post.span_text(old.tail)} to {old.label} "
-                    f"(version {by.version}) while you were choosing"
-                    + (f" (it was {was})" if was and was != old.label else "")
-                    + "; the pair shows theirs now: pick again to replace it")
-            over, base_version = head, head.version   # other pairs changed: this one goes on top
-        rels[index] = Relation(old.head, old.tail, label)
-        saved = label_store.save(store, post_id, LabelSet("mre", relations=tuple(rels), source="annotator",
-                                                          author=author), base_version)
+    with open_store(home) as store:
+        change = label_store.change_relation(store, post_id, index, label, base_version, author)
         post = get_post(store, post_id)
-    return saved, old, post, over
+    return change.saved, change.old, post, change.over

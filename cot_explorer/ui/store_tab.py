@@ -125,7 +125,8 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
         table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table", max_height=2000)
         gr.Button("Refresh").click(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home)), outputs=table,
                                    api_visibility="private")
-        with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box") as export_box:
+        with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box",
+                          visible=policy.mode == "local") as export_box:   # shown to admins by the page load
             with gr.Row():
                 # any value reaches the server, which says what it holds (the choices come as the tab opens)
                 split = gr.Dropdown(label="Dataset/split", choices=[], elem_id="export-split", allow_custom_value=True)
@@ -152,4 +153,4 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
 
         tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split],
                    api_visibility="private")
-    return {"stats": table, "where": where, "admin_controls": [export_box]}
+    return {"stats": table, "where": where, "admin_controls": [(export_box, Action.EXPORT)]}
