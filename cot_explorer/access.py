@@ -129,6 +129,13 @@ def _role(value: str, where: str) -> Role:
         raise CotExplorerError(f"{where}: role {value!r} is not one of {', '.join(r.value for r in Role)}") from None
 
 
+def _not_reserved(name: str, where: str) -> None:
+    """"local" is the name of the one local user of an app without users: a person signed in
+    under it would share that user's drafts in the browser, and read as no one signed in."""
+    if name == LOCAL_USER:
+        raise CotExplorerError(f"{where}: {LOCAL_USER!r} is the app's own name for its one local user; choose another")
+
+
 def read_users_file(path: Path) -> dict[str, Account]:
     accounts: dict[str, Account] = {}
     try:
@@ -142,7 +149,8 @@ def read_users_file(path: Path) -> dict[str, Account]:
         if len(parts) != 3:
             raise CotExplorerError(f"{path}:{n}: expected 'name:role:password-hash'")
         name, role, secret = parts
-        accounts[check_name(name, f"{path}:{n}: the user name")] = Account(_role(role, f"{path}:{n}"), secret)
+        _not_reserved(check_name(name, f"{path}:{n}: the user name"), f"{path}:{n}: the user name")
+        accounts[name] = Account(_role(role, f"{path}:{n}"), secret)
     return accounts
 
 
@@ -153,7 +161,8 @@ def parse_users_env(value: str) -> dict[str, Account]:
         if len(parts) != 3 or not parts[2]:
             raise CotExplorerError(f"${USERS_ENV}: expected 'name:role:password' entries, got {entry.split(':')[0]!r}...")
         name, role, password = parts
-        accounts[check_name(name, f"${USERS_ENV}: a user name")] = Account(_role(role, f"${USERS_ENV}"), password, plain=True)
+        _not_reserved(check_name(name, f"${USERS_ENV}: a user name"), f"${USERS_ENV}: a user name")
+        accounts[name] = Account(_role(role, f"${USERS_ENV}"), password, plain=True)
     return accounts
 
 
@@ -166,6 +175,7 @@ def add_user(path: Path, name: str, role: str, password: str) -> None:
     name = check_name(name, "the user name")
     if ":" in name:
         raise CotExplorerError("a user name cannot contain ':'")
+    _not_reserved(name, "the user name")
     if len(password) < 8:
         raise CotExplorerError("choose a password of at least 8 characters")
     accounts = read_users_file(path) if path.exists() else {}

@@ -238,6 +238,12 @@ def test_users_add_writes_a_hash_the_login_accepts(tmp_path, monkeypatch, capsys
     assert "correct horse" not in users.read_text()
     policy = AccessPolicy.from_env({"COT_EXPLORER_USERS_FILE": str(users)})
     assert policy.check_password("zoe", "correct horse") and policy.user("zoe").role == Role.ADMIN
+    monkeypatch.setattr("sys.stdin", io.StringIO("long enough\n"))
+    assert main(["--home", str(tmp_path / "h"), "users", "add", "local", "--role", "viewer", "--file", str(users),
+                 "--password-stdin"]) == 2
+    assert "'local' is the app's own name for its one local user" in capsys.readouterr().err
+    with pytest.raises(CotExplorerError, match="'local' is the app's own name"):
+        AccessPolicy.from_env({"COT_EXPLORER_USERS": "local:admin:whatever"})
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["--home", str(tmp_path / "h"), "users", "add", "bob", "--role", "viewer", "--file", str(users),
                  "--password-stdin"]) == 2
