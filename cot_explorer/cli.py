@@ -53,6 +53,47 @@ def _home_arg(p: argparse.ArgumentParser) -> None:
                    help=f"data directory (default: ${HOME_ENV}, else the user data dir)")
 
 
+# What each subcommand's --help ends with, ready to paste from the checkout (the benchmark data
+# beside it, in ../shared/data); every one is parsed by the tests.
+EXAMPLES: dict[str, list[str]] = {
+    "import": ["cot-explorer import twitter ../shared/data/twitter2017/train.txt --dataset twitter2017 --split train",
+               "cot-explorer import twitter ../shared/data/twitter2015/train.txt --dataset twitter2015 --split train "
+               "--repair-bio",
+               "cot-explorer import knowledge ../shared/data/knowledge/chatgpt-pgim/twitter2017/train.txt "
+               "--dataset twitter2017 --split train",
+               "cot-explorer import captions ../shared/data/captions/blip2-twitter2017.txt --dataset twitter2017",
+               "cot-explorer import mnre ../shared/data/mnre/train.txt --dataset mnre --split train",
+               "cot-explorer import jsonl my_posts.jsonl --dataset mine --split train"],
+    "export": ["cot-explorer export conll --dataset twitter2017 --split test --source current --out test.conll",
+               "cot-explorer export jsonl --dataset mine --out mine.jsonl"],
+    "add-post": ["cot-explorer add-post --text 'Watching @Lakers at #StaplesCenter' --image court.jpg"],
+    "train": ["cot-explorer train --dataset twitter2017 --name my-student --variant distill --epochs 3",
+              "cot-explorer train --dataset mnre --name my-mre --variant text --epochs 3"],
+    "evaluate": ["cot-explorer evaluate --model default --data ../shared/data/twitter2017/test.txt --format twitter",
+                 "cot-explorer evaluate --model mre-default --data ../shared/data/mnre/test.txt --format mnre --json"],
+    "predict": ["echo '{\"text\": \"Barack Obama visits Paris\"}' | cot-explorer predict",
+                "cot-explorer predict --in posts.jsonl --out predictions.jsonl --force"],
+    "models": ["cot-explorer models list", "cot-explorer models promote my-student --reason 'better on held-out'",
+               "cot-explorer models rollback my-student", "cot-explorer models quantize my-student"],
+    "teach": ["cot-explorer teach --dataset twitter2017 --split test --teacher recorded",
+              "cot-explorer teach --dataset mine --split train --grains noun,sentence --limit 20"],
+    "users": ["cot-explorer users add ann --role annotator", "cot-explorer users list",
+              "cot-explorer users remove ann"],
+    "stats": ["cot-explorer stats", "cot-explorer stats --json"],
+    "remove": ["cot-explorer remove --dataset mine --split train", "cot-explorer remove --dataset mine --split train --yes"],
+}
+
+
+class _WithExamples(argparse.HelpFormatter):
+    """Descriptions wrapped as usual; the examples kept a command a line (wrapped, they could not
+    be pasted)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cot-explorer", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -188,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="remove it (without: only say what would go)")
     p.add_argument("--drop-work", action="store_true",
                    help="also when people corrected its labels or the teacher answered about its posts")
+    for name, sub_parser in sub.choices.items():
+        sub_parser.formatter_class = _WithExamples
+        sub_parser.epilog = "examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES[name])
     return parser
 
 

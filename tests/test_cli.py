@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cot_explorer.store import open_store
 
 from .cli_runner import run_cli
@@ -168,3 +170,21 @@ def test_an_export_replacing_a_file_keeps_its_mode_and_a_device_stays_a_device(t
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
     assert cli("export", "jsonl", "--dataset", "demo", "--out", "/dev/null", "--force", home=home).returncode == 0
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_every_subcommand_s_help_ends_with_examples_that_parse(capsys):
+    """The --help pages had no examples (a researcher scripting it guessed at the flags)."""
+    import shlex
+
+    from cot_explorer.cli import EXAMPLES, build_parser
+
+    parser = build_parser()
+    for name, examples in EXAMPLES.items():
+        with pytest.raises(SystemExit):
+            parser.parse_args([name, "--help"])
+        shown = capsys.readouterr().out
+        assert shown.rstrip().endswith(examples[-1]) and "examples:" in shown, name
+        for example in examples:
+            words = shlex.split(example.split("|")[-1])
+            assert words[0] == "cot-explorer" and words[1] == name, example
+            parser.parse_args(words[1:])   # exits, and fails the test, on anything it does not know
