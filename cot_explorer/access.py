@@ -149,7 +149,8 @@ def read_users_file(path: Path) -> dict[str, Account]:
         if len(parts) != 3:
             raise CotExplorerError(f"{path}:{n}: expected 'name:role:password-hash'")
         name, role, secret = parts
-        _not_reserved(check_name(name, f"{path}:{n}: the user name"), f"{path}:{n}: the user name")
+        name = check_name(name, f"{path}:{n}: the user name")   # as it reads, not as written
+        _not_reserved(name, f"{path}:{n}: the user name")
         accounts[name] = Account(_role(role, f"{path}:{n}"), secret)
     return accounts
 
@@ -161,7 +162,8 @@ def parse_users_env(value: str) -> dict[str, Account]:
         if len(parts) != 3 or not parts[2]:
             raise CotExplorerError(f"${USERS_ENV}: expected 'name:role:password' entries, got {entry.split(':')[0]!r}...")
         name, role, password = parts
-        _not_reserved(check_name(name, f"${USERS_ENV}: a user name"), f"${USERS_ENV}: a user name")
+        name = check_name(name, f"${USERS_ENV}: a user name")
+        _not_reserved(name, f"${USERS_ENV}: a user name")
         accounts[name] = Account(_role(role, f"${USERS_ENV}"), password, plain=True)
     return accounts
 
