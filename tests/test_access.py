@@ -244,6 +244,8 @@ def test_users_add_writes_a_hash_the_login_accepts(tmp_path, monkeypatch, capsys
     assert "'local' is the app's own name for its one local user" in capsys.readouterr().err
     with pytest.raises(CotExplorerError, match="'local' is the app's own name"):
         AccessPolicy.from_env({"COT_EXPLORER_USERS": "local:admin:whatever"})
+    # a name as it reads: "zed " signs in as "zed"
+    assert AccessPolicy.from_env({"COT_EXPLORER_USERS": "zed :viewer:zed-pass"}).check_password("zed", "zed-pass")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["--home", str(tmp_path / "h"), "users", "add", "bob", "--role", "viewer", "--file", str(users),
                  "--password-stdin"]) == 2
