@@ -55,6 +55,12 @@ def unfinished_jobs(store: Store, kind: str) -> list[Job]:
     return [_job(r) for r in rows]
 
 
+def unfinished_jobs_on(store: Store, dataset: str) -> list[Job]:
+    """Jobs of any kind queued or running on `dataset` (a round, a teacher batch)."""
+    rows = store.db.query("SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY id")
+    return [job for job in map(_job, rows) if job.params.get("dataset") == dataset]
+
+
 def latest_job(store: Store, kind: str) -> Job | None:
     rows = list(store.db.query("SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT 1", [kind]))
     return _job(rows[0]) if rows else None
@@ -79,7 +85,7 @@ def create_job_alone(store: Store, kind: str, params: dict, dataset: str) -> int
     """Create a running job unless one of `kind` is queued or running on `dataset`: the check
     and the insert are one transaction, so two clicks cannot both start one."""
     with store.write():
-        for job in unfinished_jobs(store, kind):
-            if job.params.get("dataset") == dataset:
+        for job in unfinished_jobs_on(store, dataset):
+            if job.kind == kind:
                 raise JobRunning(job)
         return create_job(store, kind, params, status="running")

@@ -9,12 +9,12 @@ need its posts."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import ValidationError
 from .core import Store
+from .jobs import unfinished_jobs_on
 from .posts import ASKING_FOR_AT_MOST_MIN, POST_ROW_TABLES, minutes_ago
 
 
@@ -36,7 +36,7 @@ class SplitFootprint:
     captions: int
     images: int                  # image files no post outside it shows
     teacher_asked_now: bool      # a live teacher request about one of its posts is under way
-    jobs_running: int            # rounds on this dataset queued or running
+    jobs_running: tuple[str, ...]   # the kinds of the jobs queued or running on this dataset
 
     @property
     def has_work(self) -> bool:
@@ -97,8 +97,7 @@ def split_footprint(store: Store, dataset: str, split: str | None = None) -> Spl
     images = count(f"SELECT count(DISTINCT image_sha256) FROM posts p WHERE id IN ({ids}) AND image_sha256 IS NOT NULL "
                    "AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.image_sha256 = p.image_sha256 "
                    f"AND q.id NOT IN ({ids}))", args)
-    running = sum(1 for (params,) in one("SELECT params FROM jobs WHERE status IN ('queued', 'running')")
-                  if _job_dataset(params) == dataset)
+    running = tuple(job.kind for job in unfinished_jobs_on(store, dataset))
     return SplitFootprint(
         dataset, splits, whole,
         count(f"SELECT count(*) FROM posts WHERE id IN ({ids})"),
@@ -114,13 +113,6 @@ def split_footprint(store: Store, dataset: str, split: str | None = None) -> Spl
         count(f"SELECT count(*) FROM teacher_requests WHERE post_id IN ({ids}) AND status = 'pending' "
               "AND created_at >= ?", (minutes_ago(ASKING_FOR_AT_MOST_MIN),)) > 0,
         running)
-
-
-def _job_dataset(params: str) -> str | None:
-    try:
-        return json.loads(params).get("dataset")
-    except (ValueError, AttributeError):
-        return None
 
 
 def remove_splits(store: Store, dataset: str, split: str | None,
@@ -140,7 +132,8 @@ def remove_splits(store: Store, dataset: str, split: str | None,
                 raise ValidationError(f"the teacher is being asked about a post of {dataset} right now; remove it "
                                       "once the answer is in")
             if gone.jobs_running:
-                raise ValidationError(f"a round on {dataset} is queued or running; remove it once the round is done "
+                what = "round" if gone.jobs_running[0] == "distill" else "teacher batch"
+                raise ValidationError(f"a {what} on {dataset} is queued or running; remove it once the {what} is done "
                                       "or stopped")
             allowed(gone)
             ids = _post_ids_sql(gone.splits)
