@@ -29,7 +29,7 @@ from .store import open_store
 from .store.images import read_image_file
 from .store.removal import SplitFootprint, remove_splits, split_footprint
 from .store.stats import compute_stats
-from .student.config import VARIANTS
+from .student.config import VARIANTS, TrainConfig
 from .student.inference import BACKENDS
 from .student.manifest import Manifest
 from .student.registry import Registry
@@ -53,6 +53,21 @@ def _home_arg(p: argparse.ArgumentParser) -> None:
                    help=f"data directory (default: ${HOME_ENV}, else the user data dir)")
 
 
+# train's numeric settings, each with what it sets and its default (TrainConfig's)
+_TC = TrainConfig()
+TRAIN_SETTINGS: tuple[tuple[str, type, str], ...] = (
+    ("epochs", int, f"at most this many passes over the train split (default {_TC.epochs}; stops after "
+                    f"{_TC.patience} without a better valid F1)"),
+    ("batch-size", int, f"posts a step (default {_TC.batch_size})"),
+    ("lr", float, f"the encoder's learning rate (default {_TC.lr:g}; the heads learn at {_TC.head_lr:g})"),
+    ("seed", int, f"random seed (default {_TC.seed})"),
+    ("knowledge-budget", int, f"sub-tokens of chain of thought the knowledge view reads (default {_TC.knowledge_budget})"),
+    ("n-prompts", int, f"soft prompts the text view is given (default {_TC.n_prompts})"),
+    ("lam", float, f"weight of the two views' own losses against the KL between them (default {_TC.lam})"),
+    ("temperature", float, f"softening of the knowledge view's distribution in the KL (default {_TC.temperature})"),
+    ("train-fraction", float, "learn from this share of the train split's posts, 0 to 1 (default 1)"),
+)
+
 # What each subcommand's --help ends with, ready to paste from the checkout (the benchmark data
 # beside it, in ../shared/data); every one is parsed by the tests.
 EXAMPLES: dict[str, list[str]] = {
@@ -69,8 +84,9 @@ EXAMPLES: dict[str, list[str]] = {
     "add-post": ["cot-explorer add-post --text 'Watching @Lakers at #StaplesCenter' --image court.jpg"],
     "train": ["cot-explorer train --dataset twitter2017 --name my-student --variant distill --epochs 3",
               "cot-explorer train --dataset mnre --name my-mre --variant text --epochs 3"],
-    "evaluate": ["cot-explorer evaluate --model default --data ../shared/data/twitter2017/test.txt --format twitter",
-                 "cot-explorer evaluate --model mre-default --data ../shared/data/mnre/test.txt --format mnre --json"],
+    "evaluate": ["cot-explorer evaluate --data ../shared/data/twitter2017/test.txt",
+                 "cot-explorer evaluate --model mre-default --data ../shared/data/mnre/test.txt --json",
+                 "cot-explorer evaluate --model my-student --data my-test.conll --format twitter"],
     "predict": ["echo '{\"text\": \"Barack Obama visits Paris\"}' | cot-explorer predict",
                 "cot-explorer predict --in posts.jsonl --out predictions.jsonl --force"],
     "models": ["cot-explorer models list", "cot-explorer models promote my-student --reason 'better on held-out'",
@@ -102,20 +118,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import a dataset file into the store (all or nothing)")
     _home_arg(p)
-    p.add_argument("kind", choices=KINDS)
-    p.add_argument("path", type=Path)
+    p.add_argument("kind", choices=KINDS, help="the file's format: twitter (CoNLL), mnre (relations), knowledge "
+                                               "(recorded ChatGPT reasoning), captions, jsonl (this tool's own)")
+    p.add_argument("path", type=Path, help="the file to read")
     p.add_argument("--dataset", help="dataset name (required except for jsonl lines that carry one)")
     p.add_argument("--split", help="split name (not used for captions)")
     p.add_argument("--types", help="comma-separated entity types, when not the dataset's known ones")
     p.add_argument("--repair-bio", action="store_true",
                    help="read an I-X that starts an entity as B-X instead of refusing the file")
-    p.add_argument("--caption-model", default="blip2")
+    p.add_argument("--caption-model", default="blip2", help="captions: the captioning model they came from, "
+                                                             "kept with each caption (default blip2)")
     p.add_argument("--json", action="store_true", help="print the import report as JSON")
 
     p = sub.add_parser("export", help="export posts and labels")
     _home_arg(p)
-    p.add_argument("format", choices=("jsonl", "conll"))
-    p.add_argument("--dataset", required=True)
+    p.add_argument("format", choices=("jsonl", "conll"), help="jsonl (every field, readable back by import) or "
+                                                               "conll (tokens and BIO tags of one label source)")
+    p.add_argument("--dataset", required=True, help="the dataset to export")
     p.add_argument("--split", help="one split (required for conll)")
     p.add_argument("--source", default=None, choices=CONLL_SOURCES, help="label source for conll (default gold): gold (imported), current (newest, whoever made it), annotator, "
                         "teacher (else its chain of thought's entities), student (else the default's stored "
@@ -125,24 +144,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("add-post", help="add your own tweet (and image) as a post")
     _home_arg(p)
-    p.add_argument("--text", required=True)
-    p.add_argument("--image", type=Path)
+    p.add_argument("--text", required=True, help="the post's text (words are split as the app splits them)")
+    p.add_argument("--image", type=Path, help="its image (PNG, JPEG, GIF or WebP)")
 
     p = sub.add_parser("train", help="train a student on a dataset's current labels (and teacher knowledge)")
     _home_arg(p)
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, help="the dataset to train on (its current labels)")
     p.add_argument("--name", required=True, help="model version name (saved under HOME/models/NAME)")
-    p.add_argument("--variant", default="distill", choices=VARIANTS)
+    p.add_argument("--variant", default="distill", choices=VARIANTS,
+                   help="text (text only), knowledge (text + CoT, needs CoT at inference), distill-plain, "
+                        "distill (text view matches the knowledge view through soft prompts; default), kd")
     p.add_argument("--backbone", help="Hugging Face encoder name or path (default: the bundled MiniLM)")
-    p.add_argument("--train-split", default="train")
-    p.add_argument("--valid-split", default="valid")
-    for flag, typ in (("epochs", int), ("batch-size", int), ("lr", float), ("seed", int), ("knowledge-budget", int),
-                      ("n-prompts", int), ("lam", float), ("temperature", float), ("train-fraction", float)):
-        p.add_argument(f"--{flag}", type=typ)
+    p.add_argument("--train-split", default="train", help="split to learn from (default train)")
+    p.add_argument("--valid-split", default="valid", help="split that picks the best epoch (default valid)")
+    for flag, typ, what in TRAIN_SETTINGS:
+        p.add_argument(f"--{flag}", type=typ, help=what)
     p.add_argument("--mention-noise", type=float, metavar="SHARE",
                    help="MNER: give this share of training posts made-up @mentions tagged O, for a corpus "
                         "published without them (Twitter-2017), so the student learns what a mention is")
-    p.add_argument("--no-shape-features", action="store_true")
+    p.add_argument("--no-shape-features", action="store_true",
+                   help="MNER: leave out the word-shape features (capitals, @, #, digits) the student reads")
     p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
                    help="with --variant kd: a knowledge-view model whose marginals the student learns, on "
                         "labelled posts and on every unlabelled post of the split the teacher wrote CoT for "
@@ -154,16 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="score a model on a labelled file")
     _home_arg(p)
-    p.add_argument("--model", required=True, help="'default', a version name or a checkpoint folder")
-    p.add_argument("--data", required=True)
-    p.add_argument("--format", required=True, choices=("twitter", "mnre"))
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--model", default="default",
+                   help="'default' (the default of the file's task), a version name or a checkpoint folder")
+    p.add_argument("--data", required=True, help="a labelled file: Twitter CoNLL or MNRE")
+    p.add_argument("--format", choices=("twitter", "mnre"), help="the file's format (default: told from its first line)")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
     _dtype_arg(p)
     _backend_arg(p)
 
     p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]}), streamed")
     _home_arg(p)
-    p.add_argument("--model", default="default")
+    p.add_argument("--model", default="default", help="'default', a version name or a checkpoint folder")
     p.add_argument("--in", "--input", dest="input", default="-", help="JSONL file of posts (default: stdin)")
     p.add_argument("--out", "--output", dest="output", default="-", help="JSONL file to write (default: stdout)")
     p.add_argument("--batch-size", type=int, default=None,
@@ -182,31 +204,35 @@ def build_parser() -> argparse.ArgumentParser:
                                    "is undone, and the default before it comes back (NAME picks the task, any of "
                                    "its versions). quantize NAME: ONNX int8, measured against fp32.")
     _home_arg(p)
-    p.add_argument("action", choices=("list", "promote", "rollback", "quantize"))
-    p.add_argument("name", nargs="?")
+    p.add_argument("action", choices=("list", "promote", "rollback", "quantize"), help="what to do (see above)")
+    p.add_argument("name", nargs="?", help="the model version (promote, rollback, quantize)")
     p.add_argument("--reason", help="promote: why, recorded with the promotion")
     p.add_argument("--data", help="quantize: the labelled test file to measure int8 against fp32 on "
                                   "(default: Twitter-2017 test for entity models, MNRE test for relation models)")
 
     p = sub.add_parser("teach", help="ask the teacher for chain-of-thought knowledge (cached in the store)")
     _home_arg(p)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--split", required=True)
-    p.add_argument("--grains", default="noun,sentence,multimodal")
+    p.add_argument("--dataset", required=True, help="the dataset whose posts to ask about")
+    p.add_argument("--split", required=True, help="the split whose posts to ask about")
+    p.add_argument("--grains", default="noun,sentence,multimodal",
+                   help="comma-separated grains of chain of thought: noun, sentence, multimodal (default: all three)")
     p.add_argument("--augment", default="", help="comma-separated: style,entity,image")
     p.add_argument("--batch", action="store_true", help="use the Message Batches API (resumes an unfinished batch)")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=int, help="ask about at most this many posts (default: every post not yet answered)")
     p.add_argument("--model", help="Claude model id (default: the current mid-size vision model)")
-    p.add_argument("--teacher", default="anthropic", choices=("anthropic", "recorded"))
-    p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--poll-seconds", type=float, default=30.0)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--teacher", default="anthropic", choices=("anthropic", "recorded"),
+                   help="anthropic (Claude, needs ANTHROPIC_API_KEY; default) or recorded (the shipped ChatGPT "
+                        "reasoning of the Twitter posts, offline)")
+    p.add_argument("--concurrency", type=int, default=4, help="requests at once (default 4)")
+    p.add_argument("--poll-seconds", type=float, default=30.0,
+                   help="with --batch: seconds between looks at the batch's progress (default 30)")
+    p.add_argument("--json", action="store_true", help="print the run's report as JSON")
 
     p = sub.add_parser("users", help="give people a role in the app (viewer, annotator, admin); list or remove them",
                        description="The app's users and their roles, in a users file kept per system account (not "
                                    "per store: --home does not apply). A running app reads a change at the next "
                                    "sign-in or action, with no restart.")
-    p.add_argument("action", choices=("add", "list", "remove"))
+    p.add_argument("action", choices=("add", "list", "remove"), help="add (or change) a user, list them, remove one")
     p.add_argument("name", nargs="?", help="the user (add, remove)")
     p.add_argument("--role", choices=("viewer", "annotator", "admin"), help="their role (add)")
     p.add_argument("--file", type=Path, help="users file (default: $COT_EXPLORER_USERS_FILE, else "
@@ -215,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="counts per dataset and split")
     _home_arg(p)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     p = sub.add_parser("remove", help="remove a split or a whole dataset imported by mistake (says what goes first)",
                        description="Remove a split (or, without --split, a whole dataset) and everything about its "
@@ -224,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "posts and their current labels are written to the store's removed/ folder "
                                    "first. Model versions trained on it stay.")
     _home_arg(p)
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, help="the dataset to remove (or remove a split of)")
     p.add_argument("--split", help="one split (default: every split of the dataset)")
     p.add_argument("--yes", action="store_true", help="remove it (without: only say what would go)")
     p.add_argument("--drop-work", action="store_true",
@@ -365,21 +391,28 @@ def _train(args: argparse.Namespace, store) -> int:
 def _evaluate(args: argparse.Namespace, store) -> int:
     from .student.file_scores import evaluate_file  # no PyTorch unless the backend is torch
 
+    from .datasets.sniff import labelled_file_format
+
+    fmt = args.format or labelled_file_format(args.data)
     registry = Registry(store)
-    task = "mre" if args.format == "mnre" else "mner"
+    task = "mre" if fmt == "mnre" else "mner"
     predictor = _predictor(registry.path(args.model, task), args.backend, args.dtype)
     entities = None
     if task == "mre" and predictor.manifest.config.get("relation_markers") == "typed":
         entities = _predictor(registry.default_path("mner"), args.backend, args.dtype)
-    scores = evaluate_file(predictor, args.data, args.format, entities)
+    scores = evaluate_file(predictor, args.data, fmt, entities)
     if args.json:
         print(json.dumps(scores, indent=2))
     else:
         alias = ", ".join(f"{a} read as {b}" for a, b in scores.get("alias", {}).items())
         # which F1: a relation figure read alone was taken for accuracy, or for one counting None
-        what = "micro-F1 over the relations, None left out" if args.format == "mnre" else "entity-level micro-F1"
+        what = "micro-F1 over the relations, None left out" if fmt == "mnre" else "entity-level micro-F1"
         print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f} ({what})"
               + (f" ({alias})" if alias else "") + f" [{scores['backend']}]")
+        if scores.get("repaired_tags"):   # import refuses these without --repair-bio: scoring them is said
+            n = scores["repaired_tags"]
+            print(f"{n} I- tag{'s' if n != 1 else ''} that start{'' if n != 1 else 's'} an entity in {args.data} "
+                  "read as B- (as import --repair-bio would)")
     return 0
 
 

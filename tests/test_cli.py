@@ -188,3 +188,38 @@ def test_every_subcommand_s_help_ends_with_examples_that_parse(capsys):
             words = shlex.split(example.split("|")[-1])
             assert words[0] == "cot-explorer" and words[1] == name, example
             parser.parse_args(words[1:])   # exits, and fails the test, on anything it does not know
+
+
+def test_every_option_and_argument_says_what_it_is_for():
+    """Half of train's and teach's options had no help of their own (--lam, --knowledge-budget:
+    a reader had to find the source to know what they set, or their defaults)."""
+    import argparse
+
+    from cot_explorer.cli import build_parser
+
+    def without_help(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from without_help(sub, [*path, name])
+            elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)) and not action.help:
+                yield " ".join([*path, *(action.option_strings[:1] or [action.dest])])
+
+    assert list(without_help(build_parser(), ["cot-explorer"])) == []
+
+
+def test_a_labelled_file_s_format_is_told_from_its_first_line(tmp_path, data):
+    from cot_explorer.datasets.sniff import labelled_file_format
+    from cot_explorer.errors import ParseError
+
+    assert labelled_file_format(data / "twitter2015/valid.txt") == "twitter"
+    assert labelled_file_format(data / "mnre/valid.txt") == "mnre"
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(b"\xef\xbb\xbf\r\nIMGID:1\r\nParis\tB-LOC\r\n")
+    assert labelled_file_format(crlf) == "twitter"
+    bad = tmp_path / "tags.txt"
+    bad.write_text("\nParis\tB-LOC\n", encoding="utf-8")
+    with pytest.raises(ParseError, match=r"tags.txt:2: expected a Twitter CoNLL post .*--format"):
+        labelled_file_format(bad)
+    said = cli("evaluate", "--data", str(bad), home=tmp_path / "h")
+    assert said.returncode != 0 and "name the format with --format" in said.stderr and "Traceback" not in said.stderr

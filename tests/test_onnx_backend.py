@@ -369,14 +369,13 @@ def test_a_twitter2015_file_is_scored_in_its_own_type_names(tmp_path, data):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["alias"] == {"MISC": "OTHER"} and out["file_types"] == ["PER", "LOC", "ORG", "OTHER"]
-    said = cli("evaluate", "--model", "default", "--data", str(small), "--format", "twitter", "--backend", "onnx",
-               home=tmp_path / "h").stdout
+    said = cli("evaluate", "--data", str(small), "--backend", "onnx", home=tmp_path / "h").stdout   # format told
     assert "(entity-level micro-F1) (MISC read as OTHER)" in said   # which F1, in words
+    assert out["repaired_tags"] > 0 and f"{out['repaired_tags']} I- tags that start an entity" in said   # not silently
     mnre = tmp_path / "mnre.txt"
     mnre.write_text("".join((data / "mnre/test.txt").read_text(encoding="utf-8").splitlines(keepends=True)[:20]),
                     encoding="utf-8")
-    said = cli("evaluate", "--model", "mre-default", "--data", str(mnre), "--format", "mnre", "--backend", "onnx",
-               home=tmp_path / "h")
+    said = cli("evaluate", "--data", str(mnre), "--backend", "onnx", home=tmp_path / "h")   # the relations default
     assert said.returncode == 0 and "(micro-F1 over the relations, None left out)" in said.stdout, said.stderr
     assert "OTHER" in out["per_type"] and "MISC" not in out["per_type"] and out["backend"] == "onnx-fp32"
 
