@@ -389,9 +389,8 @@ def _train(args: argparse.Namespace, store) -> int:
 
 
 def _evaluate(args: argparse.Namespace, store) -> int:
-    from .student.file_scores import evaluate_file  # no PyTorch unless the backend is torch
-
     from .datasets.sniff import labelled_file_format
+    from .student.file_scores import evaluate_file  # no PyTorch unless the backend is torch
 
     fmt = args.format or labelled_file_format(args.data)
     registry = Registry(store)
