@@ -7,6 +7,7 @@ import contextlib
 import getpass
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
 from .paths import HOME_ENV
 from .store import open_store
 from .store.images import read_image_file
-from .store.removal import SplitFootprint, remove_splits, split_footprint
+from .store.removal import SplitFootprint, check_removable, remove_splits, split_footprint
 from .store.stats import compute_stats
 from .student.config import VARIANTS, TrainConfig
 from .student.inference import BACKENDS
@@ -339,14 +340,35 @@ def _remove(args: argparse.Namespace, store) -> int:
     folder = removal_backup_path(store.home, where)
     backup: list[Path] = []
 
-    def allowed(gone: SplitFootprint) -> None:
+    def refuse_work(gone: SplitFootprint) -> None:
         if gone.has_work and not args.drop_work:
             raise CotExplorerError(f"not removed: {gone.sentence()}; add --drop-work to remove the work people put "
                                    "in too (the posts, their current labels and images are written out first)")
-        if gone.posts:   # inside the removal's transaction: what is written is what goes
-            backup.append(write_removal_backup(store, folder, args.dataset, args.split))
 
-    gone = remove_splits(store, args.dataset, args.split, allowed)
+    # Written before the removal's write transaction: app saves would wait on it (a large dataset's
+    # images take a while). Written again inside only if something changed meanwhile, so what is
+    # written is what goes.
+    written_for = split_footprint(store, args.dataset, args.split)
+    check_removable(written_for)
+    refuse_work(written_for)
+    if written_for.posts:
+        backup.append(write_removal_backup(store, folder, args.dataset, args.split))
+
+    def allowed(gone: SplitFootprint) -> None:
+        refuse_work(gone)
+        if gone != written_for:
+            shutil.rmtree(folder, ignore_errors=True)
+            backup.clear()
+            if gone.posts:
+                backup.append(write_removal_backup(store, folder, args.dataset, args.split))
+
+    try:
+        gone = remove_splits(store, args.dataset, args.split, allowed)
+    except BaseException:
+        with contextlib.suppress(Exception):   # where nothing went, no copy of it lies about
+            if split_footprint(store, args.dataset, args.split).posts == written_for.posts:
+                shutil.rmtree(folder, ignore_errors=True)
+        raise
     if not backup:
         print(f"Removed {gone.sentence()}.")
         return 0

@@ -152,3 +152,32 @@ def test_what_is_not_there_or_is_in_use_is_refused_with_a_sentence(home, tmp_pat
                            "VALUES ('distill', 'running', ?, '2026-01-01', '2026-01-01')", (json.dumps({"dataset": "d"}),))
     assert "a round on d is queued or running" in refused(home, capsys, "remove", "--dataset", "d", "--yes")
     assert not (home / "removed").exists()
+
+
+def test_saves_do_not_wait_on_the_backup_and_one_saved_meanwhile_is_in_it(home, tmp_path, capsys, monkeypatch):
+    """The backup (every image of a large dataset) was written inside the removal's write
+    transaction, so an annotator's save in the app waited on it, and failed as "busy" past
+    the retry time. It is now written first; a save made meanwhile is still in the backup."""
+    import cot_explorer.cli as cli_module
+
+    _import(home, tmp_path, "mistake", "s", ["Obama", "Merkel"])
+    capsys.readouterr()
+    real = cli_module.write_removal_backup
+    saved = []
+
+    def an_annotator_saves_meanwhile(store, folder, dataset, split):
+        if not saved:   # another connection, as the app's: its save must not wait on the removal
+            with open_store(home) as app_store:
+                post = list_posts(app_store, "mistake", "s")[0]
+                base = label_store.current(app_store, post.id, "mner")
+                saved.append(label_store.save(app_store, post.id, LabelSet(
+                    "mner", (Span(0, 1, "LOC"),), source="annotator", author="ann"), base.version))
+        return real(store, folder, dataset, split)
+
+    monkeypatch.setattr(cli_module, "write_removal_backup", an_annotator_saves_meanwhile)
+    rc, out, _ = _run(home, capsys, "--dataset", "mistake", "--yes", "--drop-work")
+    assert rc == 0 and saved and out.startswith("Removed mistake/s (all of mistake): 2 posts, 3 label versions (1 saved by ann)")
+    folder, = (home / "removed").iterdir()
+    records = [json.loads(line) for line in (folder / "posts.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records[0]["labels"][0]["spans"] == [{"start": 0, "end": 1, "type": "LOC"}]   # the save made meanwhile
+    assert _count(home, "SELECT count(*) FROM posts WHERE dataset = 'mistake'") == 0

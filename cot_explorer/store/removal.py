@@ -37,6 +37,7 @@ class SplitFootprint:
     images: int                  # image files no post outside it shows
     teacher_asked_now: bool      # a live teacher request about one of its posts is under way
     jobs_running: tuple[str, ...]   # the kinds of the jobs queued or running on this dataset
+    newest_label_version: int    # with the counts: a save in between makes a footprint differ
 
     @property
     def has_work(self) -> bool:
@@ -112,7 +113,20 @@ def split_footprint(store: Store, dataset: str, split: str | None = None) -> Spl
         images,
         count(f"SELECT count(*) FROM teacher_requests WHERE post_id IN ({ids}) AND status = 'pending' "
               "AND created_at >= ?", (minutes_ago(ASKING_FOR_AT_MOST_MIN),)) > 0,
-        running)
+        running,
+        count(f"SELECT coalesce(max(version), 0) FROM labels WHERE post_id IN ({ids})"))
+
+
+def check_removable(gone: SplitFootprint) -> None:
+    """Refuse while the teacher is asked about one of its posts or a job on the dataset runs
+    (either would land on nothing)."""
+    if gone.teacher_asked_now:
+        raise ValidationError(f"the teacher is being asked about a post of {gone.dataset} right now; remove it "
+                              "once the answer is in")
+    if gone.jobs_running:
+        what = "round" if gone.jobs_running[0] == "distill" else "teacher batch"
+        raise ValidationError(f"a {what} on {gone.dataset} is queued or running; remove it once the {what} is done "
+                              "or stopped")
 
 
 def remove_splits(store: Store, dataset: str, split: str | None,
@@ -120,21 +134,16 @@ def remove_splits(store: Store, dataset: str, split: str | None,
     """Remove `split` of `dataset` (all of it when None) with every row about its posts, the
     record of their imports, and the images no other post shows; the whole dataset's captions
     and name when no split is left. `allowed` sees what would go, inside the transaction (what
-    is counted is what goes), and raises to refuse. Refused while the teacher is asked about
-    one of its posts or a round on the dataset runs (either would land on nothing)."""
+    is counted is what goes), and raises to refuse; it should be quick, since saves wait on it
+    (write anything slow beforehand, and again in `allowed` only if the footprint changed). Refused while the teacher is asked about
+    one of its posts or a job on the dataset runs (`check_removable`)."""
     from .images import forget_image
 
     set_aside = []
     try:
         with store.write():
             gone = split_footprint(store, dataset, split)
-            if gone.teacher_asked_now:
-                raise ValidationError(f"the teacher is being asked about a post of {dataset} right now; remove it "
-                                      "once the answer is in")
-            if gone.jobs_running:
-                what = "round" if gone.jobs_running[0] == "distill" else "teacher batch"
-                raise ValidationError(f"a {what} on {dataset} is queued or running; remove it once the {what} is done "
-                                      "or stopped")
+            check_removable(gone)
             allowed(gone)
             ids = _post_ids_sql(gone.splits)
             args = (dataset, *gone.splits)
