@@ -41,7 +41,7 @@ def session(url: str, name: str | None = None, password: str | None = None) -> G
     client = GradioHttp(url)
     if name:
         client.login(name, password)
-    client.call(None, ["", "", ""], trigger="load")  # no split, post or filters remembered by a browser
+    client.call(None, ["", "", "", ""], trigger="load")  # no split, post, filters or analysis remembered
     # a post is open in this session: the editor's document among the queue's outputs
     data = client.call("queue-dataset", QUEUE, trigger="input").data
     client.opened = next(x for x in data if isinstance(x, dict) and x.get("post_id"))
@@ -64,7 +64,7 @@ def test_a_signed_in_user_s_annotator_box_shows_their_own_name(password_app):
     url, _ = password_app
     client = GradioHttp(url)
     client.login("ann", "ann-pass")
-    loaded = client.call(None, ["", "", ""], trigger="load").data  # no split, post or filters remembered by a browser
+    loaded = client.call(None, ["", "", "", ""], trigger="load").data  # no split, post, filters or analysis remembered
     author = next(x for x in loaded if isinstance(x, dict) and x.get("interactive") is False)   # the box, by what it is
     assert author["value"] == "ann"
 
@@ -102,11 +102,11 @@ def test_an_admin_gets_past_the_role_check(password_app):
     assert "is the default already" in str(adm.call("promote-btn", ["mner-default", False, ""]).data[-1])
     assert "Exported 40 posts of demo/test" in str(adm.call("export-btn", ["demo/test", "CoNLL: the dataset's own labels (gold)"]
                                                           ).data[-1])
-    load = adm.call(None, ["", "", ""], trigger="load").data  # no split, post or filters remembered by a browser
+    load = adm.call(None, ["", "", "", ""], trigger="load").data  # no split, post, filters or analysis remembered
     line = f"Store: `{home}`"  # the store line names the path to admins only (images are served by URL to all)
     assert any(line in str(x) for x in load)
     vic = session(url, "vic", "vic-pass")
-    assert not any(line in str(x) for x in vic.call(None, ["", "", ""], trigger="load").data)
+    assert not any(line in str(x) for x in vic.call(None, ["", "", "", ""], trigger="load").data)
 
 
 def test_a_visitor_of_a_public_space_may_explore_and_predict_only():

@@ -272,6 +272,18 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#errors-compare input")).to_have_value("(none)", timeout=T)
     choose("errors-compare", "mner-twitter2017")
     expect(page.locator("#errors-model input")).not_to_have_value("mner-twitter2017", timeout=T)
+    # a reload kept neither the analysis nor its choices (the tab came back on the first split);
+    # the last analysis on this browser is made again when the tab opens
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-table")).to_contain_text("other version", timeout=T)
+    said = page.locator("#errors-note").inner_text()
+    page.reload()
+    expect(page.locator("#errors-note")).to_contain_text("Your last analysis on this browser, made again", timeout=T)
+    expect(page.locator("#errors-note")).to_contain_text(said.split(":")[0])   # the same split and versions
+    expect(page.locator("#errors-compare input")).to_have_value("mner-twitter2017", timeout=T)
+    expect(page.locator("#errors-dataset input")).to_have_value("demo/test")
+    expect(page.locator("#errors-table")).to_contain_text("other version", timeout=T)
+    shot(page, "errors-after-reload")
     tab(page, "Store")
     expect(page.locator("#stats-table")).to_contain_text("demo", timeout=T)
     shot(page, "store")

@@ -183,12 +183,12 @@ def test_errors_offers_only_the_versions_that_can_answer_the_split(app_with_teac
 
     url, _, _ = app_with_teacher
     client = GradioHttp(url)
-    loaded = client.call(None, ["", "", ""], trigger="load").data  # no split, post or filters remembered by a browser
+    loaded = client.call(None, ["", "", "", ""], trigger="load").data  # no split, post, filters or analysis remembered
     on_load_model = loaded[3]   # the page opens on the first split: its task's models already
     assert [value for _, value in on_load_model["choices"]].count("default") == 1
     assert not {"mner-default", "mre-default"} & {value for _, value in on_load_model["choices"]}
-    relations_model, relations_compare = client.call("errors-dataset", ["demo-mnre/test"], trigger="change").data
-    entities_model, _ = client.call("errors-dataset", ["demo/test"], trigger="change").data
+    relations_model, relations_compare = client.call("errors-dataset", ["demo-mnre/test", "default", "(none)"], trigger="input").data
+    entities_model, _ = client.call("errors-dataset", ["demo/test", "default", "(none)"], trigger="input").data
     assert "mre-default" in str(relations_model) and "mner-default" not in str(relations_model)
     # the default once, named as what it is; before, "default" and "mre-default" were both listed
     assert relations_model["choices"][0] == ["mre-default (default)", "default"]

@@ -14,7 +14,8 @@ from ..limits import MAX_IMAGE_BYTES, MAX_UPLOAD
 from .annotate import build_annotate_tab
 from .common import dataset_splits, markdown_literal, post_choices, teacher_available
 from .distill import build_distill_tab
-from .errors_tab import build_errors_tab
+from .errors_tab import READ_ANALYSIS as ERRORS_READ_ANALYSIS
+from .errors_tab import RememberedAnalysis, build_errors_tab
 from .errors_tab import model_updates as errors_model_updates
 from .explore import ASK_IS_ADMINS, PICK_LABEL, build_explore_tab
 from .guard import guarded
@@ -141,21 +142,24 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
         ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate
 
-        def on_load(remembered, post, filters, user):
+        def on_load(remembered, post, filters, analysis, user):
             """Every tab's choices; Annotate opens on the split this browser worked in last
             (`remembered`, from localStorage), the first one where it has none or it is gone,
             with the queue's filters as they were left there, and `post`, the one it showed last,
-            is handed on to the first queue."""
+            is handed on to the first queue. Errors shows the choices of the last analysis made
+            on this browser (`analysis`), which the tab makes again when it opens."""
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
             datasets = sorted({s.dataset for s in splits})
             rows, fig, pick = di["render_versions"]()
-            errors_model, errors_compare = errors_model_updates(home, labels[0] if labels else None)
             first = labels[0] if labels else None
+            again = RememberedAnalysis.read(home, analysis, labels)
+            errors_split, errors_model, errors_compare = (again.updates(home) if again else (
+                gr.update(value=first), *errors_model_updates(home, first)))
             split = remembered if remembered in labels else first
             return (gr.update(choices=post_choices(home), label=PICK_LABEL),   # a search typed meanwhile: undone, said so
                     gr.update(choices=labels, value=split),
-                    gr.update(choices=labels, value=labels[0] if labels else None),   # Errors: ready to analyse
+                    {**errors_split, "choices": labels},   # Errors: ready to analyse
                     errors_model, errors_compare,
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
                     rows, fig, pick, stats_rows(home), store_line(home, user),
@@ -181,11 +185,12 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             demo.load(guarded(policy, None, controls_for, quiet=True), None,
                       [c for c, _ in admin_controls] + [di["admin_only"], ex["ask"], ex["ask_unavailable"]],
                       api_visibility="private")
-        loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), an["remembered"],
+        loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), [*an["remembered"], er["remembered"]],
                            [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
                             er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],
                             st["stats"], st["where"], an["author"], an["remembered"][1], *an["filter_boxes"]],
-                           api_visibility="private", js=an["recall_place"])
+                           api_visibility="private",
+                           js=f"() => [...({an['recall_place']})(), {ERRORS_READ_ANALYSIS}]")
         # then Annotate opens on the split this browser worked in last, else the first one with posts
         # (the demo set first), unless a post was opened meanwhile (picked in Explore while the page
         # loaded): that one stays; and Explore shows the post its address names (a reload, a link)

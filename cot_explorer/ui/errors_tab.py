@@ -9,6 +9,7 @@ version answered."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,13 +37,14 @@ from ..store import open_store
 from ..store.posts import dataset_schema, list_posts
 from ..student.registry import Registry
 from .cancel import begin_work
-from .common import DatasetSplit, table_rows
+from .common import DatasetSplit, dataset_splits, table_rows
 from .guard import guarded
 from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictions, cached_relations
 from .span_editor import ErrorFocus
 from .versions import TASK_NAMES, VersionLine, version_lines
 
 NO_COMPARISON = "(none)"
+NOT_ANALYSED = "⚠ Not analysed:"   # how a refused analysis starts its note
 # the "other version" column of a row where only the compared version errs
 ONLY_OTHER = "only it errs"
 OVERALL_HEADERS = ["model", "P", "R", "F1", "accuracy", "posts", "gold", "predicted"]
@@ -462,6 +464,52 @@ def model_updates(home: Path, dataset_split: str | None) -> tuple[dict, dict]:
             gr.update(choices=[none, *others], value=NO_COMPARISON))
 
 
+# The last analysis made on this browser (its split and versions, in localStorage): a reload
+# lost the analysis and its choices, and the tab opened on the first split again. The Errors tab
+# opened after a reload makes it again, from the stored predictions.
+ANALYSIS_KEY = "cot-explorer-errors"
+# (a State's value is the server's, not the page's: the note says whether it was analysed)
+REMEMBER_ANALYSIS = ("(d, m, c, note) => { try { if (d && note && !note.startsWith(%s)) localStorage.setItem('%s', "
+                     "JSON.stringify({split: d, model: m, compare: c})); } catch (e) {} return []; }"
+                     % (json.dumps(NOT_ANALYSED), ANALYSIS_KEY))
+READ_ANALYSIS = "(() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } })()" % ANALYSIS_KEY
+RECALL_ANALYSIS = "(a, tried) => [a, tried, %s]" % READ_ANALYSIS
+AGAIN_SAID = "*Your last analysis on this browser, made again:* "
+
+
+@dataclass(frozen=True)
+class RememberedAnalysis:
+    """A remembered analysis's choices, as they can be made in this store now."""
+
+    split: str
+    model: str
+    compare: str
+
+    @classmethod
+    def read(cls, home: Path, remembered: str | None, labels: Sequence[str]) -> "RememberedAnalysis | None":
+        """None where nothing is remembered, or its split is gone; a version gone since (or one
+        of the other task) is the default again, or no comparison."""
+        try:
+            got = json.loads(remembered or "")
+            split, model, compare = (str(got.get(k) or "") for k in ("split", "model", "compare"))
+        except (ValueError, AttributeError):
+            return None
+        if split not in labels:
+            return None
+        model_update, compare_update = model_updates(home, split)
+        models = {value for _, value in model_update["choices"]}
+        compares = {c[1] if isinstance(c, tuple) else c for c in compare_update["choices"]}
+        model = model if model in models else "default"
+        compare = compare if compare in compares and compare != model else NO_COMPARISON
+        return cls(split, model, compare)
+
+    def updates(self, home: Path) -> tuple[dict, dict, dict]:
+        """The Dataset/split, Model and Compare boxes showing it."""
+        model_update, compare_update = model_updates(home, self.split)
+        return (gr.update(value=self.split), {**model_update, "value": self.model},
+                {**compare_update, "value": self.compare})
+
+
 # -- layout and wiring --------------------------------------------------------------------------
 
 def stale_said(home: Path, analysed: dict | None) -> str:
@@ -527,7 +575,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress))
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
-                        f"⚠ Not analysed: {e}", None, "")
+                        f"{NOT_ANALYSED} {e}", None, "")
             headers, per_type_rows = ea.per_type_table()
             kind_names = ["any", *sorted({row[1] for row in ea.errors})]
             shown, columns, widths = ea.errors, ERROR_HEADERS, ERROR_WIDTHS
@@ -552,21 +600,60 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                        "Scores in %; gold and predicted count entity pairs, micro-F1 leaves out those labelled None."),
                     since, "")
 
-        def models_for(d, user):
-            return model_updates(home, d) if d else (gr.skip(), gr.skip())
+        def models_for(d, m=None, c=None, user=None):
+            """The versions that can answer split `d`; those picked stay where they can (a
+            remembered analysis put back, or another split of the same task)."""
+            if not d:
+                return gr.skip(), gr.skip()
+            model_update, compare_update = model_updates(home, d)
+            if m in {value for _, value in model_update["choices"]}:
+                model_update["value"] = m
+                if c != m and c in {x[1] if isinstance(x, tuple) else x for x in compare_update["choices"]}:
+                    compare_update["value"] = c
+            return model_update, compare_update
 
-        ds.change(guarded(policy, Action.EXPLORE, models_for), [ds], [model, compare], api_visibility="private")
+        # a split picked by hand (the page's load and a remembered analysis set all three boxes
+        # themselves: a change event read the other two before they were set, and undid them)
+        ds.input(guarded(policy, Action.EXPLORE, models_for), [ds, model, compare], [model, compare],
+                 api_visibility="private")
         # a version is never compared with itself: picking it on one side lets the other side go
         # (the analysis was refused, and the results emptied)
         model.input(guarded(policy, Action.EXPLORE, lambda m, c, user: NO_COMPARISON if c == m else gr.skip()),
                     [model, compare], [compare], queue=False, api_visibility="private")
         compare.input(guarded(policy, Action.EXPLORE, lambda c, m, user: "default" if c == m else gr.skip()),
                       [compare, model], [model], queue=False, api_visibility="private")
-        run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare],
-                  [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note, analysed, stale],
-                  api_visibility="private", **model_work)
+        results = [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note, analysed, stale]
+        run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare], results,
+                  api_visibility="private", **model_work).then(
+            None, [ds, model, compare, note], None, js=REMEMBER_ANALYSIS, api_visibility="private")
         errors_tab.select(guarded(policy, Action.EXPLORE, lambda a, user: stale_said(home, a), quiet=True),
                           [analysed], [stale], api_visibility="private", show_progress="hidden")
+        remembered = gr.Textbox(visible=False, elem_id="errors-remembered")
+        tried = gr.State(False)      # the remembered analysis is made again once a page, at most
+        again = gr.State(None)       # RememberedAnalysis to make again, for the step after
+
+        def reopen(a, was_tried, r, user):
+            """After a reload, the first time the tab opens: the last analysis on this browser."""
+            if a or was_tried:
+                return gr.skip(), gr.skip(), gr.skip(), True, None
+            found = RememberedAnalysis.read(home, r, [s.label for s in dataset_splits(home)])
+            if found is None:
+                return gr.skip(), gr.skip(), gr.skip(), True, None
+            return (*found.updates(home), True, asdict(found))
+
+        def analyse_again(r, progress=gr.Progress(), user=None):
+            if not r:
+                return tuple(gr.skip() for _ in results)
+            out = list(analyse(r["split"], r["model"], r["compare"], progress, user))
+            if isinstance(out[8], str) and not out[8].startswith(NOT_ANALYSED):
+                out[8] = AGAIN_SAID + out[8]
+            return tuple(out)
+
+        errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True), [analysed, tried, remembered],
+                          [ds, model, compare, tried, again], js=RECALL_ANALYSIS, api_visibility="private",
+                          show_progress="hidden").then(
+            guarded(policy, Action.EXPLORE, analyse_again, quiet=True), [again], results, api_visibility="private",
+            **model_work)
         kind_filter.change(guarded(policy, Action.EXPLORE,
                                    lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
@@ -597,4 +684,4 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors, kind_filter, post_state],
                       [post_state] + ([pair_state] if pair_state is not None else []) +
                       ([tabs] if tabs is not None else []), api_visibility="private")
-    return {"errors_dataset": ds, "errors_model": model, "errors_compare": compare}
+    return {"errors_dataset": ds, "errors_model": model, "errors_compare": compare, "remembered": remembered}
