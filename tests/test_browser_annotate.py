@@ -1196,6 +1196,38 @@ def test_a_span_is_marked_and_removed_from_the_keyboard_alone(app, browser):
     page.close()
 
 
+def test_tabbing_past_the_queue_s_filters_leaves_the_queue_and_its_place_be(app, browser):
+    """A dropdown left by Tab, its value unchanged, made the queue again from its first post: a
+    keyboard user passing the filter bar on the way to the words was thrown back to post 1 and
+    saved there (with unsaved edits, "open the new queue?" was asked of a queue not asked for)."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-tabs")
+    go_to(page, 3)
+    at = current_post_id(page, home)
+
+    def tab_through_the_filters() -> None:
+        page.locator("#queue-dataset input").focus()
+        for _ in range(3):   # Dataset/split, Entity type, Order
+            page.keyboard.press("Tab")
+        page.wait_for_timeout(1500)   # what a left dropdown sends has come back by now
+
+    tab_through_the_filters()
+    expect(page.locator("#se-pos")).to_contain_text("3 / ")
+    assert current_post_id(page, home) == at
+    page.locator("#span-editor .se-tok").first.focus()
+    page.keyboard.press("End")
+    page.keyboard.press("2")
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved", timeout=T)
+    tab_through_the_filters()
+    expect(page.locator("#se-dialog")).to_be_hidden()
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    assert current_post_id(page, home) == at
+    # a filter changed for real still asks for the new queue (the edits are not lost unasked)
+    pick(page, "queue-type", "PER")
+    expect(page.locator("#se-dialog")).to_contain_text("the new queue of", timeout=T)
+    page.close()
+
+
 def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, browser):
     """A relation error opened its pair outlined; an entity error opened its post with nothing
     to say which words were wrong, nor that the student had said O there."""

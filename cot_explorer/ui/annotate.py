@@ -699,7 +699,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             with open_store(home) as store:
                 return dataset_schema(store, DatasetSplit.parse(value).dataset)
 
-        def load_queue(d, t, e, c, o, doc, progress=gr.Progress(), user=None):
+        def load_queue(d, t, e, c, o, doc, made, progress=gr.Progress(), user=None):
+            if made and [d, t, e, c, o] == list(made):
+                # the filters of the queue on show: a dropdown left by Tab, its value unchanged,
+                # sent its input event, and the queue was made again from its first post (a
+                # keyboard user passing the filter bar was thrown back there, and saved there)
+                return [gr.skip()] * (2 + len(post_outs))
             user_opened()
             begin_work()
             ids = queue(home, d, t, e, c, o, ProgressReporter(progress))
@@ -890,7 +895,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
             f.input(stop_while_predicting, [only_errors, order], [stop], queue=False, api_visibility="private").then(
-                guarded(policy, Action.EXPLORE, load_queue), filters + [editor], [queue_state, queue_made] + post_outs,
+                guarded(policy, Action.EXPLORE, load_queue), filters + [editor, queue_made], [queue_state, queue_made] + post_outs,
                 api_visibility="private", **model_work).then(
                 lambda: gr.update(visible=False), None, [stop], queue=False, api_visibility="private")
 
