@@ -1196,7 +1196,7 @@ def test_a_span_is_marked_and_removed_from_the_keyboard_alone(app, browser):
     page.close()
 
 
-def test_tabbing_past_the_queue_s_filters_leaves_the_queue_and_its_place_be(app, browser):
+def test_a_keyboard_user_passes_the_filters_and_answers_the_question_on_leaving(app, browser):
     """A dropdown left by Tab, its value unchanged, made the queue again from its first post: a
     keyboard user passing the filter bar on the way to the words was thrown back to post 1 and
     saved there (with unsaved edits, "open the new queue?" was asked of a queue not asked for)."""
@@ -1220,6 +1220,24 @@ def test_tabbing_past_the_queue_s_filters_leaves_the_queue_and_its_place_be(app,
     expect(page.locator("#se-dirty")).to_contain_text("unsaved", timeout=T)
     tab_through_the_filters()
     expect(page.locator("#se-dialog")).to_be_hidden()
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    assert current_post_id(page, home) == at
+    # the question on leaving has the keyboard, and says itself (the focus fell to the page, where
+    # the editor's keys did nothing, and a screen reader said nothing); Escape is Stay, from
+    # wherever the focus is, and the keyboard goes back to the words
+    page.locator("#span-editor .se-tok").first.focus()
+    page.keyboard.press("n")
+    dialog = page.get_by_role("alertdialog", name=re.compile("You have unsaved edits on this post"))
+    expect(dialog).to_be_visible(timeout=T)
+    assert page.evaluate("() => document.activeElement.textContent") == "Save and go on"
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden(timeout=T)
+    assert page.evaluate("() => document.activeElement.classList.contains('se-tok')")
+    page.keyboard.press("n")
+    expect(dialog).to_be_visible(timeout=T)
+    page.locator("#queue-dataset input").focus()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden(timeout=T)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     assert current_post_id(page, home) == at
     # a filter changed for real still asks for the new queue (the edits are not lost unasked)

@@ -19,6 +19,7 @@ let local = [];            // what "u" takes back here, newest last: the working
 let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
 let shownDialog = null;    // the dialog last scrolled into view
+let dialogFromWords = false;  // the keyboard was on the words when it opened: it goes back there
 let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
@@ -688,6 +689,13 @@ root.addEventListener("change", (e) => {
   askRelation(Number(s.dataset.rel), s.value);
 });
 
+// Escape is "Stay" from wherever the focus is: first, on the window, since a dropdown's own
+// Escape (dropdown_keys.js) stops it on its way (from a filter's box it did nothing)
+window.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape" || !dialog || !doc || !visible()) return;
+  dialog.actions[dialog.actions.length - 1][1]();
+}, true);
+
 document.addEventListener("keydown", (e) => {
   if (!doc || !visible()) return;  // another tab is showing: nothing happens here
   const tag = (e.target.tagName || "").toLowerCase();
@@ -696,7 +704,7 @@ document.addEventListener("keydown", (e) => {
   const typing = (tag === "input" && !["checkbox", "radio", "button", "submit"].includes(e.target.type)) ||
     tag === "textarea" || tag === "select" || e.target.isContentEditable;
   if (typing) return;
-  if (dialog) { if (e.key === "Escape") { dialog.actions[dialog.actions.length - 1][1](); e.preventDefault(); } return; }
+  if (dialog) return;
   const k = e.key, mod = e.ctrlKey || e.metaKey;
   if (e.target.closest && e.target.closest(".se-tok") && root.contains(e.target) && onWordKey(e)) { e.preventDefault(); return; }
   let done = true;
@@ -942,8 +950,11 @@ function render() {
   const progress = el("div", { class: "se-progress", id: "se-progress", text: pos.progress || "" });
   // a question (leave with unsaved edits?) right under the bar whose button or tab asked it,
   // not below a long post and its pairs, out of sight: the page seemed to ignore the click
-  const question = dialog ? el("div", { class: "se-dialog", role: "dialog", id: "se-dialog" },
-    el("p", { text: dialog.text }),
+  // an alert dialog, named by its question: a screen reader says it when the focus moves into it
+  // (it was silent, and the focus fell to the page, where the editor's keys did nothing)
+  const question = dialog ? el("div", { class: "se-dialog", role: "alertdialog", id: "se-dialog", "aria-modal": "true",
+                                        "aria-labelledby": "se-dialog-text" },
+    el("p", { text: dialog.text, id: "se-dialog-text" }),
     el("div", { class: "se-row" }, ...dialog.actions.map(([label, , cls], i) =>
       el("button", { class: `se-btn ${cls}`, "data-act": "dialog", "data-k": i, text: label })))) : null;
   // a long post: the student's limit said, or its silence on the rest reads as "nothing there"
@@ -987,6 +998,19 @@ function render() {
   if (question && dialog !== shownDialog) {
     shownDialog = dialog;   // brought into view once when it opens (a tab clicked from far below, say)
     question.scrollIntoView({ block: "nearest" });
+    const active = document.activeElement;
+    const fromPage = !active || active === document.body || root.contains(active) || active.closest(".se-dialog");
+    if (fromPage) {   // not from a box being typed in elsewhere: the keyboard goes to the choices
+      dialogFromWords = dialogFromWords || wordFocus;
+      const first = question.querySelector("button");
+      if (first) first.focus({ preventScroll: true });
+    }
+  }
+  if (!dialog && shownDialog) {   // it closed: its button had the focus, gone with it
+    shownDialog = null;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (dialogFromWords && lost) focusCursor();
+    dialogFromWords = false;
   }
   if (wordFocus && !dialog) focusCursor();
 }
