@@ -1204,6 +1204,10 @@ def test_a_keyboard_user_passes_the_filters_and_answers_the_question_on_leaving(
     page = open_annotate(browser, url, "ann-tabs")
     go_to(page, 3)
     at = current_post_id(page, home)
+    # another post is said to a screen reader; Gradio's progress timer in the status line is not
+    first_words = page.locator("#span-editor .se-tok").first.inner_text()
+    expect(page.get_by_role("status").filter(has_text=re.compile(r"^Post 3 of \d+: "))).to_contain_text(first_words)
+    expect(page.locator('#annotate-status [data-testid="status-tracker"]').first).to_have_attribute("aria-hidden", "true")
 
     def tab_through_the_filters() -> None:
         page.locator("#queue-dataset input").focus()

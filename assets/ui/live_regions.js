@@ -10,6 +10,11 @@
         el.setAttribute("aria-live", "polite");
         el.setAttribute("role", "status");
       }
+      // Gradio's progress tracker sits in the block: its timer ("queue: 1/1 | 0.1/0.3s") was
+      // read out on every key; only the app's sentence is
+      for (const tracker of el ? el.querySelectorAll('[data-testid="status-tracker"]:not([aria-hidden])') : []) {
+        tracker.setAttribute("aria-hidden", "true");
+      }
     }
   }
   new MutationObserver(mark).observe(document.documentElement, { childList: true, subtree: true });

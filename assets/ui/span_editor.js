@@ -112,6 +112,7 @@ function load(fromServer) {
   if (marks && (marks.post_id !== doc.post_id || (answer && !relAnswer && before && doc.relation_version !== before.relation_version))) marks = null;
   if (answer && !marks && !relAnswer) restoreMarks();
   if (before && before.post_id !== doc.post_id) document.getElementById("se-toast")?.remove();   // said of the post left
+  if (!before || before.post_id !== doc.post_id) announcePost();
   let relSaved = null;
   if (relAnswer) {   // answered: saved, the next waiting one follows
     const saved = Boolean(doc.pair_saved && doc.post_id === askedRel.post_id && doc.pair_saved.index === askedRel.index);
@@ -748,6 +749,26 @@ function onWordKey(e) {
     return true;
   }
   return false;
+}
+
+// Another post on show is said to a screen reader ("Post 3 of 40: …"): only its words changed
+// on screen, and the position beside the buttons is redrawn with the rest, which is not read out.
+// The region is the page's own, outside the editor that is drawn again at every change.
+function announcePost() {
+  if (!visible()) return;
+  let box = document.getElementById("se-announce");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "se-announce";
+    box.setAttribute("role", "status");
+    box.setAttribute("aria-live", "polite");
+    box.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+    document.body.appendChild(box);
+  }
+  const pos = doc.pos || {};
+  const where = pos.index >= 0 ? `Post ${pos.index + 1} of ${pos.total}` : "A post not in the queue";
+  const words = (doc.tokens || []).slice(0, 12).map((t) => t.t).join(" ");
+  box.textContent = `${where}: ${words}${(doc.tokens || []).length > 12 ? " …" : ""}`;
 }
 
 function focusCursor() {
