@@ -31,7 +31,7 @@ from cot_explorer.gradio_http import GradioHttp
 from cot_explorer.paths import knowledge_file, twitter_file
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
-QUEUE = ["twitter2017/valid", "any", False, False, "file order", {}]
+QUEUE = ["twitter2017/valid", "any", False, False, "file order", {}, None]   # the filters, the editor, no queue made yet
 THINK_S = (0.3, 1.0)  # between two actions: far quicker than a person reading a post
 
 

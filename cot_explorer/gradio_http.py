@@ -45,6 +45,13 @@ class GradioHttp:
         if r.status_code != 200:
             raise EventFailed(f"login refused ({r.status_code}): {r.text[:200]}")
 
+    def upload(self, name: str, data: bytes) -> dict:
+        """A file sent as the page sends one (to Gradio's upload folder), as an event's input."""
+        r = self.http.post(f"{self.url}/gradio_api/upload", files={"files": (name, data)})
+        if r.status_code != 200:
+            raise EventFailed(f"upload refused ({r.status_code}): {r.text[:200]}")
+        return {"path": r.json()[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
     @property
     def config(self) -> dict:
         if self._config is None:

@@ -14,9 +14,10 @@ from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
 
 from .conftest import app_with_users
+from .test_images import png_bytes
 
 USERS = "ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass"
-QUEUE = ["demo/test", "any", False, False, "file order", {}]
+QUEUE = ["demo/test", "any", False, False, "file order", {}, None]   # the filters, the editor, no queue made yet
 
 
 def a_save(client: GradioHttp, author: str = "x"):
@@ -118,6 +119,18 @@ def test_a_visitor_of_a_public_space_may_explore_and_predict_only():
             assert "Obama" in str(result.data)  # a prediction...
             with sqlite3.connect(store_of(user) / "cot_explorer.db") as c:  # ...that stores nothing
                 assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0] == 0
+            # with a picture: it stays on show (it vanished, and the result said "no image"), and
+            # what the visitor sees is said to be all there is of it
+            with sqlite3.connect(store_of(user) / "cot_explorer.db") as c:
+                images = c.execute("SELECT count(*) FROM images").fetchone()[0]
+            picture = visitor.upload("mine.png", png_bytes(color=(200, 30, 30)))
+            data = visitor.call("explore-btn", ["Obama visits Paris", picture]).data
+            shown, caption, note = data[6], data[7], data[-1]
+            assert shown and shown.get("visible") is not False and shown["value"]["path"]
+            assert "no image" not in (caption or "") and "not stored" in note
+            with sqlite3.connect(store_of(user) / "cot_explorer.db") as c:
+                assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0] == 0
+                assert c.execute("SELECT count(*) FROM images").fetchone()[0] == images
             before = labels_count(store_of(user))
             with pytest.raises(EventFailed, match="visitor who has not signed in may not save labels"):
                 a_save(visitor)

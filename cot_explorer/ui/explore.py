@@ -211,11 +211,15 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
     header before any decoding, and Gradio's temporary copy is deleted once handled (a
     refused text first, which leaves it: the box still holds it for the next try)."""
     check_post_text(text)
+    if not keep:   # Gradio's temporary copy stays in the box and on show (its cache lets it go within
+        # two hours); the store is not touched. Deleted here, the visitor's picture vanished, and
+        # the result said the post had no image.
+        data = read_image_file(Path(image), Path(image).name) if image else None
+        return explore_view(home, preview_post(text, data, Path(image).name if image else None), None, None,
+                            Path(image) if image else None)
     try:
         data = read_image_file(Path(image), Path(image).name) if image else None
         name = Path(image).name if image else None
-        if not keep:
-            return explore_view(home, preview_post(text, data, name), None, None, None)
         with open_store(home) as store:
             post = add_upload(store, text, data, name)
     finally:
@@ -270,7 +274,8 @@ SHOW_RESULTS_ON_A_PHONE = """() => {
 KEEP_POST_IN_ADDRESS = """(md) => {
   const m = /^`([^`]+)`$/.exec((md || "").trim());
   const url = new URL(window.location.href);
-  if (m) url.searchParams.set("post", m[1]); else url.searchParams.delete("post");
+  // a visitor's preview is not stored: a link to it could only say it is not there
+  if (m && !m[1].startsWith("preview/")) url.searchParams.set("post", m[1]); else url.searchParams.delete("post");
   if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
   return [];
 }"""
@@ -279,6 +284,10 @@ READ_POST_IN_ADDRESS = "() => [new URLSearchParams(window.location.search).get('
 # where the Ask button would be, for those who may not ask (the key's line is an admin's to act on)
 ASK_IS_ADMINS = ("*Asking Claude, the live teacher, is for admins; the chain of thought shown is the recorded "
                  "teacher's, where a post has one.*")
+
+# said under Analyse of a visitor's upload: what they see is all there is of it
+PREVIEW_SAID = ("*Predicted and not kept: a visitor's upload is not stored, so it is not in the post list and a "
+                "reload lets it go.*")
 
 # how a refused upload is said under Analyse (another image picked takes it off: image.upload)
 NOT_ANALYSED = "**Not analysed:**"
@@ -483,13 +492,14 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             except CotExplorerError as e:
                 return refused(e, i)
             kept = view.image if keep else None
-            shown_as = NamedFile(kept, view.image_name or Path(kept).name) if kept else None
+            # a visitor's preview: the box keeps their picture (nothing of it was stored)
+            shown_as = NamedFile(kept, view.image_name or Path(kept).name) if kept else (gr.skip() if i else None)
             choices = post_choices(home)
             # the picker names the stored upload on show (it stayed empty beside it); setting it
             # runs nothing: the picker's handler answers the user's picks only (.input)
             named = view.post_id if keep and view.post_id in {pid for _, pid in choices} else None
             return list(show(view)) + [shown_as, gr.update(choices=choices, value=named),
-                                       Path(kept).name if kept else "", ""]
+                                       Path(kept).name if kept else "", "" if keep else PREVIEW_SAID]
 
         def refused(e: CotExplorerError, i: str | None) -> list:
             """A refused upload: the reason under the button, and no results of another post
