@@ -20,6 +20,8 @@ if __name__ == "__main__":
         policy = AccessPolicy.from_env()
     except CotExplorerError as e:  # a malformed users file stops the start with its line number
         sys.exit(f"error: {e}")
+    for note in policy.startup_notes():
+        print(f"note: {note}", flush=True)
     ensure_demo(home)
     fail_stale_jobs(home)
     with open_store(home) as store:

@@ -287,6 +287,24 @@ class AccessPolicy:
         """On a Space with `hf_oauth: true`; a Space without it has viewers only."""
         return self.mode == "space" and self.hf_oauth
 
+    @property
+    def nobody_signs_in(self) -> bool:
+        """A Space without `hf_oauth: true`: everyone is a viewer, its owner included."""
+        return self.mode == "space" and not self.hf_oauth
+
+    def startup_notes(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """What a Space's owner should know from its log: it became read-only for everyone, or
+        its store is on a disk the Space forgets at each restart, without a word."""
+        env = os.environ if env is None else env
+        notes = []
+        if self.nobody_signs_in:
+            notes.append("this Space has no sign-in (no `hf_oauth: true` in its README's front matter), so everyone, "
+                         f"its admins in {ADMINS_ENV} included, is a viewer: no labels can be saved")
+        if self.mode == "space" and not env.get("COT_EXPLORER_HOME"):
+            notes.append("COT_EXPLORER_HOME is not set: the store is on the Space's own disk, which a restart "
+                         "empties; set it to a folder on a persistent volume (/data/cot-explorer)")
+        return notes
+
     def check_password(self, username: str, password: str) -> bool:
         """Gradio's `auth` callable."""
         account = self.users.accounts().get(username) if self.users else None

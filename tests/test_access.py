@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +155,18 @@ def test_roles_and_configuration(tmp_path):
     space = AccessPolicy.from_env({"SPACE_ID": "a/b", "COT_EXPLORER_ANNOTATORS": "ann", "OAUTH_CLIENT_ID": "x"})
     assert space.uses_hf_sign_in and space.user(hf_username="ann").role == Role.ANNOTATOR
     assert space.user(hf_username=None).role == Role.VIEWER
+    # a Space without sign-in is read-only for everyone, its store maybe on a disk a restart
+    # empties: both said in its log (nothing was), and a visitor is not "signed in as visitor"
+    env = {"SPACE_ID": "a/b", "COT_EXPLORER_ADMINS": "me"}
+    closed = AccessPolicy.from_env(env)
+    assert closed.nobody_signs_in and not space.nobody_signs_in
+    said = closed.startup_notes(env)
+    assert "no sign-in" in said[0] and "hf_oauth: true" in said[0] and "COT_EXPLORER_HOME is not set" in said[1]
+    assert space.startup_notes({"COT_EXPLORER_HOME": "/data/cot-explorer"}) == []
+    from cot_explorer.ui.store_tab import store_line
+    line = store_line(Path("/data/x"), closed.user(hf_username=None), closed)
+    assert "Signed in" not in line and "no sign-in" in line and "/data/x" not in line
+    assert "Signing in with Hugging Face" in store_line(Path("/data/x"), space.user(hf_username=None), space)
     for action in (Action.TRAIN, Action.EXPORT, Action.ASK_CLAUDE, Action.SEE_STORE_PATH):
         with pytest.raises(CotExplorerError):
             require(User("ann", Role.ANNOTATOR), action)

@@ -162,7 +162,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     {**errors_split, "choices": labels},   # Errors: ready to analyse
                     errors_model, errors_compare,
                     gr.update(choices=datasets, value=datasets[0] if datasets else None),
-                    rows, fig, pick, stats_rows(home), store_line(home, user),
+                    rows, fig, pick, stats_rows(home), store_line(home, user, policy),
                     # a signed-in user saves under their own name: the box shows it (and not a
                     # name the browser remembers from someone else), and cannot be changed
                     gr.update(value=user.name, interactive=False) if user.name not in (None, "local") else gr.skip(),

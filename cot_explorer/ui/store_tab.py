@@ -60,10 +60,16 @@ def import_recipe(home: Path) -> str:
             f"```\ncot-explorer remove --dataset mine --split train{where}\n```")
 
 
-def store_line(home: Path, user: User) -> str:
-    """The store's path, and how to fill it, are for admins only."""
+def store_line(home: Path, user: User, policy: AccessPolicy | None = None) -> str:
+    """The store's path, and how to fill it, are for admins only. A visitor is not told they
+    are signed in (on a Space without sign-in, "Signed in as visitor" named what no one can do)."""
     if user.may(Action.SEE_STORE_PATH):
         return f"Store: `{home}`.\n\n" + import_recipe(home)
+    if not user.name:
+        why = (" This Space has no sign-in, so everyone is a viewer." if policy is not None and policy.nobody_signs_in
+               else " Signing in with Hugging Face gives the role the Space's admins gave you.")
+        return ("You are a visitor (viewer): you may explore the posts and have the student predict your own; saving "
+                f"labels is for annotators.{why} New datasets are imported by the app's admin.")
     return (f"Signed in as **{user.label}** ({user.role}). New datasets are imported by the app's admin "
             "(`cot-explorer import`).")
 
