@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import platformdirs
 
@@ -211,8 +211,9 @@ class UsersFile:
     so: a removed user still signed in, a demoted one still saved. A file that cannot be read
     while the app runs keeps the accounts last read (said in the log, read again at each action
     until it reads), as a restart would refuse to start; a file deleted leaves no one to sign in.
-    A session signed in before a password changed stays signed in (with the role the file gives
-    now): removing the user ends it."""
+    An account whose password hash changed (`users add` again: a reset, a new role) or that was
+    removed is handed to `on_accounts_ended`, which the app sets to end their sessions: a session
+    signed in before a password reset stayed signed in."""
 
     def __init__(self, path: Path | None, fixed: Mapping[str, Account]):
         self.path = path
@@ -220,6 +221,7 @@ class UsersFile:
         self._lock = threading.Lock()
         self._seen: tuple | None = None
         self._read: dict[str, Account] = {}
+        self.on_accounts_ended: Callable[[frozenset[str]], None] | None = None
         self._refresh(first=True)
 
     def _stamp(self) -> tuple | None:
@@ -236,7 +238,7 @@ class UsersFile:
         try:
             if stamp is None and first and self.path is not None:   # named, and not there: no app open to all
                 read_users_file(self.path)
-            self._read = read_users_file(self.path) if stamp is not None else {}
+            before, self._read = self._read, read_users_file(self.path) if stamp is not None else {}
         except CotExplorerError as e:
             if first:
                 raise
@@ -244,6 +246,11 @@ class UsersFile:
             log.error("the users file changed and cannot be read; the accounts read before stand: %s", e)
             return
         self._seen = stamp
+        ended = frozenset(name for name, account in before.items() if name not in self.fixed
+                          and (name not in self._read or self._read[name].secret != account.secret))
+        if ended and self.on_accounts_ended is not None:
+            # before a sign-in that read the change goes on: its own new session is not ended
+            self.on_accounts_ended(ended)
 
     def accounts(self) -> dict[str, Account]:
         with self._lock:

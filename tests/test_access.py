@@ -200,7 +200,8 @@ def test_a_users_file_that_breaks_while_the_app_runs_keeps_the_accounts_until_it
 
 def test_a_change_of_the_users_file_applies_to_a_running_app_at_the_next_action(tmp_path, monkeypatch, capsys):
     """A demoted annotator still saved, a removed user still signed in, and an old password
-    still worked, until the app's next start; nothing said so."""
+    still worked, until the app's next start; nothing said so. Then a session signed in before
+    a password reset stayed signed in."""
     import io
 
     from cot_explorer.cli import main
@@ -223,20 +224,28 @@ def test_a_change_of_the_users_file_applies_to_a_running_app_at_the_next_action(
             a_save(ann)
             assert labels_count(store_of(home)) == before + 1
 
+            other = session(url, "ann", "ann-password")   # the same person on a second browser
             rc, out, _ = users_cli("add", "ann", "--role", "viewer", password="new-password")
             assert rc == 0 and "ann is now viewer" in out and "(was annotator; their password is the new one)" in out
-            with pytest.raises(EventFailed, match="ann \\(viewer\\) may not save labels"):
-                a_save(ann)   # the same session, demoted at once
+            # the sessions signed in with the old password end (they stayed signed in) at the next
+            # action of anyone: here a sign-in with the new one, whose own session goes on
             with pytest.raises(EventFailed, match="login refused"):
                 GradioHttp(url).login("ann", "ann-password")
-            GradioHttp(url).login("ann", "new-password")
+            renewed = session(url, "ann", "new-password")
+            for old in (ann, other):
+                with pytest.raises(EventFailed, match="HTTP 401"):
+                    a_save(old)
+            with pytest.raises(EventFailed, match="ann \\(viewer\\) may not save labels"):
+                a_save(renewed)   # signed in again, with the role the file gives
 
             rc, out, err = users_cli("list")
             assert out.splitlines() == ["adm\tadmin", "ann\tviewer"] and "2 users in" in err
             rc, out, _ = users_cli("remove", "ann")
             assert rc == 0 and "ann is no longer a user" in out
-            with pytest.raises(EventFailed, match="ann is no longer a user of this app"):
-                ann.call("queue-dataset", QUEUE, trigger="input")
+            with pytest.raises(EventFailed, match="ann is no longer a user of this app"):   # said, once
+                renewed.call("queue-dataset", QUEUE, trigger="input")
+            with pytest.raises(EventFailed, match="HTTP 401"):   # and signed out
+                renewed.call("queue-dataset", QUEUE, trigger="input")
             with pytest.raises(EventFailed, match="login refused"):
                 GradioHttp(url).login("ann", "new-password")
             session(url, "adm", "adm-password")   # the others are untouched

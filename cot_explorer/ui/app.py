@@ -4,6 +4,7 @@ assembles them, wires the page load, and says how to launch."""
 from __future__ import annotations
 
 import html
+import logging
 from pathlib import Path
 
 import gradio as gr
@@ -21,6 +22,8 @@ from .explore import ASK_IS_ADMINS, PICK_LABEL, build_explore_tab
 from .guard import guarded
 from .span_editor import UI_ASSETS
 from .store_tab import build_store_tab, stats_rows, store_line
+
+log = logging.getLogger(__name__)
 
 # an image over the cap said beside its box, not only in Gradio's corner toast
 IMAGE_TOO_BIG = (UI_ASSETS / "image_too_big.js").read_text(encoding="utf-8").replace("LIMIT_BYTES", str(MAX_IMAGE_BYTES))
@@ -117,6 +120,17 @@ def admin_only_line(user: User) -> str:
             "The plan above and the versions below are yours to read.*")
 
 
+def end_sessions(demo: gr.Blocks, names: frozenset[str]) -> None:
+    """The sign-ins of `names` end (their password was reset, or they were removed): Gradio
+    keeps a token per signed-in browser in its server app, and a request whose token is gone is
+    refused (the page then says it was signed out). Before the app serves, there are none."""
+    tokens = getattr(getattr(demo, "server_app", None), "tokens", None)
+    for token, name in list((tokens or {}).items()):
+        if name in names:
+            tokens.pop(token, None)
+            log.info("ended a session of %s (their account changed in the users file)", name)
+
+
 def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget | None = None) -> gr.Blocks:
     policy = policy or AccessPolicy.from_env()
     budget = budget or AskBudget.from_env()
@@ -124,6 +138,8 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
     # folder); Gradio's own cache of other outputs is emptied of files older than an hour.
     gr.set_static_paths([str((home / "images").resolve())])
     with gr.Blocks(title="CoT Explorer", delete_cache=(3600, 3600)) as demo:
+        if policy.users is not None:
+            policy.users.on_accounts_ended = lambda names: end_sessions(demo, names)
         with gr.Row():
             gr.Markdown("# CoT Explorer\nTeacher chain of thought, student predictions, corrections, distillation.")
             if policy.uses_hf_sign_in:
