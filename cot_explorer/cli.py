@@ -598,7 +598,8 @@ def _users(args: argparse.Namespace, store) -> int:
             raise CotExplorerError("no terminal to type the password in: pipe it in with --password-stdin") from None
     add_user(path, args.name, args.role, password)
     before = known.get(args.name)
-    was = (f" (was {before.role.value}; their password is the new one)" if before else "")
+    was = (f" (was {before.role.value}; their password is the new one, and their open sessions end: they sign in "
+           "again)" if before else "")
     print(f"{args.name} is now {args.role} in {path}{was}. An app showing its login page reads it at the next "
           "sign-in or action; one started with no users shows the login page once restarted.")
     return 0

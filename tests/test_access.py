@@ -226,7 +226,7 @@ def test_a_change_of_the_users_file_applies_to_a_running_app_at_the_next_action(
 
             other = session(url, "ann", "ann-password")   # the same person on a second browser
             rc, out, _ = users_cli("add", "ann", "--role", "viewer", password="new-password")
-            assert rc == 0 and "ann is now viewer" in out and "(was annotator; their password is the new one)" in out
+            assert rc == 0 and "ann is now viewer" in out and "(was annotator; their password is the new one, and their open sessions end" in out
             # the sessions signed in with the old password end (they stayed signed in) at the next
             # action of anyone: here a sign-in with the new one, whose own session goes on
             with pytest.raises(EventFailed, match="login refused"):
