@@ -17,7 +17,7 @@ from .conftest import app_with_users
 from .test_browser_annotate import make_an_edit
 
 T = 60_000
-USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass,adm:admin:adm-pass"
+USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass,adm:admin:adm-pass,view:viewer:view-pass"
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +103,17 @@ def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_no
     expect(page.locator("#delete-done")).to_contain_text("Not deleted:", timeout=T)
     expect(page.locator("#delete-done")).to_contain_text("only an admin may delete it with them")
     expect(page.locator("#delete-yes")).to_be_hidden()
+    page.get_by_role("link", name="Sign out").click()
+
+    # a viewer's editor is greyed, and says why, before any try (it looked editable until one)
+    sign_in(page, "view", "viewer")
+    tab(page, "Annotate")
+    expect(page.locator("#se-readonly")).to_have_text("Your role can look, not change labels: saving is for annotators.",
+                                                      timeout=T)
+    for button in ("#se-save", "#se-undo", "#se-redo", "#span-editor .se-type >> nth=0"):
+        expect(page.locator(button)).to_be_disabled()
+    expect(page.locator("#span-editor [data-act=accept-all]")).to_have_count(0)
+    shot(page, "annotate-for-a-viewer")
     page.get_by_role("link", name="Sign out").click()
 
     sign_in(page, "adm", "admin")   # an admin sees them all

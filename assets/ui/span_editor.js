@@ -19,6 +19,7 @@ let local = [];            // what "u" takes back here, newest last: the working
 let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
 let shownDialog = null;    // the dialog last scrolled into view
+const READONLY_SAID = "Your role can look, not change labels: saving is for annotators.";
 let dialogFromWords = false;  // the keyboard was on the words when it opened: it goes back there
 let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
@@ -397,11 +398,14 @@ document.addEventListener("change", (e) => {
 });
 // Enter in the name field gives the name as leaving it does (it kept the cursor and saved nothing)
 document.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target.closest && e.target.closest("#annotator")) e.target.blur();
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target.closest && e.target.closest("#annotator")) {
+    e.target.blur();
+    if (doc && doc.post_id && visible()) focusCursor();   // on to the words (the focus fell to the page)
+  }
 }, true);
 
 function edit(change) {
-  if (doc.readonly) { doc.note = "Your role can look, not change labels."; render(); return; }
+  if (doc.readonly) { doc.note = READONLY_SAID; say(doc.note); render(); return; }
   local.push(spans.map((s) => ({ ...s })));
   change();
   sel = null; anchor = null;
@@ -717,9 +721,9 @@ document.addEventListener("keydown", (e) => {
   else if (k === "p" && !mod) navigate(-1);
   else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) { clearNote(); send("undo"); } }
   else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) { clearNote(); send("redo"); }
-  else if (k === "a" && !mod) { const s = pending("student")[0]; if (s) accept(s); }
-  else if (k === "t" && !mod) { const s = pending("teacher")[0]; if (s) accept(s); }
-  else if (k === "A" && !mod) acceptAll("student");
+  else if (k === "a" && !mod) takeFirst("student");
+  else if (k === "t" && !mod) takeFirst("teacher");
+  else if (k === "A" && !mod) { if (pending("student").length) acceptAll("student"); else takeFirst("student"); }
   else if (k === "]" && doc.pairs && doc.pairs.length) { pair = (pair + 1) % doc.pairs.length; render(); }
   else if (k === "[" && doc.pairs && doc.pairs.length) { pair = (pair + doc.pairs.length - 1) % doc.pairs.length; render(); }
   else done = false;
@@ -756,6 +760,13 @@ function onWordKey(e) {
 // The region is the page's own, outside the editor that is drawn again at every change.
 function announcePost() {
   if (!visible()) return;
+  const pos = doc.pos || {};
+  const where = pos.index >= 0 ? `Post ${pos.index + 1} of ${pos.total}` : "A post not in the queue";
+  const words = (doc.tokens || []).slice(0, 12).map((t) => t.t).join(" ");
+  say(`${where}: ${words}${(doc.tokens || []).length > 12 ? " …" : ""}`);
+}
+
+function say(text) {
   let box = document.getElementById("se-announce");
   if (!box) {
     box = document.createElement("div");
@@ -765,10 +776,16 @@ function announcePost() {
     box.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
     document.body.appendChild(box);
   }
-  const pos = doc.pos || {};
-  const where = pos.index >= 0 ? `Post ${pos.index + 1} of ${pos.total}` : "A post not in the queue";
-  const words = (doc.tokens || []).slice(0, 12).map((t) => t.t).join(" ");
-  box.textContent = `${where}: ${words}${(doc.tokens || []).length > 12 ? " …" : ""}`;
+  box.textContent = text;
+}
+
+// a key whose suggestion is not there says so (it did nothing, and a missed key read the same)
+function takeFirst(source) {
+  const s = pending(source)[0];
+  if (s) { accept(s); return; }
+  doc.note = `No ${source === "student" ? "student" : "teacher"} suggestion left to take on this post.`;
+  say(doc.note);
+  render();
 }
 
 function focusCursor() {
@@ -881,14 +898,17 @@ function render() {
       title: isDirty ? "edits not saved yet: Save (s) keeps them" : hasWaiting() ?
         "type your name in the annotator field and the relation is saved" : "what you see is saved" }),
     el("span", { class: "se-grow" }),
-    el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", "aria-label": "Undo", text: "↶ Undo" }),
-    el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", "aria-label": "Redo", text: "↷ Redo" }),
+    el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", "aria-label": "Undo", text: "↶ Undo", disabled: doc.readonly }),
+    el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", "aria-label": "Redo", text: "↷ Redo", disabled: doc.readonly }),
     el("button", { class: "se-btn primary", "data-act": "save", id: "se-save", title: "save (s)", disabled: doc.readonly, text: "Save" }));
   const palette = el("div", { class: "se-palette", role: "toolbar", "aria-label": "entity types" },
     // one text whatever is selected: it shrank to "Type:" as a finger went down on a phone, the
     // words moved up a line under the finger, and the tap took the word below
-    el("span", { class: "se-hint", text: "Select words, then a type:" }),
-    ...types.map((t, i) => el("button", { class: `se-type c${i}`, "data-act": "type", "data-k": i, title: `key ${i + 1}`, text: `${i + 1} ${t}` })));
+    // a viewer sees the editor greyed, and why, before trying (it looked editable until a try)
+    el("span", { class: "se-hint", id: doc.readonly ? "se-readonly" : null,
+                 text: doc.readonly ? READONLY_SAID : "Select words, then a type:" }),
+    ...types.map((t, i) => el("button", { class: `se-type c${i}`, "data-act": "type", "data-k": i, title: `key ${i + 1}`,
+                                          text: `${i + 1} ${t}`, disabled: doc.readonly })));
 
   // which tokens are in what
   const inSpan = new Array(doc.tokens.length).fill(-1);
@@ -959,10 +979,10 @@ function render() {
   const sugBar = el("div", { class: "se-sugbar" },
     el("span", { class: "se-hint", text: `Suggestions: ${pending("student").length} from the student (dashed), ` +
       (pending("knowledge").length ? `${pending("knowledge").length} from a knowledge view, which reads the teacher's CoT (thick left edge), ` : "") +
-      `${pending("teacher").length} from the teacher (dotted); ⚠ marks one that disagrees with a label or another suggestion. Click one to take it` +
-      (pending("student").length || pending("teacher").length ? ", or" : ".") }),
+      `${pending("teacher").length} from the teacher (dotted); ⚠ marks one that disagrees with a label or another suggestion.` +
+      (doc.readonly ? "" : " Click one to take it" + (pending("student").length || pending("teacher").length ? ", or" : ".")) }),
     // a "take all" only where there is something to take
-    ...["student", "teacher"].filter((src) => pending(src).length).map((src) =>
+    ...["student", "teacher"].filter((src) => !doc.readonly && pending(src).length).map((src) =>
       el("button", { class: "se-btn", "data-act": "accept-all", "data-source": src, id: `se-accept-${src}`,
                      text: src === "student" ? "take all the student's (A)" : "take all the teacher's" })));
 
