@@ -775,3 +775,15 @@ def test_where_a_chain_of_thought_can_be_read_is_said_in_the_words_of_the_tab_it
     assert "the `demo/test` queue" in said and "or a post of the store" not in said
     # the key is named once in Explore (under the panel, on every post), and in Annotate's panel
     assert "ANTHROPIC_API_KEY" not in view.cot and "ANTHROPIC_API_KEY" in said
+
+
+def test_an_entity_s_type_is_in_words_for_a_screen_reader():
+    """Explore's marks said their type by colour and a title only: a screen reader read
+    "Obama" where the eye saw a PER highlight."""
+    from cot_explorer.ui.post_rows import Mark, Row, rows_html
+    from cot_explorer.uploads import preview_post
+
+    post = preview_post("Obama visits Paris")
+    shown = rows_html(post, [Row("Student", (Mark(0, 1, "PER", "confidence 0.91"), Mark(2, 3, "LOC")))], ["PER", "LOC"])
+    assert 'Obama<span class="pr-sr"> (PER)</span></mark>' in shown
+    assert 'Paris<span class="pr-sr"> (LOC)</span></mark>' in shown and 'title="PER: confidence 0.91"' in shown
