@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..access import Action
+from ..predict_budget import viewer_budget
 from ..schema import Post, Span
 from ..store import labels as label_store
 from ..store import open_store
@@ -26,6 +28,7 @@ from ..student.registry import Registry
 from ..student.relation_arguments import entities_for_arguments, typed_pair
 from .cancel import check_cancelled
 from .common import SpanTuple, student
+from .guard import ACTING_USER
 
 CHUNK = 256         # posts (or entity pairs) predicted and saved between progress reports
 BULK_FROM = 256     # more to predict than this: the backend fastest in batches (student/inference.py)
@@ -47,6 +50,13 @@ class PairGuess:
 
 def _noop(done: int, total: int, what: str) -> None:
     return None
+
+
+def _charge_viewer(posts: int) -> None:
+    """A viewer's share of predictions this hour takes `posts`, or refuses them (predict_budget)."""
+    user = ACTING_USER.get()
+    if user is not None and not user.may(Action.SAVE_LABELS):
+        viewer_budget().charge(user.name or "", posts)
 
 
 def _register(home: Path, predictor) -> str:
@@ -93,6 +103,7 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
         schemas = {d: dataset_schema(store, d) for d in {p.dataset for p in posts} if dataset_known(store, d)}
     # by length, so each chunk's batches hold posts of one length (little padding)
     missing = sorted((p for p in posts if p.id not in have), key=lambda p: len(p.tokens))
+    _charge_viewer(len(missing))
     if len(missing) > BULK_FROM:
         predictor = student(home, model, bulk=True)
     report = on_progress or _noop
@@ -146,6 +157,7 @@ def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
             if (head, tail) not in known.get(p.id, {}):
                 todo.append((p, head, tail))
     todo.sort(key=lambda item: len(item[0].tokens))   # by length: little padding in a chunk's batches
+    _charge_viewer(len({p.id for p, _, _ in todo}))
     if len(todo) > BULK_FROM:
         predictor = student(home, model, task="mre", bulk=True)
     report = on_progress or _noop
