@@ -1218,6 +1218,18 @@ def test_a_keyboard_user_passes_the_filters_and_answers_the_question_on_leaving(
     tab_through_the_filters()
     expect(page.locator("#se-pos")).to_contain_text("3 / ")
     assert current_post_id(page, home) == at
+    # from the tab bar, the first Tab reaches a link past the filters to the words (about 20 Tabs
+    # before); `w` does the same from anywhere outside a text field
+    page.locator("#main-tabs button[role=tab]").last.focus()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the post's words (or press w)")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.classList.contains('se-tok')")
+    page.locator("#se-undo").focus()
+    page.keyboard.press("w")
+    assert page.evaluate("() => document.activeElement.classList.contains('se-tok')")
     # Enter in the name field goes on to the words (the focus fell to the page)
     page.locator("#annotator input, #annotator textarea").first.focus()
     page.keyboard.press("Enter")

@@ -396,6 +396,13 @@ document.addEventListener("change", (e) => {
   batch = null;   // the name given: the batch saved under it starts here
   setTimeout(sendWaiting, 50);   // after Gradio has the new value, which the request carries
 });
+// The skip link at the top of Annotate (annotate.py): the words take the keyboard
+document.addEventListener("click", (e) => {
+  const link = e.target.closest && e.target.closest("a.se-skip");
+  if (!link || !doc || !doc.post_id) return;
+  e.preventDefault();
+  focusCursor();
+});
 // Enter in the name field gives the name as leaving it does (it kept the cursor and saved nothing)
 document.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target.closest && e.target.closest("#annotator")) {
@@ -721,6 +728,7 @@ document.addEventListener("keydown", (e) => {
   else if (k === "p" && !mod) navigate(-1);
   else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) { clearNote(); send("undo"); } }
   else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) { clearNote(); send("redo"); }
+  else if (k === "w" && !mod) focusCursor();   // the words take the keyboard (about 20 Tabs from the tab bar)
   else if (k === "a" && !mod) takeFirst("student");
   else if (k === "t" && !mod) takeFirst("teacher");
   else if (k === "A" && !mod) { if (pending("student").length) acceptAll("student"); else takeFirst("student"); }
