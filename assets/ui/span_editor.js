@@ -396,7 +396,15 @@ document.addEventListener("change", (e) => {
   batch = null;   // the name given: the batch saved under it starts here
   setTimeout(sendWaiting, 50);   // after Gradio has the new value, which the request carries
 });
-// The skip link at the top of Annotate (annotate.py): the words take the keyboard
+// The first Tab stop of Annotate: a link past the filters, the search and the name (about 20
+// Tabs) to the words, made here and not as a Gradio block (a block took a row of the layout)
+function addSkipLink() {
+  const panel = document.getElementById("queue-dataset")?.closest("[role=tabpanel]");
+  if (!panel || panel.querySelector(":scope > a.se-skip")) return;
+  panel.style.position = panel.style.position || "relative";
+  panel.prepend(el("a", { class: "se-skip", href: "#span-editor", text: "Skip to the post's words (or press w)" }));
+}
+new MutationObserver(addSkipLink).observe(document.documentElement, { childList: true, subtree: true });
 document.addEventListener("click", (e) => {
   const link = e.target.closest && e.target.closest("a.se-skip");
   if (!link || !doc || !doc.post_id) return;

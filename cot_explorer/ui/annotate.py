@@ -627,10 +627,6 @@ def annotators_said(home: Path, post_id: str | None) -> str:
 def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict,
                        pair_state: gr.State | None = None) -> dict:
     with gr.Tab("Annotate", id="annotate"):
-        # the first Tab stop of the tab: past the filters, the search and the name (about 20 Tabs)
-        # to the words; shown while it has the focus (app.PAGE_CSS); `w` does the same
-        gr.HTML('<a class="se-skip" href="#span-editor">Skip to the post\'s words (or press w)</a>',
-                elem_id="annotate-skip", padding=False)
         with gr.Row(equal_height=False):
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset", scale=2)
             type_filter = gr.Dropdown(["any"], value="any", label="Entity type", elem_id="queue-type")

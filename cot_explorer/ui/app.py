@@ -39,11 +39,11 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
-/* Annotate's skip link: out of sight until the keyboard reaches it */
-a.se-skip { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
-a.se-skip:focus { position: static; width: auto; height: auto; display: inline-block; padding: 4px 10px;
+/* Annotate's skip link (span_editor.js): out of sight, and out of the layout, until the
+   keyboard reaches it; then over the filters' top left corner */
+a.se-skip { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
+a.se-skip:focus { left: 8px; top: 4px; z-index: 30; width: auto; height: auto; padding: 4px 10px;
   border: 2px solid #1d4ed8; border-radius: 6px; background: var(--background-fill-primary); }
-#annotate-skip { min-height: 0 !important; }
 /* who is signed in, at the header's right (a login page is used) */
 #signed-in { text-align: right; align-self: center; }
 /* an image over the upload cap, said beside its box (image_too_big.js) */
