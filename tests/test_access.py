@@ -8,9 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from cot_explorer.access import AccessPolicy, Action, Role, User, hash_password, require
-from cot_explorer.devtools.harness import running_app, store_of, user_home
+from cot_explorer.devtools.harness import running_app, store_of, tab, user_home
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
 
@@ -111,7 +112,7 @@ def test_an_admin_gets_past_the_role_check(password_app):
     assert not any(line in str(x) for x in vic.call(None, ["", "", "", ""], trigger="load").data)
 
 
-def test_a_visitor_of_a_public_space_may_explore_and_predict_only():
+def test_a_visitor_of_a_public_space_may_explore_and_predict_only(browser, tmp_path):
     user = user_home("space")
     try:
         with running_app(user, env={"SPACE_ID": "someone/cot-explorer", "COT_EXPLORER_ADMINS": "someone",
@@ -133,6 +134,24 @@ def test_a_visitor_of_a_public_space_may_explore_and_predict_only():
             with sqlite3.connect(store_of(user) / "cot_explorer.db") as c:
                 assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0] == 0
                 assert c.execute("SELECT count(*) FROM images").fetchone()[0] == images
+            # in the page: the picture stays, no dead ?post= link, and Annotate is not handed a post
+            # that is not in the store (it said "no post 'preview/…'" and stayed on "Opening…")
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.goto(url)
+            (tmp_path / "mine.png").write_bytes(png_bytes(color=(30, 120, 200)))
+            page.locator("#post-text textarea").fill("Lionel Messi arrives in Miami")
+            page.locator("#post-image input[type=file]").set_input_files(str(tmp_path / "mine.png"))
+            page.locator("#explore-btn").click()
+            expect(page.locator("#analyse-note")).to_contain_text("not stored", timeout=60_000)
+            expect(page.locator("#explore-post-id")).to_contain_text("preview/")
+            expect(page.locator("#explore-image img")).to_be_visible()   # shown beside the results
+            expect(page.locator("#post-image")).to_contain_text(".png")   # and kept in the box
+            assert "post=" not in page.url
+            tab(page, "Annotate")
+            expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=60_000)
+            expect(page.locator("#span-editor")).to_contain_text("Your role can look")
+            expect(page.get_by_text("no post 'preview/")).to_have_count(0)
+            page.close()
             before = labels_count(store_of(user))
             with pytest.raises(EventFailed, match="visitor who has not signed in may not save labels"):
                 a_save(visitor)

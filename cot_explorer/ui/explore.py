@@ -498,8 +498,12 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             # the picker names the stored upload on show (it stayed empty beside it); setting it
             # runs nothing: the picker's handler answers the user's picks only (.input)
             named = view.post_id if keep and view.post_id in {pid for _, pid in choices} else None
-            return list(show(view)) + [shown_as, gr.update(choices=choices, value=named),
-                                       Path(kept).name if kept else "", "" if keep else PREVIEW_SAID]
+            shown_view = list(show(view))
+            if not keep:   # not a post of the store: Annotate, which opens the post shared here, said
+                # "no post 'preview/…'" and stayed on "Opening the first post of the queue…"
+                shown_view[0] = gr.skip()
+            return shown_view + [shown_as, gr.update(choices=choices, value=named),
+                                 Path(kept).name if kept else "", "" if keep else PREVIEW_SAID]
 
         def refused(e: CotExplorerError, i: str | None) -> list:
             """A refused upload: the reason under the button, and no results of another post
