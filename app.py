@@ -8,6 +8,7 @@ from cot_explorer.access import AccessPolicy
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.jobs import fail_stale_jobs
 from cot_explorer.paths import resolve_home
+from cot_explorer.predict_budget import PredictBudget
 from cot_explorer.store import open_store
 from cot_explorer.student.registry import Registry
 from cot_explorer.ui.app import build_app, launch_kwargs
@@ -18,7 +19,8 @@ if __name__ == "__main__":
     home = resolve_home()
     try:
         policy = AccessPolicy.from_env()
-    except CotExplorerError as e:  # a malformed users file stops the start with its line number
+        predictions = PredictBudget.from_env()
+    except CotExplorerError as e:  # a malformed users file (or setting) stops the start with a sentence
         sys.exit(f"error: {e}")
     for note in policy.startup_notes():
         print(f"note: {note}", flush=True)
@@ -28,5 +30,5 @@ if __name__ == "__main__":
         for line in Registry(store).recover():  # what a killed save left behind: restored or removed
             print(f"models: {line}")
     student(home)  # load the default student now, not on the first visitor's click
-    build_app(home, policy).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+    build_app(home, policy, predictions=predictions).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                                    **launch_kwargs(home, policy))

@@ -61,14 +61,3 @@ class PredictBudget:
                     f"hour ({self.per_hour:,}; {left:,} left{frees}). Answers already in the store cost nothing: a "
                     "smaller split, the default model, or an annotator or admin can have it done")
             spent.append((now, posts))
-
-
-_shared: PredictBudget | None = None
-
-
-def viewer_budget() -> PredictBudget:
-    """The app's one allowance, read from the environment at first use."""
-    global _shared
-    if _shared is None:
-        _shared = PredictBudget.from_env()
-    return _shared

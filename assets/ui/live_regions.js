@@ -17,6 +17,22 @@
       }
     }
   }
-  new MutationObserver(mark).observe(document.documentElement, { childList: true, subtree: true });
+  // The post's picture (Gradio's image): the img had no alt text, and its toolbar an unnamed
+  // button and link among the Tab stops
+  const IMAGES = ["explore-image", "annotate-image"];
+  function nameImages() {
+    for (const id of IMAGES) {
+      const block = document.getElementById(id);
+      if (!block) continue;
+      for (const img of block.querySelectorAll("img:not([alt]), img[alt='']")) img.setAttribute("alt", "the post's image");
+      for (const c of block.querySelectorAll("button:not([aria-label]), a:not([aria-label])")) {
+        if (c.textContent.trim()) continue;
+        c.setAttribute("aria-label", c.getAttribute("title") ||
+          (c.tagName === "A" || c.hasAttribute("download") ? "download the post's image" : "the post's image: a control"));
+      }
+    }
+  }
+  new MutationObserver(() => { mark(); nameImages(); }).observe(document.documentElement, { childList: true, subtree: true });
+  nameImages();
   mark();
 })();

@@ -274,6 +274,7 @@ function confirmInSight(text) {
 // A note of this answer's load said after any other (a restored draft hid the dropped picks).
 function say(text) {
   doc.note = doc.note ? `${doc.note} ${text}` : text;
+  announce(doc.note);   // a restored draft is said to a screen reader too
 }
 
 // The component's value is the working copy, so whatever the server is asked next (a post
@@ -420,7 +421,7 @@ document.addEventListener("keydown", (e) => {
 }, true);
 
 function edit(change) {
-  if (doc.readonly) { doc.note = READONLY_SAID; say(doc.note); render(); return; }
+  if (doc.readonly) { doc.note = READONLY_SAID; announce(doc.note); render(); return; }
   local.push(spans.map((s) => ({ ...s })));
   change();
   sel = null; anchor = null;
@@ -714,10 +715,12 @@ root.addEventListener("change", (e) => {
 window.addEventListener("keydown", (e) => {
   if (e.key !== "Escape" || !dialog || !doc || !visible()) return;
   dialog.actions[dialog.actions.length - 1][1]();
+  stayedOn = e;   // the editor's own handler below leaves this Escape be (it cleared the selection too)
 }, true);
+let stayedOn = null;
 
 document.addEventListener("keydown", (e) => {
-  if (!doc || !visible()) return;  // another tab is showing: nothing happens here
+  if (!doc || !visible() || e === stayedOn) return;  // another tab is showing: nothing happens here
   const tag = (e.target.tagName || "").toLowerCase();
   // typing goes to text fields; a ticked checkbox (a queue filter) or a button takes no letters,
   // so the keys stay the editor's (n, p and s did nothing after a filter was ticked)
@@ -779,10 +782,12 @@ function announcePost() {
   const pos = doc.pos || {};
   const where = pos.index >= 0 ? `Post ${pos.index + 1} of ${pos.total}` : "A post not in the queue";
   const words = (doc.tokens || []).slice(0, 12).map((t) => t.t).join(" ");
-  say(`${where}: ${words}${(doc.tokens || []).length > 12 ? " …" : ""}`);
+  announce(`${where}: ${words}${(doc.tokens || []).length > 12 ? " …" : ""}`);
 }
 
-function say(text) {
+// the region is made when the script loads: a region put in the page with its first words was
+// often not read out
+function announceRegion() {
   let box = document.getElementById("se-announce");
   if (!box) {
     box = document.createElement("div");
@@ -792,7 +797,18 @@ function say(text) {
     box.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
     document.body.appendChild(box);
   }
-  box.textContent = text;
+  return box;
+}
+announceRegion();
+
+function announce(text) {
+  const box = announceRegion();
+  if (box.textContent === text) {   // the same words again (a key pressed twice): emptied first, so they are read again
+    box.textContent = "";
+    setTimeout(() => { box.textContent = text; }, 50);
+  } else {
+    box.textContent = text;
+  }
 }
 
 // a key whose suggestion is not there says so (it did nothing, and a missed key read the same)
@@ -800,7 +816,7 @@ function takeFirst(source) {
   const s = pending(source)[0];
   if (s) { accept(s); return; }
   doc.note = `No ${source === "student" ? "student" : "teacher"} suggestion left to take on this post.`;
-  say(doc.note);
+  announce(doc.note);
   render();
 }
 

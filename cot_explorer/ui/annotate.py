@@ -24,6 +24,7 @@ from ..labels import (
     relation_argument_table,
     teacher_spans,
 )
+from ..predict_budget import PredictBudget
 from ..schema import LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
@@ -50,7 +51,15 @@ from .common import (
 from .explore import cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
-from .predicted import ProgressFn, ProgressReporter, all_predicted, cached_predictions, cached_relations
+from .predicted import (
+    ChargeFn,
+    ProgressFn,
+    ProgressReporter,
+    all_predicted,
+    cached_predictions,
+    cached_relations,
+    viewer_charge,
+)
 from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, ErrorFocus, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
 
@@ -166,9 +175,11 @@ def predictions_ready(home: Path, dataset_split: str) -> bool:
 
 
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
-          not_corrected: bool = False, order: str = QueueOrder.FILE, on_progress: ProgressFn | None = None) -> list[str]:
+          not_corrected: bool = False, order: str = QueueOrder.FILE, on_progress: ProgressFn | None = None,
+          charge: ChargeFn | None = None) -> list[str]:
     """The posts of a split to correct, filtered and ordered. On a split with entity pairs
-    (MNRE) and a relation student, errors, uncertainty and disagreement are the relations'."""
+    (MNRE) and a relation student, errors, uncertainty and disagreement are the relations'.
+    `charge`: what predicting the split costs the user (a viewer's share), before any is."""
     ds = DatasetSplit.parse(dataset_split)
     order = QueueOrder(order)
     with open_store(home) as store:
@@ -183,8 +194,8 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
     if not reads_predictions(only_errors, order):
         return [p.id for p in posts]
     if relations and relation_student_available(home):
-        return [p.id for p in _relation_queue(home, ds, posts, relations, only_errors, order, on_progress)]
-    preds = cached_predictions(home, posts, on_progress=on_progress)
+        return [p.id for p in _relation_queue(home, ds, posts, relations, only_errors, order, on_progress, charge)]
+    preds = cached_predictions(home, posts, on_progress=on_progress, charge=charge)
     if only_errors:
         posts = [p for p in posts if p.id in current and
                  {(s.start, s.end, s.type) for s in current[p.id].spans} != {(a, b, t) for a, b, t, _ in preds[p.id]}]
@@ -201,8 +212,8 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
 
 
 def _relation_queue(home: Path, ds: DatasetSplit, posts: list[Post], relations: dict, only_errors: bool,
-                    order: QueueOrder, on_progress: ProgressFn | None) -> list[Post]:
-    guesses = cached_relations(home, posts, on_progress=on_progress)
+                    order: QueueOrder, on_progress: ProgressFn | None, charge: ChargeFn | None = None) -> list[Post]:
+    guesses = cached_relations(home, posts, on_progress=on_progress, charge=charge)
     if only_errors:
         posts = [p for p in posts if any(g.label != r.label for g, r in zip(guesses.get(p.id, []),
                                                                                relations[p.id].relations))]
@@ -625,7 +636,11 @@ def annotators_said(home: Path, post_id: str | None) -> str:
 # -- layout and wiring -----------------------------------------------------------------------
 
 def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict,
-                       pair_state: gr.State | None = None) -> dict:
+                       pair_state: gr.State | None = None, predictions: PredictBudget | None = None) -> dict:
+    def charged(user: User):
+        """A queue that reads a whole split's predictions: a viewer's share pays for it."""
+        return viewer_charge(predictions, user) if predictions is not None else None
+
     with gr.Tab("Annotate", id="annotate"):
         with gr.Row(equal_height=False):
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset", scale=2)
@@ -707,7 +722,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return [gr.skip()] * (2 + len(post_outs))
             user_opened()
             begin_work()
-            ids = queue(home, d, t, e, c, o, ProgressReporter(progress))
+            ids = queue(home, d, t, e, c, o, ProgressReporter(progress), charged(user))
             if not ids:
                 return [ids, [d, t, e, c, o]] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
             if _has_unsaved(doc):
@@ -727,7 +742,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return ([gr.update(value=d0), gr.skip(), types_update(d0, t0), e0, c0, o0, gr.skip()]
                         + [gr.skip()] * len(post_outs))
             if data.get("requeue") and dataset_split:   # leaving for the queue asked for: made now
-                ids = queue(home, dataset_split, t, e, c, o)
+                ids = queue(home, dataset_split, t, e, c, o, charge=charged(user))
                 if not ids:
                     raise ValidationError("no post matches these filters")
             elif not ids and dataset_split:  # the page's first queue may still be loading: count it here

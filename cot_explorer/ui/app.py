@@ -12,6 +12,7 @@ import gradio as gr
 from ..access import AccessPolicy, Action, User
 from ..ask_budget import AskBudget
 from ..limits import MAX_IMAGE_BYTES, MAX_UPLOAD
+from ..predict_budget import PredictBudget
 from .annotate import build_annotate_tab
 from .common import dataset_splits, markdown_literal, post_choices, teacher_available
 from .distill import build_distill_tab
@@ -136,9 +137,11 @@ def end_sessions(demo: gr.Blocks, names: frozenset[str]) -> None:
             log.info("ended a session of %s (their account changed in the users file)", name)
 
 
-def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget | None = None) -> gr.Blocks:
+def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget | None = None,
+              predictions: PredictBudget | None = None) -> gr.Blocks:
     policy = policy or AccessPolicy.from_env()
     budget = budget or AskBudget.from_env()
+    predictions = predictions or PredictBudget.from_env()   # a viewer's share of predictions an hour
     # The store's images are served from where they are (never copied into Gradio's temporary
     # folder); Gradio's own cache of other outputs is emptied of files older than an hour.
     gr.set_static_paths([str((home / "images").resolve())])
@@ -156,8 +159,8 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         pair_state = gr.State(None)   # the entity pair an error row is about: Annotate shows it
         with gr.Tabs(elem_id="main-tabs") as tabs:
             ex = build_explore_tab(home, post_state, policy, budget, MODEL_WORK)
-            an = build_annotate_tab(home, post_state, policy, MODEL_WORK, pair_state)
-            er = build_errors_tab(home, post_state, policy, MODEL_WORK, tabs, pair_state)
+            an = build_annotate_tab(home, post_state, policy, MODEL_WORK, pair_state, predictions)
+            er = build_errors_tab(home, post_state, policy, MODEL_WORK, tabs, pair_state, predictions)
             di = build_distill_tab(home, policy, post_state)
             st = build_store_tab(home, policy)
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions

@@ -31,6 +31,7 @@ from ..evaluate import (
     versus_other_relation,
     versus_other_spans,
 )
+from ..predict_budget import PredictBudget
 from ..schema import Post, Relation, Span
 from ..store import labels as label_store
 from ..store import open_store
@@ -39,7 +40,15 @@ from ..student.registry import Registry
 from .cancel import begin_work
 from .common import DatasetSplit, dataset_splits, table_rows
 from .guard import guarded
-from .predicted import PairGuess, ProgressFn, ProgressReporter, cached_predictions, cached_relations
+from .predicted import (
+    ChargeFn,
+    PairGuess,
+    ProgressFn,
+    ProgressReporter,
+    cached_predictions,
+    cached_relations,
+    viewer_charge,
+)
 from .span_editor import ErrorFocus
 from .versions import TASK_NAMES, VersionLine, version_lines
 
@@ -176,7 +185,8 @@ def _model_of(home: Path, model: str, task: str) -> str:
 
 
 def error_analysis(home: Path, dataset_split: str, model: str = "default", compare: str | None = None,
-                   on_progress: ProgressFn | None = None) -> ErrorAnalysis:
+                   on_progress: ProgressFn | None = None, charge: ChargeFn | None = None) -> ErrorAnalysis:
+    """`charge`: what predicting the split costs the user (a viewer's share), before any is."""
     ds = DatasetSplit.parse(dataset_split)
     task = _task_of(home, ds.dataset, ds.split)
     models = [_model_of(home, model, task)]
@@ -186,13 +196,14 @@ def error_analysis(home: Path, dataset_split: str, model: str = "default", compa
             raise ValidationError("pick two different versions to compare")
         models.append(other)
     if task == "mre":
-        return _relation_analysis(home, ds, models, on_progress)
-    return _entity_analysis(home, ds, models, on_progress)
+        return _relation_analysis(home, ds, models, on_progress, charge)
+    return _entity_analysis(home, ds, models, on_progress, charge)
 
 
 # -- entities -----------------------------------------------------------------------------------
 
-def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress) -> ErrorAnalysis:
+def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress,
+                     charge: ChargeFn | None = None) -> ErrorAnalysis:
     with open_store(home) as store:
         posts = list_posts(store, ds.dataset, ds.split)
         gold = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
@@ -204,7 +215,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     g = [list(gold[p.id].spans) for p in posts]
     preds = []
     for m in models:
-        got = cached_predictions(home, posts, m, on_progress)
+        got = cached_predictions(home, posts, m, on_progress, charge)
         preds.append([[Span(a, b, t) for a, b, t, _ in got[p.id]] for p in posts])
     scored = []
     for m, pr in zip(models, preds):
@@ -274,7 +285,8 @@ def other_version_words(v: VersusOther, say=str) -> str:
 
 # -- relations ----------------------------------------------------------------------------------
 
-def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress) -> ErrorAnalysis:
+def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress,
+                       charge: ChargeFn | None = None) -> ErrorAnalysis:
     with open_store(home) as store:
         posts = list_posts(store, ds.dataset, ds.split)
         gold = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
@@ -282,7 +294,7 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
     posts = [p for p in posts if p.id in gold and gold[p.id].relations]
     if not posts:
         raise ValidationError(f"{ds.label} has no entity pairs to analyse")
-    guesses = [cached_relations(home, posts, m, on_progress) for m in models]
+    guesses = [cached_relations(home, posts, m, on_progress, charge) for m in models]
     g = [r.label for p in posts for r in gold[p.id].relations]
     predicted = [[x.label for p in posts for x in got[p.id]] for got in guesses]
     labels = relation_confusion(g, [], also=[lab for pr in predicted for lab in pr])[0]
@@ -530,7 +542,8 @@ def stale_said(home: Path, analysed: dict | None) -> str:
 
 
 def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, model_work: dict,
-                     tabs: gr.Tabs | None = None, pair_state: gr.State | None = None) -> dict:
+                     tabs: gr.Tabs | None = None, pair_state: gr.State | None = None,
+                     predictions: PredictBudget | None = None) -> dict:
     """`pair_state`, where given, names the entity pair a relation error is about, so that
     Annotate shows that pair and not the least certain one."""
     with gr.Tab("Errors", id="errors") as errors_tab:
@@ -572,7 +585,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             with open_store(home) as store:   # before the labels are read: a save meanwhile is newer
                 since = {"split": d, "version": label_store.newest_version(store)}
             try:
-                ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress))
+                ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress),
+                                    viewer_charge(predictions, user) if predictions is not None and user else None)
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
                         f"{NOT_ANALYSED} {e}", None, "")

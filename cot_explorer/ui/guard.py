@@ -9,7 +9,6 @@ import functools
 import inspect
 import logging
 import typing
-from contextvars import ContextVar
 
 import gradio as gr
 
@@ -18,10 +17,6 @@ from ..errors import CotExplorerError
 from .cancel import session_scope
 
 log = logging.getLogger(__name__)
-
-# who the event being handled is for, where work deep down is limited by role (a viewer's share
-# of predictions: predict_budget); set by `guarded` for the handler's call only
-ACTING_USER: ContextVar[User | None] = ContextVar("acting_user", default=None)
 
 
 def guarded(policy: AccessPolicy, action: Action | None, fn: typing.Callable, *, quiet: bool = False):
@@ -49,12 +44,8 @@ def guarded(policy: AccessPolicy, action: Action | None, fn: typing.Callable, *,
             user = current_user(policy, request, profile)   # refused for a user taken out meanwhile
             if action is not None:
                 require(user, action)
-            acting = ACTING_USER.set(user)
-            try:
-                with session_scope(getattr(request, "session_hash", None)):
-                    return fn(*inputs, user=user)
-            finally:
-                ACTING_USER.reset(acting)
+            with session_scope(getattr(request, "session_hash", None)):
+                return fn(*inputs, user=user)
         except CotExplorerError as e:
             # A sentence in a notice; the outputs keep what they showed (raising gr.Error would
             # put an "Error" badge over every output and hide what the user was looking at).

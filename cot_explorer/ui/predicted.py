@@ -10,13 +10,14 @@ student/relation_arguments.entities_for_arguments."""
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..access import Action
-from ..predict_budget import viewer_budget
+from ..access import Action, User
+from ..predict_budget import PredictBudget
 from ..schema import Post, Span
 from ..store import labels as label_store
 from ..store import open_store
@@ -28,13 +29,14 @@ from ..student.registry import Registry
 from ..student.relation_arguments import entities_for_arguments, typed_pair
 from .cancel import check_cancelled
 from .common import SpanTuple, student
-from .guard import ACTING_USER
 
 CHUNK = 256         # posts (or entity pairs) predicted and saved between progress reports
 BULK_FROM = 256     # more to predict than this: the backend fastest in batches (student/inference.py)
 
 # (posts done, posts in all, what is being predicted); called between chunks
 ProgressFn = Callable[[int, int, str], None]
+# posts about to be predicted, counted against someone's share (or refused) before any is
+ChargeFn = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,13 @@ def _noop(done: int, total: int, what: str) -> None:
     return None
 
 
-def _charge_viewer(posts: int) -> None:
-    """A viewer's share of predictions this hour takes `posts`, or refuses them (predict_budget)."""
-    user = ACTING_USER.get()
-    if user is not None and not user.may(Action.SAVE_LABELS):
-        viewer_budget().charge(user.name or "", posts)
+def viewer_charge(budget: PredictBudget, user: User) -> ChargeFn | None:
+    """What a whole split's predictions cost `user`: a viewer's share this hour (predict_budget;
+    a refusal predicts nothing), nothing for those who may save labels. One post opened is not
+    charged."""
+    if user.may(Action.SAVE_LABELS):
+        return None
+    return functools.partial(budget.charge, user.name or "")
 
 
 def _register(home: Path, predictor) -> str:
@@ -90,7 +94,8 @@ def all_predicted(home: Path, posts: Sequence[Post], task: str = "mner") -> bool
 
 
 def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default",
-                       on_progress: ProgressFn | None = None) -> dict[str, list[SpanTuple]]:
+                       on_progress: ProgressFn | None = None, charge: ChargeFn | None = None
+                       ) -> dict[str, list[SpanTuple]]:
     """Entity predictions of one model version for `posts`, in the types of each post's
     dataset (Twitter-2015's OTHER for the model's MISC; a type the dataset has no name for is
     dropped, as `evaluate` drops it): read in the model's names, Errors scored every OTHER
@@ -103,7 +108,8 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
         schemas = {d: dataset_schema(store, d) for d in {p.dataset for p in posts} if dataset_known(store, d)}
     # by length, so each chunk's batches hold posts of one length (little padding)
     missing = sorted((p for p in posts if p.id not in have), key=lambda p: len(p.tokens))
-    _charge_viewer(len(missing))
+    if charge is not None:
+        charge(len(missing))
     if len(missing) > BULK_FROM:
         predictor = student(home, model, bulk=True)
     report = on_progress or _noop
@@ -136,7 +142,8 @@ def _argument_entities(home: Path, posts: Sequence[Post], on_progress: ProgressF
 
 
 def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
-                     on_progress: ProgressFn | None = None) -> dict[str, list[PairGuess]]:
+                     on_progress: ProgressFn | None = None, charge: ChargeFn | None = None
+                     ) -> dict[str, list[PairGuess]]:
     """The relation student's answer for every entity pair of `posts` (in the order of each
     post's current relation labels); posts without pairs map to []."""
     with open_store(home) as store:
@@ -147,17 +154,18 @@ def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
         return out
     predictor = student(home, model, task="mre")
     name = _register(home, predictor)
-    entities = _argument_entities(home, posts, on_progress)
-    typed = {p.id: [typed_pair(r.head, r.tail, entities.get(p.id, [])) for r in pairs[p.id]] for p in posts}
     with open_store(home) as store:
         known = stored_relations(store, name, [p.id for p in posts])
+    if charge is not None:   # before any work: the posts with pairs not yet answered (their types' entities too)
+        charge(sum(len(known.get(p.id, {})) < len(pairs[p.id]) for p in posts))
+    entities = _argument_entities(home, posts, on_progress)
+    typed = {p.id: [typed_pair(r.head, r.tail, entities.get(p.id, [])) for r in pairs[p.id]] for p in posts}
     todo: list[tuple[Post, Span, Span]] = []
     for p in posts:
         for head, tail in typed[p.id]:
             if (head, tail) not in known.get(p.id, {}):
                 todo.append((p, head, tail))
     todo.sort(key=lambda item: len(item[0].tokens))   # by length: little padding in a chunk's batches
-    _charge_viewer(len({p.id for p, _, _ in todo}))
     if len(todo) > BULK_FROM:
         predictor = student(home, model, task="mre", bulk=True)
     report = on_progress or _noop
