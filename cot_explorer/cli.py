@@ -351,18 +351,18 @@ def _remove(args: argparse.Namespace, store) -> int:
     written_for = split_footprint(store, args.dataset, args.split)
     check_removable(written_for)
     refuse_work(written_for)
-    if written_for.posts:
-        backup.append(write_removal_backup(store, folder, args.dataset, args.split))
 
     def allowed(gone: SplitFootprint) -> None:
         refuse_work(gone)
-        if gone != written_for:
+        if gone.backed_up != written_for.backed_up:   # a save (or an upload) meanwhile: written again
             shutil.rmtree(folder, ignore_errors=True)
             backup.clear()
             if gone.posts:
                 backup.append(write_removal_backup(store, folder, args.dataset, args.split))
 
-    try:
+    try:   # a backup cut short (Ctrl-C, a full disk) does not stay behind, looking whole
+        if written_for.posts:
+            backup.append(write_removal_backup(store, folder, args.dataset, args.split))
         gone = remove_splits(store, args.dataset, args.split, allowed)
     except BaseException:
         with contextlib.suppress(Exception):   # where nothing went, no copy of it lies about

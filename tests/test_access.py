@@ -259,7 +259,8 @@ def test_a_change_of_the_users_file_applies_to_a_running_app_at_the_next_action(
             rc, out, _ = users_cli("add", "ann", "--role", "viewer", password="new-password")
             assert rc == 0 and "ann is now viewer" in out and "(was annotator; their password is the new one, and their open sessions end" in out
             # the sessions signed in with the old password end (they stayed signed in) at the next
-            # action of anyone: here a sign-in with the new one, whose own session goes on
+            # action of anyone that reads the file: here the refused sign-in with the old password;
+            # a sign-in with the new one after it goes on
             with pytest.raises(EventFailed, match="login refused"):
                 GradioHttp(url).login("ann", "ann-password")
             renewed = session(url, "ann", "new-password")

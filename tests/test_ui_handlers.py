@@ -787,3 +787,28 @@ def test_an_entity_s_type_is_in_words_for_a_screen_reader():
     shown = rows_html(post, [Row("Student", (Mark(0, 1, "PER", "confidence 0.91"), Mark(2, 3, "LOC")))], ["PER", "LOC"])
     assert 'Obama<span class="pr-sr"> (PER)</span></mark>' in shown
     assert 'Paris<span class="pr-sr"> (LOC)</span></mark>' in shown and 'title="PER: confidence 0.91"' in shown
+
+
+def test_a_remembered_analysis_is_read_as_it_can_be_made_in_this_store_now(demo_home):
+    """The last analysis on a browser comes back after a reload: its split where the store still
+    has it, its versions where the split's task has them, never a version against itself."""
+    import json
+
+    from cot_explorer.ui.errors_tab import NO_COMPARISON, RememberedAnalysis
+
+    labels = ["demo/test", "demo-mnre/test"]
+
+    def read(**kw):
+        return RememberedAnalysis.read(demo_home, json.dumps(kw), labels)
+
+    got = read(split="demo/test", model="default", compare="mner-knowledge")
+    assert (got.split, got.model, got.compare) == ("demo/test", "default", "mner-knowledge")
+    assert got.boxes[0]["value"] == "demo/test" and got.boxes[2]["value"] == "mner-knowledge"
+    gone = read(split="demo/test", model="deleted-version", compare="deleted-too")
+    assert (gone.model, gone.compare) == ("default", NO_COMPARISON)
+    assert read(split="demo/test", model="mner-knowledge", compare="mner-knowledge").compare == NO_COMPARISON
+    other_task = read(split="demo-mnre/test", model="mner-knowledge", compare=NO_COMPARISON)
+    assert other_task.model == "default"   # an entity model does not answer entity pairs
+    assert read(split="walk/gone", model="default", compare=NO_COMPARISON) is None
+    for bad in ("", "not json", "[1, 2]", "null"):
+        assert RememberedAnalysis.read(demo_home, bad, labels) is None

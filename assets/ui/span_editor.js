@@ -1025,7 +1025,8 @@ function render() {
   // not below a long post and its pairs, out of sight: the page seemed to ignore the click
   // an alert dialog, named by its question: a screen reader says it when the focus moves into it
   // (it was silent, and the focus fell to the page, where the editor's keys did nothing)
-  const question = dialog ? el("div", { class: "se-dialog", role: "alertdialog", id: "se-dialog", "aria-modal": "true",
+  // (not aria-modal: the rest of the page stays usable, and the focus is not held in it)
+  const question = dialog ? el("div", { class: "se-dialog", role: "alertdialog", id: "se-dialog",
                                         "aria-labelledby": "se-dialog-text" },
     el("p", { text: dialog.text, id: "se-dialog-text" }),
     el("div", { class: "se-row" }, ...dialog.actions.map(([label, , cls], i) =>

@@ -37,7 +37,12 @@ class SplitFootprint:
     images: int                  # image files no post outside it shows
     teacher_asked_now: bool      # a live teacher request about one of its posts is under way
     jobs_running: tuple[str, ...]   # the kinds of the jobs queued or running on this dataset
-    newest_label_version: int    # with the counts: a save in between makes a footprint differ
+
+    @property
+    def backed_up(self) -> tuple[int, int, int]:
+        """What the backup before a removal holds, counted: posts, label versions (append-only:
+        a save adds one) and images. A prediction or a teacher answer meanwhile changes none."""
+        return self.posts, self.label_versions, self.images
 
     @property
     def has_work(self) -> bool:
@@ -113,8 +118,7 @@ def split_footprint(store: Store, dataset: str, split: str | None = None) -> Spl
         images,
         count(f"SELECT count(*) FROM teacher_requests WHERE post_id IN ({ids}) AND status = 'pending' "
               "AND created_at >= ?", (minutes_ago(ASKING_FOR_AT_MOST_MIN),)) > 0,
-        running,
-        count(f"SELECT coalesce(max(version), 0) FROM labels WHERE post_id IN ({ids})"))
+        running)
 
 
 def check_removable(gone: SplitFootprint) -> None:

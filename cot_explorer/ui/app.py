@@ -178,7 +178,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             rows, fig, pick = di["render_versions"]()
             first = labels[0] if labels else None
             again = RememberedAnalysis.read(home, analysis, labels)
-            errors_split, errors_model, errors_compare = (again.updates(home) if again else (
+            errors_split, errors_model, errors_compare = (again.boxes if again else (
                 gr.update(value=first), *errors_model_updates(home, first)))
             split = remembered if remembered in labels else first
             return (gr.update(choices=post_choices(home), label=PICK_LABEL),   # a search typed meanwhile: undone, said so

@@ -489,18 +489,32 @@ RECALL_ANALYSIS = "(a, tried) => [a, tried, %s]" % READ_ANALYSIS
 AGAIN_SAID = "*Your last analysis on this browser, made again:* "
 
 
+def versions_kept(home: Path, dataset_split: str, model: str | None, compare: str | None) -> tuple[dict, dict]:
+    """The Model and Compare boxes for a split (model_updates), keeping the versions picked
+    where the split's task has them: a version gone since, or one of the other task, is the
+    default again, and no version is compared with itself."""
+    model_update, compare_update = model_updates(home, dataset_split)
+    if model in {value for _, value in model_update["choices"]}:
+        model_update["value"] = model
+    if compare != model_update["value"] and compare in {c[1] if isinstance(c, tuple) else c
+                                                        for c in compare_update["choices"]}:
+        compare_update["value"] = compare
+    return model_update, compare_update
+
+
 @dataclass(frozen=True)
 class RememberedAnalysis:
-    """A remembered analysis's choices, as they can be made in this store now."""
+    """A remembered analysis's choices, as they can be made in this store now, with the three
+    boxes showing them."""
 
     split: str
     model: str
     compare: str
+    boxes: tuple = field(default=(), compare=False, repr=False)
 
     @classmethod
     def read(cls, home: Path, remembered: str | None, labels: Sequence[str]) -> "RememberedAnalysis | None":
-        """None where nothing is remembered, or its split is gone; a version gone since (or one
-        of the other task) is the default again, or no comparison."""
+        """None where nothing is remembered, it does not read, or its split is gone."""
         try:
             got = json.loads(remembered or "")
             split, model, compare = (str(got.get(k) or "") for k in ("split", "model", "compare"))
@@ -508,18 +522,9 @@ class RememberedAnalysis:
             return None
         if split not in labels:
             return None
-        model_update, compare_update = model_updates(home, split)
-        models = {value for _, value in model_update["choices"]}
-        compares = {c[1] if isinstance(c, tuple) else c for c in compare_update["choices"]}
-        model = model if model in models else "default"
-        compare = compare if compare in compares and compare != model else NO_COMPARISON
-        return cls(split, model, compare)
-
-    def updates(self, home: Path) -> tuple[dict, dict, dict]:
-        """The Dataset/split, Model and Compare boxes showing it."""
-        model_update, compare_update = model_updates(home, self.split)
-        return (gr.update(value=self.split), {**model_update, "value": self.model},
-                {**compare_update, "value": self.compare})
+        model_update, compare_update = versions_kept(home, split, model, compare)
+        return cls(split, model_update["value"], compare_update["value"],
+                   (gr.update(value=split), model_update, compare_update))
 
 
 # -- layout and wiring --------------------------------------------------------------------------
@@ -615,16 +620,9 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     since, "")
 
         def models_for(d, m=None, c=None, user=None):
-            """The versions that can answer split `d`; those picked stay where they can (a
-            remembered analysis put back, or another split of the same task)."""
-            if not d:
-                return gr.skip(), gr.skip()
-            model_update, compare_update = model_updates(home, d)
-            if m in {value for _, value in model_update["choices"]}:
-                model_update["value"] = m
-                if c != m and c in {x[1] if isinstance(x, tuple) else x for x in compare_update["choices"]}:
-                    compare_update["value"] = c
-            return model_update, compare_update
+            """The versions that can answer split `d`; those picked stay where they can
+            (another split of the same task)."""
+            return versions_kept(home, d, m, c) if d else (gr.skip(), gr.skip())
 
         # a split picked by hand (the page's load and a remembered analysis set all three boxes
         # themselves: a change event read the other two before they were set, and undid them)
@@ -638,7 +636,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                       [compare, model], [model], queue=False, api_visibility="private")
         results = [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note, analysed, stale]
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare], results,
-                  api_visibility="private", **model_work).then(
+                  api_visibility="private", **model_work).success(   # not after a failure: its note is the old one
             None, [ds, model, compare, note], None, js=REMEMBER_ANALYSIS, api_visibility="private")
         errors_tab.select(guarded(policy, Action.EXPLORE, lambda a, user: stale_said(home, a), quiet=True),
                           [analysed], [stale], api_visibility="private", show_progress="hidden")
@@ -653,12 +651,12 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             found = RememberedAnalysis.read(home, r, [s.label for s in dataset_splits(home)])
             if found is None:
                 return gr.skip(), gr.skip(), gr.skip(), True, None
-            return (*found.updates(home), True, asdict(found))
+            return (*found.boxes, True, found)
 
-        def analyse_again(r, progress=gr.Progress(), user=None):
-            if not r:
+        def analyse_again(r: RememberedAnalysis | None, progress=gr.Progress(), user=None):
+            if r is None:
                 return tuple(gr.skip() for _ in results)
-            out = list(analyse(r["split"], r["model"], r["compare"], progress, user))
+            out = list(analyse(r.split, r.model, r.compare, progress, user))
             if isinstance(out[8], str) and not out[8].startswith(NOT_ANALYSED):
                 out[8] = AGAIN_SAID + out[8]
             return tuple(out)

@@ -207,9 +207,10 @@ def _against_teacher(words, s: int, e: int, t: str, teacher: tuple[Mark, ...]) -
 
 def upload(home: Path, text: str, image: str | None, keep: bool = True) -> ExploreView:
     """Explore an upload: stored as a post (`keep`, for annotators and admins), or only
-    predicted (a visitor's, which leaves nothing behind). The image file is checked by its
-    header before any decoding, and Gradio's temporary copy is deleted once handled (a
-    refused text first, which leaves it: the box still holds it for the next try)."""
+    predicted (a visitor's, which leaves nothing in the store). The image file is checked by
+    its header before any decoding. A stored upload's temporary copy is deleted once handled
+    (a refused text first, which leaves it: the box still holds it for the next try); a
+    visitor's stays on show, and goes with Gradio's cache."""
     check_post_text(text)
     if not keep:   # Gradio's temporary copy stays in the box and on show (its cache lets it go within
         # two hours); the store is not touched. Deleted here, the visitor's picture vanished, and
@@ -484,8 +485,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             """The upload shown; the picker lists it and names it (when kept). The image box then
             holds the stored image (its temporary file is gone), so that pressing Analyse again
             finds the same post instead of storing the text again without its image; a visitor's
-            preview keeps nothing, the box empties. `kept_image` names that stored file, so that
-            typing a new text lets it go."""
+            preview stores nothing, and the box keeps their picture (Gradio's temporary copy).
+            `kept_image` names that stored file, so that typing a new text lets it go."""
             keep = user.may(Action.SAVE_LABELS)
             try:
                 view = upload(home, t, i, keep=keep)
