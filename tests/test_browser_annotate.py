@@ -1204,6 +1204,11 @@ def test_a_keyboard_user_passes_the_filters_and_answers_the_question_on_leaving(
     page = open_annotate(browser, url, "ann-tabs")
     go_to(page, 3)
     at = current_post_id(page, home)
+    # the post's picture has a text, and its toolbar's buttons and link a name each
+    expect(page.locator("#annotate-image img").first).to_have_attribute("alt", "the post's image", timeout=T)
+    unnamed = page.locator("#annotate-image").evaluate(
+        "b => [...b.querySelectorAll('button, a')].filter(c => !c.getAttribute('aria-label') && !c.textContent.trim()).length")
+    assert unnamed == 0
     # another post is said to a screen reader; Gradio's progress timer in the status line is not
     first_words = page.locator("#span-editor .se-tok").first.inner_text()
     expect(page.get_by_role("status").filter(has_text=re.compile(r"^Post 3 of \d+: "))).to_contain_text(first_words)
