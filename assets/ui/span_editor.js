@@ -416,7 +416,10 @@ document.addEventListener("click", (e) => {
 document.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target.closest && e.target.closest("#annotator")) {
     e.target.blur();
-    if (doc && doc.post_id && visible()) focusCursor();   // on to the words (the focus fell to the page)
+    // on to the words (the focus fell to the page) where they are in sight; not from afar: on a
+    // phone the page stays where the name was typed (the relations saved under it are said there)
+    const box = root.getBoundingClientRect();
+    if (doc && doc.post_id && visible() && box.top < window.innerHeight && box.bottom > 0) focusCursor();
   }
 }, true);
 
