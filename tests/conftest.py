@@ -94,6 +94,18 @@ def two_pair_mnre_file(tmp_path: Path) -> Path:
     return path
 
 
+# One app with sign-in for test_access.py and test_browser_signed_in.py (an app's start is
+# about 17 s of a suite near its 15-minute mark): every account either module signs in with
+SIGNED_IN_USERS = ("ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass,ann1:annotator:ann1-pass,"
+                   "ann2:annotator:ann2-pass,view:viewer:view-pass")
+
+
+@pytest.fixture(scope="session")
+def signed_in_app():
+    with app_with_users("signed-in", SIGNED_IN_USERS) as app:
+        yield app
+
+
 @contextmanager
 def app_with_users(name: str, users: str):
     """`python app.py` for people who sign in (`COT_EXPLORER_USERS`, name:role:password), in a

@@ -15,7 +15,6 @@ from cot_explorer.devtools.harness import running_app, store_of, tab, user_home
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
 
-from .conftest import app_with_users
 from .test_images import png_bytes
 
 USERS = "ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pass"
@@ -29,10 +28,9 @@ def a_save(client: GradioHttp, author: str = "x"):
                        trigger="save")
 
 
-@pytest.fixture(scope="module")
-def password_app():
-    with app_with_users("access", USERS) as app:
-        yield app
+@pytest.fixture
+def password_app(signed_in_app):   # USERS among conftest.SIGNED_IN_USERS
+    return signed_in_app
 
 
 def labels_count(home) -> int:

@@ -13,17 +13,15 @@ from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 
-from .conftest import app_with_users
 from .test_browser_annotate import make_an_edit
 
 T = 60_000
 USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass,adm:admin:adm-pass,view:viewer:view-pass"
 
 
-@pytest.fixture(scope="module")
-def signed_app():
-    with app_with_users("signed-in", USERS) as app:
-        yield app
+@pytest.fixture
+def signed_app(signed_in_app):   # USERS among conftest.SIGNED_IN_USERS
+    return signed_in_app
 
 
 def sign_in(page, name: str, role: str = "annotator") -> None:
