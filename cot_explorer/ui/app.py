@@ -43,7 +43,7 @@ PAGE_CSS = """
 /* Annotate's skip link (span_editor.js): out of sight, and out of the layout, until the
    keyboard reaches it; then over the filters' top left corner */
 a.se-skip { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
-a.se-skip:focus { left: 8px; top: 4px; z-index: 30; width: auto; height: auto; padding: 4px 10px;
+a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto; padding: 4px 10px;
   border: 2px solid #1d4ed8; border-radius: 6px; background: #fff; color: #1d4ed8; }
 /* who is signed in, at the header's right (a login page is used) */
 #signed-in { text-align: right; align-self: center; }
