@@ -785,8 +785,8 @@ def test_an_entity_s_type_is_in_words_for_a_screen_reader():
 
     post = preview_post("Obama visits Paris")
     shown = rows_html(post, [Row("Student", (Mark(0, 1, "PER", "confidence 0.91"), Mark(2, 3, "LOC")))], ["PER", "LOC"])
-    assert 'Obama<span class="pr-sr"> (PER)</span></mark>' in shown
-    assert 'Paris<span class="pr-sr"> (LOC)</span></mark>' in shown and 'title="PER: confidence 0.91"' in shown
+    assert 'Obama<span class="cot-sr-only"> (PER)</span></mark>' in shown
+    assert 'Paris<span class="cot-sr-only"> (LOC)</span></mark>' in shown and 'title="PER: confidence 0.91"' in shown
 
 
 def test_a_remembered_analysis_is_read_as_it_can_be_made_in_this_store_now(demo_home):

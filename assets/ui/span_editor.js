@@ -398,14 +398,14 @@ document.addEventListener("change", (e) => {
   setTimeout(sendWaiting, 50);   // after Gradio has the new value, which the request carries
 });
 // The first Tab stop of Annotate: a link past the filters, the search and the name (about 20
-// Tabs) to the words, made here and not as a Gradio block (a block took a row of the layout)
+// Tabs) to the words, made here and not as a Gradio block (a block took a row of the layout);
+// checked at each render (no observer of the whole page for it)
 function addSkipLink() {
   const panel = document.getElementById("queue-dataset")?.closest("[role=tabpanel]");
   if (!panel || panel.querySelector(":scope > a.se-skip")) return;
   panel.style.position = panel.style.position || "relative";
   panel.prepend(el("a", { class: "se-skip", href: "#span-editor", text: "Skip to the post's words (or press w)" }));
 }
-new MutationObserver(addSkipLink).observe(document.documentElement, { childList: true, subtree: true });
 document.addEventListener("click", (e) => {
   const link = e.target.closest && e.target.closest("a.se-skip");
   if (!link || !doc || !doc.post_id) return;
@@ -797,7 +797,7 @@ function announceRegion() {
     box.id = "se-announce";
     box.setAttribute("role", "status");
     box.setAttribute("aria-live", "polite");
-    box.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+    box.className = "cot-sr-only";   // app.PAGE_CSS
     document.body.appendChild(box);
   }
   return box;
@@ -906,6 +906,7 @@ function shownToken(t) {
 }
 
 function render() {
+  addSkipLink();
   // an edit from the keyboard redraws the words: the focus goes back to the word it was on
   const wordFocus = Boolean(document.activeElement && root.contains(document.activeElement) &&
     document.activeElement.classList.contains("se-tok"));

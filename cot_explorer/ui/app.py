@@ -40,6 +40,9 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* read by a screen reader, not shown (Explore's entity types, the editor's announcements) */
+.cot-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
 /* Annotate's skip link (span_editor.js): out of sight, and out of the layout, until the
    keyboard reaches it; then over the filters' top left corner */
 a.se-skip { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }

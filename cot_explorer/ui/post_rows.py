@@ -41,7 +41,7 @@ def _line(post: Post, marks: tuple[Mark, ...], types: list[str]) -> str:
         # the type in words too, for a screen reader (it was in the colour and the title only)
         out.append(f'<mark class="hl" data-type="{html.escape(m.type, quote=True)}" title="{tip}" tabindex="0" '
                    f'style="background:{color}">{html.escape(post.text[cs:ce])}'
-                   f'<span class="pr-sr"> ({html.escape(m.type)})</span></mark>')
+                   f'<span class="cot-sr-only"> ({html.escape(m.type)})</span></mark>')
         pos = ce
     out.append(html.escape(post.text[pos:]))
     return "".join(out)
@@ -68,7 +68,6 @@ ROWS_CSS = """
 .pr-text .none { font-size: 14px; color: var(--body-text-color-subdued); }
 .pr-legend .lg { color: #111; border-radius: 4px; padding: 1px 6px; font-size: 12px; font-weight: 600; }
 .pr-hint { font-size: 12px; color: var(--body-text-color-subdued); }
-.pr-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 /* the tip of an entity tapped or reached by the keyboard (a title shows on hover only) */
 .pr-text mark.hl { position: relative; }
 .pr-text mark.hl:focus { outline: 2px solid #1d4ed8; }
