@@ -66,6 +66,17 @@ def browser():
         yield b
 
 
+@pytest.fixture(autouse=True)
+def _pages_closed_after_each_test(request):
+    """Every page a browser test opened is closed after it: a page left open keeps the app's
+    page scripts and Gradio's connection running (7 % of a core each, a dozen at a time by the
+    middle of the browser tests)."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+
+
 @pytest.fixture(scope="session")
 def local_app():
     """`python app.py` as the README starts it, for a user whose home is outside /tmp and the

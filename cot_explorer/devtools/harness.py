@@ -27,6 +27,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _listens(pid: int, port: int) -> bool:
+    """Whether the app started is the one listening on `port`: the suite runs on two workers,
+    and a port picked free by both (a race of milliseconds) would have one's tests talk to the
+    other's app while its own failed to start."""
+    import psutil  # a test dependency, as Playwright is
+
+    try:
+        return any(c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN
+                   for c in psutil.Process(pid).net_connections(kind="tcp"))
+    except psutil.Error:
+        return False
+
+
 class AppUrl(str):
     """The app's address, which also knows the app's process id (for memory measurements)."""
 
@@ -68,10 +81,10 @@ def running_app(user_home_dir: Path, env: dict | None = None, timeout: float = 1
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status in (200, 401):
+                    if r.status in (200, 401) and _listens(proc.pid, port):
                         break
             except urllib.error.HTTPError as e:
-                if e.code == 401:
+                if e.code == 401 and _listens(proc.pid, port):
                     break
             except OSError:
                 pass
