@@ -163,6 +163,10 @@ def main() -> None:
     where.mkdir(parents=True, exist_ok=True)
     path = save_checkpoint(where, name, model, config, task.labels, dtype="float16", replace=True,
                            extra={"metrics": {"valid": scores["valid"], "test": scores["test"]}, "training": training})
+    if args.ship and not args.smoke:   # the posts it learnt, never held out by a round (seen_posts.py)
+        from seen_posts import write_for
+
+        write_for("mre-default", "mnre")
     size_mb = sum(f.stat().st_size for f in path.iterdir()) / 1e6
 
     shipped = TorchPredictor.load(path)  # as the app loads it: fp16 weights, the predictor's dtype

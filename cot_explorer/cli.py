@@ -430,6 +430,10 @@ def _evaluate(args: argparse.Namespace, store) -> int:
         what = "micro-F1 over the relations, None left out" if fmt == "mnre" else "entity-level micro-F1"
         print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f} ({what})"
               + (f" ({alias})" if alias else "") + f" [{scores['backend']}]")
+        if scores.get("posts_trained_on"):   # a score on what the model learnt flatters it: said under it
+            n, of = scores["posts_trained_on"], scores["n_posts"]
+            print(f"{predictor.manifest.name} was trained on {n} of {of} posts of {args.data}: this score flatters it; "
+                  "score it on posts it has not learnt (a test split) to see how it does on new posts")
         if scores.get("repaired_tags"):   # import refuses these without --repair-bio: scoring them is said
             n = scores["repaired_tags"]
             print(f"{n} I- tag{'s' if n != 1 else ''} that start{'' if n != 1 else 's'} an entity in {args.data} "

@@ -18,10 +18,16 @@ def heldout_source(store: Store, dataset: str) -> str | None:
     return row[0] if row else None
 
 
-def fix_heldout(store: Store, dataset: str, post_ids: Sequence[str], chosen_by: str) -> list[str]:
-    """Record the held-out posts of a dataset, unless it has them already (then those stand)."""
+def fix_heldout(store: Store, dataset: str, post_ids: Sequence[str], chosen_by: str,
+                replacing: Sequence[str] | None = None) -> list[str]:
+    """Record the held-out posts of a dataset, unless it has them already (then those stand).
+    `replacing`: the stored set this one takes the place of (posts the parent was trained on,
+    fixed before that was known), unless another round replaced it meanwhile."""
     with store.write():
         known = heldout_ids(store, dataset)
+        if known and replacing is not None and sorted(known) == sorted(replacing):
+            store.conn.execute("DELETE FROM heldout_posts WHERE dataset = ?", (dataset,))
+            known = []
         if known:
             return known
         now = utc_now()

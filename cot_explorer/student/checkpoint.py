@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -20,6 +21,7 @@ from .backbone import load_backbone
 from .config import TrainConfig
 from .manifest import Manifest
 from .model_folders import NameTaken, check_version_name, cleanup_failed_write, new_temp_folder, publish
+from .seen_posts import write_seen
 from .train import make_task
 
 SHARD_BYTES = 15 * 1024 * 1024
@@ -50,9 +52,12 @@ def _shards(state: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
 
 
 def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: TrainConfig, labels: tuple[str, ...],
-                    extra: dict | None = None, dtype: str = "float32", replace: bool = False) -> Path:
+                    extra: dict | None = None, dtype: str = "float32", replace: bool = False,
+                    seen: tuple[Iterable[str], str] | None = None) -> Path:
     """Write `root/name` atomically (see model_folders). An existing version is never
-    overwritten unless `replace` (benchmark re-runs), which is safe against a kill at any instant."""
+    overwritten unless `replace` (benchmark re-runs), which is safe against a kill at any instant.
+    `seen`: the digests of the posts it was trained on and what they were (seen_posts), in
+    the same folder, so a version never exists without them."""
     name = check_version_name(name)
     omitted = [WORD_EMBEDDINGS] if config.freeze_word_embeddings else []
     state = {}
@@ -80,6 +85,8 @@ def save_checkpoint(root: Path, name: str, model: torch.nn.Module, config: Train
             metrics=extra.pop("metrics", {}), data=extra.pop("data", {}), training=extra.pop("training", {}),
             extra=extra)
         manifest.write(tmp)
+        if seen is not None:
+            write_seen(tmp, *seen)
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())

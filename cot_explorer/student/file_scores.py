@@ -15,6 +15,7 @@ from ..evaluate import score_relations, score_spans
 from ..labels import mner_schema_for
 from .inference import Predictor
 from .relation_arguments import typed_pair
+from .seen_posts import seen_among
 
 
 def evaluate_file(predictor: Predictor, path: str, fmt: str, entity_predictor: Predictor | None = None) -> dict:
@@ -33,6 +34,7 @@ def evaluate_file(predictor: Predictor, path: str, fmt: str, entity_predictor: P
         answers = [file_schema.translate([p.span() for p in ps]) for ps in pred]
         out = score_spans([it.labels[0].spans for it in parsed.posts], answers).to_json()
         out["repaired_tags"] = parsed.repaired_tags
+        out["posts_trained_on"] = len(seen_among(predictor.path, [it.post for it in parsed.posts]))
         out["file_types"], out["model_types"] = list(file_schema.types), list(model_schema.types)
         out["alias"] = file_schema.aliases_from(model_schema)   # {model's name: the file's name}
         dropped = [t for t in model_schema.types if file_schema.name_for(t) is None]
@@ -55,6 +57,7 @@ def evaluate_file(predictor: Predictor, path: str, fmt: str, entity_predictor: P
         pred = predictor.predict_relations([(w, h, t) for w, h, t, _ in items])
         out = score_relations([g for *_, g in items], [p.label for p in pred]).to_json()
         out["n_posts"] = len(parsed.posts)
+        out["posts_trained_on"] = len(seen_among(predictor.path, [it.post for it in parsed.posts]))
         out["alias"] = {}
         if typed:
             out["argument_types_from"] = entity_predictor.manifest.name

@@ -35,6 +35,7 @@ from .inference_dtype import autocast, resolve_dtype
 from .registry import Registry
 from .relation_arguments import entities_for_arguments, relations_as_spans, typed_pair
 from .round_plan import ROUND_VARIANTS, RoundRefused, plan_round
+from .seen_posts import seen_digests, words_digest
 from .train import TrainCallback, train_student
 
 
@@ -209,7 +210,7 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
               resamples: int = 2000) -> RoundReport:
     if variant not in ROUND_VARIANTS:
         raise RoundRefused(f"a round trains {' or '.join(ROUND_VARIANTS)}, not {variant!r}")
-    plan = plan_round(store, dataset, since=since, replay_ratio=replay_ratio, seed=seed, fix=True)
+    plan = plan_round(store, dataset, since=since, replay_ratio=replay_ratio, seed=seed, fix=True, parent=parent)
     registry = Registry(store)
     parent_path = registry.path(parent, plan.task)
     as_is = load_checkpoint(parent_path)
@@ -272,7 +273,11 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
              "round": {"gain": {k: v.to_json() for k, v in gain.items()}, "forgetting": forgetting}}
     labels = result.task.tags if plan.task == "mner" else result.task.labels
     phases.stop_if_cancelled()   # the last moment before a version exists (after the intervals)
-    path = save_checkpoint(store.home / "models", name, result.model, cfg, labels, extra)
+    # what the new version learnt: its parent's posts and this round's training posts, so no
+    # later round from it measures on them
+    learnt = seen_digests(parent_path) | {words_digest(ex.words) for ex in train}
+    path = save_checkpoint(store.home / "models", name, result.model, cfg, labels, extra,
+                           seen=(learnt, f"{parent_name}'s training posts and {len(train)} {unit} of {dataset}"))
     registry.register(parent_path)   # the parent is a known version too
     registry.register(path, parent=parent_name)
     report = RoundReport(name, parent_name, variant, plan.sizes(), plan.heldout_from, plan.selection_from,
