@@ -5,6 +5,7 @@ or logged. Against the fake Messages API on loopback, with the real SDK."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -39,7 +40,11 @@ def test_each_user_has_an_hourly_limit(fake, home, post_id):
     budget = AskBudget(per_user_per_hour=2, daily_usd=100.0)
     ask_teacher(home, post_id, "ann", budget)
     ask_teacher(home, post_id, "ann", budget)
-    with pytest.raises(BudgetExceeded, match="ann has asked Claude 2 times in the last hour"):
+    with open_store(home) as s:
+        (first,) = s.conn.execute("SELECT min(created_at) FROM teacher_requests WHERE user = 'ann'").fetchone()
+    frees = (datetime.fromisoformat(first) + timedelta(hours=1)).strftime("%H:%M UTC")
+    with pytest.raises(BudgetExceeded, match=rf"you \(ann\) have asked Claude 2 times in the last hour, the most "
+                                             rf"allowed \(2 an hour\); you may ask again at {frees}"):
         ask_teacher(home, post_id, "ann", budget)
     ask_teacher(home, post_id, "bob", budget)  # another user is not held back
     assert len(fake.requests) == 3
@@ -98,3 +103,27 @@ def test_a_key_echoed_back_is_scrubbed_from_errors_answers_and_logs(fake, home, 
         logging.getLogger("httpx").exception("failed")
     leaked = [line for line in caplog.text.splitlines() if prefix in line]
     assert leaked == [] and "response quoted [key]" in caplog.text and "upstream said [key]" in caplog.text  # the SDK logged the echoed error
+
+
+def test_a_failed_ask_is_said_above_the_chain_of_thought_the_post_already_had(fake, home, post_id):
+    """A demo post carries the recorded teacher's chain of thought: a failed ask showed it
+    unchanged, and a walker took it for Claude's answer."""
+    from cot_explorer.ui.demo import ensure_demo
+
+    ensure_demo(home)
+    with open_store(home) as s:
+        (demo_post,) = s.conn.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1").fetchone()
+    budget = AskBudget(per_user_per_hour=100, daily_usd=100.0)
+    fake.script.extend(["malformed", "malformed"])
+    shown = ask_teacher(home, demo_post, "ann", budget)
+    assert shown.startswith("**Asking Claude failed:** Claude answered twice, and neither answer had the form the "
+                            "app asks for (detail: answer did not fit the schema twice")
+    assert "Shown below: the chain of thought the post already had." in shown and "**Teacher:**" in shown
+    # a post with none: the failure is said once, in words, with the SDK's detail after them
+    fake.script.extend(["echo_key_error"])
+    shown = ask_teacher(home, post_id, "ann", budget)
+    assert shown.startswith("**Asking Claude failed:** Claude refused the request as malformed (detail: "
+                            "BadRequestError 400")
+    assert "Last teacher error" not in shown and "No teacher knowledge for this post yet" in shown
+    fake.script.clear()
+    assert "failed" not in ask_teacher(home, demo_post, "ann", budget)   # the next ask, answered

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from .core import Store, utc_now
 
 
@@ -13,8 +15,13 @@ def begin_request(store: Store, user: str, post_id: str, since_hour: str, since_
         (recent,) = store.conn.execute(
             "SELECT count(*) FROM teacher_requests WHERE user = ? AND created_at >= ?", (user, since_hour)).fetchone()
         if recent >= per_hour:
-            return None, (f"{user} has asked Claude {recent} times in the last hour, the most allowed "
-                          f"({per_hour} an hour); try again later")
+            # the next ask is allowed once enough of the hour's asks are an hour old
+            (frees,) = store.conn.execute(
+                "SELECT created_at FROM teacher_requests WHERE user = ? AND created_at >= ? ORDER BY created_at "
+                "LIMIT 1 OFFSET ?", (user, since_hour, recent - per_hour)).fetchone()
+            at = (datetime.fromisoformat(frees) + timedelta(hours=1)).strftime("%H:%M UTC")
+            return None, (f"you ({user}) have asked Claude {recent} times in the last hour, the most allowed "
+                          f"({per_hour} an hour); you may ask again at {at}")
         (spent,) = store.conn.execute(
             "SELECT coalesce(sum(cost_usd), 0) FROM teacher_requests WHERE created_at >= ?", (since_day,)).fetchone()
         if spent >= daily_usd:

@@ -24,6 +24,7 @@ from ..store.knowledge import knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post, has_text
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
+from ..teacher.error_words import error_words
 from ..uploads import (
     UPLOAD_DATASET,
     add_upload,
@@ -90,7 +91,7 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annot
         msg += (f" The demo's posts ({where}) carry the teacher's recorded "
                 "chain of thought: noun, sentence and multimodal grains.")
         if error:
-            msg += f"\n\nLast teacher error: {error}"
+            msg += f"\n\nLast teacher error: {error_words(error)}"
         return msg
     parts = [f"**Teacher:** {knowledge.teacher} ({knowledge.model})"]
     for grain in COT_GRAINS:
@@ -416,7 +417,25 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
             finish_request(store, request_id, bool(outs) and all(o.status == "ok" for o in outs),
                            sum(o.cost_usd or 0.0 for o in outs))
         knowledge = knowledge_for(store, post_id)
-        return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None) + cut_short
+    failed = next((o for o in outs if o.status != "ok"), None)
+    if failed is None:
+        return cot_markdown(knowledge) + cut_short
+    # said above what is shown: on a post with a chain of thought already, a failed ask showed
+    # that one unchanged, and the user took it for Claude's answer
+    got = len(outs) - 1
+    said = f"**Asking Claude failed:** {error_words(failed.error)}."
+    if got:
+        said += f" {got} of the {len(requests)} answers it asks for came back before that, and are shown below."
+    elif knowledge is not None:
+        said += " Shown below: the chain of thought the post already had."
+    return said + "\n\n" + cot_markdown(knowledge) + cut_short
+
+
+def cot_of(home: Path, post_id: str) -> str:
+    """The post's chain of thought as Explore shows it (with its last error where it has none)."""
+    with open_store(home) as store:
+        knowledge = knowledge_for(store, post_id)
+        return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None)
 
 
 PICK_LABEL = "…or a post of the store"
@@ -581,7 +600,10 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return list(show(explore(home, post.id)))[1:] + [gr.update(choices=choices, value=post.id), ""]
 
         def ask_claude(pid, user):
-            return ask_teacher(home, pid, user.label, budget)
+            try:
+                return ask_teacher(home, pid, user.label, budget)
+            except BudgetExceeded as e:   # in the panel asked about (a toast in a corner faded unread)
+                return f"**Claude was not asked:** {e}.\n\n" + cot_of(home, pid)
 
         shown.change(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations], api_visibility="private")
         shown.change(guarded(policy, Action.EXPLORE, deletable), [shown], [delete, confirm_box, deleted_note],
