@@ -58,6 +58,7 @@ class Action(StrEnum):
     PROMOTE = "promote or roll back a model version"
     ASK_CLAUDE = "ask Claude"
     EXPORT = "export"
+    IMPORT = "import a dataset file"
     SEE_STORE_PATH = "see the store's path"
     DELETE_WORK = "delete an upload with saved labels, teacher answers or a place in a held-out set"
 

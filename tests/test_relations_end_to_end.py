@@ -273,6 +273,13 @@ def test_a_round_on_relations_trains_and_reports_the_relation_student(mnre_home)
     assert set(report.gain) >= {"*"} and report.gain["*"]["low"] <= report.gain["*"]["value"] <= report.gain["*"]["high"]
     rows = distill.report_rows(report.to_json())
     assert rows[0][0].startswith("held-out, all relations, micro-F1 without None")
+    untouched = report.forgetting["posts"]
+    assert untouched >= 30 and f"Forgetting on {untouched} untouched earlier posts" in distill.report_text(report.to_json())
+    assert rows[-1][0] == f"untouched earlier posts ({untouched}), forgetting"
+    # on a few posts, forgetting is said not to be measured ("+0.00, within noise" on 11 read as a finding)
+    few = {**report.to_json(), "forgetting": {**report.forgetting, "posts": 11}}
+    assert "Forgetting is not measured: 11 untouched earlier posts, below 30." in distill.report_text(few)
+    assert "forgetting" not in distill.report_rows(few)[-1][0]
     with open_store(mnre_home) as s:
         manifest = Registry(s).manifest("mre-round-1")
     assert manifest.task == "mre" and manifest.parent == "mre-default"

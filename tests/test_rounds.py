@@ -14,7 +14,7 @@ from cot_explorer.paths import twitter_file
 from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
-from cot_explorer.store.heldout import heldout_ids
+from cot_explorer.store.heldout import fix_heldout, heldout_ids
 from cot_explorer.store.jobs import create_job, update_job
 from cot_explorer.store.posts import list_posts
 from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
@@ -22,6 +22,7 @@ from cot_explorer.student.config import TrainConfig
 from cot_explorer.student.incremental import run_round
 from cot_explorer.student.registry import Registry
 from cot_explorer.student.round_plan import MIN_HELDOUT, ROUND_VARIANTS, RoundRefused, plan_round
+from cot_explorer.student.seen_posts import seen_digests, words_digest, write_seen
 from cot_explorer.student.torch_predictor import StudentPredictor
 from cot_explorer.student.train import train_student
 from cot_explorer.ui import distill
@@ -106,6 +107,56 @@ def test_a_dataset_that_is_all_held_out_says_so_and_twins_of_held_out_posts_are_
     assert not refused.possible and "every post of alltest is held out" in refused.text
 
 
+def test_posts_the_parent_learnt_are_never_held_out_and_a_dataset_of_only_those_is_refused(home, store, data, tmp_path):
+    """Twitter-2017 train posts imported as a dataset of their own: the default, trained on
+    them, scored 99.56 F1 there, and every round measured on them read as a loss."""
+    posts = twitter_file("twitter2017", "train").read_text(encoding="utf-8").split("\n\n")[:120]
+    head = tmp_path / "train-head.txt"
+    head.write_text("\n\n".join(posts) + "\n\n", encoding="utf-8")
+    import_twitter(store, str(head), "seen17", "train")
+    train = sorted(label_store.current_for_split(store, "seen17", "train", "mner"))
+    correct(store, train[:5])   # posts the default learnt may be trained on again: only never held out
+    with pytest.raises(RoundRefused, match="mner-default, the model a round starts from, was trained on 120 of the "
+                                           "120 posts of seen17: .* none are left to measure on"):
+        plan_round(store, "seen17", fix=True)
+    said = distill.plan_view(home, "seen17", None, 1.0)
+    assert not said.possible and "Import posts it has not learnt into seen17" in said.text
+    # a held-out set fixed on them before this was known (a round of an earlier version of the
+    # app) is chosen again once there are posts it has not learnt
+    fix_heldout(store, "seen17", train[60:], "sample")
+    import_twitter(store, str(twitter_file("twitter2017", "valid")), "seen17", "valid")
+    plan = plan_round(store, "seen17", fix=True)
+    seen = seen_digests(Registry(store).default_path("mner"))
+    words = {p.id: p.tokens for p in list_posts(store, "seen17")}
+    learnt = {i for i in words if words_digest(words[i]) in seen}
+    assert len(learnt) >= 120 and plan.parent == "mner-default" and plan.parent_seen == len(learnt)
+    assert len(plan.heldout) >= MIN_HELDOUT and not learnt & set(plan.heldout)
+    assert heldout_ids(store, "seen17") == list(plan.heldout)   # the earlier set replaced, stored
+    assert set(train[:5]) <= set(plan.curated)
+    said = distill.plan_view(home, "seen17", None, 1.0)
+    assert said.possible and f"mner-default, the model the round starts from, was trained on {len(learnt)} of these" in said.text
+
+
+def test_a_round_s_version_knows_what_it_and_its_parent_learnt_and_the_next_round_holds_none_of_it_out(t17, tiny):
+    valid = sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))
+    test = sorted(label_store.current_for_split(t17, "twitter2017", "test", "mner"))
+    correct(t17, valid[:6])
+    parent = parent_checkpoint(t17.home / "models", tiny, "text")
+    words = {p.id: p.tokens for p in list_posts(t17, "twitter2017")}
+    write_seen(parent, [words_digest(words[i]) for i in test[:30]], "thirty test posts, for this test")
+    plan = plan_round(t17, "twitter2017", parent=str(parent))
+    parent_learnt = {i for i in words if words[i] in {words[t] for t in test[:30]}}
+    assert plan.parent_seen == len(parent_learnt) >= 30 and not parent_learnt & set(plan.heldout)
+    report = run_round(t17, "twitter2017", "r-seen", variant="text", epochs=1, parent=str(parent), resamples=200)
+    assert report.sizes["held-out"] == len(plan.heldout) == len(set(test) - parent_learnt)
+    trained = plan.curated + plan.replay
+    expected = {words_digest(words[i]) for i in [*test[:30], *trained]}
+    assert seen_digests(t17.home / "models" / "r-seen") == expected
+    after = plan_round(t17, "twitter2017", parent="r-seen")
+    assert after.parent == "r-seen" and after.parent_seen == sum(words_digest(w) in expected for w in words.values())
+    assert after.heldout == plan.heldout   # what the child trained on was never held out
+
+
 def test_one_round_at_a_time_per_dataset(home, store):
     running = create_job(store, "distill", {"dataset": "twitter2017", "name": "a"}, status="running")
     with pytest.raises(RoundAlreadyRunning, match=f"already running \\(job {running}"):
@@ -175,6 +226,11 @@ def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(
     with pytest.raises(distill.PromoteNeedsReason):
         distill.promote_version(home, report.model, User("adm", Role.ADMIN), on_progress=lambda *a: said.append(a))
     assert said == []
+    # each refusal says what is missing: ticked without a reason, the reason (it said "tick it")
+    with pytest.raises(distill.PromoteNeedsReason, match="; say why in “why .recorded.” to promote it"):
+        distill.promote_version(home, report.model, User("adm", Role.ADMIN), anyway=True, reason=" ")
+    with pytest.raises(distill.PromoteNeedsReason, match="; tick “promote anyway” to promote it"):
+        distill.promote_version(home, report.model, User("adm", Role.ADMIN), reason="to compare")
     message = distill.promote_version(home, report.model, User("adm", Role.ADMIN), anyway=True, reason="to compare")
     assert message.startswith("Promoted **weak**")
     row = t17.conn.execute("SELECT promoted_by, promote_reason, parent FROM model_versions WHERE name = 'weak'").fetchone()

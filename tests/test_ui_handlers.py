@@ -3,7 +3,7 @@ from pathlib import Path
 
 from cot_explorer.importer import import_twitter
 from cot_explorer.store import open_store
-from cot_explorer.store.posts import get_post
+from cot_explorer.store.posts import dataset_schema, get_post, list_posts
 from cot_explorer.ui import annotate, common, distill, errors_tab, explore, predicted, relations, store_tab
 from cot_explorer.ui.app import build_app
 from cot_explorer.ui.demo import ensure_demo
@@ -707,6 +707,23 @@ def test_errors_say_when_the_split_s_labels_changed_since_the_analysis(demo_home
         assert errors_tab.stale_said(demo_home, bad) == ""
 
 
+def test_an_analysis_on_posts_a_version_learnt_says_so_first(home, data, tmp_path):
+    """A walker read 98.52 F1 for the default on Twitter-2017 train posts, with nothing saying why."""
+    from .test_twitter_conll import first_posts_file
+
+    seen = first_posts_file(data / "twitter2017/train.txt", tmp_path / "seen.txt", 30)
+    with open_store(home) as s:
+        import_twitter(s, str(seen), "seen17", "train")
+    ea = errors_tab.error_analysis(home, "seen17/train", "default", "mner-twitter2017")
+    assert ea.seen == {"mner-default": 30, "mner-twitter2017": 30}
+    assert errors_tab.seen_said(ea).startswith("**mner-default was trained on 30 of these 30 posts:** its scores "
+                                               "here flatter it. **mner-twitter2017 was trained on 30")
+    from cot_explorer.ui.demo import ensure_demo
+
+    ensure_demo(home)
+    assert errors_tab.seen_said(errors_tab.error_analysis(home, "demo/test")) == ""   # the demo's posts: new to it
+
+
 def test_errors_and_the_errors_only_queue_read_the_student_in_the_dataset_s_type_names(home, data, tmp_path):
     """Twitter-2015's OTHER is the student's MISC: Errors scored every OTHER span as missed and
     every MISC one as spurious (66.94 where `evaluate` said 71.57), and the errors-only queue
@@ -812,3 +829,37 @@ def test_a_remembered_analysis_is_read_as_it_can_be_made_in_this_store_now(demo_
     assert read(split="walk/gone", model="default", compare=NO_COMPARISON) is None
     for bad in ("", "not json", "[1, 2]", "null"):
         assert RememberedAnalysis.read(demo_home, bad, labels) is None
+
+
+def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_comes_in_whole(home, data, tmp_path):
+    from cot_explorer.ui.store_import import DETECT, FORMATS, import_file
+
+    from .test_twitter_conll import first_posts_file
+
+    t15 = first_posts_file(data / "twitter2015/train.txt", tmp_path / "t15.txt", 200)
+    with pytest.raises(ValidationError, match="t15.txt:.*valid BIO.*ticking “an I- tag may start an entity” reads it"):
+        import_file(home, str(t15), DETECT, "mine15", "train")
+    said = import_file(home, str(t15), DETECT, "mine15", "train", repair_bio=True)
+    assert said.startswith("Imported `t15.txt`: twitter mine15/train: 200 posts") and "I- tags repaired to B-" in said
+    with open_store(home) as s:   # read in the file's own type names (OTHER), as the CLI's --types would
+        assert dataset_schema(s, "mine15").types == ("PER", "LOC", "ORG", "OTHER")
+    with pytest.raises(ValidationError, match=r"mine15/train already holds 200 posts; nothing imported \(choose "
+                                              r"another dataset or split name\)"):
+        import_file(home, str(t15), DETECT, "mine15", "train", repair_bio=True)
+    junk = tmp_path / "notes.txt"
+    junk.write_text("a shopping list\n")
+    with pytest.raises(ValidationError, match="neither a Twitter CoNLL post .* nor a JSON object"):
+        import_file(home, str(junk), DETECT, "junk", "train")
+    with pytest.raises(ValidationError, match="name the dataset"):
+        import_file(home, str(t15), DETECT, " ", "train")
+    mnre = tmp_path / "m.txt"
+    mnre.write_text("".join((data / "mnre/test.txt").read_text(encoding="utf-8").splitlines(keepends=True)[:12]))
+    assert "mnre mm/test:" in import_file(home, str(mnre), DETECT, "mm", "test")
+    jsonl = tmp_path / "mine.jsonl"
+    jsonl.write_text('{"text": "Obama visits Paris"}\n', encoding="utf-8")
+    mnre_label = next(k for k, v in FORMATS.items() if v == "mnre")
+    with pytest.raises(ValidationError, match="mine.jsonl"):   # told MNRE: refused by its name, not its path
+        import_file(home, str(jsonl), mnre_label, "mm", "valid")
+    assert "1 posts" in import_file(home, str(jsonl), DETECT, "own", "train")
+    with open_store(home) as s:
+        assert {p.dataset for p in list_posts(s, "own")} == {"own"} and not list_posts(s, "junk")

@@ -20,12 +20,13 @@ class Job:
     result: dict | None
     error: str | None
     cancel_requested: bool
+    created_at: str = ""
 
 
 def _job(row: dict) -> Job:
     return Job(row["id"], row["kind"], row["status"], json.loads(row["params"]), row["step"], row["total"],
                row["message"], json.loads(row["result"]) if row["result"] else None, row["error"],
-               bool(row["cancel_requested"]))
+               bool(row["cancel_requested"]), row.get("created_at") or "")
 
 
 def create_job(store: Store, kind: str, params: dict, status: str = "queued") -> int:

@@ -725,6 +725,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             ids = queue(home, d, t, e, c, o, ProgressReporter(progress), charged(user))
             if not ids:
                 return [ids, [d, t, e, c, o]] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
+            here = (doc or {}).get("post_id")
+            if here in ids:
+                # the post on show is in the new queue too: it stays open, unsaved edits and all,
+                # at its place in it (unticking a filter threw a walker back to the queue's first post)
+                return ([ids, [d, t, e, c, o], {**doc, "pos": {**(doc.get("pos") or {}), "index": ids.index(here),
+                                                                 "total": len(ids)}}]
+                        + [gr.skip()] * (len(post_outs) - 1))
             if _has_unsaved(doc):
                 # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
                 # makes it again (`requeue`); Stay puts the filters back (`stay`; see navigate)

@@ -169,6 +169,16 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
         ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate
 
+        def choices_now(user):
+            """A dataset imported in the Store tab: in every tab's choices at once (the values stay)."""
+            splits = dataset_splits(home)
+            labels = [s.label for s in splits]
+            return gr.update(choices=labels), gr.update(choices=labels), gr.update(choices=sorted({s.dataset for s in splits}))
+
+        st["imported"].then(guarded(policy, Action.EXPLORE, choices_now, quiet=True), None,
+                            [an["queue_dataset"], er["errors_dataset"], di["distill_dataset"]], api_visibility="private",
+                            show_progress="hidden")
+
         def on_load(remembered, post, filters, analysis, user):
             """Every tab's choices; Annotate opens on the split this browser worked in last
             (`remembered`, from localStorage), the first one where it has none or it is gone,
@@ -188,7 +198,9 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     gr.update(choices=labels, value=split),
                     {**errors_split, "choices": labels},   # Errors: ready to analyse
                     errors_model, errors_compare,
-                    gr.update(choices=datasets, value=datasets[0] if datasets else None),
+                    # Distill on the latest round's dataset: its job line and report are about it
+                    gr.update(choices=datasets, value=(latest if (latest := di["latest_round_dataset"]()) in datasets
+                                                       else datasets[0] if datasets else None)),
                     rows, fig, pick, stats_rows(home), store_line(home, user, policy),
                     # a signed-in user saves under their own name: the box shows it (and not a
                     # name the browser remembers from someone else), and cannot be changed

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import gradio as gr
@@ -29,7 +29,7 @@ from ..store.posts import get_post
 from ..student.config import Variant
 from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
-from ..student.round_plan import ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round
+from ..student.round_plan import MIN_UNTOUCHED, ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round
 from .common import refusal_said
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
@@ -105,6 +105,13 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
         note += (f" {plan.twins_left_out} post{'s' if plan.twins_left_out != 1 else ''} outside the held-out set "
                  f"{'have' if plan.twins_left_out != 1 else 'has'} the words of a held-out post (imported twice?) and "
                  "are left out of every set, so that the round is not measured on what it learnt.")
+    if len(plan.untouched) < MIN_UNTOUCHED:
+        note += (f" Only {len(plan.untouched) or 'no'} untouched earlier post{'' if len(plan.untouched) == 1 else 's'} "
+                 f"to measure forgetting on: below {MIN_UNTOUCHED}, it is not measured (import more posts, or "
+                 "replay fewer).")
+    if plan.parent_seen:
+        note += (f" {plan.parent}, the model the round starts from, was trained on {plan.parent_seen} of these "
+                 "posts: they are never held out (scored on what it learnt, it reads near-perfect).")
     training = plan.curated + plan.replay
     with open_store(home) as store:
         with_cot = posts_with_knowledge_among(store, training, plan.task)
@@ -150,19 +157,34 @@ class JobView:
     message: str
     result: dict | None
     cancelling: bool = False   # a Cancel asked for, not yet heeded (the button gave no sign of it)
+    dataset: str = ""          # what the round learns from, and the version it makes: a page reloaded
+    version: str = ""          # mid-round showed "Job 7: running" under another dataset's plan
+    started_at: str = ""
 
     @property
     def running(self) -> bool:
         return self.status in ("queued", "running")
 
+    def time_left(self, now: datetime | None = None) -> str:
+        """About how long the round has to go, from how long its share so far took (a walker
+        watched "step 1/4" with no idea whether to wait a minute or an hour)."""
+        if not (self.running and self.started_at and 0.05 <= self.progress < 1.0):
+            return ""
+        spent = ((now or datetime.now(timezone.utc)) - datetime.fromisoformat(self.started_at)).total_seconds()
+        left = spent * (1.0 - self.progress) / self.progress
+        return f"about {max(1, round(left))} s left" if left < 90 else f"about {round(left / 60)} min left"
+
     def line(self) -> str:
-        """The job in one line: its status, a bar, what it is doing."""
+        """The job in one line: its status, what it works on, a bar, what it is doing."""
         if self.job_id is None:
             return "No distillation job yet."
         bar = "█" * int(20 * self.progress) + "░" * (20 - int(20 * self.progress))
         doing = (f"cancelling: the round stops at its next step and saves no version (was {self.message})"
                  if self.cancelling and self.running else self.message)
-        return f"**Job {self.job_id}: {self.status}** `{bar}` progress: {round(100 * self.progress)}% — {doing}"
+        what = f" — a round on **{self.dataset}** for version **{self.version}**" if self.dataset else ""
+        left = self.time_left()
+        return (f"**Job {self.job_id}: {self.status}**{what} `{bar}` progress: {round(100 * self.progress)}%"
+                + (f", {left}" if left else "") + f" — {doing}")
 
 
 def job_view(home: Path, job_id: int | None = None) -> JobView:
@@ -171,7 +193,13 @@ def job_view(home: Path, job_id: int | None = None) -> JobView:
     if job is None:
         return JobView(None, "no job yet", 0.0, "", None)
     progress = 1.0 if job.status == "done" else (job.step / job.total if job.total else 0.0)
-    return JobView(job.id, job.status, progress, job.error or job.message, job.result, bool(job.cancel_requested))
+    return JobView(job.id, job.status, progress, job.error or job.message, job.result, bool(job.cancel_requested),
+                   job.params.get("dataset", ""), job.params.get("name", ""), job.created_at)
+
+
+def latest_round_dataset(home: Path) -> str | None:
+    """The dataset of the latest round, which the tab opens on: its job line and report are about it."""
+    return job_view(home).dataset or None
 
 
 def any_round_running(home: Path) -> bool:
@@ -205,7 +233,7 @@ def report_rows(result: dict) -> list[list]:
             continue
         rows.append([f"held-out, {t}", b, a, _ci(g), f"{100 * g['p_better']:.0f} %"])
     f = result.get("forgetting") or {}
-    if f.get("change"):
+    if f.get("change") and f["posts"] >= MIN_UNTOUCHED:
         rows.append([f"untouched earlier posts ({f['posts']}), forgetting", f["before"], f["after"], _ci(f["change"]),
                      f"{100 * f['change']['p_better']:.0f} %"])
     return rows
@@ -221,7 +249,10 @@ def report_text(result: dict | None) -> str:
                 "**The interval excludes zero: a real loss on the held-out posts; do not promote it.**"))
     f = result.get("forgetting") or {}
     forget = ""
-    if f.get("change"):
+    if f.get("posts", 0) < MIN_UNTOUCHED:   # "+0.00 (+0.00 to +0.00), within noise" on 11 posts read as a finding
+        forget = (f" Forgetting is not measured: {f.get('posts', 0) or 'no'} untouched earlier "
+                  f"post{'' if f.get('posts', 0) == 1 else 's'}, below {MIN_UNTOUCHED}.")
+    elif f.get("change"):
         c = f["change"]
         forget = (f" Forgetting on {f['posts']} untouched earlier posts: {c['value']:+.2f} F1 ({c['low']:+.2f} to "
                   f"{c['high']:+.2f})" + (", within noise." if c["low"] <= 0 <= c["high"] else "."))
@@ -372,8 +403,11 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
         old_f1 = heldout_f1(home, "default", dataset, task, on_progress)
     if new_f1 is not None and old_f1 is not None and new_f1 < old_f1:
         if not (anyway and (reason or "").strip()):
+            # what is missing, of the two (ticked without a reason, it said "tick it" again)
+            missing = ("say why in “why (recorded)”" if anyway else
+                       "tick “promote anyway” and say why" if not (reason or "").strip() else "tick “promote anyway”")
             raise PromoteNeedsReason(f"{name} scores {new_f1:.2f} on the held-out posts of {dataset}, below the default "
-                                     f"{current} ({old_f1:.2f}); tick “promote anyway” and say why to promote it")
+                                     f"{current} ({old_f1:.2f}); {missing} to promote it")
     with open_store(home) as store:
         Registry(store).promote(name, by=user.label, reason=(reason or "").strip() or None)
     scores = f" (held-out F1 {new_f1:.2f}; {current} had {old_f1:.2f})" if new_f1 is not None and old_f1 is not None else ""
@@ -520,7 +554,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             [versions, f1_plot, pick, versions_note], api_visibility="private", show_progress_on=[versions_note])
         rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, versions_note],
                        api_visibility="private")
-    return {"distill_dataset": dataset, "render_versions": render_versions, "versions": versions, "f1_plot": f1_plot,
+    return {"distill_dataset": dataset, "render_versions": render_versions,
+            "latest_round_dataset": functools.partial(latest_round_dataset, home), "versions": versions, "f1_plot": f1_plot,
             "version_pick": pick, "plan": plan,
             "admin_controls": [(round_buttons, Action.DISTILL), (promote_row, Action.PROMOTE)],
             "admin_only": admin_only}

@@ -1,5 +1,5 @@
-"""The Store tab: what the store holds, per dataset and split (its path for admins only), and
-its labels exported as files to download (admins)."""
+"""The Store tab: what the store holds, per dataset and split (its path for admins only), its
+labels exported as files to download, and dataset files imported (admins)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ..store import open_store
 from ..store.stats import SplitStats, compute_stats
 from .common import DatasetSplit, dataset_splits, refusal_said
 from .guard import guarded
+from .store_import import DETECT, FORMATS, import_file
 
 STATS_COLUMNS = ["dataset", "split", "posts", "entities", "relations", "with knowledge", "with caption", "corrected"]
 
@@ -35,9 +36,9 @@ def stats_rows(home: Path) -> list[list]:
 
 
 def import_recipe(home: Path) -> str:
-    """The commands that fill this store, ready to paste: the app has no import of its own (a
-    dataset is a file on the server), and "`cot-explorer import ...`" left a newcomer at the
-    Distill tab's "import more posts" with nothing to run. The benchmark data's paths are
+    """How to fill this store: a file picked in "Import a dataset file" below, or the commands
+    to paste for a file on the server ("`cot-explorer import ...`" alone left a newcomer at the
+    Distill tab's "import more posts" with nothing to run). The benchmark data's paths are
     named where that folder is."""
     root = data_dir()
     where = f" --home {shlex.quote(str(home))}"
@@ -51,8 +52,9 @@ def import_recipe(home: Path) -> str:
              f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}"]
     if not corpus.exists():   # no benchmark data here: your own posts only
         lines = lines[-1:]
-    return ("To add posts (a Distill round needs a split large enough to hold some out), run in a terminal "
-            "beside the app, then press Refresh:\n\n```\n" + "\n".join(lines) + "\n```\n\n"
+    return ("To add posts (a Distill round needs a split large enough to hold some out), pick a file in "
+            "**Import a dataset file** below; or, for a file on the server, run in a terminal beside the app, then "
+            "press Refresh:\n\n```\n" + "\n".join(lines) + "\n```\n\n"
             "Each import is all or nothing: a bad line refuses the file, and the bad lines are said all at once. The README lists every "
             "format (Twitter CoNLL, MNRE, the recorded reasoning, captions, JSONL).\n\n"
             "A split imported by mistake is taken out by the same command line; it says what would go first, and "
@@ -151,6 +153,31 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
 
         export.click(guarded(policy, Action.EXPORT, do_export), [split, kind], [file, said], api_visibility="private")
 
+        with gr.Accordion("Import a dataset file (admins)", open=False, elem_id="import-box",
+                          visible=policy.mode == "local") as import_box:   # shown to admins by the page load
+            gr.Markdown("A Twitter CoNLL file, an MNRE file or JSONL, into a dataset and split of this store. "
+                        "All or nothing: a file with a bad line is refused, with every bad line said.")
+            with gr.Row():
+                upload = gr.File(label="File", type="filepath", elem_id="import-file",
+                                 file_types=[".txt", ".conll", ".jsonl", ".json", ".tsv"])
+                with gr.Column():
+                    fmt = gr.Dropdown(label="Format", choices=list(FORMATS), value=DETECT, elem_id="import-format")
+                    with gr.Row():
+                        into = gr.Textbox(label="Dataset", placeholder="e.g. mine", elem_id="import-dataset", max_lines=1)
+                        into_split = gr.Textbox(label="Split", value="train", elem_id="import-split", max_lines=1)
+                    repair = gr.Checkbox(label="An I- tag may start an entity (read as B-; Twitter-2015 has some)",
+                                         elem_id="import-repair")
+            run_import = gr.Button("Import", elem_id="import-btn")
+            imported_note = gr.Markdown(elem_id="import-note")
+
+        @refusal_said(2)   # said under the button, the table as it was
+        def do_import(path, what, d, sp, fix, user):
+            line = import_file(home, path, what, d, sp, fix)
+            return stats_rows(home), line
+
+        imported = run_import.click(guarded(policy, Action.IMPORT, do_import), [upload, fmt, into, into_split, repair],
+                                    [table, imported_note], api_visibility="private")
+
         def opened(current, user):
             """Counts as of now whenever the tab is opened, and the splits there are to export."""
             labels = [s.label for s in dataset_splits(home)]
@@ -159,4 +186,5 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
 
         tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split],
                    api_visibility="private")
-    return {"stats": table, "where": where, "admin_controls": [(export_box, Action.EXPORT)]}
+    return {"stats": table, "where": where, "imported": imported,
+            "admin_controls": [(export_box, Action.EXPORT), (import_box, Action.IMPORT)]}

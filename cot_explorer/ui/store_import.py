@@ -1,0 +1,87 @@
+"""A dataset file imported from the Store tab (admins): the CLI's `import twitter|mnre|jsonl`
+for an app with no terminal beside it (on a Space, a walker found the tab a dead end: it
+listed commands to run, and no one could run them). The same importer, so the same checks:
+all or nothing, every bad line said at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..datasets.sniff import SNIFF_BYTES, labelled_file_format
+from ..datasets.twitter_conll import tag_types
+from ..errors import CotExplorerError, ParseError, ValidationError
+from ..importer import import_jsonl, import_mnre, import_twitter
+from ..labels import mner_schema_for
+from ..store import open_store
+
+DETECT = "Detect from the file"
+FORMATS = {
+    DETECT: None,
+    "Twitter CoNLL (IMGID: lines, a token and its tag a line)": "twitter",
+    "MNRE (one {'token': …} object a line)": "mnre",
+    "JSONL (the app's own export, or posts of your own)": "jsonl",
+}
+
+
+# the importer's refusals name the CLI's options; here, the boxes of the form
+CLI_WORDS = {
+    "(choose another --dataset/--split or --home)": "(choose another dataset or split name)",
+    "(--repair-bio reads it as": "(ticking “an I- tag may start an entity” reads it as",
+    "none given with --dataset/--split": "none given above",
+    "other datasets than --dataset ": "other datasets than ",
+}
+
+
+def in_app_words(message: str) -> str:
+    """A refusal said with the form's words (and the name the file was picked under)."""
+    for cli, app in CLI_WORDS.items():
+        message = message.replace(cli, app)
+    return message
+
+
+def detect_format(path: str) -> str:
+    """twitter, mnre or jsonl, from the file's first line with text."""
+    try:
+        return labelled_file_format(path)
+    except ParseError:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+        if head.startswith("{"):
+            return "jsonl"
+        raise ValidationError("the file's first line is neither a Twitter CoNLL post (IMGID:…), an MNRE line "
+                              "({'token': …}) nor a JSON object: is it the right file? Choose its format above if "
+                              "it is one of those") from None
+
+
+def import_file(home: Path, path: str | None, format_label: str | None, dataset: str | None, split: str | None,
+                repair_bio: bool = False) -> str:
+    """Import the file into the store; a sentence saying what came in (the importer's refusal,
+    as a CotExplorerError, otherwise)."""
+    if not path:
+        raise ValidationError("choose a file to import first")
+    dataset, split = (dataset or "").strip(), (split or "").strip()
+    if format_label not in FORMATS:
+        raise ValidationError("choose the file's format (or let it be detected)")
+    fmt = FORMATS[format_label] or detect_format(path)
+    if not dataset and fmt != "jsonl":   # a JSONL line may name its own
+        raise ValidationError("name the dataset the posts go into")
+    if not split and fmt != "jsonl":
+        raise ValidationError("name the split (train, valid, test or one of your own)")
+    name = Path(path).name
+    try:
+        with open_store(home) as store:
+            if fmt == "twitter":
+                # a file in other type names (Twitter-2015's OTHER) is read in its own; a file in
+                # the dataset's names, or some of them, in the dataset's (a subset made a schema
+                # of its own, which no model of the app predicts)
+                found = tag_types(path)
+                types = list(found) if set(found) - set(mner_schema_for(dataset).types) else None
+                report = import_twitter(store, path, dataset, split, types, repair_bio)
+            elif fmt == "mnre":
+                report = import_mnre(store, path, dataset, split)
+            else:
+                report = import_jsonl(store, path, dataset or None, split or None)
+    except CotExplorerError as e:
+        raise ValidationError(in_app_words(str(e).replace(str(path), name))) from e
+    report.path = name
+    return f"Imported `{name}`: {report.summary()}. Its posts are in Annotate, Errors and Distill now."
