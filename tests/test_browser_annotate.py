@@ -69,6 +69,14 @@ def drag(page, i: int, j: int) -> None:
     page.mouse.up()
 
 
+def a_type_without(home, dataset_split: str, post_id: str) -> str:
+    """An entity type whose queue leaves `post_id` out: a filter changed to it closes the post
+    (a filter whose queue still has the post keeps it open, edits and all, and asks nothing)."""
+    from cot_explorer.ui.annotate import queue
+
+    return next(t for t in ("LOC", "ORG", "MISC", "PER") if post_id not in queue(home, dataset_split, t))
+
+
 def go_to(page, n: int) -> None:
     """Next until the queue says `n / ...` (no unsaved edits on the way)."""
     for _ in range(n - 1):
@@ -368,8 +376,12 @@ def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
     # on show, not to the one not opened (the boxes were kept as they changed); the edits come
     # back in the editor's value, so the next queue asked for asks again (it opened unasked)
     page.on("dialog", lambda d: d.accept())   # the browser's "leave site?"
-    for change in (lambda: page.locator("#queue-not-corrected input").uncheck(),
-                   lambda: pick(page, "queue-type", "LOC")):
+    # (to queues without the post: a queue the post is in keeps it open, edits and all, unasked)
+    other = a_type_without(home, "demo/test", third)
+    changes = [lambda: pick(page, "queue-type", other)]
+    if third not in queue(home, "demo/test", "PER", True, True):   # the student errs nowhere on it
+        changes.insert(0, lambda: page.locator("#queue-errors-only input").check())
+    for change in changes:
         change()
         expect(page.locator("#se-dialog")).to_contain_text("unsaved edits", timeout=T)
         page.reload()
@@ -380,9 +392,9 @@ def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
         expect(page.locator("#queue-not-corrected input")).to_be_checked()
         expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
         assert current_post_id(page, home) == third
-    page.locator("#queue-not-corrected input").uncheck()
+    pick(page, "queue-type", other)
     page.locator("#se-dialog").get_by_role("button", name="Stay").click()
-    expect(page.locator("#queue-not-corrected input")).to_be_checked(timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("PER", timeout=T)
     expect(page.locator("#queue-type input")).to_have_value("PER")
     page.locator("#se-dialog").wait_for(state="detached")
     # a post of another split found by search: its whole queue, and a reload keeps that one
@@ -397,6 +409,30 @@ def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
     expect(page.locator("#se-pos")).to_have_text("5 / 20", timeout=T)
     expect(page.locator("#queue-type input")).to_have_value("any")
     expect(page.locator("#queue-not-corrected input")).not_to_be_checked()
+    page.close()
+
+
+def test_a_filter_changed_keeps_the_post_on_show_and_its_edits_where_the_new_queue_has_it(app, browser):
+    """Unticking "Not yet corrected" on post 3 of 284 threw a walker back to 1 of 300."""
+    from cot_explorer.ui.annotate import queue
+
+    url, home = app
+    page = open_annotate(browser, url, "ann-keep-place")
+    pick(page, "queue-dataset", "demo/test")
+    expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
+    whole, uncorrected = queue(home, "demo/test"), queue(home, "demo/test", not_corrected=True)
+    target = next(pid for pid in whole[2:] if pid in uncorrected)   # whatever other tests corrected
+    go_to(page, whole.index(target) + 1)
+    assert current_post_id(page, home) == target
+    make_an_edit(page)   # kept too: the post does not close, so nothing is asked
+    page.locator("#queue-not-corrected input").check()
+    expect(page.locator("#se-pos")).to_have_text(f"{uncorrected.index(target) + 1} / {len(uncorrected)}", timeout=T)
+    expect(page.locator("#se-dialog")).to_have_count(0)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    assert current_post_id(page, home) == target
+    page.locator("#queue-not-corrected input").uncheck()
+    expect(page.locator("#se-pos")).to_have_text(f"{whole.index(target) + 1} / 40", timeout=T)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     page.close()
 
 
@@ -1270,8 +1306,9 @@ def test_a_keyboard_user_passes_the_filters_and_answers_the_question_on_leaving(
     expect(dialog).to_be_hidden(timeout=T)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     assert current_post_id(page, home) == at
-    # a filter changed for real still asks for the new queue (the edits are not lost unasked)
-    pick(page, "queue-type", "PER")
+    # a filter changed for real, to a queue without the post, still asks for the new queue (the
+    # edits are not lost unasked)
+    pick(page, "queue-type", a_type_without(home, page.locator("#queue-dataset input").input_value(), at))
     expect(page.locator("#se-dialog")).to_contain_text("the new queue of", timeout=T)
     page.close()
 
