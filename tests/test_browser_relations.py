@@ -66,6 +66,15 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     expect(page.locator("#post-rows")).not_to_contain_text("no teacher knowledge for this post", timeout=T)
     relation_requests = [r for r in fake.requests if "relation" in r["output_config"]["format"]["schema"]["properties"]]
     assert len(relation_requests) == n_pairs
+    # an ask that fails is said above the chain of thought on show, and stays said once the
+    # rows are drawn again (they wrote the chain of thought over it: the line flashed and went)
+    fake.script.extend(["malformed", "malformed"])
+    page.locator("#ask-btn").click()
+    expect(page.locator("#cot")).to_contain_text("Asking Claude failed: Claude answered twice, and neither answer had "
+                                                 "the form the app asks for", timeout=T)
+    page.wait_for_timeout(2500)   # the rows' redraw after the ask has come back by now
+    expect(page.locator("#cot")).to_contain_text("Asking Claude failed")
+    expect(page.locator("#cot")).to_contain_text("Teacher:")
     # a relation label breaks between words where it must, never inside one at the column's
     # edge (Gradio's wrapped cells would cut "/per/per/alternate_names" anywhere)
     cell = table.locator(".cell-wrap span").filter(has_text="/").first

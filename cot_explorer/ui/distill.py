@@ -62,7 +62,7 @@ def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> Round
 
 NO_ROUND = "**No round possible yet:**"
 # where, in this app, what a refused round needs is done
-WHERE_DONE = {"posts": "an admin's Store tab says how to import one",
+WHERE_DONE = {"posts": "an admin imports a file in the Store tab",
               "corrections": "in the Annotate tab; a relation changed counts too"}
 
 

@@ -656,8 +656,14 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             None, [text, done_text], [text, done_text], js=LET_TEXT_GO, api_visibility="private")
         def redraw(pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
-            post itself stays: outs[:2], the picked post, is not set again)."""
-            return list(show(explore(home, pid)))[2:] if pid else [gr.skip()] * (len(outs) - 2)
+            post itself stays: outs[:2], the picked post, is not set again; so does the chain
+            of thought the ask wrote, which may say above it that the ask failed: written
+            again here, that line flashed and was gone)."""
+            if not pid:
+                return [gr.skip()] * (len(outs) - 2)
+            shown_again = list(show(explore(home, pid)))
+            shown_again[outs.index(cot)] = gr.skip()
+            return shown_again[2:]
 
         asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [shown], [cot], api_visibility="private",
                           **model_work).then(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations],
