@@ -290,9 +290,9 @@ def ship(run_id: str) -> None:
     dst = commit()
     from seen_posts import write_for  # beside this script: the posts it learnt, never held out by a round
 
-    write_for("mner-default", data)
-    if rec["spec"]["kind"] == "kd" and teachers:
-        write_for(SHIPPED_KNOWLEDGE, data)
+    write_for("mner-default", data, rec["spec"]["seed"])
+    if rec["spec"]["kind"] == "kd" and teachers:   # the teacher's own run: its data and seed
+        write_for(SHIPPED_KNOWLEDGE, t_rec["spec"]["data"], t_rec["spec"]["seed"])
     print(f"shipped {run_id} as {dst}: Twitter-2017 test {rec['t17_test']['f1']}, "
           f"Twitter-2015 valid {rec['t15_valid']['f1']}; now run `cot-explorer models quantize mner-default`")
 

@@ -15,61 +15,52 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-T15_DEV = 400   # as real_tweets.py: the last posts of Twitter-2015 train chose epochs, not trained on
-
-# what each shipped model was trained on (its manifest's training.data says the same in words)
+# what each shipped model was trained on, in real_tweets.py's names (its manifest's
+# training.data says the same in words); MNRE for the relation model
 TRAINED_ON = {
-    "mner-default": "both",
-    "mner-knowledge": "both",
-    "mner-twitter2017": "t17",
-    "mre-default": "mnre",
+    "mner-default": ("both", 42),
+    "mner-knowledge": ("both", 42),
+    "mner-twitter2017": ("t17", 42),
+    "mre-default": ("mnre", 42),
 }
-SOURCES = {
-    "both": f"Twitter-2017 train + Twitter-2015 train less its last {T15_DEV} posts",
+
+
+DESCRIBED = {
+    "both": "Twitter-2017 train + Twitter-2015 train less its last 400 posts",
     "t17": "Twitter-2017 train",
-    "t17u15": "Twitter-2017 train (Twitter-2015 train unlabelled, read for the teacher's soft targets)",
-    "t15": f"Twitter-2015 train less its last {T15_DEV} posts",
-    "mnre": "MNRE train",
+    "t17u15": "Twitter-2017 train, and Twitter-2015 train unlabelled (the teacher's answers on it)",
+    "t15": "Twitter-2015 train less its last 400 posts",
+    "t17-10": "a tenth of Twitter-2017 train labelled, the rest unlabelled (the teacher's answers on it)",
 }
 
 
-def training_words(data: str) -> list[tuple[str, ...]]:
-    from cot_explorer.datasets.mnre import read_mnre
-    from cot_explorer.datasets.twitter_conll import read_twitter_conll
-    from cot_explorer.labels import mner_schema_for
-    from cot_explorer.paths import data_dir, mnre_file, twitter_file
-
-    root = data_dir()
-
-    def twitter(dataset: str) -> list[tuple[str, ...]]:
-        parsed = read_twitter_conll(twitter_file(dataset, "train", root), dataset, "train", mner_schema_for(dataset),
-                                    repair_bio=dataset == "twitter2015")
-        return [it.post.tokens for it in parsed.posts]
-
-    if data == "t17":
-        return twitter("twitter2017")
-    if data == "t17u15":
-        return twitter("twitter2017") + twitter("twitter2015")
-    if data == "t15":
-        return twitter("twitter2015")[:-T15_DEV]
-    if data == "both":
-        return twitter("twitter2017") + twitter("twitter2015")[:-T15_DEV]
+def training_words(data: str, seed: int = 42) -> list[tuple[str, ...]]:
+    """The words of every post a run on `data` trains on (its unlabelled posts too: a kd student
+    learns the teacher's answers on them), read as real_tweets.py reads them."""
     if data == "mnre":
-        return [it.post.tokens for it in read_mnre(mnre_file("train", root), "mnre", "train").posts]
-    raise SystemExit(f"unknown training data {data!r}")
+        from cot_explorer.datasets.mnre import read_mnre
+        from cot_explorer.paths import mnre_file
+
+        return [it.post.tokens for it in read_mnre(mnre_file("train"), "mnre", "train").posts]
+    from real_tweets import load_sets  # beside this script: one place for what a run trains on
+
+    sets = load_sets(data, seed, smoke=False)
+    return [tuple(ex.words) for ex in [*sets["train"], *sets["unlabelled"]]]
 
 
-def write_for(name: str, data: str | None = None) -> Path:
-    """`data`: what the model was trained on (real_tweets.py's names), else what TRAINED_ON says."""
+def write_for(name: str, data: str | None = None, seed: int | None = None) -> Path:
+    """`data`, `seed`: the run's (real_tweets.py's names), else what TRAINED_ON says."""
     from cot_explorer.student.registry import shipped_dir
     from cot_explorer.student.seen_posts import words_digest, write_seen
 
-    data = data or TRAINED_ON.get(name)
+    known, known_seed = TRAINED_ON.get(name, (None, 42))
+    data, seed = data or known, known_seed if seed is None else seed
     if data is None:
         raise SystemExit(f"no training data known for {name}; known: {', '.join(TRAINED_ON)}")
-    words = training_words(data)
-    path = write_seen(shipped_dir() / name, (words_digest(w) for w in words), SOURCES[data])
-    print(f"{path}: {len(set(map(tuple, words)))} distinct posts of {SOURCES[data]}")
+    words = training_words(data, seed)
+    said = "MNRE train" if data == "mnre" else f"{DESCRIBED.get(data, data)} (real_tweets.py's {data!r}, seed {seed})"
+    path = write_seen(shipped_dir() / name, (words_digest(w) for w in words), said)
+    print(f"{path}: {len(set(words))} distinct posts of {data}")
     return path
 
 

@@ -149,13 +149,16 @@ def _refuse_existing(store: Store, dataset: str, split: str) -> None:
         )
 
 
-def _write_labeled(store: Store, items: Sequence[LabeledPost]) -> None:
-    add_posts(store, [it.post for it in items])
+def _write_labeled(store: Store, items: Sequence[LabeledPost], source: str | None = None) -> None:
+    """`source`: what the posts say they came from, where the file's path would mislead (a
+    file picked in the app is read from a temporary folder of Gradio's)."""
+    add_posts(store, [replace(it.post, source=source) if source else it.post for it in items])
     add_initial(store, [(it.post.id, lab) for it in items for lab in it.labels])
 
 
 def import_twitter(
-    store: Store, path: str, dataset: str, split: str, types: Sequence[str] | None = None, repair_bio: bool = False
+    store: Store, path: str, dataset: str, split: str, types: Sequence[str] | None = None, repair_bio: bool = False,
+    source: str | None = None,
 ) -> ImportReport:
     _check_names(dataset, split)
     schema = mner_schema_for(dataset, types)
@@ -166,19 +169,20 @@ def import_twitter(
     report.spans = sum(len(lab.spans) for it in parsed.posts for lab in it.labels)
     with store.write():
         ensure_dataset(store, dataset, schema)
-        _write_labeled(store, parsed.posts)
+        _write_labeled(store, parsed.posts, source)
         _record(store, report)
     return report
 
 
-def import_mnre(store: Store, path: str, dataset: str, split: str) -> ImportReport:
+def import_mnre(store: Store, path: str, dataset: str, split: str, source: str | None = None) -> ImportReport:
     _check_names(dataset, split)
     parsed = read_mnre(path, dataset, split)
     _refuse_existing(store, dataset, split)
-    report = ImportReport("mnre", str(path), dataset, split, posts=len(parsed.posts), relations=parsed.instances)
+    report = ImportReport("mnre", str(path), dataset, split, posts=len(parsed.posts),
+                          relations=parsed.instances)
     with store.write():
         ensure_dataset(store, dataset, mner_schema_for(dataset))
-        _write_labeled(store, parsed.posts)
+        _write_labeled(store, parsed.posts, source)
         _record(store, report)
     return report
 
@@ -241,7 +245,8 @@ def _dataset_types(store: Store, dataset: str) -> tuple[str, ...]:
     return (dataset_schema(store, dataset) if dataset_known(store, dataset) else mner_schema_for(dataset)).types
 
 
-def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str | None = None) -> ImportReport:
+def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str | None = None,
+                 source: str | None = None) -> ImportReport:
     """All checks and the slow work (parsing, image decoding and hashing) happen before the
     write transaction, so views and saves are not kept waiting; a refused import leaves the
     store as it was, image files included."""
@@ -297,7 +302,7 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
                 key = (post.dataset, post.split)
                 if key not in positions:
                     positions[key] = next_position(store, *key)
-                changes: dict = {"position": positions[key]}
+                changes: dict = {"position": positions[key], **({"source": source} if source else {})}
                 positions[key] += 1
                 if i in images:
                     insert_image_row(store, images[i])

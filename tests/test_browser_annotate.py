@@ -74,7 +74,10 @@ def a_type_without(home, dataset_split: str, post_id: str) -> str:
     (a filter whose queue still has the post keeps it open, edits and all, and asks nothing)."""
     from cot_explorer.ui.annotate import queue
 
-    return next(t for t in ("LOC", "ORG", "MISC", "PER") if post_id not in queue(home, dataset_split, t))
+    left_out = [t for t in ("LOC", "ORG", "MISC", "PER") if post_id not in queue(home, dataset_split, t)]
+    if not left_out:
+        pytest.fail(f"{post_id} has every entity type: this test needs a post without one")
+    return left_out[0]
 
 
 def go_to(page, n: int) -> None:
@@ -216,10 +219,10 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     # another split: asked; Stay puts the split box back, and Next goes on in the queue stayed in
     # (the box named the split not opened, and Next opened its first post)
     position = page.locator("#se-pos").inner_text()
-    page.locator("#queue-not-corrected input").check()
+    pick(page, "queue-type", a_type_without(home, "demo/test", pid))   # a queue without the post
     expect(page.locator("#se-dialog")).to_contain_text("Save them before you open the new queue of demo/test (these filters)", timeout=T)
     page.get_by_role("button", name="Stay").click()
-    expect(page.locator("#queue-not-corrected input")).not_to_be_checked(timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("any", timeout=T)
     pick(page, "queue-dataset", "demo-mnre/test")
     expect(page.locator("#se-dialog")).to_contain_text("Save them before you open the new queue of demo-mnre/test", timeout=T)
     page.get_by_role("button", name="Stay").click()
@@ -395,7 +398,6 @@ def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
     pick(page, "queue-type", other)
     page.locator("#se-dialog").get_by_role("button", name="Stay").click()
     expect(page.locator("#queue-type input")).to_have_value("PER", timeout=T)
-    expect(page.locator("#queue-type input")).to_have_value("PER")
     page.locator("#se-dialog").wait_for(state="detached")
     # a post of another split found by search: its whole queue, and a reload keeps that one
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
@@ -433,6 +435,39 @@ def test_a_filter_changed_keeps_the_post_on_show_and_its_edits_where_the_new_que
     page.locator("#queue-not-corrected input").uncheck()
     expect(page.locator("#se-pos")).to_have_text(f"{whole.index(target) + 1} / 40", timeout=T)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    page.close()
+
+
+def test_the_labels_the_student_misses_are_said_under_its_suggestions(app, browser):
+    """On the errors-only queue a walker saw "0 from the student" on a post whose error was an
+    entity the student missed, with nothing saying so."""
+    from cot_explorer.access import Role, User
+    from cot_explorer.ui.annotate import editor_doc, queue
+
+    url, home = app
+    ids = queue(home, "demo/test")
+    said = {}
+    for pid in ids[:12]:   # what the editor is given: the labels and the student's suggestions
+        doc = editor_doc(home, pid, User("local", Role.ADMIN), ids)
+        student = [x for x in doc.suggestions if x["source"] == "student"]
+        missed = [s for s in doc.spans if not any(x["start"] < s["end"] and s["start"] < x["end"] for x in student)]
+        said[pid] = "".join(f"{' '.join(c['t'] for c in doc.tokens[s['start']:s['end']])} ({s['type']})" for s in missed[:1])
+    with_miss = next(i for i, pid in enumerate(ids[:12]) if said[pid])
+    without = next(i for i, pid in enumerate(ids[:12]) if not said[pid])
+    page = open_annotate(browser, url, "ann-missed")
+    pick(page, "queue-dataset", "demo/test")
+    expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
+    at = 0
+    for i in sorted((with_miss, without)):
+        for _ in range(i - at):
+            page.locator("#se-next").click()
+            page.wait_for_timeout(100)
+        expect(page.locator("#se-pos")).to_contain_text(f"{i + 1} / 40", timeout=T)
+        at = i
+        if i == with_miss:
+            expect(page.locator("#se-missed")).to_contain_text(f"The student misses: {said[ids[i]]}", timeout=T)
+        else:
+            expect(page.locator("#se-missed")).to_have_count(0, timeout=T)
     page.close()
 
 

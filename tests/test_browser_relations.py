@@ -38,13 +38,13 @@ def db(home):
     return sqlite3.connect(home / "cot_explorer.db")
 
 
-def first_mnre_post(home) -> tuple[str, int]:
-    """The first demo MNRE post with several entity pairs, and how many it has."""
+def first_mnre_post(home, skip: str | None = None) -> tuple[str, int]:
+    """The first demo MNRE post with several entity pairs (other than `skip`), and how many it has."""
     with db(home) as c:
         for pid, payload in c.execute("SELECT l.post_id, l.payload FROM current_labels l JOIN posts p ON p.id = l.post_id "
                                       "WHERE p.dataset = 'demo-mnre' AND l.task = 'mre' ORDER BY p.position"):
             n = len(json.loads(payload)["relations"])
-            if n > 1:
+            if n > 1 and pid != skip:
                 return pid, n
     raise AssertionError("no demo MNRE post with several pairs")
 
@@ -70,11 +70,16 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     # rows are drawn again (they wrote the chain of thought over it: the line flashed and went)
     fake.script.extend(["malformed", "malformed"])
     page.locator("#ask-btn").click()
-    expect(page.locator("#cot")).to_contain_text("Asking Claude failed: Claude answered twice, and neither answer had "
-                                                 "the form the app asks for", timeout=T)
-    page.wait_for_timeout(2500)   # the rows' redraw after the ask has come back by now
-    expect(page.locator("#cot")).to_contain_text("Asking Claude failed")
+    expect(page.locator("#ask-note")).to_contain_text("Asking Claude failed: Claude answered twice, and neither answer "
+                                                      "had the form the app asks for", timeout=T)
     expect(page.locator("#cot")).to_contain_text("Teacher:")
+    # another post shown: the line, about the post asked about, goes
+    other = first_mnre_post(home, skip=pid)[0]
+    pick_post(page, "pick-post", other)
+    expect(page.locator("#explore-post-id")).to_contain_text(other, timeout=T)
+    expect(page.locator("#ask-note")).to_have_text("", timeout=T)
+    pick_post(page, "pick-post", pid)   # back to the post of the rest of this test
+    expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
     # a relation label breaks between words where it must, never inside one at the column's
     # edge (Gradio's wrapped cells would cut "/per/per/alternate_names" anywhere)
     cell = table.locator(".cell-wrap span").filter(has_text="/").first

@@ -65,6 +65,12 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
         manifest = json.loads((home / "models/tiny-distill/manifest.json").read_text())
         assert manifest["data"]["n_train"] == 40 and manifest["variant"] == "distill"
         assert manifest["config"]["mention_noise"] == 0.5
+        # the posts it learnt are listed beside it: a round or Errors never measures it on them
+        from cot_explorer.store.posts import list_posts
+        from cot_explorer.student.seen_posts import seen_digests, words_digest
+
+        trained = {words_digest(p.tokens) for p in list_posts(s, "twitter2017", "train")}
+        assert seen_digests(home / "models/tiny-distill") == trained and len(trained) == 40
     # roll back says which task's promotion it undoes: a version's (it took the entities' unasked)
     r = cli("models", "rollback", home=home)
     assert r.returncode == 2 and "pick a version" in r.stderr

@@ -843,6 +843,12 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
     assert said.startswith("Imported `t15.txt`: twitter mine15/train: 200 posts") and "I- tags repaired to B-" in said
     with open_store(home) as s:   # read in the file's own type names (OTHER), as the CLI's --types would
         assert dataset_schema(s, "mine15").types == ("PER", "LOC", "ORG", "OTHER")
+        # the posts came from the file picked, not from Gradio's temporary copy of it
+        assert {p.source for p in list_posts(s, "mine15")} == {"t15.txt"}
+    # another split of it, whose file names only some of its types: read in the dataset's types
+    some = tmp_path / "some.txt"
+    some.write_text("IMGID:9\nObama\tB-PER\nvisits\tO\n\n")
+    assert "twitter mine15/valid: 1 posts" in import_file(home, str(some), DETECT, "mine15", "valid")
     with pytest.raises(ValidationError, match=r"mine15/train already holds 200 posts; nothing imported \(choose "
                                               r"another dataset or split name\)"):
         import_file(home, str(t15), DETECT, "mine15", "train", repair_bio=True)

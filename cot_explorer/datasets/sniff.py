@@ -30,3 +30,17 @@ def labelled_file_format(path: str | Path) -> str:
         raise ParseError(str(path), number, "a Twitter CoNLL post ('IMGID:…') or an MNRE line ({'token': …}); "
                                             "name the format with --format", text)
     raise ParseError(str(path), None, "a Twitter CoNLL or MNRE file", "no text in its first 64 KiB")
+
+
+def importable_file_format(path: str | Path) -> str:
+    """`twitter`, `mnre` or `jsonl` (the app's own export, posts of one's own: a JSON object a
+    line), from the file's first line with text; anything else is refused by name."""
+    try:
+        return labelled_file_format(path)
+    except ParseError as e:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+        if head.startswith("{"):
+            return "jsonl"
+        raise ParseError(str(path), e.line, "a Twitter CoNLL post ('IMGID:…'), an MNRE line ({'token': …}) or a "
+                                            "JSON object", e.found) from None

@@ -27,17 +27,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _listens(pid: int, port: int) -> bool:
-    """Whether the app started is the one listening on `port`: the suite runs on two workers,
-    and a port picked free by both (a race of milliseconds) would have one's tests talk to the
-    other's app while its own failed to start."""
+def _listeners(port: int) -> set[int]:
+    """The processes listening on `port` (the suite runs on two workers, and a port found free
+    by both before either app bound it is one app's only: an app takes seconds to start)."""
     import psutil  # a test dependency, as Playwright is
 
-    try:
-        return any(c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN
-                   for c in psutil.Process(pid).net_connections(kind="tcp"))
-    except psutil.Error:
-        return False
+    return {c.pid for c in psutil.net_connections(kind="tcp")
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid}
 
 
 class AppUrl(str):
@@ -65,7 +61,28 @@ def store_of(user_home_dir: Path) -> Path:
 
 @contextmanager
 def running_app(user_home_dir: Path, env: dict | None = None, timeout: float = 120.0):
-    """`python app.py`, as the README starts it, for a user whose home is `user_home_dir`."""
+    """`python app.py`, as the README starts it, for a user whose home is `user_home_dir`. An
+    app that exits before it serves, or finds its port taken by another process, is started
+    again on another port, twice at most (see `_listeners`)."""
+    for attempt in range(3):
+        proc, url, log, log_path = _start_app(user_home_dir, env)
+        try:
+            outcome = _served(proc, url, timeout)
+            if outcome == "served":
+                break
+            if outcome == "timeout" or attempt == 2:
+                raise RuntimeError(f"the app did not start ({outcome}): {log_path.read_text()[-2000:]}")
+        except BaseException:
+            _stop(proc, log)
+            raise
+        _stop(proc, log)   # exited, or its port taken: another port
+    try:
+        yield AppUrl(url, proc.pid)
+    finally:
+        _stop(proc, log)
+
+
+def _start_app(user_home_dir: Path, env: dict | None):
     port = free_port()
     full_env = {**os.environ, "HOME": str(user_home_dir), "GRADIO_SERVER_PORT": str(port),
                 "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
@@ -75,30 +92,43 @@ def running_app(user_home_dir: Path, env: dict | None = None, timeout: float = 1
     log_path = user_home_dir / f"app-{port}.log"
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + timeout
-    try:
-        while True:
+    return proc, f"http://127.0.0.1:{port}/", log, log_path
+
+
+def _served(proc, url: str, timeout: float) -> str:
+    """"served" once the app answers at `url` and is the one listening there; "exited" if it
+    exits first; "port taken" if another process listens there and it does not, 15 s on;
+    "timeout" otherwise."""
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    start = time.time()
+    while time.time() < start + timeout:
+        if proc.poll() is not None:
+            return "exited"
+        listening = _listeners(port)
+        if proc.pid in listening:
             try:
                 with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status in (200, 401) and _listens(proc.pid, port):
-                        break
+                    if r.status in (200, 401):
+                        return "served"
             except urllib.error.HTTPError as e:
-                if e.code == 401 and _listens(proc.pid, port):
-                    break
+                if e.code == 401:
+                    return "served"
             except OSError:
                 pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"the app did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield AppUrl(url, proc.pid)
-    finally:
+        elif listening and time.time() > start + 15:
+            return "port taken"
+        time.sleep(0.5)
+    return "timeout"
+
+
+def _stop(proc, log) -> None:
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
+    log.close()
 
 
 @contextmanager

@@ -1,5 +1,7 @@
-"""Each dataset's held-out posts: chosen once, by the first distillation round on the dataset,
-and never trained on, so every later version is scored on the same posts."""
+"""Each dataset's held-out posts: chosen by the first distillation round on the dataset, and
+never trained on, so every later version is scored on the same posts. Chosen again only where
+they turn out to be posts the round's parent was trained on (fixed before that was known);
+their source then says "chosen again", which the versions plot keeps apart."""
 
 from __future__ import annotations
 

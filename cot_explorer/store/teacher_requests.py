@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import datetime, timedelta, timezone
 
 from .core import Store, utc_now
 
@@ -14,14 +15,17 @@ def begin_request(store: Store, user: str, post_id: str, since_hour: str, since_
     with store.write():
         (recent,) = store.conn.execute(
             "SELECT count(*) FROM teacher_requests WHERE user = ? AND created_at >= ?", (user, since_hour)).fetchone()
+        if per_hour < 1:   # no row frees a slot: said, not a TypeError
+            return None, "asking Claude is turned off on this app (its hourly limit per user is 0)"
         if recent >= per_hour:
             # the next ask is allowed once enough of the hour's asks are an hour old
-            (frees,) = store.conn.execute(
+            (oldest,) = store.conn.execute(
                 "SELECT created_at FROM teacher_requests WHERE user = ? AND created_at >= ? ORDER BY created_at "
                 "LIMIT 1 OFFSET ?", (user, since_hour, recent - per_hour)).fetchone()
-            at = (datetime.fromisoformat(frees) + timedelta(hours=1)).strftime("%H:%M UTC")
-            return None, (f"you ({user}) have asked Claude {recent} times in the last hour, the most allowed "
-                          f"({per_hour} an hour); you may ask again at {at}")
+            frees = datetime.fromisoformat(oldest) + timedelta(hours=1)
+            minutes = max(1, math.ceil((frees - datetime.now(timezone.utc)).total_seconds() / 60))
+            return None, (f"you have asked Claude {recent} times in the last hour, the most allowed ({per_hour} an "
+                          f"hour); you may ask again in {minutes} min (at {frees.strftime('%H:%M')} UTC)")
         (spent,) = store.conn.execute(
             "SELECT coalesce(sum(cost_usd), 0) FROM teacher_requests WHERE created_at >= ?", (since_day,)).fetchone()
         if spent >= daily_usd:

@@ -58,15 +58,18 @@ def round_task(store, dataset: str) -> str:
 
 
 def _choose_heldout(store, dataset: str, posts: list, seed: int, task: str = "mner",
-                    seen: frozenset[str] | set[str] = frozenset()) -> tuple[list[str], str]:
+                    seen: frozenset[str] | set[str] = frozenset()) -> tuple[list[str], str, int]:
     """`posts`: the dataset's, in file order (split, then position); `seen`: the ids of those
-    the parent was trained on, never held out."""
-    if any(p.split == "test" and p.id not in seen for p in posts):
-        return [p.id for p in posts if p.split == "test" and p.id not in seen], "test split"
+    the parent was trained on, never held out. Returns the held-out ids, where they are from,
+    and how many posts that would have been held out the parent learnt."""
+    test = [p.id for p in posts if p.split == "test"]
+    if any(pid not in seen for pid in test):
+        return [pid for pid in test if pid not in seen], "test split", len(set(test) & seen)
     corrected = set(corrected_post_ids(store, dataset, task=task))
-    pool = [p.id for p in posts if p.id not in corrected and p.id not in seen]
-    k = min(HELDOUT_CAP, round(len(pool) * HELDOUT_SHARE))
-    return sorted(random.Random(f"{dataset}:{seed}").sample(pool, k)), "sample"
+    pool = [p.id for p in posts if p.id not in corrected]
+    unseen = [pid for pid in pool if pid not in seen]
+    k = min(HELDOUT_CAP, round(len(unseen) * HELDOUT_SHARE))
+    return sorted(random.Random(f"{dataset}:{seed}").sample(unseen, k)), "sample", len(pool) - len(unseen)
 
 
 def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: float = 1.0, seed: int = 42,
@@ -86,13 +89,18 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
     stored = heldout_ids(store, dataset)
     source = heldout_source(store, dataset)
     # fixed by an earlier round (with another parent, maybe): measured on what this one has not
-    # learnt; fixed on posts it learnt (before that was known), chosen again
+    # learnt, and the rest kept out of every set still (`held_set`); fixed on posts it learnt
+    # (before that was known) so that too few are left, chosen again
     held = [pid for pid in stored if pid not in seen]
-    chosen_here = not stored or (bool(seen) and len(held) < MIN_HELDOUT)
+    learnt_out = len(stored) - len(held)
+    chosen_here = not stored or (learnt_out > 0 and len(held) < MIN_HELDOUT)
     if chosen_here:
-        held, source = _choose_heldout(store, dataset, posts, seed, task, seen)
-    held_set = set(held)
-    if seen and len(held) < MIN_HELDOUT:
+        held, source, lost = _choose_heldout(store, dataset, posts, seed, task, seen)
+        learnt_out += lost
+        if stored:
+            source = f"{source}, chosen again"
+    held_set = set(held) | (set() if chosen_here else set(stored))
+    if learnt_out and len(held) < MIN_HELDOUT:   # the posts the parent learnt are why: said so
         raise RoundRefused(f"{parent_dir.name}, the model a round starts from, was trained on {len(seen)} of the "
                            f"{len(posts)} posts of {dataset}: scored on those it reads near-perfect and every round "
                            f"would look like a loss, so they are never held out, and {len(held) or 'none'} "

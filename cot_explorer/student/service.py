@@ -14,6 +14,7 @@ from ..store.posts import dataset_schema
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
 from .data import data_hash, mner_examples_from_store, mner_unlabelled_from_store, mre_examples_from_store, subsample
+from .seen_posts import words_digest
 from .train import TrainCallback, TrainResult, train_student
 
 
@@ -56,7 +57,10 @@ def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_
              "training": {"best_epoch": result.best_epoch, "stopped": result.stopped,
                           "seconds_per_epoch": result.seconds_per_epoch, **kd}}
     labels = result.task.tags if config.task == "mner" else result.task.labels
-    path = save_checkpoint(store.home / "models", name, result.model, config, labels, extra)
+    # the posts it learnt (kd's unlabelled ones included: it was trained on their words), so a
+    # round or an analysis never measures it on them
+    seen = ({words_digest(ex.words) for ex in train}, f"{dataset}/{train_split} ({len(train)} examples)")
+    path = save_checkpoint(store.home / "models", name, result.model, config, labels, extra, seen=seen)
     return path, result
 
 

@@ -36,6 +36,8 @@ def error_words(error: str) -> str:
         m = re.match(r"(\w+)(?: (\d{3}))?:", error)
         name, status = (m.group(1), int(m.group(2)) if m.group(2) else None) if m else ("", None)
         said = (_BY_STATUS.get(status) or _BY_CLASS.get(name)
-                or (f"Claude's service answered with an error (HTTP {status})" if status else "Claude did not answer"))
+                or (f"Claude's service answered with an error (HTTP {status})" if status else None))
+        if said is None:   # not the live teacher's (a recorded teacher's, say): its own words
+            return error
     detail = error if len(error) <= 160 else error[:157] + "…"
     return f"{said} (detail: {detail})"

@@ -396,6 +396,13 @@ def _is_dirty(doc: dict) -> bool:
     return bool(doc and doc.get("post_id")) and key(doc.get("spans")) != key(doc.get("saved"))
 
 
+def echoed(doc: dict, **changes) -> dict:
+    """The editor's own value sent back with `changes`, without the last answer's one-time flags:
+    clear_draft would drop the draft of unsaved spans, a refusal left on would have the editor
+    read nothing else, and a question answered already (pending_open) was asked again."""
+    return {**doc, "refused": False, "clear_draft": False, "note": None, "pending_open": None, **changes}
+
+
 def _has_unsaved(doc: dict) -> bool:
     """Span edits, or relations the editor keeps until a name is typed (`waiting`, which it
     writes into its value): opening another post asks first (a search result dropped them)."""
@@ -729,8 +736,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if here in ids:
                 # the post on show is in the new queue too: it stays open, unsaved edits and all,
                 # at its place in it (unticking a filter threw a walker back to the queue's first post)
-                return ([ids, [d, t, e, c, o], {**doc, "pos": {**(doc.get("pos") or {}), "index": ids.index(here),
-                                                                 "total": len(ids)}}]
+                return ([ids, [d, t, e, c, o], echoed(doc, pos={**(doc.get("pos") or {}), "index": ids.index(here),
+                                                                "total": len(ids)})]
                         + [gr.skip()] * (len(post_outs) - 1))
             if _has_unsaved(doc):
                 # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
@@ -873,10 +880,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []), doc.get("saved") or [])
             if focus.get("pair") is None and error is None:
                 return skip
-            # not the last answer's flags: clear_draft would drop the draft of unsaved spans
-            return keep_queue() + [{**doc, "refused": False, "focus_pair": focus["pair"], "rev": doc.get("rev", 0) + 1,
-                                    "clear_draft": False, "note": None,
-                                    "focus_error": asdict(error) if error else None}] + [gr.skip()] * (len(post_outs) - 1)
+            return keep_queue() + [echoed(doc, focus_pair=focus["pair"], rev=doc.get("rev", 0) + 1,
+                                          focus_error=asdict(error) if error else None)] + [gr.skip()] * (len(post_outs) - 1)
 
         def do_search(q, user):
             matches = find_posts(home, q)

@@ -173,11 +173,12 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             """A dataset imported in the Store tab: in every tab's choices at once (the values stay)."""
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
-            return gr.update(choices=labels), gr.update(choices=labels), gr.update(choices=sorted({s.dataset for s in splits}))
+            return (gr.update(choices=labels), gr.update(choices=labels), gr.update(choices=labels),
+                    gr.update(choices=sorted({s.dataset for s in splits})))
 
         st["imported"].then(guarded(policy, Action.EXPLORE, choices_now, quiet=True), None,
-                            [an["queue_dataset"], er["errors_dataset"], di["distill_dataset"]], api_visibility="private",
-                            show_progress="hidden")
+                            [an["queue_dataset"], er["errors_dataset"], st["export_split"], di["distill_dataset"]],
+                            api_visibility="private", show_progress="hidden")
 
         def on_load(remembered, post, filters, analysis, user):
             """Every tab's choices; Annotate opens on the split this browser worked in last

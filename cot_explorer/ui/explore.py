@@ -370,7 +370,17 @@ def discard_upload(path: Path) -> None:
         parent = parent.parent
 
 
-def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
+@dataclass(frozen=True)
+class AskAnswer:
+    """What an ask shows: the post's chain of thought, and a line above it about the ask itself
+    (it failed, the day's budget cut it short), in a block of its own: drawn into the chain of
+    thought, the line went when the rows were drawn again after the ask."""
+
+    cot: str
+    said: str = ""
+
+
+def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> AskAnswer:
     """Ask Claude about one post, within the user's hourly limit and the day's dollar cap."""
     # The SDK is imported when someone asks Claude, not when the app starts.
     from ..teacher.anthropic_teacher import AnthropicTeacher  # noqa: I001 (the SDK, on use)
@@ -405,8 +415,8 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
             for req in requests:
                 running = sum(o.cost_usd or 0.0 for o in outs)
                 if outs and spent_before + running >= budget.daily_usd:  # the day's cap holds between calls too
-                    cut_short = (f"\n\n*Today's budget for Claude ran out after {len(outs) - 1} of {len(pairs)} "
-                                 "entity pairs; the rest wait for tomorrow.*")
+                    cut_short = (f"Today's budget for Claude ran out after {len(outs) - 1} of {len(pairs)} "
+                                 "entity pairs; the rest wait for tomorrow.")
                     break
                 out = teacher.explain(req)
                 outs.append(out)
@@ -419,23 +429,17 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> str:
         knowledge = knowledge_for(store, post_id)
     failed = next((o for o in outs if o.status != "ok"), None)
     if failed is None:
-        return cot_markdown(knowledge) + cut_short
+        return AskAnswer(cot_markdown(knowledge), f"*{cut_short}*" if cut_short else "")
     # said above what is shown: on a post with a chain of thought already, a failed ask showed
     # that one unchanged, and the user took it for Claude's answer
     got = len(outs) - 1
     said = f"**Asking Claude failed:** {error_words(failed.error)}."
     if got:
-        said += f" {got} of the {len(requests)} answers it asks for came back before that, and are shown below."
+        said += (f" {got} of the {len(requests)} answers it asks for came back before that, and "
+                 f"{'is' if got == 1 else 'are'} shown below.")
     elif knowledge is not None:
         said += " Shown below: the chain of thought the post already had."
-    return said + "\n\n" + cot_markdown(knowledge) + cut_short
-
-
-def cot_of(home: Path, post_id: str) -> str:
-    """The post's chain of thought as Explore shows it (with its last error where it has none)."""
-    with open_store(home) as store:
-        knowledge = knowledge_for(store, post_id)
-        return cot_markdown(knowledge, last_error(store, post_id) if knowledge is None else None)
+    return AskAnswer(cot_markdown(knowledge), said)
 
 
 PICK_LABEL = "…or a post of the store"
@@ -473,6 +477,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                            visible=False, scale=1)
                     with gr.Column(scale=2):
                         caption = gr.Markdown(elem_id="explore-caption")
+                        # what the last ask about the post on show came to, above its chain of thought
+                        ask_note = gr.Markdown(elem_id="ask-note")
                         cot = gr.Markdown(elem_id="cot")
                 relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False,
                                          label="Entity pairs (MRE), the relation student's least certain first",
@@ -601,9 +607,10 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         def ask_claude(pid, user):
             try:
-                return ask_teacher(home, pid, user.label, budget)
+                answer = ask_teacher(home, pid, user.label, budget)
             except BudgetExceeded as e:   # in the panel asked about (a toast in a corner faded unread)
-                return f"**Claude was not asked:** {e}.\n\n" + cot_of(home, pid)
+                return gr.skip(), f"**Claude was not asked:** {e}.", pid
+            return answer.cot, answer.said, pid
 
         shown.change(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations], api_visibility="private")
         shown.change(guarded(policy, Action.EXPLORE, deletable), [shown], [delete, confirm_box, deleted_note],
@@ -654,22 +661,24 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         pick.input(guarded(policy, Action.EXPLORE, pick_post), [pick, shown, text],
                     outs + [done_text, analyse_note], api_visibility="private", **model_work).then(
             None, [text, done_text], [text, done_text], js=LET_TEXT_GO, api_visibility="private")
-        def redraw(pid, user):
+        def redraw(pid, asked_pid, user):
             """The post's rows and disagreements again, with the teacher's new answers (the
-            post itself stays: outs[:2], the picked post, is not set again; so does the chain
-            of thought the ask wrote, which may say above it that the ask failed: written
-            again here, that line flashed and was gone)."""
+            post itself stays: outs[:2], the picked post, is not set again); of the post on
+            show now, which a pick made while the ask ran may have changed: then the ask's line,
+            about another post, goes too."""
             if not pid:
-                return [gr.skip()] * (len(outs) - 2)
-            shown_again = list(show(explore(home, pid)))
-            shown_again[outs.index(cot)] = gr.skip()
-            return shown_again[2:]
+                return [gr.skip()] * (len(outs) - 1)
+            return list(show(explore(home, pid)))[2:] + [gr.skip() if pid == asked_pid else ""]
 
-        asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [shown], [cot], api_visibility="private",
+        # the line of an ask is about the post it asked about: another post shown takes it away
+        shown.change(lambda: "", None, [ask_note], queue=False, api_visibility="private", show_progress="hidden")
+        asked_about = gr.State(None)
+        asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [shown], [cot, ask_note, asked_about],
+                          api_visibility="private",
                           **model_work).then(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations],
                                              api_visibility="private", **model_work
-                                             ).then(guarded(policy, Action.EXPLORE, redraw), [shown], outs[2:],
-                                                    api_visibility="private", **model_work)
+                                             ).then(guarded(policy, Action.EXPLORE, redraw), [shown, asked_about],
+                                                    outs[2:] + [ask_note], api_visibility="private", **model_work)
         post_id.change(None, [post_id], None, js=KEEP_POST_IN_ADDRESS, api_visibility="private")
         linked = gr.Textbox(visible=False, elem_id="explore-linked")
         linked_event = dict(fn=guarded(policy, Action.EXPLORE, open_linked, quiet=True), inputs=[linked],

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..datasets.sniff import SNIFF_BYTES, labelled_file_format
+from ..datasets.sniff import importable_file_format
 from ..datasets.twitter_conll import tag_types
 from ..errors import CotExplorerError, ParseError, ValidationError
 from ..importer import import_jsonl, import_mnre, import_twitter
 from ..labels import mner_schema_for
 from ..store import open_store
+from ..store.posts import dataset_known, dataset_schema
 
 DETECT = "Detect from the file"
 FORMATS = {
@@ -40,14 +41,10 @@ def in_app_words(message: str) -> str:
 
 
 def detect_format(path: str) -> str:
-    """twitter, mnre or jsonl, from the file's first line with text."""
+    """twitter, mnre or jsonl, from the file's first line with text (datasets.sniff)."""
     try:
-        return labelled_file_format(path)
+        return importable_file_format(path)
     except ParseError:
-        with open(path, "rb") as f:
-            head = f.read(SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
-        if head.startswith("{"):
-            return "jsonl"
         raise ValidationError("the file's first line is neither a Twitter CoNLL post (IMGID:…), an MNRE line "
                               "({'token': …}) nor a JSON object: is it the right file? Choose its format above if "
                               "it is one of those") from None
@@ -74,14 +71,17 @@ def import_file(home: Path, path: str | None, format_label: str | None, dataset:
                 # a file in other type names (Twitter-2015's OTHER) is read in its own; a file in
                 # the dataset's names, or some of them, in the dataset's (a subset made a schema
                 # of its own, which no model of the app predicts)
-                found = tag_types(path)
-                types = list(found) if set(found) - set(mner_schema_for(dataset).types) else None
-                report = import_twitter(store, path, dataset, split, types, repair_bio)
+                if dataset_known(store, dataset):   # another split of it: in its types
+                    types = list(dataset_schema(store, dataset).types)
+                else:
+                    found = tag_types(path)
+                    types = list(found) if set(found) - set(mner_schema_for(dataset).types) else None
+                report = import_twitter(store, path, dataset, split, types, repair_bio, source=name)
             elif fmt == "mnre":
-                report = import_mnre(store, path, dataset, split)
+                report = import_mnre(store, path, dataset, split, source=name)
             else:
-                report = import_jsonl(store, path, dataset or None, split or None)
+                report = import_jsonl(store, path, dataset or None, split or None, source=name)
     except CotExplorerError as e:
         raise ValidationError(in_app_words(str(e).replace(str(path), name))) from e
-    report.path = name
+    report.path = name   # said by the name it was picked under (recorded, and hashed, by its copy's path)
     return f"Imported `{name}`: {report.summary()}. Its posts are in Annotate, Errors and Distill now."

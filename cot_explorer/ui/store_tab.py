@@ -186,5 +186,5 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
 
         tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split],
                    api_visibility="private")
-    return {"stats": table, "where": where, "imported": imported,
+    return {"stats": table, "where": where, "imported": imported, "export_split": split,
             "admin_controls": [(export_box, Action.EXPORT), (import_box, Action.IMPORT)]}

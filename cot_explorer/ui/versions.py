@@ -55,6 +55,8 @@ def version_lines(home: Path) -> list[VersionLine]:
             where = headline[1] if headline else "-"
             if headline and headline[1] == "held-out":
                 where = f"held-out of {m.manifest.data.get('dataset', '?')}"
+                if "chosen again" in (m.manifest.data.get("heldout_set") or ""):   # other posts: another series
+                    where += " (chosen again)"
             elif headline and m.shipped:
                 where = f"{headline[1]} ({'MNRE' if m.manifest.task == 'mre' else 'Twitter-2017'})"
             out.append(VersionLine(m.name, m.manifest.variant, headline[0] if headline else None, where,
