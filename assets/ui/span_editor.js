@@ -458,6 +458,14 @@ function pending(source) {
   return (doc.suggestions || []).filter((s) => (!source || s.source === source) && !spans.some((x) => same(x, s)));
 }
 
+// The labels the student names nothing at (not even with another type or other words): its
+// suggestions show what it adds or types otherwise, and a miss showed nowhere (a walker on the
+// errors-only queue saw "0 suggestions" on a post whose error was a missed entity)
+function missedByStudent() {
+  const said = (doc.suggestions || []).filter((s) => s.source === "student");
+  return spans.filter((l) => !said.some((s) => s.start < l.end && l.start < s.end));
+}
+
 function acceptAll(source) {
   const list = pending(source);
   if (!list.length) return;
@@ -1022,6 +1030,10 @@ function render() {
       el("button", { class: "se-btn", "data-act": "accept-all", "data-source": src, id: `se-accept-${src}`,
                      text: src === "student" ? "take all the student's (A)" : "take all the teacher's" })));
 
+  // (where the student read the whole post: past what it reads, a label is no miss of its own)
+  const missed = doc.student_unread ? [] : missedByStudent();
+  const missedLine = missed.length ? el("div", { class: "se-hint", id: "se-missed",
+    text: `The student misses: ${missed.map((l) => `${doc.tokens.slice(l.start, l.end).map((t) => t.t).join(" ")} (${l.type})`).join(", ")}.` }) : null;
   // the queue's progress on a line of its own: as it grows ("by annotator: …") it would push
   // Redo and Save onto a second line of the bar after the first save
   const progress = el("div", { class: "se-progress", id: "se-progress", text: pos.progress || "" });
@@ -1043,7 +1055,7 @@ function render() {
     ...(errFocus.pred ? [el("span", { class: "err-key pred", text: "the student's words" })] : []),
     el("button", { class: "se-btn", "data-act": "dismiss-error", text: "OK" })) : null;
   root.append(bar, ...(question ? [question] : []), progress, palette, ...(unread ? [unread] : []),
-    ...(errLine ? [errLine] : []), text, sugBar);
+    ...(errLine ? [errLine] : []), text, sugBar, ...(missedLine ? [missedLine] : []));
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {
     root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),
