@@ -137,6 +137,33 @@ def test_posts_the_parent_learnt_are_never_held_out_and_a_dataset_of_only_those_
     assert said.possible and f"mner-default, the model the round starts from, was trained on {len(learnt)} of these" in said.text
 
 
+def test_a_held_out_set_fixed_partly_on_learnt_posts_is_measured_without_them_and_they_never_train(home, store,
+                                                                                                    data, tmp_path):
+    """A held-out set an earlier version of the app sampled from train and valid posts alike:
+    the round measured on the clean ones, Promote on all of them (the default read 97-99 on
+    the learnt ones), and the learnt ones could be trained on."""
+    posts = twitter_file("twitter2017", "train").read_text(encoding="utf-8").split("\n\n")[:40]
+    head = tmp_path / "train-head.txt"
+    head.write_text("\n\n".join(posts) + "\n\n", encoding="utf-8")
+    import_twitter(store, str(head), "mixed", "train")
+    valid = tmp_path / "valid-head.txt"
+    valid.write_text("\n\n".join(twitter_file("twitter2017", "valid").read_text(encoding="utf-8")
+                                   .split("\n\n")[:160]) + "\n\n", encoding="utf-8")
+    import_twitter(store, str(valid), "mixed", "valid")
+    learnt = sorted(label_store.current_for_split(store, "mixed", "train", "mner"))
+    fresh = sorted(label_store.current_for_split(store, "mixed", "valid", "mner"))
+    fix_heldout(store, "mixed", learnt + fresh[:100], "sample")
+    correct(store, learnt[:3] + fresh[100:110])
+    plan = plan_round(store, "mixed", fix=True)
+    assert list(plan.heldout) == fresh[:100] and plan.heldout_from == "sample"   # not chosen again: 100 left
+    for part in (plan.curated, plan.replay, plan.selection, plan.untouched):
+        assert not set(part) & set(learnt)   # stored held-out posts never train, learnt or not
+    assert heldout_ids(store, "mixed") == sorted(learnt + fresh[:100])   # the stored set stands
+    clean = distill.heldout_f1(home, "default", "mixed", learnt_by=("default",))
+    flattered = distill.heldout_f1(home, "default", "mixed")
+    assert clean is not None and flattered > clean   # the learnt posts read near-perfect
+
+
 def test_a_round_s_version_knows_what_it_and_its_parent_learnt_and_the_next_round_holds_none_of_it_out(t17, tiny):
     valid = sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))
     test = sorted(label_store.current_for_split(t17, "twitter2017", "test", "mner"))
