@@ -184,6 +184,19 @@ def test_a_round_s_version_knows_what_it_and_its_parent_learnt_and_the_next_roun
     assert after.heldout == plan.heldout   # what the child trained on was never held out
 
 
+def test_the_rounds_table_keeps_every_round_with_what_it_came_to(home, store):
+    """Only the latest job was shown: a cancelled round was gone once the next one ran."""
+    first = create_job(store, "distill", {"dataset": "t", "name": "r1", "variant": "text", "epochs": 2}, status="running")
+    update_job(store, first, status="cancelled", message="cancelled before the end: no version was saved")
+    second = create_job(store, "distill", {"dataset": "t", "name": "r2", "variant": "distill", "epochs": 1},
+                        status="running")
+    update_job(store, second, status="done", message="done: held-out F1 80.00 → 81.00 (+1.00, …)")
+    rows = distill.round_rows(home)
+    assert [r[:6] for r in rows] == [[second, "t", "r2", "distill", 1, "done"], [first, "t", "r1", "text", 2, "cancelled"]]
+    assert rows[0][7] == "held-out F1 80.00 → 81.00 (+1.00, …)" and rows[1][7].startswith("cancelled before the end")
+    assert distill.rounds_signature(home) == f"{second}:done"
+
+
 def test_one_round_at_a_time_per_dataset(home, store):
     running = create_job(store, "distill", {"dataset": "twitter2017", "name": "a"}, status="running")
     with pytest.raises(RoundAlreadyRunning, match=f"already running \\(job {running}"):

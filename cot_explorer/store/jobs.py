@@ -62,6 +62,12 @@ def unfinished_jobs_on(store: Store, dataset: str) -> list[Job]:
     return [job for job in map(_job, rows) if job.params.get("dataset") == dataset]
 
 
+def recent_jobs(store: Store, kind: str, limit: int = 20) -> list[Job]:
+    """The latest jobs of a kind, newest first."""
+    rows = store.db.query("SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT ?", [kind, limit])
+    return [_job(r) for r in rows]
+
+
 def latest_job(store: Store, kind: str) -> Job | None:
     rows = list(store.db.query("SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT 1", [kind]))
     return _job(rows[0]) if rows else None

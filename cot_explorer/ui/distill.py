@@ -23,7 +23,7 @@ from ..schema import Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
-from ..store.jobs import get_job, latest_job, unfinished_jobs
+from ..store.jobs import get_job, latest_job, recent_jobs, unfinished_jobs
 from ..store.knowledge import posts_with_knowledge_among
 from ..store.model_versions import get_version
 from ..store.posts import get_post
@@ -202,6 +202,25 @@ def job_view(home: Path, job_id: int | None = None) -> JobView:
 def latest_round_dataset(home: Path) -> str | None:
     """The dataset of the latest round, which the tab opens on: its job line and report are about it."""
     return job_view(home).dataset or None
+
+
+ROUND_COLUMNS = ["job", "dataset", "version", "variant", "epochs", "status", "started (UTC)", "what it came to"]
+
+
+def round_rows(home: Path, limit: int = 20) -> list[list]:
+    """The latest rounds, newest first, each with what it came to (the tab showed the latest
+    job only: a cancelled round was gone once the next one ran)."""
+    with open_store(home) as store:
+        jobs = recent_jobs(store, "distill", limit)
+    return [[j.id, j.params.get("dataset", ""), j.params.get("name", ""), j.params.get("variant", ""),
+             j.params.get("epochs", ""), j.status, j.created_at[:19].replace("T", " "),
+             (j.error or j.message).removeprefix("done: ")] for j in jobs]
+
+
+def rounds_signature(home: Path) -> str:
+    """What changes when the rounds table would: the latest round and its status."""
+    view = job_view(home)
+    return f"{view.job_id}:{view.status}"
 
 
 def any_round_running(home: Path) -> bool:
@@ -463,6 +482,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
                                label="Held-out posts the new version fixed or broke (select one to open it in Annotate)")
         result_state = gr.State(None)
         timer = gr.Timer(1.0, active=True)
+        rounds = gr.Dataframe(headers=ROUND_COLUMNS, interactive=False, label="Rounds, newest first", wrap=True,
+                              elem_id="rounds-table", max_height=320)
+        rounds_seen = gr.State("")   # the rounds' signature the table was drawn for
         # the table on a row of its own: its 8 columns beside the plot cut off parent, default and origin
         versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
                                 elem_id="versions-table", wrap=True)
@@ -489,10 +511,13 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         def show_plan(d, s, r, v, user):
             return plan_shown(plan_view(home, d, s, r, v))
 
-        def poll(job_id, shown, possible, user):
+        def poll(job_id, shown, possible, drawn_for, user):
             """The job's progress; Start only where a round can start (none running, the plan
-            `possible`), Cancel only while one runs."""
+            `possible`), Cancel only while one runs; the rounds table drawn again only when the
+            latest round or its status changed (`drawn_for`)."""
             v = job_view(home, job_id)
+            now = rounds_signature(home)
+            table = [round_rows(home), now] if now != drawn_for else [gr.skip(), gr.skip()]
             busy = v.running
             start_state = gr.update(interactive=possible and not busy,
                                     value="A round is running…" if busy else "Start distillation")
@@ -501,7 +526,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             # follows the latest job, one started in another browser): under it, it read as this one's
             stale = busy and shown
             return ([v.line(), start_state, gr.update(interactive=busy and not v.cancelling)]
-                    + ([v.result] if fresh else [None] if stale else [gr.skip()]))
+                    + ([v.result] if fresh else [None] if stale else [gr.skip()]) + table)
 
         def show_result(result, user):
             if not result:
@@ -548,8 +573,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
         cancel.click(guarded(policy, Action.DISTILL, do_cancel), [job_state], [progress, cancel], api_visibility="private",
                      show_progress="hidden")   # Gradio's own timer ("0.1s") stayed over the job's line
         # polling never flashes a spinner over the tables and the plot
-        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan_possible],
-                   [progress, start, cancel, result_state], api_visibility="private", show_progress="hidden")
+        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan_possible, rounds_seen],
+                   [progress, start, cancel, result_state, rounds, rounds_seen], api_visibility="private",
+                   show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, show_result, quiet=True), [result_state],
                             [report_md, report, changes], api_visibility="private", show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True),
