@@ -482,8 +482,12 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
                                label="Held-out posts the new version fixed or broke (select one to open it in Annotate)")
         result_state = gr.State(None)
         timer = gr.Timer(1.0, active=True)
+        # the verdict gets the room (it was cut off at the table's edge), the short columns no
+        # more than their headers
         rounds = gr.Dataframe(headers=ROUND_COLUMNS, interactive=False, label="Rounds, newest first", wrap=True,
-                              elem_id="rounds-table", max_height=320)
+                              elem_id="rounds-table", max_height=320,
+                              datatype=["number", "str", "str", "str", "number", "str", "str", "str"],
+                              column_widths=["5%", "11%", "14%", "8%", "7%", "9%", "13%", "33%"])
         rounds_seen = gr.State("")   # the rounds' signature the table was drawn for
         # the table on a row of its own: its 8 columns beside the plot cut off parent, default and origin
         versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
