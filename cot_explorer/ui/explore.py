@@ -671,7 +671,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return list(show(explore(home, pid)))[2:] + [gr.skip() if pid == asked_pid else ""]
 
         # the line of an ask is about the post it asked about: another post shown takes it away
-        shown.change(lambda: "", None, [ask_note], queue=False, api_visibility="private", show_progress="hidden")
+        shown.change(guarded(policy, Action.EXPLORE, lambda user: "", quiet=True), None, [ask_note], queue=False,
+                     api_visibility="private", show_progress="hidden")
         asked_about = gr.State(None)
         asked = ask.click(guarded(policy, Action.ASK_CLAUDE, ask_claude), [shown], [cot, ask_note, asked_about],
                           api_visibility="private",
