@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+# Two workers on two cores: each computes on one thread (PyTorch, ONNX Runtime, and the apps
+# the browser tests start, which inherit it), or four threads spin for two cores. Set before
+# anything imports PyTorch.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("COT_EXPLORER_THREADS", "1")
 
 from cot_explorer.importer import import_captions, import_knowledge, import_twitter
 from cot_explorer.paths import data_dir
