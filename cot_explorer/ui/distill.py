@@ -217,9 +217,10 @@ def round_rows(home: Path, limit: int = 20) -> list[list]:
              (j.error or j.message).removeprefix("done: ")] for j in jobs]
 
 
-def rounds_signature(home: Path) -> str:
-    """What changes when the rounds table would: the latest round and its status."""
-    view = job_view(home)
+def rounds_signature(home: Path, latest: JobView | None = None) -> str:
+    """What changes when the rounds table would: the latest round and its status (`latest`:
+    the latest job's view where the caller has read it already)."""
+    view = latest or job_view(home)
     return f"{view.job_id}:{view.status}"
 
 
@@ -520,7 +521,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             `possible`), Cancel only while one runs; the rounds table drawn again only when the
             latest round or its status changed (`drawn_for`)."""
             v = job_view(home, job_id)
-            now = rounds_signature(home)
+            # every second on every open page: the latest job read once where it is this page's
+            now = rounds_signature(home, v if job_id is None else None)
             table = [round_rows(home), now] if now != drawn_for else [gr.skip(), gr.skip()]
             busy = v.running
             start_state = gr.update(interactive=possible and not busy,
