@@ -187,6 +187,12 @@ class LabelSet:
     def with_meta(self, **changes) -> "LabelSet":
         return replace(self, **changes)
 
+    def same_labels(self, other: "LabelSet | None") -> bool:
+        """The same spans or relations, in any order, whoever labelled them: a save that
+        changes nothing confirms, it does not correct."""
+        return (other is not None and self.task == other.task and set(self.spans) == set(other.spans)
+                and set(self.relations) == set(other.relations))
+
 
 @dataclass(frozen=True)
 class LabeledPost:

@@ -12,6 +12,7 @@ from cot_explorer.importer import import_mnre
 from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
+from cot_explorer.store.posts import get_post
 from cot_explorer.ui import annotate
 from cot_explorer.ui.demo import ensure_demo
 from cot_explorer.ui.span_editor import PairSaved
@@ -317,16 +318,25 @@ def test_a_save_that_changes_nothing_adds_no_version(demo_home):
     doc = annotate.editor_doc(demo_home, pid, ANN).to_value()
     before = versions()
     confirmed, msg = annotate.save_doc(demo_home, doc, "ann", ANN, [])   # the gold labels, vouched for
-    assert msg.startswith("Saved version") and len(versions()) == len(before) + 1
+    # said as a confirmation, not as an edit, and counted as one of the corrected posts confirmed
+    assert msg.startswith("Confirmed the dataset's labels unchanged as version") and len(versions()) == len(before) + 1
+
+    def progress():
+        with open_store(demo_home) as s:
+            return label_store.progress(s, "demo", "test")
+    assert (progress().corrected, progress().unchanged) == (1, 1)
+    with open_store(demo_home) as s:
+        assert "1 of them confirmed as they were" in annotate.progress_line(demo_home, get_post(s, pid), ANN)
     again, msg = annotate.save_doc(demo_home, confirmed.to_value(), "ann", ANN, [])
     assert msg.startswith("Nothing changed since version") and len(versions()) == len(before) + 1
     assert again.saved == confirmed.saved
     by_bob, msg = annotate.save_doc(demo_home, again.to_value(), "bob", ANN, [])   # bob vouches too
-    assert msg.startswith("Saved version") and len(versions()) == len(before) + 2
+    assert msg.startswith("Confirmed ann's labels unchanged") and len(versions()) == len(before) + 2
     edited = {**by_bob.to_value(), "spans": by_bob.to_value()["spans"] + [{"start": 0, "end": 1, "type": "MISC"}]}
     edited["spans"] = [s for s in edited["spans"] if not (s["start"] < 1 and s["end"] > 0 and s["type"] != "MISC")]
     _, msg = annotate.save_doc(demo_home, edited, "bob", ANN, [])
     assert msg.startswith("Saved version") and len(versions()) == len(before) + 3
+    assert (progress().corrected, progress().unchanged) == (1, 0)   # changed now
 
 
 @pytest.mark.parametrize("blank", ["", "   ", None])

@@ -378,6 +378,7 @@ class Progress:
     total: int
     corrected: int                     # posts whose current labels are no longer the imported gold
     by_author: dict[str, int]          # posts each annotator saved at least once
+    unchanged: int = 0                 # of the corrected, those saved as they were imported (confirmed)
 
 
 def progress(store: Store, dataset: str, split: str, task: str | None = None) -> Progress:
@@ -407,7 +408,25 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
         if action not in ("undo", "redo"):
             posts_by.setdefault(author, set()).add(post_id)
     counts = sorted(((a, len(ps)) for a, ps in posts_by.items()), key=lambda x: (-x[1], x[0]))
-    return Progress(total, corrected, dict(counts))
+    return Progress(total, corrected, dict(counts), _confirmed_unchanged(store, dataset, split, tasks))
+
+
+def _confirmed_unchanged(store: Store, dataset: str, split: str, tasks: tuple[str, ...]) -> int:
+    """Posts counted as corrected whose labels are still those they were imported with, in
+    every task someone saved: checked and confirmed, not changed (a Save pressed on labels
+    that were right). Read for the few posts people saved, not the whole split."""
+    marks = ", ".join("?" * len(tasks))
+    rows = store.conn.execute(
+        f"""SELECT c.post_id, c.task, c.payload, i.payload FROM current_labels c JOIN posts p ON p.id = c.post_id
+            LEFT JOIN labels i ON i.post_id = c.post_id AND i.task = c.task AND i.imported = 1
+            WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source != 'gold'""",
+        (dataset, split, *tasks)).fetchall()
+    changed: dict[str, bool] = {}
+    for post_id, task, now, imported in rows:
+        same = imported is not None and LabelSet.from_payload(task, json.loads(now)).same_labels(
+            LabelSet.from_payload(task, json.loads(imported)))
+        changed[post_id] = changed.get(post_id, False) or not same
+    return sum(1 for c in changed.values() if not c)
 
 
 def newest_version(store: Store) -> int:

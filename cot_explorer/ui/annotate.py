@@ -280,7 +280,9 @@ def progress_line(home: Path, post: Post, user: User) -> str:
     mine = pr.by_author.get(user.name or "", 0)
     others = ", ".join(f"{a} ({n})" for a, n in list(pr.by_author.items())[:4])
     # named: the post on show may be of another split than the queue's (an upload, a search)
-    return (f"{post.dataset}/{post.split}: {pr.corrected} of {pr.total} posts corrected" + (f" · {mine} by you" if signed_in else "")
+    confirmed = f" ({pr.unchanged} of them confirmed as they were)" if pr.unchanged else ""
+    return (f"{post.dataset}/{post.split}: {pr.corrected} of {pr.total} posts corrected{confirmed}"
+            + (f" · {mine} by you" if signed_in else "")
             # counted under the author of the labels each post has now (a post, once)
             + (f" · labels now by: {others}" if others else ""))
 
@@ -455,8 +457,14 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     # what undo would bring back, in the user's words ("replaces version 70" read as internals)
     replaced = (f"undo brings back version {saved.replaces}" if saved.replaces is not None
                 else "the post's first entity labels; undo takes them back")
-    return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
-            f"Saved version {saved.version} ({replaced}).")
+    fresh = editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1)
+    if head is not None and head.version == doc.get("base_version") and saved.same_labels(head.labels):
+        # Save on labels left as they were (the dataset's, a colleague's): a version that vouches
+        # for them, said as such (it read as an edit, and the count of corrections rose by it)
+        whose = "the dataset's" if head.source == "gold" else f"{head.author}'s"
+        return fresh, (f"Confirmed {whose} labels unchanged as version {saved.version}: the post counts as "
+                       f"corrected by you and trains in the next round ({replaced}).")
+    return fresh, f"Saved version {saved.version} ({replaced})."
 
 
 def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: str, user: User,
