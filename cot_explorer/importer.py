@@ -115,7 +115,9 @@ def _file_sha(path: str | Path) -> str:
 POST_KINDS = ("twitter", "mnre", "jsonl")
 
 
-def _record(store: Store, report: ImportReport) -> None:
+def _record(store: Store, report: ImportReport, source: str | None = None) -> None:
+    """The import in the store's log, under `source` where given (the name a file picked in the
+    app had: its path was a temporary folder of Gradio's, gone once the import was done)."""
     sha = _file_sha(report.path)
     if report.kind in POST_KINDS:
         # the same file under another split name is accepted (the names differ), but its posts
@@ -127,7 +129,8 @@ def _record(store: Store, report: ImportReport) -> None:
             guarded = any(d == report.dataset for d, _ in earlier)
             report.notes.append(f"the same file was imported before as {named}: its posts are in the store twice now"
                                 + (" (a round leaves out the twins of its held-out posts)" if guarded else ""))
-    record_import(store, report.kind, report.path, sha, report.dataset, report.split, report.to_json())
+    record_import(store, report.kind, source or report.path, sha, report.dataset, report.split,
+                  {**report.to_json(), **({"path": source} if source else {})})
 
 
 def _check_names(dataset: object | None, split: object | None) -> None:
@@ -170,7 +173,7 @@ def import_twitter(
     with store.write():
         ensure_dataset(store, dataset, schema)
         _write_labeled(store, parsed.posts, source)
-        _record(store, report)
+        _record(store, report, source)
     return report
 
 
@@ -183,7 +186,7 @@ def import_mnre(store: Store, path: str, dataset: str, split: str, source: str |
     with store.write():
         ensure_dataset(store, dataset, mner_schema_for(dataset))
         _write_labeled(store, parsed.posts, source)
-        _record(store, report)
+        _record(store, report, source)
     return report
 
 
@@ -320,7 +323,7 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
             report.posts = len(items)
             report.spans = sum(len(lab.spans) for it in items for lab in it.labels)
             report.relations = sum(len(lab.relations) for it in items for lab in it.labels)
-            _record(store, report)
+            _record(store, report, source)
     except BaseException:
         remove_unreferenced(store, written)
         raise

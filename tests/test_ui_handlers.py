@@ -869,3 +869,6 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
     assert "1 posts" in import_file(home, str(jsonl), DETECT, "own", "train")
     with open_store(home) as s:
         assert {p.dataset for p in list_posts(s, "own")} == {"own"} and not list_posts(s, "junk")
+        # the store's log of imports names each file as it was picked, not by its temporary copy
+        logged = s.conn.execute("SELECT path, json_extract(summary, '$.path') FROM imports ORDER BY id").fetchall()
+        assert logged == [("t15.txt",) * 2, ("some.txt",) * 2, ("m.txt",) * 2, ("mine.jsonl",) * 2]
