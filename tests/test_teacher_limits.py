@@ -132,3 +132,12 @@ def test_a_failed_ask_is_said_above_the_chain_of_thought_the_post_already_had(fa
     fake.script.clear()
     answered = ask_teacher(home, demo_post, "ann", budget)   # the next ask, answered
     assert answered.said == "" and answered.cot.startswith("**Teacher:** anthropic")
+    # the recorded teacher's chain of thought stays readable, folded under Claude's, in Explore
+    # and in Annotate (Claude's answer hid the one it could be compared with)
+    assert "— the newest, the one the student learns from" in answered.cot
+    folded = answered.cot.split('<details class="cot-earlier">', 1)[1]
+    assert folded.startswith("<summary>chatgpt-pgim (gpt-3.5-turbo (recorded by PGIM)) wrote about this post too") and "**Noun grain: what each" in folded and folded.endswith("</details>")
+    from cot_explorer.ui.annotate import context
+    from cot_explorer.ui.explore import explore
+    assert explore(home, demo_post).cot == answered.cot == context(home, demo_post)[2]
+    assert "<details" not in explore(home, post_id).cot   # one teacher (none here): nothing folded

@@ -42,6 +42,17 @@ def knowledge_for(store: Store, post_id: str, task: str = "mner", pair: tuple[Sp
     return _knowledge(rows[0]) if rows else None
 
 
+def earlier_teachers(store: Store, post_id: str) -> list[Knowledge]:
+    """What other teachers wrote about a post (its chains of thought for mner), the newest of
+    each, newest first: shown beside the newest one, which is the one the student learns from
+    (Claude asked about a post with a recorded chain of thought hid that one from view)."""
+    rows = store.db.query(_SELECT + " AND t.post_id = ? AND t.pair IS NULL ORDER BY t.id DESC", [post_id])
+    newest_of_each: dict[tuple[str, str], Knowledge] = {}
+    for row in rows:
+        newest_of_each.setdefault((row["teacher"], row["model"]), _knowledge(row))
+    return list(newest_of_each.values())[1:]   # the first is the newest: the one shown
+
+
 def knowledge_for_split(store: Store, dataset: str, split: str, task: str = "mner") -> dict[tuple[str, str | None], Knowledge]:
     """{(post id, pair key or None): knowledge} for a whole split; the newest answer per key."""
     pair = "t.pair IS NOT NULL" if task == "mre" else "t.pair IS NULL"

@@ -29,7 +29,7 @@ from ..schema import LabelSet, Post
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path
-from ..store.knowledge import knowledge_for, knowledge_for_split
+from ..store.knowledge import earlier_teachers, knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
@@ -387,8 +387,9 @@ def context(home: Path, post_id: str) -> tuple[str | None, str, str]:
         post = get_post(store, post_id)
         img = image_path(store, post.image_sha256) if post and post.image_sha256 else None
         k = knowledge_for(store, post_id)
+        earlier = earlier_teachers(store, post_id)
     caption = f"*Caption:* {post.caption}" if post and post.caption else ("" if img else "*No image or caption.*")
-    return (str(img) if img else None), caption, cot_markdown(k, in_annotate=True)
+    return (str(img) if img else None), caption, cot_markdown(k, in_annotate=True, earlier=earlier)
 
 
 # -- what the editor asks the server -------------------------------------------------------

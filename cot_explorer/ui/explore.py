@@ -4,10 +4,12 @@ thought by grain, the student's entities and where they disagree."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import gradio as gr
 
@@ -20,7 +22,7 @@ from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post, Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path, read_image_file
-from ..store.knowledge import knowledge_for
+from ..store.knowledge import earlier_teachers, knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post, has_text
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
@@ -77,10 +79,12 @@ NO_KEY = ("Claude, the live teacher, needs `ANTHROPIC_API_KEY` (or a Spaces secr
           "without it the chain of thought shown is the recorded teacher's, where a post has one.")
 
 
-def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annotate: bool = False) -> str:
+def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annotate: bool = False,
+                 earlier: Sequence[Knowledge] = ()) -> str:
     """The teacher's chain of thought, grain by grain, with who wrote it. Where there is none,
     where one can be read: said in the words of the tab it is shown in (Annotate pointed to
-    a picker of Explore's)."""
+    a picker of Explore's). `earlier`: other teachers' chains of thought about the post,
+    folded under the newest (Claude's answer hid the recorded one it could be compared with)."""
     if knowledge is None:
         msg = "No teacher knowledge for this post yet."
         if not teacher_available() and in_annotate:   # Explore says it under the panel, on every post (NO_KEY)
@@ -93,7 +97,21 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annot
         if error:
             msg += f"\n\nLast teacher error: {error_words(error)}"
         return msg
-    parts = [f"**Teacher:** {knowledge.teacher} ({knowledge.model})"]
+    newest = " — the newest, the one the student learns from" if earlier else ""
+    parts = [f"**Teacher:** {knowledge.teacher} ({knowledge.model}){newest}", *_grains_markdown(knowledge)]
+    for other in earlier:
+        # folded: the panel is read grain by grain, and two teachers in full were two screens
+        # (in HTML: the summary is no Markdown, its backslashes were shown)
+        parts.append(f"<details class=\"cot-earlier\"><summary>{html.escape(other.teacher)} "
+                     f"({html.escape(other.model)}) wrote about this post too: its chain of thought</summary>"
+                     "\n\n" + "\n\n".join(_grains_markdown(other)) + "\n\n</details>")
+    return "\n\n".join(parts)
+
+
+def _grains_markdown(knowledge: Knowledge) -> list[str]:
+    """One teacher's chain of thought, a paragraph a grain, and its entities where the noun
+    grain does not list them already."""
+    parts = []
     for grain in COT_GRAINS:
         g = knowledge.grain(grain)
         if g is not None:
@@ -106,7 +124,7 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annot
     if knowledge.entities and not listed:  # the recorded noun grain is this very list: not twice
         parts.append("**Teacher's entities:** " + "; ".join(
             f"{markdown_literal(e.text)} ({e.type}{': ' + e.rationale if e.rationale else ''})" for e in knowledge.entities))
-    return "\n\n".join(parts)
+    return parts
 
 
 def explore(home: Path, post_id: str) -> ExploreView:
@@ -116,13 +134,14 @@ def explore(home: Path, post_id: str) -> ExploreView:
             raise ValidationError(f"no post {post_id!r}")
         gold = label_store.current(store, post_id, "mner")
         knowledge = knowledge_for(store, post_id)
+        earlier = earlier_teachers(store, post_id)
         error = last_error(store, post_id) if knowledge is None else None
         img = image_path(store, post.image_sha256) if post.image_sha256 else None
-    return explore_view(home, post, gold, knowledge, img, error)
+    return explore_view(home, post, gold, knowledge, img, error, earlier)
 
 
 def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowledge | None,
-                 img: Path | None, error: str | None = None) -> ExploreView:
+                 img: Path | None, error: str | None = None, earlier: Sequence[Knowledge] = ()) -> ExploreView:
     pred = predict_post(home, post)
     with open_store(home) as store:  # a visitor's preview may be of a dataset the store does not know yet
         schema = dataset_schema(store, post.dataset) if dataset_known(store, post.dataset) else mner_schema_for(post.dataset)
@@ -176,7 +195,8 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     return ExploreView(
         post.id, post.text, str(img) if img else None,
         post.caption or ("" if img else "(no image or caption for this post)"),
-        cot_markdown(knowledge, error), rows_html(post, rows, types), heading + body, pred, post.image_name)
+        cot_markdown(knowledge, error, earlier=earlier), rows_html(post, rows, types), heading + body, pred,
+        post.image_name)
 
 
 def _against_labels(words, err: SpanError, confidence: dict) -> str:
@@ -427,9 +447,10 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> AskAn
             finish_request(store, request_id, bool(outs) and all(o.status == "ok" for o in outs),
                            sum(o.cost_usd or 0.0 for o in outs))
         knowledge = knowledge_for(store, post_id)
+        earlier = earlier_teachers(store, post_id)
     failed = next((o for o in outs if o.status != "ok"), None)
     if failed is None:
-        return AskAnswer(cot_markdown(knowledge), f"*{cut_short}*" if cut_short else "")
+        return AskAnswer(cot_markdown(knowledge, earlier=earlier), f"*{cut_short}*" if cut_short else "")
     # said above what is shown: on a post with a chain of thought already, a failed ask showed
     # that one unchanged, and the user took it for Claude's answer
     got = len(outs) - 1
@@ -439,7 +460,7 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> AskAn
                  f"{'is' if got == 1 else 'are'} shown below.")
     elif knowledge is not None:
         said += " Shown below: the chain of thought the post already had."
-    return AskAnswer(cot_markdown(knowledge), said)
+    return AskAnswer(cot_markdown(knowledge, earlier=earlier), said)
 
 
 PICK_LABEL = "…or a post of the store"
