@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in", "--input", dest="input", default="-", help="JSONL file of posts (default: stdin)")
     p.add_argument("--out", "--output", dest="output", default="-", help="JSONL file to write (default: stdout)")
     p.add_argument("--batch-size", type=int, default=None,
-                   help="lines read per step (default 256 into a file, 32 to stdout); the model reads them "
+                   help="lines read per step (default 256; to stdout the first step is 32, doubled up to 256); the model reads them "
                         "32 at a time, by length, and int8 re-reads the unsure ones of a step together")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
@@ -483,12 +483,13 @@ def _predict(args: argparse.Namespace, store) -> int:
             bar = stack.enter_context(tqdm(total=_count_lines(args.input), unit="posts",
                                            desc=f"predicting ({predictor.backend})", file=sys.stderr,
                                            dynamic_ncols=True))
-        # into a file, steps of 256 lines: fewer, fuller fp32 re-reads for int8; to stdout, 32, so
-        # a pipe gets its lines soon
-        per_step = args.batch_size or (32 if args.output == "-" else 256)
+        # steps of 256 lines: fewer, fuller fp32 re-reads for int8; to stdout the first of 32,
+        # doubled up to 256, so that a pipe gets its first lines soon
+        per_step = args.batch_size or 256
+        first = 32 if args.output == "-" and not args.batch_size else None
         written = 0
         try:
-            for rec in predict_lines(predictor, src, batch_size=per_step):
+            for rec in predict_lines(predictor, src, batch_size=per_step, first_step=first):
                 # a blank line for a blank line: the output's lines are the input's
                 dst.write("\n" if rec is None else json.dumps(rec, ensure_ascii=False) + "\n")
                 written += 1
