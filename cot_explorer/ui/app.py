@@ -40,6 +40,9 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* another teacher's chain of thought, folded under the newest (explore.cot_markdown) */
+details.cot-earlier { border-left: 3px solid var(--border-color-primary); padding-left: 0.6em; margin-top: 0.8em; }
+details.cot-earlier > summary { cursor: pointer; font-weight: 600; }
 /* read by a screen reader, not shown (Explore's entity types, the editor's announcements) */
 .cot-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; }
