@@ -42,17 +42,28 @@ SOURCE_HINTS = {"annotator": " (corrections are saved in the Annotate tab)",
                 "student": " (open the split in Errors and press Analyse, which predicts and stores every post)"}
 
 
+# the sources a CoNLL export writes only the posts they label: in a file, a post written all O
+# reads as "no entity here", and imported again it became labels (a walker's corrections export
+# of 2 corrected posts held 40, and came back in as 38 posts without entities)
+ONLY_LABELLED = ("annotator", "teacher", "student")
+
+
 @dataclass(frozen=True)
 class ExportReport:
     posts: int
-    without_labels: int
+    without_labels: int           # written all O (gold, current) or left out (ONLY_LABELLED)
     source: str | None = None     # CoNLL's label source; None for JSONL
 
     def sentence(self, of: str = "", to: str = "") -> str:
         """What was written, as the CLI and the Store tab say it."""
-        said = f"exported {self.posts} posts" + (f" of {of}" if of else "") + (f" to {to}" if to else "")
-        if self.without_labels:
-            said += f" ({self.without_labels} without {LABEL_WORDS.get(self.source or '', 'labels')}, written as O)"
+        said = (f"exported {self.posts} {'post' if self.posts == 1 else 'posts'}" + (f" of {of}" if of else "")
+                + (f" to {to}" if to else ""))
+        lacking = LABEL_WORDS.get(self.source or '', 'labels')
+        if self.without_labels and self.source in ONLY_LABELLED:
+            said += (f", those with {lacking} (the other {self.without_labels} left out: a post written all O "
+                     "would read as one without entities)")
+        elif self.without_labels:
+            said += f" ({self.without_labels} without {lacking}, written as O)"
         if self.source is None:
             said += "; the current labels only, not their history (a backup is a copy of the store's folder)"
         return said
@@ -87,7 +98,8 @@ def export(store: Store, out: TextIO, fmt: str, dataset: str, split: str | None,
 
 
 def export_conll(store: Store, out: TextIO, dataset: str, split: str, source: str = "gold") -> ExportReport:
-    """MNER labels of one source in the Twitter CoNLL format; posts lacking it are all `O`.
+    """MNER labels of one source in the Twitter CoNLL format: every post for gold and current
+    (one lacking them all `O`), only the posts it labels for annotator, teacher and student.
 
     `gold` is the imported gold, `current` the newest version whoever made it, `annotator`
     the newest correction. `teacher` and `student`: the newest version saved from that source,
@@ -116,7 +128,8 @@ def export_conll(store: Store, out: TextIO, dataset: str, split: str, source: st
     if not labels and source in SOURCE_HINTS:
         raise ValidationError(f"no post of {dataset}/{split} has {LABEL_WORDS[source]}: the file would be all O"
                               + SOURCE_HINTS[source])
-    n = write_twitter_conll(out, ((p, labels.get(p.id)) for p in posts))
+    written = [p for p in posts if p.id in labels] if source in ONLY_LABELLED else posts
+    n = write_twitter_conll(out, ((p, labels.get(p.id)) for p in written))
     return ExportReport(n, sum(1 for p in posts if p.id not in labels), source)
 
 

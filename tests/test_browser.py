@@ -510,7 +510,7 @@ def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, brow
     tab(page, "Explore")
     tab(page, "Store")   # opening the tab lists the splits as they are now
     pick(page, "export-split", "exp/test")
-    pick(page, "export-kind", "CoNLL: the annotators' corrections")
+    pick(page, "export-kind", "CoNLL: the annotators' corrections (corrected posts only)")
     page.locator("#export-btn").click()
     expect(page.locator("#export-note")).to_contain_text("Not done: no post of exp/test has an annotator", timeout=T)
     expect(page.locator("#export-file a[download]")).to_have_count(0, timeout=T)

@@ -131,8 +131,9 @@ def test_the_student_s_stored_predictions_are_exported_where_it_saved_no_labels(
     out = tmp_path / "student.conll"
     r = cli("export", "conll", "--dataset", "t17", "--split", "test", "--source", "student", "--out", str(out),
             home=home)
-    assert r.returncode == 0 and "721 without student labels" in r.stderr, r.stderr
+    assert r.returncode == 0 and "exported 2 posts, those with student labels" in r.stderr and "the other 721 left out" in r.stderr, r.stderr
     blocks = out.read_text().split("\n\n")
+    assert len([b for b in blocks if b.strip()]) == 2   # the posts it read, not all 723 (the rest all O)
     assert blocks[0].splitlines()[1].endswith("\tB-PER") and all(not ln.endswith("-PER") for ln in blocks[0].splitlines()[2:])
     assert all(ln.endswith("\tO") for ln in blocks[1].splitlines()[1:])
     # in the dataset's own type names: Twitter-2015 calls MISC OTHER (B-MISC is no tag of it)

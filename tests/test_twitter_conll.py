@@ -108,3 +108,33 @@ def first_posts_file(src: Path, dst: Path, n: int) -> Path:
     blocks = "\n".join(read_lines(src)).split("\n\n")[:n]
     dst.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
     return dst
+
+
+def test_a_corrections_export_holds_the_corrected_posts_only_and_comes_back_as_them(home, tmp_path):
+    """A walker's corrections export of 2 corrected posts held all 40, the other 38 all O, and
+    imported again they became 38 posts labelled "no entity"."""
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui.demo import ensure_demo
+
+    ensure_demo(home)
+    with open_store(home) as s:
+        posts = list_posts(s, "demo", "test")
+        for p in posts[3:5]:   # two posts corrected: their first word a MISC
+            base = label_store.head_version(s, p.id, "mner")
+            label_store.save(s, p.id, LabelSet("mner", (Span(0, 1, "MISC"),), source="annotator", author="ann"), base)
+        out = io.StringIO()
+        report = export_conll(s, out, "demo", "test", "annotator")
+    assert (report.posts, report.without_labels) == (2, len(posts) - 2)
+    assert report.sentence().startswith("exported 2 posts, those with an annotator's correction (the other "
+                                        f"{len(posts) - 2} left out")
+    assert [ln for ln in out.getvalue().split("\n") if ln.startswith("IMGID:")] == \
+           [f"IMGID:{p.image_name.rsplit('.', 1)[0]}" for p in posts[3:5]]
+    back = tmp_path / "corrections.txt"
+    back.write_text(out.getvalue(), encoding="utf-8")
+    with open_store(home) as s:
+        assert import_twitter(s, str(back), "again", "test").posts == 2
+        assert [label_store.current(s, p.id, "mner").spans[0].type for p in list_posts(s, "again", "test")] == ["MISC"] * 2
+        # gold still writes every post (an unlabelled one all O, and said)
+        assert export_conll(s, io.StringIO(), "demo", "test", "gold").posts == len(posts)

@@ -81,9 +81,9 @@ EXPORT_KINDS = {
     "JSONL: current labels (imports again with cot-explorer import jsonl)": ("jsonl", None),
     "CoNLL: the dataset's own labels (gold)": ("conll", "gold"),
     "CoNLL: current labels (corrections included)": ("conll", "current"),
-    "CoNLL: the annotators' corrections": ("conll", "annotator"),
-    "CoNLL: the teacher's entities": ("conll", "teacher"),
-    "CoNLL: the student's predictions": ("conll", "student"),
+    "CoNLL: the annotators' corrections (corrected posts only)": ("conll", "annotator"),
+    "CoNLL: the teacher's entities (posts it answered)": ("conll", "teacher"),
+    "CoNLL: the student's predictions (posts it read)": ("conll", "student"),
 }
 # one folder of this app's exports in the system's temporary folder (Gradio serves files from
 # there), emptied of files older than Gradio keeps its own copies (an hour)
