@@ -1092,6 +1092,37 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
     page.close()
 
 
+def test_r_brings_back_the_unsaved_edit_u_took_back_and_writes_nothing(app, browser):
+    """`u` took back an unsaved edit here, and `r` went to the server: the edit was gone for
+    good ("nothing to redo"), or an older saved undo was redone under the annotator's name."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-redo-local")
+    go_to(page, 4)
+    pid = current_post_id(page, home)
+    versions = labels_of(home, pid)
+    chips = page.locator("#span-editor .se-chip")
+    n = chips.count()
+    make_an_edit(page, "3")
+    expect(chips).to_have_count(n + 1, timeout=T)
+    page.keyboard.press("u")
+    expect(chips).to_have_count(n, timeout=T)
+    expect(page.locator("#span-editor .se-note")).to_contain_text("r brings it back", timeout=T)
+    page.keyboard.press("r")
+    expect(chips).to_have_count(n + 1, timeout=T)
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Brought back your unsaved edit", timeout=T)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    # a new edit after an undo: what was taken back is no longer ahead, and r brings nothing here
+    page.keyboard.press("u")
+    expect(chips).to_have_count(n, timeout=T)
+    make_an_edit(page, "2")
+    page.locator("#se-redo").click()
+    expect(page.locator("#annotate-status")).to_contain_text("nothing to redo", timeout=T)
+    expect(chips).to_have_count(n + 1)
+    assert labels_of(home, pid) == versions   # nothing written to the store
+    shot(page, "annotate-redo-local")
+    page.close()
+
+
 def test_an_edit_made_while_a_save_is_on_its_way_is_kept(app, browser):
     """The save's answer holds what was sent; an edit made after the request left (a slow
     network: here each request waits 800 ms in the page) used to vanish when the answer redrew

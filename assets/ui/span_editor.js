@@ -15,6 +15,7 @@ let dragging = false;
 let cursor = 0;            // the word the keyboard is on: the text's one tab stop (arrows move it)
 let errFocus = null;       // an entity error opened from Errors {post_id, said, gold, pred}: its words marked
 let local = [];            // what "u" takes back here, newest last: the working copy before an unsaved edit
+let ahead = [];            // what "r" brings back here, newest last: the working copy "u" took back
                            // (a list of spans), or {relation: version}, a relation saved over unsaved edits
 let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
@@ -172,7 +173,7 @@ function load(fromServer) {
   spans = (doc.spans || []).map((s) => ({ ...s }));
   sel = null; selSpan = -1; dialog = null;
   if (!before || before.post_id !== doc.post_id) cursor = 0;
-  if (!sameEdits) local = [];
+  if (!sameEdits) { local = []; ahead = []; }
   // "u" takes back the newest first: this relation before the span edits made before it
   if (relSaved !== null) local.push({ relation: relSaved });
   pair = Math.min(pair, Math.max(0, (doc.pairs || []).length - 1));
@@ -426,6 +427,7 @@ document.addEventListener("keydown", (e) => {
 function edit(change) {
   if (doc.readonly) { doc.note = READONLY_SAID; announce(doc.note); render(); return; }
   local.push(spans.map((s) => ({ ...s })));
+  ahead = [];   // a new edit: what "u" took back is no longer ahead of it
   change();
   sel = null; anchor = null;
   keepDraft();
@@ -545,7 +547,17 @@ function undoLocal() {
     clearNote(); send("undo", { version: last.relation });
     return true;
   }
-  spans = last; keepDraft(); doc.note = "Took back your last unsaved edit."; render();
+  ahead.push(spans.map((s) => ({ ...s })));
+  spans = last; keepDraft(); doc.note = "Took back your last unsaved edit (r brings it back)."; render();
+  return true;
+}
+
+// "r" after "u" took back an unsaved edit: that edit again, here (it went to the server, which
+// redid an older saved undo under the annotator's name, or said there was nothing to redo)
+function redoLocal() {
+  if (!ahead.length) return false;
+  local.push(spans.map((s) => ({ ...s })));
+  spans = ahead.pop(); keepDraft(); doc.note = "Brought back your unsaved edit."; render();
   return true;
 }
 
@@ -580,7 +592,7 @@ function askToLeave(what, go, stay = null) {
       [hasWaiting() ? "Discard my edits and the relation" : "Discard my edits", () => {
         // keepDraft: the component's value (read by every later event) and the draft drop the
         // edits too, or a post picked elsewhere would still find them and ask again
-        dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; waiting = null; keepWaiting(); keepDraft();
+        dialog = null; spans = (doc.saved || []).map((s) => ({ ...s })); local = []; ahead = []; waiting = null; keepWaiting(); keepDraft();
         render(); go("discard");
       }, "danger"],
       ["Stay", () => { dialog = null; render(); if (stay) stay(); }, ""],
@@ -691,7 +703,7 @@ root.addEventListener("click", (e) => {
   else if (act === "prev") navigate(-1);
   else if (act === "next") navigate(1);
   else if (act === "undo") { if (!undoLocal()) { clearNote(); send("undo"); } }
-  else if (act === "redo") { clearNote(); send("redo"); }
+  else if (act === "redo") { if (!redoLocal()) { clearNote(); send("redo"); } }
   // the relation just saved, this version only (not an unsaved span edit, nor a change saved since)
   else if (act === "undo-saved") {
     const version = doc.pair_saved && doc.pair_saved.version;
@@ -749,7 +761,7 @@ document.addEventListener("keydown", (e) => {
   else if (k === "n" && !mod) navigate(1);
   else if (k === "p" && !mod) navigate(-1);
   else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) { clearNote(); send("undo"); } }
-  else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) { clearNote(); send("redo"); }
+  else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) { if (!redoLocal()) { clearNote(); send("redo"); } }
   else if (k === "w" && !mod) focusCursor();   // the words take the keyboard (about 20 Tabs from the tab bar)
   else if (k === "a" && !mod) takeFirst("student");
   else if (k === "t" && !mod) takeFirst("teacher");
