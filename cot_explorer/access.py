@@ -222,7 +222,8 @@ class UsersFile:
         self._lock = threading.Lock()
         self._seen: tuple | None = None
         self._read: dict[str, Account] = {}
-        self.on_accounts_ended: Callable[[frozenset[str]], None] | None = None
+        # (the accounts whose sign-ins end, and of them those removed from the file)
+        self.on_accounts_ended: Callable[[frozenset[str], frozenset[str]], None] | None = None
         self._refresh(first=True)
 
     def _stamp(self) -> tuple | None:
@@ -251,7 +252,7 @@ class UsersFile:
                           and (name not in self._read or self._read[name].secret != account.secret))
         if ended and self.on_accounts_ended is not None:
             # before a sign-in that read the change goes on: its own new session is not ended
-            self.on_accounts_ended(ended)
+            self.on_accounts_ended(ended, frozenset(n for n in ended if n not in self._read))
 
     def accounts(self) -> dict[str, Account]:
         with self._lock:

@@ -119,22 +119,39 @@ SIGNED_IN_USERS = ("ann:annotator:ann-pass,vic:viewer:vic-pass,adm:admin:adm-pas
                    "ann2:annotator:ann2-pass,view:viewer:view-pass")
 
 
+# in the signed-in app's users file, beside the accounts of the environment: an admin removes it
+# (`cot-explorer users remove`) while its page is open
+REMOVABLE_USER = ("leaver", "leaver-pass")
+
+
+def users_file_of(user_home_dir: Path) -> Path:
+    """The signed-in app's users file (the default place, under the app user's home)."""
+    return user_home_dir / ".config" / "cot-explorer" / "users"
+
+
 @pytest.fixture(scope="session")
 def signed_in_app():
-    with app_with_users("signed-in", SIGNED_IN_USERS) as app:
+    with app_with_users("signed-in", SIGNED_IN_USERS, file_users=[REMOVABLE_USER]) as app:
         yield app
 
 
 @contextmanager
-def app_with_users(name: str, users: str):
+def app_with_users(name: str, users: str, file_users: list[tuple[str, str]] = ()):
     """`python app.py` for people who sign in (`COT_EXPLORER_USERS`, name:role:password), in a
-    user home of its own, removed after; yields (url, store folder)."""
+    user home of its own, removed after; yields (url, store folder). `file_users`: annotators
+    (name, password) written with `cot-explorer users add` into the users file too."""
     import shutil
+    import subprocess
+    import sys
 
     from cot_explorer.devtools.harness import running_app, store_of, user_home
 
     user = user_home(name)
     try:
+        for who, password in file_users:
+            subprocess.run([sys.executable, "-m", "cot_explorer.cli", "users", "add", who, "--role", "annotator",
+                            "--file", str(users_file_of(user)), "--password-stdin"], input=password + "\n",
+                           text=True, check=True, capture_output=True)
         with running_app(user, env={"COT_EXPLORER_USERS": users}) as url:
             yield url, store_of(user)
     finally:

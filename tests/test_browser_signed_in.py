@@ -145,3 +145,38 @@ def test_a_page_whose_sign_in_ended_says_so_and_how_to_go_on(signed_app, browser
     page.locator("#se-next").click()
     expect(page.locator("#cot-connection-lost")).to_contain_text("The app cannot be reached", timeout=T)
     context.close()
+
+
+def test_an_annotator_removed_while_their_page_is_open_is_told_so_at_their_next_action(signed_app, browser):
+    """An admin ran `cot-explorer users remove` while an annotator's page was open; at their
+    Save the page got HTTP 401 for the answer that said why, and showed Gradio's "Connection
+    lost, attempting reconnection" (false), or the login page with no reason."""
+    import subprocess
+    import sys
+
+    from .conftest import REMOVABLE_USER, users_file_of
+
+    url, store = signed_app
+    name, password = REMOVABLE_USER
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    page.locator("input").first.fill(name)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name=re.compile("log ?in", re.I)).click()
+    expect(page.locator("#signed-in")).to_contain_text(f"Signed in as {name} (annotator)", timeout=T)
+    tab(page, "Annotate")
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    make_an_edit(page)
+    users = users_file_of(store.parents[2])   # the store is under the app user's home
+    removed = subprocess.run([sys.executable, "-m", "cot_explorer.cli", "users", "remove", name, "--file", str(users)],
+                             text=True, capture_output=True)
+    assert removed.returncode == 0, removed.stderr
+    page.locator("#se-save").click()
+    expect(page.get_by_text(f"{name} is no longer a user of this app").first).to_be_visible(timeout=T)
+    shot(page, "signed-in-removed-said")
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")   # the edit is still there, kept as a draft
+    page.wait_for_timeout(4000)   # the sign-in ends a moment after the answer
+    page.locator("#se-save").click()
+    expect(page.locator("#cot-connection-lost")).to_contain_text("You are signed out", timeout=T)
+    context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -132,15 +133,31 @@ def admin_only_line(user: User) -> str:
             "The plan above and the versions below are yours to read.*")
 
 
-def end_sessions(demo: gr.Blocks, names: frozenset[str]) -> None:
+# how long a removed user's sign-in outlives the action that found them removed: that action's
+# answer ("no longer a user of this app") comes back on the page's stream of results, which a
+# session ended at once refused (HTTP 401), so the page never said why it was signed out
+REMOVED_SESSION_GRACE_S = 3.0
+
+
+def end_sessions(demo: gr.Blocks, names: frozenset[str], removed: frozenset[str] = frozenset()) -> None:
     """The sign-ins of `names` end (their password was reset, or they were removed): Gradio
     keeps a token per signed-in browser in its server app, and a request whose token is gone is
-    refused (the page then says it was signed out). Before the app serves, there are none."""
+    refused (the page then says it was signed out). Before the app serves, there are none.
+    Those of `removed` end a little later: every action refuses them meanwhile (the policy
+    finds no account), and the one that found them removed is answered first."""
     tokens = getattr(getattr(demo, "server_app", None), "tokens", None)
-    for token, name in list((tokens or {}).items()):
-        if name in names:
-            tokens.pop(token, None)
-            log.info("ended a session of %s (their account changed in the users file)", name)
+
+    def end(which: frozenset[str]) -> None:
+        for token, name in list((tokens or {}).items()):
+            if name in which:
+                tokens.pop(token, None)
+                log.info("ended a session of %s (their account changed in the users file)", name)
+
+    end(names - removed)
+    if removed:
+        timer = threading.Timer(REMOVED_SESSION_GRACE_S, end, args=(removed,))
+        timer.daemon = True
+        timer.start()
 
 
 def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget | None = None,
@@ -153,7 +170,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
     gr.set_static_paths([str((home / "images").resolve())])
     with gr.Blocks(title="CoT Explorer", delete_cache=(3600, 3600)) as demo:
         if policy.users is not None:
-            policy.users.on_accounts_ended = lambda names: end_sessions(demo, names)
+            policy.users.on_accounts_ended = lambda names, removed: end_sessions(demo, names, removed)
         with gr.Row():
             gr.Markdown("# CoT Explorer\nTeacher chain of thought, student predictions, corrections, distillation.")
             if policy.uses_hf_sign_in:
