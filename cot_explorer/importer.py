@@ -263,7 +263,10 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
         except ValidationError as e:
             raise ValidationError(f"{path}: {e}") from e
     if dataset and any(r.item.post.dataset != dataset for r in records):
-        raise ImportRefused(f"{path} holds posts of other datasets than --dataset {dataset}")
+        named = sorted({r.item.post.dataset for r in records} - {dataset})
+        raise ImportRefused(f"{path} holds posts of other datasets than --dataset {dataset} (its lines name "
+                            f"{', '.join(named[:3])}{' and more' if len(named) > 3 else ''}; a line's own dataset "
+                            "and id stand: give no dataset to import them as they are)")
     for r in records:
         tasks = [lab.task for lab in r.item.labels]
         if len(tasks) != len(set(tasks)):
@@ -276,7 +279,9 @@ def import_jsonl(store: Store, path: str, dataset: str | None = None, split: str
                 raise ValidationError(f"{path}: post {r.item.post.id}: {e}") from e
     clash = existing_ids(store, [r.item.post.id for r in records])
     if clash:
-        raise ImportRefused(f"{len(clash)} posts already in the store (e.g. {clash[0]}); nothing imported")
+        raise ImportRefused(f"{len(clash)} posts already in the store (e.g. {clash[0]}); nothing imported (a "
+                            "post is known by its id: an export comes back into a store without its posts, "
+                            "another one or after they were removed)")
     images: dict[int, CheckedImage] = {}
     for i, r in enumerate(records):
         if r.image_path is not None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cot_explorer.errors import ParseError, ValidationError
+from cot_explorer.errors import ImportRefused, ParseError, ValidationError
 from cot_explorer.exporter import export_jsonl
 from cot_explorer.importer import import_captions, import_jsonl, import_mnre, import_twitter
 from cot_explorer.schema import LabelSet, Span
@@ -44,6 +44,14 @@ def test_jsonl_export_import_export_is_identical(store, data, tmp_path: Path, da
     if dataset == "twitter2017":
         line = next(json.loads(ln) for ln in first.splitlines() if json.loads(ln)["id"] == post_id)
         assert line["labels"][0]["source"] == "annotator" and line["caption"]
+    # back into the store it came from: refused, saying why and what comes back where (a walker
+    # was told "holds posts of other datasets than demo2" and no more)
+    with pytest.raises(ImportRefused, match=r"posts already in the store .*nothing imported \(a post is known by "
+                                              r"its id: an export comes back into a store without its posts"):
+        import_jsonl(store, str(path))
+    with pytest.raises(ImportRefused, match=rf"other datasets than --dataset copy \(its lines name {dataset}; a "
+                                              r"line's own dataset and id stand"):
+        import_jsonl(store, str(path), "copy")
 
 
 def test_minimal_user_lines_are_tokenized_with_images(store, tmp_path: Path):
