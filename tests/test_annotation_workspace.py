@@ -315,28 +315,40 @@ def test_a_save_that_changes_nothing_adds_no_version(demo_home):
         with open_store(demo_home) as s:
             return [h.version for h in label_store.post_history(s, pid) if h.task == "mner"]
 
+    def progress():   # what this test adds (other tests of the module correct posts of demo/test too)
+        with open_store(demo_home) as s:
+            pr = label_store.progress(s, "demo", "test")
+        return pr.corrected - start.corrected, pr.unchanged - start.unchanged
+
+    with open_store(demo_home) as s:
+        start = label_store.progress(s, "demo", "test")
     doc = annotate.editor_doc(demo_home, pid, ANN).to_value()
     before = versions()
     confirmed, msg = annotate.save_doc(demo_home, doc, "ann", ANN, [])   # the gold labels, vouched for
     # said as a confirmation, not as an edit, and counted as one of the corrected posts confirmed
     assert msg.startswith("Confirmed the dataset's labels unchanged as version") and len(versions()) == len(before) + 1
-
-    def progress():
-        with open_store(demo_home) as s:
-            return label_store.progress(s, "demo", "test")
-    assert (progress().corrected, progress().unchanged) == (1, 1)
+    assert progress() == (1, 1)
     with open_store(demo_home) as s:
-        assert "1 of them confirmed as they were" in annotate.progress_line(demo_home, get_post(s, pid), ANN)
+        assert f"{start.unchanged + 1} of them confirmed as they were" in annotate.progress_line(
+            demo_home, get_post(s, pid), ANN)
     again, msg = annotate.save_doc(demo_home, confirmed.to_value(), "ann", ANN, [])
     assert msg.startswith("Nothing changed since version") and len(versions()) == len(before) + 1
     assert again.saved == confirmed.saved
     by_bob, msg = annotate.save_doc(demo_home, again.to_value(), "bob", ANN, [])   # bob vouches too
     assert msg.startswith("Confirmed ann's labels unchanged") and len(versions()) == len(before) + 2
+    # undoing (and redoing) a confirmation moves nothing on screen: said, or it read as broken
+    undone, msg = annotate.step_history(demo_home, by_bob.to_value(), False, "bob", ANN, [])
+    assert msg.endswith("The labels read as before: that version confirmed them unchanged.")
+    by_bob, msg = annotate.step_history(demo_home, undone.to_value(), True, "bob", ANN, [])
+    assert msg.endswith("The labels read as before: that version confirmed them unchanged.")
+    assert len(versions()) == len(before) + 4
     edited = {**by_bob.to_value(), "spans": by_bob.to_value()["spans"] + [{"start": 0, "end": 1, "type": "MISC"}]}
     edited["spans"] = [s for s in edited["spans"] if not (s["start"] < 1 and s["end"] > 0 and s["type"] != "MISC")]
     _, msg = annotate.save_doc(demo_home, edited, "bob", ANN, [])
-    assert msg.startswith("Saved version") and len(versions()) == len(before) + 3
-    assert (progress().corrected, progress().unchanged) == (1, 0)   # changed now
+    assert msg.startswith("Saved version") and len(versions()) == len(before) + 5
+    assert progress() == (1, 0)   # changed now
+    undone, msg = annotate.step_history(demo_home, _.to_value(), False, "bob", ANN, [])   # a real change: not said
+    assert "read as before" not in msg
 
 
 @pytest.mark.parametrize("blank", ["", "   ", None])

@@ -525,7 +525,8 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
     dirty = _is_dirty(doc)
     only = "mre" if dirty else None
     with open_store(home) as store:
-        before = label_store.current(store, doc["post_id"], "mre")
+        stood = {task: label_store.current(store, doc["post_id"], task) for task in ("mner", "mre")}
+        before = stood["mre"]
         undone = None if forward else label_store.newest_undoable(store, doc["post_id"])
         if forward:
             now = label_store.redo_newest(store, doc["post_id"], author, only_task=only)
@@ -546,8 +547,12 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
     # someone else's change taken back is said as theirs (it read as the user's own)
     whose = (f" ({undone.author}'s, version {undone.version})" if undone is not None and undone.author
              and undone.author != author else "")
+    # a step over a Save that confirmed labels unchanged: nothing on screen moves (a walker
+    # pressed Undo again, taking back a real change)
+    same = after is not None and after.same_labels(stood[now.task])
+    unchanged = " The labels read as before: that version confirmed them unchanged." if same else ""
     return (editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1, **kept),
-            f"{word} {what}{whose}: now version {now.version}.{left}")
+            f"{word} {what}{whose}: now version {now.version}.{left}{unchanged}")
 
 
 def save_relation(home: Path, doc: dict, index: int, label: str, author: str, user: User,
