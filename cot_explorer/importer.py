@@ -72,11 +72,11 @@ class ImportReport:
         where = f"{self.dataset}/{self.split}" if self.split else self.dataset
         parts = [f"{self.kind} {where}:"]
         if self.posts:
-            parts.append(f"{self.posts} posts")
+            parts.append(f"{self.posts} {'post' if self.posts == 1 else 'posts'}")
         if self.spans:
-            parts.append(f"{self.spans} entities")
+            parts.append(f"{self.spans} {'entity' if self.spans == 1 else 'entities'}")
         if self.relations:
-            parts.append(f"{self.relations} relations")
+            parts.append(f"{self.relations} {'relation' if self.relations == 1 else 'relations'}")
         if self.repaired_tags:
             parts.append(f"{self.repaired_tags} I- tags repaired to B-")
         if self.knowledge_records:

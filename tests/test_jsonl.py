@@ -70,6 +70,25 @@ def test_minimal_user_lines_are_tokenized_with_images(store, tmp_path: Path):
     assert post.span_text(current(store, post.id, "mner").spans[0]) == "#Central Park"
 
 
+def test_a_line_with_its_own_tokens_needs_no_offsets(store, tmp_path: Path):
+    """A hand-made line with text and tokens was refused for want of offsets, which the app
+    can find; tokens alone are the text, joined."""
+    path = tmp_path / "own.jsonl"
+    path.write_text(
+        json.dumps({"text": "Obama  visits #Paris", "tokens": ["Obama", "visits", "#Paris"],
+                    "labels": [{"task": "mner", "spans": [{"start": 2, "end": 3, "type": "LOC"}]}]}) + "\n"
+        + json.dumps({"tokens": ["New", "York", "Mets", "win"]}) + "\n", encoding="utf-8")
+    assert import_jsonl(store, str(path), "own", "train").posts == 2
+    first, second = (get_post(store, r["id"]) for r in store.db.query("SELECT id FROM posts ORDER BY position"))
+    assert first.text == "Obama  visits #Paris" and first.offsets == ((0, 5), (7, 13), (14, 20))
+    assert first.span_text(current(store, first.id, "mner").spans[0]) == "#Paris"
+    assert second.text == "New York Mets win" and second.tokens == ("New", "York", "Mets", "win")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "Obama visits Paris", "tokens": ["Obama", "Rome"]}) + "\n", encoding="utf-8")
+    with pytest.raises(ParseError, match="the tokens are not the text's words"):
+        import_jsonl(store, str(bad), "own", "valid")
+
+
 @pytest.mark.parametrize("line, message", [
     ({"text": "Obama in Paris", "labels": [{"task": "mner", "spans": [{"start": 2, "end": 7, "type": "LOC"}]}]},
      "out of range"),

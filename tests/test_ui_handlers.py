@@ -848,10 +848,14 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
     # another split of it, whose file names only some of its types: read in the dataset's types
     some = tmp_path / "some.txt"
     some.write_text("IMGID:9\nObama\tB-PER\nvisits\tO\n\n")
-    assert "twitter mine15/valid: 1 posts" in import_file(home, str(some), DETECT, "mine15", "valid")
+    assert "twitter mine15/valid: 1 post " in import_file(home, str(some), DETECT, "mine15", "valid")
     with pytest.raises(ValidationError, match=r"mine15/train already holds 200 posts; nothing imported \(choose "
                                               r"another dataset or split name\)"):
         import_file(home, str(t15), DETECT, "mine15", "train", repair_bio=True)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    with pytest.raises(ValidationError, match="the file is empty"):
+        import_file(home, str(empty), DETECT, "junk", "train")
     junk = tmp_path / "notes.txt"
     junk.write_text("a shopping list\n")
     with pytest.raises(ValidationError, match="neither a Twitter CoNLL post .* nor a JSON object"):
@@ -866,7 +870,7 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
     mnre_label = next(k for k, v in FORMATS.items() if v == "mnre")
     with pytest.raises(ValidationError, match="mine.jsonl"):   # told MNRE: refused by its name, not its path
         import_file(home, str(jsonl), mnre_label, "mm", "valid")
-    assert "1 posts" in import_file(home, str(jsonl), DETECT, "own", "train")
+    assert ": 1 post" in import_file(home, str(jsonl), DETECT, "own", "train")
     with open_store(home) as s:
         assert {p.dataset for p in list_posts(s, "own")} == {"own"} and not list_posts(s, "junk")
         # the store's log of imports names each file as it was picked, not by its temporary copy

@@ -15,7 +15,7 @@ from typing import Iterable, TextIO
 from ..errors import DefectList, ParseError, ValidationError
 from ..limits import MAX_JSON_DEPTH, MAX_NAME_CHARS, MAX_POST_CHARS, check_name, check_text, check_user_tokens
 from ..schema import LabeledPost, LabelSet, Post
-from ..tokenize import tokenize_tweet
+from ..tokenize import join_tokens, tokenize_tweet, tokens_in_text
 from .lines import read_lines
 
 # the fields a line is read for; any other is said by the import (predict's "entities" went
@@ -54,6 +54,9 @@ def _optional_str(d: dict, key: str) -> str | None:
 
 def _post_from_line(d: dict, dataset: str | None, split: str | None, path: str, pos: int) -> Post:
     text = d.get("text")
+    if text is None and isinstance(d.get("tokens"), list):   # tokens alone: the text is them, joined
+        check_user_tokens(d["tokens"], "the post")
+        text = join_tokens(d["tokens"])[0]
     if not isinstance(text, str):
         raise ValidationError("'text' must be a string")
     check_text(text, "the post text", MAX_POST_CHARS)  # before any per-character work
@@ -66,10 +69,16 @@ def _post_from_line(d: dict, dataset: str | None, split: str | None, path: str, 
     if "tokens" in d:
         check_user_tokens(d["tokens"], "the post")
         tokens = tuple(d["tokens"])
-        raw_offsets = d.get("offsets") or ()
-        if not isinstance(raw_offsets, list) or not all(isinstance(o, list) for o in raw_offsets):
-            raise ValidationError("'offsets' must be a list of [start, end] pairs")
-        offsets = tuple(tuple(o) for o in raw_offsets)
+        if d.get("offsets") is None:   # found in the text (a hand-made line gives text and tokens, rarely offsets)
+            try:
+                offsets = tokens_in_text(text, tokens)
+            except ValueError as e:
+                raise ValidationError(f"the tokens are not the text's words: {e}") from None
+        else:
+            raw_offsets = d["offsets"]
+            if not isinstance(raw_offsets, list) or not all(isinstance(o, list) for o in raw_offsets):
+                raise ValidationError("'offsets' must be a list of [start, end] pairs")
+            offsets = tuple(tuple(o) for o in raw_offsets)
     else:
         tokens, offsets = tokenize_tweet(text)
     image = d.get("image") or {}

@@ -42,6 +42,10 @@ def in_app_words(message: str) -> str:
 
 def detect_format(path: str) -> str:
     """twitter, mnre or jsonl, from the file's first line with text (datasets.sniff)."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if not head.strip():   # said as such (it read as a file of another kind)
+        raise ValidationError("the file is empty (or holds only blank lines): nothing to import")
     try:
         return importable_file_format(path)
     except ParseError:
