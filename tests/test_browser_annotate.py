@@ -1526,6 +1526,7 @@ def test_a_merge_keeps_each_side_s_changes_since_the_version_both_started_from(a
     assert ticks[(new, retyped_start)] and not ticks[(old, retyped_start)], ticks   # their retyping kept
     assert sum(ticks.values()) == sum(1 for (t, st) in ticks if not (t == old and st == retyped_start)), ticks
     expect(panel).to_contain_text("ann-c removed or retyped it")
+    expect(panel).to_contain_text("ann-c retyped it")   # their new type over words that had one: not "added"
     expect(panel).to_contain_text("you added it")
     shot(b, "annotate-conflict-three-way")
     b.locator("#se-merge").click()
@@ -1533,6 +1534,34 @@ def test_a_merge_keeps_each_side_s_changes_since_the_version_both_started_from(a
     merged = {(s["start"], s["type"]) for s in json.loads(labels_of(home, pid)[-1][3])["spans"]}
     assert (retyped_start, new) in merged and (retyped_start, old) not in merged
     assert any(t == "LOC" for _, t in merged)
+    a.close()
+    b.close()
+
+
+def test_a_span_both_retyped_keeps_its_row_where_they_started(app, browser):
+    """ann-e and ann-f each retyped the same span (PER to MISC, PER to ORG): the conflict table
+    had no row for the PER both started from, and said ann-e "added" the span they retyped."""
+    url, home = app
+    a, b, pid = annotators_on(browser, url, home, ("ann-e", "ann-f"), 6)
+    while a.locator("#span-editor .se-chip").count() == 0:   # a post with a span to retype
+        for page in (a, b):
+            page.locator("#se-next").click()
+        expect(a.locator("#se-pos")).to_have_text(b.locator("#se-pos").inner_text(), timeout=T)
+    old = a.locator("#span-editor .se-chip-type").first.inner_text()
+    others = [(k, t) for k, t in (("1", "PER"), ("2", "LOC"), ("3", "ORG"), ("4", "MISC")) if t != old]
+    for page, (key, _) in ((a, others[0]), (b, others[1])):
+        page.locator("#span-editor .se-chip-type").first.click()
+        page.keyboard.press(key)
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    b.keyboard.press("s")
+    panel = b.locator("#span-editor .se-conflict")
+    expect(panel).to_contain_text("ann-e saved this post", timeout=T)
+    rows = {r.locator("td").nth(2).inner_text(): r.locator("td").nth(6).inner_text()
+            for r in panel.locator("tr").all()[1:]}
+    assert rows.get(old) == "you both removed or retyped it", rows   # where both started, a row of its own
+    assert rows.get(others[0][1]) == "ann-e retyped it" and rows.get(others[1][1]) == "you both changed these words", rows
+    shot(b, "annotate-conflict-both-retyped")
     a.close()
     b.close()
 

@@ -876,12 +876,16 @@ function conflictPanel() {
   const all = new Map();
   for (const s of c.theirs) all.set(key(s), { s, theirs: true, mine: false });
   for (const s of spans) { const v = all.get(key(s)) || { s, theirs: false, mine: false }; v.mine = true; all.set(key(s), v); }
-  const rows = Array.from(all.values()).sort((p, q) => p.s.start - q.s.start);
+  // the spans both sides took away or retyped: a row too (the table had no line for where they started)
+  for (const s of c.base || []) if (!all.has(key(s))) all.set(key(s), { s, theirs: false, mine: false });
+  const rows = Array.from(all.values()).sort((p, q) => p.s.start - q.s.start || (p.s.end - q.s.end));
   for (const v of rows) {
     v.before = base.has(key(v.s));
     v.keep = (v.theirs && v.mine) || (v.theirs !== v.mine && !v.before);   // agreed, or changed by one side
   }
   const overlap = (a, b) => a.s.start < b.s.end && b.s.start < a.s.end;
+  // a new span over words that had one before is that span retyped (it read "added")
+  const retyped = (v) => rows.some((o) => o !== v && o.before && overlap(o, v));
   for (const v of rows) {   // both changed these words: theirs stays ticked, mine not
     if (v.keep && v.mine && !v.theirs && rows.some((o) => o !== v && o.keep && o.theirs && overlap(o, v))) {
       v.keep = false; v.both = true;
@@ -900,8 +904,9 @@ function conflictPanel() {
       el("td", { text: v.theirs ? "✓" : "" }),
       el("td", { text: v.mine ? "✓" : "" }),
       el("td", { class: "se-merge-why", text: v.both ? "you both changed these words" :
-        v.theirs && v.mine ? "" : v.theirs ? (v.before ? "you removed it" : `${c.their_author} added it`) :
-        v.before ? `${c.their_author} removed or retyped it` : "you added it" }))));
+        v.theirs && v.mine ? "" : !v.theirs && !v.mine ? "you both removed or retyped it" :
+        v.theirs ? (v.before ? "you removed or retyped it" : `${c.their_author} ${retyped(v) ? "retyped" : "added"} it`) :
+        v.before ? `${c.their_author} removed or retyped it` : `you ${retyped(v) ? "retyped" : "added"} it` }))));
   return el("div", { class: "se-conflict", role: "alertdialog" },
     el("strong", { text: `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time}) while you were editing.` }),
     el("p", { text: `Nothing is lost. The ticks keep both sides' changes since ${since}: what ${c.their_author} changed and what you changed. Tick or untick span by span, then merge; or take theirs, or keep yours as it is (which undoes their changes).` }),
