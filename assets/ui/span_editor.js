@@ -299,7 +299,12 @@ function saveNow() {
   if (doc && dirty()) send("save");
 }
 
+// what a read-only editor says in place of asking (its keys sent each press, and a viewer got a
+// pile of "may not save" pop-ups); the server refuses them anyway
+const CHANGES = new Set(["save", "undo", "redo", "resolve", "relation"]);
+
 function send(event, data = {}) {
+  if (doc && doc.readonly && CHANGES.has(event)) { doc.note = READONLY_SAID; announce(doc.note); render(); return; }
   if (event === "save" && inFlight && doc && inFlight.post_id === doc.post_id) {
     // sent now, it would leave on the version the first save replaces and conflict with it; a
     // save that never gets an answer (refused) lets it go after a few seconds
