@@ -41,6 +41,9 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* the Annotator name of a signed-in person is theirs, not to type: it looked like a box to type in */
+#annotator input:disabled, #annotator textarea:disabled { background: transparent; border-style: dashed;
+  cursor: not-allowed; box-shadow: none; }
 /* another teacher's chain of thought, folded under the newest (explore.cot_markdown) */
 details.cot-earlier { border-left: 3px solid var(--border-color-primary); padding-left: 0.6em; margin-top: 0.8em; }
 details.cot-earlier > summary { cursor: pointer; font-weight: 600; }
