@@ -458,6 +458,11 @@ def test_the_history_says_what_each_version_changed(tmp_path):
         ("mre", "Obama→Paris: None → /per/loc/place_of_residence"),
         ("mre", "(first labels)"),                                           # the import
     ]
+    # the labels in text order, whatever order they were saved in
+    doc, _ = annotate.save_doc(home, {**doc.to_value(), "spans": [{"start": 2, "end": 3, "type": "LOC"},
+                                                                 {"start": 0, "end": 1, "type": "PER"}]}, "ann", ANN, [])
+    assert annotate.history_rows(home, "mnre/test/a")[0][annotate.HISTORY_COLUMNS.index("labels")] == \
+        "Obama/PER; Paris/LOC"
 
 
 def test_an_undo_of_someone_else_s_change_says_whose_it_was(demo_home):

@@ -356,7 +356,9 @@ def history_rows(home: Path, post_id: str) -> list[list]:
         if labels is None:
             what = "(no labels)"
         elif h.task == "mner":
-            what = "; ".join(f"{post.span_text(s)}/{s.type}" for s in labels.spans) or "(no entities)"
+            # in text order, whichever order they were saved in (versions read alike are compared by eye)
+            what = "; ".join(f"{post.span_text(s)}/{s.type}" for s in sorted(labels.spans, key=lambda s: (s.start, s.end))
+                             ) or "(no entities)"
         else:
             what = "; ".join(f"{post.span_text(r.head)}→{post.span_text(r.tail)}: {r.label}" for r in labels.relations)
         change = label_change(post, before.get(h.task), labels) if h.task in before else "(first labels)"
