@@ -32,6 +32,28 @@
       }
     }
   }
+  // Long work's progress ("312/723 predicted, about 40 s left"): the tracker is hidden from
+  // screen readers above (its timer was read on every tick), so nothing said the work went on.
+  // Its progress line is read out from a region of its own, every 10 s at most, when it changed.
+  let progressSaid = "";
+  function sayProgress() {
+    let region = document.getElementById("cot-progress-said");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "cot-progress-said";
+      region.className = "cot-sr-only";   // app.PAGE_CSS
+      region.setAttribute("aria-live", "polite");
+      region.setAttribute("role", "status");
+      document.body.appendChild(region);
+    }
+    const levels = IDS.map((id) => document.getElementById(id))
+      .flatMap((el) => (el ? Array.from(el.querySelectorAll(".progress-level-inner")) : []))
+      .filter((el) => el.offsetParent !== null && el.textContent.trim());
+    const text = levels.length ? `Working: ${levels[0].textContent.replace(/\s+/g, " ").trim()}` : "";
+    if (text !== progressSaid) region.textContent = text;   // emptied once the work is done (not read out)
+    progressSaid = text;
+  }
+  setInterval(sayProgress, 10000);
   new MutationObserver(() => { mark(); nameImages(); }).observe(document.documentElement, { childList: true, subtree: true });
   nameImages();
   mark();
