@@ -1427,7 +1427,8 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
     """An Errors row opened in Annotate moved Explore's pairs table, Delete and Ask to that post
     while Explore still showed the one picked there (Ask paid for a post not on show); a reload
     came back to Explore's first hint, the post to be found again. The post on show is in the
-    page's address: a reload (or a link) shows it, and Annotate stays on its own post."""
+    page's address: a reload shows it, Annotate staying on its own post; a link opened takes
+    Annotate to it too."""
     url, home = app
     with db(home) as c:
         (mnre_post,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo-mnre' ORDER BY position").fetchone()
@@ -1461,6 +1462,17 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
     expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
     page.wait_for_timeout(1500)
     assert current_post_id(page, home) == opened   # Annotate's own post, not Explore's
+
+    # a link opened (a colleague's): Annotate opens the linked post too, as a pick does (it stayed
+    # on its own first post, and a walker labelled that one for the linked one)
+    colleague = browser.new_page(viewport={"width": 1300, "height": 1000})
+    colleague.goto(url + "?post=" + mnre_post)
+    expect(colleague.locator("#explore-post-id")).to_contain_text(mnre_post, timeout=T)
+    tab(colleague, "Annotate")
+    expect(colleague.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    colleague.wait_for_timeout(1500)
+    assert current_post_id(colleague, home) == mnre_post
+    colleague.close()
 
     page.goto(url + "?post=no/such/post")
     tab(page, "Explore")

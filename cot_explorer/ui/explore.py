@@ -301,7 +301,9 @@ KEEP_POST_IN_ADDRESS = """(md) => {
   if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
   return [];
 }"""
-READ_POST_IN_ADDRESS = "() => [new URLSearchParams(window.location.search).get('post') || '']"
+# with how the page was opened: a reload keeps Annotate on its own post, a link opened takes it there
+READ_POST_IN_ADDRESS = """() => [new URLSearchParams(window.location.search).get('post') || '',
+  ((performance.getEntriesByType && performance.getEntriesByType('navigation')[0]) || {}).type || 'navigate']"""
 
 # where the Ask button would be, for those who may not ask (the key's line is an admin's to act on)
 ASK_IS_ADMINS = ("*Asking Claude, the live teacher, is for admins; the chain of thought shown is the recorded "
@@ -513,8 +515,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         # The post on show here. `post_state` is the post to open in Annotate: an Errors row or a
         # Distill change sets it too, and Explore's Ask, Delete and pairs table followed it
-        # there (Ask paid for a post that was not on show); a link or a reload shows a post here
-        # without moving Annotate off its own.
+        # there (Ask paid for a post that was not on show); a reload shows a post here without
+        # moving Annotate off its own (a link opened moves it there, as a pick does).
         shown = gr.State(None)
 
         def show(view: ExploreView):
@@ -610,21 +612,25 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     done_with = has_text(store, UPLOAD_DATASET, t)
             return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
 
-        def open_linked(pid, user):
+        def open_linked(pid, how, user):
             """The post the page's address names, on show here (after a reload, or a link); the
-            picker lists and names it (a post of an imported dataset is not in its list).
-            Annotate stays on its own post: `post_state` is not set."""
+            picker lists and names it (a post of an imported dataset is not in its list). A link
+            opened takes Annotate to the post too, as a pick does (it stayed on its own: a walker
+            labelled the demo's first post for the linked one); a reload leaves Annotate where it was."""
             if not (pid or "").strip():
-                return [gr.skip()] * (len(outs) + 1)
+                return [gr.skip()] * (len(outs) + 2)
             with open_store(home) as store:
                 post = get_post(store, pid.strip())
             if post is None:
-                return [gr.skip()] * (len(outs) - 1) + [gr.update(value=None), f"The link's post {markdown_literal(pid.strip())} "
+                return [gr.skip()] * len(outs) + [gr.update(value=None), f"The link's post {markdown_literal(pid.strip())} "
                                                   "is not in this store (deleted, or a link to another store's post)."]
             choices = post_choices(home)
             if post.id not in {c for _, c in choices}:
                 choices = [(post_label(post), post.id)] + choices
-            return list(show(explore(home, post.id)))[1:] + [gr.update(choices=choices, value=post.id), ""]
+            shown_now = list(show(explore(home, post.id)))
+            if how == "reload":
+                shown_now[0] = gr.skip()
+            return shown_now + [gr.update(choices=choices, value=post.id), ""]
 
         def ask_claude(pid, user):
             try:
@@ -703,8 +709,9 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                                     outs[2:] + [ask_note], api_visibility="private", **model_work)
         post_id.change(None, [post_id], None, js=KEEP_POST_IN_ADDRESS, api_visibility="private")
         linked = gr.Textbox(visible=False, elem_id="explore-linked")
-        linked_event = dict(fn=guarded(policy, Action.EXPLORE, open_linked, quiet=True), inputs=[linked],
-                            outputs=outs[1:] + [pick, analyse_note], js=READ_POST_IN_ADDRESS, api_visibility="private",
+        linked_how = gr.Textbox(visible=False)   # how the page was opened: navigate, reload, back_forward
+        linked_event = dict(fn=guarded(policy, Action.EXPLORE, open_linked, quiet=True), inputs=[linked, linked_how],
+                            outputs=outs + [pick, analyse_note], js=READ_POST_IN_ADDRESS, api_visibility="private",
                             **model_work)
     return {"pick": pick, "asked": asked, "deleted": deleted, "linked_event": linked_event,
             "ask": ask, "ask_unavailable": ask_unavailable}
