@@ -117,6 +117,24 @@ def test_bad_images_are_answered_in_words_and_leave_nothing_behind(app, browser,
         assert c.execute("SELECT count(*) FROM posts WHERE text = 'Obama visits Paris'").fetchone()[0] == 0
 
 
+def test_analyse_with_nothing_typed_leaves_the_post_on_show(app, browser):
+    """A post picked empties the text and image boxes; Analyse pressed then was refused as "the
+    post is empty" and took the picked post off the screen."""
+    url, home, _ = app
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        (post,) = c.execute("SELECT id FROM posts WHERE dataset = 'demo' ORDER BY position LIMIT 1").fetchone()
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    pick_post(page, "pick-post", post)
+    expect(page.locator("#explore-post-id")).to_contain_text(post, timeout=T)
+    page.locator("#explore-btn").click()
+    expect(page.locator("#analyse-note")).to_contain_text("type a tweet", timeout=T)
+    expect(page.locator("#analyse-note")).to_contain_text("the post on show stays as it is")
+    expect(page.locator("#explore-post-id")).to_contain_text(post)
+    expect(page.locator("#post-rows")).to_contain_text("Student")
+    page.close()
+
+
 def test_a_refused_text_keeps_the_image_and_the_next_try_works(app, browser, tmp_path):
     url, home, uploads = app
     path = tmp_path / "keepme.png"

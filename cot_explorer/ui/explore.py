@@ -536,6 +536,12 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             preview stores nothing, and the box keeps their picture (Gradio's temporary copy).
             `kept_image` names that stored file, so that typing a new text lets it go."""
             keep = user.may(Action.SAVE_LABELS)
+            if not (t or "").strip() and not i:
+                # nothing typed: the post on show stays (it was cleared, a picked post gone for a
+                # refusal about boxes the pick had emptied)
+                return [gr.skip()] * (len(outs) + 3) + [
+                    f"{NOT_ANALYSED} type a tweet (and add its image, if it has one) to analyse it; the post on show "
+                    "stays as it is."]
             try:
                 view = upload(home, t, i, keep=keep)
             except CotExplorerError as e:
