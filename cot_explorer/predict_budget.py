@@ -42,8 +42,10 @@ class PredictBudget:
             raise CotExplorerError(f"${PER_HOUR_ENV} must be 0 or more, not {per_hour}")
         return cls(per_hour)
 
-    def charge(self, who: str, posts: int) -> None:
-        """Count `posts` about to be predicted for `who`, or refuse them all (none predicted)."""
+    def charge(self, who: str, posts: int, others_may: bool = True) -> None:
+        """Count `posts` about to be predicted for `who`, or refuse them all (none predicted).
+        `others_may`: someone can sign in as an annotator or admin, who is not limited (on a
+        Space without sign-in no one can: it is not offered)."""
         if posts <= 0:
             return
         with self._lock:
@@ -58,6 +60,7 @@ class PredictBudget:
                          f"{max(1, round((spent[0][0] + HOUR_S - now) / 60))} min" if spent else "")
                 raise PredictionsRefused(
                     f"this needs the student to predict {posts:,} posts, more than a viewer may have predicted in an "
-                    f"hour ({self.per_hour:,}; {left:,} left{frees}). Answers already in the store cost nothing: a "
-                    "smaller split, the default model, or an annotator or admin can have it done")
+                    f"hour ({self.per_hour:,}; {left:,} left{frees}). Answers already in the store cost nothing: try "
+                    "a smaller split, or a version whose answers are stored"
+                    + (", or ask an annotator or admin, who is not limited." if others_may else "."))
             spent.append((now, posts))

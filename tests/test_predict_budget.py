@@ -23,6 +23,13 @@ def test_a_share_is_counted_over_a_rolling_hour():
                                                  r"first of them freeing up in about 60 min\)"):
         budget.charge("vic", 41)
     budget.charge("vic", 40)               # a refusal takes nothing
+    # what to do instead, true where it is said: no one to ask where no one can sign in (a
+    # Space's visitor was told to ask an annotator, and to pick the default model they had on)
+    with pytest.raises(PredictionsRefused, match=r"try a smaller split, or a version whose answers are stored, or "
+                                                 r"ask an annotator or admin, who is not limited\.$"):
+        budget.charge("vic", 1)
+    with pytest.raises(PredictionsRefused, match=r"a version whose answers are stored\.$"):
+        budget.charge("vic", 1, others_may=False)
     now[0] = 3600.0                        # an hour on, the first 60 are no longer counted
     budget.charge("vic", 60)
     for bad in ("lots", "-1"):

@@ -662,7 +662,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                        pair_state: gr.State | None = None, predictions: PredictBudget | None = None) -> dict:
     def charged(user: User):
         """A queue that reads a whole split's predictions: a viewer's share pays for it."""
-        return viewer_charge(predictions, user) if predictions is not None else None
+        return viewer_charge(predictions, user, not policy.nobody_signs_in) if predictions is not None else None
 
     with gr.Tab("Annotate", id="annotate"):
         with gr.Row(equal_height=False):

@@ -608,7 +608,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 since = {"split": d, "version": label_store.newest_version(store)}
             try:
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress),
-                                    viewer_charge(predictions, user) if predictions is not None and user else None)
+                                    viewer_charge(predictions, user, not policy.nobody_signs_in) if predictions is not None and user else None)
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
                         f"{NOT_ANALYSED} {e}", None, "")

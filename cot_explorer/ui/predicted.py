@@ -54,13 +54,13 @@ def _noop(done: int, total: int, what: str) -> None:
     return None
 
 
-def viewer_charge(budget: PredictBudget, user: User) -> ChargeFn | None:
+def viewer_charge(budget: PredictBudget, user: User, others_may: bool = True) -> ChargeFn | None:
     """What a whole split's predictions cost `user`: a viewer's share this hour (predict_budget;
     a refusal predicts nothing), nothing for those who may save labels. One post opened is not
-    charged."""
+    charged. `others_may`: anyone can sign in with a role that is not limited."""
     if user.may(Action.SAVE_LABELS):
         return None
-    return functools.partial(budget.charge, user.name or "")
+    return functools.partial(budget.charge, user.name or "", others_may=others_may)
 
 
 def _register(home: Path, predictor) -> str:
