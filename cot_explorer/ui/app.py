@@ -109,7 +109,7 @@ a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto;
      word is not cut into letters; Gradio sizes the columns from the table's own width, so a
      min-width here keeps header and body aligned (one on the cells did not) */
   #errors-table .table-container, #explore-relations .table-container,
-  #annotate-history .table-container { min-width: 720px; }
+  #annotate-history .table-container, #rounds-table .table-container { min-width: 720px; }
   #errors-overall .table-container, #agreement-table .table-container, #versions-table .table-container,
   #job-result .table-container, #job-changes .table-container, #stats-table .table-container { min-width: 560px; }
   /* an accordion's title on two lines reads from the left, as on one (it was centred) */
