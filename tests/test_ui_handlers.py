@@ -341,6 +341,22 @@ def test_errors_says_that_gold_holds_the_annotators_corrections(demo_home):
                                         "over them (1 post of this split corrected).")
 
 
+def test_errors_says_how_many_posts_have_no_labels_to_score(home):
+    """A walker's 12 uploads were scored as "posts 1" (the one labelled), with nothing saying the
+    other 11 were left out."""
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.uploads import add_upload
+
+    with open_store(home) as s:
+        posts = [add_upload(s, text) for text in ("Obama visits Paris", "Merkel meets Macron", "Rain in Rome")]
+        label_store.save(s, posts[0].id, LabelSet("mner", spans=(Span(0, 1, "PER"),), source="annotator", author="ann"),
+                         label_store.head_version(s, posts[0].id, "mner"))
+    ea = errors_tab.error_analysis(home, "uploads/user")
+    assert (ea.posts, ea.unlabelled) == (1, 2)
+    assert errors_tab.gold_said(ea).endswith(" 2 posts of this split have no labels yet and are left out (1 analysed).")
+
+
 def test_remembered_queue_filters_are_put_back_only_where_they_still_make_sense():
     """A reload puts the queue's filters back from the browser's storage, which may hold
     anything: another split's, a type the dataset no longer has, a broken value."""

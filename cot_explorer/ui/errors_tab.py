@@ -90,6 +90,7 @@ class ErrorAnalysis:
     error_spans: list[dict] = field(default_factory=list)   # MNER: each error's ErrorFocus, as Annotate marks it
     only_other: int = 0             # rows of `errors` where only the compared version errs (ONLY_OTHER)
     posts: int = 0                  # posts analysed
+    unlabelled: int = 0             # posts of the split left out: no labels of the task to score against
     posts_differing: int = 0        # posts where the compared version predicts otherwise
     corrected: int = 0              # posts of the split whose gold is a correction, not the dataset's
     seen: dict[str, int] = field(default_factory=dict)   # per version: posts analysed that it was trained on
@@ -140,7 +141,8 @@ class ErrorAnalysis:
 
 def errors_said(ea: ErrorAnalysis) -> str:
     """How many rows the table has, and whose errors they are."""
-    said = f"{len(ea.errors) - ea.only_other} errors"
+    n = len(ea.errors) - ea.only_other
+    said = f"{n} {'error' if n == 1 else 'errors'}"
     if len(ea.scored) > 1:
         said += f", and {ea.only_other} more where only {ea.scored[1].model} errs (“{ONLY_OTHER}”)"
     return said
@@ -149,10 +151,15 @@ def errors_said(ea: ErrorAnalysis) -> str:
 def gold_said(ea: ErrorAnalysis) -> str:
     """What "gold" is: each post's current labels, which an annotator's correction replaces (a
     walker's own deletion came back as a "spurious" error, with nothing saying why)."""
+    # the posts without labels, left out (a walker's 12 uploads were scored as "posts 1", unsaid)
+    what = "labels" if ea.task == "mner" else "relation labels"
+    left = (f" {ea.unlabelled} {'post' if ea.unlabelled == 1 else 'posts'} of this split {'has' if ea.unlabelled == 1 else 'have'} "
+            f"no {what} yet and {'is' if ea.unlabelled == 1 else 'are'} left out ({ea.posts} analysed)."
+            if ea.unlabelled else "")
     if not ea.corrected:
-        return "Gold is the dataset's labels (no post here is corrected yet)."
+        return "Gold is the dataset's labels (no post here is corrected yet)." + left
     return (f"Gold is each post's current labels: the dataset's, or a correction saved over them "
-            f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected).")
+            f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected)." + left)
 
 
 def seen_said(ea: ErrorAnalysis) -> str:
@@ -226,6 +233,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
         gold = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
         corrected = label_store.progress(store, ds.dataset, ds.split, "mner").corrected   # the one rule of "corrected"
         types = list(dataset_schema(store, ds.dataset).types)
+    in_split = len(posts)
     posts = [p for p in posts if p.id in gold and gold[p.id].spans is not None]
     if not posts:
         raise ValidationError(f"{ds.label} has no labelled posts to analyse")
@@ -261,7 +269,8 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     # the other version's own errors last, after the one analysed
     return ErrorAnalysis("mner", scored, types + ["O"], errors + [row for row, _ in only], only_other=len(only),
                          posts=len(posts), posts_differing=differing, corrected=corrected,
-                         error_spans=focus + only_focus, seen=_seen_by(home, models, "mner", posts))
+                         error_spans=focus + only_focus, seen=_seen_by(home, models, "mner", posts),
+                         unlabelled=in_split - len(posts))
 
 
 def error_focus(post: Post, kind: str, gold: Span | None, pred: Span | None, model: str) -> dict:
@@ -308,6 +317,7 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
         posts = list_posts(store, ds.dataset, ds.split)
         gold = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
         corrected = label_store.progress(store, ds.dataset, ds.split, "mre").corrected
+    in_split = len(posts)
     posts = [p for p in posts if p.id in gold and gold[p.id].relations]
     if not posts:
         raise ValidationError(f"{ds.label} has no entity pairs to analyse")
@@ -341,7 +351,7 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                  if len(guesses) > 1 else 0)
     return ErrorAnalysis("mre", scored, labels, errors + only, pairs + only_pairs, only_other=len(only),
                          posts=len(posts), posts_differing=differing,
-                         corrected=corrected, seen=_seen_by(home, models, "mre", posts))
+                         corrected=corrected, seen=_seen_by(home, models, "mre", posts), unlabelled=in_split - len(posts))
 
 
 def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
