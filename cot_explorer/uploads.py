@@ -50,6 +50,13 @@ def preview_post(text: str, image: bytes | None = None, image_name: str | None =
 def add_upload(store: Store, text: str, image: bytes | None = None, image_name: str | None = None) -> Post:
     """Validate, tokenize and store an uploaded post; the same text and image give the same post.
     The image is checked (header first, then decoded) before anything is written."""
+    return store_upload(store, text, image, image_name)[0]
+
+
+def store_upload(store: Store, text: str, image: bytes | None = None,
+                 image_name: str | None = None) -> tuple[Post, bool]:
+    """`add_upload`, and whether the post was in the store already (the same text and image
+    uploaded before: Explore says so, it showed the stored post as if new)."""
     tokens, offsets = check_post_text(text)
     if image_name is not None:
         image_name = check_name(image_name, "the image file name", 255)
@@ -63,13 +70,13 @@ def add_upload(store: Store, text: str, image: bytes | None = None, image_name: 
         text.encode("utf-8") + b"\x00" + (sha or "").encode()).hexdigest()[:16]
     existing = get_post(store, post_id)
     if existing is not None:
-        return existing
+        return existing, True
     created = write_image_file(store, checked) if checked else False
     try:
         with store.write():
             existing = get_post(store, post_id)  # the same upload from another tab meanwhile
             if existing is not None:
-                return existing
+                return existing, True
             if checked:
                 insert_image_row(store, checked)
                 ensure_image_file(store, checked)   # a deletion of the same picture may have moved it away
@@ -84,7 +91,7 @@ def add_upload(store: Store, text: str, image: bytes | None = None, image_name: 
         if created:
             remove_unreferenced(store, [checked])
         raise
-    return post
+    return post, False
 
 
 def footprint_sentence(gone: PostFootprint) -> str:

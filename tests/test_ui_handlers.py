@@ -22,6 +22,9 @@ def test_add_post_and_stats_through_the_handlers(home, tmp_path, data):
     assert view.image and Path(view.image).is_relative_to(home / "images")
     assert view.post_id in [pid for _, pid in common.post_choices(home)]  # Explore's picker can go back to it
     bare = explore.upload(home, "Messi scores for #Barca \u26bd", None)  # the same text without the image
+    assert not view.stored_before and not bare.stored_before and bare.post_id != view.post_id
+    again = explore.upload(home, "Messi scores for #Barca \u26bd", None)   # the same again: said, not stored twice
+    assert again.stored_before and again.post_id == bare.post_id
     labels = dict((pid, label) for label, pid in common.post_choices(home))
     assert labels[view.post_id].endswith(" · with an image") and not labels[bare.post_id].endswith("image")
     ensure_demo(home)  # a dataset's posts all come with an image (or none): no need to say so at each

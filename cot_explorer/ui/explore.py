@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -29,12 +29,12 @@ from ..store.teacher_requests import begin_request, finish_request, spent_since
 from ..teacher.error_words import error_words
 from ..uploads import (
     UPLOAD_DATASET,
-    add_upload,
     check_post_text,
     delete_upload,
     footprint_sentence,
     preview_post,
     refuse_undeletable,
+    store_upload,
     upload_footprint,
 )
 from .common import (
@@ -73,6 +73,7 @@ class ExploreView:
     disagreements: str
     student_spans: list[SpanTuple] = field(default_factory=list)
     image_name: str | None = None  # the name the image was uploaded with (the store keeps it under its digest)
+    stored_before: bool = False    # an upload whose text and image were in the store already
 
 
 NO_KEY = ("Claude, the live teacher, needs `ANTHROPIC_API_KEY` (or a Spaces secret) and a restart of the app; "
@@ -243,11 +244,11 @@ def upload(home: Path, text: str, image: str | None, keep: bool = True) -> Explo
         data = read_image_file(Path(image), Path(image).name) if image else None
         name = Path(image).name if image else None
         with open_store(home) as store:
-            post = add_upload(store, text, data, name)
+            post, stored_before = store_upload(store, text, data, name)
     finally:
         if image:
             discard_upload(Path(image))
-    return explore(home, post.id)
+    return replace(explore(home, post.id), stored_before=stored_before)
 
 
 # The text changed after an analysis, with the image kept from it in the box. A new tweet (the
@@ -308,6 +309,10 @@ READ_POST_IN_ADDRESS = """() => [new URLSearchParams(window.location.search).get
 # where the Ask button would be, for those who may not ask (the key's line is an admin's to act on)
 ASK_IS_ADMINS = ("*Asking Claude, the live teacher, is for admins; the chain of thought shown is the recorded "
                  "teacher's, where a post has one.*")
+
+# said under Analyse of an upload whose text and image were stored before (it came up as if new)
+STORED_BEFORE = ("*This tweet (with this image, or none) was uploaded before: the stored post is shown, with its "
+                 "labels and history; nothing was added.*")
 
 # said under Analyse of a visitor's upload: what they see is all there is of it
 PREVIEW_SAID = ("*Predicted and not kept: a visitor's upload is not stored, so it is not in the post list and a "
@@ -557,8 +562,9 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             if not keep:   # not a post of the store: Annotate, which opens the post shared here, said
                 # "no post 'preview/…'" and stayed on "Opening the first post of the queue…"
                 shown_view[0] = gr.skip()
+            said = PREVIEW_SAID if not keep else STORED_BEFORE if view.stored_before else ""
             return shown_view + [shown_as, gr.update(choices=choices, value=named),
-                                 Path(kept).name if kept else "", "" if keep else PREVIEW_SAID]
+                                 Path(kept).name if kept else "", said]
 
         def refused(e: CotExplorerError, i: str | None) -> list:
             """A refused upload: the reason under the button, and no results of another post
