@@ -175,7 +175,11 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         if policy.users is not None:
             policy.users.on_accounts_ended = lambda names, removed: end_sessions(demo, names, removed)
         with gr.Row():
-            gr.Markdown("# CoT Explorer\nTeacher chain of thought, student predictions, corrections, distillation.")
+            # what the app is about, for a Space's visitor who lands on it (the line named its parts only)
+            gr.Markdown("# CoT Explorer\nNames in tweets that come with an image (people, places, organisations, "
+                        "other) and the relations between them: a large teacher's chain of thought beside a small "
+                        "text-only student's predictions, labels to correct, and the student distilled again on "
+                        "the corrections.", elem_id="app-header")
             if policy.uses_hf_sign_in:
                 gr.LoginButton()
             # who is signed in, and the way out (there was none: on a shared browser the next

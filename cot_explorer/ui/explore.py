@@ -324,7 +324,8 @@ NOT_ANALYSED = "**Not analysed:**"
 # the right half before any post is on show: what to do to fill it
 FIRST_HINT = ("*Type or paste a tweet (an image is optional) and press **Analyse upload**, pick a post of the store, "
               "or click an example below: the student's entities, the teacher's chain of thought and where they "
-              "disagree appear here.*")
+              "disagree appear here. The demo's posts (`demo/test/…` in the picker) carry the teacher's recorded "
+              "chain of thought; a new tweet has none until the teacher is asked.*")
 
 EXAMPLES = [["Messi scores twice as Barcelona beat Real Madrid at Camp Nou", ASSETS / "demo" / "stadium.png"],
             ["Taylor Swift opens her tour in Glendale tonight !", ASSETS / "demo" / "stage.png"]]
