@@ -353,6 +353,10 @@ def test_errors_says_how_many_posts_have_no_labels_to_score(home):
 
     with open_store(home) as s:
         posts = [add_upload(s, text) for text in ("Obama visits Paris", "Merkel meets Macron", "Rain in Rome")]
+    with pytest.raises(ValidationError, match=r"uploads/user has no labelled posts to analyse \(none of its 3 posts has "
+                                              r"entity labels yet: label some in Annotate\)"):
+        errors_tab.error_analysis(home, "uploads/user")
+    with open_store(home) as s:
         label_store.save(s, posts[0].id, LabelSet("mner", spans=(Span(0, 1, "PER"),), source="annotator", author="ann"),
                          label_store.head_version(s, posts[0].id, "mner"))
     ea = errors_tab.error_analysis(home, "uploads/user")

@@ -236,7 +236,9 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     in_split = len(posts)
     posts = [p for p in posts if p.id in gold and gold[p.id].spans is not None]
     if not posts:
-        raise ValidationError(f"{ds.label} has no labelled posts to analyse")
+        raise ValidationError(f"{ds.label} has no labelled posts to analyse"
+                              + (f" (none of its {in_split} posts has entity labels yet: label some in Annotate)"
+                                 if in_split else ""))
     g = [list(gold[p.id].spans) for p in posts]
     preds = []
     for m in models:
