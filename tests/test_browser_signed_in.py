@@ -112,6 +112,8 @@ def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_no
     for button in ("#se-save", "#se-undo", "#se-redo", "#span-editor .se-type >> nth=0"):
         expect(page.locator(button)).to_be_disabled()
     expect(page.locator("#span-editor [data-act=accept-all]")).to_have_count(0)
+    expect(page.locator("#span-editor .se-chip-type").first).to_be_visible()   # the labels, without a × to remove them
+    expect(page.locator("#span-editor .se-x")).to_have_count(0)
     # the keys say it in the editor, not one "may not save" pop-up per press
     page.locator("#span-editor .se-tok").first.click()
     for key in ("s", "u", "r"):

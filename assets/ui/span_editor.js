@@ -1022,7 +1022,8 @@ function render() {
       text.append(el("span", { class: `se-chip c${colorIndex(spans[si].type)}` },
         el("button", { class: "se-chip-type", "data-act": "pick-span", "data-k": si, title: `origin: ${spans[si].origin || "saved"}`,
           "aria-label": `${spans[si].type}: ${words(spans[si])} (pick to retype)`, text: spans[si].type }),
-        el("button", { class: "se-x", "data-act": "remove", "data-k": si, "aria-label": `remove ${spans[si].type} span ${words(spans[si])}`, text: "×" })));
+        // none for a read-only editor: it looked like a button that removes the span
+        doc.readonly ? null : el("button", { class: "se-x", "data-act": "remove", "data-k": si, "aria-label": `remove ${spans[si].type} span ${words(spans[si])}`, text: "×" })));
     }
     for (const s of sugAt.get(i) || []) {
       const clash = spans.some((x) => x.start < s.end && s.start < x.end) || sugs.some((o) => o !== s && o.source !== s.source && o.start < s.end && s.start < o.end && !same(o, s));
