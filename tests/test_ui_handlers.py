@@ -829,6 +829,21 @@ def test_an_entity_s_type_is_in_words_for_a_screen_reader():
     assert 'Paris<span class="cot-sr-only"> (LOC)</span></mark>' in shown and 'title="PER: confidence 0.91"' in shown
 
 
+def test_a_row_that_found_nothing_still_shows_the_words_it_read():
+    """"no entities found" alone hid how the post was split (a walker's emoji-only post, and a
+    tweet whose @mention the student missed); a row with nothing to read (no teacher
+    knowledge) shows no words."""
+    from cot_explorer.ui.post_rows import Row, rows_html
+    from cot_explorer.uploads import preview_post
+
+    post = preview_post("Ran with @EliudKipchoge today")
+    shown = rows_html(post, [Row("Student", (), "— no entities found", words=True),
+                             Row("Teacher", (), "no teacher knowledge for this post")], ["PER"])
+    student, teacher = shown.split('<div class="pr-row">')[1:]
+    assert "Ran with @EliudKipchoge today" in student and "— no entities found" in student
+    assert "EliudKipchoge" not in teacher and "no teacher knowledge for this post" in teacher
+
+
 def test_a_remembered_analysis_is_read_as_it_can_be_made_in_this_store_now(demo_home):
     """The last analysis on a browser comes back after a reload: its split where the store still
     has it, its versions where the split's task has them, never a version against itself."""

@@ -155,16 +155,17 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     with_cot = knowledge_view_post(home, post, knowledge)   # where the teacher wrote about the post
     relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
     rows = [Row(f"Student ({model}, text only{unread})", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
-                "no entities found"),
+                "— no entities found", words=True),
             *([Row(with_cot.label(model),
                    tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT") for s, e, t, c in with_cot.spans),
-                   "no entities found")] if with_cot is not None else []),
+                   "— no entities found", words=True)] if with_cot is not None else []),
             Row(f"Teacher ({knowledge.teacher})" if knowledge else "Teacher", teacher_marks,
-                "no teacher knowledge for this post" if knowledge is None else "the teacher names no entity here"),
+                "no teacher knowledge for this post" if knowledge is None else "— the teacher names no entity here",
+                words=knowledge is not None),
             Row(f"Current ({gold.source}{': ' + gold.author if gold and gold.source == 'annotator' else ''})"
                 if gold else "Current labels", tuple(Mark(s.start, s.end, s.type) for s in (gold.spans if gold else ())),
                 ("no entity labels yet; the entity pairs below have relation labels" if relation_pairs else
-                 "no labels yet") if gold is None else "no entities")]
+                 "no labels yet") if gold is None else "— no entities", words=gold is not None)]
     gold_spans = [(s.start, s.end, s.type) for s in gold.spans] if gold else []
     words = lambda s, e: post.text[post.offsets[s][0]:post.offsets[e - 1][1]]  # noqa: E731
     # each disagreement with the current labels once (a wrong type read as a miss, an addition

@@ -26,6 +26,8 @@ class Row:
     label: str
     marks: tuple[Mark, ...]
     note: str = ""           # shown when the row has nothing to mark ("no teacher knowledge")
+    words: bool = False      # with nothing marked, the post's words before the note: the row read the
+                             # post and found nothing in it ("no entities found" alone hid how it was split)
 
 
 def _line(post: Post, marks: tuple[Mark, ...], types: list[str]) -> str:
@@ -52,7 +54,10 @@ def rows_html(post: Post, rows: list[Row], types: list[str]) -> str:
                       for i, t in enumerate(types))
     body = []
     for r in rows:
-        line = _line(post, r.marks, types) if r.marks or not r.note else f'<span class="none">{html.escape(r.note)}</span>'
+        if r.marks or not r.note:
+            line = _line(post, r.marks, types)
+        else:
+            line = (_line(post, (), types) + " " if r.words else "") + f'<span class="none">{html.escape(r.note)}</span>'
         body.append(f'<div class="pr-row"><div class="pr-label">{html.escape(r.label)}</div>'
                     f'<div class="pr-text" dir="auto">{line}</div></div>')
     return (f'<div class="post-rows"><div class="pr-legend">{legend} '
