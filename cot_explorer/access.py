@@ -301,6 +301,14 @@ class AccessPolicy:
         """A Space without `hf_oauth: true`: everyone is a viewer, its owner included."""
         return self.mode == "space" and not self.hf_oauth
 
+    @property
+    def someone_unlimited(self) -> bool:
+        """Whether anyone can sign in with a role not held to a viewer's allowances (an annotator
+        or an admin): a viewer is told to ask one only where there is one to ask."""
+        if self.mode == "space":
+            return self.hf_oauth and bool(self.admins or self.annotators)
+        return True
+
     def startup_notes(self, env: Mapping[str, str] | None = None) -> list[str]:
         """What a Space's owner should know from its log: it became read-only for everyone, or
         its store is on a disk the Space forgets at each restart, without a word."""

@@ -326,3 +326,33 @@ def test_users_add_writes_a_hash_the_login_accepts(tmp_path, monkeypatch, capsys
     assert main(["--home", str(tmp_path / "h"), "users", "add", "bob", "--role", "viewer", "--file", str(users),
                  "--password-stdin"]) == 2
     assert "at least 8 characters" in capsys.readouterr().err
+
+
+def test_a_viewer_is_told_to_ask_an_annotator_only_where_one_can_sign_in():
+    """A Space's visitor, who could not sign in, was told to ask an annotator or admin."""
+    assert not AccessPolicy("space").someone_unlimited                                  # no sign-in
+    assert not AccessPolicy("space", hf_oauth=True).someone_unlimited                   # no one named
+    assert AccessPolicy("space", hf_oauth=True, annotators=frozenset({"ann"})).someone_unlimited
+    assert AccessPolicy("local").someone_unlimited and AccessPolicy("password").someone_unlimited
+
+
+def test_a_removed_user_s_sign_ins_end_a_moment_later_and_a_reset_s_at_once(monkeypatch):
+    """The sign-ins of a removed account end after the action that found it removed has been
+    answered (ended at once, that answer was refused and the page said the connection was
+    lost); those of an account whose password changed end at once; a sign-in made after the
+    removal (the name added again) is not ended."""
+    import time
+    from types import SimpleNamespace
+
+    from cot_explorer.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "REMOVED_SESSION_GRACE_S", 0.2)
+    tokens = {"t-gone": "gone", "t-reset": "reset", "t-other": "other"}
+    demo = SimpleNamespace(server_app=SimpleNamespace(tokens=tokens))
+    app_module.end_sessions(demo, frozenset({"gone", "reset"}), removed=frozenset({"gone"}))
+    assert tokens == {"t-gone": "gone", "t-other": "other"}     # the reset's at once, the removed one's not yet
+    tokens["t-gone-again"] = "gone"                              # added again and signed in meanwhile
+    deadline = time.monotonic() + 5
+    while "t-gone" in tokens and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert tokens == {"t-other": "other", "t-gone-again": "gone"}

@@ -317,11 +317,11 @@ def test_a_save_that_changes_nothing_adds_no_version(demo_home):
 
     def progress():   # what this test adds (other tests of the module correct posts of demo/test too)
         with open_store(demo_home) as s:
-            pr = label_store.progress(s, "demo", "test")
+            pr = label_store.progress(s, "demo", "test", confirmed=True)
         return pr.corrected - start.corrected, pr.unchanged - start.unchanged
 
     with open_store(demo_home) as s:
-        start = label_store.progress(s, "demo", "test")
+        start = label_store.progress(s, "demo", "test", confirmed=True)
     doc = annotate.editor_doc(demo_home, pid, ANN).to_value()
     before = versions()
     confirmed, msg = annotate.save_doc(demo_home, doc, "ann", ANN, [])   # the gold labels, vouched for
@@ -344,10 +344,10 @@ def test_a_save_that_changes_nothing_adds_no_version(demo_home):
     assert len(versions()) == len(before) + 4
     edited = {**by_bob.to_value(), "spans": by_bob.to_value()["spans"] + [{"start": 0, "end": 1, "type": "MISC"}]}
     edited["spans"] = [s for s in edited["spans"] if not (s["start"] < 1 and s["end"] > 0 and s["type"] != "MISC")]
-    _, msg = annotate.save_doc(demo_home, edited, "bob", ANN, [])
+    changed, msg = annotate.save_doc(demo_home, edited, "bob", ANN, [])
     assert msg.startswith("Saved version") and len(versions()) == len(before) + 5
     assert progress() == (1, 0)   # changed now
-    undone, msg = annotate.step_history(demo_home, _.to_value(), False, "bob", ANN, [])   # a real change: not said
+    undone, msg = annotate.step_history(demo_home, changed.to_value(), False, "bob", ANN, [])   # a real change: not said
     assert "read as before" not in msg
 
 

@@ -1474,7 +1474,10 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
     expect(colleague.locator("#explore-post-id")).to_contain_text(mnre_post, timeout=T)
     tab(colleague, "Annotate")
     expect(colleague.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
-    colleague.wait_for_timeout(1500)
+    for _ in range(60):   # the page load's first queue, then the linked post
+        if current_post_id(colleague, home) == mnre_post:
+            break
+        colleague.wait_for_timeout(500)
     assert current_post_id(colleague, home) == mnre_post
     colleague.close()
 

@@ -16,6 +16,7 @@ let cursor = 0;            // the word the keyboard is on: the text's one tab st
 let errFocus = null;       // an entity error opened from Errors {post_id, said, gold, pred}: its words marked
 let local = [];            // what "u" takes back here, newest last: the working copy before an unsaved edit
 let ahead = [];            // what "r" brings back here, newest last: the working copy "u" took back
+let asksShown = 0;         // questions "leave this post?" asked from the server's answers (pending_open)
                            // (a list of spans), or {relation: version}, a relation saved over unsaved edits
 let pair = 0;              // the entity pair on show (MNRE)
 let dialog = null;         // {text, actions: [[label, fn, cls]]}
@@ -214,9 +215,16 @@ function load(fromServer) {
     if (doc.pending_open) {   // asked once: an echo of this document must not ask again
       const p = doc.pending_open;
       delete doc.pending_open;
-      // another queue: made once the post is left; Stay puts the filters back (they named it)
-      askToLeave(`open ${p.label}`, (then) => send("navigate", { post_id: p.post_id, then, requeue: Boolean(p.requeue) }),
-        p.requeue ? () => send("navigate", { stay: true }) : null);
+      // Gradio's dropdown sends a pick twice (as it is picked, and as it loses the focus): the
+      // second answer came after Stay and asked again. The value carries how many questions
+      // were asked when it was sent (`asks`): one sent before the last question is that twin.
+      if ((doc.asks || 0) >= asksShown) {
+        asksShown += 1;
+        writeValue();
+        // another queue: made once the post is left; Stay puts the filters back (they named it)
+        askToLeave(`open ${p.label}`, (then) => send("navigate", { post_id: p.post_id, then, requeue: Boolean(p.requeue) }),
+          p.requeue ? () => send("navigate", { stay: true }) : null);
+      }
     }
   }
   if (hasWaiting()) keepWaiting();   // a server's answer knows nothing of them: the value says so again
@@ -282,7 +290,8 @@ function say(text) {
 // picked elsewhere, a new queue) sees the unsaved edits and the waiting relations and asks
 // before leaving; `req` names the relation change on its way, which its answer names back.
 function writeValue() {
-  props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null, req: askedRel ? askedRel.req : null };
+  props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null, req: askedRel ? askedRel.req : null,
+                  asks: asksShown };
 }
 
 function keepDraft() {

@@ -381,9 +381,10 @@ class Progress:
     unchanged: int = 0                 # of the corrected, those saved as they were imported (confirmed)
 
 
-def progress(store: Store, dataset: str, split: str, task: str | None = None) -> Progress:
+def progress(store: Store, dataset: str, split: str, task: str | None = None, confirmed: bool = False) -> Progress:
     """Posts of a split whose labels someone changed, for one task or (None) for any: a post
-    whose entities or relations were corrected counts once."""
+    whose entities or relations were corrected counts once. `confirmed`: count those saved as
+    they were imported too (`unchanged`; it reads each corrected post's labels)."""
     (total,) = store.conn.execute("SELECT count(*) FROM posts WHERE dataset = ? AND split = ?",
                                   (dataset, split)).fetchone()
     tasks = (task,) if task else ("mner", "mre")
@@ -408,7 +409,8 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None) ->
         if action not in ("undo", "redo"):
             posts_by.setdefault(author, set()).add(post_id)
     counts = sorted(((a, len(ps)) for a, ps in posts_by.items()), key=lambda x: (-x[1], x[0]))
-    return Progress(total, corrected, dict(counts), _confirmed_unchanged(store, dataset, split, tasks))
+    return Progress(total, corrected, dict(counts),
+                    _confirmed_unchanged(store, dataset, split, tasks) if confirmed else 0)
 
 
 def _confirmed_unchanged(store: Store, dataset: str, split: str, tasks: tuple[str, ...]) -> int:

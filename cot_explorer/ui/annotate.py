@@ -275,7 +275,7 @@ def pairs_for(home: Path, post: Post) -> tuple[list[dict], int | None]:
 
 def progress_line(home: Path, post: Post, user: User) -> str:
     with open_store(home) as store:
-        pr = label_store.progress(store, post.dataset, post.split)
+        pr = label_store.progress(store, post.dataset, post.split, confirmed=True)
     signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
     mine = pr.by_author.get(user.name or "", 0)
     others = ", ".join(f"{a} ({n})" for a, n in list(pr.by_author.items())[:4])
@@ -461,10 +461,14 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     replaced = (f"undo brings back version {saved.replaces}" if saved.replaces is not None
                 else "the post's first entity labels; undo takes them back")
     fresh = editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1)
-    if head is not None and head.version == doc.get("base_version") and saved.same_labels(head.labels):
+    cleared = head is not None and head.action == "undo" and head.restores is None   # no labels to confirm
+    if (head is not None and not cleared and head.version == doc.get("base_version")
+            and saved.same_labels(head.labels)):
         # Save on labels left as they were (the dataset's, a colleague's): a version that vouches
-        # for them, said as such (it read as an edit, and the count of corrections rose by it)
-        whose = "the dataset's" if head.source == "gold" else f"{head.author}'s"
+        # for them, said as such (it read as an edit, and the count of corrections rose by it);
+        # after an undo, the labels it brought back are whoever made them, not the undoer's
+        whose = ("the dataset's" if head.source == "gold" else "these" if head.action in ("undo", "redo")
+                 else f"{head.author}'s")
         return fresh, (f"Confirmed {whose} labels unchanged as version {saved.version}: the post counts as "
                        f"corrected by you and trains in the next round ({replaced}).")
     return fresh, f"Saved version {saved.version} ({replaced})."
@@ -662,7 +666,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                        pair_state: gr.State | None = None, predictions: PredictBudget | None = None) -> dict:
     def charged(user: User):
         """A queue that reads a whole split's predictions: a viewer's share pays for it."""
-        return viewer_charge(predictions, user, not policy.nobody_signs_in) if predictions is not None else None
+        return viewer_charge(predictions, user, policy.someone_unlimited) if predictions is not None else None
 
     with gr.Tab("Annotate", id="annotate"):
         with gr.Row(equal_height=False):
@@ -758,8 +762,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if _has_unsaved(doc):
                 # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
                 # makes it again (`requeue`); Stay puts the filters back (`stay`; see navigate)
-                return [gr.skip(), gr.skip(), {**doc, "refused": False, "pending_open": {
-                    "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True}}] + [gr.skip()] * (len(post_outs) - 1)
+                # (echoed: a Save's clear_draft sent back dropped the draft of these very edits)
+                return [gr.skip(), gr.skip(), echoed(doc, pending_open={
+                    "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True})] + [gr.skip()] * (len(post_outs) - 1)
             return [ids, [d, t, e, c, o]] + show(editor_doc(home, ids[0], user, ids), "")
 
         def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, evt: gr.EventData, user):
@@ -840,7 +845,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return keep_queue() + [gr.skip()] * len(post_outs)
             user_opened()
             if _has_unsaved(doc):
-                return keep_queue() + [{**doc, "refused": False, "pending_open": {"post_id": pid, "label": pid}}] + \
+                return keep_queue() + [echoed(doc, pending_open={"post_id": pid, "label": pid})] + \
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = follow_post(pid, ids, dataset_split)
             mine = bool(focus) and focus.get("post_id") == pid

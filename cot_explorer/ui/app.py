@@ -149,16 +149,18 @@ def end_sessions(demo: gr.Blocks, names: frozenset[str], removed: frozenset[str]
     Those of `removed` end a little later: every action refuses them meanwhile (the policy
     finds no account), and the one that found them removed is answered first."""
     tokens = getattr(getattr(demo, "server_app", None), "tokens", None)
+    # the sign-ins as they are now: a removed user added again meanwhile keeps their new one
+    ending = [(token, name) for token, name in list((tokens or {}).items()) if name in names]
 
-    def end(which: frozenset[str]) -> None:
-        for token, name in list((tokens or {}).items()):
-            if name in which:
-                tokens.pop(token, None)
+    def end(which: list[tuple[str, str]]) -> None:
+        for token, name in which:
+            if tokens.pop(token, None) is not None:
                 log.info("ended a session of %s (their account changed in the users file)", name)
 
-    end(names - removed)
-    if removed:
-        timer = threading.Timer(REMOVED_SESSION_GRACE_S, end, args=(removed,))
+    end([(t, n) for t, n in ending if n not in removed])
+    later = [(t, n) for t, n in ending if n in removed]
+    if later:
+        timer = threading.Timer(REMOVED_SESSION_GRACE_S, end, args=(later,))
         timer.daemon = True
         timer.start()
 

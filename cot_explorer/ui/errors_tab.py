@@ -322,7 +322,8 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
     in_split = len(posts)
     posts = [p for p in posts if p.id in gold and gold[p.id].relations]
     if not posts:
-        raise ValidationError(f"{ds.label} has no entity pairs to analyse")
+        raise ValidationError(f"{ds.label} has no entity pairs to analyse"
+                              + (f" (none of its {in_split} posts has relation labels yet)" if in_split else ""))
     guesses = [cached_relations(home, posts, m, on_progress, charge) for m in models]
     g = [r.label for p in posts for r in gold[p.id].relations]
     predicted = [[x.label for p in posts for x in got[p.id]] for got in guesses]
@@ -620,7 +621,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 since = {"split": d, "version": label_store.newest_version(store)}
             try:
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress),
-                                    viewer_charge(predictions, user, not policy.nobody_signs_in) if predictions is not None and user else None)
+                                    viewer_charge(predictions, user, policy.someone_unlimited) if predictions is not None and user else None)
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
                         f"{NOT_ANALYSED} {e}", None, "")

@@ -642,7 +642,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             if post.id not in {c for _, c in choices}:
                 choices = [(post_label(post), post.id)] + choices
             shown_now = list(show(explore(home, post.id)))
-            if how == "reload":
+            if how != "navigate":   # a reload, or back and forward: Annotate stays where it was
                 shown_now[0] = gr.skip()
             return shown_now + [gr.update(choices=choices, value=post.id), ""]
 
