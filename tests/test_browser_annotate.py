@@ -1514,16 +1514,22 @@ def test_two_error_rows_that_read_alike_mark_each_its_own_words(app, browser, tm
     page.close()
 
 
+def on_a_post_with_a_span(browser, url: str, home: Path, names: tuple[str, str], n: int):
+    """Two annotators' pages on the first post from the n-th on that has a span to retype."""
+    a, b, _ = annotators_on(browser, url, home, names, n)
+    while a.locator("#span-editor .se-chip").count() == 0:
+        for page in (a, b):
+            page.locator("#se-next").click()
+        expect(a.locator("#se-pos")).to_have_text(b.locator("#se-pos").inner_text(), timeout=T)
+    return a, b
+
+
 def test_a_merge_keeps_each_side_s_changes_since_the_version_both_started_from(app, browser):
     """ann-a retyped a span and saved; ann-b, who had the post open, only added a span on another
     word. The conflict ticked ann-b's old copy of the retyped span ("mine"), and Keep mine, the
     main button, put the old type back: a colleague's correction undone, unsaid."""
     url, home = app
-    a, b, pid = annotators_on(browser, url, home, ("ann-c", "ann-d"), 13)
-    while a.locator("#span-editor .se-chip").count() == 0:   # a post with a span to retype
-        for page in (a, b):
-            page.locator("#se-next").click()
-        expect(a.locator("#se-pos")).to_have_text(b.locator("#se-pos").inner_text(), timeout=T)
+    a, b = on_a_post_with_a_span(browser, url, home, ("ann-c", "ann-d"), 13)
     pid = current_post_id(a, home)
     chip = a.locator("#span-editor .se-chip-type").first
     old = chip.inner_text()
@@ -1561,11 +1567,7 @@ def test_a_span_both_retyped_keeps_its_row_where_they_started(app, browser):
     """ann-e and ann-f each retyped the same span (PER to MISC, PER to ORG): the conflict table
     had no row for the PER both started from, and said ann-e "added" the span they retyped."""
     url, home = app
-    a, b, pid = annotators_on(browser, url, home, ("ann-e", "ann-f"), 6)
-    while a.locator("#span-editor .se-chip").count() == 0:   # a post with a span to retype
-        for page in (a, b):
-            page.locator("#se-next").click()
-        expect(a.locator("#se-pos")).to_have_text(b.locator("#se-pos").inner_text(), timeout=T)
+    a, b = on_a_post_with_a_span(browser, url, home, ("ann-e", "ann-f"), 6)
     old = a.locator("#span-editor .se-chip-type").first.inner_text()
     others = [(k, t) for k, t in (("1", "PER"), ("2", "LOC"), ("3", "ORG"), ("4", "MISC")) if t != old]
     for page, (key, _) in ((a, others[0]), (b, others[1])):
