@@ -274,6 +274,8 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     fig = errors_tab.confusion_figure(ea)
     assert [t.name for t in fig.data] == ["mner-default", "mner-twitter2017", "change"]
     assert [t.visible for t in fig.data] == [True, False, False]
+    # how a wrong boundary is counted here (twice), where the error kinds count it once
+    assert "a wrong boundary is a miss and a spurious span" in fig.layout.title.text
     change = [[y - x for x, y in zip(ra, rb)] for ra, rb in zip(a.confusion, b.confusion)]
     assert [list(r) for r in fig.data[2].customdata] == change
     # coloured by worth: a gain on the diagonal and a loss off it are both "better"

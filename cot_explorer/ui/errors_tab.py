@@ -413,7 +413,10 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
     second."""
     names = [("O (no entity)" if t == "O" else t) for t in ea.labels]
     what = "Type confusion" if ea.task == "mner" else "Relation confusion"
-    axes = "rows gold, columns predicted" + ("; O = no entity" if ea.task == "mner" else "")
+    # spans are matched by exact boundaries: a wrong boundary is one miss and one spurious span here,
+    # where the error kinds list it once (a walker read the two as disagreeing)
+    axes = "rows gold, columns predicted" + ("; O = no entity; a wrong boundary is a miss and a spurious span"
+                                             if ea.task == "mner" else "")
     fig = go.Figure()
     views = []
     for s in ea.scored:
