@@ -47,10 +47,10 @@ def earlier_teachers(store: Store, post_id: str) -> list[Knowledge]:
     each, newest first: shown beside the newest one, which is the one the student learns from
     (Claude asked about a post with a recorded chain of thought hid that one from view)."""
     rows = store.db.query(_SELECT + " AND t.post_id = ? AND t.pair IS NULL ORDER BY t.id DESC", [post_id])
-    newest_of_each: dict[tuple[str, str], Knowledge] = {}
-    for row in rows:
-        newest_of_each.setdefault((row["teacher"], row["model"]), _knowledge(row))
-    return list(newest_of_each.values())[1:]   # the first is the newest: the one shown
+    newest_of_each: dict[tuple[str, str], object] = {}
+    for row in rows:   # each teacher's newest row, read into Knowledge only if kept
+        newest_of_each.setdefault((row["teacher"], row["model"]), row)
+    return [_knowledge(row) for row in list(newest_of_each.values())[1:]]   # the first is the one shown
 
 
 def knowledge_for_split(store: Store, dataset: str, split: str, task: str = "mner") -> dict[tuple[str, str | None], Knowledge]:

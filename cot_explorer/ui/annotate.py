@@ -420,33 +420,30 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     author = who_saves(author)
     spans = spans_from_value(doc.get("spans"))
     post_id = doc["post_id"]
+    mine = LabelSet("mner", spans=spans, source="annotator", author=author)
     with open_store(home) as store:
         head = label_store.head(store, post_id, "mner")
     if (head is not None and head.version == doc.get("base_version") and head.action in ("save", "merge")
-            and head.source == "annotator" and head.author == author
-            and {(s.start, s.end, s.type) for s in head.labels.spans} == {(s.start, s.end, s.type) for s in spans}):
+            and head.source == "annotator" and head.author == author and mine.same_labels(head.labels)):
         # the same labels saved again by the same annotator: no version that changes nothing
         # (it would pad the history, and an undo of it would seem to do nothing)
         return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
                 f"Nothing changed since version {head.version}, saved by {author}: nothing saved.")
     try:
         with open_store(home) as store:
-            saved = label_store.save(store, post_id, LabelSet("mner", spans=spans, source="annotator", author=author),
-                                     doc.get("base_version"))
+            saved = label_store.save(store, post_id, mine, doc.get("base_version"))
     except ConflictError:
         with open_store(home) as store:
             theirs = label_store.head(store, post_id, "mner")  # their labels, or their undo of all of them
-        key = lambda spans_: {(s.start, s.end, s.type) for s in spans_}  # noqa: E731
-        if key(spans) == key(spans_from_value(doc.get("saved") or [])):
+        if mine.same_labels(LabelSet("mner", spans=spans_from_value(doc.get("saved") or []))):
             # no edits of mine over the version I opened: nothing to merge, and nothing to vouch
             # for that I have seen (a red conflict panel came up over nothing)
             return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
                     f"{theirs.author} saved version {theirs.version} meanwhile; you had no edits, so nothing was "
                     "saved: their labels are on show now.")
-        if key(spans) == key(theirs.labels.spans):   # we agree: mine goes on top of theirs, no panel
+        if mine.same_labels(theirs.labels):   # we agree: mine goes on top of theirs, no panel
             with open_store(home) as store:
-                saved = label_store.save(store, post_id, LabelSet("mner", spans=spans, source="annotator",
-                                                                  author=author), theirs.version)
+                saved = label_store.save(store, post_id, mine, theirs.version)
             return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
                     f"Saved version {saved.version}: {theirs.author} had saved the same labels meanwhile.")
         # with the version both started from, so that the merge keeps each side's changes (ticked
