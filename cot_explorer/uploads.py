@@ -38,6 +38,21 @@ def check_post_text(text: object) -> tuple[tuple[str, ...], tuple[tuple[int, int
     return tokens, offsets
 
 
+def same_words(text: str) -> str:
+    """The text with its runs of white space made one space and none at either end: how an
+    upload is told apart from another. A space added or a line break taken out is not a new
+    post (it stored one, with no labels and no teacher answers, beside the first)."""
+    return " ".join(text.split())
+
+
+def upload_id(text: str, image_sha256: str | None, spacing: bool = False) -> str:
+    """An upload's id: from its words (`same_words`, or the text as typed: `spacing`, the id
+    of an upload stored before spacing was ignored) and its image's digest."""
+    key = text if spacing else same_words(text)
+    return f"{UPLOAD_DATASET}/{UPLOAD_SPLIT}/" + hashlib.sha256(
+        key.encode("utf-8") + b"\x00" + (image_sha256 or "").encode()).hexdigest()[:16]
+
+
 def preview_post(text: str, image: bytes | None = None, image_name: str | None = None) -> Post:
     """The post an upload would become, checked like one but not stored (a visitor's preview)."""
     tokens, offsets = check_post_text(text)
@@ -66,9 +81,9 @@ def store_upload(store: Store, text: str, image: bytes | None = None,
         # the stored file handed back (Explore keeps it in the box for a corrected text): it is
         # named by its digest; the name it was picked under is the earlier upload's
         image_name = picked_image_name(store, checked.sha256, UPLOAD_DATASET) or image_name
-    post_id = f"{UPLOAD_DATASET}/{UPLOAD_SPLIT}/" + hashlib.sha256(
-        text.encode("utf-8") + b"\x00" + (sha or "").encode()).hexdigest()[:16]
-    existing = get_post(store, post_id)
+    post_id = upload_id(text, sha)
+    # stored before spacing was ignored, under its own text's id
+    existing = get_post(store, post_id) or get_post(store, upload_id(text, sha, spacing=True))
     if existing is not None:
         return existing, True
     created = write_image_file(store, checked) if checked else False

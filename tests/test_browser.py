@@ -84,6 +84,16 @@ def test_upload_correct_undo_and_distill(app, browser):
                                "AND text LIKE 'Messi scores%'").fetchone()
         assert copies == (1, 1)
         page.wait_for_timeout(500)
+    # spacing alone changed (a line break, a double space): no edit, the same post (it stored a
+    # second one, without the first one's labels), said so
+    page.locator("#post-text textarea").fill("Messi scores twice as Barcelona\nbeat Real Madrid at  Camp Nou ")
+    page.locator("#explore-btn").click()
+    expect(page.locator("#analyse-note")).to_contain_text("differs only in spacing from one uploaded before",
+                                                          timeout=T)
+    expect(page.locator("#post-image")).to_contain_text(DEMO_IMAGE.stem)
+    with db(home) as c:
+        assert c.execute("SELECT count(*), count(image_sha256) FROM posts WHERE dataset = 'uploads' "
+                         "AND text LIKE 'Messi scores%'").fetchone() == (1, 1)
     # the text corrected after it (a word added): the image stays, said so, and the corrected
     # post is stored with it (the box emptied silently, and it was stored without)
     page.locator("#post-text textarea").fill("Messi scores twice as Barcelona beat Real Madrid at the Camp Nou")

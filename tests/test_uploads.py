@@ -1,8 +1,11 @@
 import pytest
 
 from cot_explorer.errors import ImageRejected, ValidationError
-from cot_explorer.store.posts import get_post
-from cot_explorer.uploads import add_upload
+from cot_explorer.labels import mner_schema_for
+from cot_explorer.schema import Post
+from cot_explorer.store.posts import add_posts, ensure_dataset, get_post
+from cot_explorer.tokenize import tokenize_tweet
+from cot_explorer.uploads import UPLOAD_DATASET, UPLOAD_SPLIT, add_upload, store_upload, upload_id
 
 from .conftest import snapshot
 from .test_images import png_bytes
@@ -30,3 +33,34 @@ def test_bad_image_leaves_no_post(store, home):
     with pytest.raises(ImageRejected):
         add_upload(store, "hello world", b"GIF89a not really", "x.gif")
     assert snapshot(home) == before
+
+
+def test_a_change_of_spacing_alone_is_the_same_upload(store, home):
+    """A space added, or a line break taken out, found the stored post: it stored a second one
+    beside it, with none of the first one's labels or teacher answers."""
+    post, existed = store_upload(store, "Messi scores for  #Barca", png_bytes(), "p.png")
+    assert not existed
+    before = snapshot(home)
+    for spaced in (" Messi scores for #Barca\n", "Messi\tscores for #Barca", "Messi scores  for  #Barca "):
+        again, existed = store_upload(store, spaced, png_bytes(), "p.png")
+        assert existed and again.id == post.id and again.text == "Messi scores for  #Barca"
+    assert snapshot(home) == before
+    other, existed = store_upload(store, "Messi scores for #Barça", png_bytes(), "p.png")  # a letter is an edit
+    assert not existed and other.id != post.id
+    bare, existed = store_upload(store, "Messi scores for #Barca")  # and so is the image let go
+    assert not existed and bare.id != post.id
+
+
+def test_an_upload_stored_under_its_text_as_typed_is_found_again(store):
+    """Uploads stored before spacing was ignored have the id of their text as typed: the same
+    text again finds them, not a second post under the new id."""
+    text = "Taylor Swift  opens in Glendale "
+    tokens, offsets = tokenize_tweet(text)
+    old = Post(id=upload_id(text, None, spacing=True), text=text, tokens=tokens, offsets=offsets,
+               dataset=UPLOAD_DATASET, split=UPLOAD_SPLIT, source="upload", position=0)
+    assert old.id != upload_id(text, None)
+    with store.write():
+        ensure_dataset(store, UPLOAD_DATASET, mner_schema_for(UPLOAD_DATASET))
+        add_posts(store, [old])
+    again, existed = store_upload(store, text)
+    assert existed and again.id == old.id

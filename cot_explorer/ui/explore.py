@@ -267,7 +267,8 @@ IMAGE_KEPT = ("The image stays for the edited text: Analyse stores it as a new u
 LET_KEPT_IMAGE_GO = """(text, image, kept, keptFor, note) => {
   const name = image && (image.path || "").split("/").pop();
   if (!kept || name !== kept) return [image, kept, note];
-  const a = (text || "").trim(), b = (keptFor || "").trim();
+  // spacing is not an edit: the same words are the same upload (uploads.same_words)
+  const a = (text || "").trim().replace(/\s+/g, " "), b = (keptFor || "").trim().replace(/\s+/g, " ");
   if (a === b) return [image, kept, note];
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) start++;
@@ -314,6 +315,11 @@ ASK_IS_ADMINS = ("*Asking Claude, the live teacher, is for admins; the chain of 
 # said under Analyse of an upload whose text and image were stored before (it came up as if new)
 STORED_BEFORE = ("*This tweet (with this image, or none) was uploaded before: the stored post is shown, with its "
                  "labels and history; nothing was added.*")
+
+# ... and of one that differs from the stored post in spacing alone (the same words: the same post)
+STORED_BEFORE_SPACED = ("*This tweet differs only in spacing from one uploaded before (with this image, or none): "
+                        "the stored post is shown as it was typed then, with its labels and history; nothing was "
+                        "added.*")
 
 # said under Analyse of a visitor's upload: what they see is all there is of it
 PREVIEW_SAID = ("*Predicted and not kept: a visitor's upload is not stored, so it is not in the post list and a "
@@ -564,7 +570,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             if not keep:   # not a post of the store: Annotate, which opens the post shared here, said
                 # "no post 'preview/…'" and stayed on "Opening the first post of the queue…"
                 shown_view[0] = gr.skip()
-            said = PREVIEW_SAID if not keep else STORED_BEFORE if view.stored_before else ""
+            said = (PREVIEW_SAID if not keep else "" if not view.stored_before
+                    else STORED_BEFORE if view.text == t else STORED_BEFORE_SPACED)
             return shown_view + [shown_as, gr.update(choices=choices, value=named),
                                  Path(kept).name if kept else "", said]
 
