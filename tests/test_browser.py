@@ -466,6 +466,10 @@ def test_a_long_post_says_where_the_student_stopped_reading(app, browser):
     page.locator("#post-text textarea").fill(" ".join(f"Obama met Merkel in Berlin on day {i} ." for i in range(60)))
     page.locator("#explore-btn").click()
     expect(page.locator("#post-rows")).to_contain_text("it read the first", timeout=T)
+    # and the student's row shows where: the words it did not read, after a mark
+    unread = page.locator("#post-rows .pr-row").first.locator(".pr-unread")
+    expect(unread).to_contain_text("not read:")
+    expect(unread.locator("mark")).to_have_count(0)
     tab(page, "Annotate")
     expect(page.locator("#se-unread")).to_contain_text("The student read only the first", timeout=T)
     expect(page.locator("#se-unread")).to_contain_text("of this post's 540 words")

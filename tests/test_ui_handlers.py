@@ -410,6 +410,11 @@ def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
     view = explore.explore(demo_home, post_id)
     n, read = 200, 126   # 128 pieces less [CLS] and [SEP]
     assert f"it read the first {read} of the post's {n} words" in html.unescape(view.rows)
+    # and in the row itself, where it stopped: the words after it drawn as not read, none marked
+    student_row = html.unescape(view.rows.split('class="pr-row"')[1])
+    before, after = student_row.split('<span class="pr-unread"')
+    assert before.count("Paris") == read // 2 and after.count("Paris") == (n - read) // 2
+    assert "not read" in after and "<mark" not in after
     doc = annotate.editor_doc(demo_home, post_id, User("adm", Role.ADMIN))
     assert doc.student_unread == (f"The student read only the first {read} of this post's {n} words: "
                                   "it suggests nothing after “Obama”.")
@@ -419,6 +424,7 @@ def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):
     assert kv.label("mner-default").endswith(f"reads the teacher's CoT; it read the first {read} of the post's {n} words)")
     short = explore.upload(demo_home, "Obama visits Paris", None).post_id
     assert "it read the first" not in explore.explore(demo_home, short).rows
+    assert "pr-unread" not in explore.explore(demo_home, short).rows
     assert annotate.editor_doc(demo_home, short, User("adm", Role.ADMIN)).student_unread is None
     assert common.KnowledgeViewAnswer([], "m", True, common.Reach(3, ("Obama", "visits", "Paris"))).label("s") == \
         "Student's knowledge view (s, reads the teacher's CoT)"

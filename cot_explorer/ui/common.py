@@ -94,6 +94,11 @@ class Reach:
     def cut(self) -> bool:
         return self.read < len(self.words)
 
+    @property
+    def stop(self) -> int | None:
+        """Where a post row draws the words as not read (post_rows.Row.read): None, all read."""
+        return self.read if self.cut else None
+
     def clause(self) -> str:
         """For a row's label: "; it read the first N of the post's M words", or nothing."""
         return f"; it read the first {self.read} of the post's {len(self.words)} words" if self.cut else ""

@@ -149,16 +149,17 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     types = list(schema.types)
     predictor = student(home)
     model = predictor.manifest.name
-    unread = reach(predictor, post).clause()   # a long post: the words after the model's limit get nothing
+    reached = reach(predictor, post)   # a long post: the words after the model's limit get nothing
+    unread = reached.clause()
     teacher_marks = tuple(Mark(sp.start, sp.end, sp.type, e.rationale or f"the teacher calls it {e.type}")
                           for sp, e in teacher_spans(knowledge.entities if knowledge else (), tuple(types)))
     with_cot = knowledge_view_post(home, post, knowledge)   # where the teacher wrote about the post
     relation_pairs = pairs_view(home, post).pairs   # a post with entity pairs: their relations too
     rows = [Row(f"Student ({model}, text only{unread})", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
-                "— no entities found", words=True),
+                "— no entities found", words=True, read=reached.stop),
             *([Row(with_cot.label(model),
                    tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT") for s, e, t, c in with_cot.spans),
-                   "— no entities found", words=True)] if with_cot is not None else []),
+                   "— no entities found", words=True, read=with_cot.reach.stop)] if with_cot is not None else []),
             Row(f"Teacher ({knowledge.teacher})" if knowledge else "Teacher", teacher_marks,
                 "no teacher knowledge for this post" if knowledge is None else "— the teacher names no entity here",
                 words=knowledge is not None),

@@ -28,10 +28,13 @@ class Row:
     note: str = ""           # shown when the row has nothing to mark ("no teacher knowledge")
     words: bool = False      # with nothing marked, the post's words before the note: the row read the
                              # post and found nothing in it ("no entities found" alone hid how it was split)
+    read: int | None = None  # how many of the post's words the row's model read (a long post): the rest
+                             # is drawn as not read, where it starts (the row's label alone said so)
 
 
-def _line(post: Post, marks: tuple[Mark, ...], types: list[str]) -> str:
+def _line(post: Post, marks: tuple[Mark, ...], types: list[str], read: int | None = None) -> str:
     out, pos = [], 0
+    cut = post.offsets[read][0] if read is not None and read < len(post.offsets) else len(post.text)
     for m in sorted(marks, key=lambda m: m.start):
         cs, ce = post.offsets[m.start][0], post.offsets[m.end - 1][1]
         if cs < pos:  # overlapping marks (two teachers' views): keep the first
@@ -45,8 +48,16 @@ def _line(post: Post, marks: tuple[Mark, ...], types: list[str]) -> str:
                    f'style="background:{color}">{html.escape(post.text[cs:ce])}'
                    f'<span class="cot-sr-only"> ({html.escape(m.type)})</span></mark>')
         pos = ce
-    out.append(html.escape(post.text[pos:]))
+    out.append(html.escape(post.text[pos:cut]))
+    if cut < len(post.text):
+        out.append(f'<span class="pr-unread" title="{UNREAD_TIP}"><span class="pr-stop">{UNREAD_MARK}</span>'
+                   f'{html.escape(post.text[max(pos, cut):])}</span>')
     return "".join(out)
+
+
+# where a model stopped reading a long post, in its row: a mark, then the words it did not read
+UNREAD_MARK = "‖ not read: "
+UNREAD_TIP = "past the model's limit of sub-word pieces: it says nothing about these words"
 
 
 def rows_html(post: Post, rows: list[Row], types: list[str]) -> str:
@@ -55,9 +66,9 @@ def rows_html(post: Post, rows: list[Row], types: list[str]) -> str:
     body = []
     for r in rows:
         if r.marks or not r.note:
-            line = _line(post, r.marks, types)
+            line = _line(post, r.marks, types, r.read)
         else:
-            line = (_line(post, (), types) + " " if r.words else "") + f'<span class="none">{html.escape(r.note)}</span>'
+            line = (_line(post, (), types, r.read) + " " if r.words else "") + f'<span class="none">{html.escape(r.note)}</span>'
         body.append(f'<div class="pr-row"><div class="pr-label">{html.escape(r.label)}</div>'
                     f'<div class="pr-text" dir="auto">{line}</div></div>')
     return (f'<div class="post-rows"><div class="pr-legend">{legend} '
@@ -72,6 +83,8 @@ ROWS_CSS = """
 .pr-text mark.hl { color: #111; border-radius: 4px; padding: 0; }
 .pr-text .none { font-size: 14px; color: var(--body-text-color-subdued); }
 .pr-legend .lg { color: #111; border-radius: 4px; padding: 1px 6px; font-size: 12px; font-weight: 600; }
+.pr-text .pr-unread { color: var(--body-text-color-subdued); }
+.pr-text .pr-stop { font-size: 13px; font-weight: 600; color: #b45309; }
 .pr-hint { font-size: 12px; color: var(--body-text-color-subdued); }
 /* the tip of an entity tapped or reached by the keyboard (a title shows on hover only) */
 .pr-text mark.hl { position: relative; }
