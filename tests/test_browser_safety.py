@@ -75,6 +75,35 @@ def test_uploads_and_stored_posts_show_their_images(app, browser, tmp_path):
     page.close()
 
 
+def test_a_big_photo_is_sent_to_the_page_as_a_smaller_copy(app, browser, tmp_path):
+    """A phone photo of some megabytes went whole to the 200-pixel boxes; the browser gets a
+    copy of at most 1024 pixels, from the store's image folder, in Explore and in Annotate."""
+    from .test_images import photo_jpeg
+
+    url, home, uploads = app
+    photo = tmp_path / "IMG_2041.jpg"
+    photo.write_bytes(photo_jpeg((3000, 2000)))
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(url)
+    page.locator("#post-text textarea").fill("Merkel meets Macron in Berlin")
+    page.locator("#post-image input[type=file]").set_input_files(str(photo))
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows")).to_contain_text("Merkel", timeout=T)
+    for box in ("#explore-image", "#annotate-image"):
+        if box == "#annotate-image":
+            tab(page, "Annotate")
+        expect(page.locator(f"{box} img")).to_be_visible(timeout=T)
+        assert image_loaded(page, box)
+        width, src = page.locator(f"{box} img").first.evaluate("i => [i.naturalWidth, i.src]")
+        assert width == 1024 and ".shown-1024.jpg" in src, (width, src)
+    # the stored file is the upload itself, beside its copy
+    with sqlite3.connect(home / "cot_explorer.db") as c:
+        (path,) = c.execute("SELECT i.path FROM posts p JOIN images i ON i.sha256 = p.image_sha256 "
+                            "WHERE p.text = 'Merkel meets Macron in Berlin'").fetchone()
+    assert (home / path).read_bytes() == photo.read_bytes()
+    page.close()
+
+
 @pytest.mark.parametrize("kind,expected", [
     ("text", "not an image"),
     ("truncated", "damaged or truncated"),

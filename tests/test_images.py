@@ -64,3 +64,53 @@ def test_truncated_and_oversized_and_empty_files_are_refused(store):
     with pytest.raises(ImageRejected, match="empty"):
         add_image(store, b"", "none.png")
     assert store.conn.execute("SELECT count(*) FROM images").fetchone()[0] == 0
+
+
+def photo_jpeg(size=(2400, 1600), orientation: int | None = None) -> bytes:
+    """A camera-sized photo, noisy enough to weigh megabytes as one does."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    im = Image.fromarray(pixels)
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    im.save(buf, "JPEG", quality=90, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def test_a_big_photo_is_shown_from_a_smaller_copy_and_the_stored_file_stays_as_uploaded(store):
+    """A phone photo was sent whole to a 200-pixel box; it is shown from a copy of at most
+    SHOWN_SIDE pixels, turned as its EXIF says, made once; a small image is shown as it is."""
+    from cot_explorer.store.shown_images import SHOWN_SIDE, shown_copies, shown_image
+    from cot_explorer.uploads import delete_upload, store_upload
+
+    data = photo_jpeg(orientation=6)   # taken with the phone turned: 2400 × 1600 stored, 1600 × 2400 seen
+    assert len(data) > 1_000_000
+    post, _ = store_upload(store, "Obama visits Paris", data, "IMG_0001.jpg")
+    stored = image_path(store, post.image_sha256)
+    shown = shown_image(stored)
+    assert shown != stored and shown.parent == stored.parent and shown_copies(stored) == [shown]
+    with Image.open(shown) as im:
+        assert im.size == (round(SHOWN_SIDE * 2 / 3), SHOWN_SIDE) and im.format == "JPEG"
+    assert shown.stat().st_size < len(data) / 5
+    assert stored.read_bytes() == data   # the upload itself, untouched
+    made = shown.stat().st_mtime_ns
+    assert shown_image(stored) == shown and shown.stat().st_mtime_ns == made   # made once
+    small = add_image(store, png_bytes((400, 260)), "small.png")
+    assert shown_image(small.path) == small.path and shown_copies(small.path) == []
+    delete_upload(store, post.id, may_drop_work=True)   # the copy goes with the image
+    assert not stored.exists() and not shown.exists()
+
+
+def test_a_stored_file_that_cannot_be_read_is_shown_as_it_is(tmp_path):
+    """A copy that cannot be made (the file damaged since) leaves the stored file to show: the
+    view is never refused for its picture."""
+    from cot_explorer.store.shown_images import shown_copies, shown_image
+
+    broken = tmp_path / "photo.jpg"
+    broken.write_bytes(photo_jpeg((1600, 1200))[:50_000])
+    assert shown_image(broken) == broken and shown_copies(broken) == []
+    assert shown_image(tmp_path / "gone.jpg") == tmp_path / "gone.jpg" and shown_image(None) is None

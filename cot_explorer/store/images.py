@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import ImageRejected
 from ..limits import DISK_FULL_ERRNOS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, DiskFull, disk_full_message
 from .core import Store, utc_now
+from .shown_images import shown_copies
 
 MAX_BYTES = MAX_IMAGE_BYTES
 MAX_PIXELS = MAX_IMAGE_PIXELS
@@ -207,6 +208,8 @@ def forget_image(store: Store, sha256: str) -> SetAside | None:
     store.conn.execute("DELETE FROM images WHERE sha256 = ?", (sha256,))
     if path is None or not path.exists():
         return None
+    for copy in shown_copies(path):   # made from it again if the deletion is rolled back
+        copy.unlink(missing_ok=True)
     aside = path.with_name(f".deleting-{path.name}")
     os.replace(path, aside)
     return SetAside(path, aside)

@@ -31,6 +31,7 @@ from ..store import open_store
 from ..store.images import image_path
 from ..store.knowledge import earlier_teachers, knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
+from ..store.shown_images import shown_image
 from ..uploads import UPLOAD_DATASET
 from .cancel import begin_work, request_stop
 from .common import (
@@ -391,7 +392,7 @@ def context(home: Path, post_id: str) -> tuple[str | None, str, str]:
         k = knowledge_for(store, post_id)
         earlier = earlier_teachers(store, post_id)
     caption = f"*Caption:* {post.caption}" if post and post.caption else ("" if img else "*No image or caption.*")
-    return (str(img) if img else None), caption, cot_markdown(k, in_annotate=True, earlier=earlier)
+    return (str(shown_image(img)) if img else None), caption, cot_markdown(k, in_annotate=True, earlier=earlier)
 
 
 # -- what the editor asks the server -------------------------------------------------------

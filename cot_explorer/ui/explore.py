@@ -24,6 +24,7 @@ from ..store import open_store
 from ..store.images import image_path, read_image_file
 from ..store.knowledge import earlier_teachers, knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post, has_text
+from ..store.shown_images import shown_image
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
 from ..teacher.error_words import error_words
@@ -74,6 +75,7 @@ class ExploreView:
     student_spans: list[SpanTuple] = field(default_factory=list)
     image_name: str | None = None  # the name the image was uploaded with (the store keeps it under its digest)
     stored_before: bool = False    # an upload whose text and image were in the store already
+    shown: str | None = None       # the file shown for `image`: a smaller copy of a big one (shown_images.py)
 
 
 NO_KEY = ("Claude, the live teacher, needs `ANTHROPIC_API_KEY` (or a Spaces secret) and a restart of the app; "
@@ -199,7 +201,7 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
         post.id, post.text, str(img) if img else None,
         post.caption or ("" if img else "(no image or caption for this post)"),
         cot_markdown(knowledge, error, earlier=earlier), rows_html(post, rows, types), heading + body, pred,
-        post.image_name)
+        post.image_name, shown=str(shown_image(img)) if img else None)
 
 
 def _against_labels(words, err: SpanError, confidence: dict) -> str:
@@ -535,7 +537,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
 
         def show(view: ExploreView):
             return (view.post_id, view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
-                    gr.update(value=view.image, visible=bool(view.image)), view.caption and f"*Caption:* {view.caption}")
+                    gr.update(value=view.shown, visible=bool(view.shown)), view.caption and f"*Caption:* {view.caption}")
 
         outs = [post_state, shown, post_id, rows, disagree, cot, shown_image, caption]
 
