@@ -13,7 +13,7 @@ from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 
-from .test_browser_annotate import make_an_edit
+from .test_browser_annotate import current_post_id, make_an_edit
 
 T = 60_000
 USERS = "ann1:annotator:ann1-pass,ann2:annotator:ann2-pass,adm:admin:adm-pass,view:viewer:view-pass"
@@ -54,6 +54,10 @@ def test_one_person_s_unsaved_edits_are_not_offered_to_the_next_on_the_same_brow
     make_an_edit(page)
     page.wait_for_timeout(500)   # the draft is kept as the edit is made
     page.get_by_role("link", name="Sign out").click()
+    # asked in the editor's words (the browser's "Leave site?" could not save, nor say the
+    # edits stay as a draft); signed out keeping them
+    expect(page.locator("#se-dialog")).to_contain_text("Save them before you sign out?", timeout=T)
+    page.locator("#se-dialog").get_by_role("button", name="Sign out, keep them as my draft").click()
     open_annotate_as(page, "ann2")
     page.wait_for_timeout(1500)
     expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
@@ -64,6 +68,26 @@ def test_one_person_s_unsaved_edits_are_not_offered_to_the_next_on_the_same_brow
     tab(page, "Annotate")
     expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    context.close()
+
+
+def test_signing_out_with_unsaved_edits_can_save_them_first(signed_app, browser):
+    """Sign out with an edit unsaved: "Save and sign out" saves it under the signed-in name, then
+    signs out; "Stay" stays with the edit."""
+    url, home = signed_app
+    context, page = annotating(browser, url, "ann2")
+    make_an_edit(page)
+    pid = current_post_id(page, home)
+    page.get_by_role("link", name="Sign out").click()
+    page.locator("#se-dialog").get_by_role("button", name="Stay").click()
+    expect(page.locator("#se-dialog")).to_have_count(0)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    page.get_by_role("link", name="Sign out").click()
+    page.locator("#se-dialog").get_by_role("button", name="Save and sign out").click()
+    expect(page.locator("#signed-in")).to_have_count(0, timeout=T)   # the sign-in page
+    with open_store(home) as store:
+        saved = label_store.current(store, pid, "mner")
+    assert saved.source == "annotator" and saved.author == "ann2"
     context.close()
 
 

@@ -666,8 +666,38 @@ new MutationObserver(() => {
   });
 }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-selected"] });
 
+// Sign out (the header's link) with unsaved edits: the editor's own question, which can save
+// them first (the browser's "Leave site? Changes may not be saved" could not, and its words
+// hid that they stay on this browser as the signed-out person's draft)
+let signingOut = false;
+document.addEventListener("click", (e) => {
+  const out = e.target.closest && e.target.closest('a[href^="logout"]');
+  if (!out || signingOut || !doc || !dirty() || !visible()) return;   // elsewhere: the browser asks
+  e.preventDefault(); e.stopImmediatePropagation();
+  const leave = () => { signingOut = true; keepDraft(); window.location.href = out.href; };
+  dialog = {
+    text: "You have unsaved edits on this post. Save them before you sign out? Signed out without saving, they " +
+      "stay on this browser as your draft, offered when you sign in here again.",
+    actions: [
+      ["Save and sign out", () => {
+        dialog = null; render(); send("save");
+        // signed out once the save is in (a refused save stays on screen, with the edits)
+        const started = Date.now();
+        const wait = () => { if (!dirty()) leave(); else if (Date.now() - started < 15000) setTimeout(wait, 150); };
+        setTimeout(wait, 150);
+      }, "primary"],
+      ["Sign out, keep them as my draft", () => { dialog = null; render(); leave(); }, ""],
+      ["Stay", () => { dialog = null; render(); }, ""],
+    ],
+  };
+  render();
+}, true);
+
 window.addEventListener("beforeunload", (e) => {
-  if (doc && (dirty() || hasWaiting())) { keepDraft(); e.preventDefault(); e.returnValue = ""; }
+  if (doc && (dirty() || hasWaiting())) {
+    keepDraft();
+    if (!signingOut) { e.preventDefault(); e.returnValue = ""; }   // asked already, in words of its own
+  }
 });
 
 // -- mouse, touch and keys -------------------------------------------------------------------
