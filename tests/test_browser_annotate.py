@@ -1092,6 +1092,13 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
     expect(mark).to_be_focused()
     tip = mark.evaluate("m => getComputedStyle(m, '::after').content")
     assert "confidence" in tip, tip
+    # on a line of its own, pushing the next row down, not laid over its words (it covered them)
+    row = page.locator("#post-rows .pr-row").nth(1)
+    top_before = row.bounding_box()["y"]
+    assert mark.evaluate("m => getComputedStyle(m, '::after').position") == "static"
+    page.locator("#post-rows .pr-legend").click()   # the tip let go: the row moves back up
+    assert row.bounding_box()["y"] < top_before - 10
+    mark.click()
     shot(page, "phone-explore")
     page.close()
 

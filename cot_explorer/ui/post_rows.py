@@ -92,5 +92,9 @@ ROWS_CSS = """
 .pr-text mark.hl:focus::after { content: attr(title); position: absolute; left: 0; top: 100%; z-index: 20;
   background: #111827; color: #fff; font-size: 12px; line-height: 1.4; padding: 2px 6px; border-radius: 4px;
   white-space: normal; width: max-content; max-width: 16em; }
-@media (max-width: 640px) { .pr-row { grid-template-columns: 1fr; gap: 0; } }
+@media (max-width: 640px) { .pr-row { grid-template-columns: 1fr; gap: 0; }
+  /* a phone: the tip on a line of its own under the word's, the rows below pushed down (laid
+     over them, it covered the next row's words) */
+  .pr-text mark.hl:focus::after { position: static; display: block; width: auto; max-width: none;
+    font-size: 14px; padding: 4px 8px; margin: 2px 0; } }
 """
