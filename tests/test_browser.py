@@ -458,6 +458,39 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     expect(page.locator("#post-text textarea")).to_have_value("Another new tweet about Dilma")
 
 
+def test_an_upload_picked_again_can_have_its_text_corrected_with_its_image(app, browser, tmp_path):
+    """A typo found in an upload picked later: its boxes were empty, so the text had to be typed
+    again and the image found again. "Edit its text…" puts both back; Analyse stores the
+    corrected tweet with the same image, and the first upload stays."""
+    url, home = app
+    page = open_page(browser, url)
+    analyse_upload(page, "Edited later : Putin meets Xi in Moscoww", tmp_path / "edited-later.png", (30, 160, 60), "Putin")
+    with db(home) as c:
+        (first, sha) = c.execute("SELECT id, image_sha256 FROM posts WHERE text LIKE 'Edited later%'").fetchone()
+    page.locator("#pick-post input").click()
+    page.locator("#pick-post input").fill("demo/test/")
+    page.get_by_role("option").first.click()
+    expect(page.locator("#post-text textarea")).to_have_value("", timeout=T)
+    expect(page.locator("#edit-upload")).to_be_hidden(timeout=T)   # a dataset's post is not edited
+    pick_post(page, "pick-post", first)
+    expect(page.locator("#explore-post-id")).to_contain_text(first, timeout=T)
+    page.locator("#edit-upload").click()
+    expect(page.locator("#post-text textarea")).to_have_value("Edited later : Putin meets Xi in Moscoww", timeout=T)
+    expect(page.locator("#post-image")).to_contain_text("edited-later", timeout=T)
+    expect(page.locator("#analyse-note")).to_contain_text("correct it and press Analyse upload")
+    page.locator("#post-text textarea").fill("Edited later : Putin meets Xi in Moscow")
+    expect(page.locator("#analyse-note")).to_contain_text("The image stays for the edited text", timeout=T)
+    page.locator("#explore-btn").click()
+    expect(page.locator("#explore-post-id")).not_to_contain_text(first, timeout=T)
+    with db(home) as c:
+        rows = c.execute("SELECT id, text, image_sha256, image_name FROM posts WHERE text LIKE 'Edited later%' "
+                         "ORDER BY position").fetchall()
+    assert [(t, s, n) for _, t, s, n in rows] == [
+        ("Edited later : Putin meets Xi in Moscoww", sha, "edited-later.png"),
+        ("Edited later : Putin meets Xi in Moscow", sha, "edited-later.png")]
+    page.close()
+
+
 def test_a_long_post_says_where_the_student_stopped_reading(app, browser):
     """A post longer than the student's 128 sub-word pieces: Explore's student row and Annotate
     say how many words it read (its silence on the rest looked like "no entities there")."""

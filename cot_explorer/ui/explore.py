@@ -324,6 +324,11 @@ STORED_BEFORE_SPACED = ("*This tweet differs only in spacing from one uploaded b
                         "the stored post is shown as it was typed then, with its labels and history; nothing was "
                         "added.*")
 
+# said under Analyse once an upload's text is back in the box (Edit its text…)
+EDITING_SAID = ("*Its text is in the box, with its image: correct it and press **Analyse upload**. The corrected "
+                "tweet is stored as a new upload with the image; this one stays, with its labels and the teacher's "
+                "answers, until you delete it.*")
+
 # said under Analyse of a visitor's upload: what they see is all there is of it
 PREVIEW_SAID = ("*Predicted and not kept: a visitor's upload is not stored, so it is not in the post list and a "
                 "reload lets it go.*")
@@ -500,7 +505,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 # dataset (an MNRE split, Twitter-2017 with its recorded reasoning) are found here
                 find = gr.Textbox(label="Find a post of any dataset by its words", lines=1, max_lines=1,
                                   placeholder="words of the post, then Enter", elem_id="explore-find")
-                delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
+                with gr.Row():
+                    # an upload's text back in the box with its image, to correct and analyse again
+                    # (picked, its boxes were empty: it had to be typed again, the image found again)
+                    edit = gr.Button("Edit its text…", size="sm", visible=False, elem_id="edit-upload")
+                    delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
                 with gr.Group(visible=False) as confirm_box:   # what goes is said before it goes
                     confirm_note = gr.Markdown(elem_id="delete-note")
                     with gr.Row():
@@ -593,7 +602,19 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             """Only uploads can be deleted, and only by someone who may save labels."""
             own = bool(pid) and str(pid).startswith(f"{UPLOAD_DATASET}/") and user.may(Action.SAVE_LABELS)
             # another post on show: the note of a deletion is old news (none on show: it was just said)
-            return gr.update(visible=own), gr.update(visible=False), "" if pid else gr.skip()
+            return gr.update(visible=own), gr.update(visible=own), gr.update(visible=False), "" if pid else gr.skip()
+
+        def edit_upload(pid, user):
+            """The upload on show back in the boxes, its text and its stored image, as after its
+            analysis: an edit of the text keeps the image (LET_KEPT_IMAGE_GO), and Analyse
+            stores the corrected post beside this one."""
+            with open_store(home) as store:
+                post = get_post(store, pid) if pid else None
+                img = image_path(store, post.image_sha256) if post and post.image_sha256 else None
+            if post is None or post.dataset != UPLOAD_DATASET:
+                return [gr.skip()] * 4 + [f"{NOT_ANALYSED} no upload on show to edit (deleted meanwhile?)."]
+            box = NamedFile(str(img), post.image_name or img.name) if img else None
+            return [post.text, box, img.name if img else "", post.text if img else "", EDITING_SAID]
 
         def ask_delete(pid, user):
             try:
@@ -664,7 +685,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return answer.cot, answer.said, pid
 
         shown.change(guarded(policy, Action.EXPLORE, relations_of), [shown], [relations], api_visibility="private")
-        shown.change(guarded(policy, Action.EXPLORE, deletable), [shown], [delete, confirm_box, deleted_note],
+        shown.change(guarded(policy, Action.EXPLORE, deletable), [shown], [edit, delete, confirm_box, deleted_note],
                      api_visibility="private")
         delete.click(guarded(policy, Action.SAVE_LABELS, ask_delete), [shown], [confirm_box, confirm_note, deleted_note],
                      api_visibility="private")
@@ -696,6 +717,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         image.upload(None, [analyse_note], [analyse_note], api_visibility="private",
                      js=f"(note) => (note || '').startsWith({json.dumps(NOT_ANALYSED)}) ? '' : note")
         kept_image.change(**note_kept_for)
+        edit.click(guarded(policy, Action.SAVE_LABELS, edit_upload), [shown],
+                   [text, image, kept_image, kept_for, analyse_note], api_visibility="private")
         # The text changed after an analysis, with the image kept from it in the box: a new tweet
         # lets it go, an edit of the analysed one keeps it (LET_KEPT_IMAGE_GO). In the page, on
         # every keystroke; .change, not .input: a paste or a browser's autofill counts too.
