@@ -16,6 +16,8 @@ from cot_explorer.schema import LabelSet
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 
+from .test_browser_annotate import current_post_id
+
 DEMO_IMAGE = Path(__file__).resolve().parents[1] / "assets" / "demo" / "stadium.png"
 T = 60_000  # ms
 
@@ -199,7 +201,15 @@ def test_upload_correct_undo_and_distill(app, browser):
         for pid in sorted(gold)[:3]:
             label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="alice"),
                              gold[pid].version)
-    page.reload()  # the new dataset in the lists
+    # imported from a terminal beside the app: the Store tab's Refresh brings it into every tab's
+    # lists (the table listed it; Annotate, Errors and Distill did not, until a reload)
+    tab(page, "Store")
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("#stats-table")).to_contain_text("twitter2017", timeout=T)
+    tab(page, "Annotate")
+    page.locator("#queue-dataset input").click()
+    expect(page.get_by_role("option", name="twitter2017/valid")).to_be_visible(timeout=T)
+    page.keyboard.press("Escape")
     tab(page, "Distill")
     pick(page, "distill-dataset", "twitter2017")
     expect(page.locator("#distill-plan")).to_contain_text("held-out 723", timeout=T)
@@ -208,6 +218,15 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#distill-variant input")).to_have_value("text", timeout=T)
     pick(page, "distill-variant", "distill")
     expect(page.locator("#distill-plan")).to_contain_text("No chain of thought on these training posts", timeout=T)
+    # a post corrected meanwhile (in Annotate, another browser): the plan says it once the tab is
+    # opened again (it kept its old count, and the round trained on more posts than it said)
+    with open_store(home) as s:
+        pid = sorted(gold)[3]
+        label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="alice"),
+                         gold[pid].version)
+    tab(page, "Explore")
+    tab(page, "Distill")
+    expect(page.locator("#distill-plan")).to_contain_text("training (corrected) 4", timeout=T)
     fill(page, "distill-name", "browser-round")
     pick(page, "distill-variant", "text")
     expect(page.locator("#distill-plan")).not_to_contain_text("No chain of thought", timeout=T)
@@ -237,6 +256,19 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#distill-start")).to_be_enabled(timeout=T)
     expect(page.locator("#distill-cancel")).to_be_disabled(timeout=T)
     shot(page, "distill")
+    # a post the new version fixed or broke, picked: Annotate comes to the front with it (it was
+    # opened out of sight, and the click seemed to do nothing)
+    changed = page.locator("#job-changes [data-testid=\"cell-0-0\"]")
+    expect(changed).to_contain_text("twitter2017/", timeout=T)
+    changed_id = changed.inner_text().strip()
+    changed.click()
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    for _ in range(60):   # the post opens once its predictions are in
+        if current_post_id(page, home) == changed_id:
+            break
+        page.wait_for_timeout(500)
+    assert current_post_id(page, home) == changed_id
+    tab(page, "Distill")
     # a refusal is said under the buttons (a toast stayed on screen over the next tab)
     page.locator("#promote-btn").click()
     expect(page.locator("#versions-note")).to_contain_text("Not done: pick a version to promote", timeout=T)

@@ -193,7 +193,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             ex = build_explore_tab(home, post_state, policy, budget, MODEL_WORK)
             an = build_annotate_tab(home, post_state, policy, MODEL_WORK, pair_state, predictions)
             er = build_errors_tab(home, post_state, policy, MODEL_WORK, tabs, pair_state, predictions)
-            di = build_distill_tab(home, policy, post_state)
+            di = build_distill_tab(home, policy, post_state, tabs)
             st = build_store_tab(home, policy)
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
         ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate
@@ -205,9 +205,10 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             return (gr.update(choices=labels), gr.update(choices=labels), gr.update(choices=labels),
                     gr.update(choices=sorted({s.dataset for s in splits})))
 
-        st["imported"].then(guarded(policy, Action.EXPLORE, choices_now, quiet=True), None,
-                            [an["queue_dataset"], er["errors_dataset"], st["export_split"], di["distill_dataset"]],
-                            api_visibility="private", show_progress="hidden")
+        for event in (st["imported"], *st["refreshed"]):
+            event.then(guarded(policy, Action.EXPLORE, choices_now, quiet=True), None,
+                       [an["queue_dataset"], er["errors_dataset"], st["export_split"], di["distill_dataset"]],
+                       api_visibility="private", show_progress="hidden")
 
         def on_load(remembered, post, filters, analysis, user):
             """Every tab's choices; Annotate opens on the split this browser worked in last

@@ -449,8 +449,8 @@ def roll_back(home: Path, version: str | None) -> str:
     return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again."
 
 
-def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) -> dict:
-    with gr.Tab("Distill", id="distill"):
+def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, tabs: gr.Tabs | None = None) -> dict:
+    with gr.Tab("Distill", id="distill") as distill_tab:
         gr.Markdown("Continue the default student on the **corrected** posts of a dataset, replaying earlier posts, and "
                     "see what the corrections bought on held-out posts no round ever trains on.")
         with gr.Row():
@@ -559,7 +559,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
             return [*render_versions(), message]
 
         def open_change(rows, evt: gr.SelectData, user):
-            return rows.values.tolist()[evt.index[0]][0] if hasattr(rows, "values") else rows[evt.index[0]][0]
+            """The row's post, opened in Annotate, which comes to the front (as an Errors row's: the
+            post was opened out of sight, and the click seemed to do nothing)."""
+            pid = rows.values.tolist()[evt.index[0]][0] if hasattr(rows, "values") else rows[evt.index[0]][0]
+            return (pid, gr.Tabs(selected="annotate")) if tabs is not None else pid
 
         plan_possible = gr.State(False)
         for c in (since, replay, variant):
@@ -586,7 +589,15 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State) ->
                             [report_md, report, changes], api_visibility="private", show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True),
                             [result_state], [versions, f1_plot, pick], api_visibility="private", show_progress="hidden")
-        changes.select(guarded(policy, Action.EXPLORE, open_change), [changes], [post_state], api_visibility="private")
+        changes.select(guarded(policy, Action.EXPLORE, open_change), [changes],
+                       [post_state] + ([tabs] if tabs is not None else []), api_visibility="private")
+        # Back on the tab, the plan and the versions as they are now: posts corrected in Annotate
+        # meanwhile (the plan said "nothing to train on", Start off, and a round then trained on
+        # more posts than its plan said), a version promoted or rolled back from the CLI
+        distill_tab.select(guarded(policy, Action.EXPLORE, show_plan, quiet=True), [dataset, since, replay, variant],
+                           [plan, start, plan_possible], api_visibility="private", show_progress="hidden")
+        distill_tab.select(guarded(policy, Action.EXPLORE, lambda user: render_versions(), quiet=True), None,
+                           [versions, f1_plot, pick], api_visibility="private", show_progress="hidden")
         # the bar where the answer comes (it covered the table and the plot, over the last answer)
         promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
             guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],

@@ -131,8 +131,8 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
         where = gr.Markdown(elem_id="store-path")   # filled for who opens the page (store_line)
         # every dataset in sight (its last row was under the table's own scroll)
         table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table", max_height=2000)
-        gr.Button("Refresh").click(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home)), outputs=table,
-                                   api_visibility="private")
+        refreshed = gr.Button("Refresh").click(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home)),
+                                               outputs=table, api_visibility="private")
         with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box",
                           visible=policy.mode == "local") as export_box:   # shown to admins by the page load
             with gr.Row():
@@ -184,7 +184,10 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
             return stats_rows(home), gr.update(choices=labels, value=current if current in labels else
                                                (labels[0] if labels else None))
 
-        tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split],
-                   api_visibility="private")
-    return {"stats": table, "where": where, "imported": imported, "export_split": split,
+        opened_now = tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split],
+                                api_visibility="private")
+    # a split imported from a terminal beside the app reaches every tab's choices on Refresh, or as
+    # the tab opens (the table listed it; Annotate and Errors did not, until a reload)
+    return {"stats": table, "where": where, "imported": imported, "refreshed": [refreshed, opened_now],
+            "export_split": split,
             "admin_controls": [(export_box, Action.EXPORT), (import_box, Action.IMPORT)]}
