@@ -633,6 +633,11 @@ def main(argv: list[str] | None = None) -> int:
     except CotExplorerError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`| head`): nothing to say, and nothing more to write to it (Python
+        # would complain again as it flushes standard output on the way out)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141   # as a program stopped by SIGPIPE
     except OSError as e:
         if e.errno in DISK_FULL_ERRNOS:
             print(f"error: {disk_full_message(e.filename or 'a file')}", file=sys.stderr)

@@ -92,6 +92,37 @@ def test_user_errors_are_one_clear_line_and_exit_2(tmp_path):
         assert s.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 
 
+def test_train_says_which_datasets_and_splits_there_are_and_refuses_zero_epochs(tmp_path, data):
+    """A mistyped dataset read "needs entity labels in both 'train' and 'valid'"; `--epochs 0`
+    saved an untrained model, listed with F1 -1 and promotable."""
+    home = tmp_path / "h"
+    assert cli("import", "twitter", str(data / "twitter2017/test.txt"), "--dataset", "t17", "--split", "test",
+               home=home).returncode == 0
+    r = cli("train", "--dataset", "twiter2017", "--name", "x", home=home)
+    assert r.returncode == 2 and r.stderr == "error: no dataset 'twiter2017' in this store (its datasets: t17)\n"
+    r = cli("train", "--dataset", "t17", "--name", "x", home=home)
+    assert r.returncode == 2 and "(its splits: test); import the missing one, or name others with --train-split" in r.stderr
+    r = cli("train", "--dataset", "t17", "--name", "x", "--epochs", "0", "--train-split", "test",
+            "--valid-split", "test", home=home)
+    assert r.returncode == 2 and "epochs and batch size must be at least 1" in r.stderr
+    assert not (home / "models" / "x").exists()
+
+
+def test_an_export_read_only_in_part_ends_quietly(tmp_path, data):
+    """`export … | head -2` printed "error: : Broken pipe": the reader stopping is no error of the
+    export's, and is not said."""
+    home = tmp_path / "h"
+    assert cli("import", "twitter", str(data / "twitter2017/test.txt"), "--dataset", "t17", "--split", "test",
+               home=home).returncode == 0
+    export = subprocess.Popen([sys.executable, "-m", "cot_explorer.cli", "--home", str(home), "export", "conll",
+                               "--dataset", "t17", "--split", "test", "--source", "gold"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = export.stdout.readline()
+    export.stdout.close()   # as `head -1` does
+    _, err = export.communicate(timeout=120)
+    assert first.startswith(b"IMGID:") and err == b"" and export.returncode == 141
+
+
 def test_add_post_prints_tokens_and_offsets(tmp_path):
     img = tmp_path / "p.png"
     img.write_bytes(png_bytes())

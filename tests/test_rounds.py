@@ -271,8 +271,25 @@ def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(
         distill.promote_version(home, report.model, User("adm", Role.ADMIN), anyway=True, reason=" ")
     with pytest.raises(distill.PromoteNeedsReason, match="; tick “promote anyway” to promote it"):
         distill.promote_version(home, report.model, User("adm", Role.ADMIN), reason="to compare")
+    # a second press while this one scores: that one promotes it first. This one compared
+    # "default" with the version, by then one and the same ("mner-default had 82.83": its own
+    # score); it now says it is done already, and records nothing more
+    real = distill.heldout_f1
+
+    def other_press_meanwhile(home_, version, *args, **kwargs):
+        with open_store(home) as store:
+            if Registry(store).default_name("mner") != report.model:
+                Registry(store).promote(report.model, by="adm", reason="the other press")
+        return real(home_, version, *args, **kwargs)
+
+    monkeypatch.setattr(distill, "heldout_f1", other_press_meanwhile)
+    with pytest.raises(ValidationError, match="weak is the default already .promoted while this was being scored"):
+        distill.promote_version(home, report.model, User("adm", Role.ADMIN), anyway=True, reason="to compare")
+    monkeypatch.setattr(distill, "heldout_f1", real)
+    assert t17.conn.execute("SELECT count(*) FROM model_versions WHERE promote_reason = 'to compare'").fetchone() == (0,)
+    distill.roll_back(home, report.model)
     message = distill.promote_version(home, report.model, User("adm", Role.ADMIN), anyway=True, reason="to compare")
-    assert message.startswith("Promoted **weak**")
+    assert message.startswith("Promoted **weak**") and "mner-default had" in message
     row = t17.conn.execute("SELECT promoted_by, promote_reason, parent FROM model_versions WHERE name = 'weak'").fetchone()
     assert row == ("adm", "to compare", "parent-text")
     with pytest.raises(ValidationError, match="pick a version"):   # it took the entities' without asking

@@ -10,7 +10,7 @@ from typing import Sequence
 from ..errors import CotExplorerError
 from ..store.knowledge import posts_with_knowledge
 from ..store.labels import labelled_task
-from ..store.posts import dataset_schema
+from ..store.posts import dataset_known, dataset_schema, dataset_splits, splits_of
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
 from .data import data_hash, mner_examples_from_store, mner_unlabelled_from_store, mre_examples_from_store, subsample
@@ -25,11 +25,18 @@ def train_from_store(store, dataset: str, config: TrainConfig, name: str, train_
     MNER from entity labels, MRE (`config.task == "mre"`) from relation labels. `kd` also
     learns `teachers`' marginals, on the labelled posts and on every unlabelled one with CoT."""
     read = mner_examples_from_store if config.task == "mner" else mre_examples_from_store
+    splits = dataset_splits(store)
+    if not dataset_known(store, dataset):   # a typo read "needs labels in both 'train' and 'valid'"
+        known = ", ".join(sorted({d for d, _ in splits})) or "none yet: `cot-explorer import` one"
+        raise CotExplorerError(f"no dataset {dataset!r} in this store (its datasets: {known})")
     train = read(store, dataset, train_split)
     valid = read(store, dataset, valid_split)
     what = "entity" if config.task == "mner" else "relation"
     if not train or not valid:
-        raise CotExplorerError(f"{dataset} needs {what} labels in both {train_split!r} and {valid_split!r}")
+        has = ", ".join(splits_of(store, dataset)) or "none"
+        raise CotExplorerError(
+            f"{dataset} needs {what} labels in both {train_split!r} and {valid_split!r} (its splits: {has}); "
+            "import the missing one, or name others with --train-split and --valid-split")
     if config.uses_knowledge and not posts_with_knowledge(store, dataset, train_split, config.task):
         raise CotExplorerError(
             f"variant {config.variant} needs teacher knowledge for {dataset}/{train_split}: run "

@@ -426,8 +426,10 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
     new_f1 = old_f1 = None
     if dataset:
         # the first time, both versions predict the held-out posts (seconds, with a bar)
-        new_f1 = heldout_f1(home, name, dataset, task, on_progress, learnt_by=(name, "default"))
-        old_f1 = heldout_f1(home, "default", dataset, task, on_progress, learnt_by=(name, "default"))
+        # the default named as it was read: a second press meanwhile promoted `name`, and "default"
+        # then scored it against itself, said as the old default's score
+        new_f1 = heldout_f1(home, name, dataset, task, on_progress, learnt_by=(name, current))
+        old_f1 = heldout_f1(home, current, dataset, task, on_progress, learnt_by=(name, current))
     if new_f1 is not None and old_f1 is not None and new_f1 < old_f1:
         if not (anyway and (reason or "").strip()):
             # what is missing, of the two (ticked without a reason, it said "tick it" again)
@@ -436,6 +438,11 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
             raise PromoteNeedsReason(f"{name} scores {new_f1:.2f} on the held-out posts of {dataset}, below the default "
                                      f"{current} ({old_f1:.2f}); {missing} to promote it")
     with open_store(home) as store:
+        now = Registry(store).default_name(task)
+        if now != current:   # promoted meanwhile (a second press, another admin): said, not done twice
+            raise ValidationError(f"{name} is the default already (promoted while this was being scored)"
+                                  if now == name else f"the default changed to {now} while this was being scored; "
+                                  "press again to compare with it")
         Registry(store).promote(name, by=user.label, reason=(reason or "").strip() or None)
     scores = f" (held-out F1 {new_f1:.2f}; {current} had {old_f1:.2f})" if new_f1 is not None and old_f1 is not None else ""
     what = TASK_NAMES[task]
