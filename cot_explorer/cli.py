@@ -43,10 +43,13 @@ def _dtype_arg(p: argparse.ArgumentParser) -> None:
                         "default, or $COT_EXPLORER_INFERENCE_DTYPE), fp32 or bf16")
 
 
-def _backend_arg(p: argparse.ArgumentParser) -> None:
+def _backend_arg(p: argparse.ArgumentParser, scoring: bool = False) -> None:
+    auto = ("ONNX Runtime fp32, else PyTorch fp32: the score the app, Errors, Promote and rounds give; int8 "
+            "answers move with the posts batched beside them" if scoring else
+            "ONNX Runtime int8 where it qualified, else fp32; int8 may answer about 1 %% of posts otherwise with "
+            "other posts batched beside them: onnx for answers of each post alone")
     p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="what runs the model: auto (default, or $COT_EXPLORER_BACKEND: ONNX Runtime int8 where it "
-                        "qualified, else fp32), torch, onnx or onnx-int8")
+                   help=f"what runs the model: auto (default, or $COT_EXPLORER_BACKEND: {auto}), torch, onnx or onnx-int8")
 
 
 def _home_arg(p: argparse.ArgumentParser) -> None:
@@ -182,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("twitter", "mnre"), help="the file's format (default: told from its first line)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     _dtype_arg(p)
-    _backend_arg(p)
+    _backend_arg(p, scoring=True)
 
     p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]}), streamed")
     _home_arg(p)
@@ -417,10 +420,11 @@ def _evaluate(args: argparse.Namespace, store) -> int:
     fmt = args.format or labelled_file_format(args.data)
     registry = Registry(store)
     task = "mre" if fmt == "mnre" else "mner"
-    predictor = _predictor(registry.path(args.model, task), args.backend, args.dtype)
+    # scored as the app and rounds score: fp32, each post's answer its own (`consistent`)
+    predictor = _predictor(registry.path(args.model, task), args.backend, args.dtype, consistent=True)
     entities = None
     if task == "mre" and predictor.manifest.config.get("relation_markers") == "typed":
-        entities = _predictor(registry.default_path("mner"), args.backend, args.dtype)
+        entities = _predictor(registry.default_path("mner"), args.backend, args.dtype, consistent=True)
     scores = evaluate_file(predictor, args.data, fmt, entities)
     if args.json:
         print(json.dumps(scores, indent=2))
@@ -441,10 +445,10 @@ def _evaluate(args: argparse.Namespace, store) -> int:
     return 0
 
 
-def _predictor(path: Path, backend: str | None, dtype: str | None):
+def _predictor(path: Path, backend: str | None, dtype: str | None, consistent: bool = False):
     from .student.inference import load_predictor  # the backend's modules, on use
 
-    return load_predictor(path, backend, dtype)
+    return load_predictor(path, backend, dtype, consistent=consistent)
 
 
 def _count_lines(path: str) -> int | None:

@@ -161,6 +161,12 @@ def test_the_backend_comes_from_the_flag_or_the_environment(monkeypatch):
         assert choose_backend(m, "auto") == "onnx"
         assert choose_backend(m, "auto", bulk=True) == ("torch" if cpu_reports_bf16() else "onnx")
     assert choose_backend(faster, "auto") == choose_backend(faster, "auto", bulk=True) == "onnx-int8"
+    # what is kept or scored: fp32, answers of each post alone, int8 qualified or not; a backend
+    # named is run as named
+    for m in (faster, no_int8):
+        assert choose_backend(m, "auto", consistent=True) == choose_backend(m, "auto", True, True) == "onnx"
+    assert choose_backend(faster, "onnx-int8", consistent=True) == "onnx-int8"
+    assert choose_backend(knowledge, "auto", consistent=True) == "torch"
     assert choose_backend(manifest, "onnx", bulk=True) == "onnx"  # a backend asked for is kept
     # a version on a hub backbone (no local tokenizer.json to read without transformers) stays on torch
     hub = Manifest.from_json({**manifest.to_json(), "backbone": "bert-base-uncased"})

@@ -97,7 +97,7 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
     assert "takes no name" in cli("models", "list", "tiny-distill", home=home).stderr
     assert cli("models", "rollback", "tiny-distill", home=home).returncode == 0
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
-    assert r.returncode == 2 and "needs entity labels in both" in r.stderr
+    assert r.returncode == 2 and "no dataset 'nope' in this store (its datasets: twitter2017)" in r.stderr
     r = cli("train", "--dataset", "twitter2017", "--name", "y", "--mention-noise", "1.5", home=home)
     assert r.returncode == 2 and "mention_noise must be in [0, 1], got 1.5" in r.stderr and "Traceback" not in r.stderr
 

@@ -299,6 +299,16 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 AND NOT (l.action = 'undo' AND l.restores IS NULL)""",
         ),
     ),
+    (
+        9,
+        "cached predictions made before the app kept fp32 answers only are dropped (made again on first need)",
+        (
+            # int8 answers moved with the posts batched beside them, and bf16 ones were not fp32's:
+            # kept, a post's suggestion and every score read from them differed from a round's
+            # and `evaluate`'s (student/inference.py, `consistent`)
+            "DELETE FROM predictions",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

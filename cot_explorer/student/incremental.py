@@ -31,7 +31,6 @@ from .checkpoint import LoadedStudent, load_checkpoint, save_checkpoint
 from .config import TrainConfig, Variant
 from .data import data_hash, mner_examples_from_store, mre_examples_from_store
 from .inference import load_predictor
-from .inference_dtype import autocast, resolve_dtype
 from .registry import Registry
 from .relation_arguments import entities_for_arguments, relations_as_spans, typed_pair
 from .round_plan import MIN_UNTOUCHED, ROUND_VARIANTS, RoundRefused, plan_round
@@ -143,7 +142,7 @@ class _RoundData:
             out = {p.id: [Span(a, b, t) for a, b, t, _ in cached[p.id]] for p in rest if p.id in cached}
             todo = [p for p in rest if p.id not in cached]
             if todo:  # the backend the app uses, so the types are the ones the app reads
-                got = load_predictor(mner_path).predict_entities([p.tokens for p in todo])
+                got = load_predictor(mner_path, consistent=True).predict_entities([p.tokens for p in todo])
                 out.update({p.id: [s.span() for s in spans] for p, spans in zip(todo, got)})
             return out
 
@@ -164,12 +163,12 @@ class _RoundData:
         return [relations_as_spans([ex.label for ex in self.pool[i]]) for i in self.ids(ids)]
 
     def predict(self, task, model, cfg, ids: Sequence[str]) -> list[list[Span]]:
-        """Predictions as the app makes them (bf16 where the CPU has it, parent and new alike)."""
+        """Predictions as the app keeps and scores them (fp32, parent and new alike: in bf16 a
+        round's score was not the one Errors, Promote and `evaluate` gave the same version)."""
         ids = self.ids(ids)
         if not ids:
             return []
-        device = next(model.parameters()).device
-        with torch.inference_mode(), autocast(resolve_dtype(None, device), device):
+        with torch.inference_mode():
             if self.task == "mner":
                 pred = task.predict(model, [replace(self.pool[i][0], spans=()) for i in ids], cfg)
                 return [[p.span() for p in ps] for ps in pred]

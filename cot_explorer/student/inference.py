@@ -13,7 +13,16 @@ against 445 posts/s at batch 32; measured on an AVX-512 BF16 CPU without AMX). W
 qualified int8: ONNX fp32 for one post (about half PyTorch's latency at batch 1), and in bulk
 PyTorch bf16 where the CPU has native bf16 (AVX-512 BF16 or AMX), whose batched matrix
 products beat ONNX Runtime's fp32 ones there. Torch for the knowledge view, which reads the
-CoT, and where ONNX Runtime is missing. `--backend` or $COT_EXPLORER_BACKEND choose one."""
+CoT, and where ONNX Runtime is missing. `--backend` or $COT_EXPLORER_BACKEND choose one.
+
+`consistent`: answers that depend on the post alone, for whatever is kept or scored (the app's
+stored predictions and its scores, a round's before and after, `evaluate`): fp32, ONNX
+Runtime's where it runs the checkpoint (the same spans as PyTorch fp32), else PyTorch fp32.
+int8 quantises each run's activations with one scale for the whole batch, so a post's answer
+moved with the posts batched beside it (Twitter-2017 test, mner-default: 5 to 8 of 723 posts
+answered otherwise at batch 32, 8 or 1, or in another order); and bf16 answers are not fp32's.
+One model then had three held-out scores (83.85 in a round and the versions table, 83.96 in
+Errors and Promote, 83.75 from `evaluate`). `predict`, which keeps nothing, stays on `auto`."""
 
 from __future__ import annotations
 
@@ -93,10 +102,11 @@ def cpu_reports_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def choose_backend(manifest: Manifest, requested: str | None = None, bulk: bool = False) -> str:
+def choose_backend(manifest: Manifest, requested: str | None = None, bulk: bool = False,
+                   consistent: bool = False) -> str:
     """The backend for a checkpoint: the one asked for (argument, else $COT_EXPLORER_BACKEND,
-    else auto, which depends on `bulk`: see the module's note), refused with a sentence where
-    it cannot serve this checkpoint."""
+    else auto, which depends on `bulk` and `consistent`: see the module's note), refused with a
+    sentence where it cannot serve this checkpoint."""
     requested = requested or os.environ.get(BACKEND_ENV) or "auto"
     if requested not in BACKENDS:
         raise CotExplorerError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
@@ -105,6 +115,8 @@ def choose_backend(manifest: Manifest, requested: str | None = None, bulk: bool 
     if requested == "auto":
         if not onnx_ok:
             return "torch"
+        if consistent:
+            return "onnx"
         if int8_qualifies(manifest) and int8_faster(manifest):
             return "onnx-int8"
         if bulk and cpu_reports_bf16() and importlib.util.find_spec("torch") is not None:
@@ -121,11 +133,15 @@ def choose_backend(manifest: Manifest, requested: str | None = None, bulk: bool 
     return requested
 
 
-def load_predictor(path: Path, backend: str | None = None, dtype: str | None = None, bulk: bool = False) -> Predictor:
+def load_predictor(path: Path, backend: str | None = None, dtype: str | None = None, bulk: bool = False,
+                   consistent: bool = False) -> Predictor:
     """A predictor for the checkpoint at `path` (see the module's note on backends; `dtype`
-    is the torch backend's: 'auto', 'fp32' or 'bf16'; `bulk`: for predicting many posts at once)."""
+    is the torch backend's: 'auto', 'fp32' or 'bf16'; `bulk`: for predicting many posts at once;
+    `consistent`: answers of the post alone, in fp32, for what is kept or scored)."""
     path = Path(path)
-    chosen = choose_backend(Manifest.read(path), backend, bulk)
+    chosen = choose_backend(Manifest.read(path), backend, bulk, consistent)
+    if consistent and chosen == "torch" and not dtype:   # bf16 only where asked for by name
+        dtype = os.environ.get("COT_EXPLORER_INFERENCE_DTYPE") or "fp32"
     if chosen.startswith("onnx"):
         from .onnx_predictor import OnnxPredictor  # ONNX Runtime and tokenizers, on use
 

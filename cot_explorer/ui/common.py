@@ -52,7 +52,9 @@ class DatasetSplit:
 
 @lru_cache(maxsize=4)
 def _loaded(path: str, mtime: float, backend: str) -> Predictor:
-    return load_predictor(Path(path), backend)
+    # what the app shows is kept (the prediction cache) and scored: fp32, answers of the post
+    # alone (student/inference.py, `consistent`); a backend named in the environment is run as asked
+    return load_predictor(Path(path), backend, consistent=True)
 
 
 def student(home: Path, model: str = "default", task: str = "mner", bulk: bool = False) -> Predictor:
@@ -68,7 +70,7 @@ def student(home: Path, model: str = "default", task: str = "mner", bulk: bool =
 def _backend(path: str, mtime: float, bulk: bool, asked: str | None) -> str:
     """The backend a checkpoint gets, decided once (it reads the manifest and the tokenizer), so
     one predictor serves each backend however it is asked for; not on every prediction."""
-    return choose_backend(Manifest.read(Path(path)), asked, bulk)
+    return choose_backend(Manifest.read(Path(path)), asked, bulk, consistent=True)
 
 
 @lru_cache(maxsize=2)
