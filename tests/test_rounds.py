@@ -71,6 +71,12 @@ def test_a_round_is_refused_with_a_sentence_before_any_job(home, t17):
         correct(s, [p for p in label_store.current_for_split(s, "demo", "test", "mner")][:3])
         with pytest.raises(RoundRefused, match=f"only 40 posts; below {MIN_HELDOUT}"):
             plan_round(s, "demo")
+        # more posts of another split change nothing (a walker imported a valid split as told):
+        # said, with what does
+        import_twitter(s, str(twitter_file("twitter2017", "valid")), "demo", "valid")
+        with pytest.raises(RoundRefused, match="demo's held-out posts are its test split, only 40 posts.*more posts of "
+                                               "other splits do not change it.*import a labelled file as a dataset"):
+            plan_round(s, "demo")
     with pytest.raises(RoundRefused, match="only 40 posts"):
         distill.start_round(home, "demo", "", "distill", 1, 1.0)
     assert t17.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0

@@ -110,7 +110,16 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
     if not held:
         raise RoundRefused(f"{dataset} has no posts left to hold out for measuring; import more posts", needs="posts")
     if len(held) < MIN_HELDOUT:
-        raise RoundRefused(f"{dataset} would hold out only {len(held)} post{'' if len(held) == 1 else 's'}; below {MIN_HELDOUT} the gain's 95 % "
+        few = f"{len(held)} post{'' if len(held) == 1 else 's'}"
+        if (source or "").startswith("test split"):
+            # the test split is the held-out set whatever else is imported: "import more posts of
+            # this dataset" led a walker to import a valid split, which changed nothing
+            raise RoundRefused(f"{dataset}'s held-out posts are its test split, only {few}; below {MIN_HELDOUT} the "
+                               "gain's 95 % interval means little, and more posts of other splits do not change "
+                               f"it. Rounds need a test split of at least {MIN_HELDOUT} posts: import a labelled "
+                               "file as a dataset of your own (its test split held out, its train or valid split "
+                               "to correct), or run a round on a dataset that has one", needs="posts")
+        raise RoundRefused(f"{dataset} would hold out only {few}; below {MIN_HELDOUT} the gain's 95 % "
                            "interval means little. Import more posts of this dataset (or run a round on a larger one)",
                            needs="posts")
     if all(p.id in held_set for p in posts):
