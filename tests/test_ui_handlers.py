@@ -634,8 +634,17 @@ def test_the_distill_plan_says_how_much_chain_of_thought_its_training_posts_hold
     with open_store(demo_home) as s:   # the recorded ChatGPT reasoning for these posts
         import_knowledge(s, str(data / "knowledge/chatgpt-pgim/twitter2017/valid.txt"), "t17", "valid")
     read = distill.plan_view(demo_home, "t17", None, 1.0, "distill")
-    assert read.with_cot == 10 and read.variant == "distill" and distill.NO_COT not in read.text
+    assert read.with_cot == 10 and distill.NO_COT not in read.text
     assert "on 10 of the 10 training posts" in read.text
+    # the shipped default has no soft prompts: distill would give it fresh ones (every round a
+    # walker ran so lost F1), so text suits it, chain of thought or not, and distill is warned of
+    assert read.variant == "text" and "mner-default has no soft prompts" in read.text
+    from cot_explorer.student.registry import Registry
+
+    with open_store(demo_home) as s:   # a default distilled with soft prompts is continued as it was made
+        Registry(s).promote("mner-twitter2017")
+    prompted = distill.plan_view(demo_home, "t17", None, 1.0, "distill")
+    assert prompted.variant == "distill" and "has no soft prompts" not in prompted.text
 
 
 def test_the_versions_plot_keeps_models_that_read_the_cot_on_a_line_of_their_own(demo_home):
