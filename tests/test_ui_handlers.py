@@ -973,3 +973,28 @@ def test_a_post_s_kept_answer_and_every_score_of_a_version_are_one(home, data):
     assert r.returncode == 0, r.stderr
     scored = json.loads(r.stdout)
     assert scored["backend"] == "onnx-fp32" and round(scored["f1"], 2) == round(errors, 2) == round(promote, 2)
+
+
+def test_a_round_s_verdict_says_which_way_and_a_tie_is_no_loss():
+    """"this round's gain is not shown" read as the page hiding it; "the interval excludes zero"
+    did not say which way; a type no post changed on read "better in 0 %", a sure loss; and a
+    real loss on the posts the model knew went without a word."""
+    def ci(value, low, high, p):
+        return {"value": value, "low": low, "high": high, "p_better": p}
+
+    result = {"model": "r1", "parent": "mner-default", "variant": "text", "best_epoch": 1, "task": "mner",
+              "before": {"f1": 83.85, "per_type": {"PER": {"f1": 90.0}, "MISC": {"f1": 40.0}}},
+              "after": {"f1": 83.67, "per_type": {"PER": {"f1": 90.0}, "MISC": {"f1": 38.5}}},
+              "gain": {"*": ci(-0.19, -0.77, 0.38, 0.25), "PER": ci(0.0, 0.0, 0.0, 0.0), "MISC": ci(-1.5, -3.9, 1.0, 0.1)},
+              "forgetting": {"posts": 300, "before": 99.9, "after": 97.5, "change": ci(-2.4, -3.44, -1.32, 0.0)},
+              "sizes": {"held-out": 723}, "heldout_from": "test split", "selection_from": "uncorrected posts",
+              "selection_heldout_overlap": 0}
+    said = distill.report_text(result)
+    assert "No clear change: the interval includes zero" in said and "not shown" not in said
+    assert "a real loss on posts it knew; promote it only if the gain is worth that" in said
+    rows = {r[0]: r for r in distill.report_rows(result)}
+    assert rows["held-out, PER"][-1] == "same on every resample" and rows["held-out, MISC"][-1] == "10 %"
+    result["gain"]["*"] = ci(1.2, 0.3, 2.1, 0.99)
+    assert "A real gain: the interval lies above zero" in distill.report_text(result)
+    result["gain"]["*"] = ci(-1.4, -2.2, -0.5, 0.0)
+    assert "A real loss: the interval lies below zero on the held-out posts; do not promote it" in distill.report_text(result)

@@ -105,8 +105,9 @@ class RoundReport:
 
     def gain_sentence(self) -> str:
         g = self.gain["*"]
-        sure = ("the interval includes zero: this round's gain is not shown" if g["low"] <= 0 <= g["high"]
-                else "the interval excludes zero")
+        sure = ("no clear change (the interval includes zero)" if g["low"] <= 0 <= g["high"]
+                else "a real gain (the interval lies above zero)" if g["value"] > 0
+                else "a real loss (the interval lies below zero)")
         return (f"held-out F1 {self.before['f1']:.2f} → {self.after['f1']:.2f} ({g['value']:+.2f}, 95 % interval "
                 f"{g['low']:+.2f} to {g['high']:+.2f}; better in {100 * g['p_better']:.0f} % of resamples): {sure}")
 

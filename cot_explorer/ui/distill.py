@@ -253,24 +253,32 @@ def _ci(i: dict) -> str:
     return f"{i['value']:+.2f} ({i['low']:+.2f} to {i['high']:+.2f})"
 
 
+def _better(i: dict) -> str:
+    """The share of resamples where the new version scored higher; where no resample moved
+    (the same answers on these posts), said so: "better in 0 %" read as a sure loss."""
+    if i["low"] == i["high"] == 0:
+        return "same on every resample"
+    return f"{100 * i['p_better']:.0f} %"
+
+
 def report_rows(result: dict) -> list[list]:
     """Before/after as a table: overall and per type (relation) on the held-out set, and forgetting."""
     before, after, gain = result["before"], result["after"], result["gain"]
     relations = result.get("task") == "mre"
     what = "all relations, micro-F1 without None" if relations else "all types"
     rows = [[f"held-out, {what} ({result['sizes'].get('held-out')} posts)", before["f1"], after["f1"],
-             _ci(gain["*"]), f"{100 * gain['*']['p_better']:.0f} %"]]
+             _ci(gain["*"]), _better(gain["*"])]]
     for t, g in gain.items():
         if t == "*":
             continue
         b, a = before["per_type"].get(t, {}).get("f1", 0.0), after["per_type"].get(t, {}).get("f1", 0.0)
         if relations and not (b or a or g["value"]):  # relations that occur nowhere in these posts
             continue
-        rows.append([f"held-out, {t}", b, a, _ci(g), f"{100 * g['p_better']:.0f} %"])
+        rows.append([f"held-out, {t}", b, a, _ci(g), _better(g)])
     f = result.get("forgetting") or {}
     if f.get("change") and f["posts"] >= MIN_UNTOUCHED:
         rows.append([f"untouched earlier posts ({f['posts']}), forgetting", f["before"], f["after"], _ci(f["change"]),
-                     f"{100 * f['change']['p_better']:.0f} %"])
+                     _better(f["change"])])
     return rows
 
 
@@ -278,10 +286,11 @@ def report_text(result: dict | None) -> str:
     if not result:
         return ""
     g = result["gain"]["*"]
-    verdict = ("**The interval includes zero: this round's gain is not shown on these posts.**"
-               if g["low"] <= 0 <= g["high"] else
-               ("**The interval excludes zero: a real gain on the held-out posts.**" if g["value"] > 0 else
-                "**The interval excludes zero: a real loss on the held-out posts; do not promote it.**"))
+    # which way the interval lies, in words ("the gain is not shown" read as the page hiding it)
+    verdict = ("**No clear change: the interval includes zero, so these held-out posts show the round neither "
+               "better nor worse.**" if g["low"] <= 0 <= g["high"] else
+               ("**A real gain: the interval lies above zero on the held-out posts.**" if g["value"] > 0 else
+                "**A real loss: the interval lies below zero on the held-out posts; do not promote it.**"))
     f = result.get("forgetting") or {}
     forget = ""
     if f.get("posts", 0) < MIN_UNTOUCHED:   # "+0.00 (+0.00 to +0.00), within noise" on 11 posts read as a finding
@@ -290,7 +299,9 @@ def report_text(result: dict | None) -> str:
     elif f.get("change"):
         c = f["change"]
         forget = (f" Forgetting on {f['posts']} untouched earlier posts: {c['value']:+.2f} F1 ({c['low']:+.2f} to "
-                  f"{c['high']:+.2f})" + (", within noise." if c["low"] <= 0 <= c["high"] else "."))
+                  f"{c['high']:+.2f})" + (", within noise." if c["low"] <= 0 <= c["high"] else
+                                          ": a real loss on posts it knew; promote it only if the gain is worth that."
+                                          if c["high"] < 0 else ": better on posts it knew."))
     sizes = ", ".join(f"{k} {v}" for k, v in result["sizes"].items())
     return (f"**{result['model']}** from {result['parent']} ({result['variant']}, best epoch {result['best_epoch']}). "
             f"{verdict}{forget}\n\nSets: {sizes}; held-out from the {result['heldout_from']}, selection from "
