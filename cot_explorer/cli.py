@@ -516,7 +516,8 @@ def _models(args: argparse.Namespace, store) -> int:
         task = reg.manifest(args.name).task
         was = reg.default_name(task)
         if reg.path(args.name) == reg.default_path(task):   # by name, "default" or a path alike
-            raise CotExplorerError(f"{args.name} is the default {task} model already ({was})")
+            raise CotExplorerError(f"{args.name} is the default {task} model already"
+                                   + (f" ({was})" if was != args.name else ""))
         reg.promote(args.name, by="cli", reason=(args.reason or "").strip() or None)
         print(f"promoted {args.name}: the default {task} model is {args.name} now ({was} before it; "
               f"`models rollback {args.name}` undoes it)")

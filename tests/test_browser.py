@@ -291,8 +291,15 @@ def test_upload_correct_undo_and_distill(app, browser):
     # a second round: the first one's verdict goes (under "Job 2: running" it read as this one's);
     # Cancel says it is heard, and the round saves no version (scoring is most of a round, and
     # a Cancel was heeded only within a training step: it finished and saved one)
+    # a taken name is refused under the buttons (a toast in a corner was gone before it was read)
+    fill(page, "distill-name", "browser-round")
+    page.locator("#distill-start").click()
+    expect(page.locator("#distill-start-note")).to_contain_text("browser-round", timeout=T)
+    expect(page.locator("#distill-start-note")).to_contain_text("Not done")
+    expect(page.locator(".toast-body")).to_have_count(0)
     fill(page, "distill-name", "browser-cancel")
     page.locator("#distill-start").click()
+    expect(page.locator("#distill-start-note")).to_have_text("", timeout=T)   # the refusal is old news
     expect(page.locator("#job-progress")).to_contain_text("running", timeout=T)
     expect(page.locator("#job-verdict")).not_to_contain_text("interval", timeout=T)
     page.locator("#distill-cancel").click()

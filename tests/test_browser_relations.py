@@ -58,6 +58,7 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     table = page.locator("#explore-relations")
     expect(table).to_be_visible(timeout=T)
     expect(table).to_contain_text("arguments seen as", timeout=T)           # the student's typed reading of the pair
+    expect(table.locator("thead")).to_contain_text("student (mre-default, probability)")   # which student answered
     expect(page.locator("#explore-image img")).to_be_visible(timeout=T)  # its drawn picture
     page.locator("#ask-btn").click()
     expect(table).to_contain_text("None: no relation stated", timeout=T)  # the teacher's relation and rationale

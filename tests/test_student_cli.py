@@ -96,6 +96,8 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
     assert any(line.startswith("* tiny-distill") for line in listed)
     assert "takes no name" in cli("models", "list", "tiny-distill", home=home).stderr
     assert cli("models", "rollback", "tiny-distill", home=home).returncode == 0
+    again = cli("models", "rollback", "tiny-distill", home=home)   # said in words, not "no mner version"
+    assert again.returncode == 2 and "nothing to roll back: the entity default is the shipped one, mner-default" in again.stderr
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
     assert r.returncode == 2 and "no dataset 'nope' in this store (its datasets: twitter2017)" in r.stderr
     r = cli("train", "--dataset", "twitter2017", "--name", "y", "--mention-noise", "1.5", home=home)
@@ -167,3 +169,17 @@ def test_kd_trains_from_a_knowledge_teacher_on_posts_nobody_labelled(tmp_path, d
     (home / "models/teach").rename(home / "models/teach-moved")
     assert knowledge_view_post(home, post, known) is None
     assert "Knowledge view" not in explore.explore(home, post.id).rows
+
+
+def test_a_version_s_headline_score_names_the_split_that_chose_its_epoch():
+    """Trained with `--valid-split test`, a version read "F1 0.29 (valid)" in `models list` and in
+    the app's versions table."""
+    from cot_explorer.student.manifest import Manifest
+
+    def made(valid_split):
+        return Manifest.from_json({"name": "x", "task": "mner", "variant": "text", "backbone": "b", "labels": [],
+                                   "weights": [], "config": {}, "metrics": {"valid": {"f1": 29.0}},
+                                   "data": {"valid": valid_split}})
+
+    assert made("test").headline_f1() == (29.0, "test split")
+    assert made("valid").headline_f1() == (29.0, "valid")

@@ -61,7 +61,9 @@ class Manifest:
         for key in HEADLINE_SETS:
             f1 = (self.metrics.get(key) or {}).get("f1")
             if f1 is not None:
-                return float(f1), SET_NAMES[key]
+                # the split that chose the epoch by its name: `--valid-split test` read "(valid)"
+                chose = self.data.get("valid") if key == "valid" else None
+                return float(f1), (f"{chose} split" if chose and chose != "valid" else SET_NAMES[key])
         return None
 
     def to_json(self) -> dict:

@@ -147,7 +147,9 @@ class Registry:
     def rollback(self, task: str) -> Path:
         """Demote the current default; the previously promoted version (or the shipped one) is default again."""
         if demote_default(self.store, task) is None:
-            raise CotExplorerError(f"nothing to roll back: no {task} version was promoted")
+            what = {"mner": "entity", "mre": "relation"}.get(task, task)
+            raise CotExplorerError(f"nothing to roll back: the {what} default is the shipped one, {self.default_name(task)} "
+                                   "(every promotion of the task was rolled back already, or none was made)")
         return self.default_path(task)
 
     def rollback_task_of(self, version: str | None) -> tuple[str, str, str]:

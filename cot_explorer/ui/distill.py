@@ -505,6 +505,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         with gr.Row(visible=shown_to_all) as round_buttons:
             start = gr.Button("Start distillation", variant="primary", elem_id="distill-start")
             cancel = gr.Button("Cancel", elem_id="distill-cancel", interactive=False)   # while a round runs
+        # why Start was refused (a taken name, a round running), under the buttons: a toast in a
+        # corner was gone before it was read
+        start_note = gr.Markdown(elem_id="distill-start-note")
         job_state = gr.State(None)
         progress = gr.Markdown(elem_id="job-progress")
         report_md = gr.Markdown(elem_id="job-verdict")
@@ -570,10 +573,11 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                 return "", [], []
             return report_text(result), report_rows(result), change_rows(home, result)
 
+        @refusal_said(4)
         def do_start(d, n, var, ep, rep, since_value, user):
             """The last round's verdict and tables go: under "Job 2: running" they read as this one's."""
             job = start_round(home, d, n, var, int(ep), float(rep), since_value)
-            return job, gr.update(interactive=False, value="A round is running…"), None
+            return job, gr.update(interactive=False, value="A round is running…"), None, ""
 
         def do_cancel(job_id, user):
             cancel_round(home, job_id)
@@ -609,7 +613,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         dataset.change(guarded(policy, Action.EXPLORE, show_dataset_plan), [dataset, since, replay],
                        [plan, start, plan_possible, variant], api_visibility="private", show_progress="hidden")
         start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
-                    [job_state, start, result_state], api_visibility="private")
+                    [job_state, start, result_state, start_note], api_visibility="private")
         cancel.click(guarded(policy, Action.DISTILL, do_cancel), [job_state], [progress, cancel], api_visibility="private",
                      show_progress="hidden")   # Gradio's own timer ("0.1s") stayed over the job's line
         # polling never flashes a spinner over the tables and the plot

@@ -551,8 +551,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         outs = [post_state, shown, post_id, rows, disagree, cot, shown_image, caption]
 
         def relations_of(pid, user):
-            rows_ = pairs_view(home, pid).rows if pid else []
-            return gr.update(value=rows_, visible=bool(rows_))  # no empty table on posts without pairs
+            view = pairs_view(home, pid) if pid else None
+            rows_ = view.rows if view else []
+            if not rows_:   # no empty table on posts without pairs
+                return gr.update(value=rows_, visible=False)
+            return gr.update(value={"data": rows_, "headers": view.headers}, visible=True)
 
         def analyse_upload(t, i, user):
             """The upload shown; the picker lists it and names it (when kept). The image box then

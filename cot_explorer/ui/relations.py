@@ -55,10 +55,17 @@ def _typed(g: PairGuess) -> str:
 class PairsView:
     pairs: list[PairView]           # least sure first when the student answered
     version: int | None
+    model: str | None = None        # the relation student that answered (the entity row names its own)
 
     @property
     def rows(self) -> list[list]:
         return [p.cells() for p in self.pairs]
+
+    @property
+    def headers(self) -> list[str]:
+        """The columns, the student's named by its version (after a promotion, which one answered)."""
+        return [f"student ({self.model}, probability)" if h == "student (probability)" and self.model else h
+                for h in RELATION_COLUMNS]
 
 
 def relation_student_available(home: Path) -> bool:
@@ -77,14 +84,19 @@ def pairs_view(home: Path, post: Post | str) -> PairsView:
         if labels is None:  # not an MNRE post: nothing more to read
             return PairsView([], None)
         teacher = [knowledge_for(store, post.id, "mre", (r.head, r.tail)) for r in labels.relations]
-    guesses = cached_relations(home, [post]).get(post.id, []) if relation_student_available(home) else []
+    available = relation_student_available(home)
+    guesses = cached_relations(home, [post]).get(post.id, []) if available else []
+    model = None
+    if available:
+        with open_store(home) as store:
+            model = Registry(store).default_name("mre")
     pairs = [PairView(i, r, post.span_text(r.head), post.span_text(r.tail), guesses[i] if guesses else None,
                       TeacherRelation(k.relation.label, k.relation.rationale or "", k.model) if k and k.relation
                       else None)
              for i, (r, k) in enumerate(zip(labels.relations, teacher))]
     if guesses:
         pairs.sort(key=lambda p: p.student.confidence)
-    return PairsView(pairs, labels.version)
+    return PairsView(pairs, labels.version, model)
 
 
 def set_relation(home: Path, post_id: str, index: int, label: str, base_version: int | None,
