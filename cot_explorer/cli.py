@@ -273,6 +273,8 @@ def _need(args: argparse.Namespace, *names: str) -> None:
 
 def _import(args: argparse.Namespace, store) -> int:
     path = str(args.path)
+    if args.kind in ("twitter", "mnre", "jsonl"):
+        _same_kind_as_the_file(path, args.kind)
     if args.kind == "twitter":
         _need(args, "dataset", "split")
         types = args.types.split(",") if args.types else None
@@ -290,6 +292,21 @@ def _import(args: argparse.Namespace, store) -> int:
         report = import_jsonl(store, path, args.dataset, args.split)
     print(json.dumps(report.to_json(), indent=2) if args.json else report.summary())
     return 0
+
+
+def _same_kind_as_the_file(path: str, kind: str) -> None:
+    """A Twitter file imported as MNRE (or the other way round) listed 99 bad line numbers; its
+    first line tells which it is, so the right command is named instead."""
+    from .datasets.sniff import importable_file_format
+
+    try:
+        found = importable_file_format(path)
+    except (CotExplorerError, OSError):   # neither, or unreadable: the importer says what is wrong
+        return
+    if found != kind:
+        names = {"twitter": "a Twitter CoNLL file", "mnre": "an MNRE file", "jsonl": "JSONL"}
+        raise CotExplorerError(f"{path} reads as {names[found]} (its first line), not {names[kind]}: "
+                               f"`cot-explorer import {found} {path} …`")
 
 
 def _export(args: argparse.Namespace, store) -> int:

@@ -108,6 +108,20 @@ def test_train_says_which_datasets_and_splits_there_are_and_refuses_zero_epochs(
     assert not (home / "models" / "x").exists()
 
 
+def test_a_file_imported_as_another_format_is_told_which_it_is(tmp_path, data):
+    """A Twitter file imported as MNRE listed 99 bad line numbers; the command that reads it is
+    named instead."""
+    home = tmp_path / "h"
+    t17, mnre = data / "twitter2017/valid.txt", data / "mnre/valid.txt"
+    r = cli("import", "mnre", str(t17), "--dataset", "d", "--split", "valid", home=home)
+    assert r.returncode == 2 and r.stderr == (f"error: {t17} reads as a Twitter CoNLL file (its first line), not an "
+                                              f"MNRE file: `cot-explorer import twitter {t17} …`\n")
+    r = cli("import", "twitter", str(mnre), "--dataset", "d", "--split", "valid", home=home)
+    assert r.returncode == 2 and "reads as an MNRE file (its first line), not a Twitter CoNLL file" in r.stderr
+    with open_store(home) as s:
+        assert s.conn.execute("SELECT count(*) FROM posts").fetchone() == (0,)
+
+
 def test_an_export_read_only_in_part_ends_quietly(tmp_path, data):
     """`export … | head -2` printed "error: : Broken pipe": the reader stopping is no error of the
     export's, and is not said."""
