@@ -16,6 +16,7 @@ from .store.posts import (
     delete_post,
     ensure_dataset,
     get_post,
+    has_text,
     next_position,
     picked_image_name,
     post_footprint,
@@ -43,6 +44,16 @@ def same_words(text: str) -> str:
     upload is told apart from another. A space added or a line break taken out is not a new
     post (it stored one, with no labels and no teacher answers, beside the first)."""
     return " ".join(text.split())
+
+
+def uploaded_words(store: Store, text: str) -> bool:
+    """Whether an upload has these words (`same_words`): a text analysed and kept, as typed or
+    spaced otherwise (Explore lets go of such a text when another post is picked)."""
+    if has_text(store, UPLOAD_DATASET, text):
+        return True
+    words = same_words(text)
+    return any(same_words(t) == words for (t,) in store.conn.execute(
+        "SELECT text FROM posts WHERE dataset = ?", (UPLOAD_DATASET,)))
 
 
 def upload_id(text: str, image_sha256: str | None, spacing: bool = False) -> str:

@@ -5,7 +5,7 @@ from cot_explorer.labels import mner_schema_for
 from cot_explorer.schema import Post
 from cot_explorer.store.posts import add_posts, ensure_dataset, get_post
 from cot_explorer.tokenize import tokenize_tweet
-from cot_explorer.uploads import UPLOAD_DATASET, UPLOAD_SPLIT, add_upload, store_upload, upload_id
+from cot_explorer.uploads import UPLOAD_DATASET, UPLOAD_SPLIT, add_upload, store_upload, upload_id, uploaded_words
 
 from .conftest import snapshot
 from .test_images import png_bytes
@@ -45,6 +45,9 @@ def test_a_change_of_spacing_alone_is_the_same_upload(store, home):
         again, existed = store_upload(store, spaced, png_bytes(), "p.png")
         assert existed and again.id == post.id and again.text == "Messi scores for  #Barca"
     assert snapshot(home) == before
+    # and Explore lets go of such a text when another post is picked (it stayed in the box, as
+    # if it were the picked post's, being no upload's text as typed)
+    assert uploaded_words(store, "Messi  scores for #Barca\n") and not uploaded_words(store, "Messi scores for")
     other, existed = store_upload(store, "Messi scores for #Barça", png_bytes(), "p.png")  # a letter is an edit
     assert not existed and other.id != post.id
     bare, existed = store_upload(store, "Messi scores for #Barca")  # and so is the image let go

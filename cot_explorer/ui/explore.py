@@ -23,7 +23,7 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path, read_image_file
 from ..store.knowledge import earlier_teachers, knowledge_for
-from ..store.posts import dataset_known, dataset_schema, get_post, has_text
+from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.shown_images import shown_image
 from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
@@ -37,6 +37,7 @@ from ..uploads import (
     refuse_undeletable,
     store_upload,
     upload_footprint,
+    uploaded_words,
 )
 from .common import (
     ASSETS,
@@ -657,7 +658,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             done_with = False
             if shown != pid and (t or "").strip():
                 with open_store(home) as store:
-                    done_with = has_text(store, UPLOAD_DATASET, t)
+                    done_with = uploaded_words(store, t)   # spaced otherwise, the same upload
             return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
 
         def open_linked(pid, how, user):
