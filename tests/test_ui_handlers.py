@@ -998,3 +998,14 @@ def test_a_round_s_verdict_says_which_way_and_a_tie_is_no_loss():
     assert "A real gain: the interval lies above zero" in distill.report_text(result)
     result["gain"]["*"] = ci(-1.4, -2.2, -0.5, 0.0)
     assert "A real loss: the interval lies below zero on the held-out posts; do not promote it" in distill.report_text(result)
+
+
+def test_the_fixed_or_broke_table_names_the_wrong_answers_by_their_words(demo_home):
+    """Most rows read "dropped a wrong entity" and "added a wrong entity", naming neither."""
+    with open_store(demo_home) as s:
+        post = list_posts(s, "demo", "test")[0]
+    result = {"task": "mner", "changes": [{"post_id": post.id, "fixed": [], "broke": [],
+                                           "gone_spurious": [{"start": 0, "end": 1, "type": "LOC"}],
+                                           "new_spurious": [{"start": 1, "end": 2, "type": "ORG"}]}]}
+    (row,) = distill.change_rows(demo_home, result)
+    assert row[1] == f"dropped wrong {post.tokens[0]}/LOC" and row[2] == f"added wrong {post.tokens[1]}/ORG"

@@ -328,9 +328,9 @@ def change_rows(home: Path, result: dict | None) -> list[list]:
                 continue
             pairs = label_store.current(store, post.id, "mre") if relations else None
             said = functools.partial(_changed, post, pairs)
-            thing = "relation" if relations else "entity"
-            fixed = "; ".join(said(s) for s in c["fixed"]) or (f"dropped a wrong {thing}" if c["gone_spurious"] else "")
-            broke = "; ".join(said(s) for s in c["broke"]) or (f"added a wrong {thing}" if c["new_spurious"] else "")
+            # the wrong answers by their words too ("dropped a wrong entity" named none of them)
+            fixed = "; ".join([said(s) for s in c["fixed"]] + [f"dropped wrong {said(s)}" for s in c["gone_spurious"]])
+            broke = "; ".join([said(s) for s in c["broke"]] + [f"added wrong {said(s)}" for s in c["new_spurious"]])
             rows.append([c["post_id"], fixed, broke, post.text])
     rows.sort(key=lambda r: (r[2] == "", r[1] == ""))  # broken first: what to look at
     return rows
