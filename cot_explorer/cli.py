@@ -202,9 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list, promote or roll back model versions; quantize one for ONNX Runtime",
                        description="list: every version, * the default of its task (entities: mner, relations: "
-                                   "mre). promote NAME: NAME becomes its task's default, as it is (the app's "
-                                   "Promote first compares held-out F1 and asks for a reason where it is lower; "
-                                   "here --reason records one). rollback NAME: the last promotion of NAME's task "
+                                   "mre). promote NAME: NAME becomes its task's default; a round's version that "
+                                   "scored below the default it was continued from (on its held-out posts, as its "
+                                   "round measured) needs --reason, as the app's Promote asks for one; --reason is "
+                                   "recorded. rollback NAME: the last promotion of NAME's task "
                                    "is undone, and the default before it comes back (NAME picks the task, any of "
                                    "its versions). quantize NAME: ONNX int8, measured against fp32.")
     _home_arg(p)
@@ -535,8 +536,21 @@ def _models(args: argparse.Namespace, store) -> int:
         if reg.path(args.name) == reg.default_path(task):   # by name, "default" or a path alike
             raise CotExplorerError(f"{args.name} is the default {task} model already"
                                    + (f" ({was})" if was != args.name else ""))
-        reg.promote(args.name, by="cli", reason=(args.reason or "").strip() or None)
-        print(f"promoted {args.name}: the default {task} model is {args.name} now ({was} before it; "
+        # as the app's Promote: a round's version that scored below the default it started from
+        # needs a reason (the CLI promoted one its round had said not to, without a word)
+        manifest = reg.manifest(args.name)
+        new_f1 = (manifest.metrics.get("held_out") or {}).get("f1")
+        old_f1 = (manifest.metrics.get("held_out_parent") or {}).get("f1")
+        compared = new_f1 is not None and old_f1 is not None and manifest.parent == was
+        scores = (f" (held-out F1 {new_f1:.2f} on {manifest.data.get('dataset')}; {was} had {old_f1:.2f})"
+                  if compared else "")
+        reason = (args.reason or "").strip()
+        if compared and new_f1 < old_f1 and not reason:
+            raise CotExplorerError(f"{args.name} scored {new_f1:.2f} on the held-out posts of "
+                                   f"{manifest.data.get('dataset')}, below the default {was} ({old_f1:.2f}) it was "
+                                   "continued from; give --reason to promote it anyway (recorded)")
+        reg.promote(args.name, by="cli", reason=reason or None)
+        print(f"promoted {args.name}{scores}: the default {task} model is {args.name} now ({was} before it; "
               f"`models rollback {args.name}` undoes it)")
         return 0
     elif args.action == "rollback":

@@ -98,6 +98,23 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
     assert cli("models", "rollback", "tiny-distill", home=home).returncode == 0
     again = cli("models", "rollback", "tiny-distill", home=home)   # said in words, not "no mner version"
     assert again.returncode == 2 and "nothing to roll back: the entity default is the shipped one, mner-default" in again.stderr
+    # a round's version that scored below the default it was continued from (as its manifest
+    # records a round's scores) needs a reason, as in the app: the CLI promoted it without a word
+    path = home / "models/tiny-distill/manifest.json"
+    made = json.loads(path.read_text())
+    path.write_text(json.dumps({**made, "metrics": {**made["metrics"], "held_out": {"f1": 80.5},
+                                                    "held_out_parent": {"f1": 83.85}},
+                                "data": {**made["data"], "dataset": "twitter2017"},
+                                "training": {**made["training"], "parent": "mner-default"}}))
+    r = cli("models", "promote", "tiny-distill", home=home)
+    assert r.returncode == 2 and ("tiny-distill scored 80.50 on the held-out posts of twitter2017, below the default "
+                                  "mner-default (83.85) it was continued from; give --reason") in r.stderr
+    r = cli("models", "promote", "tiny-distill", "--reason", "to compare", home=home)
+    assert r.returncode == 0 and "(held-out F1 80.50 on twitter2017; mner-default had 83.85)" in r.stdout
+    with open_store(home) as s:
+        assert s.conn.execute("SELECT promote_reason FROM model_versions WHERE name = 'tiny-distill'").fetchone() == (
+            "to compare",)
+    assert cli("models", "rollback", "tiny-distill", home=home).returncode == 0
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
     assert r.returncode == 2 and "no dataset 'nope' in this store (its datasets: twitter2017)" in r.stderr
     r = cli("train", "--dataset", "twitter2017", "--name", "y", "--mention-noise", "1.5", home=home)
