@@ -306,6 +306,9 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#job-progress")).to_contain_text("cancelling", timeout=T)
     expect(page.locator("#distill-cancel")).to_be_disabled(timeout=T)
     expect(page.locator("#job-progress")).to_contain_text("no version was saved", timeout=300_000)
+    # and the last finished round's report is back, said to be that one's (nothing was left on show)
+    expect(page.locator("#job-verdict")).to_contain_text("The last round that finished", timeout=T)
+    expect(page.locator("#job-verdict")).to_contain_text("browser-round")
     with db(home) as c:
         assert c.execute("SELECT count(*) FROM model_versions WHERE name = 'browser-cancel'").fetchone()[0] == 0
     expect(page.locator("#distill-start")).to_be_enabled(timeout=T)

@@ -212,6 +212,15 @@ def job_view(home: Path, job_id: int | None = None) -> JobView:
                    job.params.get("dataset", ""), job.params.get("name", ""), job.created_at)
 
 
+def last_finished_result(home: Path) -> dict | None:
+    """The report of the latest round that finished, marked as an earlier one's: shown again once
+    a later round is cancelled or fails (its start had taken that report off, and nothing was
+    left on show until another round finished)."""
+    with open_store(home) as store:
+        done = next((j for j in recent_jobs(store, "distill") if j.status == "done" and j.result), None)
+    return {**done.result, "earlier_job": done.id} if done else None
+
+
 def latest_round_dataset(home: Path) -> str | None:
     """The dataset of the latest round, which the tab opens on: its job line and report are about it."""
     return job_view(home).dataset or None
@@ -303,7 +312,8 @@ def report_text(result: dict | None) -> str:
                                           ": a real loss on posts it knew; promote it only if the gain is worth that."
                                           if c["high"] < 0 else ": better on posts it knew."))
     sizes = ", ".join(f"{k} {v}" for k, v in result["sizes"].items())
-    return (f"**{result['model']}** from {result['parent']} ({result['variant']}, best epoch {result['best_epoch']}). "
+    earlier = (f"*The last round that finished, job {result['earlier_job']}:* " if result.get("earlier_job") else "")
+    return (f"{earlier}**{result['model']}** from {result['parent']} ({result['variant']}, best epoch {result['best_epoch']}). "
             f"{verdict}{forget}\n\nSets: {sizes}; held-out from the {result['heldout_from']}, selection from "
             f"{result['selection_from']}; selection and held-out share {result['selection_heldout_overlap']} posts.")
 
@@ -565,8 +575,11 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             # a round running takes the result on show off (one this page started, or, on a page that
             # follows the latest job, one started in another browser): under it, it read as this one's
             stale = busy and shown
+            # a round cancelled or failed: the last finished round's report again, said to be its
+            again = (not busy and not v.result and not shown and v.status in ("cancelled", "failed")
+                     and last_finished_result(home))
             return ([v.line(), start_state, gr.update(interactive=busy and not v.cancelling)]
-                    + ([v.result] if fresh else [None] if stale else [gr.skip()]) + table)
+                    + ([v.result] if fresh else [None] if stale else [again] if again else [gr.skip()]) + table)
 
         def show_result(result, user):
             if not result:
