@@ -329,7 +329,8 @@ def _export(args: argparse.Namespace, store) -> int:
 
 
 def _add_post(args: argparse.Namespace, store) -> int:
-    image = read_image_file(args.image) if args.image else None  # size checked before reading
+    # size checked before reading; a refusal names the file as it was given (its folder too)
+    image = read_image_file(Path(args.image), str(args.image)) if args.image else None
     post = add_upload(store, args.text, image, args.image.name if args.image else None)
     print(json.dumps({"id": post.id, "tokens": list(post.tokens), "offsets": [list(o) for o in post.offsets],
                       "image_sha256": post.image_sha256}, ensure_ascii=False))

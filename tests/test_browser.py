@@ -188,7 +188,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     tab(page, "Distill")
     pick(page, "distill-dataset", "demo")
     expect(page.locator("#distill-plan")).to_contain_text("only 40 posts", timeout=T)
-    expect(page.locator("#distill-plan")).to_contain_text("an admin imports a file in the Store tab")   # where importing is done
+    expect(page.locator("#distill-plan")).to_contain_text("An admin imports a file in the Store tab")   # where importing is done
     # nothing can start, and there is nothing to cancel: both buttons say so by being off
     expect(page.locator("#distill-start")).to_be_disabled(timeout=T)
     expect(page.locator("#distill-cancel")).to_be_disabled()

@@ -88,6 +88,8 @@ def test_user_errors_are_one_clear_line_and_exit_2(tmp_path):
     fake.write_text("meow")
     r = cli("add-post", "--text", "my cat", "--image", str(fake), home=home)
     assert r.returncode == 2 and "not an image" in r.stderr
+    r = cli("add-post", "--text", "my cat", "--image", str(tmp_path / "gone" / "cat.jpg"), home=home)
+    assert r.returncode == 2 and f"{tmp_path / 'gone' / 'cat.jpg'}: cannot read the file" in r.stderr   # its folder too
     with open_store(home) as s:
         assert s.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 

@@ -601,7 +601,7 @@ def test_the_distill_plan_says_whether_a_round_can_start_and_where_its_need_is_m
     refusal points to the tab where the missing thing is done."""
     small = distill.plan_view(demo_home, "demo", None, 1.0)
     assert not small.possible and small.text.startswith(distill.NO_ROUND)
-    assert "an admin imports a file in the Store tab" in small.text    # 40 posts: too few to hold out
+    assert "An admin imports a file in the Store tab" in small.text    # 40 posts: too few to hold out
     assert distill.plan_view(demo_home, "", None, 1.0) == distill.PlanView("Choose a dataset.", False)
     from cot_explorer.importer import import_twitter
     from cot_explorer.paths import twitter_file

@@ -65,8 +65,8 @@ def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> Round
 
 NO_ROUND = "**No round possible yet:**"
 # where, in this app, what a refused round needs is done
-WHERE_DONE = {"posts": "an admin imports a file in the Store tab",
-              "corrections": "in the Annotate tab; a relation changed counts too"}
+WHERE_DONE = {"posts": "An admin imports a file in the Store tab.",
+              "corrections": "Posts are corrected in the Annotate tab (a relation changed counts too)."}
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,8 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
         plan = plan_of(home, dataset, since, replay)
     except RoundRefused as e:
         where = WHERE_DONE.get(e.needs or "")
-        return PlanView(f"{NO_ROUND} {e}" + (f" ({where})." if where else "."), False)
+        # where it is done, as a sentence of its own (a second bracket after the sentence's own read badly)
+        return PlanView(f"{NO_ROUND} {e}." + (f" {where}" if where else ""), False)
     except CotExplorerError as e:
         return PlanView(f"{NO_ROUND} {e}.", False)
     sizes = ", ".join(f"{k} **{v}**" for k, v in plan.sizes().items())
@@ -115,7 +116,8 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
     if plan.twins_left_out:
         note += (f" {plan.twins_left_out} post{'s' if plan.twins_left_out != 1 else ''} outside the held-out set "
                  f"{'have' if plan.twins_left_out != 1 else 'has'} the words of a held-out post (imported twice?) and "
-                 "are left out of every set, so that the round is not measured on what it learnt.")
+                 f"{'are' if plan.twins_left_out != 1 else 'is'} left out of every set, so that the round is not "
+                 "measured on what it learnt.")
     if len(plan.untouched) < MIN_UNTOUCHED:
         n = len(plan.untouched)
         note += (f" {f'Only {n}' if n else 'No'} untouched earlier post{'' if n == 1 else 's'} to measure "
