@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import io
 import json
 import os
 import shutil
@@ -37,10 +38,12 @@ from .student.registry import Registry
 from .uploads import add_upload
 
 
-def _dtype_arg(p: argparse.ArgumentParser) -> None:
+def _dtype_arg(p: argparse.ArgumentParser, scoring: bool = False) -> None:
+    auto = ("fp32, as the app and rounds score; bf16 only where named" if scoring else
+            "bf16 on CPUs with native bf16, else fp32")
     p.add_argument("--dtype", choices=("auto", "fp32", "bf16"), default=None,
-                   help="number format of inference: auto (bf16 on CPUs with native bf16, else fp32; "
-                        "default, or $COT_EXPLORER_INFERENCE_DTYPE), fp32 or bf16")
+                   help=f"number format of the torch backend: auto ({auto}; default, or "
+                        "$COT_EXPLORER_INFERENCE_DTYPE), fp32 or bf16")
 
 
 def _backend_arg(p: argparse.ArgumentParser, scoring: bool = False) -> None:
@@ -184,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="a labelled file: Twitter CoNLL or MNRE")
     p.add_argument("--format", choices=("twitter", "mnre"), help="the file's format (default: told from its first line)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
-    _dtype_arg(p)
+    _dtype_arg(p, scoring=True)
     _backend_arg(p, scoring=True)
 
     p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]}), streamed")
@@ -274,7 +277,7 @@ def _need(args: argparse.Namespace, *names: str) -> None:
 
 def _import(args: argparse.Namespace, store) -> int:
     path = str(args.path)
-    if args.kind in ("twitter", "mnre", "jsonl"):
+    if args.kind in ("twitter", "mnre"):   # a JSONL post may hold the word 'token' and read as MNRE: not sniffed
         _same_kind_as_the_file(path, args.kind)
     if args.kind == "twitter":
         _need(args, "dataset", "split")
@@ -673,7 +676,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # the reader went away (`| head`): nothing to say, and nothing more to write to it (Python
         # would complain again as it flushes standard output on the way out)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):   # no descriptor (in-process)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
         return 141   # as a program stopped by SIGPIPE
     except OSError as e:
         if e.errno in DISK_FULL_ERRNOS:

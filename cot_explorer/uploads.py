@@ -20,6 +20,7 @@ from .store.posts import (
     next_position,
     picked_image_name,
     post_footprint,
+    texts_of,
 )
 from .tokenize import tokenize_tweet
 
@@ -52,8 +53,20 @@ def uploaded_words(store: Store, text: str) -> bool:
     if has_text(store, UPLOAD_DATASET, text):
         return True
     words = same_words(text)
-    return any(same_words(t) == words for (t,) in store.conn.execute(
-        "SELECT text FROM posts WHERE dataset = ?", (UPLOAD_DATASET,)))
+    return any(same_words(t) == words for _, t in texts_of(store, UPLOAD_DATASET))
+
+
+def _stored_upload(store: Store, text: str, image_sha256: str | None) -> Post | None:
+    """The upload these words and this image are, if stored: under the id of the text as typed
+    (how uploads were stored before spacing was ignored, and the same id for a text spaced
+    plainly), under the id of its words, or an older upload spaced otherwise (stored under
+    its own text's id, which no retyping finds)."""
+    found = get_post(store, upload_id(text, image_sha256, spacing=True)) or get_post(store, upload_id(text, image_sha256))
+    if found is not None:
+        return found
+    words = same_words(text)
+    match = next((pid for pid, t in texts_of(store, UPLOAD_DATASET, image_sha256) if same_words(t) == words), None)
+    return get_post(store, match) if match else None
 
 
 def upload_id(text: str, image_sha256: str | None, spacing: bool = False) -> str:
@@ -93,14 +106,13 @@ def store_upload(store: Store, text: str, image: bytes | None = None,
         # named by its digest; the name it was picked under is the earlier upload's
         image_name = picked_image_name(store, checked.sha256, UPLOAD_DATASET) or image_name
     post_id = upload_id(text, sha)
-    # stored before spacing was ignored, under its own text's id
-    existing = get_post(store, post_id) or get_post(store, upload_id(text, sha, spacing=True))
+    existing = _stored_upload(store, text, sha)
     if existing is not None:
         return existing, True
     created = write_image_file(store, checked) if checked else False
     try:
         with store.write():
-            existing = get_post(store, post_id)  # the same upload from another tab meanwhile
+            existing = _stored_upload(store, text, sha)  # the same upload from another tab meanwhile
             if existing is not None:
                 return existing, True
             if checked:

@@ -533,6 +533,31 @@ def test_an_upload_picked_again_can_have_its_text_corrected_with_its_image(app, 
     page.close()
 
 
+def test_a_round_that_became_possible_while_away_gets_the_variant_it_suits(app, browser):
+    """Distill opened before anything was corrected kept its preset variant (distill) once posts
+    were corrected and the tab opened again: the one its own plan then warned of."""
+    url, home = app
+    for split in ("valid", "test"):
+        assert cli(["--home", str(home), "import", "twitter", str(twitter_file("twitter2017", split)),
+                    "--dataset", "reopened", "--split", split]) == 0
+    page = open_page(browser, url)
+    tab(page, "Distill")
+    pick(page, "distill-dataset", "reopened")
+    expect(page.locator("#distill-plan")).to_contain_text("nothing to train on", timeout=T)
+    pick(page, "distill-variant", "distill")
+    with open_store(home) as s:
+        gold = label_store.current_for_split(s, "reopened", "valid", "mner")
+        for pid in sorted(gold)[:3]:
+            label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="alice"),
+                             gold[pid].version)
+    tab(page, "Explore")
+    tab(page, "Distill")
+    expect(page.locator("#distill-plan")).to_contain_text("training (corrected) 3", timeout=T)
+    expect(page.locator("#distill-variant input")).to_have_value("text", timeout=T)
+    expect(page.locator("#distill-plan")).not_to_contain_text("No chain of thought")
+    page.close()
+
+
 def test_a_long_post_says_where_the_student_stopped_reading(app, browser):
     """A post longer than the student's 128 sub-word pieces: Explore's student row and Annotate
     say how many words it read (its silence on the rest looked like "no entities there")."""

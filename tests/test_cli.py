@@ -108,6 +108,10 @@ def test_train_says_which_datasets_and_splits_there_are_and_refuses_zero_epochs(
             "--valid-split", "test", home=home)
     assert r.returncode == 2 and "epochs and batch size must be at least 1" in r.stderr
     assert not (home / "models" / "x").exists()
+    # refused before training only: a version saved with 0 epochs before this check still loads
+    from cot_explorer.student.config import TrainConfig
+
+    assert TrainConfig.from_json({"epochs": 0}).epochs == 0
 
 
 def test_a_file_imported_as_another_format_is_told_which_it_is(tmp_path, data):

@@ -114,3 +114,13 @@ def test_a_stored_file_that_cannot_be_read_is_shown_as_it_is(tmp_path):
     broken.write_bytes(photo_jpeg((1600, 1200))[:50_000])
     assert shown_image(broken) == broken and shown_copies(broken) == []
     assert shown_image(tmp_path / "gone.jpg") == tmp_path / "gone.jpg" and shown_image(None) is None
+
+
+def test_an_animation_is_shown_as_itself(tmp_path):
+    """A copy would be its first frame, a still JPEG."""
+    from cot_explorer.store.shown_images import shown_copies, shown_image
+
+    frames = [Image.new("RGB", (1600, 1200), (i * 40, 0, 0)) for i in range(4)]
+    gif = tmp_path / "loop.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100)
+    assert shown_image(gif) == gif and shown_copies(gif) == []

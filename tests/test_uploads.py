@@ -67,3 +67,9 @@ def test_an_upload_stored_under_its_text_as_typed_is_found_again(store):
         add_posts(store, [old])
     again, existed = store_upload(store, text)
     assert existed and again.id == old.id
+    # and retyped with other spacing (its id is its own text's, which no retyping gives)
+    for spaced in ("Taylor Swift opens in Glendale", " Taylor  Swift opens in\nGlendale"):
+        again, existed = store_upload(store, spaced)
+        assert existed and again.id == old.id, spaced
+    other, existed = store_upload(store, "Taylor Swift opens in Glendale", png_bytes(), "p.png")   # with an image: another
+    assert not existed and other.id != old.id

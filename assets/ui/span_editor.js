@@ -672,7 +672,8 @@ new MutationObserver(() => {
 let signingOut = false;
 document.addEventListener("click", (e) => {
   const out = e.target.closest && e.target.closest('a[href^="logout"]');
-  if (!out || signingOut || !doc || !dirty() || !visible()) return;   // elsewhere: the browser asks
+  // elsewhere, or with another question open (it would be lost): the browser asks
+  if (!out || signingOut || !doc || !dirty() || !visible() || dialog) return;
   e.preventDefault(); e.stopImmediatePropagation();
   const leave = () => { signingOut = true; keepDraft(); window.location.href = out.href; };
   dialog = {
@@ -683,7 +684,11 @@ document.addEventListener("click", (e) => {
         dialog = null; render(); send("save");
         // signed out once the save is in (a refused save stays on screen, with the edits)
         const started = Date.now();
-        const wait = () => { if (!dirty()) leave(); else if (Date.now() - started < 15000) setTimeout(wait, 150); };
+        const wait = () => {
+          if (!dirty()) leave();
+          else if (Date.now() - started < 15000) setTimeout(wait, 150);
+          else if (!doc.note) { doc.note = "The save is not answered yet: you are still signed in, with your edits."; render(); }
+        };
         setTimeout(wait, 150);
       }, "primary"],
       ["Sign out, keep them as my draft", () => { dialog = null; render(); leave(); }, ""],

@@ -206,10 +206,10 @@ def forget_image(store: Store, sha256: str) -> SetAside | None:
     (`ensure_image_file`) instead of pointing at a file deleted under it."""
     path = image_path(store, sha256)
     store.conn.execute("DELETE FROM images WHERE sha256 = ?", (sha256,))
+    for copy in shown_copies(path) if path is not None else ():   # made again from it if this is rolled back
+        copy.unlink(missing_ok=True)
     if path is None or not path.exists():
         return None
-    for copy in shown_copies(path):   # made from it again if the deletion is rolled back
-        copy.unlink(missing_ok=True)
     aside = path.with_name(f".deleting-{path.name}")
     os.replace(path, aside)
     return SetAside(path, aside)

@@ -141,6 +141,17 @@ def has_text(store: Store, dataset: str, text: str) -> bool:
                               ).fetchone() is not None
 
 
+def texts_of(store: Store, dataset: str, image_sha256: str | None | object = ...) -> list[tuple[str, str]]:
+    """(id, text) of a dataset's posts, of those with this image only where one is given (None:
+    the posts without an image)."""
+    if image_sha256 is ...:
+        rows = store.conn.execute("SELECT id, text FROM posts WHERE dataset = ? ORDER BY position", (dataset,))
+    else:
+        rows = store.conn.execute("SELECT id, text FROM posts WHERE dataset = ? AND image_sha256 IS ? "
+                                  "ORDER BY position", (dataset, image_sha256))
+    return [(pid, text) for pid, text in rows]
+
+
 def search_posts(store: Store, query: str, limit: int = 50) -> list[Post]:
     """Posts of every dataset whose text contains `query` (case-insensitive), by dataset and order."""
     query = (query or "").strip()

@@ -32,9 +32,12 @@ def shown_image(path: Path | None) -> Path | None:
         return path
     try:
         with Image.open(path) as im:   # the header only, unless a copy is to be made
-            if max(im.size) <= SHOWN_SIDE and path.stat().st_size <= SHOWN_ABOVE_BYTES:
-                return path
             alpha = _has_alpha(im)
+            within = max(im.size) <= SHOWN_SIDE
+            # an animation shows as one (a copy would be its first frame); a transparent image
+            # within the side would be written again as PNG, no smaller
+            if (within and (alpha or path.stat().st_size <= SHOWN_ABOVE_BYTES)) or getattr(im, "is_animated", False):
+                return path
             target = path.with_name(f"{path.name.split('.')[0]}.shown-{SHOWN_SIDE}.{'png' if alpha else 'jpg'}")
             if target.exists():
                 return target

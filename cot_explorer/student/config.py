@@ -70,10 +70,20 @@ class TrainConfig:
             raise ValueError("mention_noise is for MNER: relation posts keep their words")
         if not 0.0 <= self.lam <= 1.0 or self.temperature <= 0:
             raise ValueError("lam must be in [0, 1] and temperature > 0")
-        # no pass over the data saved an untrained model, listed with F1 -1 and promotable
+
+    def check_trainable(self) -> "TrainConfig":
+        """Refused before training, not when a saved version's settings are read (a version saved
+        with 0 epochs before this check must still load): no pass over the data saved an untrained
+        model, listed with F1 -1 and promotable."""
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError(f"epochs and batch size must be at least 1 and lr above 0, got {self.epochs}, "
                              f"{self.batch_size} and {self.lr:g}")
+        return self
+
+    @property
+    def has_soft_prompts(self) -> bool:
+        """Whether the model has soft-prompt positions (a prompt-free kd student has none)."""
+        return self.prompt_kind is not None and self.n_prompts > 0
 
     @property
     def uses_knowledge(self) -> bool:

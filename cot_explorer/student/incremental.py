@@ -30,6 +30,7 @@ from ..store.predictions import cached_spans
 from .checkpoint import LoadedStudent, load_checkpoint, save_checkpoint
 from .config import TrainConfig, Variant
 from .data import data_hash, mner_examples_from_store, mre_examples_from_store
+from .gain import gain_direction
 from .inference import load_predictor
 from .registry import Registry
 from .relation_arguments import entities_for_arguments, relations_as_spans, typed_pair
@@ -105,9 +106,8 @@ class RoundReport:
 
     def gain_sentence(self) -> str:
         g = self.gain["*"]
-        sure = ("no clear change (the interval includes zero)" if g["low"] <= 0 <= g["high"]
-                else "a real gain (the interval lies above zero)" if g["value"] > 0
-                else "a real loss (the interval lies below zero)")
+        sure = {"gain": "a real gain (the interval lies above zero)", "loss": "a real loss (the interval lies below zero)",
+                "unclear": "no clear change (the interval includes zero)"}[gain_direction(g)]
         return (f"held-out F1 {self.before['f1']:.2f} → {self.after['f1']:.2f} ({g['value']:+.2f}, 95 % interval "
                 f"{g['low']:+.2f} to {g['high']:+.2f}; better in {100 * g['p_better']:.0f} % of resamples): {sure}")
 

@@ -140,8 +140,10 @@ def load_predictor(path: Path, backend: str | None = None, dtype: str | None = N
     `consistent`: answers of the post alone, in fp32, for what is kept or scored)."""
     path = Path(path)
     chosen = choose_backend(Manifest.read(path), backend, bulk, consistent)
-    if consistent and chosen == "torch" and not dtype:   # bf16 only where asked for by name
-        dtype = os.environ.get("COT_EXPLORER_INFERENCE_DTYPE") or "fp32"
+    if consistent and chosen == "torch" and dtype in (None, "auto"):
+        # bf16 only where asked for by name (inference_dtype.DTYPE_ENV, read here without torch)
+        asked = (os.environ.get("COT_EXPLORER_INFERENCE_DTYPE") or "").strip().lower()
+        dtype = asked if asked in ("fp32", "bf16") else "fp32"
     if chosen.startswith("onnx"):
         from .onnx_predictor import OnnxPredictor  # ONNX Runtime and tokenizers, on use
 

@@ -111,4 +111,4 @@ def default_task(store, dataset: str, split: str = "train") -> str:
 
 def config_from_args(**overrides) -> TrainConfig:
     cfg = TrainConfig()
-    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None}).check_trainable()

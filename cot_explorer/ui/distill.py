@@ -28,6 +28,7 @@ from ..store.knowledge import posts_with_knowledge_among
 from ..store.model_versions import get_version
 from ..store.posts import get_post
 from ..student.config import TrainConfig, Variant
+from ..student.gain import gain_direction
 from ..student.manifest import Manifest
 from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
@@ -77,18 +78,18 @@ class PlanView:
     text: str
     possible: bool
     with_cot: int | None = None
-    parent_prompts: bool = True    # the parent has soft prompts (a prompt-free kd default has none)
+    prompt_free_kd: bool = False   # the parent is a kd student without soft prompts (the shipped default)
 
     @property
     def variant(self) -> str:
         """The variant a round on these posts should train: distill learns from the chain of
         thought; with none to read, it would learn the labels alone with soft prompts the
         default lacks (a real loss in rounds on posts without it: -3.0 F1 where text lost 0.1).
-        A parent without soft prompts continues as text whatever the posts hold: distill gives
-        it fresh, untrained ones (7 corrections of Twitter-2017 train with their chain of
+        A prompt-free kd parent continues as text whatever the posts hold: distill gives it
+        fresh, untrained prompts (7 corrections of Twitter-2017 train with their chain of
         thought, 2 epochs: held-out -0.82 and forgetting -2.40 as distill, -0.19 and 0.00 as
         text; a walker's five rounds on it as distill all lost)."""
-        return Variant.TEXT.value if self.with_cot == 0 or not self.parent_prompts else Variant.DISTILL.value
+        return Variant.TEXT.value if self.with_cot == 0 or self.prompt_free_kd else Variant.DISTILL.value
 
 
 NO_COT = ("**No chain of thought on these training posts:** distill would learn from your labels alone, with "
@@ -129,14 +130,14 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
     with open_store(home) as store:
         with_cot = posts_with_knowledge_among(store, training, plan.task)
         parent = TrainConfig.from_json(Manifest.read(Registry(store).path("default", plan.task)).config)
-    prompts = parent.prompt_kind is not None and parent.n_prompts > 0
+    prompt_free_kd = parent.variant == Variant.KD.value and not parent.has_soft_prompts
     cot = f" The teacher's chain of thought is on {with_cot} of the {len(training)} training posts."
     if with_cot == 0 and variant == Variant.DISTILL.value:
         cot = f"\n\n{NO_COT}"
-    elif not prompts and variant == Variant.DISTILL.value:
+    elif prompt_free_kd and variant == Variant.DISTILL.value:
         cot += "\n\n" + NO_PROMPTS.format(parent=plan.parent)
     return PlanView(f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its "
-                    f"first round; selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompts)
+                    f"first round; selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompt_free_kd)
 
 
 def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
@@ -298,10 +299,11 @@ def report_text(result: dict | None) -> str:
         return ""
     g = result["gain"]["*"]
     # which way the interval lies, in words ("the gain is not shown" read as the page hiding it)
-    verdict = ("**No clear change: the interval includes zero, so these held-out posts show the round neither "
-               "better nor worse.**" if g["low"] <= 0 <= g["high"] else
-               ("**A real gain: the interval lies above zero on the held-out posts.**" if g["value"] > 0 else
-                "**A real loss: the interval lies below zero on the held-out posts; do not promote it.**"))
+    verdict = {"unclear": "**No clear change: the interval includes zero, so these held-out posts show the round "
+                          "neither better nor worse.**",
+               "gain": "**A real gain: the interval lies above zero on the held-out posts.**",
+               "loss": "**A real loss: the interval lies below zero on the held-out posts; do not promote it.**"
+               }[gain_direction(g)]
     f = result.get("forgetting") or {}
     forget = ""
     if f.get("posts", 0) < MIN_UNTOUCHED:   # "+0.00 (+0.00 to +0.00), within noise" on 11 posts read as a finding
@@ -310,9 +312,10 @@ def report_text(result: dict | None) -> str:
     elif f.get("change"):
         c = f["change"]
         forget = (f" Forgetting on {f['posts']} untouched earlier posts: {c['value']:+.2f} F1 ({c['low']:+.2f} to "
-                  f"{c['high']:+.2f})" + (", within noise." if c["low"] <= 0 <= c["high"] else
-                                          ": a real loss on posts it knew; promote it only if the gain is worth that."
-                                          if c["high"] < 0 else ": better on posts it knew."))
+                  f"{c['high']:+.2f})" + {"unclear": ", within noise.",
+                                          "loss": ": a real loss on posts it knew; promote it only if the gain is "
+                                                  "worth that.",
+                                          "gain": ": better on posts it knew."}[gain_direction(c)])
     sizes = ", ".join(f"{k} {v}" for k, v in result["sizes"].items())
     earlier = (f"*The last round that finished, job {result['earlier_job']}:* " if result.get("earlier_job") else "")
     return (f"{earlier}**{result['model']}** from {result['parent']} ({result['variant']}, best epoch {result['best_epoch']}). "
@@ -324,6 +327,8 @@ def _changed(post, pairs, s: dict) -> str:
     """One changed answer: an entity span, or (relations) the pair it names by index."""
     if pairs is None:
         return f"{post.span_text(Span.from_json(s))}/{s['type']}"
+    if not 0 <= s["start"] < len(pairs.relations):   # the post's pairs changed since the round
+        return f"pair {s['start'] + 1} (changed since): {s['type']}"
     r = pairs.relations[s["start"]]  # see relation_arguments.relations_as_spans
     return f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {s['type']}"
 
@@ -473,7 +478,7 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
                        "tick “promote anyway” and say why" if not (reason or "").strip() else "tick “promote anyway”")
             raise PromoteNeedsReason(f"{name} scores {new_f1:.2f} on the held-out posts of {dataset}, below the default "
                                      f"{current} ({old_f1:.2f}); {missing} to promote it")
-    with open_store(home) as store:
+    with open_store(home) as store, store.write():   # the check and the promotion under one write lock
         now = Registry(store).default_name(task)
         if now != current:   # promoted meanwhile (a second press, another admin): said, not done twice
             raise ValidationError(f"{name} is the default already (promoted while this was being scored)"
@@ -502,8 +507,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             # the default may be a kd student, a variant a round does not offer: say what becomes of it
             variant = gr.Dropdown(list(ROUND_VARIANTS), value="distill", label="Variant", elem_id="distill-variant",
                                   info="distill: the student learns from the teacher's chain of thought as well "
-                                       "as your labels (chosen where the training posts have it); text: from your "
-                                       "labels alone. A default trained another way (kd) is continued as either.")
+                                       "as your labels (chosen where the training posts have it and the default "
+                                       "has soft prompts); text: from your labels alone (chosen for the shipped "
+                                       "prompt-free kd default). A kd default is continued as either.")
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
@@ -644,8 +650,18 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         # Back on the tab, the plan and the versions as they are now: posts corrected in Annotate
         # meanwhile (the plan said "nothing to train on", Start off, and a round then trained on
         # more posts than its plan said), a version promoted or rolled back from the CLI
-        distill_tab.select(guarded(policy, Action.EXPLORE, show_plan, quiet=True), [dataset, since, replay, variant],
-                           [plan, start, plan_possible], api_visibility="private", show_progress="hidden")
+        def reopened(d, s, r, v, was_possible, user):
+            """The plan as it is now; a round that became possible meanwhile gets the variant its
+            posts and parent suit (the preset stayed, the one the plan then warned of)."""
+            view = plan_view(home, d, s, r, v)
+            suit = view.variant if view.possible and not was_possible and view.variant != v else None
+            if suit:
+                view = plan_view(home, d, s, r, suit)
+            return (*plan_shown(view), suit or gr.skip())
+
+        distill_tab.select(guarded(policy, Action.EXPLORE, reopened, quiet=True),
+                           [dataset, since, replay, variant, plan_possible], [plan, start, plan_possible, variant],
+                           api_visibility="private", show_progress="hidden")
         distill_tab.select(guarded(policy, Action.EXPLORE, lambda user: render_versions(), quiet=True), None,
                            [versions, f1_plot, pick], api_visibility="private", show_progress="hidden")
         # the bar where the answer comes (it covered the table and the plot, over the last answer)

@@ -268,7 +268,7 @@ IMAGE_LET_GO = ("The image went with the post analysed before (it is stored with
                 "if it has one.")
 IMAGE_KEPT = ("The image stays for the edited text: Analyse stores it as a new upload with that image (the one "
               "analysed before stays, listed in the picker, until you delete it).")
-LET_KEPT_IMAGE_GO = """(text, image, kept, keptFor, note) => {
+LET_KEPT_IMAGE_GO = r"""(text, image, kept, keptFor, note) => {
   const name = image && (image.path || "").split("/").pop();
   if (!kept || name !== kept) return [image, kept, note];
   // spacing is not an edit: the same words are the same upload (uploads.same_words)
@@ -522,7 +522,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 rows = gr.HTML(elem_id="post-rows", css_template=ROWS_CSS)
                 disagree = gr.Markdown(elem_id="explore-disagreements")
                 with gr.Row(equal_height=False):
-                    shown_image = gr.Image(label="Post image", interactive=False, height=200, elem_id="explore-image",
+                    post_image = gr.Image(label="Post image", interactive=False, height=200, elem_id="explore-image",
                                            visible=False, scale=1)
                     with gr.Column(scale=2):
                         caption = gr.Markdown(elem_id="explore-caption")
@@ -549,7 +549,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             return (view.post_id, view.post_id, f"`{view.post_id}`", view.rows, view.disagreements, view.cot,
                     gr.update(value=view.shown, visible=bool(view.shown)), view.caption and f"*Caption:* {view.caption}")
 
-        outs = [post_state, shown, post_id, rows, disagree, cot, shown_image, caption]
+        outs = [post_state, shown, post_id, rows, disagree, cot, post_image, caption]
 
         def relations_of(pid, user):
             view = pairs_view(home, pid) if pid else None

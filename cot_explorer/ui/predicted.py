@@ -75,22 +75,31 @@ def _register(home: Path, predictor) -> str:
     return name
 
 
+def made_by(predictor) -> str:
+    """How a predictor's answers are made, kept with each (store/predictions.py): its backend,
+    and for PyTorch its number format (`torch-fp32`, `torch-bf16`)."""
+    dtype = getattr(predictor, "dtype", None) if predictor.backend == "torch" else None
+    return f"{predictor.backend}-{dtype}" if dtype else predictor.backend
+
+
 def all_predicted(home: Path, posts: Sequence[Post], task: str = "mner") -> bool:
     """Whether the default model of `task` has answered every one of `posts` already, so that a
     queue made from its answers reads the store and predicts nothing (a page load must not start
     minutes of work with no Stop on show). For relations, a post counts once any of its pairs is
     answered: an argument retyped since costs a pair or two, not the split."""
-    entities = _register(home, student(home))   # relations read the entity student's types too
+    entity_student = student(home)
+    entities = _register(home, entity_student)   # relations read the entity student's types too
     with open_store(home) as store:
         ids = [p.id for p in posts]
-        if not set(ids) <= set(cached_spans(store, entities, ids)):
+        if not set(ids) <= set(cached_spans(store, entities, ids, made_by=made_by(entity_student))):
             return False
     if task != "mre":
         return True
-    relations = _register(home, student(home, task="mre"))
+    relation_student = student(home, task="mre")
+    relations = _register(home, relation_student)
     with open_store(home) as store:
         ids = [p.id for p in posts if (ls := label_store.current(store, p.id, "mre")) is not None and ls.relations]
-        return set(ids) <= set(stored_relations(store, relations, ids))
+        return set(ids) <= set(stored_relations(store, relations, ids, made_by=made_by(relation_student)))
 
 
 def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default",
@@ -104,7 +113,7 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
     predictor = student(home, model)
     name = _register(home, predictor)
     with open_store(home) as store:
-        have = cached_spans(store, name, [p.id for p in posts])
+        have = cached_spans(store, name, [p.id for p in posts], made_by=made_by(predictor))
         schemas = {d: dataset_schema(store, d) for d in {p.dataset for p in posts} if dataset_known(store, d)}
     # by length, so each chunk's batches hold posts of one length (little padding)
     missing = sorted((p for p in posts if p.id not in have), key=lambda p: len(p.tokens))
@@ -120,7 +129,7 @@ def cached_predictions(home: Path, posts: Sequence[Post], model: str = "default"
         preds = predictor.predict_entities([p.tokens for p in chunk])
         fresh = {p.id: [(s.start, s.end, s.type, s.confidence) for s in ps] for p, ps in zip(chunk, preds)}
         with open_store(home) as store:
-            put_spans(store, name, fresh.items())
+            put_spans(store, name, fresh.items(), made_by=made_by(predictor))
         have.update(fresh)
         report(i + len(chunk), len(missing), f"posts ({name})")
 
@@ -155,7 +164,7 @@ def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
     predictor = student(home, model, task="mre")
     name = _register(home, predictor)
     with open_store(home) as store:
-        known = stored_relations(store, name, [p.id for p in posts])
+        known = stored_relations(store, name, [p.id for p in posts], made_by=made_by(predictor))
     if charge is not None:   # before any work: the posts with pairs not yet answered (their types' entities too)
         charge(sum(len(known.get(p.id, {})) < len(pairs[p.id]) for p in posts))
     entities = _argument_entities(home, posts, on_progress)
@@ -178,7 +187,7 @@ def cached_relations(home: Path, posts: Sequence[Post], model: str = "default",
         for (p, h, t), g in zip(chunk, got):
             fresh.setdefault(p.id, dict(known.get(p.id, {})))[(h, t)] = (g.label, g.confidence)
         with open_store(home) as store:
-            put_relations(store, name, fresh.items())
+            put_relations(store, name, fresh.items(), made_by=made_by(predictor))
         for pid, guesses in fresh.items():
             known[pid] = guesses
         report(i + len(chunk), len(todo), f"entity pairs ({name})")

@@ -84,12 +84,8 @@ def pairs_view(home: Path, post: Post | str) -> PairsView:
         if labels is None:  # not an MNRE post: nothing more to read
             return PairsView([], None)
         teacher = [knowledge_for(store, post.id, "mre", (r.head, r.tail)) for r in labels.relations]
-    available = relation_student_available(home)
-    guesses = cached_relations(home, [post]).get(post.id, []) if available else []
-    model = None
-    if available:
-        with open_store(home) as store:
-            model = Registry(store).default_name("mre")
+    guesses = cached_relations(home, [post]).get(post.id, []) if relation_student_available(home) else []
+    model = next((g.model for g in guesses), None)   # the student that answered, not the default read again
     pairs = [PairView(i, r, post.span_text(r.head), post.span_text(r.tail), guesses[i] if guesses else None,
                       TeacherRelation(k.relation.label, k.relation.rationale or "", k.model) if k and k.relation
                       else None)
