@@ -51,6 +51,15 @@ def analyse_upload(page, text: str, picture: Path, color: tuple[int, int, int], 
     expect(page.locator("#post-rows")).to_contain_text(shown, timeout=T)
 
 
+def correct_first(home: Path, dataset: str, split: str, n: int, start: int = 0) -> None:
+    """alice corrects posts `start`..`start + n` of a split (by id), dropping each one's last span."""
+    with open_store(home) as s:
+        gold = label_store.current_for_split(s, dataset, split, "mner")
+        for pid in sorted(gold)[start:start + n]:
+            label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="alice"),
+                             gold[pid].version)
+
+
 def test_upload_correct_undo_and_distill(app, browser):
     url, home = app
     page = open_page(browser, url)
@@ -196,11 +205,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     for split in ("valid", "test"):
         assert cli(["--home", str(home), "import", "twitter", str(twitter_file("twitter2017", split)),
                     "--dataset", "twitter2017", "--split", split]) == 0
-    with open_store(home) as s:
-        gold = label_store.current_for_split(s, "twitter2017", "valid", "mner")
-        for pid in sorted(gold)[:3]:
-            label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="alice"),
-                             gold[pid].version)
+    correct_first(home, "twitter2017", "valid", 3)
     # imported from a terminal beside the app: the Store tab's Refresh brings it into every tab's
     # lists (the table listed it; Annotate, Errors and Distill did not, until a reload)
     tab(page, "Store")
@@ -220,10 +225,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#distill-plan")).to_contain_text("No chain of thought on these training posts", timeout=T)
     # a post corrected meanwhile (in Annotate, another browser): the plan says it once the tab is
     # opened again (it kept its old count, and the round trained on more posts than it said)
-    with open_store(home) as s:
-        pid = sorted(gold)[3]
-        label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="alice"),
-                         gold[pid].version)
+    correct_first(home, "twitter2017", "valid", 1, start=3)
     tab(page, "Explore")
     tab(page, "Distill")
     expect(page.locator("#distill-plan")).to_contain_text("training (corrected) 4", timeout=T)
@@ -545,11 +547,7 @@ def test_a_round_that_became_possible_while_away_gets_the_variant_it_suits(app, 
     pick(page, "distill-dataset", "reopened")
     expect(page.locator("#distill-plan")).to_contain_text("nothing to train on", timeout=T)
     pick(page, "distill-variant", "distill")
-    with open_store(home) as s:
-        gold = label_store.current_for_split(s, "reopened", "valid", "mner")
-        for pid in sorted(gold)[:3]:
-            label_store.save(s, pid, LabelSet("mner", gold[pid].spans[:-1], source="annotator", author="alice"),
-                             gold[pid].version)
+    correct_first(home, "reopened", "valid", 3)
     tab(page, "Explore")
     tab(page, "Distill")
     expect(page.locator("#distill-plan")).to_contain_text("training (corrected) 3", timeout=T)
