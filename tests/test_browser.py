@@ -547,6 +547,9 @@ def test_a_round_that_became_possible_while_away_gets_the_variant_it_suits(app, 
     pick(page, "distill-dataset", "reopened")
     expect(page.locator("#distill-plan")).to_contain_text("nothing to train on", timeout=T)
     pick(page, "distill-variant", "distill")
+    # its plan answered before the posts are corrected (answered after, it found the round possible
+    # already, as if it had been when the tab was left)
+    page.wait_for_timeout(1500)
     correct_first(home, "reopened", "valid", 3)
     tab(page, "Explore")
     tab(page, "Distill")
