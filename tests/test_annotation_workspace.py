@@ -198,8 +198,9 @@ def test_search_finds_posts_of_every_dataset_and_progress_counts_annotators(demo
         label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "MISC"),), source="annotator", author="ann"),
                          label_store.head_version(s, pid, "mner"))
         pr = label_store.progress(s, "demo", "test")
-    # each corrected post counts for the annotator whose labels are current (bob merged over ann)
-    assert pr.total == 40 and pr.corrected >= 1 and sum(pr.by_author.values()) == pr.corrected
+    # each corrected post counts for the annotator whose labels are current (bob merged over ann),
+    # and for whoever made labels another took unchanged as theirs: a post may count for two
+    assert pr.total == 40 and pr.corrected >= 1 and sum(pr.by_author.values()) >= pr.corrected
     assert set(pr.by_author) <= {"ann", "bob"}
 
 
@@ -515,3 +516,25 @@ def test_taking_theirs_over_their_undo_saves_nothing(tmp_path):
     with open_store(home) as s:
         assert label_store.head(s, pid, "mner").version == undone.version
         assert label_store.progress(s, "demo", "test").corrected == corrected
+
+
+def test_labels_taken_as_one_s_own_still_count_for_who_made_them(demo_home):
+    """ann1 corrected a post; ann2 took ann1's labels as theirs ("Take theirs"). ann1's progress
+    read "0 by you · labels now by: ann2 (1)": the one who made them lost the credit."""
+    pid = first_ids(demo_home, 9)[8]
+    with open_store(demo_home) as s:
+        made = label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "ORG"),), source="annotator", author="maker"),
+                                label_store.head_version(s, pid, "mner"))
+        label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "ORG"),), source="annotator", author="taker"),
+                         made.version)
+        pr = label_store.progress(s, "demo", "test")
+        assert pid in _posts_of(s, "maker") and pr.by_author.get("maker", 0) >= 1 and pr.by_author.get("taker", 0) >= 1
+        # labels changed on top of them are the changer's alone
+        label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "PER"),), source="annotator", author="changer"),
+                         label_store.head_version(s, pid, "mner"))
+        after = label_store.progress(s, "demo", "test")
+    assert after.by_author.get("maker", 0) == pr.by_author["maker"] - 1 and after.by_author.get("changer", 0) >= 1
+
+
+def _posts_of(store, author: str) -> set[str]:
+    return {pid for (pid,) in store.conn.execute("SELECT DISTINCT post_id FROM labels WHERE author = ?", (author,))}

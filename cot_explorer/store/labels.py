@@ -408,6 +408,17 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None, co
                 "SELECT author, action, restores FROM labels WHERE version = ?", (restores,)).fetchone()
         if action not in ("undo", "redo"):
             posts_by.setdefault(author, set()).add(post_id)
+    # a colleague's labels taken as one's own ("Take theirs", a Save on them unchanged) stay theirs
+    # too: credited to the taker alone, the one who made them read "0 by you" (a walker's finding)
+    vouched = store.conn.execute(
+        f"""SELECT c.post_id, c.task, r.author, c.payload, r.payload FROM current_labels c
+            JOIN posts p ON p.id = c.post_id JOIN labels r ON r.version = c.replaces
+            WHERE p.dataset = ? AND p.split = ? AND c.task IN ({marks}) AND c.source = 'annotator'
+            AND c.action = 'save' AND r.source = 'annotator' AND r.action IN ('save', 'merge')
+            AND r.author != c.author""", (dataset, split, *tasks)).fetchall()
+    for post_id, task_, maker, now, before in vouched:
+        if LabelSet.from_payload(task_, json.loads(now)).same_labels(LabelSet.from_payload(task_, json.loads(before))):
+            posts_by.setdefault(maker, set()).add(post_id)
     counts = sorted(((a, len(ps)) for a, ps in posts_by.items()), key=lambda x: (-x[1], x[0]))
     return Progress(total, corrected, dict(counts),
                     _confirmed_unchanged(store, dataset, split, tasks) if confirmed else 0)
