@@ -1670,3 +1670,33 @@ def test_a_token_the_browser_draws_with_no_width_is_drawn_by_name_and_can_be_mar
     page.keyboard.press("4")
     expect(page.get_by_role("button", name="remove MISC span ⟨U+FE0F⟩")).to_have_count(1, timeout=T)   # read as drawn
     page.close()
+
+
+def test_undo_of_a_colleague_s_saved_change_asks_first(app, browser):
+    """ann1 came back to a post ann2 had saved meanwhile and pressed `u`: "Undid the last span
+    change (ann2's, version 787)" at once, and ann2 was not told. Another's change is now asked
+    about first; one's own is undone as before."""
+    url, home = app
+    maker = open_annotate(browser, url, "undo-maker")
+    go_to(maker, 11)
+    pid = current_post_id(maker, home)
+    make_an_edit(maker)
+    maker.locator("#se-save").click()
+    expect(maker.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    maker.close()
+    other = open_annotate(browser, url, "undo-other")
+    go_to(other, 11)
+    assert current_post_id(other, home) == pid
+    before = len(labels_of(home, pid))
+    other.locator("#span-editor .se-tok").first.click()   # the keys go to the editor
+    other.keyboard.press("u")
+    expect(other.locator("#se-dialog")).to_contain_text("undo-maker's (version", timeout=T)
+    other.locator("#se-dialog").get_by_role("button", name="Keep it").click()
+    expect(other.locator("#se-dialog")).to_have_count(0)
+    other.wait_for_timeout(1000)
+    assert len(labels_of(home, pid)) == before   # nothing undone
+    other.locator("#se-undo").click()
+    other.locator("#se-dialog").get_by_role("button", name="Undo undo-maker's change").click()
+    expect(other.locator("#annotate-status")).to_contain_text("Undid", timeout=T)
+    assert labels_of(home, pid)[-1][1:3] == ("undo", "undo-other")
+    other.close()

@@ -566,6 +566,24 @@ function undoLocal() {
   return true;
 }
 
+// Undo of the post's newest saved change: a colleague's is asked about first (one "u" took back
+// another annotator's labels at once, and they were not told; redo brings them back)
+function undoSaved() {
+  const box = document.querySelector("#annotator input, #annotator textarea");
+  const me = ((doc && doc.drafts_of) || (box && box.value) || "").trim();
+  const of = doc && doc.undo_of;
+  if (!of || !of.author || of.author === me || doc.readonly) { clearNote(); send("undo"); return; }
+  dialog = {
+    text: `The newest change of this post is ${of.author}'s (version ${of.version}), not yours. Undo it? Their ` +
+      "labels are taken back (redo brings them back), and they are not told.",
+    actions: [
+      [`Undo ${of.author}'s change`, () => { dialog = null; render(); clearNote(); send("undo"); }, "danger"],
+      ["Keep it", () => { dialog = null; render(); }, ""],
+    ],
+  };
+  render();
+}
+
 // "r" after "u" took back an unsaved edit: that edit again, here (it went to the server, which
 // redid an older saved undo under the annotator's name, or said there was nothing to redo)
 function redoLocal() {
@@ -751,7 +769,7 @@ root.addEventListener("click", (e) => {
   else if (act === "save") send("save");
   else if (act === "prev") navigate(-1);
   else if (act === "next") navigate(1);
-  else if (act === "undo") { if (!undoLocal()) { clearNote(); send("undo"); } }
+  else if (act === "undo") { if (!undoLocal()) undoSaved(); }
   else if (act === "redo") { if (!redoLocal()) { clearNote(); send("redo"); } }
   // the relation just saved, this version only (not an unsaved span edit, nor a change saved since)
   else if (act === "undo-saved") {
@@ -809,7 +827,7 @@ document.addEventListener("keydown", (e) => {
   else if (k === "s" && !mod) send("save");
   else if (k === "n" && !mod) navigate(1);
   else if (k === "p" && !mod) navigate(-1);
-  else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) { clearNote(); send("undo"); } }
+  else if ((k === "u" && !mod) || (mod && k.toLowerCase() === "z" && !e.shiftKey)) { if (!undoLocal()) undoSaved(); }
   else if ((k === "r" && !mod) || (mod && k.toLowerCase() === "z" && e.shiftKey)) { if (!redoLocal()) { clearNote(); send("redo"); } }
   else if (k === "w" && !mod) focusCursor();   // the words take the keyboard (about 20 Tabs from the tab bar)
   else if (k === "a" && !mod) takeFirst("student");

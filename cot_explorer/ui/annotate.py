@@ -306,6 +306,7 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         cur = label_store.current(store, post_id, "mner")
         base = label_store.head_version(store, post_id, "mner")
         schema = dataset_schema(store, post.dataset)
+        undoable = label_store.newest_undoable(store, post_id)
     saved = [span_dict(s) for s in (cur.spans if cur else ())]
     pairs, rel_version = pairs_for(home, post)
     ids = ids or []
@@ -322,7 +323,9 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
         focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
         reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved),
-        drafts_of="" if user.name in (None, LOCAL_USER) else user.name)
+        drafts_of="" if user.name in (None, LOCAL_USER) else user.name,
+        undo_of={"author": undoable.author, "version": undoable.version}
+        if undoable is not None and undoable.source == "annotator" and undoable.author else None)
 
 
 STALE_ERROR = " (the labels have changed since this analysis: press Analyse in Errors again)"

@@ -74,6 +74,8 @@ class EditorDoc:
     reveal: bool = False           # opened from another tab or a search: brought into view (on a phone it was screens down)
     drafts_of: str = ""            # whose drafts this browser keeps ("" for the one local user): a shared browser
                                    # restored one person's unsaved edits to the next, who saved them as theirs
+    undo_of: dict | None = None    # the saved change an undo takes back ({"author", "version"}): another's is
+                                   # asked about first (one "u" took back a colleague's labels unseen)
 
     def to_value(self) -> dict:
         return asdict(self)
