@@ -471,6 +471,10 @@ def test_picking_a_post_lets_go_of_the_analysed_uploads_text_but_not_of_a_draft(
     expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
     page.locator('#errors-table [data-testid="cell-0-2"]').click()
     expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    # the row's post on show in Annotate before going back, as a user sees it (under load the pick
+    # below waited behind its opening, past the test's minute)
+    expect(page.locator("#se-pos")).to_contain_text(" / 40", timeout=T)
+    expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
     tab(page, "Explore")
     expect(page.locator("#post-text textarea")).to_have_value("Picked later : Trudeau meets Biden in Ottawa")
     page.locator("#pick-post input").click()

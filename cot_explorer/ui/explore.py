@@ -35,6 +35,7 @@ from ..uploads import (
     footprint_sentence,
     preview_post,
     refuse_undeletable,
+    same_words,
     store_upload,
     upload_footprint,
     uploaded_words,
@@ -656,9 +657,12 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             if not pid:   # the picker cleared: no post to show, no text of a pick to let go
                 return [gr.skip()] * len(outs) + ["", gr.skip()]
             done_with = False
-            if shown != pid and (t or "").strip():
+            if (t or "").strip():
                 with open_store(home) as store:
-                    done_with = uploaded_words(store, t)   # spaced otherwise, the same upload
+                    picked = get_post(store, pid)
+                    # an upload's text (spaced otherwise too), unless it is the picked post's own
+                    done_with = uploaded_words(store, t) and not (picked is not None
+                                                                   and same_words(picked.text) == same_words(t))
             return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
 
         def open_linked(pid, how, user):
