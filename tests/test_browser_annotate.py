@@ -1694,7 +1694,9 @@ def test_undo_of_a_colleague_s_saved_change_asks_first(app, browser):
     other.locator("#span-editor .se-tok").first.click()   # the keys go to the editor
     other.keyboard.press("u")
     expect(other.locator("#se-dialog")).to_contain_text("undo-maker's (version", timeout=T)
-    other.locator("#se-dialog").get_by_role("button", name="Keep it").click()
+    # the keyboard is on the safe choice: an Enter keeps their labels
+    expect(other.locator("#se-dialog").get_by_role("button", name="Keep it")).to_be_focused()
+    other.keyboard.press("Enter")
     expect(other.locator("#se-dialog")).to_have_count(0)
     other.wait_for_timeout(1000)
     assert len(labels_of(home, pid)) == before   # nothing undone

@@ -578,7 +578,7 @@ function undoSaved() {
       "labels are taken back (redo brings them back), and they are not told.",
     actions: [
       [`Undo ${of.author}'s change`, () => { dialog = null; render(); clearNote(); send("undo"); }, "danger"],
-      ["Keep it", () => { dialog = null; render(); }, ""],
+      ["Keep it", () => { dialog = null; render(); }, "se-safe"],
     ],
   };
   render();
@@ -1177,7 +1177,8 @@ function render() {
     const fromPage = !active || active === document.body || root.contains(active) || active.closest(".se-dialog");
     if (fromPage) {   // not from a box being typed in elsewhere: the keyboard goes to the choices
       dialogFromWords = dialogFromWords || wordFocus;
-      const first = question.querySelector("button");
+      // the first choice, or the one named safe (a colleague's labels undone by an Enter pressed on)
+      const first = question.querySelector("button.se-safe") || question.querySelector("button");
       if (first) first.focus({ preventScroll: true });
     }
   }
