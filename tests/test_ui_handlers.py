@@ -1013,3 +1013,8 @@ def test_the_fixed_or_broke_table_names_the_wrong_answers_by_their_words(demo_ho
                                            "new_spurious": [{"start": 1, "end": 2, "type": "ORG"}]}]}
     (row,) = distill.change_rows(demo_home, result)
     assert row[1] == f"dropped wrong {post.tokens[0]}/LOC" and row[2] == f"added wrong {post.tokens[1]}/ORG"
+    # a wrong span retyped to another wrong type: one change, said once (it read as a fix beside a break)
+    result["changes"][0]["new_spurious"].append({"start": 0, "end": 1, "type": "MISC"})
+    (row,) = distill.change_rows(demo_home, result)
+    assert row[1] == "" and row[2] == (f"added wrong {post.tokens[1]}/ORG; retyped {post.tokens[0]} from LOC to MISC, "
+                                       "both wrong")

@@ -345,9 +345,19 @@ def change_rows(home: Path, result: dict | None) -> list[list]:
                 continue
             pairs = label_store.current(store, post.id, "mre") if relations else None
             said = functools.partial(_changed, post, pairs)
-            # the wrong answers by their words too ("dropped a wrong entity" named none of them)
-            fixed = "; ".join([said(s) for s in c["fixed"]] + [f"dropped wrong {said(s)}" for s in c["gone_spurious"]])
-            broke = "; ".join([said(s) for s in c["broke"]] + [f"added wrong {said(s)}" for s in c["new_spurious"]])
+            # the wrong answers by their words too ("dropped a wrong entity" named none of them); a
+            # wrong span retyped to another wrong type is one change, said once (it read as a fix
+            # beside a break)
+            bounds = lambda s: (s["start"], s["end"])   # noqa: E731
+            gone = {bounds(s): s for s in c["gone_spurious"]}
+            retyped = [(gone[bounds(s)], s) for s in c["new_spurious"] if bounds(s) in gone and not relations]
+            again = {bounds(new) for _, new in retyped}
+            fixed = "; ".join([said(s) for s in c["fixed"]]
+                              + [f"dropped wrong {said(s)}" for s in c["gone_spurious"] if bounds(s) not in again])
+            broke = "; ".join([said(s) for s in c["broke"]]
+                              + [f"added wrong {said(s)}" for s in c["new_spurious"] if bounds(s) not in again]
+                              + [f"retyped {post.span_text(Span.from_json(new))} from {old['type']} to "
+                                 f"{new['type']}, both wrong" for old, new in retyped])
             rows.append([c["post_id"], fixed, broke, post.text])
     rows.sort(key=lambda r: (r[2] == "", r[1] == ""))  # broken first: what to look at
     return rows
