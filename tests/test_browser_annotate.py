@@ -153,12 +153,19 @@ def make_an_edit(page, key: str = "2") -> None:
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
 
 
-def test_leaving_with_unsaved_edits_asks_first(app, browser):
+def edit_post(browser, app, name: str, n: int):
+    """`name` in Annotate on the queue's `n`th post, an edit made and not saved; the page and the post's id."""
     url, home = app
-    page = open_annotate(browser, url, "ann-guard")
-    go_to(page, 7)
+    page = open_annotate(browser, url, name)
+    go_to(page, n)
     pid = current_post_id(page, home)
     make_an_edit(page)
+    return page, pid
+
+
+def test_leaving_with_unsaved_edits_asks_first(app, browser):
+    url, home = app
+    page, pid = edit_post(browser, app, "ann-guard", 7)
     # Next: asked; Stay keeps the edit on screen
     page.locator("#se-next").click()
     expect(page.locator("#se-dialog")).to_contain_text("unsaved edits", timeout=T)
@@ -1680,10 +1687,7 @@ def test_undo_of_a_colleague_s_saved_change_asks_first(app, browser):
     change (ann2's, version 787)" at once, and ann2 was not told. Another's change is now asked
     about first; one's own is undone as before."""
     url, home = app
-    maker = open_annotate(browser, url, "undo-maker")
-    go_to(maker, 11)
-    pid = current_post_id(maker, home)
-    make_an_edit(maker)
+    maker, pid = edit_post(browser, app, "undo-maker", 11)
     maker.locator("#se-save").click()
     expect(maker.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
     maker.close()
