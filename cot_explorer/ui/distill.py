@@ -86,9 +86,10 @@ class PlanView:
         thought; with none to read, it would learn the labels alone with soft prompts the
         default lacks (a real loss in rounds on posts without it: -3.0 F1 where text lost 0.1).
         A prompt-free kd parent continues as text whatever the posts hold: distill gives it
-        fresh, untrained prompts (7 corrections of Twitter-2017 train with their chain of
-        thought, 2 epochs: held-out -0.82 and forgetting -2.40 as distill, -0.19 and 0.00 as
-        text; a walker's five rounds on it as distill all lost)."""
+        fresh, untrained prompts (7 corrections of Twitter-2017 train, no chain of thought
+        imported, 2 epochs: held-out -0.82 and forgetting -2.40 as distill, -0.19 and 0.00 as
+        text; a walker's five rounds on it as distill, on posts with their chain of thought,
+        all lost 0.8 to 1.9)."""
         return Variant.TEXT.value if self.with_cot == 0 or self.prompt_free_kd else Variant.DISTILL.value
 
 
