@@ -1018,3 +1018,21 @@ def test_the_fixed_or_broke_table_names_the_wrong_answers_by_their_words(demo_ho
     (row,) = distill.change_rows(demo_home, result)
     assert row[1] == "" and row[2] == (f"added wrong {post.tokens[1]}/ORG; retyped {post.tokens[0]} from LOC to MISC, "
                                        "both wrong")
+
+
+def test_a_series_keeps_its_colour_when_a_round_adds_another(demo_home):
+    """After a round the versions plot's Twitter-2017 test series went from blue to red: colours
+    followed the series' order, and a round's new series came before it."""
+    from dataclasses import replace
+
+    from cot_explorer.ui.versions import version_lines
+
+    lines = [v for v in version_lines(demo_home) if v.f1 is not None]
+    before = distill.series_colours(lines)
+    new = replace(lines[0], name="r1", f1_set="held-out of aaa", created_at="2099-01-01T00:00:00+00:00")
+    after = distill.series_colours([*lines, new])
+    assert {k: after[k] for k in before} == before and after[(new.task, "held-out of aaa")] not in before.values()
+    fig = distill.versions_figure([*lines, new])
+    drawn = {t.name: t.marker.color for t in fig.data if t.mode == "markers" and t.marker.color and t.name}
+    assert drawn.get("held-out of aaa") == after[(new.task, "held-out of aaa")] or \
+        drawn.get("entities: held-out of aaa") == after[(new.task, "held-out of aaa")]

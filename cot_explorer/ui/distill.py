@@ -376,6 +376,23 @@ LINEAGE = "continued from its parent"
 PARENT_BEFORE = "its parent on the same held-out posts"
 
 
+# each series keeps its colour as series are added (a round's new series shifted the others':
+# Twitter-2017 test went from blue to red)
+SERIES_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22")
+
+
+def series_colours(lines: list[VersionLine]) -> dict[tuple[str, str], str]:
+    """A colour per (task, series): the oldest series first, each taking the first colour not
+    taken, so a series added later never moves an older one's."""
+    first_seen: dict[tuple[str, str], str] = {}
+    for v in sorted((v for v in lines if v.f1 is not None), key=lambda v: v.created_at):
+        first_seen.setdefault((v.task, figure_line(v)), v.created_at)
+    colours: dict[tuple[str, str], str] = {}
+    for n, key in enumerate(sorted(first_seen, key=lambda k: (first_seen[k], k))):
+        colours[key] = SERIES_COLOURS[n % len(SERIES_COLOURS)]
+    return colours
+
+
 def versions_figure(lines: list[VersionLine]) -> go.Figure:
     """F1 of each version by creation time, one series per set the figure is on (and per kind of
     model: figure_line), with intervals, and a line from each version's parent; one panel per task, sharing the time axis, since an
@@ -384,6 +401,7 @@ def versions_figure(lines: list[VersionLine]) -> go.Figure:
     tasks = [t for t in TASK_SCORES if any(v.task == t and v.f1 is not None for v in lines)] or ["mner"]
     fig = make_subplots(rows=len(tasks), cols=1, shared_xaxes=True, vertical_spacing=0.12)
     lineage_shown = parent_shown = False
+    colours = series_colours(lines)
     for row, task in enumerate(tasks, start=1):
         scored = [v for v in lines if v.task == task and v.f1 is not None]
         for where in sorted({figure_line(v) for v in scored}):
@@ -391,6 +409,7 @@ def versions_figure(lines: list[VersionLine]) -> go.Figure:
             name = f"{TASK_NAMES[task]}: {where}" if len(tasks) > 1 else where
             fig.add_trace(go.Scatter(
                 x=[v.created_at for v in pts], y=[v.f1 for v in pts], mode="markers", name=name, text=[v.name for v in pts],
+                marker=dict(color=colours[(task, where)]),
                 hovertemplate="%{text}: F1 %{y:.2f}<extra>" + name + "</extra>",
                 error_y=dict(type="data", symmetric=False, array=[(v.high - v.f1) if v.high is not None else 0 for v in pts],
                              arrayminus=[(v.f1 - v.low) if v.low is not None else 0 for v in pts])), row=row, col=1)
