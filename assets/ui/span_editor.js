@@ -374,10 +374,11 @@ const quoted = (d) => (d.words ? `“${d.words.length > 40 ? d.words.slice(0, 39
 
 const firstWords = () => (doc.tokens || []).slice(0, 8).map((t) => t.t).join(" ");
 
-const nameTyped = () => {
+const typedName = () => {
   const box = document.querySelector("#annotator input, #annotator textarea");
-  return Boolean(box && box.value.trim());
+  return ((box && box.value) || "").trim();
 };
+const nameTyped = () => Boolean(typedName());
 
 // the relations kept for want of a name, one request each (each saves a version)
 function sendWaiting() {
@@ -569,8 +570,7 @@ function undoLocal() {
 // Undo of the post's newest saved change: a colleague's is asked about first (one "u" took back
 // another annotator's labels at once, and they were not told; redo brings them back)
 function undoSaved() {
-  const box = document.querySelector("#annotator input, #annotator textarea");
-  const me = ((doc && doc.drafts_of) || (box && box.value) || "").trim();
+  const me = (doc && doc.drafts_of) || typedName();
   const of = doc && doc.undo_of;
   if (!of || !of.author || of.author === me || doc.readonly) { clearNote(); send("undo"); return; }
   dialog = {

@@ -68,8 +68,10 @@ def recent_jobs(store: Store, kind: str, limit: int = 20) -> list[Job]:
     return [_job(r) for r in rows]
 
 
-def latest_job(store: Store, kind: str) -> Job | None:
-    rows = list(store.db.query("SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT 1", [kind]))
+def latest_job(store: Store, kind: str, status: str | None = None) -> Job | None:
+    """The newest job of a kind (of that status only, where one is given)."""
+    rows = list(store.db.query("SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR status = ?) ORDER BY id DESC LIMIT 1",
+                               [kind, status, status]))
     return _job(rows[0]) if rows else None
 
 

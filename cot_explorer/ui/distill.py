@@ -220,9 +220,9 @@ def last_finished_result(home: Path) -> dict | None:
     """The report of the latest round that finished, marked as an earlier one's: shown again once
     a later round is cancelled or fails (its start had taken that report off, and nothing was
     left on show until another round finished)."""
-    with open_store(home) as store:
-        done = next((j for j in recent_jobs(store, "distill") if j.status == "done" and j.result), None)
-    return {**done.result, "earlier_job": done.id} if done else None
+    with open_store(home) as store:   # asked by the page's poll each second: one row read
+        done = latest_job(store, "distill", status="done")
+    return {**done.result, "earlier_job": done.id} if done and done.result else None
 
 
 def latest_round_dataset(home: Path) -> str | None:
