@@ -510,8 +510,10 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 with gr.Row():
                     # an upload's text back in the box with its image, to correct and analyse again
                     # (picked, its boxes were empty: it had to be typed again, the image found again)
-                    edit = gr.Button("Edit its text…", size="sm", visible=False, elem_id="edit-upload")
-                    delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload")
+                    # side by side on a phone too (each took a line, and the results moved down by one)
+                    edit = gr.Button("Edit its text…", size="sm", visible=False, elem_id="edit-upload", min_width=100)
+                    delete = gr.Button("Delete this upload…", size="sm", visible=False, elem_id="delete-upload",
+                                       min_width=100)
                 with gr.Group(visible=False) as confirm_box:   # what goes is said before it goes
                     confirm_note = gr.Markdown(elem_id="delete-note")
                     with gr.Row():
