@@ -620,6 +620,68 @@ def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     b.close()
 
 
+def edit_last_free_word(page, key: str) -> int:
+    """A span typed `key` on the post's last word in no span (make_an_edit takes the first)."""
+    free = page.locator("#span-editor .se-tok:not(.in-span)")
+    last = int(free.nth(free.count() - 1).get_attribute("data-i"))
+    drag(page, last, last)
+    page.keyboard.press(key)
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved")
+    return last
+
+
+def test_a_draft_left_on_an_older_version_is_merged_with_the_labels_saved_since_or_discarded(app, browser):
+    """A draft kept in the browser while a colleague saved the post was only listed in words
+    ("Your draft: …"): it could not be applied or merged, and the keys acted on the saved labels."""
+    url, home = app
+    a, b, pid = annotators_on(browser, url, home, ("ann-g", "ann-h"), 23)
+    a.on("dialog", lambda d: d.accept())
+    mine = int(a.locator("#span-editor .se-tok:not(.in-span)").first.get_attribute("data-i"))
+    make_an_edit(a, "1")                       # a's draft: the first free word as PER, not saved
+    theirs = edit_last_free_word(b, "3")      # b's save: the last free word as ORG
+    b.keyboard.press("s")
+    expect(b.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    a.reload()                                 # a comes back on the post, the draft on an older version
+    expect(a.locator("#se-pos")).to_contain_text("23 / ", timeout=T)
+    stale = a.locator("#se-stale")
+    expect(stale).to_contain_text("the post was saved since", timeout=T)
+    expect(stale).to_contain_text("Your draft:")
+    shot(a, "annotate-stale-draft")
+    a.locator("#se-stale-merge").click()
+    panel = a.locator("#span-editor .se-conflict")
+    expect(panel).to_contain_text("ann-h saved this post", timeout=T)
+    shot(a, "annotate-stale-draft-merge")
+    a.locator("#se-merge").click()
+    expect(a.locator("#annotate-status")).to_contain_text("Saved the merge", timeout=T)
+    _, action, author, payload = labels_of(home, pid)[-1]
+    merged = spans_of(payload)
+    assert (action, author) == ("merge", "ann-g")
+    assert {(theirs, theirs + 1, "ORG"), (mine, mine + 1, "PER")} <= set(merged)   # b's save and a's draft
+    a.reload()                                  # the draft is gone with the merge
+    expect(a.locator("#se-pos")).to_contain_text("23 / ", timeout=T)
+    expect(a.locator("#se-dirty")).to_contain_text("saved", timeout=T)
+    expect(a.locator("#se-stale")).to_have_count(0)
+    # again: a's draft discarded this time, the labels saved since left as they are
+    make_an_edit(a, "4")
+    b.reload()
+    expect(b.locator("#se-pos")).to_contain_text("23 / ", timeout=T)
+    edit_last_free_word(b, "2")
+    b.keyboard.press("s")
+    expect(b.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    saved_by_b = labels_of(home, pid)[-1]
+    a.reload()
+    expect(a.locator("#se-stale")).to_contain_text("the post was saved since", timeout=T)
+    a.locator("#se-stale-discard").click()
+    expect(a.locator("#span-editor .se-note")).to_contain_text("Discarded your older draft", timeout=T)
+    a.reload()
+    expect(a.locator("#se-pos")).to_contain_text("23 / ", timeout=T)
+    expect(a.locator("#se-dirty")).to_contain_text("saved", timeout=T)
+    expect(a.locator("#se-stale")).to_have_count(0)
+    assert labels_of(home, pid)[-1] == saved_by_b
+    a.close()
+    b.close()
+
+
 def test_undo_three_times_then_redo(app, browser):
     url, home = app
     page = open_annotate(browser, url, "ann-undo")

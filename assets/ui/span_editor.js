@@ -202,8 +202,17 @@ function load(fromServer) {
       // in the value too: another queue or post asked for next asks first (it opened unasked)
       writeValue();
     } else if (draft && draft.base_version !== doc.base_version) {
-      say("You had unsaved edits on an older version of this post; they are shown below to compare.");
-      doc.stale_draft = draft.spans;
+      if (norm(draft.spans) === norm(spans)) {
+        localStorage.removeItem(KEY(doc.post_id));   // the labels saved since are the draft's: nothing to offer
+      } else {
+        // offered as a merge against what was saved since (listed in words alone, it could
+        // not be applied, and keys pressed then acted on the saved labels)
+        const on = draft.base_version === null || draft.base_version === undefined
+          ? "before this post had labels" : `on version ${draft.base_version}`;
+        say(`You have unsaved edits made ${on}${draft.at ? `, at ${new Date(draft.at).toLocaleTimeString()}` : ""}; ` +
+            "the post was saved since.");
+        doc.stale_draft = { spans: draft.spans, base_version: draft.base_version };
+      }
     }
     if (kept && norm(kept) !== norm(spans)) {
       // edited while the save was on its way: the answer holds what was sent, not what came after
@@ -789,6 +798,18 @@ root.addEventListener("click", (e) => {
   else if (act === "open-draft") { const id = b.dataset.id; askToLeave(`open ${id}`, (then) => send("navigate", { post_id: id, then })); }
   else if (act === "forget-drafts") forgetDrafts(b.dataset.id);
   else if (act === "dismiss") { doc.note = null; doc.stale_draft = null; render(); }
+  else if (act === "stale-merge") {   // sent on the draft's own version: the server answers with a conflict to merge
+    const d = doc.stale_draft;
+    if (!d) return;
+    doc.note = null; doc.stale_draft = null;
+    spans = d.spans.map((x) => ({ ...x }));
+    doc.base_version = d.base_version;
+    send("save");
+  }
+  else if (act === "stale-discard") {
+    try { localStorage.removeItem(KEY(doc.post_id)); } catch (e) { /* nothing kept to remove */ }
+    doc.stale_draft = null; doc.note = "Discarded your older draft of this post."; render();
+  }
   else if (act === "dismiss-error") { errFocus = null; render(); }
 });
 
@@ -1143,9 +1164,16 @@ function render() {
     ...(errLine ? [errLine] : []), text, sugBar, ...(missedLine ? [missedLine] : []));
   if (doc.pairs && doc.pairs.length) root.append(relationsPanel());
   if (doc.note || doc.stale_draft) {
-    root.append(el("div", { class: "se-note" }, el("span", { text: doc.note || "" }),
-      doc.stale_draft ? el("span", { text: ` Your draft: ${doc.stale_draft.map((s) => `${doc.tokens.slice(s.start, s.end).map((t) => t.t).join(" ")} (${s.type})`).join("; ") || "no spans"}.` }) : null,
-      el("button", { class: "se-btn", "data-act": "dismiss", text: "OK" })));
+    const stale = doc.stale_draft;
+    root.append(el("div", { class: "se-note", id: stale ? "se-stale" : null }, el("span", { text: doc.note || "" }),
+      stale ? el("span", { text: ` Your draft: ${stale.spans.map((s) => `${doc.tokens.slice(s.start, s.end).map((t) => t.t).join(" ")} (${s.type})`).join("; ") || "no spans"}.` }) : null,
+      ...(stale && !doc.readonly ? [
+        el("button", { class: "se-btn primary", "data-act": "stale-merge", id: "se-stale-merge", text: "Compare and merge…",
+          title: "shows your draft beside the labels saved since, span by span, to merge or keep either" }),
+        el("button", { class: "se-btn danger", "data-act": "stale-discard", id: "se-stale-discard", text: "Discard my draft" }),
+        el("button", { class: "se-btn", "data-act": "dismiss", text: "Later",
+          title: "keeps the draft in this browser: it is offered again when the post is opened" })]
+        : [el("button", { class: "se-btn", "data-act": "dismiss", text: "OK" })])));
   }
   const elsewhere = otherDrafts();
   if (elsewhere.length) {  // left by a reload or a closed tab: said, one click away, not lost from sight

@@ -439,7 +439,12 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     except ConflictError:
         with open_store(home) as store:
             theirs = label_store.head(store, post_id, "mner")  # their labels, or their undo of all of them
-        if mine.same_labels(LabelSet("mner", spans=spans_from_value(doc.get("saved") or []))):
+            # where both started, from the store: a draft kept in the browser on an older
+            # version is sent with that version, not with the labels on show now
+            started = label_store.labels_at(store, post_id, "mner", doc["base_version"]) \
+                if doc.get("base_version") is not None else None
+        started_spans = list(started.spans) if started is not None else []
+        if mine.same_labels(LabelSet("mner", spans=started_spans)):
             # no edits of mine over the version I opened: nothing to merge, and nothing to vouch
             # for that I have seen (a red conflict panel came up over nothing)
             return (editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
@@ -454,7 +459,7 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
         # by theirs and mine alone, "Keep mine" undid a colleague's retyping the saver never touched)
         conflict = {"theirs": [span_dict(s) for s in theirs.labels.spans], "their_version": theirs.version,
                     "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19],
-                    "base": [span_dict(s) for s in spans_from_value(doc.get("saved") or [])],
+                    "base": [span_dict(s) for s in started_spans],
                     "base_version": doc.get("base_version")}
         return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), conflict=conflict, rev=doc.get("rev", 0) + 1),
                 f"**Conflict:** {theirs.author} saved version {theirs.version} meanwhile; your edits are kept below.")
