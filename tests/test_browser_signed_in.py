@@ -91,6 +91,28 @@ def test_signing_out_with_unsaved_edits_can_save_them_first(signed_app, browser)
     context.close()
 
 
+def test_the_first_tab_stop_skips_to_the_tabs_and_does_not_sign_out(signed_app, browser):
+    """From the top of the page the first Tab stop was Sign out: Enter, a keyboard user's
+    first key, signed them out at once."""
+    url, _ = signed_app
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    sign_in(page, "view", "viewer")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the tabs")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()      # seen while it has the focus, hidden otherwise
+    shot(page, "signed-in-skip-link")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.getAttribute('role')") == "tab"
+    expect(page.locator("#signed-in")).to_contain_text("Signed in as view (viewer)")
+    assert skip.bounding_box()["x"] < 0    # off the page again once the focus has left it
+    context.close()
+
+
 def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_not_do(signed_app, browser):
     """Start, Cancel, Promote, Roll back and Export were on show to annotators and refused at
     the press; "Delete this upload…" asked "cannot be undone?" and only after "Delete it" said

@@ -125,7 +125,10 @@ def signed_in_line(user: User) -> str:
     """The header's line where a login page is used: the name saves go under, and Sign out."""
     # HTML, not Markdown: Gradio opens a Markdown link in a new tab, where the sign-out did not
     # reach the page signed in
-    return (f'Signed in as <b>{html.escape(user.label)}</b> ({user.role}) · '
+    # the page's first Tab stop skips to the tabs: it was Sign out, which Enter pressed at once
+    # (a keyboard user's first key) signed out; the skip link shows only while it has the focus
+    return ('<a class="se-skip" href="#main-tabs">Skip to the tabs</a>'
+            f'Signed in as <b>{html.escape(user.label)}</b> ({user.role}) · '
             '<a href="logout?all_session=false" target="_self">Sign out</a>')
 
 
