@@ -538,3 +538,35 @@ def test_labels_taken_as_one_s_own_still_count_for_who_made_them(demo_home):
 
 def _posts_of(store, author: str) -> set[str]:
     return {pid for (pid,) in store.conn.execute("SELECT DISTINCT post_id FROM labels WHERE author = ?", (author,))}
+
+
+def test_a_browser_new_to_annotate_opens_on_the_split_the_team_works_in(tmp_path):
+    """A new annotator landed on the demo's split, not on the split the lead had imported for
+    them: the newest import or annotator save, whichever came later, is where Annotate opens."""
+    from cot_explorer.ui.common import dataset_splits, team_split
+    from cot_explorer.uploads import UPLOAD_DATASET, UPLOAD_SPLIT, add_upload
+
+    home = tmp_path / "home"
+    ensure_demo(home)
+
+    def labels():
+        return [s.label for s in dataset_splits(home)]
+
+    assert team_split(home, labels()) == labels()[0]          # nothing imported or saved: the first
+    with open_store(home) as store:
+        import_mnre(store, str(two_pair_mnre_file(tmp_path)), "lab", "valid")
+    assert team_split(home, labels()) == "lab/valid"          # the lead's import
+    ids = annotate.queue(home, "demo/test")
+    doc = annotate.editor_doc(home, ids[0], ANN, ids).to_value()
+    annotate.save_doc(home, {**doc, "spans": [{"start": 0, "end": 1, "type": "MISC"}]}, "ann", ANN, ids)
+    assert team_split(home, labels()) == "demo/test"          # then a save elsewhere: the team is there
+    with open_store(home) as store:                            # an upload corrected is one person's post
+        post = add_upload(store, "Messi in Madrid")
+        label_store.save(store, post.id, LabelSet("mner", spans=[Span(0, 1, "PER")], source="annotator",
+                                                  author="ann"), label_store.head_version(store, post.id, "mner"))
+    assert f"{UPLOAD_DATASET}/{UPLOAD_SPLIT}" in labels()
+    assert team_split(home, labels()) == "demo/test"
+    with open_store(home) as store:
+        import_mnre(store, str(two_pair_mnre_file(tmp_path)), "lab", "test")
+    assert team_split(home, labels()) == "lab/test"
+    assert team_split(home, ["demo/test"]) == "demo/test"     # a split gone since is passed over

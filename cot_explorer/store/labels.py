@@ -442,6 +442,17 @@ def _confirmed_unchanged(store: Store, dataset: str, split: str, tasks: tuple[st
     return sum(1 for c in changed.values() if not c)
 
 
+def newest_annotated_split(store: Store, leaving_out: tuple[str, ...] = ()) -> tuple[str, str, str] | None:
+    """(dataset, split, when) of the newest label an annotator saved, outside the datasets
+    `leaving_out`."""
+    marks = ",".join("?" * len(leaving_out)) or "''"
+    row = store.conn.execute(
+        f"""SELECT p.dataset, p.split, l.created_at FROM labels l JOIN posts p ON p.id = l.post_id
+            WHERE l.source = 'annotator' AND p.dataset NOT IN ({marks})
+            ORDER BY l.version DESC LIMIT 1""", tuple(leaving_out)).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
 def newest_version(store: Store) -> int:
     """The newest label version in the store (0 for none): where a later change begins."""
     return store.conn.execute("SELECT coalesce(max(version), 0) FROM labels").fetchone()[0]

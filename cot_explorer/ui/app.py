@@ -15,7 +15,7 @@ from ..ask_budget import AskBudget
 from ..limits import MAX_IMAGE_BYTES, MAX_UPLOAD
 from ..predict_budget import PredictBudget
 from .annotate import build_annotate_tab
-from .common import dataset_splits, markdown_literal, post_choices, teacher_available
+from .common import dataset_splits, markdown_literal, post_choices, teacher_available, team_split
 from .distill import build_distill_tab
 from .errors_tab import READ_ANALYSIS as ERRORS_READ_ANALYSIS
 from .errors_tab import RememberedAnalysis, build_errors_tab
@@ -227,7 +227,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             again = RememberedAnalysis.read(home, analysis, labels)
             errors_split, errors_model, errors_compare = (again.boxes if again else (
                 gr.update(value=first), *errors_model_updates(home, first)))
-            split = remembered if remembered in labels else first
+            split = remembered if remembered in labels else team_split(home, labels)
             return (gr.update(choices=post_choices(home), label=PICK_LABEL),   # a search typed meanwhile: undone, said so
                     gr.update(choices=labels, value=split),
                     {**errors_split, "choices": labels},   # Errors: ready to analyse

@@ -18,7 +18,9 @@ import gradio as gr
 from ..errors import CotExplorerError, NameNeeded, ValidationError
 from ..labels import MnerSchema
 from ..schema import Knowledge, Post
+from ..store import labels as label_store
 from ..store import open_store
+from ..store.imports import newest_imported_split
 from ..store.posts import count_posts, dataset_schema, list_posts, search_posts
 from ..store.posts import dataset_splits as all_splits
 from ..student.inference import BACKEND_ENV, Predictor, choose_backend, load_predictor
@@ -293,6 +295,22 @@ def dataset_splits(home: Path) -> list[DatasetSplit]:
     """Every dataset/split of the store, the demo set first."""
     with open_store(home) as store:
         return [DatasetSplit(d, s) for d, s in all_splits(store, first=DEMO_DATASET)]
+
+
+def team_split(home: Path, labels: Sequence[str]) -> str | None:
+    """The split Annotate opens on in a browser that has worked in none: where the team works,
+    the split of the newest annotator save or the newest import, whichever came later (a new
+    annotator landed on the demo's split, not on the one the lead had imported for them); the
+    first where neither is known. Uploads are one person's posts, not the team's split, and the
+    demo's imports come with the app."""
+    with open_store(home) as store:
+        found = [x for x in (label_store.newest_annotated_split(store, leaving_out=(UPLOAD_DATASET,)),
+                             newest_imported_split(store, leaving_out=(DEMO_DATASET, DEMO_RELATIONS)))
+                 if x is not None]
+    for dataset, split, _ in sorted(found, key=lambda x: x[2], reverse=True):
+        if f"{dataset}/{split}" in labels:
+            return f"{dataset}/{split}"
+    return labels[0] if labels else None
 
 
 def schema_of(home: Path, dataset: str) -> MnerSchema:
