@@ -1771,3 +1771,20 @@ def test_undo_of_a_colleague_s_saved_change_asks_first(app, browser):
     expect(other.locator("#annotate-status")).to_contain_text("Undid", timeout=T)
     assert labels_of(home, pid)[-1][1:3] == ("undo", "undo-other")
     other.close()
+
+
+def test_a_browser_new_to_annotate_opens_on_the_split_the_team_works_in(app, browser, tmp_path):
+    """A new annotator landed on the demo's split, not on the one the lead had imported."""
+    from cot_explorer.ui.common import dataset_splits, team_split
+
+    url, home = app
+    path = tmp_path / "lead.txt"
+    path.write_text(MNRE_LINE % ("Miami", 6, 7, "/per/loc/place_of_residence"))
+    assert cli(["--home", str(home), "import", "mnre", str(path), "--dataset", "lead-import", "--split", "valid"]) == 0
+    assert team_split(home, [s.label for s in dataset_splits(home)]) == "lead-import/valid"
+    page = browser.raw.new_page(viewport={"width": 1300, "height": 1000})   # nothing remembered by this browser
+    page.goto(url)
+    tab(page, "Annotate")
+    expect(page.locator("#queue-dataset input")).to_have_value("lead-import/valid", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("1 / 1", timeout=T)
+    page.close()
