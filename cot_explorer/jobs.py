@@ -33,13 +33,17 @@ class JobCallback:
             update_job(s, self.job_id, step=round(WHOLE * start), total=WHOLE, message=words)
 
     def on_step(self, step: int, total: int, loss: float) -> None:
+        start, end = self._span
+        self.on_progress(start + (end - start) * step / max(1, total), f"training: step {step}/{total}, loss {loss:.3f}",
+                         last=step == total)
+
+    def on_progress(self, at: float, words: str, last: bool = False) -> None:
+        """`at`: the part of the whole round done (a scoring phase's posts as they are scored)."""
         now = time.monotonic()
-        if now - self._last > 0.3 or step == total:
+        if now - self._last > 0.3 or last:
             self._last = now
-            start, end = self._span
             with open_store(self.home) as s:
-                update_job(s, self.job_id, step=round(WHOLE * (start + (end - start) * step / max(1, total))),
-                           total=WHOLE, message=f"training: step {step}/{total}, loss {loss:.3f}")
+                update_job(s, self.job_id, step=round(WHOLE * at), total=WHOLE, message=words)
 
     def on_eval(self, epoch: int, metrics: dict) -> None:
         with open_store(self.home) as s:

@@ -4,6 +4,8 @@ dataset at a time, every variant from every parent, paired intervals, careful pr
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cot_explorer.access import Role, User
@@ -19,7 +21,7 @@ from cot_explorer.store.jobs import create_job, update_job
 from cot_explorer.store.posts import list_posts
 from cot_explorer.student.checkpoint import load_checkpoint, save_checkpoint
 from cot_explorer.student.config import TrainConfig
-from cot_explorer.student.incremental import run_round
+from cot_explorer.student.incremental import RoundCancelled, run_round
 from cot_explorer.student.registry import Registry
 from cot_explorer.student.round_plan import MIN_HELDOUT, ROUND_VARIANTS, RoundRefused, plan_round
 from cot_explorer.student.seen_posts import seen_digests, words_digest, write_seen
@@ -356,3 +358,53 @@ def test_a_cancel_asked_for_while_the_new_version_is_scored_saves_no_version_and
         run_round(t17, "twitter2017", "cancelled-early", variant="text", epochs=1, parent=str(parent),
                   callback=Early(t17.home, early), resamples=200)
     assert steps == [] and not (t17.home / "models" / "cancelled-early").exists()
+
+
+def test_the_bar_moves_while_posts_are_scored_and_a_cancel_is_heeded_between_batches(t17, tiny):
+    """A relation round's bar stood at 54 % through "scoring the new version" while its time
+    left grew: each phase of scoring now moves it batch by batch, up to the measuring."""
+    from cot_explorer.jobs import JobCallback, cancel_job
+
+    valid = sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))
+    correct(t17, valid[:6])
+    parent = parent_checkpoint(t17.home / "models", tiny, "text")
+    job_id = create_job(t17, "distill", {"dataset": "twitter2017", "name": "watched"}, status="running")
+    seen = []
+
+    class Watching(JobCallback):
+        def on_phase(self, words, start, end):
+            super().on_phase(words, start, end)
+            seen.append(("phase", words, start))
+            if words.startswith("measuring"):
+                cancel_job(t17.home, job_id)   # all seen: no version needed
+
+        def on_progress(self, at, words, last=False):
+            super().on_progress(at, words, last)
+            if not words.startswith("training"):
+                seen.append(("progress", words, at))
+
+    with pytest.raises(RoundCancelled):
+        run_round(t17, "twitter2017", "watched", variant="text", epochs=1, parent=str(parent),
+                  callback=Watching(t17.home, job_id), resamples=200)
+    phases = [w for kind, w, _ in seen if kind == "phase"]
+    assert [w.split(" ")[0] for w in phases] == ["scoring", "training", "scoring", "measuring"]
+    at = [a for _, _, a in seen]
+    assert at == sorted(at) and at[-1] < 1                      # forward only, never full before the end
+    for name in ("scoring the parent", "scoring the new version"):
+        moves = [(w, a) for kind, w, a in seen if kind == "progress" and w.startswith(name)]
+        assert len(moves) >= 5 and moves[0][1] < moves[-1][1]   # 723 posts, 64 a batch: the bar moves
+        done = re.search(r": (\d+) of (\d+) posts$", moves[-1][0])   # it says how many, up to all of them
+        assert done and done.group(1) == done.group(2)
+    # a cancel asked for while the parent is scored stops it at the next batch, not after the scoring
+    early = create_job(t17, "distill", {"dataset": "twitter2017", "name": "watched-early"}, status="running")
+    batches = []
+
+    class Early(JobCallback):
+        def on_progress(self, at, words, last=False):
+            batches.append(words)
+            cancel_job(t17.home, early)
+
+    with pytest.raises(RoundCancelled):
+        run_round(t17, "twitter2017", "watched-early", variant="text", epochs=1, parent=str(parent),
+                  callback=Early(t17.home, early), resamples=200)
+    assert len(batches) == 1

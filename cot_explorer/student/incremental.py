@@ -50,6 +50,7 @@ class RoundCallback(TrainCallback, Protocol):
     at the end of training, with the scoring still to come)."""
 
     def on_phase(self, words: str, start: float, end: float) -> None: ...
+    def on_progress(self, at: float, words: str) -> None: ...
 
 
 class _Phases:
@@ -63,14 +64,26 @@ class _Phases:
                  epochs: int):
         self.callback = callback
         scoring, training = max(1, scored), epochs * (3 * trained + selected)
-        whole = 2 * scoring + training
+        measuring = scoring / 10   # the intervals: resamples of what was scored
+        whole = 2 * scoring + training + measuring
         self.bounds = {"before": (0.0, scoring / whole), "training": (scoring / whole, (scoring + training) / whole),
-                       "after": ((scoring + training) / whole, 1.0)}
+                       "after": ((scoring + training) / whole, (2 * scoring + training) / whole),
+                       "measuring": ((2 * scoring + training) / whole, 1.0)}
+        self.phase = "before"
 
     def enter(self, phase: str, words: str) -> None:
         self.stop_if_cancelled()
+        self.phase = phase
         if self.callback is not None and hasattr(self.callback, "on_phase"):
             self.callback.on_phase(words, *self.bounds[phase])
+
+    def within(self, done: int, of: int, words: str) -> None:
+        """Part of the phase done: the bar moves as posts are scored (it stood at 54 % through
+        a relation round's scoring while its time left grew); a Cancel is heeded here too."""
+        self.stop_if_cancelled()
+        if self.callback is not None and hasattr(self.callback, "on_progress"):
+            start, end = self.bounds[self.phase]
+            self.callback.on_progress(start + (end - start) * done / max(1, of), words)
 
     def stop_if_cancelled(self) -> None:
         if self.callback is not None and self.callback.should_cancel():
@@ -163,17 +176,18 @@ class _RoundData:
             return [list(self.pool[i][0].spans) for i in self.ids(ids)]
         return [relations_as_spans([ex.label for ex in self.pool[i]]) for i in self.ids(ids)]
 
-    def predict(self, task, model, cfg, ids: Sequence[str]) -> list[list[Span]]:
+    def predict(self, task, model, cfg, ids: Sequence[str], on_batch=None) -> list[list[Span]]:
         """Predictions as the app keeps and scores them (fp32, parent and new alike: in bf16 a
-        round's score was not the one Errors, Promote and `evaluate` gave the same version)."""
+        round's score was not the one Errors, Promote and `evaluate` gave the same version);
+        `on_batch(done, of)` in examples, as training counts them."""
         ids = self.ids(ids)
         if not ids:
             return []
         with torch.inference_mode():
             if self.task == "mner":
-                pred = task.predict(model, [replace(self.pool[i][0], spans=()) for i in ids], cfg)
+                pred = task.predict(model, [replace(self.pool[i][0], spans=()) for i in ids], cfg, on_batch=on_batch)
                 return [[p.span() for p in ps] for ps in pred]
-            labels = iter(p.label for p in task.predict(model, self.examples(ids), cfg))
+            labels = iter(p.label for p in task.predict(model, self.examples(ids), cfg, on_batch=on_batch))
             return [relations_as_spans([next(labels) for _ in self.pool[i]]) for i in ids]
 
 
@@ -234,22 +248,31 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     # the parent as it is and as the app runs it, not `init`: a kd parent continued as distilled
     # has fresh prompts there, another model (its "before" was not the parent's score)
     # in examples, as training counts them (an MNRE post is read once per entity pair)
-    phases = _Phases(callback, len(data.examples(heldout_ids_)) + len(data.examples(untouched_ids)), len(train),
-                     len(selection), epochs)
+    n_held, n_untouched = len(data.examples(heldout_ids_)), len(data.examples(untouched_ids))
+    phases = _Phases(callback, n_held + n_untouched, len(train), len(selection), epochs)
     scored = f"{len(heldout_ids_)} held-out and {len(untouched_ids)} untouched posts"
-    phases.enter("before", f"scoring the parent {parent_name} on {scored}")
-    before_h = data.predict(as_is.task, as_is.model, as_is.config, heldout_ids_)
-    before_u = data.predict(as_is.task, as_is.model, as_is.config, untouched_ids)
     unit = "posts" if plan.task == "mner" else "entity pairs"
+
+    def score(phase: str, words: str, task, model, config, data: _RoundData = data) -> tuple[list, list]:
+        """A model on the held-out and untouched posts, the bar moving batch by batch."""
+        phases.enter(phase, words)
+        n = n_held + n_untouched
+
+        def told(offset: int):
+            return lambda done, _: phases.within(offset + done, n, f"{words}: {offset + done} of {n} {unit}")
+        return (data.predict(task, model, config, heldout_ids_, told(0)),
+                data.predict(task, model, config, untouched_ids, told(n_held)))
+
+    before_h, before_u = score("before", f"scoring the parent {parent_name} on {scored}", as_is.task, as_is.model,
+                               as_is.config)
     phases.enter("training", f"training on {len(train)} {unit}, {epochs} epoch{'s' if epochs != 1 else ''}")
     result = train_student(cfg, train, selection, callback, progress=progress, init=init)
     if result.stopped == "cancelled":
         del init, as_is, result
         release_memory()
         raise RoundCancelled(CANCELLED)
-    phases.enter("after", f"scoring the new version on {scored}")
-    after_h = data.predict(result.task, result.model, cfg, heldout_ids_)
-    after_u = data.predict(result.task, result.model, cfg, untouched_ids)
+    after_h, after_u = score("after", f"scoring the new version on {scored}", result.task, result.model, cfg)
+    phases.enter("measuring", f"measuring the change: {resamples} resamples of the held-out posts")
     gain = paired_bootstrap(gold_h, before_h, after_h, resamples=resamples, seed=seed, types=types)
     forgetting = {"posts": len(untouched_ids)}
     if len(untouched_ids) >= MIN_UNTOUCHED:   # on fewer, "+0.00, within noise" read as a finding
@@ -284,6 +307,6 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
                          before_scores, after_scores, {k: v.to_json() for k, v in gain.items()}, forgetting, changes,
                          result.best_epoch, result.stopped, result.seconds_per_epoch, plan.corrected_heldout,
                          len(set(plan.selection) & set(plan.heldout)), plan.task)
-    del init, as_is, result, train, selection, data
+    del init, as_is, result, train, selection, data, score
     release_memory()
     return report

@@ -4,7 +4,7 @@ variant, prediction and scoring. The training loop is shared (train.py)."""
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +19,9 @@ from .features import shape_tensor
 from .mner import MnerInputs, MnerStudent
 from .mre import MreInputs, MreStudent, encode_pairs
 from .predictions import PredictedRelation, PredictedSpan, spans_from_path
+
+# told after each batch of a prediction: (examples done, of how many)
+BatchDone = Callable[[int, int], None]
 
 
 class MnerTask:
@@ -107,10 +110,11 @@ class MnerTask:
 
     @torch.inference_mode()
     def predict(self, model: MnerStudent, examples: Sequence[MnerExample], cfg: TrainConfig,
-                batch_size: int = 64, device=None) -> list[list[PredictedSpan]]:
+                batch_size: int = 64, device=None, on_batch: BatchDone | None = None) -> list[list[PredictedSpan]]:
         """Spans with confidences (mean marginal of the decoded tags), in input order.
 
-        Posts are batched by sub-token length so little time goes into padding.
+        Posts are batched by sub-token length so little time goes into padding; `on_batch`
+        hears how many are done after each batch (a round's bar stood still while it scored).
         """
         if model.training:
             model.eval()
@@ -131,6 +135,8 @@ class MnerTask:
             conf = marg.gather(2, path_t.unsqueeze(2)).squeeze(2).float().cpu().tolist()
             for j, ex, path, c in zip(idx, chunk, paths, conf):
                 out[j] = self.spans_from_path(path, c, len(ex.words))
+            if on_batch is not None:
+                on_batch(min(i + batch_size, len(order)), len(order))
         return out  # type: ignore[return-value]
 
     def spans_from_path(self, path: list[int], confidence: list[float], n_words: int) -> list[PredictedSpan]:
@@ -182,7 +188,7 @@ class MreTask:
 
     @torch.inference_mode()
     def predict(self, model: MreStudent, examples: Sequence[MreExample], cfg: TrainConfig,
-                batch_size: int = 64, device=None) -> list[PredictedRelation]:
+                batch_size: int = 64, device=None, on_batch: BatchDone | None = None) -> list[PredictedRelation]:
         model.eval()
         out: list[PredictedRelation] = []
         use_k = cfg.variant == "knowledge"
@@ -198,6 +204,8 @@ class MreTask:
                 j = int(row.argmax())
                 out.append(PredictedRelation(self.labels[j], round(float(row[j]), 4),
                                              tuple(round(float(v), 4) for v in row)))
+            if on_batch is not None:
+                on_batch(len(out), len(examples))
         return out
 
     def evaluate(self, model, examples: Sequence[MreExample], cfg: TrainConfig, device=None) -> dict:
