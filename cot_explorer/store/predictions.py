@@ -6,20 +6,28 @@ app's fp32 ones (student/inference.py, `consistent`)."""
 from __future__ import annotations
 
 import json
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ..schema import Span
 from .core import Store, utc_now
+
+# how answers were made: one way for every post, or each post's own (a model that reads the
+# teacher's CoT: the CoT it read, which the teacher may have rewritten since)
+MadeBy = str | Mapping[str, str] | None
 
 
 def _made_by(payload: dict, made_by: str | None) -> bool:
     return made_by is None or payload.get("made_by") == made_by
 
 
+def _made_by_of(made_by, post_id: str) -> str | None:
+    return made_by.get(post_id) if isinstance(made_by, Mapping) else made_by
+
+
 def cached_spans(store: Store, model_version: str, post_ids: Sequence[str] | None = None,
-                 task: str = "mner", made_by: str | None = None) -> dict[str, list[tuple[int, int, str, float]]]:
+                 task: str = "mner", made_by: MadeBy = None) -> dict[str, list[tuple[int, int, str, float]]]:
     """{post id: [(start, end, type, confidence)]} for the posts `model_version` has predicted
-    (`made_by`: only answers made that way)."""
+    (`made_by`: only answers made that way; a mapping: each post's own way)."""
     rows = store.conn.execute("SELECT post_id, payload FROM predictions WHERE model_version = ? AND task = ?",
                               (model_version, task))
     wanted = set(post_ids) if post_ids is not None else None
@@ -27,16 +35,17 @@ def cached_spans(store: Store, model_version: str, post_ids: Sequence[str] | Non
     for pid, payload in rows:
         if wanted is None or pid in wanted:
             d = json.loads(payload)
-            if _made_by(d, made_by):
+            if _made_by(d, _made_by_of(made_by, pid)):
                 out[pid] = [tuple(x) for x in d["spans"]]
     return out
 
 
 def put_spans(store: Store, model_version: str, items: Iterable[tuple[str, list[tuple[int, int, str, float]]]],
-              task: str = "mner", made_by: str | None = None) -> None:
+              task: str = "mner", made_by: MadeBy = None) -> None:
     now = utc_now()
     rows = [{"post_id": pid, "task": task, "model_version": model_version, "created_at": now,
-             "payload": json.dumps({"spans": [list(s) for s in spans], "made_by": made_by})} for pid, spans in items]
+             "payload": json.dumps({"spans": [list(s) for s in spans], "made_by": _made_by_of(made_by, pid)})}
+            for pid, spans in items]
     with store.write():
         store.db["predictions"].insert_all(rows, replace=True)
 
