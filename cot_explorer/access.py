@@ -315,7 +315,10 @@ class AccessPolicy:
         env = os.environ if env is None else env
         notes = []
         if self.nobody_signs_in:
-            notes.append("this Space has no sign-in (no `hf_oauth: true` in its README's front matter), so everyone, "
+            # said by what was checked: the variable a Space sets for `hf_oauth: true` (the README
+            # of this very repository has it, and the sentence blamed it)
+            notes.append("this Space has no sign-in (OAUTH_CLIENT_ID is not set: Spaces set it when the README's "
+                         "front matter has `hf_oauth: true`, after a rebuild), so everyone, "
                          f"its admins in {ADMINS_ENV} included, is a viewer: no labels can be saved")
         if self.mode == "space" and not env.get("COT_EXPLORER_HOME"):
             notes.append("COT_EXPLORER_HOME is not set: the store is on the Space's own disk, which a restart "

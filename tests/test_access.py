@@ -111,6 +111,23 @@ def test_an_admin_gets_past_the_role_check(password_app):
     assert not any(line in str(x) for x in vic.call(None, ["", "", "", ""], trigger="load").data)
 
 
+def test_a_space_with_hugging_face_sign_in_starts_and_offers_it(tmp_path):
+    """With the variables a Space sets for `hf_oauth: true`, the app did not start: Gradio's
+    sign-in needs its `oauth` extra (authlib), which the requirements did not name."""
+    import urllib.request
+
+    user = user_home("space-oauth")
+    env = {"SYSTEM": "spaces", "SPACE_ID": "someone/cot-explorer", "COT_EXPLORER_ADMINS": "someone", "OAUTH_CLIENT_ID": "client",
+           "OAUTH_CLIENT_SECRET": "secret", "OAUTH_SCOPES": "openid profile",
+           "OPENID_PROVIDER_URL": "http://127.0.0.1:9"}   # never reached: the page is served without it
+    try:
+        with running_app(user, env=env) as url:
+            page = urllib.request.urlopen(url, timeout=30).read().decode()
+            assert "Sign in with Hugging Face" in page   # the button, in the page's config
+    finally:
+        shutil.rmtree(user, ignore_errors=True)
+
+
 def test_a_visitor_of_a_public_space_may_explore_and_predict_only(browser, tmp_path):
     user = user_home("space")
     try:
@@ -193,6 +210,7 @@ def test_roles_and_configuration(tmp_path):
     assert closed.nobody_signs_in and not space.nobody_signs_in
     said = closed.startup_notes(env)
     assert "no sign-in" in said[0] and "hf_oauth: true" in said[0] and "COT_EXPLORER_HOME is not set" in said[1]
+    assert "OAUTH_CLIENT_ID is not set" in said[0]   # what was checked (the README has `hf_oauth: true`)
     assert space.startup_notes({"COT_EXPLORER_HOME": "/data/cot-explorer"}) == []
     from cot_explorer.ui.store_tab import store_line
     line = store_line(Path("/data/x"), closed.user(hf_username=None), closed)
