@@ -1489,6 +1489,21 @@ def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, bro
     line.get_by_role("button", name="OK").click()
     expect(page.locator("#se-errfocus")).to_have_count(0)
     expect(page.locator("#span-editor .se-tok.err-pred")).to_have_count(0)
+    # from the keyboard: Enter on a row opens it, and the keyboard is on the error's first word
+    # (the row went with its tab, and the next Tab reached the page's foot)
+    tab(page, "Errors")
+    row = next(i for i, k in enumerate(kinds) if k.strip() == "missed")
+    page.locator(f'#errors-table [data-testid="cell-{row}-0"]').click()   # Annotate opens the row's post...
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    tab(page, "Errors")
+    cell = page.locator(f'#errors-table [data-testid="cell-{row}-1"]')
+    cell.focus()
+    page.keyboard.press("Enter")                                           # ...and again from the keyboard
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    expect(page.locator("#se-errfocus")).to_contain_text("From Errors: missed: ", timeout=T)
+    first = page.locator("#span-editor .se-tok.err-gold").first
+    expect(first).to_be_focused(timeout=T)
+    page.keyboard.press("Escape")
     # the post corrected: back in Errors, the rows are said to be older than the labels, until
     # the next analysis (they stayed listed as if nothing had changed)
     make_an_edit(page, "4")

@@ -151,6 +151,12 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
     expect(on.locator(".rel-head-chip")).to_have_text(head, timeout=T)
     expect(on.locator(".rel-tail-chip")).to_have_text(tail, timeout=T)
     assert on.get_attribute("data-k") != "0"   # not the first of the list
+    # said above the post as an entity error is: the labels' relation and the student's answer
+    # (the pair was outlined, no more, and the reader worked out which was which)
+    line = page.locator("#se-errfocus")
+    expect(line).to_contain_text("From Errors: ", timeout=T)
+    expect(line).to_contain_text(f"{head} → {tail}: ")
+    expect(line).to_contain_text("in the labels; the relation student predicted ")
     shot(page, "relations-error-pair-on-show")
     # the editor moves on to the next post; the same error row, picked again, brings its post
     # and pair back (the post picked in Errors is unchanged, so no post change event comes)

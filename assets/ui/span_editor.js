@@ -1197,6 +1197,17 @@ function render() {
     // (from the status line above the editor, which says what was opened: annotate.py's elem_id)
     const top = root.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight * 0.5) (document.getElementById("annotate-status") || root).scrollIntoView({ block: "start" });
+    // opened with the keyboard (Enter on an error row): the row went with its tab and the next Tab
+    // reached the page's foot; the keyboard goes to the post's words, at the error where one is named
+    const active = document.activeElement;
+    if (!active || active === document.body || !active.getClientRects().length) {
+      const at = errFocus ? ((errFocus.gold || errFocus.pred || [cursor])[0]) : cursor;
+      cursor = at; anchor = at;
+      setTimeout(() => {
+        const t = root.querySelector(`.se-tok[data-i="${at}"]`);
+        if (t) t.focus({ preventScroll: true });
+      }, 0);
+    }
   }
   if (question && dialog !== shownDialog) {
     shownDialog = dialog;   // brought into view once when it opens (a tab clicked from far below, say)
