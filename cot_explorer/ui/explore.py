@@ -97,8 +97,10 @@ def cot_markdown(knowledge: Knowledge | None, error: str | None = None, in_annot
                     "`ANTHROPIC_API_KEY` or a Spaces secret, and a restart).")
         # an upload or an example has none: where one can be read now (a walker never saw a grain)
         where = "the `demo/test` queue" if in_annotate else "`demo/test/…` in “…or a post of the store”"
-        msg += (f" The demo's posts ({where}) carry the teacher's recorded "
-                "chain of thought: noun, sentence and multimodal grains.")
+        # (the demo's relation posts have none: "the demo's posts carry…" read as a contradiction there)
+        msg += (f" The entity demo's posts ({where}) carry the teacher's recorded "
+                "chain of thought: noun, sentence and multimodal grains. The recorded teacher wrote none "
+                "about relation posts (MNRE, `demo-mnre`).")
         if error:
             msg += f"\n\nLast teacher error: {error_words(error)}"
         return msg
