@@ -685,3 +685,22 @@ def test_a_post_of_an_imported_dataset_is_found_by_its_words_in_explore(app, bro
     page.locator("#explore-find input, #explore-find textarea").first.press("Enter")
     expect(page.locator("#pick-post")).not_to_contain_text("contains", timeout=T)
     page.close()
+
+
+def test_an_image_picked_for_a_new_tweet_takes_the_place_of_the_note_that_the_last_one_went(app, browser, tmp_path):
+    """"The image went with the post analysed before: pick one for this text" stayed under the
+    button after one was picked."""
+    from .test_images import png_bytes
+
+    url, _ = app
+    page = open_page(browser, url)
+    analyse_upload(page, "Went before : Macron visits Berlin", tmp_path / "went-before.png", (160, 60, 30), "Macron")
+    page.locator("#post-text textarea").fill("Another tweet entirely about Rome")
+    note = page.locator("#analyse-note")
+    expect(note).to_contain_text("The image went with the post analysed before", timeout=T)
+    picture = tmp_path / "for-rome.png"
+    picture.write_bytes(png_bytes(color=(20, 90, 180)))
+    page.locator("#post-image input[type=file]").set_input_files(str(picture))
+    expect(page.locator("#post-image")).to_contain_text("for-rome", timeout=T)
+    expect(note).not_to_contain_text("The image went with", timeout=T)
+    page.close()

@@ -725,9 +725,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         deleted = delete_yes.click(guarded(policy, Action.SAVE_LABELS, do_delete), [shown, image, kept_image],
                                    outs + [pick, image, kept_image, delete, confirm_box, deleted_note],
                                    api_visibility="private")
-        # another image picked: a refusal of the last one is old news (it stayed, said of this one)
+        # another image picked: a refusal of the last one is old news (it stayed, said of this one),
+        # and so is what became of the image before it ("pick one for this text" stayed, picked)
         image.upload(None, [analyse_note], [analyse_note], api_visibility="private",
-                     js=f"(note) => (note || '').startsWith({json.dumps(NOT_ANALYSED)}) ? '' : note")
+                     js=f"(note) => (note || '').startsWith({json.dumps(NOT_ANALYSED)}) || "
+                        f"[{json.dumps(IMAGE_LET_GO)}, {json.dumps(IMAGE_KEPT)}].includes(note) ? '' : note")
         kept_image.change(**note_kept_for)
         edit.click(guarded(policy, Action.SAVE_LABELS, edit_upload), [shown],
                    [text, image, kept_image, kept_for, analyse_note], api_visibility="private")
