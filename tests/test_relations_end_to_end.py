@@ -218,6 +218,10 @@ def test_relation_error_analysis_scores_charts_and_lists_errors(demo_home):
     assert len(ea.errors) == wrong and all(row[5] for row in ea.errors)  # each error with its post text
     fig = errors_tab.confusion_figure(ea)
     assert list(fig.data[0].y) == ea.labels
+    # the colours top out at the largest cell but None/None (which drew every error cell near-white)
+    none = ea.labels.index("None")
+    others = [v for i, row in enumerate(ea.confusion) for j, v in enumerate(row) if not i == j == none]
+    assert ea.confusion[none][none] > max(others) and fig.data[0].zmax == max(others) and fig.data[0].zmin == 0
     assert errors_tab.per_type_figure(ea).data
 
 
