@@ -58,9 +58,13 @@ class PredictBudget:
             if posts > left:
                 frees = (f"; {used:,} are counted this hour, the first of them freeing up in about "
                          f"{max(1, round((spent[0][0] + HOUR_S - now) / 60))} min" if spent else "")
+                # more than a whole hour's allowance: waiting never makes it possible, said so
+                # (a visitor waited to analyse Twitter-2017 train, which no hour would allow)
+                never = (f" No hour allows it ({posts:,} is more than an hour's {self.per_hour:,}), so waiting will "
+                         "not help." if posts > self.per_hour else "")
                 raise PredictionsRefused(
                     f"this needs the student to predict {posts:,} posts, more than a viewer may have predicted in an "
-                    f"hour ({self.per_hour:,}; {left:,} left{frees}). Answers already in the store cost nothing: try "
+                    f"hour ({self.per_hour:,}; {left:,} left{frees}).{never} Answers already in the store cost nothing: try "
                     "a smaller split, or a version whose answers are stored"
                     + (", or ask an annotator or admin, who is not limited." if others_may else "."))
             spent.append((now, posts))

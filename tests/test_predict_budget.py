@@ -28,8 +28,13 @@ def test_a_share_is_counted_over_a_rolling_hour():
     with pytest.raises(PredictionsRefused, match=r"try a smaller split, or a version whose answers are stored, or "
                                                  r"ask an annotator or admin, who is not limited\.$"):
         budget.charge("vic", 1)
-    with pytest.raises(PredictionsRefused, match=r"a version whose answers are stored\.$"):
+    with pytest.raises(PredictionsRefused, match=r"a version whose answers are stored\.$") as refused:
         budget.charge("vic", 1, others_may=False)
+    assert "waiting will not help" not in str(refused.value)   # an hour on, it will
+    # more than an hour's share: no hour allows it, and waiting is not offered as a way
+    with pytest.raises(PredictionsRefused, match=r"No hour allows it \(101 is more than an hour's 100\), so waiting "
+                                                 r"will not help\."):
+        budget.charge("new", 101)
     now[0] = 3600.0                        # an hour on, the first 60 are no longer counted
     budget.charge("vic", 60)
     for bad in ("lots", "-1"):
