@@ -91,6 +91,8 @@ EXAMPLES: dict[str, list[str]] = {
     "add-post": ["cot-explorer add-post --text 'Watching @Lakers at #StaplesCenter' --image court.jpg"],
     "train": ["cot-explorer train --dataset twitter2017 --name my-student --variant distill --epochs 3",
               "cot-explorer train --dataset mnre --name my-mre --variant text --epochs 3"],
+    "round": ["cot-explorer round --dataset twitter2017 --name t17-round-1",
+              "cot-explorer round --dataset mnre --variant text --epochs 3 --json"],
     "evaluate": ["cot-explorer evaluate --data ../shared/data/twitter2017/test.txt",
                  "cot-explorer evaluate --model mre-default --data ../shared/data/mnre/test.txt --json",
                  "cot-explorer evaluate --model my-student --data my-test.conll --format twitter"],
@@ -179,6 +181,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what to learn: entities (mner) or relations (mre); default: mre when the "
                         "dataset's train split holds relation labels, else mner")
     p.add_argument("--promote", action="store_true", help="make it the default model")
+
+    p = sub.add_parser("round", help="a distillation round on a dataset's corrections, measured on its held-out "
+                                     "posts (as Distill's Start in the app)",
+                       description="Continues a version (the default, or --parent) on the posts corrected in "
+                                   "DATASET, with earlier posts replayed, and measures the new version against it on "
+                                   "the dataset's held-out posts and on untouched ones (forgetting). The version is "
+                                   "saved, not promoted: `models promote NAME` makes it the default. The app's Distill "
+                                   "tab shows the round while it runs, and can cancel it; Ctrl-C cancels it here.")
+    _home_arg(p)
+    p.add_argument("--dataset", required=True, help="the dataset whose corrected posts to learn from")
+    p.add_argument("--name", help="the new version's name (default: DATASET-round-N)")
+    p.add_argument("--variant", choices=("text", "distill"),
+                   help="text or distill; default: the one the posts and parent suit, as the app's plan says "
+                        "(text for a parent without soft prompts, such as the shipped default, or for posts "
+                        "without a chain of thought)")
+    p.add_argument("--epochs", type=int, default=2, help="passes over the training posts (default 2)")
+    p.add_argument("--replay-ratio", type=float, default=1.0,
+                   help="earlier posts replayed per corrected post, against forgetting (default 1.0)")
+    p.add_argument("--since", help="learn only from corrections made after this ISO date or model version")
+    p.add_argument("--parent", default="default", help="the version to continue (default: the default of the "
+                                                       "dataset's task)")
+    p.add_argument("--json", action="store_true", help="print the round's report as JSON")
 
     p = sub.add_parser("evaluate", help="score a model on a labelled file")
     _home_arg(p)
@@ -435,6 +459,69 @@ def _train(args: argparse.Namespace, store) -> int:
     return 0
 
 
+def _round(args: argparse.Namespace, store) -> int:
+    """A round in the foreground, as a job the app shows; its report when it ends."""
+    from .jobs import prepare_round, run_distill_here
+    from .store.knowledge import posts_with_knowledge_among
+    from .student.config import TrainConfig
+    from .student.manifest import Manifest
+    from .student.round_plan import plan_round, variant_suiting
+
+    home = store.home
+    variant = args.variant
+    if variant is None:   # what the app's plan suggests for these posts and this parent
+        plan = plan_round(store, args.dataset, replay_ratio=args.replay_ratio, parent=args.parent)
+        parent = TrainConfig.from_json(Manifest.read(Registry(store).path(args.parent, plan.task)).config)
+        variant = variant_suiting(posts_with_knowledge_among(store, plan.curated + plan.replay, plan.task), parent)
+    params = prepare_round(home, args.dataset, args.name or "", variant, args.epochs, args.replay_ratio, args.since,
+                           args.parent)
+    said = _RoundEcho()
+    print(f"round {params['name']} on {args.dataset} ({variant}, {args.epochs} epoch{'s' if args.epochs != 1 else ''})",
+          file=sys.stderr)
+    try:
+        job = run_distill_here(home, params, said)
+    except KeyboardInterrupt:
+        said.end()
+        print("cancelled: no version was saved", file=sys.stderr)
+        return 130
+    said.end()
+    if job.status != "done":
+        raise CotExplorerError(job.error or job.message or job.status)
+    if args.json:
+        print(json.dumps(job.result, indent=2))
+        return 0
+    r = job.result
+    f = r.get("forgetting") or {}
+    forget = (f"forgetting on {f['posts']} untouched posts: {f['change']['value']:+.2f} F1 "
+              f"({f['change']['low']:+.2f} to {f['change']['high']:+.2f})" if f.get("change")
+              else f"forgetting not measured ({f.get('posts', 0)} untouched posts)")
+    print(f"{r['model']} from {r['parent']} ({r['variant']}, best epoch {r['best_epoch']}): {job.message[len('done: '):]}; "
+          f"{forget}. Saved, not promoted: cot-explorer models promote {r['model']}")
+    return 0
+
+
+class _RoundEcho:
+    """A round's progress on standard error: one line redrawn on a terminal, a line per phase
+    elsewhere (a log)."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.phase = None
+
+    def __call__(self, at: float, words: str) -> None:
+        if self.tty:
+            print(f"\r{round(100 * at):3d} % {words[:110]:<110}", end="", file=sys.stderr, flush=True)
+            return
+        phase = words.split(":")[0]
+        if phase != self.phase:
+            self.phase = phase
+            print(f"{round(100 * at):3d} % {phase}", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)
+
+
 def _evaluate(args: argparse.Namespace, store) -> int:
     from .datasets.sniff import labelled_file_format
     from .student.file_scores import evaluate_file  # no PyTorch unless the backend is torch
@@ -651,6 +738,7 @@ def _users(args: argparse.Namespace, store) -> int:
 
 
 COMMANDS = {"teach": _teach, "import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "train": _train,
+            "round": _round,
             "evaluate": _evaluate, "predict": _predict, "models": _models, "users": _users, "remove": _remove}
 
 

@@ -4,6 +4,7 @@ dataset at a time, every variant from every parent, paired intervals, careful pr
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -408,3 +409,37 @@ def test_the_bar_moves_while_posts_are_scored_and_a_cancel_is_heeded_between_bat
         run_round(t17, "twitter2017", "watched-early", variant="text", epochs=1, parent=str(parent),
                   callback=Early(t17.home, early), resamples=200)
     assert len(batches) == 1
+
+
+def test_a_round_from_the_cli_runs_as_a_job_the_app_shows_and_prints_its_report(t17, tiny, capsys):
+    """A researcher had no round without the browser: `round` runs one in the foreground, as a
+    job row the Distill tab reads, with the variant the plan suggests where none is named."""
+    from cot_explorer.cli import main as cli
+    from cot_explorer.store.jobs import latest_job
+
+    valid = sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))
+    correct(t17, valid[:6])
+    parent = parent_checkpoint(t17.home / "models", tiny, "text")
+    home = ["--home", str(t17.home)]
+    assert cli([*home, "round", "--dataset", "twitter2017", "--name", "cli-r1", "--epochs", "1",
+                "--parent", str(parent)]) == 0
+    out, err = capsys.readouterr()
+    # no chain of thought imported: the plan suggests text, as the app's would
+    assert out.startswith("cli-r1 from parent-text (text, best epoch 1): held-out F1 ")
+    assert "Saved, not promoted: cot-explorer models promote cli-r1" in out
+    assert "scoring the parent parent-text" in err and "training on 12 posts" in err and "measuring the change" in err
+    job = latest_job(t17, "distill")
+    assert job.status == "done" and job.params["name"] == "cli-r1" and job.result["model"] == "cli-r1"
+    assert Registry(t17).name_taken("cli-r1") and (t17.home / "models" / "cli-r1").exists()
+    # refused with a sentence, before any job: a taken name, no epochs
+    assert cli([*home, "round", "--dataset", "twitter2017", "--name", "cli-r1", "--parent", str(parent)]) == 2
+    assert "a model version named 'cli-r1' exists" in capsys.readouterr().err
+    assert cli([*home, "round", "--dataset", "twitter2017", "--name", "cli-r2", "--epochs", "0",
+                "--parent", str(parent)]) == 2
+    assert "1 epoch at least" in capsys.readouterr().err
+    assert latest_job(t17, "distill").id == job.id and not Registry(t17).name_taken("cli-r2")
+    # --json: the report the app's Distill tab reads
+    assert cli([*home, "round", "--dataset", "twitter2017", "--name", "cli-r3", "--epochs", "1", "--variant", "distill",
+                "--parent", str(parent), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"] == "cli-r3" and report["variant"] == "distill" and "*" in report["gain"]

@@ -18,21 +18,19 @@ from plotly.subplots import make_subplots
 from ..access import AccessPolicy, Action, User
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import score_relations, score_spans
-from ..jobs import cancel_job, start_distill_job
+from ..jobs import cancel_job, prepare_round, resolve_since, start_distill_job
 from ..schema import Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
 from ..store.jobs import get_job, latest_job, recent_jobs, unfinished_jobs
 from ..store.knowledge import posts_with_knowledge_among
-from ..store.model_versions import get_version
 from ..store.posts import get_post
 from ..student.config import TrainConfig, Variant
 from ..student.gain import gain_direction
 from ..student.manifest import Manifest
-from ..student.model_folders import NameTaken, check_version_name
 from ..student.registry import Registry
-from ..student.round_plan import MIN_UNTOUCHED, ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round
+from ..student.round_plan import MIN_UNTOUCHED, ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round, variant_suiting
 from ..student.seen_posts import seen_among
 from .common import refusal_said
 from .guard import guarded
@@ -41,22 +39,6 @@ from .versions import TASK_NAMES, VERSION_COLUMNS, VersionLine, version_lines
 
 REPORT_COLUMNS = ["measured on", "before", "after", "gain (95 % interval)", "new version better in"]
 CHANGE_COLUMNS = ["post", "fixed", "broke", "post text"]
-
-
-def resolve_since(home: Path, since: str | None) -> str | None:
-    """A curated-set start: an ISO date, or a model version (the corrections made after it)."""
-    since = (since or "").strip()
-    if not since:
-        return None
-    with open_store(home) as store:
-        version = get_version(store, since)
-    if version is not None:
-        return version.created_at
-    try:
-        datetime.fromisoformat(since)
-    except ValueError as e:
-        raise ValidationError(f"{since!r} is neither an ISO date (2026-11-26) nor a known model version") from e
-    return since
 
 
 def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> RoundPlan:
@@ -79,18 +61,12 @@ class PlanView:
     possible: bool
     with_cot: int | None = None
     prompt_free_kd: bool = False   # the parent is a kd student without soft prompts (the shipped default)
+    parent: TrainConfig | None = None   # the config of the version the round continues
 
     @property
     def variant(self) -> str:
-        """The variant a round on these posts should train: distill learns from the chain of
-        thought; with none to read, it would learn the labels alone with soft prompts the
-        default lacks (a real loss in rounds on posts without it: -3.0 F1 where text lost 0.1).
-        A prompt-free kd parent continues as text whatever the posts hold: distill gives it
-        fresh, untrained prompts (7 corrections of Twitter-2017 train, no chain of thought
-        imported, 2 epochs: held-out -0.82 and forgetting -2.40 as distill, -0.19 and 0.00 as
-        text; a walker's five rounds on it as distill, on posts with their chain of thought,
-        all lost 0.8 to 1.9)."""
-        return Variant.TEXT.value if self.with_cot == 0 or self.prompt_free_kd else Variant.DISTILL.value
+        """The variant a round on these posts should train (round_plan.variant_suiting)."""
+        return variant_suiting(self.with_cot, self.parent or TrainConfig())
 
 
 NO_COT = ("**No chain of thought on these training posts:** distill would learn from your labels alone, with "
@@ -138,33 +114,19 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
     elif prompt_free_kd and variant == Variant.DISTILL.value:
         cot += "\n\n" + NO_PROMPTS.format(parent=plan.parent)
     return PlanView(f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its "
-                    f"first round; selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompt_free_kd)
+                    f"first round; selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompt_free_kd,
+                    parent)
 
 
 def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
                 since: str | None = None) -> int:
-    """Everything a round could refuse is checked here, before a job exists."""
-    if not dataset:
-        raise ValidationError("choose the dataset whose corrected posts to learn from")
-    if variant not in ROUND_VARIANTS:
-        raise ValidationError(f"a round trains {' or '.join(ROUND_VARIANTS)}")
-    since_at = resolve_since(home, since)
-    if (name or "").strip():  # a taken name is the cheapest refusal: say it before planning
-        with open_store(home) as store:
-            registry = Registry(store)
-            if registry.name_taken(check_version_name(name.strip())):
-                raise NameTaken(f"a model version named {name.strip()!r} exists; choose another name "
-                                "(versions are never overwritten)")
-    plan_of(home, dataset, since, replay_ratio)  # nothing to train on, a held-out set too small: a sentence
-    with open_store(home) as store:
-        registry = Registry(store)
-        name = registry.reserve(name.strip()) if (name or "").strip() else registry.automatic_name(f"{dataset}-round")
+    """Everything a round could refuse is checked before a job exists (jobs.prepare_round)."""
+    params = prepare_round(home, dataset, name, variant, epochs, replay_ratio, since)
     try:
-        return start_distill_job(home, {"dataset": dataset, "name": name, "variant": variant, "epochs": int(epochs),
-                                        "replay_ratio": float(replay_ratio), "since": since_at})
+        return start_distill_job(home, params)
     except BaseException:
         with open_store(home) as store:
-            Registry(store).release(name)
+            Registry(store).release(params["name"])
         raise
 
 
