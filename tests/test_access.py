@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.access import AccessPolicy, Action, Role, User, hash_password, require
-from cot_explorer.devtools.harness import running_app, store_of, tab, user_home
+from cot_explorer.devtools.harness import pick, running_app, store_of, tab, user_home
 from cot_explorer.errors import CotExplorerError
 from cot_explorer.gradio_http import EventFailed, GradioHttp
 
@@ -163,10 +163,19 @@ def test_a_visitor_of_a_public_space_may_explore_and_predict_only(browser, tmp_p
             expect(page.locator("#explore-image img")).to_be_visible()   # shown beside the results
             expect(page.locator("#post-image")).to_contain_text(".png")   # and kept in the box
             assert "post=" not in page.url
+            # what a visitor may do, in the header on every tab (the Store tab alone said it)
+            expect(page.locator("#space-line")).to_contain_text("You are a visitor: explore the posts", timeout=60_000)
             tab(page, "Annotate")
             expect(page.locator("#span-editor .se-tok").first).to_be_visible(timeout=60_000)
             expect(page.locator("#span-editor")).to_contain_text("Your role can look")
             expect(page.get_by_text("no post 'preview/")).to_have_count(0)
+            # no name to type where nothing is saved, and relations said to be read, not picked
+            expect(page.locator("#annotator input, #annotator textarea").first).to_be_disabled(timeout=60_000)
+            pick(page, "queue-dataset", "demo-mnre/test")
+            rels = page.locator("#span-editor .se-rels")
+            expect(rels).to_contain_text("to read (your role does not change relations)", timeout=60_000)
+            expect(rels).not_to_contain_text("Click a suggestion to take it")
+            assert rels.locator("select").first.is_disabled()
             page.close()
             before = labels_count(store_of(user))
             with pytest.raises(EventFailed, match="visitor who has not signed in may not save labels"):

@@ -1296,7 +1296,8 @@ function relationsPanel() {
   const sorted = doc.pairs.some((p) => p.student);
   return el("div", { class: "se-rels" }, el("div", { class: "se-hint",
     text: "Entity pairs" + (sorted ? ", the student's least certain first" : "") +
-      " ([ and ] move between them; the pair on show is outlined in the text). Click a suggestion to take it:" }), ...rows);
+      " ([ and ] move between them; the pair on show is outlined in the text)" +
+      (doc.readonly ? ": to read (your role does not change relations)" : ". Click a suggestion to take it:") }), ...rows);
 }
 
 watch("value", () => load(true));

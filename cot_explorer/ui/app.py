@@ -56,7 +56,7 @@ a.se-skip { position: absolute; left: -10000px; width: 1px; height: 1px; overflo
 a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto; padding: 4px 10px;
   border: 2px solid #1d4ed8; border-radius: 6px; background: #fff; color: #1d4ed8; }
 /* who is signed in, at the header's right (a login page is used) */
-#signed-in { text-align: right; align-self: center; }
+#signed-in, #space-line { text-align: right; align-self: center; }
 /* an image over the upload cap, said beside its box (image_too_big.js) */
 #image-too-big { margin: 6px 0 0; color: var(--error-text-color, #b91c1c); font-weight: 600; }
 /* Gradio's semibold Source Sans Pro file (600, the weight of buttons and bold text) holds a few
@@ -132,6 +132,17 @@ def signed_in_line(user: User) -> str:
             '<a href="logout?all_session=false" target="_self">Sign out</a>')
 
 
+def space_line(user: User, policy: AccessPolicy) -> str:
+    """The header's line on a Space: what a visitor may do here, on every tab (it was said on
+    the Store tab alone, and a visitor met disabled boxes on Annotate unexplained)."""
+    if user.name:
+        return f"Signed in as **{markdown_literal(user.label)}** ({user.role})."
+    how = ("This Space has no sign-in." if policy.nobody_signs_in
+           else "Sign in with Hugging Face for the role the Space's admins gave you.")
+    return ("You are a visitor: explore the posts and have the student predict a tweet of yours; "
+            f"saving labels is for annotators. {how}")
+
+
 def admin_only_line(user: User) -> str:
     """Where admins' buttons are hidden, why (the Distill tab)."""
     who = f"{markdown_literal(user.label)} ({user.role})" if user.name else "a visitor who has not signed in"
@@ -190,6 +201,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             # who is signed in, and the way out (there was none: on a shared browser the next
             # person had to know of /logout); filled in by the page load
             signed_in = gr.HTML(elem_id="signed-in") if policy.uses_login_page else None
+            on_space = gr.Markdown(elem_id="space-line") if policy.mode == "space" else None
         post_state = gr.State(None)
         pair_state = gr.State(None)   # the entity pair an error row is about: Annotate shows it
         with gr.Tabs(elem_id="main-tabs") as tabs:
@@ -238,12 +250,18 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     rows, fig, pick, stats_rows(home), store_line(home, user, policy),
                     # a signed-in user saves under their own name: the box shows it (and not a
                     # name the browser remembers from someone else), and cannot be changed
-                    gr.update(value=user.name, interactive=False) if user.name not in (None, "local") else gr.skip(),
+                    gr.update(value=user.name, interactive=False) if user.name not in (None, "local")
+                    # a viewer saves nothing: no name to type (the box took one, to no end)
+                    else gr.update(interactive=False, placeholder="viewers do not save labels")
+                    if not user.may(Action.SAVE_LABELS) else gr.skip(),
                     post, *an["filters_on_load"](split, filters))
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
         if signed_in is not None:
             demo.load(guarded(policy, None, signed_in_line, quiet=True), None, [signed_in], api_visibility="private")
+        if on_space is not None:
+            demo.load(guarded(policy, None, lambda user: space_line(user, policy), quiet=True), None, [on_space],
+                      api_visibility="private")
         if policy.mode != "local":   # the one local user is an admin: nothing to hide
             admin_controls = di["admin_controls"] + st["admin_controls"]
 
