@@ -97,7 +97,8 @@ EXAMPLES: dict[str, list[str]] = {
                  "cot-explorer evaluate --model mre-default --data ../shared/data/mnre/test.txt --json",
                  "cot-explorer evaluate --model my-student --data my-test.conll --format twitter"],
     "predict": ["echo '{\"text\": \"Barack Obama visits Paris\"}' | cot-explorer predict",
-                "cot-explorer predict --in posts.jsonl --out predictions.jsonl --force"],
+                "cot-explorer predict --in posts.jsonl --out predictions.jsonl --force",
+                "echo '{\"text\": \"Dwyane Wade and Gabrielle Union in Miami\"}' | cot-explorer predict --model mre-default"],
     "models": ["cot-explorer models list", "cot-explorer models promote my-student --reason 'better on held-out'",
                "cot-explorer models rollback my-student", "cot-explorer models quantize my-student"],
     "teach": ["cot-explorer teach --dataset twitter2017 --split test --teacher recorded",
@@ -214,7 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     _dtype_arg(p, scoring=True)
     _backend_arg(p, scoring=True)
 
-    p = sub.add_parser("predict", help="predict entities for JSONL posts ({'text': ...} or {'tokens': [...]}), streamed")
+    predict_what = ("predict entities for JSONL posts ({'text': ...} or {'tokens': [...]}), streamed; with a relation "
+                    "model (--model mre-default), the relation of each ordered pair of a post's entities, or of the "
+                    "pairs a line names ({'pairs': [{'head': [0, 1], 'tail': [4, 5]}]}, token offsets; its own "
+                    "{'entities': [{'start', 'end', 'type'}]} type them, else the default entity model's)")
+    p = sub.add_parser("predict", help=predict_what, description=predict_what)
     _home_arg(p)
     p.add_argument("--model", default="default", help="'default', a version name or a checkpoint folder")
     p.add_argument("--in", "--input", dest="input", default="-", help="JSONL file of posts (default: stdin)")
@@ -573,7 +578,11 @@ def _predict(args: argparse.Namespace, store) -> int:
 
     if args.batch_size is not None and args.batch_size < 1:
         raise CotExplorerError("--batch-size must be at least 1")
-    predictor = _predictor(Registry(store).path(args.model), args.backend, args.dtype)
+    registry = Registry(store)
+    predictor = _predictor(registry.path(args.model), args.backend, args.dtype)
+    # a relation model: the default entity model finds the arguments of the pairs it answers
+    entities = (_predictor(registry.default_path("mner"), args.backend, args.dtype)
+                if predictor.manifest.task == "mre" else None)
     if args.input != "-" and args.output != "-" and Path(args.output).resolve() == Path(args.input).resolve():
         raise CotExplorerError("--out is the --in file: write the predictions somewhere else")
     # an invalid byte read as a lone surrogate, refused with its line number (it was a traceback)
@@ -602,7 +611,7 @@ def _predict(args: argparse.Namespace, store) -> int:
         first = 32 if args.output == "-" and not args.batch_size else None
         written = 0
         try:
-            for rec in predict_lines(predictor, src, batch_size=per_step, first_step=first):
+            for rec in predict_lines(predictor, src, batch_size=per_step, first_step=first, entities=entities):
                 # a blank line for a blank line: the output's lines are the input's
                 dst.write("\n" if rec is None else json.dumps(rec, ensure_ascii=False) + "\n")
                 written += 1

@@ -434,3 +434,44 @@ def test_a_stream_s_steps_start_small_and_double_up_to_the_batch_size(valid_post
     steps.clear()
     list(predict_lines(Counted(), lines, batch_size=32))   # a file: full steps from the first
     assert steps == [32, 32, 32, 4]
+
+
+def test_predict_with_a_relation_model_answers_each_pair_of_the_post_s_entities_or_the_pairs_named(tmp_path):
+    """`predict` refused relation models ("predict supports mner models"): a researcher had no
+    way to run the relation student on their own posts outside the app."""
+    from cot_explorer.schema import Span
+    from cot_explorer.student.inference import load_predictor
+    from cot_explorer.student.relation_arguments import typed_pair
+
+    inp = tmp_path / "posts.jsonl"
+    named = {"tokens": ["Obama", "visits", "Paris", "with", "Michelle"],
+             "entities": [{"start": 0, "end": 1, "type": "PER"}, {"start": 4, "end": 5, "type": "PER"},
+                          {"start": 2, "end": 3, "type": "LOC"}],
+             "pairs": [{"head": [0, 1], "tail": [4, 5]}, {"head": [0, 1], "tail": [2, 3]}]}
+    inp.write_text(json.dumps({"id": "a", "text": "Dwyane Wade and Gabrielle Union in Miami"}) + "\n\n"
+                   + json.dumps(named) + "\n")
+    # fp32 (int8 scales each batch's activations alike: an answer's confidence moves with its batch mates)
+    r = cli("predict", "--in", str(inp), "--model", "mre-default", "--backend", "onnx", home=tmp_path / "h")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    first, blank, second = json.loads(lines[0]), lines[1], json.loads(lines[2])
+    assert blank == ""                                         # line for line, as for entities
+    ents = [(e["start"], e["end"], e["type"]) for e in first["entities"]]
+    assert len(ents) >= 2 and first["id"] == "a"
+    # every ordered pair of its entities, each the relation model's own answer on it
+    assert [(r_["head"]["start"], r_["tail"]["start"]) for r_ in first["relations"]] == \
+        [(h[0], t[0]) for h in ents for t in ents if h != t]
+    model = load_predictor(SHIPPED.parent / "mre-default", "onnx")
+    spans = [Span(*e) for e in ents]
+    items = [(first["tokens"], *typed_pair(Span(h.start, h.end, ""), Span(t.start, t.end, ""), spans))
+             for h in spans for t in spans if h != t]
+    assert [(x["relation"], x["confidence"]) for x in first["relations"]] == \
+        [(a.label, a.confidence) for a in model.predict_relations(items)]
+    # the pairs a line names, typed by the entities it gives
+    assert [(x["head"]["text"], x["tail"]["text"], x["tail"]["type"]) for x in second["relations"]] == \
+        [("Obama", "Michelle", "PER"), ("Obama", "Paris", "LOC")]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"tokens": ["Obama", "visits"], "pairs": [{"head": [0, 1], "tail": [1, 9]}]}) + "\n")
+    r = cli("predict", "--in", str(bad), "--model", "mre-default", home=tmp_path / "h")
+    assert r.returncode == 2 and "input line 1: pair 1's tail must be [start, end], token offsets within the post's 2 " \
+                                 "tokens" in r.stderr
