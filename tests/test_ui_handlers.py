@@ -1093,3 +1093,14 @@ def test_a_series_keeps_its_colour_when_a_round_adds_another(demo_home):
     drawn = {t.name: t.marker.color for t in fig.data if t.mode == "markers" and t.marker.color and t.name}
     assert drawn.get("held-out of aaa") == after[(new.task, "held-out of aaa")] or \
         drawn.get("entities: held-out of aaa") == after[(new.task, "held-out of aaa")]
+
+
+def test_an_analysis_draws_its_progress_on_the_errors_note_alone(demo_home):
+    """The bar was drawn over every output of an analysis (four or five at once on MNRE), its
+    words over the previous analysis's note: it goes on the note alone, as the page builds it."""
+    cfg = build_app(demo_home).get_config_file()
+    elem = {c["id"]: c.get("props", {}).get("elem_id") for c in cfg["components"]}
+    analyses = [d for d in cfg["dependencies"] if len(d["outputs"]) > 8 and "errors-note" in {elem.get(o) for o in d["outputs"]}]
+    assert len(analyses) == 2   # Analyse, and the analysis made again when the tab opens
+    for d in analyses:
+        assert [elem.get(o) for o in d.get("show_progress_on") or []] == ["errors-note"]

@@ -714,8 +714,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         compare.input(guarded(policy, Action.EXPLORE, lambda c, m, user: "default" if c == m else gr.skip()),
                       [compare, model], [model], queue=False, api_visibility="private")
         results = [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note, analysed, stale]
+        # the bar on the note alone: on every output it was drawn four or five times, its words
+        # over the previous analysis's note
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare], results,
-                  api_visibility="private", **model_work).success(   # not after a failure: its note is the old one
+                  api_visibility="private", show_progress_on=[note], **model_work).success(   # not after a failure: its note is the old one
             None, [ds, model, compare, note], None, js=REMEMBER_ANALYSIS, api_visibility="private")
         errors_tab.select(guarded(policy, Action.EXPLORE, lambda a, user: stale_said(home, a), quiet=True),
                           [analysed], [stale], api_visibility="private", show_progress="hidden")
@@ -744,7 +746,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                           [ds, model, compare, tried, again], js=RECALL_ANALYSIS, api_visibility="private",
                           show_progress="hidden").then(
             guarded(policy, Action.EXPLORE, analyse_again, quiet=True), [again], results, api_visibility="private",
-            **model_work)
+            show_progress_on=[note], **model_work)
         kind_filter.change(guarded(policy, Action.EXPLORE,
                                    lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
                            [kind_filter, all_errors], [errors], api_visibility="private")
