@@ -1471,6 +1471,15 @@ def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, bro
     pick(page, "errors-dataset", "demo/test")
     page.locator("#errors-btn").click()
     expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    # from Analyse, one Tab and Enter reach the first error row (some 37 Tab stops away before)
+    page.locator("#errors-btn").focus()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the errors table")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    shot(page, "errors-skip-link")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.closest('[data-testid]')?.dataset.testid") == "cell-0-0"
     kinds = page.locator('#errors-table [data-testid^="cell-"][data-testid$="-1"]').all_inner_texts()
     for kind, mark in (("missed", "err-gold"), ("spurious", "err-pred")):
         tab(page, "Errors")

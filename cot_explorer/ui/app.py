@@ -31,9 +31,11 @@ log = logging.getLogger(__name__)
 IMAGE_TOO_BIG = (UI_ASSETS / "image_too_big.js").read_text(encoding="utf-8").replace("LIMIT_BYTES", str(MAX_IMAGE_BYTES))
 # the app's answers in words read out by a screen reader as they change, and the dropdowns'
 # Tab and Escape (an open list was left over the form), the tab a reload comes back to, and a
-# line that says so when the app cannot be reached or the sign-in ended (each box said "Error")
+# line that says so when the app cannot be reached or the sign-in ended (each box said "Error"),
+# and a way past Errors' tables and plots to its error rows
 PAGE_SCRIPTS = [(UI_ASSETS / name).read_text(encoding="utf-8")
-                for name in ("live_regions.js", "dropdown_keys.js", "tab_memory.js", "connection_lost.js")]
+                for name in ("live_regions.js", "dropdown_keys.js", "tab_memory.js", "connection_lost.js",
+                             "errors_skip.js")]
 
 # Events that run the student share two slots (the CPU's cores); all others run side by side
 # (up to EVENT_SLOTS at once), so one person's error analysis never queues another's save.
