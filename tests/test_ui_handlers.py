@@ -331,6 +331,9 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     fig = errors_tab.confusion_figure(ea)
     assert [t.name for t in fig.data] == ["mner-default", "mner-twitter2017", "change"]
     assert [t.visible for t in fig.data] == [True, False, False]
+    # no entity read as no entity is no count: its cell is blank (it read "0"), the others as counted
+    o = ea.labels.index("O")
+    assert fig.data[0].text[o][o] == "" and fig.data[0].text[0][0] == a.confusion[0][0]
     # how a wrong boundary is counted here (twice), where the error kinds count it once
     assert "a wrong boundary is a miss and a spurious span" in fig.layout.title.text
     change = [[y - x for x, y in zip(ra, rb)] for ra, rb in zip(a.confusion, b.confusion)]

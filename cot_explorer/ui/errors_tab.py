@@ -462,8 +462,11 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
                                              if ea.task == "mner" else "")
     fig = go.Figure()
     views = []
+    # no entity read as no entity is not counted (spans are what is scored): a blank, not a 0
+    nothing = ea.labels.index("O") if ea.task == "mner" and "O" in ea.labels else None
     for s in ea.scored:
-        fig.add_heatmap(z=s.confusion, x=names, y=names, colorscale="Blues", text=s.confusion, texttemplate="%{text}",
+        shown = [["" if i == j == nothing else v for j, v in enumerate(row)] for i, row in enumerate(s.confusion)]
+        fig.add_heatmap(z=s.confusion, x=names, y=names, colorscale="Blues", text=shown, texttemplate="%{text}",
                         zmin=0, zmax=colour_top(ea, s.confusion),
                         hovertemplate=f"{s.model}: gold %{{y}}, predicted %{{x}}: %{{z}}<extra></extra>", name=s.model)
         # the axes on a line of their own, smaller: on a phone one line was cut after "rows gold"
