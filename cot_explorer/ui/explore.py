@@ -535,7 +535,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                         ask_note = gr.Markdown(elem_id="ask-note")
                         cot = gr.Markdown(elem_id="cot")
                 relations = gr.Dataframe(headers=RELATION_COLUMNS, interactive=False,
-                                         label="Entity pairs (MRE), the relation student's least certain first",
+                                         label="Entity pairs, the least certain first",   # (longer, cut on a phone)
                                          elem_id="explore-relations", visible=False, wrap=True,
                                          column_widths=["4%", "15%", "15%", "22%", "23%", "21%"])
                 # hidden until the page load says who this is, where people sign in
