@@ -189,7 +189,7 @@ def test_a_visitor_of_a_public_space_may_explore_and_predict_only(browser, tmp_p
                     return c.execute("SELECT count(*) FROM predictions").fetchone()[0]
 
             before = predicted()
-            note = visitor.call("errors-btn", ["demo/test", "default", "(none)"]).data[8]
+            note = visitor.call("errors-btn", ["demo/test", "default", "(none)"]).data[9]   # after the two filters
             assert "more than a viewer may have predicted in an hour (0;" in note and "Not analysed" in note
             assert "annotator" not in note   # no one signs in on this Space: no one to ask
             assert predicted() == before

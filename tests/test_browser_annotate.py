@@ -1480,6 +1480,30 @@ def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, bro
     shot(page, "errors-skip-link")
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.closest('[data-testid]')?.dataset.testid") == "cell-0-0"
+    # the errors about one type: every row names it in its labels' or the student's words, and
+    # a row picked among them opens its own error
+    def column(n: int) -> list[str]:
+        return page.locator(f'#errors-table [data-testid^="cell-"][data-testid$="-{n}"]').all_inner_texts()
+
+    from cot_explorer.ui.errors_tab import error_analysis
+
+    every = list(zip(column(2), column(3)))    # the rows drawn (a long table draws those in sight)
+    rows = error_analysis(home, "demo/test").errors
+    about_loc = [r for r in rows if "(LOC)" in r[2] or "(LOC)" in r[3]]
+    assert 0 < len(about_loc) < len(rows)
+    pick(page, "errors-type-filter", "LOC")
+    expect(page.locator('#errors-table [data-testid^="cell-"][data-testid$="-2"]')).to_have_count(len(about_loc),
+                                                                                                  timeout=T)
+    assert all("(LOC)" in g or "(LOC)" in pr for g, pr in zip(column(2), column(3)))
+    shot(page, "errors-about-a-type")
+    last = len(about_loc) - 1
+    said = f"{column(1)[last].strip()}: "
+    page.locator(f'#errors-table [data-testid="cell-{last}-0"]').click()
+    expect(page.locator("#se-errfocus")).to_contain_text(said, timeout=T)
+    expect(page.locator("#se-errfocus")).to_contain_text("(LOC)")
+    tab(page, "Errors")
+    pick(page, "errors-type-filter", "any")
+    expect(page.locator('#errors-table [data-testid^="cell-"][data-testid$="-2"]')).to_have_count(len(every), timeout=T)
     kinds = page.locator('#errors-table [data-testid^="cell-"][data-testid$="-1"]').all_inner_texts()
     for kind, mark in (("missed", "err-gold"), ("spurious", "err-pred")):
         tab(page, "Errors")

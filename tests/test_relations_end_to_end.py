@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 
 import pytest
@@ -223,6 +224,15 @@ def test_relation_error_analysis_scores_charts_and_lists_errors(demo_home):
     others = [v for i, row in enumerate(ea.confusion) for j, v in enumerate(row) if not i == j == none]
     assert ea.confusion[none][none] > max(others) and fig.data[0].zmax == max(others) and fig.data[0].zmin == 0
     assert errors_tab.per_type_figure(ea).data
+    # the "about relation" filter: the rows whose labels or answer are that relation
+    def said(row):
+        gold = re.sub(r" \(pair #\d+\)$", "", row[2]).rsplit(": ", 1)[1]
+        return gold, row[3].rsplit(" (", 1)[0]
+
+    offered = errors_tab.labels_in(ea, ea.errors)
+    assert offered and "None" not in offered
+    for label in offered:
+        assert errors_tab.rows_shown(ea.errors, "any", label) == [r for r in ea.errors if label in said(r)]
 
 
 def test_two_versions_side_by_side(demo_home):

@@ -10,6 +10,7 @@ version answered."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -609,6 +610,29 @@ class RememberedAnalysis:
 
 # -- layout and wiring --------------------------------------------------------------------------
 
+ANY = "any"
+
+
+def of_label(row: Sequence, label: str) -> bool:
+    """Whether an error row is about `label`: an entity type in its gold or predicted words
+    ("Citifield (LOC)"), or a relation as the labels or the student give it ("A → B: label",
+    "label (0.84)")."""
+    gold, pred = str(row[2] or ""), str(row[3] or "")
+    return (f"({label})" in gold or f"({label})" in pred or re.search(rf": {re.escape(label)}( \(pair #\d+\))?$", gold)
+            is not None or pred.startswith(f"{label} ("))
+
+
+def rows_shown(records: Sequence[Sequence], kind: str | None, label: str | None) -> list:
+    """The rows the table shows under its two filters (the kind of error, and the type or
+    relation it is about), each with its record's last cell (an error's pair or words)."""
+    return [r for r in records if (kind in (None, ANY) or r[1] == kind) and (label in (None, ANY) or of_label(r, label))]
+
+
+def labels_in(ea: "ErrorAnalysis", rows: Sequence[Sequence]) -> list[str]:
+    """The types (relations) some error row is about, in the analysis's order."""
+    return [t for t in ea.labels if t not in ("O", NO_RELATION) and any(of_label(r, t) for r in rows)]
+
+
 def stale_said(home: Path, analysed: dict | None) -> str:
     """Whether the labels of the analysed split changed since the analysis, in words."""
     if not isinstance(analysed, dict) or not isinstance(analysed.get("version"), int):
@@ -657,7 +681,11 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             heat = gr.Plot(label="Confusion", elem_id="errors-heat")
         per_type = gr.Dataframe(headers=["type", "P", "R", "F1", "support"], interactive=False,
                                 label="Scores and support of each type", elem_id="errors-per-type")
-        kind_filter = gr.Dropdown(["any"], value="any", label="Show errors of kind")
+        with gr.Row():
+            kind_filter = gr.Dropdown([ANY], value=ANY, label="Show errors of kind")
+            # all the errors about one type (relation): it took Gradio's column menu, a filter
+            # hidden behind each header's ⋮
+            type_filter = gr.Dropdown([ANY], value=ANY, label="about type", elem_id="errors-type-filter")
         errors = gr.Dataframe(headers=SINGLE_HEADERS, interactive=False, wrap=True,
                               column_widths=SINGLE_WIDTHS,
                               label="Errors (select a row to open the post in Annotate)", elem_id="errors-table")
@@ -673,10 +701,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress),
                                     viewer_charge(predictions, user, policy.someone_unlimited) if predictions is not None and user else None)
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
-                return ([], [], None, None, [], [], [], gr.update(choices=["any"], value="any"),
-                        f"{NOT_ANALYSED} {e}", None, "")
+                return ([], [], None, None, [], [], [], gr.update(choices=[ANY], value=ANY),
+                        gr.update(choices=[ANY], value=ANY), f"{NOT_ANALYSED} {e}", None, "")
             headers, per_type_rows = ea.per_type_table()
-            kind_names = ["any", *sorted({row[1] for row in ea.errors})]
+            kind_names = [ANY, *sorted({row[1] for row in ea.errors})]
             shown, columns, widths = ea.errors, ERROR_HEADERS, ERROR_WIDTHS
             if len(ea.scored) == 1:   # nothing compared: no empty "other version" column
                 shown = [row[:OTHER_VERSION] + row[OTHER_VERSION + 1:] for row in ea.errors]
@@ -692,7 +720,9 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     gr.update(value=confusion_figure(ea), elem_classes=wide),
                     gr.update(value=per_type_rows, headers=headers, label=f"Scores and support of each {headers[0]}"),
                     gr.update(value=shown, headers=columns, column_widths=widths), records,
-                    gr.update(choices=kind_names, value="any"),
+                    gr.update(choices=kind_names, value=ANY),
+                    gr.update(choices=[ANY, *labels_in(ea, shown)], value=ANY,
+                              label="about type" if ea.task == "mner" else "about relation"),
                     (seen_said(ea) + "\n\n" if any(ea.seen.values()) else "")
                     + (cot_said(ea) + "\n\n" if ea.cot_read else "")
                     + f"**{d}**, {' against '.join(s.model for s in ea.scored)}: {errors_said(ea)}. "
@@ -716,7 +746,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                     [model, compare], [compare], queue=False, api_visibility="private")
         compare.input(guarded(policy, Action.EXPLORE, lambda c, m, user: "default" if c == m else gr.skip()),
                       [compare, model], [model], queue=False, api_visibility="private")
-        results = [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, note, analysed, stale]
+        results = [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, type_filter, note, analysed,
+                   stale]
         # the bar on the note alone: on every output it was drawn four or five times, its words
         # over the previous analysis's note
         run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare], results,
@@ -741,8 +772,9 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             if r is None:
                 return tuple(gr.skip() for _ in results)
             out = list(analyse(r.split, r.model, r.compare, progress, user))
-            if isinstance(out[8], str) and not out[8].startswith(NOT_ANALYSED):
-                out[8] = AGAIN_SAID + out[8]
+            said = results.index(note)
+            if isinstance(out[said], str) and not out[said].startswith(NOT_ANALYSED):
+                out[said] = AGAIN_SAID + out[said]
             return tuple(out)
 
         errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True), [analysed, tried, remembered],
@@ -750,11 +782,11 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                           show_progress="hidden").then(
             guarded(policy, Action.EXPLORE, analyse_again, quiet=True), [again], results, api_visibility="private",
             show_progress_on=[note], **model_work)
-        kind_filter.change(guarded(policy, Action.EXPLORE,
-                                   lambda k, rows, user: [r[:-1] for r in rows if k == "any" or r[1] == k]),
-                           [kind_filter, all_errors], [errors], api_visibility="private")
+        for box in (kind_filter, type_filter):
+            box.change(guarded(policy, Action.EXPLORE, lambda k, t, rows, user: [r[:-1] for r in rows_shown(rows, k, t)]),
+                       [kind_filter, type_filter, all_errors], [errors], api_visibility="private")
 
-        def open_row(rows, records, kind, shown_post, evt: gr.SelectData, user):
+        def open_row(rows, records, kind, label, shown_post, evt: gr.SelectData, user):
             """The post opens in Annotate, which comes to the front; a relation error's pair is
             the one on show there (the row is found by its values, however the table is sorted).
             Rows that read alike (one word missed twice in a post) are told apart by the row's
@@ -764,7 +796,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             row = list(evt.row_value) if evt.row_value else table_rows(rows)[evt.index[0]]
             pid = row[0]
             same = lambda r: [str(x) for x in r[:-1]] == [str(x) for x in row]  # noqa: E731
-            shown = [r for r in records if kind in (None, "any") or r[1] == kind]   # as kind_filter shows them
+            shown = rows_shown(records, kind, label)   # as the filters show them
             at = evt.index[0] if evt.index else None
             found = (shown[at][-1] if isinstance(at, int) and at < len(shown) and same(shown[at])
                      else next((r[-1] for r in records if same(r)), None))
@@ -777,7 +809,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 out.append(gr.Tabs(selected="annotate"))
             return out[0] if len(out) == 1 else tuple(out)
 
-        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors, kind_filter, post_state],
+        errors.select(guarded(policy, Action.EXPLORE, open_row), [errors, all_errors, kind_filter, type_filter, post_state],
                       [post_state] + ([pair_state] if pair_state is not None else []) +
                       ([tabs] if tabs is not None else []), api_visibility="private")
     return {"errors_dataset": ds, "errors_model": model, "errors_compare": compare, "remembered": remembered}
