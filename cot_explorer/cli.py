@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "tab shows the round while it runs, and can cancel it; Ctrl-C cancels it here.")
     _home_arg(p)
     p.add_argument("--dataset", required=True, help="the dataset whose corrected posts to learn from")
-    p.add_argument("--name", help="the new version's name (default: DATASET-round-N)")
+    p.add_argument("--name", help="the new version's name (default: DATASET-round- and the time, as the app names it)")
     p.add_argument("--variant", choices=("text", "distill"),
                    help="text or distill; default: the one the posts and parent suit, as the app's plan says "
                         "(text for a parent without soft prompts, such as the shipped default, or for posts "
@@ -466,18 +466,15 @@ def _train(args: argparse.Namespace, store) -> int:
 
 def _round(args: argparse.Namespace, store) -> int:
     """A round in the foreground, as a job the app shows; its report when it ends."""
-    from .jobs import prepare_round, run_distill_here
-    from .store.knowledge import posts_with_knowledge_among
-    from .student.config import TrainConfig
-    from .student.manifest import Manifest
-    from .student.round_plan import plan_round, variant_suiting
+    from .jobs import prepare_round, resolve_since, run_distill_here
+    from .student.round_plan import plan_round, suggested_variant
 
     home = store.home
     variant = args.variant
-    if variant is None:   # what the app's plan suggests for these posts and this parent
-        plan = plan_round(store, args.dataset, replay_ratio=args.replay_ratio, parent=args.parent)
-        parent = TrainConfig.from_json(Manifest.read(Registry(store).path(args.parent, plan.task)).config)
-        variant = variant_suiting(posts_with_knowledge_among(store, plan.curated + plan.replay, plan.task), parent)
+    if variant is None:   # what the app's plan suggests for the posts this round learns from
+        plan = plan_round(store, args.dataset, since=resolve_since(home, args.since), replay_ratio=args.replay_ratio,
+                          parent=args.parent)
+        variant = suggested_variant(store, plan, args.parent).variant
     params = prepare_round(home, args.dataset, args.name or "", variant, args.epochs, args.replay_ratio, args.since,
                            args.parent)
     said = _RoundEcho()
@@ -580,8 +577,9 @@ def _predict(args: argparse.Namespace, store) -> int:
         raise CotExplorerError("--batch-size must be at least 1")
     registry = Registry(store)
     predictor = _predictor(registry.path(args.model), args.backend, args.dtype)
-    # a relation model: the default entity model finds the arguments of the pairs it answers
-    entities = (_predictor(registry.default_path("mner"), args.backend, args.dtype)
+    # a relation model: the default entity model finds the arguments of the pairs it answers,
+    # typed as the app and `evaluate` type them (fp32, each post's answer its own)
+    entities = (_predictor(registry.default_path("mner"), args.backend, args.dtype, consistent=True)
                 if predictor.manifest.task == "mre" else None)
     if args.input != "-" and args.output != "-" and Path(args.output).resolve() == Path(args.input).resolve():
         raise CotExplorerError("--out is the --in file: write the predictions somewhere else")

@@ -7,6 +7,7 @@ cross-dataset evaluation in the file's own type names."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -475,3 +476,19 @@ def test_predict_with_a_relation_model_answers_each_pair_of_the_post_s_entities_
     r = cli("predict", "--in", str(bad), "--model", "mre-default", home=tmp_path / "h")
     assert r.returncode == 2 and "input line 1: pair 1's tail must be [start, end], token offsets within the post's 2 " \
                                  "tokens" in r.stderr
+
+
+def test_predict_refuses_a_relation_knowledge_view_as_it_refuses_an_entity_one(tmp_path):
+    """The knowledge check looked at the entity model that types the arguments, so a relation
+    model that reads the CoT answered without it, wrong, without a word."""
+    from cot_explorer.student.registry import shipped_dir
+
+    reads_cot = tmp_path / "mre-reads-cot"
+    shutil.copytree(shipped_dir() / "mre-default", reads_cot, ignore=shutil.ignore_patterns("onnx"))
+    manifest = json.loads((reads_cot / "manifest.json").read_text())
+    manifest.update(name="mre-reads-cot", variant="knowledge", config={**manifest["config"], "variant": "knowledge"})
+    (reads_cot / "manifest.json").write_text(json.dumps(manifest))
+    inp = tmp_path / "posts.jsonl"
+    inp.write_text(json.dumps({"text": "Dwyane Wade and Gabrielle Union in Miami"}) + "\n")
+    r = cli("predict", "--in", str(inp), "--model", str(reads_cot), home=tmp_path / "h")
+    assert r.returncode == 2 and "mre-reads-cot is a knowledge view" in r.stderr and not r.stdout

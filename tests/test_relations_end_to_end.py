@@ -397,3 +397,14 @@ def test_two_pairs_that_read_alike_get_rows_of_their_own():
                                              "Trump → Trump Tower: /per/loc/place_of_residence (pair #2)",
                                              "/per/loc/place_of_residence (0.90)", "only it errs: /per/org/member_of"]
     assert errors_tab.only_other_relation_rows(post, gold, guesses, theirs, "mre-other") == ([], [])  # both wrong: not "only"
+
+
+def test_a_relation_error_s_line_names_whose_answer_it_was():
+    """On a row where only the compared version errs, the line said the student predicted the
+    labels' own relation (the analysed version's right answer)."""
+    only = ["p", "missed (mre-copy only)", "Obama → Michelle: /per/per/couple", "/per/per/couple (0.90)",
+            f"{errors_tab.ONLY_OTHER}: None", "Obama visits Paris with Michelle"]
+    assert errors_tab.relation_focus(only)["said"] == ("missed (mre-copy only): Obama → Michelle: /per/per/couple in "
+                                                       "the labels; the compared version predicted None")
+    mine = ["p", "missed", "Obama → Michelle: /per/per/couple", "None (0.71)", "Obama visits Paris with Michelle"]
+    assert errors_tab.relation_focus(mine)["said"].endswith("the relation student predicted None (0.71)")

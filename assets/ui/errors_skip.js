@@ -18,7 +18,7 @@
     if (!link) return;
     e.preventDefault();
     const cell = document.querySelector('#errors-table [data-testid="cell-0-0"]');
-    if (cell) { cell.scrollIntoView({ block: "center" }); cell.focus(); }
-    else link.textContent = "No errors table yet: press Analyse first";
+    if (cell) { link.textContent = "Skip to the errors table"; cell.scrollIntoView({ block: "center" }); cell.focus(); }
+    else link.textContent = "No errors table yet: press Analyse first";   // until the next press finds one
   });
 })();

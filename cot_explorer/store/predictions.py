@@ -20,8 +20,12 @@ def _made_by(payload: dict, made_by: str | None) -> bool:
     return made_by is None or payload.get("made_by") == made_by
 
 
+# a post the mapping leaves out: no answer of it matches (None would match any)
+_NONE_MATCHES = "\0no post of the mapping"
+
+
 def _made_by_of(made_by, post_id: str) -> str | None:
-    return made_by.get(post_id) if isinstance(made_by, Mapping) else made_by
+    return made_by.get(post_id, _NONE_MATCHES) if isinstance(made_by, Mapping) else made_by
 
 
 def cached_spans(store: Store, model_version: str, post_ids: Sequence[str] | None = None,

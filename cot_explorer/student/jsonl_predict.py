@@ -32,14 +32,15 @@ def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 
     gets its first lines soon and the rest at full speed (steps of 32 all through were 1.6×
     slower with int8, whose safety net re-reads a step's doubtful posts in fp32)."""
     relations = predictor if predictor.manifest.task == "mre" else None
+    for model in (predictor, entities) if relations is not None else (predictor,):
+        if model is not None and model.manifest.variant == "knowledge":
+            raise CotExplorerError(f"{model.manifest.name} is a knowledge view: it reads the teacher's chain of "
+                                   "thought with the text, which predict does not have; predict with a text-only "
+                                   "student (the default)")
     if relations is not None:
         if entities is None or entities.manifest.task != "mner":
             raise CotExplorerError("a relation model needs an entity model to find the pairs' arguments")
         predictor = entities
-    if predictor.manifest.variant == "knowledge":
-        raise CotExplorerError(f"{predictor.manifest.name} is a knowledge view: it reads the teacher's chain of "
-                               "thought with the text, which predict does not have; predict with a text-only "
-                               "student (the default)")
     buffer: list[dict | None] = []
     step = min(first_step or batch_size, batch_size)
 
@@ -150,6 +151,9 @@ def _arguments_of(d: dict, n_tokens: int) -> tuple[list | None, list | None]:
             raise ValidationError('"pairs" must be a list of {"head": [start, end], "tail": [start, end]}')
         pairs = [(bounds(p.get("head"), f"pair {i + 1}'s head"), bounds(p.get("tail"), f"pair {i + 1}'s tail"))
                  for i, p in enumerate(pairs)]
+        for i, (head, tail) in enumerate(pairs):   # as the app never asks: a relation is between two entities
+            if head[0] < tail[1] and tail[0] < head[1]:
+                raise ValidationError(f"pair {i + 1}'s head and tail overlap: a relation is between two entities")
     return entities, pairs
 
 

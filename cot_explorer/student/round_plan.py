@@ -22,17 +22,32 @@ MIN_UNTOUCHED = 30          # below this, forgetting is not reported (11 posts r
 ROUND_VARIANTS = (Variant.TEXT.value, Variant.DISTILL.value)   # what a round offers (each tested from each parent)
 
 
-def variant_suiting(with_cot: int | None, parent: TrainConfig) -> str:
-    """The variant a round should train, from how many of its training posts hold a chain of
-    thought and the parent it continues: distill learns from the chain of thought; with none
-    to read, it would learn the labels alone with soft prompts the default lacks (a real loss
-    in rounds on posts without it: -3.0 F1 where text lost 0.1). A prompt-free kd parent
-    continues as text whatever the posts hold: distill gives it fresh, untrained prompts (7
-    corrections of Twitter-2017 train, no chain of thought imported, 2 epochs: held-out -0.82
-    and forgetting -2.40 as distill, -0.19 and 0.00 as text; a walker's five rounds on it as
-    distill, on posts with their chain of thought, all lost 0.8 to 1.9)."""
-    prompt_free_kd = parent.variant == Variant.KD.value and not parent.has_soft_prompts
-    return Variant.TEXT.value if with_cot == 0 or prompt_free_kd else Variant.DISTILL.value
+@dataclass(frozen=True)
+class VariantAdvice:
+    """The variant a round on its posts should train, and why: how many of its training posts
+    hold a chain of thought, and whether the parent is a kd student without soft prompts."""
+
+    variant: str
+    with_cot: int
+    prompt_free_kd: bool
+
+
+def suggested_variant(store, plan: "RoundPlan", parent: str = "default") -> VariantAdvice:
+    """Distill learns from the chain of thought; with none to read, it would learn the labels
+    alone with soft prompts the default lacks (a real loss in rounds on posts without it: -3.0
+    F1 where text lost 0.1). A prompt-free kd parent continues as text whatever the posts hold:
+    distill gives it fresh, untrained prompts (7 corrections of Twitter-2017 train, no chain of
+    thought imported, 2 epochs: held-out -0.82 and forgetting -2.40 as distill, -0.19 and 0.00
+    as text; a walker's five rounds on it as distill, on posts with their chain of thought, all
+    lost 0.8 to 1.9). One rule for the app's plan and the CLI's `round`."""
+    from ..store.knowledge import posts_with_knowledge_among
+    from .manifest import Manifest
+
+    with_cot = posts_with_knowledge_among(store, plan.curated + plan.replay, plan.task)
+    config = TrainConfig.from_json(Manifest.read(Registry(store).path(parent, plan.task)).config)
+    prompt_free_kd = config.variant == Variant.KD.value and not config.has_soft_prompts
+    variant = Variant.TEXT.value if with_cot == 0 or prompt_free_kd else Variant.DISTILL.value
+    return VariantAdvice(variant, with_cot, prompt_free_kd)
 
 
 class RoundRefused(CotExplorerError):

@@ -24,13 +24,11 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
 from ..store.jobs import get_job, latest_job, recent_jobs, unfinished_jobs
-from ..store.knowledge import posts_with_knowledge_among
 from ..store.posts import get_post
-from ..student.config import TrainConfig, Variant
+from ..student.config import Variant
 from ..student.gain import gain_direction
-from ..student.manifest import Manifest
 from ..student.registry import Registry
-from ..student.round_plan import MIN_UNTOUCHED, ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round, variant_suiting
+from ..student.round_plan import MIN_UNTOUCHED, ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round, suggested_variant
 from ..student.seen_posts import seen_among
 from .common import refusal_said
 from .guard import guarded
@@ -61,12 +59,7 @@ class PlanView:
     possible: bool
     with_cot: int | None = None
     prompt_free_kd: bool = False   # the parent is a kd student without soft prompts (the shipped default)
-    parent: TrainConfig | None = None   # the config of the version the round continues
-
-    @property
-    def variant(self) -> str:
-        """The variant a round on these posts should train (round_plan.variant_suiting)."""
-        return variant_suiting(self.with_cot, self.parent or TrainConfig())
+    variant: str = Variant.DISTILL.value   # the variant these posts and the parent suit (round_plan.suggested_variant)
 
 
 NO_COT = ("**No chain of thought on these training posts:** distill would learn from your labels alone, with "
@@ -105,9 +98,8 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
                  "posts: they are never held out (scored on what it learnt, it reads near-perfect).")
     training = plan.curated + plan.replay
     with open_store(home) as store:
-        with_cot = posts_with_knowledge_among(store, training, plan.task)
-        parent = TrainConfig.from_json(Manifest.read(Registry(store).path("default", plan.task)).config)
-    prompt_free_kd = parent.variant == Variant.KD.value and not parent.has_soft_prompts
+        advice = suggested_variant(store, plan)
+    with_cot, prompt_free_kd = advice.with_cot, advice.prompt_free_kd
     cot = f" The teacher's chain of thought is on {with_cot} of the {len(training)} training posts."
     if with_cot == 0 and variant == Variant.DISTILL.value:
         cot = f"\n\n{NO_COT}"
@@ -115,7 +107,7 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
         cot += "\n\n" + NO_PROMPTS.format(parent=plan.parent)
     return PlanView(f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its "
                     f"first round; selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompt_free_kd,
-                    parent)
+                    advice.variant)
 
 
 def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,

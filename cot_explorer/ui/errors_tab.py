@@ -316,6 +316,10 @@ def relation_focus(row: Sequence) -> dict | None:
     an entity error gets its line): the row's kind, the labels' relation and the answer."""
     if len(row) < 4 or not all(isinstance(x, str) for x in row[1:4]):
         return None
+    other = row[OTHER_VERSION] if len(row) == len(ERROR_HEADERS) else ""
+    if isinstance(other, str) and other.startswith(f"{ONLY_OTHER}: "):   # the compared version's error: its answer
+        return asdict(ErrorFocus(f"{row[1]}: {row[2]} in the labels; the compared version predicted "
+                                 f"{other[len(ONLY_OTHER) + 2:]}", None, None))
     return asdict(ErrorFocus(f"{row[1]}: {row[2]} in the labels; the relation student predicted {row[3]}", None, None))
 
 
@@ -801,7 +805,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             found = (shown[at][-1] if isinstance(at, int) and at < len(shown) and same(shown[at])
                      else next((r[-1] for r in records if same(r)), None))
             # a relation error's pair (its index) and its line, or an entity error's words (error_focus)
-            pair, span = (None, found) if isinstance(found, dict) else (found, relation_focus(row))
+            pair, span = ((None, found) if isinstance(found, dict) else
+                          (found, relation_focus(row)) if isinstance(found, int) else (None, None))
             out = [pid]
             if pair_state is not None:
                 out.append({"post_id": pid, "pair": pair, "span": span, "at": time.time(), "reopen": pid == shown_post})
