@@ -466,7 +466,7 @@ def _train(args: argparse.Namespace, store) -> int:
 
 def _round(args: argparse.Namespace, store) -> int:
     """A round in the foreground, as a job the app shows; its report when it ends."""
-    from .jobs import prepare_round, resolve_since, run_distill_here
+    from .jobs import prepare_round, resolve_since, run_distill_here, version_saved
     from .student.round_plan import plan_round, suggested_variant
 
     home = store.home
@@ -484,7 +484,8 @@ def _round(args: argparse.Namespace, store) -> int:
         job = run_distill_here(home, params, said)
     except KeyboardInterrupt:
         said.end()
-        print("cancelled: no version was saved", file=sys.stderr)
+        print(f"stopped after {params['name']} was saved: its report was not kept (`models list` shows it)"
+              if version_saved(home, params["name"]) else "cancelled: no version was saved", file=sys.stderr)
         return 130
     said.end()
     if job.status != "done":

@@ -3,6 +3,8 @@ page reload (or another browser) sees the same job; cancel is a flag the job pol
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 import traceback
@@ -14,7 +16,7 @@ from .errors import CotExplorerError, ValidationError
 from .store import open_store
 from .store.jobs import Job, JobRunning, create_job_alone, fail_running, get_job, update_job
 from .store.model_versions import get_version
-from .student.model_folders import NameTaken, check_version_name
+from .student.model_folders import NameTaken, check_version_name, process_alive
 from .student.registry import Registry
 
 # the job row's progress is in thousandths of the whole round, whatever phase it is in
@@ -116,7 +118,9 @@ def prepare_round(home: Path, dataset: str, name: str, variant: str, epochs: int
 
 def _create(home: Path, params: dict) -> int:
     """The round's job row, unless one runs on the same dataset (refused with a sentence); the
-    reserved name is let go where none is made."""
+    reserved name is let go where none is made. The row names the process that runs the round
+    (`owner`): an app starting meanwhile leaves a round from the command line be."""
+    params = {**params, "owner": {"pid": os.getpid(), "host": socket.gethostname()}}
     with open_store(home) as s:
         try:
             return create_job_alone(s, "distill", params, params["dataset"])
@@ -142,10 +146,19 @@ def run_distill_here(home: Path, params: dict, echo: Echo | None = None) -> Job:
         _run_distill(home, job_id, params, echo)
     except KeyboardInterrupt:   # Ctrl-C: said as a cancel (the row stayed "running" until the app's next start)
         with open_store(home) as s:
-            update_job(s, job_id, status="cancelled", message="stopped from the terminal: no version was saved")
+            if version_saved(home, params["name"]):   # stopped between the save and the report
+                update_job(s, job_id, status="failed", message="failed",
+                           error=f"stopped from the terminal after {params['name']} was saved: its report was not kept")
+            else:
+                update_job(s, job_id, status="cancelled", message="stopped from the terminal: no version was saved")
         raise
     with open_store(home) as s:
         return get_job(s, job_id)
+
+
+def version_saved(home: Path, name: str) -> bool:
+    """Whether a round's version exists (a stop after its save left it, its report unsaid)."""
+    return (home / "models" / name / "manifest.json").exists()
 
 
 def _run_distill(home: Path, job_id: int, params: dict, echo: Echo | None = None) -> None:
@@ -182,6 +195,14 @@ def cancel_job(home: Path, job_id: int) -> None:
 
 
 def fail_stale_jobs(home: Path) -> int:
-    """Jobs left 'running' by a server that stopped cannot finish: say so."""
+    """Jobs left 'running' by a process that stopped cannot finish: say so. Not those another
+    process still runs (marked failed, a round from the command line let a second one start on
+    its dataset, and then overwrote the row with its own "done")."""
+    def still_running(job) -> bool:
+        owner = job.params.get("owner") or {}
+        pid = owner.get("pid")
+        return (owner.get("host") == socket.gethostname() and isinstance(pid, int) and pid != os.getpid()
+                and process_alive(pid))
+
     with open_store(home) as s:
-        return fail_running(s, "distill", "the server restarted during the job")
+        return fail_running(s, "distill", "the server restarted during the job", still_running)

@@ -443,3 +443,64 @@ def test_a_round_from_the_cli_runs_as_a_job_the_app_shows_and_prints_its_report(
                 "--parent", str(parent), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["model"] == "cli-r3" and report["variant"] == "distill" and "*" in report["gain"]
+
+
+def test_an_app_starting_fails_the_rounds_of_stopped_processes_not_one_a_terminal_still_runs(home, store):
+    """The app marked every running round failed as it started; with rounds run from the
+    command line, it failed one still running, let a second start on its dataset, and the first
+    then wrote "done" over its row."""
+    import socket
+    import subprocess
+    import sys
+
+    from cot_explorer.jobs import fail_stale_jobs
+    from cot_explorer.store.jobs import get_job
+
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    here = socket.gethostname()
+    owners = {"terminal": {"pid": live.pid, "host": here}, "stopped": {"pid": gone.pid, "host": here},
+              "before-owners": None, "other-machine": {"pid": live.pid, "host": here + "-not"}}
+    ids = {name: create_job(store, "distill", {"dataset": name, "name": name, "owner": owner}, status="running")
+           for name, owner in owners.items()}
+    try:
+        assert fail_stale_jobs(home) == 3
+        assert {name: get_job(store, i).status for name, i in ids.items()} == {
+            "terminal": "running", "stopped": "failed", "before-owners": "failed", "other-machine": "failed"}
+    finally:
+        live.kill()
+        live.wait()
+    assert fail_stale_jobs(home) == 1 and get_job(store, ids["terminal"]).status == "failed"   # once it has stopped
+
+
+def test_ctrl_c_in_a_terminal_round_is_said_by_what_it_left(t17, tiny):
+    """A round stopped from the terminal: said as cancelled (the row stayed "running" until the
+    app's next start), or, stopped once its version exists, as stopped after the save (it was
+    said "no version was saved" beside a saved version)."""
+    from cot_explorer.jobs import prepare_round, run_distill_here
+    from cot_explorer.store.jobs import latest_job
+
+    valid = sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))
+    correct(t17, valid[:6])
+    parent = parent_checkpoint(t17.home / "models", tiny, "text")
+
+    def stop_at(phase: str, saved: bool):
+        def echo(at, words):
+            if words.startswith(phase):
+                if saved:   # as if the stop came right after the version was written
+                    (t17.home / "models" / name).mkdir(parents=True, exist_ok=True)
+                    (t17.home / "models" / name / "manifest.json").write_text("{}")
+                raise KeyboardInterrupt
+        return echo
+
+    for name, phase, saved, status in (("stopped-early", "training", False, "cancelled"),
+                                       ("stopped-late", "measuring", True, "failed")):
+        params = prepare_round(t17.home, "twitter2017", name, "text", 1, 1.0, parent=str(parent))
+        with pytest.raises(KeyboardInterrupt):
+            run_distill_here(t17.home, params, stop_at(phase, saved))
+        job = latest_job(t17, "distill")
+        assert job.params["name"] == name and job.status == status
+        assert ("no version was saved" in job.message) != saved
+        assert saved == (f"after {name} was saved" in (job.error or ""))
+        assert not Registry(t17).name_taken(name) or saved   # the reservation is let go

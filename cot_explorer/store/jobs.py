@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Callable
 
 from .core import Store, utc_now
 
@@ -75,11 +76,17 @@ def latest_job(store: Store, kind: str, status: str | None = None) -> Job | None
     return _job(rows[0]) if rows else None
 
 
-def fail_running(store: Store, kind: str, reason: str) -> int:
-    """Mark every running job of `kind` failed (a server that stopped cannot finish them)."""
+def fail_running(store: Store, kind: str, reason: str, still_running: Callable[[Job], bool] | None = None) -> int:
+    """Mark the running jobs of `kind` failed (a server that stopped cannot finish them), but
+    those `still_running` says another process runs (a round from the command line)."""
     with store.write():
-        return store.conn.execute("UPDATE jobs SET status = 'failed', error = ?, updated_at = ? "
-                                  "WHERE status = 'running' AND kind = ?", (reason, utc_now(), kind)).rowcount
+        ids = [job.id for job in (_job(r) for r in store.db.query(
+                   "SELECT * FROM jobs WHERE status = 'running' AND kind = ?", [kind]))
+               if still_running is None or not still_running(job)]
+        for job_id in ids:
+            store.conn.execute("UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                               (reason, utc_now(), job_id))
+        return len(ids)
 
 
 class JobRunning(Exception):

@@ -38,7 +38,8 @@ def check_version_name(name: object) -> str:
     return name
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this machine still runs (this one does)."""
     if pid == os.getpid():
         return True
     try:
@@ -61,7 +62,7 @@ def reserve(root: Path, name: str) -> Path:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         pid = _marker_pid(marker)
-        if pid is not None and not _alive(pid):  # left by a process that died: take it over
+        if pid is not None and not process_alive(pid):  # left by a process that died: take it over
             marker.unlink(missing_ok=True)
             return reserve(root, name)
         raise NameTaken(f"the model version name {name!r} is taken by a training that is still running") from None
@@ -135,7 +136,7 @@ def recover(root: Path) -> list[str]:
         return done
     for entry in sorted(root.iterdir()):
         m = _OWNED.match(entry.name)
-        if m and entry.is_dir() and not _alive(int(m["pid"])):
+        if m and entry.is_dir() and not process_alive(int(m["pid"])):
             name = m["name"]
             if entry.name.startswith(".old-") and (entry / name).is_dir() and not (root / name).exists():
                 os.rename(entry / name, root / name)
@@ -144,7 +145,7 @@ def recover(root: Path) -> list[str]:
             done.append(f"removed {entry.name}")
         elif entry.name.startswith(".reserved-") and entry.is_file():
             pid = _marker_pid(entry)
-            if pid is None or not _alive(pid):
+            if pid is None or not process_alive(pid):
                 entry.unlink(missing_ok=True)
                 done.append(f"released {entry.name}")
     return done
