@@ -569,4 +569,11 @@ def test_a_browser_new_to_annotate_opens_on_the_split_the_team_works_in(tmp_path
     with open_store(home) as store:
         import_mnre(store, str(two_pair_mnre_file(tmp_path)), "lab", "test")
     assert team_split(home, labels()) == "lab/test"
-    assert team_split(home, ["demo/test"]) == "demo/test"     # a split gone since is passed over
+    assert team_split(home, ["lab/valid", "demo/test"]) == "demo/test"   # a split gone since is passed over
+    # times as stored texts of two tables: compared as instants ("2026-01-01 00:00:01" sorts before
+    # "2026-01-01T00:00:00Z" as text, yet it is a second later)
+    with open_store(home) as store:
+        store.conn.execute("UPDATE labels SET created_at = '2026-01-01T00:00:00Z' WHERE source = 'annotator'")
+        store.conn.execute("UPDATE imports SET created_at = '2026-01-01 00:00:01' WHERE dataset = 'lab'")
+        store.conn.commit()
+    assert team_split(home, labels()) == "lab/test"

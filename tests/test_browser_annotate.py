@@ -647,6 +647,15 @@ def test_a_draft_left_on_an_older_version_is_merged_with_the_labels_saved_since_
     expect(stale).to_contain_text("the post was saved since", timeout=T)
     expect(stale).to_contain_text("Your draft:")
     shot(a, "annotate-stale-draft")
+    # edits made meanwhile are not thrown away by the comparison: it asks for them to be saved or undone
+    a.locator("#span-editor .se-tok:not(.in-span)").nth(1).click()
+    a.keyboard.press("2")
+    expect(a.locator("#se-dirty")).to_contain_text("unsaved")
+    a.locator("#se-stale-merge").click()
+    expect(a.locator("#span-editor .se-note")).to_contain_text("Save or undo the edits you made here first", timeout=T)
+    expect(a.locator("#span-editor .se-conflict")).to_have_count(0)
+    a.locator("#se-undo").click()
+    expect(a.locator("#se-dirty")).not_to_contain_text("unsaved", timeout=T)
     a.locator("#se-stale-merge").click()
     panel = a.locator("#span-editor .se-conflict")
     expect(panel).to_contain_text("ann-h saved this post", timeout=T)
@@ -671,6 +680,16 @@ def test_a_draft_left_on_an_older_version_is_merged_with_the_labels_saved_since_
     saved_by_b = labels_of(home, pid)[-1]
     a.reload()
     expect(a.locator("#se-stale")).to_contain_text("the post was saved since", timeout=T)
+    # "Later", then edits of the labels on show: the older draft is still offered after a reload
+    a.locator("#se-stale").get_by_role("button", name="Later").click()
+    expect(a.locator("#se-stale")).to_have_count(0)
+    make_an_edit(a, "1")
+    a.wait_for_timeout(300)
+    a.reload()
+    expect(a.locator("#se-stale")).to_contain_text("the post was saved since", timeout=T)
+    expect(a.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits")
+    a.locator("#se-undo").click()                 # the edits made after "Later" go; the older draft stays offered
+    expect(a.locator("#se-dirty")).not_to_contain_text("unsaved", timeout=T)
     a.locator("#se-stale-discard").click()
     expect(a.locator("#span-editor .se-note")).to_contain_text("Discarded your older draft", timeout=T)
     a.reload()

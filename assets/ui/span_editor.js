@@ -45,6 +45,9 @@ const whose = () => (doc && doc.drafts_of ? `-of-${encodeURIComponent(doc.drafts
 const KEY = (id) => `cot-explorer-draft${whose()}:${id}`;
 const WAITING_KEY = (id) => `cot-explorer-waiting${whose()}:${id}`;   // relations waiting for a name survive a reload
 const MARKS_KEY = (id) => `cot-explorer-marks${whose()}:${id}`;       // the pairs' marks and the newest one's Undo survive one too
+// a draft made on a version saved over since, kept apart from the edits made after it (each of
+// which is kept under KEY: the first keystroke overwrote it, and "Later" lost it)
+const OLDER_KEY = (id) => `cot-explorer-older${whose()}:${id}`;
 const PICKS_OUTDATED = "This post's relations changed since your picks that waited were made (a save or an undo): they are dropped, not saved over it; pick again.";
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
 const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));
@@ -202,17 +205,21 @@ function load(fromServer) {
       // in the value too: another queue or post asked for next asks first (it opened unasked)
       writeValue();
     } else if (draft && draft.base_version !== doc.base_version) {
-      if (norm(draft.spans) === norm(spans)) {
-        localStorage.removeItem(KEY(doc.post_id));   // the labels saved since are the draft's: nothing to offer
-      } else {
-        // offered as a merge against what was saved since (listed in words alone, it could
-        // not be applied, and keys pressed then acted on the saved labels)
-        const on = draft.base_version === null || draft.base_version === undefined
-          ? "before this post had labels" : `on version ${draft.base_version}`;
-        say(`You have unsaved edits made ${on}${draft.at ? `, at ${new Date(draft.at).toLocaleTimeString()}` : ""}; ` +
-            "the post was saved since.");
-        doc.stale_draft = { spans: draft.spans, base_version: draft.base_version };
-      }
+      localStorage.removeItem(KEY(doc.post_id));
+      // the labels saved since are the draft's: nothing to offer
+      if (norm(draft.spans) !== norm(spans)) localStorage.setItem(OLDER_KEY(doc.post_id), JSON.stringify(draft));
+    }
+    const older = JSON.parse(localStorage.getItem(OLDER_KEY(doc.post_id)) || "null");
+    if (older && Array.isArray(older.spans) && norm(older.spans) === norm(doc.saved || [])) {
+      localStorage.removeItem(OLDER_KEY(doc.post_id));   // saved since as it is: nothing left to offer
+    } else if (older && Array.isArray(older.spans)) {
+      // offered as a merge against what was saved since (listed in words alone, it could
+      // not be applied, and keys pressed then acted on the saved labels)
+      const on = older.base_version === null || older.base_version === undefined
+        ? "before this post had labels" : `on version ${older.base_version}`;
+      say(`You have unsaved edits made ${on}${older.at ? `, at ${new Date(older.at).toLocaleTimeString()}` : ""}; ` +
+          "the post was saved since.");
+      doc.stale_draft = { spans: older.spans, base_version: older.base_version };
     }
     if (kept && norm(kept) !== norm(spans)) {
       // edited while the save was on its way: the answer holds what was sent, not what came after
@@ -515,9 +522,10 @@ function otherDrafts() {
   for (let i = 0; i < n; i++) {
     try {   // one unreadable entry hides only itself
       const key = localStorage.key(i);
-      const edits = key && key.startsWith(KEY(""));
-      if (!key || (!edits && !key.startsWith(WAITING_KEY("")))) continue;
-      const id = key.slice((edits ? KEY("") : WAITING_KEY("")).length);
+      const prefix = [KEY(""), OLDER_KEY(""), WAITING_KEY("")].find((p) => key && key.startsWith(p));
+      if (!prefix) continue;
+      const edits = prefix !== WAITING_KEY("");
+      const id = key.slice(prefix.length);
       const kept = JSON.parse(localStorage.getItem(key) || "null");
       if (id === doc.post_id || !kept || (edits ? !Array.isArray(kept.spans) : !kept.rels)) continue;
       const d = byPost.get(id) || { id, at: 0, words: "", edits: false, waiting: 0 };
@@ -546,7 +554,7 @@ function forgetDrafts(id) {
     actions: [
       [id ? "Forget them" : "Forget them all", () => {
         dialog = null;
-        gone.forEach((d) => { localStorage.removeItem(KEY(d.id)); localStorage.removeItem(WAITING_KEY(d.id)); });
+        gone.forEach((d) => { [KEY, OLDER_KEY, WAITING_KEY].forEach((k) => localStorage.removeItem(k(d.id))); });
         drafts = { post: null, list: [] };
         doc.note = `Forgot the ${kept} ${where}.`;
         render();
@@ -801,13 +809,19 @@ root.addEventListener("click", (e) => {
   else if (act === "stale-merge") {   // sent on the draft's own version: the server answers with a conflict to merge
     const d = doc.stale_draft;
     if (!d) return;
+    if (dirty()) {   // the comparison puts the older draft in their place: they are not thrown away unasked
+      say("Save or undo the edits you made here first: the comparison shows your older draft in their place.");
+      render();
+      return;
+    }
     doc.note = null; doc.stale_draft = null;
+    localStorage.removeItem(OLDER_KEY(doc.post_id));   // in the comparison now (kept as the draft there)
     spans = d.spans.map((x) => ({ ...x }));
     doc.base_version = d.base_version;
     send("save");
   }
   else if (act === "stale-discard") {
-    try { localStorage.removeItem(KEY(doc.post_id)); } catch (e) { /* nothing kept to remove */ }
+    try { localStorage.removeItem(OLDER_KEY(doc.post_id)); } catch (e) { /* nothing kept to remove */ }
     doc.stale_draft = null; doc.note = "Discarded your older draft of this post."; render();
   }
   else if (act === "dismiss-error") { errFocus = null; render(); }

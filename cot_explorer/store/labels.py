@@ -443,12 +443,12 @@ def _confirmed_unchanged(store: Store, dataset: str, split: str, tasks: tuple[st
 
 
 def newest_annotated_split(store: Store, leaving_out: tuple[str, ...] = ()) -> tuple[str, str, str] | None:
-    """(dataset, split, when) of the newest label an annotator saved, outside the datasets
-    `leaving_out`."""
+    """(dataset, split, when) of the newest label an annotator saved here, outside the datasets
+    `leaving_out` (labels imported as an annotator's are the import's, which `imports` dates)."""
     marks = ",".join("?" * len(leaving_out)) or "''"
     row = store.conn.execute(
         f"""SELECT p.dataset, p.split, l.created_at FROM labels l JOIN posts p ON p.id = l.post_id
-            WHERE l.source = 'annotator' AND p.dataset NOT IN ({marks})
+            WHERE l.source = 'annotator' AND l.imported = 0 AND p.dataset NOT IN ({marks})
             ORDER BY l.version DESC LIMIT 1""", tuple(leaving_out)).fetchone()
     return (row[0], row[1], row[2]) if row else None
 

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -297,6 +298,16 @@ def dataset_splits(home: Path) -> list[DatasetSplit]:
         return [DatasetSplit(d, s) for d, s in all_splits(store, first=DEMO_DATASET)]
 
 
+def _when(stamp: object) -> datetime:
+    """A stored time as an instant (the two tables' texts compared as text put "…Z" and "+00:00",
+    or a space for the "T", out of order); one that is none, the oldest."""
+    try:
+        at = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def team_split(home: Path, labels: Sequence[str]) -> str | None:
     """The split Annotate opens on in a browser that has worked in none: where the team works,
     the split of the newest annotator save or the newest import, whichever came later (a new
@@ -307,7 +318,7 @@ def team_split(home: Path, labels: Sequence[str]) -> str | None:
         found = [x for x in (label_store.newest_annotated_split(store, leaving_out=(UPLOAD_DATASET,)),
                              newest_imported_split(store, leaving_out=(DEMO_DATASET, DEMO_RELATIONS)))
                  if x is not None]
-    for dataset, split, _ in sorted(found, key=lambda x: x[2], reverse=True):
+    for dataset, split, _ in sorted(found, key=lambda x: _when(x[2]), reverse=True):
         if f"{dataset}/{split}" in labels:
             return f"{dataset}/{split}"
     return labels[0] if labels else None
