@@ -408,3 +408,13 @@ def test_a_relation_error_s_line_names_whose_answer_it_was():
                                                        "the labels; the compared version predicted None")
     mine = ["p", "missed", "Obama → Michelle: /per/per/couple", "None (0.71)", "Obama visits Paris with Michelle"]
     assert errors_tab.relation_focus(mine)["said"].endswith("the relation student predicted None (0.71)")
+
+
+def test_errors_refuses_a_relation_model_that_reads_the_cot_rather_than_score_it_blind(demo_home):
+    copy = demo_home / "models" / "mre-reads-cot"
+    shutil.copytree(shipped_dir() / "mre-default", copy, ignore=shutil.ignore_patterns("onnx"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest.update(name="mre-reads-cot", variant="knowledge", config={**manifest["config"], "variant": "knowledge"})
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(Exception, match="mre-reads-cot reads the teacher's chain of thought about each entity pair"):
+        errors_tab.error_analysis(demo_home, f"{DEMO_RELATIONS}/test", "default", "mre-reads-cot")

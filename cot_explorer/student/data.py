@@ -87,6 +87,12 @@ def mre_examples_from_files(data_dir: Path, split: str) -> list[MreExample]:
             for it in parsed.posts for r in it.labels[0].relations]
 
 
+def knowledge_input(post, knowledge) -> str:
+    """What the knowledge view reads beside a post, in training and at inference alike: the
+    caption and the teacher's chain of thought, the caption alone where the teacher wrote none."""
+    return knowledge.text() if knowledge is not None else knowledge_text(post.caption, None)
+
+
 def mner_examples_from_store(store, dataset: str, split: str, post_ids: Sequence[str] | None = None) -> list[MnerExample]:
     """Current labels (gold or corrected) with what the teacher wrote about the post and its
     image caption (`store.knowledge`: chains of thought only, never augmentations or JSON)."""
@@ -98,7 +104,7 @@ def mner_examples_from_store(store, dataset: str, split: str, post_ids: Sequence
         if p.id not in labels or (wanted is not None and p.id not in wanted):
             continue
         k = knowledge.get((p.id, None))
-        out.append(MnerExample(p.tokens, labels[p.id].spans, k.text() if k else knowledge_text(p.caption, None), p.id))
+        out.append(MnerExample(p.tokens, labels[p.id].spans, knowledge_input(p, k), p.id))
     return out
 
 
@@ -124,5 +130,5 @@ def mre_examples_from_store(store, dataset: str, split: str) -> list[MreExample]
         for r in labels[p.id].relations:
             k = knowledge.get((p.id, pair_key(r.head, r.tail)))
             out.append(MreExample(p.tokens, r.head, r.tail, r.label,
-                                  k.text() if k else knowledge_text(p.caption, None), p.id))
+                                  knowledge_input(p, k), p.id))
     return out

@@ -233,6 +233,11 @@ def _model_of(home: Path, model: str, task: str) -> str:
     if manifest.task != task:
         what = {"mner": "an entity", "mre": "a relation"}
         raise ValidationError(f"{manifest.name} is {what[manifest.task]} model; this split needs {what[task]} model")
+    if task == "mre" and manifest.variant == "knowledge":
+        # an entity knowledge view reads each post's CoT here (predicted.cot_read_by); a relation
+        # one would need each pair's, which is not fed: scored blind, it would read as worse
+        raise ValidationError(f"{manifest.name} reads the teacher's chain of thought about each entity pair, which "
+                              "Errors does not give a relation model: analyse a text-only relation model")
     return manifest.name
 
 

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from ..access import Action, User
 from ..predict_budget import PredictBudget
-from ..schema import Post, Span, knowledge_text
+from ..schema import Post, Span
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.knowledge import knowledge_for_split
@@ -27,6 +27,7 @@ from ..store.model_versions import get_version, recorded_for_other_checkpoint
 from ..store.posts import dataset_known, dataset_schema
 from ..store.predictions import cached_relations as stored_relations
 from ..store.predictions import cached_spans, put_relations, put_spans
+from ..student.data import knowledge_input
 from ..student.registry import Registry
 from ..student.relation_arguments import entities_for_arguments, typed_pair
 from .cancel import check_cancelled
@@ -102,8 +103,7 @@ def cot_read_by(home: Path, predictor, posts: Sequence[Post]) -> dict[str, str] 
             known = knowledge_for_split(store, dataset, split, "mner")
             for p in posts:
                 if (p.dataset, p.split) == (dataset, split):
-                    k = known.get((p.id, None))
-                    out[p.id] = k.text() if k else knowledge_text(p.caption, None)
+                    out[p.id] = knowledge_input(p, known.get((p.id, None)))
     return out
 
 
