@@ -13,6 +13,7 @@ let selSpan = -1;          // index in `spans` of a clicked span
 let anchor = null;         // where a drag or a shift-click starts
 let dragging = false;
 let cursor = 0;            // the word the keyboard is on: the text's one tab stop (arrows move it)
+let laterFor = null;       // the post whose older draft was put off ("Later") while it stays open
 let errFocus = null;       // an entity error opened from Errors {post_id, said, gold, pred}: its words marked
 let local = [];            // what "u" takes back here, newest last: the working copy before an unsaved edit
 let ahead = [];            // what "r" brings back here, newest last: the working copy "u" took back
@@ -205,14 +206,18 @@ function load(fromServer) {
       // in the value too: another queue or post asked for next asks first (it opened unasked)
       writeValue();
     } else if (draft && draft.base_version !== doc.base_version) {
-      localStorage.removeItem(KEY(doc.post_id));
-      // the labels saved since are the draft's: nothing to offer
-      if (norm(draft.spans) !== norm(spans)) localStorage.setItem(OLDER_KEY(doc.post_id), JSON.stringify(draft));
+      try {   // storage full or refused: offered this once, from here
+        localStorage.removeItem(KEY(doc.post_id));
+        // the labels saved since are the draft's: nothing to offer
+        if (norm(draft.spans) !== norm(spans)) localStorage.setItem(OLDER_KEY(doc.post_id), JSON.stringify(draft));
+      } catch (e) { doc.stale_draft = { spans: draft.spans, base_version: draft.base_version }; }
     }
-    const older = JSON.parse(localStorage.getItem(OLDER_KEY(doc.post_id)) || "null");
+    if (laterFor !== doc.post_id) laterFor = null;   // "Later" holds while the post stays open
+    let older = null;
+    try { older = JSON.parse(localStorage.getItem(OLDER_KEY(doc.post_id)) || "null"); } catch (e) { older = null; }
     if (older && Array.isArray(older.spans) && norm(older.spans) === norm(doc.saved || [])) {
       localStorage.removeItem(OLDER_KEY(doc.post_id));   // saved since as it is: nothing left to offer
-    } else if (older && Array.isArray(older.spans)) {
+    } else if (older && Array.isArray(older.spans) && laterFor !== doc.post_id) {
       // offered as a merge against what was saved since (listed in words alone, it could
       // not be applied, and keys pressed then acted on the saved labels)
       const on = older.base_version === null || older.base_version === undefined
@@ -805,7 +810,10 @@ root.addEventListener("click", (e) => {
   else if (act === "dialog") { const a = dialog && dialog.actions[k]; if (a) a[1](); }
   else if (act === "open-draft") { const id = b.dataset.id; askToLeave(`open ${id}`, (then) => send("navigate", { post_id: id, then })); }
   else if (act === "forget-drafts") forgetDrafts(b.dataset.id);
-  else if (act === "dismiss") { doc.note = null; doc.stale_draft = null; render(); }
+  else if (act === "dismiss") {
+    if (doc.stale_draft) laterFor = doc.post_id;   // "Later": not offered again at each save of this post
+    doc.note = null; doc.stale_draft = null; render();
+  }
   else if (act === "stale-merge") {   // sent on the draft's own version: the server answers with a conflict to merge
     const d = doc.stale_draft;
     if (!d) return;
