@@ -1862,3 +1862,29 @@ def test_a_browser_new_to_annotate_opens_on_the_split_the_team_works_in(app, bro
     expect(page.locator("#queue-dataset input")).to_have_value("lead-import/valid", timeout=T)
     expect(page.locator("#se-pos")).to_contain_text("1 / 1", timeout=T)
     page.close()
+
+
+def test_a_column_filter_of_the_errors_table_does_not_empty_the_next_analysis(app, browser):
+    """A filter set in a column's menu (Gradio's own) stayed on for the next analysis: another
+    split's table showed no row under "425 errors"."""
+    url, _ = app
+    page = open_annotate(browser, url, "ann-filter")
+    tab(page, "Errors")
+    pick(page, "errors-dataset", "demo/test")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    gold = page.locator("#errors-table th").nth(2)
+    gold.hover()
+    gold.locator("button[aria-label='Open cell menu']").click(force=True)
+    page.locator(".cell-menu [role=menuitem]", has_text="Filter").first.click()
+    page.locator(".filter-menu input.filter-input").fill("(MISC)")
+    page.locator(".filter-menu button.check-button").click()
+    expect(gold.locator(".filter-indicator")).to_have_count(1, timeout=T)
+    rows = page.locator('#errors-table [data-testid^="cell-"][data-testid$="-2"]')
+    expect(rows.first).to_contain_text("(MISC)", timeout=T)
+    pick(page, "errors-dataset", "demo-mnre/test")
+    page.locator("#errors-btn").click()
+    expect(page.locator("#errors-table")).to_contain_text("demo-mnre/test/", timeout=T)   # rows, not an empty table
+    expect(page.locator("#errors-table .filter-indicator")).to_have_count(0)
+    shot(page, "errors-filter-cleared")
+    page.close()

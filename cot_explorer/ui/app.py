@@ -32,10 +32,11 @@ IMAGE_TOO_BIG = (UI_ASSETS / "image_too_big.js").read_text(encoding="utf-8").rep
 # the app's answers in words read out by a screen reader as they change, and the dropdowns'
 # Tab and Escape (an open list was left over the form), the tab a reload comes back to, and a
 # line that says so when the app cannot be reached or the sign-in ended (each box said "Error"),
-# and a way past Errors' tables and plots to its error rows
+# a way past Errors' tables and plots to its error rows, and the error table's column filters
+# cleared at each analysis
 PAGE_SCRIPTS = [(UI_ASSETS / name).read_text(encoding="utf-8")
                 for name in ("live_regions.js", "dropdown_keys.js", "tab_memory.js", "connection_lost.js",
-                             "errors_skip.js")]
+                             "errors_skip.js", "errors_filters.js")]
 
 # Events that run the student share two slots (the CPU's cores); all others run side by side
 # (up to EVENT_SLOTS at once), so one person's error analysis never queues another's save.
