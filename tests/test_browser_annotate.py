@@ -1882,6 +1882,11 @@ def test_a_column_filter_of_the_errors_table_does_not_empty_the_next_analysis(ap
     expect(gold.locator(".filter-indicator")).to_have_count(1, timeout=T)
     rows = page.locator('#errors-table [data-testid^="cell-"][data-testid$="-2"]')
     expect(rows.first).to_contain_text("(MISC)", timeout=T)
+    tab(page, "Annotate")   # away and back: the filter set on purpose stays
+    tab(page, "Errors")
+    page.wait_for_timeout(1500)
+    expect(gold.locator(".filter-indicator")).to_have_count(1)
+    expect(rows.first).to_contain_text("(MISC)")
     pick(page, "errors-dataset", "demo-mnre/test")
     page.locator("#errors-btn").click()
     expect(page.locator("#errors-table")).to_contain_text("demo-mnre/test/", timeout=T)   # rows, not an empty table

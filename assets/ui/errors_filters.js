@@ -19,7 +19,9 @@
     const note = document.getElementById("errors-note");
     if (!note) { setTimeout(watch, 500); return; }
     new MutationObserver(() => {
-      const text = note.textContent;
+      // the note's words, not the progress drawn over it (each visit of the tab drew some, and a
+      // filter set on purpose went at the way back from Annotate)
+      const text = (note.querySelector(".prose") || note).textContent;
       if (text === said) return;
       said = text;
       setTimeout(() => clearFilters(8), 50);
