@@ -1488,15 +1488,21 @@ def test_a_keyboard_user_passes_the_filters_and_answers_the_question_on_leaving(
     page.close()
 
 
-def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, browser):
-    """A relation error opened its pair outlined; an entity error opened its post with nothing
-    to say which words were wrong, nor that the student had said O there."""
-    url, home = app
-    page = open_annotate(browser, url, "ann-errors")
+def demo_errors_of(browser, url: str, name: str):
+    """`name`'s page on Errors, demo/test analysed."""
+    page = open_annotate(browser, url, name)
     tab(page, "Errors")
     pick(page, "errors-dataset", "demo/test")
     page.locator("#errors-btn").click()
     expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    return page
+
+
+def test_an_entity_error_opened_from_errors_marks_its_words_in_annotate(app, browser):
+    """A relation error opened its pair outlined; an entity error opened its post with nothing
+    to say which words were wrong, nor that the student had said O there."""
+    url, home = app
+    page = demo_errors_of(browser, url, "ann-errors")
     # from Analyse, one Tab and Enter reach the first error row (some 37 Tab stops away before)
     page.locator("#errors-btn").focus()
     page.keyboard.press("Tab")
@@ -1868,11 +1874,7 @@ def test_a_column_filter_of_the_errors_table_does_not_empty_the_next_analysis(ap
     """A filter set in a column's menu (Gradio's own) stayed on for the next analysis: another
     split's table showed no row under "425 errors"."""
     url, _ = app
-    page = open_annotate(browser, url, "ann-filter")
-    tab(page, "Errors")
-    pick(page, "errors-dataset", "demo/test")
-    page.locator("#errors-btn").click()
-    expect(page.locator("#errors-table")).to_contain_text("demo/test/", timeout=T)
+    page = demo_errors_of(browser, url, "ann-filter")
     gold = page.locator("#errors-table th").nth(2)
     gold.hover()   # the ⋮ shows on hover; pressed as the page's own click (under load the hover came late)
     gold.locator("button[aria-label='Open cell menu']").evaluate("b => b.click()")
