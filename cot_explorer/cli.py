@@ -466,20 +466,15 @@ def _train(args: argparse.Namespace, store) -> int:
 
 def _round(args: argparse.Namespace, store) -> int:
     """A round in the foreground, as a job the app shows; its report when it ends."""
-    from .jobs import prepare_round, resolve_since, run_distill_here, version_saved
-    from .student.round_plan import plan_round, suggested_variant
+    from .jobs import prepare_round, run_distill_here, version_saved
 
     home = store.home
-    variant = args.variant
-    if variant is None:   # what the app's plan suggests for the posts this round learns from
-        plan = plan_round(store, args.dataset, since=resolve_since(home, args.since), replay_ratio=args.replay_ratio,
-                          parent=args.parent)
-        variant = suggested_variant(store, plan, args.parent).variant
-    params = prepare_round(home, args.dataset, args.name or "", variant, args.epochs, args.replay_ratio, args.since,
-                           args.parent)
+    # no --variant: the one the app's plan suggests for the posts this round learns from
+    params = prepare_round(home, args.dataset, args.name or "", args.variant, args.epochs, args.replay_ratio,
+                           args.since, args.parent)
     said = _RoundEcho()
-    print(f"round {params['name']} on {args.dataset} ({variant}, {args.epochs} epoch{'s' if args.epochs != 1 else ''})",
-          file=sys.stderr)
+    print(f"round {params['name']} on {args.dataset} ({params['variant']}, {args.epochs} "
+          f"epoch{'s' if args.epochs != 1 else ''})", file=sys.stderr)
     try:
         job = run_distill_here(home, params, said)
     except KeyboardInterrupt:

@@ -90,15 +90,16 @@ def resolve_since(home: Path, since: str | None) -> str | None:
     return since
 
 
-def prepare_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
+def prepare_round(home: Path, dataset: str, name: str, variant: str | None, epochs: int, replay_ratio: float,
                   since: str | None = None, parent: str = "default") -> dict:
     """Everything a round could refuse, checked before a job exists (the app's Start and the
-    CLI's `round` alike), and the version's name reserved: the job's parameters."""
-    from .student.round_plan import ROUND_VARIANTS, plan_round  # the planner reads the checkpoints' configs
+    CLI's `round` alike), and the version's name reserved: the job's parameters. `variant`
+    None: the one the plan's posts and parent suit (round_plan.suggested_variant)."""
+    from .student.round_plan import ROUND_VARIANTS, plan_round, suggested_variant  # reads checkpoints' configs
 
     if not dataset:
         raise ValidationError("choose the dataset whose corrected posts to learn from")
-    if variant not in ROUND_VARIANTS:
+    if variant is not None and variant not in ROUND_VARIANTS:
         raise ValidationError(f"a round trains {' or '.join(ROUND_VARIANTS)}")
     since_at = resolve_since(home, since)
     if (name or "").strip():  # a taken name is the cheapest refusal: say it before planning
@@ -109,7 +110,10 @@ def prepare_round(home: Path, dataset: str, name: str, variant: str, epochs: int
     if int(epochs) < 1:   # no pass over the data: an untrained version (train's --epochs 0 saved one)
         raise ValidationError("a round trains for 1 epoch at least")
     with open_store(home) as store:
-        plan_round(store, dataset, since=since_at, replay_ratio=float(replay_ratio), parent=parent)  # nothing to train on: a sentence
+        # nothing to train on, a held-out set too small: a sentence
+        plan = plan_round(store, dataset, since=since_at, replay_ratio=float(replay_ratio), parent=parent)
+        if variant is None:
+            variant = suggested_variant(store, plan, parent).variant
         registry = Registry(store)
         name = registry.reserve(name.strip()) if (name or "").strip() else registry.automatic_name(f"{dataset}-round")
     return {"dataset": dataset, "name": name, "variant": variant, "epochs": int(epochs),

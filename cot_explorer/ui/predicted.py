@@ -97,13 +97,12 @@ def cot_read_by(home: Path, predictor, posts: Sequence[Post]) -> dict[str, str] 
     (student/data.py); None for a model that reads the post alone."""
     if not reads_cot(predictor):
         return None
-    out = {}
+    out, known = {}, {}
     with open_store(home) as store:
-        for dataset, split in {(p.dataset, p.split) for p in posts}:
-            known = knowledge_for_split(store, dataset, split, "mner")
-            for p in posts:
-                if (p.dataset, p.split) == (dataset, split):
-                    out[p.id] = knowledge_input(p, known.get((p.id, None)))
+        for p in posts:   # each split's chains of thought read once
+            if (p.dataset, p.split) not in known:
+                known[p.dataset, p.split] = knowledge_for_split(store, p.dataset, p.split, "mner")
+            out[p.id] = knowledge_input(p, known[p.dataset, p.split].get((p.id, None)))
     return out
 
 
