@@ -1895,3 +1895,56 @@ def test_a_column_filter_of_the_errors_table_does_not_empty_the_next_analysis(ap
     expect(page.locator("#errors-table .filter-indicator")).to_have_count(0)
     shot(page, "errors-filter-cleared")
     page.close()
+
+
+def test_a_post_opened_in_explore_leads_back_to_the_place_left_in_the_queue(app, browser, tmp_path):
+    """An annotator who tried a tweet in Explore came back to Annotate on uploads/user, and had
+    to find their split, filters and post again; there was no way back."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-back")
+    pick(page, "queue-type", "PER")
+    expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
+    go_to(page, 3)
+    total = page.locator("#se-pos").inner_text().split("/")[1].strip()
+    pid = current_post_id(page, home)
+    tab(page, "Explore")
+    page.locator("#post-text textarea").fill("Ronaldo trains with Portugal in Lisbon before the derby")
+    page.locator("#explore-btn").click()
+    expect(page.locator("#post-rows")).to_contain_text("Lisbon", timeout=T)
+    tab(page, "Annotate")
+    expect(page.locator("#queue-dataset input")).to_have_value("uploads/user", timeout=T)
+    back = page.locator("#queue-back")
+    expect(back).to_have_text(f"↩ Back to demo/test (post 3 of {total})", timeout=T)
+    shot(page, "annotate-way-back")
+    # an Errors row or another example opened from the detour still leads back to demo/test,
+    # the split worked in, not to the uploads
+    tab(page, "Explore")
+    with db(home) as c:
+        mnre, mnre2 = [r[0] for r in c.execute("SELECT id FROM posts WHERE dataset = 'demo-mnre' ORDER BY position LIMIT 2")]
+    pick_post(page, "pick-post", mnre)
+    expect(page.locator("#explore-post-id")).to_contain_text(mnre, timeout=T)
+    tab(page, "Annotate")
+    expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test", timeout=T)
+    expect(back).to_have_text(f"↩ Back to demo/test (post 3 of {total})")
+    # over unsaved edits it asks first; Discard, and the queue is the one left, filters and place
+    make_an_edit(page)
+    back.click()
+    expect(page.locator("#se-dialog")).to_contain_text("your place in demo/test", timeout=T)
+    page.get_by_role("button", name="Discard my edits").click()
+    expect(page.locator("#queue-dataset input")).to_have_value("demo/test", timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("PER")
+    expect(page.locator("#se-pos")).to_have_text(f"3 / {total}", timeout=T)
+    assert current_post_id(page, home) == pid
+    expect(back).to_be_hidden()
+    page.locator("#se-next").click()   # and Next goes on in it
+    expect(page.locator("#se-pos")).to_have_text(f"4 / {total}", timeout=T)
+    # a detour ended by the split box: the way back is not offered while in its split
+    tab(page, "Explore")
+    pick_post(page, "pick-post", mnre2)
+    expect(page.locator("#explore-post-id")).to_contain_text(mnre2, timeout=T)
+    tab(page, "Annotate")
+    expect(back).to_have_text(f"↩ Back to demo/test (post 4 of {total})", timeout=T)
+    pick(page, "queue-dataset", "demo/test")
+    expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
+    expect(back).to_be_hidden()
+    page.close()

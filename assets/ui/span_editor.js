@@ -243,7 +243,7 @@ function load(fromServer) {
         asksShown += 1;
         writeValue();
         // another queue: made once the post is left; Stay puts the filters back (they named it)
-        askToLeave(`open ${p.label}`, (then) => send("navigate", { post_id: p.post_id, then, requeue: Boolean(p.requeue) }),
+        askToLeave(`open ${p.label}`, (then) => send("navigate", { post_id: p.post_id, then, requeue: Boolean(p.requeue), back: Boolean(p.back) }),
           p.requeue ? () => send("navigate", { stay: true }) : null);
       }
     }

@@ -157,6 +157,26 @@ class QueueFilters:
         return " and ".join(words)
 
 
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where someone was in a queue before a post opened elsewhere (Explore, an Errors row, a
+    search) moved Annotate to that post's split: the queue as it was made, and its post. The
+    way back ("↩ Back to …"): an annotator who tried a tweet in Explore came back to
+    uploads/user and had to find their split, filters and post again."""
+    made: tuple                      # QueueFilters.made of that queue
+    ids: tuple[str, ...]             # the queue as it was (a "not yet corrected" one no longer holds the post saved)
+    post_id: str
+
+    @property
+    def dataset_split(self) -> str:
+        return self.made[0]
+
+    def label(self) -> str:
+        at = f"post {self.ids.index(self.post_id) + 1} of {len(self.ids)}" if self.post_id in self.ids else "its post"
+        return f"↩ Back to {self.dataset_split} ({at})"
+
+
 # -- the queue ------------------------------------------------------------------------------
 
 def reads_predictions(only_errors: bool, order: str) -> bool:
@@ -689,6 +709,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         with gr.Row(equal_height=False):
             search = gr.Textbox(label="Find a post by its text (every dataset)", elem_id="post-search", scale=3)
             found = gr.Dropdown(label="Matches", choices=[], elem_id="post-found", scale=3)
+            # shown while a post opened elsewhere has moved the queue off the split one worked in
+            back = gr.Button(visible=False, size="sm", elem_id="queue-back", scale=1, min_width=200)
+        back_state = gr.State(None)   # the QueuePlace that `back` returns to
         queue_state = gr.State([])
         # the filters that made the queue in queue_state: Stay, asked before another queue is
         # opened over unsaved edits, puts them back (the split box named the queue not opened)
@@ -721,7 +744,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         post_outs = [editor, image, caption, cot, history, status]
         # what opening a post elsewhere may change besides the editor: its split's queue
-        queue_outs = [ds, queue_state, type_filter, only_errors, not_corrected, order, queue_made]
+        queue_outs = [ds, queue_state, type_filter, only_errors, not_corrected, order, queue_made, back_state, back]
         n_queue = len(queue_outs)
 
         def keep_queue() -> list:
@@ -773,14 +796,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True})] + [gr.skip()] * (len(post_outs) - 1)
             return [ids, [d, t, e, c, o]] + show(editor_doc(home, ids[0], user, ids), "")
 
-        def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, evt: gr.EventData, user):
+        def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, place, evt: gr.EventData, user):
             user_opened()
             data = evt._data or {}
             if data.get("stay"):   # another queue was asked for, and the user stays: its filters go back
                 if not made:
                     return keep_queue() + [gr.skip()] * len(post_outs)
                 d0, t0, e0, c0, o0 = made
-                return ([gr.update(value=d0), gr.skip(), types_update(d0, t0), e0, c0, o0, gr.skip()]
+                return ([gr.update(value=d0), gr.skip(), types_update(d0, t0), e0, c0, o0, gr.skip(), gr.skip(), gr.skip()]
                         + [gr.skip()] * len(post_outs))
             if data.get("requeue") and dataset_split:   # leaving for the queue asked for: made now
                 ids = queue(home, dataset_split, t, e, c, o, charge=charged(user))
@@ -801,11 +824,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     raise ValidationError(f"{target} no longer exists (it was deleted), so its unsaved edits cannot "
                                           "be saved; \"forget\" beside it in the list drops them")
             switch = keep_queue()
-            if data.get("requeue"):
+            if data.get("back") and isinstance(place, QueuePlace):   # the way back, asked for over unsaved edits
+                switch, ids = back_to(place)
+                target = place.post_id
+            elif data.get("requeue"):
                 target = ids[0]
-                switch = [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), [dataset_split, t, e, c, o]]
+                switch = [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), [dataset_split, t, e, c, o],
+                          gr.skip(), gr.skip()]
             elif target:   # a draft's post, or one asked for elsewhere: its own split's queue comes with it
-                switch, ids = follow_post(target, ids, dataset_split)
+                switch, ids = follow_post(target, ids, dataset_split, left_from(doc, ids, made, place))
             else:
                 if not ids:
                     raise ValidationError("pick a dataset/split first")
@@ -836,13 +863,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return show(*resolve_conflict(home, doc, data.get("choice"), data.get("spans") or [],
                                           _author(author_name, user), user, ids))
 
-        def open_elsewhere(pid, doc, ids, dataset_split, user):
-            return open_post(pid, doc, ids, dataset_split, user, None)
+        def open_elsewhere(pid, doc, ids, dataset_split, made, place, user):
+            return open_post(pid, doc, ids, dataset_split, made, place, user, None)
 
-        def open_focused(pid, focus, doc, ids, dataset_split, user):
-            return open_post(pid, doc, ids, dataset_split, user, focus)
+        def open_focused(pid, focus, doc, ids, dataset_split, made, place, user):
+            return open_post(pid, doc, ids, dataset_split, made, place, user, focus)
 
-        def open_post(pid, doc, ids, dataset_split, user, focus):
+        def open_post(pid, doc, ids, dataset_split, made, place, user, focus):
             """A post picked in Explore, an error row or a search: opened here, and the queue
             becomes its dataset/split's (so Next goes on through it; an upload's too),
             unless the open post has unsaved edits, in which case the editor asks first. `focus`:
@@ -853,13 +880,26 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if _has_unsaved(doc):
                 return keep_queue() + [echoed(doc, pending_open={"post_id": pid, "label": pid})] + \
                     [gr.skip()] * (len(post_outs) - 1)
-            switch, ids = follow_post(pid, ids, dataset_split)
+            switch, ids = follow_post(pid, ids, dataset_split, left_from(doc, ids, made, place))
             mine = bool(focus) and focus.get("post_id") == pid
             return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1,
                                             focus_pair=focus["pair"] if mine else None, reveal=True,
                                             focus_error=focus.get("span") if mine else None))
 
-        def follow_post(pid: str, ids: list[str], dataset_split: str | None) -> tuple[list, list[str]]:
+        def left_from(doc, ids, made, place) -> QueuePlace | None:
+            """The place a post opened elsewhere leaves, to come back to: the post on show in the
+            queue on show. Already away from one's place (`place` is of another split than the
+            queue on show), that first place stays the way back: an Errors row opened after an
+            Explore upload still leads back to the split one worked in, not to the uploads."""
+            if isinstance(place, QueuePlace) and made and place.dataset_split != made[0]:
+                return place
+            here = (doc or {}).get("post_id")
+            if not here or not made or not ids:
+                return None
+            return QueuePlace(tuple(made), tuple(ids), here)
+
+        def follow_post(pid: str, ids: list[str], dataset_split: str | None,
+                        left: QueuePlace | None = None) -> tuple[list, list[str]]:
             """The queue a post opens in: its own dataset/split's, so that Next goes on through it
             (a filtered queue of its own split that does not hold it stays, and the post reads
             "not in the queue"; an upload's split is queued again, as it grows). An upload's too: it kept the queue, and the split box, the
@@ -874,27 +914,58 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             # queue of them made before lacks the newest, which read "not in the queue"
             not_queued = post is not None and post.dataset == UPLOAD_DATASET and pid not in (ids or [])
             if own and (own != dataset_split or not ids or not_queued):
-                return switch_queue(own)
+                # another split's: the way back to `left` is offered (its own split: none needed)
+                return switch_queue(own, left if left and left.dataset_split != own else None)
             # the page's first queue may still be loading (the dropdown not even set): count
             # the queue it will show here
             first = dataset_split or next((d.label for d in dataset_splits(home)), None)
             if not ids and first:
                 ids = queue(home, first)
                 # kept: the page load's late first queue leaves it be
-                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), QueueFilters(first).made], ids
+                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), QueueFilters(first).made,
+                        gr.skip(), gr.skip()], ids
             return keep_queue(), ids
 
-        def switch_queue(dataset_split: str) -> tuple[list, list[str]]:
+        def switch_queue(dataset_split: str, left: QueuePlace | None = None) -> tuple[list, list[str]]:
             """`queue_outs` for the whole of `dataset_split` in file order, and that queue. The
             split box's choices are the store's now: an upload's split may be new since the page
-            loaded, or gone (its last upload deleted)."""
+            loaded, or gone (its last upload deleted). `left`: the place left for it, offered as
+            the way back; without one, the way back stays as it is."""
             ids = queue(home, dataset_split)
             labels = [d.label for d in dataset_splits(home)]
             whole = QueueFilters(dataset_split)
+            way_back = [left, gr.update(value=left.label(), visible=True)] if left else [gr.skip(), gr.skip()]
             return [gr.update(value=dataset_split, choices=labels), ids, types_update(dataset_split), whole.only_errors,
-                    whole.not_corrected, whole.order, whole.made], ids
+                    whole.not_corrected, whole.order, whole.made, *way_back], ids
 
-        def show_pair(focus, doc, ids, dataset_split, user):
+        def back_to(place: QueuePlace) -> tuple[list, list[str]]:
+            """`queue_outs` for the queue `place` was in, as it was made (its filters in their
+            boxes, its posts as they were, less any deleted since), and that queue; the way back
+            is spent."""
+            d, t, e, c, o = place.made
+            with open_store(home) as store:
+                there = set(existing_ids(store, place.ids))
+            ids = [i for i in place.ids if i in there]
+            if place.post_id not in ids:
+                raise ValidationError(f"the post you were on in {d} no longer exists (it was deleted)")
+            labels = [x.label for x in dataset_splits(home)]
+            return [gr.update(value=d, choices=labels), ids, types_update(d, t), e, c, o, list(place.made),
+                    None, gr.update(visible=False)], ids
+
+        def go_back(place, doc, user):
+            """The way back to the place a post opened elsewhere left (asked first over unsaved edits)."""
+            if not isinstance(place, QueuePlace):
+                return keep_queue() + [gr.skip()] * len(post_outs)
+            user_opened()
+            if _has_unsaved(doc):
+                return keep_queue() + [echoed(doc, pending_open={"post_id": place.post_id, "back": True,
+                                                                 "label": f"your place in {place.dataset_split}"})] + \
+                    [gr.skip()] * (len(post_outs) - 1)
+            switch, ids = back_to(place)
+            return switch + show(editor_doc(home, place.post_id, user, ids, rev=(doc or {}).get("rev", 0) + 1,
+                                            reveal=True))
+
+        def show_pair(focus, doc, ids, dataset_split, made, place, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
             editor keeps its unsaved spans as its draft). Of the post Errors had picked before
             while the editor has moved on (`reopen`: no post change event comes): that post
@@ -903,7 +974,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if not focus or not doc or doc.get("pending_open"):
                 return skip
             if doc.get("post_id") != focus.get("post_id"):
-                return open_post(focus["post_id"], doc, ids, dataset_split, user, focus) if focus.get("reopen") else skip
+                return (open_post(focus["post_id"], doc, ids, dataset_split, made, place, user, focus)
+                        if focus.get("reopen") else skip)
             error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []), doc.get("saved") or [])
             if focus.get("pair") is None and error is None:
                 return skip
@@ -945,6 +1017,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             said(load_queue, n + 2), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
             said(do_redo, n, 0), said(do_relation, n, 0, names_request=True), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
             said(open_focused, n + n_queue))
+        go_back = said(go_back, n + n_queue)
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
@@ -979,8 +1052,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                   api_visibility="private")
         common = [editor, queue_state, author]
         opened_outs = queue_outs + post_outs
+        where = [editor, queue_state, ds, queue_made, back_state]   # what opening a post elsewhere reads
         editor.navigate(guarded(policy, Action.EXPLORE, navigate),
-                        common + [ds, type_filter, only_errors, not_corrected, order, queue_made], opened_outs,
+                        common + [ds, type_filter, only_errors, not_corrected, order, queue_made, back_state], opened_outs,
                         api_visibility="private",
                         **model_work)
         editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
@@ -991,19 +1065,25 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                         trigger_mode="multiple")
         editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
         if pair_state is None:
-            post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, editor, queue_state, ds],
+            post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, *where],
                               opened_outs, api_visibility="private", **model_work)
         else:
             post_state.change(guarded(policy, Action.EXPLORE, open_focused),
-                              [post_state, pair_state, editor, queue_state, ds], opened_outs, api_visibility="private",
+                              [post_state, pair_state, *where], opened_outs, api_visibility="private",
                               **model_work)
             pair_state.change(guarded(policy, Action.EXPLORE, said(show_pair, n + n_queue)),
-                              [pair_state, editor, queue_state, ds], opened_outs, api_visibility="private",
+                              [pair_state, *where], opened_outs, api_visibility="private",
                               **model_work)
-        found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, editor, queue_state, ds], opened_outs,
+        found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, *where], opened_outs,
                      api_visibility="private", **model_work)
-        disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, editor, queue_state, ds],
+        disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, *where],
                          opened_outs, api_visibility="private", **model_work)
+        back.click(guarded(policy, Action.EXPLORE, go_back), [back_state, editor], opened_outs,
+                   api_visibility="private", **model_work)
+        # back in that split by the split box: the way back is not needed (it stays kept: the
+        # filters or the post may differ, and another post opened elsewhere offers it again)
+        ds.change(lambda d, place: gr.update(visible=isinstance(place, QueuePlace) and place.dataset_split != d),
+                  [ds, back_state], [back], queue=False, api_visibility="private")
         disagreed.change(guarded(policy, Action.EXPLORE, lambda pid, user: annotators_said(home, pid), quiet=True),
                          [disagreed], [who_said], api_visibility="private")
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
