@@ -706,3 +706,27 @@ def test_an_image_picked_for_a_new_tweet_takes_the_place_of_the_note_that_the_la
     expect(page.locator("#post-image")).to_contain_text("for-rome", timeout=T)
     expect(note).not_to_contain_text("The image went with", timeout=T)
     page.close()
+
+
+def test_an_image_picked_while_a_new_tweet_is_typed_is_kept(app, browser, tmp_path):
+    """A walker typed a new tweet and picked its image within a second: the box ended empty,
+    "The image went with the post analysed before" (seen once, driven by Playwright; not forced
+    here: the text typed on while the pick is on its way must leave it be)."""
+    from .test_images import png_bytes
+
+    url, _ = app
+    page = open_page(browser, url)
+    analyse_upload(page, "Kept pick : Merkel meets Macron in Berlin", tmp_path / "merkel.png", (30, 160, 60), "Merkel")
+    picture = tmp_path / "rome-pick.png"
+    picture.write_bytes(png_bytes(color=(200, 40, 40)))
+    text = page.locator("#post-text textarea")
+    text.fill("Totally other words about Rome")
+    expect(page.locator("#analyse-note")).to_contain_text("The image went with", timeout=T)
+    slow_network(page, 1500)   # the pick's upload is on its way while the text is typed on
+    page.locator("#post-image input[type=file]").set_input_files(str(picture))
+    text.fill("Totally other words about Rome and Milan")
+    expect(page.locator("#post-image")).to_contain_text("rome-pick", timeout=T)
+    page.wait_for_timeout(2000)   # whatever the text box's change answers comes within this
+    expect(page.locator("#post-image")).to_contain_text("rome-pick")
+    expect(page.locator("#analyse-note")).not_to_contain_text("The image went with")
+    page.close()

@@ -272,18 +272,20 @@ IMAGE_LET_GO = ("The image went with the post analysed before (it is stored with
 IMAGE_KEPT = ("The image stays for the edited text: Analyse stores it as a new upload with that image (the one "
               "analysed before stays, listed in the picker, until you delete it).")
 LET_KEPT_IMAGE_GO = r"""(text, image, kept, keptFor, note) => {
+  // nothing to change is answered as nothing (undefined: Gradio leaves that output be), never
+  // as the values read: set back, they would undo whatever changed the box since
   const name = image && (image.path || "").split("/").pop();
-  if (!kept || name !== kept) return [image, kept, note];
+  if (!kept || name !== kept) return [undefined, undefined, undefined];
   // spacing is not an edit: the same words are the same upload (uploads.same_words)
   const a = (text || "").trim().replace(/\s+/g, " "), b = (keptFor || "").trim().replace(/\s+/g, " ");
-  if (a === b) return [image, kept, note];
+  if (a === b) return [undefined, undefined, undefined];
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) start++;
   let end = 0;
   while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
-  if (!a) return [null, "", note];   // emptied (a post picked lets its text go): said of nothing typed
+  if (!a) return [null, "", undefined];   // emptied (a post picked lets its text go): said of nothing typed
   const alike = start + end >= 0.5 * Math.max(a.length, b.length);
-  return alike ? [image, kept, %s] : [null, "", %s];
+  return alike ? [undefined, undefined, %s] : [null, "", %s];
 }""" % (json.dumps(IMAGE_KEPT), json.dumps(IMAGE_LET_GO))
 
 # The analysed upload's text let go once another post is picked, in the browser, reading the box
