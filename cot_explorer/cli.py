@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated grains of chain of thought: noun, sentence, multimodal (default: all three)")
     p.add_argument("--augment", default="", help="comma-separated: style,entity,image")
     p.add_argument("--batch", action="store_true", help="use the Message Batches API (resumes an unfinished batch)")
-    p.add_argument("--limit", type=int, help="ask about at most this many posts (default: every post not yet answered)")
+    p.add_argument("--limit", type=int, help="only the split's first N posts (those answered before are served from the cache; default: every post)")
     p.add_argument("--model", help="Claude model id (default: the current mid-size vision model)")
     p.add_argument("--teacher", default="anthropic", choices=("anthropic", "recorded"),
                    help="anthropic (Claude, needs ANTHROPIC_API_KEY; default) or recorded (the shipped ChatGPT "

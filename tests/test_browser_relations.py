@@ -67,20 +67,29 @@ def test_an_mnre_demo_post_shows_student_and_teacher_relations_and_a_suggestion_
     expect(page.locator("#post-rows")).not_to_contain_text("no teacher knowledge for this post", timeout=T)
     relation_requests = [r for r in fake.requests if "relation" in r["output_config"]["format"]["schema"]["properties"]]
     assert len(relation_requests) == n_pairs
-    # an ask that fails is said above the chain of thought on show, and stays said once the
-    # rows are drawn again (they wrote the chain of thought over it: the line flashed and went)
-    fake.script.extend(["malformed", "malformed"])
+    # asked again: the answers stored are shown, and nothing is bought twice (a second press
+    # paid for the post's and every pair's answer again, and the store kept the first)
+    asked = len(fake.requests)
     page.locator("#ask-btn").click()
-    expect(page.locator("#ask-note")).to_contain_text("Asking Claude failed: Claude answered twice, and neither answer "
-                                                      "had the form the app asks for", timeout=T)
-    expect(page.locator("#cot")).to_contain_text("Teacher:")
+    expect(page.locator("#ask-note")).to_contain_text(f"Claude's {n_pairs + 1} answers about this post were stored "
+                                                      "already", timeout=T)
+    expect(page.locator("#ask-note")).to_contain_text("nothing was asked or spent")
+    assert len(fake.requests) == asked
+    # an ask that fails is said above the chain of thought on show, and stays said once the
+    # rows are drawn again (they wrote the chain of thought over it: the line flashed and went);
     # another post shown: the line, about the post asked about, goes
     other = first_mnre_post(home, skip=pid)[0]
     pick_post(page, "pick-post", other)
     expect(page.locator("#explore-post-id")).to_contain_text(other, timeout=T)
     expect(page.locator("#ask-note")).to_have_text("", timeout=T)
+    fake.script.extend(["malformed", "malformed"])
+    page.locator("#ask-btn").click()
+    expect(page.locator("#ask-note")).to_contain_text("Asking Claude failed: Claude answered twice, and neither answer "
+                                                      "had the form the app asks for", timeout=T)
+    expect(page.locator("#cot")).to_contain_text("No teacher knowledge for this post yet")
     pick_post(page, "pick-post", pid)   # back to the post of the rest of this test
     expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
+    expect(page.locator("#ask-note")).to_have_text("", timeout=T)
     # a relation label breaks between words where it must, never inside one at the column's
     # edge (Gradio's wrapped cells would cut "/per/per/alternate_names" anywhere)
     cell = table.locator(".cell-wrap span").filter(has_text="/").first

@@ -65,3 +65,53 @@ def test_migration_8_gives_old_undos_the_source_of_the_labels_they_restore(home,
         assert progress(s, "tw", "train").corrected == 0
         imported = s.conn.execute("SELECT version FROM labels WHERE imported = 1").fetchall()
         assert imported == [(gold.version,)]   # the import is where undo stops, not the annotator's save
+
+
+def test_migration_10_keeps_every_answer_and_lets_a_twin_post_keep_its_own(home, tmp_path):
+    """Before migration 10 a teacher answer's cache key was unique in the store: the answer
+    about a second post of the same words (one file imported as two splits) was dropped."""
+    from cot_explorer.importer import import_twitter
+    from cot_explorer.schema import TeacherOutput
+    from cot_explorer.store.knowledge import knowledge_for
+    from cot_explorer.store.posts import get_post
+    from cot_explorer.store.teacher_outputs import add_outputs, share_cached
+
+    path = tmp_path / "p.txt"
+    path.write_text("IMGID:1\nObama\tB-PER\nvisits\tO\nParis\tB-LOC\n\n")
+    answer = TeacherOutput(post_id="tw/valid/1", teacher="anthropic", model="m", template_version="v1", slot="cot",
+                           text="Obama is a person.", raw="{}", cost_usd=0.01, input_tokens=10, output_tokens=5)
+    with open_store(home) as s:
+        import_twitter(s, str(path), "tw", "valid")
+        import_twitter(s, str(path), "tw", "test")
+        add_outputs(s, [(get_post(s, "tw/valid/1"), answer)])
+        columns = ", ".join(r[1] for r in s.conn.execute("PRAGMA table_info(teacher_outputs)"))
+        # the table as it was before migration 10: the cache key unique on its own
+        s.conn.execute(f"CREATE TABLE old AS SELECT {columns} FROM teacher_outputs")
+        s.conn.execute("DROP TABLE teacher_outputs")
+        s.conn.execute("""CREATE TABLE teacher_outputs (id INTEGER PRIMARY KEY, cache_key TEXT NOT NULL UNIQUE,
+            post_id TEXT NOT NULL REFERENCES posts(id), teacher TEXT NOT NULL, model TEXT NOT NULL,
+            template_version TEXT NOT NULL, grain TEXT NOT NULL, status TEXT NOT NULL, text TEXT NOT NULL,
+            entities TEXT NOT NULL, raw TEXT NOT NULL, error TEXT, input_tokens INTEGER, output_tokens INTEGER,
+            latency_s REAL, cost_usd REAL, created_at TEXT NOT NULL, grains TEXT NOT NULL DEFAULT '[]',
+            relation TEXT, kind TEXT NOT NULL DEFAULT 'cot', pair TEXT)""")
+        s.conn.execute(f"INSERT INTO teacher_outputs ({columns}) SELECT {columns} FROM old")
+        s.conn.execute("DROP TABLE old")
+        s.conn.execute("PRAGMA user_version = 9")
+        s.conn.commit()
+        with pytest.raises(sqlite3.IntegrityError):   # what dropped the twin's answer
+            s.conn.execute("INSERT INTO teacher_outputs (cache_key, post_id, teacher, model, template_version, grain, "
+                           "status, text, entities, raw, created_at) SELECT cache_key, 'tw/test/1', teacher, model, "
+                           "template_version, grain, status, text, entities, raw, created_at FROM teacher_outputs")
+        s.conn.rollback()
+    with open_store(home) as s:
+        assert s.schema_version == LATEST
+        kept = s.conn.execute("SELECT id, post_id, cost_usd FROM teacher_outputs").fetchall()
+        assert [(p, c) for _, p, c in kept] == [("tw/valid/1", 0.01)]
+        assert knowledge_for(s, "tw/test/1") is None
+        twin = get_post(s, "tw/test/1")
+        assert share_cached(s, twin, answer) and not share_cached(s, twin, answer)   # once
+        assert knowledge_for(s, "tw/test/1") is not None
+        assert s.conn.execute("SELECT cost_usd, input_tokens FROM teacher_outputs WHERE post_id = 'tw/test/1'"
+                              ).fetchall() == [(0.0, 0)]
+        indexes = {r[1] for r in s.conn.execute("PRAGMA index_list(teacher_outputs)")}
+        assert {"teacher_outputs_by_post", "teacher_outputs_knowledge", "teacher_outputs_by_key"} <= indexes

@@ -36,28 +36,74 @@ def post_id(home):
         return add_upload(s, "Obama visits Paris with Macron").id
 
 
+def uploads(home, *texts: str) -> list[str]:
+    with open_store(home) as s:
+        return [add_upload(s, t).id for t in texts]
+
+
 def test_each_user_has_an_hourly_limit(fake, home, post_id):
     budget = AskBudget(per_user_per_hour=2, daily_usd=100.0)
+    second, third, fourth = uploads(home, "Merkel meets Macron in Berlin", "Messi scores in Madrid",
+                                    "Trump visits London")
     ask_teacher(home, post_id, "ann", budget)
-    ask_teacher(home, post_id, "ann", budget)
+    ask_teacher(home, second, "ann", budget)
     with open_store(home) as s:
         (first,) = s.conn.execute("SELECT min(created_at) FROM teacher_requests WHERE user = 'ann'").fetchone()
     frees = (datetime.fromisoformat(first) + timedelta(hours=1)).strftime("%H:%M UTC")
     with pytest.raises(BudgetExceeded, match=rf"you have asked Claude 2 times in the last hour, the most allowed "
                                              rf"\(2 an hour\); you may ask again in (60|59) min \(at {frees}\)"):
-        ask_teacher(home, post_id, "ann", budget)
-    ask_teacher(home, post_id, "bob", budget)  # another user is not held back
+        ask_teacher(home, third, "ann", budget)
+    ask_teacher(home, third, "bob", budget)  # another user is not held back
     assert len(fake.requests) == 3
     with pytest.raises(BudgetExceeded, match="asking Claude is turned off on this app"):   # a limit of 0: said
-        ask_teacher(home, post_id, "cat", AskBudget(per_user_per_hour=0, daily_usd=100.0))
+        ask_teacher(home, fourth, "cat", AskBudget(per_user_per_hour=0, daily_usd=100.0))
     assert len(fake.requests) == 3
+
+
+def test_answers_stored_already_are_shown_not_bought_again(fake, home, post_id, tmp_path):
+    """A second press of Ask on a post Claude had answered sent its 1 + N requests again, paid,
+    and the store kept the first answers; an upload of the same words paid for an answer that
+    was never shown on it."""
+    from cot_explorer.importer import import_mnre, import_twitter
+    from cot_explorer.store.knowledge import knowledge_for
+
+    budget = AskBudget(per_user_per_hour=1, daily_usd=100.0)
+    ask_teacher(home, post_id, "ann", budget)
+    assert len(fake.requests) == 1
+    again = ask_teacher(home, post_id, "ann", budget)   # within the hour's one ask: nothing is asked
+    assert len(fake.requests) == 1 and "stored already" in again.said and "nothing was asked or spent" in again.said
+    assert "Obama" in again.cot
+    # one file imported as two splits: a post of each, the answer about the first shown on the second
+    path = tmp_path / "obama.txt"
+    path.write_text("IMGID:1\nObama\tB-PER\nvisits\tO\nParis\tB-LOC\nwith\tO\nMacron\tB-PER\n\n")
+    with open_store(home) as s:
+        import_twitter(s, str(path), "tw", "valid")
+        import_twitter(s, str(path), "tw", "test")
+    ask_teacher(home, "tw/valid/1", "bob", budget)
+    assert len(fake.requests) == 2
+    with open_store(home) as s:
+        assert knowledge_for(s, "tw/test/1") is None
+    shown = ask_teacher(home, "tw/test/1", "bob", budget)
+    assert len(fake.requests) == 2 and "stored already" in shown.said
+    with open_store(home) as s:
+        assert knowledge_for(s, "tw/test/1") is not None
+    # an MNRE post: the post's answer and each pair's, asked once each, then all stored
+    with open_store(home) as s:
+        import_mnre(s, str(two_pair_mnre_file(tmp_path)), "mnre", "test")
+    steps = []
+    ask_teacher(home, "mnre/test/a", "cat", budget, lambda i, n, what: steps.append((i, n, what)))
+    assert len(fake.requests) == 5 and [(i, n) for i, n, _ in steps] == [(0, 3), (1, 3), (2, 3)]
+    assert steps[0][2] == "the post" and steps[1][2].startswith("entity pair ")
+    assert "3 answers about this post were stored already" in ask_teacher(home, "mnre/test/a", "cat", budget).said
+    assert len(fake.requests) == 5
 
 
 def test_the_daily_cap_counts_recorded_costs(fake, home, post_id):
     budget = AskBudget(per_user_per_hour=100, daily_usd=0.0005)
     ask_teacher(home, post_id, "ann", budget)  # 120 + 80 tokens at Sonnet's price: about $0.001
+    (other,) = uploads(home, "Merkel meets Macron in Berlin")
     with pytest.raises(BudgetExceeded, match="today's budget for Claude is spent"):
-        ask_teacher(home, post_id, "bob", budget)
+        ask_teacher(home, other, "bob", budget)
     assert len(fake.requests) == 1
 
 
@@ -70,9 +116,10 @@ def test_the_daily_cap_holds_between_the_calls_of_one_ask(fake, home, tmp_path):
     with open_store(home) as s:
         import_mnre(s, str(path), "mnre", "test")
     shown = ask_teacher(home, "mnre/test/a", "ann", AskBudget(per_user_per_hour=100, daily_usd=0.0005))
-    assert len(fake.requests) == 1 and "ran out after 0 of 2 entity pairs" in shown.said
-    ask_teacher(home, "mnre/test/a", "bob", AskBudget(per_user_per_hour=100, daily_usd=100.0))
-    assert len(fake.requests) == 1 + 3  # with room: the post and both pairs
+    assert len(fake.requests) == 1 and "ran out after 1 of the 3 answers asked for" in shown.said
+    again = ask_teacher(home, "mnre/test/a", "bob", AskBudget(per_user_per_hour=100, daily_usd=100.0))
+    assert len(fake.requests) == 1 + 2  # with room: both pairs (the post's answer is stored)
+    assert "1 of the 3 answers were stored already" in again.said
 
 
 def test_scrub_removes_any_leading_run_of_twelve_or_more_characters():

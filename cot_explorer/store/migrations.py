@@ -81,6 +81,46 @@ def _undo_sources(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE labels SET source = ? WHERE version = ?", (info[origin][2], version))
 
 
+def _answers_per_post(conn: sqlite3.Connection) -> None:
+    """teacher_outputs keyed by (cache key, post), not by the cache key alone: two posts with
+    the same text and image (one file imported as two splits, an upload of a demo tweet) share
+    the teacher's answer, and each keeps its own row of it. With the key unique, the second
+    post's answer was dropped on insert: `teach` counted it a cache hit and attached nothing,
+    and an ask in Explore paid for an answer that was never shown."""
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(teacher_outputs)")]
+    conn.execute("""CREATE TABLE teacher_outputs_v10 (
+        id INTEGER PRIMARY KEY,
+        cache_key TEXT NOT NULL,             -- sha256(text, image hash, template version, model, slot)
+        post_id TEXT NOT NULL REFERENCES posts(id),
+        teacher TEXT NOT NULL,
+        model TEXT NOT NULL,
+        template_version TEXT NOT NULL,
+        grain TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+        text TEXT NOT NULL,
+        entities TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        error TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        latency_s REAL,
+        cost_usd REAL,
+        created_at TEXT NOT NULL,
+        grains TEXT NOT NULL DEFAULT '[]',
+        relation TEXT,
+        kind TEXT NOT NULL DEFAULT 'cot' CHECK (kind IN ('cot', 'augment')),
+        pair TEXT,
+        UNIQUE (cache_key, post_id)
+    )""")
+    names = ", ".join(columns)
+    conn.execute(f"INSERT INTO teacher_outputs_v10 ({names}) SELECT {names} FROM teacher_outputs")
+    conn.execute("DROP TABLE teacher_outputs")
+    conn.execute("ALTER TABLE teacher_outputs_v10 RENAME TO teacher_outputs")
+    conn.execute("CREATE INDEX teacher_outputs_by_post ON teacher_outputs(post_id, grain)")
+    conn.execute("CREATE INDEX teacher_outputs_knowledge ON teacher_outputs(post_id, kind, status, pair)")
+    conn.execute("CREATE INDEX teacher_outputs_by_key ON teacher_outputs(cache_key, status)")
+
+
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
         1,
@@ -308,6 +348,11 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             # and `evaluate`'s (student/inference.py, `consistent`)
             "DELETE FROM predictions",
         ),
+    ),
+    (
+        10,
+        "each post keeps its own row of a teacher answer it shares with another post of the same text and image",
+        (_answers_per_post,),
     ),
 ]
 

@@ -7,6 +7,7 @@ that wants the teacher's knowledge reads it through `store.knowledge.knowledge_f
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Iterable
 
 from ..schema import GrainText, Post, RelationAnswer, TeacherEntity, TeacherOutput
@@ -16,7 +17,7 @@ from .keys import output_key
 
 def _row(post: Post, o: TeacherOutput, now: str) -> dict:
     return {
-        "cache_key": output_key(post, o), "post_id": o.post_id, "teacher": o.teacher, "model": o.model,
+        "cache_key": output_key(post, o), "post_id": post.id, "teacher": o.teacher, "model": o.model,
         "template_version": o.template_version, "grain": o.slot, "status": o.status, "text": o.text,
         "entities": json.dumps([e.to_json() for e in o.entities], ensure_ascii=False), "raw": o.raw,
         "error": o.error, "input_tokens": o.input_tokens, "output_tokens": o.output_tokens,
@@ -28,18 +29,35 @@ def _row(post: Post, o: TeacherOutput, now: str) -> dict:
 
 
 def add_outputs(store: Store, items: Iterable[tuple[Post, TeacherOutput]]) -> int:
-    """Store answers; an answer already cached under the same key is kept, not duplicated,
-    except an earlier error, which a new answer replaces."""
+    """Store answers, each as the answer about the post it comes with; an answer that post
+    already has under the same key is kept, not duplicated, except an earlier error, which a
+    new answer replaces. Another post of the same text and image keeps a row of its own."""
     now = utc_now()
     rows = [_row(post, o, now) for post, o in items]
     with store.write():
-        ok_keys = [r["cache_key"] for r in rows if r["status"] == "ok"]
-        for i in range(0, len(ok_keys), 500):
-            chunk = ok_keys[i : i + 500]
-            store.conn.execute(f"DELETE FROM teacher_outputs WHERE status = 'error' AND cache_key IN "
-                               f"({','.join('?' * len(chunk))})", chunk)
+        for r in rows:
+            if r["status"] == "ok":
+                store.conn.execute("DELETE FROM teacher_outputs WHERE status = 'error' AND cache_key = ? AND post_id = ?",
+                                   (r["cache_key"], r["post_id"]))
         store.db["teacher_outputs"].insert_all(rows, batch_size=1000, ignore=True)
     return len(rows)
+
+
+def share_cached(store: Store, post: Post, out: TeacherOutput) -> bool:
+    """`out`, an answer cached about another post of the same text and image, kept as `post`'s
+    too (nothing spent on it: no tokens, no cost; asked when the first was). True when `post`
+    had no row of it yet."""
+    if has_answer(store, post, out):
+        return False
+    add_outputs(store, [(post, replace(out, post_id=post.id, input_tokens=0, output_tokens=0, cost_usd=0.0,
+                                       latency_s=0.0))])
+    return True
+
+
+def has_answer(store: Store, post: Post, out: TeacherOutput) -> bool:
+    """Whether `post` has a usable row of the answer `out` (by its cache key)."""
+    return store.conn.execute("SELECT 1 FROM teacher_outputs WHERE cache_key = ? AND post_id = ? AND status = 'ok'",
+                              (output_key(post, out), post.id)).fetchone() is not None
 
 
 def output_from_row(row: dict) -> TeacherOutput:

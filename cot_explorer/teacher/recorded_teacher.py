@@ -44,11 +44,16 @@ class RecordedTeacher:
 
     def explain(self, req: TeachRequest) -> TeacherOutput:
         out = cached(self.store, cache_key(req.post, PGIM_MODEL, PGIM_TEMPLATE, req.slot()))
-        if out is not None:
-            return out
+        if out is not None:   # maybe imported for another post of the same words: this post's now
+            return replace(out, post_id=req.post.id)
+        # the knowledge is imported per dataset split, and covers Twitter-2015/2017 posts only (a
+        # Twitter-2017 split imported under another name read as "only Twitter posts have it")
         return TeacherOutput(post_id=req.post.id, teacher=RECORDED, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,
                              slot=req.slot(), text="", status="error",
-                             error="no recorded knowledge for this post (only Twitter-2015/2017 posts have it)")
+                             error=(f"no recorded knowledge imported for this post: import the split's with "
+                                    f"`cot-explorer import knowledge FILE --dataset {req.post.dataset} "
+                                    f"--split {req.post.split}` (the recorded ChatGPT knowledge covers "
+                                    "Twitter-2015/2017 posts only)"))
 
     def augment(self, kind: str, req: TeachRequest, entities: Sequence[tuple[str, str]], n: int = 2) -> TeacherOutput:
         return TeacherOutput(post_id=req.post.id, teacher=RECORDED, model=PGIM_MODEL, template_version=PGIM_TEMPLATE,

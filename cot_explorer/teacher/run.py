@@ -20,7 +20,7 @@ from ..store.jobs import create_job, unfinished_jobs, update_job
 from ..store.keys import cache_key
 from ..store.labels import current, current_for_split
 from ..store.posts import dataset_schema, list_posts
-from ..store.teacher_outputs import add_outputs, cached
+from ..store.teacher_outputs import add_outputs, cached, share_cached
 from .augment import AugmentResult, build_augmented
 from .base import TeachRequest
 from .prompts import AUGMENTATIONS
@@ -101,13 +101,19 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
           augment: Sequence[str] = (), limit: int | None = None, use_batch: bool = False, poll_s: float = 30.0,
           progress: bool = True) -> TeachSummary:
     check_asked_for(grains, augment)
+    if limit is not None and limit < 1:   # -4 was read as "all but the last 4", and 0 as "all"
+        raise ValidationError(f"--limit must be 1 or more (it was {limit}); leave it out to teach every post")
     reqs = _requests(store, dataset, split, grains, limit)
     summary = TeachSummary(posts=len({r.post.id for r in reqs}))
     calls_before = getattr(getattr(teacher, "usage", None), "calls", 0)
     todo: list[tuple[TeachRequest, str]] = []
     for req in reqs:
         key = key_for(store, teacher, req, req.slot())
-        if cached(store, key) is not None:
+        hit = cached(store, key)
+        if hit is not None:
+            # an answer about another post of the same text and image (the same file imported
+            # as two splits) is this post's too: counted as a hit, it was attached to nothing
+            share_cached(store, req.post, hit)
             summary.cache_hits += 1
         else:
             todo.append((req, key))

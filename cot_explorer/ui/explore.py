@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import gradio as gr
 
@@ -25,7 +25,7 @@ from ..store.images import image_path, read_image_file
 from ..store.knowledge import earlier_teachers, knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.shown_images import shown_image
-from ..store.teacher_outputs import add_outputs, last_error
+from ..store.teacher_outputs import add_outputs, cached, last_error, share_cached
 from ..store.teacher_requests import begin_request, finish_request, spent_since
 from ..teacher.error_words import error_words
 from ..uploads import (
@@ -429,11 +429,16 @@ class AskAnswer:
     said: str = ""
 
 
-def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> AskAnswer:
-    """Ask Claude about one post, within the user's hourly limit and the day's dollar cap."""
+def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget,
+                on_request: Callable[[int, int, str], None] | None = None) -> AskAnswer:
+    """Ask Claude about one post, within the user's hourly limit and the day's dollar cap.
+    Answers stored already (asked before, about this post or another of the same words and
+    image) are shown, not asked for again: a second press paid for the same 1 + N answers, and
+    the store, keyed by the prompt, kept the first. `on_request(i, n, what)`: before each call."""
     # The SDK is imported when someone asks Claude, not when the app starts.
     from ..teacher.anthropic_teacher import AnthropicTeacher  # noqa: I001 (the SDK, on use)
     from ..teacher.base import TeachRequest  # with it
+    from ..teacher.run import key_for  # with it
 
     if not post_id:
         raise ValidationError("pick or upload a post first")
@@ -441,11 +446,6 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> AskAn
         post = get_post(store, post_id)
         if post is None:
             raise ValidationError(f"no post {post_id!r}")
-        hour_ago, midnight = budget.windows()
-        request_id, refusal = begin_request(store, user, post_id, hour_ago, midnight,
-                                            budget.per_user_per_hour, budget.daily_usd)
-        if refusal:
-            raise BudgetExceeded(refusal)
         img = image_path(store, post.image_sha256) if post.image_sha256 else None
         types = dataset_schema(store, post.dataset).types
         image = img.read_bytes() if img else None
@@ -456,17 +456,39 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> AskAn
                        key=lambda p: (p[0].start, p[1].start))
         requests += [TeachRequest(post, "mre", entity_types=tuple(types), image=image, head=post.span_text(h),
                                   tail=post.span_text(t), pair=(h, t)) for h, t in pairs]
+        teacher = AnthropicTeacher()
+        todo = []
+        for req in requests:
+            hit = cached(store, key_for(store, teacher, req, req.slot()))
+            if hit is None:
+                todo.append(req)
+            else:
+                share_cached(store, post, hit)
+        stored = len(requests) - len(todo)
+        if not todo:
+            knowledge = knowledge_for(store, post_id)
+            return AskAnswer(cot_markdown(knowledge, earlier=earlier_teachers(store, post_id)),
+                             f"*Claude's {_answers(len(requests))} about this post {'was' if len(requests) == 1 else 'were'} "
+                             "stored already (asked before, for these words and this image): shown below; nothing "
+                             "was asked or spent.*")
+        hour_ago, midnight = budget.windows()
+        request_id, refusal = begin_request(store, user, post_id, hour_ago, midnight,
+                                            budget.per_user_per_hour, budget.daily_usd)
+        if refusal:
+            raise BudgetExceeded(refusal)
         outs = []
         spent_before = spent_since(store, midnight)
         cut_short = ""
         try:
-            teacher = AnthropicTeacher()
-            for req in requests:
+            for i, req in enumerate(todo):
                 running = sum(o.cost_usd or 0.0 for o in outs)
                 if outs and spent_before + running >= budget.daily_usd:  # the day's cap holds between calls too
-                    cut_short = (f"Today's budget for Claude ran out after {len(outs) - 1} of {len(pairs)} "
-                                 "entity pairs; the rest wait for tomorrow.")
+                    cut_short = (f"Today's budget for Claude ran out after {len(outs)} of the {len(todo)} answers "
+                                 "asked for; the rest wait for tomorrow.")
                     break
+                if on_request:
+                    on_request(i, len(todo), "the post" if req.pair is None else
+                               f"entity pair {req.head} → {req.tail}")
                 out = teacher.explain(req)
                 outs.append(out)
                 add_outputs(store, [(post, out)])
@@ -478,18 +500,25 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget) -> AskAn
         knowledge = knowledge_for(store, post_id)
         earlier = earlier_teachers(store, post_id)
     failed = next((o for o in outs if o.status != "ok"), None)
+    kept = (f"{stored} of the {len(requests)} answers were stored already and not asked for again. "
+            if stored else "")
     if failed is None:
-        return AskAnswer(cot_markdown(knowledge, earlier=earlier), f"*{cut_short}*" if cut_short else "")
+        said = " ".join(x for x in (kept, cut_short) if x)
+        return AskAnswer(cot_markdown(knowledge, earlier=earlier), f"*{said.strip()}*" if said else "")
     # said above what is shown: on a post with a chain of thought already, a failed ask showed
     # that one unchanged, and the user took it for Claude's answer
     got = len(outs) - 1
     said = f"**Asking Claude failed:** {error_words(failed.error)}."
-    if got:
-        said += (f" {got} of the {len(requests)} answers it asks for came back before that, and "
-                 f"{'is' if got == 1 else 'are'} shown below.")
+    if got or stored:
+        said += (f" {got + stored} of the {len(requests)} answers it asks for "
+                 f"{'is' if got + stored == 1 else 'are'} stored, and shown below.")
     elif knowledge is not None:
         said += " Shown below: the chain of thought the post already had."
     return AskAnswer(cot_markdown(knowledge, earlier=earlier), said)
+
+
+def _answers(n: int) -> str:
+    return "answer" if n == 1 else f"{n} answers"
 
 
 PICK_LABEL = "…or a post of the store"
@@ -691,9 +720,12 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 shown_now[0] = gr.skip()
             return shown_now + [gr.update(choices=choices, value=post.id), ""]
 
-        def ask_claude(pid, user):
+        def ask_claude(pid, progress=gr.Progress(), user=None):
+            def asking(i: int, n: int, what: str) -> None:   # a 30 s ask of an MNRE post showed no progress
+                progress((i, n), desc=f"Asking Claude about {what} ({i + 1} of {n})")
+
             try:
-                answer = ask_teacher(home, pid, user.label, budget)
+                answer = ask_teacher(home, pid, user.label, budget, asking)
             except BudgetExceeded as e:   # in the panel asked about (a toast in a corner faded unread)
                 return gr.skip(), f"**Claude was not asked:** {e}.", pid
             return answer.cot, answer.said, pid
