@@ -359,6 +359,8 @@ def test_upload_correct_undo_and_distill(app, browser):
 def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     url, home = app
     page = open_page(browser, url)
+    analyse_upload(page, "Kept beside it : Merkel visits Rome", tmp_path / "kept.png", (200, 200, 30), "Merkel")
+    analyse_upload(page, "Kept too : Macron visits Madrid", tmp_path / "kept2.png", (200, 30, 200), "Macron")
     analyse_upload(page, "Delete me : Obama visits Paris", tmp_path / "mine.png", (10, 200, 30), "Obama")
     with db(home) as c:
         pid, sha = c.execute("SELECT id, image_sha256 FROM posts WHERE text LIKE 'Delete me%'").fetchone()
@@ -397,6 +399,9 @@ def test_an_upload_is_deleted_after_saying_what_goes(app, browser, tmp_path):
     with db(home) as c:
         uploads = c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0]
     expect(page.locator("#se-pos")).to_have_text(f"{uploads} / {uploads}", timeout=T)
+    # and the queue no longer holds it: it was counted ("N - 1 / N + 1"), and Next stopped at it
+    page.locator("#se-prev").click()
+    expect(page.locator("#se-pos")).to_have_text(f"{uploads - 1} / {uploads}", timeout=T)
     tab(page, "Explore")
     # an imported post offers no deletion
     page.locator("#pick-post input").click()

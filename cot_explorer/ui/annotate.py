@@ -1030,14 +1030,20 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             """The open post again with what changed elsewhere (the teacher was asked in
             Explore, or the post, an upload, was deleted there); a post with unsaved edits or a
             conflict is left as it is."""
+            with open_store(home) as store:
+                there = set(existing_ids(store, ids or []))
+            pruned = [i for i in ids or [] if i in there]
+            # a post deleted elsewhere leaves the queue, whichever post is open: the queue kept
+            # it, counted "1 / 4" beside "3 posts", and Next stopped at it ("no post …")
+            leave = ([gr.skip(), pruned] + [gr.skip()] * (n_queue - 2)) if len(pruned) != len(ids or []) else keep_queue()
             if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
-                return keep_queue() + [gr.skip()] * len(post_outs)
+                return leave + [gr.skip()] * len(post_outs)
             with open_store(home) as store:
                 gone = get_post(store, doc["post_id"]) is None
             if not gone:
-                return keep_queue() + show(editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1))
+                return leave + show(editor_doc(home, doc["post_id"], user, pruned, rev=doc.get("rev", 0) + 1))
             split, ids, target, message = left_after_deletion(home, doc, ids or [])
-            switch = keep_queue()
+            switch = leave
             if split:
                 switch, ids = switch_queue(split)
             if not ids:
