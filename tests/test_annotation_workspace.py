@@ -193,6 +193,13 @@ def test_search_finds_posts_of_every_dataset_and_progress_counts_annotators(demo
     found = annotate.find_posts(demo_home, "lady gaga")
     assert found and all("demo/test" in label for label, _ in found)
     assert annotate.find_posts(demo_home, "100%_") == [] and annotate.find_posts(demo_home, " ") == []
+    # a hashtag as a user writes it finds the corpus's "# mufc"; words are found in any order
+    # (both found nothing: the search was the text typed, letter for letter)
+    hashtag = annotate.find_posts(demo_home, "#mufc")
+    assert [label for label, _ in hashtag] == [label for label, _ in annotate.find_posts(demo_home, "# mufc")] != []
+    assert annotate.find_posts(demo_home, "Rooney Wayne") == annotate.find_posts(demo_home, "Wayne Rooney") != []
+    assert annotate.find_posts(demo_home, "Rooney Gaga") == []   # every word, not any
+    assert annotate.found_said("Rooney Wayne", [1]) == "1 post contains every word of “Rooney Wayne”"
     with open_store(demo_home) as s:   # a correction of its own: the test holds alone too (it read earlier tests')
         pid = first_ids(demo_home, 6)[5]
         label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "MISC"),), source="annotator", author="ann"),

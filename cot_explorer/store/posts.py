@@ -152,14 +152,25 @@ def texts_of(store: Store, dataset: str, image_sha256: str | None | object = ...
     return [(pid, text) for pid, text in rows]
 
 
+def search_words(query: str) -> list[str]:
+    """The words a search looks for, each anywhere in a post's text: a hashtag's or a mention's
+    sign left off (the corpora write "# Nashville", an upload "#Nashville"), a word of signs
+    alone dropped; the query as typed where nothing else is left."""
+    words = [w.lstrip("#@") for w in (query or "").split()]
+    words = [w for w in words if any(c.isalnum() for c in w)]
+    return words or ([query.strip()] if (query or "").strip() else [])
+
+
 def search_posts(store: Store, query: str, limit: int = 50) -> list[Post]:
-    """Posts of every dataset whose text contains `query` (case-insensitive), by dataset and order."""
-    query = (query or "").strip()
-    if not query:
+    """Posts of every dataset whose text holds every word of `query` (case-insensitive, in any
+    order: "Trump CNN" finds "Donald Trump at CNN"), by dataset and order."""
+    words = search_words(query)
+    if not words:
         return []
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = store.db.query(_SELECT + " WHERE p.text LIKE ? ESCAPE '\\' ORDER BY p.dataset, p.split, p.position LIMIT ?",
-                          [pattern, limit])
+    patterns = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words]
+    where = " AND ".join(["p.text LIKE ? ESCAPE '\\'"] * len(patterns))
+    rows = store.db.query(_SELECT + f" WHERE {where} ORDER BY p.dataset, p.split, p.position LIMIT ?",
+                          [*patterns, limit])
     return [_post(r) for r in rows]
 
 

@@ -22,7 +22,7 @@ from ..schema import Knowledge, Post
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.imports import newest_imported_split
-from ..store.posts import count_posts, dataset_schema, list_posts, search_posts
+from ..store.posts import count_posts, dataset_schema, list_posts, search_posts, search_words
 from ..store.posts import dataset_splits as all_splits
 from ..student.inference import BACKEND_ENV, Predictor, choose_backend, load_predictor
 from ..student.manifest import Manifest
@@ -210,9 +210,10 @@ def find_posts(home: Path, query: str) -> list[tuple[str, str]]:
 
 
 def found_said(query: str, matches: Sequence) -> str:
-    """How many posts a search found, in words."""
+    """How many posts a search found, in words (a search of several words finds them in any order)."""
     n = len(matches)
-    return (f"{n} post{'' if n == 1 else 's'} contain{'s' if n == 1 else ''} “{snippet(query, 40)}”"
+    what = "every word of " if len(search_words(query)) > 1 else ""
+    return (f"{n} post{'' if n == 1 else 's'} contain{'s' if n == 1 else ''} {what}“{snippet(query, 40)}”"
             + (" (the first 50)" if n == 50 else ""))
 
 

@@ -777,6 +777,9 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             if not (q or "").strip():   # the search emptied: the picker's own list again
                 return gr.update(choices=post_choices(home), value=None, label=PICK_LABEL)
             matches = find_posts(home, q)
+            if not matches:   # the list stays (it was emptied, and came back only with the search box cleared)
+                return gr.update(choices=post_choices(home), value=None,
+                                 label=f"{PICK_LABEL}: {found_said(q.strip(), matches)}; the usual list is below")
             return gr.update(choices=matches, value=None, label=f"{PICK_LABEL}: {found_said(q.strip(), matches)}")
 
         find.submit(guarded(policy, Action.EXPLORE, do_find), [find], [pick], api_visibility="private")
