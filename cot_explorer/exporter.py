@@ -53,6 +53,7 @@ class ExportReport:
     posts: int
     without_labels: int           # written all O (gold, current) or left out (ONLY_LABELLED)
     source: str | None = None     # CoNLL's label source; None for JSONL
+    with_relations: int = 0       # posts whose relation labels a CoNLL file cannot hold
 
     def sentence(self, of: str = "", to: str = "") -> str:
         """What was written, as the CLI and the Store tab say it."""
@@ -62,8 +63,15 @@ class ExportReport:
         if self.without_labels and self.source in ONLY_LABELLED:
             said += (f", those with {lacking} (the other {self.without_labels} left out: a post written all O "
                      "would read as one without entities)")
+        elif self.without_labels and self.without_labels == self.posts:
+            # a file of O's looked like real labels ("4 without gold labels, written as O")
+            said += (f": none has {lacking}, so every word is written O (a file to annotate elsewhere; "
+                     "imported again it would read as posts without entities)")
         elif self.without_labels:
             said += f" ({self.without_labels} without {lacking}, written as O)"
+        if self.with_relations:
+            said += (f"; the relations of {self.with_relations} {'post' if self.with_relations == 1 else 'posts'} "
+                     "are not in a CoNLL file (export JSONL for them)")
         if self.source is None:
             said += "; the current labels only, not their history (a backup is a copy of the store's folder)"
         return said
@@ -130,7 +138,9 @@ def export_conll(store: Store, out: TextIO, dataset: str, split: str, source: st
                               + SOURCE_HINTS[source])
     written = [p for p in posts if p.id in labels] if source in ONLY_LABELLED else posts
     n = write_twitter_conll(out, ((p, labels.get(p.id)) for p in written))
-    return ExportReport(n, sum(1 for p in posts if p.id not in labels), source)
+    relations = current_for_split(store, dataset, split, "mre")
+    return ExportReport(n, sum(1 for p in posts if p.id not in labels), source,
+                        sum(1 for p in written if p.id in relations and relations[p.id].relations))
 
 
 def _teacher_entities(store: Store, dataset: str, split: str, posts: list[Post]) -> dict[str, LabelSet]:

@@ -199,6 +199,20 @@ def test_the_student_s_stored_predictions_are_exported_where_it_saved_no_labels(
     assert t15.read_text().split("\n\n")[0].splitlines()[1].endswith("\tB-OTHER")
 
 
+def test_a_conll_export_of_posts_without_entity_labels_says_every_word_is_o_and_where_relations_are(tmp_path):
+    """A gold CoNLL export of an MNRE split read "11 without gold labels, written as O": a file
+    of O's that looked like real labels, and no word that its relations are not in it."""
+    from .conftest import two_pair_mnre_file
+
+    home = tmp_path / "h"
+    assert cli("import", "mnre", str(two_pair_mnre_file(tmp_path)), "--dataset", "m", "--split", "valid",
+               home=home).returncode == 0
+    r = cli("export", "conll", "--dataset", "m", "--split", "valid", "--out", str(tmp_path / "m.conll"), home=home)
+    assert r.returncode == 0, r.stderr
+    assert "none has gold labels, so every word is written O" in r.stderr, r.stderr
+    assert "the relations of 1 post are not in a CoNLL file (export JSONL for them)" in r.stderr
+
+
 def test_an_export_replacing_a_file_keeps_its_mode_and_a_device_stays_a_device(tmp_path):
     """Written to a temporary file renamed into place: a private file became world-readable,
     and /dev/null was replaced by a plain file (as root) or refused (as anyone else)."""
