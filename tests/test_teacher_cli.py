@@ -106,3 +106,16 @@ def test_the_recorded_teacher_says_the_knowledge_was_not_imported_and_how_to(tmp
     r = run(["teach", "--teacher", "recorded", "--dataset", "t17mini", "--split", "valid"], home)
     assert r.returncode == 1
     assert "cot-explorer import knowledge FILE --dataset t17mini --split valid" in r.stderr, r.stderr
+
+
+def test_a_batch_run_says_what_it_sent_and_each_check_while_it_waits(tmp_path, data):
+    """A batch run read "0 calls" beside the tokens it spent, and said nothing while it waited."""
+    home = tmp_path / "h"
+    with open_store(home) as s:
+        import_twitter(s, str(first_posts_file(data / "twitter2017/test.txt", tmp_path / "t.txt", 3)), "twitter2017", "test")
+    with FakeAnthropic(batch_polls=2) as fake:
+        env = {"ANTHROPIC_API_KEY": "test-api-key-cli", "ANTHROPIC_BASE_URL": fake.url}
+        r = run(["teach", "--dataset", "twitter2017", "--split", "test", "--batch", "--poll-seconds", "0.01"], home, env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("3 posts: 3 requests in Message Batch msgbatch_1, 0 cache hits, 0 errors"), r.stdout
+    assert "Message Batch msgbatch_1 (3 requests): in progress after 0 min" in r.stderr, r.stderr

@@ -4,6 +4,7 @@ are returned for the importer to write (importer.write_augmented)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -38,6 +39,7 @@ class TeachSummary:
     augmented_posts: int = 0
     augment_dropped: int = 0
     batch_id: str | None = None
+    batched: int = 0              # requests sent in the Message Batch (not counted as calls)
     error_examples: list[str] = field(default_factory=list)
     augmented: list[AugmentResult] = field(default_factory=list)   # posts for the importer to write
 
@@ -45,7 +47,10 @@ class TeachSummary:
         return {k: v for k, v in asdict(self).items() if k != "augmented"}
 
     def line(self) -> str:
-        return (f"{self.posts} posts: {self.calls} calls, {self.cache_hits} cache hits, {self.errors} errors, "
+        # a batch run read "0 calls" beside the tokens it spent
+        asked = (f"{self.batched} requests in Message Batch {self.batch_id}" + (f" + {self.calls} calls" if self.calls else "")
+                 if self.batch_id else f"{self.calls} calls")
+        return (f"{self.posts} posts: {asked}, {self.cache_hits} cache hits, {self.errors} errors, "
                 f"{self.input_tokens} input + {self.output_tokens} output tokens, ${self.cost_usd:.4f}"
                 + (f"; {self.augmented_posts} augmented posts ({self.augment_dropped} dropped)" if
                    self.augmented_posts or self.augment_dropped else ""))
@@ -118,7 +123,7 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
         else:
             todo.append((req, key))
     if todo and use_batch:
-        _run_batch(store, teacher, dataset, split, todo, summary, poll_s)
+        _run_batch(store, teacher, dataset, split, todo, summary, poll_s, progress)
     elif todo:
         bar = tqdm(total=len(todo), desc=f"teach {dataset}/{split}", disable=not progress)
         asked = [r for r, _ in todo]
@@ -138,8 +143,11 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
     return summary
 
 
-def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: TeachSummary, poll_s: float) -> None:
-    """Submit once; a restarted run finds the unfinished job in the store and resumes polling."""
+def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: TeachSummary, poll_s: float,
+               progress: bool = True) -> None:
+    """Submit once; a restarted run finds the unfinished job in the store and resumes polling.
+    While it waits, each check of the batch is said on stderr (a batch may take hours: it said
+    nothing until it ended)."""
     by_key = {key: req for req, key in todo}
     job = next((j for j in unfinished_jobs(store, "teach-batch")
                 if j.params.get("dataset") == dataset and j.params.get("split") == split
@@ -151,9 +159,15 @@ def _run_batch(store: Store, teacher, dataset: str, split: str, todo, summary: T
                                                     "batch_id": batch_id, "keys": list(by_key)}, status="running")
     else:
         batch_id, job_id = job.params["batch_id"], job.id
-    summary.batch_id = batch_id
+    summary.batch_id, summary.batched = batch_id, len(todo)
+    started = time.monotonic()
     while (status := teacher.batch_status(batch_id)) != "ended":
         update_job(store, job_id, message=f"batch {batch_id}: {status}")
+        if progress:
+            waited = int(time.monotonic() - started)
+            tqdm.write(f"Message Batch {batch_id} ({len(todo)} requests): {status.replace('_', ' ')} after "
+                       f"{waited // 60} min {waited % 60} s; checked again every {poll_s:g} s (Ctrl-C stops waiting: "
+                       "the batch goes on, and the same command picks it up)", file=sys.stderr)
         time.sleep(poll_s)
     posts = {req.post.id: req.post for req in by_key.values()}
     for custom_id, text, error, usage in teacher.batch_results(batch_id):
