@@ -6,7 +6,7 @@ import hashlib
 
 from .errors import ValidationError
 from .labels import mner_schema_for
-from .limits import MAX_POST_CHARS, check_name, check_text
+from .limits import MAX_POST_CHARS, MAX_POST_TOKENS, check_name, check_text
 from .schema import Post
 from .store import Store
 from .store.images import check_image, ensure_image_file, insert_image_row, remove_unreferenced, write_image_file
@@ -37,6 +37,8 @@ def check_post_text(text: object) -> tuple[tuple[str, ...], tuple[tuple[int, int
     tokens, offsets = tokenize_tweet(text)
     if not tokens:
         raise ValidationError("the post has no visible tokens")
+    if len(tokens) > MAX_POST_TOKENS:   # said of the text typed (the post's check named an id never stored)
+        raise ValidationError(f"the post has {len(tokens):,} words and signs; at most {MAX_POST_TOKENS:,} are accepted")
     return tokens, offsets
 
 

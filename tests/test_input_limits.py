@@ -183,6 +183,16 @@ def test_uploads_drop_zero_width_tokens(store):
     assert post.tokens == ("Obama", "visits", "Paris")
 
 
+def test_an_upload_of_too_many_words_is_refused_in_the_words_of_the_text_typed(store):
+    """It was refused as "post uploads/user/891f… has 1,500 tokens": an id never stored."""
+    from cot_explorer.uploads import add_upload
+
+    with pytest.raises(ValidationError) as e:
+        add_upload(store, "x " * 1500)
+    assert str(e.value) == "the post has 1,500 words and signs; at most 1,000 are accepted"
+    assert store.conn.execute("SELECT count(*) FROM posts").fetchone() == (0,)
+
+
 def test_an_annotator_name_over_100_characters_is_refused(store, home):
     post = add_upload(store, "Obama visits Paris")
     with pytest.raises(ValidationError, match="at most 100"):
