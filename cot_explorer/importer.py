@@ -68,9 +68,11 @@ class ImportReport:
     def to_json(self) -> dict:
         return asdict(self)
 
-    def summary(self) -> str:
+    def summary(self, notes: bool = True) -> str:
+        """What was imported, its counts a list ("20 posts, 28 entities": they ran together), then
+        its notes, a line each (`notes`; the Store tab says them as sentences of their own)."""
         where = f"{self.dataset}/{self.split}" if self.split else self.dataset
-        parts = [f"{self.kind} {where}:"]
+        parts = []
         if self.posts:
             parts.append(f"{self.posts} {'post' if self.posts == 1 else 'posts'}")
         if self.spans:
@@ -89,7 +91,8 @@ class ImportReport:
             parts.append(f"{self.captions} captions, {self.posts_with_caption} posts now captioned")
         if self.images:
             parts.append(f"{self.images} images")
-        return " ".join(parts) + "".join(f"\n  note: {n}" for n in self.notes)
+        said = f"{self.kind} {where}: " + (", ".join(parts) or "nothing new")
+        return said + ("".join(f"\n  note: {n}" for n in self.notes) if notes else "")
 
 
 def _unread_fields_note(records: list) -> str | None:

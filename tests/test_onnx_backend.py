@@ -361,6 +361,7 @@ def test_predict_gives_back_what_it_was_given_line_for_line(tmp_path):
     r = cli("predict", "--in", str(long), "--backend", "onnx", "--batch-size", "8", home=tmp_path / "h")
     assert r.returncode == 2 and len(r.stdout.splitlines()) == 43   # not a whole number of steps: all the same
     assert "input line 44: not JSON" in r.stderr and "(the 43 lines before it were written to standard output)" in r.stderr
+    assert 'each line is a JSON object such as {"text": "Obama visits Paris"}' in r.stderr   # it said no more
     assert "at least 1" in cli("predict", "--in", str(inp), "--batch-size", "0", home=tmp_path / "h").stderr
 
     knowledge = cli("predict", "--in", str(inp), "--model", "mner-knowledge", home=tmp_path / "h")

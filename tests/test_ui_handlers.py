@@ -970,7 +970,11 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
     # another split of it, whose file names only some of its types: read in the dataset's types
     some = tmp_path / "some.txt"
     some.write_text("IMGID:9\nObama\tB-PER\nvisits\tO\n\n")
-    assert "twitter mine15/valid: 1 post " in import_file(home, str(some), DETECT, "mine15", "valid")
+    assert "twitter mine15/valid: 1 post, 1 entity." in import_file(home, str(some), DETECT, "mine15", "valid")
+    # a note is a sentence of its own (it ran on: "… 1 entity\n  note: the same file … now. Its posts …")
+    twice = import_file(home, str(some), DETECT, "mine15", "test")
+    assert "1 post, 1 entity. Note: The same file was imported before as mine15/valid" in twice
+    assert "\n" not in twice and twice.endswith("). Its posts are in Annotate, Errors and Distill now.")
     with pytest.raises(ValidationError, match=r"mine15/train already holds 200 posts; nothing imported \(choose "
                                               r"another dataset or split name\)"):
         import_file(home, str(t15), DETECT, "mine15", "train", repair_bio=True)
@@ -997,7 +1001,7 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
         assert {p.dataset for p in list_posts(s, "own")} == {"own"} and not list_posts(s, "junk")
         # the store's log of imports names each file as it was picked, not by its temporary copy
         logged = s.conn.execute("SELECT path, json_extract(summary, '$.path') FROM imports ORDER BY id").fetchall()
-        assert logged == [("t15.txt",) * 2, ("some.txt",) * 2, ("m.txt",) * 2, ("mine.jsonl",) * 2]
+        assert logged == [("t15.txt",) * 2, ("some.txt",) * 2, ("some.txt",) * 2, ("m.txt",) * 2, ("mine.jsonl",) * 2]
 
 
 def test_a_post_s_kept_answer_and_every_score_of_a_version_are_one(home, data):

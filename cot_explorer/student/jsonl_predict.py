@@ -76,7 +76,9 @@ def predict_lines(predictor: Predictor, lines: Iterable[str], batch_size: int = 
             try:
                 d = json.loads(line)
             except json.JSONDecodeError as e:
-                raise CotExplorerError(f"input line {n}: not JSON ({e.msg})") from e
+                # a plain sentence piped in read only "not JSON (Expecting value)"
+                raise CotExplorerError(f"input line {n}: not JSON ({e.msg}); each line is a JSON object such as "
+                                       '{"text": "Obama visits Paris"}') from e
             try:
                 _check_strings(d)   # every field is written back out: each must be valid Unicode too
                 text, tokens, offsets = _post_of(d)

@@ -88,4 +88,5 @@ def import_file(home: Path, path: str | None, format_label: str | None, dataset:
     except CotExplorerError as e:
         raise ValidationError(in_app_words(str(e).replace(str(path), name))) from e
     report.path = name   # said by the name it was picked under (recorded, and hashed, by its copy's path)
-    return f"Imported `{name}`: {report.summary()}. Its posts are in Annotate, Errors and Distill now."
+    notes = "".join(f" Note: {n[0].upper() + n[1:]}{'' if n.endswith('.') else '.'}" for n in report.notes)
+    return f"Imported `{name}`: {report.summary(notes=False)}.{notes} Its posts are in Annotate, Errors and Distill now."
