@@ -618,6 +618,7 @@ def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, brow
     page.locator("#import-btn").click()
     expect(page.locator("#import-note")).to_contain_text(
         "Imported got.conll: twitter reimported/test: 40 posts", timeout=T)
+    expect(page.locator("#import-note")).to_be_in_viewport(timeout=T)   # a walker's was below the window's foot
     expect(page.locator("#stats-table")).to_contain_text("reimported")
     with db(home) as c:
         assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'reimported'").fetchone() == (40,)

@@ -59,7 +59,9 @@ def import_file(home: Path, path: str | None, format_label: str | None, dataset:
     """Import the file into the store; a sentence saying what came in (the importer's refusal,
     as a CotExplorerError, otherwise)."""
     if not path:
-        raise ValidationError("choose a file to import first")
+        # a file of another kind was refused as it was picked (Gradio's corner note): said here too
+        raise ValidationError("choose a file to import first: a .txt, .conll, .jsonl, .json or .tsv file (a file of "
+                              "another kind is not taken when picked)")
     dataset, split = (dataset or "").strip(), (split or "").strip()
     if format_label not in FORMATS:
         raise ValidationError("choose the file's format (or let it be detected)")

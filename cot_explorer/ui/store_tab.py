@@ -177,6 +177,10 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
 
         imported = run_import.click(guarded(policy, Action.IMPORT, do_import), [upload, fmt, into, into_split, repair],
                                     [table, imported_note], api_visibility="private")
+        # what came of it, brought into view: it was below the window's foot, and a walker could
+        # not tell whether the import had worked
+        imported.then(None, None, None, api_visibility="private",
+                      js="() => { document.getElementById('import-note')?.scrollIntoView({ block: 'nearest' }); return []; }")
 
         def opened(current, user):
             """Counts as of now whenever the tab is opened, and the splits there are to export."""
