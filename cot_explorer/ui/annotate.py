@@ -157,7 +157,6 @@ class QueueFilters:
         return " and ".join(words)
 
 
-
 @dataclass(frozen=True)
 class QueuePlace:
     """Where someone was in a queue before a post opened elsewhere (Explore, an Errors row, a
