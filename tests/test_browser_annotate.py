@@ -1916,7 +1916,18 @@ def test_a_post_opened_in_explore_leads_back_to_the_place_left_in_the_queue(app,
     back = page.locator("#queue-back")
     expect(back).to_have_text(f"↩ Back to demo/test (post 3 of {total})", timeout=T)
     shot(page, "annotate-way-back")
-    # an Errors row or another example opened from the detour still leads back to demo/test,
+    back.click()
+    expect(page.locator("#se-pos")).to_have_text(f"3 / {total}", timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("PER")
+    assert current_post_id(page, home) == pid
+    expect(back).to_be_hidden()
+    # the same upload analysed again opens there again (Explore handed over the same post: no event)
+    tab(page, "Explore")
+    page.locator("#explore-btn").click()
+    tab(page, "Annotate")
+    expect(page.locator("#queue-dataset input")).to_have_value("uploads/user", timeout=T)
+    expect(back).to_have_text(f"↩ Back to demo/test (post 3 of {total})", timeout=T)
+    # another example opened from the detour (or an Errors row) still leads back to demo/test,
     # the split worked in, not to the uploads
     tab(page, "Explore")
     with db(home) as c:

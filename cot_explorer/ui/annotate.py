@@ -952,17 +952,19 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     None, gr.update(visible=False)], ids
 
         def go_back(place, doc, user):
-            """The way back to the place a post opened elsewhere left (asked first over unsaved edits)."""
+            """The way back to the place a post opened elsewhere left (asked first over unsaved
+            edits). The post handed over from elsewhere is let go (`post_state`, the first
+            output): the same post shown in Explore again opens here again (no change, no event)."""
             if not isinstance(place, QueuePlace):
-                return keep_queue() + [gr.skip()] * len(post_outs)
+                return [gr.skip()] + keep_queue() + [gr.skip()] * len(post_outs)
             user_opened()
             if _has_unsaved(doc):
-                return keep_queue() + [echoed(doc, pending_open={"post_id": place.post_id, "back": True,
-                                                                 "label": f"your place in {place.dataset_split}"})] + \
+                return [gr.skip()] + keep_queue() + [echoed(doc, pending_open={
+                    "post_id": place.post_id, "back": True, "label": f"your place in {place.dataset_split}"})] + \
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = back_to(place)
-            return switch + show(editor_doc(home, place.post_id, user, ids, rev=(doc or {}).get("rev", 0) + 1,
-                                            reveal=True))
+            return [None] + switch + show(editor_doc(home, place.post_id, user, ids, rev=(doc or {}).get("rev", 0) + 1,
+                                                     reveal=True))
 
         def show_pair(focus, doc, ids, dataset_split, made, place, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
@@ -1016,7 +1018,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             said(load_queue, n + 2), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
             said(do_redo, n, 0), said(do_relation, n, 0, names_request=True), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
             said(open_focused, n + n_queue))
-        go_back = said(go_back, n + n_queue)
+        go_back = said(go_back, n + n_queue + 1)
 
         filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
@@ -1083,7 +1085,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                      api_visibility="private", **model_work)
         disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, *where],
                          opened_outs, api_visibility="private", **model_work)
-        back.click(guarded(policy, Action.EXPLORE, go_back), [back_state, editor], opened_outs,
+        back.click(guarded(policy, Action.EXPLORE, go_back), [back_state, editor], [post_state] + opened_outs,
                    api_visibility="private", **model_work)
         # back in that split by the split box: the way back is not needed (it stays kept: the
         # filters or the post may differ, and another post opened elsewhere offers it again)
