@@ -93,6 +93,12 @@ class MnerSchema:
                 out.append((start, end, name, confidence))
         return out
 
+    def names_each_of(self, types: Sequence[str]) -> bool:
+        """Whether this schema's types are `types`, each named once, aliases read as one type
+        (a Twitter-2015 split, OTHER, and a model of MISC: a round continues it on that split)."""
+        named = [self.name_for(t) for t in types]
+        return None not in named and sorted(named) == sorted(self.types)  # type: ignore[type-var]
+
     def aliases_from(self, other: "MnerSchema") -> dict[str, str]:
         """Which of `other`'s types this schema names differently: {their name: our name}."""
         return {t: self.name_for(t) for t in other.types

@@ -504,3 +504,30 @@ def test_ctrl_c_in_a_terminal_round_is_said_by_what_it_left(t17, tiny):
         assert ("no version was saved" in job.message) != saved
         assert saved == (f"after {name} was saved" in (job.error or ""))
         assert not Registry(t17).name_taken(name) or saved   # the reservation is let go
+
+
+def test_a_round_continues_a_model_of_misc_on_a_twitter_2015_split_that_calls_it_other(store, data, tiny, tmp_path):
+    """Every round on Twitter-2015 was refused at its start ("the parent mner-default predicts
+    […, 'MISC'], twitter2015 uses […, 'OTHER']"), after it had fixed the held-out set: a whole
+    campaign's corrections could not be learnt. The two names are one type (labels.py)."""
+    from .test_twitter_conll import first_posts_file
+
+    path = first_posts_file(twitter_file("twitter2015", "valid"), tmp_path / "t15.txt", 300)
+    import_twitter(store, str(path), "twitter2015", "valid", repair_bio=True)
+    gold = label_store.current_for_split(store, "twitter2015", "valid", "mner")
+    others = sorted(pid for pid, ls in gold.items() if any(s.type == "OTHER" for s in ls.spans))
+    correct(store, others[:6])
+    parent = parent_checkpoint(store.home / "models", tiny, "text")   # trained in PER, LOC, ORG, MISC
+    report = run_round(store, "twitter2015", "r-t15", variant="text", epochs=1, parent=str(parent), resamples=200)
+    assert "OTHER" in report.gain and "MISC" not in report.gain   # measured in the dataset's own names
+    assert report.sizes["held-out"] >= MIN_HELDOUT and report.before["n_gold"] > 0
+    loaded = load_checkpoint(store.home / "models" / "r-t15")
+    assert "B-MISC" in loaded.task.tags and "B-OTHER" not in loaded.task.tags   # it learnt in its own names
+    # a dataset of other types is refused by the plan, before its held-out set is fixed
+    two = tmp_path / "two.txt"
+    two.write_text("".join(f"IMGID:{i}\nObama\tB-PER\nat\tO\nCNN\tB-ORG\nnumber\tO\n{i}\tO\n\n" for i in range(80)))
+    import_twitter(store, str(two), "two-types", "train", types=("PER", "ORG"))
+    correct(store, sorted(label_store.current_for_split(store, "two-types", "train", "mner"))[:3])
+    with pytest.raises(RoundRefused, match=r"predicts \['PER', 'LOC', 'ORG', 'MISC'\], two-types uses \['PER', 'ORG'\]"):
+        run_round(store, "two-types", "r-two", variant="text", epochs=1, parent=str(parent), resamples=200)
+    assert heldout_ids(store, "two-types") == []

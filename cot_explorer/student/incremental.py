@@ -23,7 +23,7 @@ import torch
 
 from ..errors import CotExplorerError
 from ..evaluate import bootstrap_f1, paired_bootstrap, score_spans, what_changed
-from ..labels import NO_RELATION
+from ..labels import NO_RELATION, MnerSchema
 from ..schema import Span
 from ..store.posts import dataset_schema, get_post, splits_of
 from ..store.predictions import cached_spans
@@ -130,9 +130,17 @@ class _RoundData:
     round's measurements see them: per post, spans (entities) or pseudo-spans (relations,
     relation_arguments.relations_as_spans), so one bootstrap serves both tasks."""
 
-    def __init__(self, store, dataset: str, task: str):
+    def __init__(self, store, dataset: str, task: str, model_types: Sequence[str] | None = None):
+        """`model_types`: the entity types the model predicts. Where the dataset names one of
+        them otherwise (Twitter-2015's OTHER for MISC), the model learns in its own names and
+        its answers are scored in the dataset's (`to_model`, `to_dataset`)."""
         self.task = task
         self.pool: dict[str, list] = {}
+        self.to_model = self.to_dataset = None
+        if task == "mner" and model_types is not None:
+            theirs, ours = MnerSchema(tuple(model_types)), dataset_schema(store, dataset)
+            if set(theirs.types) != set(ours.types):
+                self.to_model, self.to_dataset = theirs, ours
         for sp in splits_of(store, dataset):
             if task == "mner":
                 for ex in mner_examples_from_store(store, dataset, sp):
@@ -169,7 +177,11 @@ class _RoundData:
         return [i for i in ids if i in self.pool]
 
     def examples(self, ids: Sequence[str]) -> list:
-        return [ex for i in self.ids(ids) for ex in self.pool[i]]
+        """What the model trains on: in its own type names."""
+        out = [ex for i in self.ids(ids) for ex in self.pool[i]]
+        if self.to_model is not None:
+            out = [replace(ex, spans=tuple(self.to_model.translate(ex.spans))) for ex in out]
+        return out
 
     def gold(self, ids: Sequence[str]) -> list[list[Span]]:
         if self.task == "mner":
@@ -186,7 +198,9 @@ class _RoundData:
         with torch.inference_mode():
             if self.task == "mner":
                 pred = task.predict(model, [replace(self.pool[i][0], spans=()) for i in ids], cfg, on_batch=on_batch)
-                return [[p.span() for p in ps] for ps in pred]
+                spans = [[p.span() for p in ps] for ps in pred]
+                # scored in the dataset's names, as its gold is (and as the app shows the answers)
+                return [self.to_dataset.translate(ps) for ps in spans] if self.to_dataset is not None else spans
             labels = iter(p.label for p in task.predict(model, self.examples(ids), cfg, on_batch=on_batch))
             return [relations_as_spans([next(labels) for _ in self.pool[i]]) for i in ids]
 
@@ -233,15 +247,13 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     if init.config.task != plan.task:
         raise RoundRefused(f"{dataset} needs {'a relation' if plan.task == 'mre' else 'an entity'} model; "
                            f"{parent_name} is not one")
-    if plan.task == "mner":
+    if plan.task == "mner":   # the parent's types are the dataset's, maybe by other names (plan_round checks)
         types = list(dataset_schema(store, dataset).types)
-        if list(init.task.schema.types) != types:
-            raise RoundRefused(f"the parent {parent_name} predicts {list(init.task.schema.types)}, {dataset} uses {types}")
     else:
         types = [r for r in init.task.labels if r != NO_RELATION]
     cfg = replace(init.config, epochs=epochs, patience=epochs, seed=seed, train_fraction=1.0,
                   knowledge_budget=knowledge_budget, lr=5e-5)
-    data = _RoundData(store, dataset, plan.task)
+    data = _RoundData(store, dataset, plan.task, init.task.schema.types if plan.task == "mner" else None)
     train, selection = data.examples(plan.curated + plan.replay), data.examples(plan.selection)
     heldout_ids_, untouched_ids = data.ids(plan.heldout), data.ids(plan.untouched)
     gold_h, gold_u = data.gold(heldout_ids_), data.gold(untouched_ids)

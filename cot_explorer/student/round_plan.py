@@ -7,10 +7,12 @@ import random
 from dataclasses import dataclass
 
 from ..errors import CotExplorerError
+from ..labels import MnerSchema
 from ..store.heldout import fix_heldout, heldout_ids, heldout_source
 from ..store.labels import corrected_post_ids, labelled_task
-from ..store.posts import list_posts
+from ..store.posts import dataset_schema, list_posts
 from .config import TrainConfig, Variant
+from .manifest import Manifest
 from .registry import Registry
 from .seen_posts import seen_among
 
@@ -100,6 +102,23 @@ def _choose_heldout(store, dataset: str, posts: list, seed: int, task: str = "mn
     return sorted(random.Random(f"{dataset}:{seed}").sample(unseen, k)), "sample", len(pool) - len(unseen)
 
 
+def _check_parent_fits(store, dataset: str, task: str, parent_dir) -> None:
+    """A round continues a model of the dataset's task and, for entities, of its types, under
+    their aliases (a Twitter-2015 split calls MISC OTHER: the default continues on it, which it
+    could not). Checked before anything is fixed: a round refused at its start had fixed the
+    dataset's held-out set."""
+    manifest = Manifest.read(parent_dir)
+    if manifest.task != task:
+        raise RoundRefused(f"{dataset} needs {'a relation' if task == 'mre' else 'an entity'} model to continue; "
+                           f"{manifest.name} is not one")
+    if task == "mner":
+        model_types = [t[2:] for t in manifest.labels if t.startswith("B-")]
+        types = dataset_schema(store, dataset).types
+        if not MnerSchema(tuple(types)).names_each_of(model_types):
+            raise RoundRefused(f"the parent {manifest.name} predicts {model_types}, {dataset} uses {list(types)}: a round "
+                               "continues a model of the dataset's entity types (train one with cot-explorer train)")
+
+
 def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: float = 1.0, seed: int = 42,
                fix: bool = False, parent: str = "default") -> RoundPlan:
     """The sets of a round, checked: something to train on, a held-out set large enough for its
@@ -111,6 +130,7 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
         raise RoundRefused(f"no posts in {dataset}")
     task = round_task(store, dataset)
     parent_dir = Registry(store).path(parent, task)
+    _check_parent_fits(store, dataset, task, parent_dir)
     # the parent scored on posts it learnt reads near-perfect (99.56 F1 on Twitter-2017 train
     # posts), and every round measured there read as a loss: they are never held out
     seen = seen_among(parent_dir, posts)
