@@ -849,6 +849,20 @@ def test_errors_and_the_errors_only_queue_read_the_student_in_the_dataset_s_type
     assert abs(ea.scored[0].overall[3] - expected["f1"]) < 0.01, (ea.scored[0].overall, expected["f1"])
     queued = annotate.queue(home, "mine15/valid", only_errors=True)
     assert len(queued) == len({row[0] for row in ea.errors})
+    # Explore too: the student's answers in OTHER, coloured as the labels' are, and no "MISC vs
+    # OTHER" disagreement (it drew the student's MISC grey and listed each as one)
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui.explore import explore
+
+    with open_store(home) as s:
+        other = [p.id for p in list_posts(s, "mine15", "valid")
+                 if any(sp.type == "OTHER" for sp in label_store.current(s, p.id, "mner").spans)]
+    views = [explore(home, pid) for pid in other]
+    assert any(t == "OTHER" for v in views for _, _, t, _ in v.student_spans)
+    assert all(t != "MISC" for v in views for _, _, t, _ in v.student_spans)
+    assert 'data-type="MISC"' not in "".join(v.rows for v in views)
+    assert not any("(MISC)" in v.disagreements for v in views)
     # a dataset with no name for some of the model's types: those answers are dropped, as
     # `evaluate` drops them (they were each counted as spurious)
     text = "\n\n".join((data / "twitter2017" / "valid.txt").read_text(encoding="utf-8").split("\n\n")[:60]) + "\n\n"

@@ -149,9 +149,11 @@ def explore(home: Path, post_id: str) -> ExploreView:
 
 def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowledge | None,
                  img: Path | None, error: str | None = None, earlier: Sequence[Knowledge] = ()) -> ExploreView:
-    pred = predict_post(home, post)
     with open_store(home) as store:  # a visitor's preview may be of a dataset the store does not know yet
         schema = dataset_schema(store, post.dataset) if dataset_known(store, post.dataset) else mner_schema_for(post.dataset)
+    # in the dataset's names, as the labels and the teacher's are (a Twitter-2015 post showed the
+    # student's MISC grey, and "MISC vs OTHER" disagreements that were none)
+    pred = schema.translate_scored(predict_post(home, post))
     types = list(schema.types)
     predictor = student(home)
     model = predictor.manifest.name
@@ -164,7 +166,8 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
     rows = [Row(f"Student ({model}, text only{unread})", tuple(Mark(s, e, t, f"confidence {c:.2f}") for s, e, t, c in pred),
                 "— no entities found", words=True, read=reached.stop),
             *([Row(with_cot.label(model),
-                   tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT") for s, e, t, c in with_cot.spans),
+                   tuple(Mark(s, e, t, f"confidence {c:.2f}; the post and the CoT")
+                         for s, e, t, c in schema.translate_scored(with_cot.spans)),
                    "— no entities found", words=True, read=with_cot.reach.stop)] if with_cot is not None else []),
             Row(f"Teacher ({knowledge.teacher})" if knowledge else "Teacher", teacher_marks,
                 "no teacher knowledge for this post" if knowledge is None else "— the teacher names no entity here",
