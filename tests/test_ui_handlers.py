@@ -954,17 +954,45 @@ def test_a_remembered_analysis_is_read_as_it_can_be_made_in_this_store_now(demo_
     def read(**kw):
         return RememberedAnalysis.read(demo_home, json.dumps(kw), labels)
 
+    # "default" (remembered before the boxes named it) is the default as it is now, by its name
     got = read(split="demo/test", model="default", compare="mner-knowledge")
-    assert (got.split, got.model, got.compare) == ("demo/test", "default", "mner-knowledge")
+    assert (got.split, got.model, got.compare) == ("demo/test", "mner-default", "mner-knowledge")
     assert got.boxes[0]["value"] == "demo/test" and got.boxes[2]["value"] == "mner-knowledge"
     gone = read(split="demo/test", model="deleted-version", compare="deleted-too")
-    assert (gone.model, gone.compare) == ("default", NO_COMPARISON)
+    assert (gone.model, gone.compare) == ("mner-default", NO_COMPARISON)
     assert read(split="demo/test", model="mner-knowledge", compare="mner-knowledge").compare == NO_COMPARISON
+    # a new version against the default, the natural way round (the default was never listed to compare)
+    assert read(split="demo/test", model="mner-knowledge", compare="mner-default").compare == "mner-default"
     other_task = read(split="demo-mnre/test", model="mner-knowledge", compare=NO_COMPARISON)
-    assert other_task.model == "default"   # an entity model does not answer entity pairs
+    assert other_task.model == "mre-default"   # an entity model does not answer entity pairs
     assert read(split="walk/gone", model="default", compare=NO_COMPARISON) is None
     for bad in ("", "not json", "[1, 2]", "null"):
         assert RememberedAnalysis.read(demo_home, bad, labels) is None
+
+
+def test_the_errors_boxes_name_the_versions_as_they_are_after_a_promote(demo_home):
+    """After a promote in Distill, Errors still read "mner-default (default)" and its value,
+    "default", scored the promoted version under that name; picked to compare, the promoted
+    one was "the same version"; a split picked then put both boxes in error."""
+    from cot_explorer.student.registry import Registry
+    from cot_explorer.ui.errors_tab import NO_COMPARISON, versions_kept
+
+    model, compare = errors_tab.model_updates(demo_home, "demo/test")
+    assert model["value"] == "mner-default" and ("mner-default (default)", "mner-default") in model["choices"]
+    with open_store(demo_home) as s:
+        Registry(s).promote("mner-twitter2017")
+    try:
+        # the boxes as the page had them, read again as the tab opens (errors_tab.reopen)
+        model, compare = versions_kept(demo_home, "demo/test", "mner-default", "mner-twitter2017")
+        assert model["value"] == "mner-default" and compare["value"] == "mner-twitter2017"
+        assert model["choices"][0] == ("mner-twitter2017 (default)", "mner-twitter2017")
+        assert ("mner-default", "mner-default") in model["choices"]
+        ea = errors_tab.error_analysis(demo_home, "demo/test", "mner-default", "mner-twitter2017")
+        assert [sc.model for sc in ea.scored] == ["mner-default", "mner-twitter2017"]
+    finally:
+        with open_store(demo_home) as s:
+            Registry(s).promote("mner-default")
+    assert versions_kept(demo_home, "demo/test", "default", NO_COMPARISON)[0]["value"] == "mner-default"
 
 
 def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_comes_in_whole(home, data, tmp_path):

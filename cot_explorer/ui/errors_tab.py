@@ -541,12 +541,20 @@ def per_type_figure(ea: ErrorAnalysis) -> go.Figure:
     return fig
 
 
+def default_of(lines: list[VersionLine]) -> str:
+    """The value that picks the default: its name where the lines are of one task (so that a
+    version promoted meanwhile, in another tab or browser, is not scored under the old one's
+    name: "default" read as whichever was default at Analyse), else "default"."""
+    defaults = [v.name for v in lines if v.is_default]   # one a task; both before a split is picked
+    return defaults[0] if len(defaults) == 1 else "default"
+
+
 def model_choices(lines: list[VersionLine]) -> list[tuple[str, str]]:
     """(label, value) pairs: the default once, named as the version it is, then the others;
     listing "default" beside its own name offered one model twice."""
-    defaults = [v.name for v in lines if v.is_default]   # one a task; both before a split is picked
-    first = [(f"{defaults[0]} (default)" if len(defaults) == 1 else "default", "default")]
-    return first + [(v.name, v.name) for v in lines if not v.is_default]
+    first = default_of(lines)
+    return [(f"{first} (default)" if first != "default" else first, first)] + \
+        [(v.name, v.name) for v in lines if not v.is_default]
 
 
 def model_updates(home: Path, dataset_split: str | None) -> tuple[dict, dict]:
@@ -562,8 +570,11 @@ def model_updates(home: Path, dataset_split: str | None) -> tuple[dict, dict]:
     # the box, it put this dropdown out of line with the others)
     none = ((f"(none: no other {TASK_NAMES.get(task, 'model')} version yet)", NO_COMPARISON) if task and not others
             else NO_COMPARISON)
-    return (gr.update(choices=model_choices(lines), value="default"),
-            gr.update(choices=[none, *others], value=NO_COMPARISON))
+    # the default too, where there is another version: a new version was compared with the
+    # default only the other way round (the default as the model, the new one compared)
+    choices = model_choices(lines)
+    return (gr.update(choices=choices, value=default_of(lines)),
+            gr.update(choices=[none, *(choices if others else [])], value=NO_COMPARISON))
 
 
 # The last analysis made on this browser (its split and versions, in localStorage): a reload
@@ -575,7 +586,7 @@ REMEMBER_ANALYSIS = ("(d, m, c, note) => { try { if (d && note && !note.startsWi
                      "JSON.stringify({split: d, model: m, compare: c})); } catch (e) {} return []; }"
                      % (json.dumps(NOT_ANALYSED), ANALYSIS_KEY))
 READ_ANALYSIS = "(() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } })()" % ANALYSIS_KEY
-RECALL_ANALYSIS = "(a, tried) => [a, tried, %s]" % READ_ANALYSIS
+RECALL_ANALYSIS = "(a, tried, r, d, m, c) => [a, tried, %s, d, m, c]" % READ_ANALYSIS
 AGAIN_SAID = "*Your last analysis on this browser, made again:* "
 
 
@@ -584,6 +595,9 @@ def versions_kept(home: Path, dataset_split: str, model: str | None, compare: st
     where the split's task has them: a version gone since, or one of the other task, is the
     default again, and no version is compared with itself."""
     model_update, compare_update = model_updates(home, dataset_split)
+    # "default": the default as it is now (a remembered analysis, or a page from before a promote)
+    model = model_update["value"] if model == "default" else model
+    compare = model_update["value"] if compare == "default" else compare
     if model in {value for _, value in model_update["choices"]}:
         model_update["value"] = model
     if compare != model_update["value"] and compare in {c[1] if isinstance(c, tuple) else c
@@ -753,8 +767,18 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         # (the analysis was refused, and the results emptied)
         model.input(guarded(policy, Action.EXPLORE, lambda m, c, user: NO_COMPARISON if c == m else gr.skip()),
                     [model, compare], [compare], queue=False, api_visibility="private")
-        compare.input(guarded(policy, Action.EXPLORE, lambda c, m, user: "default" if c == m else gr.skip()),
-                      [compare, model], [model], queue=False, api_visibility="private")
+        def compared(c, m, user):
+            """The Compare box's pick of the Model box's version: the model goes to the default,
+            or, that being the version picked, the pick goes."""
+            if c != m:
+                return gr.skip(), gr.skip()
+            lines = version_lines(home)
+            task = next((v.task for v in lines if v.name == c), None)
+            first = default_of([v for v in lines if v.task == task])
+            return (first, gr.skip()) if first not in (c, "default") else (gr.skip(), NO_COMPARISON)
+
+        compare.input(guarded(policy, Action.EXPLORE, compared), [compare, model], [model, compare], queue=False,
+                      api_visibility="private")
         results = [overall, kinds, bars, heat, per_type, errors, all_errors, kind_filter, type_filter, note, analysed,
                    stale]
         # the bar on the note alone: on every output it was drawn four or five times, its words
@@ -768,10 +792,12 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         tried = gr.State(False)      # the remembered analysis is made again once a page, at most
         again = gr.State(None)       # RememberedAnalysis to make again, for the step after
 
-        def reopen(a, was_tried, r, user):
-            """After a reload, the first time the tab opens: the last analysis on this browser."""
+        def reopen(a, was_tried, r, d, m, c, user):
+            """After a reload, the first time the tab opens: the last analysis on this browser.
+            Otherwise the versions' names as they are now, the versions picked kept: a version
+            promoted in Distill still read "mner-default (default)" here."""
             if a or was_tried:
-                return gr.skip(), gr.skip(), gr.skip(), True, None
+                return (gr.skip(), *(versions_kept(home, d, m, c) if d else (gr.skip(), gr.skip())), True, None)
             found = RememberedAnalysis.read(home, r, [s.label for s in dataset_splits(home)])
             if found is None:
                 return gr.skip(), gr.skip(), gr.skip(), True, None
@@ -786,7 +812,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 out[said] = AGAIN_SAID + out[said]
             return tuple(out)
 
-        errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True), [analysed, tried, remembered],
+        errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True), [analysed, tried, remembered, ds, model, compare],
                           [ds, model, compare, tried, again], js=RECALL_ANALYSIS, api_visibility="private",
                           show_progress="hidden").then(
             guarded(policy, Action.EXPLORE, analyse_again, quiet=True), [again], results, api_visibility="private",
