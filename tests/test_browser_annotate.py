@@ -1959,3 +1959,28 @@ def test_a_post_opened_in_explore_leads_back_to_the_place_left_in_the_queue(app,
     expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
     expect(back).to_be_hidden()
     page.close()
+
+
+def test_a_key_pressed_while_the_next_post_is_on_its_way_changes_nothing_on_the_post_left(app, browser):
+    """`n`, then `A` 50 ms later: the student's suggestions were taken on the post being left
+    and kept there as an unsaved draft, unasked; the post asked for stayed as it was."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-fast-keys")
+    go_to(page, 5)
+    left = current_post_id(page, home)
+    slow_network(page, 1200)   # the next post is on its way for a while
+    page.keyboard.press("n")
+    page.wait_for_timeout(50)
+    page.keyboard.press("A")
+    expect(page.locator("#span-editor .se-note")).to_contain_text("Opening the post you asked for", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("6 / ", timeout=T)
+    assert current_post_id(page, home) != left
+    expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
+    drafts = page.evaluate("() => Object.keys(localStorage).filter((k) => k.includes('%s'))" % left)
+    assert drafts == [], drafts   # nothing kept as a draft on the post left
+    expect(page.locator("#se-drafts")).to_have_count(0)
+    page.keyboard.press("A")   # on show now: the key is the new post's (its suggestions taken, or none to take)
+    expect(page.locator("#span-editor")).to_contain_text(
+        re.compile(r"unsaved|No student suggestion left to take on this post"), timeout=T)
+    expect(page.locator("#span-editor .se-note")).not_to_contain_text("Opening the post you asked for")
+    page.close()

@@ -299,6 +299,7 @@ def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(
     distill.roll_back(home, report.model)
     message = distill.promote_version(home, report.model, User("adm", Role.ADMIN), anyway=True, reason="to compare")
     assert message.startswith("Promoted **weak**") and "mner-default had" in message
+    assert "for every dataset and everyone using this app" in message and "held-out posts of twitter2017 only" in message
     row = t17.conn.execute("SELECT promoted_by, promote_reason, parent FROM model_versions WHERE name = 'weak'").fetchone()
     assert row == ("adm", "to compare", "parent-text")
     with pytest.raises(ValidationError, match="pick a version"):   # it took the entities' without asking

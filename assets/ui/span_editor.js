@@ -39,6 +39,9 @@ let savedTogether = 0;     // how many relations that waited were just saved: sa
 let marks = null;          // every relation saved on this post since it opened {post_id, saved: {index: version}}:
                            // each pair says so (only the newest did: a quick first pick seemed lost)
 let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
+let leaving = null;        // Next or Previous on its way {post_id, at}: the keys wait for the post asked for
+                           // (an "A" pressed 50 ms after "n" took the suggestions on the post being left,
+                           // kept as a draft there; the new post stayed as it was)
 
 // Each signed-in person's own (none for the one local user): on a browser people share, the next
 // one signed in was offered the last one's unsaved edits, and saved them under their own name.
@@ -112,6 +115,7 @@ function load(fromServer) {
   if (before && before.post_id !== doc.post_id) afterAnswer = null;   // a Next held for an answer: the post is gone
   // a server's answer (its rev moves on), not our own write of the working copy coming back
   const answer = fromServer && (!before || doc.rev !== before.rev || doc.post_id !== before.post_id);
+  if (answer) leaving = null;   // the post asked for, or the refusal of it: the keys are its again
   if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
   const relAnswer = answer && askedRel && doc.answers === askedRel.req;
   if ((answer && !relAnswer) || (before && before.post_id !== doc.post_id)) savedTogether = 0;
@@ -347,6 +351,7 @@ function send(event, data = {}) {
   // The event's input is this component's value: put the working copy in it first.
   writeValue();
   inFlight = event === "save" && doc ? { post_id: doc.post_id, base_version: doc.base_version, sent: norm(spans) } : null;
+  if (event === "navigate" && !data.stay && doc) leaving = { post_id: doc.post_id, at: Date.now() };
   setTimeout(() => trigger(event, data), 0);
 }
 
@@ -862,6 +867,14 @@ document.addEventListener("keydown", (e) => {
   if (typing) return;
   if (dialog) return;
   const k = e.key, mod = e.ctrlKey || e.metaKey;
+  if (leaving && leaving.post_id === doc.post_id && Date.now() - leaving.at < 15000 && !mod && k.length === 1) {
+    // the next post is on its way: a key now would change the post being left (said, not done)
+    e.preventDefault();
+    doc.note = "Opening the post you asked for: press the key again once it is on show.";
+    announce(doc.note);
+    render();
+    return;
+  }
   if (e.target.closest && e.target.closest(".se-tok") && root.contains(e.target) && onWordKey(e)) { e.preventDefault(); return; }
   let done = true;
   if (/^[1-9]$/.test(k) && !mod && doc.types[Number(k) - 1]) setType(doc.types[Number(k) - 1]);

@@ -471,7 +471,11 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
         Registry(store).promote(name, by=user.label, reason=(reason or "").strip() or None)
     scores = f" (held-out F1 {new_f1:.2f}; {current} had {old_f1:.2f})" if new_f1 is not None and old_f1 is not None else ""
     what = TASK_NAMES[task]
-    return f"Promoted **{name}**{scores}: it is the default {what} model now; {current} before it. Roll back to undo."
+    # said whom it reaches, and where it was measured (a version measured on one dataset's
+    # held-out posts became every dataset's default without a word of it)
+    where = f" It was measured on the held-out posts of {dataset} only." if dataset and new_f1 is not None else ""
+    return (f"Promoted **{name}**{scores}: it is the default {what} model now, for every dataset and everyone using "
+            f"this app; {current} before it.{where} Roll back to undo.")
 
 
 def roll_back(home: Path, version: str | None) -> str:
