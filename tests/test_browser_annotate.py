@@ -1983,5 +1983,27 @@ def test_a_key_pressed_while_the_next_post_is_on_its_way_changes_nothing_on_the_
     page.keyboard.press("A")   # on show now: the key is the new post's (its suggestions taken, or none to take)
     expect(page.locator("#span-editor")).to_contain_text(
         re.compile(r"unsaved|No student suggestion left to take on this post"), timeout=T)
-    expect(page.locator("#span-editor .se-note")).not_to_contain_text("Opening the post you asked for")
+    expect(page.locator("#span-editor")).not_to_contain_text("Opening the post you asked for")
+    page.close()
+
+
+def test_a_queue_stopped_while_predicting_leaves_the_boxes_saying_the_queue_on_show(app, browser, tmp_path):
+    """Stop pressed while "student uncertainty" made its queue: the queue stayed in file order,
+    and the Order box went on saying "student uncertainty"."""
+    from cot_explorer.paths import twitter_file
+
+    from .test_twitter_conll import first_posts_file
+
+    url, home = app
+    path = first_posts_file(twitter_file("twitter2017", "train"), tmp_path / "many.txt", 1500)
+    assert cli(["--home", str(home), "import", "twitter", str(path), "--dataset", "stopme", "--split", "train"]) == 0
+    page = open_annotate(browser, url, "ann-stop")
+    pick(page, "queue-dataset", "stopme/train")
+    expect(page.locator("#se-pos")).to_contain_text("1 / 1500", timeout=T)
+    first = current_post_id(page, home)
+    pick(page, "queue-order", "student uncertainty")
+    page.locator("#queue-stop").click(timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("stopped:", timeout=T)
+    expect(page.locator("#queue-order input")).to_have_value("file order", timeout=T)
+    assert current_post_id(page, home) == first   # the queue on show, as the boxes say
     page.close()

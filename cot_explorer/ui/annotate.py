@@ -33,7 +33,7 @@ from ..store.knowledge import earlier_teachers, knowledge_for, knowledge_for_spl
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
 from ..store.shown_images import shown_image
 from ..uploads import UPLOAD_DATASET
-from .cancel import begin_work, request_stop
+from .cancel import Stopped, begin_work, request_stop
 from .common import (
     NAME_NEEDED,
     DatasetSplit,
@@ -42,6 +42,7 @@ from .common import (
     found_said,
     knowledge_view_post,
     markdown_literal,
+    not_done,
     post_label,
     reach,
     refusal_said,
@@ -774,26 +775,37 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 # the filters of the queue on show: a dropdown left by Tab, its value unchanged,
                 # sent its input event, and the queue was made again from its first post (a
                 # keyboard user passing the filter bar was thrown back there, and saved there)
-                return [gr.skip()] * (2 + len(post_outs))
+                return [gr.skip()] * (2 + len(filters) + len(post_outs))
             user_opened()
             begin_work()
-            ids = queue(home, d, t, e, c, o, ProgressReporter(progress), charged(user))
+            try:
+                ids = queue(home, d, t, e, c, o, ProgressReporter(progress), charged(user))
+            except Stopped as stopped:
+                # the queue on show stays, and so must the boxes that say how it was made: "student
+                # uncertainty" stayed in the Order box over a queue in file order
+                if made:
+                    d0, t0, e0, c0, o0 = made
+                    return ([gr.skip(), gr.skip(), gr.update(value=d0), types_update(d0, t0), e0, c0, o0]
+                            + [gr.skip()] * (len(post_outs) - 1) + [not_done(stopped)])
+                raise
             if not ids:
-                return [ids, [d, t, e, c, o]] + [gr.skip()] * (len(post_outs) - 1) + ["No post matches these filters."]
+                return ([ids, [d, t, e, c, o]] + [gr.skip()] * (len(filters) + len(post_outs) - 1)
+                        + ["No post matches these filters."])
             here = (doc or {}).get("post_id")
             if here in ids:
                 # the post on show is in the new queue too: it stays open, unsaved edits and all,
                 # at its place in it (unticking a filter threw a walker back to the queue's first post)
-                return ([ids, [d, t, e, c, o], echoed(doc, pos={**(doc.get("pos") or {}), "index": ids.index(here),
-                                                                "total": len(ids)})]
+                return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
+                        + [echoed(doc, pos={**(doc.get("pos") or {}), "index": ids.index(here), "total": len(ids)})]
                         + [gr.skip()] * (len(post_outs) - 1))
             if _has_unsaved(doc):
                 # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
                 # makes it again (`requeue`); Stay puts the filters back (`stay`; see navigate)
                 # (echoed: a Save's clear_draft sent back dropped the draft of these very edits)
-                return [gr.skip(), gr.skip(), echoed(doc, pending_open={
-                    "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True})] + [gr.skip()] * (len(post_outs) - 1)
-            return [ids, [d, t, e, c, o]] + show(editor_doc(home, ids[0], user, ids), "")
+                return [gr.skip(), gr.skip()] + [gr.skip()] * len(filters) + [echoed(doc, pending_open={
+                    "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True})] + \
+                    [gr.skip()] * (len(post_outs) - 1)
+            return [ids, [d, t, e, c, o]] + [gr.skip()] * len(filters) + show(editor_doc(home, ids[0], user, ids), "")
 
         def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, place, evt: gr.EventData, user):
             user_opened()
@@ -1014,16 +1026,16 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return refusal_said(n_outputs, answer_editor if editor_at is not None else None)(fn)
 
         n = len(post_outs)
+        filters = [ds, type_filter, only_errors, not_corrected, order]
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
-            said(load_queue, n + 2), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
+            said(load_queue, n + 2 + len(filters)), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
             said(do_redo, n, 0), said(do_relation, n, 0, names_request=True), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
             said(open_focused, n + n_queue))
         go_back = said(go_back, n + n_queue + 1)
 
-        filters = [ds, type_filter, only_errors, not_corrected, order]
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
             f.input(stop_while_predicting, [only_errors, order], [stop], queue=False, api_visibility="private").then(
-                guarded(policy, Action.EXPLORE, load_queue), filters + [editor, queue_made], [queue_state, queue_made] + post_outs,
+                guarded(policy, Action.EXPLORE, load_queue), filters + [editor, queue_made], [queue_state, queue_made] + filters + post_outs,
                 api_visibility="private", **model_work).then(
                 lambda: gr.update(visible=False), None, [stop], queue=False, api_visibility="private")
 
