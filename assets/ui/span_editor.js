@@ -324,7 +324,13 @@ function keepDraft() {
   writeValue();
   // the post's first words too: the list of drafts names a post by them (an id says nothing)
   try {   // storage full or refused: the edits stay on screen, and editing goes on
-    if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at: Date.now(), words: firstWords() }));
+    // the time of the edits: a draft kept again as it was (restored after a reload) keeps its own
+    // (a stale draft was said to be made "at" the reload's time)
+    let was = null;
+    try { was = JSON.parse(localStorage.getItem(KEY(doc.post_id)) || "null"); } catch (e) { /* unreadable: kept anew */ }
+    const same = was && was.base_version === doc.base_version && norm(was.spans || []) === norm(spans);
+    const at = same && was.at ? was.at : Date.now();
+    if (dirty()) localStorage.setItem(KEY(doc.post_id), JSON.stringify({ base_version: doc.base_version, spans, at, words: firstWords() }));
     else localStorage.removeItem(KEY(doc.post_id));
   } catch (e) { /* not kept over a reload */ }
 }
