@@ -1936,6 +1936,7 @@ def test_a_post_opened_in_explore_leads_back_to_the_place_left_in_the_queue(app,
     expect(page.locator("#explore-post-id")).to_contain_text(mnre, timeout=T)
     tab(page, "Annotate")
     expect(page.locator("#queue-dataset input")).to_have_value("demo-mnre/test", timeout=T)
+    expect(page.locator("#se-pos")).to_have_text("1 / 20", timeout=T)   # its post on show, not only its queue
     expect(back).to_have_text(f"↩ Back to demo/test (post 3 of {total})")
     # over unsaved edits it asks first; Discard, and the queue is the one left, filters and place
     make_an_edit(page)

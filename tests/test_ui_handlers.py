@@ -982,7 +982,7 @@ def test_the_errors_boxes_name_the_versions_as_they_are_after_a_promote(demo_hom
     with open_store(demo_home) as s:
         Registry(s).promote("mner-twitter2017")
     try:
-        # the boxes as the page had them, read again as the tab opens (errors_tab.reopen)
+        # the boxes as the page had them, the split picked again
         model, compare = versions_kept(demo_home, "demo/test", "mner-default", "mner-twitter2017")
         assert model["value"] == "mner-default" and compare["value"] == "mner-twitter2017"
         assert model["choices"][0] == ("mner-twitter2017 (default)", "mner-twitter2017")

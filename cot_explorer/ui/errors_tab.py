@@ -586,7 +586,7 @@ REMEMBER_ANALYSIS = ("(d, m, c, note) => { try { if (d && note && !note.startsWi
                      "JSON.stringify({split: d, model: m, compare: c})); } catch (e) {} return []; }"
                      % (json.dumps(NOT_ANALYSED), ANALYSIS_KEY))
 READ_ANALYSIS = "(() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } })()" % ANALYSIS_KEY
-RECALL_ANALYSIS = "(a, tried, r, d, m, c) => [a, tried, %s, d, m, c]" % READ_ANALYSIS
+RECALL_ANALYSIS = "(a, tried) => [a, tried, %s]" % READ_ANALYSIS
 AGAIN_SAID = "*Your last analysis on this browser, made again:* "
 
 
@@ -681,7 +681,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
     with gr.Tab("Errors", id="errors") as errors_tab:
         with gr.Row():
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="errors-dataset")
-            model = gr.Dropdown(label="Model version", choices=["default"], value="default", elem_id="errors-model")
+            # "default" still reads as the default (a caller of the API, a page from before the
+            # boxes named it): a name not offered is refused by the analysis, in a sentence
+            model = gr.Dropdown(label="Model version", choices=["default"], value="default", elem_id="errors-model",
+                                allow_custom_value=True)
             compare = gr.Dropdown(label="Compare with", choices=[NO_COMPARISON], value=NO_COMPARISON,
                                   elem_id="errors-compare")
             run = gr.Button("Analyse", variant="primary", elem_id="errors-btn")
@@ -792,12 +795,10 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         tried = gr.State(False)      # the remembered analysis is made again once a page, at most
         again = gr.State(None)       # RememberedAnalysis to make again, for the step after
 
-        def reopen(a, was_tried, r, d, m, c, user):
-            """After a reload, the first time the tab opens: the last analysis on this browser.
-            Otherwise the versions' names as they are now, the versions picked kept: a version
-            promoted in Distill still read "mner-default (default)" here."""
+        def reopen(a, was_tried, r, user):
+            """After a reload, the first time the tab opens: the last analysis on this browser."""
             if a or was_tried:
-                return (gr.skip(), *(versions_kept(home, d, m, c) if d else (gr.skip(), gr.skip())), True, None)
+                return gr.skip(), gr.skip(), gr.skip(), True, None
             found = RememberedAnalysis.read(home, r, [s.label for s in dataset_splits(home)])
             if found is None:
                 return gr.skip(), gr.skip(), gr.skip(), True, None
@@ -812,7 +813,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 out[said] = AGAIN_SAID + out[said]
             return tuple(out)
 
-        errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True), [analysed, tried, remembered, ds, model, compare],
+        errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True), [analysed, tried, remembered],
                           [ds, model, compare, tried, again], js=RECALL_ANALYSIS, api_visibility="private",
                           show_progress="hidden").then(
             guarded(policy, Action.EXPLORE, analyse_again, quiet=True), [again], results, api_visibility="private",
