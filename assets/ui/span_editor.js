@@ -873,7 +873,8 @@ document.addEventListener("keydown", (e) => {
   if (typing) return;
   if (dialog) return;
   const k = e.key, mod = e.ctrlKey || e.metaKey;
-  if (leaving && leaving.post_id === doc.post_id && Date.now() - leaving.at < 15000 && !mod && k.length === 1) {
+  if (leaving && leaving.post_id === doc.post_id && Date.now() - leaving.at < 15000 && !mod &&
+      (k.length === 1 || k === "Backspace" || k === "Delete")) {
     // the next post is on its way: a key now would change the post being left (said, not done)
     e.preventDefault();
     doc.note = "Opening the post you asked for: press the key again once it is on show.";
