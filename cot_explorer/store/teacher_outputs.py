@@ -35,10 +35,8 @@ def add_outputs(store: Store, items: Iterable[tuple[Post, TeacherOutput]]) -> in
     now = utc_now()
     rows = [_row(post, o, now) for post, o in items]
     with store.write():
-        for r in rows:
-            if r["status"] == "ok":
-                store.conn.execute("DELETE FROM teacher_outputs WHERE status = 'error' AND cache_key = ? AND post_id = ?",
-                                   (r["cache_key"], r["post_id"]))
+        store.conn.executemany("DELETE FROM teacher_outputs WHERE status = 'error' AND cache_key = ? AND post_id = ?",
+                               [(r["cache_key"], r["post_id"]) for r in rows if r["status"] == "ok"])
         store.db["teacher_outputs"].insert_all(rows, batch_size=1000, ignore=True)
     return len(rows)
 

@@ -244,10 +244,8 @@ def run_round(store, dataset: str, name: str, *, variant: str = Variant.DISTILL.
     as_is = load_checkpoint(parent_path)
     init = adapt(as_is, variant)
     parent_name = init.manifest.name
-    if init.config.task != plan.task:
-        raise RoundRefused(f"{dataset} needs {'a relation' if plan.task == 'mre' else 'an entity'} model; "
-                           f"{parent_name} is not one")
-    if plan.task == "mner":   # the parent's types are the dataset's, maybe by other names (plan_round checks)
+    # the parent's task and types are the dataset's, maybe by other names (plan_round checks them)
+    if plan.task == "mner":
         types = list(dataset_schema(store, dataset).types)
     else:
         types = [r for r in init.task.labels if r != NO_RELATION]

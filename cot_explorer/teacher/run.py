@@ -80,6 +80,22 @@ def _requests(store: Store, dataset: str, split: str, grains: Sequence[str], lim
     return reqs
 
 
+def still_to_ask(store: Store, teacher, reqs: Sequence[TeachRequest]) -> list[tuple[TeachRequest, str]]:
+    """The requests the store has no answer to, with their cache keys; each answered one is kept
+    as its post's (an answer about another post of the same text and image, the same file
+    imported as two splits, is this post's too: counted as a hit, it was attached to nothing).
+    One rule for `teach` and Explore's Ask (which bought the same answers again)."""
+    todo = []
+    for req in reqs:
+        key = key_for(store, teacher, req, req.slot())
+        hit = cached(store, key)
+        if hit is None:
+            todo.append((req, key))
+        else:
+            share_cached(store, req.post, hit)
+    return todo
+
+
 def _record(summary: TeachSummary, out: TeacherOutput) -> None:
     summary.input_tokens += out.input_tokens or 0
     summary.output_tokens += out.output_tokens or 0
@@ -111,17 +127,8 @@ def teach(store: Store, teacher, dataset: str, split: str, grains: Sequence[str]
     reqs = _requests(store, dataset, split, grains, limit)
     summary = TeachSummary(posts=len({r.post.id for r in reqs}))
     calls_before = getattr(getattr(teacher, "usage", None), "calls", 0)
-    todo: list[tuple[TeachRequest, str]] = []
-    for req in reqs:
-        key = key_for(store, teacher, req, req.slot())
-        hit = cached(store, key)
-        if hit is not None:
-            # an answer about another post of the same text and image (the same file imported
-            # as two splits) is this post's too: counted as a hit, it was attached to nothing
-            share_cached(store, req.post, hit)
-            summary.cache_hits += 1
-        else:
-            todo.append((req, key))
+    todo = still_to_ask(store, teacher, reqs)
+    summary.cache_hits = len(reqs) - len(todo)
     if todo and use_batch:
         _run_batch(store, teacher, dataset, split, todo, summary, poll_s, progress)
     elif todo:

@@ -607,6 +607,13 @@ def save_relation(home: Path, doc: dict, index: int, label: str, author: str, us
                  f"**{label}** as version {saved.version} (undo takes it back).{on_top}{unsaved}")
 
 
+def still_there(home: Path, ids: Sequence[str]) -> list[str]:
+    """`ids` less the posts deleted since they were queued, in their order."""
+    with open_store(home) as store:
+        there = set(existing_ids(store, ids))
+    return [i for i in ids if i in there]
+
+
 def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | None, list[str], str | None, str]:
     """Where Annotate goes when its open post, an upload, was deleted in Explore: its neighbour
     in the queue (the one after it, else before it: the queue's first was a screen of another
@@ -616,8 +623,7 @@ def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | No
     deleted")."""
     words = "".join(c.get("t", "") + c.get("gap", "") for c in doc.get("tokens") or []).strip()
     message = f"The upload “{markdown_literal(snippet(words))}” was deleted in Explore."
-    with open_store(home) as store:
-        kept = set(existing_ids(store, ids))
+    kept = set(still_there(home, ids))
     gone = doc.get("post_id")
     at = ids.index(gone) if gone in ids else None
     after_then_before = ids if at is None else ids[at + 1:] + ids[:at][::-1]
@@ -954,9 +960,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             boxes, its posts as they were, less any deleted since), and that queue; the way back
             is spent."""
             d, t, e, c, o = place.made
-            with open_store(home) as store:
-                there = set(existing_ids(store, place.ids))
-            ids = [i for i in place.ids if i in there]
+            ids = still_there(home, place.ids)
             if place.post_id not in ids:
                 raise ValidationError(f"the post you were on in {d} no longer exists (it was deleted)")
             labels = [x.label for x in dataset_splits(home)]
@@ -1043,9 +1047,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             """The open post again with what changed elsewhere (the teacher was asked in
             Explore, or the post, an upload, was deleted there); a post with unsaved edits or a
             conflict is left as it is."""
-            with open_store(home) as store:
-                there = set(existing_ids(store, ids or []))
-            pruned = [i for i in ids or [] if i in there]
+            pruned = still_there(home, ids or [])
             # a post deleted elsewhere leaves the queue, whichever post is open: the queue kept
             # it, counted "1 / 4" beside "3 posts", and Next stopped at it ("no post …")
             leave = ([gr.skip(), pruned] + [gr.skip()] * (n_queue - 2)) if len(pruned) != len(ids or []) else keep_queue()

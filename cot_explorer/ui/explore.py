@@ -25,7 +25,7 @@ from ..store.images import image_path, read_image_file
 from ..store.knowledge import earlier_teachers, knowledge_for
 from ..store.posts import dataset_known, dataset_schema, get_post
 from ..store.shown_images import shown_image
-from ..store.teacher_outputs import add_outputs, cached, last_error, share_cached
+from ..store.teacher_outputs import add_outputs, last_error
 from ..store.teacher_requests import begin_request, finish_request, spent_since
 from ..teacher.error_words import error_words
 from ..uploads import (
@@ -441,7 +441,7 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget,
     # The SDK is imported when someone asks Claude, not when the app starts.
     from ..teacher.anthropic_teacher import AnthropicTeacher  # noqa: I001 (the SDK, on use)
     from ..teacher.base import TeachRequest  # with it
-    from ..teacher.run import key_for  # with it
+    from ..teacher.run import still_to_ask  # with it
 
     if not post_id:
         raise ValidationError("pick or upload a post first")
@@ -460,13 +460,7 @@ def ask_teacher(home: Path, post_id: str, user: str, budget: AskBudget,
         requests += [TeachRequest(post, "mre", entity_types=tuple(types), image=image, head=post.span_text(h),
                                   tail=post.span_text(t), pair=(h, t)) for h, t in pairs]
         teacher = AnthropicTeacher()
-        todo = []
-        for req in requests:
-            hit = cached(store, key_for(store, teacher, req, req.slot()))
-            if hit is None:
-                todo.append(req)
-            else:
-                share_cached(store, post, hit)
+        todo = [req for req, _ in still_to_ask(store, teacher, requests)]
         stored = len(requests) - len(todo)
         if not todo:
             knowledge = knowledge_for(store, post_id)
