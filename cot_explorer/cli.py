@@ -29,6 +29,7 @@ from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
 from .paths import HOME_ENV
 from .store import open_store
 from .store.images import read_image_file
+from .store.model_versions import promotion_history
 from .store.removal import SplitFootprint, check_removable, remove_splits, split_footprint
 from .store.stats import compute_stats
 from .student.config import VARIANTS, TrainConfig
@@ -239,9 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "round measured) needs --reason, as the app's Promote asks for one; --reason is "
                                    "recorded. rollback NAME: the last promotion of NAME's task "
                                    "is undone, and the default before it comes back (NAME picks the task, any of "
-                                   "its versions). quantize NAME: ONNX int8, measured against fp32.")
+                                   "its versions). history: every promotion and roll-back, newest first, with who and why. "
+                                   "quantize NAME: ONNX int8, measured against fp32.")
     _home_arg(p)
-    p.add_argument("action", choices=("list", "promote", "rollback", "quantize"), help="what to do (see above)")
+    p.add_argument("action", choices=("list", "promote", "rollback", "history", "quantize"), help="what to do (see above)")
     p.add_argument("name", nargs="?", help="the model version (promote, rollback, quantize)")
     p.add_argument("--reason", help="promote: why, recorded with the promotion")
     p.add_argument("--data", help="quantize: the labelled test file to measure int8 against fp32 on "
@@ -458,7 +460,7 @@ def _train(args: argparse.Namespace, store) -> int:
         registry.release(name)
     registry.register(path)
     if args.promote:
-        registry.promote(args.name)
+        registry.promote(args.name, by="cli")
     print(json.dumps({"model": str(path), "best_epoch": result.best_epoch, "valid": result.best_valid,
                       "stopped": result.stopped, "promoted": args.promote}, indent=2))
     return 0
@@ -648,8 +650,16 @@ def _models(args: argparse.Namespace, store) -> int:
               f"`models rollback {args.name}` undoes it)")
         return 0
     elif args.action == "rollback":
-        task, was, now = reg.rollback_task_of(args.name)
+        task, was, now = reg.rollback_task_of(args.name, by="cli")
         print(f"rolled back {was}: the default {task} model is {now} again")
+        return 0
+    elif args.action == "history":
+        events = promotion_history(store)
+        if not events:
+            print("no promotion yet: the shipped defaults are the defaults")
+        for e in events:
+            print(f"{e.at[:19].replace('T', ' ')} UTC  {e.task}  {e.what()}  by {e.by or 'unknown'}"
+                  + (f"  (why: {e.reason})" if e.reason else ""))
         return 0
     elif args.action == "quantize":
         from .student.quantize import measure_and_record  # ONNX export needs PyTorch, on use

@@ -316,6 +316,15 @@ def test_upload_correct_undo_and_distill(app, browser):
     with db(home) as c:
         assert c.execute("SELECT count(*) FROM model_versions WHERE name = 'browser-cancel'").fetchone()[0] == 0
     expect(page.locator("#distill-start")).to_be_enabled(timeout=T)
+    # the promotion and its roll-back stay on record, with who (a roll-back cleared the promotion)
+    expect(page.locator("#promotions-table")).to_contain_text("rolled back browser-round", timeout=T)
+    expect(page.locator("#promotions-table")).to_contain_text("promoted browser-round, replacing mner-default")
+    # another dataset picked: its own rounds (none), not twitter2017's report under it
+    pick(page, "distill-dataset", "demo")
+    expect(page.locator("#job-progress")).to_contain_text("No round on demo yet", timeout=T)
+    expect(page.locator("#job-verdict")).not_to_contain_text("browser-round", timeout=T)
+    pick(page, "distill-dataset", "twitter2017")
+    expect(page.locator("#job-verdict")).to_contain_text("browser-round", timeout=T)
     tab(page, "Errors")
     # before any analysis it says what to do, and has no column for a version not compared
     expect(page.locator("#errors-note")).to_contain_text("then press Analyse", timeout=T)

@@ -305,7 +305,16 @@ def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(
     with pytest.raises(ValidationError, match="pick a version"):   # it took the entities' without asking
         distill.roll_back(home, None)
     assert Registry(t17).default_name("mner") == "weak"   # the refusal undid nothing
-    assert distill.roll_back(home, report.model).startswith("Rolled back **weak**")
+    assert distill.roll_back(home, report.model, User("adm", Role.ADMIN)).startswith("Rolled back **weak**")
+    # every promotion and roll-back is kept, with who and why: a roll-back took the version's
+    # promotion off, and nothing told it had been the default
+    rows = distill.history_rows(home)
+    assert [r[1:] for r in rows[:4]] == [
+        ["entities", "rolled back weak: mner-default the default again", "adm", ""],
+        ["entities", "promoted weak, replacing mner-default", "adm", "to compare"],
+        ["entities", "rolled back weak: mner-default the default again", "", ""],
+        ["entities", "promoted weak, replacing mner-default", "adm", "the other press"]]
+    assert rows[0][0] >= rows[1][0] >= rows[3][0] and len(rows[0][0]) == 19
 
 
 def test_a_cancel_asked_for_while_the_new_version_is_scored_saves_no_version_and_the_bar_spans_the_scoring(t17, tiny):

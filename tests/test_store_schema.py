@@ -56,6 +56,7 @@ def test_migration_8_gives_old_undos_the_source_of_the_labels_they_restore(home,
         back = undo(s, "tw/train/1", "mner", edited.version, "a")
         s.conn.execute("UPDATE labels SET source = 'annotator' WHERE version = ?", (back.version,))  # as saved before
         s.conn.execute("ALTER TABLE labels DROP COLUMN imported")  # as it was before migration 8
+        s.conn.execute("DROP TABLE promotions")   # and before migration 11
         s.conn.execute("PRAGMA user_version = 7")
         s.conn.commit()
         # counted as corrected before the migration (progress() itself reads the migrated schema)
@@ -96,6 +97,7 @@ def test_migration_10_keeps_every_answer_and_lets_a_twin_post_keep_its_own(home,
             relation TEXT, kind TEXT NOT NULL DEFAULT 'cot', pair TEXT)""")
         s.conn.execute(f"INSERT INTO teacher_outputs ({columns}) SELECT {columns} FROM old")
         s.conn.execute("DROP TABLE old")
+        s.conn.execute("DROP TABLE promotions")   # as it was before migration 11
         s.conn.execute("PRAGMA user_version = 9")
         s.conn.commit()
         with pytest.raises(sqlite3.IntegrityError):   # what dropped the twin's answer
@@ -115,3 +117,25 @@ def test_migration_10_keeps_every_answer_and_lets_a_twin_post_keep_its_own(home,
                               ).fetchall() == [(0.0, 0)]
         indexes = {r[1] for r in s.conn.execute("PRAGMA index_list(teacher_outputs)")}
         assert {"teacher_outputs_by_post", "teacher_outputs_knowledge", "teacher_outputs_by_key"} <= indexes
+
+
+def test_migration_11_keeps_the_promotions_that_stand_as_the_start_of_the_history(home):
+    """Before migration 11 a promotion was a column of its version: a roll-back cleared it,
+    and nothing told that the version had been the default. The promotions standing when the
+    store is migrated begin the history, with who and why."""
+    from cot_explorer.store.model_versions import promotion_history, set_promoted, upsert_version
+
+    with open_store(home) as s:
+        for name, made in (("a", "2026-01-01T00:00:00+00:00"), ("b", "2026-01-02T00:00:00+00:00")):
+            upsert_version(s, name=name, task="mner", variant="text", path=f"/m/{name}", backbone="x", parent=None,
+                           manifest={}, created_at=made)
+        set_promoted(s, "a", by="ann", reason="better on valid")
+        s.conn.execute("DROP TABLE promotions")   # as it was before migration 11
+        s.conn.execute("PRAGMA user_version = 10")
+        s.conn.commit()
+    with open_store(home) as s:
+        assert s.schema_version == LATEST
+        [event] = promotion_history(s)
+        assert (event.task, event.action, event.version, event.by, event.reason) == (
+            "mner", "promote", "a", "ann", "better on valid")
+        assert event.what() == "promoted a"   # what it replaced was never recorded

@@ -1159,3 +1159,27 @@ def test_an_analysis_draws_its_progress_on_the_errors_note_alone(demo_home):
     assert len(analyses) == 2   # Analyse, and the analysis made again when the tab opens
     for d in analyses:
         assert [elem.get(o) for o in d.get("show_progress_on") or []] == ["errors-note"]
+
+
+def test_distill_follows_the_round_running_else_the_picked_dataset_s_own_rounds(home):
+    """Picked on one dataset, Distill showed the latest round of another, its report read as
+    this dataset's. The round running is shown wherever (it holds Start); else each dataset's
+    own latest round, and the last report of that dataset alone."""
+    from cot_explorer.store.jobs import create_job, update_job
+
+    report = {"model": "t15-r1", "parent": "mner-default", "variant": "text", "best_epoch": 1}
+    with open_store(home) as s:
+        done = create_job(s, "distill", {"dataset": "t15", "name": "t15-r1"}, status="done")
+        update_job(s, done, result=report, message="done: +1.00")
+        cancelled = create_job(s, "distill", {"dataset": "t15m", "name": "t15m-r1"}, status="cancelled")
+    on_t15m = distill.job_view(home, dataset="t15m")
+    assert on_t15m.job_id == cancelled and distill.last_finished_result(home, "t15m") is None
+    fresh = distill.job_view(home, dataset="other")
+    assert fresh.job_id is None and fresh.line() == "No round on **other** yet."
+    on_t15 = distill.job_view(home, dataset="t15")
+    assert on_t15.job_id == done and on_t15.result == {**report, "dataset": "t15"}
+    assert distill.last_finished_result(home, "t15") == {**report, "dataset": "t15", "earlier_job": done}
+    assert distill.job_view(home).job_id == cancelled   # no dataset: the latest, which the tab opens on
+    with open_store(home) as s:
+        running = create_job(s, "distill", {"dataset": "t15m", "name": "t15m-r2"}, status="running")
+    assert distill.job_view(home, dataset="t15").job_id == running   # a round running holds Start: shown

@@ -69,10 +69,11 @@ def recent_jobs(store: Store, kind: str, limit: int = 20) -> list[Job]:
     return [_job(r) for r in rows]
 
 
-def latest_job(store: Store, kind: str, status: str | None = None) -> Job | None:
-    """The newest job of a kind (of that status only, where one is given)."""
-    rows = list(store.db.query("SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR status = ?) ORDER BY id DESC LIMIT 1",
-                               [kind, status, status]))
+def latest_job(store: Store, kind: str, status: str | None = None, dataset: str | None = None) -> Job | None:
+    """The newest job of a kind (of that status, on that dataset only, where one is given)."""
+    rows = list(store.db.query("SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR status = ?) AND "
+                               "(? IS NULL OR json_extract(params, '$.dataset') = ?) ORDER BY id DESC LIMIT 1",
+                               [kind, status, status, dataset, dataset]))
     return _job(rows[0]) if rows else None
 
 

@@ -354,6 +354,28 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         "each post keeps its own row of a teacher answer it shares with another post of the same text and image",
         (_answers_per_post,),
     ),
+    (
+        11,
+        "every promotion and roll-back kept, with who and why: a roll-back cleared the version's promoted_at, and "
+        "nothing told that it had ever been the default",
+        (
+            """CREATE TABLE promotions (
+                id INTEGER PRIMARY KEY,
+                task TEXT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN ('promote', 'rollback')),
+                version TEXT NOT NULL,        -- promoted, or rolled back (no longer the default)
+                other TEXT,                   -- the default it replaced, or the one that came back
+                by TEXT,
+                reason TEXT,
+                at TEXT NOT NULL
+            )""",
+            "CREATE INDEX promotions_by_time ON promotions(at)",
+            # the promotions standing now are all that is known of the time before
+            """INSERT INTO promotions (task, action, version, by, reason, at)
+               SELECT task, 'promote', name, promoted_by, promote_reason, promoted_at FROM model_versions
+               WHERE promoted_at IS NOT NULL ORDER BY promoted_at""",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

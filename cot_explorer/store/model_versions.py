@@ -69,17 +69,66 @@ def promoted(store: Store, task: str) -> list[VersionRow]:
     return [_row(r) for r in rows]
 
 
-def set_promoted(store: Store, name: str, by: str | None = None, reason: str | None = None) -> None:
+@dataclass(frozen=True)
+class PromotionEvent:
+    """One promotion or roll-back, as it happened: `version` promoted (replacing `other`), or
+    rolled back (`other` the default again)."""
+
+    task: str
+    action: str   # 'promote' or 'rollback'
+    version: str
+    other: str | None
+    by: str | None
+    reason: str | None
+    at: str
+
+    def what(self) -> str:
+        """What happened, in words (one place for the app's table and the CLI)."""
+        if self.action == "promote":
+            return f"promoted {self.version}" + (f", replacing {self.other}" if self.other else "")
+        return f"rolled back {self.version}" + (f": {self.other} the default again" if self.other else "")
+
+
+def _record(store: Store, task: str, action: str, version: str, other: str | None, by: str | None,
+            reason: str | None, at: str) -> None:
+    store.conn.execute("INSERT INTO promotions (task, action, version, other, by, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (task, action, version, other, by, reason, at))
+
+
+def set_promoted(store: Store, name: str, by: str | None = None, reason: str | None = None,
+                 replacing: str | None = None) -> None:
+    """`name` becomes its task's default; the promotion is kept in the history (`replacing`:
+    the default before it)."""
     with store.write():
+        now = utc_now()
         store.conn.execute("UPDATE model_versions SET promoted_at = ?, promoted_by = ?, promote_reason = ? "
-                           "WHERE name = ?", (utc_now(), by, reason, name))
+                           "WHERE name = ?", (now, by, reason, name))
+        task = store.conn.execute("SELECT task FROM model_versions WHERE name = ?", (name,)).fetchone()[0]
+        _record(store, task, "promote", name, replacing, by, reason, now)
 
 
-def demote_default(store: Store, task: str) -> str | None:
-    """Un-promote the current default of `task`; returns its name (None if none was promoted)."""
+def demote_default(store: Store, task: str, by: str | None = None) -> str | None:
+    """Un-promote the current default of `task`; returns its name (None if none was promoted).
+    The roll-back is kept in the history; which default comes back is filled in by
+    `note_restored`, which knows the shipped one too."""
     with store.write():
         current = promoted(store, task)
         if not current:
             return None
         store.conn.execute("UPDATE model_versions SET promoted_at = NULL WHERE name = ?", (current[0].name,))
+        _record(store, task, "rollback", current[0].name, None, by, None, utc_now())
         return current[0].name
+
+
+def note_restored(store: Store, task: str, restored: str) -> None:
+    """The default the latest roll-back of `task` brought back."""
+    with store.write():
+        store.conn.execute("UPDATE promotions SET other = ? WHERE id = (SELECT max(id) FROM promotions WHERE task = ? "
+                           "AND action = 'rollback')", (restored, task))
+
+
+def promotion_history(store: Store, limit: int = 50) -> list[PromotionEvent]:
+    """Promotions and roll-backs, newest first."""
+    rows = store.db.query("SELECT * FROM promotions ORDER BY id DESC LIMIT ?", [limit])
+    return [PromotionEvent(r["task"], r["action"], r["version"], r["other"], r["by"], r["reason"], r["at"])
+            for r in rows]

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from ..errors import CotExplorerError, ValidationError
 from ..store import Store, utc_now
-from ..store.model_versions import all_versions, demote_default, get_version, promoted, set_promoted, upsert_version
+from ..store.model_versions import (
+    all_versions,
+    demote_default,
+    get_version,
+    note_restored,
+    promoted,
+    set_promoted,
+    upsert_version,
+)
 from .manifest import Manifest
 from .model_folders import NameTaken, check_version_name, recover, release, reserve
 
@@ -140,19 +148,27 @@ class Registry:
 
     def promote(self, name: str, by: str | None = None, reason: str | None = None) -> str:
         path = self.path(name)
-        registered = self.register(path)
-        set_promoted(self.store, registered, by, reason)
+        with self.store.write():   # the default it replaces, read under the same lock
+            registered = self.register(path)
+            task = self.manifest(registered).task
+            replacing = self.default_name(task)
+            set_promoted(self.store, registered, by, reason,
+                         replacing=replacing if replacing != registered else None)
         return registered
 
-    def rollback(self, task: str) -> Path:
+    def rollback(self, task: str, by: str | None = None) -> Path:
         """Demote the current default; the previously promoted version (or the shipped one) is default again."""
-        if demote_default(self.store, task) is None:
-            what = {"mner": "entity", "mre": "relation"}.get(task, task)
-            raise CotExplorerError(f"nothing to roll back: the {what} default is the shipped one, {self.default_name(task)} "
-                                   "(every promotion of the task was rolled back already, or none was made)")
-        return self.default_path(task)
+        with self.store.write():
+            if demote_default(self.store, task, by) is None:
+                what = {"mner": "entity", "mre": "relation"}.get(task, task)
+                raise CotExplorerError(f"nothing to roll back: the {what} default is the shipped one, "
+                                       f"{self.default_name(task)} (every promotion of the task was rolled back "
+                                       "already, or none was made)")
+            restored = self.default_path(task)
+            note_restored(self.store, task, restored.name)
+        return restored
 
-    def rollback_task_of(self, version: str | None) -> tuple[str, str, str]:
+    def rollback_task_of(self, version: str | None, by: str | None = None) -> tuple[str, str, str]:
         """Undo the last promotion of the task `version` belongs to (entities or relations);
         returns (task, the default before, the default now). Refused without a version: the
         app's button and the CLI rolled back the entity task's without asking which."""
@@ -162,4 +178,4 @@ class Registry:
                                   "comes back")
         task = self.manifest(version).task
         was = self.default_name(task)
-        return task, was, self.rollback(task).name
+        return task, was, self.rollback(task, by).name

@@ -237,7 +237,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
             datasets = sorted({s.dataset for s in splits})
-            rows, fig, pick = di["render_versions"]()
+            rows, fig, pick, history = di["render_versions"]()
             first = labels[0] if labels else None
             again = RememberedAnalysis.read(home, analysis, labels)
             errors_split, errors_model, errors_compare = (again.boxes if again else (
@@ -250,7 +250,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     # Distill on the latest round's dataset: its job line and report are about it
                     gr.update(choices=datasets, value=(latest if (latest := di["latest_round_dataset"]()) in datasets
                                                        else datasets[0] if datasets else None)),
-                    rows, fig, pick, stats_rows(home), store_line(home, user, policy),
+                    rows, fig, pick, history, stats_rows(home), store_line(home, user, policy),
                     # a signed-in user saves under their own name: the box shows it (and not a
                     # name the browser remembers from someone else), and cannot be changed
                     gr.update(value=user.name, interactive=False) if user.name not in (None, "local")
@@ -282,6 +282,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
         loaded = demo.load(guarded(policy, Action.EXPLORE, on_load), [*an["remembered"], er["remembered"]],
                            [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
                             er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],
+                            di["promotions"],
                             st["stats"], st["where"], an["author"], an["remembered"][1], *an["filter_boxes"]],
                            api_visibility="private",
                            js=f"() => [...({an['recall_place']})(), {ERRORS_READ_ANALYSIS}]")

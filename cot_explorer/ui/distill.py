@@ -24,6 +24,7 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
 from ..store.jobs import get_job, latest_job, recent_jobs, unfinished_jobs
+from ..store.model_versions import promotion_history
 from ..store.posts import get_post
 from ..student.config import Variant
 from ..student.gain import gain_direction
@@ -150,7 +151,7 @@ class JobView:
     def line(self) -> str:
         """The job in one line: its status, what it works on, a bar, what it is doing."""
         if self.job_id is None:
-            return "No distillation job yet."
+            return f"No round on **{self.dataset}** yet." if self.dataset else "No distillation job yet."
         bar = "█" * int(20 * self.progress) + "░" * (20 - int(20 * self.progress))
         doing = (f"cancelling: the round stops at its next step and saves no version (was {self.message})"
                  if self.cancelling and self.running else self.message)
@@ -160,23 +161,33 @@ class JobView:
                 + (f", {left}" if left else "") + f" — {doing}")
 
 
-def job_view(home: Path, job_id: int | None = None) -> JobView:
+def job_view(home: Path, job_id: int | None = None, dataset: str | None = None) -> JobView:
+    """The job `job_id`; without one, the round running (one at a time, on any dataset: it is
+    what holds Start), else the latest round on `dataset` (on any, where none is given). Its
+    report carries the dataset it is about."""
     with open_store(home) as store:
-        job = latest_job(store, "distill") if job_id is None else get_job(store, job_id)
+        if job_id is not None:
+            job = get_job(store, job_id)
+        else:
+            running = unfinished_jobs(store, "distill")
+            job = running[-1] if running else latest_job(store, "distill", dataset=dataset or None)
     if job is None:
-        return JobView(None, "no job yet", 0.0, "", None)
+        return JobView(None, "no job yet", 0.0, "", None, dataset=dataset or "")
     progress = 1.0 if job.status == "done" else (job.step / job.total if job.total else 0.0)
-    return JobView(job.id, job.status, progress, job.error or job.message, job.result, bool(job.cancel_requested),
-                   job.params.get("dataset", ""), job.params.get("name", ""), job.created_at)
+    on = job.params.get("dataset", "")
+    return JobView(job.id, job.status, progress, job.error or job.message,
+                   {**job.result, "dataset": on} if job.result else None, bool(job.cancel_requested),
+                   on, job.params.get("name", ""), job.created_at)
 
 
-def last_finished_result(home: Path) -> dict | None:
-    """The report of the latest round that finished, marked as an earlier one's: shown again once
-    a later round is cancelled or fails (its start had taken that report off, and nothing was
-    left on show until another round finished)."""
+def last_finished_result(home: Path, dataset: str | None = None) -> dict | None:
+    """The report of the latest round that finished (on `dataset`), marked as an earlier one's:
+    shown again once a later round is cancelled or fails (its start had taken that report off,
+    and nothing was left on show until another round finished)."""
     with open_store(home) as store:   # asked by the page's poll each second: one row read
-        done = latest_job(store, "distill", status="done")
-    return {**done.result, "earlier_job": done.id} if done and done.result else None
+        done = latest_job(store, "distill", status="done", dataset=dataset or None)
+    return ({**done.result, "earlier_job": done.id, "dataset": done.params.get("dataset", "")}
+            if done and done.result else None)
 
 
 def latest_round_dataset(home: Path) -> str | None:
@@ -478,10 +489,20 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
             f"this app; {current} before it.{where} Roll back to undo.")
 
 
-def roll_back(home: Path, version: str | None) -> str:
+HISTORY_COLUMNS = ["when (UTC)", "model of", "what happened", "by", "why"]
+
+
+def history_rows(home: Path) -> list[list]:
+    with open_store(home) as store:
+        events = promotion_history(store)
+    return [[e.at[:19].replace("T", " "), TASK_NAMES.get(e.task, e.task), e.what(), e.by or "", e.reason or ""]
+            for e in events]
+
+
+def roll_back(home: Path, version: str | None, user: User | None = None) -> str:
     """Undo the last promotion of the picked version's task (refused with none picked)."""
     with open_store(home) as store:
-        task, was, now = Registry(store).rollback_task_of(version)
+        task, was, now = Registry(store).rollback_task_of(version, by=user.label if user else None)
     return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again."
 
 
@@ -541,10 +562,14 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             promote = gr.Button("Promote to default", elem_id="promote-btn")
             rollback = gr.Button("Roll back", elem_id="rollback-btn")
         versions_note = gr.Markdown(elem_id="versions-note")
+        # kept: a roll-back took the version's promotion off, and nothing told it had been the default
+        history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False, wrap=True, elem_id="promotions-table",
+                               label="Promotions and roll-backs, newest first", max_height=240)
 
         def render_versions():
             lines = version_lines(home)
-            return [v.cells() for v in lines], versions_figure(lines), gr.update(choices=[v.name for v in lines])
+            return ([v.cells() for v in lines], versions_figure(lines), gr.update(choices=[v.name for v in lines]),
+                    history_rows(home))
 
         def plan_shown(view: PlanView) -> tuple:
             """The round's sets; Start stays the page's call to action only where a round is
@@ -556,26 +581,31 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         def show_plan(d, s, r, v, user):
             return plan_shown(plan_view(home, d, s, r, v))
 
-        def poll(job_id, shown, possible, drawn_for, user):
-            """The job's progress; Start only where a round can start (none running, the plan
-            `possible`), Cancel only while one runs; the rounds table drawn again only when the
-            latest round or its status changed (`drawn_for`)."""
-            v = job_view(home, job_id)
-            # every second on every open page: the latest job read once where it is this page's
-            now = rounds_signature(home, v if job_id is None else None)
+        def poll(job_id, shown, possible, drawn_for, picked, user):
+            """The job's progress: the round running, else the latest on the dataset `picked`,
+            and the report of that dataset only (another's read as its own); Start only where a
+            round can start (none running, the plan `possible`), Cancel only while one runs; the
+            rounds table drawn again only when the latest round or its status changed
+            (`drawn_for`)."""
+            v = job_view(home, job_id, picked)
+            now = rounds_signature(home, v if job_id is None and v.running else None)
             table = [round_rows(home), now] if now != drawn_for else [gr.skip(), gr.skip()]
             busy = v.running
             start_state = gr.update(interactive=possible and not busy,
                                     value="A round is running…" if busy else "Start distillation")
-            fresh = v.result and (shown or {}).get("model") != v.result.get("model")
-            # a round running takes the result on show off (one this page started, or, on a page that
-            # follows the latest job, one started in another browser): under it, it read as this one's
-            stale = busy and shown
-            # a round cancelled or failed: the last finished round's report again, said to be its
-            again = (not busy and not v.result and not shown and v.status in ("cancelled", "failed")
-                     and last_finished_result(home))
-            return ([v.line(), start_state, gr.update(interactive=busy and not v.cancelling)]
-                    + ([v.result] if fresh else [None] if stale else [again] if again else [gr.skip()]) + table)
+            if shown and picked and shown.get("dataset") not in (None, picked):
+                shown = None   # another dataset's report: taken off, this one's comes in its place
+                result = [last_finished_result(home, picked) if not busy else None]
+            else:
+                fresh = v.result and (shown or {}).get("model") != v.result.get("model")
+                # a round running takes the result on show off (one this page started, or, on a page that
+                # follows the latest job, one started in another browser): under it, it read as this one's
+                stale = busy and shown
+                # a round cancelled or failed: the last finished round's report again, said to be its
+                again = (not busy and not v.result and not shown and v.status in ("cancelled", "failed")
+                         and last_finished_result(home, picked))
+                result = [v.result] if fresh else [None] if stale else [again] if again else [gr.skip()]
+            return [v.line(), start_state, gr.update(interactive=busy and not v.cancelling)] + result + table
 
         def show_result(result, user):
             if not result:
@@ -592,14 +622,14 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             cancel_round(home, job_id)
             return job_view(home, job_id).line(), gr.update(interactive=False)
 
-        @refusal_said(4)   # under the buttons, like the answer (a toast stayed over the next tab)
+        @refusal_said(5)   # under the buttons, like the answer (a toast stayed over the next tab)
         def do_promote(version, force, reason, progress=gr.Progress(), user=None):
             message = promote_version(home, version, user, force, reason, ProgressReporter(progress))
             return [*render_versions(), message]
 
-        @refusal_said(4)
+        @refusal_said(5)
         def do_rollback(version, user):
-            message = roll_back(home, version)
+            message = roll_back(home, version, user)
             return [*render_versions(), message]
 
         def open_change(rows, evt: gr.SelectData, user):
@@ -615,24 +645,27 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
 
         def show_dataset_plan(d, s, r, user):
             """A dataset chosen: its plan, and the variant its training posts suit (the variant's
-            own change then says the plan again in its words)."""
+            own change then says the plan again in its words). The job followed is no longer the
+            one this page started: the poll shows the round running, else this dataset's latest."""
             view = plan_view(home, d, s, r)
-            return (*plan_shown(view), view.variant if view.with_cot is not None else gr.skip())
+            return (*plan_shown(view), view.variant if view.with_cot is not None else gr.skip(), None)
 
         dataset.change(guarded(policy, Action.EXPLORE, show_dataset_plan), [dataset, since, replay],
-                       [plan, start, plan_possible, variant], api_visibility="private", show_progress="hidden")
+                       [plan, start, plan_possible, variant, job_state], api_visibility="private",
+                       show_progress="hidden")
         start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
                     [job_state, start, result_state, start_note], api_visibility="private")
         cancel.click(guarded(policy, Action.DISTILL, do_cancel), [job_state], [progress, cancel], api_visibility="private",
                      show_progress="hidden")   # Gradio's own timer ("0.1s") stayed over the job's line
         # polling never flashes a spinner over the tables and the plot
-        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True), [job_state, result_state, plan_possible, rounds_seen],
+        timer.tick(guarded(policy, Action.EXPLORE, poll, quiet=True),
+                   [job_state, result_state, plan_possible, rounds_seen, dataset],
                    [progress, start, cancel, result_state, rounds, rounds_seen], api_visibility="private",
                    show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, show_result, quiet=True), [result_state],
                             [report_md, report, changes], api_visibility="private", show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True),
-                            [result_state], [versions, f1_plot, pick], api_visibility="private", show_progress="hidden")
+                            [result_state], [versions, f1_plot, pick, history], api_visibility="private", show_progress="hidden")
         changes.select(guarded(policy, Action.EXPLORE, open_change), [changes],
                        [post_state] + ([tabs] if tabs is not None else []), api_visibility="private")
         # Back on the tab, the plan and the versions as they are now: posts corrected in Annotate
@@ -651,15 +684,16 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                            [dataset, since, replay, variant, plan_possible], [plan, start, plan_possible, variant],
                            api_visibility="private", show_progress="hidden")
         distill_tab.select(guarded(policy, Action.EXPLORE, lambda user: render_versions(), quiet=True), None,
-                           [versions, f1_plot, pick], api_visibility="private", show_progress="hidden")
+                           [versions, f1_plot, pick, history], api_visibility="private", show_progress="hidden")
         # the bar where the answer comes (it covered the table and the plot, over the last answer)
         promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
             guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],
-            [versions, f1_plot, pick, versions_note], api_visibility="private", show_progress_on=[versions_note])
-        rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, versions_note],
+            [versions, f1_plot, pick, history, versions_note], api_visibility="private", show_progress_on=[versions_note])
+        rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, history, versions_note],
                        api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions,
             "latest_round_dataset": functools.partial(latest_round_dataset, home), "versions": versions, "f1_plot": f1_plot,
+            "promotions": history,
             "version_pick": pick, "plan": plan,
             "admin_controls": [(round_buttons, Action.DISTILL), (promote_row, Action.PROMOTE)],
             "admin_only": admin_only}
