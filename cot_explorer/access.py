@@ -31,7 +31,7 @@ from typing import Callable, Mapping
 import platformdirs
 
 from .errors import CotExplorerError
-from .limits import check_name
+from .limits import check_name, person_key
 
 USERS_FILE_ENV = "COT_EXPLORER_USERS_FILE"
 USERS_ENV = "COT_EXPLORER_USERS"
@@ -182,6 +182,13 @@ def add_user(path: Path, name: str, role: str, password: str) -> None:
     if len(password) < 8:
         raise CotExplorerError("choose a password of at least 8 characters")
     accounts = read_users_file(path) if path.exists() else {}
+    # labels are one annotator's whatever the case of the name: two accounts "Bob" and "bob"
+    # would sign in as two people and count as one
+    twin = next((a for a in accounts if a != name and person_key(a) == person_key(name)), None)
+    if twin is not None:
+        raise CotExplorerError(f"a user {twin!r} exists already, and names that differ only in capitals are one "
+                               f"annotator in the store's labels; add {twin!r} again to replace it, or choose "
+                               "another name")
     accounts[name] = Account(_role(role, "--role"), hash_password(password))
     _write_users_file(path, accounts)
 

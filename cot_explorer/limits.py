@@ -58,6 +58,12 @@ def check_name(name: object, what: str, max_chars: int = MAX_NAME_CHARS) -> str:
     return name
 
 
+def person_key(name: str) -> str:
+    """What makes two names one person's: neither case nor spacing ("Bob" and "bob " counted as
+    two annotators in progress and agreement, with a pair "Bob · bob" agreeing 50 %)."""
+    return " ".join(name.split()).casefold()
+
+
 def check_store_name(name: object, what: str) -> str:
     """A dataset or split name: a name (check_name) without "/", which the app puts between
     a dataset and its split (a dataset "a/b" imported, then every picker read its split as

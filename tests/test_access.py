@@ -353,6 +353,12 @@ def test_users_add_writes_a_hash_the_login_accepts(tmp_path, monkeypatch, capsys
     assert main(["--home", str(tmp_path / "h"), "users", "add", "bob", "--role", "viewer", "--file", str(users),
                  "--password-stdin"]) == 2
     assert "at least 8 characters" in capsys.readouterr().err
+    # "Zoe" beside "zoe" would be two people signing in and one annotator in the labels
+    monkeypatch.setattr("sys.stdin", io.StringIO("another one\n"))
+    assert main(["--home", str(tmp_path / "h"), "users", "add", "Zoe", "--role", "viewer", "--file", str(users),
+                 "--password-stdin"]) == 2
+    assert "a user 'zoe' exists already, and names that differ only in capitals" in capsys.readouterr().err
+    assert policy.check_password("zoe", "correct horse")
 
 
 def test_a_viewer_is_told_to_ask_an_annotator_only_where_one_can_sign_in():

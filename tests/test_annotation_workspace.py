@@ -536,6 +536,10 @@ def test_labels_taken_as_one_s_own_still_count_for_who_made_them(demo_home):
                          made.version)
         pr = label_store.progress(s, "demo", "test")
         assert pid in _posts_of(s, "maker") and pr.by_author.get("maker", 0) >= 1 and pr.by_author.get("taker", 0) >= 1
+        # the counts then add up to more than the posts corrected: said (they read as shares)
+        line = annotate.progress_line(demo_home, get_post(s, pid), ANN)
+        assert line.endswith("labels now by: " + ", ".join(f"{a} ({n})" for a, n in list(pr.by_author.items())[:4])
+                             + " (a post whose labels one annotator saved and another confirmed counts for both)")
         # labels changed on top of them are the changer's alone
         label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "PER"),), source="annotator", author="changer"),
                          label_store.head_version(s, pid, "mner"))
@@ -584,3 +588,31 @@ def test_a_browser_new_to_annotate_opens_on_the_split_the_team_works_in(tmp_path
         store.conn.execute("UPDATE imports SET created_at = '2026-01-01 00:00:01' WHERE dataset = 'lab'")
         store.conn.commit()
     assert team_split(home, labels()) == "lab/test"
+
+
+def test_a_name_typed_in_other_capitals_or_spaces_is_the_same_annotator(tmp_path):
+    """"Bob" typed once instead of "bob" made a second annotator: "labels now by: bob (13), Bob
+    (1)", and agreement a pair "Bob · bob". A typed name is saved under the spelling this store
+    first saw; names saved apart before are one person on reading too."""
+    home = tmp_path / "h"
+    ensure_demo(home)
+    ids = first_ids(home, 3)
+    local = User("local", Role.ADMIN)
+    doc = annotate.editor_doc(home, ids[0], local, ids).to_value()
+    annotate.save_doc(home, {**doc, "spans": [{"start": 0, "end": 1, "type": "PER"}]},
+                      annotate._author(home, "bob", local), local, ids)
+    assert annotate._author(home, "  Bob ", local) == "bob"
+    assert annotate._author(home, "Alice  Smith", local) == "Alice Smith"   # new: as typed, spaces tidied
+    assert annotate._author(home, "carol", ANN) == "ann"   # a signed-in user saves under their own name
+    assert annotate.name_as_known(home, "BOB", local)["value"] == "bob"   # the box, once left, says so
+    # saved apart before this (straight into the store, as the app did): read as one person
+    with open_store(home) as s:
+        for pid, who in ((ids[0], "Bob"), (ids[1], "Bob"), (ids[2], "alice")):
+            label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "LOC"),), source="annotator", author=who),
+                             label_store.head_version(s, pid, "mner"))
+        pr = label_store.progress(s, "demo", "test")
+        assert pr.by_author == {"bob": 2, "alice": 1}
+        both = label_store.labels_by_annotator(s)
+        assert ids[0] not in both   # bob, then Bob: one annotator, no pair with themself
+    rows, _ = annotate.agreement_rows(home)
+    assert not any("Bob" in str(cell) for row in rows for cell in row)

@@ -13,6 +13,7 @@ from typing import Iterable
 
 from ..errors import ConflictError, PairChangedMeanwhile, ValidationError
 from ..labels import check_relation_label
+from ..limits import person_key
 from ..schema import LabelSet, Post, Relation
 from .core import Store, utc_now
 from .posts import dataset_schema, get_post
@@ -135,6 +136,26 @@ def newest_of_source(store: Store, dataset: str, split: str, task: str, source: 
             if origin is None or origin.version != labels.version:
                 del newest[post_id]
     return newest
+
+
+def _first_spellings(store: Store) -> dict[str, str]:
+    """Each annotator name saved here → the spelling that person was first saved under (names
+    saved before they were matched this way are one person on reading too)."""
+    first: dict[str, str] = {}
+    spelt: dict[str, str] = {}
+    for (author,) in store.conn.execute("SELECT author FROM labels WHERE source = 'annotator' GROUP BY author "
+                                        "ORDER BY min(version)"):
+        if author:
+            spelt[author] = first.setdefault(person_key(author), author)
+    return spelt
+
+
+def known_author(store: Store, typed: str) -> str:
+    """The spelling a typed name was first saved under in this store, where it is one already
+    (`limits.person_key`); else the name as typed, its spaces tidied."""
+    name = " ".join(typed.split())
+    return next((first for author, first in _first_spellings(store).items() if person_key(author) == person_key(name)),
+                name)
 
 
 def save(store: Store, post_id: str, labels: LabelSet, base_version: int | None, action: str = "save") -> LabelSet:
@@ -419,7 +440,11 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None, co
     for post_id, task_, maker, now, before in vouched:
         if LabelSet.from_payload(task_, json.loads(now)).same_labels(LabelSet.from_payload(task_, json.loads(before))):
             posts_by.setdefault(maker, set()).add(post_id)
-    counts = sorted(((a, len(ps)) for a, ps in posts_by.items()), key=lambda x: (-x[1], x[0]))
+    spelt = _first_spellings(store) if posts_by else {}
+    people: dict[str, set[str]] = {}
+    for author, ps in posts_by.items():
+        people.setdefault(spelt.get(author, author), set()).update(ps)
+    counts = sorted(((a, len(ps)) for a, ps in people.items()), key=lambda x: (-x[1], x[0]))
     return Progress(total, corrected, dict(counts),
                     _confirmed_unchanged(store, dataset, split, tasks) if confirmed else 0)
 
@@ -478,11 +503,13 @@ def labels_by_annotator(store: Store, task: str = "mner", post_id: str | None = 
     for r in rows:
         saves.setdefault(r["post_id"], []).append(r)
     out: dict[str, dict[str, LabelSet]] = {}
+    spelt = _first_spellings(store) if saves else {}
     for post_id, post_saves in saves.items():
-        if len({r["author"] for r in post_saves}) < 2:
+        if len({spelt.get(r["author"], r["author"]) for r in post_saves}) < 2:
             continue
         standing = _standing_changes(store, post_id, task)
-        by = {r["author"]: _labelset(r) for r in post_saves if r["version"] in standing}   # the latest wins
+        # the latest wins; one person under two spellings is one annotator
+        by = {spelt.get(r["author"], r["author"]): _labelset(r) for r in post_saves if r["version"] in standing}
         if len(by) >= 2:
             out[post_id] = by
     return out

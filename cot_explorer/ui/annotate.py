@@ -304,8 +304,12 @@ def progress_line(home: Path, post: Post, user: User) -> str:
     confirmed = f" ({pr.unchanged} of them confirmed as they were)" if pr.unchanged else ""
     return (f"{post.dataset}/{post.split}: {pr.corrected} of {pr.total} posts corrected{confirmed}"
             + (f" · {mine} by you" if signed_in else "")
-            # counted under the author of the labels each post has now (a post, once)
-            + (f" · labels now by: {others}" if others else ""))
+            # counted under the author of the labels each post has now; labels one saved and
+            # another confirmed count for both, said where that makes the counts add up to more
+            # (they read as shares of the posts corrected)
+            + (f" · labels now by: {others}" if others else "")
+            + (" (a post whose labels one annotator saved and another confirmed counts for both)"
+               if sum(pr.by_author.values()) > pr.corrected else ""))
 
 
 # editor_doc's `based_on` when the editor shows the stored spans: they are the newest version's
@@ -830,7 +834,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 ids = queue(home, dataset_split)
             message = ""
             if data.get("then") == "save" and _is_dirty(doc):
-                saved, message = save_doc(home, doc, _author(author_name, user), user, ids)
+                saved, message = save_doc(home, doc, _author(home, author_name, user), user, ids)
                 if saved.conflict:  # stay here: the conflict is to be resolved first
                     return keep_queue() + show(saved, message)
             target = data.get("post_id")
@@ -859,26 +863,26 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return switch + show(editor_doc(home, target, user, ids, rev=doc.get("rev", 0) + 1), message)
 
         def do_save(doc, ids, author_name, user):
-            return show(*save_doc(home, doc, _author(author_name, user), user, ids))
+            return show(*save_doc(home, doc, _author(home, author_name, user), user, ids))
 
         def do_undo(doc, ids, author_name, evt: gr.EventData, user):
             change = (evt._data or {}).get("version")   # the Undo beside a relation just saved
-            return show(*step_history(home, doc, False, _author(author_name, user), user, ids,
+            return show(*step_history(home, doc, False, _author(home, author_name, user), user, ids,
                                       change if isinstance(change, int) else None))
 
         def do_redo(doc, ids, author_name, user):
-            return show(*step_history(home, doc, True, _author(author_name, user), user, ids))
+            return show(*step_history(home, doc, True, _author(home, author_name, user), user, ids))
 
         def do_relation(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
-            out = show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(author_name, user),
+            out = show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(home, author_name, user),
                                       user, ids))
             return [{**out[0], "answers": doc.get("req")}, *out[1:]]   # the request it answers (see `said`)
 
         def do_resolve(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
             return show(*resolve_conflict(home, doc, data.get("choice"), data.get("spans") or [],
-                                          _author(author_name, user), user, ids))
+                                          _author(home, author_name, user), user, ids))
 
         def open_elsewhere(pid, doc, ids, dataset_split, made, place, user):
             return open_post(pid, doc, ids, dataset_split, made, place, user, None)
@@ -1162,6 +1166,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
     # .change, not .input: a pasted or autofilled name is remembered too
     author.change(None, [author], None, js=REMEMBER_NAME, api_visibility="private")
     author.blur(None, [author, status], [status], js=LET_NAME_REFUSAL_GO, api_visibility="private")
+    author.blur(guarded(policy, Action.EXPLORE, lambda typed, user: name_as_known(home, typed, user), quiet=True),
+                [author], [author], api_visibility="private", show_progress="hidden")
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
                              inputs=[*filters, editor, remembered_post],
@@ -1187,6 +1193,22 @@ def stop_work(request: gr.Request) -> str:
             "(nothing happens if none are running).")
 
 
-def _author(typed: str, user: User) -> str:
-    """A signed-in user saves under their own name; the one local user under the typed one."""
-    return typed if user.name in (None, "local") else user.name
+def _author(home: Path, typed: str, user: User) -> str:
+    """A signed-in user saves under their own name; the one local user under the typed one,
+    spelt as this store first saw it (`known_author`: "Bob" is bob's work, not a second
+    annotator's)."""
+    if user.name not in (None, "local"):
+        return user.name
+    if not (typed or "").strip():
+        return typed   # refused by who_saves, in its words
+    with open_store(home) as store:
+        return label_store.known_author(store, typed)
+
+
+def name_as_known(home: Path, typed: str, user: User):
+    """The Annotator box, once left: the name as this store spells it, where it knows it
+    already under other capitals or spaces (the work is saved under that one all the same)."""
+    if user.name not in (None, "local") or not (typed or "").strip():
+        return gr.skip()
+    known = _author(home, typed, user)
+    return gr.update(value=known) if known != typed else gr.skip()
