@@ -541,3 +541,24 @@ def test_a_round_continues_a_model_of_misc_on_a_twitter_2015_split_that_calls_it
     with pytest.raises(RoundRefused, match=r"predicts \['PER', 'LOC', 'ORG', 'MISC'\], two-types uses \['PER', 'ORG'\]"):
         run_round(store, "two-types", "r-two", variant="text", epochs=1, parent=str(parent), resamples=200)
     assert heldout_ids(store, "two-types") == []
+
+
+def test_a_round_in_the_app_may_continue_a_version_that_is_not_the_default(t17, tiny, monkeypatch):
+    """"Corrected since <version>" continued the default all the same: the version's own
+    learning was dropped, and the app had no way to continue it (the CLI's --parent only)."""
+    home = t17.home
+    parent = parent_checkpoint(home / "models", tiny, "text")
+    Registry(t17).register(parent)
+    correct(t17, sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))[:6])
+    choices = distill.parent_choices(home, "twitter2017")
+    assert choices[0] == ("the default, mner-default", "default") and ("parent-text", "parent-text") in choices
+    assert "mner-knowledge" not in {v for _, v in choices}   # reads the CoT: no round continues it
+    on_default = distill.plan_view(home, "twitter2017", "parent-text", 1.0)
+    assert on_default.possible and ("The corrections made since parent-text are learnt on top of mner-default; to "
+                                    "build on parent-text itself, pick it in “Continue from”.") in on_default.text
+    own = distill.plan_view(home, "twitter2017", "parent-text", 1.0, parent="parent-text")
+    assert own.possible and "learnt on top of" not in own.text
+    started = []
+    monkeypatch.setattr(distill, "start_distill_job", lambda home_, params: started.append(params) or 1)
+    distill.start_round(home, "twitter2017", "on-parent", "text", 1, 1.0, "parent-text", "parent-text")
+    assert started[0]["parent"] == "parent-text" and started[0]["name"] == "on-parent"

@@ -29,7 +29,15 @@ from ..store.posts import get_post
 from ..student.config import Variant
 from ..student.gain import gain_direction
 from ..student.registry import Registry
-from ..student.round_plan import MIN_UNTOUCHED, ROUND_VARIANTS, RoundPlan, RoundRefused, plan_round, suggested_variant
+from ..student.round_plan import (
+    MIN_UNTOUCHED,
+    ROUND_VARIANTS,
+    RoundPlan,
+    RoundRefused,
+    plan_round,
+    round_task,
+    suggested_variant,
+)
 from ..student.seen_posts import seen_among
 from .common import refusal_said
 from .guard import guarded
@@ -40,9 +48,26 @@ REPORT_COLUMNS = ["measured on", "before", "after", "gain (95 % interval)", "new
 CHANGE_COLUMNS = ["post", "fixed", "broke", "post text"]
 
 
-def plan_of(home: Path, dataset: str, since: str | None, replay: float) -> RoundPlan:
+def plan_of(home: Path, dataset: str, since: str | None, replay: float, parent: str = "default") -> RoundPlan:
     with open_store(home) as store:
-        return plan_round(store, dataset, since=resolve_since(home, since), replay_ratio=float(replay))
+        return plan_round(store, dataset, since=resolve_since(home, since), replay_ratio=float(replay),
+                          parent=parent or "default")
+
+
+def parent_choices(home: Path, dataset: str | None) -> list[tuple[str, str]]:
+    """What a round on `dataset` may continue: its task's default, or another version of that
+    task (one not promoted: "Corrected since <version>" continued the default all the same,
+    and the version's own learning was dropped). Knowledge views read the CoT: no round's."""
+    with open_store(home) as store:
+        task = round_task(store, dataset) if dataset else "mner"
+        registry = Registry(store)
+        try:
+            default = registry.default_name(task)
+        except CotExplorerError:
+            return [("the default", "default")]
+        others = [m.name for m in registry.list() if m.manifest.task == task and m.name != default
+                  and m.manifest.variant != Variant.KNOWLEDGE.value]
+    return [(f"the default, {default}", "default")] + [(n, n) for n in others]
 
 
 NO_ROUND = "**No round possible yet:**"
@@ -70,12 +95,15 @@ NO_PROMPTS = ("**{parent} has no soft prompts:** distill gives it fresh, untrain
               "none); text continues it as it is.")
 
 
-def plan_view(home: Path, dataset: str, since: str | None, replay: float, variant: str | None = None) -> PlanView:
-    """`variant`: the one chosen, whose fit to the posts is said; None: the one they suit."""
+def plan_view(home: Path, dataset: str, since: str | None, replay: float, variant: str | None = None,
+              parent: str = "default") -> PlanView:
+    """`variant`: the one chosen, whose fit to the posts is said; None: the one they suit.
+    `parent`: the version the round continues ("default": the default of the dataset's task)."""
     if not dataset:
         return PlanView("Choose a dataset.", False)
+    parent = parent or "default"
     try:
-        plan = plan_of(home, dataset, since, replay)
+        plan = plan_of(home, dataset, since, replay, parent)
     except RoundRefused as e:
         where = WHERE_DONE.get(e.needs or "")
         # where it is done, as a sentence of its own (a second bracket after the sentence's own read badly)
@@ -97,9 +125,16 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
     if plan.parent_seen:
         note += (f" {plan.parent}, the model the round starts from, was trained on {plan.parent_seen} of these "
                  "posts: they are never held out (scored on what it learnt, it reads near-perfect).")
+    since_version = (since or "").strip()
+    if since_version and since_version != plan.parent:
+        with open_store(home) as store:
+            known = Registry(store).is_registered(since_version)
+        if known:   # the corrections after a version, learnt on top of another: said, with the way to it
+            note += (f" The corrections made since {since_version} are learnt on top of {plan.parent}; to build on "
+                     f"{since_version} itself, pick it in “Continue from”.")
     training = plan.curated + plan.replay
     with open_store(home) as store:
-        advice = suggested_variant(store, plan)
+        advice = suggested_variant(store, plan, parent)
     with_cot, prompt_free_kd = advice.with_cot, advice.prompt_free_kd
     cot = f" The teacher's chain of thought is on {with_cot} of the {len(training)} training posts."
     if with_cot == 0 and variant == Variant.DISTILL.value:
@@ -112,9 +147,9 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
 
 
 def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,
-                since: str | None = None) -> int:
+                since: str | None = None, parent: str = "default") -> int:
     """Everything a round could refuse is checked before a job exists (jobs.prepare_round)."""
-    params = prepare_round(home, dataset, name, variant, epochs, replay_ratio, since)
+    params = prepare_round(home, dataset, name, variant, epochs, replay_ratio, since, parent or "default")
     try:
         return start_distill_job(home, params)
     except BaseException:
@@ -522,6 +557,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
+            parent = gr.Dropdown(label="Continue from", choices=[("the default", "default")], value="default",
+                                 elem_id="distill-parent",
+                                 info="the version the round starts from and is measured against: the default, "
+                                      "or another version of the task (one not promoted, say)")
         plan = gr.Markdown(elem_id="distill-plan")
         # Start, Cancel, Promote and Roll back are an admin's (shown to everyone, they were refused
         # at the press): hidden for the others by the page load (`admin_controls`), a line says why
@@ -578,8 +617,13 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             return (view.text, gr.update(variant="primary" if view.possible else "secondary", interactive=free),
                     view.possible)
 
-        def show_plan(d, s, r, v, user):
-            return plan_shown(plan_view(home, d, s, r, v))
+        def show_plan(d, s, r, v, p, user):
+            return plan_shown(plan_view(home, d, s, r, v, p))
+
+        def parents_for(d, p) -> dict:
+            """The versions a round on `d` may continue; the one picked stays where it still may."""
+            choices = parent_choices(home, d)
+            return gr.update(choices=choices, value=p if p in {v for _, v in choices} else "default")
 
         def poll(job_id, shown, possible, drawn_for, picked, user):
             """The job's progress: the round running, else the latest on the dataset `picked`,
@@ -613,9 +657,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             return report_text(result), report_rows(result), change_rows(home, result)
 
         @refusal_said(4)
-        def do_start(d, n, var, ep, rep, since_value, user):
+        def do_start(d, n, var, ep, rep, since_value, p, user):
             """The last round's verdict and tables go: under "Job 2: running" they read as this one's."""
-            job = start_round(home, d, n, var, int(ep), float(rep), since_value)
+            job = start_round(home, d, n, var, int(ep), float(rep), since_value, p)
             return job, gr.update(interactive=False, value="A round is running…"), None, ""
 
         def do_cancel(job_id, user):
@@ -639,21 +683,23 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             return (pid, gr.Tabs(selected="annotate")) if tabs is not None else pid
 
         plan_possible = gr.State(False)
-        for c in (since, replay, variant):
-            c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay, variant],
+        for c in (since, replay, variant, parent):
+            c.change(guarded(policy, Action.EXPLORE, show_plan), [dataset, since, replay, variant, parent],
                      [plan, start, plan_possible], api_visibility="private", show_progress="hidden")
 
-        def show_dataset_plan(d, s, r, user):
+        def show_dataset_plan(d, s, r, p, user):
             """A dataset chosen: its plan, and the variant its training posts suit (the variant's
-            own change then says the plan again in its words). The job followed is no longer the
-            one this page started: the poll shows the round running, else this dataset's latest."""
-            view = plan_view(home, d, s, r)
-            return (*plan_shown(view), view.variant if view.with_cot is not None else gr.skip(), None)
+            own change then says the plan again in its words); the versions it may continue. The
+            job followed is no longer the one this page started: the poll shows the round
+            running, else this dataset's latest."""
+            choice = parents_for(d, p)
+            view = plan_view(home, d, s, r, parent=choice["value"])
+            return (*plan_shown(view), view.variant if view.with_cot is not None else gr.skip(), None, choice)
 
-        dataset.change(guarded(policy, Action.EXPLORE, show_dataset_plan), [dataset, since, replay],
-                       [plan, start, plan_possible, variant, job_state], api_visibility="private",
+        dataset.change(guarded(policy, Action.EXPLORE, show_dataset_plan), [dataset, since, replay, parent],
+                       [plan, start, plan_possible, variant, job_state, parent], api_visibility="private",
                        show_progress="hidden")
-        start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since],
+        start.click(guarded(policy, Action.DISTILL, do_start), [dataset, name, variant, epochs, replay, since, parent],
                     [job_state, start, result_state, start_note], api_visibility="private")
         cancel.click(guarded(policy, Action.DISTILL, do_cancel), [job_state], [progress, cancel], api_visibility="private",
                      show_progress="hidden")   # Gradio's own timer ("0.1s") stayed over the job's line
@@ -671,17 +717,20 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         # Back on the tab, the plan and the versions as they are now: posts corrected in Annotate
         # meanwhile (the plan said "nothing to train on", Start off, and a round then trained on
         # more posts than its plan said), a version promoted or rolled back from the CLI
-        def reopened(d, s, r, v, was_possible, user):
+        def reopened(d, s, r, v, p, was_possible, user):
             """The plan as it is now; a round that became possible meanwhile gets the variant its
-            posts and parent suit (the preset stayed, the one the plan then warned of)."""
-            view = plan_view(home, d, s, r, v)
+            posts and parent suit (the preset stayed, the one the plan then warned of); the
+            versions to continue, with those made meanwhile."""
+            choice = parents_for(d, p)
+            view = plan_view(home, d, s, r, v, choice["value"])
             suit = view.variant if view.possible and not was_possible and view.variant != v else None
             if suit:
-                view = plan_view(home, d, s, r, suit)
-            return (*plan_shown(view), suit or gr.skip())
+                view = plan_view(home, d, s, r, suit, choice["value"])
+            return (*plan_shown(view), suit or gr.skip(), choice)
 
         distill_tab.select(guarded(policy, Action.EXPLORE, reopened, quiet=True),
-                           [dataset, since, replay, variant, plan_possible], [plan, start, plan_possible, variant],
+                           [dataset, since, replay, variant, parent, plan_possible],
+                           [plan, start, plan_possible, variant, parent],
                            api_visibility="private", show_progress="hidden")
         distill_tab.select(guarded(policy, Action.EXPLORE, lambda user: render_versions(), quiet=True), None,
                            [versions, f1_plot, pick, history], api_visibility="private", show_progress="hidden")
