@@ -114,7 +114,12 @@ a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto;
   #errors-table .table-container, #explore-relations .table-container,
   #annotate-history .table-container, #rounds-table .table-container { min-width: 720px; }
   #errors-overall .table-container, #agreement-table .table-container, #versions-table .table-container,
-  #job-result .table-container, #job-changes .table-container, #stats-table .table-container { min-width: 560px; }
+  #job-changes .table-container, #stats-table .table-container { min-width: 560px; }
+  /* a round's before/after on the screen's width, its widths shared out (distill.py): laid out
+     wider, the numbers were off to the right with no cue to scroll */
+  #job-result .cell-wrap, #job-result .cell-wrap span { font-size: 13px; }
+  #job-result td, #job-result th { padding: 2px !important; }
+  #job-result .cell-wrap { padding: 4px !important; }
   /* an accordion's title on two lines reads from the left, as on one (it was centred) */
   button.label-wrap { text-align: left !important; }
   .wide-plot { overflow-x: auto !important; }

@@ -543,8 +543,9 @@ def roll_back(home: Path, version: str | None, user: User | None = None) -> str:
 
 def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, tabs: gr.Tabs | None = None) -> dict:
     with gr.Tab("Distill", id="distill") as distill_tab:
-        gr.Markdown("Continue the default student on the **corrected** posts of a dataset, replaying earlier posts, and "
-                    "see what the corrections bought on held-out posts no round ever trains on.")
+        gr.Markdown("Continue the default student (or a version you pick) on the **corrected** posts of a dataset, "
+                    "replaying earlier posts, and see what the corrections bought on held-out posts no round ever "
+                    "trains on.")
         with gr.Row():
             dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="distill-dataset")
             name = gr.Textbox(label="New version name (optional)", elem_id="distill-name")
@@ -577,10 +578,13 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         job_state = gr.State(None)
         progress = gr.Markdown(elem_id="job-progress")
         report_md = gr.Markdown(elem_id="job-verdict")
+        # widths shared out: on a phone the first column took the whole screen, the numbers off
+        # to the right with no cue to scroll
         report = gr.Dataframe(headers=REPORT_COLUMNS, interactive=False, label="Before / after, with 95 % intervals",
-                              elem_id="job-result", wrap=True)
+                              elem_id="job-result", wrap=True, column_widths=["25%", "16%", "15%", "27%", "17%"])
         changes = gr.Dataframe(headers=CHANGE_COLUMNS, interactive=False, wrap=True, elem_id="job-changes",
-                               label="Held-out posts the new version fixed or broke (select one to open it in Annotate)")
+                               label="Held-out posts the new version fixed or broke (select one to open it in Annotate)",
+                               column_widths=["20%", "27%", "27%", "26%"])
         result_state = gr.State(None)
         timer = gr.Timer(1.0, active=True)
         # the verdict gets the room (it was cut off at the table's edge), the short columns no
@@ -603,12 +607,13 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         versions_note = gr.Markdown(elem_id="versions-note")
         # kept: a roll-back took the version's promotion off, and nothing told it had been the default
         history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False, wrap=True, elem_id="promotions-table",
-                               label="Promotions and roll-backs, newest first", max_height=240)
+                               label="Promotions and roll-backs, newest first", max_height=240, visible=False)
 
         def render_versions():
             lines = version_lines(home)
+            events = history_rows(home)   # none yet: no empty table
             return ([v.cells() for v in lines], versions_figure(lines), gr.update(choices=[v.name for v in lines]),
-                    history_rows(home))
+                    gr.update(value=events, visible=bool(events)))
 
         def plan_shown(view: PlanView) -> tuple:
             """The round's sets; Start stays the page's call to action only where a round is
