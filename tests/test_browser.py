@@ -325,6 +325,20 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#job-verdict")).not_to_contain_text("browser-round", timeout=T)
     pick(page, "distill-dataset", "twitter2017")
     expect(page.locator("#job-verdict")).to_contain_text("browser-round", timeout=T)
+    # on a phone the round's before/after fits the screen (its first column took the width, the
+    # numbers off to the right with no cue to scroll)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        small = phone.new_page()
+        small.goto(url)
+        tab(small, "Distill")
+        expect(small.locator("#job-verdict")).to_contain_text("browser-round", timeout=T)
+        small.locator("#job-result").scroll_into_view_if_needed()   # the block: its table is not scrolled sideways
+        box = small.locator("#job-result [data-testid='header-4']").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        shot(small, "distill-report-phone")
+    finally:
+        phone.close()
     tab(page, "Errors")
     # before any analysis it says what to do, and has no column for a version not compared
     expect(page.locator("#errors-note")).to_contain_text("then press Analyse", timeout=T)
