@@ -645,11 +645,26 @@ def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, brow
     expect(page.locator("#stats-table")).to_contain_text("reimported")
     with db(home) as c:
         assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'reimported'").fetchone() == (40,)
+    # imported, the file leaves its box (a second press under another name imported it again)
+    expect(page.locator("#import-file input[type=file]")).to_have_count(1, timeout=T)
+    expect(page.locator("#import-file")).not_to_contain_text("got")   # (a name is drawn "got .conll")
+    page.locator("#import-file input[type=file]").set_input_files(str(got))
     page.locator("#import-btn").click()   # the same again: refused under the button, nothing imported
     expect(page.locator("#import-note")).to_contain_text(
         "Not done: reimported/test already holds 40 posts; nothing imported (choose another dataset or split name)",
         timeout=T)
     shot(page, "store-import")
+    # a refusal is said whole: "expected a token line 'token<TAB>tag'" was read as an HTML tag,
+    # and the sentence ended at "'token"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("IMGID:1\nObama\tB-PER\nX\n\n")
+    page.locator("#import-file").get_by_role("button", name="Clear").click()
+    page.locator("#import-file input[type=file]").set_input_files(str(bad))
+    page.locator("#import-dataset").locator("textarea, input").first.fill("bad")
+    page.locator("#import-btn").click()
+    expect(page.locator("#import-note")).to_contain_text(
+        "bad.txt:3: expected a token line 'token<TAB>tag', found 'X'", timeout=T)
+    expect(page.locator("#import-file")).to_contain_text("bad")   # refused: the file stays, to be mended
     tab(page, "Annotate")
     pick(page, "queue-dataset", "reimported/test")
     expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)

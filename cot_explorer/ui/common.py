@@ -248,7 +248,14 @@ def who_saves(author: str | None) -> str:
 def not_done(e: CotExplorerError) -> str:
     """A refusal as a tab's status line says it, where the button was pressed (a toast in a
     corner stayed on screen over the next tab)."""
-    return f"**Not done:** {e}"
+    return f"**Not done:** {_angle_brackets_shown(str(e))}"
+
+
+def _angle_brackets_shown(text: str) -> str:
+    """`<`, `>` and `&` as characters outside code spans: "expected 'token<TAB>tag', found
+    'X'" was read as an HTML tag, and the refusal ended at "'token"."""
+    parts = text.split("`")
+    return "`".join(html.escape(p, quote=False) if i % 2 == 0 else p for i, p in enumerate(parts))
 
 
 def refusal_said(n_outputs: int, answer: Callable[[list, tuple, CotExplorerError], None] | None = None):

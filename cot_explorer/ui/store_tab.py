@@ -170,13 +170,15 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
             run_import = gr.Button("Import", elem_id="import-btn")
             imported_note = gr.Markdown(elem_id="import-note")
 
-        @refusal_said(2)   # said under the button, the table as it was
+        @refusal_said(3)   # said under the button, the table and the file as they were
         def do_import(path, what, d, sp, fix, user):
+            """Imported, the file leaves its box: left there, a second press under another name
+            imported it again (a walker made two copies of a split so)."""
             line = import_file(home, path, what, d, sp, fix)
-            return stats_rows(home), line
+            return stats_rows(home), None, line
 
         imported = run_import.click(guarded(policy, Action.IMPORT, do_import), [upload, fmt, into, into_split, repair],
-                                    [table, imported_note], api_visibility="private")
+                                    [table, upload, imported_note], api_visibility="private")
         # what came of it, brought into view: it was below the window's foot, and a walker could
         # not tell whether the import had worked
         imported.then(None, None, None, api_visibility="private",
