@@ -2007,4 +2007,14 @@ def test_a_queue_stopped_while_predicting_leaves_the_boxes_saying_the_queue_on_s
     expect(page.locator("#annotate-status")).to_contain_text("stopped:", timeout=T)
     expect(page.locator("#queue-order input")).to_have_value("file order", timeout=T)
     assert current_post_id(page, home) == first   # the queue on show, as the boxes say
+    # ordered to the end: one bar, over the editor (one was drawn over each filter, six copies
+    # squeezed over one another), and the queue opens on its first post, the one the student is
+    # least sure of (the post on show stayed, at 2269 of 3373, and Next went to surer ones)
+    pick(page, "queue-order", "student uncertainty")
+    expect(page.locator(".progress-text").first).to_be_visible(timeout=T)
+    assert page.locator(".progress-text:visible").count() == 1
+    expect(page.locator("#annotate-status")).to_contain_text(
+        "Ordered by student uncertainty: this is its first post; the one you were on is", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("1 / 1500")
+    assert current_post_id(page, home) != first
     page.close()

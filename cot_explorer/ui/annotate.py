@@ -753,6 +753,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             who_said = gr.Markdown(elem_id="agreement-said")
 
         post_outs = [editor, image, caption, cot, history, status]
+        # a split's predictions under way: one bar, over the editor (Gradio drew one over every
+        # output, six copies of "1024/3372 posts predicted" squeezed over the filters)
+        work = {**model_work, "show_progress_on": [editor]}
         # what opening a post elsewhere may change besides the editor: its split's queue
         queue_outs = [ds, queue_state, type_filter, only_errors, not_corrected, order, queue_made, back_state, back]
         n_queue = len(queue_outs)
@@ -802,6 +805,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return ([ids, [d, t, e, c, o]] + [gr.skip()] * (len(filters) + len(post_outs) - 1)
                         + ["No post matches these filters."])
             here = (doc or {}).get("post_id")
+            # only the order changed: its first post is why one orders (a walker was left on the
+            # post on show, at 2269 of 3373, and Next went on to posts the student is surer of)
+            reordered = bool(made) and list(made)[:4] == [d, t, e, c] and made[4] != o and o != QueueOrder.FILE
+            if reordered and here in ids and ids[0] != here and not _has_unsaved(doc):
+                return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
+                        + show(editor_doc(home, ids[0], user, ids),
+                               f"Ordered by {o}: this is its first post; the one you were on is "
+                               f"{ids.index(here) + 1} of {len(ids)} now."))
             if here in ids:
                 # the post on show is in the new queue too: it stays open, unsaved edits and all,
                 # at its place in it (unticking a filter threw a walker back to the queue's first post)
@@ -1044,7 +1055,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
             f.input(stop_while_predicting, [only_errors, order], [stop], queue=False, api_visibility="private").then(
                 guarded(policy, Action.EXPLORE, load_queue), filters + [editor, queue_made], [queue_state, queue_made] + filters + post_outs,
-                api_visibility="private", **model_work).then(
+                api_visibility="private", **work).then(
                 lambda: gr.update(visible=False), None, [stop], queue=False, api_visibility="private")
 
         def refresh(doc, ids, user):
@@ -1071,7 +1082,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n_queue + n), quiet=True),
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
-                             **model_work)
+                             **work)
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
         ds.change(guarded(policy, Action.EXPLORE, lambda d, t, user: types_update(d, t, keep=True)), [ds, type_filter], [type_filter],
                   api_visibility="private")
@@ -1081,7 +1092,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         editor.navigate(guarded(policy, Action.EXPLORE, navigate),
                         common + [ds, type_filter, only_errors, not_corrected, order, queue_made, back_state], opened_outs,
                         api_visibility="private",
-                        **model_work)
+                        **work)
         editor.save(guarded(policy, Action.SAVE_LABELS, do_save), common, post_outs, api_visibility="private")
         editor.undo(guarded(policy, Action.SAVE_LABELS, do_undo), common, post_outs, api_visibility="private")
         editor.redo(guarded(policy, Action.SAVE_LABELS, do_redo), common, post_outs, api_visibility="private")
@@ -1091,20 +1102,20 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         editor.resolve(guarded(policy, Action.SAVE_LABELS, do_resolve), common, post_outs, api_visibility="private")
         if pair_state is None:
             post_state.change(guarded(policy, Action.EXPLORE, open_elsewhere), [post_state, *where],
-                              opened_outs, api_visibility="private", **model_work)
+                              opened_outs, api_visibility="private", **work)
         else:
             post_state.change(guarded(policy, Action.EXPLORE, open_focused),
                               [post_state, pair_state, *where], opened_outs, api_visibility="private",
-                              **model_work)
+                              **work)
             pair_state.change(guarded(policy, Action.EXPLORE, said(show_pair, n + n_queue)),
                               [pair_state, *where], opened_outs, api_visibility="private",
-                              **model_work)
+                              **work)
         found.change(guarded(policy, Action.EXPLORE, open_elsewhere), [found, *where], opened_outs,
-                     api_visibility="private", **model_work)
+                     api_visibility="private", **work)
         disagreed.change(guarded(policy, Action.EXPLORE, open_elsewhere), [disagreed, *where],
-                         opened_outs, api_visibility="private", **model_work)
+                         opened_outs, api_visibility="private", **work)
         back.click(guarded(policy, Action.EXPLORE, go_back), [back_state, editor], [post_state] + opened_outs,
-                   api_visibility="private", **model_work)
+                   api_visibility="private", **work)
         # back in that split by the split box: the way back is not needed (it stays kept: the
         # filters or the post may differ, and another post opened elsewhere offers it again)
         ds.change(lambda d, place: gr.update(visible=isinstance(place, QueuePlace) and place.dataset_split != d),
@@ -1172,7 +1183,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
                              inputs=[*filters, editor, remembered_post],
                              outputs=[queue_state, queue_made, only_errors, order] + post_outs, api_visibility="private",
-                             **model_work)
+                             **work)
     return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post, remembered_filters],
             "recall_place": RECALL_PLACE, "filter_boxes": filters[1:], "filters_on_load": filters_on_load,
             "author": author,
