@@ -28,7 +28,7 @@ def test_a_newer_schema_is_refused(home):
     conn = sqlite3.connect(home / "cot_explorer.db")
     conn.execute(f"PRAGMA user_version = {LATEST + 1}")
     conn.close()
-    with pytest.raises(CotExplorerError, match="newer than this"):
+    with pytest.raises(CotExplorerError, match="newer than this .*: a newer version opened it. Restart this app"):
         open_store(home)
 
 

@@ -73,7 +73,8 @@ class Store:
         if self.schema_version > LATEST:
             raise CotExplorerError(
                 f"{self.path} has schema version {self.schema_version}, newer than this "
-                f"CoT Explorer knows ({LATEST}); upgrade the package"
+                f"CoT Explorer knows ({LATEST}): a newer version opened it. Restart this app or command if "
+                "the package was upgraded since it started; else upgrade the package"
             )
         if self.schema_version == LATEST:
             return
