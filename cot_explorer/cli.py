@@ -545,8 +545,11 @@ def _evaluate(args: argparse.Namespace, store) -> int:
               + (f" ({alias})" if alias else "") + f" [{scores['backend']}]")
         if scores.get("posts_trained_on"):   # a score on what the model learnt flatters it: said under it
             n, of = scores["posts_trained_on"], scores["n_posts"]
-            print(f"{predictor.manifest.name} was trained on {n} of {of} posts of {args.data}: this score flatters it; "
-                  "score it on posts it has not learnt (a test split) to see how it does on new posts")
+            without = scores.get("f1_without_trained_on")
+            print(f"{predictor.manifest.name} was trained on {n} of {of} posts of {args.data} (their words are in its "
+                  "training data)" + (f": F1 {without:.2f} without them" if without is not None else "")
+                  + ("; this score flatters it: score it on posts it has not learnt to see how it does on new posts"
+                     if n / of >= 0.05 else ""))
         if scores.get("repaired_tags"):   # import refuses these without --repair-bio: scoring them is said
             n = scores["repaired_tags"]
             print(f"{n} I- tag{'s' if n != 1 else ''} that start{'' if n != 1 else 's'} an entity in {args.data} "

@@ -829,6 +829,16 @@ def test_an_analysis_on_posts_a_version_learnt_says_so_first(home, data, tmp_pat
 
     ensure_demo(home)
     assert errors_tab.seen_said(errors_tab.error_analysis(home, "demo/test")) == ""   # the demo's posts: new to it
+    # one learnt post among 30 (the same tweet in two splits) moves little: no advice to analyse
+    # "a test split", which a walker got on the test split itself
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text(first_posts_file(data / "twitter2017/test.txt", tmp_path / "t.txt", 29).read_text()
+                     + first_posts_file(data / "twitter2017/train.txt", tmp_path / "one.txt", 1).read_text())
+    with open_store(home) as s:
+        import_twitter(s, str(mixed), "mix17", "test")
+    assert errors_tab.seen_said(errors_tab.error_analysis(home, "mix17/test")) == (
+        "mner-default was trained on 1 of these 30 posts (their words are in its training data): too few to move its "
+        "scores much.")
 
 
 def test_errors_and_the_errors_only_queue_read_the_student_in_the_dataset_s_type_names(home, data, tmp_path):

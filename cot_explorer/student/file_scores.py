@@ -32,9 +32,15 @@ def evaluate_file(predictor: Predictor, path: str, fmt: str, entity_predictor: P
         parsed = read_twitter_conll(path, "eval", "eval", file_schema, repair_bio=True)
         pred = predictor.predict_entities([it.post.tokens for it in parsed.posts])
         answers = [file_schema.translate([p.span() for p in ps]) for ps in pred]
-        out = score_spans([it.labels[0].spans for it in parsed.posts], answers).to_json()
+        gold = [it.labels[0].spans for it in parsed.posts]
+        out = score_spans(gold, answers).to_json()
         out["repaired_tags"] = parsed.repaired_tags
-        out["posts_trained_on"] = len(seen_among(predictor.path, [it.post for it in parsed.posts]))
+        seen = seen_among(predictor.path, [it.post for it in parsed.posts])
+        out["posts_trained_on"] = len(seen)
+        if seen:   # the score without them beside it: 2 learnt posts of 1000 read as a flattered score
+            new = [i for i, it in enumerate(parsed.posts) if it.post.id not in seen]
+            if new:
+                out["f1_without_trained_on"] = score_spans([gold[i] for i in new], [answers[i] for i in new]).f1
         out["file_types"], out["model_types"] = list(file_schema.types), list(model_schema.types)
         out["alias"] = file_schema.aliases_from(model_schema)   # {model's name: the file's name}
         dropped = [t for t in model_schema.types if file_schema.name_for(t) is None]
@@ -57,7 +63,14 @@ def evaluate_file(predictor: Predictor, path: str, fmt: str, entity_predictor: P
         pred = predictor.predict_relations([(w, h, t) for w, h, t, _ in items])
         out = score_relations([g for *_, g in items], [p.label for p in pred]).to_json()
         out["n_posts"] = len(parsed.posts)
-        out["posts_trained_on"] = len(seen_among(predictor.path, [it.post for it in parsed.posts]))
+        seen = seen_among(predictor.path, [it.post for it in parsed.posts])
+        out["posts_trained_on"] = len(seen)
+        if seen:
+            learnt = {tuple(it.post.tokens) for it in parsed.posts if it.post.id in seen}
+            new = [i for i, (w, *_) in enumerate(items) if tuple(w) not in learnt]
+            if new:
+                out["f1_without_trained_on"] = score_relations([items[i][3] for i in new],
+                                                               [pred[i].label for i in new]).f1
         out["alias"] = {}
         if typed:
             out["argument_types_from"] = entity_predictor.manifest.name
