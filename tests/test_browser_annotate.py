@@ -1960,6 +1960,16 @@ def test_a_post_opened_in_explore_leads_back_to_the_place_left_in_the_queue(app,
     expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
     expect(back).to_be_hidden()
     page.close()
+    # a link's first visitor (a browser new to the app) is not offered the way back to the queue
+    # the page load made for them, which they never opened ("Back to junk3/valid")
+    visitor = browser.new_page(viewport={"width": 1300, "height": 1000})
+    visitor.goto(f"{url}?post={mnre2}")
+    expect(visitor.locator("#explore-post-id")).to_contain_text(mnre2, timeout=T)
+    tab(visitor, "Annotate")
+    expect(visitor.locator("#queue-dataset input")).to_have_value("demo-mnre/test", timeout=T)
+    expect(visitor.locator("#se-pos")).to_have_text("2 / 20", timeout=T)
+    expect(visitor.locator("#queue-back")).to_be_hidden()
+    visitor.close()
 
 
 def test_a_key_pressed_while_the_next_post_is_on_its_way_changes_nothing_on_the_post_left(app, browser):

@@ -895,24 +895,27 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return show(*resolve_conflict(home, doc, data.get("choice"), data.get("spans") or [],
                                           _author(home, author_name, user), user, ids))
 
-        def open_elsewhere(pid, doc, ids, dataset_split, made, place, user):
-            return open_post(pid, doc, ids, dataset_split, made, place, user, None)
+        def open_elsewhere(pid, doc, ids, dataset_split, made, place, remembered, user):
+            return open_post(pid, doc, ids, dataset_split, made, place, user, None, remembered)
 
-        def open_focused(pid, focus, doc, ids, dataset_split, made, place, user):
-            return open_post(pid, doc, ids, dataset_split, made, place, user, focus)
+        def open_focused(pid, focus, doc, ids, dataset_split, made, place, remembered, user):
+            return open_post(pid, doc, ids, dataset_split, made, place, user, focus, remembered)
 
-        def open_post(pid, doc, ids, dataset_split, made, place, user, focus):
+        def open_post(pid, doc, ids, dataset_split, made, place, user, focus, remembered=None):
             """A post picked in Explore, an error row or a search: opened here, and the queue
             becomes its dataset/split's (so Next goes on through it; an upload's too),
             unless the open post has unsaved edits, in which case the editor asks first. `focus`:
-            the entity pair a relation error row is about, shown first."""
+            the entity pair a relation error row is about, shown first. The way back is to a
+            queue the user chose, or this browser's own (`remembered`), not to the one the page
+            load made for a first visit (a link's first visitor was offered "Back to junk3/valid")."""
             if not pid:
                 return keep_queue() + [gr.skip()] * len(post_outs)
+            chosen = not first_open_stands() or bool((remembered or "").strip())
             user_opened()
             if _has_unsaved(doc):
                 return keep_queue() + [echoed(doc, pending_open={"post_id": pid, "label": pid})] + \
                     [gr.skip()] * (len(post_outs) - 1)
-            switch, ids = follow_post(pid, ids, dataset_split, left_from(doc, ids, made, place))
+            switch, ids = follow_post(pid, ids, dataset_split, left_from(doc, ids, made, place) if chosen else None)
             mine = bool(focus) and focus.get("post_id") == pid
             return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1,
                                             focus_pair=focus["pair"] if mine else None, reveal=True,
@@ -997,7 +1000,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return [None] + switch + show(editor_doc(home, place.post_id, user, ids, rev=(doc or {}).get("rev", 0) + 1,
                                                      reveal=True))
 
-        def show_pair(focus, doc, ids, dataset_split, made, place, user):
+        def show_pair(focus, doc, ids, dataset_split, made, place, remembered, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
             editor keeps its unsaved spans as its draft). Of the post Errors had picked before
             while the editor has moved on (`reopen`: no post change event comes): that post
@@ -1006,7 +1009,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if not focus or not doc or doc.get("pending_open"):
                 return skip
             if doc.get("post_id") != focus.get("post_id"):
-                return (open_post(focus["post_id"], doc, ids, dataset_split, made, place, user, focus)
+                return (open_post(focus["post_id"], doc, ids, dataset_split, made, place, user, focus, remembered)
                         if focus.get("reopen") else skip)
             error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []), doc.get("saved") or [])
             if focus.get("pair") is None and error is None:
@@ -1088,7 +1091,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                   api_visibility="private")
         common = [editor, queue_state, author]
         opened_outs = queue_outs + post_outs
-        where = [editor, queue_state, ds, queue_made, back_state]   # what opening a post elsewhere reads
+        # what opening a post elsewhere reads
+        where = [editor, queue_state, ds, queue_made, back_state, remembered_split]
         editor.navigate(guarded(policy, Action.EXPLORE, navigate),
                         common + [ds, type_filter, only_errors, not_corrected, order, queue_made, back_state], opened_outs,
                         api_visibility="private",
