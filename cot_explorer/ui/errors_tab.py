@@ -472,7 +472,8 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
     what = "Type confusion" if ea.task == "mner" else "Relation confusion"
     # spans are matched by exact boundaries: a wrong boundary is one miss and one spurious span here,
     # where the error kinds list it once (a walker read the two as disagreeing)
-    axes = "rows gold, columns predicted" + ("; O = no entity; a wrong boundary is a miss and a spurious span"
+    # (lines short enough for a phone: "…; a wrong boun" was cut at a 390 px screen's edge)
+    axes = "rows gold, columns predicted" + ("; O = no entity<br>a wrong boundary is a miss and a spurious span"
                                              if ea.task == "mner" else "")
     fig = go.Figure()
     views = []
@@ -506,7 +507,8 @@ def confusion_figure(ea: ErrorAnalysis) -> go.Figure:
     # below it, above the cells (in a margin of 90 px the buttons covered the title's second line)
     fig.update_layout(title=dict(text=views[0][1], y=1, yanchor="top", pad=dict(t=42)), xaxis_title="predicted",
                       yaxis_title="gold", height=(620 if big else 400) + (40 if len(views) > 1 else 0),
-                      margin=dict(t=145 if len(views) > 1 else 95, b=40, l=40 if not big else 180))
+                      margin=dict(t=(145 if len(views) > 1 else 95) + (14 if ea.task == "mner" else 0), b=40,
+                                  l=40 if not big else 180))
     if len(views) > 1:
         fig.update_layout(updatemenus=[dict(
             type="buttons", direction="right", x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True,
