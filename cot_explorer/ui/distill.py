@@ -557,6 +557,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                                        "prompt-free kd default). A kd default is continued as either.")
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
+        # what the round learns from and what it continues, a row of their own (in the row above,
+        # "the default, mner-default" was cut at the box's edge)
+        with gr.Row():
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
             parent = gr.Dropdown(label="Continue from", choices=[("the default", "default")], value="default",
                                  elem_id="distill-parent",
