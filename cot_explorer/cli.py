@@ -34,6 +34,7 @@ from .store.removal import SplitFootprint, check_removable, remove_splits, split
 from .store.stats import compute_stats
 from .student.config import VARIANTS, TrainConfig
 from .student.inference import BACKENDS
+from .student.learnt_at_import import learnt_note
 from .student.manifest import Manifest
 from .student.registry import Registry
 from .uploads import add_upload
@@ -325,7 +326,11 @@ def _import(args: argparse.Namespace, store) -> int:
         report = import_captions(store, path, args.dataset, args.caption_model)
     else:
         report = import_jsonl(store, path, args.dataset, args.split)
-    print(json.dumps(report.to_json(), indent=2) if args.json else report.summary())
+    learnt = learnt_note(store, report.dataset, report.split) if args.kind in ("twitter", "mnre", "jsonl") else None
+    if args.json:
+        print(json.dumps({**report.to_json(), **({"learnt_by_default": learnt} if learnt else {})}, indent=2))
+    else:
+        print(report.summary() + (f"\nNote: {learnt}." if learnt else ""))
     return 0
 
 

@@ -218,3 +218,21 @@ def test_a_version_s_headline_score_names_the_split_that_chose_its_epoch():
 
     assert made("test").headline_f1() == (29.0, "test split")
     assert made("valid").headline_f1() == (29.0, "valid")
+
+
+def test_an_import_of_posts_the_default_learnt_says_so_at_once(tmp_path, data):
+    """A walker's 150 Twitter-2015 posts were all the default's training posts: only Distill
+    said so, later, and Errors' "student errors only" found 2 of 150 meanwhile, unexplained."""
+    from cot_explorer.ui.store_import import DETECT, import_file
+
+    learnt = first_posts(data / "twitter2017/train.txt", tmp_path / "learnt.txt", 40)
+    r = cli("import", "twitter", str(learnt), "--dataset", "t17", "--split", "train", home=tmp_path / "h")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == ("Note: the default entity model, mner-default, was trained on 40 of these 40 "
+                                         "posts: a round never holds them out, and its scores on them (Errors, "
+                                         "evaluate) flatter it.")
+    new = first_posts(data / "twitter2017/test.txt", tmp_path / "new.txt", 40)
+    r = cli("import", "twitter", str(new), "--dataset", "t17", "--split", "test", home=tmp_path / "h")
+    assert r.returncode == 0 and "Note: the default" not in r.stdout   # posts it never saw: nothing to say
+    said = import_file(tmp_path / "h", str(learnt), DETECT, "again", "train")   # the Store tab says it too
+    assert "Note: The default entity model, mner-default, was trained on 40 of these 40 posts" in said

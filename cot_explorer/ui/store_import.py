@@ -14,6 +14,7 @@ from ..importer import import_jsonl, import_mnre, import_twitter
 from ..labels import mner_schema_for
 from ..store import open_store
 from ..store.posts import dataset_known, dataset_schema
+from ..student.learnt_at_import import learnt_note
 
 DETECT = "Detect from the file"
 FORMATS = {
@@ -90,5 +91,8 @@ def import_file(home: Path, path: str | None, format_label: str | None, dataset:
     except CotExplorerError as e:
         raise ValidationError(in_app_words(str(e).replace(str(path), name))) from e
     report.path = name   # said by the name it was picked under (recorded, and hashed, by its copy's path)
-    notes = "".join(f" Note: {n[0].upper() + n[1:]}{'' if n.endswith('.') else '.'}" for n in report.notes)
+    with open_store(home) as store:
+        learnt = learnt_note(store, report.dataset, report.split)
+    notes = "".join(f" Note: {n[0].upper() + n[1:]}{'' if n.endswith('.') else '.'}"
+                    for n in [*report.notes, *([learnt] if learnt else [])])
     return f"Imported `{name}`: {report.summary(notes=False)}.{notes} Its posts are in Annotate, Errors and Distill now."
