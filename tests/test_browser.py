@@ -560,6 +560,10 @@ def test_an_upload_picked_again_can_have_its_text_corrected_with_its_image(app, 
     expect(page.locator("#analyse-note")).to_contain_text("The image stays for the edited text", timeout=T)
     page.locator("#explore-btn").click()
     expect(page.locator("#explore-post-id")).not_to_contain_text(first, timeout=T)
+    # said, with what stays with the first one (it came up with no word of either)
+    expect(page.locator("#analyse-note")).to_contain_text(
+        "Stored as a new upload with the image. The one before (“Edited later : Putin meets Xi in Moscoww”) stays, "
+        "with its labels and the teacher's answers", timeout=T)
     with db(home) as c:
         rows = c.execute("SELECT id, text, image_sha256, image_name FROM posts WHERE text LIKE 'Edited later%' "
                          "ORDER BY position").fetchall()

@@ -338,6 +338,10 @@ EDITING_SAID = ("*Its text is in the box, with its image: correct it and press *
                 "tweet is stored as a new upload with the image; this one stays, with its labels and the teacher's "
                 "answers, until you delete it.*")
 
+# ... and once the corrected text is analysed
+EDIT_STORED = ("*Stored as a new upload with the image. The one before (“{before}”) stays, with its labels and the "
+               "teacher's answers; delete it from the picker if it is not wanted.*")
+
 # said under Analyse of a visitor's upload: what they see is all there is of it
 PREVIEW_SAID = ("*Predicted and not kept: a visitor's upload is not stored, so it is not in the post list and a "
                 "reload lets it go.*")
@@ -591,7 +595,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                 return gr.update(value=rows_, visible=False)
             return gr.update(value={"data": rows_, "headers": view.headers}, visible=True)
 
-        def analyse_upload(t, i, user):
+        def analyse_upload(t, i, kept_before=None, text_before=None, user=None):
             """The upload shown; the picker lists it and names it (when kept). The image box then
             holds the stored image (its temporary file is gone), so that pressing Analyse again
             finds the same post instead of storing the text again without its image; a visitor's
@@ -619,7 +623,13 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             if not keep:   # not a post of the store: Annotate, which opens the post shared here, said
                 # "no post 'preview/…'" and stayed on "Opening the first post of the queue…"
                 shown_view[0] = gr.skip()
-            said = (PREVIEW_SAID if not keep else "" if not view.stored_before
+            # an edit of the upload analysed before (Edit its text…, a typo fixed): stored as a new
+            # one, said, with what stays with the old one (it came up with no word of either)
+            edited = (keep and not view.stored_before and bool(kept_before) and bool(i)
+                      and Path(i).name == kept_before and bool((text_before or "").strip())
+                      and same_words(text_before) != same_words(t))
+            said = (PREVIEW_SAID if not keep else EDIT_STORED.format(before=markdown_literal(snippet(text_before, 50)))
+                    if edited else "" if not view.stored_before
                     else STORED_BEFORE if view.text == t else STORED_BEFORE_SPACED)
             return shown_view + [shown_as, gr.update(choices=choices, value=named),
                                  Path(kept).name if kept else "", said]
@@ -736,11 +746,11 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         # the file name of the stored image the box holds after an analysis (a hidden box, not a
         # State: the page reads it, so a keystroke costs no call to the server)
         kept_image = gr.Textbox(visible=False, elem_id="kept-image")
-        analysed = dict(fn=guarded(policy, Action.PREDICT, analyse_upload), inputs=[text, image],
-                        outputs=outs + [image, pick, kept_image, analyse_note], api_visibility="private", **model_work)
         # the text analysed with the kept image (an edit of it keeps the image: LET_KEPT_IMAGE_GO),
         # noted in the page after each analysis, and as an example's analysis keeps its image
         kept_for = gr.Textbox(visible=False, elem_id="kept-for")
+        analysed = dict(fn=guarded(policy, Action.PREDICT, analyse_upload), inputs=[text, image, kept_image, kept_for],
+                        outputs=outs + [image, pick, kept_image, analyse_note], api_visibility="private", **model_work)
         note_kept_for = dict(fn=None, inputs=[kept_image, text], outputs=[kept_for], api_visibility="private",
                              js="(kept, text) => kept ? text : ''")
         analyse.click(**analysed).then(**note_kept_for).then(   # kept_image may not change: the same image again
