@@ -287,6 +287,14 @@ def test_upload_correct_undo_and_distill(app, browser):
         fill(page, "promote-reason", "browser test")
         page.locator("#promote-btn").click()
         expect(page.locator("#versions-note")).to_contain_text("Promoted", timeout=T)
+    # Errors on this page names the default as it is now ("mner-default (default)" stayed until a
+    # reload), the version picked there still picked
+    tab(page, "Errors")
+    expect(page.locator("#errors-model input")).to_have_value("mner-default", timeout=T)
+    page.locator("#errors-model input").click()
+    expect(page.get_by_role("option", name="browser-round (default)")).to_be_visible(timeout=T)
+    page.keyboard.press("Escape")
+    tab(page, "Distill")
     page.locator("#rollback-btn").click()
     expect(page.locator("#versions-note")).to_contain_text("Rolled back browser-round", timeout=T)
     shot(page, "distill-promote-rollback")

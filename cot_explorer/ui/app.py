@@ -18,7 +18,7 @@ from .annotate import build_annotate_tab
 from .common import dataset_splits, markdown_literal, post_choices, teacher_available, team_split
 from .distill import build_distill_tab
 from .errors_tab import READ_ANALYSIS as ERRORS_READ_ANALYSIS
-from .errors_tab import RememberedAnalysis, build_errors_tab
+from .errors_tab import RememberedAnalysis, build_errors_tab, versions_kept
 from .errors_tab import model_updates as errors_model_updates
 from .explore import ASK_IS_ADMINS, PICK_LABEL, build_explore_tab
 from .guard import guarded
@@ -227,6 +227,17 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             labels = [s.label for s in splits]
             return (gr.update(choices=labels), gr.update(choices=labels), gr.update(choices=labels),
                     gr.update(choices=sorted({s.dataset for s in splits})))
+
+        def errors_boxes_now(d, m, c, user):
+            """A promote or roll back on this page: Errors' boxes name the default as it is now
+            ("mner-default (default)" stayed beside the promoted version until a reload); the
+            versions picked stay picked."""
+            return versions_kept(home, d, m, c) if d else (gr.skip(), gr.skip())
+
+        for event in di["default_changed"]:
+            event.then(guarded(policy, Action.EXPLORE, errors_boxes_now, quiet=True),
+                       [er["errors_dataset"], er["errors_model"], er["errors_compare"]],
+                       [er["errors_model"], er["errors_compare"]], api_visibility="private", show_progress="hidden")
 
         for event in (st["imported"], *st["refreshed"]):
             event.then(guarded(policy, Action.EXPLORE, choices_now, quiet=True), None,

@@ -743,14 +743,14 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         distill_tab.select(guarded(policy, Action.EXPLORE, lambda user: render_versions(), quiet=True), None,
                            [versions, f1_plot, pick, history], api_visibility="private", show_progress="hidden")
         # the bar where the answer comes (it covered the table and the plot, over the last answer)
-        promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
+        promoted = promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
             guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],
             [versions, f1_plot, pick, history, versions_note], api_visibility="private", show_progress_on=[versions_note])
-        rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick], [versions, f1_plot, pick, history, versions_note],
-                       api_visibility="private")
+        rolled_back = rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick],
+                                     [versions, f1_plot, pick, history, versions_note], api_visibility="private")
     return {"distill_dataset": dataset, "render_versions": render_versions,
             "latest_round_dataset": functools.partial(latest_round_dataset, home), "versions": versions, "f1_plot": f1_plot,
-            "promotions": history,
+            "promotions": history, "default_changed": [promoted, rolled_back],
             "version_pick": pick, "plan": plan,
             "admin_controls": [(round_buttons, Action.DISTILL), (promote_row, Action.PROMOTE)],
             "admin_only": admin_only}
