@@ -616,3 +616,28 @@ def test_a_name_typed_in_other_capitals_or_spaces_is_the_same_annotator(tmp_path
         assert ids[0] not in both   # bob, then Bob: one annotator, no pair with themself
     rows, _ = annotate.agreement_rows(home)
     assert not any("Bob" in str(cell) for row in rows for cell in row)
+
+
+def test_a_file_imported_once_per_annotator_gives_blind_agreement_split_against_split(tmp_path, data):
+    """Agreement compared one annotator revising another's saved labels (the second starts from
+    the first's): no honest figure of independent labels. One file imported once per annotator,
+    each split corrected by its own, is compared split against split on the posts of the same words."""
+    from cot_explorer.importer import import_twitter
+
+    from .test_twitter_conll import first_posts_file
+
+    home = tmp_path / "h"
+    three = first_posts_file(data / "twitter2017/test.txt", tmp_path / "three.txt", 3)
+    with open_store(home) as s:
+        for who in ("alice", "bob"):
+            import_twitter(s, str(three), "camp", who)
+        ids = {who: [p for p in sorted(label_store.current_for_split(s, "camp", who, "mner"))] for who in ("alice", "bob")}
+        for who in ("alice", "bob"):
+            for i, pid in enumerate(ids[who][:2]):   # the third post is corrected by neither
+                spans = (Span(0, 1, "PER"),) if who == "alice" or i == 0 else (Span(0, 1, "ORG"),)
+                label_store.save(s, pid, LabelSet("mner", spans, source="annotator", author=who),
+                                 label_store.head_version(s, pid, "mner"))
+    rows, _ = annotate.agreement_rows(home)
+    [blind] = [r for r in rows if r[0].endswith("(blind)")]
+    assert blind[:4] == ["camp/alice × camp/bob (blind)", "alice · bob", 2, 50.0]
+    assert not any(r[1] == "alice · bob" and not r[0].endswith("(blind)") for r in rows)   # no post both saved

@@ -515,6 +515,38 @@ def labels_by_annotator(store: Store, task: str = "mner", post_id: str | None = 
     return out
 
 
+@dataclass(frozen=True)
+class TwinLabels:
+    """One post (its words) imported into two splits and corrected in each: the two splits'
+    current entity labels, and who saved them. A file imported once per annotator gives labels
+    made blind of each other (in one split the second annotator starts from the first's)."""
+
+    n_tokens: int
+    spans: dict[str, tuple]    # {"dataset/split": current spans}
+    authors: dict[str, str]    # {"dataset/split": who saved them}
+
+
+def twins_across_splits(store: Store) -> dict[tuple[str, str], list[TwinLabels]]:
+    """{(split a, split b): the posts both corrected}, for every two splits holding the same
+    words (the posts' tokens) with an annotator's current entity labels in each."""
+    rows = store.conn.execute(
+        """SELECT p.tokens, p.dataset || '/' || p.split, c.payload, c.author FROM current_labels c
+           JOIN posts p ON p.id = c.post_id WHERE c.task = 'mner' AND c.source = 'annotator'
+           ORDER BY p.dataset, p.split, p.position""").fetchall()
+    by_words: dict[str, dict[str, tuple[str, str]]] = {}
+    for tokens, split, payload, author in rows:
+        by_words.setdefault(tokens, {}).setdefault(split, (payload, author))
+    out: dict[tuple[str, str], list[TwinLabels]] = {}
+    for tokens, splits in by_words.items():
+        names = sorted(splits)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                spans = {x: LabelSet.from_payload("mner", json.loads(splits[x][0])).spans for x in (a, b)}
+                out.setdefault((a, b), []).append(TwinLabels(len(json.loads(tokens)), spans,
+                                                             {x: splits[x][1] for x in (a, b)}))
+    return out
+
+
 def _standing_changes(store: Store, post_id: str, task: str) -> set[int]:
     """The versions of the saves whose changes the current labels still hold: what undo would
     take back, one press after another (an undone save is not among them)."""

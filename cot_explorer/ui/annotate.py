@@ -669,6 +669,15 @@ def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
                     b = agreement(both)
                     rows.append([ds, f"{x} · {y}", b.posts, b.f1, b.kappa, per_type(b)])
         disagree += [(post_label(posts[pid]), pid) for pid in a.disagreements]
+    # blind: one file imported once per annotator, each split corrected by its own; the posts
+    # with the same words compared split against split (in one split the second annotator starts
+    # from the first one's labels, which is not agreement of independent judgements)
+    with open_store(home) as store:
+        twins = label_store.twins_across_splits(store)
+    for (x, y), items in sorted(twins.items()):
+        b = agreement([(f"{i}", t.n_tokens, {x: t.spans[x], y: t.spans[y]}) for i, t in enumerate(items)])
+        who = " · ".join(", ".join(sorted({t.authors[s] for t in items})) for s in (x, y))
+        rows.append([f"{x} × {y} (blind)", who, b.posts, b.f1, b.kappa, per_type(b)])
     return rows, disagree
 
 
@@ -747,6 +756,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False, elem_id="annotate-history", wrap=True,
                                    column_widths=["7%", "18%", "6%", "10%", "13%", "22%", "24%"])
         with gr.Accordion("Annotator agreement", open=False):
+            gr.Markdown("Each pair of annotators is compared on the posts both saved; in one split the second "
+                        "starts from the first one's labels. For agreement of independent labels, import the file "
+                        "once per annotator, as splits of their own (`--split alice`, `--split bob`): the posts with "
+                        "the same words, corrected in both, are compared split against split (rows marked *blind*).",
+                        elem_id="agreement-how")
             agree_btn = gr.Button("Measure agreement", elem_id="agreement-btn")
             agree = gr.Dataframe(headers=AGREEMENT_COLUMNS, interactive=False, elem_id="agreement-table")
             disagreed = gr.Dropdown(label="Posts they disagree on (opens it)", choices=[], elem_id="agreement-posts")
@@ -1023,7 +1037,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
 
         def do_agreement(user):
             rows, posts = agreement_rows(home)
-            note = "" if rows else "No post has been saved by two or more annotators yet."
+            note = "" if rows else ("No post has been saved by two or more annotators yet, and no post imported "
+                                    "into two splits is corrected in both.")
             return rows, gr.update(choices=posts, value=None), "", note
 
         def said(fn, n_outputs: int, editor_at: int | None = None, names_request: bool = False):
