@@ -33,6 +33,7 @@ from .store.model_versions import promotion_history
 from .store.removal import SplitFootprint, check_removable, remove_splits, split_footprint
 from .store.stats import compute_stats
 from .student.config import VARIANTS, TrainConfig
+from .student.held_out_record import default_score_beside, held_out_f1
 from .student.inference import BACKENDS
 from .student.learnt_at_import import learnt_note
 from .student.manifest import Manifest
@@ -237,16 +238,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list, promote or roll back model versions; quantize one for ONNX Runtime",
                        description="list: every version, * the default of its task (entities: mner, relations: "
                                    "mre). promote NAME: NAME becomes its task's default; a round's version that "
-                                   "scored below the default it was continued from (on its held-out posts, as its "
-                                   "round measured) needs --reason, as the app's Promote asks for one; --reason is "
-                                   "recorded. rollback NAME: the last promotion of NAME's task "
-                                   "is undone, and the default before it comes back (NAME picks the task, any of "
-                                   "its versions). history: every promotion and roll-back, newest first, with who and why. "
+                                   "scored below the default on its held-out posts (as the rounds recorded it), or "
+                                   "was never scored beside the default there, needs --reason, as the app's Promote "
+                                   "asks for one. rollback NAME: NAME, the default of its task, is rolled back, and "
+                                   "the default before it comes back. --reason is recorded with either. history: "
+                                   "every promotion and roll-back, newest first, with who and why. "
                                    "quantize NAME: ONNX int8, measured against fp32.")
     _home_arg(p)
     p.add_argument("action", choices=("list", "promote", "rollback", "history", "quantize"), help="what to do (see above)")
     p.add_argument("name", nargs="?", help="the model version (promote, rollback, quantize)")
-    p.add_argument("--reason", help="promote: why, recorded with the promotion")
+    p.add_argument("--reason", help="promote, rollback: why, recorded with it (`models history`)")
     p.add_argument("--data", help="quantize: the labelled test file to measure int8 against fp32 on "
                                   "(default: Twitter-2017 test for entity models, MNRE test for relation models)")
 
@@ -465,7 +466,7 @@ def _train(args: argparse.Namespace, store) -> int:
         registry.release(name)
     registry.register(path)
     if args.promote:
-        registry.promote(args.name, by="cli")
+        registry.promote(args.name, by=cli_user())
     print(json.dumps({"model": str(path), "best_epoch": result.best_epoch, "valid": result.best_valid,
                       "stopped": result.stopped, "promoted": args.promote}, indent=2))
     return 0
@@ -630,6 +631,15 @@ def _predict(args: argparse.Namespace, store) -> int:
     return 0
 
 
+def cli_user() -> str:
+    """Who a promotion or roll-back from a terminal is recorded as: the account, beside "cli"
+    (every one read "cli", no person)."""
+    try:
+        return f"{getpass.getuser()} (cli)"
+    except (KeyError, OSError):   # no name for the process's uid (a bare container)
+        return "cli"
+
+
 def _models(args: argparse.Namespace, store) -> int:
     reg = Registry(store)
     if args.action == "promote":
@@ -640,25 +650,31 @@ def _models(args: argparse.Namespace, store) -> int:
         if reg.path(args.name) == reg.default_path(task):   # by name, "default" or a path alike
             raise CotExplorerError(f"{args.name} is the default {task} model already"
                                    + (f" ({was})" if was != args.name else ""))
-        # as the app's Promote: a round's version that scored below the default it started from
-        # needs a reason (the CLI promoted one its round had said not to, without a word)
+        # as the app's Promote: a round's version that scored below the default on its held-out
+        # posts needs a reason; one whose round was never set beside the default's score needs one
+        # too (continued from another version, it was promoted without a word after its round had
+        # said "a real loss: do not promote it")
         manifest = reg.manifest(args.name)
-        new_f1 = (manifest.metrics.get("held_out") or {}).get("f1")
-        old_f1 = (manifest.metrics.get("held_out_parent") or {}).get("f1")
-        compared = new_f1 is not None and old_f1 is not None and manifest.parent == was
-        scores = (f" (held-out F1 {new_f1:.2f} on {manifest.data.get('dataset')}; {was} had {old_f1:.2f})"
-                  if compared else "")
+        new_f1 = held_out_f1(manifest)
+        old_f1 = default_score_beside(reg, manifest, was) if new_f1 is not None else None
+        dataset = manifest.data.get("dataset")
+        scores = (f" (held-out F1 {new_f1:.2f} on {dataset}; {was} had {old_f1:.2f})"
+                  if new_f1 is not None and old_f1 is not None else "")
         reason = (args.reason or "").strip()
-        if compared and new_f1 < old_f1 and not reason:
-            raise CotExplorerError(f"{args.name} scored {new_f1:.2f} on the held-out posts of "
-                                   f"{manifest.data.get('dataset')}, below the default {was} ({old_f1:.2f}) it was "
-                                   "continued from; give --reason to promote it anyway (recorded)")
-        reg.promote(args.name, by="cli", reason=reason or None)
+        if new_f1 is not None and old_f1 is not None and new_f1 < old_f1 and not reason:
+            raise CotExplorerError(f"{args.name} scored {new_f1:.2f} on the held-out posts of {dataset}, below the "
+                                   f"default {was} ({old_f1:.2f}); give --reason to promote it anyway (recorded)")
+        if new_f1 is not None and old_f1 is None and not reason:
+            raise CotExplorerError(f"{args.name} was never scored beside the default {was} on the held-out posts of "
+                                   f"{dataset} (it continued {manifest.parent or 'another version'}); promote it in the "
+                                   "app's Distill tab, which scores both, or give --reason to promote it as it is "
+                                   "(recorded)")
+        reg.promote(args.name, by=cli_user(), reason=reason or None)
         print(f"promoted {args.name}{scores}: the default {task} model is {args.name} now ({was} before it; "
               f"`models rollback {args.name}` undoes it)")
         return 0
     elif args.action == "rollback":
-        task, was, now = reg.rollback_task_of(args.name, by="cli")
+        task, was, now = reg.roll_back(args.name, by=cli_user(), reason=(args.reason or "").strip() or None)
         print(f"rolled back {was}: the default {task} model is {now} again")
         return 0
     elif args.action == "history":

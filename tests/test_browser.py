@@ -276,7 +276,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#versions-note")).to_contain_text("Not done: pick a version to promote", timeout=T)
     expect(page.locator(".toast-body")).to_have_count(0)
     page.locator("#rollback-btn").click()   # nor is a task rolled back without saying which
-    expect(page.locator("#versions-note")).to_contain_text("Not done: pick a version of the task to roll back", timeout=T)
+    expect(page.locator("#versions-note")).to_contain_text("Not done: pick the version to roll back", timeout=T)
     pick(page, "version-pick", "browser-round")
     page.locator("#promote-btn").click()
     promoted = page.locator("#versions-note").get_by_text("Promoted")
@@ -287,6 +287,10 @@ def test_upload_correct_undo_and_distill(app, browser):
         fill(page, "promote-reason", "browser test")
         page.locator("#promote-btn").click()
         expect(page.locator("#versions-note")).to_contain_text("Promoted", timeout=T)
+    # "Continue from" follows the default, and the plan names it (it said "the default,
+    # mner-default" over a round that trained the promoted version)
+    expect(page.locator("#distill-parent input")).to_have_value("browser-round (the default)", timeout=T)
+    expect(page.locator("#distill-plan")).to_contain_text("browser-round, the model the round starts from", timeout=T)
     # Errors on this page names the default as it is now ("mner-default (default)" stayed until a
     # reload), the version picked there still picked
     tab(page, "Errors")
@@ -297,6 +301,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     tab(page, "Distill")
     page.locator("#rollback-btn").click()
     expect(page.locator("#versions-note")).to_contain_text("Rolled back browser-round", timeout=T)
+    expect(page.locator("#distill-parent input")).to_have_value("mner-default (the default)", timeout=T)
     shot(page, "distill-promote-rollback")
     # a second round: the first one's verdict goes (under "Job 2: running" it read as this one's);
     # Cancel says it is heard, and the round saves no version (scoring is most of a round, and

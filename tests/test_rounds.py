@@ -302,7 +302,7 @@ def test_promoting_a_version_that_scored_lower_needs_a_reason_which_is_recorded(
     assert "for every dataset and everyone using this app" in message and "held-out posts of twitter2017 only" in message
     row = t17.conn.execute("SELECT promoted_by, promote_reason, parent FROM model_versions WHERE name = 'weak'").fetchone()
     assert row == ("adm", "to compare", "parent-text")
-    with pytest.raises(ValidationError, match="pick a version"):   # it took the entities' without asking
+    with pytest.raises(ValidationError, match="pick the version to roll back"):   # it took the entities' unasked
         distill.roll_back(home, None)
     assert Registry(t17).default_name("mner") == "weak"   # the refusal undid nothing
     assert distill.roll_back(home, report.model, User("adm", Role.ADMIN)).startswith("Rolled back **weak**")
@@ -551,7 +551,7 @@ def test_a_round_in_the_app_may_continue_a_version_that_is_not_the_default(t17, 
     Registry(t17).register(parent)
     correct(t17, sorted(label_store.current_for_split(t17, "twitter2017", "valid", "mner"))[:6])
     choices = distill.parent_choices(home, "twitter2017")
-    assert choices[0] == ("the default, mner-default", "default") and ("parent-text", "parent-text") in choices
+    assert choices[0] == ("mner-default (the default)", "mner-default") and ("parent-text", "parent-text") in choices
     assert "mner-knowledge" not in {v for _, v in choices}   # reads the CoT: no round continues it
     on_default = distill.plan_view(home, "twitter2017", "parent-text", 1.0)
     assert on_default.possible and ("The corrections made since parent-text are learnt on top of mner-default; to "

@@ -1,3 +1,4 @@
+import getpass
 import json
 import sqlite3
 
@@ -85,7 +86,7 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
         assert seen_digests(home / "models/tiny-distill") == trained and len(trained) == 40
     # roll back says which task's promotion it undoes: a version's (it took the entities' unasked)
     r = cli("models", "rollback", home=home)
-    assert r.returncode == 2 and "pick a version" in r.stderr
+    assert r.returncode == 2 and "pick the version to roll back" in r.stderr
     r = cli("models", "rollback", "tiny-distill", home=home)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "rolled back tiny-distill: the default mner model is mner-default again"
@@ -99,7 +100,7 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
                                "before it; `models rollback tiny-distill` undoes it)")
     with sqlite3.connect(home / "cot_explorer.db") as c:
         assert c.execute("SELECT promoted_by, promote_reason FROM model_versions WHERE name = 'tiny-distill'"
-                         ).fetchone() == ("cli", "a try")
+                         ).fetchone() == (f"{getpass.getuser()} (cli)", "a try")   # a person, not "cli" alone
     r = cli("models", "promote", "tiny-distill", home=home)
     assert r.returncode == 2 and "tiny-distill is the default mner model already" in r.stderr
     assert "is the default mner model already (tiny-distill)" in cli("models", "promote", "default", home=home).stderr
@@ -120,7 +121,7 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
                                 "training": {**made["training"], "parent": "mner-default"}}))
     r = cli("models", "promote", "tiny-distill", home=home)
     assert r.returncode == 2 and ("tiny-distill scored 80.50 on the held-out posts of twitter2017, below the default "
-                                  "mner-default (83.85) it was continued from; give --reason") in r.stderr
+                                  "mner-default (83.85); give --reason") in r.stderr
     r = cli("models", "promote", "tiny-distill", "--reason", "to compare", home=home)
     assert r.returncode == 0 and "(held-out F1 80.50 on twitter2017; mner-default had 83.85)" in r.stdout
     with open_store(home) as s:
@@ -129,10 +130,24 @@ def test_train_promote_rollback_from_the_store(tmp_path, data):
     assert cli("models", "rollback", "tiny-distill", home=home).returncode == 0
     # the history keeps what the roll-backs took off: who promoted, why, and when it was undone
     history = cli("models", "history", home=home).stdout.splitlines()
+    me = f"{getpass.getuser()} (cli)"
     assert [line.split(" UTC  ")[1] for line in history[:2]] == [
-        "mner  rolled back tiny-distill: mner-default the default again  by cli",
-        "mner  promoted tiny-distill, replacing mner-default  by cli  (why: to compare)"]
-    assert len(history) == 6 and history[-1].split(" UTC  ")[1] == "mner  promoted tiny-distill, replacing mner-default  by cli"
+        f"mner  rolled back tiny-distill: mner-default the default again  by {me}",
+        f"mner  promoted tiny-distill, replacing mner-default  by {me}  (why: to compare)"]
+    assert len(history) == 6 and history[-1].split(" UTC  ")[1] == f"mner  promoted tiny-distill, replacing mner-default  by {me}"
+    # a round's version continued from another version, never scored beside the default: a reason
+    # first (the CLI promoted one whose round said "a real loss: do not promote it", unasked)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "training": {**made["training"], "parent": "other"}}))
+    r = cli("models", "promote", "tiny-distill", home=home)
+    assert r.returncode == 2 and ("tiny-distill was never scored beside the default mner-default on the held-out "
+                                  "posts of twitter2017 (it continued other); promote it in the app's Distill tab") in r.stderr
+    assert cli("models", "promote", "tiny-distill", "--reason", "seen by hand", home=home).returncode == 0
+    # a roll back of a version that is not the default is refused, not taken as the default's
+    r = cli("models", "rollback", "mner-twitter2017", home=home)
+    assert r.returncode == 2 and "mner-twitter2017 is not the default, tiny-distill is" in r.stderr
+    assert cli("models", "rollback", "tiny-distill", "--reason", "worse on my posts", home=home).returncode == 0
+    last = cli("models", "history", home=home).stdout.splitlines()[0]
+    assert last.endswith(f"rolled back tiny-distill: mner-default the default again  by {me}  (why: worse on my posts)")
     r = cli("train", "--dataset", "nope", "--name", "x", "--backbone", str(tiny), home=home)
     assert r.returncode == 2 and "no dataset 'nope' in this store (its datasets: twitter2017)" in r.stderr
     r = cli("train", "--dataset", "twitter2017", "--name", "y", "--mention-noise", "1.5", home=home)

@@ -107,7 +107,7 @@ def set_promoted(store: Store, name: str, by: str | None = None, reason: str | N
         _record(store, task, "promote", name, replacing, by, reason, now)
 
 
-def demote_default(store: Store, task: str, by: str | None = None) -> str | None:
+def demote_default(store: Store, task: str, by: str | None = None, reason: str | None = None) -> str | None:
     """Un-promote the current default of `task`; returns its name (None if none was promoted).
     The roll-back is kept in the history; which default comes back is filled in by
     `note_restored`, which knows the shipped one too."""
@@ -116,7 +116,7 @@ def demote_default(store: Store, task: str, by: str | None = None) -> str | None
         if not current:
             return None
         store.conn.execute("UPDATE model_versions SET promoted_at = NULL WHERE name = ?", (current[0].name,))
-        _record(store, task, "rollback", current[0].name, None, by, None, utc_now())
+        _record(store, task, "rollback", current[0].name, None, by, reason, utc_now())
         return current[0].name
 
 

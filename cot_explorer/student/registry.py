@@ -156,26 +156,35 @@ class Registry:
                          replacing=replacing if replacing != registered else None)
         return registered
 
-    def rollback(self, task: str, by: str | None = None) -> Path:
+    def rollback(self, task: str, by: str | None = None, reason: str | None = None) -> Path:
         """Demote the current default; the previously promoted version (or the shipped one) is default again."""
         with self.store.write():
-            if demote_default(self.store, task, by) is None:
-                what = {"mner": "entity", "mre": "relation"}.get(task, task)
-                raise CotExplorerError(f"nothing to roll back: the {what} default is the shipped one, "
-                                       f"{self.default_name(task)} (every promotion of the task was rolled back "
-                                       "already, or none was made)")
+            if demote_default(self.store, task, by, reason) is None:
+                raise CotExplorerError(self._nothing_to_roll_back(task))
             restored = self.default_path(task)
             note_restored(self.store, task, restored.name)
         return restored
 
-    def rollback_task_of(self, version: str | None, by: str | None = None) -> tuple[str, str, str]:
-        """Undo the last promotion of the task `version` belongs to (entities or relations);
-        returns (task, the default before, the default now). Refused without a version: the
-        app's button and the CLI rolled back the entity task's without asking which."""
+    def _nothing_to_roll_back(self, task: str) -> str:
+        what = {"mner": "entity", "mre": "relation"}.get(task, task)
+        return (f"nothing to roll back: the {what} default is the shipped one, {self.default_name(task)} (every "
+                "promotion of the task was rolled back already, or none was made)")
+
+    def roll_back(self, version: str | None, by: str | None = None, reason: str | None = None
+                  ) -> tuple[str, str, str]:
+        """Undo the promotion of `version`, the default of its task (entities or relations);
+        returns (task, the default before, the default now). Refused without a version, and for
+        a version that is not the default: with one version picked, the last promotion, another
+        version's, was undone (a walker rolled back the default while picking the one before)."""
         if not version:
-            raise ValidationError("pick a version of the task to roll back, entities or relations (any of its "
-                                  "versions): that task's last promotion is undone, and the default before it "
-                                  "comes back")
+            raise ValidationError("pick the version to roll back: the default of its task, entities or relations "
+                                  "(the default before it comes back)")
         task = self.manifest(version).task
         was = self.default_name(task)
-        return task, was, self.rollback(task, by).name
+        if not promoted(self.store, task):
+            raise CotExplorerError(self._nothing_to_roll_back(task))
+        if self.path(version, task) != self.default_path(task):
+            raise ValidationError(f"{version} is not the default, {was} is: a roll back undoes the default's "
+                                  f"promotion, so pick {was} to roll it back (to make {version} the default, "
+                                  "promote it)")
+        return task, was, self.rollback(task, by, reason).name

@@ -63,11 +63,13 @@ def parent_choices(home: Path, dataset: str | None) -> list[tuple[str, str]]:
         registry = Registry(store)
         try:
             default = registry.default_name(task)
-        except CotExplorerError:
+        except CotExplorerError:   # no model of the task: the round is refused with a sentence
             return [("the default", "default")]
         others = [m.name for m in registry.list() if m.manifest.task == task and m.name != default
                   and m.manifest.variant != Variant.KNOWLEDGE.value]
-    return [(f"the default, {default}", "default")] + [(n, n) for n in others]
+    # by name: a page open across a promote elsewhere said "the default, mner-default" and trained
+    # the new default; a name is what it says
+    return [(f"{default} (the default)", default)] + [(n, n) for n in others]
 
 
 NO_ROUND = "**No round possible yet:**"
@@ -534,10 +536,12 @@ def history_rows(home: Path) -> list[list]:
             for e in events]
 
 
-def roll_back(home: Path, version: str | None, user: User | None = None) -> str:
-    """Undo the last promotion of the picked version's task (refused with none picked)."""
+def roll_back(home: Path, version: str | None, user: User | None = None, reason: str = "") -> str:
+    """Roll back the picked version, the default of its task (refused with none picked, or
+    another); `reason` is recorded with it."""
     with open_store(home) as store:
-        task, was, now = Registry(store).rollback_task_of(version, by=user.label if user else None)
+        task, was, now = Registry(store).roll_back(version, by=user.label if user else None,
+                                                   reason=(reason or "").strip() or None)
     return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again."
 
 
@@ -561,8 +565,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         # "the default, mner-default" was cut at the box's edge)
         with gr.Row():
             since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
+            # custom values taken: "default", its first value, may still be the page's while its
+            # choices are already names (Gradio refused the event in between with "Error")
             parent = gr.Dropdown(label="Continue from", choices=[("the default", "default")], value="default",
-                                 elem_id="distill-parent",
+                                 elem_id="distill-parent", allow_custom_value=True,
                                  info="the version the round starts from and is measured against: the default, "
                                       "or another version of the task (one not promoted, say)")
         plan = gr.Markdown(elem_id="distill-plan")
@@ -631,7 +637,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         def parents_for(d, p) -> dict:
             """The versions a round on `d` may continue; the one picked stays where it still may."""
             choices = parent_choices(home, d)
-            return gr.update(choices=choices, value=p if p in {v for _, v in choices} else "default")
+            return gr.update(choices=choices, value=p if p in {v for _, v in choices} else choices[0][1])
 
         def poll(job_id, shown, possible, drawn_for, picked, user):
             """The job's progress: the round running, else the latest on the dataset `picked`,
@@ -674,15 +680,32 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             cancel_round(home, job_id)
             return job_view(home, job_id).line(), gr.update(interactive=False)
 
-        @refusal_said(5)   # under the buttons, like the answer (a toast stayed over the next tab)
-        def do_promote(version, force, reason, progress=gr.Progress(), user=None):
-            message = promote_version(home, version, user, force, reason, ProgressReporter(progress))
-            return [*render_versions(), message]
+        def default_now(version) -> str | None:
+            """The default of `version`'s task (None: no such version; its refusal comes later)."""
+            try:
+                with open_store(home) as store:
+                    registry = Registry(store)
+                    return registry.default_name(registry.manifest(version).task)
+            except CotExplorerError:
+                return None
 
-        @refusal_said(5)
-        def do_rollback(version, user):
-            message = roll_back(home, version, user)
-            return [*render_versions(), message]
+        def parent_follows(p, before, version):
+            """"Continue from" on the default before follows the default now (it went on saying
+            "the default, mner-default" over a round that trained the promoted version)."""
+            now = default_now(version)
+            return now if before is not None and p == before and now != before else gr.skip()
+
+        @refusal_said(6)   # under the buttons, like the answer (a toast stayed over the next tab)
+        def do_promote(version, force, reason, p, progress=gr.Progress(), user=None):
+            before = default_now(version) if version else None
+            message = promote_version(home, version, user, force, reason, ProgressReporter(progress))
+            return [*render_versions(), parent_follows(p, before, version), message]
+
+        @refusal_said(6)
+        def do_rollback(version, reason, p, user):
+            before = default_now(version) if version else None
+            message = roll_back(home, version, user, reason)
+            return [*render_versions(), parent_follows(p, before, version), message]
 
         def open_change(rows, evt: gr.SelectData, user):
             """The row's post, opened in Annotate, which comes to the front (as an Errors row's: the
@@ -744,10 +767,18 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                            [versions, f1_plot, pick, history], api_visibility="private", show_progress="hidden")
         # the bar where the answer comes (it covered the table and the plot, over the last answer)
         promoted = promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
-            guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why],
-            [versions, f1_plot, pick, history, versions_note], api_visibility="private", show_progress_on=[versions_note])
-        rolled_back = rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick],
-                                     [versions, f1_plot, pick, history, versions_note], api_visibility="private")
+            guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why, parent],
+            [versions, f1_plot, pick, history, parent, versions_note], api_visibility="private",
+            show_progress_on=[versions_note])
+        rolled_back = rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick, why, parent],
+                                     [versions, f1_plot, pick, history, parent, versions_note],
+                                     api_visibility="private")
+        # the plan as it is with the new default (it named the one before, and its learnt posts)
+        for changed in (promoted, rolled_back):
+            changed.then(guarded(policy, Action.EXPLORE, reopened, quiet=True),
+                         [dataset, since, replay, variant, parent, plan_possible],
+                         [plan, start, plan_possible, variant, parent], api_visibility="private",
+                         show_progress="hidden")
     return {"distill_dataset": dataset, "render_versions": render_versions,
             "latest_round_dataset": functools.partial(latest_round_dataset, home), "versions": versions, "f1_plot": f1_plot,
             "promotions": history, "default_changed": [promoted, rolled_back],
