@@ -2027,4 +2027,8 @@ def test_a_queue_stopped_while_predicting_leaves_the_boxes_saying_the_queue_on_s
         "Ordered by student uncertainty: this is its first post; the one you were on is", timeout=T)
     expect(page.locator("#se-pos")).to_contain_text("1 / 1500")
     assert current_post_id(page, home) != first
+    # a filter changed after it: the line about the queue before goes (it said "… 176 of 723
+    # now" over a queue of 696)
+    page.locator("#queue-not-corrected input").check()
+    expect(page.locator("#annotate-status")).not_to_contain_text("Ordered by", timeout=T)
     page.close()

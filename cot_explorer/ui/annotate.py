@@ -829,10 +829,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                                f"{ids.index(here) + 1} of {len(ids)} now."))
             if here in ids:
                 # the post on show is in the new queue too: it stays open, unsaved edits and all,
-                # at its place in it (unticking a filter threw a walker back to the queue's first post)
+                # at its place in it (unticking a filter threw a walker back to the queue's first post);
+                # a line about the queue before goes ("… 176 of 723 now" stayed over a queue of 696)
                 return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
                         + [echoed(doc, pos={**(doc.get("pos") or {}), "index": ids.index(here), "total": len(ids)})]
-                        + [gr.skip()] * (len(post_outs) - 1))
+                        + [gr.skip()] * (len(post_outs) - 2) + [""])
             if _has_unsaved(doc):
                 # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
                 # makes it again (`requeue`); Stay puts the filters back (`stay`; see navigate)
