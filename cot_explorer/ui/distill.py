@@ -652,7 +652,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             start_state = gr.update(interactive=possible and not busy,
                                     value="A round is running…" if busy else "Start distillation")
             if shown and picked and shown.get("dataset") not in (None, picked):
-                shown = None   # another dataset's report: taken off, this one's comes in its place
+                # another dataset's report: taken off, this one's last comes in its place
                 result = [last_finished_result(home, picked) if not busy else None]
             else:
                 fresh = v.result and (shown or {}).get("model") != v.result.get("model")
