@@ -61,7 +61,7 @@ def main() -> None:
             client = GradioHttp(url)
             client.call(None, ["", ""], trigger="load")  # no split or post remembered by a browser
             for n in range(1, args.rounds + 1):
-                client.call("distill-start", ["twitter2017", f"mem-{n}", "text", 1, 1.0, ""])
+                client.call("distill-start", ["twitter2017", f"mem-{n}", "text", 1, 1.0, "", "default"])
                 statuses.append(wait_for_job(home / "cot_explorer.db", n))
                 time.sleep(2)
                 rss.append(round(app.memory_info().rss / 2**20, 1))

@@ -87,9 +87,9 @@ def test_an_annotator_saves_under_their_own_name_but_cannot_promote_or_distill(p
         author, source = c.execute("SELECT author, source FROM labels ORDER BY version DESC LIMIT 1").fetchone()
     assert (author, source) == ("ann", "annotator")
     with pytest.raises(EventFailed, match="needs the admin role"):
-        ann.call("promote-btn", ["mner-default", False, ""])
+        ann.call("promote-btn", ["mner-default", False, "", "mner-default"])
     with pytest.raises(EventFailed, match="needs the admin role"):
-        ann.call("distill-start", ["demo", "sneaky", "distill", 1, 1.0, ""])
+        ann.call("distill-start", ["demo", "sneaky", "distill", 1, 1.0, "", "default"])
     with pytest.raises(EventFailed, match="needs the admin role"):   # the Store tab's export: admins only
         ann.call("export-btn", ["demo/test", "CoNLL: the dataset's own labels (gold)"])
     with sqlite3.connect(home / "cot_explorer.db") as c:
@@ -101,7 +101,7 @@ def test_an_admin_gets_past_the_role_check(password_app):
     url, home = password_app
     adm = session(url, "adm", "adm-pass")
     # refused for what it is, not for who asks (said under the buttons)
-    assert "is the default already" in str(adm.call("promote-btn", ["mner-default", False, ""]).data[-1])
+    assert "is the default already" in str(adm.call("promote-btn", ["mner-default", False, "", "mner-default"]).data[-1])
     assert "Exported 40 posts of demo/test" in str(adm.call("export-btn", ["demo/test", "CoNLL: the dataset's own labels (gold)"]
                                                           ).data[-1])
     load = adm.call(None, ["", "", "", ""], trigger="load").data  # no split, post, filters or analysis remembered
@@ -134,7 +134,7 @@ def test_a_visitor_of_a_public_space_may_explore_and_predict_only(browser, tmp_p
         with running_app(user, env={"SPACE_ID": "someone/cot-explorer", "COT_EXPLORER_ADMINS": "someone",
                                     "COT_EXPLORER_VIEWER_PREDICTIONS_PER_HOUR": "0"}) as url:
             visitor = session(url)
-            result = visitor.call("explore-btn", ["Obama visits Paris", None])
+            result = visitor.call("explore-btn", ["Obama visits Paris", None, "", ""])
             assert "Obama" in str(result.data)  # a prediction...
             with sqlite3.connect(store_of(user) / "cot_explorer.db") as c:  # ...that stores nothing
                 assert c.execute("SELECT count(*) FROM posts WHERE dataset = 'uploads'").fetchone()[0] == 0
@@ -143,7 +143,7 @@ def test_a_visitor_of_a_public_space_may_explore_and_predict_only(browser, tmp_p
             with sqlite3.connect(store_of(user) / "cot_explorer.db") as c:
                 images = c.execute("SELECT count(*) FROM images").fetchone()[0]
             picture = visitor.upload("mine.png", png_bytes(color=(200, 30, 30)))
-            data = visitor.call("explore-btn", ["Obama visits Paris", picture]).data
+            data = visitor.call("explore-btn", ["Obama visits Paris", picture, "", ""]).data
             shown, caption, note = data[6], data[7], data[-1]
             assert shown and shown.get("visible") is not False and shown["value"]["path"]
             assert "no image" not in (caption or "") and "not stored" in note
