@@ -86,7 +86,8 @@ a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto;
 #explore-relations .cell-wrap span, #errors-table .cell-wrap span, #annotate-history .cell-wrap span,
 #agreement-table .cell-wrap span, #versions-table .cell-wrap span, #job-result .cell-wrap span,
 #job-changes .cell-wrap span, #errors-overall .cell-wrap span, #errors-per-type .cell-wrap span,
-#stats-table .cell-wrap span, #errors-kinds .cell-wrap span, #rounds-table .cell-wrap span {
+#stats-table .cell-wrap span, #errors-kinds .cell-wrap span, #rounds-table .cell-wrap span,
+#promotions-table .cell-wrap span, #promotions-table th span {
   word-break: normal !important; overflow-wrap: break-word !important; font-family: var(--font) !important;
 }
 /* the import commands wrap at the block's edge (the first was cut, its --home out of sight) */
