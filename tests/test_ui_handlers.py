@@ -1193,3 +1193,17 @@ def test_distill_follows_the_round_running_else_the_picked_dataset_s_own_rounds(
     with open_store(home) as s:
         running = create_job(s, "distill", {"dataset": "t15m", "name": "t15m-r2"}, status="running")
     assert distill.job_view(home, dataset="t15").job_id == running   # a round running holds Start: shown
+
+
+def test_analyse_pressed_before_the_boxes_follow_the_split_reads_this_split_s_default(demo_home):
+    """A split of the other task picked and Analyse pressed at once: the Model box still held
+    the entity default, and the analysis was refused ("mner-default is an entity model; this
+    split needs a relation model") under a box reading "mre-default (default)"."""
+    assert errors_tab.box_values_for(demo_home, "demo-mnre/test", "mner-default", "(none)") == ("default", "(none)")
+    assert errors_tab.box_values_for(demo_home, "demo/test", "mre-default", "mre-default") == ("default", "(none)")
+    assert errors_tab.box_values_for(demo_home, "demo/test", "mner-default", "(none)") == ("mner-default", "(none)")
+    # a version of the other task picked by hand is left to its refusal
+    assert errors_tab.box_values_for(demo_home, "demo-mnre/test", "mner-twitter2017", "(none)")[0] == "mner-twitter2017"
+    ea = errors_tab.error_analysis(demo_home, "demo-mnre/test",
+                                   *errors_tab.box_values_for(demo_home, "demo-mnre/test", "mner-default", "(none)"))
+    assert ea.task == "mre" and [s.model for s in ea.scored] == ["mre-default"]

@@ -229,6 +229,22 @@ def _task_of(home: Path, dataset: str, split: str) -> str:
         return label_store.labelled_task(store, dataset, split)
 
 
+def box_values_for(home: Path, dataset_split: str | None, model: str | None, compare: str | None
+                   ) -> tuple[str | None, str | None]:
+    """The Model and Compare values as Analyse reads them for a split: a box still holding the
+    other task's default (the split picked, Analyse pressed before the boxes followed: "Not
+    analysed: mner-default is an entity model" under "mre-default (default)") is read as this
+    split's default, and as no comparison. A version of the other task picked by hand is left
+    to be refused, with its sentence."""
+    if not dataset_split:
+        return model, compare
+    parsed = DatasetSplit.parse(dataset_split)
+    task = _task_of(home, parsed.dataset, parsed.split)
+    other_defaults = {v.name for v in version_lines(home) if v.is_default and v.task != task}
+    return ("default" if model in other_defaults else model,
+            NO_COMPARISON if compare in other_defaults else compare)
+
+
 def _model_of(home: Path, model: str, task: str) -> str:
     """The version name, after checking it answers the split's task."""
     with open_store(home) as store:
@@ -730,6 +746,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             with open_store(home) as store:   # before the labels are read: a save meanwhile is newer
                 since = {"split": d, "version": label_store.newest_version(store)}
             try:
+                m, c = box_values_for(home, d, m, c)
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress),
                                     viewer_charge(predictions, user, policy.someone_unlimited) if predictions is not None and user else None)
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
