@@ -287,6 +287,10 @@ def test_upload_correct_undo_and_distill(app, browser):
         fill(page, "promote-reason", "browser test")
         page.locator("#promote-btn").click()
         expect(page.locator("#versions-note")).to_contain_text("Promoted", timeout=T)
+    # done, "promote anyway" and the reason are let go (left ticked, the next Promote of another
+    # lower-scoring version went through under this one's reason)
+    expect(page.locator("#promote-anyway input")).not_to_be_checked(timeout=T)
+    expect(page.locator("#promote-reason").locator("textarea, input").first).to_have_value("")
     # "Continue from" follows the default, and the plan names it (it said "the default,
     # mner-default" over a round that trained the promoted version)
     expect(page.locator("#distill-parent input")).to_have_value("browser-round (the default)", timeout=T)
@@ -299,8 +303,13 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.get_by_role("option", name="browser-round (default)")).to_be_visible(timeout=T)
     page.keyboard.press("Escape")
     tab(page, "Distill")
+    page.locator("#promote-anyway input").check()   # a roll back with a reason lets both go too
+    fill(page, "promote-reason", "browser test: back")
     page.locator("#rollback-btn").click()
     expect(page.locator("#versions-note")).to_contain_text("Rolled back browser-round", timeout=T)
+    expect(page.locator("#promote-anyway input")).not_to_be_checked(timeout=T)
+    expect(page.locator("#promote-reason").locator("textarea, input").first).to_have_value("")
+    expect(page.locator("#promotions-table")).to_contain_text("browser test: back")
     expect(page.locator("#distill-parent input")).to_have_value("mner-default (the default)", timeout=T)
     shot(page, "distill-promote-rollback")
     # a second round: the first one's verdict goes (under "Job 2: running" it read as this one's);

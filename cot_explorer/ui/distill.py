@@ -695,17 +695,19 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             now = default_now(version)
             return now if before is not None and p == before and now != before else gr.skip()
 
-        @refusal_said(6)   # under the buttons, like the answer (a toast stayed over the next tab)
+        # done, "promote anyway" and the reason are let go: left ticked, the next Promote of
+        # another lower-scoring version went through under the last one's reason
+        @refusal_said(8)   # under the buttons, like the answer (a toast stayed over the next tab)
         def do_promote(version, force, reason, p, progress=gr.Progress(), user=None):
             before = default_now(version) if version else None
             message = promote_version(home, version, user, force, reason, ProgressReporter(progress))
-            return [*render_versions(), parent_follows(p, before, version), message]
+            return [*render_versions(), parent_follows(p, before, version), False, "", message]
 
-        @refusal_said(6)
+        @refusal_said(8)
         def do_rollback(version, reason, p, user):
             before = default_now(version) if version else None
             message = roll_back(home, version, user, reason)
-            return [*render_versions(), parent_follows(p, before, version), message]
+            return [*render_versions(), parent_follows(p, before, version), False, "", message]
 
         def open_change(rows, evt: gr.SelectData, user):
             """The row's post, opened in Annotate, which comes to the front (as an Errors row's: the
@@ -768,10 +770,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         # the bar where the answer comes (it covered the table and the plot, over the last answer)
         promoted = promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
             guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why, parent],
-            [versions, f1_plot, pick, history, parent, versions_note], api_visibility="private",
+            [versions, f1_plot, pick, history, parent, anyway, why, versions_note], api_visibility="private",
             show_progress_on=[versions_note])
         rolled_back = rollback.click(guarded(policy, Action.PROMOTE, do_rollback), [pick, why, parent],
-                                     [versions, f1_plot, pick, history, parent, versions_note],
+                                     [versions, f1_plot, pick, history, parent, anyway, why, versions_note],
                                      api_visibility="private")
         # the plan as it is with the new default (it named the one before, and its learnt posts)
         for changed in (promoted, rolled_back):
