@@ -138,9 +138,24 @@ def newest_of_source(store: Store, dataset: str, split: str, task: str, source: 
     return newest
 
 
+_SPELLINGS: dict[tuple[str, int], dict[str, str]] = {}
+
+
 def _first_spellings(store: Store) -> dict[str, str]:
     """Each annotator name saved here → the spelling that person was first saved under (names
-    saved before they were matched this way are one person on reading too)."""
+    saved before they were matched this way are one person on reading too). Read again only
+    once a label was saved since (progress reads it on every post opened in Annotate; the
+    labels table's newest version is one index lookup, the spellings a scan of it)."""
+    newest = store.conn.execute("SELECT coalesce(max(version), 0) FROM labels").fetchone()[0]
+    key = (str(store.path), newest)
+    if key not in _SPELLINGS:
+        if len(_SPELLINGS) > 64:
+            _SPELLINGS.clear()
+        _SPELLINGS[key] = _read_first_spellings(store)
+    return _SPELLINGS[key]
+
+
+def _read_first_spellings(store: Store) -> dict[str, str]:
     first: dict[str, str] = {}
     spelt: dict[str, str] = {}
     for (author,) in store.conn.execute("SELECT author FROM labels WHERE source = 'annotator' GROUP BY author "

@@ -248,8 +248,11 @@ def round_rows(home: Path, limit: int = 20) -> list[list]:
 def rounds_signature(home: Path, latest: JobView | None = None) -> str:
     """What changes when the rounds table would: the latest round and its status (`latest`:
     the latest job's view where the caller has read it already)."""
-    view = latest or job_view(home)
-    return f"{view.job_id}:{view.status}"
+    if latest is not None:
+        return f"{latest.job_id}:{latest.status}"
+    with open_store(home) as store:   # every second on every open page: one row read
+        job = latest_job(store, "distill")
+    return f"{job.id}:{job.status}" if job else "None:no job yet"
 
 
 def any_round_running(home: Path) -> bool:
