@@ -179,8 +179,16 @@ function load(fromServer) {
     inFlight = null;
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; if (answered && !doc.conflict) setTimeout(saveNow, 0); }
   }
+  const samePost = before && before.post_id === doc.post_id && (before.tokens || []).length === (doc.tokens || []).length;
+  const keptSpans = samePost && norm(doc.spans || []) === norm(working);
   spans = (doc.spans || []).map((s) => ({ ...s }));
-  sel = null; selSpan = -1; dialog = null;
+  // an answer about the post on show (a save's, a relation's, a refresh's) keeps the words being
+  // selected: the one that landed between a drag and its type key took the selection, and the
+  // key did nothing; a span picked stays picked while the spans are those it was picked among,
+  // and a question asked stays while the post is on the version it was asked on
+  if (!samePost) sel = null;
+  if (!keptSpans) selSpan = -1;
+  if (!samePost || before.base_version !== doc.base_version || doc.conflict) dialog = null;
   if (!before || before.post_id !== doc.post_id) cursor = 0;
   if (!sameEdits) { local = []; ahead = []; }
   // "u" takes back the newest first: this relation before the span edits made before it
