@@ -302,6 +302,11 @@ def test_upload_correct_undo_and_distill(app, browser):
     page.locator("#errors-model input").click()
     expect(page.get_by_role("option", name="browser-round (default)")).to_be_visible(timeout=T)
     page.keyboard.press("Escape")
+    # another browser's page, open on Errors before the roll back below
+    other = browser.new_page()
+    other.goto(url)
+    tab(other, "Errors")
+    expect(other.locator("#errors-model input")).to_have_value("browser-round (default)", timeout=T)
     tab(page, "Distill")
     page.locator("#promote-anyway input").check()   # a roll back with a reason lets both go too
     fill(page, "promote-reason", "browser test: back")
@@ -312,6 +317,14 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#promotions-table")).to_contain_text("browser test: back")
     expect(page.locator("#distill-parent input")).to_have_value("mner-default (the default)", timeout=T)
     shot(page, "distill-promote-rollback")
+    # that page names the default as it is now once Errors opens again, its pick kept (it said
+    # "browser-round (default)" until a reload)
+    tab(other, "Explore")
+    tab(other, "Errors")
+    expect(other.locator("#errors-model input")).to_have_value("browser-round", timeout=T)
+    other.locator("#errors-model input").click()
+    expect(other.get_by_role("option", name="mner-default (default)")).to_be_visible(timeout=T)
+    other.close()
     # a second round: the first one's verdict goes (under "Job 2: running" it read as this one's);
     # Cancel says it is heard, and the round saves no version (scoring is most of a round, and
     # a Cancel was heeded only within a training step: it finished and saved one)

@@ -608,7 +608,7 @@ REMEMBER_ANALYSIS = ("(d, m, c, note) => { try { if (d && note && !note.startsWi
                      "JSON.stringify({split: d, model: m, compare: c})); } catch (e) {} return []; }"
                      % (json.dumps(NOT_ANALYSED), ANALYSIS_KEY))
 READ_ANALYSIS = "(() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } })()" % ANALYSIS_KEY
-RECALL_ANALYSIS = "(a, tried) => [a, tried, %s]" % READ_ANALYSIS
+RECALL_ANALYSIS = "(a, tried, r, d, m, c) => [a, tried, %s, d, m, c]" % READ_ANALYSIS
 AGAIN_SAID = "*Your last analysis on this browser, made again:* "
 
 
@@ -818,13 +818,17 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         tried = gr.State(False)      # the remembered analysis is made again once a page, at most
         again = gr.State(None)       # RememberedAnalysis to make again, for the step after
 
-        def reopen(a, was_tried, r, user):
-            """After a reload, the first time the tab opens: the last analysis on this browser."""
+        def reopen(a, was_tried, r, d, m, c, user):
+            """After a reload, the first time the tab opens: the last analysis on this browser.
+            Otherwise the Model and Compare boxes are read again, the versions picked kept: a
+            version promoted or rolled back in another browser left "(default)" on the old one
+            until a reload."""
+            fresh = versions_kept(home, d, m, c) if d else (gr.skip(), gr.skip())
             if a or was_tried:
-                return gr.skip(), gr.skip(), gr.skip(), True, None
+                return gr.skip(), *fresh, True, None
             found = RememberedAnalysis.read(home, r, [s.label for s in dataset_splits(home)])
             if found is None:
-                return gr.skip(), gr.skip(), gr.skip(), True, None
+                return gr.skip(), *fresh, True, None
             return (*found.boxes, True, found)
 
         def analyse_again(r: RememberedAnalysis | None, progress=gr.Progress(), user=None):
@@ -836,7 +840,8 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                 out[said] = AGAIN_SAID + out[said]
             return tuple(out)
 
-        errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True), [analysed, tried, remembered],
+        errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True),
+                          [analysed, tried, remembered, ds, model, compare],
                           [ds, model, compare, tried, again], js=RECALL_ANALYSIS, api_visibility="private",
                           show_progress="hidden").then(
             guarded(policy, Action.EXPLORE, analyse_again, quiet=True), [again], results, api_visibility="private",
