@@ -2047,11 +2047,13 @@ def test_a_queue_stopped_while_predicting_leaves_the_boxes_saying_the_queue_on_s
     expect(page.locator(".progress-text").first).to_be_visible(timeout=T)
     assert page.locator(".progress-text:visible").count() == 1
     expect(page.locator("#annotate-status")).to_contain_text(
-        "Ordered by student uncertainty: this is its first post; the one you were on is", timeout=T)
+        "The order by student uncertainty comes from the answers of mner-default, the default entities model now. "
+        "This is its first post; the one you were on is", timeout=T)
     expect(page.locator("#se-pos")).to_contain_text("1 / 1500")
     assert current_post_id(page, home) != first
     # a filter changed after it: the line about the queue before goes (it said "… 176 of 723
     # now" over a queue of 696)
     page.locator("#queue-not-corrected input").check()
-    expect(page.locator("#annotate-status")).not_to_contain_text("Ordered by", timeout=T)
+    expect(page.locator("#annotate-status")).not_to_contain_text("This is its first post", timeout=T)
+    expect(page.locator("#annotate-status")).to_contain_text("from the answers of mner-default")
     page.close()

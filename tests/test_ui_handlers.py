@@ -1005,6 +1005,30 @@ def test_the_errors_boxes_name_the_versions_as_they_are_after_a_promote(demo_hom
     assert versions_kept(demo_home, "demo/test", "default", NO_COMPARISON)[0]["value"] == "mner-default"
 
 
+def test_a_queue_made_from_the_student_s_answers_names_the_default_they_are_from(demo_home):
+    """A promote or a roll back made Annotate's "student uncertainty" queue anew from another
+    model the next time it was made (a reload reordered it), and nothing said so."""
+    from cot_explorer.student.registry import Registry
+    from cot_explorer.ui.annotate import QueueFilters, order_basis
+
+    assert order_basis(demo_home, QueueFilters("demo/test")) == ""   # file order reads no model
+    ordered = QueueFilters("demo/test", order="student uncertainty")
+    assert order_basis(demo_home, ordered) == ("The order by student uncertainty comes from the answers of "
+                                               "mner-default, the default entities model now.")
+    both = QueueFilters("demo/test", only_errors=True, order="student uncertainty")
+    assert order_basis(demo_home, both).startswith("“Student errors only” and the order by student uncertainty come ")
+    with open_store(demo_home) as s:
+        Registry(s).promote("mner-twitter2017")
+    try:
+        assert "from the answers of mner-twitter2017, the default entities model now" in order_basis(demo_home, ordered)
+    finally:
+        with open_store(demo_home) as s:
+            Registry(s).promote("mner-default")
+    relations = QueueFilters("demo-mnre/test", only_errors=True)
+    assert order_basis(demo_home, relations) == ("“Student errors only” comes from the answers of mre-default, "
+                                                 "the default relations model now.")
+
+
 def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_comes_in_whole(home, data, tmp_path):
     from cot_explorer.ui.store_import import DETECT, FORMATS, import_file
 

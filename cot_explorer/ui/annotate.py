@@ -32,6 +32,7 @@ from ..store.images import image_path
 from ..store.knowledge import earlier_teachers, knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
 from ..store.shown_images import shown_image
+from ..student.registry import Registry
 from ..uploads import UPLOAD_DATASET
 from .cancel import Stopped, begin_work, request_stop
 from .common import (
@@ -64,6 +65,7 @@ from .predicted import (
 )
 from .relations import pairs_view, relation_student_available, set_relation
 from .span_editor import EditorDoc, ErrorFocus, PairSaved, SpanEditor, span_dict, spans_from_value, token_cells
+from .versions import TASK_NAMES
 
 HISTORY_COLUMNS = ["version", "what", "task", "author", "saved at (UTC)", "change", "labels"]
 # The annotator's name lives in the browser too (localStorage, this page's origin only): a
@@ -193,6 +195,26 @@ def predictions_ready(home: Path, dataset_split: str) -> bool:
         posts = list_posts(store, ds.dataset, ds.split)
         relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
     return all_predicted(home, posts, "mre" if relations and relation_student_available(home) else "mner")
+
+
+def order_basis(home: Path, filters: "QueueFilters") -> str:
+    """Whose answers a queue made from the student's (errors only, an order by them) was made
+    from: the default model's, named. A promote or a roll back makes such a queue anew from the
+    new default's the next time it is made, and nothing said so (a reload reordered it)."""
+    if not reads_predictions(filters.only_errors, filters.order):
+        return ""
+    ds = DatasetSplit.parse(filters.dataset_split)
+    with open_store(home) as store:
+        relations = label_store.labelled_task(store, ds.dataset, ds.split) == "mre"
+    task = "mre" if relations and relation_student_available(home) else "mner"
+    with open_store(home) as store:
+        try:
+            name = Registry(store).default_name(task)
+        except CotExplorerError:   # no model of the task: the queue said why already
+            return ""
+    what = filters.predicted_words()
+    verb = "come" if " and " in what else "comes"
+    return f"{what[0].upper()}{what[1:]} {verb} from the answers of {name}, the default {TASK_NAMES[task]} model now."
 
 
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
@@ -822,10 +844,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             # only the order changed: its first post is why one orders (a walker was left on the
             # post on show, at 2269 of 3373, and Next went on to posts the student is surer of)
             reordered = bool(made) and list(made)[:4] == [d, t, e, c] and made[4] != o and o != QueueOrder.FILE
+            basis = order_basis(home, QueueFilters(d, t, e, c, o))
             if reordered and here in ids and ids[0] != here and not _has_unsaved(doc):
                 return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
                         + show(editor_doc(home, ids[0], user, ids),
-                               f"Ordered by {o}: this is its first post; the one you were on is "
+                               f"{basis} This is its first post; the one you were on is "
                                f"{ids.index(here) + 1} of {len(ids)} now."))
             if here in ids:
                 # the post on show is in the new queue too: it stays open, unsaved edits and all,
@@ -833,7 +856,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 # a line about the queue before goes ("… 176 of 723 now" stayed over a queue of 696)
                 return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
                         + [echoed(doc, pos={**(doc.get("pos") or {}), "index": ids.index(here), "total": len(ids)})]
-                        + [gr.skip()] * (len(post_outs) - 2) + [""])
+                        + [gr.skip()] * (len(post_outs) - 2) + [basis])
             if _has_unsaved(doc):
                 # the open post has unsaved edits: asked first, the queue not yet changed. Leaving
                 # makes it again (`requeue`); Stay puts the filters back (`stay`; see navigate)
@@ -841,7 +864,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return [gr.skip(), gr.skip()] + [gr.skip()] * len(filters) + [echoed(doc, pending_open={
                     "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True})] + \
                     [gr.skip()] * (len(post_outs) - 1)
-            return [ids, [d, t, e, c, o]] + [gr.skip()] * len(filters) + show(editor_doc(home, ids[0], user, ids), "")
+            return [ids, [d, t, e, c, o]] + [gr.skip()] * len(filters) + show(editor_doc(home, ids[0], user, ids), basis)
 
         def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, place, evt: gr.EventData, user):
             user_opened()
@@ -1178,6 +1201,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     "Pick it again to make that queue, with progress and Stop.")
             kept = QueueFilters(dataset_split, kept.type_filter, False, kept.not_corrected)
             boxes = [False, kept.order]
+        elif kept:
+            said = order_basis(home, kept)
         ids = queue(home, *kept.made) if kept else []
         first = remembered if remembered in ids else ids[0] if ids else None
         opened = show(editor_doc(home, first, user, ids), said) if first and not (doc or {}).get("post_id") else None

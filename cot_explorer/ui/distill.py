@@ -485,6 +485,11 @@ def heldout_f1(home: Path, version: str, dataset: str, task: str = "mner",
                        [[Span(a, b, t) for a, b, t, _ in preds[p.id]] for p in posts]).f1
 
 
+# what a change of default reaches besides the suggestions: queues made from the student's answers
+FOLLOW_DEFAULT = ("Annotate's suggestions are its answers, and a queue ordered by them (or of student errors only) "
+                  "follows it the next time the queue is made.")
+
+
 def promote_version(home: Path, name: str, user: User, anyway: bool = False, reason: str = "",
                     on_progress: ProgressFn | None = None) -> str:
     """Promote; a version that scores below the current default (of its task) on the held-out
@@ -526,7 +531,7 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
     # held-out posts became every dataset's default without a word of it)
     where = f" It was measured on the held-out posts of {dataset} only." if dataset and new_f1 is not None else ""
     return (f"Promoted **{name}**{scores}: it is the default {what} model now, for every dataset and everyone using "
-            f"this app; {current} before it.{where} Roll back to undo.")
+            f"this app; {current} before it.{where} {FOLLOW_DEFAULT} Roll back to undo.")
 
 
 HISTORY_COLUMNS = ["when (UTC)", "model of", "what happened", "by", "why"]
@@ -545,7 +550,7 @@ def roll_back(home: Path, version: str | None, user: User | None = None, reason:
     with open_store(home) as store:
         task, was, now = Registry(store).roll_back(version, by=user.label if user else None,
                                                    reason=(reason or "").strip() or None)
-    return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again."
+    return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again. {FOLLOW_DEFAULT}"
 
 
 def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, tabs: gr.Tabs | None = None) -> dict:
