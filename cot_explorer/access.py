@@ -61,6 +61,7 @@ class Action(StrEnum):
     IMPORT = "import a dataset file"
     SEE_STORE_PATH = "see the store's path"
     DELETE_WORK = "delete an upload with saved labels, teacher answers or a place in a held-out set"
+    SET_BLIND = "make a split's annotation blind, or end it (and see its labels while it is)"
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .access import USERS_FILE_ENV, add_user, default_users_file, read_users_file, remove_user
-from .errors import CotExplorerError
+from .errors import CotExplorerError, ValidationError
 from .exporter import CONLL_SOURCES, ExportReport, export, export_file, removal_backup_path, write_removal_backup
 from .importer import (
     KINDS,
@@ -27,6 +27,7 @@ from .importer import (
 )
 from .limits import DISK_FULL_ERRNOS, check_text, disk_full_message
 from .paths import HOME_ENV
+from .store import blind as blind_store
 from .store import open_store
 from .store.images import read_image_file
 from .store.model_versions import promotion_history
@@ -109,6 +110,8 @@ EXAMPLES: dict[str, list[str]] = {
     "users": ["cot-explorer users add ann --role annotator", "cot-explorer users list",
               "cot-explorer users remove ann"],
     "stats": ["cot-explorer stats", "cot-explorer stats --json"],
+    "blind": ["cot-explorer blind list", "cot-explorer blind on --dataset mine --split train",
+              "cot-explorer blind off --dataset mine --split train"],
     "remove": ["cot-explorer remove --dataset mine --split train", "cot-explorer remove --dataset mine --split train --yes"],
 }
 
@@ -280,6 +283,16 @@ def build_parser() -> argparse.ArgumentParser:
                                               "~/.config/cot-explorer/users)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
+    p = sub.add_parser("blind", help="annotate a split blind: each signed-in annotator sees only their own labels",
+                       description="In a blind split, Annotate shows each signed-in annotator their own entity labels "
+                                   "of its posts (the imported ones until they save), never another's, so that "
+                                   "agreement compares labels made apart. A post's current labels stay its newest "
+                                   "save. Splits whose posts hold entity pairs are refused (relations are not hidden).")
+    _home_arg(p)
+    p.add_argument("action", choices=("on", "off", "list"), help="make the split blind, open it again, or list them")
+    p.add_argument("--dataset", help="the split's dataset (on, off)")
+    p.add_argument("--split", help="the split (on, off)")
+
     p = sub.add_parser("stats", help="counts per dataset and split")
     _home_arg(p)
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
@@ -374,6 +387,23 @@ def _add_post(args: argparse.Namespace, store) -> int:
     post = add_upload(store, args.text, image, args.image.name if args.image else None)
     print(json.dumps({"id": post.id, "tokens": list(post.tokens), "offsets": [list(o) for o in post.offsets],
                       "image_sha256": post.image_sha256}, ensure_ascii=False))
+    return 0
+
+
+def _blind(args: argparse.Namespace, store) -> int:
+    if args.action == "list":
+        splits = sorted(blind_store.blind_splits(store))
+        print("\n".join(f"{d}/{s}" for d, s in splits) if splits else "no split is annotated blind")
+        return 0
+    if not (args.dataset and args.split):
+        raise ValidationError(f"blind {args.action} needs --dataset and --split")
+    changed = blind_store.set_blind(store, args.dataset, args.split, args.action == "on", cli_user())
+    where = f"{args.dataset}/{args.split}"
+    if args.action == "on":
+        print(f"{where} is annotated blind{' now' if changed else ' already'}: each signed-in annotator sees only "
+              "their own labels of its posts in the app (with no users file, the one local user sees every label).")
+    else:
+        print(f"{where} is {'open again' if changed else 'not blind'}: everyone sees each post's current labels.")
     return 0
 
 
@@ -774,7 +804,7 @@ def _users(args: argparse.Namespace, store) -> int:
     return 0
 
 
-COMMANDS = {"teach": _teach, "import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "train": _train,
+COMMANDS = {"teach": _teach, "import": _import, "export": _export, "add-post": _add_post, "stats": _stats, "blind": _blind, "train": _train,
             "round": _round,
             "evaluate": _evaluate, "predict": _predict, "models": _models, "users": _users, "remove": _remove}
 

@@ -248,3 +248,61 @@ def test_an_annotator_removed_while_their_page_is_open_is_told_so_at_their_next_
             continue
     expect(bar).to_contain_text("You are signed out")
     context.close()
+
+
+def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, browser):
+    """Before blind annotation, the second annotator of a split opened the first one's save:
+    their agreement was not of labels made apart. An admin makes the split blind in Annotate;
+    ann2 then opens the post ann1 has just saved and sees the imported labels, not ann1's."""
+    from cot_explorer.store import blind as blind_store
+
+    url, home = signed_app
+    lead_context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    lead = lead_context.new_page()
+    lead.goto(url)
+    sign_in(lead, "adm", "admin")
+    tab(lead, "Annotate")
+    expect(lead.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
+    one_context, one = annotating(browser, url, "ann1")
+    two_context = None
+    try:
+        lead.get_by_text("Annotator agreement", exact=True).click()
+        split = lead.locator("#queue-dataset input").input_value()
+        lead.locator("#blind-split input").check()
+        expect(lead.locator("#blind-note")).to_contain_text(f"{split} is annotated blind now", timeout=T)
+        shot(lead, "blind-split-set")
+        # ann1's page, open before: its next answer shows the split blind
+        one.locator("#se-next").click()
+        expect(one.locator("#se-progress")).to_contain_text("is annotated blind: 0 of", timeout=T)
+        pid = current_post_id(one, home)
+        with open_store(home) as s:
+            imported = len(label_store.current(s, pid, "mner").spans)
+        make_an_edit(one)
+        one.keyboard.press("s")
+        expect(one.locator("#annotate-status")).to_contain_text("your own labels of this post (blind", timeout=T)
+        two_context, two = annotating(browser, url, "ann2")
+        # ann1's post on ann2's page: the imported labels, and no word of ann1
+        for _ in range(10):
+            if current_post_id(two, home) == pid:
+                break
+            two.locator("#se-next").click()
+            two.wait_for_timeout(700)
+        assert current_post_id(two, home) == pid
+        expect(two.locator("#span-editor .se-chip")).to_have_count(imported, timeout=T)
+        expect(two.locator("#se-progress")).to_contain_text("0 of")
+        expect(two.locator("#span-editor")).not_to_contain_text("ann1")
+        two.get_by_text("History of this post", exact=False).first.click()
+        expect(two.locator("#annotate-history")).not_to_contain_text("ann1")
+        shot(two, "blind-split-second-annotator")
+        # agreement on the split is the admin's: ann2 is told it is left out
+        two.get_by_text("Annotator agreement", exact=True).click()
+        two.locator("#agreement-btn").click()
+        expect(two.locator("#annotate-status")).to_contain_text("are left out", timeout=T)
+        expect(two.locator("#blind-split input")).to_be_checked()
+    finally:
+        with open_store(home) as s:
+            for dataset, split_name in blind_store.blind_splits(s):
+                blind_store.set_blind(s, dataset, split_name, False, None)
+        for context in (lead_context, one_context, two_context):
+            if context is not None:
+                context.close()

@@ -57,6 +57,7 @@ def test_migration_8_gives_old_undos_the_source_of_the_labels_they_restore(home,
         s.conn.execute("UPDATE labels SET source = 'annotator' WHERE version = ?", (back.version,))  # as saved before
         s.conn.execute("ALTER TABLE labels DROP COLUMN imported")  # as it was before migration 8
         s.conn.execute("DROP TABLE promotions")   # and before migration 11
+        s.conn.execute("DROP TABLE blind_splits")   # nor migration 12
         s.conn.execute("PRAGMA user_version = 7")
         s.conn.commit()
         # counted as corrected before the migration (progress() itself reads the migrated schema)
@@ -98,6 +99,7 @@ def test_migration_10_keeps_every_answer_and_lets_a_twin_post_keep_its_own(home,
         s.conn.execute(f"INSERT INTO teacher_outputs ({columns}) SELECT {columns} FROM old")
         s.conn.execute("DROP TABLE old")
         s.conn.execute("DROP TABLE promotions")   # as it was before migration 11
+        s.conn.execute("DROP TABLE blind_splits")   # nor migration 12
         s.conn.execute("PRAGMA user_version = 9")
         s.conn.commit()
         with pytest.raises(sqlite3.IntegrityError):   # what dropped the twin's answer
@@ -131,6 +133,7 @@ def test_migration_11_keeps_the_promotions_that_stand_as_the_start_of_the_histor
                            manifest={}, created_at=made)
         set_promoted(s, "a", by="ann", reason="better on valid")
         s.conn.execute("DROP TABLE promotions")   # as it was before migration 11
+        s.conn.execute("DROP TABLE blind_splits")   # nor migration 12
         s.conn.execute("PRAGMA user_version = 10")
         s.conn.commit()
     with open_store(home) as s:
@@ -139,3 +142,17 @@ def test_migration_11_keeps_the_promotions_that_stand_as_the_start_of_the_histor
         assert (event.task, event.action, event.version, event.by, event.reason) == (
             "mner", "promote", "a", "ann", "better on valid")
         assert event.what() == "promoted a"   # what it replaced was never recorded
+
+
+def test_migration_12_adds_blind_splits_to_a_store_without_them(home):
+    """A store from before migration 12 opens with no split blind, and one can be made blind."""
+    from cot_explorer.store import blind
+
+    with open_store(home) as s:
+        s.conn.execute("INSERT INTO datasets VALUES ('d', '[\"PER\"]', 'now')")
+        s.conn.execute("DROP TABLE blind_splits")
+        s.conn.execute("PRAGMA user_version = 11")
+        s.conn.commit()
+    with open_store(home) as s:
+        assert s.schema_version == LATEST and blind.blind_splits(s) == set()
+        assert not blind.is_blind(s, "d", "train")

@@ -376,6 +376,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                WHERE promoted_at IS NOT NULL ORDER BY promoted_at""",
         ),
     ),
+    (
+        12,
+        "splits annotated blind: each annotator sees their own entity labels only, so that agreement compares "
+        "labels made apart",
+        (
+            """CREATE TABLE blind_splits (
+                dataset TEXT NOT NULL,
+                split TEXT NOT NULL,
+                set_by TEXT,
+                set_at TEXT NOT NULL,
+                PRIMARY KEY (dataset, split)
+            )""",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

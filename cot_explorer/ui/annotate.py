@@ -13,7 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..access import LOCAL_USER, AccessPolicy, Action, User
+from ..access import LOCAL_USER, AccessPolicy, Action, User, require
 from ..errors import ConflictError, CotExplorerError, NameNeeded, PairChangedMeanwhile, ValidationError
 from ..evaluate import agreement
 from ..labels import (
@@ -26,6 +26,7 @@ from ..labels import (
 )
 from ..predict_budget import PredictBudget
 from ..schema import LabelSet, Post
+from ..store import blind as blind_store
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path
@@ -219,15 +220,17 @@ def order_basis(home: Path, filters: "QueueFilters") -> str:
 
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
           not_corrected: bool = False, order: str = QueueOrder.FILE, on_progress: ProgressFn | None = None,
-          charge: ChargeFn | None = None) -> list[str]:
+          charge: ChargeFn | None = None, seen_by: str | None = None) -> list[str]:
     """The posts of a split to correct, filtered and ordered. On a split with entity pairs
     (MNRE) and a relation student, errors, uncertainty and disagreement are the relations'.
-    `charge`: what predicting the split costs the user (a viewer's share), before any is."""
+    `charge`: what predicting the split costs the user (a viewer's share), before any is.
+    `seen_by`: in a blind split, the filters read that person's labels (`queue_viewer`)."""
     ds = DatasetSplit.parse(dataset_split)
     order = QueueOrder(order)
     with open_store(home) as store:
         posts = list_posts(store, ds.dataset, ds.split)
-        current = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
+        current = (label_store.current_for_split(store, ds.dataset, ds.split, "mner") if seen_by is None
+                   else blind_store.seen_by_split(store, ds.dataset, ds.split, seen_by))
         relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
     if type_filter and type_filter != "any":
         posts = [p for p in posts if p.id in current and any(s.type == type_filter for s in current[p.id].spans)]
@@ -316,8 +319,37 @@ def pairs_for(home: Path, post: Post) -> tuple[list[dict], int | None]:
     return pairs, view.version
 
 
+def blind_viewer(store, dataset: str, split: str, user: User) -> str | None:
+    """Whose own entity labels Annotate shows of the posts of a blind split: the signed-in
+    person's ("" for a visitor: nobody's, so the imported ones). None where the split is not
+    blind, or for the one local user (telling annotators apart needs them signed in)."""
+    if user.name == LOCAL_USER or not blind_store.is_blind(store, dataset, split):
+        return None
+    return user.name or ""
+
+
+def queue_viewer(home: Path, dataset_split: str, user: User) -> str | None:
+    """`blind_viewer` of a queue's split: its filters read that person's labels."""
+    ds = DatasetSplit.parse(dataset_split)
+    with open_store(home) as store:
+        return blind_viewer(store, ds.dataset, ds.split, user)
+
+
+BLIND_UNDO = ("in a blind split Undo and Redo step only your own change while it is the post's newest, and "
+              "someone has saved this post since: correct the labels on show and save them instead")
+
+
+BLIND_SAID = "you see only your own labels (the imported ones until you save), never another annotator's"
+
+
 def progress_line(home: Path, post: Post, user: User) -> str:
     with open_store(home) as store:
+        viewer = blind_viewer(store, post.dataset, post.split, user)
+        if viewer is not None:   # no count of others' work, and no name of theirs
+            mine = blind_store.saved_by(store, post.dataset, post.split, viewer) if viewer else 0
+            total = store.conn.execute("SELECT count(*) FROM posts WHERE dataset = ? AND split = ?",
+                                       (post.dataset, post.split)).fetchone()[0]
+            return f"{post.dataset}/{post.split} is annotated blind: {mine} of {total} posts saved by you; {BLIND_SAID}"
         pr = label_store.progress(store, post.dataset, post.split, confirmed=True)
     signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
     mine = pr.by_author.get(user.name or "", 0)
@@ -353,6 +385,14 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         base = label_store.head_version(store, post_id, "mner")
         schema = dataset_schema(store, post.dataset)
         undoable = label_store.newest_undoable(store, post_id)
+        viewer = blind_viewer(store, post.dataset, post.split, user)
+        if viewer is not None:
+            # their own labels, kept (as a draft is) against their own version: others' saves
+            # on top of the post move nothing here
+            seen = blind_store.seen_by(store, post_id, viewer)
+            cur, base = seen.labels, seen.version
+            if undoable is not None and undoable.author != viewer:
+                undoable = None   # another's change: not said, and refused (step_history)
     saved = [span_dict(s) for s in (cur.spans if cur else ())]
     pairs, rel_version = pairs_for(home, post)
     ids = ids or []
@@ -371,7 +411,8 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved),
         drafts_of="" if user.name in (None, LOCAL_USER) else user.name,
         undo_of={"author": undoable.author, "version": undoable.version}
-        if undoable is not None and undoable.source == "annotator" and undoable.author else None)
+        if undoable is not None and undoable.source == "annotator" and undoable.author else None,
+        blind_of=viewer)
 
 
 STALE_ERROR = " (the labels have changed since this analysis: press Analyse in Errors again)"
@@ -394,12 +435,15 @@ def error_focus_of(d: object, n_tokens: int, labels: list[dict]) -> ErrorFocus |
     return ErrorFocus(d["said"][:300] + (STALE_ERROR if stale else ""), gold, pred)
 
 
-def history_rows(home: Path, post_id: str) -> list[list]:
+def history_rows(home: Path, post_id: str, blind_of: str | None = None) -> list[list]:
     """The post's versions, newest first, each with what it changed against the version of its
-    task before it (every row listed all six relations, to be compared by eye) and its labels."""
+    task before it (every row listed all six relations, to be compared by eye) and its labels.
+    `blind_of`: in a blind split, that person's entity versions and the imported ones only."""
     with open_store(home) as store:
         post = get_post(store, post_id)
         hist = label_store.post_history(store, post_id)
+    if blind_of is not None:
+        hist = [h for h in hist if h.task != "mner" or h.imported or (blind_of and h.author == blind_of)]
     rows, before = [], {}
     for h in hist:
         labels = None if h.action == "undo" and h.restores is None else h.labels
@@ -473,6 +517,10 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     mine = LabelSet("mner", spans=spans, source="annotator", author=author)
     with open_store(home) as store:
         head = label_store.head(store, post_id, "mner")
+        post = get_post(store, post_id)
+        viewer = blind_viewer(store, post.dataset, post.split, user) if post is not None else None
+    if viewer:
+        return _save_blind(home, doc, mine, viewer, user, ids)
     if (head is not None and head.version == doc.get("base_version") and head.action in ("save", "merge")
             and head.source == "annotator" and head.author == author and mine.same_labels(head.labels)):
         # the same labels saved again by the same annotator: no version that changes nothing
@@ -524,6 +572,30 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
         return fresh, (f"Confirmed {whose} labels unchanged as version {saved.version}: the post counts as "
                        f"corrected by you and trains in the next round ({replaced}).")
     return fresh, f"Saved version {saved.version} ({replaced})."
+
+
+def _save_blind(home: Path, doc: dict, mine: LabelSet, viewer: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
+    """A save in a blind split: on top of the post's newest version, whoever saved it (another
+    annotator's save is no conflict: neither sees the other's), said against the labels this
+    person had on show (their own, else the imported ones)."""
+    post_id = doc["post_id"]
+    with open_store(home) as store:
+        seen = blind_store.seen_by(store, post_id, viewer)
+    fresh = lambda: editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1)  # noqa: E731
+    if seen.own and mine.same_labels(seen.labels):
+        return fresh(), f"Nothing changed since your version {seen.version}: nothing saved."
+    for attempt in range(3):
+        try:
+            with open_store(home) as store:
+                saved = label_store.save(store, post_id, mine, label_store.head_version(store, post_id, "mner"))
+            break
+        except ConflictError:   # another annotator's save landed between the read and the write
+            if attempt == 2:
+                raise
+    said = (f"Confirmed the imported labels unchanged as version {saved.version}" if not seen.own
+            and mine.same_labels(seen.labels) else f"Saved version {saved.version}")
+    return fresh(), (f"{said}: your own labels of this post (blind: other annotators' labels of it stay as they "
+                     "saved them, unseen by you, and theirs never show yours).")
 
 
 def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: str, user: User,
@@ -582,6 +654,13 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
     author = who_saves(author)
     dirty = _is_dirty(doc)
     only = "mre" if dirty else None
+    with open_store(home) as store:
+        post = get_post(store, doc["post_id"])
+        viewer = blind_viewer(store, post.dataset, post.split, user) if post is not None else None
+        newest = label_store.head(store, doc["post_id"], "mner") if forward else \
+            label_store.newest_undoable(store, doc["post_id"])
+    if viewer is not None and newest is not None and newest.author != viewer:
+        raise ValidationError(BLIND_UNDO)
     with open_store(home) as store:
         stood = {task: label_store.current(store, doc["post_id"], task) for task in ("mner", "mre")}
         before = stood["mre"]
@@ -666,17 +745,23 @@ def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | No
 AGREEMENT_COLUMNS = ["dataset", "annotators", "posts", "span F1", "token kappa", "F1 per type"]
 
 
-def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
+def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], list[tuple[str, str]]]:
     """Span-level agreement per dataset where two or more annotators saved a post: all pairs
     pooled, then each pair of annotators on the posts both saved (the table mixed every pair
-    with no name, so a low score could not be traced to whose)."""
+    with no name, so a low score could not be traced to whose). A split annotated blind has
+    rows of its own ("demo/test (blind)"); `with_blind` False leaves its posts out (they show
+    each annotator's labels, which its annotators must not see)."""
     with open_store(home) as store:
         by_post = label_store.labels_by_annotator(store)
         posts = {pid: get_post(store, pid) for pid in by_post}
+        blind = blind_store.blind_splits(store)
     per_dataset: dict[str, list] = {}
     for pid, by in by_post.items():
         p = posts[pid]
-        per_dataset.setdefault(p.dataset, []).append((pid, len(p.tokens), {a: ls.spans for a, ls in by.items()}))
+        if (p.dataset, p.split) in blind and not with_blind:
+            continue
+        group = f"{p.dataset}/{p.split} (blind)" if (p.dataset, p.split) in blind else p.dataset
+        per_dataset.setdefault(group, []).append((pid, len(p.tokens), {a: ls.spans for a, ls in by.items()}))
     rows, disagree = [], []
     per_type = lambda a: ", ".join(f"{t} {f:.1f}" for t, f in sorted(a.per_type_f1.items()))  # noqa: E731
     for ds, items in sorted(per_dataset.items()):
@@ -703,16 +788,47 @@ def agreement_rows(home: Path) -> tuple[list[list], list[tuple[str, str]]]:
     return rows, disagree
 
 
-def annotators_said(home: Path, post_id: str | None) -> str:
+def split_is_blind(home: Path, dataset_split: str | None) -> bool:
+    if not dataset_split:
+        return False
+    ds = DatasetSplit.parse(dataset_split)
+    with open_store(home) as store:
+        return blind_store.is_blind(store, ds.dataset, ds.split)
+
+
+def set_split_blind(home: Path, dataset_split: str | None, on: bool, user: User) -> str:
+    """Make the split blind, or open again (an admin's), in words of what that does."""
+    require(user, Action.SET_BLIND)
+    if not dataset_split:
+        raise ValidationError("choose a dataset/split first")
+    if on and user.name == LOCAL_USER:
+        raise ValidationError("blind annotation needs people signed in (a users file, or a Space's sign-in): with "
+                              "the one local user, the app cannot tell annotators apart")
+    ds = DatasetSplit.parse(dataset_split)
+    with open_store(home) as store:
+        changed = blind_store.set_blind(store, ds.dataset, ds.split, on, user.label)
+    if on:
+        return ((f"{dataset_split} is annotated blind now" if changed else f"{dataset_split} was annotated blind already")
+                + ": in Annotate each signed-in annotator sees only their own labels of its posts (the imported "
+                "ones until they save), and Explore shows them theirs; its error analysis is an admin's meanwhile. "
+                "Agreement compares labels made apart (rows “" + dataset_split + " (blind)”). A post's current "
+                "labels, which a round trains on, are its newest save: settle the disagreements before a round.")
+    return ((f"{dataset_split} is open again" if changed else f"{dataset_split} was not blind")
+            + ": everyone sees each post's current labels, its newest save.")
+
+
+def annotators_said(home: Path, post_id: str | None, user: User | None = None) -> str:
     """Each annotator's standing labels of one post, in its words, the spans not all of them
     gave in bold: a disagreement opened showed only the current labels, so who said what had
-    to be dug out of the history."""
+    to be dug out of the history. Of a post of a blind split, to admins only."""
     if not post_id:
         return ""
     with open_store(home) as store:
         by = label_store.labels_by_annotator(store, post_id=post_id).get(post_id, {})
         post = get_post(store, post_id)
-    if post is None or len(by) < 2:
+        hidden = (post is not None and user is not None and not user.may(Action.SET_BLIND)
+                  and blind_viewer(store, post.dataset, post.split, user) is not None)
+    if post is None or len(by) < 2 or hidden:
         return ""
     key = lambda s: (s.start, s.end, s.type)  # noqa: E731
     shared = set.intersection(*({key(s) for s in ls.spans} for ls in by.values()))
@@ -779,10 +895,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                                    column_widths=["7%", "18%", "6%", "10%", "13%", "22%", "24%"])
         with gr.Accordion("Annotator agreement", open=False):
             gr.Markdown("Each pair of annotators is compared on the posts both saved; in one split the second "
-                        "starts from the first one's labels. For agreement of independent labels, import the file "
+                        "starts from the first one's labels, unless the split is annotated **blind** (below: each "
+                        "signed-in annotator sees only their own labels, and its rows say *blind*). Or import the file "
                         "once per annotator, as splits of their own (`--split alice`, `--split bob`): the posts with "
-                        "the same words, corrected in both, are compared split against split (rows marked *blind*).",
+                        "the same words, corrected in both, are compared split against split.",
                         elem_id="agreement-how")
+            blind_box = gr.Checkbox(label="Blind annotation of the split in the Dataset/split box", elem_id="blind-split",
+                                    info="an admin's choice; each signed-in annotator then sees only their own labels")
+            blind_note = gr.Markdown(elem_id="blind-note")
             agree_btn = gr.Button("Measure agreement", elem_id="agreement-btn")
             agree = gr.Dataframe(headers=AGREEMENT_COLUMNS, interactive=False, elem_id="agreement-table")
             disagreed = gr.Dropdown(label="Posts they disagree on (opens it)", choices=[], elem_id="agreement-posts")
@@ -802,7 +922,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def show(doc: EditorDoc, message: str = "") -> list:
             img, cap, thought = context(home, doc.post_id)
             return [doc.to_value(), gr.update(value=img, visible=bool(img)), cap, thought,
-                    history_rows(home, doc.post_id), message]
+                    history_rows(home, doc.post_id, doc.blind_of), message]
 
         def types_update(d: str, current: str = "any", keep: bool = False):
             """The type filter's choices for dataset `d`; the type picked stays where `d` has it
@@ -828,7 +948,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             user_opened()
             begin_work()
             try:
-                ids = queue(home, d, t, e, c, o, ProgressReporter(progress), charged(user))
+                ids = queue(home, d, t, e, c, o, ProgressReporter(progress), charged(user),
+                            seen_by=queue_viewer(home, d, user))
             except Stopped as stopped:
                 # the queue on show stays, and so must the boxes that say how it was made: "student
                 # uncertainty" stayed in the Order box over a queue in file order
@@ -876,7 +997,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return ([gr.update(value=d0), gr.skip(), types_update(d0, t0), e0, c0, o0, gr.skip(), gr.skip(), gr.skip()]
                         + [gr.skip()] * len(post_outs))
             if data.get("requeue") and dataset_split:   # leaving for the queue asked for: made now
-                ids = queue(home, dataset_split, t, e, c, o, charge=charged(user))
+                ids = queue(home, dataset_split, t, e, c, o, charge=charged(user),
+                            seen_by=queue_viewer(home, dataset_split, user))
                 if not ids:
                     raise ValidationError("no post matches these filters")
             elif not ids and dataset_split:  # the page's first queue may still be loading: count it here
@@ -1060,10 +1182,25 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return gr.update(choices=matches, value=None), found_said(q, matches) if q.strip() else ""
 
         def do_agreement(user):
-            rows, posts = agreement_rows(home)
+            sees_blind = user.may(Action.SET_BLIND) or user.name == LOCAL_USER
+            rows, posts = agreement_rows(home, with_blind=sees_blind)
             note = "" if rows else ("No post has been saved by two or more annotators yet, and no post imported "
                                     "into two splits is corrected in both.")
-            return rows, gr.update(choices=posts, value=None), "", note
+            with open_store(home) as store:
+                blind = blind_store.blind_splits(store)
+            if blind and not sees_blind:
+                note += (" The posts of splits annotated blind (" + ", ".join(f"{d}/{sp}" for d, sp in sorted(blind))
+                         + ") are left out: their agreement shows each annotator's labels, and is for admins "
+                         "while the split is blind.")
+            return rows, gr.update(choices=posts, value=None), "", note.strip()
+
+        def toggle_blind(d, on, user):
+            """The split in the box made blind, or open again; its current state back where refused."""
+            try:
+                said = set_split_blind(home, d, bool(on), user)
+            except CotExplorerError as e:
+                return split_is_blind(home, d), not_done(e)
+            return bool(on), said
 
         def said(fn, n_outputs: int, editor_at: int | None = None, names_request: bool = False):
             """A refusal goes to the status line (the last output); the editor keeps what it
@@ -1126,6 +1263,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
                              **work)
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
+        ds.change(guarded(policy, Action.EXPLORE, lambda d, user: split_is_blind(home, d), quiet=True), [ds], [blind_box],
+                  api_visibility="private", show_progress="hidden")
+        # the open post drawn again as the split now shows it (its own labels, or everyone's)
+        blind_box.input(guarded(policy, Action.EXPLORE, toggle_blind), [ds, blind_box], [blind_box, blind_note],
+                        api_visibility="private").then(**refresh_event)
         ds.change(guarded(policy, Action.EXPLORE, lambda d, t, user: types_update(d, t, keep=True)), [ds, type_filter], [type_filter],
                   api_visibility="private")
         common = [editor, queue_state, author]
@@ -1163,7 +1305,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         # filters or the post may differ, and another post opened elsewhere offers it again)
         ds.change(lambda d, place: gr.update(visible=isinstance(place, QueuePlace) and place.dataset_split != d),
                   [ds, back_state], [back], queue=False, api_visibility="private")
-        disagreed.change(guarded(policy, Action.EXPLORE, lambda pid, user: annotators_said(home, pid), quiet=True),
+        disagreed.change(guarded(policy, Action.EXPLORE, lambda pid, user: annotators_said(home, pid, user), quiet=True),
                          [disagreed], [who_said], api_visibility="private")
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
         agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, who_said, status],
@@ -1203,7 +1345,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             boxes = [False, kept.order]
         elif kept:
             said = order_basis(home, kept)
-        ids = queue(home, *kept.made) if kept else []
+        ids = queue(home, *kept.made, seen_by=queue_viewer(home, kept.dataset_split, user)) if kept else []
         first = remembered if remembered in ids else ids[0] if ids else None
         opened = show(editor_doc(home, first, user, ids), said) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():

@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
-from ..access import AccessPolicy, Action
+from ..access import LOCAL_USER, AccessPolicy, Action, User
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import (
     ERROR_KINDS,
@@ -35,6 +35,7 @@ from ..evaluate import (
 from ..labels import NO_RELATION
 from ..predict_budget import PredictBudget
 from ..schema import Post, Relation, Span
+from ..store import blind as blind_store
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.knowledge import posts_with_knowledge_among
@@ -259,6 +260,19 @@ def _model_of(home: Path, model: str, task: str) -> str:
         raise ValidationError(f"{manifest.name} reads the teacher's chain of thought about each entity pair, which "
                               "Errors does not give a relation model: analyse a text-only relation model")
     return manifest.name
+
+
+def refuse_blind(home: Path, dataset_split: str | None, user: User | None) -> None:
+    """An analysis reads every post's current labels, which is someone's save: while a split is
+    annotated blind, its analysis is an admin's."""
+    if not dataset_split or user is None or user.may(Action.SET_BLIND) or user.name == LOCAL_USER:
+        return
+    ds = DatasetSplit.parse(dataset_split)
+    with open_store(home) as store:
+        blind = blind_store.is_blind(store, ds.dataset, ds.split)
+    if blind:
+        raise ValidationError(f"{dataset_split} is being annotated blind: its error analysis shows the labels "
+                              "other annotators saved, so it is for admins until an admin ends blind annotation")
 
 
 def error_analysis(home: Path, dataset_split: str, model: str = "default", compare: str | None = None,
@@ -746,6 +760,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             with open_store(home) as store:   # before the labels are read: a save meanwhile is newer
                 since = {"split": d, "version": label_store.newest_version(store)}
             try:
+                refuse_blind(home, d, user)
                 m, c = box_values_for(home, d, m, c)
                 ea = error_analysis(home, d, m or "default", c, ProgressReporter(progress),
                                     viewer_charge(predictions, user, policy.someone_unlimited) if predictions is not None and user else None)

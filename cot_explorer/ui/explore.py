@@ -13,12 +13,13 @@ from typing import Callable, Sequence
 
 import gradio as gr
 
-from ..access import AccessPolicy, Action
+from ..access import LOCAL_USER, AccessPolicy, Action, User
 from ..ask_budget import AskBudget, BudgetExceeded
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import SpanError, span_errors
 from ..labels import mner_schema_for, teacher_spans
 from ..schema import COT_GRAINS, Grain, Knowledge, LabelSet, Post, Span
+from ..store import blind as blind_store
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.images import image_path, read_image_file
@@ -134,12 +135,18 @@ def _grains_markdown(knowledge: Knowledge) -> list[str]:
     return parts
 
 
-def explore(home: Path, post_id: str) -> ExploreView:
+def explore(home: Path, post_id: str, user: User | None = None) -> ExploreView:
+    """A post as Explore shows it; `user`: where its split is annotated blind, one who is not an
+    admin sees their own labels as the current ones (a colleague's save read here was no longer
+    blind)."""
     with open_store(home) as store:
         post = get_post(store, post_id)
         if post is None:
             raise ValidationError(f"no post {post_id!r}")
         gold = label_store.current(store, post_id, "mner")
+        if (user is not None and not user.may(Action.SET_BLIND) and user.name != LOCAL_USER
+                and blind_store.is_blind(store, post.dataset, post.split)):
+            gold = blind_store.seen_by(store, post_id, user.name or "").labels
         knowledge = knowledge_for(store, post_id)
         earlier = earlier_teachers(store, post_id)
         error = last_error(store, post_id) if knowledge is None else None
@@ -705,7 +712,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                     # an upload's text (spaced otherwise too), unless it is the picked post's own
                     done_with = uploaded_words(store, t) and not (picked is not None
                                                                    and same_words(picked.text) == same_words(t))
-            return list(show(explore(home, pid))) + [t if done_with else "", ""]  # no old refusal beside it
+            return list(show(explore(home, pid, user))) + [t if done_with else "", ""]  # no old refusal beside it
 
         def open_linked(pid, how, user):
             """The post the page's address names, on show here (after a reload, or a link); the
@@ -722,7 +729,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             choices = post_choices(home)
             if post.id not in {c for _, c in choices}:
                 choices = [(post_label(post), post.id)] + choices
-            shown_now = list(show(explore(home, post.id)))
+            shown_now = list(show(explore(home, post.id, user)))
             if how != "navigate":   # a reload, or back and forward: Annotate stays where it was
                 shown_now[0] = gr.skip()
             return shown_now + [gr.update(choices=choices, value=post.id), ""]
@@ -800,7 +807,7 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
             about another post, goes too."""
             if not pid:
                 return [gr.skip()] * (len(outs) - 1)
-            return list(show(explore(home, pid)))[2:] + [gr.skip() if pid == asked_pid else ""]
+            return list(show(explore(home, pid, user)))[2:] + [gr.skip() if pid == asked_pid else ""]
 
         # the line of an ask is about the post it asked about: another post shown takes it away
         shown.change(guarded(policy, Action.EXPLORE, lambda user: "", quiet=True), None, [ask_note], queue=False,

@@ -76,6 +76,7 @@ class EditorDoc:
                                    # restored one person's unsaved edits to the next, who saved them as theirs
     undo_of: dict | None = None    # the saved change an undo takes back ({"author", "version"}): another's is
                                    # asked about first (one "u" took back a colleague's labels unseen)
+    blind_of: str | None = None    # a blind split's: whose own labels are on show ("" nobody's: the imported ones)
 
     def to_value(self) -> dict:
         return asdict(self)

@@ -1,0 +1,115 @@
+"""Blind annotation of a split: each signed-in annotator sees their own entity labels of its
+posts, or the labels the posts were imported with where they have saved none, never another
+annotator's. Agreement measured on such a split is between labels made apart (in a split
+that is not blind, the second annotator starts from the first one's save).
+
+The label history stays one chain per post: every save goes on top of the newest version, and
+the newest save is the post's current labels (what a round trains on and an admin adjudicates).
+Relations are not blinded, so a split whose posts hold entity pairs is refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ValidationError
+from ..schema import LabelSet
+from . import labels as label_store  # its row readers too (_entry, _standing_changes): one package
+from .core import Store, utc_now
+
+
+@dataclass(frozen=True)
+class SeenLabels:
+    """A post's entity labels as one annotator sees them in a blind split."""
+
+    labels: LabelSet | None   # theirs, else the imported ones, else none
+    version: int | None       # the version those labels are (what their draft is kept against)
+    own: bool                 # their own save (not the imported labels)
+
+
+def is_blind(store: Store, dataset: str, split: str) -> bool:
+    return store.conn.execute("SELECT 1 FROM blind_splits WHERE dataset = ? AND split = ?",
+                              (dataset, split)).fetchone() is not None
+
+
+def blind_splits(store: Store) -> set[tuple[str, str]]:
+    return {(d, s) for d, s in store.conn.execute("SELECT dataset, split FROM blind_splits")}
+
+
+def set_blind(store: Store, dataset: str, split: str, on: bool, by: str | None) -> bool:
+    """Make a split blind (or not); whether that changed anything. Refused for a split with no
+    posts, and for one whose posts hold entity pairs (their relations stay shared)."""
+    if not on:
+        with store.write():
+            gone = store.conn.execute("DELETE FROM blind_splits WHERE dataset = ? AND split = ?", (dataset, split))
+        return gone.rowcount > 0
+    if store.conn.execute("SELECT 1 FROM posts WHERE dataset = ? AND split = ? LIMIT 1",
+                          (dataset, split)).fetchone() is None:
+        raise ValidationError(f"there is no split {dataset}/{split} in the store")
+    if label_store.labelled_task(store, dataset, split) == "mre":
+        raise ValidationError(f"{dataset}/{split} holds entity pairs with relations, which blind annotation does not "
+                              "hide: only entity splits can be annotated blind")
+    with store.write():
+        added = store.conn.execute("INSERT OR IGNORE INTO blind_splits (dataset, split, set_by, set_at) VALUES (?, ?, ?, ?)",
+                                   (dataset, split, by, utc_now()))
+    return added.rowcount > 0
+
+
+def _own_saves(store: Store, post_ids: list[str] | None, dataset: str | None, split: str | None,
+               author: str) -> dict[str, list[label_store.HistoryEntry]]:
+    """{post id: `author`'s entity saves, newest first} (one person under two spellings is one)."""
+    spelt = label_store._first_spellings(store)
+    me = spelt.get(author, author)
+    names = [a for a, first in spelt.items() if first == me] or [author]
+    marks = ",".join("?" * len(names))
+    if post_ids is not None:
+        where, args = f"l.post_id IN ({','.join('?' * len(post_ids))})", list(post_ids)
+    else:
+        where, args = "l.post_id IN (SELECT id FROM posts WHERE dataset = ? AND split = ?)", [dataset, split]
+    rows = store.db.query(
+        f"""SELECT l.* FROM labels l WHERE {where} AND l.task = 'mner' AND l.source = 'annotator'
+            AND l.action IN ('save', 'merge') AND l.author IN ({marks}) ORDER BY l.version DESC""", args + names)
+    out: dict[str, list[label_store.HistoryEntry]] = {}
+    for r in rows:
+        out.setdefault(r["post_id"], []).append(label_store._entry(r))
+    return out
+
+
+def _imported(store: Store, post_id: str) -> label_store.HistoryEntry | None:
+    rows = list(store.db.query("SELECT * FROM labels WHERE post_id = ? AND task = 'mner' AND imported = 1 "
+                               "ORDER BY version LIMIT 1", [post_id]))
+    return label_store._entry(rows[0]) if rows else None
+
+
+def seen_by(store: Store, post_id: str, author: str) -> SeenLabels:
+    """The post's entity labels as `author` sees them: their newest save that no undo has
+    taken back, else the imported labels, else none."""
+    saves = _own_saves(store, [post_id], None, None, author).get(post_id, [])
+    if saves:
+        standing = label_store._standing_changes(store, post_id, "mner")
+        mine = next((e for e in saves if e.version in standing), None)
+        if mine is not None:
+            return SeenLabels(mine.labels, mine.version, True)
+    first = _imported(store, post_id)
+    return SeenLabels(first.labels, first.version, False) if first is not None else SeenLabels(None, None, False)
+
+
+def seen_by_split(store: Store, dataset: str, split: str, author: str) -> dict[str, LabelSet]:
+    """{post id: entity labels as `author` sees them} for a split's posts that have any."""
+    rows = store.db.query("""SELECT l.* FROM labels l JOIN posts p ON p.id = l.post_id WHERE p.dataset = ?
+                             AND p.split = ? AND l.task = 'mner' AND l.imported = 1""", [dataset, split])
+    out = {r["post_id"]: label_store._labelset(r) for r in rows}
+    for post_id, saves in _own_saves(store, None, dataset, split, author).items():
+        standing = label_store._standing_changes(store, post_id, "mner")
+        mine = next((e for e in saves if e.version in standing), None)
+        if mine is not None:
+            out[post_id] = mine.labels
+    return out
+
+
+def saved_by(store: Store, dataset: str, split: str, author: str) -> int:
+    """How many of a split's posts `author` has entity labels of their own on (saves no undo took back)."""
+    count = 0
+    for post_id, saves in _own_saves(store, None, dataset, split, author).items():
+        standing = label_store._standing_changes(store, post_id, "mner")
+        count += any(e.version in standing for e in saves)
+    return count

@@ -1,0 +1,154 @@
+"""Blind annotation inside one split: each signed-in annotator sees their own entity labels
+(the imported ones until they save), never another's, and agreement compares labels made
+apart. Before it, the second annotator of a split started from the first one's save, and the
+only blind agreement was one import per annotator, split against split."""
+
+from __future__ import annotations
+
+import pytest
+
+from cot_explorer.access import LOCAL_USER, PermissionDenied, Role, User
+from cot_explorer.cli import main as cli
+from cot_explorer.errors import ValidationError
+from cot_explorer.store import blind as blind_store
+from cot_explorer.store import labels as label_store
+from cot_explorer.store import open_store
+from cot_explorer.store.posts import get_post, list_posts
+from cot_explorer.store.removal import remove_splits
+from cot_explorer.ui import annotate, errors_tab, explore
+from cot_explorer.ui.demo import ensure_demo
+
+from .conftest import two_pair_mnre_file
+from .test_twitter_conll import first_posts_file
+
+ANN1, ANN2 = User("ann1", Role.ANNOTATOR), User("ann2", Role.ANNOTATOR)
+ADMIN, LOCAL = User("adm", Role.ADMIN), User(LOCAL_USER, Role.ADMIN)
+
+
+@pytest.fixture
+def demo_home(home):
+    ensure_demo(home)
+    return home
+
+
+def first_with_entities(home) -> tuple[str, list[dict]]:
+    with open_store(home) as s:
+        for post in list_posts(s, "demo", "test"):
+            labels = label_store.current(s, post.id, "mner")
+            if labels is not None and labels.spans:
+                return post.id, [{"start": x.start, "end": x.end, "type": x.type} for x in labels.spans]
+    raise AssertionError("no demo post with entities")
+
+
+def spans_of(doc) -> list[tuple]:
+    return sorted((s["start"], s["end"], s["type"]) for s in (doc.saved if hasattr(doc, "saved") else doc["saved"]))
+
+
+def test_who_may_make_a_split_blind_and_which_splits_can_be(demo_home, tmp_path, data):
+    with pytest.raises(PermissionDenied):
+        annotate.set_split_blind(demo_home, "demo/test", True, ANN1)
+    with pytest.raises(ValidationError, match="needs people signed in"):
+        annotate.set_split_blind(demo_home, "demo/test", True, LOCAL)
+    with pytest.raises(ValidationError, match="entity pairs"):   # relations are not hidden
+        annotate.set_split_blind(demo_home, "demo-mnre/test", True, ADMIN)
+    with pytest.raises(ValidationError, match="no split"):
+        annotate.set_split_blind(demo_home, "demo/nothing", True, ADMIN)
+    assert annotate.set_split_blind(demo_home, "demo/test", True, ADMIN).startswith("demo/test is annotated blind now")
+    assert "already" in annotate.set_split_blind(demo_home, "demo/test", True, ADMIN)
+    assert annotate.split_is_blind(demo_home, "demo/test") and not annotate.split_is_blind(demo_home, "demo/valid")
+    # the one local user may open it again (a store made blind under sign-in, opened without)
+    assert annotate.set_split_blind(demo_home, "demo/test", False, LOCAL).startswith("demo/test is open again")
+    assert not annotate.split_is_blind(demo_home, "demo/test")
+    # from a terminal too, and a split removed takes its blindness with it
+    mine = first_posts_file(data / "twitter2017/test.txt", tmp_path / "mine.txt", 5)
+    assert cli(["--home", str(demo_home), "import", "twitter", str(mine), "--dataset", "mine", "--split", "a"]) == 0
+    assert cli(["--home", str(demo_home), "blind", "on", "--dataset", "mine", "--split", "a"]) == 0
+    with open_store(demo_home) as s:
+        assert blind_store.blind_splits(s) == {("mine", "a")}
+        remove_splits(s, "mine", "a", lambda gone: None)
+        assert blind_store.blind_splits(s) == set()
+    assert cli(["--home", str(demo_home), "blind", "on", "--dataset", "demo"]) == 2   # which split: said
+    mnre = two_pair_mnre_file(tmp_path)
+    assert cli(["--home", str(demo_home), "import", "mnre", str(mnre), "--dataset", "pairs", "--split", "test"]) == 0
+    assert cli(["--home", str(demo_home), "blind", "on", "--dataset", "pairs", "--split", "test"]) == 2
+
+
+def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_home):
+    home = demo_home
+    pid, imported = first_with_entities(home)
+    with open_store(home) as s:
+        post = get_post(s, pid)
+    annotate.set_split_blind(home, "demo/test", True, ADMIN)
+
+    # ann1 takes every entity away and saves
+    doc1 = annotate.editor_doc(home, pid, ANN1, [pid]).to_value()
+    assert spans_of(doc1) == sorted((d["start"], d["end"], d["type"]) for d in imported) and doc1["blind_of"] == "ann1"
+    doc1["spans"] = []
+    _, said = annotate.save_doc(home, doc1, "ann1", ANN1, [pid])
+    assert said.startswith("Saved version") and "blind" in said
+
+    # ann2, opening it after that save, sees the imported labels: not ann1's, nor their name
+    doc2 = annotate.editor_doc(home, pid, ANN2, [pid])
+    assert spans_of(doc2) == spans_of(doc1) and doc2.undo_of is None
+    assert not any(row[3] == "ann1" for row in annotate.history_rows(home, pid, doc2.blind_of))
+    line = annotate.progress_line(home, post, ANN2)
+    assert "ann1" not in line and "is annotated blind: 0 of" in line and "you see only your own labels" in line
+    assert "ann2" not in annotate.progress_line(home, post, ANN1) and "1 of" in annotate.progress_line(home, post, ANN1)
+    # ann2 confirms them: on top of ann1's save, which is no conflict (neither sees the other's)
+    _, said = annotate.save_doc(home, doc2.to_value(), "ann2", ANN2, [pid])
+    assert said.startswith("Confirmed the imported labels unchanged as version")
+    assert spans_of(annotate.editor_doc(home, pid, ANN1, [pid])) == []     # ann1's own, still
+    assert spans_of(annotate.editor_doc(home, pid, ADMIN, [pid])) == spans_of(doc1)   # an admin annotates blind too
+    # saved again unchanged: nothing saved
+    _, said = annotate.save_doc(home, annotate.editor_doc(home, pid, ANN2, [pid]).to_value(), "ann2", ANN2, [pid])
+    assert said.startswith("Nothing changed since your version")
+
+    # ann1's undo would take back ann2's save, the newest: refused; ann2 may take back their own
+    with pytest.raises(ValidationError, match="blind split"):
+        annotate.step_history(home, annotate.editor_doc(home, pid, ANN1, [pid]).to_value(), False, "ann1", ANN1, [pid])
+    annotate.step_history(home, annotate.editor_doc(home, pid, ANN2, [pid]).to_value(), False, "ann2", ANN2, [pid])
+    with open_store(home) as s:
+        assert blind_store.seen_by(s, pid, "ann2").own is False        # back to the imported labels
+        assert blind_store.seen_by(s, pid, "ann1").labels.spans == ()  # ann1's save stands
+    annotate.step_history(home, annotate.editor_doc(home, pid, ANN2, [pid]).to_value(), True, "ann2", ANN2, [pid])
+
+    # the queue's filters read each one's own labels
+    assert pid not in annotate.queue(home, "demo/test", not_corrected=True, seen_by="ann2")
+    assert pid in annotate.queue(home, "demo/test", not_corrected=True, seen_by="ann3")   # saved nothing yet
+    assert pid not in annotate.queue(home, "demo/test", type_filter=imported[0]["type"], seen_by="ann1")
+    assert pid in annotate.queue(home, "demo/test", type_filter=imported[0]["type"], seen_by="ann2")
+
+    # agreement: the split's own row, to an admin; the annotators see none of it
+    rows, disagreed = annotate.agreement_rows(home)
+    blind_row = next(r for r in rows if r[0] == "demo/test (blind)")
+    assert blind_row[1] == "ann1 · ann2" and blind_row[2] == 1 and pid in [p for _, p in disagreed]
+    rows, disagreed = annotate.agreement_rows(home, with_blind=False)
+    assert not any(r[0].startswith("demo/test") for r in rows) and pid not in [p for _, p in disagreed]
+    assert annotate.annotators_said(home, pid, ANN2) == ""
+    assert "**ann1**" in annotate.annotators_said(home, pid, ADMIN)
+
+    # Explore shows an annotator their own labels; Errors is an admin's while the split is blind
+    assert "Current (annotator: ann1)" in explore.explore(home, pid, ANN1).rows
+    assert "Current (annotator: ann2)" in explore.explore(home, pid, ADMIN).rows
+    with pytest.raises(ValidationError, match="annotated blind"):
+        errors_tab.refuse_blind(home, "demo/test", ANN1)
+    errors_tab.refuse_blind(home, "demo/test", ADMIN)
+
+    # opened again: everyone sees the newest save, ann2's
+    annotate.set_split_blind(home, "demo/test", False, ADMIN)
+    doc = annotate.editor_doc(home, pid, ANN1, [pid])
+    assert doc.blind_of is None and spans_of(doc) == spans_of(doc2)
+    assert "Current (annotator: ann2)" in explore.explore(home, pid, ANN1).rows
+
+
+def test_a_split_that_is_not_blind_is_as_before(demo_home):
+    """The second annotator starts from the first one's save, and the one local user, even in a
+    blind split, sees every label (there is no telling annotators apart)."""
+    pid, _ = first_with_entities(demo_home)
+    doc = annotate.editor_doc(demo_home, pid, ANN1, [pid]).to_value()
+    doc["spans"] = []
+    annotate.save_doc(demo_home, doc, "ann1", ANN1, [pid])
+    assert spans_of(annotate.editor_doc(demo_home, pid, ANN2, [pid])) == []
+    annotate.set_split_blind(demo_home, "demo/test", True, ADMIN)
+    local = annotate.editor_doc(demo_home, pid, LOCAL, [pid])
+    assert local.blind_of is None and spans_of(local) == []
