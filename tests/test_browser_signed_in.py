@@ -193,6 +193,16 @@ def test_a_page_whose_sign_in_ended_says_so_and_how_to_go_on(signed_app, browser
     expect(bar).to_contain_text("You are signed out", timeout=T)
     expect(bar).to_contain_text("unsaved edits are kept in this browser")
     shot(page, "signed-out-said")
+    # its words wrapped within the window, at its foot, clear of the notices at the top (they ran
+    # off the screen in one line there, the Reload button under a notice)
+    assert bar.evaluate("b => b.scrollWidth <= b.clientWidth + 1 && b.getBoundingClientRect().bottom <= "
+                        "window.innerHeight + 1 && b.getBoundingClientRect().top > window.innerHeight / 2")
+    # and the page asks nothing more (a dead page's timers sent 179 refused calls in 3 minutes)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/gradio_api/queue/join" in r.url else None)
+    page.locator("#se-next").click()
+    page.wait_for_timeout(1500)
+    assert asked == []
     bar.get_by_role("button", name="Reload the page").click()
     expect(page.locator("input[type=password]")).to_be_visible(timeout=T)   # the login page
     # the app down (restarting): no answer at all

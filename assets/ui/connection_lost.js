@@ -11,8 +11,10 @@
       bar = document.createElement("div");
       bar.id = ID;
       bar.setAttribute("role", "alert");
-      bar.style.cssText = "position:fixed;top:0;left:0;right:0;z-index:10000;padding:10px 16px;" +
-        "background:#b91c1c;color:#fff;font-weight:600;text-align:center;";
+      // at the foot of the window, its words wrapped: at the top it ran off the screen in one
+      // line, and Gradio's notices (top right) covered its Reload button
+      bar.style.cssText = "position:fixed;bottom:0;left:0;right:0;z-index:10000;padding:10px 16px;" +
+        "background:#b91c1c;color:#fff;font-weight:600;text-align:center;white-space:normal;overflow-wrap:anywhere;";
       const reload = document.createElement("button");
       reload.textContent = "Reload the page";
       reload.style.cssText = "margin-left:12px;padding:2px 10px;border-radius:4px;border:1px solid #fff;" +
@@ -25,8 +27,10 @@
   }
   const api = (url) => /\/gradio_api\/(queue\/join|run\/|call\/)/.test(url);
   const plain = window.fetch.bind(window);
+  let signedOut = false;   // then the page's timers ask nothing more (a dead page sent 179 refused calls in 3 min)
   window.fetch = async (input, init) => {
     const url = typeof input === "string" ? input : (input && input.url) || "";
+    if (signedOut && api(url)) return new Response(null, { status: 401, statusText: "signed out" });
     let answer;
     try {
       answer = await plain(input, init);
@@ -38,6 +42,7 @@
       throw e;
     }
     if (api(url) && answer.status === 401) {
+      signedOut = true;
       say("You are signed out (the app restarted, or your sign-in ended): nothing was done. Reload the page and " +
           "sign in again; unsaved edits are kept in this browser.");
     }
