@@ -78,7 +78,9 @@ def test_a_round_is_refused_with_a_sentence_before_any_job(home, t17):
         # said, with what does
         import_twitter(s, str(twitter_file("twitter2017", "valid")), "demo", "valid")
         with pytest.raises(RoundRefused, match="demo's held-out posts are its test split, only 40 posts.*more posts of "
-                                               "other splits do not change it.*import a labelled file as a dataset"):
+                                               "other splits do not change it.*in a dataset with no test split, "
+                                               "enough posts for the first round to hold some out itself.*Import a "
+                                               "labelled file as a dataset"):
             plan_round(s, "demo")
     with pytest.raises(RoundRefused, match="only 40 posts"):
         distill.start_round(home, "demo", "", "distill", 1, 1.0)

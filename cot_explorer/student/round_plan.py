@@ -164,9 +164,11 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
             # this dataset" led a walker to import a valid split, which changed nothing
             raise RoundRefused(f"{dataset}'s held-out posts are its test split, only {few}; below {MIN_HELDOUT} the "
                                "gain's 95 % interval means little, and more posts of other splits do not change "
-                               f"it. Rounds need a test split of at least {MIN_HELDOUT} posts: import a labelled "
-                               "file as a dataset of your own (its test split held out, its train or valid split "
-                               "to correct), or run a round on a dataset that has one", needs="posts")
+                               f"it. A round needs at least {MIN_HELDOUT} held-out posts: a test split that "
+                               "large, or, in a dataset with no test split, enough posts for the first round to "
+                               "hold some out itself (a valid split of 723 posts holds out 143). Import a labelled "
+                               "file as a dataset of your own, or run a round on one that is large enough",
+                               needs="posts")
         raise RoundRefused(f"{dataset} would hold out only {few}; below {MIN_HELDOUT} the gain's 95 % "
                            "interval means little. Import more posts of this dataset (or run a round on a larger one)",
                            needs="posts")
