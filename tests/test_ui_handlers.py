@@ -564,7 +564,7 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
 
     line = store_tab.store_line(home, User("adm", Role.ADMIN))
     commands = [c for c in line.splitlines() if c.startswith("cot-explorer import ")]
-    assert len(commands) == 5 and all(f"--home {home}" in c for c in commands)
+    assert len(commands) == 8 and all(f"--home {home}" in c for c in commands)
     monkeypatch.chdir(tmp_path)   # the last command reads the user's own file, here
     (tmp_path / "my_posts.jsonl").write_text(json.dumps({"text": "Obama visits Paris"}) + "\n")
     for command in commands:
@@ -572,9 +572,24 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
         assert result.returncode == 0, (command, result.stderr)
     with open_store(home) as s:
         stats = {(st.dataset, st.split): st for st in compute_stats(s)}
-    t17 = stats[("twitter2017", "train")]
-    assert t17.posts > 3000 and t17.posts_with_knowledge > 3000 and t17.posts_with_caption > 3000
-    assert stats[("mine", "train")].posts == 1 and stats[("mnre", "train")].posts > 3000
+    for split in ("valid", "test"):
+        t17 = stats[("twitter2017", split)]
+        assert t17.posts > 700 and t17.posts_with_knowledge > 700 and t17.posts_with_caption > 700
+        assert stats[("mnre", split)].posts > 500
+    assert stats[("mine", "train")].posts == 1
+    # posts the shipped model has not learnt (its own train file was suggested first, and no round
+    # was possible on it): one correction, and a round can be planned, held out on the test split
+    from cot_explorer.schema import LabelSet
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.student.round_plan import plan_round
+
+    with open_store(home) as s:
+        post = list_posts(s, "twitter2017", "valid")[0]
+        label_store.save(s, post.id, LabelSet("mner", spans=(), source="annotator", author="ann"),
+                         label_store.head_version(s, post.id, "mner"))
+        plan = plan_round(s, "twitter2017")
+    assert plan.heldout_from == "test split" and len(plan.heldout) > 700 and post.id in plan.curated
     # and the one that takes a mistaken import out, as pasted: it says what goes, then with --yes it goes
     (remove,) = [c for c in line.splitlines() if c.startswith("cot-explorer remove ")]
     said = run_cli(*shlex.split(remove)[1:])

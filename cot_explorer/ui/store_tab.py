@@ -42,20 +42,28 @@ def import_recipe(home: Path) -> str:
     named where that folder is."""
     root = data_dir()
     where = f" --home {shlex.quote(str(home))}"
-    corpus = twitter_file("twitter2017", "train", root)
-    lines = [f"cot-explorer import twitter {shlex.quote(str(corpus))} --dataset twitter2017 --split train{where}",
-             f"cot-explorer import knowledge {shlex.quote(str(knowledge_file('twitter2017', 'train', root)))} "
-             f"--dataset twitter2017 --split train{where}",
-             f"cot-explorer import captions {shlex.quote(str(captions_file('twitter2017', root)))} --dataset twitter2017{where}",
-             # relations too: an MNRE round needs its own posts (the walk found no way to them here)
-             f"cot-explorer import mnre {shlex.quote(str(mnre_file('train', root)))} --dataset mnre --split train{where}",
-             f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}"]
+    # the splits the shipped models never learnt: the train files were theirs, and a dataset of
+    # them held nothing a round could measure on ("trained on 3373 of the 3373 posts")
+    corpus = twitter_file("twitter2017", "valid", root)
+    lines = [line for split in ("valid", "test") for line in (
+                 f"cot-explorer import twitter {shlex.quote(str(twitter_file('twitter2017', split, root)))} "
+                 f"--dataset twitter2017 --split {split}{where}",
+                 f"cot-explorer import knowledge {shlex.quote(str(knowledge_file('twitter2017', split, root)))} "
+                 f"--dataset twitter2017 --split {split}{where}")]
+    lines += [f"cot-explorer import captions {shlex.quote(str(captions_file('twitter2017', root)))} --dataset twitter2017{where}",
+              # relations too: an MNRE round needs its own posts (the walk found no way to them here)
+              *(f"cot-explorer import mnre {shlex.quote(str(mnre_file(split, root)))} --dataset mnre --split {split}{where}"
+                for split in ("valid", "test")),
+              f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}"]
     if not corpus.exists():   # no benchmark data here: your own posts only
         lines = lines[-1:]
     return ("To add posts (a Distill round needs a split large enough to hold some out), pick a file in "
             "**Import a dataset file** below; or, for a file on the server, run in a terminal beside the app, then "
             "press Refresh:\n\n```\n" + "\n".join(lines) + "\n```\n\n"
-            "Each import is all or nothing: a bad line refuses the file, and the bad lines are said all at once. The README lists every "
+            + ("The shipped models learnt the benchmark's train files, so a round on those has nothing to measure "
+               "on: the valid and test files above are posts they have not seen (a round trains on the corrections "
+               "of valid and measures on test).\n\n" if corpus.exists() else "")
+            + "Each import is all or nothing: a bad line refuses the file, and the bad lines are said all at once. The README lists every "
             "format (Twitter CoNLL, MNRE, the recorded reasoning, captions, JSONL).\n\n"
             "A split imported by mistake is taken out by the same command line; it says what would go first, and "
             "removes nothing until you add `--yes`:\n\n"
