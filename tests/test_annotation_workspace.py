@@ -217,8 +217,10 @@ def test_agreement_pairwise_f1_and_token_kappa():
     ag = agreement([("p1", 4, {"ann": a, "bob": a}), ("p2", 4, {"ann": a, "bob": b})])
     assert ag.posts == 2 and ag.pairs == 2 and ag.disagreements == ["p2"]
     assert ag.f1 == 75.0  # 3 of 4 spans match, both ways
-    assert cohen_kappa(["PER", "O", "LOC", "O"], ["PER", "O", "LOC", "O"]) == 100.0
-    assert 0 < ag.kappa < 100
+    assert cohen_kappa(["PER", "O", "LOC", "O"], ["PER", "O", "LOC", "O"]) == 1.0
+    assert cohen_kappa(["O", "O"], ["O", "O"]) == 1.0   # on the same scale where chance is everything
+    assert cohen_kappa(["PER", "O"], ["O", "PER"]) < 0
+    assert 0 < ag.kappa < 1
 
 
 def test_agreement_rows_from_the_store(demo_home):
@@ -257,7 +259,7 @@ def test_taking_theirs_counts_as_agreeing_and_the_table_names_each_pair(tmp_path
         newest = label_store.head(s, pid, "mner")
     assert newest.author == "bob" and [(x.start, x.type) for x in newest.labels.spans] == [(0, "PER")]
     rows, posts = annotate.agreement_rows(home)
-    assert rows == [["demo", "ann · bob", 1, 100.0, 100.0, "PER 100.0"]] and posts == []
+    assert rows == [["demo", "ann · bob", 1, 100.0, 1.0, "PER 100.0"]] and posts == []
     assert "**" not in annotate.annotators_said(home, pid).split("\n\n", 1)[1].replace("**ann**", "").replace("**bob**", "")
     # a third annotator on another post: the pooled row, then one row per pair that shares a post
     for name, t in (("ann", "PER"), ("carl", "ORG")):
@@ -266,6 +268,11 @@ def test_taking_theirs_counts_as_agreeing_and_the_table_names_each_pair(tmp_path
     rows, posts = annotate.agreement_rows(home)
     assert [r[1:3] for r in rows] == [["all 3 annotators", 2], ["ann · bob", 1], ["ann · carl", 1]]
     assert rows[2][3] == 0.0 and [p for _, p in posts] == [other]
+    # the list says whose labels a post has now: a lead's settling save shows there
+    assert posts[0][0].endswith(" · now carl's (newest save)")
+    d = annotate.editor_doc(home, other, User("lead", Role.ADMIN)).to_value()
+    annotate.save_doc(home, {**d, "spans": [{"start": 0, "end": 1, "type": "PER"}]}, "lead", User("lead", Role.ADMIN), [])
+    assert annotate.agreement_rows(home)[1][0][0].endswith(" · now lead's (newest save)")
 
 
 def test_taking_theirs_after_a_third_save_takes_nothing_unseen(tmp_path):
@@ -545,6 +552,30 @@ def test_labels_taken_as_one_s_own_still_count_for_who_made_them(demo_home):
                          label_store.head_version(s, pid, "mner"))
         after = label_store.progress(s, "demo", "test")
     assert after.by_author.get("maker", 0) == pr.by_author["maker"] - 1 and after.by_author.get("changer", 0) >= 1
+
+
+def test_posts_one_saved_and_another_saved_over_still_count_as_one_s_work(demo_home):
+    """ann1 saved 5 posts and read "5 by you"; after a lead settled 4 of them the line read
+    "1 by you", which looked like work lost."""
+    from cot_explorer.access import Role, User
+
+    ann1 = User("ann1", Role.ANNOTATOR)
+    pids = first_ids(demo_home, 3)
+    with open_store(demo_home) as s:
+        for pid in pids:
+            label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "ORG"),), source="annotator", author="ann1"),
+                             label_store.head_version(s, pid, "mner"))
+        post = get_post(s, pids[0])
+    assert " · 3 by you" in annotate.progress_line(demo_home, post, ann1)
+    with open_store(demo_home) as s:
+        for pid in pids[:2]:
+            label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "PER"),), source="annotator", author="lead"),
+                             label_store.head_version(s, pid, "mner"))
+    line = annotate.progress_line(demo_home, post, ann1)
+    assert " · you saved 3, 1 of them still as you left them" in line and "lead (2)" in line
+    with open_store(demo_home) as s:   # a save taken back by an undo is no longer one's work
+        label_store.undo_newest(s, pids[2], "ann1")
+    assert " · you saved 2, 0 of them still as you left them" in annotate.progress_line(demo_home, post, ann1)
 
 
 def _posts_of(store, author: str) -> set[str]:

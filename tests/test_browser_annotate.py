@@ -186,6 +186,32 @@ def test_words_selected_while_an_answer_is_on_its_way_stay_selected(app, browser
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
 
 
+def test_the_annotate_tab_opened_again_shows_the_post_as_saved_meanwhile(app, browser):
+    """An annotator who opened Annotate, went to Explore and came back two minutes after a
+    colleague saved the post on show still saw the labels of the page load, and "0 of 723
+    corrected": the colleague's save was found only by the conflict at their own Save."""
+    url, home = app
+    a = open_annotate(browser, url, "ann-fresh-a")
+    go_to(a, 11)
+    pid = current_post_id(a, home)
+    b = open_annotate(browser, url, "ann-fresh-b")
+    go_to(b, 11)
+    assert current_post_id(b, home) == pid
+    chips = b.locator("#span-editor .se-chip").count()
+    progress = b.locator("#se-progress").inner_text()
+    tab(b, "Explore")
+    make_an_edit(a)
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    tab(b, "Annotate")
+    expect(b.locator("#span-editor .se-chip")).to_have_count(chips + 1, timeout=T)
+    expect(b.locator("#se-progress")).not_to_have_text(progress)
+    expect(b.locator("#se-progress")).to_contain_text("ann-fresh-a")
+    expect(b.locator("#se-pos")).to_contain_text("11 / ")
+    a.close()
+    b.close()
+
+
 def test_leaving_with_unsaved_edits_asks_first(app, browser):
     url, home = app
     page, pid = edit_post(browser, app, "ann-guard", 7)

@@ -1044,6 +1044,40 @@ def test_a_queue_made_from_the_student_s_answers_names_the_default_they_are_from
                                                  "the default relations model now.")
 
 
+def test_a_save_says_what_rounds_do_with_the_post_and_a_held_out_one_says_so(demo_home, data, tmp_path):
+    """Confirming a held-out post said it "trains in the next round", which it never does, and
+    nothing in Annotate said which posts were held out."""
+    from cot_explorer.access import Role, User
+    from cot_explorer.store.heldout import fix_heldout
+
+    from .test_twitter_conll import first_posts_file
+
+    ann = User("ann", Role.ANNOTATOR)
+    with open_store(demo_home) as s:
+        test_post = list_posts(s, "demo", "test")[0]
+    doc = annotate.editor_doc(demo_home, test_post.id, ann, [test_post.id])
+    assert "held out: your labels of this post measure rounds on demo, never train" in doc.pos["progress"]
+    _, said = annotate.save_doc(demo_home, doc.to_value(), "ann", ann, [test_post.id])
+    assert said.startswith("Confirmed the dataset's labels unchanged")
+    assert "measures the next round: it is one of demo's held-out posts, which never train" in said
+    # a dataset with no test split: its first round samples them, so nobody knows yet
+    mine = first_posts_file(data / "twitter2017/valid.txt", tmp_path / "v.txt", 60)
+    with open_store(demo_home) as s:
+        import_twitter(s, str(mine), "mine", "valid")
+        first, second = [p.id for p in list_posts(s, "mine", "valid")[:2]]
+    doc = annotate.editor_doc(demo_home, first, ann, [first])
+    assert "held out" not in doc.pos["progress"]
+    _, said = annotate.save_doc(demo_home, doc.to_value(), "ann", ann, [first])
+    assert "trains in the next round, unless that round, mine's first, holds it out" in said
+    # once a round fixed them, each post is one or the other
+    with open_store(demo_home) as s:
+        fix_heldout(s, "mine", [second], "sample")
+    _, said = annotate.save_doc(demo_home, annotate.editor_doc(demo_home, second, ann, [second]).to_value(), "ann", ann,
+                                [second])
+    assert "one of mine's held-out posts" in said
+    assert "held out" not in annotate.editor_doc(demo_home, first, ann, [first]).pos["progress"]
+
+
 def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_comes_in_whole(home, data, tmp_path):
     from cot_explorer.ui.store_import import DETECT, FORMATS, import_file
 

@@ -107,9 +107,16 @@ function load(fromServer) {
     render();
     return;
   }
+  const incoming = props.value && typeof props.value === "object" ? props.value : null;
+  if (fromServer && incoming && incoming.refresh_of && doc && doc.post_id !== incoming.refresh_of) {
+    // a refresh of a post left since (another opened while it was on its way): the post on show stays
+    writeValue();
+    return;
+  }
   const working = spans;
   const before = doc;
-  doc = props.value && typeof props.value === "object" ? props.value : null;
+  doc = incoming;
+  if (doc) delete doc.refresh_of;
   if (!doc || !doc.post_id) { render(); return; }
   if (waiting && waiting.post_id !== doc.post_id) waiting = null;   // left the post (the editor or the server asked first)
   if (before && before.post_id !== doc.post_id) afterAnswer = null;   // a Next held for an answer: the post is gone

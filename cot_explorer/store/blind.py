@@ -107,7 +107,8 @@ def seen_by_split(store: Store, dataset: str, split: str, author: str) -> dict[s
 
 
 def saved_by(store: Store, dataset: str, split: str, author: str) -> int:
-    """How many of a split's posts `author` has entity labels of their own on (saves no undo took back)."""
+    """How many of a split's posts `author` saved entity labels of (saves no undo took back),
+    whoever saved over them since: their work, blind or not."""
     count = 0
     for post_id, saves in _own_saves(store, None, dataset, split, author).items():
         standing = label_store._standing_changes(store, post_id, "mner")

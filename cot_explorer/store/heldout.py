@@ -36,3 +36,18 @@ def fix_heldout(store: Store, dataset: str, post_ids: Sequence[str], chosen_by: 
         store.db["heldout_posts"].insert_all(
             [{"dataset": dataset, "post_id": pid, "chosen_by": chosen_by, "created_at": now} for pid in post_ids])
     return heldout_ids(store, dataset)
+
+
+def held_out(store: Store, dataset: str, split: str, post_id: str) -> bool | None:
+    """Whether rounds on `dataset` hold the post out (measure on it, never train on it): True
+    where its held-out set has it, or, none fixed yet, where the post is of the test split the
+    first round will hold out; False where it trains; None where the first round will sample
+    the held-out set (a dataset with no test split) and nobody knows yet."""
+    if heldout_source(store, dataset) is not None:
+        return store.conn.execute("SELECT 1 FROM heldout_posts WHERE dataset = ? AND post_id = ?",
+                                  (dataset, post_id)).fetchone() is not None
+    if split == "test":
+        return True
+    has_test = store.conn.execute("SELECT 1 FROM posts WHERE dataset = ? AND split = 'test' LIMIT 1",
+                                  (dataset,)).fetchone() is not None
+    return False if has_test else None

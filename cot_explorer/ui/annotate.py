@@ -29,6 +29,7 @@ from ..schema import LabelSet, Post
 from ..store import blind as blind_store
 from ..store import labels as label_store
 from ..store import open_store
+from ..store.heldout import held_out
 from ..store.images import image_path
 from ..store.knowledge import earlier_teachers, knowledge_for, knowledge_for_split
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
@@ -351,13 +352,18 @@ def progress_line(home: Path, post: Post, user: User) -> str:
                                        (post.dataset, post.split)).fetchone()[0]
             return f"{post.dataset}/{post.split} is annotated blind: {mine} of {total} posts saved by you; {BLIND_SAID}"
         pr = label_store.progress(store, post.dataset, post.split, confirmed=True)
-    signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
+        signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
+        # the posts one saved, whoever saved over them since ("5 by you" fell to "1 by you" as a
+        # lead settled four of them, which read as work lost)
+        saved = blind_store.saved_by(store, post.dataset, post.split, user.name) if signed_in else 0
     mine = pr.by_author.get(user.name or "", 0)
+    by_you = (f" · you saved {saved}, {mine} of them still as you left them" if saved > mine
+              else f" · {mine} by you")
     others = ", ".join(f"{a} ({n})" for a, n in list(pr.by_author.items())[:4])
     # named: the post on show may be of another split than the queue's (an upload, a search)
     confirmed = f" ({pr.unchanged} of them confirmed as they were)" if pr.unchanged else ""
     return (f"{post.dataset}/{post.split}: {pr.corrected} of {pr.total} posts corrected{confirmed}"
-            + (f" · {mine} by you" if signed_in else "")
+            + (by_you if signed_in else "")
             # counted under the author of the labels each post has now; labels one saved and
             # another confirmed count for both, said where that makes the counts add up to more
             # (they read as shares of the posts corrected)
@@ -373,7 +379,7 @@ FROM_STORE = object()
 def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = None, *, spans: list[dict] | None = None,
                based_on: int | None | object = FROM_STORE, conflict: dict | None = None, clear_draft: bool = False,
                rev: int = 0, focus_pair: int | None = None, pair_saved: PairSaved | None = None,
-               reveal: bool = False, focus_error: dict | None = None) -> EditorDoc:
+               reveal: bool = False, focus_error: dict | None = None, refresh_of: str | None = None) -> EditorDoc:
     """The editor's document for a post. Unsaved `spans` carried over (a relation saved or
     refused beside them) keep the version they were `based_on`: on the newest one, a save
     would go on top of a co-annotator's spans saved meanwhile, without a conflict."""
@@ -405,14 +411,14 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         type_names=mnre_type_names([*schema.types, *DEFAULT_ENTITY_TYPES]) if pairs else {},
         relation_version=rel_version,
         pos={"index": ids.index(post_id) if post_id in ids else -1, "total": len(ids),
-             "progress": progress_line(home, post, user)},
+             "progress": progress_line(home, post, user) + held_out_said(home, post)},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
         focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
         reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved),
         drafts_of="" if user.name in (None, LOCAL_USER) else user.name,
         undo_of={"author": undoable.author, "version": undoable.version}
         if undoable is not None and undoable.source == "annotator" and undoable.author else None,
-        blind_of=viewer)
+        blind_of=viewer, refresh_of=refresh_of)
 
 
 STALE_ERROR = " (the labels have changed since this analysis: press Analyse in Errors again)"
@@ -570,8 +576,30 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
         whose = ("the dataset's" if head.source == "gold" else "these" if head.action in ("undo", "redo")
                  else f"{head.author}'s")
         return fresh, (f"Confirmed {whose} labels unchanged as version {saved.version}: the post counts as "
-                       f"corrected by you and trains in the next round ({replaced}).")
+                       f"corrected by you and {what_rounds_do(home, post_id)} ({replaced}).")
     return fresh, f"Saved version {saved.version} ({replaced})."
+
+
+def what_rounds_do(home: Path, post_id: str) -> str:
+    """What a round does with a post's corrected labels, as a save says it: a held-out post was
+    said to train in the next round, which it never does."""
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        out = held_out(store, post.dataset, post.split, post_id) if post is not None else False
+    if out:
+        return f"measures the next round: it is one of {post.dataset}'s held-out posts, which never train"
+    if out is None:
+        return (f"trains in the next round, unless that round, {post.dataset}'s first, holds it out to measure on "
+                "(it samples its held-out posts where there is no test split)")
+    return "trains in the next round"
+
+
+def held_out_said(home: Path, post: Post) -> str:
+    """The progress line's word on a held-out post (nothing in Annotate said which they were)."""
+    with open_store(home) as store:
+        out = held_out(store, post.dataset, post.split, post.id)
+    return (" · held out: your labels of this post measure rounds on "
+            f"{post.dataset}, never train") if out else ""
 
 
 def _save_blind(home: Path, doc: dict, mine: LabelSet, viewer: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
@@ -742,7 +770,8 @@ def left_after_deletion(home: Path, doc: dict, ids: list[str]) -> tuple[str | No
     return first, [], None, message + f" Here is the first post of {first}."   # its queue comes with the switch
 
 
-AGREEMENT_COLUMNS = ["dataset", "annotators", "posts", "span F1", "token kappa", "F1 per type"]
+AGREEMENT_COLUMNS = ["dataset", "annotators", "posts", "span F1 (%)", "token kappa (1 = full, 0 = chance)",
+                     "F1 per type (%)"]
 
 
 def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], list[tuple[str, str]]]:
@@ -775,7 +804,7 @@ def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], lis
                 if both:
                     b = agreement(both)
                     rows.append([ds, f"{x} · {y}", b.posts, b.f1, b.kappa, per_type(b)])
-        disagree += [(post_label(posts[pid]), pid) for pid in a.disagreements]
+        disagree += [(post_label(posts[pid]) + newest_said(home, pid), pid) for pid in a.disagreements]
     # blind: one file imported once per annotator, each split corrected by its own; the posts
     # with the same words compared split against split (in one split the second annotator starts
     # from the first one's labels, which is not agreement of independent judgements)
@@ -786,6 +815,14 @@ def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], lis
         who = " · ".join(", ".join(sorted({t.authors[s] for t in items})) for s in (x, y))
         rows.append([f"{x} × {y} (blind)", who, b.posts, b.f1, b.kappa, per_type(b)])
     return rows, disagree
+
+
+def newest_said(home: Path, post_id: str) -> str:
+    """Whose labels a post of the disagreements has now: a lead's settling save is seen in the
+    list (it listed the same posts after every one was settled, none marked)."""
+    with open_store(home) as store:
+        now = label_store.head(store, post_id, "mner")
+    return f" · now {now.author}'s (newest save)" if now is not None and now.source == "annotator" and now.author else ""
 
 
 def split_is_blind(home: Path, dataset_split: str | None) -> bool:
@@ -851,7 +888,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         """A queue that reads a whole split's predictions: a viewer's share pays for it."""
         return viewer_charge(predictions, user, policy.someone_unlimited) if predictions is not None else None
 
-    with gr.Tab("Annotate", id="annotate"):
+    with gr.Tab("Annotate", id="annotate") as annotate_tab:
         with gr.Row(equal_height=False):
             ds = gr.Dropdown(label="Dataset/split", choices=[], elem_id="queue-dataset", scale=2)
             type_filter = gr.Dropdown(["any"], value="any", label="Entity type", elem_id="queue-type")
@@ -1250,19 +1287,25 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             with open_store(home) as store:
                 gone = get_post(store, doc["post_id"]) is None
             if not gone:
-                return leave + show(editor_doc(home, doc["post_id"], user, pruned, rev=doc.get("rev", 0) + 1))
+                return leave + show(editor_doc(home, doc["post_id"], user, pruned, rev=doc.get("rev", 0) + 1,
+                                               refresh_of=doc["post_id"]))
             split, ids, target, message = left_after_deletion(home, doc, ids or [])
             switch = leave
             if split:
                 switch, ids = switch_queue(split)
             if not ids:
                 return switch + [gr.skip()] * (len(post_outs) - 1) + [message]
-            return switch + show(editor_doc(home, target or ids[0], user, ids, rev=doc.get("rev", 0) + 1), message)
+            return switch + show(editor_doc(home, target or ids[0], user, ids, rev=doc.get("rev", 0) + 1,
+                                            refresh_of=doc["post_id"]), message)
 
         refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n_queue + n), quiet=True),
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
                              **work)
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
+        # the tab opened again: the post on show as it is now (a colleague's save made meanwhile
+        # was found only by the conflict at Save, and the progress line was the page load's)
+        annotate_tab.select(**{k: v for k, v in refresh_event.items() if k != "show_progress_on"},
+                            show_progress="hidden")
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: split_is_blind(home, d), quiet=True), [ds], [blind_box],
                   api_visibility="private", show_progress="hidden")
         # the open post drawn again as the split now shows it (its own labels, or everyone's)

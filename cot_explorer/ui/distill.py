@@ -45,7 +45,7 @@ from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_
 from .versions import TASK_NAMES, VERSION_COLUMNS, VersionLine, version_lines
 
 REPORT_COLUMNS = ["measured on", "before", "after", "gain (95 % interval)", "new version better in"]
-CHANGE_COLUMNS = ["post", "fixed", "broke", "post text"]
+CHANGE_COLUMNS = ["post", "fixed", "broke, or still wrong", "post text"]
 
 
 def plan_of(home: Path, dataset: str, since: str | None, replay: float, parent: str = "default") -> RoundPlan:

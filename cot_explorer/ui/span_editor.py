@@ -77,6 +77,8 @@ class EditorDoc:
     undo_of: dict | None = None    # the saved change an undo takes back ({"author", "version"}): another's is
                                    # asked about first (one "u" took back a colleague's labels unseen)
     blind_of: str | None = None    # a blind split's: whose own labels are on show ("" nobody's: the imported ones)
+    refresh_of: str | None = None  # the post a refresh was asked about: its answer is dropped where another
+                                   # post was opened meanwhile (it came back over it)
 
     def to_value(self) -> dict:
         return asdict(self)
