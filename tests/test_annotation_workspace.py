@@ -269,10 +269,10 @@ def test_taking_theirs_counts_as_agreeing_and_the_table_names_each_pair(tmp_path
     assert [r[1:3] for r in rows] == [["all 3 annotators", 2], ["ann · bob", 1], ["ann · carl", 1]]
     assert rows[2][3] == 0.0 and [p for _, p in posts] == [other]
     # the list says whose labels a post has now: a lead's settling save shows there
-    assert posts[0][0].endswith(" · now carl's (newest save)")
+    assert posts[0][0].endswith(f" · now carl's (newest save) · {other}")
     d = annotate.editor_doc(home, other, User("lead", Role.ADMIN)).to_value()
     annotate.save_doc(home, {**d, "spans": [{"start": 0, "end": 1, "type": "PER"}]}, "lead", User("lead", Role.ADMIN), [])
-    assert annotate.agreement_rows(home)[1][0][0].endswith(" · now lead's (newest save)")
+    assert annotate.agreement_rows(home)[1][0][0].endswith(f" · now lead's (newest save) · {other}")
 
 
 def test_taking_theirs_after_a_third_save_takes_nothing_unseen(tmp_path):

@@ -301,7 +301,7 @@ def test_a_round_on_relations_trains_and_reports_the_relation_student(mnre_home)
     assert lines["mre-round-1"].task == "mre" and lines["mre-default"].is_default and lines["mner-default"].is_default
     message = distill.promote_version(mnre_home, "mre-round-1", ADMIN, anyway=True, reason="test")
     assert "default relations model" in message
-    assert distill.roll_back(mnre_home, "mre-round-1").endswith("**mre-default** again.")
+    assert distill.roll_back(mnre_home, "mre-round-1").startswith("Rolled back **mre-round-1**: the default relations model is **mre-default** again.")
 
 
 def test_a_stop_pressed_while_nothing_runs_never_stops_a_later_single_post(demo_home, monkeypatch):

@@ -108,8 +108,10 @@ function load(fromServer) {
     return;
   }
   const incoming = props.value && typeof props.value === "object" ? props.value : null;
-  if (fromServer && incoming && incoming.refresh_of && doc && doc.post_id !== incoming.refresh_of) {
-    // a refresh of a post left since (another opened while it was on its way): the post on show stays
+  if (fromServer && incoming && incoming.refresh_of && doc && (doc.post_id !== incoming.refresh_of || dirty() || hasWaiting())) {
+    // a refresh (the tab opened again, a teacher's answer, a deletion elsewhere) is dropped where it
+    // is of a post left since (it came back over the one opened meanwhile), or where edits were
+    // made while it was on its way (the server leaves a post with edits as it is)
     writeValue();
     return;
   }

@@ -804,7 +804,7 @@ def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], lis
                 if both:
                     b = agreement(both)
                     rows.append([ds, f"{x} · {y}", b.posts, b.f1, b.kappa, per_type(b)])
-        disagree += [(post_label(posts[pid]) + newest_said(home, pid), pid) for pid in a.disagreements]
+        disagree += [(post_label(posts[pid], note=newest_said(home, pid)), pid) for pid in a.disagreements]
     # blind: one file imported once per annotator, each split corrected by its own; the posts
     # with the same words compared split against split (in one split the second annotator starts
     # from the first one's labels, which is not agreement of independent judgements)
@@ -1304,8 +1304,24 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
         # the tab opened again: the post on show as it is now (a colleague's save made meanwhile
         # was found only by the conflict at Save, and the progress line was the page load's)
-        annotate_tab.select(**{k: v for k, v in refresh_event.items() if k != "show_progress_on"},
-                            show_progress="hidden")
+        def refresh_if_changed(doc, ids, user):
+            """`refresh`, where the post on show changed since it was drawn (a save, an undo, a
+            relation, the split's progress): drawn again for nothing, the editor lost what the
+            page had just done to it (the keyboard on an error opened from Errors)."""
+            if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
+                return [gr.skip()] * (n_queue + n)
+            with open_store(home) as store:
+                gone = get_post(store, doc["post_id"]) is None
+            if not gone:
+                now = editor_doc(home, doc["post_id"], user, ids or []).to_value()
+                if all(now.get(k) == doc.get(k) for k in ("base_version", "saved", "relation_version", "pairs")) \
+                        and now["pos"].get("progress") == (doc.get("pos") or {}).get("progress"):
+                    return [gr.skip()] * (n_queue + n)
+            return refresh(doc, ids, user)
+
+        annotate_tab.select(guarded(policy, Action.EXPLORE, said(refresh_if_changed, n_queue + n), quiet=True),
+                            [editor, queue_state], queue_outs + post_outs, api_visibility="private",
+                            show_progress="hidden", **{k: v for k, v in work.items() if k != "show_progress_on"})
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: split_is_blind(home, d), quiet=True), [ds], [blind_box],
                   api_visibility="private", show_progress="hidden")
         # the open post drawn again as the split now shows it (its own labels, or everyone's)

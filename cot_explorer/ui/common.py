@@ -291,13 +291,13 @@ def markdown_literal(text: str) -> str:
     return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", text), quote=False)
 
 
-def post_label(post: Post, width: int = 60) -> str:
+def post_label(post: Post, width: int = 60, note: str = "") -> str:
     """How a list names a post: its text, then its id (id first, a picked post's box showed only
     its long id), and for an upload whether it came with an image (two uploads of one text,
     one with an image and one without, otherwise read alike; the posts of a dataset all have
-    one, or none)."""
+    one, or none). `note`: a word on the post between its text and its id."""
     with_image = post.dataset == UPLOAD_DATASET and post.image_sha256
-    return f"{snippet(post.text, width)} · {post.id}" + (" · with an image" if with_image else "")
+    return f"{snippet(post.text, width)}{note} · {post.id}" + (" · with an image" if with_image else "")
 
 
 def dataset_splits(home: Path) -> list[DatasetSplit]:

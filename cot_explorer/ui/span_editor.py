@@ -78,7 +78,7 @@ class EditorDoc:
                                    # asked about first (one "u" took back a colleague's labels unseen)
     blind_of: str | None = None    # a blind split's: whose own labels are on show ("" nobody's: the imported ones)
     refresh_of: str | None = None  # the post a refresh was asked about: its answer is dropped where another
-                                   # post was opened meanwhile (it came back over it)
+                                   # post was opened meanwhile (it came back over it), or edits were made
 
     def to_value(self) -> dict:
         return asdict(self)
