@@ -662,6 +662,8 @@ def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     assert shown == len(json.loads(last[3])["spans"])
     shot(a, "annotate-conflict-taken")
     measure_agreement(a)
+    # the answer in (the table said "annotators" from the measure before): its note replaces the status line
+    expect(a.locator("#annotate-status")).not_to_contain_text("Took ann-b's labels", timeout=T)
     a.locator("#agreement-posts input").click()
     expect(a.get_by_role("option", name=re.compile(re.escape(pid).replace("/", r"\/") + "$"))).to_have_count(0)
     expect(a.locator("#agreement-said")).to_be_empty()
