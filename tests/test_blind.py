@@ -10,6 +10,8 @@ import pytest
 from cot_explorer.access import LOCAL_USER, PermissionDenied, Role, User
 from cot_explorer.cli import main as cli
 from cot_explorer.errors import ValidationError
+from cot_explorer.importer import import_twitter
+from cot_explorer.schema import LabelSet
 from cot_explorer.store import blind as blind_store
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
@@ -38,6 +40,13 @@ def first_with_entities(home) -> tuple[str, list[dict]]:
             if labels is not None and labels.spans:
                 return post.id, [{"start": x.start, "end": x.end, "type": x.type} for x in labels.spans]
     raise AssertionError("no demo post with entities")
+
+
+def import_twin(store, post, folder) -> None:
+    """The post's words again, as the one post of split twin/a."""
+    path = folder / "twin.txt"
+    path.write_text("IMGID:twin\n" + "".join(f"{t}\tO\n" for t in post.tokens) + "\n", encoding="utf-8")
+    import_twitter(store, str(path), "twin", "a")
 
 
 def spans_of(doc) -> list[tuple]:
@@ -73,7 +82,7 @@ def test_who_may_make_a_split_blind_and_which_splits_can_be(demo_home, tmp_path,
     assert cli(["--home", str(demo_home), "blind", "on", "--dataset", "pairs", "--split", "test"]) == 2
 
 
-def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_home):
+def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_home, tmp_path):
     home = demo_home
     pid, imported = first_with_entities(home)
     with open_store(home) as s:
@@ -122,8 +131,16 @@ def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_ho
     rows, disagreed = annotate.agreement_rows(home)
     blind_row = next(r for r in rows if r[0] == "demo/test (blind)")
     assert blind_row[1] == "ann1 · ann2" and blind_row[2] == 1 and pid in [p for _, p in disagreed]
+    # a twin of the post in another split (the file imported once more) is compared with it: the
+    # blind split's side of that too is an admin's (it named ann2 and how far alice agreed with them)
+    with open_store(home) as s:
+        import_twin(s, post, tmp_path)
+        twin = next(p.id for p in list_posts(s, "twin", "a") if p.tokens == post.tokens)
+        label_store.save(s, twin, LabelSet("mner", (), source="annotator", author="alice"),
+                         label_store.head_version(s, twin, "mner"))
+    assert any(r[0] == "demo/test × twin/a (blind)" for r in annotate.agreement_rows(home)[0])
     rows, disagreed = annotate.agreement_rows(home, with_blind=False)
-    assert not any(r[0].startswith("demo/test") for r in rows) and pid not in [p for _, p in disagreed]
+    assert not any("demo/test" in r[0] for r in rows) and pid not in [p for _, p in disagreed]
     assert annotate.annotators_said(home, pid, ANN2) == ""
     assert "**ann1**" in annotate.annotators_said(home, pid, ADMIN)
 

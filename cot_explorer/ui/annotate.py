@@ -810,7 +810,10 @@ def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], lis
     # from the first one's labels, which is not agreement of independent judgements)
     with open_store(home) as store:
         twins = label_store.twins_across_splits(store)
+    blind_names = {f"{d}/{sp}" for d, sp in blind}
     for (x, y), items in sorted(twins.items()):
+        if not with_blind and (x in blind_names or y in blind_names):   # a blind split's labels, named by whose
+            continue
         b = agreement([(f"{i}", t.n_tokens, {x: t.spans[x], y: t.spans[y]}) for i, t in enumerate(items)])
         who = " · ".join(", ".join(sorted({t.authors[s] for t in items})) for s in (x, y))
         rows.append([f"{x} × {y} (blind)", who, b.posts, b.f1, b.kappa, per_type(b)])
