@@ -87,6 +87,11 @@ def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_ho
     pid, imported = first_with_entities(home)
     with open_store(home) as s:
         post = get_post(s, pid)
+        # two saves of another post before the split was blind: the second was made seeing the first
+        other = next(p.id for p in list_posts(s, "demo", "test") if p.id != pid)
+        for who in ("early1", "early2"):
+            label_store.save(s, other, LabelSet("mner", (), source="annotator", author=who),
+                             label_store.head_version(s, other, "mner"))
     annotate.set_split_blind(home, "demo/test", True, ADMIN)
 
     # ann1 takes every entity away and saves
@@ -131,6 +136,7 @@ def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_ho
     rows, disagreed = annotate.agreement_rows(home)
     blind_row = next(r for r in rows if r[0] == "demo/test (blind)")
     assert blind_row[1] == "ann1 · ann2" and blind_row[2] == 1 and pid in [p for _, p in disagreed]
+    assert not any("early1" in r[1] for r in rows if r[0] == "demo/test (blind)")   # saved before it was blind
     # a twin of the post in another split (the file imported once more) is compared with it: the
     # blind split's side of that too is an admin's (it named ann2 and how far alice agreed with them)
     with open_store(home) as s:

@@ -32,7 +32,12 @@ def is_blind(store: Store, dataset: str, split: str) -> bool:
 
 
 def blind_splits(store: Store) -> set[tuple[str, str]]:
-    return {(d, s) for d, s in store.conn.execute("SELECT dataset, split FROM blind_splits")}
+    return set(blind_since(store))
+
+
+def blind_since(store: Store) -> dict[tuple[str, str], str]:
+    """{(dataset, split): when it was made blind}: saves from before then were made seeing others'."""
+    return {(d, s): at for d, s, at in store.conn.execute("SELECT dataset, split, set_at FROM blind_splits")}
 
 
 def set_blind(store: Store, dataset: str, split: str, on: bool, by: str | None) -> bool:

@@ -783,13 +783,20 @@ def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], lis
     with open_store(home) as store:
         by_post = label_store.labels_by_annotator(store)
         posts = {pid: get_post(store, pid) for pid in by_post}
-        blind = blind_store.blind_splits(store)
+        blind = blind_store.blind_since(store)
     per_dataset: dict[str, list] = {}
     for pid, by in by_post.items():
         p = posts[pid]
-        if (p.dataset, p.split) in blind and not with_blind:
-            continue
-        group = f"{p.dataset}/{p.split} (blind)" if (p.dataset, p.split) in blind else p.dataset
+        since = blind.get((p.dataset, p.split))
+        if since is not None:
+            if not with_blind:
+                continue
+            # labels made apart: those saved since the split was made blind (walkers' saves from
+            # before it, the second made over the first, were counted in its blind row)
+            by = {a: ls for a, ls in by.items() if (ls.created_at or "") >= since}
+            if len(by) < 2:
+                continue
+        group = f"{p.dataset}/{p.split} (blind)" if since is not None else p.dataset
         per_dataset.setdefault(group, []).append((pid, len(p.tokens), {a: ls.spans for a, ls in by.items()}))
     rows, disagree = [], []
     per_type = lambda a: ", ".join(f"{t} {f:.1f}" for t, f in sorted(a.per_type_f1.items()))  # noqa: E731
