@@ -1316,16 +1316,16 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         # was found only by the conflict at Save, and the progress line was the page load's)
         def refresh_if_changed(doc, ids, user):
             """`refresh`, where the post on show changed since it was drawn (a save, an undo, a
-            relation, the split's progress): drawn again for nothing, the editor lost what the
-            page had just done to it (the keyboard on an error opened from Errors)."""
+            relation): drawn again for nothing (the split's progress moved by a save elsewhere,
+            say), the editor lost what the page had just done to it (the keyboard on an error
+            opened from Errors, the words being measured on a phone)."""
             if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
                 return [gr.skip()] * (n_queue + n)
             with open_store(home) as store:
                 gone = get_post(store, doc["post_id"]) is None
             if not gone:
                 now = editor_doc(home, doc["post_id"], user, ids or []).to_value()
-                if all(now.get(k) == doc.get(k) for k in ("base_version", "saved", "relation_version", "pairs")) \
-                        and now["pos"].get("progress") == (doc.get("pos") or {}).get("progress"):
+                if all(now.get(k) == doc.get(k) for k in ("base_version", "saved", "relation_version", "pairs")):
                     return [gr.skip()] * (n_queue + n)
             return refresh(doc, ids, user)
 
