@@ -168,7 +168,7 @@ def test_words_selected_while_an_answer_is_on_its_way_stay_selected(app, browser
     between a drag and its type key took the selection, and the key did nothing (seen in CI,
     on a post just opened from Explore)."""
     url, home = app
-    page, pid = edit_post(browser, app, "ann-select", 19)
+    page, pid = edit_post(browser, app, "ann-select", 25)   # a post no other test of this file edits
     before = len(labels_of(home, pid))
     slow_network(page, 2500)
     page.keyboard.press("s")                 # the save leaves 2.5 s from now
@@ -192,10 +192,10 @@ def test_the_annotate_tab_opened_again_shows_the_post_as_saved_meanwhile(app, br
     corrected": the colleague's save was found only by the conflict at their own Save."""
     url, home = app
     a = open_annotate(browser, url, "ann-fresh-a")
-    go_to(a, 17)   # a post no other test of this file saves (a third annotator on it moved their agreement)
+    go_to(a, 27)   # a post no other test of this file saves (a third annotator on it moved their agreement)
     pid = current_post_id(a, home)
     b = open_annotate(browser, url, "ann-fresh-b")
-    go_to(b, 17)
+    go_to(b, 27)
     assert current_post_id(b, home) == pid
     chips = b.locator("#span-editor .se-chip").count()
     progress = b.locator("#se-progress").inner_text()
@@ -207,7 +207,7 @@ def test_the_annotate_tab_opened_again_shows_the_post_as_saved_meanwhile(app, br
     expect(b.locator("#span-editor .se-chip")).to_have_count(chips + 1, timeout=T)
     expect(b.locator("#se-progress")).not_to_have_text(progress)
     expect(b.locator("#se-progress")).to_contain_text("ann-fresh-a")
-    expect(b.locator("#se-pos")).to_contain_text("17 / ")
+    expect(b.locator("#se-pos")).to_contain_text("27 / ")
     a.close()
     b.close()
 
