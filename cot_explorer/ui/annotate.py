@@ -6,6 +6,7 @@ search across every dataset, progress and annotator agreement."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -1312,26 +1313,28 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
                              **work)
         stop.click(stop_work, None, [status], queue=False, api_visibility="private")
-        # the tab opened again: the post on show as it is now (a colleague's save made meanwhile
-        # was found only by the conflict at Save, and the progress line was the page load's)
-        def refresh_if_changed(doc, ids, user):
-            """`refresh`, where the post on show changed since it was drawn (a save, an undo, a
-            relation): drawn again for nothing (the split's progress moved by a save elsewhere,
-            say), the editor lost what the page had just done to it (the keyboard on an error
-            opened from Errors, the words being measured on a phone)."""
+        def changed_since_drawn(doc, ids, user):
+            """A new mark where the post on show changed since it was drawn (a save, an undo, a
+            relation, or it was deleted), which draws it again (`refresh`); else nothing. An event
+            with the editor among its outputs, even one that changed nothing, redrew it: the word
+            an error opened from Errors had the keyboard on lost it, and tests measuring the
+            editor's words on a phone found them gone (CI)."""
             if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
-                return [gr.skip()] * (n_queue + n)
+                return gr.skip()
             with open_store(home) as store:
                 gone = get_post(store, doc["post_id"]) is None
             if not gone:
                 now = editor_doc(home, doc["post_id"], user, ids or []).to_value()
                 if all(now.get(k) == doc.get(k) for k in ("base_version", "saved", "relation_version", "pairs")):
-                    return [gr.skip()] * (n_queue + n)
-            return refresh(doc, ids, user)
+                    return gr.skip()
+            return time.time()
 
-        annotate_tab.select(guarded(policy, Action.EXPLORE, said(refresh_if_changed, n_queue + n), quiet=True),
-                            [editor, queue_state], queue_outs + post_outs, api_visibility="private",
-                            show_progress="hidden", **{k: v for k, v in work.items() if k != "show_progress_on"})
+        # the tab opened again: the post on show as it is now, where it changed (a colleague's
+        # save was found only by the conflict at Save, and the progress line was the page load's)
+        changed_mark = gr.Number(visible=False, elem_id="annotate-changed")
+        annotate_tab.select(guarded(policy, Action.EXPLORE, changed_since_drawn, quiet=True), [editor, queue_state],
+                            [changed_mark], api_visibility="private", show_progress="hidden")
+        changed_mark.change(**refresh_event)
         ds.change(guarded(policy, Action.EXPLORE, lambda d, user: split_is_blind(home, d), quiet=True), [ds], [blind_box],
                   api_visibility="private", show_progress="hidden")
         # the open post drawn again as the split now shows it (its own labels, or everyone's)
