@@ -392,6 +392,7 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         base = label_store.head_version(store, post_id, "mner")
         schema = dataset_schema(store, post.dataset)
         undoable = label_store.newest_undoable(store, post_id)
+        held = held_out(store, post.dataset, post.split, post_id)
         viewer = blind_viewer(store, post.dataset, post.split, user)
         if viewer is not None:
             # their own labels, kept (as a draft is) against their own version: others' saves
@@ -412,7 +413,7 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
         type_names=mnre_type_names([*schema.types, *DEFAULT_ENTITY_TYPES]) if pairs else {},
         relation_version=rel_version,
         pos={"index": ids.index(post_id) if post_id in ids else -1, "total": len(ids),
-             "progress": progress_line(home, post, user) + held_out_said(home, post)},
+             "progress": progress_line(home, post, user) + (HELD_OUT_SAID.format(post.dataset) if held else "")},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
         focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
         reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved),
@@ -595,12 +596,8 @@ def what_rounds_do(home: Path, post_id: str) -> str:
     return "trains in the next round"
 
 
-def held_out_said(home: Path, post: Post) -> str:
-    """The progress line's word on a held-out post (nothing in Annotate said which they were)."""
-    with open_store(home) as store:
-        out = held_out(store, post.dataset, post.split, post.id)
-    return (" · held out: your labels of this post measure rounds on "
-            f"{post.dataset}, never train") if out else ""
+# the progress line's word on a held-out post (nothing in Annotate said which they were)
+HELD_OUT_SAID = " · held out: your labels of this post measure rounds on {}, never train"
 
 
 def _save_blind(home: Path, doc: dict, mine: LabelSet, viewer: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
@@ -1321,12 +1318,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             editor's words on a phone found them gone (CI)."""
             if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
                 return gr.skip()
-            with open_store(home) as store:
-                gone = get_post(store, doc["post_id"]) is None
-            if not gone:
-                now = editor_doc(home, doc["post_id"], user, ids or []).to_value()
-                if all(now.get(k) == doc.get(k) for k in ("base_version", "saved", "relation_version", "pairs")):
-                    return gr.skip()
+            pid = doc["post_id"]
+            with open_store(home) as store:   # the versions the editor was drawn on (editor_doc's), read alone
+                post = get_post(store, pid)
+                if post is None:   # deleted: `refresh` moves on
+                    return time.time()
+                viewer = blind_viewer(store, post.dataset, post.split, user)
+                base = (blind_store.seen_by(store, pid, viewer).version if viewer is not None
+                        else label_store.head_version(store, pid, "mner"))
+                relations = label_store.current(store, pid, "mre")
+            if base == doc.get("base_version") and (relations.version if relations else None) == doc.get("relation_version"):
+                return gr.skip()
             return time.time()
 
         # the tab opened again: the post on show as it is now, where it changed (a colleague's
