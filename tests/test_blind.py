@@ -17,7 +17,7 @@ from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 from cot_explorer.store.posts import get_post, list_posts
 from cot_explorer.store.removal import remove_splits
-from cot_explorer.ui import annotate, errors_tab, explore
+from cot_explorer.ui import annotate, distill, errors_tab, explore
 from cot_explorer.ui.demo import ensure_demo
 
 from .conftest import two_pair_mnre_file
@@ -175,3 +175,20 @@ def test_a_split_that_is_not_blind_is_as_before(demo_home):
     annotate.set_split_blind(demo_home, "demo/test", True, ADMIN)
     local = annotate.editor_doc(demo_home, pid, LOCAL, [pid])
     assert local.blind_of is None and spans_of(local) == []
+
+
+def test_a_round_s_fixed_or_broke_rows_on_a_blind_split_are_an_admin_s(demo_home):
+    """The Distill report's table named, post by post, the entities a round got right or wrong
+    against the newest save: on a blind split that told an annotator another one's labels."""
+    pid, imported = first_with_entities(demo_home)
+    gold = imported[0]
+    result = {"task": "mner", "changes": [{"post_id": pid, "fixed": [gold], "broke": [],
+                                           "gone_spurious": [], "new_spurious": []}]}
+    annotate.set_split_blind(demo_home, "demo/test", True, ADMIN)
+    (row,) = distill.change_rows(demo_home, result, ANN1)
+    assert row[0] == pid and "annotated blind" in row[1] and f"/{gold['type']}" not in row[1] + row[2]
+    (row,) = distill.change_rows(demo_home, result, ADMIN)
+    assert row[1].endswith(f"/{gold['type']}")
+    annotate.set_split_blind(demo_home, "demo/test", False, ADMIN)
+    (row,) = distill.change_rows(demo_home, result, ANN1)
+    assert row[1].endswith(f"/{gold['type']}")

@@ -20,6 +20,7 @@ from ..errors import CotExplorerError, ValidationError
 from ..evaluate import score_relations, score_spans
 from ..jobs import cancel_job, prepare_round, resolve_since, start_distill_job
 from ..schema import Span
+from ..store import blind as blind_store
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
@@ -339,15 +340,25 @@ def _changed(post, pairs, s: dict) -> str:
     return f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {s['type']}"
 
 
-def change_rows(home: Path, result: dict | None) -> list[list]:
+BLIND_HIDDEN = "not shown: {} is annotated blind, and this says what its posts' labels are"
+
+
+def change_rows(home: Path, result: dict | None, user: User | None = None) -> list[list]:
+    """What the round fixed and broke, post by post. What it got right or wrong is said against
+    the posts' current labels, the newest save: on a split annotated blind that is another
+    annotator's, so there it is an admin's to read (`user` None: no one signed in)."""
     if not result:
         return []
     relations = result.get("task") == "mre"
     rows = []
     with open_store(home) as store:
+        hidden = blind_store.blind_splits(store) if user is not None and not user.may(Action.SET_BLIND) else set()
         for c in result.get("changes", [])[:300]:
             post = get_post(store, c["post_id"])
             if post is None:
+                continue
+            if (post.dataset, post.split) in hidden:
+                rows.append([c["post_id"], BLIND_HIDDEN.format(f"{post.dataset}/{post.split}"), "", post.text])
                 continue
             pairs = label_store.current(store, post.id, "mre") if relations else None
             said = functools.partial(_changed, post, pairs)
@@ -676,7 +687,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         def show_result(result, user):
             if not result:
                 return "", [], []
-            return report_text(result), report_rows(result), change_rows(home, result)
+            return report_text(result), report_rows(result), change_rows(home, result, user)
 
         @refusal_said(4)
         def do_start(d, n, var, ep, rep, since_value, p, user):
