@@ -695,14 +695,17 @@ def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, brow
     shot(page, "store-import")
     # a refusal is said whole: "expected a token line 'token<TAB>tag'" was read as an HTML tag,
     # and the sentence ended at "'token"
-    bad = tmp_path / "bad.txt"
+    bad = tmp_path / "bad_valid.txt"
     bad.write_text("IMGID:1\nObama\tB-PER\nX\n\n")
     page.locator("#import-file").get_by_role("button", name="Clear").click()
     page.locator("#import-file input[type=file]").set_input_files(str(bad))
+    # the split its name says, in place of the "test" typed for the last file (it said "train"
+    # whatever was picked, and valid.txt went in as train)
+    expect(page.locator("#import-split").locator("textarea, input").first).to_have_value("valid", timeout=T)
     page.locator("#import-dataset").locator("textarea, input").first.fill("bad")
     page.locator("#import-btn").click()
     expect(page.locator("#import-note")).to_contain_text(
-        "bad.txt:3: expected a token line 'token<TAB>tag', found 'X'", timeout=T)
+        "bad_valid.txt:3: expected a token line 'token<TAB>tag', found 'X'", timeout=T)
     expect(page.locator("#import-file")).to_contain_text("bad")   # refused: the file stays, to be mended
     tab(page, "Annotate")
     pick(page, "queue-dataset", "reimported/test")

@@ -1174,6 +1174,20 @@ def test_a_post_s_kept_answer_and_every_score_of_a_version_are_one(home, data):
     assert scored["backend"] == "onnx-fp32" and round(scored["f1"], 2) == round(errors, 2) == round(promote, 2)
 
 
+
+def test_the_import_form_s_split_follows_the_picked_file_s_name():
+    """The Split box said "train" whatever file was picked: a walker imported valid.txt as train.
+    A name the admin typed themselves stays."""
+    from cot_explorer.ui.store_import import split_box_after_pick, split_named_by
+
+    assert split_named_by("/tmp/gradio/ab12/valid.txt") == "valid"
+    assert split_named_by("mnre_test.txt") == "test" and split_named_by("t17-dev.conll") == "dev"
+    assert split_named_by("got.conll") is None and split_named_by("contest.txt") is None
+    assert split_box_after_pick("/up/valid.txt", "train") == "valid"      # the form's default gives way
+    assert split_box_after_pick("/up/test.txt", "") == "test"
+    assert split_box_after_pick("/up/test.txt", "holdout") is None        # the admin's own name stays
+    assert split_box_after_pick("/up/got.conll", "train") is None and split_box_after_pick(None, "train") is None
+
 def test_a_round_s_verdict_says_which_way_and_a_tie_is_no_loss():
     """"this round's gain is not shown" read as the page hiding it; "the interval excludes zero"
     did not say which way; a type no post changed on read "better in 0 %", a sure loss; and a

@@ -5,6 +5,7 @@ all or nothing, every bad line said at once."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..datasets.sniff import importable_file_format
@@ -39,6 +40,24 @@ def in_app_words(message: str) -> str:
     for cli, app in CLI_WORDS.items():
         message = message.replace(cli, app)
     return message
+
+
+SPLIT_WORDS = ("train", "valid", "validation", "dev", "val", "test")
+
+
+def split_named_by(filename: str) -> str | None:
+    """The split a file's name says it is (valid.txt, mnre_test.txt, t17-dev.conll), the form's
+    guess: the Split box said "train" whatever was picked, and a walker imported valid.txt as train."""
+    words = re.split(r"[^a-z0-9]+", Path(filename).stem.lower())
+    return next((w for w in reversed(words) if w in SPLIT_WORDS), None)
+
+
+def split_box_after_pick(path: str | None, typed: str | None) -> str | None:
+    """The Split box once a file is picked: the split its name says, unless the box holds a name
+    of the admin's own (one that is not a split word nor empty); None: leave it as it is."""
+    guess = split_named_by(path) if path else None
+    now = (typed or "").strip().lower()
+    return guess if guess and (not now or now in SPLIT_WORDS) else None
 
 
 def detect_format(path: str) -> str:

@@ -20,7 +20,7 @@ from ..store import open_store
 from ..store.stats import SplitStats, compute_stats
 from .common import DatasetSplit, dataset_splits, refusal_said
 from .guard import guarded
-from .store_import import DETECT, FORMATS, import_file
+from .store_import import DETECT, FORMATS, import_file, split_box_after_pick
 
 STATS_COLUMNS = ["dataset", "split", "posts", "entities", "relations", "with knowledge", "with caption", "corrected"]
 
@@ -177,6 +177,13 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
                                          elem_id="import-repair")
             run_import = gr.Button("Import", elem_id="import-btn")
             imported_note = gr.Markdown(elem_id="import-note")
+
+        def guess_split(path, typed):
+            guess = split_box_after_pick(path, typed)
+            return guess if guess is not None else gr.skip()
+
+        upload.change(guess_split, [upload, into_split], [into_split], api_visibility="private",
+                      show_progress="hidden")
 
         @refusal_said(3)   # said under the button, the table and the file as they were
         def do_import(path, what, d, sp, fix, user):
