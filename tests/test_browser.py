@@ -648,7 +648,11 @@ def test_a_long_post_says_where_the_student_stopped_reading(app, browser):
     expect(page.locator("#se-unread")).to_contain_text("The student read only the first", timeout=T)
     expect(page.locator("#se-unread")).to_contain_text("of this post's 540 words")
     # said above the post's words, where the suggestions stop, not below a long post
-    assert page.locator("#se-unread").bounding_box()["y"] < page.locator("#se-text").bounding_box()["y"]
+    # (read in one go in the page: the editor draws itself again as answers come, and an element
+    # read between two draws had no box, CI)
+    page.wait_for_function("""() => { const u = document.querySelector('#se-unread'), t = document.querySelector('#se-text');
+                                      return Boolean(u && t && u.getBoundingClientRect().y < t.getBoundingClientRect().y); }""",
+                           timeout=T)
     page.close()
 
 
