@@ -193,6 +193,17 @@ def test_a_round_s_version_knows_what_it_and_its_parent_learnt_and_the_next_roun
     after = plan_round(t17, "twitter2017", parent="r-seen")
     assert after.parent == "r-seen" and after.parent_seen == sum(words_digest(w) in expected for w in words.values())
     assert after.heldout == plan.heldout   # what the child trained on was never held out
+    # its corrections, unchanged since: nothing new to learn from r-seen, and the plan says so (a
+    # second round learnt the first one's corrections again, read as new)
+    assert after.relearnt == len(after.curated) == len(plan.curated) == 6
+    said = distill.plan_view(t17.home, "twitter2017", None, 1.0, parent="r-seen")
+    assert said.possible and "None of the 6 corrected training posts is new to r-seen" in said.text
+    correct(t17, valid[6:7])
+    again = plan_round(t17, "twitter2017", parent="r-seen")
+    assert again.relearnt == 6 and len(again.curated) == 7
+    assert "1 of the 7 corrected training posts is new to r-seen" in distill.plan_view(
+        t17.home, "twitter2017", None, 1.0, parent="r-seen").text
+    assert plan.relearnt == 0   # the parent of the first round learnt none of the corrections
 
 
 def test_the_rounds_table_keeps_every_round_with_what_it_came_to(home, store):

@@ -10,6 +10,7 @@ from ..errors import CotExplorerError
 from ..labels import MnerSchema
 from ..store.heldout import fix_heldout, heldout_ids, heldout_source
 from ..store.labels import corrected_post_ids, labelled_task
+from ..store.model_versions import get_version
 from ..store.posts import dataset_schema, list_posts
 from .config import TrainConfig, Variant
 from .manifest import Manifest
@@ -76,6 +77,7 @@ class RoundPlan:
     twins_left_out: int = 0            # posts outside the held-out set whose words a held-out post has
     parent: str = ""                   # the model the round starts from
     parent_seen: int = 0               # posts of the dataset it was trained on: never held out
+    relearnt: int = 0                  # corrected training posts the parent learnt as they are now: nothing new
 
     def sizes(self) -> dict:
         return {"training (corrected)": len(self.curated), "training (replayed)": len(self.replay),
@@ -211,6 +213,11 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
         selection_from = "corrected posts"
         if not curated:
             raise RoundRefused("too few corrected posts to both train and choose the epoch on; correct a few more")
+    # the corrections the parent was trained on, unchanged since it was made: a second round from
+    # a round's version learnt its five corrections again, and the plan read as if they were new
+    made = get_version(store, parent_dir.name)
+    newer = set(corrected_post_ids(store, dataset, made.created_at, task)) if made is not None else set(corrected)
+    relearnt = sum(1 for pid in curated if pid in seen and pid not in newer)
     replay = rest[: int(round(replay_ratio * len(curated)))]
     untouched = rest[len(replay): len(replay) + UNTOUCHED_SIZE]
     if fix and chosen_here and fix_heldout(store, dataset, held, source, replacing=stored or None) != sorted(held):
@@ -218,4 +225,4 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
         return plan_round(store, dataset, since=since, replay_ratio=replay_ratio, seed=seed, parent=parent)
     return RoundPlan(dataset, source or "sample", tuple(curated), tuple(replay), tuple(selection), tuple(sorted(held)),
                      tuple(untouched), len(all_corrected & set(held)), selection_from, task, len(twins),
-                     parent_dir.name, len(seen))
+                     parent_dir.name, len(seen), relearnt)

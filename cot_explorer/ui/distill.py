@@ -128,6 +128,13 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
     if plan.parent_seen:
         note += (f" {plan.parent}, the model the round starts from, was trained on {plan.parent_seen} of these "
                  "posts: they are never held out (scored on what it learnt, it reads near-perfect).")
+    if plan.relearnt:   # a second round learnt the first one's corrections again, said as if new
+        n, fresh = len(plan.curated), len(plan.curated) - plan.relearnt
+        posts = f"corrected training post{'s' if n != 1 else ''}"
+        note += (f" **None of the {n} {posts} is new to {plan.parent}:** it was trained on them as they are now, so "
+                 "the round would learn nothing new; correct more posts first." if not fresh else
+                 f" **{fresh} of the {n} {posts} {'is' if fresh == 1 else 'are'} new to {plan.parent}:** it was "
+                 f"trained on the other {plan.relearnt} as they are now.")
     since_version = (since or "").strip()
     if since_version and since_version != plan.parent:
         with open_store(home) as store:
