@@ -567,6 +567,9 @@ def test_posts_one_saved_and_another_saved_over_still_count_as_one_s_work(demo_h
                              label_store.head_version(s, pid, "mner"))
         post = get_post(s, pids[0])
     assert " · 3 by you" in annotate.progress_line(demo_home, post, ann1)
+    # a signed-in viewer saves nothing: no count of work by them (it read "0 by you")
+    viewer_line = annotate.progress_line(demo_home, post, User("guest", Role.VIEWER))
+    assert "by you" not in viewer_line and "labels now by: ann1 (3)" in viewer_line
     with open_store(demo_home) as s:
         for pid in pids[:2]:
             label_store.save(s, pid, LabelSet("mner", (Span(0, 1, "PER"),), source="annotator", author="lead"),

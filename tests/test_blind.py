@@ -105,6 +105,9 @@ def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_ho
     doc2 = annotate.editor_doc(home, pid, ANN2, [pid])
     assert spans_of(doc2) == spans_of(doc1) and doc2.undo_of is None
     assert not any(row[3] == "ann1" for row in annotate.history_rows(home, pid, doc2.blind_of))
+    # a viewer saves nothing: no "0 of … saved by you"
+    viewer_line = annotate.progress_line(home, post, User("v", Role.VIEWER))
+    assert "by you" not in viewer_line and "you see the labels it was imported with" in viewer_line
     line = annotate.progress_line(home, post, ANN2)
     assert "ann1" not in line and "is annotated blind: 0 of" in line and "you see only your own labels" in line
     assert "ann2" not in annotate.progress_line(home, post, ANN1) and "1 of" in annotate.progress_line(home, post, ANN1)

@@ -168,6 +168,14 @@ def test_an_annotator_is_not_shown_an_admin_s_buttons_nor_asked_what_they_may_no
         "Your role can look, not change labels: saving is for annotators.", timeout=T)
     page.wait_for_timeout(1000)
     expect(page.locator('[data-testid="toast-text"]')).to_have_count(0)
+    # nor is the Annotator box theirs, nor a count of work "by you" (it read "0 by you", beside
+    # the viewer's name in the box, as if they were an annotator)
+    annotator = page.locator("#annotator").locator("textarea, input").first
+    expect(annotator).to_have_value("")
+    expect(annotator).to_be_disabled()
+    expect(annotator).to_have_attribute("placeholder", "viewers do not save labels")
+    expect(page.locator("#se-progress")).to_contain_text("posts corrected")
+    expect(page.locator("#se-progress")).not_to_contain_text("by you")
     shot(page, "annotate-for-a-viewer")
     page.get_by_role("link", name="Sign out").click()
 

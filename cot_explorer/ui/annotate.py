@@ -347,13 +347,17 @@ BLIND_SAID = "you see only your own labels (the imported ones until you save), n
 def progress_line(home: Path, post: Post, user: User) -> str:
     with open_store(home) as store:
         viewer = blind_viewer(store, post.dataset, post.split, user)
+        saves = user.may(Action.SAVE_LABELS)   # a viewer read "0 by you", of work they may not do
         if viewer is not None:   # no count of others' work, and no name of theirs
+            if not saves:
+                return (f"{post.dataset}/{post.split} is annotated blind: you see the labels it was imported with, "
+                        "never an annotator's")
             mine = blind_store.saved_by(store, post.dataset, post.split, viewer) if viewer else 0
             total = store.conn.execute("SELECT count(*) FROM posts WHERE dataset = ? AND split = ?",
                                        (post.dataset, post.split)).fetchone()[0]
             return f"{post.dataset}/{post.split} is annotated blind: {mine} of {total} posts saved by you; {BLIND_SAID}"
         pr = label_store.progress(store, post.dataset, post.split, confirmed=True)
-        signed_in = user.name not in (None, "local")  # the one local user saves under a typed name
+        signed_in = saves and user.name not in (None, "local")  # the one local user saves under a typed name
         # the posts one saved, whoever saved over them since ("5 by you" fell to "1 by you" as a
         # lead settled four of them, which read as work lost)
         saved = blind_store.saved_by(store, post.dataset, post.split, user.name) if signed_in else 0

@@ -268,12 +268,14 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     gr.update(choices=datasets, value=(latest if (latest := di["latest_round_dataset"]()) in datasets
                                                        else datasets[0] if datasets else None)),
                     rows, fig, pick, history, stats_rows(home), store_line(home, user, policy),
+                    # a viewer saves nothing: no name to type (the box took one, to no end), nor
+                    # theirs shown there (a signed-in viewer read as an annotator)
+                    gr.update(value="", interactive=False, placeholder="viewers do not save labels")
+                    if not user.may(Action.SAVE_LABELS)
                     # a signed-in user saves under their own name: the box shows it (and not a
                     # name the browser remembers from someone else), and cannot be changed
-                    gr.update(value=user.name, interactive=False) if user.name not in (None, "local")
-                    # a viewer saves nothing: no name to type (the box took one, to no end)
-                    else gr.update(interactive=False, placeholder="viewers do not save labels")
-                    if not user.may(Action.SAVE_LABELS) else gr.skip(),
+                    else gr.update(value=user.name, interactive=False) if user.name not in (None, "local")
+                    else gr.skip(),
                     post, *an["filters_on_load"](split, filters))
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
