@@ -332,6 +332,9 @@ def test_a_reload_warns_and_the_edit_comes_back(app, browser):
     assert current_post_id(page, home) == pid
     expect(page.locator("#se-drafts")).to_have_count(0)
     expect(page.locator("#span-editor .se-note")).to_contain_text("Restored your unsaved edits", timeout=T)
+    # in UTC, as every save and table of the app says its times (it said "12:36:41 PM", the browser's)
+    expect(page.locator("#span-editor .se-note")).to_have_text(
+        re.compile(r"Restored your unsaved edits from \d\d:\d\d:\d\d UTC\."))
     expect(page.locator("#span-editor .se-chip")).to_have_count(chips)
     expect(page.locator("#se-dirty")).to_contain_text("unsaved")
     shot(page, "annotate-draft-restored")
@@ -1763,6 +1766,7 @@ def test_a_merge_keeps_each_side_s_changes_since_the_version_both_started_from(a
     expect(panel).to_contain_text("ann-c removed or retyped it")
     expect(panel).to_contain_text("ann-c retyped it")   # their new type over words that had one: not "added"
     expect(panel).to_contain_text("you added it")
+    expect(panel).to_contain_text("what ann-c changed and what you changed. Tick or untick")   # no clash here
     shot(b, "annotate-conflict-three-way")
     b.locator("#se-merge").click()
     expect(b.locator("#annotate-status")).to_contain_text("Saved the merge", timeout=T)
@@ -1792,6 +1796,8 @@ def test_a_span_both_retyped_keeps_its_row_where_they_started(app, browser):
             for r in panel.locator("tr").all()[1:]}
     assert rows.get(old) == "you both removed or retyped it", rows   # where both started, a row of its own
     assert rows.get(others[0][1]) == "ann-e retyped it" and rows.get(others[1][1]) == "you both changed these words", rows
+    # not every change of both sides is ticked, and the sentence above says so (it promised both)
+    expect(panel).to_contain_text("except where you both changed the same words: there ann-e's, saved first, is ticked")
     shot(b, "annotate-conflict-both-retyped")
     a.close()
     b.close()

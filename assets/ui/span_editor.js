@@ -54,6 +54,12 @@ const MARKS_KEY = (id) => `cot-explorer-marks${whose()}:${id}`;       // the pai
 const OLDER_KEY = (id) => `cot-explorer-older${whose()}:${id}`;
 const PICKS_OUTDATED = "This post's relations changed since your picks that waited were made (a save or an undo): they are dropped, not saved over it; pick again.";
 const same = (x, y) => x.start === y.start && x.end === y.end && x.type === y.type;
+// a moment as the app's tables and the server's sentences say it: UTC, 24 hours (a draft's
+// "12:36:41 PM", in the browser's zone, sat beside a save's "12:35:38", in UTC)
+// (a draft kept without its moment is "earlier": toISOString throws on no date, and the editor was not drawn)
+const utcAt = (ms, from, to) => { const d = new Date(ms); return Number.isNaN(d.getTime()) ? "earlier" : `${d.toISOString().slice(from, to).replace("T", " ")} UTC`; };
+const utcTime = (ms) => utcAt(ms, 11, 19);
+const utcMoment = (ms) => utcAt(ms, 0, 19);
 const norm = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.type]).sort((p, q) => p[0] - q[0]));
 const dirty = () => doc && norm(spans) !== norm(doc.saved || []);
 const visible = () => root.offsetParent !== null;
@@ -223,7 +229,7 @@ function load(fromServer) {
     if (draft && draft.base_version === doc.base_version && norm(draft.spans) !== norm(spans) && !doc.conflict) {
       local.push(spans.map((s) => ({ ...s })));  // "u" takes the restored edits back to the saved labels
       spans = draft.spans;
-      say(`Restored your unsaved edits from ${new Date(draft.at).toLocaleTimeString()}.`);
+      say(`Restored your unsaved edits from ${utcTime(draft.at)}.`);
       // in the value too: another queue or post asked for next asks first (it opened unasked)
       writeValue();
     } else if (draft && draft.base_version !== doc.base_version) {
@@ -243,7 +249,7 @@ function load(fromServer) {
       // not be applied, and keys pressed then acted on the saved labels)
       const on = older.base_version === null || older.base_version === undefined
         ? "before this post had labels" : `on version ${older.base_version}`;
-      say(`You have unsaved edits made ${on}${older.at ? `, at ${new Date(older.at).toLocaleTimeString()}` : ""}; ` +
+      say(`You have unsaved edits made ${on}${older.at ? `, at ${utcTime(older.at)}` : ""}; ` +
           "the post was saved since.");
       doc.stale_draft = { spans: older.spans, base_version: older.base_version };
     }
@@ -1038,6 +1044,7 @@ function conflictPanel() {
       v.keep = false; v.both = true;
     }
   }
+  const clash = rows.some((v) => v.both);   // then not every change of both sides is ticked: said so
   const since = c.base_version !== null && c.base_version !== undefined ? `version ${c.base_version}` : "the post without labels";
   const table = el("table", {}, el("tr", {}, el("th", { text: "keep" }), el("th", { text: "words" }), el("th", { text: "type" }),
       el("th", { text: "before", title: `in ${since}, where you both started` }), el("th", { text: "theirs" }),
@@ -1055,8 +1062,10 @@ function conflictPanel() {
         v.theirs ? (v.before ? "you removed or retyped it" : `${c.their_author} ${retyped(v) ? "retyped" : "added"} it`) :
         v.before ? `${c.their_author} removed or retyped it` : `you ${retyped(v) ? "retyped" : "added"} it` }))));
   return el("div", { class: "se-conflict", role: "alertdialog" },
-    el("strong", { text: `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time}) while you were editing.` }),
-    el("p", { text: `Nothing is lost. The ticks keep both sides' changes since ${since}: what ${c.their_author} changed and what you changed. Tick or untick span by span, then merge; or take theirs, or keep yours as it is (which undoes their changes).` }),
+    el("strong", { text: `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time} UTC) while you were editing.` }),
+    el("p", { text: `Nothing is lost. The ticks keep both sides' changes since ${since}: what ${c.their_author} changed and what you changed` +
+      (clash ? `, except where you both changed the same words: there ${c.their_author}'s, saved first, is ticked and yours is not (tick yours instead to keep it).` : ".") +
+      " Tick or untick span by span, then merge; or take theirs, or keep yours as it is (which undoes their changes)." }),
     el("div", { class: "se-conflict-table" }, table),
     el("div", { class: "se-row" },
       el("button", { class: "se-btn primary", "data-act": "resolve", "data-choice": "merge", id: "se-merge", text: "Merge ticked spans" }),
@@ -1240,7 +1249,7 @@ function render() {
       el("span", { text: `Unsaved edits kept in this browser on ${elsewhere.length === 1 ? "another post" : `${elsewhere.length} other posts`}:` }),
       ...elsewhere.slice(0, 5).map((d) => el("span", { class: "se-draft" },
         el("button", { class: "se-btn", "data-act": "open-draft", "data-id": d.id,
-          title: `${d.id}, ${d.edits ? "edited" : "picked"} ${d.at ? new Date(d.at).toLocaleString() : "before"}; click to open the post ` +
+          title: `${d.id}, ${d.edits ? "edited" : "picked"} ${d.at ? utcMoment(d.at) : "before"}; click to open the post ` +
             `(${d.edits ? "the edits come back there" : "the relations come back there, unless its relations changed since"})`,
           text: quoted(d) +
             (d.waiting ? ` (${d.waiting === 1 ? "a relation waits" : `${d.waiting} relations wait`} for your name)` : "") }),
