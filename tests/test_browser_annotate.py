@@ -1665,7 +1665,10 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
     expect(page.locator("#se-errfocus")).to_contain_text("From Errors", timeout=T)
     opened = current_post_id(page, home)
     assert opened.startswith("demo/test/")
+    # while Annotate shows, the address is its post's (a link copied there opened Explore's)
+    expect(page).to_have_url(re.compile(r"\?post=" + re.escape(opened.replace("/", "%2F"))), timeout=T)
     tab(page, "Explore")
+    expect(page).to_have_url(re.compile(r"\?post=" + re.escape(mnre_post.replace("/", "%2F"))), timeout=T)
     page.wait_for_timeout(1500)   # the events an Errors row sets off
     expect(page.locator("#explore-post-id")).to_contain_text(mnre_post)
     expect(pairs).to_be_visible()   # hidden before: the pairs of the Errors row's post (none)

@@ -1086,7 +1086,23 @@ function shownToken(t) {
   return "⟨" + Array.from(t).map((c) => "U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")).join(" ") + "⟩";
 }
 
+// The post on show is named in the page's address while this tab shows (Explore names its own
+// while that one does): a link copied while annotating opened Explore's post instead. A reload
+// comes back to it; a link opened takes Explore and this tab to it.
+function nameInAddress() {
+  if (root.offsetParent === null) return;   // another tab is showing: the address is its post's
+  const id = doc && doc.post_id;
+  // no post yet (the page loading): the address is left be, a link in it still to be read
+  if (!id || id.startsWith("preview/")) return;
+  const url = new URL(window.location.href);
+  url.searchParams.set("post", id);
+  if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
+}
+// the tab shown again (its size goes from nothing to something)
+if (typeof ResizeObserver === "function") new ResizeObserver(() => nameInAddress()).observe(root);
+
 function render() {
+  nameInAddress();
   addSkipLink();
   // an edit from the keyboard redraws the words: the focus goes back to the word it was on
   const wordFocus = Boolean(document.activeElement && root.contains(document.activeElement) &&

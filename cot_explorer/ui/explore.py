@@ -314,8 +314,9 @@ SHOW_RESULTS_ON_A_PHONE = """() => {
 
 # The post on show is kept in the page's address (`?post=<id>`): a reload comes back to it (it
 # opened on the first hint, the post to be found again), and the address is a link to it that a
-# colleague can open. No post on show: no post in the address.
-KEEP_POST_IN_ADDRESS = """(md) => {
+# colleague can open. No post on show: no post in the address. (Annotate, while it shows, names
+# its own post there: span_editor.js.)
+NAME_POST_IN_ADDRESS = """(md) => {
   const m = /^`([^`]+)`$/.exec((md || "").trim());
   const url = new URL(window.location.href);
   // a visitor's preview is not stored: a link to it could only say it is not there
@@ -323,6 +324,15 @@ KEEP_POST_IN_ADDRESS = """(md) => {
   if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
   return [];
 }"""
+# a post changed while another tab shows (Annotate names its own there) leaves the address be
+KEEP_POST_IN_ADDRESS = """(md) => {
+  const tab = document.getElementById("explore-tab");
+  if (tab && tab.offsetParent === null) return [];
+  return (%s)(md);
+}""" % NAME_POST_IN_ADDRESS
+# the tab shown again: its post named, where it shows one (on a page load the tab is selected
+# before the linked post is read from the address, and its opening hint took the post away)
+NAME_POST_AGAIN = """(md) => /^`[^`]+`$/.test((md || "").trim()) ? (%s)(md) : []""" % NAME_POST_IN_ADDRESS
 # with how the page was opened: a reload keeps Annotate on its own post, a link opened takes it there
 READ_POST_IN_ADDRESS = """() => [new URLSearchParams(window.location.search).get('post') || '',
   ((performance.getEntriesByType && performance.getEntriesByType('navigation')[0]) || {}).type || 'navigate']"""
@@ -534,7 +544,7 @@ PICK_LABEL = "…or a post of the store"
 
 def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, budget: AskBudget,
                       model_work: dict) -> dict:
-    with gr.Tab("Explore", id="explore"):
+    with gr.Tab("Explore", id="explore", elem_id="explore-tab") as explore_tab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 text = gr.Textbox(label="Tweet text", lines=3, elem_id="post-text")
@@ -820,6 +830,8 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
                                              ).then(guarded(policy, Action.EXPLORE, redraw), [shown, asked_about],
                                                     outs[2:] + [ask_note], api_visibility="private", **model_work)
         post_id.change(None, [post_id], None, js=KEEP_POST_IN_ADDRESS, api_visibility="private")
+        # back from Annotate, which names its own post there while it shows
+        explore_tab.select(None, [post_id], None, js=NAME_POST_AGAIN, api_visibility="private")
         linked = gr.Textbox(visible=False, elem_id="explore-linked")
         linked_how = gr.Textbox(visible=False)   # how the page was opened: navigate, reload, back_forward
         linked_event = dict(fn=guarded(policy, Action.EXPLORE, open_linked, quiet=True), inputs=[linked, linked_how],
