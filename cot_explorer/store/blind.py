@@ -59,12 +59,17 @@ def set_blind(store: Store, dataset: str, split: str, on: bool, by: str | None) 
     return added.rowcount > 0
 
 
-def _own_saves(store: Store, post_ids: list[str] | None, dataset: str | None, split: str | None,
-               author: str) -> dict[str, list[label_store.HistoryEntry]]:
-    """{post id: `author`'s entity saves, newest first} (one person under two spellings is one)."""
+def _spellings(store: Store, author: str) -> list[str]:
+    """The names `author` saved under (one person under two spellings is one)."""
     spelt = label_store._first_spellings(store)
     me = spelt.get(author, author)
-    names = [a for a, first in spelt.items() if first == me] or [author]
+    return [a for a, first in spelt.items() if first == me] or [author]
+
+
+def _own_saves(store: Store, post_ids: list[str] | None, dataset: str | None, split: str | None,
+               author: str) -> dict[str, list[label_store.HistoryEntry]]:
+    """{post id: `author`'s entity saves, newest first}."""
+    names = _spellings(store, author)
     marks = ",".join("?" * len(names))
     if post_ids is not None:
         where, args = f"l.post_id IN ({','.join('?' * len(post_ids))})", list(post_ids)
@@ -113,9 +118,21 @@ def seen_by_split(store: Store, dataset: str, split: str, author: str) -> dict[s
 
 def saved_by(store: Store, dataset: str, split: str, author: str) -> int:
     """How many of a split's posts `author` saved entity labels of (saves no undo took back),
-    whoever saved over them since: their work, blind or not."""
-    count = 0
-    for post_id, saves in _own_saves(store, None, dataset, split, author).items():
-        standing = label_store._standing_changes(store, post_id, "mner")
-        count += any(e.version in standing for e in saves)
+    whoever saved over them since: their work, blind or not. Read on every post opened, so the
+    undo chains are walked only on posts with an undo or redo: a post's history is one chain,
+    and without them every save on it stands (walking each post took 0.08 s at 1,000 saves)."""
+    names = _spellings(store, author)
+    rows = store.conn.execute(
+        f"""SELECT l.post_id, l.version, l.action FROM labels l JOIN posts p ON p.id = l.post_id
+            WHERE p.dataset = ? AND p.split = ? AND l.task = 'mner'
+            AND (l.action IN ('undo', 'redo') OR (l.source = 'annotator' AND l.action IN ('save', 'merge')
+                 AND l.author IN ({",".join("?" * len(names))})))""", (dataset, split, *names)).fetchall()
+    stepped = {pid for pid, _, action in rows if action in ("undo", "redo")}
+    mine: dict[str, set[int]] = {}
+    for pid, version, action in rows:
+        if action not in ("undo", "redo"):
+            mine.setdefault(pid, set()).add(version)
+    count = sum(1 for pid in mine if pid not in stepped)
+    for pid in mine.keys() & stepped:
+        count += bool(mine[pid] & label_store._standing_changes(store, pid, "mner"))
     return count
