@@ -583,8 +583,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="distill-dataset")
             name = gr.Textbox(label="New version name (optional)", elem_id="distill-name")
             # the default may be a kd student, a variant a round does not offer: say what becomes of it
+            # wider than its neighbours: its help, in a fifth of the row, stood a dozen lines tall
             variant = gr.Dropdown(list(ROUND_VARIANTS), value="distill", label="Variant", elem_id="distill-variant",
-                                  info="distill: the student learns from the teacher's chain of thought as well "
+                                  scale=3, min_width=360, info="distill: the student learns from the teacher's chain of thought as well "
                                        "as your labels (chosen where the training posts have it and the default "
                                        "has soft prompts); text: from your labels alone (chosen for the shipped "
                                        "prompt-free kd default). A kd default is continued as either.")
