@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import fill, pick, pick_post, shot, slow_network, tab
+from cot_explorer.devtools.harness import boxes, fill, pick, pick_post, shot, slow_network, tab
 from cot_explorer.paths import twitter_file
 from cot_explorer.schema import LabelSet
 from cot_explorer.store import labels as label_store
@@ -144,7 +144,8 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#se-pos")).to_have_text(re.compile(r"^\d+ / \d+$"), timeout=T)
     expect(page.locator("#se-progress")).to_contain_text("uploads/user: ")
     # said short, it leaves Undo, Redo and Save on the bar's one line (it pushed them onto a second)
-    assert abs(page.locator("#se-save").bounding_box()["y"] - page.locator("#se-prev").bounding_box()["y"]) < 4
+    save, prev = boxes(page, "#se-save", "#se-prev")
+    assert abs(save["y"] - prev["y"]) < 4, (save, prev)
     expect(page.locator("#span-editor .se-sugbar")).to_contain_text("0 from the teacher")
     expect(page.locator("#se-accept-teacher")).to_have_count(0)   # nothing of the teacher's to take
     pick(page, "queue-dataset", "demo/test")
@@ -648,11 +649,8 @@ def test_a_long_post_says_where_the_student_stopped_reading(app, browser):
     expect(page.locator("#se-unread")).to_contain_text("The student read only the first", timeout=T)
     expect(page.locator("#se-unread")).to_contain_text("of this post's 540 words")
     # said above the post's words, where the suggestions stop, not below a long post
-    # (read in one go in the page: the editor draws itself again as answers come, and an element
-    # read between two draws had no box, CI)
-    page.wait_for_function("""() => { const u = document.querySelector('#se-unread'), t = document.querySelector('#se-text');
-                                      return Boolean(u && t && u.getBoundingClientRect().y < t.getBoundingClientRect().y); }""",
-                           timeout=T)
+    unread_box, words_box = boxes(page, "#se-unread", "#se-text")
+    assert unread_box["y"] < words_box["y"], (unread_box, words_box)
     page.close()
 
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cot_explorer.cli import main as cli
-from cot_explorer.devtools.harness import ARTIFACTS, fill, pick, pick_post, shot, slow_network, tab
+from cot_explorer.devtools.harness import ARTIFACTS, boxes, fill, pick, pick_post, shot, slow_network, tab
 from cot_explorer.ui import relations
 
 T = 60_000
@@ -142,7 +142,8 @@ def test_drag_type_delete_accept_and_save(app, browser):
     # the progress says who corrected how many, on a line of its own: the bar keeps Save on its
     # one line (the grown progress text pushed Redo and Save onto a second line)
     expect(page.locator("#se-progress")).to_contain_text("ann-edit (1)", timeout=T)
-    assert abs(page.locator("#se-save").bounding_box()["y"] - page.locator("#se-prev").bounding_box()["y"]) < 4
+    save, prev = boxes(page, "#se-save", "#se-prev")
+    assert abs(save["y"] - prev["y"]) < 4, (save, prev)
     page.close()
 
 
@@ -1403,7 +1404,7 @@ def test_an_undo_past_the_unsaved_edits_leaves_one_message(app, browser):
     expect(page.locator("#annotate-status")).to_contain_text("nothing to undo", timeout=T)
     expect(page.locator("#span-editor .se-note")).to_have_count(0)
     # the answer is read beside the bar whose button asked (it was below the post, out of sight)
-    status, bar = page.locator("#annotate-status").bounding_box(), page.locator("#span-editor .se-bar").bounding_box()
+    status, bar = boxes(page, "#annotate-status", "#span-editor .se-bar")
     assert status["y"] < bar["y"] and bar["y"] - (status["y"] + status["height"]) < 80, (status, bar)
     page.close()
 

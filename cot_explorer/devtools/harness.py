@@ -150,6 +150,19 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def boxes(page, *selectors: str, timeout: float = 60_000) -> list[dict]:
+    """Where the elements are ({x, y, width, height} each), read in one go in the page once all
+    of them are drawn: the span editor draws itself again as answers come, and an element read
+    between two draws had no box (CI)."""
+    handle = page.wait_for_function(
+        """(sels) => { const found = sels.map((s) => document.querySelector(s));
+            if (found.some((e) => !e || !e.getClientRects().length)) return null;
+            return found.map((e) => { const b = e.getBoundingClientRect();
+                                      return { x: b.x, y: b.y, width: b.width, height: b.height }; }); }""",
+        arg=list(selectors), timeout=timeout)
+    return handle.json_value()
+
+
 def slow_network(page, ms: int = 800) -> None:
     """Every request of the page waits `ms` before it leaves: time to act while one is on its way."""
     page.evaluate("""(ms) => { const f = window.fetch;
