@@ -336,3 +336,56 @@ def test_a_pair_s_relations_follow_the_types_the_annotator_gives_it_before_savin
     expect(page.locator("#se-dirty")).to_contain_text("unsaved", timeout=T)
     assert groups() == [fit(new), [label for label in MRE_RELATIONS if label not in fit(new)]]
     shot(page, "relations-retyped-head")
+
+
+def test_a_relation_reached_with_the_keys_is_saved_on_enter_and_put_back_on_escape(app_with_teacher, browser):
+    """One ArrowDown on a pair's dropdown saved a wrong relation at once (Chromium changes a closed
+    dropdown's value on each key), the focus fell to the page, and the letters typed on to reach
+    a relation ("/per/per/p") opened earlier posts: each "p" is "previous post"."""
+    url, home, _ = app_with_teacher
+    pid = first_mnre_post(home, skip=first_mnre_post(home)[0])[0]   # a post the other tests of the file do not save
+
+    def versions() -> int:
+        with db(home) as c:
+            return c.execute("SELECT count(*) FROM labels WHERE post_id = ? AND task = 'mre'", (pid,)).fetchone()[0]
+
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    page.goto(url)
+    pick_post(page, "pick-post", pid)
+    expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
+    tab(page, "Annotate")
+    fill(page, "annotator", "ann-keys")
+    select = page.locator("#span-editor .se-rels select[data-rel]").first
+    expect(select).to_be_visible(timeout=T)
+    index = select.get_attribute("data-rel")
+    saved, before = select.input_value(), versions()
+    on_select = f"() => document.activeElement && document.activeElement.matches('select[data-rel=\"{index}\"]')"
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    held = page.locator("#se-pair-held")
+    expect(held).to_contain_text("not saved yet: Enter saves it", timeout=T)
+    assert select.input_value() != saved and versions() == before   # browsed, not saved
+    page.keyboard.press("p")   # a letter of a relation's name: the dropdown's, not "previous post"
+    page.wait_for_timeout(1000)
+    assert page.evaluate(on_select) and versions() == before
+    words = page.locator("#span-editor .se-tok").evaluate_all("ts => ts.map(t => t.textContent)")
+    with db(home) as c:
+        assert json.loads(c.execute("SELECT tokens FROM posts WHERE id = ?", (pid,)).fetchone()[0]) == words
+    page.keyboard.press("Escape")   # the saved relation back, nothing saved
+    expect(held).to_have_count(0, timeout=T)
+    expect(select).to_have_value(saved)
+    assert versions() == before
+    page.keyboard.press("ArrowDown")
+    expect(held).to_be_visible(timeout=T)
+    picked = select.input_value()
+    page.keyboard.press("Enter")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved the relation", timeout=T)
+    expect(held).to_have_count(0, timeout=T)
+    assert versions() == before + 1
+    with db(home) as c:
+        (payload,) = c.execute("SELECT payload FROM labels WHERE post_id = ? AND task = 'mre' ORDER BY version DESC LIMIT 1",
+                               (pid,)).fetchone()
+    assert json.loads(payload)["relations"][int(index)]["label"] == picked != saved
+    page.wait_for_function(on_select, timeout=T)   # the keyboard is still on the dropdown
+    shot(page, "relations-keyboard-saved")
+    page.close()

@@ -869,12 +869,63 @@ root.addEventListener("click", (e) => {
   else if (act === "dismiss-error") { errFocus = null; render(); }
 });
 
+// A relation dropdown browsed with the keys (an arrow, or letters typed to reach a relation) is
+// saved on Enter or when the focus leaves it, Escape putting the saved one back: Chromium changes a
+// closed dropdown's value on each such key, and each change was saved at once (one ArrowDown saved
+// a wrong relation; typing "/per/per/p" saved another, and its "p"s went on to open earlier posts).
+// A pick from the open list (a click, or Enter in it) is saved at once, as before.
+let relKeyed = null;       // the dropdown a key was last pressed in {index, at}
+let keyedPick = null;      // a relation reached with the keys, not saved yet {post_id, index, label}
+const heldLabel = (index) => (keyedPick && doc && keyedPick.post_id === doc.post_id && keyedPick.index === index
+  ? keyedPick.label : undefined);
+const heldNote = () => el("span", { class: "se-pair-waiting se-pair-held", id: "se-pair-held" },
+  el("span", { text: "not saved yet: Enter saves it (so does leaving the box), Esc puts the saved one back" }));
+function saveKeyedPick() {
+  const held = keyedPick;
+  keyedPick = null;
+  if (!held || !doc || held.post_id !== doc.post_id) return;
+  const p = (doc.pairs || []).find((x) => x.index === held.index);
+  if (p && p.label === held.label && waitingLabel(held.index) === undefined) { render(); return; }   // back where it was
+  askRelation(held.index, held.label);
+}
+root.addEventListener("keydown", (e) => {
+  const s = e.target.closest && e.target.closest("select[data-rel]");
+  if (!s || !doc) return;
+  const index = Number(s.dataset.rel);
+  if (e.key === "Enter" && heldLabel(index) !== undefined) { e.preventDefault(); saveKeyedPick(); return; }
+  if (e.key === "Escape" && heldLabel(index) !== undefined) {
+    e.preventDefault(); e.stopPropagation();
+    keyedPick = null; render();
+    return;
+  }
+  // the keys that change a closed dropdown's value in place: arrows, Home/End/PageUp/PageDown and
+  // letters (not [ and ], the editor's; nor the keys that open the list, whose pick is saved at
+  // once, as a click's)
+  const k = e.key, mod = e.ctrlKey || e.metaKey || e.altKey;
+  const moves = !mod && (/^(Arrow(Up|Down|Left|Right)|Home|End|PageUp|PageDown)$/.test(k) ||
+    (k.length === 1 && k !== " " && k !== "[" && k !== "]"));
+  relKeyed = moves ? { index, at: Date.now() } : null;
+}, true);
+root.addEventListener("focusout", (e) => {
+  const s = e.target.closest && e.target.closest("select[data-rel]");
+  if (s && s.isConnected && heldLabel(Number(s.dataset.rel)) !== undefined) saveKeyedPick();
+});
+
 root.addEventListener("change", (e) => {
   const s = e.target.closest("select[data-rel]");
   if (!s || !doc) return;
   const row = s.closest("[data-k]");   // the pair changed comes on show, outlined in the text (send passes it on)
   if (row) pair = Number(row.dataset.k);
-  askRelation(Number(s.dataset.rel), s.value);
+  const index = Number(s.dataset.rel);
+  if (relKeyed && relKeyed.index === index && Date.now() - relKeyed.at < 1500) {
+    keyedPick = { post_id: doc.post_id, index, label: s.value };
+    // marked where it is, not drawn again: a new dropdown would lose the letters typed so far
+    s.classList.add("se-waiting");
+    const extra = row && row.querySelector(".se-pair-extra");
+    if (extra && !extra.querySelector(".se-pair-held")) extra.append(heldNote());
+    return;
+  }
+  askRelation(index, s.value);
 });
 
 // Escape is "Stay" from wherever the focus is: first, on the window, since a dropdown's own
@@ -891,8 +942,11 @@ document.addEventListener("keydown", (e) => {
   const tag = (e.target.tagName || "").toLowerCase();
   // typing goes to text fields; a ticked checkbox (a queue filter) or a button takes no letters,
   // so the keys stay the editor's (n, p and s did nothing after a filter was ticked)
+  // [ and ] move between the pairs from a pair's dropdown too (no relation's name holds them): the
+  // keyboard stays on the dropdown after a relation is saved
+  const pairKey = (e.key === "[" || e.key === "]") && tag === "select" && e.target.matches("select[data-rel]");
   const typing = (tag === "input" && !["checkbox", "radio", "button", "submit"].includes(e.target.type)) ||
-    tag === "textarea" || tag === "select" || e.target.isContentEditable;
+    tag === "textarea" || (tag === "select" && !pairKey) || e.target.isContentEditable;
   if (typing) return;
   if (dialog) return;
   const k = e.key, mod = e.ctrlKey || e.metaKey;
@@ -1107,6 +1161,10 @@ function render() {
   // an edit from the keyboard redraws the words: the focus goes back to the word it was on
   const wordFocus = Boolean(document.activeElement && root.contains(document.activeElement) &&
     document.activeElement.classList.contains("se-tok"));
+  // and a relation picked from the keyboard keeps it on its dropdown (it fell to the page, and
+  // the next keys were the editor's shortcuts)
+  const relFocus = document.activeElement && root.contains(document.activeElement) &&
+    document.activeElement.matches("select[data-rel]") ? document.activeElement.dataset.rel : null;
   root.replaceChildren();
   if (!doc || !doc.post_id) {
     root.append(el("div", { class: "se-empty", text: (doc && doc.empty) || "Choose a dataset/split (or search) to start annotating." }));
@@ -1312,6 +1370,10 @@ function render() {
     dialogFromWords = false;
   }
   if (wordFocus && !dialog) focusCursor();
+  if (relFocus !== null && !dialog) {
+    const again = root.querySelector(`select[data-rel="${relFocus}"]`);
+    if (again && document.activeElement !== again) again.focus({ preventScroll: true });
+  }
 }
 
 function relationsPanel() {
@@ -1334,7 +1396,8 @@ function relationsPanel() {
   };
   const rows = doc.pairs.map((p, i) => {
     // the relations whose argument types fit the pair first, then the others (still choosable)
-    const kept = waitingLabel(p.index);   // picked with no name typed: shown as picked, not saved
+    const held = heldLabel(p.index);      // reached with the keys: saved on Enter or on leaving the box
+    const kept = held !== undefined ? held : waitingLabel(p.index);   // picked with no name typed: shown as picked, not saved
     const option = (l) => el("option", { value: l, selected: l === (kept === undefined ? p.label : kept), text: l });
     const all = doc.relation_labels || [];
     const fits = fittingRelations(p, all);
@@ -1369,6 +1432,7 @@ function relationsPanel() {
         marks && marks.saved[p.index] !== undefined && !(doc.pair_saved && doc.pair_saved.index === p.index) ?
           el("span", { class: "se-pair-saved se-pair-batch", text: `✓ saved as version ${marks.saved[p.index]}`,
             title: "undo takes back the newest change first" }) : null,
+        held !== undefined ? heldNote() :
         kept !== undefined ? el("span", { class: "se-pair-waiting" },
           el("span", { text: relPending() ? "not saved yet: it follows the relation on its way"
             : "not saved yet: type your name above and it is saved" }),
