@@ -818,3 +818,28 @@ def test_an_image_picked_while_a_new_tweet_is_typed_is_kept(app, browser, tmp_pa
     expect(page.locator("#post-image")).to_contain_text("rome-pick")
     expect(page.locator("#analyse-note")).not_to_contain_text("The image went with")
     page.close()
+
+
+def test_explore_shows_the_labels_saved_in_annotate_on_its_post(app, browser):
+    """Saved in Annotate, an entity on the post Explore shows stayed unsaid there until a reload:
+    a walker read "no entity labels yet" under the entity just saved."""
+    url, home = app
+    page = open_page(browser, url)
+    page.locator("#post-text textarea").fill("Kovacic and Bakayoko trained with Chelsea before the derby")
+    page.locator("#explore-btn").click()
+    expect(page.locator("#explore-post-id")).to_contain_text("uploads/", timeout=T)
+    pid = re.search(r"uploads/\S+", page.locator("#explore-post-id code").inner_text()).group(0)
+    expect(page.locator("#post-rows")).not_to_contain_text("Current (annotator: ann-explore)")
+    tab(page, "Annotate")
+    fill(page, "annotator", "ann-explore")
+    words = page.locator("#span-editor .se-tok")
+    expect(words.first).to_have_text("Kovacic", timeout=T)
+    assert current_post_id(page, home) == pid
+    words.nth(4).click()   # "with": a word no suggestion covers
+    page.keyboard.press("3")
+    page.keyboard.press("s")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    tab(page, "Explore")
+    expect(page.locator("#post-rows")).to_contain_text("Current (annotator: ann-explore)", timeout=T)
+    expect(page.locator("#post-rows mark[data-type='ORG']").filter(has_text="with")).not_to_have_count(0)
+    page.close()

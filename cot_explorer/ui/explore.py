@@ -832,6 +832,23 @@ def build_explore_tab(home: Path, post_state: gr.State, policy: AccessPolicy, bu
         post_id.change(None, [post_id], None, js=KEEP_POST_IN_ADDRESS, api_visibility="private")
         # back from Annotate, which names its own post there while it shows
         explore_tab.select(None, [post_id], None, js=NAME_POST_AGAIN, api_visibility="private")
+
+        def labels_now(pid, user):
+            """The post's rows and disagreements as its labels are now: a label or relation saved
+            in Annotate on the post on show here stayed unsaid until a reload (a walker read "no
+            entity labels yet" under the entity just saved)."""
+            if not pid:
+                return [gr.skip(), gr.skip()]
+            try:
+                view = explore(home, pid, user)
+            except CotExplorerError:   # gone meanwhile (deleted elsewhere): the next pick says so
+                return [gr.skip(), gr.skip()]
+            return [view.rows, view.disagreements]
+
+        explore_tab.select(guarded(policy, Action.EXPLORE, labels_now, quiet=True), [shown], [rows, disagree],
+                           api_visibility="private", show_progress="hidden").then(
+            guarded(policy, Action.EXPLORE, relations_of, quiet=True), [shown], [relations], api_visibility="private",
+            show_progress="hidden")
         linked = gr.Textbox(visible=False, elem_id="explore-linked")
         linked_how = gr.Textbox(visible=False)   # how the page was opened: navigate, reload, back_forward
         linked_event = dict(fn=guarded(policy, Action.EXPLORE, open_linked, quiet=True), inputs=[linked, linked_how],
