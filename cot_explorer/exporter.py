@@ -134,8 +134,13 @@ def export_conll(store: Store, out: TextIO, dataset: str, split: str, source: st
         if shown is not None:
             labels = {**shown(store, dataset, split, [p for p in posts if p.id not in labels]), **labels}
     if not labels and source in SOURCE_HINTS:
-        raise ValidationError(f"no post of {dataset}/{split} has {LABEL_WORDS[source]}: the file would be all O"
-                              + SOURCE_HINTS[source])
+        # relations corrected, entities not: said as such (it read "no correction" beside a split
+        # Annotate and `stats` counted 6 corrected posts in)
+        relations = (len(newest_of_source(store, dataset, split, "mre", "annotator")) if source == "annotator" else 0)
+        raise ValidationError(
+            f"no post of {dataset}/{split} has {'an entity correction' if relations else LABEL_WORDS[source]}: "
+            "the file would be all O" + (f" (the relations corrected on {relations} post{'s' if relations != 1 else ''} "
+                                         "are in a JSONL export: export jsonl)" if relations else SOURCE_HINTS[source]))
     written = [p for p in posts if p.id in labels] if source in ONLY_LABELLED else posts
     n = write_twitter_conll(out, ((p, labels.get(p.id)) for p in written))
     relations = current_for_split(store, dataset, split, "mre")

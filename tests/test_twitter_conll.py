@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from cot_explorer.datasets.lines import read_lines
-from cot_explorer.errors import ParseError
+from cot_explorer.errors import ParseError, ValidationError
 from cot_explorer.exporter import export_conll
 from cot_explorer.importer import import_twitter
 from cot_explorer.store import open_store
@@ -138,3 +138,14 @@ def test_a_corrections_export_holds_the_corrected_posts_only_and_comes_back_as_t
         assert [label_store.current(s, p.id, "mner").spans[0].type for p in list_posts(s, "again", "test")] == ["MISC"] * 2
         # gold still writes every post (an unlabelled one all O, and said)
         assert export_conll(s, io.StringIO(), "demo", "test", "gold").posts == len(posts)
+        # relations corrected and no entity: said so, with where they are (it said "no post has an
+        # annotator's correction" beside a split with 6 corrected posts)
+        with pytest.raises(ValidationError, match="no post of demo-mnre/test has an annotator's correction"):
+            export_conll(s, io.StringIO(), "demo-mnre", "test", "annotator")
+        mnre = list_posts(s, "demo-mnre", "test")[0]
+        pairs = label_store.current(s, mnre.id, "mre")
+        label_store.change_relation(s, mnre.id, 0, "/per/per/peer" if pairs.relations[0].label != "/per/per/peer"
+                                    else "None", pairs.version, "ann")
+        with pytest.raises(ValidationError, match=r"no post of demo-mnre/test has an entity correction: the file would "
+                                                  r"be all O \(the relations corrected on 1 post are in a JSONL export"):
+            export_conll(s, io.StringIO(), "demo-mnre", "test", "annotator")
