@@ -1227,6 +1227,19 @@ def test_the_fixed_or_broke_table_names_the_wrong_answers_by_their_words(demo_ho
     (row,) = distill.change_rows(demo_home, result)
     assert row[1] == "" and row[2] == (f"added wrong {post.tokens[1]}/ORG; retyped {post.tokens[0]} from LOC to MISC, "
                                        "both wrong")
+    from cot_explorer.store import labels as label_store
+
+    # a pair's wrong relation changed to another wrong one: one change too (it read "fixed: dropped
+    # wrong Jimin → Kook: /per/per/peer" beside "broke: added wrong Jimin → Kook: /per/org/member_of")
+    with open_store(demo_home) as s:
+        mnre = list_posts(s, "demo-mnre", "test")[0]
+        pair = label_store.current(s, mnre.id, "mre").relations[0]
+    result = {"task": "mre", "changes": [{"post_id": mnre.id, "fixed": [], "broke": [],
+                                           "gone_spurious": [{"start": 0, "end": 1, "type": "/per/per/peer"}],
+                                           "new_spurious": [{"start": 0, "end": 1, "type": "/per/org/member_of"}]}]}
+    (row,) = distill.change_rows(demo_home, result)
+    assert row[1] == "" and row[2] == (f"relabelled {mnre.span_text(pair.head)} → {mnre.span_text(pair.tail)} from "
+                                       "/per/per/peer to /per/org/member_of, both wrong")
 
 
 def test_a_series_keeps_its_colour_when_a_round_adds_another(demo_home):

@@ -350,6 +350,14 @@ def _changed(post, pairs, s: dict) -> str:
 BLIND_HIDDEN = "not shown: {} is annotated blind, and this says what its posts' labels are"
 
 
+def _retyped(post, pairs, old: dict, new: dict) -> str:
+    """A wrong answer changed to another wrong one: a span retyped, or (relations) a pair relabelled."""
+    if pairs is None:
+        return f"retyped {post.span_text(Span.from_json(new))} from {old['type']} to {new['type']}, both wrong"
+    pair = _changed(post, pairs, {**new, "type": ""}).rstrip(": ")
+    return f"relabelled {pair} from {old['type']} to {new['type']}, both wrong"
+
+
 def change_rows(home: Path, result: dict | None, user: User | None = None) -> list[list]:
     """What the round fixed and broke, post by post. What it got right or wrong is said against
     the posts' current labels, the newest save: on a split annotated blind that is another
@@ -374,14 +382,14 @@ def change_rows(home: Path, result: dict | None, user: User | None = None) -> li
             # beside a break)
             bounds = lambda s: (s["start"], s["end"])   # noqa: E731
             gone = {bounds(s): s for s in c["gone_spurious"]}
-            retyped = [(gone[bounds(s)], s) for s in c["new_spurious"] if bounds(s) in gone and not relations]
+            # (a pair's wrong relation changed to another wrong one likewise: it read "fixed" beside "broke")
+            retyped = [(gone[bounds(s)], s) for s in c["new_spurious"] if bounds(s) in gone]
             again = {bounds(new) for _, new in retyped}
             fixed = "; ".join([said(s) for s in c["fixed"]]
                               + [f"dropped wrong {said(s)}" for s in c["gone_spurious"] if bounds(s) not in again])
             broke = "; ".join([said(s) for s in c["broke"]]
                               + [f"added wrong {said(s)}" for s in c["new_spurious"] if bounds(s) not in again]
-                              + [f"retyped {post.span_text(Span.from_json(new))} from {old['type']} to "
-                                 f"{new['type']}, both wrong" for old, new in retyped])
+                              + [_retyped(post, pairs, old, new) for old, new in retyped])
             rows.append([c["post_id"], fixed, broke, post.text])
     rows.sort(key=lambda r: (r[2] == "", r[1] == ""))  # broken first: what to look at
     return rows
