@@ -1042,6 +1042,12 @@ def test_a_queue_made_from_the_student_s_answers_names_the_default_they_are_from
     relations = QueueFilters("demo-mnre/test", only_errors=True)
     assert order_basis(demo_home, relations) == ("“Student errors only” comes from the answers of mre-default, "
                                                  "the default relations model now.")
+    # ordered by a disagreement with no teacher answer on the split: the file's order, said so
+    # (offered on MNRE, it gave its first post as the "first" of the order)
+    no_teacher = order_basis(demo_home, QueueFilters("demo-mnre/test", order="teacher-student disagreement"))
+    assert no_teacher.endswith("No post of demo-mnre/test has the teacher's answers yet, so that order is the file's "
+                               "order (ask Claude about posts in Explore, or import the teacher's knowledge).")
+    assert "file's order" not in order_basis(demo_home, QueueFilters("demo/test", order="teacher-student disagreement"))
 
 
 def test_a_save_says_what_rounds_do_with_the_post_and_a_held_out_one_says_so(demo_home, data, tmp_path):

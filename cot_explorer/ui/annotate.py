@@ -32,7 +32,7 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import held_out
 from ..store.images import image_path
-from ..store.knowledge import earlier_teachers, knowledge_for, knowledge_for_split
+from ..store.knowledge import earlier_teachers, knowledge_for, knowledge_for_split, posts_with_knowledge
 from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
 from ..store.shown_images import shown_image
 from ..student.registry import Registry
@@ -217,7 +217,16 @@ def order_basis(home: Path, filters: "QueueFilters") -> str:
             return ""
     what = filters.predicted_words()
     verb = "come" if " and " in what else "comes"
-    return f"{what[0].upper()}{what[1:]} {verb} from the answers of {name}, the default {TASK_NAMES[task]} model now."
+    said = f"{what[0].upper()}{what[1:]} {verb} from the answers of {name}, the default {TASK_NAMES[task]} model now."
+    if QueueOrder(filters.order) == QueueOrder.DISAGREEMENT:
+        # with no teacher answer on the split it is the file's order, said so (MNRE's posts have
+        # none: the order was offered, and its "first post" was the file's first)
+        with open_store(home) as store:
+            teacher = posts_with_knowledge(store, ds.dataset, ds.split, task)
+        if not teacher:
+            said += (f" No post of {ds.label} has the teacher's answers yet, so that order is the file's order (ask "
+                     "Claude about posts in Explore, or import the teacher's knowledge).")
+    return said
 
 
 def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors: bool = False,
