@@ -477,6 +477,19 @@ def test_predict_with_a_relation_model_answers_each_pair_of_the_post_s_entities_
     r = cli("predict", "--in", str(bad), "--model", "mre-default", home=tmp_path / "h")
     assert r.returncode == 2 and "input line 1: pair 1's tail must be [start, end], token offsets within the post's 2 " \
                                  "tokens" in r.stderr
+    # a pair one within the other is answered, as the app answers MNRE's own (three in its valid
+    # split, "Beijing Hongqiao Market" → "Beijing", and the whole file was refused); the same
+    # words twice are not a pair
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text(json.dumps({"tokens": ["Beijing", "Hongqiao", "Market", "reopens"],
+                                  "pairs": [{"head": [0, 3], "tail": [0, 1]}]}) + "\n")
+    r = cli("predict", "--in", str(nested), "--model", "mre-default", "--backend", "onnx", home=tmp_path / "h")
+    assert r.returncode == 0, r.stderr
+    (answer,) = json.loads(r.stdout)["relations"]
+    assert (answer["head"]["text"], answer["tail"]["text"]) == ("Beijing Hongqiao Market", "Beijing")
+    nested.write_text(json.dumps({"tokens": ["Obama", "visits"], "pairs": [{"head": [0, 1], "tail": [0, 1]}]}) + "\n")
+    r = cli("predict", "--in", str(nested), "--model", "mre-default", home=tmp_path / "h")
+    assert r.returncode == 2 and "pair 1's head and tail are the same words" in r.stderr
 
 
 def test_predict_refuses_a_relation_knowledge_view_as_it_refuses_an_entity_one(tmp_path):
