@@ -166,6 +166,9 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
     expect(line).to_contain_text("From Errors: ", timeout=T)
     expect(line).to_contain_text(f"{head} → {tail}: ")
     expect(line).to_contain_text("in the labels; the relation student predicted ")
+    # the keyboard on that pair's dropdown (it was on the post's first word, "RT")
+    page.wait_for_function("() => document.activeElement && document.activeElement.matches('.se-pair.on select[data-rel]')",
+                           timeout=T)
     shot(page, "relations-error-pair-on-show")
     # the editor moves on to the next post; the same error row, picked again, brings its post
     # and pair back (the post picked in Errors is unchanged, so no post change event comes)
