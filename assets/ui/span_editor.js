@@ -28,7 +28,6 @@ let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
 let reveal = false;        // a post opened from another tab or a search: scrolled into view once this tab shows
-let pairOpened = null;     // the pair a relation error opened from Errors names: the keyboard goes to its dropdown
 let askedRel = null;       // the relation change on its way {post_id, index, label, req, waited: part of a batch,
                            // expired: no answer in 10 s}; its answer names `req` (`answers`): answers come in any order
 let waiting = null;        // relation changes not sent yet {post_id, relation_version, rels: {index: label}}: refused
@@ -217,7 +216,7 @@ function load(fromServer) {
   }
   if (typeof doc.focus_pair === "number") {  // a relation error opened here: its pair on show
     const at = (doc.pairs || []).findIndex((p) => p.index === doc.focus_pair);
-    if (at >= 0) { pair = at; pairOpened = doc.focus_pair; }
+    if (at >= 0) pair = at;
     delete doc.focus_pair;
   }
   if (fromServer && doc.reveal) { reveal = true; delete doc.reveal; }
@@ -871,16 +870,18 @@ root.addEventListener("click", (e) => {
 });
 
 // A relation dropdown browsed with the keys (an arrow, or letters typed to reach a relation) is
-// saved on Enter or when the focus leaves it, Escape putting the saved one back: Chromium changes a
-// closed dropdown's value on each such key, and each change was saved at once (one ArrowDown saved
-// a wrong relation; typing "/per/per/p" saved another, and its "p"s went on to open earlier posts).
-// A pick from the open list (a click, or Enter in it) is saved at once, as before.
+// saved on Enter, Escape putting the saved one back: Chromium changes a closed dropdown's value on
+// each such key, and each change was saved at once (one ArrowDown saved a wrong relation; typing
+// "/per/per/p" saved another, and its "p"s went on to open earlier posts). Not on leaving the box:
+// a letter meant for the editor ("n", reaching "None") would then be saved by the next click. A
+// pick from the open list (a click, or Enter in it) is saved at once, as before.
 let relKeyed = null;       // the dropdown a key was last pressed in {index, at}
+let relByKeys = false;     // the dropdowns are worked with the keys (not the mouse): a redraw keeps the focus on one
 let keyedPick = null;      // a relation reached with the keys, not saved yet {post_id, index, label}
 const heldLabel = (index) => (keyedPick && doc && keyedPick.post_id === doc.post_id && keyedPick.index === index
   ? keyedPick.label : undefined);
 const heldNote = () => el("span", { class: "se-pair-waiting se-pair-held", id: "se-pair-held" },
-  el("span", { text: "not saved yet: Enter saves it (so does leaving the box), Esc puts the saved one back" }));
+  el("span", { text: "not saved yet: Enter saves it, Esc puts the saved one back" }));
 function saveKeyedPick() {
   const held = keyedPick;
   keyedPick = null;
@@ -889,9 +890,13 @@ function saveKeyedPick() {
   if (p && p.label === held.label && waitingLabel(held.index) === undefined) { render(); return; }   // back where it was
   askRelation(held.index, held.label);
 }
+root.addEventListener("mousedown", (e) => {
+  if (e.target.closest && e.target.closest("select[data-rel]")) relByKeys = false;
+}, true);
 root.addEventListener("keydown", (e) => {
   const s = e.target.closest && e.target.closest("select[data-rel]");
   if (!s || !doc) return;
+  relByKeys = true;
   const index = Number(s.dataset.rel);
   if (e.key === "Enter" && heldLabel(index) !== undefined) { e.preventDefault(); saveKeyedPick(); return; }
   if (e.key === "Escape" && heldLabel(index) !== undefined) {
@@ -907,10 +912,6 @@ root.addEventListener("keydown", (e) => {
     (k.length === 1 && k !== " " && k !== "[" && k !== "]"));
   relKeyed = moves ? { index, at: Date.now() } : null;
 }, true);
-root.addEventListener("focusout", (e) => {
-  const s = e.target.closest && e.target.closest("select[data-rel]");
-  if (s && s.isConnected && heldLabel(Number(s.dataset.rel)) !== undefined) saveKeyedPick();
-});
 
 root.addEventListener("change", (e) => {
   const s = e.target.closest("select[data-rel]");
@@ -1163,8 +1164,9 @@ function render() {
   const wordFocus = Boolean(document.activeElement && root.contains(document.activeElement) &&
     document.activeElement.classList.contains("se-tok"));
   // and a relation picked from the keyboard keeps it on its dropdown (it fell to the page, and
-  // the next keys were the editor's shortcuts)
-  const relFocus = document.activeElement && root.contains(document.activeElement) &&
+  // the next keys were the editor's shortcuts); one picked with the mouse lets it fall, as before,
+  // so that n, p and s after a click are the editor's (on the dropdown, "n" would reach "None")
+  const relFocus = relByKeys && document.activeElement && root.contains(document.activeElement) &&
     document.activeElement.matches("select[data-rel]") ? document.activeElement.dataset.rel : null;
   root.replaceChildren();
   if (!doc || !doc.post_id) {
@@ -1343,12 +1345,7 @@ function render() {
     // opened with the keyboard (Enter on an error row): the row went with its tab and the next Tab
     // reached the page's foot; the keyboard goes to the post's words, at the error where one is named
     const active = document.activeElement;
-    const opened = pairOpened !== null ? root.querySelector(`select[data-rel="${pairOpened}"]`) : null;
-    pairOpened = null;
-    if (opened && (!active || active === document.body || !active.getClientRects().length)) {
-      // a relation error: the keyboard on its pair's dropdown (it was on the post's first word)
-      setTimeout(() => opened.focus({ preventScroll: true }), 0);
-    } else if (!active || active === document.body || !active.getClientRects().length) {
+    if (!active || active === document.body || !active.getClientRects().length) {
       const at = errFocus ? ((errFocus.gold || errFocus.pred || [cursor])[0]) : cursor;
       cursor = at; anchor = at;
       setTimeout(() => {
@@ -1402,7 +1399,7 @@ function relationsPanel() {
   };
   const rows = doc.pairs.map((p, i) => {
     // the relations whose argument types fit the pair first, then the others (still choosable)
-    const held = heldLabel(p.index);      // reached with the keys: saved on Enter or on leaving the box
+    const held = heldLabel(p.index);      // reached with the keys: saved on Enter
     const kept = held !== undefined ? held : waitingLabel(p.index);   // picked with no name typed: shown as picked, not saved
     const option = (l) => el("option", { value: l, selected: l === (kept === undefined ? p.label : kept), text: l });
     const all = doc.relation_labels || [];
