@@ -210,22 +210,21 @@ def order_basis(home: Path, filters: "QueueFilters") -> str:
     with open_store(home) as store:
         relations = label_store.labelled_task(store, ds.dataset, ds.split) == "mre"
     task = "mre" if relations and relation_student_available(home) else "mner"
+    disagreement = QueueOrder(filters.order) == QueueOrder.DISAGREEMENT
     with open_store(home) as store:
         try:
             name = Registry(store).default_name(task)
         except CotExplorerError:   # no model of the task: the queue said why already
             return ""
+        teacher = posts_with_knowledge(store, ds.dataset, ds.split, task) if disagreement else None
     what = filters.predicted_words()
     verb = "come" if " and " in what else "comes"
     said = f"{what[0].upper()}{what[1:]} {verb} from the answers of {name}, the default {TASK_NAMES[task]} model now."
-    if QueueOrder(filters.order) == QueueOrder.DISAGREEMENT:
-        # with no teacher answer on the split it is the file's order, said so (MNRE's posts have
-        # none: the order was offered, and its "first post" was the file's first)
-        with open_store(home) as store:
-            teacher = posts_with_knowledge(store, ds.dataset, ds.split, task)
-        if not teacher:
-            said += (f" No post of {ds.label} has the teacher's answers yet, so that order is the file's order (ask "
-                     "Claude about posts in Explore, or import the teacher's knowledge).")
+    # with no teacher answer on the split the disagreement order is the file's order, said so
+    # (MNRE's posts have none: the order was offered, and its "first post" was the file's first)
+    if disagreement and not teacher:
+        said += (f" No post of {ds.label} has the teacher's answers yet, so that order is the file's order (ask "
+                 "Claude about posts in Explore, or import the teacher's knowledge).")
     return said
 
 
