@@ -30,6 +30,7 @@ from .paths import HOME_ENV
 from .store import blind as blind_store
 from .store import open_store
 from .store.images import read_image_file
+from .store.labelled_split import parse_split, split_labels
 from .store.model_versions import promotion_history
 from .store.removal import SplitFootprint, check_removable, remove_splits, split_footprint
 from .store.stats import compute_stats
@@ -99,7 +100,8 @@ EXAMPLES: dict[str, list[str]] = {
               "cot-explorer round --dataset mnre --variant text --epochs 3 --json"],
     "evaluate": ["cot-explorer evaluate --data ../shared/data/twitter2017/test.txt",
                  "cot-explorer evaluate --model mre-default --data ../shared/data/mnre/test.txt --json",
-                 "cot-explorer evaluate --model my-student --data my-test.conll --format twitter"],
+                 "cot-explorer evaluate --model my-student --data my-test.conll --format twitter",
+                 "cot-explorer evaluate --split twitter2017/test"],
     "predict": ["echo '{\"text\": \"Barack Obama visits Paris\"}' | cot-explorer predict",
                 "cot-explorer predict --in posts.jsonl --out predictions.jsonl --force",
                 "echo '{\"text\": \"Dwyane Wade and Gabrielle Union in Miami\"}' | cot-explorer predict --model mre-default"],
@@ -211,11 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "dataset's task)")
     p.add_argument("--json", action="store_true", help="print the round's report as JSON")
 
-    p = sub.add_parser("evaluate", help="score a model on a labelled file")
+    p = sub.add_parser("evaluate", help="score a model on a labelled file, or on a split of the store as corrected")
     _home_arg(p)
     p.add_argument("--model", default="default",
-                   help="'default' (the default of the file's task), a version name or a checkpoint folder")
-    p.add_argument("--data", required=True, help="a labelled file: Twitter CoNLL or MNRE")
+                   help="'default' (the default of the file's or split's task), a version name or a checkpoint folder")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="a labelled file: Twitter CoNLL or MNRE")
+    source.add_argument("--split", metavar="DATASET/SPLIT",
+                        help="a split of the store, scored on its labels as they are now, corrections included "
+                             "(the Errors tab's figures), e.g. twitter2017/test")
     p.add_argument("--format", choices=("twitter", "mnre"), help="the file's format (default: told from its first line)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     _dtype_arg(p, scoring=True)
@@ -560,29 +566,45 @@ class _RoundEcho:
 
 def _evaluate(args: argparse.Namespace, store) -> int:
     from .datasets.sniff import labelled_file_format
-    from .student.file_scores import evaluate_file  # no PyTorch unless the backend is torch
+    from .student.file_scores import evaluate_file, labelled_scores  # no PyTorch unless the backend is torch
 
-    fmt = args.format or labelled_file_format(args.data)
+    if args.split:
+        if args.format:
+            raise CotExplorerError("--format reads a file: a split of the store is in the store's own format")
+        labelled = split_labels(store, *parse_split(store, args.split))
+        if not labelled.posts:
+            raise CotExplorerError(f"{args.split} has no posts with "
+                                   f"{'relation' if labelled.task == 'mre' else 'entity'} labels to score")
+        task, source = labelled.task, f"{args.split} in the store"
+    else:
+        fmt = args.format or labelled_file_format(args.data)
+        task, source = ("mre" if fmt == "mnre" else "mner"), args.data
     registry = Registry(store)
-    task = "mre" if fmt == "mnre" else "mner"
     # scored as the app and rounds score: fp32, each post's answer its own (`consistent`)
     predictor = _predictor(registry.path(args.model, task), args.backend, args.dtype, consistent=True)
     entities = None
     if task == "mre" and predictor.manifest.config.get("relation_markers") == "typed":
         entities = _predictor(registry.default_path("mner"), args.backend, args.dtype, consistent=True)
-    scores = evaluate_file(predictor, args.data, fmt, entities)
+    scores = labelled_scores(predictor, labelled, entities) if args.split else \
+        evaluate_file(predictor, args.data, fmt, entities)
     if args.json:
         print(json.dumps(scores, indent=2))
     else:
         alias = ", ".join(f"{a} read as {b}" for a, b in scores.get("alias", {}).items())
         # which F1: a relation figure read alone was taken for accuracy, or for one counting None
-        what = "micro-F1 over the relations, None left out" if fmt == "mnre" else "entity-level micro-F1"
-        print(f"{args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f} ({what})"
+        what = "micro-F1 over the relations, None left out" if task == "mre" else "entity-level micro-F1"
+        # the version's own name: "default" said nothing of which version that was
+        print(f"{predictor.manifest.name if args.model == 'default' else args.model}: P {scores['precision']:.2f} R {scores['recall']:.2f} F1 {scores['f1']:.2f} ({what})"
               + (f" ({alias})" if alias else "") + f" [{scores['backend']}]")
+        if args.split:   # which labels: the same split scored before a session of corrections reads otherwise
+            n, c, u = scores["n_posts"], scores["corrected"], scores["unlabelled"]
+            print(f"on the {n} post{'s' if n != 1 else ''} of {args.split} with {'relation' if task == 'mre' else 'entity'} "
+                  f"labels, as they are in the store now: {c} of them corrected"
+                  + (f"; {u} without labels left out" if u else "") + " (the Errors tab's figures)")
         if scores.get("posts_trained_on"):   # a score on what the model learnt flatters it: said under it
             n, of = scores["posts_trained_on"], scores["n_posts"]
             without = scores.get("f1_without_trained_on")
-            print(f"{predictor.manifest.name} was trained on {n} of {of} posts of {args.data} (their words are in its "
+            print(f"{predictor.manifest.name} was trained on {n} of {of} posts of {source} (their words are in its "
                   "training data)" + (f": F1 {without:.2f} without them" if without is not None else "")
                   + ("; this score flatters it: score it on posts it has not learnt to see how it does on new posts"
                      if n / of >= 0.05 else ""))

@@ -251,3 +251,55 @@ def test_an_import_of_posts_the_default_learnt_says_so_at_once(tmp_path, data):
     assert r.returncode == 0 and "Note: the default" not in r.stdout   # posts it never saw: nothing to say
     said = import_file(tmp_path / "h", str(learnt), DETECT, "again", "train")   # the Store tab says it too
     assert "Note: The default entity model, mner-default, was trained on 40 of these 40 posts" in said
+
+
+def test_evaluate_scores_a_split_of_the_store_with_its_corrections_as_errors_does(tmp_path, data):
+    """`evaluate` read files only: the figures of the Errors tab after a session of corrections
+    could not be had from the command line (no export writes MNRE's format either)."""
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui.errors_tab import error_analysis
+    from cot_explorer.ui.predicted import cached_predictions
+
+    home = tmp_path / "h"
+    small = first_posts(data / "twitter2017/test.txt", tmp_path / "small.txt", 30)
+    assert cli("import", "twitter", str(small), "--dataset", "t17", "--split", "test", home=home).returncode == 0
+    from_file = json.loads(cli("evaluate", "--data", str(small), "--json", home=home).stdout)
+    before = json.loads(cli("evaluate", "--split", "t17/test", "--json", home=home).stdout)
+    assert before["f1"] == from_file["f1"] and before["corrected"] == 0 and before["n_posts"] == 30
+
+    # a post the model errs on corrected to its answer, another to no entity at all
+    wrong = list(dict.fromkeys(row[0] for row in error_analysis(home, "t17/test").errors))
+    with open_store(home) as s:
+        posts = {p.id: p for p in list_posts(s, "t17", "test")}
+    answer = tuple(Span(b, e, t) for b, e, t, _ in cached_predictions(home, [posts[wrong[0]]])[wrong[0]])
+    with open_store(home) as s:
+        for pid, spans in ((wrong[0], answer), (wrong[1], ())):
+            label_store.save(s, pid, LabelSet("mner", spans, source="annotator", author="ann"),
+                             label_store.head_version(s, pid, "mner"))
+    now = json.loads(cli("evaluate", "--split", "t17/test", "--json", home=home).stdout)
+    shown = error_analysis(home, "t17/test").scored[0].overall   # [model, P, R, F1, posts, gold, predicted]
+    assert now["corrected"] == 2 and now["f1"] != before["f1"]
+    assert (round(now["precision"], 2), round(now["recall"], 2), round(now["f1"], 2)) == \
+           (round(shown[1], 2), round(shown[2], 2), round(shown[3], 2))
+    said = cli("evaluate", "--split", "t17/test", home=home)
+    assert said.returncode == 0, said.stderr
+    assert (f"mner-default: P {now['precision']:.2f} R {now['recall']:.2f} F1 {now['f1']:.2f} (entity-level micro-F1)"
+            in said.stdout)
+    assert ("on the 30 posts of t17/test with entity labels, as they are in the store now: 2 of them corrected "
+            "(the Errors tab's figures)") in said.stdout
+
+    # a relation split: its labels, scored by the relation default
+    mnre = tmp_path / "mnre.txt"
+    mnre.write_text("\n".join((data / "mnre/test.txt").read_text().splitlines()[:40]) + "\n")
+    assert cli("import", "mnre", str(mnre), "--dataset", "m", "--split", "test", home=home).returncode == 0
+    rel_file = json.loads(cli("evaluate", "--data", str(mnre), "--json", home=home).stdout)
+    rel_split = json.loads(cli("evaluate", "--split", "m/test", "--json", home=home).stdout)
+    assert rel_split["f1"] == rel_file["f1"] and rel_split["n_posts"] == rel_file["n_posts"]
+    assert rel_split["argument_types_from"] == "mner-default"
+    # a name that is not a split, or a split not there, is said
+    for bad, words in (("t17", "is not a dataset/split"), ("t17/valid", "t17 has no split 'valid'"),
+                       ("nope/test", "no dataset 'nope'")):
+        r = cli("evaluate", "--split", bad, home=home)
+        assert r.returncode != 0 and words in r.stderr, r.stderr

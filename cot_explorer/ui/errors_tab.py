@@ -39,7 +39,7 @@ from ..store import blind as blind_store
 from ..store import labels as label_store
 from ..store import open_store
 from ..store.knowledge import posts_with_knowledge_among
-from ..store.posts import dataset_schema, list_posts
+from ..store.labelled_split import split_labels
 from ..student.registry import Registry
 from ..student.seen_posts import seen_among
 from .cancel import begin_work
@@ -295,18 +295,15 @@ def error_analysis(home: Path, dataset_split: str, model: str = "default", compa
 
 def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress,
                      charge: ChargeFn | None = None) -> ErrorAnalysis:
-    with open_store(home) as store:
-        posts = list_posts(store, ds.dataset, ds.split)
-        gold = label_store.current_for_split(store, ds.dataset, ds.split, "mner")
-        corrected = label_store.progress(store, ds.dataset, ds.split, "mner").corrected   # the one rule of "corrected"
-        types = list(dataset_schema(store, ds.dataset).types)
-    in_split = len(posts)
-    posts = [p for p in posts if p.id in gold and gold[p.id].spans is not None]
+    with open_store(home) as store:   # the posts `evaluate --split` scores too
+        labelled = split_labels(store, ds.dataset, ds.split, "mner")
+    posts, corrected, types = list(labelled.posts), labelled.corrected, list(labelled.schema.types)
+    in_split = len(posts) + labelled.unlabelled
     if not posts:
         raise ValidationError(f"{ds.label} has no labelled posts to analyse"
                               + (f" (none of its {in_split} posts has entity labels yet: label some in Annotate)"
                                  if in_split else ""))
-    g = [list(gold[p.id].spans) for p in posts]
+    g = [list(gold.spans) for gold in labelled.gold]
     preds = []
     for m in models:
         got = cached_predictions(home, posts, m, on_progress, charge)
@@ -394,12 +391,11 @@ def other_version_words(v: VersusOther, say=str) -> str:
 
 def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progress,
                        charge: ChargeFn | None = None) -> ErrorAnalysis:
-    with open_store(home) as store:
-        posts = list_posts(store, ds.dataset, ds.split)
-        gold = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
-        corrected = label_store.progress(store, ds.dataset, ds.split, "mre").corrected
-    in_split = len(posts)
-    posts = [p for p in posts if p.id in gold and gold[p.id].relations]
+    with open_store(home) as store:   # the posts `evaluate --split` scores too
+        labelled = split_labels(store, ds.dataset, ds.split, "mre")
+    posts, corrected = list(labelled.posts), labelled.corrected
+    gold = {p.id: g for p, g in zip(labelled.posts, labelled.gold)}
+    in_split = len(posts) + labelled.unlabelled
     if not posts:
         raise ValidationError(f"{ds.label} has no entity pairs to analyse"
                               + (f" (none of its {in_split} posts has relation labels yet)" if in_split else ""))
