@@ -452,18 +452,30 @@ def test_remembered_queue_filters_are_put_back_only_where_they_still_make_sense(
     assert QueueFilters("demo/test").is_whole
 
 
-def test_a_queue_from_the_student_s_answers_is_ready_once_it_has_read_every_post(demo_home):
+def test_a_queue_from_the_student_s_answers_is_ready_once_it_has_read_every_post_it_reads(demo_home):
     """A page load makes such a queue again only when it reads the store (it would predict the
-    rest of a split with no Stop on show)."""
+    rest of a split with no Stop on show). The posts a type filter keeps are all it reads: a
+    queue of the PER posts by uncertainty, made and remembered, was reopened in file order (by a
+    link, a reload), the split's other posts never having been predicted."""
+    from cot_explorer.store import labels as label_store
     from cot_explorer.store.posts import list_posts
 
     with open_store(demo_home) as s:
         posts = list_posts(s, "demo", "test")
-    assert not annotate.predictions_ready(demo_home, "demo/test")
-    predicted.cached_predictions(demo_home, posts[:-1])
-    assert not annotate.predictions_ready(demo_home, "demo/test")   # one post left
-    predicted.cached_predictions(demo_home, posts[-1:])
-    assert annotate.predictions_ready(demo_home, "demo/test")
+        gold = label_store.current_for_split(s, "demo", "test", "mner")
+    whole = annotate.QueueFilters("demo/test", order="student uncertainty")
+    per = annotate.QueueFilters("demo/test", "PER", order="student uncertainty")
+    with_per = [p for p in posts if any(sp.type == "PER" for sp in gold[p.id].spans)]
+    assert 0 < len(with_per) < len(posts)
+    assert not annotate.predictions_ready(demo_home, whole) and not annotate.predictions_ready(demo_home, per)
+    annotate.queue(demo_home, *per.made)   # the PER queue made: its posts predicted, no others
+    assert annotate.predictions_ready(demo_home, per)
+    assert not annotate.predictions_ready(demo_home, whole)
+    rest = [p for p in posts if p not in with_per]
+    predicted.cached_predictions(demo_home, rest[:-1])
+    assert not annotate.predictions_ready(demo_home, whole)   # one post left
+    predicted.cached_predictions(demo_home, rest[-1:])
+    assert annotate.predictions_ready(demo_home, whole)
 
 
 def test_a_long_post_says_how_many_of_its_words_the_student_read(demo_home):

@@ -189,14 +189,14 @@ def reads_predictions(only_errors: bool, order: str) -> bool:
     return bool(only_errors) or QueueOrder(order) != QueueOrder.FILE
 
 
-def predictions_ready(home: Path, dataset_split: str) -> bool:
-    """Whether a queue of `dataset_split` made from the student's answers (errors only, or an
-    order by them) reads the store only: the student the queue would ask, as `queue` picks it,
-    has answered every post."""
-    ds = DatasetSplit.parse(dataset_split)
-    with open_store(home) as store:
-        posts = list_posts(store, ds.dataset, ds.split)
-        relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
+def predictions_ready(home: Path, filters: "QueueFilters", seen_by: str | None = None) -> bool:
+    """Whether a queue made from the student's answers (errors only, or an order by them) reads
+    the store only: the student the queue would ask, as `queue` picks it, has answered every
+    post the queue reads (those its type and "not yet corrected" filters keep: a queue of the
+    PER posts, made and remembered, was reopened in file order by a link, the other posts never
+    having been predicted)."""
+    ds = DatasetSplit.parse(filters.dataset_split)
+    posts, _, relations = _queue_candidates(home, ds, filters.type_filter, filters.not_corrected, seen_by)
     return all_predicted(home, posts, "mre" if relations and relation_student_available(home) else "mner")
 
 
@@ -237,16 +237,7 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
     `seen_by`: in a blind split, the filters read that person's labels (`queue_viewer`)."""
     ds = DatasetSplit.parse(dataset_split)
     order = QueueOrder(order)
-    with open_store(home) as store:
-        posts = list_posts(store, ds.dataset, ds.split)
-        current = (label_store.current_for_split(store, ds.dataset, ds.split, "mner") if seen_by is None
-                   else blind_store.seen_by_split(store, ds.dataset, ds.split, seen_by))
-        relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
-    if type_filter and type_filter != "any":
-        posts = [p for p in posts if p.id in current and any(s.type == type_filter for s in current[p.id].spans)]
-    if not_corrected:
-        posts = [p for p in posts if (p.id not in current or current[p.id].source == "gold")
-                 and (p.id not in relations or relations[p.id].source == "gold")]
+    posts, current, relations = _queue_candidates(home, ds, type_filter, not_corrected, seen_by)
     if not reads_predictions(only_errors, order):
         return [p.id for p in posts]
     if relations and relation_student_available(home):
@@ -265,6 +256,23 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
                   for p in posts}
         posts.sort(key=lambda p: -len(tspans[p.id] ^ {(a, b) for a, b, *_ in preds[p.id]}))
     return [p.id for p in posts]
+
+
+def _queue_candidates(home: Path, ds: DatasetSplit, type_filter: str, not_corrected: bool,
+                      seen_by: str | None) -> tuple[list[Post], dict, dict]:
+    """The posts of a queue before the student is read (its type and "not yet corrected"
+    filters), with the entity and relation labels the filters read."""
+    with open_store(home) as store:
+        posts = list_posts(store, ds.dataset, ds.split)
+        current = (label_store.current_for_split(store, ds.dataset, ds.split, "mner") if seen_by is None
+                   else blind_store.seen_by_split(store, ds.dataset, ds.split, seen_by))
+        relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
+    if type_filter and type_filter != "any":
+        posts = [p for p in posts if p.id in current and any(s.type == type_filter for s in current[p.id].spans)]
+    if not_corrected:
+        posts = [p for p in posts if (p.id not in current or current[p.id].source == "gold")
+                 and (p.id not in relations or relations[p.id].source == "gold")]
+    return posts, current, relations
 
 
 def _relation_queue(home: Path, ds: DatasetSplit, posts: list[Post], relations: dict, only_errors: bool,
@@ -1422,7 +1430,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         # with the filters the page load put back (filters_on_load)
         kept = QueueFilters(dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value) if dataset_split else None
         said, boxes = "", [gr.skip(), gr.skip()]
-        if kept and reads_predictions(kept.only_errors, kept.order) and not predictions_ready(home, dataset_split):
+        if (kept and reads_predictions(kept.only_errors, kept.order)
+                and not predictions_ready(home, kept, queue_viewer(home, kept.dataset_split, user))):
             # not made again on a page load, which would predict the rest of the split with no
             # Stop on show (a Stop part-way left the boxes ticked, and the reload went on)
             said = (f"Opened without {kept.predicted_words()}: the student has not read all of {dataset_split} yet. "
