@@ -35,6 +35,7 @@ from .store.model_versions import promotion_history
 from .store.removal import SplitFootprint, check_removable, remove_splits, split_footprint
 from .store.stats import compute_stats
 from .student.config import VARIANTS, TrainConfig
+from .student.gain import losses_said
 from .student.held_out_record import default_score_beside, held_out_f1
 from .student.inference import BACKENDS
 from .student.learnt_at_import import learnt_note
@@ -537,8 +538,9 @@ def _round(args: argparse.Namespace, store) -> int:
     forget = (f"forgetting on {f['posts']} untouched posts: {f['change']['value']:+.2f} F1 "
               f"({f['change']['low']:+.2f} to {f['change']['high']:+.2f})" if f.get("change")
               else f"forgetting not measured ({f.get('posts', 0)} untouched posts)")
+    lost = losses_said(r)
     print(f"{r['model']} from {r['parent']} ({r['variant']}, best epoch {r['best_epoch']}): {job.message[len('done: '):]}; "
-          f"{forget}. Saved, not promoted: cot-explorer models promote {r['model']}")
+          f"{forget}." + (f" {lost}" if lost else "") + f" Saved, not promoted: cot-explorer models promote {r['model']}")
     return 0
 
 

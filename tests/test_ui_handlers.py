@@ -1229,6 +1229,18 @@ def test_a_round_s_verdict_says_which_way_and_a_tie_is_no_loss():
     assert "A real gain: the interval lies above zero" in distill.report_text(result)
     result["gain"]["*"] = ci(-1.4, -2.2, -0.5, 0.0)
     assert "A real loss: the interval lies below zero on the held-out posts; do not promote it" in distill.report_text(result)
+    # a real loss on a type, under an overall gain, is said above the table (it was a row of it alone)
+    result["gain"]["*"] = ci(1.2, 0.3, 2.1, 0.99)
+    assert "A real loss on" not in distill.report_text(result)   # MISC's interval holds zero
+    result["gain"]["MISC"], result["gain"]["LOC"] = ci(-1.5, -3.9, -0.2, 0.02), ci(-4.0, -7.5, -1.1, 0.0)
+    said = distill.report_text(result)
+    assert "A real gain: the interval lies above zero" in said
+    assert ("**A real loss on 2 types of the held-out posts (the interval below zero): LOC -4.00 F1 (-7.50 to -1.10); "
+            "MISC -1.50 F1 (-3.90 to -0.20).**") in said
+    relations = {**result, "task": "mre", "gain": {"*": ci(1.2, 0.3, 2.1, 0.99),
+                                                   "/per/org/member_of": ci(-9.0, -15.0, -2.0, 0.0)}}
+    assert "A real loss on 1 relation of the held-out posts (the interval below zero): /per/org/member_of -9.00 F1" \
+        in distill.report_text(relations)
 
 
 def test_the_fixed_or_broke_table_names_the_wrong_answers_by_their_words(demo_home):

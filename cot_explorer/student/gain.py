@@ -8,3 +8,17 @@ def gain_direction(interval: dict) -> str:
     """"gain" (the interval above zero), "loss" (below) or "unclear"; by its bounds, not its
     point value (a percentile interval need not hold the point)."""
     return "gain" if interval["low"] > 0 else "loss" if interval["high"] < 0 else "unclear"
+
+
+def losses_said(result: dict) -> str:
+    """The types (relations) a round's report shows a real loss on, worst first, in a sentence;
+    "" where there is none. They were rows of the table alone, under a verdict on the overall
+    F1 that may read "a real gain": a relation lost on held-out posts went unsaid."""
+    losses = sorted(((t, g) for t, g in (result.get("gain") or {}).items() if t != "*" and gain_direction(g) == "loss"),
+                    key=lambda tg: tg[1]["value"])
+    if not losses:
+        return ""
+    what = "relation" if result.get("task") == "mre" else "type"
+    named = "; ".join(f"{t} {g['value']:+.2f} F1 ({g['low']:+.2f} to {g['high']:+.2f})" for t, g in losses)
+    return (f"A real loss on {len(losses)} {what}{'s' if len(losses) != 1 else ''} of the held-out posts (the "
+            f"interval below zero): {named}.")

@@ -28,7 +28,7 @@ from ..store.jobs import get_job, latest_job, recent_jobs, unfinished_jobs
 from ..store.model_versions import promotion_history
 from ..store.posts import get_post
 from ..student.config import Variant
-from ..student.gain import gain_direction
+from ..student.gain import gain_direction, losses_said
 from ..student.registry import Registry
 from ..student.round_plan import (
     MIN_UNTOUCHED,
@@ -332,8 +332,10 @@ def report_text(result: dict | None) -> str:
                                           "gain": ": better on posts it knew."}[gain_direction(c)])
     sizes = ", ".join(f"{k} {v}" for k, v in result["sizes"].items())
     earlier = (f"*The last round that finished, job {result['earlier_job']}:* " if result.get("earlier_job") else "")
+    lost = losses_said(result)
     return (f"{earlier}**{result['model']}** from {result['parent']} ({result['variant']}, best epoch {result['best_epoch']}). "
-            f"{verdict}{forget}\n\nSets: {sizes}; held-out from the {result['heldout_from']}, selection from "
+            f"{verdict}{forget}" + (f" **{lost}**" if lost else "")
+            + f"\n\nSets: {sizes}; held-out from the {result['heldout_from']}, selection from "
             f"{result['selection_from']}; selection and held-out share {result['selection_heldout_overlap']} posts.")
 
 
