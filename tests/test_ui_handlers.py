@@ -1337,3 +1337,38 @@ def test_analyse_pressed_before_the_boxes_follow_the_split_reads_this_split_s_de
     ea = errors_tab.error_analysis(demo_home, "demo-mnre/test",
                                    *errors_tab.box_values_for(demo_home, "demo-mnre/test", "mner-default", "(none)"))
     assert ea.task == "mre" and [s.model for s in ea.scored] == ["mre-default"]
+
+
+def test_distill_opens_on_the_dataset_corrected_since_the_latest_round(demo_home):
+    """It opened on the demo (the first dataset, or the latest round's) after an afternoon of
+    corrections on another dataset, whose plan is what the next round would learn."""
+    from cot_explorer.schema import LabelSet, Relation, Span
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.store.jobs import create_job, update_job
+
+    assert distill.dataset_to_open(demo_home) is None   # nothing corrected, no round: the first one
+    upload = explore.upload(demo_home, "Obama visits Paris", None).post_id
+    with open_store(demo_home) as s:   # one person's upload corrected: not the team's dataset
+        label_store.save(s, upload, LabelSet("mner", (Span(0, 1, "PER"),), source="annotator", author="ann"),
+                         label_store.head_version(s, upload, "mner"))
+    assert distill.dataset_to_open(demo_home) is None
+    with open_store(demo_home) as s:
+        pid = list_posts(s, "demo-mnre", "test")[0].id
+        cur = label_store.current(s, pid, "mre")
+        rels = tuple(Relation(r.head, r.tail, "/per/per/peer") for r in cur.relations)
+        label_store.save(s, pid, LabelSet("mre", relations=rels, source="annotator", author="ann"), cur.version)
+    assert distill.dataset_to_open(demo_home) == "demo-mnre"
+    with open_store(demo_home) as s:   # a round on the demo after it: its report is the news
+        job = create_job(s, "distill", {"dataset": "demo", "name": "r1"})
+        update_job(s, job, status="running")
+    assert distill.dataset_to_open(demo_home) == "demo"
+    with open_store(demo_home) as s:
+        update_job(s, job, status="done")
+    assert distill.dataset_to_open(demo_home) == "demo"
+    with open_store(demo_home) as s:   # corrected again since: that dataset
+        head = label_store.current(s, pid, "mre")
+        label_store.save(s, pid, LabelSet("mre", relations=cur.relations, source="annotator", author="ann"), head.version)
+    assert distill.dataset_to_open(demo_home) == "demo-mnre"
+    with open_store(demo_home) as s:   # a round running, on whatever dataset, holds the tab
+        update_job(s, create_job(s, "distill", {"dataset": "demo", "name": "r2"}), status="running")
+    assert distill.dataset_to_open(demo_home) == "demo"

@@ -264,8 +264,8 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     gr.update(choices=labels, value=split),
                     {**errors_split, "choices": labels},   # Errors: ready to analyse
                     errors_model, errors_compare,
-                    # Distill on the latest round's dataset: its job line and report are about it
-                    gr.update(choices=datasets, value=(latest if (latest := di["latest_round_dataset"]()) in datasets
+                    # Distill on the dataset of a round running, or corrected since the latest round, else that round's
+                    gr.update(choices=datasets, value=(latest if (latest := di["dataset_to_open"]()) in datasets
                                                        else datasets[0] if datasets else None)),
                     rows, fig, pick, history, stats_rows(home), store_line(home, user, policy),
                     # a viewer saves nothing: no name to type (the box took one, to no end), nor

@@ -40,6 +40,7 @@ from ..student.round_plan import (
     suggested_variant,
 )
 from ..student.seen_posts import seen_among
+from ..uploads import UPLOAD_DATASET
 from .common import refusal_said
 from .guard import guarded
 from .predicted import ProgressFn, ProgressReporter, cached_predictions, cached_relations
@@ -235,9 +236,20 @@ def last_finished_result(home: Path, dataset: str | None = None) -> dict | None:
             if done and done.result else None)
 
 
-def latest_round_dataset(home: Path) -> str | None:
-    """The dataset of the latest round, which the tab opens on: its job line and report are about it."""
-    return job_view(home).dataset or None
+def dataset_to_open(home: Path) -> str | None:
+    """The dataset the tab opens on: a round's running, or one corrected since the latest round
+    (its plan is what the next round would learn: the tab opened on the demo after an afternoon
+    of corrections on another dataset), else the latest round's (its job line and report are
+    about it)."""
+    view = job_view(home)
+    if view.running and view.dataset:
+        return view.dataset
+    with open_store(home) as store:
+        # uploads are one person's posts, not the team's dataset (as Annotate's team_split has it)
+        newest = label_store.newest_annotated_split(store, leaving_out=(UPLOAD_DATASET,))
+    if newest is not None and (not view.started_at or newest[2] > view.started_at):
+        return newest[0]
+    return view.dataset or None
 
 
 ROUND_COLUMNS = ["job", "dataset", "version", "variant", "epochs", "status", "started (UTC)", "what it came to"]
@@ -822,7 +834,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                          [plan, start, plan_possible, variant, parent], api_visibility="private",
                          show_progress="hidden")
     return {"distill_dataset": dataset, "render_versions": render_versions,
-            "latest_round_dataset": functools.partial(latest_round_dataset, home), "versions": versions, "f1_plot": f1_plot,
+            "dataset_to_open": functools.partial(dataset_to_open, home), "versions": versions, "f1_plot": f1_plot,
             "promotions": history, "default_changed": [promoted, rolled_back],
             "version_pick": pick, "plan": plan,
             "admin_controls": [(round_buttons, Action.DISTILL), (promote_row, Action.PROMOTE)],
