@@ -328,6 +328,30 @@ def test_a_stop_pressed_before_long_work_began_does_not_stop_it(demo_home, monke
         assert predicted.cached_relations(demo_home, posts)
 
 
+
+def test_a_stop_pressed_once_the_page_shows_it_stops_work_that_had_not_begun(demo_home, monkeypatch):
+    """The Stop shown as an ordering was picked, pressed before the ordering's event began (it
+    waited for the one before it), was taken for a Stop of nothing: the whole split was
+    predicted. A Stop pressed before the page announced the work still stops nothing."""
+    with open_store(demo_home) as s:
+        posts = list_posts(s, DEMO_RELATIONS, "test")
+    monkeypatch.setattr(predicted, "CHUNK", 8)
+    cancel.request_stop("session-4")       # for earlier work, or none
+    cancel.announce_work("session-4")      # the ordering picked: Stop on show
+    with cancel.session_scope("session-4"):
+        cancel.begin_work()
+        assert predicted.cached_relations(demo_home, posts[:6])   # not stopped by the earlier Stop
+    cancel.announce_work("session-4")
+    cancel.request_stop("session-4")       # pressed before the work's event began
+    with cancel.session_scope("session-4"):
+        cancel.begin_work()
+        with pytest.raises(cancel.Stopped, match="predicted; they are kept"):
+            predicted.cached_relations(demo_home, posts)
+    with cancel.session_scope("session-4"):   # the announcement is spent: later work goes through
+        cancel.begin_work()
+        assert predicted.cached_relations(demo_home, posts)
+
+
 def test_the_other_versions_column_judges_a_spurious_span_where_it_was_predicted():
     from cot_explorer.evaluate import SpanError, versus_other_spans
     from cot_explorer.schema import Post

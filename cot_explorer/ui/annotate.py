@@ -37,7 +37,7 @@ from ..store.posts import dataset_schema, existing_ids, get_post, list_posts
 from ..store.shown_images import shown_image
 from ..student.registry import Registry
 from ..uploads import UPLOAD_DATASET
-from .cancel import Stopped, begin_work, request_stop
+from .cancel import Stopped, announce_work, begin_work, request_stop
 from .common import (
     NAME_NEEDED,
     DatasetSplit,
@@ -1005,13 +1005,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return dataset_schema(store, DatasetSplit.parse(value).dataset)
 
         def load_queue(d, t, e, c, o, doc, made, progress=gr.Progress(), user=None):
+            begin_work()   # first: the Stop put on show for it is this event's (stop_while_predicting)
             if made and [d, t, e, c, o] == list(made):
                 # the filters of the queue on show: a dropdown left by Tab, its value unchanged,
                 # sent its input event, and the queue was made again from its first post (a
                 # keyboard user passing the filter bar was thrown back there, and saved there)
                 return [gr.skip()] * (2 + len(filters) + len(post_outs))
             user_opened()
-            begin_work()
             try:
                 ids = queue(home, d, t, e, c, o, ProgressReporter(progress), charged(user),
                             seen_by=queue_viewer(home, d, user))
@@ -1472,10 +1472,14 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             "first_queue_event": first_queue_event, "recall_name": recall_name, "refresh_event": refresh_event}
 
 
-def stop_while_predicting(only_errors: bool, order: str):
+def stop_while_predicting(only_errors: bool, order: str, request: gr.Request):
     """The Stop button, on show while a queue is made that reads the student's predictions
-    (errors only, or an order by them): the first pass over a split predicts every post."""
-    return gr.update(visible=reads_predictions(only_errors, order))
+    (errors only, or an order by them): the first pass over a split predicts every post. On
+    show before that queue's event begins: a Stop pressed from now on stops it."""
+    shown = reads_predictions(only_errors, order)
+    if shown:
+        announce_work(getattr(request, "session_hash", None))
+    return gr.update(visible=shown)
 
 
 def stop_work(request: gr.Request) -> str:

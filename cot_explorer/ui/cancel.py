@@ -17,6 +17,7 @@ from ..errors import CotExplorerError
 _session: ContextVar[str | None] = ContextVar("cot_explorer_session", default=None)
 _work_began: ContextVar[float | None] = ContextVar("cot_explorer_work_began", default=None)
 _stop_requested: dict[str, float] = {}   # session -> when Stop was pressed
+_announced: dict[str, float] = {}        # session -> when the page put Stop on show for work to come
 _lock = threading.Lock()
 KEEP_S = 3600.0
 
@@ -41,11 +42,29 @@ def current_session() -> str | None:
     return _session.get()
 
 
+def announce_work(session: str | None) -> None:
+    """The page puts Stop on show for work that has not begun yet (its event waits for the one
+    before it, or for a free worker): a Stop pressed from now on stops that work as it begins.
+    Pressed there, it was taken for a Stop of nothing, and the whole split was predicted."""
+    if session is None:
+        return
+    with _lock:
+        _announced[session] = time.monotonic()
+        if len(_announced) > 1000:   # sessions long gone
+            now = time.monotonic()
+            for s in [s for s, t in _announced.items() if now - t > KEEP_S]:
+                del _announced[s]
+
+
 def begin_work() -> None:
-    """Long work starts in this event: a Stop pressed from now on stops it; one pressed
-    earlier (while nothing ran, or for earlier work) never does. Work that never calls this
-    (a single post, a promote) is never stopped."""
-    _work_began.set(time.monotonic())
+    """Long work starts in this event: a Stop pressed from now on, or since the page announced
+    this work (`announce_work`), stops it; one pressed earlier (while nothing ran, or for
+    earlier work) never does. Work that never calls this (a single post, a promote) is never
+    stopped."""
+    now, session = time.monotonic(), _session.get()
+    with _lock:
+        announced = _announced.pop(session, None) if session is not None else None
+    _work_began.set(announced if announced is not None and now - announced < KEEP_S else now)
 
 
 def request_stop(session: str | None) -> None:
