@@ -397,3 +397,87 @@ def test_a_relation_reached_with_the_keys_is_saved_on_enter_and_put_back_on_esca
     page.wait_for_function(on_select, timeout=T)   # the keyboard is still on the dropdown
     shot(page, "relations-keyboard-saved")
     page.close()
+
+
+
+def test_a_relation_waiting_for_enter_is_asked_about_on_leaving_the_post(app_with_teacher, browser):
+    """A relation reached with the keys waits for Enter. Next went on without a word, the pick
+    lost, while the bar beside the post read "saved" (only the pair's own line said otherwise)."""
+    url, home, _ = app_with_teacher
+    taken = {first_mnre_post(home)[0], first_mnre_post(home, skip=first_mnre_post(home)[0])[0]}
+    with db(home) as c:   # a post the other tests of the file do not save
+        pid = next(p for p, payload in c.execute(
+            "SELECT l.post_id, l.payload FROM current_labels l JOIN posts p ON p.id = l.post_id "
+            "WHERE p.dataset = 'demo-mnre' AND l.task = 'mre' ORDER BY p.position")
+            if p not in taken and len(json.loads(payload)["relations"]) > 1)
+    in_address = re.compile(r"\?post=" + re.escape(pid.replace("/", "%2F")) + "$")
+
+    def relations() -> list[str]:
+        with db(home) as c:
+            return [json.loads(payload)["relations"][int(index)]["label"] for (payload,) in c.execute(
+                "SELECT payload FROM labels WHERE post_id = ? AND task = 'mre' ORDER BY version", (pid,))]
+
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    page.goto(url)
+    pick_post(page, "pick-post", pid)
+    expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
+    tab(page, "Annotate")
+    fill(page, "annotator", "ann-held")
+    select = page.locator("#span-editor .se-rels select[data-rel]").first
+    expect(select).to_be_visible(timeout=T)
+    expect(page).to_have_url(in_address, timeout=T)
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    index = select.get_attribute("data-rel")
+    saved, before = select.input_value(), relations()
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#se-pair-held")).to_be_visible(timeout=T)
+    picked = select.input_value()
+    assert picked != saved
+    expect(page.locator("#se-dirty")).to_have_text("● a relation waits for Enter")
+    # Next asks; Stay keeps the post and the pick, unsaved
+    page.locator("#se-next").click()
+    dialog = page.locator("#se-dialog")
+    expect(dialog).to_contain_text(f"The relation “{picked}” you reached with the keys", timeout=T)
+    expect(dialog).to_contain_text("Save it before you go to the next post?")
+    shot(page, "relations-held-pick-asked")
+    dialog.get_by_role("button", name="Stay").click()
+    expect(dialog).to_have_count(0, timeout=T)
+    page.wait_for_timeout(1000)
+    expect(page).to_have_url(in_address)
+    expect(select).to_have_value(picked)
+    expect(page.locator("#se-pair-held")).to_be_visible()
+    assert relations() == before
+    # Next again, and the pick is saved on the way
+    page.locator("#se-next").click()
+    dialog.get_by_role("button", name="Save it and go on").click()
+    expect(page).not_to_have_url(in_address, timeout=T)
+    assert relations()[-1] == picked and len(relations()) == len(before) + 1
+    # a pick on the next post, left for another tab: Leave it unsaved drops it
+    other = page.locator("#span-editor .se-rels select[data-rel]").first
+    expect(other).to_be_visible(timeout=T)
+    other_saved = other.input_value()
+    other.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#se-pair-held")).to_be_visible(timeout=T)
+    tab(page, "Explore")
+    expect(dialog).to_contain_text("Save it before you open the Explore tab?", timeout=T)
+    dialog.get_by_role("button", name="Leave it unsaved").click()
+    expect(page.locator("#explore-post-id")).to_be_visible(timeout=T)
+    tab(page, "Annotate")
+    expect(other).to_have_value(other_saved, timeout=T)
+    expect(page.locator("#se-pair-held")).to_have_count(0)
+    # another post found by its words: the server asks too (the editor's value names the pick)
+    other.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#se-pair-held")).to_be_visible(timeout=T)
+    search = page.locator("#post-search").locator("textarea, input").first
+    search.fill("the")
+    search.press("Enter")
+    page.locator("#post-found input").click()
+    page.get_by_role("option").first.click()
+    expect(dialog).to_contain_text("you reached with the keys", timeout=T)
+    expect(dialog).to_contain_text("Save it before you open")
+    dialog.get_by_role("button", name="Stay").click()
+    expect(page.locator("#se-pair-held")).to_be_visible(timeout=T)
+    page.close()

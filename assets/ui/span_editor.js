@@ -338,8 +338,9 @@ function say(text) {
 // picked elsewhere, a new queue) sees the unsaved edits and the waiting relations and asks
 // before leaving; `req` names the relation change on its way, which its answer names back.
 function writeValue() {
+  const h = heldChange();
   props.value = { ...doc, spans, pair, waiting: hasWaiting() ? waiting.rels : null, req: askedRel ? askedRel.req : null,
-                  asks: asksShown };
+                  asks: asksShown, held: h ? { index: h.index, label: h.label } : null };
 }
 
 function keepDraft() {
@@ -652,6 +653,29 @@ function redoLocal() {
 // -- leaving a post: save, discard or stay ---------------------------------------------------
 
 function askToLeave(what, go, stay = null) {
+  const h = heldChange();
+  if (h) {   // a relation reached with the keys, waiting for Enter: asked about first, on its own
+    const p = (doc.pairs || []).find((x) => x.index === h.index);
+    const arg = (r) => doc.tokens.slice(r[0], r[1]).map((t) => shownToken(t.t)).join(" ");
+    const named = p ? `${arg(p.head)} → ${arg(p.tail)}` : `pair ${h.index + 1}`;
+    // then the rest (span edits, relations waiting for a name), if any, asked as before
+    const then = () => askToLeave(what, go, stay);
+    dialog = {
+      text: `The relation “${h.label}” you reached with the keys for ${named} is not saved yet. Save it before you ${what}?`,
+      actions: [
+        ["Save it and go on", () => {
+          dialog = null; saveKeyedPick();
+          if (relPending()) afterAnswer = then;   // once it is answered (a refusal stays, to be read)
+          else then();                            // no name yet: it waits for one, and that is asked next
+        }, "primary"],
+        // drawn again: the dropdown showed the pick left, marked as waiting, on coming back
+        ["Leave it unsaved", () => { dialog = null; keyedPick = null; writeValue(); render(); then(); }, "danger"],
+        ["Stay", () => { dialog = null; render(); if (stay) stay(); }, ""],
+      ],
+    };
+    render();
+    return;
+  }
   if (!dirty() && hasWaiting()) {   // only a relation waiting for a name: nothing to save it under yet
     dialog = {
       text: `Your relation change on this post is not saved: it waits for your name. Leave it unsaved to ${what}?`,
@@ -719,7 +743,7 @@ function navigate(delta) {
 // The tab bar: leaving Annotate with unsaved edits asks first.
 document.addEventListener("click", (e) => {
   const tab = e.target.closest && e.target.closest('button[role="tab"]');
-  if (!tab || bypassTabGuard || !doc || !visible() || !(dirty() || hasWaiting()) || tab.getAttribute("aria-selected") === "true") return;
+  if (!tab || bypassTabGuard || !doc || !visible() || !unsavedHere() || tab.getAttribute("aria-selected") === "true") return;
   e.preventDefault(); e.stopImmediatePropagation();
   askToLeave(`open the ${tab.textContent.trim()} tab`, (then) => {
     if (then === "save") send("save");
@@ -729,7 +753,7 @@ document.addEventListener("click", (e) => {
 
 // Any other way the tab can change (keys on the tab bar, a script): come back and ask.
 new MutationObserver(() => {
-  if (bypassTabGuard || !doc || !(dirty() || hasWaiting()) || visible()) return;
+  if (bypassTabGuard || !doc || !unsavedHere() || visible()) return;
   const mine = Array.from(document.querySelectorAll('button[role="tab"]')).find((b) => b.getAttribute("aria-controls") && document.getElementById(b.getAttribute("aria-controls"))?.contains(root));
   if (!mine) return;
   const target = document.querySelector('button[role="tab"][aria-selected="true"]');
@@ -773,7 +797,7 @@ document.addEventListener("click", (e) => {
 }, true);
 
 window.addEventListener("beforeunload", (e) => {
-  if (doc && (dirty() || hasWaiting())) {
+  if (doc && unsavedHere()) {
     keepDraft();
     if (!signingOut) { e.preventDefault(); e.returnValue = ""; }   // asked already, in words of its own
   }
@@ -880,6 +904,16 @@ let relByKeys = false;     // the dropdowns are worked with the keys (not the mo
 let keyedPick = null;      // a relation reached with the keys, not saved yet {post_id, index, label}
 const heldLabel = (index) => (keyedPick && doc && keyedPick.post_id === doc.post_id && keyedPick.index === index
   ? keyedPick.label : undefined);
+// the held pick, where it changes what the pair shows (reached and put back by the keys: no change)
+function heldChange() {
+  const label = heldLabel(keyedPick ? keyedPick.index : -1);
+  if (label === undefined) return null;
+  const p = (doc.pairs || []).find((x) => x.index === keyedPick.index);
+  const shown = waitingLabel(keyedPick.index);
+  return label === (shown === undefined ? (p && p.label) : shown) ? null : keyedPick;
+}
+// anything on this post that leaving would lose: the tab bar, a reload and Next ask about it
+const unsavedHere = () => dirty() || hasWaiting() || Boolean(heldChange());
 const heldNote = () => el("span", { class: "se-pair-waiting se-pair-held", id: "se-pair-held" },
   el("span", { text: "not saved yet: Enter saves it, Esc puts the saved one back" }));
 function saveKeyedPick() {
@@ -887,7 +921,7 @@ function saveKeyedPick() {
   keyedPick = null;
   if (!held || !doc || held.post_id !== doc.post_id) return;
   const p = (doc.pairs || []).find((x) => x.index === held.index);
-  if (p && p.label === held.label && waitingLabel(held.index) === undefined) { render(); return; }   // back where it was
+  if (p && p.label === held.label && waitingLabel(held.index) === undefined) { writeValue(); render(); return; }   // back where it was
   askRelation(held.index, held.label);
 }
 root.addEventListener("mousedown", (e) => {
@@ -901,7 +935,7 @@ root.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && heldLabel(index) !== undefined) { e.preventDefault(); saveKeyedPick(); return; }
   if (e.key === "Escape" && heldLabel(index) !== undefined) {
     e.preventDefault(); e.stopPropagation();
-    keyedPick = null; render();
+    keyedPick = null; writeValue(); render();
     return;
   }
   // the keys that change a closed dropdown's value in place: arrows, Home/End/PageUp/PageDown and
@@ -925,6 +959,8 @@ root.addEventListener("change", (e) => {
     s.classList.add("se-waiting");
     const extra = row && row.querySelector(".se-pair-extra");
     if (extra && !extra.querySelector(".se-pair-held")) extra.append(heldNote());
+    writeValue();   // the server asks before opening another post over it
+    showBarState();  // the bar beside the post no longer reads "saved"
     return;
   }
   askRelation(index, s.value);
@@ -1157,6 +1193,28 @@ function nameInAddress() {
 // the tab shown again (its size goes from nothing to something)
 if (typeof ResizeObserver === "function") new ResizeObserver(() => nameInAddress()).observe(root);
 
+// the bar's word on what is saved. A relation waiting for a name, or for Enter, is not "saved"
+// either (the bar said so beside it)
+function barState() {
+  const isDirty = dirty(), held = Boolean(heldChange());
+  const text = isDirty && hasWaiting() ? "● unsaved; a relation waits for your name" :
+    hasWaiting() ? "● a relation waits for your name" :
+    held ? `${isDirty ? "● unsaved; " : "● "}a relation waits for Enter` :
+    savedTogether ? `${isDirty ? "● unsaved; " : ""}✓ ${savedTogether === 1 ? "the relation" : `${savedTogether} relations`} saved under your name` :
+    isDirty ? "● unsaved" : "saved";
+  return { class: "se-dirty" + (isDirty || hasWaiting() || held ? " on" : ""), text,
+    title: isDirty ? "edits not saved yet: Save (s) keeps them" : hasWaiting() ?
+      "type your name in the annotator field and the relation is saved" :
+      held ? "the relation picked with the keys is saved on Enter in its box; Esc puts the saved one back" : "what you see is saved" };
+}
+// the bar's word changed in place (a held pick is not drawn again: the letters typed would be lost)
+function showBarState() {
+  const span = root.querySelector("#se-dirty");
+  if (!span) return;
+  const st = barState();
+  span.className = st.class; span.textContent = st.text; span.title = st.title;
+}
+
 function render() {
   nameInAddress();
   addSkipLink();
@@ -1174,7 +1232,6 @@ function render() {
     return;
   }
   const types = doc.types || [];
-  const isDirty = dirty();
   const pos = doc.pos || {};
   const bar = el("div", { class: "se-bar" },
     el("button", { class: "se-btn", "data-act": "prev", id: "se-prev", title: "previous post (p)", text: "◀ Previous" }),
@@ -1183,14 +1240,7 @@ function render() {
     el("span", { class: "se-pos", id: "se-pos", text: pos.index >= 0 ? `${pos.index + 1} / ${pos.total}` :
       (pos.total ? "not in the queue" : "no queue chosen"),
       title: pos.index < 0 && pos.total ? `the queue has ${pos.total} other posts; Next opens its first` : null }),
-    el("span", { class: "se-dirty" + (isDirty || hasWaiting() ? " on" : ""), id: "se-dirty", role: "status",
-      // a relation waiting for a name is not "saved" either (the bar said so beside it)
-      text: isDirty && hasWaiting() ? "● unsaved; a relation waits for your name" :
-        hasWaiting() ? "● a relation waits for your name" :
-        savedTogether ? `${isDirty ? "● unsaved; " : ""}✓ ${savedTogether === 1 ? "the relation" : `${savedTogether} relations`} saved under your name` :
-        isDirty ? "● unsaved" : "saved",
-      title: isDirty ? "edits not saved yet: Save (s) keeps them" : hasWaiting() ?
-        "type your name in the annotator field and the relation is saved" : "what you see is saved" }),
+    el("span", { ...barState(), id: "se-dirty", role: "status" }),
     el("span", { class: "se-grow" }),
     el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", "aria-label": "Undo", text: "↶ Undo", disabled: doc.readonly }),
     el("button", { class: "se-btn", "data-act": "redo", id: "se-redo", title: "redo (r)", "aria-label": "Redo", text: "↷ Redo", disabled: doc.readonly }),

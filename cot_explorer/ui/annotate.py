@@ -531,9 +531,10 @@ def echoed(doc: dict, **changes) -> dict:
 
 
 def _has_unsaved(doc: dict) -> bool:
-    """Span edits, or relations the editor keeps until a name is typed (`waiting`, which it
-    writes into its value): opening another post asks first (a search result dropped them)."""
-    return _is_dirty(doc) or bool(doc and doc.get("post_id") and doc.get("waiting"))
+    """Span edits, relations the editor keeps until a name is typed (`waiting`), or one reached
+    with the keys and kept until Enter (`held`), all of which it writes into its value: opening
+    another post asks first (a search result dropped them)."""
+    return _is_dirty(doc) or bool(doc and doc.get("post_id") and (doc.get("waiting") or doc.get("held")))
 
 
 def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
