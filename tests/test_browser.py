@@ -398,9 +398,16 @@ def test_upload_correct_undo_and_distill(app, browser):
     choose("errors-compare", "mner-twitter2017")
     expect(page.locator("#errors-model input")).not_to_have_value("mner-twitter2017", timeout=T)
     # a reload kept neither the analysis nor its choices (the tab came back on the first split);
-    # the last analysis on this browser is made again when the tab opens
+    # the last analysis on this browser is made again when the tab opens. While it is made, the
+    # last one's tables are greyed out and busy (they stood as they were under the progress bar)
+    page.evaluate("""() => { window.greyedWhileAnalysing = false; const t = document.getElementById('errors-table');
+      new MutationObserver(() => { if (t.classList.contains('cot-analysing') && t.getAttribute('aria-busy') === 'true')
+        window.greyedWhileAnalysing = true; }).observe(t, { attributes: true }); }""")
     page.locator("#errors-btn").click()
     expect(page.locator("#errors-table")).to_contain_text("other version", timeout=T)
+    page.wait_for_function("() => window.greyedWhileAnalysing", timeout=T)
+    expect(page.locator("#errors-table")).not_to_have_class(re.compile("cot-analysing"), timeout=T)
+    expect(page.locator("#errors-table")).not_to_have_attribute("aria-busy", "true")
     said = page.locator("#errors-note").inner_text()
     page.reload()
     expect(page.locator("#errors-note")).to_contain_text("Your last analysis on this browser, made again", timeout=T)

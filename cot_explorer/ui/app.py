@@ -44,6 +44,8 @@ MODEL_WORK = {"concurrency_id": "model", "concurrency_limit": 2}
 
 # On a phone (390 px) every tab fits in the bar, and columns stack with results first.
 PAGE_CSS = """
+/* the Errors tab's last analysis while another is made (errors_tab.GREY_OUT_RESULTS) */
+.cot-analysing { opacity: 0.35; pointer-events: none; transition: opacity 0.2s; }
 /* the Annotator name of a signed-in person is theirs, not to type: it looked like a box to type in */
 #annotator input:disabled, #annotator textarea:disabled { background: transparent; border-style: dashed;
   cursor: not-allowed; box-shadow: none; }

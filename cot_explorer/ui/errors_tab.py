@@ -621,6 +621,16 @@ READ_ANALYSIS = "(() => { try { return localStorage.getItem('%s') || ''; } catch
 RECALL_ANALYSIS = "(a, tried, r, d, m, c) => [a, tried, %s, d, m, c]" % READ_ANALYSIS
 AGAIN_SAID = "*Your last analysis on this browser, made again:* "
 
+# While another analysis is made, the last one's tables and plots are greyed out, not clickable
+# and marked busy: they stayed as they were under the progress bar, and read as the new split's.
+RESULT_IDS = ("errors-overall", "errors-kinds", "errors-bars", "errors-heat", "errors-per-type", "errors-table")
+ANALYSING_CLASS = "cot-analysing"
+_MARK_RESULTS = ("(busy) => { for (const id of %s) { const e = document.getElementById(id); if (!e) continue; "
+                 "e.classList.toggle('%s', busy); if (busy) e.setAttribute('aria-busy', 'true'); "
+                 "else e.removeAttribute('aria-busy'); } }" % (json.dumps(list(RESULT_IDS)), ANALYSING_CLASS))
+GREY_OUT_RESULTS = "() => { (%s)(true); return []; }" % _MARK_RESULTS
+RESULTS_BACK = "() => { (%s)(false); return []; }" % _MARK_RESULTS
+
 
 def versions_kept(home: Path, dataset_split: str, model: str | None, compare: str | None) -> tuple[dict, dict]:
     """The Model and Compare boxes for a split (model_updates), keeping the versions picked
@@ -820,9 +830,12 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                    stale]
         # the bar on the note alone: on every output it was drawn four or five times, its words
         # over the previous analysis's note
-        run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare], results,
-                  api_visibility="private", show_progress_on=[note], **model_work).success(   # not after a failure: its note is the old one
+        run.click(None, None, None, js=GREY_OUT_RESULTS, queue=False, api_visibility="private")
+        analysing = run.click(guarded(policy, Action.EXPLORE, analyse), [ds, model, compare], results,
+                              api_visibility="private", show_progress_on=[note], **model_work)
+        analysing.success(   # not after a failure: its note is the old one
             None, [ds, model, compare, note], None, js=REMEMBER_ANALYSIS, api_visibility="private")
+        analysing.then(None, None, None, js=RESULTS_BACK, api_visibility="private")   # a refusal too
         errors_tab.select(guarded(policy, Action.EXPLORE, lambda a, user: stale_said(home, a), quiet=True),
                           [analysed], [stale], api_visibility="private", show_progress="hidden")
         remembered = gr.Textbox(visible=False, elem_id="errors-remembered")
