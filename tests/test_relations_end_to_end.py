@@ -10,6 +10,7 @@ import json
 import random
 import re
 import shutil
+from collections import Counter
 
 import pytest
 
@@ -21,7 +22,7 @@ from cot_explorer.paths import mnre_file
 from cot_explorer.schema import LabelSet, Relation, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
-from cot_explorer.store.posts import list_posts
+from cot_explorer.store.posts import dataset_schema, list_posts
 from cot_explorer.student.incremental import run_round
 from cot_explorer.student.registry import Registry, shipped_dir
 from cot_explorer.student.relation_arguments import choose_none_bias, relations_as_spans, typed_argument
@@ -203,6 +204,27 @@ def test_the_queue_orders_mnre_posts_by_the_relation_students_uncertainty(demo_h
     guesses = predicted.cached_relations(demo_home, list(posts.values()))
     least = [min(g.confidence for g in guesses[i]) for i in ids]
     assert least == sorted(least) and len(ids) == 20
+
+
+def test_a_relation_split_s_queue_is_filtered_by_relation(demo_home):
+    """Its filter offered the entity types, which matched nothing (MNRE posts have no entity
+    labels), and there was no way to a relation's posts."""
+    split = f"{DEMO_RELATIONS}/test"
+    with open_store(demo_home) as s:
+        current = label_store.current_for_split(s, DEMO_RELATIONS, "test", "mre")
+    counts = Counter(r.label for ls in current.values() for r in ls.relations)
+    choices, relations = annotate.filter_choices(demo_home, split)
+    assert relations and set(choices) == set(counts) and choices[-1] == "None"
+    named = [c for c in choices if c != "None"]
+    assert [counts[c] for c in named] == sorted((counts[c] for c in named), reverse=True)   # the commonest first
+    with open_store(demo_home) as s:
+        in_file_order = [p.id for p in list_posts(s, DEMO_RELATIONS, "test")]
+        entity_types = list(dataset_schema(s, "demo").types)
+    for label in (named[0], named[-1], "None"):
+        ids = annotate.queue(demo_home, split, label)
+        assert ids and ids == [pid for pid in in_file_order if any(r.label == label for r in current[pid].relations)]
+    # an entity split's filter is still its entity types
+    assert annotate.filter_choices(demo_home, "demo/test") == (entity_types, False)
 
 
 # -- error analysis -------------------------------------------------------------------------------

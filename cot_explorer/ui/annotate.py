@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -258,6 +259,25 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
     return [p.id for p in posts]
 
 
+def _relation_split(relations: dict) -> bool:
+    """Whether a split's current relation labels make it a relation split (labels.labelled_task's rule)."""
+    return any(ls.relations for ls in relations.values())
+
+
+def filter_choices(home: Path, dataset_split: str) -> tuple[list[str], bool]:
+    """What Annotate's type filter offers on a split: its dataset's entity types, or, on a split
+    with relation labels (MNRE), the relations its pairs are labelled with, the commonest first
+    (None last); and whether they are relations."""
+    ds = DatasetSplit.parse(dataset_split)
+    with open_store(home) as store:
+        relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
+        if not _relation_split(relations):
+            return list(dataset_schema(store, ds.dataset).types), False
+    counts = Counter(r.label for ls in relations.values() for r in ls.relations)
+    named = sorted((lab for lab in counts if lab != "None"), key=lambda lab: (-counts[lab], lab))
+    return named + (["None"] if "None" in counts else []), True
+
+
 def _queue_candidates(home: Path, ds: DatasetSplit, type_filter: str, not_corrected: bool,
                       seen_by: str | None) -> tuple[list[Post], dict, dict]:
     """The posts of a queue before the student is read (its type and "not yet corrected"
@@ -267,7 +287,11 @@ def _queue_candidates(home: Path, ds: DatasetSplit, type_filter: str, not_correc
         current = (label_store.current_for_split(store, ds.dataset, ds.split, "mner") if seen_by is None
                    else blind_store.seen_by_split(store, ds.dataset, ds.split, seen_by))
         relations = label_store.current_for_split(store, ds.dataset, ds.split, "mre")
-    if type_filter and type_filter != "any":
+    if type_filter and type_filter != "any" and _relation_split(relations):
+        # a relation split's filter names a relation: the posts with a pair labelled so (its
+        # entity types matched nothing, its posts having no entity labels)
+        posts = [p for p in posts if p.id in relations and any(r.label == type_filter for r in relations[p.id].relations)]
+    elif type_filter and type_filter != "any":
         posts = [p for p in posts if p.id in current and any(s.type == type_filter for s in current[p.id].spans)]
     if not_corrected:
         posts = [p for p in posts if (p.id not in current or current[p.id].source == "gold")
@@ -991,19 +1015,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     history_rows(home, doc.post_id, doc.blind_of), message]
 
         def types_update(d: str, current: str = "any", keep: bool = False):
-            """The type filter's choices for dataset `d`; the type picked stays where `d` has it
-            (the queue the split box asked for was made with it)."""
-            types = list(dataset_schema_of(d).types) if d else []
+            """The type filter's choices for split `d` (its entity types; on a relation split,
+            its relations); the type picked stays where `d` has it (the queue the split box
+            asked for was made with it)."""
+            types, relations = filter_choices(home, d) if d else ([], False)
+            label = "Relation" if relations else "Entity type"
             if keep and (current == "any" or current in types):
                 # the split box's change: the value left as it is, since this answer can read it
                 # before the page load's own update lands (a type put back from the browser's
                 # storage went back to "any")
-                return gr.update(choices=["any"] + types)
-            return gr.update(choices=["any"] + types, value=current if current in types else "any")
-
-        def dataset_schema_of(value: str) -> MnerSchema:
-            with open_store(home) as store:
-                return dataset_schema(store, DatasetSplit.parse(value).dataset)
+                return gr.update(choices=["any"] + types, label=label)
+            return gr.update(choices=["any"] + types, value=current if current in types else "any", label=label)
 
         def load_queue(d, t, e, c, o, doc, made, progress=gr.Progress(), user=None):
             begin_work()   # first: the Stop put on show for it is this event's (stop_while_predicting)
@@ -1410,12 +1432,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         before its first queue reads them), else as they are."""
         if not stored or not dataset_split:   # nothing kept: no read of the dataset on the page load
             return [gr.skip()] * 4
-        types = list(dataset_schema_of(dataset_split).types)
+        types, relations = filter_choices(home, dataset_split)
         kept = QueueFilters.remembered(stored, dataset_split, types)
         if kept is None:
             return [gr.skip()] * 4
-        return [gr.update(choices=["any"] + types, value=kept.type_filter), kept.only_errors, kept.not_corrected,
-                kept.order]
+        return [gr.update(choices=["any"] + types, value=kept.type_filter, label="Relation" if relations else "Entity type"),
+                kept.only_errors, kept.not_corrected, kept.order]
 
     def first_queue(dataset_split: str | None, t: str, e: bool, c: bool, o: str, doc, remembered: str | None,
                     user: User) -> list:
