@@ -166,6 +166,18 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
     expect(line).to_contain_text("From Errors: ", timeout=T)
     expect(line).to_contain_text(f"{head} → {tail}: ")
     expect(line).to_contain_text("in the labels; the relation student predicted ")
+    # the keyboard on that pair's dropdown, where the fix is made (it was on the post's first word,
+    # "RT"); a key there reaches a relation that waits for Enter, saving nothing
+    on_pair = "() => document.activeElement && document.activeElement.matches('.se-pair.on select[data-rel]')"
+    page.wait_for_function(on_pair, timeout=T)
+    with db(home) as c:
+        versions = c.execute("SELECT count(*) FROM labels WHERE task = 'mre'").fetchone()[0]
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#se-pair-held")).to_be_visible(timeout=T)
+    page.keyboard.press("Escape")
+    expect(page.locator("#se-pair-held")).to_have_count(0, timeout=T)
+    with db(home) as c:
+        assert c.execute("SELECT count(*) FROM labels WHERE task = 'mre'").fetchone()[0] == versions
     shot(page, "relations-error-pair-on-show")
     # the editor moves on to the next post; the same error row, picked again, brings its post
     # and pair back (the post picked in Errors is unchanged, so no post change event comes)

@@ -28,6 +28,7 @@ let bypassTabGuard = false;
 let inFlight = null;       // a save on its way {post_id, base_version, sent}: later edits outlive its answer
 let saveAgain = null;      // a timer: "s" pressed while a save was on its way, sent once that one is answered
 let reveal = false;        // a post opened from another tab or a search: scrolled into view once this tab shows
+let pairOpened = null;     // the pair a relation error opened from Errors is about {post_id, index}: the keyboard goes to its dropdown
 let askedRel = null;       // the relation change on its way {post_id, index, label, req, waited: part of a batch,
                            // expired: no answer in 10 s}; its answer names `req` (`answers`): answers come in any order
 let waiting = null;        // relation changes not sent yet {post_id, relation_version, rels: {index: label}}: refused
@@ -216,7 +217,7 @@ function load(fromServer) {
   }
   if (typeof doc.focus_pair === "number") {  // a relation error opened here: its pair on show
     const at = (doc.pairs || []).findIndex((p) => p.index === doc.focus_pair);
-    if (at >= 0) pair = at;
+    if (at >= 0) { pair = at; if (fromServer) pairOpened = { post_id: doc.post_id, index: doc.focus_pair }; }
     delete doc.focus_pair;
   }
   if (fromServer && doc.reveal) { reveal = true; delete doc.reveal; }
@@ -1395,7 +1396,16 @@ function render() {
     // opened with the keyboard (Enter on an error row): the row went with its tab and the next Tab
     // reached the page's foot; the keyboard goes to the post's words, at the error where one is named
     const active = document.activeElement;
-    if (!active || active === document.body || !active.getClientRects().length) {
+    const opened = pairOpened && pairOpened.post_id === doc.post_id ?
+      root.querySelector(`select[data-rel="${pairOpened.index}"]`) : null;
+    pairOpened = null;
+    if (opened && !opened.disabled && (!active || active === document.body || !active.getClientRects().length)) {
+      // a relation error: the keyboard on its pair's dropdown, where the fix is made (it was on the
+      // post's first word). Keys there change nothing saved: a relation reached with them waits
+      // for Enter, and leaving the post asks about it
+      relByKeys = true;
+      setTimeout(() => opened.focus({ preventScroll: true }), 0);
+    } else if (!active || active === document.body || !active.getClientRects().length) {
       const at = errFocus ? ((errFocus.gold || errFocus.pred || [cursor])[0]) : cursor;
       cursor = at; anchor = at;
       setTimeout(() => {
