@@ -589,6 +589,10 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
         assert t17.posts > 700 and t17.posts_with_knowledge > 700 and t17.posts_with_caption > 700
         assert stats[("mnre", split)].posts > 500
     assert stats[("mine", "train")].posts == 1
+    # what is done is not offered again: your own file's line alone, the rest said to be here
+    again = store_tab.store_line(home, User("adm", Role.ADMIN))
+    assert [c for c in again.splitlines() if c.startswith("cot-explorer import ")] == [commands[-1]]
+    assert "Already in this store, so not listed: twitter2017/valid, twitter2017/test, mnre/valid, mnre/test." in again
     # posts the shipped model has not learnt (its own train file was suggested first, and no round
     # was possible on it): one correction, and a round can be planned, held out on the test split
     from cot_explorer.schema import LabelSet

@@ -42,24 +42,35 @@ def import_recipe(home: Path) -> str:
     named where that folder is."""
     root = data_dir()
     where = f" --home {shlex.quote(str(home))}"
+    # what the store holds already is not offered again (each import was suggested after it was done)
+    with open_store(home) as store:
+        held = {(st.dataset, st.split): st for st in compute_stats(store)}
+    posts = lambda split: ("twitter2017", split) in held  # noqa: E731
+    knows = lambda split: posts(split) and held[("twitter2017", split)].posts_with_knowledge > 0  # noqa: E731
+    captioned = any(st.posts_with_caption for (d, _), st in held.items() if d == "twitter2017")
     # the splits the shipped models never learnt: the train files were theirs, and a dataset of
     # them held nothing a round could measure on ("trained on 3373 of the 3373 posts")
     corpus = twitter_file("twitter2017", "valid", root)
-    lines = [line for split in ("valid", "test") for line in (
-                 f"cot-explorer import twitter {shlex.quote(str(twitter_file('twitter2017', split, root)))} "
-                 f"--dataset twitter2017 --split {split}{where}",
-                 f"cot-explorer import knowledge {shlex.quote(str(knowledge_file('twitter2017', split, root)))} "
-                 f"--dataset twitter2017 --split {split}{where}")]
-    lines += [f"cot-explorer import captions {shlex.quote(str(captions_file('twitter2017', root)))} --dataset twitter2017{where}",
-              # relations too: an MNRE round needs its own posts (the walk found no way to them here)
-              *(f"cot-explorer import mnre {shlex.quote(str(mnre_file(split, root)))} --dataset mnre --split {split}{where}"
-                for split in ("valid", "test")),
-              f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}"]
+    lines = [line for split in ("valid", "test") for line, done in (
+                 (f"cot-explorer import twitter {shlex.quote(str(twitter_file('twitter2017', split, root)))} "
+                  f"--dataset twitter2017 --split {split}{where}", posts(split)),
+                 (f"cot-explorer import knowledge {shlex.quote(str(knowledge_file('twitter2017', split, root)))} "
+                  f"--dataset twitter2017 --split {split}{where}", knows(split))) if not done]
+    if not captioned:
+        lines.append(f"cot-explorer import captions {shlex.quote(str(captions_file('twitter2017', root)))} "
+                     f"--dataset twitter2017{where}")
+    # relations too: an MNRE round needs its own posts (the walk found no way to them here)
+    lines += [f"cot-explorer import mnre {shlex.quote(str(mnre_file(split, root)))} --dataset mnre --split {split}{where}"
+              for split in ("valid", "test") if ("mnre", split) not in held]
+    lines.append(f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}")
+    done = [f"{d}/{sp}" for d, sp in (("twitter2017", "valid"), ("twitter2017", "test"), ("mnre", "valid"),
+                                      ("mnre", "test")) if (d, sp) in held]
     if not corpus.exists():   # no benchmark data here: your own posts only
-        lines = lines[-1:]
+        lines, done = lines[-1:], []
     return ("To add posts (a Distill round needs a split large enough to hold some out), pick a file in "
             "**Import a dataset file** below; or, for a file on the server, run in a terminal beside the app, then "
             "press Refresh:\n\n```\n" + "\n".join(lines) + "\n```\n\n"
+            + (f"Already in this store, so not listed: {', '.join(done)}.\n\n" if done else "")
             + ("The shipped models learnt the benchmark's train files, so a round on those has nothing to measure "
                "on: the valid and test files above are posts they have not seen (a round trains on the corrections "
                "of valid and measures on test).\n\n" if corpus.exists() else "")
