@@ -3,6 +3,7 @@ undo, conflict between two sessions, a tiny distillation job to 100%, the new ve
 
 import json
 import re
+import shlex
 import sqlite3
 from pathlib import Path
 
@@ -732,6 +733,20 @@ def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, brow
     expect(page.locator("#export-note")).to_contain_text("Not done: no post of exp/test has an annotator", timeout=T)
     expect(page.locator("#export-file a[download]")).to_have_count(0, timeout=T)
     shot(page, "store-export")
+    # a command run as the tab lists it is no longer listed once Refresh is pressed (each was
+    # offered again after it had been run)
+    where = page.locator("#store-path")
+    (command,) = [c for c in where.inner_text().splitlines() if c.startswith("cot-explorer import mnre ")
+                  and "--split valid" in c]
+    three = tmp_path / "valid.txt"
+    three.write_text("\n".join(Path(shlex.split(command)[3]).read_text().splitlines()[:3]) + "\n")
+    assert cli(["--home", str(home), "import", "mnre", str(three), "--dataset", "mnre", "--split", "valid"]) == 0
+    page.get_by_role("button", name="Refresh").click()
+    expect(where).to_contain_text("Already in this store, so not listed: mnre/valid.", timeout=T)
+    expect(where).not_to_contain_text(command)
+    assert cli(["--home", str(home), "remove", "--dataset", "mnre", "--yes"]) == 0   # the other tests' store as it was
+    page.get_by_role("button", name="Refresh").click()
+    expect(where).to_contain_text(command, timeout=T)
     page.close()
 
 

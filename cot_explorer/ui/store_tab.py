@@ -150,8 +150,10 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
         where = gr.Markdown(elem_id="store-path")   # filled for who opens the page (store_line)
         # every dataset in sight (its last row was under the table's own scroll)
         table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table", max_height=2000)
-        refreshed = gr.Button("Refresh").click(guarded(policy, Action.EXPLORE, lambda user: stats_rows(home)),
-                                               outputs=table, api_visibility="private")
+        # the commands to paste too: one run from a terminal is no longer offered (store_line)
+        refreshed = gr.Button("Refresh").click(
+            guarded(policy, Action.EXPLORE, lambda user: (stats_rows(home), store_line(home, user, policy))),
+            outputs=[table, where], api_visibility="private")
         with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box",
                           visible=policy.mode == "local") as export_box:   # shown to admins by the page load
             with gr.Row():
@@ -196,27 +198,28 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
         upload.change(guess_split, [upload, into_split], [into_split], api_visibility="private",
                       show_progress="hidden")
 
-        @refusal_said(3)   # said under the button, the table and the file as they were
+        @refusal_said(4)   # said under the button, the table and the file as they were
         def do_import(path, what, d, sp, fix, user):
             """Imported, the file leaves its box: left there, a second press under another name
             imported it again (a walker made two copies of a split so)."""
             line = import_file(home, path, what, d, sp, fix)
-            return stats_rows(home), None, line
+            return stats_rows(home), None, store_line(home, user, policy), line
 
         imported = run_import.click(guarded(policy, Action.IMPORT, do_import), [upload, fmt, into, into_split, repair],
-                                    [table, upload, imported_note], api_visibility="private")
+                                    [table, upload, where, imported_note], api_visibility="private")
         # what came of it, brought into view: it was below the window's foot, and a walker could
         # not tell whether the import had worked
         imported.then(None, None, None, api_visibility="private",
                       js="() => { document.getElementById('import-note')?.scrollIntoView({ block: 'nearest' }); return []; }")
 
         def opened(current, user):
-            """Counts as of now whenever the tab is opened, and the splits there are to export."""
+            """Counts (and what there is to import) as of now whenever the tab is opened, and the
+            splits there are to export."""
             labels = [s.label for s in dataset_splits(home)]
             return stats_rows(home), gr.update(choices=labels, value=current if current in labels else
-                                               (labels[0] if labels else None))
+                                               (labels[0] if labels else None)), store_line(home, user, policy)
 
-        opened_now = tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split],
+        opened_now = tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split, where],
                                 api_visibility="private")
     # a split imported from a terminal beside the app reaches every tab's choices on Refresh, or as
     # the tab opens (the table listed it; Annotate and Errors did not, until a reload)
