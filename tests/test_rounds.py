@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -204,6 +205,22 @@ def test_a_round_s_version_knows_what_it_and_its_parent_learnt_and_the_next_roun
     assert "1 of the 7 corrected training posts is new to r-seen" in distill.plan_view(
         t17.home, "twitter2017", None, 1.0, parent="r-seen").text
     assert plan.relearnt == 0   # the parent of the first round learnt none of the corrections
+    # a post corrected again while r-seen's round trained is new to it: the round read the labels
+    # as it began (dated against r-seen's registration, it counted as learnt)
+    registered = t17.conn.execute("SELECT created_at FROM model_versions WHERE name = 'r-seen'").fetchone()[0]
+    last = max(label_store.current(t17, pid, "mner").created_at for pid in valid[:6])   # what it learnt
+    began = (datetime.fromisoformat(last) + timedelta(milliseconds=1)).isoformat(timespec="microseconds")
+    during = (datetime.fromisoformat(last) + timedelta(milliseconds=2)).isoformat(timespec="microseconds")
+    assert datetime.fromisoformat(during) < datetime.fromisoformat(registered)   # it trained for longer than that
+    job = create_job(t17, "distill", {"dataset": "twitter2017", "name": "r-seen"}, status="running")
+    update_job(t17, job, status="done")
+    with t17.write():
+        t17.conn.execute("UPDATE jobs SET created_at = ? WHERE id = ?", (began, job))
+    correct(t17, valid[:1])
+    with t17.write():   # saved while the round trained
+        t17.conn.execute("UPDATE labels SET created_at = ? WHERE version = ?",
+                         (during, label_store.current(t17, valid[0], "mner").version))
+    assert plan_round(t17, "twitter2017", parent="r-seen").relearnt == 5
 
 
 def test_the_rounds_table_keeps_every_round_with_what_it_came_to(home, store):

@@ -106,3 +106,12 @@ def create_job_alone(store: Store, kind: str, params: dict, dataset: str) -> int
             if job.kind == kind:
                 raise JobRunning(job)
         return create_job(store, kind, params, status="running")
+
+
+def round_started(store: Store, version: str) -> str | None:
+    """When the finished round that made `version` began (None: no round made it, `train` say):
+    the labels it learnt were read after that, so a correction made while it trained is newer
+    than what it learnt, though older than the version."""
+    row = store.conn.execute("SELECT created_at FROM jobs WHERE kind = 'distill' AND status = 'done' AND "
+                             "json_extract(params, '$.name') = ? ORDER BY id DESC LIMIT 1", (version,)).fetchone()
+    return row[0] if row else None

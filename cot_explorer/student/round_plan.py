@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..errors import CotExplorerError
 from ..labels import MnerSchema
 from ..store.heldout import fix_heldout, heldout_ids, heldout_source
+from ..store.jobs import round_started
 from ..store.labels import corrected_post_ids, labelled_task
 from ..store.model_versions import get_version
 from ..store.posts import dataset_schema, list_posts
@@ -214,9 +215,12 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
         if not curated:
             raise RoundRefused("too few corrected posts to both train and choose the epoch on; correct a few more")
     # the corrections the parent was trained on, unchanged since it was made: a second round from
-    # a round's version learnt its five corrections again, and the plan read as if they were new
+    # a round's version learnt its five corrections again, and the plan read as if they were new.
+    # Since the round that made it began, where one did (it read the labels then: a post corrected
+    # again while it trained counted as learnt, dated against the version's registration)
     made = get_version(store, parent_dir.name)
-    newer = set(corrected_post_ids(store, dataset, made.created_at, task)) if made is not None else set(corrected)
+    read_at = round_started(store, parent_dir.name) or (made.created_at if made is not None else None)
+    newer = set(corrected_post_ids(store, dataset, read_at, task)) if read_at is not None else set(corrected)
     relearnt = sum(1 for pid in curated if pid in seen and pid not in newer)
     replay = rest[: int(round(replay_ratio * len(curated)))]
     untouched = rest[len(replay): len(replay) + UNTOUCHED_SIZE]
