@@ -309,6 +309,11 @@ def test_upload_correct_undo_and_distill(app, browser):
     other.goto(url)
     tab(other, "Errors")
     expect(other.locator("#errors-model input")).to_have_value("browser-round (default)", timeout=T)
+    # and one left open on Distill
+    left_open = browser.new_page()
+    left_open.goto(url)
+    tab(left_open, "Distill")
+    expect(left_open.locator("#distill-parent input")).to_have_value("browser-round (the default)", timeout=T)
     tab(page, "Distill")
     page.locator("#promote-anyway input").check()   # a roll back with a reason lets both go too
     fill(page, "promote-reason", "browser test: back")
@@ -319,6 +324,12 @@ def test_upload_correct_undo_and_distill(app, browser):
     expect(page.locator("#promotions-table")).to_contain_text("browser test: back")
     expect(page.locator("#distill-parent input")).to_have_value("mner-default (the default)", timeout=T)
     shot(page, "distill-promote-rollback")
+    # the page left open on Distill follows within seconds, untouched: its "Continue from" no
+    # longer calls browser-round the default (it did until the tab was opened again)
+    expect(left_open.locator("#distill-parent input")).to_have_value("browser-round", timeout=T)
+    left_open.locator("#distill-parent input").click()
+    expect(left_open.get_by_role("option", name="mner-default (the default)")).to_be_visible(timeout=T)
+    left_open.close()
     # that page names the default as it is now once Errors opens again, its pick kept (it said
     # "browser-round (default)" until a reload)
     tab(other, "Explore")

@@ -132,3 +132,10 @@ def promotion_history(store: Store, limit: int = 50) -> list[PromotionEvent]:
     rows = store.db.query("SELECT * FROM promotions ORDER BY id DESC LIMIT ?", [limit])
     return [PromotionEvent(r["task"], r["action"], r["version"], r["other"], r["by"], r["reason"], r["at"])
             for r in rows]
+
+
+def versions_signature(store: Store) -> str:
+    """What changes when a version is made, promoted or rolled back (one row read): a page left
+    open compares it to what it shows."""
+    row = store.conn.execute("SELECT (SELECT count(*) FROM model_versions), (SELECT max(id) FROM promotions)").fetchone()
+    return f"{row[0]}:{row[1]}"

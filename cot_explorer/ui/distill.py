@@ -25,7 +25,7 @@ from ..store import labels as label_store
 from ..store import open_store
 from ..store.heldout import heldout_ids
 from ..store.jobs import get_job, latest_job, recent_jobs, unfinished_jobs
-from ..store.model_versions import promotion_history
+from ..store.model_versions import promotion_history, versions_signature
 from ..store.posts import get_post
 from ..student.config import Variant
 from ..student.gain import gain_direction, losses_said
@@ -819,6 +819,23 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                            api_visibility="private", show_progress="hidden")
         distill_tab.select(guarded(policy, Action.EXPLORE, lambda user: render_versions(), quiet=True), None,
                            [versions, f1_plot, pick, history], api_visibility="private", show_progress="hidden")
+
+        # a version made, promoted or rolled back in another browser: "Continue from", the plan and
+        # the versions follow on a page left open here (it said "mner-default (the default)" over
+        # another default until the tab was opened again)
+        versions_seen = gr.State(None)
+
+        def versions_now(d, s, r, v, p, was_possible, seen, user):
+            with open_store(home) as store:
+                now = versions_signature(store)
+            if now == seen:   # (the first tick draws them too: a change since the page drew them is not known)
+                return [gr.skip()] * 9 + [now]
+            return [*reopened(d, s, r, v, p, was_possible, user), *render_versions(), now]
+
+        gr.Timer(5.0).tick(guarded(policy, Action.EXPLORE, versions_now, quiet=True),
+                           [dataset, since, replay, variant, parent, plan_possible, versions_seen],
+                           [plan, start, plan_possible, variant, parent, versions, f1_plot, pick, history,
+                            versions_seen], api_visibility="private", show_progress="hidden")
         # the bar where the answer comes (it covered the table and the plot, over the last answer)
         promoted = promote.click(None, None, [versions_note], js="() => ''", api_visibility="private").then(
             guarded(policy, Action.PROMOTE, do_promote), [pick, anyway, why, parent],
