@@ -35,8 +35,8 @@ from .store.model_versions import promotion_history
 from .store.removal import SplitFootprint, check_removable, remove_splits, split_footprint
 from .store.stats import compute_stats
 from .student.config import VARIANTS, TrainConfig
-from .student.gain import losses_said
-from .student.held_out_record import default_score_beside, held_out_f1
+from .student.gain import gain_direction, losses_said
+from .student.held_out_record import default_score_beside, held_out_f1, round_gain_over
 from .student.inference import BACKENDS
 from .student.learnt_at_import import learnt_note
 from .student.manifest import Manifest
@@ -718,6 +718,12 @@ def _models(args: argparse.Namespace, store) -> int:
         if new_f1 is not None and old_f1 is not None and new_f1 < old_f1 and not reason:
             raise CotExplorerError(f"{args.name} scored {new_f1:.2f} on the held-out posts of {dataset}, below the "
                                    f"default {was} ({old_f1:.2f}); give --reason to promote it anyway (recorded)")
+        gain = round_gain_over(manifest, was)   # its own round, against this default: no clear gain needs one too
+        if gain is not None and gain_direction(gain) != "gain" and not reason:
+            found = "a real loss" if gain_direction(gain) == "loss" else "no clear change"
+            raise CotExplorerError(f"{args.name}'s round found {found} over {was} on the held-out posts of {dataset} "
+                                   f"({gain['value']:+.2f} F1, 95 % interval {gain['low']:+.2f} to {gain['high']:+.2f}); "
+                                   "give --reason to promote it anyway (recorded)")
         if new_f1 is not None and old_f1 is None and not reason:
             raise CotExplorerError(f"{args.name} was never scored beside the default {was} on the held-out posts of "
                                    f"{dataset} (it continued {manifest.parent or 'another version'}); promote it in the "

@@ -32,6 +32,7 @@ from cot_explorer.student.train import train_student
 from cot_explorer.ui import distill
 from cot_explorer.ui.demo import ensure_demo
 
+from .cli_runner import run_cli
 from .student_fixtures import make_tiny_backbone, toy_examples
 
 
@@ -221,6 +222,40 @@ def test_a_round_s_version_knows_what_it_and_its_parent_learnt_and_the_next_roun
         t17.conn.execute("UPDATE labels SET created_at = ? WHERE version = ?",
                          (during, label_store.current(t17, valid[0], "mner").version))
     assert plan_round(t17, "twitter2017", parent="r-seen").relearnt == 5
+
+
+def test_a_version_whose_round_found_no_clear_gain_over_the_default_needs_a_reason(home, store, tiny, monkeypatch):
+    """A round's version scored 83.98 against the default's 83.85 and was promoted unasked, beside
+    its own report saying "no clear change" (+0.12, interval -0.60 to +0.94), in the app and
+    with `models promote` alike."""
+    cfg = TrainConfig(backbone=str(tiny), variant="text", epochs=1, batch_size=8, max_text_tokens=32, n_prompts=0)
+    res = train_student(cfg, toy_examples(8), toy_examples(8)[:4], progress=False)
+    unclear = {"value": 0.12, "low": -0.60, "high": 0.94, "p_better": 0.62}
+    save_checkpoint(home / "models", "unclear", res.model, cfg, res.task.tags, {
+        "metrics": {"held_out": {"f1": 83.98}, "held_out_parent": {"f1": 83.85}},
+        "data": {"dataset": "twitter2017", "heldout_set": "twitter2017 (test split)"},
+        "training": {"parent": "mner-default", "incremental": True}, "round": {"gain": {"*": unclear}}})
+    Registry(store).register(home / "models" / "unclear", parent="mner-default")
+    monkeypatch.setattr(distill, "heldout_f1", lambda *a, **k: 83.98 if a[1] == "unclear" else 83.85)
+    with pytest.raises(distill.PromoteNeedsReason, match=re.escape(
+            "unclear's round found no clear change over mner-default on the held-out posts of twitter2017 (+0.12 F1, "
+            "95 % interval -0.60 to +0.94); tick “promote anyway” and say why to promote it")):
+        distill.promote_version(home, "unclear", User("adm", Role.ADMIN))
+    said = run_cli("--home", str(home), "models", "promote", "unclear")
+    assert said.returncode != 0 and "unclear's round found no clear change over mner-default" in said.stderr
+    assert "give --reason to promote it anyway (recorded)" in said.stderr
+    assert Registry(store).default_name("mner") == "mner-default"
+    assert distill.promote_version(home, "unclear", User("adm", Role.ADMIN), anyway=True,
+                                   reason="the ORG fixes").startswith("Promoted **unclear**")
+    distill.roll_back(home, "unclear")
+    assert run_cli("--home", str(home), "models", "promote", "unclear", "--reason", "again").returncode == 0
+    # a clear gain goes through unasked, as before
+    clear = {"value": 1.2, "low": 0.3, "high": 2.1, "p_better": 0.99}
+    distill.roll_back(home, "unclear")
+    manifest = json.loads((home / "models" / "unclear" / "manifest.json").read_text())
+    manifest["round"]["gain"]["*"] = clear   # extras are written at the top level
+    (home / "models" / "unclear" / "manifest.json").write_text(json.dumps(manifest))
+    assert distill.promote_version(home, "unclear", User("adm", Role.ADMIN)).startswith("Promoted **unclear**")
 
 
 def test_the_rounds_table_keeps_every_round_with_what_it_came_to(home, store):

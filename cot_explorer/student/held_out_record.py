@@ -34,3 +34,13 @@ def default_score_beside(registry: Registry, manifest: Manifest, default: str) -
             if score is not None:
                 return score
     return None
+
+
+def round_gain_over(manifest: Manifest, default: str) -> dict | None:
+    """The overall gain interval the version's own round measured over `default` (its parent),
+    on the held-out posts: {"value", "low", "high", "p_better"}; None where the version did not
+    continue `default` by a round. A round that found no clear change was promoted on a point
+    score above the default's (+0.12, its interval −0.60 to +0.94), unasked."""
+    if manifest.parent != default:
+        return None
+    return ((manifest.extra.get("round") or {}).get("gain") or {}).get("*")

@@ -29,6 +29,7 @@ from ..store.model_versions import promotion_history, versions_signature
 from ..store.posts import get_post
 from ..student.config import Variant
 from ..student.gain import gain_direction, losses_said
+from ..student.held_out_record import round_gain_over
 from ..student.registry import Registry
 from ..student.round_plan import (
     MIN_UNTOUCHED,
@@ -533,7 +534,8 @@ FOLLOW_DEFAULT = ("Annotate's suggestions are its answers, and a queue ordered b
 def promote_version(home: Path, name: str, user: User, anyway: bool = False, reason: str = "",
                     on_progress: ProgressFn | None = None) -> str:
     """Promote; a version that scores no better than the current default (of its task) on the
-    held-out set of the dataset it was trained for needs 'promote anyway' and a reason, both recorded."""
+    held-out set of the dataset it was trained for, or whose own round over that default found no
+    clear gain, needs 'promote anyway' and a reason, both recorded."""
     if not name:
         raise ValidationError("pick a version to promote")
     with open_store(home) as store:
@@ -561,6 +563,16 @@ def promote_version(home: Path, name: str, user: User, anyway: bool = False, rea
             where = "below" if round(new_f1, 2) < round(old_f1, 2) else "no better than"
             raise PromoteNeedsReason(f"{name} scores {new_f1:.2f} on the held-out posts of {dataset}, {where} the "
                                      f"default {current} ({old_f1:.2f}); {missing} to promote it")
+    # nor one whose own round, measured against this default, found no clear gain: the report
+    # beside the button said "no clear change", and Promote went through on the point score
+    gain = round_gain_over(manifest, current)
+    if gain is not None and gain_direction(gain) != "gain" and not (anyway and (reason or "").strip()):
+        missing = ("say why in “why (recorded)”" if anyway else
+                   "tick “promote anyway” and say why" if not (reason or "").strip() else "tick “promote anyway”")
+        found = "a real loss" if gain_direction(gain) == "loss" else "no clear change"
+        raise PromoteNeedsReason(f"{name}'s round found {found} over {current} on the held-out posts of {dataset} "
+                                 f"({gain['value']:+.2f} F1, 95 % interval {gain['low']:+.2f} to {gain['high']:+.2f}); "
+                                 f"{missing} to promote it")
     with open_store(home) as store, store.write():   # the check and the promotion under one write lock
         now = Registry(store).default_name(task)
         if now != current:   # promoted meanwhile (a second press, another admin): said, not done twice
