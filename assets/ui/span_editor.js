@@ -1352,7 +1352,7 @@ function render() {
   // a long post: the student's limit said, or its silence on the rest reads as "nothing there"
   const unread = doc.student_unread ? el("div", { class: "se-hint", id: "se-unread", text: doc.student_unread }) : null;
   const errLine = errFocus ? el("div", { class: "se-errfocus", id: "se-errfocus", role: "status" },
-    el("span", { text: `From Errors: ${errFocus.said}. ` }),
+    el("span", { text: `From ${errFocus.source || "Errors"}: ${errFocus.said}. ` }),
     ...(errFocus.gold ? [el("span", { class: "err-key gold", text: "the labels' words" })] : []),
     ...(errFocus.pred ? [el("span", { class: "err-key pred", text: "the student's words" })] : []),
     el("button", { class: "se-btn", "data-act": "dismiss-error", text: "OK" })) : null;

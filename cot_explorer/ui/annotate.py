@@ -484,7 +484,8 @@ def error_focus_of(d: object, n_tokens: int, labels: list[dict]) -> ErrorFocus |
     gold, pred = span(d.get("gold")), span(d.get("pred"))
     now = {(s.get("start"), s.get("end"), s.get("type")) for s in labels}
     stale = (tuple(gold) not in now) if gold else (pred is not None and tuple(pred) in now)
-    return ErrorFocus(d["said"][:300] + (STALE_ERROR if stale else ""), gold, pred)
+    source = d.get("source") if d.get("source") in ("Errors", "Distill") else "Errors"
+    return ErrorFocus(d["said"][:300] + (STALE_ERROR if stale else ""), gold, pred, source)
 
 
 def history_rows(home: Path, post_id: str, blind_of: str | None = None) -> list[list]:

@@ -219,7 +219,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             ex = build_explore_tab(home, post_state, policy, budget, MODEL_WORK)
             an = build_annotate_tab(home, post_state, policy, MODEL_WORK, pair_state, predictions)
             er = build_errors_tab(home, post_state, policy, MODEL_WORK, tabs, pair_state, predictions)
-            di = build_distill_tab(home, policy, post_state, tabs)
+            di = build_distill_tab(home, policy, post_state, tabs, pair_state)
             st = build_store_tab(home, policy)
         ex["asked"].then(**an["refresh_event"])   # the teacher's new answers reach Annotate's suggestions
         ex["deleted"].then(**an["refresh_event"])  # a deleted upload does not stay open in Annotate

@@ -6,6 +6,7 @@ over time; promote (with care) and roll back."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -362,6 +363,18 @@ def _changed(post, pairs, s: dict) -> str:
     return f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {s['type']}"
 
 
+def change_focus_said(result: dict | None, row: list) -> str | None:
+    """The line above a post opened from a round's fixed-or-broke row: which round, against
+    which version, and the row's own words (what it fixed, what it broke or still gets wrong)."""
+    if not result or len(row) < 3 or not all(isinstance(x, str) for x in row[1:3]):
+        return None
+    if row[1].startswith("not shown"):   # a blind split's row says nothing of the labels
+        return None
+    fixed, broke = row[1].strip() or "nothing", row[2].strip() or "nothing"
+    return (f"round {result.get('model', '?')} against {result.get('parent', '?')} on this held-out post: fixed "
+            f"{fixed}; broke, or still wrong: {broke} (the suggestions below are the default's)")
+
+
 BLIND_HIDDEN = "not shown: {} is annotated blind, and this says what its posts' labels are"
 
 
@@ -608,7 +621,10 @@ def roll_back(home: Path, version: str | None, user: User | None = None, reason:
     return f"Rolled back **{was}**: the default {TASK_NAMES[task]} model is **{now}** again. {FOLLOW_DEFAULT}"
 
 
-def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, tabs: gr.Tabs | None = None) -> dict:
+def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, tabs: gr.Tabs | None = None,
+                      pair_state: gr.State | None = None) -> dict:
+    """`pair_state`, where given, carries the line Annotate says above a post opened from the
+    round's fixed-or-broke table (as an Errors row's)."""
     with gr.Tab("Distill", id="distill") as distill_tab:
         gr.Markdown("Continue the default student (or a version you pick) on the **corrected** posts of a dataset, "
                     "replaying earlier posts, and see what the corrections bought on held-out posts no round ever "
@@ -773,11 +789,21 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             message = roll_back(home, version, user, reason)
             return [*render_versions(), parent_follows(p, before, version), False, "", message]
 
-        def open_change(rows, evt: gr.SelectData, user):
+        def open_change(rows, result, evt: gr.SelectData, user):
             """The row's post, opened in Annotate, which comes to the front (as an Errors row's: the
-            post was opened out of sight, and the click seemed to do nothing)."""
-            pid = rows.values.tolist()[evt.index[0]][0] if hasattr(rows, "values") else rows[evt.index[0]][0]
-            return (pid, gr.Tabs(selected="annotate")) if tabs is not None else pid
+            post was opened out of sight, and the click seemed to do nothing), with a line above it
+            saying what the round did there (it opened with no word of why, under the old
+            default's suggestions)."""
+            row = rows.values.tolist()[evt.index[0]] if hasattr(rows, "values") else rows[evt.index[0]]
+            pid = row[0]
+            out = [pid]
+            if pair_state is not None:
+                said = change_focus_said(result, row)
+                out.append({"post_id": pid, "pair": None, "span": {"said": said, "source": "Distill"} if said else None,
+                            "at": time.time(), "reopen": False})
+            if tabs is not None:
+                out.append(gr.Tabs(selected="annotate"))
+            return out[0] if len(out) == 1 else tuple(out)
 
         plan_possible = gr.State(False)
         for c in (since, replay, variant, parent):
@@ -809,8 +835,9 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                             [report_md, report, changes], api_visibility="private", show_progress="hidden")
         result_state.change(guarded(policy, Action.EXPLORE, lambda r, user: render_versions(), quiet=True),
                             [result_state], [versions, f1_plot, pick, history], api_visibility="private", show_progress="hidden")
-        changes.select(guarded(policy, Action.EXPLORE, open_change), [changes],
-                       [post_state] + ([tabs] if tabs is not None else []), api_visibility="private")
+        changes.select(guarded(policy, Action.EXPLORE, open_change), [changes, result_state],
+                       [post_state] + ([pair_state] if pair_state is not None else []) + ([tabs] if tabs is not None else []),
+                       api_visibility="private")
         # Back on the tab, the plan and the versions as they are now: posts corrected in Annotate
         # meanwhile (the plan said "nothing to train on", Start off, and a round then trained on
         # more posts than its plan said), a version promoted or rolled back from the CLI

@@ -44,6 +44,7 @@ class ErrorFocus:
     said: str                      # "missed: TWICE (PER); the student predicted nothing there"
     gold: list | None = None       # [start, end, type] of the current label, if any
     pred: list | None = None       # [start, end, type] of the student's span, if any
+    source: str = "Errors"         # the tab the row was in: "Errors", or "Distill" (a round's fixed-or-broke row)
 
 
 @dataclass
