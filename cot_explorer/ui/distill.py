@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,7 +30,7 @@ from ..store.jobs import get_job, latest_job, recent_jobs, unfinished_jobs
 from ..store.model_versions import promotion_history, versions_signature
 from ..store.posts import get_post
 from ..student.config import Variant
-from ..student.gain import gain_direction, losses_said
+from ..student.gain import gain_direction, likely_lower_said, losses_said
 from ..student.held_out_record import round_gain_over
 from ..student.registry import Registry
 from ..student.round_plan import (
@@ -346,9 +347,10 @@ def report_text(result: dict | None) -> str:
                                           "gain": ": better on posts it knew."}[gain_direction(c)])
     sizes = ", ".join(f"{k} {v}" for k, v in result["sizes"].items())
     earlier = (f"*The last round that finished, job {result['earlier_job']}:* " if result.get("earlier_job") else "")
-    lost = losses_said(result)
+    lost, lower, counted = losses_said(result), likely_lower_said(result), changes_counted(result)
     return (f"{earlier}**{result['model']}** from {result['parent']} ({result['variant']}, best epoch {result['best_epoch']}). "
-            f"{verdict}{forget}" + (f" **{lost}**" if lost else "")
+            f"{verdict}{forget}" + (f" **{lost}**" if lost else "") + (f" {lower}" if lower else "")
+            + (f" {counted}" if counted else "")
             + f"\n\nSets: {sizes}; held-out from the {result['heldout_from']}, selection from "
             f"{result['selection_from']}; selection and held-out share {result['selection_heldout_overlap']} posts.")
 
@@ -361,6 +363,21 @@ def _changed(post, pairs, s: dict) -> str:
         return f"pair {s['start'] + 1} (changed since): {s['type']}"
     r = pairs.relations[s["start"]]  # see relation_arguments.relations_as_spans
     return f"{post.span_text(r.head)} → {post.span_text(r.tail)}: {s['type']}"
+
+
+def changes_counted(result: dict) -> str:
+    """The fixed-or-broke table in numbers, its new wrong answers by type (relation): read row
+    by row, the round's nine new wrong ORG spans on hashtags and handles went unsaid."""
+    changes = result.get("changes") or []
+    if not changes:
+        return ""
+    fixed = sum(len(c.get("fixed", [])) + len(c.get("gone_spurious", [])) for c in changes)
+    broke = sum(len(c.get("broke", [])) + len(c.get("new_spurious", [])) for c in changes)
+    new_wrong = Counter(s["type"] for c in changes for s in c.get("new_spurious", []))
+    by_type = ", ".join(f"{t} {n}" for t, n in new_wrong.most_common())
+    return (f"Against {result.get('parent', 'its parent')}, on {len(changes)} held-out posts: {fixed} "
+            f"error{'s' if fixed != 1 else ''} mended, {broke} new" + (f" (new wrong ones: {by_type})" if by_type else "")
+            + ", listed post by post below.")
 
 
 def change_focus_said(result: dict | None, row: list) -> str | None:
