@@ -2076,6 +2076,9 @@ def test_a_queue_stopped_while_predicting_leaves_the_boxes_saying_the_queue_on_s
     pick(page, "queue-order", "student uncertainty")
     page.locator("#queue-stop").click(timeout=T)
     expect(page.locator("#annotate-status")).to_contain_text("stopped:", timeout=T)
+    # where that leaves one, and how to go on (it said what was kept, no more)
+    expect(page.locator("#annotate-status")).to_contain_text(
+        "; the queue on show stays as it was. To go on from there, set the filters again.")
     expect(page.locator("#queue-order input")).to_have_value("file order", timeout=T)
     assert current_post_id(page, home) == first   # the queue on show, as the boxes say
     # ordered to the end: one bar, over the editor (one was drawn over each filter, six copies

@@ -1044,8 +1044,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 # uncertainty" stayed in the Order box over a queue in file order
                 if made:
                     d0, t0, e0, c0, o0 = made
+                    # where that leaves one, and how to go on (the split box went back without a word)
+                    stays = "the queue on show stays as it was" if d0 == d else f"the queue on show stays, of {d0}"
+                    again = f"pick {d} again" if d0 != d else "set the filters again"
                     return ([gr.skip(), gr.skip(), gr.update(value=d0), types_update(d0, t0), e0, c0, o0]
-                            + [gr.skip()] * (len(post_outs) - 1) + [not_done(stopped)])
+                            + [gr.skip()] * (len(post_outs) - 1)
+                            + [f"{not_done(stopped)}; {stays}. To go on from there, {again}."])
                 raise
             if not ids:
                 return ([ids, [d, t, e, c, o]] + [gr.skip()] * (len(filters) + len(post_outs) - 1)
