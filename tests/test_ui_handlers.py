@@ -1100,6 +1100,34 @@ def test_a_save_says_what_rounds_do_with_the_post_and_a_held_out_one_says_so(dem
     assert "held out" not in annotate.editor_doc(demo_home, first, ann, [first]).pos["progress"]
 
 
+def test_the_store_tab_imports_the_teacher_s_reasoning_and_captions_of_posts_imported(home, data, tmp_path):
+    """The picker refused them as of no known kind ("neither a Twitter CoNLL post … nor a JSON
+    object"): on a Space, with no terminal for `import knowledge|captions`, a lead could not
+    add the chain of thought the distill variant learns from."""
+    from cot_explorer.store.stats import compute_stats
+    from cot_explorer.ui.store_import import DETECT, detect_format, import_file
+
+    from .test_twitter_conll import first_posts_file
+
+    posts = first_posts_file(data / "twitter2017/test.txt", tmp_path / "test.txt", 30)
+    knowledge = data / "knowledge/chatgpt-pgim/twitter2017/test.txt"
+    captions = data / "captions/blip2-twitter2017.txt"
+    assert (detect_format(str(knowledge)), detect_format(str(captions))) == ("knowledge", "captions")
+    with pytest.raises(ValidationError, match="no posts in t17/test: import the dataset split before its knowledge"):
+        import_file(home, str(knowledge), DETECT, "t17", "test")
+    import_file(home, str(posts), DETECT, "t17", "test")
+    with pytest.raises(ValidationError, match="name the split .* whose posts the reasoning is about"):
+        import_file(home, str(knowledge), DETECT, "t17", " ")
+    said = import_file(home, str(knowledge), DETECT, "t17", "test")
+    assert said.startswith("Imported `test.txt`: knowledge t17/test: ") and "30 posts without" not in said
+    assert said.endswith("Explore, Annotate and Distill read it now (the distill variant learns from the chain of thought).")
+    said = import_file(home, str(captions), DETECT, "t17", "")   # of the dataset's images, whatever the split
+    assert said.startswith("Imported `blip2-twitter2017.txt`: captions t17: ") and "30 posts now captioned" in said
+    with open_store(home) as s:
+        (st,) = [x for x in compute_stats(s) if x.dataset == "t17"]
+    assert st.posts == 30 and st.posts_with_knowledge == 30 and st.posts_with_caption == 30
+
+
 def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_comes_in_whole(home, data, tmp_path):
     from cot_explorer.ui.store_import import DETECT, FORMATS, import_file
 

@@ -1,4 +1,4 @@
-"""A dataset file imported from the Store tab (admins): the CLI's `import twitter|mnre|jsonl`
+"""A dataset file imported from the Store tab (admins): the CLI's `import twitter|mnre|jsonl|knowledge|captions`
 for an app with no terminal beside it (on a Space, a walker found the tab a dead end: it
 listed commands to run, and no one could run them). The same importer, so the same checks:
 all or nothing, every bad line said at once."""
@@ -11,7 +11,7 @@ from pathlib import Path
 from ..datasets.sniff import importable_file_format
 from ..datasets.twitter_conll import tag_types
 from ..errors import CotExplorerError, ParseError, ValidationError
-from ..importer import import_jsonl, import_mnre, import_twitter
+from ..importer import import_captions, import_jsonl, import_knowledge, import_mnre, import_twitter
 from ..labels import mner_schema_for
 from ..store import open_store
 from ..store.posts import dataset_known, dataset_schema
@@ -23,7 +23,13 @@ FORMATS = {
     "Twitter CoNLL (IMGID: lines, a token and its tag a line)": "twitter",
     "MNRE (one {'token': …} object a line)": "mnre",
     "JSONL (the app's own export, or posts of your own)": "jsonl",
+    # the teacher's reasoning and the captions of posts imported already (on a Space there is no
+    # terminal for `import knowledge|captions`, and the picker refused them as of no known kind)
+    "The teacher's recorded reasoning (a post's tagged words, <EOS>, its chain of thought)": "knowledge",
+    "Captions (“image name :caption”, a line; for the dataset's images, any split)": "captions",
 }
+KNOWLEDGE_MARK = b"<EOS>\tX"
+CAPTION_LINE = re.compile(rb"^\S+\.(jpe?g|png|gif|webp)\s*:", re.IGNORECASE)
 
 
 # the importer's refusals name the CLI's options; here, the boxes of the form
@@ -66,6 +72,11 @@ def detect_format(path: str) -> str:
         head = f.read(1 << 16)
     if not head.strip():   # said as such (it read as a file of another kind)
         raise ValidationError("the file is empty (or holds only blank lines): nothing to import")
+    if KNOWLEDGE_MARK in head:
+        return "knowledge"
+    first = next((line for line in head.splitlines() if line.strip()), b"")
+    if CAPTION_LINE.match(first):
+        return "captions"
     try:
         return importable_file_format(path)
     except ParseError:
@@ -88,8 +99,9 @@ def import_file(home: Path, path: str | None, format_label: str | None, dataset:
     fmt = FORMATS[format_label] or detect_format(path)
     if not dataset and fmt != "jsonl":   # a JSONL line may name its own
         raise ValidationError("name the dataset the posts go into")
-    if not split and fmt != "jsonl":
-        raise ValidationError("name the split (train, valid, test or one of your own)")
+    if not split and fmt not in ("jsonl", "captions"):   # captions are of the dataset's images, any split
+        raise ValidationError("name the split (train, valid, test or one of your own)"
+                              + (" whose posts the reasoning is about" if fmt == "knowledge" else ""))
     name = Path(path).name
     try:
         with open_store(home) as store:
@@ -105,13 +117,20 @@ def import_file(home: Path, path: str | None, format_label: str | None, dataset:
                 report = import_twitter(store, path, dataset, split, types, repair_bio, source=name)
             elif fmt == "mnre":
                 report = import_mnre(store, path, dataset, split, source=name)
+            elif fmt == "knowledge":
+                report = import_knowledge(store, path, dataset, split)
+            elif fmt == "captions":
+                report = import_captions(store, path, dataset)
             else:
                 report = import_jsonl(store, path, dataset or None, split or None, source=name)
     except CotExplorerError as e:
         raise ValidationError(in_app_words(str(e).replace(str(path), name))) from e
     report.path = name   # said by the name it was picked under (recorded, and hashed, by its copy's path)
-    with open_store(home) as store:
-        learnt = learnt_note(store, report.dataset, report.split)
+    with open_store(home) as store:   # of posts there already (knowledge, captions): no posts came in to have learnt
+        learnt = learnt_note(store, report.dataset, report.split) if fmt not in ("knowledge", "captions") else None
     notes = "".join(f" Note: {n[0].upper() + n[1:]}{'' if n.endswith('.') else '.'}"
                     for n in [*report.notes, *([learnt] if learnt else [])])
+    if fmt in ("knowledge", "captions"):
+        return (f"Imported `{name}`: {report.summary(notes=False)}.{notes} Explore, Annotate and Distill read it now"
+                + (" (the distill variant learns from the chain of thought)." if fmt == "knowledge" else "."))
     return f"Imported `{name}`: {report.summary(notes=False)}.{notes} Its posts are in Annotate, Errors and Distill now."
