@@ -587,7 +587,13 @@ def _evaluate(args: argparse.Namespace, store) -> int:
     entities = None
     if task == "mre" and predictor.manifest.config.get("relation_markers") == "typed":
         entities = _predictor(registry.default_path("mner"), args.backend, args.dtype, consistent=True)
-    scores = labelled_scores(predictor, labelled, entities) if args.split else \
+    knowledge = None
+    if args.split and task == "mner" and predictor.manifest.variant == "knowledge":
+        from .student.cot_inputs import cot_inputs  # the store's chains of thought, read as the Errors tab reads them
+
+        by_post = cot_inputs(store, labelled.posts)
+        knowledge = [by_post[p.id] for p in labelled.posts]
+    scores = labelled_scores(predictor, labelled, entities, knowledge) if args.split else \
         evaluate_file(predictor, args.data, fmt, entities)
     if args.json:
         print(json.dumps(scores, indent=2))

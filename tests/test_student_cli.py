@@ -290,6 +290,13 @@ def test_evaluate_scores_a_split_of_the_store_with_its_corrections_as_errors_doe
     assert ("on the 30 posts of t17/test with entity labels, as they are in the store now: 2 of them corrected "
             "(the Errors tab's figures)") in said.stdout
 
+    # the knowledge view reads the store's chains of thought, as the Errors tab does (it was
+    # refused: "evaluate it with benchmarks/student.py")
+    knowledge = first_posts(data / "knowledge/chatgpt-pgim/twitter2017/test.txt", tmp_path / "k.txt", 30)
+    assert cli("import", "knowledge", str(knowledge), "--dataset", "t17", "--split", "test", home=home).returncode == 0
+    viewed = json.loads(cli("evaluate", "--split", "t17/test", "--model", "mner-knowledge", "--json", home=home).stdout)
+    shown = error_analysis(home, "t17/test", "mner-knowledge").scored[0].overall
+    assert round(viewed["f1"], 2) == round(shown[3], 2) and viewed["variant"] == "knowledge"
     # a relation split: its labels, scored by the relation default
     mnre = tmp_path / "mnre.txt"
     mnre.write_text("\n".join((data / "mnre/test.txt").read_text().splitlines()[:40]) + "\n")

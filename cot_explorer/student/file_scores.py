@@ -63,15 +63,17 @@ def _about(predictor: Predictor, out: dict) -> dict:
 
 
 def score_entity_posts(predictor: Predictor, labelled: Sequence[tuple[Post, Sequence[Span]]],
-                       schema: MnerSchema) -> dict:
+                       schema: MnerSchema, knowledge: Sequence[str] | None = None) -> dict:
     """Entity-level scores of `predictor` on posts and their gold spans, read in `schema`'s
-    type names (a file's, or a dataset's in the store); the model's answers are put in them."""
-    _refuse_knowledge(predictor)
+    type names (a file's, or a dataset's in the store); the model's answers are put in them.
+    `knowledge`: what a knowledge view reads beside each post (cot_inputs), from the store."""
+    if knowledge is None:
+        _refuse_knowledge(predictor)
     if predictor.manifest.task != "mner":
         raise CotExplorerError("entity labels need an mner model")
     model_schema = _model_schema(predictor)
     posts = [post for post, _ in labelled]
-    pred = predictor.predict_entities([post.tokens for post in posts])
+    pred = predictor.predict_entities([post.tokens for post in posts], knowledge=knowledge)
     answers = [schema.translate([p.span() for p in ps]) for ps in pred]
     gold = [list(spans) for _, spans in labelled]
     out = score_spans(gold, answers).to_json()
@@ -124,14 +126,16 @@ def score_relation_posts(predictor: Predictor, labelled: Sequence[tuple[Post, Se
     return _about(predictor, out)
 
 
-def labelled_scores(predictor: Predictor, labelled: LabelledSplit, entity_predictor: Predictor | None = None) -> dict:
+def labelled_scores(predictor: Predictor, labelled: LabelledSplit, entity_predictor: Predictor | None = None,
+                    knowledge: Sequence[str] | None = None) -> dict:
     """Scores on a split of the store as it is now (`evaluate --split`): the posts and labels the
-    Errors tab scores, so that its figures can be had from the command line."""
+    Errors tab scores, so that its figures can be had from the command line; an entity knowledge
+    view reads `knowledge` beside each post, as there."""
     if labelled.task == "mre":
         out = score_relation_posts(predictor, [(p, g.relations) for p, g in zip(labelled.posts, labelled.gold)],
                                    entity_predictor)
     else:
         out = score_entity_posts(predictor, [(p, g.spans or ()) for p, g in zip(labelled.posts, labelled.gold)],
-                                 labelled.schema)
+                                 labelled.schema, knowledge)
     out.update(split=labelled.label, corrected=labelled.corrected, unlabelled=labelled.unlabelled)
     return out

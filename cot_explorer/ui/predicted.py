@@ -22,12 +22,11 @@ from ..predict_budget import PredictBudget
 from ..schema import Post, Span
 from ..store import labels as label_store
 from ..store import open_store
-from ..store.knowledge import knowledge_for_split
 from ..store.model_versions import get_version, recorded_for_other_checkpoint
 from ..store.posts import dataset_known, dataset_schema
 from ..store.predictions import cached_relations as stored_relations
 from ..store.predictions import cached_spans, put_relations, put_spans
-from ..student.data import knowledge_input
+from ..student.cot_inputs import cot_inputs
 from ..student.registry import Registry
 from ..student.relation_arguments import entities_for_arguments, typed_pair
 from .cancel import check_cancelled
@@ -97,13 +96,8 @@ def cot_read_by(home: Path, predictor, posts: Sequence[Post]) -> dict[str, str] 
     (student/data.py); None for a model that reads the post alone."""
     if not reads_cot(predictor):
         return None
-    out, known = {}, {}
     with open_store(home) as store:
-        for p in posts:   # each split's chains of thought read once
-            if (p.dataset, p.split) not in known:
-                known[p.dataset, p.split] = knowledge_for_split(store, p.dataset, p.split, "mner")
-            out[p.id] = knowledge_input(p, known[p.dataset, p.split].get((p.id, None)))
-    return out
+        return cot_inputs(store, posts)
 
 
 def digest(text: str) -> str:
