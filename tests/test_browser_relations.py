@@ -138,6 +138,12 @@ def test_relation_error_analysis_renders_and_an_error_opens_in_annotate(app_with
     expect(page.locator("#errors-bars")).to_contain_text("Per relation", timeout=T)
     expect(page.locator("#errors-table")).to_contain_text("demo-mnre/test/", timeout=T)
     shot(page, "relations-errors")
+    # another split picked over these tables: said above them, until it is the analysed one again
+    pick(page, "errors-dataset", "demo/test")
+    expect(page.locator("#errors-stale")).to_contain_text(
+        "The tables below are of demo-mnre/test, not of demo/test: press Analyse to see demo/test's.", timeout=T)
+    pick(page, "errors-dataset", "demo-mnre/test")
+    expect(page.locator("#errors-stale")).to_be_empty(timeout=T)
     first = page.locator('#errors-table [data-testid="cell-0-0"]').inner_text().strip()
     page.locator('#errors-table [data-testid="cell-0-2"]').click()
     expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)

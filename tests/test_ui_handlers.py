@@ -843,6 +843,13 @@ def test_errors_say_when_the_split_s_labels_changed_since_the_analysis(demo_home
     assert errors_tab.stale_said(demo_home, {**since, "split": "demo-mnre/test"}).startswith("⚠ **1 post of demo-mnre")
     for bad in (None, {}, {"split": "demo/test"}, {"split": None, "version": 3}, {"split": "x", "version": 3}):
         assert errors_tab.stale_said(demo_home, bad) == ""
+    # another split picked over the tables (during an analysis too) is said first: valid's tables
+    # stood under a box reading test, without a word
+    assert errors_tab.shown_said(demo_home, "demo-mnre/test", since) == (
+        "⚠ **The tables below are of demo/test**, not of demo-mnre/test: press **Analyse** to see demo-mnre/test's.")
+    assert errors_tab.shown_said(demo_home, "demo/test", since) == errors_tab.stale_said(demo_home, since)
+    assert errors_tab.shown_said(demo_home, "demo/test", None) == ""   # nothing analysed yet
+    assert errors_tab.shown_said(demo_home, None, since) == errors_tab.stale_said(demo_home, since)
 
 
 def test_an_analysis_on_posts_a_version_learnt_says_so_first(home, data, tmp_path):

@@ -43,7 +43,7 @@ from ..store.labelled_split import split_labels
 from ..student.registry import Registry
 from ..student.seen_posts import seen_among
 from .cancel import begin_work
-from .common import DatasetSplit, dataset_splits, student, table_rows
+from .common import DatasetSplit, dataset_splits, markdown_literal, student, table_rows
 from .guard import guarded
 from .predicted import (
     ChargeFn,
@@ -698,6 +698,17 @@ def labels_in(ea: "ErrorAnalysis", rows: Sequence[Sequence]) -> list[str]:
     return [t for t in ea.labels if t not in ("O", NO_RELATION) and any(of_label(r, t) for r in rows)]
 
 
+def shown_said(home: Path, picked: str | None, analysed: dict | None) -> str:
+    """The line over the tables: that they are of another split than the one picked (a split
+    picked while an analysis ran, or after it, stood over the last one's tables without a
+    word), else whether the analysed split's labels changed since (stale_said)."""
+    split = analysed.get("split") if isinstance(analysed, dict) else None
+    if picked and split and picked != split:
+        return (f"⚠ **The tables below are of {markdown_literal(split)}**, not of {markdown_literal(picked)}: press "
+                f"**Analyse** to see {markdown_literal(picked)}'s.")
+    return stale_said(home, analysed)
+
+
 def stale_said(home: Path, analysed: dict | None) -> str:
     """Whether the labels of the analysed split changed since the analysis, in words."""
     if not isinstance(analysed, dict) or not isinstance(analysed.get("version"), int):
@@ -836,8 +847,12 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
         analysing.success(   # not after a failure: its note is the old one
             None, [ds, model, compare, note], None, js=REMEMBER_ANALYSIS, api_visibility="private")
         analysing.then(None, None, None, js=RESULTS_BACK, api_visibility="private")   # a refusal too
-        errors_tab.select(guarded(policy, Action.EXPLORE, lambda a, user: stale_said(home, a), quiet=True),
-                          [analysed], [stale], api_visibility="private", show_progress="hidden")
+        errors_tab.select(guarded(policy, Action.EXPLORE, lambda d, a, user: shown_said(home, d, a), quiet=True),
+                          [ds, analysed], [stale], api_visibility="private", show_progress="hidden")
+        # a split picked over the tables of another (during an analysis too: said once it ends)
+        for changed in (ds.change, analysed.change):
+            changed(guarded(policy, Action.EXPLORE, lambda d, a, user: shown_said(home, d, a), quiet=True),
+                    [ds, analysed], [stale], api_visibility="private", show_progress="hidden")
         remembered = gr.Textbox(visible=False, elem_id="errors-remembered")
         tried = gr.State(False)      # the remembered analysis is made again once a page, at most
         again = gr.State(None)       # RememberedAnalysis to make again, for the step after
