@@ -356,6 +356,20 @@ def test_a_pair_s_relations_follow_the_types_the_annotator_gives_it_before_savin
     shot(page, "relations-retyped-head")
 
 
+def post_s_pairs_in_annotate(browser, url: str, pid: str, name: str):
+    """A new page with post `pid` picked in Explore and open in Annotate under `name`, and its
+    first pair's relation dropdown, on show."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    page.goto(url)
+    pick_post(page, "pick-post", pid)
+    expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
+    tab(page, "Annotate")
+    fill(page, "annotator", name)
+    select = page.locator("#span-editor .se-rels select[data-rel]").first
+    expect(select).to_be_visible(timeout=T)
+    return page, select
+
+
 def test_a_relation_reached_with_the_keys_is_saved_on_enter_and_put_back_on_escape(app_with_teacher, browser):
     """One ArrowDown on a pair's dropdown saved a wrong relation at once (Chromium changes a closed
     dropdown's value on each key), the focus fell to the page, and the letters typed on to reach
@@ -367,14 +381,7 @@ def test_a_relation_reached_with_the_keys_is_saved_on_enter_and_put_back_on_esca
         with db(home) as c:
             return c.execute("SELECT count(*) FROM labels WHERE post_id = ? AND task = 'mre'", (pid,)).fetchone()[0]
 
-    page = browser.new_page(viewport={"width": 1300, "height": 1100})
-    page.goto(url)
-    pick_post(page, "pick-post", pid)
-    expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
-    tab(page, "Annotate")
-    fill(page, "annotator", "ann-keys")
-    select = page.locator("#span-editor .se-rels select[data-rel]").first
-    expect(select).to_be_visible(timeout=T)
+    page, select = post_s_pairs_in_annotate(browser, url, pid, "ann-keys")
     index = select.get_attribute("data-rel")
     saved, before = select.input_value(), versions()
     on_select = f"() => document.activeElement && document.activeElement.matches('select[data-rel=\"{index}\"]')"
@@ -435,14 +442,7 @@ def test_a_relation_waiting_for_enter_is_asked_about_on_leaving_the_post(app_wit
             return [json.loads(payload)["relations"][int(index)]["label"] for (payload,) in c.execute(
                 "SELECT payload FROM labels WHERE post_id = ? AND task = 'mre' ORDER BY version", (pid,))]
 
-    page = browser.new_page(viewport={"width": 1300, "height": 1100})
-    page.goto(url)
-    pick_post(page, "pick-post", pid)
-    expect(page.locator("#explore-post-id")).to_contain_text(pid, timeout=T)
-    tab(page, "Annotate")
-    fill(page, "annotator", "ann-held")
-    select = page.locator("#span-editor .se-rels select[data-rel]").first
-    expect(select).to_be_visible(timeout=T)
+    page, select = post_s_pairs_in_annotate(browser, url, pid, "ann-held")
     expect(page).to_have_url(in_address, timeout=T)
     expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
     index = select.get_attribute("data-rel")
