@@ -23,7 +23,7 @@ from .errors_tab import model_updates as errors_model_updates
 from .explore import ASK_IS_ADMINS, PICK_LABEL, build_explore_tab
 from .guard import guarded
 from .span_editor import UI_ASSETS
-from .store_tab import build_store_tab, stats_rows, store_line
+from .store_tab import build_store_tab, store_now
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +256,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             splits = dataset_splits(home)
             labels = [s.label for s in splits]
             datasets = sorted({s.dataset for s in splits})
+            seen = di["versions_signature"]()   # before they are drawn: a change after it is redrawn (distill)
             rows, fig, pick, history = di["render_versions"]()
             first = labels[0] if labels else None
             again = RememberedAnalysis.read(home, analysis, labels)
@@ -269,7 +270,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     # Distill on the dataset of a round running, or corrected since the latest round, else that round's
                     gr.update(choices=datasets, value=(latest if (latest := di["dataset_to_open"]()) in datasets
                                                        else datasets[0] if datasets else None)),
-                    rows, fig, pick, history, stats_rows(home), store_line(home, user, policy),
+                    rows, fig, pick, history, *store_now(home, user, policy),
                     # a viewer saves nothing: no name to type (the box took one, to no end), nor
                     # theirs shown there (a signed-in viewer read as an annotator)
                     gr.update(value="", interactive=False, placeholder="viewers do not save labels")
@@ -278,7 +279,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                     # name the browser remembers from someone else), and cannot be changed
                     else gr.update(value=user.name, interactive=False) if user.name not in (None, "local")
                     else gr.skip(),
-                    post, *an["filters_on_load"](split, filters))
+                    post, *an["filters_on_load"](split, filters), seen)
 
         demo.load(**an["recall_name"])   # the annotator's name typed on this browser before
         if signed_in is not None:
@@ -304,7 +305,8 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                            [ex["pick"], an["queue_dataset"], er["errors_dataset"], er["errors_model"],
                             er["errors_compare"], di["distill_dataset"], di["versions"], di["f1_plot"], di["version_pick"],
                             di["promotions"],
-                            st["stats"], st["where"], an["author"], an["remembered"][1], *an["filter_boxes"]],
+                            st["stats"], st["where"], an["author"], an["remembered"][1], *an["filter_boxes"],
+                            di["versions_seen"]],
                            api_visibility="private",
                            js=f"() => [...({an['recall_place']})(), {ERRORS_READ_ANALYSIS}]")
         # then Annotate opens on the split this browser worked in last, else the first one with posts

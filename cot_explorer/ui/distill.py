@@ -239,6 +239,11 @@ def last_finished_result(home: Path, dataset: str | None = None) -> dict | None:
             if done and done.result else None)
 
 
+def versions_now_signature(home: Path) -> str:
+    with open_store(home) as store:
+        return versions_signature(store)
+
+
 def dataset_to_open(home: Path) -> str | None:
     """The dataset the tab opens on: a round's running, or one corrected since the latest round
     (its plan is what the next round would learn: the tab opened on the demo after an afternoon
@@ -882,9 +887,8 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
         versions_seen = gr.State(None)
 
         def versions_now(d, s, r, v, p, was_possible, seen, user):
-            with open_store(home) as store:
-                now = versions_signature(store)
-            if now == seen:   # (the first tick draws them too: a change since the page drew them is not known)
+            now = versions_now_signature(home)
+            if now == seen:   # (`seen`, read by the page load before it drew them: app.on_load)
                 return [gr.skip()] * 9 + [now]
             return [*reopened(d, s, r, v, p, was_possible, user), *render_versions(), now]
 
@@ -908,6 +912,7 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                          show_progress="hidden")
     return {"distill_dataset": dataset, "render_versions": render_versions,
             "dataset_to_open": functools.partial(dataset_to_open, home), "versions": versions, "f1_plot": f1_plot,
+            "versions_seen": versions_seen, "versions_signature": functools.partial(versions_now_signature, home),
             "promotions": history, "default_changed": [promoted, rolled_back],
             "version_pick": pick, "plan": plan,
             "admin_controls": [(round_buttons, Action.DISTILL), (promote_row, Action.PROMOTE)],

@@ -35,7 +35,15 @@ def stats_rows(home: Path) -> list[list]:
         return [stats_cells(s) for s in compute_stats(store)]
 
 
-def import_recipe(home: Path) -> str:
+def store_now(home: Path, user: User, policy: AccessPolicy | None = None) -> tuple[list[list], str]:
+    """The table and the line above it, from one read of the store's counts (the page load and
+    the tab's opening read them twice)."""
+    with open_store(home) as store:
+        stats = compute_stats(store)
+    return [stats_cells(s) for s in stats], store_line(home, user, policy, stats)
+
+
+def import_recipe(home: Path, stats: list[SplitStats] | None = None) -> str:
     """How to fill this store: a file picked in "Import a dataset file" below, or the commands
     to paste for a file on the server ("`cot-explorer import ...`" alone left a newcomer at the
     Distill tab's "import more posts" with nothing to run). The benchmark data's paths are
@@ -43,8 +51,10 @@ def import_recipe(home: Path) -> str:
     root = data_dir()
     where = f" --home {shlex.quote(str(home))}"
     # what the store holds already is not offered again (each import was suggested after it was done)
-    with open_store(home) as store:
-        held = {(st.dataset, st.split): st for st in compute_stats(store)}
+    if stats is None:
+        with open_store(home) as store:
+            stats = compute_stats(store)
+    held = {(st.dataset, st.split): st for st in stats}
     posts = lambda split: ("twitter2017", split) in held  # noqa: E731
     knows = lambda split: posts(split) and held[("twitter2017", split)].posts_with_knowledge > 0  # noqa: E731
     captioned = any(st.posts_with_caption for (d, _), st in held.items() if d == "twitter2017")
@@ -81,11 +91,12 @@ def import_recipe(home: Path) -> str:
             f"```\ncot-explorer remove --dataset mine --split train{where}\n```")
 
 
-def store_line(home: Path, user: User, policy: AccessPolicy | None = None) -> str:
+def store_line(home: Path, user: User, policy: AccessPolicy | None = None,
+               stats: list[SplitStats] | None = None) -> str:
     """The store's path, and how to fill it, are for admins only. A visitor is not told they
     are signed in (on a Space without sign-in, "Signed in as visitor" named what no one can do)."""
     if user.may(Action.SEE_STORE_PATH):
-        return f"Store: `{home}`.\n\n" + import_recipe(home)
+        return f"Store: `{home}`.\n\n" + import_recipe(home, stats)
     if not user.name:
         why = (" This Space has no sign-in, so everyone is a viewer." if policy is not None and policy.nobody_signs_in
                else " Signing in with Hugging Face gives the role the Space's admins gave you.")
@@ -152,7 +163,7 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
         table = gr.Dataframe(headers=STATS_COLUMNS, interactive=False, elem_id="stats-table", max_height=2000)
         # the commands to paste too: one run from a terminal is no longer offered (store_line)
         refreshed = gr.Button("Refresh").click(
-            guarded(policy, Action.EXPLORE, lambda user: (stats_rows(home), store_line(home, user, policy))),
+            guarded(policy, Action.EXPLORE, lambda user: store_now(home, user, policy)),
             outputs=[table, where], api_visibility="private")
         with gr.Accordion("Export labels (admins)", open=False, elem_id="export-box",
                           visible=policy.mode == "local") as export_box:   # shown to admins by the page load
@@ -203,7 +214,8 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
             """Imported, the file leaves its box: left there, a second press under another name
             imported it again (a walker made two copies of a split so)."""
             line = import_file(home, path, what, d, sp, fix)
-            return stats_rows(home), None, store_line(home, user, policy), line
+            rows, where_now = store_now(home, user, policy)
+            return rows, None, where_now, line
 
         imported = run_import.click(guarded(policy, Action.IMPORT, do_import), [upload, fmt, into, into_split, repair],
                                     [table, upload, where, imported_note], api_visibility="private")
@@ -216,8 +228,9 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
             """Counts (and what there is to import) as of now whenever the tab is opened, and the
             splits there are to export."""
             labels = [s.label for s in dataset_splits(home)]
-            return stats_rows(home), gr.update(choices=labels, value=current if current in labels else
-                                               (labels[0] if labels else None)), store_line(home, user, policy)
+            rows, where_now = store_now(home, user, policy)
+            return rows, gr.update(choices=labels, value=current if current in labels else
+                                   (labels[0] if labels else None)), where_now
 
         opened_now = tab.select(guarded(policy, Action.EXPLORE, opened, quiet=True), [split], [table, split, where],
                                 api_visibility="private")
