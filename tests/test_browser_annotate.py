@@ -88,6 +88,31 @@ def go_to(page, n: int) -> None:
     expect(page.locator("#se-pos")).to_contain_text(f"{n} / ", timeout=T)
 
 
+def test_a_takes_the_student_s_suggestion_at_the_keyboard_s_word(app, browser):
+    """`a` took the first suggestion in the text wherever the keyboard was: on a later word, the
+    first word's suggestion was taken."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-a-key")
+    sugs = page.locator("#span-editor .se-sug.student")
+    for _ in range(39):   # the first post where the student suggests two spans or more
+        if len({s["start"] for s in (json.loads(x) for x in sugs.evaluate_all("b => b.map(e => e.dataset.s)"))}) >= 2:
+            break
+        pos = page.locator("#se-pos").text_content()
+        page.locator("#se-next").click()
+        expect(page.locator("#se-pos")).not_to_have_text(pos, timeout=T)
+    said = sorted((json.loads(x) for x in sugs.evaluate_all("b => b.map(e => e.dataset.s)")), key=lambda s: s["start"])
+    first, later = said[0], said[-1]
+    assert later["start"] > first["start"]
+    page.locator(f"#span-editor .se-tok[data-i='{later['end'] - 1}']").focus()   # the later one's last word
+    page.keyboard.press("a")
+    expect(page.locator("#se-dirty")).to_contain_text("unsaved", timeout=T)
+    left = [json.loads(x) for x in sugs.evaluate_all("b => b.map(e => e.dataset.s)")]
+    assert later not in left and first in left   # the later one taken, the first one still offered
+    page.keyboard.press("u")   # nothing saved, nothing left as a draft
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    page.close()
+
+
 def test_drag_type_delete_accept_and_save(app, browser):
     url, home = app
     page = open_annotate(browser, url, "ann-edit")
@@ -2056,6 +2081,31 @@ def test_a_key_pressed_while_the_next_post_is_on_its_way_changes_nothing_on_the_
     expect(page.locator("#span-editor")).to_contain_text(
         re.compile(r"unsaved|No student suggestion left to take on this post"), timeout=T)
     expect(page.locator("#span-editor")).not_to_contain_text("Opening the post you asked for")
+    page.close()
+
+
+def test_next_pressed_again_while_the_next_post_is_on_its_way_goes_on_from_it(app, browser):
+    """Under load, `n` pressed twice went one post on (the second press was refused while the
+    first was on its way), and the next key changed another post than the one counted to."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-count-keys")
+    go_to(page, 5)
+    slow_network(page, 1200)   # each post asked for is on its way for a while
+    for key in "nnnp":   # three on, one back: post 7
+        page.keyboard.press(key)
+        page.wait_for_timeout(60)
+    expect(page.locator("#span-editor .se-note")).to_contain_text("then 1 more on", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("7 / ", timeout=T)
+    page.wait_for_timeout(3000)   # nothing more on its way: it stays there
+    expect(page.locator("#se-pos")).to_contain_text("7 / ")
+    # the buttons count too (a click sent while one was on its way moved from the post left again)
+    page.locator("#se-next").click()
+    page.locator("#se-next").click()
+    expect(page.locator("#se-pos")).to_contain_text("9 / ", timeout=T)
+    page.locator("#se-prev").click()
+    page.wait_for_timeout(60)
+    page.keyboard.press("p")
+    expect(page.locator("#se-pos")).to_contain_text("7 / ", timeout=T)
     page.close()
 
 

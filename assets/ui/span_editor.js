@@ -40,7 +40,8 @@ let savedTogether = 0;     // how many relations that waited were just saved: sa
 let marks = null;          // every relation saved on this post since it opened {post_id, saved: {index: version}}:
                            // each pair says so (only the newest did: a quick first pick seemed lost)
 let afterAnswer = null;    // Next or Previous pressed while those were being saved: done once they are
-let leaving = null;        // Next or Previous on its way {post_id, at}: the keys wait for the post asked for
+let leaving = null;        // Next or Previous on its way {post_id, at, more}: the keys wait for the post asked for,
+                           // and `more` Nexts (Previous: negative) pressed meanwhile are gone on with from it
                            // (an "A" pressed 50 ms after "n" took the suggestions on the post being left,
                            // kept as a draft there; the new post stayed as it was)
 
@@ -124,6 +125,7 @@ function load(fromServer) {
   }
   const working = spans;
   const before = doc;
+  const refreshed = Boolean(incoming && incoming.refresh_of);
   doc = incoming;
   if (doc) delete doc.refresh_of;
   if (!doc || !doc.post_id) { render(); return; }
@@ -131,7 +133,12 @@ function load(fromServer) {
   if (before && before.post_id !== doc.post_id) afterAnswer = null;   // a Next held for an answer: the post is gone
   // a server's answer (its rev moves on), not our own write of the working copy coming back
   const answer = fromServer && (!before || doc.rev !== before.rev || doc.post_id !== before.post_id);
-  if (answer) leaving = null;   // the post asked for, or the refusal of it: the keys are its again
+  // the post asked for, or the refusal of it: the keys are its again (a refresh of the post being
+  // left is not: the keys went to it while the next one was still on its way); the n and p pressed
+  // while it came go on from it
+  let more = 0;
+  if (answer && !refreshed) { more = leaving ? leaving.more || 0 : 0; leaving = null; }
+  if (more) setTimeout(() => navigate(more), 0);
   if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
   const relAnswer = answer && askedRel && doc.answers === askedRel.req;
   if ((answer && !relAnswer) || (before && before.post_id !== doc.post_id)) savedTogether = 0;
@@ -385,6 +392,9 @@ function send(event, data = {}) {
   if (event === "navigate" && !data.stay && doc) leaving = { post_id: doc.post_id, at: Date.now() };
   setTimeout(() => trigger(event, data), 0);
 }
+
+// Next or Previous on its way from the post on show (one not answered in 15 s no longer holds the keys)
+const isLeaving = () => Boolean(leaving && doc && leaving.post_id === doc.post_id && Date.now() - leaving.at < 15000);
 
 // a relation change on its way that may still be answered (one not answered in 10 s no longer holds anything back)
 const relPending = () => Boolean(askedRel && !askedRel.expired && doc && askedRel.post_id === doc.post_id);
@@ -731,6 +741,17 @@ function askForName() {
 }
 
 function navigate(delta) {
+  if (isLeaving()) {
+    // another Next or Previous while the post asked for is on its way: counted, and gone on with
+    // once it is on show (sent now, it would move from the post being left again: two presses went
+    // one post on, and the next key changed another post than the one the user counted to)
+    leaving.more = (leaving.more || 0) + delta;
+    const more = leaving.more;
+    doc.note = `Opening the post you asked for${more ? `, then ${Math.abs(more)} more ${more > 0 ? "on" : "back"}` : ""}: the keys wait until it is on show.`;
+    announce(doc.note);
+    render();
+    return;
+  }
   if (relPending() || (hasWaiting() && nameTyped())) {
     // the name was just given (leaving its field for this button): the relations that waited
     // for it are saved first, then this goes on (the click was lost behind their answers)
@@ -989,10 +1010,12 @@ document.addEventListener("keydown", (e) => {
   if (typing) return;
   if (dialog) return;
   const k = e.key, mod = e.ctrlKey || e.metaKey;
-  if (leaving && leaving.post_id === doc.post_id && Date.now() - leaving.at < 15000 && !mod &&
-      (k.length === 1 || k === "Backspace" || k === "Delete")) {
-    // the next post is on its way: a key now would change the post being left (said, not done)
+  if (isLeaving() && !mod && (k.length === 1 || k === "Backspace" || k === "Delete")) {
+    // the next post is on its way: a key now would change the post being left (said, not done);
+    // n and p count, and are gone on with once it is on show (they were lost under load, and the
+    // next key changed another post than the one the user counted to)
     e.preventDefault();
+    if (k === "n" || k === "p") { navigate(k === "n" ? 1 : -1); return; }
     doc.note = "Opening the post you asked for: press the key again once it is on show.";
     announce(doc.note);
     render();
@@ -1081,8 +1104,11 @@ function announce(text) {
 }
 
 // a key whose suggestion is not there says so (it did nothing, and a missed key read the same)
+// the one at the keyboard's word, else the next after it, else the first: the first in the text
+// was taken wherever the keyboard was (a walker on the fifth word took the first word's)
 function takeFirst(source) {
-  const s = pending(source)[0];
+  const all = pending(source).slice().sort((x, y) => x.start - y.start);
+  const s = all.find((x) => x.start <= cursor && cursor < x.end) || all.find((x) => x.start > cursor) || all[0];
   if (s) { accept(s); return; }
   doc.note = `No ${source === "student" ? "student" : "teacher"} suggestion left to take on this post.`;
   announce(doc.note);
