@@ -433,6 +433,51 @@ def test_a_reload_comes_back_to_the_split_and_a_draft_opens_in_its_own_queue(app
     page.close()
 
 
+def test_a_reload_after_the_post_on_show_left_an_errors_only_queue_opens_it_and_says_why(app, browser):
+    """The post one was on, corrected to agree with the student (here by someone else), left the
+    "Student errors only" queue the reload made again: the reload opened the queue's first post
+    with no word, and Next from a post outside the queue went back to the first too."""
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store import labels as label_store
+    from cot_explorer.store import open_store
+    from cot_explorer.store.posts import get_post
+    from cot_explorer.ui.annotate import queue
+    from cot_explorer.ui.predicted import cached_predictions
+
+    url, home = app
+    page = open_annotate(browser, url, "ann-left-out")
+    pick(page, "queue-dataset", "demo/test")
+    page.locator("#queue-errors-only input").check()
+    before = queue(home, "demo/test", "any", True, False)
+    assert len(before) >= 4
+    expect(page.locator("#se-pos")).to_have_text(f"1 / {len(before)}", timeout=T)
+    go_to(page, 3)
+    fixed = current_post_id(page, home)
+    assert fixed == before[2]
+    with open_store(home) as s:
+        post = get_post(s, fixed)
+    said = cached_predictions(home, [post])[fixed]
+    with open_store(home) as s:
+        label_store.save(s, fixed, LabelSet("mner", spans=tuple(Span(a, b, t) for a, b, t, _ in said),
+                                            source="annotator", author="ann-other"),
+                         label_store.head_version(s, fixed, "mner"))
+    page.reload()
+    tab(page, "Annotate")
+    expect(page.locator("#se-pos")).to_have_text("not in the queue", timeout=T)
+    assert current_post_id(page, home) == fixed
+    expect(page.locator("#queue-errors-only input")).to_be_checked()
+    expect(page.locator("#annotate-status")).to_contain_text(
+        "The post you were on last is not in the queue on show: the student's answers agree with its labels now "
+        "(“Student errors only”). Next goes on to the queue's next post after it.", timeout=T)
+    shot(page, "left_out_after_reload")
+    page.locator("#se-next").click()
+    expect(page.locator("#se-pos")).to_have_text(f"3 / {len(before) - 1}", timeout=T)
+    assert current_post_id(page, home) == before[3]
+    page.close()
+    with open_store(home) as s:   # the module's store as it was for the tests after this one
+        label_store.undo(s, fixed, "mner", label_store.head_version(s, fixed, "mner"), "ann-other")
+
+
 def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
     """A reload put the same post back with the filters unticked: "7 / 40" in place of "2 / 15"
     was all that said the queue had changed."""

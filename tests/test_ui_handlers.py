@@ -88,6 +88,44 @@ def test_labels_outside_the_schema_sent_straight_to_the_server_are_refused(demo_
     assert snapshot(demo_home) == before
 
 
+def test_a_post_an_errors_only_queue_leaves_out_once_corrected_says_why_and_where_next_goes(demo_home):
+    """A post corrected to agree with the student leaves a "Student errors only" queue made
+    again (a reload): the reload put the annotator on the queue's first post with no word, and
+    Next from it opened the queue's first post, however far on they were."""
+    from cot_explorer.schema import LabelSet, Span
+    from cot_explorer.store import labels as label_store
+
+    errors = annotate.QueueFilters("demo/test", only_errors=True)
+    before = annotate.queue(demo_home, *errors.made)
+    whole = annotate.queue(demo_home, "demo/test")
+    assert len(before) >= 4
+    fixed = before[2]   # on in the queue: its neighbours are before[1] and before[3]
+    with open_store(demo_home) as s:
+        post = get_post(s, fixed)
+    said = predicted.cached_predictions(demo_home, [post])[fixed]
+    with open_store(demo_home) as s:
+        label_store.save(s, fixed, LabelSet("mner", spans=tuple(Span(a, b, t) for a, b, t, _ in said),
+                                            source="annotator", author="ann"),
+                         label_store.head_version(s, fixed, "mner"))
+    after = annotate.queue(demo_home, *errors.made)
+    assert fixed not in after and after == [p for p in before if p != fixed]
+    assert annotate.beside_in_queue(demo_home, after, fixed, errors.order) == before[3]
+    assert annotate.beside_in_queue(demo_home, after, fixed, errors.order, -1) == before[1]
+    assert annotate.left_out_because(demo_home, errors, fixed) == (
+        "the student's answers agree with its labels now (“Student errors only”)")
+    # in another order, where it would be is unknown; the queue's first it is
+    assert annotate.beside_in_queue(demo_home, after, fixed, "student uncertainty") is None
+    # the last of the split has nothing after it
+    assert annotate.beside_in_queue(demo_home, after, whole[-1], errors.order) is None
+    # the other boxes say their own reason
+    unsaved = annotate.QueueFilters("demo/test", not_corrected=True)
+    assert annotate.left_out_because(demo_home, unsaved, fixed) == "it has been corrected (“Not yet corrected”)"
+    assert fixed not in annotate.queue(demo_home, *unsaved.made)
+    no_type = next(t for t in ("PER", "LOC", "ORG", "MISC") if not any(a[2] == t for a in said))
+    typed = annotate.QueueFilters("demo/test", no_type)
+    assert annotate.left_out_because(demo_home, typed, fixed) == f"it has no {no_type} label now (the type filter)"
+
+
 def test_queue_filters_and_orders(demo_home):
     all_ids = annotate.queue(demo_home, "demo/test")
     assert len(all_ids) == 40

@@ -1266,7 +1266,7 @@ function render() {
     // short, so that the bar keeps to one line (two on a phone); the rest in the tooltip
     el("span", { class: "se-pos", id: "se-pos", text: pos.index >= 0 ? `${pos.index + 1} / ${pos.total}` :
       (pos.total ? "not in the queue" : "no queue chosen"),
-      title: pos.index < 0 && pos.total ? `the queue has ${pos.total} other posts; Next opens its first` : null }),
+      title: pos.index < 0 && pos.total ? `the queue has ${pos.total} other posts; the status line says why this one is not, and where Next goes` : null }),
     el("span", { ...barState(), id: "se-dirty", role: "status" }),
     el("span", { class: "se-grow" }),
     el("button", { class: "se-btn", "data-act": "undo", id: "se-undo", title: "undo (u)", "aria-label": "Undo", text: "↶ Undo", disabled: doc.readonly }),

@@ -259,6 +259,44 @@ def queue(home: Path, dataset_split: str, type_filter: str = "any", only_errors:
     return [p.id for p in posts]
 
 
+def beside_in_queue(home: Path, ids: Sequence[str], post_id: str, order: str, delta: int = 1) -> str | None:
+    """Where Next (`delta` > 0) or Previous goes from a post of the queue's split that the queue
+    leaves out (a post corrected to agree with the student, in a "Student errors only" queue
+    made again by a reload): the queue's nearest post after it (before it) in the split's file
+    order. None where the queue is in another order, the post is another split's, or no post of
+    the queue lies that way (a reload put an annotator back on the queue's first post, 60 posts
+    behind where they were)."""
+    if not ids or QueueOrder(order) != QueueOrder.FILE:
+        return None
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        whole = [p.id for p in list_posts(store, post.dataset, post.split)] if post else []
+    rank = {pid: i for i, pid in enumerate(whole)}
+    if post_id not in rank or any(pid not in rank for pid in ids):
+        return None
+    here = rank[post_id]
+    way = [pid for pid in ids if rank[pid] > here] if delta > 0 else [pid for pid in ids if rank[pid] < here][::-1]
+    return way[0] if way else None
+
+
+def left_out_because(home: Path, filters: QueueFilters, post_id: str, seen_by: str | None = None) -> str:
+    """Why a queue made with `filters` leaves out a post of its split, in the words of the box
+    that does ("" where none of them does): a link to such a post, or a reload made the queue
+    again without the post one was on, read "not in the queue" with no reason."""
+    ds = DatasetSplit.parse(filters.dataset_split)
+    typed, _, relations = _queue_candidates(home, ds, filters.type_filter, False, seen_by)
+    if post_id not in {p.id for p in typed}:
+        kind = "relation" if _relation_split(relations) else "label"
+        return f"it has no {filters.type_filter} {kind} now (the type filter)"
+    if filters.not_corrected:
+        kept, _, _ = _queue_candidates(home, ds, filters.type_filter, True, seen_by)
+        if post_id not in {p.id for p in kept}:
+            return "it has been corrected (“Not yet corrected”)"
+    if filters.only_errors:
+        return "the student's answers agree with its labels now (“Student errors only”)"
+    return ""
+
+
 def _relation_split(relations: dict) -> bool:
     """Whether a split's current relation labels make it a relation split (labels.labelled_task's rule)."""
     return any(ls.relations for ls in relations.values())
@@ -1121,8 +1159,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             else:
                 if not ids:
                     raise ValidationError("pick a dataset/split first")
-                i = ids.index(doc["post_id"]) if doc.get("post_id") in ids else -1
-                target = ids[max(0, min(len(ids) - 1, i + int(data.get("delta", 1))))]
+                here, delta = doc.get("post_id"), int(data.get("delta", 1))
+                if here in ids:
+                    target = ids[max(0, min(len(ids) - 1, ids.index(here) + delta))]
+                else:   # a post the queue leaves out: its neighbour in the queue, that way (else its first)
+                    target = (beside_in_queue(home, ids, here, made[4], delta) if here and made else None) or ids[0]
             # a draft of the post opened stays: it comes back (the post was left by a reload, say)
             return switch + show(editor_doc(home, target, user, ids, rev=doc.get("rev", 0) + 1), message)
 
@@ -1172,7 +1213,24 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             mine = bool(focus) and focus.get("post_id") == pid
             return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1,
                                             focus_pair=focus["pair"] if mine else None, reveal=True,
-                                            focus_error=focus.get("span") if mine else None))
+                                            focus_error=focus.get("span") if mine else None),
+                                 not_queued_said(pid, ids, made, user))
+
+        def not_queued_said(pid: str | None, ids: list[str], made, user: User, opened: str = "This post") -> str:
+            """Why a post of the queue's own split opened outside the queue (a link, a search, a
+            reload after it was corrected), and where Next goes from it ("" where it is in the
+            queue, or of another split): it read "not in the queue", with no reason."""
+            if not pid or not ids or pid in ids or not made:
+                return ""
+            filters = QueueFilters(*made)
+            with open_store(home) as store:
+                post = get_post(store, pid)
+            if post is None or f"{post.dataset}/{post.split}" != filters.dataset_split:
+                return ""
+            why = left_out_because(home, filters, pid, queue_viewer(home, filters.dataset_split, user))
+            goes = ("Next goes on to the queue's next post after it" if beside_in_queue(home, ids, pid, filters.order)
+                    else "Next opens the queue's first post")
+            return f"{opened} is not in the queue on show{': ' + why if why else ''}. {goes}."
 
         def left_from(doc, ids, made, place) -> QueuePlace | None:
             """The place a post opened elsewhere leaves, to come back to: the post on show in the
@@ -1448,7 +1506,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     user: User) -> list:
         """The queue of the dataset the page opens on, and the post this browser showed last
         if the queue holds it, else its first (after the page load: a reload put a 4,000-post
-        queue back on its first post). A post the user opened meanwhile (picked in Explore while
+        queue back on its first post). The post shown last opens too where the queue made again
+        leaves it out (corrected to agree with the student), outside the queue, with why. A post the user opened meanwhile (picked in Explore while
         the page loaded, say) stays, and so does the queue that opening chose (an error row's
         split, say), which this late answer, read from the dropdown at the page load, must not
         replace."""
@@ -1469,7 +1528,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         elif kept:
             said = order_basis(home, kept)
         ids = queue(home, *kept.made, seen_by=queue_viewer(home, kept.dataset_split, user)) if kept else []
-        first = remembered if remembered in ids else ids[0] if ids else None
+        # the post one was on, though the queue made again leaves it out (corrected to agree with
+        # the student, say): it opens again, and the line says why and where Next goes (the
+        # queue's first post opened, with no word, and the annotator's place was lost)
+        left_out = not_queued_said(remembered, ids, kept.made, user, "The post you were on last") if kept else ""
+        first = remembered if remembered in ids or left_out else ids[0] if ids else None
+        said = " ".join(x for x in (left_out, said) if x)
         opened = show(editor_doc(home, first, user, ids), said) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return skip_all
