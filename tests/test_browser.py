@@ -251,7 +251,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     # and in the rounds' table, with what it came to (only the latest job was shown)
     expect(page.locator("#rounds-table")).to_contain_text("browser-round", timeout=T)
     expect(page.locator("#rounds-table")).to_contain_text("held-out F1", timeout=T)
-    expect(page.locator("#versions-table")).to_contain_text("held-out of twitter2017", timeout=T)
+    expect(page.locator("#versions-table")).to_contain_text("held-out (test split of twitter2017)", timeout=T)
     # every column in sight, "origin" last (beside the plot, parent, default and origin were cut off)
     table = page.locator("#versions-table .table-container").bounding_box()
     origin = page.locator("#versions-table thead th").filter(has_text="origin").first.bounding_box()
@@ -371,6 +371,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     # the promotion and its roll-back stay on record, with who (a roll-back cleared the promotion)
     expect(page.locator("#promotions-table")).to_contain_text("rolled back browser-round", timeout=T)
     expect(page.locator("#promotions-table")).to_contain_text("promoted browser-round, replacing mner-default")
+    expect(page.locator("#promotions-table")).to_contain_text("the local user (no sign-in)")   # not "local", a name
     # another dataset picked: its own rounds (none), not twitter2017's report under it
     pick(page, "distill-dataset", "demo")
     expect(page.locator("#job-progress")).to_contain_text("No round on demo yet", timeout=T)

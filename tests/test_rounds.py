@@ -147,7 +147,7 @@ def test_posts_the_parent_learnt_are_never_held_out_and_a_dataset_of_only_those_
     assert heldout_ids(store, "seen17") == list(plan.heldout)   # the earlier set replaced, stored
     assert set(train[:5]) <= set(plan.curated)
     said = distill.plan_view(home, "seen17", None, 1.0)
-    assert said.possible and f"mner-default, the model the round starts from, was trained on {len(learnt)} of these" in said.text
+    assert said.possible and f"mner-default, the model the round starts from, was trained on {len(learnt)} posts of seen17: they are left out of the held-out set" in said.text
 
 
 def test_a_held_out_set_fixed_partly_on_learnt_posts_is_measured_without_them_and_they_never_train(home, store,

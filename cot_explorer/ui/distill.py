@@ -17,7 +17,7 @@ import gradio as gr
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..access import AccessPolicy, Action, User
+from ..access import LOCAL_USER, AccessPolicy, Action, User
 from ..errors import CotExplorerError, ValidationError
 from ..evaluate import score_relations, score_spans
 from ..jobs import cancel_job, prepare_round, resolve_since, start_distill_job
@@ -130,8 +130,12 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
         note += (f" {f'Only {n}' if n else 'No'} untouched earlier post{'' if n == 1 else 's'} to measure "
                  f"forgetting on: below {MIN_UNTOUCHED}, it is not measured (import more posts, or replay fewer).")
     if plan.parent_seen:
-        note += (f" {plan.parent}, the model the round starts from, was trained on {plan.parent_seen} of these "
-                 "posts: they are never held out (scored on what it learnt, it reads near-perfect).")
+        # of the dataset's posts, not of the sets above ("trained on 1 of these posts" read as a
+        # held-out post trained on)
+        one = plan.parent_seen == 1
+        note += (f" {plan.parent}, the model the round starts from, was trained on {plan.parent_seen} "
+                 f"post{'' if one else 's'} of {plan.dataset}: {'it is' if one else 'they are'} left out of the "
+                 "held-out set (scored on what it learnt, it reads near-perfect).")
     if plan.relearnt:   # a second round learnt the first one's corrections again, said as if new
         n, fresh = len(plan.curated), len(plan.curated) - plan.relearnt
         posts = f"corrected training post{'s' if n != 1 else ''}"
@@ -630,7 +634,10 @@ HISTORY_COLUMNS = ["when (UTC)", "model of", "what happened", "by", "why"]
 def history_rows(home: Path) -> list[list]:
     with open_store(home) as store:
         events = promotion_history(store)
-    return [[e.at[:19].replace("T", " "), TASK_NAMES.get(e.task, e.task), e.what(), e.by or "", e.reason or ""]
+    # the one local user, said as such: "local" read as a person's name, where the Annotator box
+    # named someone else
+    return [[e.at[:19].replace("T", " "), TASK_NAMES.get(e.task, e.task), e.what(),
+             "the local user (no sign-in)" if e.by == LOCAL_USER else e.by or "", e.reason or ""]
             for e in events]
 
 

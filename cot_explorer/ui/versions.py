@@ -54,8 +54,11 @@ def version_lines(home: Path) -> list[VersionLine]:
             interval = (m.manifest.metrics.get("held_out") or {}).get("interval") or {}
             where = headline[1] if headline else "-"
             if headline and headline[1] == "held-out":
-                where = f"held-out of {m.manifest.data.get('dataset', '?')}"
-                if "chosen again" in (m.manifest.data.get("heldout_set") or ""):   # other posts: another series
+                dataset, held = m.manifest.data.get("dataset", "?"), m.manifest.data.get("heldout_set") or ""
+                # where the set is the dataset's test split, it says so: beside a shipped model's
+                # "test (Twitter-2017)", "held-out of twitter2017" read as another set
+                where = f"held-out (test split of {dataset})" if "(test split" in held else f"held-out of {dataset}"
+                if "chosen again" in held:   # other posts: another series
                     where += " (chosen again)"
             elif headline and m.shipped:
                 where = f"{headline[1]} ({'MNRE' if m.manifest.task == 'mre' else 'Twitter-2017'})"
