@@ -621,6 +621,20 @@ def test_a_reload_does_not_predict_a_whole_split_to_put_a_queue_back(app, browse
     expect(page.locator("#queue-errors-only input")).not_to_be_checked()
     expect(page.locator("#queue-order input")).to_have_value("file order")
     expect(page.locator("#queue-not-corrected input")).to_be_checked()   # read from the labels: kept
+    # what the browser kept stays: once the student has read the split (after a roll back, say),
+    # the next reload opens the queue as it was made (the one opened without it was kept instead)
+    kept = page.evaluate("() => localStorage.getItem('cot-explorer-filters')")
+    assert json.loads(kept) == ["unread/test", "any", True, True, "student uncertainty"]
+    from cot_explorer.store import open_store
+    from cot_explorer.store.posts import list_posts
+    from cot_explorer.ui.predicted import cached_predictions
+    with open_store(home) as s:
+        cached_predictions(home, list_posts(s, "unread", "test"))
+    page.reload()
+    tab(page, "Annotate")
+    expect(page.locator("#queue-errors-only input")).to_be_checked(timeout=T)
+    expect(page.locator("#queue-order input")).to_have_value("student uncertainty")
+    expect(page.locator("#annotate-status")).not_to_contain_text("Opened without")
     page.close()
 
 

@@ -1516,7 +1516,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return skip_all
         # with the filters the page load put back (filters_on_load)
         kept = QueueFilters(dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value) if dataset_split else None
-        said, boxes = "", [gr.skip(), gr.skip()]
+        said, boxes, downgraded = "", [gr.skip(), gr.skip()], False
         if (kept and reads_predictions(kept.only_errors, kept.order)
                 and not predictions_ready(home, kept, queue_viewer(home, kept.dataset_split, user))):
             # not made again on a page load, which would predict the rest of the split with no
@@ -1524,7 +1524,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             said = (f"Opened without {kept.predicted_words()}: the student has not read all of {dataset_split} yet. "
                     "Pick it again to make that queue, with progress and Stop.")
             kept = QueueFilters(dataset_split, kept.type_filter, False, kept.not_corrected)
-            boxes = [False, kept.order]
+            boxes, downgraded = [False, kept.order], True
         elif kept:
             said = order_basis(home, kept)
         ids = queue(home, *kept.made, seen_by=queue_viewer(home, kept.dataset_split, user)) if kept else []
@@ -1537,7 +1537,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         opened = show(editor_doc(home, first, user, ids), said) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return skip_all
-        made = kept.made if kept else None
+        # a queue opened without what the browser kept is not kept in its stead (queue_made's
+        # change is what the browser keeps): after a promote, a reload opened without "Student
+        # errors only", and so did every reload after the roll back, the new default having read
+        # the split by then
+        made = kept.made if kept and not downgraded else None
         if opened is None:   # nothing to open: what to do instead of "opening"
             waiting = not (doc or {}).get("post_id") and (doc or {}).get("empty") == OPENING
             empty = CHOOSE if not kept or kept.is_whole else "No post matches these filters."
