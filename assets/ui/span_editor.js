@@ -91,6 +91,9 @@ function load(fromServer) {
     // want of a name: then it waits for one, shown as picked)
     inFlight = null;
     if (saveAgain) { clearTimeout(saveAgain); saveAgain = null; }
+    // a Next or Previous refused (a draft's post deleted since, no post left in the queue): the keys
+    // are this post's again, and the presses counted after it go with it (Next did nothing for 15 s)
+    if (props.value.refused_navigate) leaving = null;
     if (props.value.pairs_now && doc && props.value.post_id === doc.post_id) {
       // refused because someone set the same pair meanwhile: the pairs as they are now, theirs
       // on show (the dropdown went back to the relation they replaced, and a pick again was

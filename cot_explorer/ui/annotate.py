@@ -1353,13 +1353,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return split_is_blind(home, d), not_done(e)
             return bool(on), said
 
-        def said(fn, n_outputs: int, editor_at: int | None = None, names_request: bool = False):
+        def said(fn, n_outputs: int, editor_at: int | None = None, names_request: bool = False,
+                 navigates: bool = False):
             """A refusal goes to the status line (the last output); the editor keeps what it
             shows. An editor's own request (`editor_at`: where the editor is among the outputs,
             its document the first input) is answered too, marked `refused`: a save left
             waiting for an answer held the next save back for seconds. A relation change's
             answer names its request (`answers`: the `req` its document carried), so that the
-            editor tells it from other answers: answers come back in any order."""
+            editor tells it from other answers: answers come back in any order. A refused Next
+            or Previous says so (`navigates`): the editor's keys wait for the post asked for
+            until an answer, and a refusal is the answer (Next did nothing for 15 s after a
+            draft's post was found deleted)."""
             def answer_editor(out: list, args: tuple, e: CotExplorerError) -> None:
                 doc = args[0] if args else None
                 if isinstance(doc, dict) and doc.get("post_id"):
@@ -1367,7 +1371,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     # once one is (the walker had to find the pair and pick again)
                     out[editor_at] = {**doc, "refused": True, "name_needed": isinstance(e, NameNeeded),
                                       "rev": doc.get("rev", 0) + 1,
-                                      "answers": doc.get("req") if names_request else None}
+                                      "answers": doc.get("req") if names_request else None,
+                                      "refused_navigate": navigates}
                     if isinstance(e, PairChangedMeanwhile) and e.pairs_now is not None:   # theirs on show
                         out[editor_at].update(pairs_now=e.pairs_now, relation_version_now=e.relation_version_now)
                     if names_request and isinstance(e, NameNeeded):   # kept, not refused ("Not done" read as lost)
@@ -1377,7 +1382,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         n = len(post_outs)
         filters = [ds, type_filter, only_errors, not_corrected, order]
         load_queue, navigate, do_save, do_undo, do_redo, do_relation, do_resolve, open_elsewhere, open_focused = (
-            said(load_queue, n + 2 + len(filters)), said(navigate, n + n_queue, n_queue), said(do_save, n, 0), said(do_undo, n, 0),
+            said(load_queue, n + 2 + len(filters)), said(navigate, n + n_queue, n_queue, navigates=True), said(do_save, n, 0), said(do_undo, n, 0),
             said(do_redo, n, 0), said(do_relation, n, 0, names_request=True), said(do_resolve, n, 0), said(open_elsewhere, n + n_queue),
             said(open_focused, n + n_queue))
         go_back = said(go_back, n + n_queue + 1)
