@@ -1323,11 +1323,15 @@ function render() {
     if (p && i >= p.tail[0] && i < p.tail[1]) cls += " rel-tail";
     const shown = shownToken(tok.t);
     const inType = si >= 0 ? `, ${spans[si].type}` : "";
-    text.append(el("span", { class: cls + (shown === tok.t ? "" : " invisible"), "data-i": i, text: shown, role: "button",
+    const tokEl = el("span", { class: cls + (shown === tok.t ? "" : " invisible"), "data-i": i, text: shown, role: "button",
       tabindex: i === cursor ? "0" : "-1", "aria-pressed": i >= lo && i <= hi ? "true" : "false",
-      "aria-label": `${shown}${inType}` }));
+      "aria-label": `${shown}${inType}` });
+    // a word and the chips and suggestions after it are one piece for the line breaks (a chip or
+    // a suggestion wrapped to the next line, away from its words); wider than a line, it wraps inside
+    const items = [];
+    const after = (x) => items.push(x);
     if (si >= 0 && i === spans[si].end - 1) {
-      text.append(el("span", { class: `se-chip c${colorIndex(spans[si].type)}` },
+      after(el("span", { class: `se-chip c${colorIndex(spans[si].type)}` },
         el("button", { class: "se-chip-type", "data-act": "pick-span", "data-k": si, title: `origin: ${spans[si].origin || "saved"}`,
           "aria-label": `${spans[si].type}: ${words(spans[si])} (pick to retype)`, text: spans[si].type }),
         // none for a read-only editor: it looked like a button that removes the span
@@ -1337,7 +1341,7 @@ function render() {
       const clash = spans.some((x) => x.start < s.end && s.start < x.end) || sugs.some((o) => o !== s && o.source !== s.source && o.start < s.end && s.start < o.end && !same(o, s));
       const conf = s.confidence !== null && s.confidence !== undefined ? s.confidence.toFixed(2) : "";
       const who = s.source === "student" ? `student ${conf}` : s.source === "knowledge" ? `knowledge view ${conf}` : "teacher";
-      text.append(el("button", {
+      after(el("button", {
         class: `se-sug ${s.source} c${colorIndex(s.type)}` + (clash ? " clash" : ""), "data-act": "accept", "data-s": JSON.stringify(s),
         // what taking it does, in words (it was read "⚠ ORG · student 1.00")
         "aria-label": `take ${words(s)} as ${s.type} (${who})${clash ? ", disagrees with a label or another suggestion" : ""}`,
@@ -1345,6 +1349,7 @@ function render() {
         text: `${clash ? "⚠ " : "+ "}${s.type} · ${who}`,
       }));
     }
+    text.append(items.length ? el("span", { class: "se-word" }, tokEl, ...items) : tokEl);
     if (tok.gap) {  // the space inside a span takes the span's colour, so a span reads as one
       const inside = si >= 0 && i + 1 < spans[si].end;
       text.append(inside ? el("span", { class: `se-gap c${colorIndex(spans[si].type)}`, text: tok.gap }) : document.createTextNode(tok.gap));
