@@ -113,6 +113,33 @@ def test_a_takes_the_student_s_suggestion_at_the_keyboard_s_word(app, browser):
     page.close()
 
 
+CHIPS_OFF_THEIR_WORDS = """() => { const off = []; const box = document.querySelector('#se-text').getBoundingClientRect();
+  for (const c of document.querySelectorAll('#span-editor .se-chip, #span-editor .se-sug')) {
+    const group = c.closest('.se-word');
+    const tok = group ? group.querySelector('.se-tok') : c.previousElementSibling;
+    if (group && group.getBoundingClientRect().width > box.width * 0.9) continue;   // wider than a line: wraps inside
+    const a = tok.getBoundingClientRect(), b = c.getBoundingClientRect();
+    if (Math.abs((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2) > 12) off.push(`${tok.textContent} | ${c.textContent}`);
+  } return off; }"""
+
+
+def test_a_chip_or_suggestion_stays_on_the_line_of_its_word(app, browser):
+    """A span's chip, or a suggestion, wrapped to the next line away from the words it is about
+    (on many of the demo's first 30 posts at this width)."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-chips", width=700)
+    pick(page, "queue-dataset", "demo/test")
+    expect(page.locator("#se-pos")).to_contain_text("1 / 40", timeout=T)
+    off = {}
+    for i in range(30):
+        expect(page.locator("#se-pos")).to_contain_text(f"{i + 1} / 40", timeout=T)
+        if found := page.evaluate(CHIPS_OFF_THEIR_WORDS):
+            off[i + 1] = found
+        page.locator("#se-next").click()
+    assert not off, off
+    page.close()
+
+
 def test_drag_type_delete_accept_and_save(app, browser):
     url, home = app
     page = open_annotate(browser, url, "ann-edit")
