@@ -67,6 +67,31 @@ def test_save_then_a_stale_save_comes_back_as_a_conflict_with_my_edits_kept(demo
     assert last.action == "merge" and last.author == "bob" and [(x.start, x.type) for x in last.labels.spans] == [(1, "PER")]
 
 
+def test_a_conflict_is_not_saved_over_by_save_again_nor_by_its_draft_after_a_reload(demo_home):
+    """Save pressed again over the conflict panel, or after a reload (the draft restored), went
+    on top of the colleague's version with mine alone: their change, ticked to keep, was undone
+    unsaid. The conflict's edits stay on the version they were made on."""
+    ids = first_ids(demo_home)
+    doc = annotate.editor_doc(demo_home, ids[0], ANN, ids).to_value()
+    theirs = [{"start": 0, "end": 1, "type": "MISC", "origin": "annotator"}]
+    annotate.save_doc(demo_home, {**doc, "spans": theirs}, "ann", ANN, ids)
+    mine = [] if doc["saved"] else [{"start": 1, "end": 2, "type": "PER"}]   # an edit of bob's
+    back, msg = annotate.save_doc(demo_home, {**doc, "spans": mine}, "bob", ANN, ids)
+    assert "Conflict" in msg and back.base_version == doc["base_version"]   # the version bob edited, not ann's
+    with open_store(demo_home) as s:
+        head = label_store.head_version(s, ids[0], "mner")
+    with pytest.raises(ValidationError, match=r"^not saved: your edits conflict with ann's save \(version \d+\); choose "
+                                              r"Merge ticked spans, Take theirs or Keep mine as it is, below$"):
+        annotate.save_doc(demo_home, back.to_value(), "bob", ANN, ids)   # Save again, the panel on show
+    # the reload: the draft, kept on the version it was made on, meets ann's version as a conflict again
+    draft = {**annotate.editor_doc(demo_home, ids[0], ANN, ids).to_value(), "spans": back.spans,
+             "base_version": back.base_version}
+    again, msg = annotate.save_doc(demo_home, draft, "bob", ANN, ids)
+    assert "Conflict" in msg and again.conflict["their_author"] == "ann"
+    with open_store(demo_home) as s:
+        assert label_store.head_version(s, ids[0], "mner") == head   # nothing saved over ann's
+
+
 def test_a_stale_save_with_no_edits_or_the_same_labels_raises_no_conflict(demo_home):
     """A co-annotator pressing Save with nothing edited met a red conflict panel over nothing
     (and would have vouched for labels they had not seen); one who typed the same labels as

@@ -606,6 +606,14 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
     author = who_saves(author)
     spans = spans_from_value(doc.get("spans"))
     post_id = doc["post_id"]
+    if doc.get("conflict"):
+        # Save (or "s") again over the conflict panel went on top of their version with mine
+        # alone: the colleague's change the panel had ticked to keep was undone, unsaid
+        c = doc["conflict"]
+        whose = ("your other save" if c.get("their_author") == author
+                 else f"{c.get('their_author')}'s save" if c.get("their_author") else "another save")
+        raise ValidationError(f"not saved: your edits conflict with {whose} (version {c.get('their_version')}); "
+                              "choose Merge ticked spans, Take theirs or Keep mine as it is, below")
     mine = LabelSet("mner", spans=spans, source="annotator", author=author)
     with open_store(home) as store:
         head = label_store.head(store, post_id, "mner")
@@ -647,7 +655,10 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
                     "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19],
                     "base": [span_dict(s) for s in started_spans],
                     "base_version": doc.get("base_version")}
-        return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), conflict=conflict, rev=doc.get("rev", 0) + 1),
+        # the edits stay on the version they were made on (kept as the draft so): on theirs, a
+        # reload restored them as if new, and the next Save went over their change unasked
+        return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), based_on=doc.get("base_version"),
+                           conflict=conflict, rev=doc.get("rev", 0) + 1),
                 f"**Conflict:** {theirs.author} saved version {theirs.version} meanwhile; your edits are kept below.")
     # what undo would bring back, in the user's words ("replaces version 70" read as internals)
     replaced = (f"undo brings back version {saved.replaces}" if saved.replaces is not None
