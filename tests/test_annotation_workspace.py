@@ -92,6 +92,24 @@ def test_a_conflict_is_not_saved_over_by_save_again_nor_by_its_draft_after_a_rel
         assert label_store.head_version(s, ids[0], "mner") == head   # nothing saved over ann's
 
 
+def test_undo_in_an_editor_drawn_before_a_colleague_s_save_takes_nothing_back_unseen(demo_home):
+    """`u` in an editor drawn before ann's save undid ann's save, which the editor never showed,
+    without the question it asks before undoing someone else's change."""
+    ids = first_ids(demo_home)
+    old = annotate.editor_doc(demo_home, ids[1], ANN, ids).to_value()   # bob's editor, drawn first
+    annotate.save_doc(demo_home, {**old, "spans": [{"start": 0, "end": 1, "type": "MISC"}]}, "ann", ANN, ids)
+    with open_store(demo_home) as s:
+        head = label_store.head_version(s, ids[1], "mner")
+    back, msg = annotate.step_history(demo_home, old, False, "bob", ANN, ids)
+    assert msg.startswith("Nothing undone: this post was saved again since it was drawn here")
+    assert back.base_version == head and back.undo_of == {"author": "ann", "version": head}   # now it can ask
+    with open_store(demo_home) as s:
+        assert label_store.head_version(s, ids[1], "mner") == head   # ann's save stands
+    # drawn anew, the undo goes ahead (the editor asks first: undo_of names ann)
+    again, msg = annotate.step_history(demo_home, back.to_value(), False, "bob", ANN, ids)
+    assert msg.startswith("Undid the last span change (ann's, version")
+
+
 def test_a_stale_save_with_no_edits_or_the_same_labels_raises_no_conflict(demo_home):
     """A co-annotator pressing Save with nothing edited met a red conflict panel over nothing
     (and would have vouched for labels they had not seen); one who typed the same labels as

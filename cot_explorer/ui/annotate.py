@@ -767,6 +767,20 @@ def _take_theirs(home: Path, doc: dict, author: str, user: User, ids: list[str])
             f"agreeing with them; your edits were discarded.")
 
 
+def drawn_versions_now(home: Path, post_id: str, user: User) -> tuple[int | None, int | None] | None:
+    """The versions an editor drawn now would stand on (editor_doc's `base_version` and
+    `relation_version`), read alone; None for a post deleted."""
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        if post is None:
+            return None
+        viewer = blind_viewer(store, post.dataset, post.split, user)
+        base = (blind_store.seen_by(store, post_id, viewer).version if viewer is not None
+                else label_store.head_version(store, post_id, "mner"))
+        relations = label_store.current(store, post_id, "mre")
+    return base, (relations.version if relations else None)
+
+
 def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, ids: list[str],
                  change: int | None = None) -> tuple[EditorDoc, str]:
     """Undo or redo the newest change of this post, spans or relations: one version per press.
@@ -775,6 +789,16 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
     author = who_saves(author)
     dirty = _is_dirty(doc)
     only = "mre" if dirty else None
+    kept = {"spans": doc.get("spans"), "based_on": doc.get("base_version")} if dirty else {"clear_draft": True}
+    if change is None and drawn_versions_now(home, doc["post_id"], user) != (doc.get("base_version"),
+                                                                           doc.get("relation_version")):
+        # the post changed since the editor drew it (a colleague's save, one's own in another
+        # tab): the newest change is one the user never saw, and an undo took a colleague's save
+        # back unasked (the question "Undo ann2's change?" is asked from what the editor shows)
+        word = "redone" if forward else "undone"
+        return (editor_doc(home, doc["post_id"], user, ids, rev=doc.get("rev", 0) + 1, **kept),
+                f"Nothing {word}: this post was saved again since it was drawn here; it is on show as it is now. "
+                f"Press {'Redo' if forward else 'Undo'} again to step from here.")
     with open_store(home) as store:
         post = get_post(store, doc["post_id"])
         viewer = blind_viewer(store, post.dataset, post.split, user) if post is not None else None
@@ -794,7 +818,6 @@ def step_history(home: Path, doc: dict, forward: bool, author: str, user: User, 
         post = get_post(store, doc["post_id"])
     word = "Redid" if forward else "Undid"
     left = f" The post has no {'relation' if now.task == 'mre' else 'entity'} labels again." if after is None else ""
-    kept = {"spans": doc.get("spans"), "based_on": doc.get("base_version")} if dirty else {"clear_draft": True}
     what = f"the last {'relation' if now.task == 'mre' else 'span'} change"
     if now.task == "mre" and before is not None and after is not None and post is not None:
         # the pair named, as its save named it ("Undid the last relation change" said which not)
@@ -1440,18 +1463,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             editor's words on a phone found them gone (CI)."""
             if not doc or not doc.get("post_id") or _is_dirty(doc) or doc.get("conflict"):
                 return gr.skip()
-            pid = doc["post_id"]
-            with open_store(home) as store:   # the versions the editor was drawn on (editor_doc's), read alone
-                post = get_post(store, pid)
-                if post is None:   # deleted: `refresh` moves on
-                    return time.time()
-                viewer = blind_viewer(store, post.dataset, post.split, user)
-                base = (blind_store.seen_by(store, pid, viewer).version if viewer is not None
-                        else label_store.head_version(store, pid, "mner"))
-                relations = label_store.current(store, pid, "mre")
-            if base == doc.get("base_version") and (relations.version if relations else None) == doc.get("relation_version"):
+            now = drawn_versions_now(home, doc["post_id"], user)
+            if now is not None and now == (doc.get("base_version"), doc.get("relation_version")):
                 return gr.skip()
-            return time.time()
+            return time.time()   # changed, or deleted: `refresh` moves on
 
         # the tab opened again: the post on show as it is now, where it changed (a colleague's
         # save was found only by the conflict at Save, and the progress line was the page load's)
