@@ -786,6 +786,42 @@ def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     b.close()
 
 
+def test_a_conflict_is_not_saved_over_by_save_again_nor_after_a_reload(app, browser):
+    """Save pressed again over the conflict panel, or after a reload (the draft restored as if
+    new), saved mine alone on top of the colleague's version: their change was undone unsaid."""
+    url, home = app
+    a, b, pid = annotators_on(browser, url, home, ("ann-c1", "ann-c2"), 13)
+    for page, key in ((a, "1"), (b, "2")):
+        make_an_edit(page, key)
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    theirs = labels_of(home, pid)[-1]
+    b.keyboard.press("s")
+    expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-c1 saved this post", timeout=T)
+    b.keyboard.press("s")   # again, the panel on show
+    expect(b.locator("#annotate-status")).to_contain_text(
+        "your edits conflict with ann-c1's save", timeout=T)
+    expect(b.locator("#span-editor .se-conflict")).to_be_visible()
+    b.locator("#se-save").click()
+    b.wait_for_timeout(1000)
+    assert labels_of(home, pid)[-1] == theirs
+    b.on("dialog", lambda d: d.accept())   # the browser's "leave site?"
+    b.reload()
+    tab(b, "Annotate")
+    expect(b.locator("#se-pos")).to_contain_text("13 / ", timeout=T)
+    # the draft is of the version before theirs: offered to compare and merge, not restored as new
+    expect(b.locator("#se-stale-merge")).to_be_visible(timeout=T)
+    expect(b.locator("#se-dirty")).not_to_contain_text("unsaved")   # theirs on show, mine in the draft
+    assert labels_of(home, pid)[-1] == theirs
+    b.locator("#se-stale-merge").click()
+    expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-c1 saved this post", timeout=T)
+    b.locator("#se-merge").click()
+    expect(b.locator("#annotate-status")).to_contain_text("Saved the merge", timeout=T)
+    assert labels_of(home, pid)[-1][2] == "ann-c2"
+    a.close()
+    b.close()
+
+
 def edit_last_free_word(page, key: str) -> int:
     """A span typed `key` on the post's last word in no span (make_an_edit takes the first)."""
     free = page.locator("#span-editor .se-tok:not(.in-span)")
