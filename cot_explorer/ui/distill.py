@@ -713,8 +713,10 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
                               column_widths=["5%", "11%", "14%", "8%", "7%", "9%", "13%", "33%"])
         rounds_seen = gr.State("")   # the rounds' signature the table was drawn for
         # the table on a row of its own: its 8 columns beside the plot cut off parent, default and origin
+        # widths that hold every column in sight (a longer "F1 on" pushed "origin" out of it)
         versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Model versions",
-                                elem_id="versions-table", wrap=True)
+                                elem_id="versions-table", wrap=True,
+                                column_widths=["19%", "13%", "6%", "18%", "12%", "14%", "8%", "10%"])
         f1_plot = gr.Plot(label="F1 of each version, by creation time")
         with gr.Row(visible=shown_to_all) as promote_row:
             pick = gr.Dropdown(label="Version", choices=[], elem_id="version-pick")
