@@ -2199,6 +2199,9 @@ def test_a_key_pressed_while_the_next_post_is_on_its_way_changes_nothing_on_the_
     expect(page.locator("#se-dirty")).not_to_contain_text("unsaved")
     page.wait_for_timeout(500)
     assert page.evaluate(kept) == before   # nothing kept as a draft on the post left
+    # said on the post asked for too: the note went with the post left, read by no one
+    expect(page.locator("#span-editor .se-note")).to_contain_text(
+        "A key pressed while this post was on its way was not applied: press it again now.", timeout=T)
     page.keyboard.press("A")   # on show now: the key is the new post's (its suggestions taken, or none to take)
     expect(page.locator("#span-editor")).to_contain_text(
         re.compile(r"unsaved|No student suggestion left to take on this post"), timeout=T)

@@ -139,8 +139,12 @@ function load(fromServer) {
   // the post asked for, or the refusal of it: the keys are its again (a refresh of the post being
   // left is not: the keys went to it while the next one was still on its way); the n and p pressed
   // while it came go on from it
-  let more = 0;
-  if (answer && !refreshed) { more = leaving ? leaving.more || 0 : 0; leaving = null; }
+  let more = 0, dropped = 0;
+  if (answer && !refreshed) {
+    more = leaving ? leaving.more || 0 : 0;
+    dropped = leaving && !more ? leaving.dropped || 0 : 0;
+    leaving = null;
+  }
   if (more) setTimeout(() => navigate(more), 0);
   if (batch && (batch.post_id !== doc.post_id || (answer && !(askedRel && askedRel.waited)))) batch = null;
   const relAnswer = answer && askedRel && doc.answers === askedRel.req;
@@ -150,6 +154,8 @@ function load(fromServer) {
   if (answer && !marks && !relAnswer) restoreMarks();
   if (before && before.post_id !== doc.post_id) document.getElementById("se-toast")?.remove();   // said of the post left
   if (!before || before.post_id !== doc.post_id) announcePost();
+  // keys refused while it came: said on it too (the note went with the post left, unread)
+  if (dropped) say(`${dropped === 1 ? "A key" : `${dropped} keys`} pressed while this post was on its way ${dropped === 1 ? "was" : "were"} not applied: press ${dropped === 1 ? "it" : "them"} again now.`);
   let relSaved = null;
   if (relAnswer) {   // answered: saved, the next waiting one follows
     const saved = Boolean(doc.pair_saved && doc.post_id === askedRel.post_id && doc.pair_saved.index === askedRel.index);
@@ -1019,6 +1025,7 @@ document.addEventListener("keydown", (e) => {
     // next key changed another post than the one the user counted to)
     e.preventDefault();
     if (k === "n" || k === "p") { navigate(k === "n" ? 1 : -1); return; }
+    leaving.dropped = (leaving.dropped || 0) + 1;   // said again on the post asked for (this note goes with it)
     doc.note = "Opening the post you asked for: press the key again once it is on show.";
     announce(doc.note);
     render();
