@@ -822,6 +822,31 @@ def test_a_conflict_is_not_saved_over_by_save_again_nor_after_a_reload(app, brow
     b.close()
 
 
+def test_save_and_go_on_to_another_tab_stays_where_the_save_meets_a_conflict(app, browser):
+    """"Save and go on" to another tab went there at once: the save met a conflict, nothing was
+    saved, and nothing said so until Annotate was opened again."""
+    url, home = app
+    a, b, pid = annotators_on(browser, url, home, ("ann-t1", "ann-t2"), 15)
+    for page, key in ((a, "1"), (b, "2")):
+        make_an_edit(page, key)
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    b.get_by_role("tab", name="Explore").click()
+    b.locator("#se-dialog").get_by_role("button", name="Save and go on").click()
+    expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-t1 saved this post", timeout=T)
+    expect(b.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true")
+    b.locator("#se-keep-mine").click()
+    expect(b.locator("#annotate-status")).to_contain_text("Kept your version", timeout=T)
+    # saved at once: on to the tab asked for
+    make_an_edit(b, "3")
+    b.get_by_role("tab", name="Explore").click()
+    b.locator("#se-dialog").get_by_role("button", name="Save and go on").click()
+    expect(b.get_by_role("tab", name="Explore")).to_have_attribute("aria-selected", "true", timeout=T)
+    assert labels_of(home, pid)[-1][2] == "ann-t2"
+    a.close()
+    b.close()
+
+
 def edit_last_free_word(page, key: str) -> int:
     """A span typed `key` on the post's last word in no span (make_an_edit takes the first)."""
     free = page.locator("#span-editor .se-tok:not(.in-span)")

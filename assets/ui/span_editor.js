@@ -771,14 +771,30 @@ function navigate(delta) {
   askToLeave(delta > 0 ? "go to the next post" : "go to the previous post", (then) => send("navigate", { delta, then }));
 }
 
+// `go` once the save just sent is in; a conflict or a refusal keeps the user here, edits and
+// all, reading why ("Save and go on" to another tab went there at once: the save met a
+// conflict, nothing was saved, and nothing said so until Annotate was opened again)
+function whenSaved(go) {
+  const started = Date.now(), post = doc && doc.post_id;
+  const wait = () => {
+    if (!doc || doc.post_id !== post || doc.conflict) return;
+    if (!inFlight && !saveAgain) { if (!dirty()) go(); return; }   // answered: saved, or refused (said)
+    if (Date.now() - started < 15000) setTimeout(wait, 150);
+    else { doc.note = "The save is not answered yet: you are still here, with your edits."; render(); }
+  };
+  setTimeout(wait, 150);
+}
+
 // The tab bar: leaving Annotate with unsaved edits asks first.
+const openTab = (tab) => { bypassTabGuard = true; tab.click(); bypassTabGuard = false; };
 document.addEventListener("click", (e) => {
   const tab = e.target.closest && e.target.closest('button[role="tab"]');
   if (!tab || bypassTabGuard || !doc || !visible() || !unsavedHere() || tab.getAttribute("aria-selected") === "true") return;
   e.preventDefault(); e.stopImmediatePropagation();
   askToLeave(`open the ${tab.textContent.trim()} tab`, (then) => {
+    if (then === "save" && dirty()) { send("save"); whenSaved(() => openTab(tab)); return; }
     if (then === "save") send("save");
-    bypassTabGuard = true; tab.click(); bypassTabGuard = false;
+    openTab(tab);
   });
 }, true);
 
@@ -790,8 +806,9 @@ new MutationObserver(() => {
   const target = document.querySelector('button[role="tab"][aria-selected="true"]');
   bypassTabGuard = true; mine.click(); bypassTabGuard = false;
   if (target && target !== mine) askToLeave(`open the ${target.textContent.trim()} tab`, (then) => {
+    if (then === "save" && dirty()) { send("save"); whenSaved(() => openTab(target)); return; }
     if (then === "save") send("save");
-    bypassTabGuard = true; target.click(); bypassTabGuard = false;
+    openTab(target);
   });
 }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-selected"] });
 
