@@ -342,7 +342,7 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     before = len(labels_of(home, pid))
     page.get_by_role("tab", name="Explore").click()
     page.get_by_role("button", name="Save and go on").click()
-    expect(page.get_by_role("tab", name="Explore")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name="Explore")).to_have_attribute("aria-selected", "true", timeout=T)
     page.wait_for_timeout(1500)
     assert len(labels_of(home, pid)) == before + 1
     with db(home) as c:
@@ -1337,6 +1337,8 @@ def test_on_a_phone_a_name_asked_for_is_given_and_the_saved_relation_is_said_whe
     page.locator("#se-next").click()
     dialog.get_by_role("button", name="Save and go on").click()
     expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    # said of the post left, above the next one ("… your own labels of this post" read as of it)
+    expect(page.locator("#annotate-status")).to_contain_text("On the post you left (“", timeout=T)
     page.wait_for_timeout(1000)
     assert len(labels_of(home, pid)) == before + 1 and labels_of(home, pid)[-1][2] == "ann-phone"
     page.close()

@@ -600,6 +600,14 @@ def _has_unsaved(doc: dict) -> bool:
     return _is_dirty(doc) or bool(doc and doc.get("post_id") and (doc.get("waiting") or doc.get("held")))
 
 
+def left_post_said(doc: dict, n_words: int = 8) -> str:
+    """The post an editor's document is of, by its first words, as the post left: a save made
+    on leaving it is said above the next one."""
+    words = [t.get("t", "") for t in doc.get("tokens") or []]
+    snippet = " ".join(words[:n_words]) + (" …" if len(words) > n_words else "")
+    return f"On the post you left (“{snippet}”):"
+
+
 def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
     """Save the editor's spans on top of the version it was based on. A stale save comes back
     as a conflict to resolve, the edits kept; bad spans are refused with a sentence."""
@@ -1173,6 +1181,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 saved, message = save_doc(home, doc, _author(home, author_name, user), user, ids)
                 if saved.conflict:  # stay here: the conflict is to be resolved first
                     return keep_queue() + show(saved, message)
+                # said above the next post: "Saved version 1073: your own labels of this post"
+                # read as of the post now on show
+                message = f"{left_post_said(doc)} {message}"
             target = data.get("post_id")
             if target:
                 with open_store(home) as store:
