@@ -140,6 +140,30 @@ def test_a_chip_or_suggestion_stays_on_the_line_of_its_word(app, browser):
     page.close()
 
 
+def test_a_type_given_to_words_inside_a_longer_span_says_that_span_gave_way(app, browser):
+    """A number on "Festival" of "Cannes Film Festival" (MISC) made "Festival" LOC, and "Cannes
+    Film" lost their label without a word."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-inside")
+    long_span = page.locator("#span-editor .se-tok.in-span.first:not(.last)")
+    for _ in range(39):   # the first post with a span of two words or more
+        if long_span.count():
+            break
+        pos = page.locator("#se-pos").text_content()
+        page.locator("#se-next").click()
+        expect(page.locator("#se-pos")).not_to_have_text(pos, timeout=T)
+    start = int(long_span.first.get_attribute("data-i"))
+    classes = long_span.first.get_attribute("class")
+    key = "2" if " c0" in f" {classes}" else "1"
+    page.locator(f"#span-editor .se-tok[data-i='{start + 1}']").focus()
+    page.keyboard.press(key)
+    expect(page.locator("#span-editor .se-note")).to_contain_text(" gave way to “", timeout=T)
+    expect(page.locator("#span-editor .se-note")).to_contain_text("To retype a whole span, pick it first")
+    page.keyboard.press("u")
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    page.close()
+
+
 def test_drag_type_delete_accept_and_save(app, browser):
     url, home = app
     page = open_annotate(browser, url, "ann-edit")

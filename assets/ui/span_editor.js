@@ -534,7 +534,17 @@ function setType(type) {
     selSpan = -1;
   } else if (sel) {
     const a = Math.min(sel.a, sel.b), b = Math.max(sel.a, sel.b) + 1;
-    edit(() => { spans = spans.filter((s) => s.end <= a || s.start >= b).concat([{ start: a, end: b, type, origin: "annotator" }]); });
+    // a span reaching past the words typed gives way whole, said with how to retype it instead
+    // ("Festival" typed LOC took "Cannes Film" out of their MISC span without a word)
+    const cut = spans.filter((s) => s.end > a && s.start < b && (s.start < a || s.end > b));
+    const added = { start: a, end: b, type, origin: "annotator" };
+    edit(() => { spans = spans.filter((s) => s.end <= a || s.start >= b).concat([added]); });
+    if (cut.length && !doc.readonly) {
+      doc.note = `${cut.map((s) => `“${words(s)}” (${s.type})`).join(" and ")} gave way to “${words(added)}” (${type}): ` +
+        "u takes it back. To retype a whole span, pick it first (a click on it, or Enter on one of its words).";
+      announce(doc.note);
+      render();
+    }
   }
 }
 
