@@ -167,6 +167,47 @@ def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_ho
     assert "Current (annotator: ann2)" in explore.explore(home, pid, ANN1).rows
 
 
+def test_in_a_blind_split_a_stale_tab_s_save_meets_one_s_own_newer_save_as_a_conflict(demo_home):
+    """ann1 saved a post in one tab, then saved other edits from a second tab drawn before: the
+    second save replaced the first without a word (in a blind split another annotator's save is
+    no conflict, and one's own was treated alike)."""
+    home = demo_home
+    pid, imported = first_with_entities(home)
+    annotate.set_split_blind(home, "demo/test", True, ADMIN)
+    tab_a = annotate.editor_doc(home, pid, ANN1, [pid]).to_value()
+    tab_b = annotate.editor_doc(home, pid, ANN1, [pid]).to_value()
+    annotate.save_doc(home, {**tab_a, "spans": []}, "ann1", ANN1, [pid])   # tab A: every entity taken away
+    with open_store(home) as s:
+        first = blind_store.seen_by(s, pid, "ann1").version
+    # ann2 saves meanwhile: no conflict for anyone (unseen)
+    annotate.save_doc(home, {**annotate.editor_doc(home, pid, ANN2, [pid]).to_value(), "spans": imported[:1]},
+                      "ann2", ANN2, [pid])
+    # tab B, drawn before tab A's save: its edit meets that save as a conflict, not saved over it
+    mine = imported[:1] + [{"start": imported[0]["end"], "end": imported[0]["end"] + 1, "type": "MISC"}] \
+        if imported[0]["end"] < len(get_tokens(home, pid)) else imported[:1]
+    back, said = annotate.save_doc(home, {**tab_b, "spans": mine}, "ann1", ANN1, [pid])
+    assert said.startswith("**Conflict:** you saved this post in another tab or browser (version")
+    assert back.conflict["own"] and back.conflict["their_version"] == first
+    with open_store(home) as s:
+        assert blind_store.seen_by(s, pid, "ann1").version == first   # tab A's save stands
+    # kept as tab B has it, on top of the post's newest version (ann2's: no conflict with them)
+    kept, said = annotate.resolve_conflict(home, back.to_value(), "mine", [], "ann1", ANN1, [pid])
+    assert said.startswith("Kept this tab's version as version") and spans_of(kept) == sorted(
+        (d["start"], d["end"], d["type"]) for d in mine)
+    with open_store(home) as s:   # ann2's own labels are theirs still
+        assert [(x.start, x.end, x.type) for x in blind_store.seen_by(s, pid, "ann2").labels.spans] == [
+            (d["start"], d["end"], d["type"]) for d in imported[:1]]
+    # a tab with no edits, drawn before: nothing saved over the newer save, and said so
+    stale = {**tab_b, "spans": tab_b["saved"]}
+    _, said = annotate.save_doc(home, stale, "ann1", ANN1, [pid])
+    assert said.startswith("You saved this post in another tab or browser")
+
+
+def get_tokens(home, pid):
+    with open_store(home) as s:
+        return get_post(s, pid).tokens
+
+
 def test_a_split_that_is_not_blind_is_as_before(demo_home):
     """The second annotator starts from the first one's save, and the one local user, even in a
     blind split, sees every label (there is no telling annotators apart)."""

@@ -710,9 +710,27 @@ def _save_blind(home: Path, doc: dict, mine: LabelSet, viewer: str, user: User, 
     post_id = doc["post_id"]
     with open_store(home) as store:
         seen = blind_store.seen_by(store, post_id, viewer)
+        started = (label_store.labels_at(store, post_id, "mner", doc["base_version"])
+                   if isinstance(doc.get("base_version"), int) else None)
     fresh = lambda: editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1)  # noqa: E731
     if seen.own and mine.same_labels(seen.labels):
         return fresh(), f"Nothing changed since your version {seen.version}: nothing saved."
+    if seen.own and seen.version != doc.get("base_version"):
+        # one's own save from another tab or browser since this editor drew the post: saved on
+        # top, these edits replaced it unsaid (others' saves are unseen, and no conflict)
+        if mine.same_labels(started or LabelSet("mner")):   # no edits here: nothing to keep
+            return fresh(), (f"You saved this post in another tab or browser (version {seen.version}) since this one "
+                             "drew it, and you had no edits here: nothing was saved, and those labels are on show now.")
+        with open_store(home) as store:
+            own = label_store.head_version(store, post_id, "mner") == seen.version and label_store.head(store, post_id, "mner")
+        conflict = {"theirs": [span_dict(s) for s in seen.labels.spans], "their_version": seen.version,
+                    "their_author": viewer, "their_time": ((own.created_at or "")[11:19] if own else ""),
+                    "base": [span_dict(s) for s in (started.spans if started else ())],
+                    "base_version": doc.get("base_version"), "blind": True, "own": True}
+        return (editor_doc(home, post_id, user, ids, spans=doc.get("spans"), based_on=doc.get("base_version"),
+                           conflict=conflict, rev=doc.get("rev", 0) + 1),
+                f"**Conflict:** you saved this post in another tab or browser (version {seen.version}) since this "
+                "one drew it; your edits here are kept below.")
     for attempt in range(3):
         try:
             with open_store(home) as store:
@@ -734,6 +752,8 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
     if choice not in ("theirs", "mine", "merge"):
         raise ValidationError(f"unknown way to resolve a conflict: {choice!r}")
     author = who_saves(author)
+    if conflict.get("blind"):   # with one's own other save, in a blind split
+        return _resolve_blind(home, doc, choice, merged, author, user, ids)
     if choice == "theirs":
         return _take_theirs(home, doc, author, user, ids)
     spans = spans_from_value(doc.get("spans") if choice == "mine" else merged)
@@ -743,6 +763,33 @@ def resolve_conflict(home: Path, doc: dict, choice: str, merged: list, author: s
     what = "Kept your version" if choice == "mine" else "Saved the merge"
     return (editor_doc(home, doc["post_id"], user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1),
             f"{what} as version {saved.version}, on top of version {theirs_version}.")
+
+
+def _resolve_blind(home: Path, doc: dict, choice: str, merged: list, author: str, user: User,
+                   ids: list[str]) -> tuple[EditorDoc, str]:
+    """A conflict with one's own other save in a blind split, resolved: on top of the post's
+    newest version, whoever saved it (others' saves are no conflict there), as long as one's
+    own labels are still those the conflict showed."""
+    post_id, their_version = doc["post_id"], (doc.get("conflict") or {}).get("their_version")
+    fresh = dict(clear_draft=True, rev=doc.get("rev", 0) + 1)
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        viewer = blind_viewer(store, post.dataset, post.split, user) if post is not None else None
+        seen = blind_store.seen_by(store, post_id, viewer) if viewer is not None else None
+    if seen is None or seen.version != their_version:
+        return (editor_doc(home, post_id, user, ids, **fresh),
+                "Not done: your labels of this post changed again since the conflict came up; they are on show, "
+                "and these edits were discarded.")
+    if choice == "theirs":
+        return editor_doc(home, post_id, user, ids, **fresh), "Took your other save; these edits were discarded."
+    spans = spans_from_value(doc.get("spans") if choice == "mine" else merged)
+    mine = LabelSet("mner", spans=spans, source="annotator", author=author)
+    with open_store(home) as store:
+        saved = label_store.save(store, post_id, mine, label_store.head_version(store, post_id, "mner"),
+                                 action="merge" if choice == "merge" else "save")
+    what = "Kept this tab's version" if choice == "mine" else "Saved the merge"
+    return (editor_doc(home, post_id, user, ids, **fresh),
+            f"{what} as version {saved.version}, over your other save (version {their_version}).")
 
 
 def _take_theirs(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> tuple[EditorDoc, str]:
