@@ -871,6 +871,25 @@ def test_save_and_go_on_to_another_tab_stays_where_the_save_meets_a_conflict(app
     b.close()
 
 
+def test_a_conflict_with_one_s_own_save_from_another_tab_says_so(app, browser):
+    """The same annotator in two tabs: the conflict named them as the other person ("ann-s
+    saved this post … while you were editing")."""
+    url, home = app
+    a, b, pid = annotators_on(browser, url, home, ("ann-s", "ann-s"), 17)
+    for page, key in ((a, "1"), (b, "2")):
+        make_an_edit(page, key)
+    a.keyboard.press("s")
+    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    b.keyboard.press("s")
+    panel = b.locator("#span-editor .se-conflict")
+    expect(panel).to_contain_text("You saved this post in another tab or browser (version", timeout=T)
+    expect(panel).to_contain_text("what your other save changed and what you changed")
+    b.locator("#se-take-theirs").click()
+    expect(b.locator("#annotate-status")).to_contain_text("Took your other save", timeout=T)
+    a.close()
+    b.close()
+
+
 def edit_last_free_word(page, key: str) -> int:
     """A span typed `key` on the post's last word in no span (make_an_edit takes the first)."""
     free = page.locator("#span-editor .se-tok:not(.in-span)")

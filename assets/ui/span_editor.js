@@ -1201,6 +1201,8 @@ function conflictPanel() {
     }
   }
   const clash = rows.some((v) => v.both);   // then not every change of both sides is ticked: said so
+  // one's own save from another tab or browser is said so (it named the user as the other person)
+  const them = c.own ? "your other save" : c.their_author, theirs = c.own ? "the other save's" : `${c.their_author}'s`;
   const since = c.base_version !== null && c.base_version !== undefined ? `version ${c.base_version}` : "the post without labels";
   const table = el("table", {}, el("tr", {}, el("th", { text: "keep" }), el("th", { text: "words" }), el("th", { text: "type" }),
       el("th", { text: "before", title: `in ${since}, where you both started` }), el("th", { text: "theirs" }),
@@ -1215,12 +1217,13 @@ function conflictPanel() {
       el("td", { text: v.mine ? "✓" : "" }),
       el("td", { class: "se-merge-why", text: v.both ? "you both changed these words" :
         v.theirs && v.mine ? "" : !v.theirs && !v.mine ? "you both removed or retyped it" :
-        v.theirs ? (v.before ? "you removed or retyped it" : `${c.their_author} ${retyped(v) ? "retyped" : "added"} it`) :
-        v.before ? `${c.their_author} removed or retyped it` : `you ${retyped(v) ? "retyped" : "added"} it` }))));
+        v.theirs ? (v.before ? "you removed or retyped it" : `${them} ${retyped(v) ? "retyped" : "added"} it`) :
+        v.before ? `${them} removed or retyped it` : `you ${retyped(v) ? "retyped" : "added"} it` }))));
   return el("div", { class: "se-conflict", role: "alertdialog" },
-    el("strong", { text: `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time} UTC) while you were editing.` }),
-    el("p", { text: `Nothing is lost. The ticks keep both sides' changes since ${since}: what ${c.their_author} changed and what you changed` +
-      (clash ? `, except where you both changed the same words: there ${c.their_author}'s, saved first, is ticked and yours is not (tick yours instead to keep it).` : ".") +
+    el("strong", { text: c.own ? `You saved this post in another tab or browser (version ${c.their_version}${c.their_time ? `, ${c.their_time} UTC` : ""}) while you were editing it here.`
+      : `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time} UTC) while you were editing.` }),
+    el("p", { text: `Nothing is lost. The ticks keep both sides' changes since ${since}: what ${them} changed and what you changed` +
+      (clash ? `, except where you both changed the same words: there ${theirs}, saved first, is ticked and yours is not (tick yours instead to keep it).` : ".") +
       " Tick or untick span by span, then merge; or take theirs, or keep yours as it is (which undoes their changes)." }),
     el("div", { class: "se-conflict-table" }, table),
     el("div", { class: "se-row" },

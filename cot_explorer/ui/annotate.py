@@ -661,6 +661,7 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
         # by theirs and mine alone, "Keep mine" undid a colleague's retyping the saver never touched)
         conflict = {"theirs": [span_dict(s) for s in theirs.labels.spans], "their_version": theirs.version,
                     "their_author": theirs.author, "their_time": (theirs.created_at or "")[11:19],
+                    "own": theirs.author == author,   # one's own save from another tab: said so, not by name
                     "base": [span_dict(s) for s in started_spans],
                     "base_version": doc.get("base_version")}
         # the edits stay on the version they were made on (kept as the draft so): on theirs, a
