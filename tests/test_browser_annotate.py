@@ -760,14 +760,20 @@ def measure_agreement(page) -> None:
     expect(page.locator("#agreement-table")).to_contain_text("annotators", timeout=T)
 
 
-def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
-    url, home = app
-    a, b, pid = annotators_on(browser, url, home, ("ann-a", "ann-b"), 11)
-    # a saves first; b's save is stale: a conflict shows both, b keeps theirs' and b's work apart
+def both_edit_and_the_first_saves(browser, url, home, names: tuple[str, str], n: int):
+    """Two annotators' pages on the n-th post, each with an unsaved edit; the first saves, so the
+    second one's save is stale: a conflict. Returns both pages and the post's id."""
+    a, b, pid = annotators_on(browser, url, home, names, n)
     for page, key in ((a, "1"), (b, "2")):
         make_an_edit(page, key)
     a.keyboard.press("s")
     expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    return a, b, pid
+
+
+def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
+    url, home = app
+    a, b, pid = both_edit_and_the_first_saves(browser, url, home, ("ann-a", "ann-b"), 11)
     b.keyboard.press("s")
     expect(b.locator("#annotate-status")).to_contain_text("Conflict", timeout=T)
     expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-a saved this post", timeout=T)
@@ -814,11 +820,7 @@ def test_a_conflict_is_not_saved_over_by_save_again_nor_after_a_reload(app, brow
     """Save pressed again over the conflict panel, or after a reload (the draft restored as if
     new), saved mine alone on top of the colleague's version: their change was undone unsaid."""
     url, home = app
-    a, b, pid = annotators_on(browser, url, home, ("ann-c1", "ann-c2"), 13)
-    for page, key in ((a, "1"), (b, "2")):
-        make_an_edit(page, key)
-    a.keyboard.press("s")
-    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    a, b, pid = both_edit_and_the_first_saves(browser, url, home, ("ann-c1", "ann-c2"), 13)
     theirs = labels_of(home, pid)[-1]
     b.keyboard.press("s")
     expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-c1 saved this post", timeout=T)
@@ -850,11 +852,7 @@ def test_save_and_go_on_to_another_tab_stays_where_the_save_meets_a_conflict(app
     """"Save and go on" to another tab went there at once: the save met a conflict, nothing was
     saved, and nothing said so until Annotate was opened again."""
     url, home = app
-    a, b, pid = annotators_on(browser, url, home, ("ann-t1", "ann-t2"), 15)
-    for page, key in ((a, "1"), (b, "2")):
-        make_an_edit(page, key)
-    a.keyboard.press("s")
-    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    a, b, pid = both_edit_and_the_first_saves(browser, url, home, ("ann-t1", "ann-t2"), 15)
     b.get_by_role("tab", name="Explore").click()
     b.locator("#se-dialog").get_by_role("button", name="Save and go on").click()
     expect(b.locator("#span-editor .se-conflict")).to_contain_text("ann-t1 saved this post", timeout=T)
@@ -875,11 +873,7 @@ def test_a_conflict_with_one_s_own_save_from_another_tab_says_so(app, browser):
     """The same annotator in two tabs: the conflict named them as the other person ("ann-s
     saved this post … while you were editing")."""
     url, home = app
-    a, b, pid = annotators_on(browser, url, home, ("ann-s", "ann-s"), 17)
-    for page, key in ((a, "1"), (b, "2")):
-        make_an_edit(page, key)
-    a.keyboard.press("s")
-    expect(a.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    a, b, pid = both_edit_and_the_first_saves(browser, url, home, ("ann-s", "ann-s"), 17)
     b.keyboard.press("s")
     panel = b.locator("#span-editor .se-conflict")
     expect(panel).to_contain_text("You saved this post in another tab or browser (version", timeout=T)
