@@ -203,6 +203,27 @@ def test_in_a_blind_split_a_stale_tab_s_save_meets_one_s_own_newer_save_as_a_con
     assert said.startswith("You saved this post in another tab or browser")
 
 
+def test_an_admin_s_error_row_on_a_blind_split_says_whose_labels_it_scored(demo_home):
+    """lead opened an Errors row of a blind split: the editor showed his own view (no "sun"),
+    and the row said "the labels have changed since this analysis", which they had not, and
+    which Analyse did not mend."""
+    home = demo_home
+    pid, imported = first_with_entities(home)
+    annotate.set_split_blind(home, "demo/test", True, ADMIN)
+    n = len(get_tokens(home, pid))
+    extra = next(i for i in range(n) if not any(d["start"] <= i < d["end"] for d in imported))
+    theirs = imported + [{"start": extra, "end": extra + 1, "type": "MISC"}]
+    annotate.save_doc(home, {**annotate.editor_doc(home, pid, ANN2, [pid]).to_value(), "spans": theirs}, "ann2", ANN2, [pid])
+    missed = {"said": "missed: x (MISC) in the labels; mner-default predicted nothing there", "gold": [extra, extra + 1, "MISC"]}
+    shown = annotate.editor_doc(home, pid, ADMIN, [pid], focus_error=missed)
+    assert shown.focus_error.said == missed["said"] + (
+        " (the split is annotated blind: the analysis scored the newest save of each post, ann2's here; the editor "
+        "shows your own labels)")
+    assert (extra, extra + 1, "MISC") not in spans_of(shown)   # his own view, as before
+    annotate.set_split_blind(home, "demo/test", False, ADMIN)
+    assert annotate.editor_doc(home, pid, ADMIN, [pid], focus_error=missed).focus_error.said == missed["said"]
+
+
 def get_tokens(home, pid):
     with open_store(home) as s:
         return get_post(s, pid).tokens

@@ -498,7 +498,8 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
              "progress": progress_line(home, post, user) + (HELD_OUT_SAID.format(post.dataset) if held else "")},
         readonly=not user.may(Action.SAVE_LABELS), conflict=conflict, clear_draft=clear_draft, rev=rev,
         focus_pair=focus_pair, student_unread=reach(student(home), post).sentence(), pair_saved=pair_saved,
-        reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), saved),
+        reveal=reveal, focus_error=error_focus_of(focus_error, len(post.tokens), *scored_labels(home, post_id, user))
+        if focus_error else None,
         drafts_of="" if user.name in (None, LOCAL_USER) else user.name,
         undo_of={"author": undoable.author, "version": undoable.version}
         if undoable is not None and undoable.source == "annotator" and undoable.author else None,
@@ -508,11 +509,26 @@ def editor_doc(home: Path, post_id: str, user: User, ids: list[str] | None = Non
 STALE_ERROR = " (the labels have changed since this analysis: press Analyse in Errors again)"
 
 
-def error_focus_of(d: object, n_tokens: int, labels: list[dict]) -> ErrorFocus | None:
+def scored_labels(home: Path, post_id: str, user: User) -> tuple[list[dict], str | None]:
+    """The labels an error analysis scored for a post (its newest, whoever saved them), and,
+    where the editor shows the user's own labels of a blind split instead and those scored are
+    another's save, whose (error_focus_of's `blind_shown`)."""
+    with open_store(home) as store:
+        post = get_post(store, post_id)
+        scored = label_store.current(store, post_id, "mner")
+        viewer = blind_viewer(store, post.dataset, post.split, user) if post is not None else None
+    other = (scored.author or "") if (viewer is not None and scored is not None and scored.source == "annotator"
+                                      and scored.author != viewer) else None
+    return [span_dict(s) for s in (scored.spans if scored else ())], other
+
+
+def error_focus_of(d: object, n_tokens: int, labels: list[dict], blind_shown: str | None = None
+                   ) -> ErrorFocus | None:
     """The entity error an Errors row names (errors_tab.error_focus), checked against the post
     (the row was made from the server's own answer, but it travels through the browser), and
-    against its labels now: a row from before a correction said "missed: The (ORG) in the
-    labels" of a label gone."""
+    against its labels now, those the analysis scored: a row from before a correction said
+    "missed: The (ORG) in the labels" of a label gone. `blind_shown`: the editor shows the
+    viewer's own labels of a blind split, not those scored, which are another's save (whose)."""
     if not isinstance(d, dict) or not isinstance(d.get("said"), str):
         return None
 
@@ -523,7 +539,12 @@ def error_focus_of(d: object, n_tokens: int, labels: list[dict]) -> ErrorFocus |
     now = {(s.get("start"), s.get("end"), s.get("type")) for s in labels}
     stale = (tuple(gold) not in now) if gold else (pred is not None and tuple(pred) in now)
     source = d.get("source") if d.get("source") in ("Errors", "Distill") else "Errors"
-    return ErrorFocus(d["said"][:300] + (STALE_ERROR if stale else ""), gold, pred, source)
+    # the editor shows one's own labels of a blind split: the row's labels may not be on show, said
+    # so (the row read "the labels have changed since this analysis", which Analyse did not mend)
+    blind = (" (the split is annotated blind: the analysis scored the newest save of each post"
+             f"{f', {blind_shown}' + chr(39) + 's here' if blind_shown else ''}; the editor shows your own labels)"
+             if blind_shown is not None else "")
+    return ErrorFocus(d["said"][:300] + (STALE_ERROR if stale else "") + blind, gold, pred, source)
 
 
 def history_rows(home: Path, post_id: str, blind_of: str | None = None) -> list[list]:
@@ -1415,7 +1436,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if doc.get("post_id") != focus.get("post_id"):
                 return (open_post(focus["post_id"], doc, ids, dataset_split, made, place, user, focus, remembered)
                         if focus.get("reopen") else skip)
-            error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []), doc.get("saved") or [])
+            error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []), *scored_labels(home, doc["post_id"], user))
             if focus.get("pair") is None and error is None:
                 return skip
             return keep_queue() + [echoed(doc, focus_pair=focus["pair"], rev=doc.get("rev", 0) + 1,
