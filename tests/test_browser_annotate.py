@@ -529,6 +529,25 @@ def test_a_reload_after_the_post_on_show_left_an_errors_only_queue_opens_it_and_
         label_store.undo(s, fixed, "mner", label_store.head_version(s, fixed, "mner"), "ann-other")
 
 
+def test_a_filter_that_leaves_out_the_post_on_show_says_why(app, browser):
+    """"Not yet corrected" ticked on a post just corrected jumped to the queue's first post
+    without a word (an order changed said where the post went)."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-filter-why")
+    pick(page, "queue-dataset", "demo/test")
+    go_to(page, 19)
+    make_an_edit(page)
+    page.keyboard.press("s")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved version", timeout=T)
+    page.locator("#queue-not-corrected input").check()
+    expect(page.locator("#annotate-status")).to_contain_text(
+        "The post you were on is not in this queue: it has been corrected (“Not yet corrected”). "
+        "This is its first post.", timeout=T)
+    expect(page.locator("#se-pos")).to_contain_text("1 / ", timeout=T)
+    page.locator("#queue-not-corrected input").uncheck()
+    page.close()
+
+
 def test_a_reload_keeps_the_queue_s_filters_and_its_place_in_it(app, browser):
     """A reload put the same post back with the filters unticked: "7 / 40" in place of "2 / 15"
     was all that said the queue had changed."""

@@ -1227,7 +1227,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return [gr.skip(), gr.skip()] + [gr.skip()] * len(filters) + [echoed(doc, pending_open={
                     "post_id": ids[0], "label": f"the new queue of {d} (these filters)", "requeue": True})] + \
                     [gr.skip()] * (len(post_outs) - 1)
-            return [ids, [d, t, e, c, o]] + [gr.skip()] * len(filters) + show(editor_doc(home, ids[0], user, ids), basis)
+            # the post on show left out by the new filters: said why (ticking "Not yet corrected" on
+            # a post just corrected jumped to the queue's first post without a word)
+            with open_store(home) as store:
+                on_show = get_post(store, here) if here else None
+            why = (left_out_because(home, QueueFilters(d, t, e, c, o), here, queue_viewer(home, d, user))
+                   if on_show is not None and f"{on_show.dataset}/{on_show.split}" == d else "")
+            gone = f"The post you were on is not in this queue: {why}. This is its first post." if why else ""
+            return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
+                    + show(editor_doc(home, ids[0], user, ids), " ".join(x for x in (gone, basis) if x)))
 
         def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, place, evt: gr.EventData, user):
             user_opened()
