@@ -85,7 +85,8 @@ class ImportReport:
             share = 100 * self.knowledge_aligned / max(1, self.knowledge_aligned + self.posts_without_knowledge)
             parts.append(
                 f"{self.knowledge_aligned} of {self.knowledge_records} knowledge records aligned "
-                f"({share:.2f}% of posts; {self.posts_without_knowledge} posts without)"
+                f"({share:.2f}% of posts; {self.posts_without_knowledge} "
+                f"post{'' if self.posts_without_knowledge == 1 else 's'} without)"
             )
         if self.captions:
             parts.append(f"{self.captions} captions, {self.posts_with_caption} posts now captioned")

@@ -36,7 +36,7 @@ def test_twitter2015_knowledge_lacks_the_last_post_and_says_so(store, data):
     report = import_knowledge(store, str(data / "knowledge/chatgpt-pgim/twitter2015/valid.txt"), "twitter2015", "valid")
     assert report.knowledge_records == 999 and report.knowledge_aligned == 999
     assert report.posts_without_knowledge == 1
-    assert "999 of 999 knowledge records aligned (99.90% of posts; 1 posts without)" in report.summary()
+    assert "999 of 999 knowledge records aligned (99.90% of posts; 1 post without)" in report.summary()
 
 
 def test_knowledge_needs_its_posts_first(store, data):
