@@ -614,7 +614,7 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
 
     line = store_tab.store_line(home, User("adm", Role.ADMIN))
     commands = [c for c in line.splitlines() if c.startswith("cot-explorer import ")]
-    assert len(commands) == 8 and all(f"--home {home}" in c for c in commands)
+    assert len(commands) == 11 and all(f"--home {home}" in c for c in commands)
     monkeypatch.chdir(tmp_path)   # the last command reads the user's own file, here
     (tmp_path / "my_posts.jsonl").write_text(json.dumps({"text": "Obama visits Paris"}) + "\n")
     for command in commands:
@@ -626,11 +626,14 @@ def test_the_store_tab_s_import_commands_fill_this_store(home, data, tmp_path, m
         t17 = stats[("twitter2017", split)]
         assert t17.posts > 700 and t17.posts_with_knowledge > 700 and t17.posts_with_caption > 700
         assert stats[("mnre", split)].posts > 500
+    t15 = stats[("twitter2015", "valid")]   # both corpora (Twitter-2015's was not offered)
+    assert t15.posts > 900 and t15.posts_with_knowledge > 900 and t15.posts_with_caption > 900
     assert stats[("mine", "train")].posts == 1
     # what is done is not offered again: your own file's line alone, the rest said to be here
     again = store_tab.store_line(home, User("adm", Role.ADMIN))
     assert [c for c in again.splitlines() if c.startswith("cot-explorer import ")] == [commands[-1]]
-    assert "Already in this store, so not listed: twitter2017/valid, twitter2017/test, mnre/valid, mnre/test." in again
+    assert ("Already in this store, so not listed: twitter2017/valid, twitter2017/test, twitter2015/valid, mnre/valid, "
+            "mnre/test.") in again
     # posts the shipped model has not learnt (its own train file was suggested first, and no round
     # was possible on it): one correction, and a round can be planned, held out on the test split
     from cot_explorer.schema import LabelSet

@@ -55,26 +55,28 @@ def import_recipe(home: Path, stats: list[SplitStats] | None = None) -> str:
         with open_store(home) as store:
             stats = compute_stats(store)
     held = {(st.dataset, st.split): st for st in stats}
-    posts = lambda split: ("twitter2017", split) in held  # noqa: E731
-    knows = lambda split: posts(split) and held[("twitter2017", split)].posts_with_knowledge > 0  # noqa: E731
-    captioned = any(st.posts_with_caption for (d, _), st in held.items() if d == "twitter2017")
+    posts = lambda d, split: (d, split) in held  # noqa: E731
+    knows = lambda d, split: posts(d, split) and held[(d, split)].posts_with_knowledge > 0  # noqa: E731
     # the splits the shipped models never learnt: the train files were theirs, and a dataset of
-    # them held nothing a round could measure on ("trained on 3373 of the 3373 posts")
+    # them held nothing a round could measure on ("trained on 3373 of the 3373 posts"); both
+    # corpora (Twitter-2015 was left out, though its valid file is here too)
     corpus = twitter_file("twitter2017", "valid", root)
-    lines = [line for split in ("valid", "test") for line, done in (
-                 (f"cot-explorer import twitter {shlex.quote(str(twitter_file('twitter2017', split, root)))} "
-                  f"--dataset twitter2017 --split {split}{where}", posts(split)),
-                 (f"cot-explorer import knowledge {shlex.quote(str(knowledge_file('twitter2017', split, root)))} "
-                  f"--dataset twitter2017 --split {split}{where}", knows(split))) if not done]
-    if not captioned:
-        lines.append(f"cot-explorer import captions {shlex.quote(str(captions_file('twitter2017', root)))} "
-                     f"--dataset twitter2017{where}")
+    unseen = (("twitter2017", ("valid", "test"), ""), ("twitter2015", ("valid",), " --repair-bio"))
+    lines = []
+    for d, splits, flag in unseen:
+        lines += [line for split in splits for line, done in (
+                      (f"cot-explorer import twitter {shlex.quote(str(twitter_file(d, split, root)))} "
+                       f"--dataset {d} --split {split}{flag}{where}", posts(d, split)),
+                      (f"cot-explorer import knowledge {shlex.quote(str(knowledge_file(d, split, root)))} "
+                       f"--dataset {d} --split {split}{where}", knows(d, split))) if not done]
+        if not any(st.posts_with_caption for (dd, _), st in held.items() if dd == d):
+            lines.append(f"cot-explorer import captions {shlex.quote(str(captions_file(d, root)))} --dataset {d}{where}")
     # relations too: an MNRE round needs its own posts (the walk found no way to them here)
     lines += [f"cot-explorer import mnre {shlex.quote(str(mnre_file(split, root)))} --dataset mnre --split {split}{where}"
               for split in ("valid", "test") if ("mnre", split) not in held]
     lines.append(f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}")
-    done = [f"{d}/{sp}" for d, sp in (("twitter2017", "valid"), ("twitter2017", "test"), ("mnre", "valid"),
-                                      ("mnre", "test")) if (d, sp) in held]
+    done = [f"{d}/{sp}" for d, sp in (("twitter2017", "valid"), ("twitter2017", "test"), ("twitter2015", "valid"),
+                                      ("mnre", "valid"), ("mnre", "test")) if (d, sp) in held]
     if not corpus.exists():   # no benchmark data here: your own posts only
         lines, done = lines[-1:], []
     return ("To add posts (a Distill round needs a split large enough to hold some out), pick a file in "
