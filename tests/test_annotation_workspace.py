@@ -80,8 +80,8 @@ def test_a_conflict_is_not_saved_over_by_save_again_nor_by_its_draft_after_a_rel
     assert "Conflict" in msg and back.base_version == doc["base_version"]   # the version bob edited, not ann's
     with open_store(demo_home) as s:
         head = label_store.head_version(s, ids[0], "mner")
-    with pytest.raises(ValidationError, match=r"^not saved: your edits conflict with ann's save \(version \d+\); choose "
-                                              r"Merge ticked spans, Take theirs or Keep mine as it is, below$"):
+    with pytest.raises(ValidationError, match=r"^your edits conflict with ann's save \(version \d+\) and were not "
+                                              r"saved: choose Merge ticked spans, Take theirs or Keep mine as it is, below$"):
         annotate.save_doc(demo_home, back.to_value(), "bob", ANN, ids)   # Save again, the panel on show
     # the reload: the draft, kept on the version it was made on, meets ann's version as a conflict again
     draft = {**annotate.editor_doc(demo_home, ids[0], ANN, ids).to_value(), "spans": back.spans,
