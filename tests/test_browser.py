@@ -275,7 +275,7 @@ def test_upload_correct_undo_and_distill(app, browser):
     # with a line saying what the round did there (it opened with no word of why)
     line = page.locator("#se-errfocus")
     expect(line).to_contain_text("From Distill: round browser-round against ", timeout=T)
-    expect(line).to_contain_text("on this held-out post: fixed ")
+    expect(line).to_contain_text("on this held-out post: fixed: ")
     tab(page, "Distill")
     # a refusal is said under the buttons (a toast stayed on screen over the next tab)
     page.locator("#promote-btn").click()

@@ -1350,6 +1350,10 @@ def test_the_fixed_or_broke_table_names_the_wrong_answers_by_their_words(demo_ho
     (row,) = distill.change_rows(demo_home, result)
     assert row[1] == "" and row[2] == (f"added wrong {post.tokens[1]}/ORG; retyped {post.tokens[0]} from LOC to MISC, "
                                        "both wrong")
+    # a label got right, or wrong, now: each with its verb ("Atlantic/LOC; added wrong …" had none)
+    result["changes"][0].update(fixed=[{"start": 2, "end": 3, "type": "PER"}], broke=[{"start": 3, "end": 4, "type": "LOC"}])
+    (row,) = distill.change_rows(demo_home, result)
+    assert row[1] == f"found {post.tokens[2]}/PER" and row[2].startswith(f"lost {post.tokens[3]}/LOC; added wrong ")
     from cot_explorer.store import labels as label_store
 
     # a pair's wrong relation changed to another wrong one: one change too (it read "fixed: dropped
@@ -1465,3 +1469,12 @@ def test_distill_opens_on_the_dataset_corrected_since_the_latest_round(demo_home
     with open_store(demo_home) as s:   # a round running, on whatever dataset, holds the tab
         update_job(s, create_job(s, "distill", {"dataset": "demo", "name": "r2"}), status="running")
     assert distill.dataset_to_open(demo_home) == "demo"
+
+
+def test_a_refusal_is_said_as_a_sentence_that_ends():
+    """"… until an admin ends blind annotation" stood in the status line with no full stop."""
+    from cot_explorer.errors import ValidationError
+
+    assert common.not_done(ValidationError("it is an admin's until blind annotation ends")) == (
+        "**Not done:** it is an admin's until blind annotation ends.")
+    assert common.not_done(ValidationError("said whole.")) == "**Not done:** said whole."   # not twice

@@ -248,7 +248,9 @@ def who_saves(author: str | None) -> str:
 def not_done(e: CotExplorerError) -> str:
     """A refusal as a tab's status line says it, where the button was pressed (a toast in a
     corner stayed on screen over the next tab)."""
-    return f"**Not done:** {_angle_brackets_shown(str(e))}"
+    said = str(e).rstrip()
+    # a sentence that ends ("… until an admin ends blind annotation" had no full stop)
+    return f"**Not done:** {_angle_brackets_shown(said)}{'' if said.endswith(('.', '!', '?', ')')) else '.'}"
 
 
 def _angle_brackets_shown(text: str) -> str:

@@ -397,7 +397,7 @@ def change_focus_said(result: dict | None, row: list) -> str | None:
     if row[1].startswith("not shown"):   # a blind split's row says nothing of the labels
         return None
     fixed, broke = row[1].strip() or "nothing", row[2].strip() or "nothing"
-    return (f"round {result.get('model', '?')} against {result.get('parent', '?')} on this held-out post: fixed "
+    return (f"round {result.get('model', '?')} against {result.get('parent', '?')} on this held-out post: fixed: "
             f"{fixed}; broke, or still wrong: {broke} (the suggestions below are the default's)")
 
 
@@ -439,9 +439,11 @@ def change_rows(home: Path, result: dict | None, user: User | None = None) -> li
             # (a pair's wrong relation changed to another wrong one likewise: it read "fixed" beside "broke")
             retyped = [(gone[bounds(s)], s) for s in c["new_spurious"] if bounds(s) in gone]
             again = {bounds(new) for _, new in retyped}
-            fixed = "; ".join([said(s) for s in c["fixed"]]
+            # each with its verb: a label got right now ("found"), or wrong now ("lost"); "Atlantic/LOC;
+            # added wrong Atlantic ocean/LOC" left the first part's meaning to be guessed
+            fixed = "; ".join([f"found {said(s)}" for s in c["fixed"]]
                               + [f"dropped wrong {said(s)}" for s in c["gone_spurious"] if bounds(s) not in again])
-            broke = "; ".join([said(s) for s in c["broke"]]
+            broke = "; ".join([f"lost {said(s)}" for s in c["broke"]]
                               + [f"added wrong {said(s)}" for s in c["new_spurious"] if bounds(s) not in again]
                               + [_retyped(post, pairs, old, new) for old, new in retyped])
             rows.append([c["post_id"], fixed, broke, post.text])
