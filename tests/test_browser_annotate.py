@@ -1936,6 +1936,64 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
     page.close()
 
 
+def first_queue_event(url: str) -> int:
+    """The page load's first queue, by its place in the app's config: the event that reads the
+    post this browser showed last (remembered-post) and does not set it (the page load does)."""
+    import urllib.request
+
+    config = json.loads(urllib.request.urlopen(url.rstrip("/") + "/config", timeout=30).read())
+    (remembered,) = [c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "remembered-post"]
+    (event,) = [d["id"] for d in config["dependencies"]
+                if remembered in d["inputs"] and remembered not in d["outputs"] and d.get("backend_fn")]
+    return event
+
+
+def test_a_link_opened_as_the_page_loads_keeps_this_browser_s_filters(app, browser):
+    """A link to a post of the split one works in, opened before the page's first queue came,
+    made the whole split in file order: the filters this browser kept were unticked, and
+    forgotten. The first queue is held back here until the linked post is open in Annotate."""
+    from cot_explorer.ui.annotate import queue
+
+    url, home = app
+    page = open_annotate(browser, url, "ann-link-filters")
+    pick(page, "queue-dataset", "demo/test")
+    pick(page, "queue-type", "PER")
+    people, whole = queue(home, "demo/test", "PER"), queue(home, "demo/test")
+    expect(page.locator("#se-pos")).to_have_text(f"1 / {len(people)}", timeout=T)
+    linked = next(p for p in people[1:] if whole.index(p) != people.index(p))
+    held, event = [], first_queue_event(url)
+
+    def hold_first_queue(route):
+        if (route.request.post_data_json or {}).get("fn_index") == event:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/gradio_api/queue/join*", hold_first_queue)
+    page.goto(url + "?post=" + linked)
+    expect(page.locator("#explore-post-id")).to_contain_text(linked, timeout=T)
+    tab(page, "Annotate")
+    for _ in range(60):
+        if page.locator("#span-editor .se-tok").count() and current_post_id(page, home) == linked:
+            break
+        page.wait_for_timeout(500)
+    assert held, "the page load's first queue was not held back: the test proves nothing"
+    at = f"{people.index(linked) + 1} / {len(people)}"
+    expect(page.locator("#se-pos")).to_have_text(at, timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("PER")
+    for route in held:
+        route.continue_()
+    page.wait_for_timeout(1500)   # the first queue's late answer leaves the linked post and its queue be
+    expect(page.locator("#se-pos")).to_have_text(at)
+    assert current_post_id(page, home) == linked
+    page.unroute("**/gradio_api/queue/join*")
+    page.reload()   # and the filters kept are still this browser's
+    tab(page, "Annotate")
+    expect(page.locator("#se-pos")).to_have_text(at, timeout=T)
+    expect(page.locator("#queue-type input")).to_have_value("PER")
+    page.close()
+
+
 def test_two_error_rows_that_read_alike_mark_each_its_own_words(app, browser, tmp_path):
     """One word mistyped twice in a post (the student reads it as a person both times) gave two
     rows that read alike: both marked the first."""

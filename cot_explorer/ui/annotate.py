@@ -183,6 +183,25 @@ class QueuePlace:
         return f"↩ Back to {self.dataset_split} ({at})"
 
 
+@dataclass(frozen=True)
+class KeptQueue:
+    """The queue a page load makes again from the filters this browser kept (queue_as_kept)."""
+    filters: QueueFilters            # what it was made with (the kept ones, less any not ready to read)
+    ids: list[str]
+    made: list | None                # for queue_made: None where it was made without some of the kept ones
+    boxes: list                      # the updates of "Student errors only" and the order box
+    said: str                        # whose answers ordered it, or which filters it opened without
+
+
+@dataclass(frozen=True)
+class Followed:
+    """The queue a post opened elsewhere comes with (follow_post)."""
+    outs: list                       # the updates of the queue's outputs (queue_outs)
+    ids: list[str]                   # the queue
+    made: list | None = None         # the filters it was made with, where made anew (else the queue on show's)
+    said: str = ""                   # a word on how it was made (filters it opened without)
+
+
 # -- the queue ------------------------------------------------------------------------------
 
 def reads_predictions(only_errors: bool, order: str) -> bool:
@@ -1277,7 +1296,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 switch = [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), [dataset_split, t, e, c, o],
                           gr.skip(), gr.skip()]
             elif target:   # a draft's post, or one asked for elsewhere: its own split's queue comes with it
-                switch, ids = follow_post(target, ids, dataset_split, left_from(doc, ids, made, place))
+                followed = follow_post(target, ids, boxes_of(dataset_split, t, e, c, o), user,
+                                       left_from(doc, ids, made, place))
+                switch, ids = followed.outs, followed.ids
+                message = " ".join(x for x in (message, followed.said) if x)
             else:
                 if not ids:
                     raise ValidationError("pick a dataset/split first")
@@ -1311,13 +1333,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return show(*resolve_conflict(home, doc, data.get("choice"), data.get("spans") or [],
                                           _author(home, author_name, user), user, ids))
 
-        def open_elsewhere(pid, doc, ids, dataset_split, made, place, remembered, user):
-            return open_post(pid, doc, ids, dataset_split, made, place, user, None, remembered)
+        def open_elsewhere(pid, doc, ids, d, t, e, c, o, made, place, remembered, user):
+            return open_post(pid, doc, ids, boxes_of(d, t, e, c, o), made, place, user, None, remembered)
 
-        def open_focused(pid, focus, doc, ids, dataset_split, made, place, remembered, user):
-            return open_post(pid, doc, ids, dataset_split, made, place, user, focus, remembered)
+        def open_focused(pid, focus, doc, ids, d, t, e, c, o, made, place, remembered, user):
+            return open_post(pid, doc, ids, boxes_of(d, t, e, c, o), made, place, user, focus, remembered)
 
-        def open_post(pid, doc, ids, dataset_split, made, place, user, focus, remembered=None):
+        def boxes_of(d, t, e, c, o) -> QueueFilters | None:
+            """The filter boxes as on show (None before the page load set the split box)."""
+            return QueueFilters(d, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value) if d else None
+
+        def open_post(pid, doc, ids, boxes: QueueFilters | None, made, place, user, focus, remembered=None):
             """A post picked in Explore, an error row or a search: opened here, and the queue
             becomes its dataset/split's (so Next goes on through it; an upload's too),
             unless the open post has unsaved edits, in which case the editor asks first. `focus`:
@@ -1331,12 +1357,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if _has_unsaved(doc):
                 return keep_queue() + [echoed(doc, pending_open={"post_id": pid, "label": pid})] + \
                     [gr.skip()] * (len(post_outs) - 1)
-            switch, ids = follow_post(pid, ids, dataset_split, left_from(doc, ids, made, place) if chosen else None)
+            followed = follow_post(pid, ids, boxes, user, left_from(doc, ids, made, place) if chosen else None)
             mine = bool(focus) and focus.get("post_id") == pid
-            return switch + show(editor_doc(home, pid, user, ids, rev=(doc or {}).get("rev", 0) + 1,
-                                            focus_pair=focus["pair"] if mine else None, reveal=True,
-                                            focus_error=focus.get("span") if mine else None),
-                                 not_queued_said(pid, ids, made, user))
+            said_now = " ".join(x for x in (not_queued_said(pid, followed.ids, followed.made or made, user),
+                                            followed.said) if x)
+            return followed.outs + show(editor_doc(home, pid, user, followed.ids, rev=(doc or {}).get("rev", 0) + 1,
+                                                   focus_pair=focus["pair"] if mine else None, reveal=True,
+                                                   focus_error=focus.get("span") if mine else None), said_now)
 
         def not_queued_said(pid: str | None, ids: list[str], made, user: User, opened: str = "This post") -> str:
             """Why a post of the queue's own split opened outside the queue (a link, a search, a
@@ -1366,33 +1393,41 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return None
             return QueuePlace(tuple(made), tuple(ids), here)
 
-        def follow_post(pid: str, ids: list[str], dataset_split: str | None,
-                        left: QueuePlace | None = None) -> tuple[list, list[str]]:
+        def follow_post(pid: str, ids: list[str], boxes: QueueFilters | None, user: User,
+                        left: QueuePlace | None = None) -> Followed:
             """The queue a post opens in: its own dataset/split's, so that Next goes on through it
             (a filtered queue of its own split that does not hold it stays, and the post reads
             "not in the queue"; an upload's split is queued again, as it grows). An upload's too: it kept the queue, and the split box, the
             position ("not in the queue") and the progress line (its uploads) told three
-            stories. Returns the updates of `queue_outs` and the queue. That queue is the whole
-            split in file order, and the filters say so (they kept showing "errors only" or an
-            order the new queue did not follow); the dataset's change resets the type filter."""
+            stories. Another split's queue is that whole split in file order, and the filters say
+            so (they kept showing "errors only" or an order the new queue did not follow); the
+            dataset's change resets the type filter. `boxes`: the filter boxes as on show."""
+            dataset_split = boxes.dataset_split if boxes else None
             with open_store(home) as store:
                 post = get_post(store, pid)
             own = f"{post.dataset}/{post.split}" if post else None
             # the uploads grow while the page is open (each analysis in Explore stores one): a
             # queue of them made before lacks the newest, which read "not in the queue"
             not_queued = post is not None and post.dataset == UPLOAD_DATASET and pid not in (ids or [])
-            if own and (own != dataset_split or not ids or not_queued):
+            if own and (own != dataset_split or not_queued):
                 # another split's: the way back to `left` is offered (its own split: none needed)
-                return switch_queue(own, left if left and left.dataset_split != own else None)
-            # the page's first queue may still be loading (the dropdown not even set): count
-            # the queue it will show here
+                outs, ids = switch_queue(own, left if left and left.dataset_split != own else None)
+                return Followed(outs, ids, outs[6])
+            if not ids and boxes:
+                # the page's first queue still on its way (a link opened as the page loads): the
+                # queue it makes, from the filters it put back, is made here (it made the whole
+                # split, in file order, and this browser's filters were unticked and forgotten)
+                kept = queue_as_kept(boxes, user)
+                return Followed([gr.skip(), kept.ids, gr.skip(), *kept.boxes[:1], gr.skip(), kept.boxes[1], kept.made,
+                                 gr.skip(), gr.skip()], kept.ids, kept.filters.made, kept.said)
+            # the page load has not even set the split box: the queue it will show, counted here
             first = dataset_split or next((d.label for d in dataset_splits(home)), None)
             if not ids and first:
                 ids = queue(home, first)
                 # kept: the page load's late first queue leaves it be
-                return [gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), QueueFilters(first).made,
-                        gr.skip(), gr.skip()], ids
-            return keep_queue(), ids
+                return Followed([gr.skip(), ids, gr.skip(), gr.skip(), gr.skip(), gr.skip(), QueueFilters(first).made,
+                                 gr.skip(), gr.skip()], ids, QueueFilters(first).made)
+            return Followed(keep_queue(), ids)
 
         def switch_queue(dataset_split: str, left: QueuePlace | None = None) -> tuple[list, list[str]]:
             """`queue_outs` for the whole of `dataset_split` in file order, and that queue. The
@@ -1433,7 +1468,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             return [None] + switch + show(editor_doc(home, place.post_id, user, ids, rev=(doc or {}).get("rev", 0) + 1,
                                                      reveal=True))
 
-        def show_pair(focus, doc, ids, dataset_split, made, place, remembered, user):
+        def show_pair(focus, doc, ids, d, t, e, c, o, made, place, remembered, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
             editor keeps its unsaved spans as its draft). Of the post Errors had picked before
             while the editor has moved on (`reopen`: no post change event comes): that post
@@ -1442,7 +1477,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if not focus or not doc or doc.get("pending_open"):
                 return skip
             if doc.get("post_id") != focus.get("post_id"):
-                return (open_post(focus["post_id"], doc, ids, dataset_split, made, place, user, focus, remembered)
+                return (open_post(focus["post_id"], doc, ids, boxes_of(d, t, e, c, o), made, place, user, focus,
+                                  remembered)
                         if focus.get("reopen") else skip)
             error = error_focus_of(focus.get("span"), len(doc.get("tokens") or []), *scored_labels(home, doc["post_id"], user))
             if focus.get("pair") is None and error is None:
@@ -1509,10 +1545,12 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             said(open_focused, n + n_queue))
         go_back = said(go_back, n + n_queue + 1)
 
+        # the queue the filter boxes ask for (asked first over unsaved edits)
+        queue_event = dict(fn=guarded(policy, Action.EXPLORE, load_queue), inputs=filters + [editor, queue_made],
+                           outputs=[queue_state, queue_made] + filters + post_outs, api_visibility="private", **work)
         for f in filters:  # what the user changes; the page load fills the first queue itself (first_queue)
             f.input(stop_while_predicting, [only_errors, order], [stop], queue=False, api_visibility="private").then(
-                guarded(policy, Action.EXPLORE, load_queue), filters + [editor, queue_made], [queue_state, queue_made] + filters + post_outs,
-                api_visibility="private", **work).then(
+                **queue_event).then(
                 lambda: gr.update(visible=False), None, [stop], queue=False, api_visibility="private")
 
         def refresh(doc, ids, user):
@@ -1572,7 +1610,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         common = [editor, queue_state, author]
         opened_outs = queue_outs + post_outs
         # what opening a post elsewhere reads
-        where = [editor, queue_state, ds, queue_made, back_state, remembered_split]
+        where = [editor, queue_state, *filters, queue_made, back_state, remembered_split]
         editor.navigate(guarded(policy, Action.EXPLORE, navigate),
                         common + [ds, type_filter, only_errors, not_corrected, order, queue_made, back_state], opened_outs,
                         api_visibility="private",
@@ -1621,6 +1659,23 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         return [gr.update(choices=["any"] + types, value=kept.type_filter, label="Relation" if relations else "Entity type"),
                 kept.only_errors, kept.not_corrected, kept.order]
 
+    def queue_as_kept(kept: QueueFilters, user: User) -> KeptQueue:
+        """The queue of the filters this browser kept, as a page load makes it again: without the
+        filters that read the student's answers where it has not read the posts yet (made again
+        here, it would predict the rest of the split with no Stop on show: a Stop part-way left
+        the boxes ticked, and the reload went on). A queue opened without them is not kept in
+        place of what the browser kept (`made` None: queue_made's change is what the browser
+        keeps): after a promote, a reload opened without "Student errors only", and so did every
+        reload after the roll back, the new default having read the split by then."""
+        viewer = queue_viewer(home, kept.dataset_split, user)
+        if reads_predictions(kept.only_errors, kept.order) and not predictions_ready(home, kept, viewer):
+            said = (f"Opened without {kept.predicted_words()}: the student has not read all of {kept.dataset_split} "
+                    "yet. Pick it again to make that queue, with progress and Stop.")
+            opened = QueueFilters(kept.dataset_split, kept.type_filter, False, kept.not_corrected)
+            return KeptQueue(opened, queue(home, *opened.made, seen_by=viewer), None, [False, opened.order], said)
+        return KeptQueue(kept, queue(home, *kept.made, seen_by=viewer), kept.made, [gr.skip(), gr.skip()],
+                         order_basis(home, kept))
+
     def first_queue(dataset_split: str | None, t: str, e: bool, c: bool, o: str, doc, remembered: str | None,
                     user: User) -> list:
         """The queue of the dataset the page opens on, and the post this browser showed last
@@ -1634,36 +1689,22 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         if not first_open_stands():   # before any work, and again once it is done
             return skip_all
         # with the filters the page load put back (filters_on_load)
-        kept = QueueFilters(dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value) if dataset_split else None
-        said, boxes, downgraded = "", [gr.skip(), gr.skip()], False
-        if (kept and reads_predictions(kept.only_errors, kept.order)
-                and not predictions_ready(home, kept, queue_viewer(home, kept.dataset_split, user))):
-            # not made again on a page load, which would predict the rest of the split with no
-            # Stop on show (a Stop part-way left the boxes ticked, and the reload went on)
-            said = (f"Opened without {kept.predicted_words()}: the student has not read all of {dataset_split} yet. "
-                    "Pick it again to make that queue, with progress and Stop.")
-            kept = QueueFilters(dataset_split, kept.type_filter, False, kept.not_corrected)
-            boxes, downgraded = [False, kept.order], True
-        elif kept:
-            said = order_basis(home, kept)
-        ids = queue(home, *kept.made, seen_by=queue_viewer(home, kept.dataset_split, user)) if kept else []
+        kept = queue_as_kept(QueueFilters(dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value),
+                             user) if dataset_split else None
+        ids, said = (kept.ids, kept.said) if kept else ([], "")
         # the post one was on, though the queue made again leaves it out (corrected to agree with
         # the student, say): it opens again, and the line says why and where Next goes (the
         # queue's first post opened, with no word, and the annotator's place was lost)
-        left_out = not_queued_said(remembered, ids, kept.made, user, "The post you were on last") if kept else ""
+        left_out = not_queued_said(remembered, ids, kept.filters.made, user, "The post you were on last") if kept else ""
         first = remembered if remembered in ids or left_out else ids[0] if ids else None
         said = " ".join(x for x in (left_out, said) if x)
         opened = show(editor_doc(home, first, user, ids), said) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return skip_all
-        # a queue opened without what the browser kept is not kept in its stead (queue_made's
-        # change is what the browser keeps): after a promote, a reload opened without "Student
-        # errors only", and so did every reload after the roll back, the new default having read
-        # the split by then
-        made = kept.made if kept and not downgraded else None
+        made, boxes = (kept.made, kept.boxes) if kept else (None, [gr.skip(), gr.skip()])
         if opened is None:   # nothing to open: what to do instead of "opening"
             waiting = not (doc or {}).get("post_id") and (doc or {}).get("empty") == OPENING
-            empty = CHOOSE if not kept or kept.is_whole else "No post matches these filters."
+            empty = CHOOSE if not kept or kept.filters.is_whole else "No post matches these filters."
             return ([ids, made, *boxes] + ([{"empty": empty}] if waiting else [gr.skip()])
                     + [gr.skip()] * (len(post_outs) - 2) + [said or gr.skip()])
         return [ids, made, *boxes] + opened
