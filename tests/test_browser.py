@@ -713,11 +713,22 @@ def test_labels_are_exported_from_the_store_tab_as_the_cli_writes_them(app, brow
     # imported, the file leaves its box (a second press under another name imported it again)
     expect(page.locator("#import-file input[type=file]")).to_have_count(1, timeout=T)
     expect(page.locator("#import-file")).not_to_contain_text("got")   # (a name is drawn "got .conll")
+    # the split imported is one press from Annotate (it stayed on the demo's, though the line said
+    # its posts were there now)
+    page.locator("#import-annotate").get_by_text("Annotate reimported/test →").click()
+    expect(page.get_by_role("tab", name="Annotate")).to_have_attribute("aria-selected", "true", timeout=T)
+    expect(page.locator("#queue-dataset input")).to_have_value("reimported/test", timeout=T)
+    expect(page.locator("#se-pos")).to_have_text("1 / 40", timeout=T)
+    with db(home) as c:
+        (first,) = c.execute("SELECT tokens FROM posts WHERE dataset = 'reimported' ORDER BY position").fetchone()
+    expect(page.locator("#span-editor .se-tok").first).to_have_text(json.loads(first)[0])
+    tab(page, "Store")
     page.locator("#import-file input[type=file]").set_input_files(str(got))
     page.locator("#import-btn").click()   # the same again: refused under the button, nothing imported
     expect(page.locator("#import-note")).to_contain_text(
         "Not done: reimported/test already holds 40 posts; nothing imported (choose another dataset or split name)",
         timeout=T)
+    expect(page.locator("#import-annotate")).to_be_hidden()   # no way to an earlier import beside a refusal
     shot(page, "store-import")
     # a refusal is said whole: "expected a token line 'token<TAB>tag'" was read as an HTML tag,
     # and the sentence ended at "'token"

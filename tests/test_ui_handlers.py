@@ -1167,9 +1167,11 @@ def test_the_store_tab_imports_the_teacher_s_reasoning_and_captions_of_posts_imp
     with pytest.raises(ValidationError, match="name the split .* whose posts the reasoning is about"):
         import_file(home, str(knowledge), DETECT, "t17", " ")
     said = import_file(home, str(knowledge), DETECT, "t17", "test")
+    assert said.posts_in is None   # of posts there already: nothing new to annotate
+    said = said.said
     assert said.startswith("Imported `test.txt`: knowledge t17/test: ") and "30 posts without" not in said
     assert said.endswith("Explore, Annotate and Distill read it now (the distill variant learns from the chain of thought).")
-    said = import_file(home, str(captions), DETECT, "t17", "")   # of the dataset's images, whatever the split
+    said = import_file(home, str(captions), DETECT, "t17", "").said   # of the dataset's images, whatever the split
     assert said.startswith("Imported `blip2-twitter2017.txt`: captions t17: ") and "30 posts now captioned" in said
     with open_store(home) as s:
         (st,) = [x for x in compute_stats(s) if x.dataset == "t17"]
@@ -1184,7 +1186,9 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
     t15 = first_posts_file(data / "twitter2015/train.txt", tmp_path / "t15.txt", 200)
     with pytest.raises(ValidationError, match="t15.txt:.*valid BIO.*ticking “an I- tag may start an entity” reads it"):
         import_file(home, str(t15), DETECT, "mine15", "train")
-    said = import_file(home, str(t15), DETECT, "mine15", "train", repair_bio=True)
+    imported = import_file(home, str(t15), DETECT, "mine15", "train", repair_bio=True)
+    assert imported.posts_in == "mine15/train"   # offered to annotate
+    said = imported.said
     assert said.startswith("Imported `t15.txt`: twitter mine15/train: 200 posts") and "I- tags repaired to B-" in said
     with open_store(home) as s:   # read in the file's own type names (OTHER), as the CLI's --types would
         assert dataset_schema(s, "mine15").types == ("PER", "LOC", "ORG", "OTHER")
@@ -1193,9 +1197,9 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
     # another split of it, whose file names only some of its types: read in the dataset's types
     some = tmp_path / "some.txt"
     some.write_text("IMGID:9\nObama\tB-PER\nvisits\tO\n\n")
-    assert "twitter mine15/valid: 1 post, 1 entity." in import_file(home, str(some), DETECT, "mine15", "valid")
+    assert "twitter mine15/valid: 1 post, 1 entity." in import_file(home, str(some), DETECT, "mine15", "valid").said
     # a note is a sentence of its own (it ran on: "… 1 entity\n  note: the same file … now. Its posts …")
-    twice = import_file(home, str(some), DETECT, "mine15", "test")
+    twice = import_file(home, str(some), DETECT, "mine15", "test").said
     assert "1 post, 1 entity. Note: The same file was imported before as mine15/valid" in twice
     assert "\n" not in twice and twice.endswith("). Its posts are in Annotate, Errors and Distill now.")
     with pytest.raises(ValidationError, match=r"mine15/train already holds 200 posts; nothing imported \(choose "
@@ -1213,13 +1217,15 @@ def test_a_file_imported_in_the_store_tab_is_refused_in_the_form_s_words_or_come
         import_file(home, str(t15), DETECT, " ", "train")
     mnre = tmp_path / "m.txt"
     mnre.write_text("".join((data / "mnre/test.txt").read_text(encoding="utf-8").splitlines(keepends=True)[:12]))
-    assert "mnre mm/test:" in import_file(home, str(mnre), DETECT, "mm", "test")
+    pairs = import_file(home, str(mnre), DETECT, "mm", "test")
+    assert "mnre mm/test:" in pairs.said and pairs.posts_in == "mm/test"
     jsonl = tmp_path / "mine.jsonl"
     jsonl.write_text('{"text": "Obama visits Paris"}\n', encoding="utf-8")
     mnre_label = next(k for k, v in FORMATS.items() if v == "mnre")
     with pytest.raises(ValidationError, match="mine.jsonl"):   # told MNRE: refused by its name, not its path
         import_file(home, str(jsonl), mnre_label, "mm", "valid")
-    assert ": 1 post" in import_file(home, str(jsonl), DETECT, "own", "train")
+    own = import_file(home, str(jsonl), DETECT, "own", "train")
+    assert ": 1 post" in own.said and own.posts_in == "own/train"
     with open_store(home) as s:
         assert {p.dataset for p in list_posts(s, "own")} == {"own"} and not list_posts(s, "junk")
         # the store's log of imports names each file as it was picked, not by its temporary copy

@@ -1722,7 +1722,18 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                              inputs=[*filters, editor, remembered_post],
                              outputs=[queue_state, queue_made, only_errors, order] + post_outs, api_visibility="private",
                              **work)
+    def whole_split(dataset_split: str | None, user: User) -> list:
+        """The filter boxes set to the whole of `dataset_split` in file order, and Annotate to the
+        front (the split just imported in the Store tab); `queue_event` then makes that queue."""
+        if not dataset_split:
+            return [gr.skip()] * (len(filters) + 1)
+        labels = [d.label for d in dataset_splits(home)]
+        whole = QueueFilters(dataset_split)
+        return [gr.update(value=dataset_split, choices=labels), types_update(dataset_split), whole.only_errors,
+                whole.not_corrected, whole.order, gr.Tabs(selected="annotate")]
+
     return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post, remembered_filters],
+            "filters": filters, "whole_split": whole_split, "queue_event": queue_event,
             "recall_place": RECALL_PLACE, "filter_boxes": filters[1:], "filters_on_load": filters_on_load,
             "author": author,
             "first_queue_event": first_queue_event, "recall_name": recall_name, "refresh_event": refresh_event}

@@ -242,6 +242,9 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
                        [er["errors_dataset"], er["errors_model"], er["errors_compare"]],
                        [er["errors_model"], er["errors_compare"]], api_visibility="private", show_progress="hidden")
 
+        # the split just imported, opened in Annotate from the Store tab (asked first over unsaved edits)
+        st["annotate_imported"].click(guarded(policy, Action.EXPLORE, an["whole_split"]), [st["imported_split"]],
+                                      an["filters"] + [tabs], api_visibility="private").then(**an["queue_event"])
         for event in (st["imported"], *st["refreshed"]):
             event.then(guarded(policy, Action.EXPLORE, choices_now, quiet=True), None,
                        [an["queue_dataset"], er["errors_dataset"], st["export_split"], di["distill_dataset"]],

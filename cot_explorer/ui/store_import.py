@@ -6,6 +6,7 @@ all or nothing, every bad line said at once."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..datasets.sniff import importable_file_format
@@ -85,10 +86,18 @@ def detect_format(path: str) -> str:
                               "it is one of those") from None
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What an import from the Store tab said, and the dataset/split its posts went into (None
+    for reasoning or captions, of posts there already): the tab offers to annotate it."""
+    said: str
+    posts_in: str | None
+
+
 def import_file(home: Path, path: str | None, format_label: str | None, dataset: str | None, split: str | None,
-                repair_bio: bool = False) -> str:
-    """Import the file into the store; a sentence saying what came in (the importer's refusal,
-    as a CotExplorerError, otherwise)."""
+                repair_bio: bool = False) -> Imported:
+    """Import the file into the store: a sentence saying what came in, and where its posts went
+    (the importer's refusal, as a CotExplorerError, otherwise)."""
     if not path:
         # a file of another kind was refused as it was picked (Gradio's corner note): said here too
         raise ValidationError("choose a file to import first: a .txt, .conll, .jsonl, .json or .tsv file (a file of "
@@ -131,6 +140,8 @@ def import_file(home: Path, path: str | None, format_label: str | None, dataset:
     notes = "".join(f" Note: {n[0].upper() + n[1:]}{'' if n.endswith('.') else '.'}"
                     for n in [*report.notes, *([learnt] if learnt else [])])
     if fmt in ("knowledge", "captions"):
-        return (f"Imported `{name}`: {report.summary(notes=False)}.{notes} Explore, Annotate and Distill read it now"
-                + (" (the distill variant learns from the chain of thought)." if fmt == "knowledge" else "."))
-    return f"Imported `{name}`: {report.summary(notes=False)}.{notes} Its posts are in Annotate, Errors and Distill now."
+        return Imported(f"Imported `{name}`: {report.summary(notes=False)}.{notes} Explore, Annotate and Distill read "
+                        "it now" + (" (the distill variant learns from the chain of thought)." if fmt == "knowledge"
+                                    else "."), None)
+    return Imported(f"Imported `{name}`: {report.summary(notes=False)}.{notes} Its posts are in Annotate, Errors and "
+                    "Distill now.", f"{report.dataset}/{report.split}" if report.split and report.posts else None)

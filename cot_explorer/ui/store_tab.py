@@ -203,6 +203,10 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
                                          elem_id="import-repair")
             run_import = gr.Button("Import", elem_id="import-btn")
             imported_note = gr.Markdown(elem_id="import-note")
+            # the split just imported, one press away (Annotate stayed on the demo's, though the
+            # line said its posts were there now)
+            annotate_imported = gr.Button(visible=False, size="sm", elem_id="import-annotate")
+            imported_split = gr.State(None)
 
         def guess_split(path, typed):
             guess = split_box_after_pick(path, typed)
@@ -211,16 +215,20 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
         upload.change(guess_split, [upload, into_split], [into_split], api_visibility="private",
                       show_progress="hidden")
 
-        @refusal_said(4)   # said under the button, the table and the file as they were
+        # said under the button, the table and the file as they were; no way to an earlier import's split beside it
+        @refusal_said(6, lambda out, args, e: out.__setitem__(3, gr.update(visible=False)))
         def do_import(path, what, d, sp, fix, user):
             """Imported, the file leaves its box: left there, a second press under another name
             imported it again (a walker made two copies of a split so)."""
-            line = import_file(home, path, what, d, sp, fix)
+            done = import_file(home, path, what, d, sp, fix)
             rows, where_now = store_now(home, user, policy)
-            return rows, None, where_now, line
+            go = (gr.update(value=f"Annotate {done.posts_in} →", visible=True) if done.posts_in
+                  else gr.update(visible=False))
+            return rows, None, where_now, go, done.posts_in, done.said
 
         imported = run_import.click(guarded(policy, Action.IMPORT, do_import), [upload, fmt, into, into_split, repair],
-                                    [table, upload, where, imported_note], api_visibility="private")
+                                    [table, upload, where, annotate_imported, imported_split, imported_note],
+                                    api_visibility="private")
         # what came of it, brought into view: it was below the window's foot, and a walker could
         # not tell whether the import had worked
         imported.then(None, None, None, api_visibility="private",
@@ -239,5 +247,6 @@ def build_store_tab(home: Path, policy: AccessPolicy) -> dict:
     # a split imported from a terminal beside the app reaches every tab's choices on Refresh, or as
     # the tab opens (the table listed it; Annotate and Errors did not, until a reload)
     return {"stats": table, "where": where, "imported": imported, "refreshed": [refreshed, opened_now],
+            "annotate_imported": annotate_imported, "imported_split": imported_split,
             "export_split": split,
             "admin_controls": [(export_box, Action.EXPORT), (import_box, Action.IMPORT)]}
