@@ -1401,6 +1401,42 @@ def test_on_a_phone_a_name_asked_for_is_given_and_the_saved_relation_is_said_whe
     page.close()
 
 
+def test_on_a_phone_what_save_answered_is_said_in_sight_of_its_button(app, browser):
+    """On a phone the status line is above the editor, a screen or more from its bar: after a
+    save "Saved version N" (or a refusal) was above the screen's top, the bar's "saved" all
+    there was to read."""
+    url, home = app
+    page = open_annotate(browser, url, "ann-phone-save", width=390)
+    page.set_viewport_size({"width": 390, "height": 560})
+    find_and_open(page, home, "demo", 37)
+    expect(page.locator("#se-pos")).to_contain_text("38 / ", timeout=T)
+    make_an_edit(page)
+    save = page.locator("#se-save")
+    save.scroll_into_view_if_needed()
+    status = page.locator("#annotate-status")
+    expect(status).not_to_be_in_viewport()
+    save.click()
+    toast = page.locator("#status-toast")
+    expect(toast).to_contain_text("Saved version", timeout=T)
+    expect(toast).to_be_in_viewport()
+    expect(save).to_be_in_viewport()   # the page stays where the user is
+    page.screenshot(path=str(ARTIFACTS / "annotate-phone-save-said.png"))
+    toast.get_by_role("button", name="Show").click()
+    expect(status).to_be_in_viewport()
+    expect(status).to_contain_text("Saved version")
+    expect(toast).to_have_count(0)
+    # in sight, the line is not said twice
+    make_an_edit(page, "3")
+    status.evaluate("s => s.scrollIntoView({ block: 'start' })")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("s")
+    expect(page.locator("#se-dirty")).to_have_text("saved", timeout=T)
+    page.wait_for_timeout(500)
+    expect(status).to_be_in_viewport()
+    expect(toast).to_have_count(0)
+    page.close()
+
+
 def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_input(app, browser):
     url, home = app
     page = browser.new_page(viewport={"width": 390, "height": 844})

@@ -113,6 +113,35 @@ SHOW_NAME_WHEN_ASKED = ("(said) => { if (!(said || '').includes(%s)) return []; 
 LET_NAME_REFUSAL_GO = ("(name, said) => ((name || '').trim() && (said || '').includes(%s) ? '' : said)"
                        % json.dumps(NAME_NEEDED))
 RECALL_NAME = "() => { try { return localStorage.getItem('%s') || ''; } catch (e) { return ''; } }" % NAME_KEY
+# What Save, Undo or Next answered, said at the foot of the window while the status line above
+# the editor is out of view (on a phone, below a long post: "Saved version 12", a refusal, a
+# conflict's word were above the screen's top, and the bar's "saved" was all that showed); Show
+# scrolls up to it. Gone after 8 s, with another post, or by ×.
+STATUS_IN_SIGHT = """(said) => {
+  setTimeout(() => {
+    document.getElementById('status-toast')?.remove();
+    const box = document.getElementById('annotate-status');
+    const text = ((box && box.innerText) || '').trim();
+    // the editor's own word of relations saved is said there already (span_editor.js confirmInSight)
+    if (!text || !box.offsetParent || document.getElementById('se-toast')) return;
+    const r = box.getBoundingClientRect();
+    if (r.top > -8 && r.top < window.innerHeight - 24) return;   // its first line in view (not cut at the top)
+    const toast = document.createElement('div');
+    toast.id = 'status-toast'; toast.setAttribute('role', 'status');
+    const line = document.createElement('span');
+    line.textContent = text.length > 220 ? text.slice(0, 220) + '…' : text;
+    const show = document.createElement('button');
+    show.textContent = 'Show';
+    show.onclick = () => { toast.remove(); box.scrollIntoView({ block: 'start' }); };
+    const close = document.createElement('button');
+    close.textContent = '×'; close.setAttribute('aria-label', 'close');
+    close.onclick = () => toast.remove();
+    toast.append(line, show, close);
+    document.body.append(toast);
+    setTimeout(() => toast.remove(), 8000);
+  }, 60);
+  return [];
+}"""
 
 
 OPENING = "Opening the first post of the queue…"
@@ -1710,6 +1739,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         return [ids, made, *boxes] + opened
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
+    status.change(None, [status], None, js=STATUS_IN_SIGHT, api_visibility="private")
     editor.change(None, [editor], None, js=REMEMBER_POST, api_visibility="private")
     queue_made.change(None, [queue_made], None, js=REMEMBER_QUEUE, api_visibility="private")
     # .change, not .input: a pasted or autofilled name is remembered too

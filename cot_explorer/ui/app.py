@@ -76,11 +76,12 @@ a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto;
 /* the annotator field, when a save was refused for want of a name (annotate.SHOW_NAME_WHEN_ASKED) */
 #annotator.cot-asked { box-shadow: inset 0 0 0 3px #f97316 !important; }   /* inside: its row clips an outline */
 /* relations saved once a name was given, said at the foot of the window while the editor's bar
-   is out of view (span_editor.js confirmInSight; the component's own CSS is scoped to it) */
-#se-toast { position: fixed; left: 12px; right: 12px; bottom: 16px; margin: 0 auto; width: fit-content; z-index: 1000;
+   is out of view (span_editor.js confirmInSight; the component's own CSS is scoped to it), and
+   the status line's answer while it is (annotate.STATUS_IN_SIGHT) */
+#se-toast, #status-toast { position: fixed; left: 12px; right: 12px; bottom: 16px; margin: 0 auto; width: fit-content; z-index: 1000;
   display: flex; gap: 8px; align-items: center; padding: 8px 12px; border-radius: 8px;
   background: #14532d; color: #fff; box-shadow: 0 4px 14px rgba(0, 0, 0, .3); font-size: 15px; }
-#se-toast button { background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, .6);
+#se-toast button, #status-toast button { background: transparent; color: #fff; border: 1px solid rgba(255, 255, 255, .6);
   border-radius: 6px; padding: 2px 10px; cursor: pointer; }
 /* tables of words break between words, not inside one ("/per/misc/nationality" stays whole
    where its column can hold it): the text font, narrower than the code font, and no
