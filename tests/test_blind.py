@@ -257,3 +257,63 @@ def test_a_round_s_fixed_or_broke_rows_on_a_blind_split_are_an_admin_s(demo_home
     annotate.set_split_blind(demo_home, "demo/test", False, ADMIN)
     (row,) = distill.change_rows(demo_home, result, ANN1)
     assert row[1].endswith(f"/{gold['type']}")
+
+
+
+def save_as(home, pid: str, user: User, types: list[str]) -> None:
+    """`user`'s save of `pid`: its first words, one word each, of `types`."""
+    doc = annotate.editor_doc(home, pid, user, [pid]).to_value()
+    doc["spans"] = [{"start": i, "end": i + 1, "type": t} for i, t in enumerate(types[:len(doc["tokens"])])]
+    annotate.save_doc(home, doc, user.name, user, [pid])
+
+
+def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_differently(demo_home):
+    """Errors read as of one agreed set of labels: on a blind split a corrected post's gold is
+    whoever saved it last, and two annotators' differing saves of a post were said nowhere but
+    in the agreement table."""
+    home = demo_home
+    annotate.set_split_blind(home, "demo/test", True, ADMIN)
+    with open_store(home) as s:
+        differ, agree, alone = [p.id for p in list_posts(s, "demo", "test")][:3]
+    save_as(home, differ, ANN1, ["PER"])
+    save_as(home, differ, ANN2, ["LOC"])
+    for user in (ANN1, ANN2):
+        save_as(home, agree, user, ["PER", "ORG"])
+    save_as(home, alone, ANN1, ["MISC"])
+    with open_store(home) as s:
+        assert blind_store.disagreed_posts(s, "demo", "test") == {differ}
+        assert blind_store.disagreed_posts(s, "demo") == {differ}
+        assert blind_store.disagreed_posts(s, "demo", "other") == set()
+    said = errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
+    assert ("This split is annotated blind: a corrected post's gold is its newest save, whoever made it; **its "
+            "annotators saved 1 post differently**, and there the newest save stands") in said
+    save_as(home, differ, ANN1, ["LOC"])   # agreed after all
+    said = errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
+    assert said.endswith("This split is annotated blind: a corrected post's gold is its newest save, whoever made it.")
+    annotate.set_split_blind(home, "demo/test", False, ADMIN)   # open again: one chain of saves, as before
+    assert "blind" not in errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
+
+
+def test_a_round_s_plan_says_its_corrections_of_a_blind_split_are_the_newest_saves(home):
+    """Distill's plan read as of one agreed set of labels: a round learns each corrected post's
+    newest save, and on a blind split two annotators' differing saves went unsaid."""
+    from cot_explorer.paths import twitter_file
+    from cot_explorer.store.heldout import fix_heldout
+
+    with open_store(home) as s:
+        import_twitter(s, str(twitter_file("twitter2017", "valid")), "apart17", "valid")
+        ids = [p.id for p in list_posts(s, "apart17", "valid")]
+        fix_heldout(s, "apart17", ids[-100:], "sample")
+    differ, agree = ids[:2]
+    annotate.set_split_blind(home, "apart17/valid", True, ADMIN)
+    assert "annotated blind" not in distill.plan_view(home, "apart17", None, 1.0).text   # nothing corrected yet
+    save_as(home, differ, ANN1, ["PER"])
+    save_as(home, differ, ANN2, ["LOC"])
+    for user in (ANN1, ANN2):
+        save_as(home, agree, user, ["PER"])
+    plan = distill.plan_view(home, "apart17", None, 1.0)
+    assert plan.possible and ("apart17/valid is annotated blind: a corrected post is learnt as its newest save, "
+                              "whoever made it; **its annotators saved 1 of these training posts differently**, and "
+                              "the round learns the newest save of each") in plan.text
+    annotate.set_split_blind(home, "apart17/valid", False, ADMIN)
+    assert "blind" not in distill.plan_view(home, "apart17", None, 1.0).text

@@ -136,3 +136,22 @@ def saved_by(store: Store, dataset: str, split: str, author: str) -> int:
     for pid in mine.keys() & stepped:
         count += bool(mine[pid] & label_store._standing_changes(store, pid, "mner"))
     return count
+
+
+def disagreed_posts(store: Store, dataset: str, split: str | None = None) -> set[str]:
+    """Posts of the dataset's blind splits (of `split` alone, if given) that two or more
+    annotators have saved differently since the split was made blind. Their current labels,
+    what Errors scores against and a round trains on, are the newest of those saves: a
+    disagreement not yet settled, which neither said (see `annotate.agreement_rows`)."""
+    since = {s: at for (d, s), at in blind_since(store).items() if d == dataset and split in (None, s)}
+    if not since:
+        return set()
+    out = set()
+    for post_id, by in label_store.labels_by_annotator(store).items():
+        post = store.conn.execute("SELECT split FROM posts WHERE id = ? AND dataset = ?", (post_id, dataset)).fetchone()
+        if post is None or post[0] not in since:
+            continue
+        apart = [frozenset(ls.spans) for ls in by.values() if (ls.created_at or "") >= since[post[0]]]
+        if len(set(apart)) > 1:
+            out.add(post_id)
+    return out

@@ -143,6 +143,7 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
                  "the round would learn nothing new; correct more posts first." if not fresh else
                  f" **{fresh} of the {n} {posts} {'is' if fresh == 1 else 'are'} new to {plan.parent}:** it was "
                  f"trained on the other {plan.relearnt} as they are now.")
+    note += blind_note(home, plan)
     since_version = (since or "").strip()
     if since_version and since_version != plan.parent:
         with open_store(home) as store:
@@ -162,6 +163,26 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
     return PlanView(f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its "
                     f"first round; selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompt_free_kd,
                     advice.variant)
+
+
+def blind_note(home: Path, plan: RoundPlan) -> str:
+    """Corrected training posts of a split annotated blind: each is learnt as its newest save,
+    where its annotators saved it differently too (the plan read as of one agreed set of
+    labels, and the round learnt whichever annotator saved last)."""
+    with open_store(home) as store:
+        blind = sorted(s for d, s in blind_store.blind_splits(store) if d == plan.dataset)
+        if not blind:
+            return ""
+        splits = {pid: p.split for pid in plan.curated if (p := get_post(store, pid)) is not None}
+        disagreed = blind_store.disagreed_posts(store, plan.dataset) & set(plan.curated)
+    named = ", ".join(f"{plan.dataset}/{s}" for s in blind if s in splits.values())
+    if not named:
+        return ""
+    n = len(disagreed)
+    return (f" {named} {'is' if ', ' not in named else 'are'} annotated blind: a corrected post is learnt as its newest "
+            "save, whoever made it" + (f"; **its annotators saved {n} of these training posts differently**, and the "
+                                       "round learns the newest save of each (Annotate's “Annotator agreement” lists "
+                                       "them, with whose is newest)." if n else "."))
 
 
 def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,

@@ -101,6 +101,8 @@ class ErrorAnalysis:
     seen: dict[str, int] = field(default_factory=dict)   # per version: posts analysed that it was trained on
     # per version that reads the teacher's CoT beside each post (a knowledge view): posts with one
     cot_read: dict[str, int] = field(default_factory=dict)
+    blind: bool = False             # the split is annotated blind: a corrected post's gold is its newest save
+    disagreed: int = 0              # ... and posts of it its annotators saved differently (not settled)
 
     @property
     def overall(self) -> list[list]:
@@ -165,8 +167,15 @@ def gold_said(ea: ErrorAnalysis) -> str:
             if ea.unlabelled else "")
     if not ea.corrected:
         return "Gold is the dataset's labels (no post here is corrected yet)." + left
+    # annotated blind: whose correction is gold, and that annotators disagree on some (the line
+    # read as of one agreed set of labels)
+    n = ea.disagreed
+    blind = (" This split is annotated blind: a corrected post's gold is its newest save, whoever made it"
+             + (f"; **its annotators saved {n} {'post' if n == 1 else 'posts'} differently**, and there the newest "
+                "save stands (Annotate's “Annotator agreement” lists them, with whose is newest)." if n else ".")
+             if ea.blind else "")
     return (f"Gold is each post's current labels: the dataset's, or a correction saved over them "
-            f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected)." + left)
+            f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected)." + blind + left)
 
 
 def seen_said(ea: ErrorAnalysis) -> str:
@@ -297,6 +306,8 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
                      charge: ChargeFn | None = None) -> ErrorAnalysis:
     with open_store(home) as store:   # the posts `evaluate --split` scores too
         labelled = split_labels(store, ds.dataset, ds.split, "mner")
+        blind = blind_store.is_blind(store, ds.dataset, ds.split)
+        disagreed = len(blind_store.disagreed_posts(store, ds.dataset, ds.split)) if blind else 0
     posts, corrected, types = list(labelled.posts), labelled.corrected, list(labelled.schema.types)
     in_split = len(posts) + labelled.unlabelled
     if not posts:
@@ -336,7 +347,8 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     return ErrorAnalysis("mner", scored, types + ["O"], errors + [row for row, _ in only], only_other=len(only),
                          posts=len(posts), posts_differing=differing, corrected=corrected,
                          error_spans=focus + only_focus, seen=_seen_by(home, models, "mner", posts),
-                         unlabelled=in_split - len(posts), cot_read=_cot_read_by(home, models, posts))
+                         unlabelled=in_split - len(posts), cot_read=_cot_read_by(home, models, posts), blind=blind,
+                         disagreed=disagreed)
 
 
 def error_focus(post: Post, kind: str, gold: Span | None, pred: Span | None, model: str) -> dict:
