@@ -1206,19 +1206,24 @@ function conflictPanel() {
   const since = c.base_version !== null && c.base_version !== undefined ? `version ${c.base_version}` : "the post without labels";
   const table = el("table", {}, el("tr", {}, el("th", { text: "keep" }), el("th", { text: "words" }), el("th", { text: "type" }),
       el("th", { text: "before", title: `in ${since}, where you both started` }), el("th", { text: "theirs" }),
-      el("th", { text: "mine" }), el("th", { text: "" })),
-    ...rows.map((v) => el("tr", {},
-      el("td", {}, (() => { const box = el("input", { type: "checkbox", "data-merge": JSON.stringify(v.s),
-        "aria-label": `keep ${doc.tokens.slice(v.s.start, v.s.end).map((t) => t.t).join(" ")} as ${v.s.type}` }); box.checked = v.keep; return box; })()),
-      el("td", { text: doc.tokens.slice(v.s.start, v.s.end).map((t) => t.t).join(" ") }),
-      el("td", { text: v.s.type }),
-      el("td", { text: v.before ? "✓" : "" }),
-      el("td", { text: v.theirs ? "✓" : "" }),
-      el("td", { text: v.mine ? "✓" : "" }),
-      el("td", { class: "se-merge-why", text: v.both ? "you both changed these words" :
+      el("th", { text: "mine" }), el("th", { class: "se-why-col", text: "" })),
+    ...rows.map((v) => {
+      const words = doc.tokens.slice(v.s.start, v.s.end).map((t) => t.t).join(" ");
+      const why = v.both ? "you both changed these words" :
         v.theirs && v.mine ? "" : !v.theirs && !v.mine ? "you both removed or retyped it" :
         v.theirs ? (v.before ? "you removed or retyped it" : `${them} ${retyped(v) ? "retyped" : "added"} it`) :
-        v.before ? `${them} removed or retyped it` : `you ${retyped(v) ? "retyped" : "added"} it` }))));
+        v.before ? `${them} removed or retyped it` : `you ${retyped(v) ? "retyped" : "added"} it`;
+      return el("tr", {},
+        el("td", {}, (() => { const box = el("input", { type: "checkbox", "data-merge": JSON.stringify(v.s),
+          "aria-label": `keep ${words} as ${v.s.type}` }); box.checked = v.keep; return box; })()),
+        // on a phone the why is read under the words (a seventh column was cut off, or broken letter by letter)
+        el("td", {}, el("span", { text: words }), why ? el("span", { class: "se-merge-why se-why-inline", text: why }) : null),
+        el("td", { text: v.s.type }),
+        el("td", { text: v.before ? "✓" : "" }),
+        el("td", { text: v.theirs ? "✓" : "" }),
+        el("td", { text: v.mine ? "✓" : "" }),
+        el("td", { class: "se-merge-why se-why-col", text: why }));
+    }));
   return el("div", { class: "se-conflict", role: "alertdialog" },
     el("strong", { text: c.own ? `You saved this post in another tab or browser (version ${c.their_version}${c.their_time ? `, ${c.their_time} UTC` : ""}) while you were editing it here.`
       : `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time} UTC) while you were editing.` }),
