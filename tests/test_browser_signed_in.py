@@ -46,6 +46,22 @@ def annotating(browser, url: str, name: str):
     return context, page
 
 
+def test_on_a_phone_the_header_leaves_most_of_the_first_screen_to_the_app(signed_app, browser):
+    """Beside the "Signed in as" line the header's words were a narrow column that took half a
+    phone's first screen; they go across it, the line below them."""
+    url, _ = signed_app
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(url)
+    sign_in(page, "ann1")
+    header, who = page.locator("#app-header"), page.locator("#signed-in")
+    assert header.bounding_box()["width"] > 300
+    assert who.bounding_box()["y"] >= header.bounding_box()["y"] + header.bounding_box()["height"] - 1
+    assert page.get_by_role("tab", name="Annotate").bounding_box()["y"] < 844 * 0.4
+    shot(page, "phone-signed-in-header")
+    context.close()
+
+
 def test_one_person_s_unsaved_edits_are_not_offered_to_the_next_on_the_same_browser(signed_app, browser):
     """ann1 left an edit unsaved and went to /logout; ann2, signed in on that browser, was told
     "Restored your unsaved edits" and saved them as version N under ann2's name."""

@@ -100,6 +100,12 @@ a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto;
 /* the order's longest name ("teacher-student disagreement") clear of the box's arrow */
 #queue-order { min-width: 280px !important; }
 @media (max-width: 640px) {
+  /* the header's words across the screen, who is signed in below them, in a smaller type: in a
+     column beside the sign-in line they took half the first screen */
+  #app-top { flex-direction: column !important; gap: 2px !important; }
+  #app-header h1 { font-size: 22px !important; margin-bottom: 2px !important; }
+  #app-header p { font-size: 14px !important; line-height: 1.35 !important; }
+  #signed-in, #space-line { text-align: left; }
   .tab-container button { padding: 6px 7px !important; font-size: 14px !important; }
   .tab-wrapper { flex-wrap: wrap; height: auto !important; }
   .overflow-menu { display: contents !important; }
@@ -202,7 +208,7 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
     with gr.Blocks(title="CoT Explorer", delete_cache=(3600, 3600)) as demo:
         if policy.users is not None:
             policy.users.on_accounts_ended = lambda names, removed: end_sessions(demo, names, removed)
-        with gr.Row():
+        with gr.Row(elem_id="app-top"):
             # what the app is about, for a Space's visitor who lands on it (the line named its parts only)
             gr.Markdown("# CoT Explorer\nNames in tweets that come with an image (people, places, organisations, "
                         "other) and the relations between them: a large teacher's chain of thought beside a small "
