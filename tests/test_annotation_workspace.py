@@ -52,6 +52,12 @@ def test_save_then_a_stale_save_comes_back_as_a_conflict_with_my_edits_kept(demo
     mine = [s for s in mine if not (s["start"] < 1 and s["end"] > 0 and s["type"] != "MISC")]
     saved, msg = annotate.save_doc(demo_home, {**doc, "spans": mine}, "ann", ANN, ids)
     assert msg.startswith("Saved version") and saved.saved == [dict(s, origin=s.get("origin")) for s in saved.saved]
+    # the numbers are the store's: the one undo goes back to is named as the post's import
+    # ("Saved version 66 (undo brings back version 1)" read as 65 saves lost in between)
+    assert msg.endswith(f"(undo brings back the imported labels, version {doc['base_version']}).")
+    again, msg = annotate.save_doc(demo_home, {**saved.to_value(), "spans": mine[1:]}, "ann", ANN, ids)
+    assert msg.endswith(f"(undo brings back version {saved.base_version}).")
+    annotate.step_history(demo_home, again.to_value(), False, "ann", ANN, ids)   # back to the first save
     stale = {**doc, "spans": [{"start": 1, "end": 2, "type": "PER"}]}   # based on the old version
     back, msg = annotate.save_doc(demo_home, stale, "bob", ANN, ids)
     assert "Conflict" in msg and back.conflict["their_author"] == "ann"

@@ -739,7 +739,11 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
                            conflict=conflict, rev=doc.get("rev", 0) + 1),
                 f"**Conflict:** {theirs.author} saved version {theirs.version} meanwhile; your edits are kept below.")
     # what undo would bring back, in the user's words ("replaces version 70" read as internals)
-    replaced = (f"undo brings back version {saved.replaces}" if saved.replaces is not None
+    # the version a post was imported with, named so ("undo brings back version 1" beside "Saved
+    # version 66" read as 65 saves lost in between: the numbers are the store's, not the post's)
+    imported = head is not None and head.version == saved.replaces and head.source == "gold"
+    replaced = (f"undo brings back the imported labels, version {saved.replaces}" if imported
+                else f"undo brings back version {saved.replaces}" if saved.replaces is not None
                 else "the post's first entity labels; undo takes them back")
     fresh = editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1)
     cleared = head is not None and head.action == "undo" and head.restores is None   # no labels to confirm
