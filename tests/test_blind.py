@@ -280,16 +280,23 @@ def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_di
     for user in (ANN1, ANN2):
         save_as(home, agree, user, ["PER", "ORG"])
     save_as(home, alone, ANN1, ["MISC"])
-    with open_store(home) as s:
-        assert blind_store.disagreed_posts(s, "demo", "test") == {differ}
-        assert blind_store.disagreed_posts(s, "demo") == {differ}
-        assert blind_store.disagreed_posts(s, "demo", "other") == set()
+    def unsettled(split="test"):
+        with open_store(home) as s:
+            return blind_store.unsettled_posts(s, "demo", split)
+
+    assert unsettled() == unsettled(None) == {differ} and unsettled("other") == set()
     said = errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
     assert ("This split is annotated blind: a corrected post's gold is its newest save, whoever made it; **its "
-            "annotators saved 1 post differently**, and there the newest save stands") in said
-    save_as(home, differ, ANN1, ["LOC"])   # agreed after all
+            "annotators saved 1 post differently, not settled yet**") in said
+    save_as(home, differ, ADMIN, ["ORG"])   # a lead settles it (each one's labels read in the agreement panel)
+    assert unsettled() == set()
     said = errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
     assert said.endswith("This split is annotated blind: a corrected post's gold is its newest save, whoever made it.")
+    save_as(home, differ, ANN2, ["MISC"])   # one of those who disagreed saves over the settling: open again
+    assert unsettled() == {differ}
+    save_as(home, differ, ANN1, ["MISC"])   # and then agreed after all
+    save_as(home, differ, ADMIN, ["MISC"])
+    assert unsettled() == set()
     annotate.set_split_blind(home, "demo/test", False, ADMIN)   # open again: one chain of saves, as before
     assert "blind" not in errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
 
@@ -313,7 +320,7 @@ def test_a_round_s_plan_says_its_corrections_of_a_blind_split_are_the_newest_sav
         save_as(home, agree, user, ["PER"])
     plan = distill.plan_view(home, "apart17", None, 1.0)
     assert plan.possible and ("apart17/valid is annotated blind: a corrected post is learnt as its newest save, "
-                              "whoever made it; **its annotators saved 1 of these training posts differently**, and "
-                              "the round learns the newest save of each") in plan.text
+                              "whoever made it; **its annotators saved 1 of these training posts differently, not "
+                              "settled yet**") in plan.text
     annotate.set_split_blind(home, "apart17/valid", False, ADMIN)
     assert "blind" not in distill.plan_view(home, "apart17", None, 1.0).text

@@ -138,20 +138,34 @@ def saved_by(store: Store, dataset: str, split: str, author: str) -> int:
     return count
 
 
-def disagreed_posts(store: Store, dataset: str, split: str | None = None) -> set[str]:
+
+def unsettled_posts(store: Store, dataset: str, split: str | None = None) -> set[str]:
     """Posts of the dataset's blind splits (of `split` alone, if given) that two or more
-    annotators have saved differently since the split was made blind. Their current labels,
-    what Errors scores against and a round trains on, are the newest of those saves: a
-    disagreement not yet settled, which neither said (see `annotate.agreement_rows`)."""
+    annotators have saved differently since the split was made blind, with no save over that
+    disagreement since: their current labels, what Errors scores against and a round trains
+    on, are just whoever of them saved last. A save by someone who first saved the post once
+    others already disagreed on it (a lead, settling) settles it, until one of those who
+    disagreed saves it again."""
     since = {s: at for (d, s), at in blind_since(store).items() if d == dataset and split in (None, s)}
     if not since:
         return set()
+    spelt = label_store._first_spellings(store)
     out = set()
-    for post_id, by in label_store.labels_by_annotator(store).items():
+    for post_id in label_store.labels_by_annotator(store):
         post = store.conn.execute("SELECT split FROM posts WHERE id = ? AND dataset = ?", (post_id, dataset)).fetchone()
         if post is None or post[0] not in since:
             continue
-        apart = [frozenset(ls.spans) for ls in by.values() if (ls.created_at or "") >= since[post[0]]]
-        if len(set(apart)) > 1:
+        standing = label_store._standing_changes(store, post_id, "mner")
+        saves = [(r["version"], spelt.get(r["author"], r["author"]), frozenset(label_store._labelset(r).spans))
+                 for r in store.db.query("SELECT * FROM labels WHERE post_id = ? AND task = 'mner' AND source = 'annotator' "
+                                         "AND action IN ('save', 'merge') AND created_at >= ? ORDER BY version",
+                                         [post_id, since[post[0]]])
+                 if r["version"] in standing]
+        if len({spans for _, _, spans in {a: (v, a, sp) for v, a, sp in saves}.values()}) < 2:
+            continue   # they agree
+        newest = saves[-1][1]
+        first = min(v for v, a, _ in saves if a == newest)
+        before = {a: spans for v, a, spans in saves if v < first and a != newest}   # the others' labels then
+        if len(set(before.values())) < 2:   # the newest is one of those who disagree, not a settler
             out.add(post_id)
     return out

@@ -174,15 +174,16 @@ def blind_note(home: Path, plan: RoundPlan) -> str:
         if not blind:
             return ""
         splits = {pid: p.split for pid in plan.curated if (p := get_post(store, pid)) is not None}
-        disagreed = blind_store.disagreed_posts(store, plan.dataset) & set(plan.curated)
+        disagreed = blind_store.unsettled_posts(store, plan.dataset) & set(plan.curated)
     named = ", ".join(f"{plan.dataset}/{s}" for s in blind if s in splits.values())
     if not named:
         return ""
     n = len(disagreed)
     return (f" {named} {'is' if ', ' not in named else 'are'} annotated blind: a corrected post is learnt as its newest "
-            "save, whoever made it" + (f"; **its annotators saved {n} of these training posts differently**, and the "
-                                       "round learns the newest save of each (Annotate's “Annotator agreement” lists "
-                                       "them, with whose is newest)." if n else "."))
+            "save, whoever made it" + (f"; **its annotators saved {n} of these training posts differently, not settled "
+                                       "yet** (no save over their disagreement since): the round learns whoever saved "
+                                       "last (Annotate's “Annotator agreement” lists the disagreements, with whose "
+                                       "save is newest)." if n else "."))
 
 
 def start_round(home: Path, dataset: str, name: str, variant: str, epochs: int, replay_ratio: float,

@@ -102,7 +102,7 @@ class ErrorAnalysis:
     # per version that reads the teacher's CoT beside each post (a knowledge view): posts with one
     cot_read: dict[str, int] = field(default_factory=dict)
     blind: bool = False             # the split is annotated blind: a corrected post's gold is its newest save
-    disagreed: int = 0              # ... and posts of it its annotators saved differently (not settled)
+    disagreed: int = 0              # ... and posts of it its annotators saved differently, not settled since
 
     @property
     def overall(self) -> list[list]:
@@ -171,8 +171,9 @@ def gold_said(ea: ErrorAnalysis) -> str:
     # read as of one agreed set of labels)
     n = ea.disagreed
     blind = (" This split is annotated blind: a corrected post's gold is its newest save, whoever made it"
-             + (f"; **its annotators saved {n} {'post' if n == 1 else 'posts'} differently**, and there the newest "
-                "save stands (Annotate's “Annotator agreement” lists them, with whose is newest)." if n else ".")
+             + (f"; **its annotators saved {n} {'post' if n == 1 else 'posts'} differently, not settled yet** (no save "
+                "over their disagreement since): there whoever saved last stands (Annotate's “Annotator agreement” "
+                "lists the disagreements, with whose save is newest)." if n else ".")
              if ea.blind else "")
     return (f"Gold is each post's current labels: the dataset's, or a correction saved over them "
             f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected)." + blind + left)
@@ -307,7 +308,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     with open_store(home) as store:   # the posts `evaluate --split` scores too
         labelled = split_labels(store, ds.dataset, ds.split, "mner")
         blind = blind_store.is_blind(store, ds.dataset, ds.split)
-        disagreed = len(blind_store.disagreed_posts(store, ds.dataset, ds.split)) if blind else 0
+        disagreed = len(blind_store.unsettled_posts(store, ds.dataset, ds.split)) if blind else 0
     posts, corrected, types = list(labelled.posts), labelled.corrected, list(labelled.schema.types)
     in_split = len(posts) + labelled.unlabelled
     if not posts:
