@@ -2265,6 +2265,11 @@ def test_a_browser_new_to_annotate_opens_on_the_split_the_team_works_in(app, bro
     tab(page, "Annotate")
     expect(page.locator("#queue-dataset input")).to_have_value("lead-import/valid", timeout=T)
     expect(page.locator("#se-pos")).to_contain_text("1 / 1", timeout=T)
+    # and Errors, with no analysis made on this browser, on that split too (a lead's first
+    # Analyse scored the demo's 40 posts)
+    tab(page, "Errors")
+    expect(page.locator("#errors-dataset input")).to_have_value("lead-import/valid", timeout=T)
+    expect(page.locator("#errors-model input")).to_have_value(re.compile(r"^mre-default"), timeout=T)
     page.close()
 
 

@@ -268,11 +268,12 @@ def build_app(home: Path, policy: AccessPolicy | None = None, budget: AskBudget 
             datasets = sorted({s.dataset for s in splits})
             seen = di["versions_signature"]()   # before they are drawn: a change after it is redrawn (distill)
             rows, fig, pick, history = di["render_versions"]()
-            first = labels[0] if labels else None
-            again = RememberedAnalysis.read(home, analysis, labels)
-            errors_split, errors_model, errors_compare = (again.boxes if again else (
-                gr.update(value=first), *errors_model_updates(home, first)))
             split = remembered if remembered in labels else team_split(home, labels)
+            again = RememberedAnalysis.read(home, analysis, labels)
+            # no analysis made on this browser yet: Errors on the split Annotate opens on (a lead's
+            # first Analyse scored the demo's 40 posts, not the split the team works in)
+            errors_split, errors_model, errors_compare = (again.boxes if again else (
+                gr.update(value=split), *errors_model_updates(home, split)))
             return (gr.update(choices=post_choices(home), label=PICK_LABEL),   # a search typed meanwhile: undone, said so
                     gr.update(choices=labels, value=split),
                     {**errors_split, "choices": labels},   # Errors: ready to analyse
