@@ -2042,6 +2042,26 @@ def test_a_link_opened_as_the_page_loads_keeps_this_browser_s_filters(app, brows
     page.close()
 
 
+def test_a_link_to_a_post_opens_on_explore_whatever_tab_was_used_last(app, browser):
+    """A reader opening a colleague's link landed on the Store or Distill tab they had used
+    last, the linked post out of sight; a reload still comes back to the tab it was on."""
+    from cot_explorer.ui.annotate import queue
+
+    url, home = app
+    page = open_annotate(browser, url, "ann-link-tab")
+    tab(page, "Store")
+    page.wait_for_timeout(500)   # kept as the tab used last
+    linked = queue(home, "demo/test")[3]
+    page.goto(url + "?post=" + linked)
+    expect(page.locator("#explore-post-id")).to_contain_text(linked, timeout=T)
+    expect(page.get_by_role("tab", name="Explore")).to_have_attribute("aria-selected", "true")
+    tab(page, "Store")
+    page.wait_for_timeout(500)
+    page.reload()
+    expect(page.get_by_role("tab", name="Store")).to_have_attribute("aria-selected", "true", timeout=T)
+    page.close()
+
+
 def test_two_error_rows_that_read_alike_mark_each_its_own_words(app, browser, tmp_path):
     """One word mistyped twice in a post (the student reads it as a person both times) gave two
     rows that read alike: both marked the first."""

@@ -10,6 +10,10 @@
     if (!document.querySelector(TABS)) return;
     if (!restored) {   // once, as soon as the tab bar is drawn
       restored = true;
+      // a link to a post opened (not a reload of one): its first tab, Explore, shows that post (a
+      // reader landed on the Store or Distill tab they had used last, the post out of sight)
+      const how = ((performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {}).type;
+      if (new URLSearchParams(window.location.search).get("post") && (how || "navigate") === "navigate") return;
       let want = null;
       try { want = localStorage.getItem(KEY); } catch (e) {}
       const button = want && document.querySelector(`${TABS}[data-tab-id="${CSS.escape(want)}"]`);
