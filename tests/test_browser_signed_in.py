@@ -302,6 +302,7 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
     try:
         lead.get_by_text("Annotator agreement", exact=True).click()
         split = lead.locator("#queue-dataset input").input_value()
+        expect(lead.locator("#blind-split input")).to_be_enabled(timeout=T)
         lead.locator("#blind-split input").check()
         expect(lead.locator("#blind-note")).to_contain_text(f"{split} is annotated blind now", timeout=T)
         shot(lead, "blind-split-set")
@@ -331,8 +332,11 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         # agreement on the split is the admin's: ann2 is told it is left out
         two.get_by_text("Annotator agreement", exact=True).click()
         two.locator("#agreement-btn").click()
-        expect(two.locator("#annotate-status")).to_contain_text("are left out", timeout=T)
+        # said under the table (in the status line above the editor it was a screen away)
+        expect(two.locator("#agreement-said")).to_contain_text("are left out", timeout=T)
+        expect(two.locator("#agreement-said")).to_be_in_viewport()
         expect(two.locator("#blind-split input")).to_be_checked()
+        expect(two.locator("#blind-split input")).to_be_disabled()   # an admin's choice: not offered to click
     finally:
         with open_store(home) as s:
             for dataset, split_name in blind_store.blind_splits(s):

@@ -1534,7 +1534,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 note += (" The posts of splits annotated blind (" + ", ".join(f"{d}/{sp}" for d, sp in sorted(blind))
                          + ") are left out: their agreement shows each annotator's labels, and is for admins "
                          "while the split is blind.")
-            return rows, gr.update(choices=posts, value=None), "", note.strip()
+            # said under the table, where the answer is looked for (in the status line above the
+            # editor it was a screen away from the empty table); the status line's last answer goes
+            return rows, gr.update(choices=posts, value=None), note.strip(), ""
 
         def toggle_blind(d, on, user):
             """The split in the box made blind, or open again; its current state back where refused."""
@@ -1633,7 +1635,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         annotate_tab.select(guarded(policy, Action.EXPLORE, changed_since_drawn, quiet=True), [editor, queue_state],
                             [changed_mark], api_visibility="private", show_progress="hidden")
         changed_mark.change(**refresh_event)
-        ds.change(guarded(policy, Action.EXPLORE, lambda d, user: split_is_blind(home, d), quiet=True), [ds], [blind_box],
+        # the split's state for everyone; the box changed only by who may (an annotator's click was refused)
+        ds.change(guarded(policy, Action.EXPLORE, lambda d, user: gr.update(
+            value=split_is_blind(home, d), interactive=user.may(Action.SET_BLIND) or user.name == LOCAL_USER),
+            quiet=True), [ds], [blind_box],
                   api_visibility="private", show_progress="hidden")
         # the open post drawn again as the split now shows it (its own labels, or everyone's)
         blind_box.input(guarded(policy, Action.EXPLORE, toggle_blind), [ds, blind_box], [blind_box, blind_note],
