@@ -910,6 +910,12 @@ def test_a_conflict_with_one_s_own_save_from_another_tab_says_so(app, browser):
     panel = b.locator("#span-editor .se-conflict")
     expect(panel).to_contain_text("You saved this post in another tab or browser (version", timeout=T)
     expect(panel).to_contain_text("what your other save changed and what you changed")
+    # no "theirs" where there is no one else
+    expect(panel.get_by_role("button")).to_have_text(["Merge ticked spans", "Take the other save",
+                                                     "Keep this tab's as it is"])
+    b.keyboard.press("s")   # Save again over the panel: refused in the panel's words
+    expect(b.locator("#annotate-status")).to_contain_text(
+        "choose Merge ticked spans, Take the other save or Keep this tab's as it is, below", timeout=T)
     b.locator("#se-take-theirs").click()
     expect(b.locator("#annotate-status")).to_contain_text("Took your other save", timeout=T)
     a.close()

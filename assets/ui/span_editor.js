@@ -1229,14 +1229,20 @@ function conflictPanel() {
       : `${c.their_author} saved this post (version ${c.their_version}, ${c.their_time} UTC) while you were editing.` }),
     el("p", { text: `Nothing is lost. The ticks keep both sides' changes since ${since}: what ${them} changed and what you changed` +
       (clash ? `, except where you both changed the same words: there ${theirs}, saved first, is ticked and yours is not (tick yours instead to keep it).` : ".") +
-      " Tick or untick span by span, then merge; or take theirs, or keep yours as it is (which undoes their changes)." }),
+      (c.own ? " Tick or untick span by span, then merge; or take the other save, or keep this tab's as it is (which undoes the other save's changes)."
+        : " Tick or untick span by span, then merge; or take theirs, or keep yours as it is (which undoes their changes).") }),
     el("div", { class: "se-conflict-table" }, table),
     el("div", { class: "se-row" },
       el("button", { class: "se-btn primary", "data-act": "resolve", "data-choice": "merge", id: "se-merge", text: "Merge ticked spans" }),
-      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "theirs", id: "se-take-theirs", text: "Take theirs",
-        title: `drops your edits and saves ${c.their_author}'s labels as yours too: agreement counts you as agreeing` }),
-      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "mine", id: "se-keep-mine", text: "Keep mine as it is",
-        title: `saves your copy over version ${c.their_version}: ${c.their_author}'s changes are undone` })));
+      // one's own other save: no "theirs" (the buttons named a colleague who is not there)
+      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "theirs", id: "se-take-theirs",
+        text: c.own ? "Take the other save" : "Take theirs",
+        title: c.own ? "drops this tab's edits and keeps the labels of your other save" :
+          `drops your edits and saves ${c.their_author}'s labels as yours too: agreement counts you as agreeing` }),
+      el("button", { class: "se-btn", "data-act": "resolve", "data-choice": "mine", id: "se-keep-mine",
+        text: c.own ? "Keep this tab's as it is" : "Keep mine as it is",
+        title: c.own ? `saves this tab's copy over version ${c.their_version}: your other save's changes are undone` :
+          `saves your copy over version ${c.their_version}: ${c.their_author}'s changes are undone` })));
 }
 
 // -- drawing ---------------------------------------------------------------------------------

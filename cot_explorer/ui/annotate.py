@@ -689,8 +689,10 @@ def save_doc(home: Path, doc: dict, author: str, user: User, ids: list[str]) -> 
         c = doc["conflict"]
         whose = ("your other save" if c.get("their_author") == author
                  else f"{c.get('their_author')}'s save" if c.get("their_author") else "another save")
+        choices = ("Merge ticked spans, Take the other save or Keep this tab's as it is" if c.get("own")
+                   else "Merge ticked spans, Take theirs or Keep mine as it is")
         raise ValidationError(f"your edits conflict with {whose} (version {c.get('their_version')}) and were not "
-                              "saved: choose Merge ticked spans, Take theirs or Keep mine as it is, below")
+                              f"saved: choose {choices}, below")
     mine = LabelSet("mner", spans=spans, source="annotator", author=author)
     with open_store(home) as store:
         head = label_store.head(store, post_id, "mner")
