@@ -15,7 +15,22 @@ from cot_explorer.ui.app import build_app, launch_kwargs
 from cot_explorer.ui.common import student
 from cot_explorer.ui.demo import ensure_demo
 
+USAGE = """usage: python app.py
+
+Starts the CoT Explorer web app; it takes no arguments, only settings from the environment:
+  COT_EXPLORER_HOME      the store's folder (default: the user data folder)
+  GRADIO_SERVER_PORT     the port (default 7860); GRADIO_SERVER_NAME the address (default 127.0.0.1)
+  COT_EXPLORER_USERS     people who sign in, "name:role:password,..." (or COT_EXPLORER_USERS_FILE)
+  ANTHROPIC_API_KEY      Claude, the live teacher (without it the recorded reasoning is shown)
+The README lists the others. The command line for everything else is `cot-explorer --help`."""
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1:   # `--help` started a server on the default store (it read no arguments)
+        if sys.argv[1:] in (["-h"], ["--help"]):
+            print(USAGE)
+            sys.exit(0)
+        sys.exit(f"error: app.py takes no arguments (got {' '.join(sys.argv[1:])}); settings come from the "
+                 f"environment\n\n{USAGE}")
     home = resolve_home()
     try:
         policy = AccessPolicy.from_env()

@@ -27,6 +27,18 @@ def test_the_installed_command_runs_as_a_subprocess(tmp_path):
     assert r.returncode == 0 and "uploads/user: 1 posts" in r.stdout
 
 
+def test_app_py_help_says_how_it_is_set_and_starts_nothing(tmp_path):
+    """`python app.py --help` started a server on the default store (it read no arguments), and
+    a walker killed it by hand; an argument it does not take is refused, the store untouched."""
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    env = {**__import__("os").environ, "COT_EXPLORER_HOME": str(tmp_path / "h")}
+    r = subprocess.run([sys.executable, str(app), "--help"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0 and r.stdout.startswith("usage: python app.py") and "COT_EXPLORER_HOME" in r.stdout
+    r = subprocess.run([sys.executable, str(app), "--port", "1"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode != 0 and "app.py takes no arguments (got --port 1)" in r.stderr
+    assert not (tmp_path / "h").exists()   # no demo imported, no store made
+
+
 def test_import_stats_and_export_through_the_cli(tmp_path, data):
     home = tmp_path / "h"
     d = data
