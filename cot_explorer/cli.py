@@ -408,7 +408,8 @@ def _blind(args: argparse.Namespace, store) -> int:
     where = f"{args.dataset}/{args.split}"
     if args.action == "on":
         print(f"{where} is annotated blind{' now' if changed else ' already'}: each signed-in annotator sees only "
-              "their own labels of its posts in the app (with no users file, the one local user sees every label).")
+              "their own labels of its posts in the app (where no one signs in, with no users set in "
+              "COT_EXPLORER_USERS or a users file, the one local user sees every label).")
     else:
         print(f"{where} is {'open again' if changed else 'not blind'}: everyone sees each post's current labels.")
     return 0

@@ -53,7 +53,7 @@ def spans_of(doc) -> list[tuple]:
     return sorted((s["start"], s["end"], s["type"]) for s in (doc.saved if hasattr(doc, "saved") else doc["saved"]))
 
 
-def test_who_may_make_a_split_blind_and_which_splits_can_be(demo_home, tmp_path, data):
+def test_who_may_make_a_split_blind_and_which_splits_can_be(demo_home, tmp_path, data, capsys):
     with pytest.raises(PermissionDenied):
         annotate.set_split_blind(demo_home, "demo/test", True, ANN1)
     with pytest.raises(ValidationError, match="needs people signed in"):
@@ -71,7 +71,10 @@ def test_who_may_make_a_split_blind_and_which_splits_can_be(demo_home, tmp_path,
     # from a terminal too, and a split removed takes its blindness with it
     mine = first_posts_file(data / "twitter2017/test.txt", tmp_path / "mine.txt", 5)
     assert cli(["--home", str(demo_home), "import", "twitter", str(mine), "--dataset", "mine", "--split", "a"]) == 0
+    capsys.readouterr()
     assert cli(["--home", str(demo_home), "blind", "on", "--dataset", "mine", "--split", "a"]) == 0
+    # who sees every label: users set in the environment are users too (it named a users file only)
+    assert "with no users set in COT_EXPLORER_USERS or a users file" in capsys.readouterr().out
     with open_store(demo_home) as s:
         assert blind_store.blind_splits(s) == {("mine", "a")}
         remove_splits(s, "mine", "a", lambda gone: None)
