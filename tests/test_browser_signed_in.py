@@ -337,6 +337,12 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         expect(two.locator("#agreement-said")).to_be_in_viewport()
         expect(two.locator("#blind-split input")).to_be_checked()
         expect(two.locator("#blind-split input")).to_be_disabled()   # an admin's choice: not offered to click
+        # and its error analysis is an admin's: refused in a sentence that ends, on the split Annotate is on
+        tab(two, "Errors")
+        expect(two.locator("#errors-dataset input")).to_have_value(split, timeout=T)
+        two.locator("#errors-btn").click()
+        expect(two.locator("#errors-note")).to_contain_text(
+            "so it is for admins until an admin ends blind annotation.", timeout=T)
     finally:
         with open_store(home) as s:
             for dataset, split_name in blind_store.blind_splits(s):

@@ -248,9 +248,14 @@ def who_saves(author: str | None) -> str:
 def not_done(e: CotExplorerError) -> str:
     """A refusal as a tab's status line says it, where the button was pressed (a toast in a
     corner stayed on screen over the next tab)."""
-    said = str(e).rstrip()
-    # a sentence that ends ("… until an admin ends blind annotation" had no full stop)
-    return f"**Not done:** {_angle_brackets_shown(said)}{'' if said.endswith(('.', '!', '?', ')')) else '.'}"
+    return f"**Not done:** {_angle_brackets_shown(as_sentence(str(e)))}"
+
+
+def as_sentence(said: str) -> str:
+    """A refusal's words as a sentence that ends ("… until an admin ends blind annotation" had
+    no full stop)."""
+    said = said.rstrip()
+    return said + ("" if said.endswith((".", "!", "?", ")")) else ".")
 
 
 def _angle_brackets_shown(text: str) -> str:

@@ -43,7 +43,7 @@ from ..store.labelled_split import split_labels
 from ..student.registry import Registry
 from ..student.seen_posts import seen_among
 from .cancel import begin_work
-from .common import DatasetSplit, dataset_splits, markdown_literal, student, table_rows
+from .common import DatasetSplit, as_sentence, dataset_splits, markdown_literal, student, table_rows
 from .guard import guarded
 from .predicted import (
     ChargeFn,
@@ -796,7 +796,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
                                     viewer_charge(predictions, user, policy.someone_unlimited) if predictions is not None and user else None)
             except CotExplorerError as e:   # said in the note (a toast stayed on screen after a later success)
                 return ([], [], None, None, [], [], [], gr.update(choices=[ANY], value=ANY),
-                        gr.update(choices=[ANY], value=ANY), f"{NOT_ANALYSED} {e}", None, "")
+                        gr.update(choices=[ANY], value=ANY), f"{NOT_ANALYSED} {as_sentence(str(e))}", None, "")
             headers, per_type_rows = ea.per_type_table()
             kind_names = [ANY, *sorted({row[1] for row in ea.errors})]
             shown, columns, widths = ea.errors, ERROR_HEADERS, ERROR_WIDTHS
