@@ -157,8 +157,12 @@ def test_in_a_blind_split_each_annotator_sees_and_saves_their_own_labels(demo_ho
     assert "**ann1**" in annotate.annotators_said(home, pid, ADMIN)
 
     # Explore shows an annotator their own labels; Errors is an admin's while the split is blind
-    assert "Current (annotator: ann1)" in explore.explore(home, pid, ANN1).rows
+    # (named as theirs: "Current (gold)" over one's own labels read as the post's current ones)
+    assert "Your labels (blind split)" in explore.explore(home, pid, ANN1).rows
+    assert "Current (annotator:" not in explore.explore(home, pid, ANN1).rows
     assert "Current (annotator: ann2)" in explore.explore(home, pid, ADMIN).rows
+    other = next(p.id for p in annotate_posts(home) if p.id != pid)   # one ann1 has not saved
+    assert "The imported labels (blind split: yours once you save)" in explore.explore(home, other, ANN1).rows
     with pytest.raises(ValidationError, match="annotated blind"):
         errors_tab.refuse_blind(home, "demo/test", ANN1)
     errors_tab.refuse_blind(home, "demo/test", ADMIN)
@@ -225,6 +229,11 @@ def test_an_admin_s_error_row_on_a_blind_split_says_whose_labels_it_scored(demo_
     assert (extra, extra + 1, "MISC") not in spans_of(shown)   # his own view, as before
     annotate.set_split_blind(home, "demo/test", False, ADMIN)
     assert annotate.editor_doc(home, pid, ADMIN, [pid], focus_error=missed).focus_error.said == missed["said"]
+
+
+def annotate_posts(home):
+    with open_store(home) as s:
+        return list_posts(s, "demo", "test")
 
 
 def get_tokens(home, pid):

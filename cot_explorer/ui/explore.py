@@ -144,18 +144,25 @@ def explore(home: Path, post_id: str, user: User | None = None) -> ExploreView:
         if post is None:
             raise ValidationError(f"no post {post_id!r}")
         gold = label_store.current(store, post_id, "mner")
+        named = None
         if (user is not None and not user.may(Action.SET_BLIND) and user.name != LOCAL_USER
                 and blind_store.is_blind(store, post.dataset, post.split)):
-            gold = blind_store.seen_by(store, post_id, user.name or "").labels
+            seen = blind_store.seen_by(store, post_id, user.name or "")
+            gold = seen.labels
+            # whose they are (they read "Current (gold)", the post's current labels being a colleague's)
+            named = "Your labels (blind split)" if seen.own else "The imported labels (blind split: yours once you save)"
         knowledge = knowledge_for(store, post_id)
         earlier = earlier_teachers(store, post_id)
         error = last_error(store, post_id) if knowledge is None else None
         img = image_path(store, post.image_sha256) if post.image_sha256 else None
-    return explore_view(home, post, gold, knowledge, img, error, earlier)
+    return explore_view(home, post, gold, knowledge, img, error, earlier, named)
 
 
 def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowledge | None,
-                 img: Path | None, error: str | None = None, earlier: Sequence[Knowledge] = ()) -> ExploreView:
+                 img: Path | None, error: str | None = None, earlier: Sequence[Knowledge] = (),
+                 labels_named: str | None = None) -> ExploreView:
+    """`labels_named`: the labels' row's name, where they are not the post's current ones (a
+    blind split's annotator sees their own)."""
     with open_store(home) as store:  # a visitor's preview may be of a dataset the store does not know yet
         schema = dataset_schema(store, post.dataset) if dataset_known(store, post.dataset) else mner_schema_for(post.dataset)
     # in the dataset's names, as the labels and the teacher's are (a Twitter-2015 post showed the
@@ -179,7 +186,8 @@ def explore_view(home: Path, post: Post, gold: LabelSet | None, knowledge: Knowl
             Row(f"Teacher ({knowledge.teacher})" if knowledge else "Teacher", teacher_marks,
                 "no teacher knowledge for this post" if knowledge is None else "— the teacher names no entity here",
                 words=knowledge is not None),
-            Row(f"Current ({gold.source}{': ' + gold.author if gold and gold.source == 'annotator' else ''})"
+            Row(labels_named if labels_named and gold else
+                f"Current ({gold.source}{': ' + gold.author if gold and gold.source == 'annotator' else ''})"
                 if gold else "Current labels", tuple(Mark(s.start, s.end, s.type) for s in (gold.spans if gold else ())),
                 ("no entity labels yet; the entity pairs below have relation labels" if relation_pairs else
                  "no labels yet") if gold is None else "— no entities", words=gold is not None)]
