@@ -1477,6 +1477,23 @@ def test_distill_opens_on_the_dataset_corrected_since_the_latest_round(demo_home
     assert distill.dataset_to_open(demo_home) == "demo"
 
 
+def test_the_store_tab_does_not_offer_a_file_imported_under_a_name_of_one_s_own(home):
+    """A lead imported Twitter-2017 valid as t17/valid; the tab still offered the file's command
+    as twitter2017/valid, which would have put its 723 posts in twice."""
+    from cot_explorer.access import Role, User
+    from cot_explorer.importer import import_knowledge
+    from cot_explorer.paths import knowledge_file, twitter_file
+
+    with open_store(home) as s:
+        import_twitter(s, str(twitter_file("twitter2017", "valid")), "t17", "valid")
+        import_knowledge(s, str(knowledge_file("twitter2017", "valid")), "t17", "valid")
+    line = store_tab.store_line(home, User("adm", Role.ADMIN))
+    commands = [c for c in line.splitlines() if c.startswith("cot-explorer import ")]
+    assert not any("--dataset twitter2017 --split valid" in c for c in commands)
+    assert any("--dataset twitter2017 --split test" in c for c in commands)   # the other split still is
+    assert "Already in this store, so not listed: twitter2017/valid (as t17/valid)." in line
+
+
 def test_a_refusal_is_said_as_a_sentence_that_ends():
     """"… until an admin ends blind annotation" stood in the status line with no full stop."""
     from cot_explorer.errors import ValidationError

@@ -3,6 +3,8 @@ labels exported as files to download, and dataset files imported (admins)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import shlex
 import shutil
@@ -17,6 +19,7 @@ from ..errors import ValidationError
 from ..exporter import export
 from ..paths import captions_file, data_dir, knowledge_file, mnre_file, twitter_file
 from ..store import open_store
+from ..store.imports import earlier_imports_of
 from ..store.stats import SplitStats, compute_stats
 from .common import DatasetSplit, dataset_splits, refusal_said
 from .guard import guarded
@@ -43,6 +46,18 @@ def store_now(home: Path, user: User, policy: AccessPolicy | None = None) -> tup
     return [stats_cells(s) for s in stats], store_line(home, user, policy, stats)
 
 
+@functools.lru_cache(maxsize=32)
+def _sha_at(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _sha_of(path: Path) -> str:
+    """A file's SHA-256, as the imports' log keeps it; read again only once the file changed
+    (the tab's line is drawn on every opening)."""
+    st = path.stat()
+    return _sha_at(str(path), st.st_mtime_ns, st.st_size)
+
+
 def import_recipe(home: Path, stats: list[SplitStats] | None = None) -> str:
     """How to fill this store: a file picked in "Import a dataset file" below, or the commands
     to paste for a file on the server ("`cot-explorer import ...`" alone left a newcomer at the
@@ -55,8 +70,24 @@ def import_recipe(home: Path, stats: list[SplitStats] | None = None) -> str:
         with open_store(home) as store:
             stats = compute_stats(store)
     held = {(st.dataset, st.split): st for st in stats}
-    posts = lambda d, split: (d, split) in held  # noqa: E731
-    knows = lambda d, split: posts(d, split) and held[(d, split)].posts_with_knowledge > 0  # noqa: E731
+    # a file imported under a name of one's own (twitter2017/valid as t17/valid) is held too:
+    # offered again, it would have put the same 723 posts in twice
+    renamed: dict[str, str] = {}
+
+    def imported_as(kind: str, path: Path, d: str, split: str) -> str | None:
+        if not path.is_file():
+            return None
+        with open_store(home) as store:
+            earlier = [x for x in earlier_imports_of(store, kind, _sha_of(path)) if x in held and x != (d, split)]
+        if earlier:
+            renamed[f"{d}/{split}"] = "/".join(x for x in earlier[0] if x)
+        return earlier[0] if earlier else None
+
+    posts = lambda d, split: (d, split) in held or imported_as(  # noqa: E731
+        "mnre" if d == "mnre" else "twitter", mnre_file(split, root) if d == "mnre" else twitter_file(d, split, root),
+        d, split) is not None
+    knows = lambda d, split: ((d, split) in held and held[(d, split)].posts_with_knowledge > 0  # noqa: E731
+                              or imported_as("knowledge", knowledge_file(d, split, root), d, split) is not None)
     # the splits the shipped models never learnt: the train files were theirs, and a dataset of
     # them held nothing a round could measure on ("trained on 3373 of the 3373 posts"); both
     # corpora (Twitter-2015 was left out, though its valid file is here too)
@@ -73,10 +104,11 @@ def import_recipe(home: Path, stats: list[SplitStats] | None = None) -> str:
             lines.append(f"cot-explorer import captions {shlex.quote(str(captions_file(d, root)))} --dataset {d}{where}")
     # relations too: an MNRE round needs its own posts (the walk found no way to them here)
     lines += [f"cot-explorer import mnre {shlex.quote(str(mnre_file(split, root)))} --dataset mnre --split {split}{where}"
-              for split in ("valid", "test") if ("mnre", split) not in held]
+              for split in ("valid", "test") if not posts("mnre", split)]
     lines.append(f"cot-explorer import jsonl my_posts.jsonl --dataset mine --split train{where}")
-    done = [f"{d}/{sp}" for d, sp in (("twitter2017", "valid"), ("twitter2017", "test"), ("twitter2015", "valid"),
-                                      ("mnre", "valid"), ("mnre", "test")) if (d, sp) in held]
+    done = [f"{d}/{sp}" + (f" (as {renamed[f'{d}/{sp}']})" if f"{d}/{sp}" in renamed else "")
+            for d, sp in (("twitter2017", "valid"), ("twitter2017", "test"), ("twitter2015", "valid"),
+                          ("mnre", "valid"), ("mnre", "test")) if posts(d, sp)]
     if not corpus.exists():   # no benchmark data here: your own posts only
         lines, done = lines[-1:], []
     return ("To add posts (a Distill round needs a split large enough to hold some out), pick a file in "
