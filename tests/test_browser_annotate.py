@@ -1430,7 +1430,9 @@ def test_on_a_phone_what_save_answered_is_said_in_sight_of_its_button(app, brows
     expect(page.locator("#se-pos")).to_contain_text("38 / ", timeout=T)
     make_an_edit(page)
     save = page.locator("#se-save")
-    save.scroll_into_view_if_needed()
+    # the bar at the window's top: the status line, just above it, out of view (as after a scroll
+    # down a long post)
+    save.evaluate("b => b.scrollIntoView({ block: 'start' })")
     status = page.locator("#annotate-status")
     expect(status).not_to_be_in_viewport()
     save.click()

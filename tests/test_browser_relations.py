@@ -231,8 +231,9 @@ def test_errors_offers_only_the_versions_that_can_answer_the_split(app_with_teac
 
     url, _, _ = app_with_teacher
     client = GradioHttp(url)
-    loaded = client.call(None, ["", "", "", ""], trigger="load").data  # no split, post, filters or analysis remembered
-    on_load_model = loaded[3]   # the page opens on the first split: its task's models already
+    # a browser that worked in demo/test, with no post, filters or analysis remembered
+    loaded = client.call(None, ["demo/test", "", "", ""], trigger="load").data
+    on_load_model = loaded[3]   # Errors opens on that split (as Annotate does): its task's models already
     # the default once, picked by its name (a version promoted meanwhile is not scored under it)
     assert [label for label, _ in on_load_model["choices"]].count("mner-default (default)") == 1
     assert on_load_model["value"] == "mner-default" and "mre-default" not in str(on_load_model)

@@ -249,7 +249,7 @@ def test_an_import_of_posts_the_default_learnt_says_so_at_once(tmp_path, data):
     new = first_posts(data / "twitter2017/test.txt", tmp_path / "new.txt", 40)
     r = cli("import", "twitter", str(new), "--dataset", "t17", "--split", "test", home=tmp_path / "h")
     assert r.returncode == 0 and "Note: the default" not in r.stdout   # posts it never saw: nothing to say
-    said = import_file(tmp_path / "h", str(learnt), DETECT, "again", "train")   # the Store tab says it too
+    said = import_file(tmp_path / "h", str(learnt), DETECT, "again", "train").said   # the Store tab says it too
     assert "Note: The default entity model, mner-default, was trained on 40 of these 40 posts" in said
 
 
