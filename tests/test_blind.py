@@ -276,7 +276,7 @@ def save_as(home, pid: str, user: User, types: list[str]) -> None:
     """`user`'s save of `pid`: its first words, one word each, of `types`."""
     doc = annotate.editor_doc(home, pid, user, [pid]).to_value()
     doc["spans"] = [{"start": i, "end": i + 1, "type": t} for i, t in enumerate(types[:len(doc["tokens"])])]
-    annotate.save_doc(home, doc, user.name, user, [pid])
+    return annotate.save_doc(home, doc, user.name, user, [pid])[1]
 
 
 def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_differently(demo_home):
@@ -286,12 +286,14 @@ def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_di
     home = demo_home
     annotate.set_split_blind(home, "demo/test", True, ADMIN)
     with open_store(home) as s:
-        differ, agree, alone = [p.id for p in list_posts(s, "demo", "test")][:3]
+        differ, agree, alone, checked = [p.id for p in list_posts(s, "demo", "test")][:4]
     save_as(home, differ, ANN1, ["PER"])
     save_as(home, differ, ANN2, ["LOC"])
     for user in (ANN1, ANN2):
         save_as(home, agree, user, ["PER", "ORG"])
     save_as(home, alone, ANN1, ["MISC"])
+    doc = annotate.editor_doc(home, checked, ANN2, [checked]).to_value()   # saved as imported: confirmed
+    assert annotate.save_doc(home, doc, "ann2", ANN2, [checked])[1].startswith("Confirmed the imported labels")
     def unsettled(split="test"):
         with open_store(home) as s:
             return blind_store.unsettled_posts(s, "demo", split)
@@ -300,8 +302,19 @@ def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_di
     said = errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
     assert ("This split is annotated blind: a corrected post's gold is its newest save, whoever made it; **its "
             "annotators saved 1 post differently, not settled yet**") in said
-    save_as(home, differ, ADMIN, ["ORG"])   # a lead settles it (each one's labels read in the agreement panel)
+    # a save that confirmed the labels is said apart ("6 corrected" read as six changed, where two were not)
+    assert "(4 posts of this split corrected, 1 of them confirmed as they were imported)." in said
+    # a lead settles it (each one's labels read in the agreement panel): told it is the post's
+    # current labels now, not "unseen by you" of what the panel had just shown
+    said = save_as(home, differ, ADMIN, ["ORG"])
+    assert said.endswith(": your labels of this post are its current ones now (what Errors scores and a round "
+                         "learns); its annotators, blind, do not see them.")
     assert unsettled() == set()
+    with open_store(home) as s:
+        post = get_post(s, differ)
+    assert "each annotator's labels of a disagreement are in the agreement panel below, for admins" in (
+        annotate.progress_line(home, post, ADMIN))
+    assert "never another annotator's" in annotate.progress_line(home, post, ANN1)
     said = errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
     assert said.endswith("This split is annotated blind: a corrected post's gold is its newest save, whoever made it.")
     save_as(home, differ, ANN2, ["MISC"])   # one of those who disagreed saves over the settling: open again

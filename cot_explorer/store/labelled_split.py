@@ -24,6 +24,7 @@ class LabelledSplit:
     schema: MnerSchema           # the dataset's entity types, the names the gold uses
     unlabelled: int              # posts of the split left out: no labels of the task
     corrected: int               # posts whose current labels of the task someone changed
+    unchanged: int = 0           # of those, the ones saved as they were imported (confirmed)
 
     @property
     def label(self) -> str:
@@ -52,6 +53,6 @@ def split_labels(store: Store, dataset: str, split: str, task: str | None = None
     current = label_store.current_for_split(store, dataset, split, task)
     has = (lambda ls: bool(ls.relations)) if task == "mre" else (lambda ls: ls.spans is not None)
     kept = [p for p in posts if p.id in current and has(current[p.id])]
+    done = label_store.progress(store, dataset, split, task, confirmed=True)
     return LabelledSplit(dataset, split, task, tuple(kept), tuple(current[p.id] for p in kept),
-                         dataset_schema(store, dataset), len(posts) - len(kept),
-                         label_store.progress(store, dataset, split, task).corrected)
+                         dataset_schema(store, dataset), len(posts) - len(kept), done.corrected, done.unchanged)

@@ -468,6 +468,8 @@ BLIND_UNDO = ("in a blind split Undo and Redo step only your own change while it
 
 
 BLIND_SAID = "you see only your own labels (the imported ones until you save), never another annotator's"
+BLIND_SAID_ADMIN = ("the editor shows your own labels (the imported ones until you save); each annotator's labels of a "
+                    "disagreement are in the agreement panel below, for admins")
 
 
 def progress_line(home: Path, post: Post, user: User) -> str:
@@ -481,7 +483,10 @@ def progress_line(home: Path, post: Post, user: User) -> str:
             mine = blind_store.saved_by(store, post.dataset, post.split, viewer) if viewer else 0
             total = store.conn.execute("SELECT count(*) FROM posts WHERE dataset = ? AND split = ?",
                                        (post.dataset, post.split)).fetchone()[0]
-            return f"{post.dataset}/{post.split} is annotated blind: {mine} of {total} posts saved by you; {BLIND_SAID}"
+            # an admin reads each annotator's labels of a disagreement in the agreement panel: the line
+            # that said "never another annotator's" stood above that panel
+            said = BLIND_SAID_ADMIN if user.may(Action.SET_BLIND) else BLIND_SAID
+            return f"{post.dataset}/{post.split} is annotated blind: {mine} of {total} posts saved by you; {said}"
         pr = label_store.progress(store, post.dataset, post.split, confirmed=True)
         signed_in = saves and user.name not in (None, "local")  # the one local user saves under a typed name
         # the posts one saved, whoever saved over them since ("5 by you" fell to "1 by you" as a
@@ -817,6 +822,11 @@ def _save_blind(home: Path, doc: dict, mine: LabelSet, viewer: str, user: User, 
                 raise
     said = (f"Confirmed the imported labels unchanged as version {saved.version}" if not seen.own
             and mine.same_labels(seen.labels) else f"Saved version {saved.version}")
+    if user.may(Action.SET_BLIND):
+        # an admin settling a disagreement read "unseen by you" of the labels just read in the panel,
+        # and nothing said the save was now the post's current labels
+        return fresh(), (f"{said}: your labels of this post are its current ones now (what Errors scores and a "
+                         "round learns); its annotators, blind, do not see them.")
     return fresh(), (f"{said}: your own labels of this post (blind: other annotators' labels of it stay as they "
                      "saved them, unseen by you, and theirs never show yours).")
 

@@ -98,6 +98,7 @@ class ErrorAnalysis:
     unlabelled: int = 0             # posts of the split left out: no labels of the task to score against
     posts_differing: int = 0        # posts where the compared version predicts otherwise
     corrected: int = 0              # posts of the split whose gold is a correction, not the dataset's
+    unchanged: int = 0              # ... of which saved as they were imported (confirmed, not changed)
     seen: dict[str, int] = field(default_factory=dict)   # per version: posts analysed that it was trained on
     # per version that reads the teacher's CoT beside each post (a knowledge view): posts with one
     cot_read: dict[str, int] = field(default_factory=dict)
@@ -175,8 +176,11 @@ def gold_said(ea: ErrorAnalysis) -> str:
                 "over their disagreement since): there whoever saved last stands (Annotate's “Annotator agreement” "
                 "lists the disagreements, with whose save is newest)." if n else ".")
              if ea.blind else "")
+    # a Save on labels left as they were counts as corrected (checked); said apart, as the progress
+    # line says it ("6 corrected" read as six posts whose labels had changed, where two had not)
+    same = f", {ea.unchanged} of them confirmed as they were imported" if ea.unchanged else ""
     return (f"Gold is each post's current labels: the dataset's, or a correction saved over them "
-            f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected)." + blind + left)
+            f"({ea.corrected} {'post' if ea.corrected == 1 else 'posts'} of this split corrected{same})." + blind + left)
 
 
 def seen_said(ea: ErrorAnalysis) -> str:
@@ -347,6 +351,7 @@ def _entity_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progres
     # the other version's own errors last, after the one analysed
     return ErrorAnalysis("mner", scored, types + ["O"], errors + [row for row, _ in only], only_other=len(only),
                          posts=len(posts), posts_differing=differing, corrected=corrected,
+                         unchanged=labelled.unchanged,
                          error_spans=focus + only_focus, seen=_seen_by(home, models, "mner", posts),
                          unlabelled=in_split - len(posts), cot_read=_cot_read_by(home, models, posts), blind=blind,
                          disagreed=disagreed)
@@ -442,7 +447,8 @@ def _relation_analysis(home: Path, ds: DatasetSplit, models: list[str], on_progr
                  if len(guesses) > 1 else 0)
     return ErrorAnalysis("mre", scored, labels, errors + only, pairs + only_pairs, only_other=len(only),
                          posts=len(posts), posts_differing=differing,
-                         corrected=corrected, seen=_seen_by(home, models, "mre", posts), unlabelled=in_split - len(posts))
+                         corrected=corrected, seen=_seen_by(home, models, "mre", posts), unlabelled=in_split - len(posts),
+                         unchanged=labelled.unchanged)
 
 
 def only_other_relation_rows(post: Post, gold: Sequence[Relation], mine: Sequence[PairGuess],
