@@ -138,7 +138,6 @@ def saved_by(store: Store, dataset: str, split: str, author: str) -> int:
     return count
 
 
-
 def unsettled_posts(store: Store, dataset: str, split: str | None = None) -> set[str]:
     """Posts of the dataset's blind splits (of `split` alone, if given) that two or more
     annotators have saved differently since the split was made blind, with no save over that

@@ -1773,6 +1773,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                              inputs=[*filters, editor, remembered_post],
                              outputs=[queue_state, queue_made, only_errors, order] + post_outs, api_visibility="private",
                              **work)
+
     def whole_split(dataset_split: str | None, user: User) -> list:
         """The filter boxes set to the whole of `dataset_split` in file order, and Annotate to the
         front (the split just imported in the Store tab); `queue_event` then makes that queue."""

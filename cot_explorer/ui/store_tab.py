@@ -74,7 +74,8 @@ def import_recipe(home: Path, stats: list[SplitStats] | None = None) -> str:
     # offered again, it would have put the same 723 posts in twice
     renamed: dict[str, str] = {}
 
-    def imported_as(kind: str, path: Path, d: str, split: str) -> str | None:
+    def imported_as(kind: str, path: Path, d: str, split: str) -> tuple[str, str | None] | None:
+        """The split of the store `path` went into under another name, if it is there still."""
         if not path.is_file():
             return None
         with open_store(home) as store:
