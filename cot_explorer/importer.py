@@ -112,7 +112,8 @@ def _unread_fields_note(records: list) -> str | None:
             "\"labels\": [{\"task\": \"mner\", \"spans\": [{\"start\": 0, \"end\": 1, \"type\": \"PER\"}]}].")
 
 
-def _file_sha(path: str | Path) -> str:
+def file_sha256(path: str | Path) -> str:
+    """A file's SHA-256, as the imports' log keeps it (the Store tab looks files up by it)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -122,7 +123,7 @@ POST_KINDS = ("twitter", "mnre", "jsonl")
 def _record(store: Store, report: ImportReport, source: str | None = None) -> None:
     """The import in the store's log, under `source` where given (the name a file picked in the
     app had: its path was a temporary folder of Gradio's, gone once the import was done)."""
-    sha = _file_sha(report.path)
+    sha = file_sha256(report.path)
     if report.kind in POST_KINDS:
         # the same file under another split name is accepted (the names differ), but its posts
         # are then in the store twice: said, as a held-out post's twin could otherwise be trained on

@@ -4,7 +4,6 @@ labels exported as files to download, and dataset files imported (admins)."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import shlex
 import shutil
@@ -17,6 +16,7 @@ import gradio as gr
 from ..access import AccessPolicy, Action, User
 from ..errors import ValidationError
 from ..exporter import export
+from ..importer import file_sha256
 from ..paths import captions_file, data_dir, knowledge_file, mnre_file, twitter_file
 from ..store import open_store
 from ..store.imports import earlier_imports_of
@@ -48,7 +48,7 @@ def store_now(home: Path, user: User, policy: AccessPolicy | None = None) -> tup
 
 @functools.lru_cache(maxsize=32)
 def _sha_at(path: str, mtime_ns: int, size: int) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return file_sha256(path)
 
 
 def _sha_of(path: Path) -> str:
