@@ -160,7 +160,8 @@ def unsettled_posts(store: Store, dataset: str, split: str | None = None) -> set
                                          "AND action IN ('save', 'merge') AND created_at >= ? ORDER BY version",
                                          [post_id, since[post[0]]])
                  if r["version"] in standing]
-        if len({spans for _, _, spans in {a: (v, a, sp) for v, a, sp in saves}.values()}) < 2:
+        latest = {a: spans for _, a, spans in saves}   # each one's newest (the saves are in version order)
+        if len(set(latest.values())) < 2:
             continue   # they agree
         newest = saves[-1][1]
         first = min(v for v, a, _ in saves if a == newest)

@@ -1480,11 +1480,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             loaded, or gone (its last upload deleted). `left`: the place left for it, offered as
             the way back; without one, the way back stays as it is."""
             ids = queue(home, dataset_split)
+            ds_box, *boxes = whole_boxes(dataset_split)
+            way_back = [left, gr.update(value=left.label(), visible=True)] if left else [gr.skip(), gr.skip()]
+            return [ds_box, ids, *boxes, QueueFilters(dataset_split).made, *way_back], ids
+
+        def whole_boxes(dataset_split: str) -> list:
+            """The filter boxes (`filters`) set to the whole of `dataset_split` in file order; the
+            split box's choices are the store's now."""
             labels = [d.label for d in dataset_splits(home)]
             whole = QueueFilters(dataset_split)
-            way_back = [left, gr.update(value=left.label(), visible=True)] if left else [gr.skip(), gr.skip()]
-            return [gr.update(value=dataset_split, choices=labels), ids, types_update(dataset_split), whole.only_errors,
-                    whole.not_corrected, whole.order, whole.made, *way_back], ids
+            return [gr.update(value=dataset_split, choices=labels), types_update(dataset_split), whole.only_errors,
+                    whole.not_corrected, whole.order]
 
         def back_to(place: QueuePlace) -> tuple[list, list[str]]:
             """`queue_outs` for the queue `place` was in, as it was made (its filters in their
@@ -1779,10 +1785,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         front (the split just imported in the Store tab); `queue_event` then makes that queue."""
         if not dataset_split:
             return [gr.skip()] * (len(filters) + 1)
-        labels = [d.label for d in dataset_splits(home)]
-        whole = QueueFilters(dataset_split)
-        return [gr.update(value=dataset_split, choices=labels), types_update(dataset_split), whole.only_errors,
-                whole.not_corrected, whole.order, gr.Tabs(selected="annotate")]
+        return [*whole_boxes(dataset_split), gr.Tabs(selected="annotate")]
 
     return {"queue_dataset": ds, "remembered": [remembered_split, remembered_post, remembered_filters],
             "filters": filters, "whole_split": whole_split, "queue_event": queue_event,
