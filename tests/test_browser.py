@@ -390,6 +390,11 @@ def test_upload_correct_undo_and_distill(app, browser):
         box = small.locator("#job-result [data-testid='header-4']").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
         shot(small, "distill-report-phone")
+        # the version a round continues is read whole ("mner-default (the" was cut under the arrow)
+        parent = small.locator("#distill-parent input")
+        expect(parent).to_have_value("mner-default (the default)", timeout=T)
+        width, room = parent.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert width <= room, (width, room)
     finally:
         phone.close()
     tab(page, "Errors")

@@ -695,13 +695,15 @@ def build_distill_tab(home: Path, policy: AccessPolicy, post_state: gr.State, ta
             epochs = gr.Slider(1, 10, value=2, step=1, label="Epochs (budget)")
             replay = gr.Slider(0, 3, value=1, step=0.5, label="Replay (× corrected posts)")
         # what the round learns from and what it continues, a row of their own (in the row above,
-        # "the default, mner-default" was cut at the box's edge)
+        # "the default, mner-default" was cut at the box's edge); one above the other on a phone
+        # (side by side at 390 px, "mner-default (the" was cut under the arrow)
         with gr.Row():
-            since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since")
+            since = gr.Textbox(label="Corrected since (ISO date or model version, optional)", elem_id="distill-since",
+                               min_width=300)
             # custom values taken: "default", its first value, may still be the page's while its
             # choices are already names (Gradio refused the event in between with "Error")
             parent = gr.Dropdown(label="Continue from", choices=[("the default", "default")], value="default",
-                                 elem_id="distill-parent", allow_custom_value=True,
+                                 elem_id="distill-parent", allow_custom_value=True, min_width=300,
                                  info="the version the round starts from and is measured against: the default, "
                                       "or another version of the task (one not promoted, say)")
         plan = gr.Markdown(elem_id="distill-plan")
