@@ -304,6 +304,12 @@ def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_di
             "annotators saved 1 post differently, not settled yet**") in said
     # a save that confirmed the labels is said apart ("6 corrected" read as six changed, where two were not)
     assert "(4 posts of this split corrected, 1 of them confirmed as they were imported)." in said
+    with open_store(home) as s:
+        post = get_post(s, differ)
+    # said to a lead at the post itself, not only in Errors' count
+    disagree = "Annotators disagree on this post and no save has settled it since: its current labels are ann2's"
+    assert disagree in annotate.progress_line(home, post, ADMIN)
+    assert "disagree" not in annotate.progress_line(home, post, ANN1)
     # a lead settles it (each one's labels read in the agreement panel): told it is the post's
     # current labels now, not "unseen by you" of what the panel had just shown
     said = save_as(home, differ, ADMIN, ["ORG"])
@@ -314,12 +320,15 @@ def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_di
         post = get_post(s, differ)
     assert "each annotator's labels of a disagreement are in the agreement panel below, for admins" in (
         annotate.progress_line(home, post, ADMIN))
+    assert "disagree on this post" not in annotate.progress_line(home, post, ADMIN)
     assert "never another annotator's" in annotate.progress_line(home, post, ANN1)
     said = errors_tab.gold_said(errors_tab.error_analysis(home, "demo/test"))
     assert said.endswith("This split is annotated blind: a corrected post's gold is its newest save, whoever made it.")
     save_as(home, differ, ANN2, ["MISC"])   # one of those who disagreed saves over the settling: open again
     assert unsettled() == {differ}
-    save_as(home, differ, ANN1, ["MISC"])   # and then agreed after all
+    assert disagree in annotate.progress_line(home, post, ADMIN)   # the lead opening it again reads so
+    save_as(home, differ, ANN1, ["MISC"])   # and then agreed after all: settled, the lead's older save aside
+    assert unsettled() == set()
     save_as(home, differ, ADMIN, ["MISC"])
     assert unsettled() == set()
     annotate.set_split_blind(home, "demo/test", False, ADMIN)   # open again: one chain of saves, as before
@@ -349,3 +358,76 @@ def test_a_round_s_plan_says_its_corrections_of_a_blind_split_are_the_newest_sav
                               "settled yet**") in plan.text
     annotate.set_split_blind(home, "apart17/valid", False, ADMIN)
     assert "blind" not in distill.plan_view(home, "apart17", None, 1.0).text
+
+
+def test_a_lead_puts_one_annotator_s_labels_in_the_editor_to_settle_a_disagreement(demo_home):
+    """In a blind split a lead's editor shows the lead's own labels: settling a disagreement
+    meant reading an annotator's version in the agreement panel and typing it again."""
+    home = demo_home
+    annotate.set_split_blind(home, "demo/test", True, ADMIN)
+    with open_store(home) as s:
+        pid, alone = [p.id for p in list_posts(s, "demo", "test")][:2]
+    save_as(home, pid, ANN1, ["PER"])
+    save_as(home, pid, ANN2, ["LOC"])
+    save_as(home, alone, ANN1, ["MISC"])
+    with open_store(home) as s:
+        ann1 = sorted((x.start, x.end, x.type) for x in blind_store.seen_by(s, pid, "ann1").labels.spans)
+    assert annotate.annotators_to_take(home, pid, ADMIN) == ["ann1", "ann2"]
+    assert annotate.annotators_to_take(home, pid, ANN2) == []   # blind: not theirs to read
+    assert annotate.annotators_to_take(home, alone, ADMIN) == []   # nothing to settle
+    doc = annotate.editor_doc(home, pid, ADMIN, [pid], rev=3).to_value()
+    value, said = annotate.take_labels(home, doc, "ann1", ADMIN)
+    # in the editor, unsaved, against the lead's own version (a save goes through the usual checks)
+    assert sorted((x["start"], x["end"], x["type"]) for x in value["spans"]) == ann1 != spans_of(value)
+    assert value["took"] == "ann1" and value["rev"] == 4 and value["base_version"] == doc["base_version"]
+    assert said.startswith("ann1's labels (version ") and "not saved" in said
+    with pytest.raises(ValidationError, match="annotated blind: each annotator's labels of its posts are for admins"):
+        annotate.take_labels(home, annotate.editor_doc(home, pid, ANN2, [pid]).to_value(), "ann1", ANN2)
+    with pytest.raises(ValidationError, match="ann3 has no labels of this post"):
+        annotate.take_labels(home, doc, "ann3", ADMIN)
+    with pytest.raises(ValidationError, match="settle the conflict on show first"):
+        annotate.take_labels(home, {**doc, "conflict": {"by": "ann2"}}, "ann1", ADMIN)
+    # saved, it settles the post with ann1's labels
+    _, said = annotate.save_doc(home, value, "adm", ADMIN, [pid])
+    with open_store(home) as s:
+        now = label_store.head(s, pid, "mner")
+        assert blind_store.unsettled_posts(s, "demo") == set()
+    assert now.author == "adm" and sorted((x.start, x.end, x.type) for x in now.labels.spans) == ann1
+    # the lead's settling save is no third annotator's labels made apart ("all 3 annotators", "ann1 · adm")
+    rows = [r for r in annotate.agreement_rows(home)[0] if r[0] == "demo/test (blind)"]
+    assert [r[1] for r in rows] == ["ann1 · ann2"], rows
+    again, said = annotate.take_labels(home, annotate.editor_doc(home, pid, ADMIN, [pid]).to_value(), "ann1", ADMIN)
+    assert said == "ann1's labels are the ones on show already: Save to settle the post with them."
+
+
+def test_labels_made_apart_stay_so_when_the_split_is_opened_and_made_blind_again(demo_home):
+    """Agreement and the unsettled count read the saves made since the latest `blind on`: made
+    blind a second time, the first time's saves were dropped ("No post has been saved by two
+    or more annotators yet"); opened, its row lost "(blind)" and a save made seeing the other's
+    labels moved the figure."""
+    home = demo_home
+    annotate.set_split_blind(home, "demo/test", True, ADMIN)
+    with open_store(home) as s:
+        pid = next(p.id for p in list_posts(s, "demo", "test"))
+    save_as(home, pid, ANN1, ["PER"])
+    save_as(home, pid, ANN2, ["LOC"])
+
+    def blind_row():
+        return [r[1:3] for r in annotate.agreement_rows(home)[0] if r[0] == "demo/test (blind)"]
+
+    def unsettled():
+        with open_store(home) as s:
+            return blind_store.unsettled_posts(s, "demo", "test")
+
+    assert blind_row() == [["ann1 · ann2", 1]] and unsettled() == {pid}
+    annotate.set_split_blind(home, "demo/test", False, ADMIN)
+    assert blind_row() == [["ann1 · ann2", 1]]   # opened: still the labels they made apart
+    assert pid in [p for _, p in annotate.agreement_rows(home, with_blind=False)[1]]   # no longer hidden
+    save_as(home, pid, ANN1, ["LOC"])   # seeing ann2's labels: not agreement of labels made apart
+    assert blind_row() == [["ann1 · ann2", 1]]
+    assert not any(r[0] == "demo" for r in annotate.agreement_rows(home)[0])
+    annotate.set_split_blind(home, "demo/test", True, ADMIN)   # blind once more
+    assert blind_row() == [["ann1 · ann2", 1]]
+    assert unsettled() == set()   # ann1's save in the open, seeing ann2's labels, settled it
+    save_as(home, pid, ANN2, ["MISC"])   # ann2, blind again, saves otherwise: the first time's ann1 against it
+    assert blind_row() == [["ann1 · ann2", 1]] and unsettled() == {pid}

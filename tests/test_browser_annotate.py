@@ -819,7 +819,7 @@ def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     expect(a.locator("#agreement-table")).to_contain_text("ann-a · ann-b", timeout=T)
     pick_post(a, "agreement-posts", pid)
     said = a.locator("#agreement-said")
-    expect(said).to_contain_text("What each annotator's labels say", timeout=T)
+    expect(said).to_contain_text("What each annotator's labels of this post say (in bold", timeout=T)
     expect(said).to_contain_text("ann-a (version", timeout=T)
     expect(said).to_contain_text("ann-b (version", timeout=T)
     shot(a, "annotate-agreement-said")
@@ -843,7 +843,8 @@ def test_conflicts_resolved_by_taking_theirs_and_by_keeping_mine(app, browser):
     expect(a.locator("#annotate-status")).not_to_contain_text("Took ann-b's labels", timeout=T)
     a.locator("#agreement-posts input").click()
     expect(a.get_by_role("option", name=re.compile(re.escape(pid).replace("/", r"\/") + "$"))).to_have_count(0)
-    expect(a.locator("#agreement-said")).to_be_empty()
+    # the panel reads the post on show: they agree on it now
+    expect(a.locator("#agreement-said")).to_contain_text("labels of this post say (they agree)", timeout=T)
     a.close()
     b.close()
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cot_explorer.devtools.harness import fill, shot, tab
+from cot_explorer.devtools.harness import fill, pick_post, shot, tab
 from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
@@ -333,8 +333,8 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         two.get_by_text("Annotator agreement", exact=True).click()
         two.locator("#agreement-btn").click()
         # said under the table (in the status line above the editor it was a screen away)
-        expect(two.locator("#agreement-said")).to_contain_text("are left out", timeout=T)
-        expect(two.locator("#agreement-said")).to_be_in_viewport()
+        expect(two.locator("#agreement-note")).to_contain_text("are left out", timeout=T)
+        expect(two.locator("#agreement-note")).to_be_in_viewport()
         expect(two.locator("#blind-split input")).to_be_checked()
         expect(two.locator("#blind-split input")).to_be_disabled()   # an admin's choice: not offered to click
         # and its error analysis is an admin's: refused in a sentence that ends, on the split Annotate is on
@@ -343,6 +343,42 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         two.locator("#errors-btn").click()
         expect(two.locator("#errors-note")).to_contain_text(
             "so it is for admins until an admin ends blind annotation.", timeout=T)
+        # ann2 labels the post otherwise: the lead settles it from ann1's labels, put in the lead's
+        # editor from the agreement panel (the lead's editor shows the lead's own: the version
+        # read in the panel had to be typed again)
+        tab(two, "Annotate")
+        make_an_edit(two, "3")
+        two.keyboard.press("s")
+        expect(two.locator("#annotate-status")).to_contain_text("your own labels of this post (blind", timeout=T)
+        with open_store(home) as s:
+            ann1 = sorted((x.start, x.end, x.type) for x in blind_store.seen_by(s, pid, "ann1").labels.spans)
+        expect(two.locator("#agreement-take input")).to_be_disabled()   # not theirs to read
+        lead.locator("#agreement-btn").click()
+        expect(lead.locator("#agreement-table")).to_contain_text("ann1 · ann2", timeout=T)
+        pick_post(lead, "agreement-posts", pid)
+        expect(lead.locator("#agreement-said")).to_contain_text("ann2 (version", timeout=T)
+        # said at the post too, where the lead reads it opening it any other way
+        expect(lead.locator("#se-progress")).to_contain_text("Annotators disagree on this post", timeout=T)
+        chips = lead.locator("#span-editor .se-chip")
+        mine = chips.count()
+        lead.locator("#agreement-take input").click()
+        lead.get_by_role("option", name="ann1", exact=True).click()
+        expect(lead.locator("#annotate-status")).to_contain_text("ann1's labels (version", timeout=T)
+        expect(lead.locator("#se-dirty")).to_contain_text("unsaved", timeout=T)
+        expect(chips).to_have_count(len(ann1))
+        shot(lead, "blind-lead-takes-ann1")
+        lead.locator("#span-editor .se-tok").first.click()   # the keys are the editor's again
+        lead.keyboard.press("u")   # back to what was on show
+        expect(chips).to_have_count(mine, timeout=T)
+        lead.keyboard.press("r")
+        expect(chips).to_have_count(len(ann1), timeout=T)
+        lead.keyboard.press("s")
+        expect(lead.locator("#annotate-status")).to_contain_text("your labels of this post are its current ones now",
+                                                                 timeout=T)
+        expect(lead.locator("#se-progress")).not_to_contain_text("Annotators disagree", timeout=T)
+        with open_store(home) as s:
+            now = label_store.head(s, pid, "mner")
+            assert now.author == "adm" and sorted((x.start, x.end, x.type) for x in now.labels.spans) == ann1
     finally:
         with open_store(home) as s:
             for dataset, split_name in blind_store.blind_splits(s):

@@ -57,7 +57,7 @@ def test_migration_8_gives_old_undos_the_source_of_the_labels_they_restore(home,
         s.conn.execute("UPDATE labels SET source = 'annotator' WHERE version = ?", (back.version,))  # as saved before
         s.conn.execute("ALTER TABLE labels DROP COLUMN imported")  # as it was before migration 8
         s.conn.execute("DROP TABLE promotions")   # and before migration 11
-        s.conn.execute("DROP TABLE blind_splits")   # nor migration 12
+        s.conn.execute("DROP TABLE blind_periods")   # nor migrations 12 and 13
         s.conn.execute("PRAGMA user_version = 7")
         s.conn.commit()
         # counted as corrected before the migration (progress() itself reads the migrated schema)
@@ -99,7 +99,7 @@ def test_migration_10_keeps_every_answer_and_lets_a_twin_post_keep_its_own(home,
         s.conn.execute(f"INSERT INTO teacher_outputs ({columns}) SELECT {columns} FROM old")
         s.conn.execute("DROP TABLE old")
         s.conn.execute("DROP TABLE promotions")   # as it was before migration 11
-        s.conn.execute("DROP TABLE blind_splits")   # nor migration 12
+        s.conn.execute("DROP TABLE blind_periods")   # nor migrations 12 and 13
         s.conn.execute("PRAGMA user_version = 9")
         s.conn.commit()
         with pytest.raises(sqlite3.IntegrityError):   # what dropped the twin's answer
@@ -133,7 +133,7 @@ def test_migration_11_keeps_the_promotions_that_stand_as_the_start_of_the_histor
                            manifest={}, created_at=made)
         set_promoted(s, "a", by="ann", reason="better on valid")
         s.conn.execute("DROP TABLE promotions")   # as it was before migration 11
-        s.conn.execute("DROP TABLE blind_splits")   # nor migration 12
+        s.conn.execute("DROP TABLE blind_periods")   # nor migrations 12 and 13
         s.conn.execute("PRAGMA user_version = 10")
         s.conn.commit()
     with open_store(home) as s:
@@ -150,9 +150,36 @@ def test_migration_12_adds_blind_splits_to_a_store_without_them(home):
 
     with open_store(home) as s:
         s.conn.execute("INSERT INTO datasets VALUES ('d', '[\"PER\"]', 'now')")
-        s.conn.execute("DROP TABLE blind_splits")
+        s.conn.execute("DROP TABLE blind_periods")
         s.conn.execute("PRAGMA user_version = 11")
         s.conn.commit()
     with open_store(home) as s:
         assert s.schema_version == LATEST and blind.blind_splits(s) == set()
         assert not blind.is_blind(s, "d", "train")
+
+
+def test_migration_13_keeps_a_split_blind_and_then_keeps_each_time_it_was(home):
+    """A split blind before migration 13 stays blind, from when it was made so; opened again and
+    made blind once more, both times are kept (only the latest was: the labels made apart the
+    first time were no longer counted as made apart)."""
+    from cot_explorer.store import blind
+
+    with open_store(home) as s:
+        s.conn.execute("INSERT INTO datasets VALUES ('d', '[\"PER\"]', 'now')")
+        s.conn.execute("INSERT INTO posts (id, dataset, split, position, text, tokens, offsets, source, created_at) "
+                       "VALUES ('d/train/1', 'd', 'train', 0, 'Ann', '[\"Ann\"]', '[[0, 3]]', 'f', 'now')")
+        s.conn.execute("DROP TABLE blind_periods")
+        s.conn.execute("CREATE TABLE blind_splits (dataset TEXT NOT NULL, split TEXT NOT NULL, set_by TEXT, "
+                       "set_at TEXT NOT NULL, PRIMARY KEY (dataset, split))")
+        s.conn.execute("INSERT INTO blind_splits VALUES ('d', 'train', 'lead', '2026-01-01T00:00:00+00:00')")
+        s.conn.execute("PRAGMA user_version = 12")
+        s.conn.commit()
+    with open_store(home) as s:
+        assert s.schema_version == LATEST and blind.is_blind(s, "d", "train")
+        assert blind.blind_periods(s) == {("d", "train"): [blind.BlindPeriod("2026-01-01T00:00:00+00:00", None)]}
+        assert blind.set_blind(s, "d", "train", False, "lead") and not blind.is_blind(s, "d", "train")
+        assert blind.set_blind(s, "d", "train", True, "lead") and blind.blind_splits(s) == {("d", "train")}
+        first, second = blind.blind_periods(s)[("d", "train")]
+        assert first.end is not None and first.end <= second.start and second.end is None
+        assert blind.made_apart([first, second], "2026-01-02T00:00:00+00:00")
+        assert not blind.made_apart([first, second], first.end)   # opened: seen by all from then

@@ -270,6 +270,13 @@ function load(fromServer) {
           "the post was saved since.");
       doc.stale_draft = { spans: older.spans, base_version: older.base_version };
     }
+    if (doc.took) {
+      // an annotator's labels put here by a lead (the agreement panel): unsaved, kept as the draft,
+      // and "u" goes back to what was on show before them
+      if (samePost && norm(working) !== norm(spans)) local.push(working.map((s) => ({ ...s })));
+      delete doc.took;
+      keepDraft();
+    }
     if (kept && norm(kept) !== norm(spans)) {
       // edited while the save was on its way: the answer holds what was sent, not what came after
       local.push(spans.map((s) => ({ ...s })));  // "u" takes them back here, then to what came before

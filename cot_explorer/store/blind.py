@@ -26,37 +26,62 @@ class SeenLabels:
     own: bool                 # their own save (not the imported labels)
 
 
+@dataclass(frozen=True)
+class BlindPeriod:
+    """A time a split was annotated blind: the saves made in it were made apart."""
+
+    start: str
+    end: str | None   # None while the split is blind
+
+    def holds(self, at: str | None) -> bool:
+        return at is not None and at >= self.start and (self.end is None or at < self.end)
+
+
 def is_blind(store: Store, dataset: str, split: str) -> bool:
-    return store.conn.execute("SELECT 1 FROM blind_splits WHERE dataset = ? AND split = ?",
+    return store.conn.execute("SELECT 1 FROM blind_periods WHERE dataset = ? AND split = ? AND ended_at IS NULL",
                               (dataset, split)).fetchone() is not None
 
 
 def blind_splits(store: Store) -> set[tuple[str, str]]:
-    return set(blind_since(store))
+    """The splits annotated blind now."""
+    return set(store.conn.execute("SELECT dataset, split FROM blind_periods WHERE ended_at IS NULL"))
 
 
-def blind_since(store: Store) -> dict[tuple[str, str], str]:
-    """{(dataset, split): when it was made blind}: saves from before then were made seeing others'."""
-    return {(d, s): at for d, s, at in store.conn.execute("SELECT dataset, split, set_at FROM blind_splits")}
+def blind_periods(store: Store) -> dict[tuple[str, str], list[BlindPeriod]]:
+    """{(dataset, split): each time it was annotated blind, oldest first}, of every split that
+    ever was: a save made in one of them was made apart, though the split was opened since."""
+    out: dict[tuple[str, str], list[BlindPeriod]] = {}
+    for d, s, start, end in store.conn.execute(
+            "SELECT dataset, split, set_at, ended_at FROM blind_periods ORDER BY set_at"):
+        out.setdefault((d, s), []).append(BlindPeriod(start, end))
+    return out
+
+
+def made_apart(periods: list[BlindPeriod], at: str | None) -> bool:
+    return any(p.holds(at) for p in periods)
 
 
 def set_blind(store: Store, dataset: str, split: str, on: bool, by: str | None) -> bool:
     """Make a split blind (or not); whether that changed anything. Refused for a split with no
-    posts, and for one whose posts hold entity pairs (their relations stay shared)."""
+    posts, and for one whose posts hold entity pairs (their relations stay shared). Opened
+    again, its time blind is kept: the labels made apart then stay so."""
     if not on:
         with store.write():
-            gone = store.conn.execute("DELETE FROM blind_splits WHERE dataset = ? AND split = ?", (dataset, split))
-        return gone.rowcount > 0
+            ended = store.conn.execute("UPDATE blind_periods SET ended_at = ?, ended_by = ? WHERE dataset = ? AND "
+                                       "split = ? AND ended_at IS NULL", (utc_now(), by, dataset, split))
+        return ended.rowcount > 0
     if store.conn.execute("SELECT 1 FROM posts WHERE dataset = ? AND split = ? LIMIT 1",
                           (dataset, split)).fetchone() is None:
         raise ValidationError(f"there is no split {dataset}/{split} in the store")
     if label_store.labelled_task(store, dataset, split) == "mre":
         raise ValidationError(f"{dataset}/{split} holds entity pairs with relations, which blind annotation does not "
                               "hide: only entity splits can be annotated blind")
+    if is_blind(store, dataset, split):
+        return False
     with store.write():
-        added = store.conn.execute("INSERT OR IGNORE INTO blind_splits (dataset, split, set_by, set_at) VALUES (?, ?, ?, ?)",
-                                   (dataset, split, by, utc_now()))
-    return added.rowcount > 0
+        store.conn.execute("INSERT INTO blind_periods (dataset, split, set_by, set_at) VALUES (?, ?, ?, ?)",
+                           (dataset, split, by, utc_now()))
+    return True
 
 
 def _spellings(store: Store, author: str) -> list[str]:
@@ -140,32 +165,87 @@ def saved_by(store: Store, dataset: str, split: str, author: str) -> int:
 
 def unsettled_posts(store: Store, dataset: str, split: str | None = None) -> set[str]:
     """Posts of the dataset's blind splits (of `split` alone, if given) that two or more
-    annotators have saved differently since the split was made blind, with no save over that
+    annotators have saved differently while the split was blind, with no save over that
     disagreement since: their current labels, what Errors scores against and a round trains
     on, are just whoever of them saved last. A save by someone who first saved the post once
     others already disagreed on it (a lead, settling) settles it, until one of those who
-    disagreed saves it again."""
-    since = {s: at for (d, s), at in blind_since(store).items() if d == dataset and split in (None, s)}
-    if not since:
+    disagreed saves it again; so does their coming to agree."""
+    periods = {s: p for (d, s), p in blind_periods(store).items()
+               if d == dataset and split in (None, s) and is_blind(store, d, s)}
+    if not periods:
         return set()
     spelt = label_store._first_spellings(store)
     out = set()
     for post_id in label_store.labels_by_annotator(store):
         post = store.conn.execute("SELECT split FROM posts WHERE id = ? AND dataset = ?", (post_id, dataset)).fetchone()
-        if post is None or post[0] not in since:
-            continue
-        standing = label_store._standing_changes(store, post_id, "mner")
-        saves = [(r["version"], spelt.get(r["author"], r["author"]), frozenset(label_store._labelset(r).spans))
-                 for r in store.db.query("SELECT * FROM labels WHERE post_id = ? AND task = 'mner' AND source = 'annotator' "
-                                         "AND action IN ('save', 'merge') AND created_at >= ? ORDER BY version",
-                                         [post_id, since[post[0]]])
-                 if r["version"] in standing]
-        latest = {a: spans for _, a, spans in saves}   # each one's newest (the saves are in version order)
-        if len(set(latest.values())) < 2:
-            continue   # they agree
-        newest = saves[-1][1]
-        first = min(v for v, a, _ in saves if a == newest)
-        before = {a: spans for v, a, spans in saves if v < first and a != newest}   # the others' labels then
-        if len(set(before.values())) < 2:   # the newest is one of those who disagree, not a settler
+        if post is not None and post[0] in periods and _unsettled(store, post_id, periods[post[0]], spelt):
             out.add(post_id)
     return out
+
+
+def _post_periods(store: Store, post_id: str) -> list[BlindPeriod]:
+    post = store.conn.execute("SELECT dataset, split FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return blind_periods(store).get(tuple(post), []) if post is not None else []
+
+
+def is_unsettled(store: Store, post_id: str) -> bool:
+    """`unsettled_posts`' rule for one post (the one open in the editor): a lead reading it at
+    the post learns that an annotator saved it again over their settling save."""
+    post = store.conn.execute("SELECT dataset, split FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return (post is not None and is_blind(store, *post)
+            and _unsettled(store, post_id, _post_periods(store, post_id), label_store._first_spellings(store)))
+
+
+def blind_saves(store: Store, post_id: str, periods: list[BlindPeriod], spelt: dict[str, str] | None = None
+                ) -> list[tuple[int, str, frozenset]]:
+    """(version, annotator, spans) of the post's entity saves made while its split was blind
+    that still stand, in version order."""
+    spelt = label_store._first_spellings(store) if spelt is None else spelt
+    standing = label_store._standing_changes(store, post_id, "mner")
+    return [(r["version"], spelt.get(r["author"], r["author"]), frozenset(label_store._labelset(r).spans))
+            for r in store.db.query("SELECT * FROM labels WHERE post_id = ? AND task = 'mner' AND source = 'annotator' "
+                                    "AND action IN ('save', 'merge') ORDER BY version", [post_id])
+            if r["version"] in standing and made_apart(periods, r["created_at"])]
+
+
+def _settlers(saves: list[tuple[int, str, frozenset]]) -> set[str]:
+    """Who first saved the post once others already disagreed on it: a lead settling, not a
+    third annotator labelling it apart."""
+    latest: dict[str, frozenset] = {}
+    out = set()
+    for _, author, spans in saves:
+        if author not in latest and len(set(latest.values())) >= 2:
+            out.add(author)
+        latest[author] = spans
+    return out
+
+
+def settlers(store: Store, post_id: str) -> set[str]:
+    """`_settlers` of a post of a split that was ever blind (none elsewhere): agreement leaves
+    their saves out (a lead's settling save counted as a third annotator, "all 3 annotators")."""
+    periods = _post_periods(store, post_id)
+    return _settlers(blind_saves(store, post_id, periods)) if periods else set()
+
+
+def _unsettled(store: Store, post_id: str, periods: list[BlindPeriod], spelt: dict[str, str]) -> bool:
+    """Those who labelled the post apart disagree, and the newest save is one of theirs (a
+    settler's save over their disagreement settles it, as does any save made while the split
+    was open; one of them saving again while it is blind reopens it)."""
+    saves = blind_saves(store, post_id, periods, spelt)
+    settling = _settlers(saves)
+    latest = {a: spans for _, a, spans in saves if a not in settling}   # each one's newest
+    if len(set(latest.values())) < 2 or saves[-1][1] in settling:
+        return False
+    # a save since made while the split was open, seeing their labels, settles it too
+    standing = label_store._standing_changes(store, post_id, "mner")
+    later = store.conn.execute("SELECT version FROM labels WHERE post_id = ? AND task = 'mner' AND source = 'annotator' "
+                               "AND action IN ('save', 'merge') AND version > ?", (post_id, saves[-1][0])).fetchall()
+    return not any(v in standing for (v,) in later)
+
+
+def labels_made_apart(store: Store, post_id: str, periods: list[BlindPeriod]) -> dict[str, tuple]:
+    """{annotator: the spans of their newest standing save made while the post's split was
+    blind}, settlers left out: what agreement compares in the split's blind row."""
+    saves = blind_saves(store, post_id, periods)
+    settling = _settlers(saves)
+    return {a: tuple(spans) for _, a, spans in saves if a not in settling}

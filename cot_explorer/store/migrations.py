@@ -390,6 +390,25 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        13,
+        "each time a split was annotated blind is kept, ended or not: opened again and made blind once more, the "
+        "labels its annotators made apart before were no longer counted as made apart",
+        (
+            """CREATE TABLE blind_periods (
+                dataset TEXT NOT NULL,
+                split TEXT NOT NULL,
+                set_by TEXT,
+                set_at TEXT NOT NULL,
+                ended_by TEXT,
+                ended_at TEXT,                -- NULL while the split is blind
+                PRIMARY KEY (dataset, split, set_at)
+            )""",
+            """INSERT INTO blind_periods (dataset, split, set_by, set_at)
+               SELECT dataset, split, set_by, set_at FROM blind_splits""",
+            "DROP TABLE blind_splits",
+        ),
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

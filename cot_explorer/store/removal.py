@@ -162,7 +162,7 @@ def remove_splits(store: Store, dataset: str, split: str | None,
             store.conn.execute(f"DELETE FROM imports WHERE dataset = ? AND split IN ({', '.join('?' * len(gone.splits))})",
                                args)
             # a split imported again under the name starts in the open
-            store.conn.execute(f"DELETE FROM blind_splits WHERE dataset = ? AND split IN "
+            store.conn.execute(f"DELETE FROM blind_periods WHERE dataset = ? AND split IN "
                                f"({', '.join('?' * len(gone.splits))})", args)
             if gone.whole_dataset:
                 store.conn.execute("DELETE FROM captions WHERE dataset = ?", (dataset,))

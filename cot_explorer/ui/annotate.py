@@ -486,6 +486,12 @@ def progress_line(home: Path, post: Post, user: User) -> str:
             # an admin reads each annotator's labels of a disagreement in the agreement panel: the line
             # that said "never another annotator's" stood above that panel
             said = BLIND_SAID_ADMIN if user.may(Action.SET_BLIND) else BLIND_SAID
+            if user.may(Action.SET_BLIND) and blind_store.is_unsettled(store, post.id):
+                # at the post itself (an annotator's save over a lead's settling one reopened it unseen)
+                now = label_store.head(store, post.id, "mner")
+                said += (". Annotators disagree on this post and no save has settled it since: its current labels "
+                         f"are {now.author if now is not None and now.author else 'the newest save'}'s; put the "
+                         "version to keep in the editor from the agreement panel and save it")
             return f"{post.dataset}/{post.split} is annotated blind: {mine} of {total} posts saved by you; {said}"
         pr = label_store.progress(store, post.dataset, post.split, confirmed=True)
         signed_in = saves and user.name not in (None, "local")  # the one local user saves under a typed name
@@ -655,9 +661,13 @@ def context(home: Path, post_id: str) -> tuple[str | None, str, str]:
 
 # -- what the editor asks the server -------------------------------------------------------
 
+def _span_keys(spans: list[dict] | None) -> list[tuple]:
+    """The editor's spans as a comparable list (their order and origin aside)."""
+    return sorted((s.get("start"), s.get("end"), s.get("type")) for s in spans or [])
+
+
 def _is_dirty(doc: dict) -> bool:
-    key = lambda lst: sorted((s.get("start"), s.get("end"), s.get("type")) for s in lst or [])  # noqa: E731
-    return bool(doc and doc.get("post_id")) and key(doc.get("spans")) != key(doc.get("saved"))
+    return bool(doc and doc.get("post_id")) and _span_keys(doc.get("spans")) != _span_keys(doc.get("saved"))
 
 
 def echoed(doc: dict, **changes) -> dict:
@@ -1040,21 +1050,28 @@ def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], lis
     with open_store(home) as store:
         by_post = label_store.labels_by_annotator(store)
         posts = {pid: get_post(store, pid) for pid in by_post}
-        blind = blind_store.blind_since(store)
+        periods = blind_store.blind_periods(store)   # every split ever blind, opened since or not
+        blind = blind_store.blind_splits(store)      # blind now
+        apart = {pid: blind_store.labels_made_apart(store, pid, periods[(p.dataset, p.split)])
+                 for pid, p in posts.items() if (p.dataset, p.split) in periods}
     per_dataset: dict[str, list] = {}
     for pid, by in by_post.items():
         p = posts[pid]
-        since = blind.get((p.dataset, p.split))
-        if since is not None:
-            if not with_blind:
+        key = (p.dataset, p.split)
+        if key in periods:
+            if not with_blind and key in blind:
                 continue
-            # labels made apart: those saved since the split was made blind (walkers' saves from
-            # before it, the second made over the first, were counted in its blind row)
-            by = {a: ls for a, ls in by.items() if (ls.created_at or "") >= since}
+            # labels made apart: those saved while the split was blind (walkers' saves from before
+            # it, the second made over the first, were counted in its blind row; made blind a
+            # second time, the saves of the first time were not counted at all), a lead's
+            # settling save left out (it counted as a third annotator)
+            if len(apart[pid]) >= 2:
+                per_dataset.setdefault(f"{p.dataset}/{p.split} (blind)", []).append((pid, len(p.tokens), apart[pid]))
+            # what was saved seeing each other's labels, with the rest of the dataset
+            by = {a: ls for a, ls in by.items() if not blind_store.made_apart(periods[key], ls.created_at)}
             if len(by) < 2:
                 continue
-        group = f"{p.dataset}/{p.split} (blind)" if since is not None else p.dataset
-        per_dataset.setdefault(group, []).append((pid, len(p.tokens), {a: ls.spans for a, ls in by.items()}))
+        per_dataset.setdefault(p.dataset, []).append((pid, len(p.tokens), {a: ls.spans for a, ls in by.items()}))
     rows, disagree = [], []
     per_type = lambda a: ", ".join(f"{t} {f:.1f}" for t, f in sorted(a.per_type_f1.items()))  # noqa: E731
     for ds, items in sorted(per_dataset.items()):
@@ -1068,7 +1085,9 @@ def agreement_rows(home: Path, with_blind: bool = True) -> tuple[list[list], lis
                 if both:
                     b = agreement(both)
                     rows.append([ds, f"{x} · {y}", b.posts, b.f1, b.kappa, per_type(b)])
-        disagree += [(post_label(posts[pid], note=newest_said(home, pid)), pid) for pid in a.disagreements]
+        listed = {pid for _, pid in disagree}   # a post in its split's blind row and its dataset's row: once
+        disagree += [(post_label(posts[pid], note=newest_said(home, pid)), pid) for pid in a.disagreements
+                     if pid not in listed]
     # blind: one file imported once per annotator, each split corrected by its own; the posts
     # with the same words compared split against split (in one split the second annotator starts
     # from the first one's labels, which is not agreement of independent judgements)
@@ -1121,18 +1140,31 @@ def set_split_blind(home: Path, dataset_split: str | None, on: bool, user: User)
             + ": everyone sees each post's current labels, its newest save.")
 
 
-def annotators_said(home: Path, post_id: str | None, user: User | None = None) -> str:
-    """Each annotator's standing labels of one post, in its words, the spans not all of them
-    gave in bold: a disagreement opened showed only the current labels, so who said what had
-    to be dug out of the history. Of a post of a blind split, to admins only."""
+def _annotators_labels(home: Path, post_id: str | None, user: User | None) -> tuple[Post | None, dict[str, LabelSet]]:
+    """The post and each annotator's standing labels of it, where two or more saved it; refused
+    where the user may not see them (of a post of a blind split, admins only)."""
     if not post_id:
-        return ""
+        return None, {}
     with open_store(home) as store:
         by = label_store.labels_by_annotator(store, post_id=post_id).get(post_id, {})
         post = get_post(store, post_id)
         hidden = (post is not None and user is not None and not user.may(Action.SET_BLIND)
                   and blind_viewer(store, post.dataset, post.split, user) is not None)
-    if post is None or len(by) < 2 or hidden:
+    if hidden:
+        raise ValidationError(f"{post.dataset}/{post.split} is annotated blind: each annotator's labels of its posts "
+                              "are for admins")
+    return post, by if post is not None else {}
+
+
+def annotators_said(home: Path, post_id: str | None, user: User | None = None) -> str:
+    """Each annotator's standing labels of one post, in its words, the spans not all of them
+    gave in bold: a disagreement opened showed only the current labels, so who said what had
+    to be dug out of the history. Of a post of a blind split, to admins only."""
+    try:
+        post, by = _annotators_labels(home, post_id, user)
+    except ValidationError:
+        return ""   # not theirs to read, and not said: the panel stays empty
+    if post is None or len(by) < 2:
         return ""
     key = lambda s: (s.start, s.end, s.type)  # noqa: E731
     shared = set.intersection(*({key(s) for s in ls.spans} for ls in by.values()))
@@ -1144,7 +1176,38 @@ def annotators_said(home: Path, post_id: str | None, user: User | None = None) -
     lines = [f"- **{markdown_literal(a)}** (version {ls.version}): "
              + (", ".join(said(s) for s in sorted(ls.spans, key=key)) or "no entities")
              for a, ls in sorted(by.items())]
-    return "**What each annotator's labels say** (in bold: what not all of them gave)\n\n" + "\n".join(lines)
+    head = ("in bold: what not all of them gave" if any(key(s) not in shared for ls in by.values() for s in ls.spans)
+            else "they agree")
+    return f"**What each annotator's labels of this post say** ({head})\n\n" + "\n".join(lines)
+
+
+def annotators_to_take(home: Path, post_id: str | None, user: User) -> list[str]:
+    """Whose labels of the post a lead may put in the editor to settle it (`take_labels`)."""
+    try:
+        return sorted(_annotators_labels(home, post_id, user)[1]) if user.may(Action.SAVE_LABELS) else []
+    except ValidationError:
+        return []
+
+
+def take_labels(home: Path, doc: dict, annotator: str, user: User) -> tuple[dict, str]:
+    """One annotator's labels of the post on show put in the editor, unsaved, for the user to
+    check and save: in a blind split a lead's editor shows the lead's own labels, and settling
+    a disagreement meant typing an annotator's version again by hand."""
+    if not doc or not doc.get("post_id"):
+        raise ValidationError("open a post first")
+    if doc.get("conflict"):
+        raise ValidationError("settle the conflict on show first")
+    post, by = _annotators_labels(home, doc["post_id"], user)
+    if annotator not in by:
+        raise ValidationError(f"{annotator} has no labels of this post that still stand" if by else
+                              "two annotators' labels of this post are needed first")
+    theirs = by[annotator]
+    spans = [span_dict(s) for s in theirs.spans]
+    said = (f"{annotator}'s labels (version {theirs.version}) are in the editor, not saved: check them, change what "
+            "needs it, and Save to settle the post (u goes back to what was on show).")
+    if _span_keys(spans) == _span_keys(doc.get("spans")):
+        said = f"{annotator}'s labels are the ones on show already: Save to settle the post with them."
+    return echoed(doc, spans=spans, rev=doc.get("rev", 0) + 1, took=annotator, clear_draft=True), said
 
 
 # -- layout and wiring -----------------------------------------------------------------------
@@ -1209,10 +1272,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             blind_note = gr.Markdown(elem_id="blind-note")
             agree_btn = gr.Button("Measure agreement", elem_id="agreement-btn")
             agree = gr.Dataframe(headers=AGREEMENT_COLUMNS, interactive=False, elem_id="agreement-table")
+            agree_note = gr.Markdown(elem_id="agreement-note")   # under the table, where its answer is looked for
             disagreed = gr.Dropdown(label="Posts they disagree on (opens it)", choices=[], elem_id="agreement-posts")
             who_said = gr.Markdown(elem_id="agreement-said")
+            # a lead settles a disagreement from one annotator's version (in a blind split the
+            # lead's editor shows the lead's own labels: the version on screen had to be typed again)
+            take = gr.Dropdown(label="Put one annotator's labels of the post on show in the editor", choices=[],
+                               elem_id="agreement-take", interactive=False,
+                               info="unsaved: check them, then Save to settle the post with them")
 
-        post_outs = [editor, image, caption, cot, history, status]
+        # status last: many answers skip all but the editor and the status line
+        post_outs = [editor, image, caption, cot, history, who_said, take, status]
         # a split's predictions under way: one bar, over the editor (Gradio drew one over every
         # output, six copies of "1024/3372 posts predicted" squeezed over the filters)
         work = {**model_work, "show_progress_on": [editor]}
@@ -1223,10 +1293,16 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def keep_queue() -> list:
             return [gr.skip()] * n_queue
 
-        def show(doc: EditorDoc, message: str = "") -> list:
+        def show(doc: EditorDoc, message: str = "", *, user: User) -> list:
             img, cap, thought = context(home, doc.post_id)
             return [doc.to_value(), gr.update(value=img, visible=bool(img)), cap, thought,
-                    history_rows(home, doc.post_id, doc.blind_of), message]
+                    history_rows(home, doc.post_id, doc.blind_of), *annotators_of(doc.post_id, user), message]
+
+        def annotators_of(post_id: str | None, user: User) -> list:
+            """The agreement panel's view of the post on show: what each annotator's labels say,
+            and whose a lead may put in the editor (it showed the disagreement picked last)."""
+            names = annotators_to_take(home, post_id, user)
+            return [annotators_said(home, post_id, user), gr.update(choices=names, value=None, interactive=bool(names))]
 
         def types_update(d: str, current: str = "any", keep: bool = False):
             """The type filter's choices for split `d` (its entity types; on a relation split,
@@ -1276,7 +1352,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
                         + show(editor_doc(home, ids[0], user, ids),
                                f"{basis} This is its first post; the one you were on is "
-                               f"{ids.index(here) + 1} of {len(ids)} now."))
+                               f"{ids.index(here) + 1} of {len(ids)} now.", user=user))
             if here in ids:
                 # the post on show is in the new queue too: it stays open, unsaved edits and all,
                 # at its place in it (unticking a filter threw a walker back to the queue's first post);
@@ -1299,7 +1375,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                    if on_show is not None and f"{on_show.dataset}/{on_show.split}" == d else "")
             gone = f"The post you were on is not in this queue: {why}. This is its first post." if why else ""
             return ([ids, [d, t, e, c, o]] + [gr.skip()] * len(filters)
-                    + show(editor_doc(home, ids[0], user, ids), " ".join(x for x in (gone, basis) if x)))
+                    + show(editor_doc(home, ids[0], user, ids), " ".join(x for x in (gone, basis) if x), user=user))
 
         def navigate(doc, ids, author_name, dataset_split, t, e, c, o, made, place, evt: gr.EventData, user):
             user_opened()
@@ -1321,7 +1397,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if data.get("then") == "save" and _is_dirty(doc):
                 saved, message = save_doc(home, doc, _author(home, author_name, user), user, ids)
                 if saved.conflict:  # stay here: the conflict is to be resolved first
-                    return keep_queue() + show(saved, message)
+                    return keep_queue() + show(saved, message, user=user)
                 # said above the next post: "Saved version 1073: your own labels of this post"
                 # read as of the post now on show
                 message = f"{left_post_said(doc)} {message}"
@@ -1354,29 +1430,29 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 else:   # a post the queue leaves out: its neighbour in the queue, that way (else its first)
                     target = (beside_in_queue(home, ids, here, made[4], delta) if here and made else None) or ids[0]
             # a draft of the post opened stays: it comes back (the post was left by a reload, say)
-            return switch + show(editor_doc(home, target, user, ids, rev=doc.get("rev", 0) + 1), message)
+            return switch + show(editor_doc(home, target, user, ids, rev=doc.get("rev", 0) + 1), message, user=user)
 
         def do_save(doc, ids, author_name, user):
-            return show(*save_doc(home, doc, _author(home, author_name, user), user, ids))
+            return show(*save_doc(home, doc, _author(home, author_name, user), user, ids), user=user)
 
         def do_undo(doc, ids, author_name, evt: gr.EventData, user):
             change = (evt._data or {}).get("version")   # the Undo beside a relation just saved
             return show(*step_history(home, doc, False, _author(home, author_name, user), user, ids,
-                                      change if isinstance(change, int) else None))
+                                      change if isinstance(change, int) else None), user=user)
 
         def do_redo(doc, ids, author_name, user):
-            return show(*step_history(home, doc, True, _author(home, author_name, user), user, ids))
+            return show(*step_history(home, doc, True, _author(home, author_name, user), user, ids), user=user)
 
         def do_relation(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
             out = show(*save_relation(home, doc, data.get("index"), data.get("label"), _author(home, author_name, user),
-                                      user, ids))
+                                      user, ids), user=user)
             return [{**out[0], "answers": doc.get("req")}, *out[1:]]   # the request it answers (see `said`)
 
         def do_resolve(doc, ids, author_name, evt: gr.EventData, user):
             data = evt._data or {}
             return show(*resolve_conflict(home, doc, data.get("choice"), data.get("spans") or [],
-                                          _author(home, author_name, user), user, ids))
+                                          _author(home, author_name, user), user, ids), user=user)
 
         def open_elsewhere(pid, doc, ids, d, t, e, c, o, made, place, remembered, user):
             return open_post(pid, doc, ids, boxes_of(d, t, e, c, o), made, place, user, None, remembered)
@@ -1408,7 +1484,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                                             followed.said) if x)
             return followed.outs + show(editor_doc(home, pid, user, followed.ids, rev=(doc or {}).get("rev", 0) + 1,
                                                    focus_pair=focus["pair"] if mine else None, reveal=True,
-                                                   focus_error=focus.get("span") if mine else None), said_now)
+                                                   focus_error=focus.get("span") if mine else None), said_now, user=user)
 
         def not_queued_said(pid: str | None, ids: list[str], made, user: User, opened: str = "This post") -> str:
             """Why a post of the queue's own split opened outside the queue (a link, a search, a
@@ -1517,7 +1593,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                     [gr.skip()] * (len(post_outs) - 1)
             switch, ids = back_to(place)
             return [None] + switch + show(editor_doc(home, place.post_id, user, ids, rev=(doc or {}).get("rev", 0) + 1,
-                                                     reveal=True))
+                                                     reveal=True), user=user)
 
         def show_pair(focus, doc, ids, d, t, e, c, o, made, place, remembered, user):
             """An error row picked again. Of the post already open: its pair comes on show (the
@@ -1620,7 +1696,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 gone = get_post(store, doc["post_id"]) is None
             if not gone:
                 return leave + show(editor_doc(home, doc["post_id"], user, pruned, rev=doc.get("rev", 0) + 1,
-                                               refresh_of=doc["post_id"]))
+                                               refresh_of=doc["post_id"]), user=user)
             split, ids, target, message = left_after_deletion(home, doc, ids or [])
             switch = leave
             if split:
@@ -1628,7 +1704,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             if not ids:
                 return switch + [gr.skip()] * (len(post_outs) - 1) + [message]
             return switch + show(editor_doc(home, target or ids[0], user, ids, rev=doc.get("rev", 0) + 1,
-                                            refresh_of=doc["post_id"]), message)
+                                            refresh_of=doc["post_id"]), message, user=user)
 
         refresh_event = dict(fn=guarded(policy, Action.EXPLORE, said(refresh, n_queue + n), quiet=True),
                              inputs=[editor, queue_state], outputs=queue_outs + post_outs, api_visibility="private",
@@ -1698,10 +1774,17 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         # filters or the post may differ, and another post opened elsewhere offers it again)
         ds.change(lambda d, place: gr.update(visible=isinstance(place, QueuePlace) and place.dataset_split != d),
                   [ds, back_state], [back], queue=False, api_visibility="private")
-        disagreed.change(guarded(policy, Action.EXPLORE, lambda pid, user: annotators_said(home, pid, user), quiet=True),
-                         [disagreed], [who_said], api_visibility="private")
+
+        def do_take(annotator: str | None, doc: dict, user: User) -> list:
+            if not annotator:   # the box emptied by the post opened
+                return [gr.skip()] * len(post_outs)
+            value, said_now = take_labels(home, doc, annotator, user)
+            return [value] + [gr.skip()] * (len(post_outs) - 3) + [gr.update(value=None), said_now]
+
+        take.input(guarded(policy, Action.SAVE_LABELS, said(do_take, n)), [take, editor], post_outs,
+                   api_visibility="private")
         search.submit(guarded(policy, Action.EXPLORE, do_search), [search], [found, status], api_visibility="private")
-        agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, who_said, status],
+        agree_btn.click(guarded(policy, Action.EXPLORE, do_agreement), None, [agree, disagreed, agree_note, status],
                         api_visibility="private")
     def filters_on_load(dataset_split: str | None, stored: str | None) -> list:
         """The filter boxes as this browser left them on `dataset_split` (set by the page load,
@@ -1754,7 +1837,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         left_out = not_queued_said(remembered, ids, kept.filters.made, user, "The post you were on last") if kept else ""
         first = remembered if remembered in ids or left_out else ids[0] if ids else None
         said = " ".join(x for x in (left_out, said) if x)
-        opened = show(editor_doc(home, first, user, ids), said) if first and not (doc or {}).get("post_id") else None
+        opened = show(editor_doc(home, first, user, ids), said, user=user) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return skip_all
         made, boxes = (kept.made, kept.boxes) if kept else (None, [gr.skip(), gr.skip()])
