@@ -411,7 +411,9 @@ def _blind(args: argparse.Namespace, store) -> int:
               "their own labels of its posts in the app (where no one signs in, with no users set in "
               "COT_EXPLORER_USERS or a users file, the one local user sees every label).")
     else:
-        print(f"{where} is {'open again' if changed else 'not blind'}: everyone sees each post's current labels.")
+        print(f"{where} is {'open again' if changed else 'not blind'}: everyone sees each post's current labels"
+              + ("; agreement keeps what its annotators labelled apart while it was blind in its blind row."
+                 if changed else "."))
     return 0
 
 

@@ -66,7 +66,8 @@ def test_who_may_make_a_split_blind_and_which_splits_can_be(demo_home, tmp_path,
     assert "already" in annotate.set_split_blind(demo_home, "demo/test", True, ADMIN)
     assert annotate.split_is_blind(demo_home, "demo/test") and not annotate.split_is_blind(demo_home, "demo/valid")
     # the one local user may open it again (a store made blind under sign-in, opened without)
-    assert annotate.set_split_blind(demo_home, "demo/test", False, LOCAL).startswith("demo/test is open again")
+    opened = annotate.set_split_blind(demo_home, "demo/test", False, LOCAL)
+    assert opened.startswith("demo/test is open again") and "labelled apart while it was blind" in opened
     assert not annotate.split_is_blind(demo_home, "demo/test")
     # from a terminal too, and a split removed takes its blindness with it
     mine = first_posts_file(data / "twitter2017/test.txt", tmp_path / "mine.txt", 5)
@@ -75,6 +76,9 @@ def test_who_may_make_a_split_blind_and_which_splits_can_be(demo_home, tmp_path,
     assert cli(["--home", str(demo_home), "blind", "on", "--dataset", "mine", "--split", "a"]) == 0
     # who sees every label: users set in the environment are users too (it named a users file only)
     assert "with no users set in COT_EXPLORER_USERS or a users file" in capsys.readouterr().out
+    assert cli(["--home", str(demo_home), "blind", "off", "--dataset", "mine", "--split", "a"]) == 0
+    assert "keeps what its annotators labelled apart while it was blind" in capsys.readouterr().out
+    assert cli(["--home", str(demo_home), "blind", "on", "--dataset", "mine", "--split", "a"]) == 0
     with open_store(demo_home) as s:
         assert blind_store.blind_splits(s) == {("mine", "a")}
         remove_splits(s, "mine", "a", lambda gone: None)

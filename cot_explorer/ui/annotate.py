@@ -1137,7 +1137,9 @@ def set_split_blind(home: Path, dataset_split: str | None, on: bool, user: User)
                 "Agreement compares labels made apart (rows “" + dataset_split + " (blind)”). A post's current "
                 "labels, which a round trains on, are its newest save: settle the disagreements before a round.")
     return ((f"{dataset_split} is open again" if changed else f"{dataset_split} was not blind")
-            + ": everyone sees each post's current labels, its newest save.")
+            + ": everyone sees each post's current labels, its newest save."
+            + (f" Agreement keeps what its annotators labelled apart while it was blind (rows “{dataset_split} "
+               "(blind)”)." if changed else ""))
 
 
 def _annotators_labels(home: Path, post_id: str | None, user: User | None) -> tuple[Post | None, dict[str, LabelSet]]:
