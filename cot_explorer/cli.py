@@ -427,7 +427,8 @@ def _stats(args: argparse.Namespace, store) -> int:
         types = " ".join(f"{t}={n}" for t, n in s.spans_per_type.items())
         print(f"{s.dataset}/{s.split}: {s.posts} posts, entities {types or '-'}, {s.relations} relations, "
               f"{s.posts_with_knowledge} with knowledge, {s.posts_with_caption} with captions, "
-              f"{s.corrected_posts} corrected")
+              f"{s.corrected_posts} corrected"
+              + (f" ({s.confirmed_posts} of them confirmed as imported)" if s.confirmed_posts else ""))
     return 0
 
 

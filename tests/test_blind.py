@@ -17,7 +17,7 @@ from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
 from cot_explorer.store.posts import get_post, list_posts
 from cot_explorer.store.removal import remove_splits
-from cot_explorer.ui import annotate, distill, errors_tab, explore
+from cot_explorer.ui import annotate, distill, errors_tab, explore, store_tab
 from cot_explorer.ui.demo import ensure_demo
 
 from .conftest import two_pair_mnre_file
@@ -308,6 +308,12 @@ def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_di
             "annotators saved 1 post differently, not settled yet**") in said
     # a save that confirmed the labels is said apart ("6 corrected" read as six changed, where two were not)
     assert "(4 posts of this split corrected, 1 of them confirmed as they were imported)." in said
+    # the Store tab's table says so too, and to an annotator of the blind split counts none of others' work
+    def corrected_cell(user):
+        return next(r[-1] for r in store_tab.store_now(home, user)[0] if r[:2] == ["demo", "test"])
+
+    assert corrected_cell(ADMIN) == "4 (1 confirmed as imported)"
+    assert corrected_cell(ANN1) == "blind: yours in Annotate"
     with open_store(home) as s:
         post = get_post(s, differ)
     # said to a lead at the post itself, not only in Errors' count

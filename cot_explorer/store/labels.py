@@ -461,10 +461,10 @@ def progress(store: Store, dataset: str, split: str, task: str | None = None, co
         people.setdefault(spelt.get(author, author), set()).update(ps)
     counts = sorted(((a, len(ps)) for a, ps in people.items()), key=lambda x: (-x[1], x[0]))
     return Progress(total, corrected, dict(counts),
-                    _confirmed_unchanged(store, dataset, split, tasks) if confirmed else 0)
+                    confirmed_unchanged(store, dataset, split, tasks) if confirmed else 0)
 
 
-def _confirmed_unchanged(store: Store, dataset: str, split: str, tasks: tuple[str, ...]) -> int:
+def confirmed_unchanged(store: Store, dataset: str, split: str, tasks: tuple[str, ...] = ("mner", "mre")) -> int:
     """Posts counted as corrected whose labels are still those they were imported with, in
     every task someone saved: checked and confirmed, not changed (a Save pressed on labels
     that were right). Read for the few posts people saved, not the whole split."""

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from .core import Store
 from .knowledge import posts_with_knowledge
+from .labels import confirmed_unchanged
 
 
 @dataclass
@@ -18,13 +19,16 @@ class SplitStats:
     posts_with_knowledge: int = 0
     posts_with_caption: int = 0
     corrected_posts: int = 0
+    confirmed_posts: int = 0   # of the corrected, those saved as they were imported (checked, not changed)
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
 def compute_stats(store: Store) -> list[SplitStats]:
-    """`corrected_posts` counts posts whose current label (either task) is not the imported gold."""
+    """`corrected_posts` counts posts whose current label (either task) is not the imported gold;
+    `confirmed_posts` those of them saved as they were imported ("6 corrected" read as six
+    changed, where two were confirmed)."""
     q = store.conn.execute
     out: dict[tuple[str, str], SplitStats] = {}
     for ds, sp, n in q("SELECT dataset, split, count(*) FROM posts GROUP BY dataset, split ORDER BY dataset, split"):
@@ -48,4 +52,5 @@ def compute_stats(store: Store) -> list[SplitStats]:
         """SELECT p.dataset, p.split, count(DISTINCT p.id) FROM current_labels c JOIN posts p ON p.id = c.post_id
            WHERE c.source != 'gold' GROUP BY 1, 2"""):
         out[(ds, sp)].corrected_posts = n
+        out[(ds, sp)].confirmed_posts = confirmed_unchanged(store, ds, sp)
     return list(out.values())

@@ -18,6 +18,7 @@ from ..errors import ValidationError
 from ..exporter import export
 from ..importer import file_sha256
 from ..paths import captions_file, data_dir, knowledge_file, mnre_file, twitter_file
+from ..store import blind as blind_store
 from ..store import open_store
 from ..store.imports import earlier_imports_of
 from ..store.stats import SplitStats, compute_stats
@@ -28,9 +29,15 @@ from .store_import import DETECT, FORMATS, import_file, split_box_after_pick
 STATS_COLUMNS = ["dataset", "split", "posts", "entities", "relations", "with knowledge", "with caption", "corrected"]
 
 
-def stats_cells(s: SplitStats) -> list:
+def stats_cells(s: SplitStats, blind: bool = False) -> list:
+    """A split's row. `blind`: a split annotated blind, to one of its annotators: how many posts
+    were corrected is others' work too, which they must not read (their own count is in
+    Annotate's progress line)."""
+    corrected = ("blind: yours in Annotate" if blind else
+                 f"{s.corrected_posts} ({s.confirmed_posts} confirmed as imported)" if s.confirmed_posts
+                 else s.corrected_posts)
     return [s.dataset, s.split, s.posts, " ".join(f"{t}:{n}" for t, n in s.spans_per_type.items()), s.relations,
-            s.posts_with_knowledge, s.posts_with_caption, s.corrected_posts]
+            s.posts_with_knowledge, s.posts_with_caption, corrected]
 
 
 def stats_rows(home: Path) -> list[list]:
@@ -43,7 +50,8 @@ def store_now(home: Path, user: User, policy: AccessPolicy | None = None) -> tup
     the tab's opening read them twice)."""
     with open_store(home) as store:
         stats = compute_stats(store)
-    return [stats_cells(s) for s in stats], store_line(home, user, policy, stats)
+        hidden = blind_store.blind_splits(store) if not user.may(Action.SET_BLIND) else set()
+    return [stats_cells(s, (s.dataset, s.split) in hidden) for s in stats], store_line(home, user, policy, stats)
 
 
 @functools.lru_cache(maxsize=32)
