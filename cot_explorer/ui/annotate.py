@@ -55,7 +55,7 @@ from .common import (
     student,
     who_saves,
 )
-from .explore import cot_markdown
+from .explore import READ_POST_IN_ADDRESS, cot_markdown
 from .first_open import first_open_stands, user_opened
 from .guard import guarded
 from .predicted import (
@@ -1245,6 +1245,8 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         remembered_split = gr.Textbox(visible=False, elem_id="remembered-split")   # the page load reads it
         remembered_post = gr.Textbox(visible=False, elem_id="remembered-post")     # and fills this one
         remembered_filters = gr.Textbox(visible=False, elem_id="remembered-filters")   # and this one
+        # the address's post and how the page was opened, read as the first queue is asked for
+        link, link_how = gr.Textbox(visible=False), gr.Textbox(visible=False)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 # above the editor, beside its bar: what Save, Undo or Next answered is read where
@@ -1477,6 +1479,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 return keep_queue() + [gr.skip()] * len(post_outs)
             chosen = not first_open_stands() or bool((remembered or "").strip())
             user_opened()
+            if _has_unsaved(doc) and doc.get("post_id") == pid and not focus:
+                # opened already (a link's post, by the page load's first queue), and edited since:
+                # it stays as it is (it asked whether to leave the post for itself)
+                return keep_queue() + [gr.skip()] * len(post_outs)
             if _has_unsaved(doc):
                 return keep_queue() + [echoed(doc, pending_open={"post_id": pid, "label": pid})] + \
                     [gr.skip()] * (len(post_outs) - 1)
@@ -1817,21 +1823,38 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         return KeptQueue(kept, queue(home, *kept.made, seen_by=viewer), kept.made, [gr.skip(), gr.skip()],
                          order_basis(home, kept))
 
+    def linked_post(link: str | None, how: str | None) -> str | None:
+        """The post a link opened in a new page names (`?post=`), where it is in the store; not
+        on a reload or back and forward, which come back to where Annotate was."""
+        if how != "navigate" or not (link or "").strip():
+            return None
+        with open_store(home) as store:
+            post = get_post(store, link.strip())
+        return post.id if post is not None else None
+
     def first_queue(dataset_split: str | None, t: str, e: bool, c: bool, o: str, doc, remembered: str | None,
-                    user: User) -> list:
+                    link: str | None, how: str | None, user: User) -> list:
         """The queue of the dataset the page opens on, and the post this browser showed last
         if the queue holds it, else its first (after the page load: a reload put a 4,000-post
         queue back on its first post). The post shown last opens too where the queue made again
         leaves it out (corrected to agree with the student), outside the queue, with why. A post the user opened meanwhile (picked in Explore while
         the page loaded, say) stays, and so does the queue that opening chose (an error row's
         split, say), which this late answer, read from the dropdown at the page load, must not
-        replace."""
-        skip_all = [gr.skip()] * (len(post_outs) + 4)
+        replace. A page opened from a colleague's link opens the linked post here, in its
+        split's queue, as Explore's opening of it does: whichever of the two answers lands
+        last, the linked post stays (the first queue's post, landing last, replaced it)."""
+        skip_all = [gr.skip()] * (n_queue + len(post_outs))
         if not first_open_stands():   # before any work, and again once it is done
             return skip_all
         # with the filters the page load put back (filters_on_load)
-        kept = queue_as_kept(QueueFilters(dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value),
-                             user) if dataset_split else None
+        boxes = QueueFilters(dataset_split, t or "any", bool(e), bool(c), o or QueueOrder.FILE.value) if dataset_split else None
+        linked = linked_post(link, how)
+        if linked is not None and not (doc or {}).get("post_id"):
+            followed = follow_post(linked, [], boxes, user)
+            said = " ".join(x for x in (not_queued_said(linked, followed.ids, followed.made, user), followed.said) if x)
+            opened = show(editor_doc(home, linked, user, followed.ids, reveal=True), said, user=user)
+            return followed.outs + opened if first_open_stands() else skip_all
+        kept = queue_as_kept(boxes, user) if boxes else None
         ids, said = (kept.ids, kept.said) if kept else ([], "")
         # the post one was on, though the queue made again leaves it out (corrected to agree with
         # the student, say): it opens again, and the line says why and where Next goes (the
@@ -1842,13 +1865,15 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         opened = show(editor_doc(home, first, user, ids), said, user=user) if first and not (doc or {}).get("post_id") else None
         if not first_open_stands():
             return skip_all
-        made, boxes = (kept.made, kept.boxes) if kept else (None, [gr.skip(), gr.skip()])
+        made, (errors_box, order_box) = (kept.made, kept.boxes) if kept else (None, [gr.skip(), gr.skip()])
+        # queue_outs: [ds, queue_state, type_filter, only_errors, not_corrected, order, queue_made, back_state, back]
+        queue_now = [gr.skip(), ids, gr.skip(), errors_box, gr.skip(), order_box, made, gr.skip(), gr.skip()]
         if opened is None:   # nothing to open: what to do instead of "opening"
             waiting = not (doc or {}).get("post_id") and (doc or {}).get("empty") == OPENING
             empty = CHOOSE if not kept or kept.filters.is_whole else "No post matches these filters."
-            return ([ids, made, *boxes] + ([{"empty": empty}] if waiting else [gr.skip()])
+            return (queue_now + ([{"empty": empty}] if waiting else [gr.skip()])
                     + [gr.skip()] * (len(post_outs) - 2) + [said or gr.skip()])
-        return [ids, made, *boxes] + opened
+        return queue_now + opened
 
     status.change(None, [status], None, js=SHOW_NAME_WHEN_ASKED, api_visibility="private")
     status.change(None, [status], None, js=STATUS_IN_SIGHT, api_visibility="private")
@@ -1861,9 +1886,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 [author], [author], api_visibility="private", show_progress="hidden")
     recall_name = dict(fn=None, inputs=None, outputs=[author], js=RECALL_NAME, api_visibility="private")
     first_queue_event = dict(fn=guarded(policy, Action.EXPLORE, first_queue, quiet=True),
-                             inputs=[*filters, editor, remembered_post],
-                             outputs=[queue_state, queue_made, only_errors, order] + post_outs, api_visibility="private",
-                             **work)
+                             inputs=[*filters, editor, remembered_post, link, link_how],
+                             outputs=queue_outs + post_outs, api_visibility="private",
+                             js=f"(...a) => [...a.slice(0, -2), ...({READ_POST_IN_ADDRESS})()]", **work)
 
     def whole_split(dataset_split: str | None, user: User) -> list:
         """The filter boxes set to the whole of `dataset_split` in file order, and Annotate to the
