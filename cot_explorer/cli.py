@@ -404,6 +404,7 @@ def _blind(args: argparse.Namespace, store) -> int:
         return 0
     if not (args.dataset and args.split):
         raise ValidationError(f"blind {args.action} needs --dataset and --split")
+    unsettled = len(blind_store.unsettled_posts(store, args.dataset, args.split)) if args.action == "off" else 0
     changed = blind_store.set_blind(store, args.dataset, args.split, args.action == "on", cli_user())
     where = f"{args.dataset}/{args.split}"
     if args.action == "on":
@@ -413,7 +414,9 @@ def _blind(args: argparse.Namespace, store) -> int:
     else:
         print(f"{where} is {'open again' if changed else 'not blind'}: everyone sees each post's current labels"
               + ("; agreement keeps what its annotators labelled apart while it was blind in its blind row."
-                 if changed else "."))
+                 if changed else ".")
+              + (f" {unsettled} post(s) its annotators saved differently were not settled: their current labels are "
+                 "whoever saved last." if changed and unsettled else ""))
     return 0
 
 

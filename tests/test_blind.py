@@ -337,6 +337,13 @@ def test_errors_says_a_split_is_blind_and_how_many_posts_its_annotators_saved_di
     save_as(home, differ, ANN2, ["MISC"])   # one of those who disagreed saves over the settling: open again
     assert unsettled() == {differ}
     assert disagree in annotate.progress_line(home, post, ADMIN)   # the lead opening it again reads so
+    # and settles it again with the labels they saved before, unchanged in their editor ("Nothing
+    # changed since your version N: nothing saved" left ann2's labels current)
+    doc = annotate.editor_doc(home, differ, ADMIN, [differ]).to_value()
+    said = annotate.save_doc(home, doc, "adm", ADMIN, [differ])[1]
+    assert said.startswith("Saved version") and unsettled() == set()
+    assert annotate.save_doc(home, annotate.editor_doc(home, differ, ADMIN, [differ]).to_value(), "adm", ADMIN,
+                             [differ])[1].startswith("Nothing changed since your version")   # current already
     save_as(home, differ, ANN1, ["MISC"])   # and then agreed after all: settled, the lead's older save aside
     assert unsettled() == set()
     save_as(home, differ, ADMIN, ["MISC"])
@@ -390,7 +397,8 @@ def test_a_lead_puts_one_annotator_s_labels_in_the_editor_to_settle_a_disagreeme
     # in the editor, unsaved, against the lead's own version (a save goes through the usual checks)
     assert sorted((x["start"], x["end"], x["type"]) for x in value["spans"]) == ann1 != spans_of(value)
     assert value["took"] == "ann1" and value["rev"] == 4 and value["base_version"] == doc["base_version"]
-    assert said.startswith("ann1's labels (version ") and "not saved" in said
+    assert said.startswith("Put ann1's labels (version ") and "u goes back" in said
+    assert value["note"].startswith("ann1's labels, not saved: check them") and value["reveal"]
     with pytest.raises(ValidationError, match="annotated blind: each annotator's labels of its posts are for admins"):
         annotate.take_labels(home, annotate.editor_doc(home, pid, ANN2, [pid]).to_value(), "ann1", ANN2)
     with pytest.raises(ValidationError, match="ann3 has no labels of this post"):
@@ -403,6 +411,9 @@ def test_a_lead_puts_one_annotator_s_labels_in_the_editor_to_settle_a_disagreeme
         now = label_store.head(s, pid, "mner")
         assert blind_store.unsettled_posts(s, "demo") == set()
     assert now.author == "adm" and sorted((x.start, x.end, x.type) for x in now.labels.spans) == ann1
+    # said as the settling it is, and what "not all of them gave" is of those who labelled it apart
+    said = annotate.annotators_said(home, pid, ADMIN)
+    assert "**adm** (version " in said and ", settling)" in said and "in bold: what not all of them gave" in said
     # the lead's settling save is no third annotator's labels made apart ("all 3 annotators", "ann1 · adm")
     rows = [r for r in annotate.agreement_rows(home)[0] if r[0] == "demo/test (blind)"]
     assert [r[1] for r in rows] == ["ann1 · ann2"], rows
@@ -410,7 +421,7 @@ def test_a_lead_puts_one_annotator_s_labels_in_the_editor_to_settle_a_disagreeme
     assert said == "ann1's labels are the ones on show already: Save to settle the post with them."
 
 
-def test_labels_made_apart_stay_so_when_the_split_is_opened_and_made_blind_again(demo_home):
+def test_labels_made_apart_stay_so_when_the_split_is_opened_and_made_blind_again(demo_home, capsys):
     """Agreement and the unsettled count read the saves made since the latest `blind on`: made
     blind a second time, the first time's saves were dropped ("No post has been saved by two
     or more annotators yet"); opened, its row lost "(blind)" and a save made seeing the other's
@@ -430,7 +441,8 @@ def test_labels_made_apart_stay_so_when_the_split_is_opened_and_made_blind_again
             return blind_store.unsettled_posts(s, "demo", "test")
 
     assert blind_row() == [["ann1 · ann2", 1]] and unsettled() == {pid}
-    annotate.set_split_blind(home, "demo/test", False, ADMIN)
+    opened = annotate.set_split_blind(home, "demo/test", False, ADMIN)
+    assert "**1 post its annotators saved differently was not settled**: its current labels are whoever" in opened
     assert blind_row() == [["ann1 · ann2", 1]]   # opened: still the labels they made apart
     assert pid in [p for _, p in annotate.agreement_rows(home, with_blind=False)[1]]   # no longer hidden
     save_as(home, pid, ANN1, ["LOC"])   # seeing ann2's labels: not agreement of labels made apart
@@ -441,3 +453,6 @@ def test_labels_made_apart_stay_so_when_the_split_is_opened_and_made_blind_again
     assert unsettled() == set()   # ann1's save in the open, seeing ann2's labels, settled it
     save_as(home, pid, ANN2, ["MISC"])   # ann2, blind again, saves otherwise: the first time's ann1 against it
     assert blind_row() == [["ann1 · ann2", 1]] and unsettled() == {pid}
+    capsys.readouterr()
+    assert cli(["--home", str(home), "blind", "off", "--dataset", "demo", "--split", "test"]) == 0
+    assert "1 post(s) its annotators saved differently were not settled" in capsys.readouterr().out

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cot_explorer.devtools.harness import fill, pick_post, shot, tab
+from cot_explorer.devtools.harness import fill, pick, pick_post, shot, tab
 from cot_explorer.schema import LabelSet, Span
 from cot_explorer.store import labels as label_store
 from cot_explorer.store import open_store
@@ -306,6 +306,13 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         lead.locator("#blind-split input").check()
         expect(lead.locator("#blind-note")).to_contain_text(f"{split} is annotated blind now", timeout=T)
         shot(lead, "blind-split-set")
+        # the note is of that split: another picked, it goes (a refusal of one stayed under the next)
+        pick(lead, "queue-dataset", "demo-mnre/test")
+        expect(lead.locator("#blind-note")).to_be_empty(timeout=T)
+        expect(lead.locator("#blind-split input")).not_to_be_checked()
+        pick(lead, "queue-dataset", split)
+        expect(lead.locator("#blind-split input")).to_be_checked(timeout=T)
+        expect(lead.locator("#span-editor .se-tok").first).to_be_visible(timeout=T)
         # ann1's page, open before: its next answer shows the split blind
         one.locator("#se-next").click()
         expect(one.locator("#se-progress")).to_contain_text("is annotated blind: ", timeout=T)
@@ -335,6 +342,8 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         # said under the table (in the status line above the editor it was a screen away)
         expect(two.locator("#agreement-note")).to_contain_text("are left out", timeout=T)
         expect(two.locator("#agreement-note")).to_be_in_viewport()
+        # not "No post has been saved by two or more annotators", false of the blind split's
+        expect(two.locator("#agreement-note")).not_to_contain_text("No post has been saved")
         expect(two.locator("#blind-split input")).to_be_checked()
         expect(two.locator("#blind-split input")).to_be_disabled()   # an admin's choice: not offered to click
         # and its error analysis is an admin's: refused in a sentence that ends, on the split Annotate is on
@@ -363,13 +372,14 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         mine = chips.count()
         lead.locator("#agreement-take input").click()
         lead.get_by_role("option", name="ann1", exact=True).click()
-        expect(lead.locator("#annotate-status")).to_contain_text("ann1's labels (version", timeout=T)
+        expect(lead.locator("#annotate-status")).to_contain_text("Put ann1's labels (version", timeout=T)
+        expect(lead.locator("#span-editor .se-note")).to_contain_text("ann1's labels, not saved", timeout=T)
         expect(lead.locator("#se-dirty")).to_contain_text("unsaved", timeout=T)
         expect(chips).to_have_count(len(ann1))
         shot(lead, "blind-lead-takes-ann1")
-        lead.locator("#span-editor .se-tok").first.click()   # the keys are the editor's again
-        lead.keyboard.press("u")   # back to what was on show
+        lead.keyboard.press("u")   # the keys are the editor's: back to what was on show
         expect(chips).to_have_count(mine, timeout=T)
+        expect(lead.locator("#span-editor .se-note")).not_to_contain_text("not saved")   # said of labels gone
         lead.keyboard.press("r")
         expect(chips).to_have_count(len(ann1), timeout=T)
         lead.keyboard.press("s")

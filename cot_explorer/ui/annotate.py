@@ -489,7 +489,7 @@ def progress_line(home: Path, post: Post, user: User) -> str:
             if user.may(Action.SET_BLIND) and blind_store.is_unsettled(store, post.id):
                 # at the post itself (an annotator's save over a lead's settling one reopened it unseen)
                 now = label_store.head(store, post.id, "mner")
-                said += (". Annotators disagree on this post and no save has settled it since: its current labels "
+                said += (". ⚠ Annotators disagree on this post and no save has settled it since: its current labels "
                          f"are {now.author if now is not None and now.author else 'the newest save'}'s; put the "
                          "version to keep in the editor from the agreement panel and save it")
             return f"{post.dataset}/{post.split} is annotated blind: {mine} of {total} posts saved by you; {said}"
@@ -803,8 +803,12 @@ def _save_blind(home: Path, doc: dict, mine: LabelSet, viewer: str, user: User, 
         seen = blind_store.seen_by(store, post_id, viewer)
         started = (label_store.labels_at(store, post_id, "mner", doc["base_version"])
                    if isinstance(doc.get("base_version"), int) else None)
+        current = label_store.current(store, post_id, "mner")
     fresh = lambda: editor_doc(home, post_id, user, ids, clear_draft=True, rev=doc.get("rev", 0) + 1)  # noqa: E731
-    if seen.own and mine.same_labels(seen.labels):
+    # an admin's own labels saved again over an annotator's newer save settle the post again
+    # ("Nothing changed since your version 67" left it unsettled, the annotator's labels current)
+    settles_again = user.may(Action.SET_BLIND) and current is not None and not mine.same_labels(current)
+    if seen.own and mine.same_labels(seen.labels) and not settles_again:
         return fresh(), f"Nothing changed since your version {seen.version}: nothing saved."
     if seen.own and seen.version != doc.get("base_version"):
         # one's own save from another tab or browser since this editor drew the post: saved on
@@ -1129,6 +1133,8 @@ def set_split_blind(home: Path, dataset_split: str | None, on: bool, user: User)
                               "the one local user, the app cannot tell annotators apart")
     ds = DatasetSplit.parse(dataset_split)
     with open_store(home) as store:
+        # opened with disagreements not settled: said (their current labels are whoever saved last)
+        unsettled = len(blind_store.unsettled_posts(store, ds.dataset, ds.split)) if not on else 0
         changed = blind_store.set_blind(store, ds.dataset, ds.split, on, user.label)
     if on:
         return ((f"{dataset_split} is annotated blind now" if changed else f"{dataset_split} was annotated blind already")
@@ -1139,7 +1145,11 @@ def set_split_blind(home: Path, dataset_split: str | None, on: bool, user: User)
     return ((f"{dataset_split} is open again" if changed else f"{dataset_split} was not blind")
             + ": everyone sees each post's current labels, its newest save."
             + (f" Agreement keeps what its annotators labelled apart while it was blind (rows “{dataset_split} "
-               "(blind)”)." if changed else ""))
+               "(blind)”)." if changed else "")
+            + (f" **{unsettled} post{'s' if unsettled != 1 else ''} its annotators saved differently "
+               f"{'were' if unsettled != 1 else 'was'} not settled**: {'their' if unsettled != 1 else 'its'} current "
+               "labels are whoever saved last (Posts they disagree on, after Measure agreement, lists them)."
+               if changed and unsettled else ""))
 
 
 def _annotators_labels(home: Path, post_id: str | None, user: User | None) -> tuple[Post | None, dict[str, LabelSet]]:
@@ -1168,17 +1178,20 @@ def annotators_said(home: Path, post_id: str | None, user: User | None = None) -
         return ""   # not theirs to read, and not said: the panel stays empty
     if post is None or len(by) < 2:
         return ""
+    with open_store(home) as store:
+        settling = blind_store.settlers(store, post_id)   # a lead's settling save: no third opinion
     key = lambda s: (s.start, s.end, s.type)  # noqa: E731
-    shared = set.intersection(*({key(s) for s in ls.spans} for ls in by.values()))
+    apart = [ls for a, ls in by.items() if a not in settling] or list(by.values())
+    shared = set.intersection(*({key(s) for s in ls.spans} for ls in apart))
 
     def said(s) -> str:
         words = markdown_literal(" ".join(post.tokens[s.start:s.end]))
         return f"{words} ({s.type})" if key(s) in shared else f"**{words} ({s.type})**"
 
-    lines = [f"- **{markdown_literal(a)}** (version {ls.version}): "
+    lines = [f"- **{markdown_literal(a)}** (version {ls.version}{', settling' if a in settling else ''}): "
              + (", ".join(said(s) for s in sorted(ls.spans, key=key)) or "no entities")
              for a, ls in sorted(by.items())]
-    head = ("in bold: what not all of them gave" if any(key(s) not in shared for ls in by.values() for s in ls.spans)
+    head = ("in bold: what not all of them gave" if any(key(s) not in shared for ls in apart for s in ls.spans)
             else "they agree")
     return f"**What each annotator's labels of this post say** ({head})\n\n" + "\n".join(lines)
 
@@ -1205,11 +1218,15 @@ def take_labels(home: Path, doc: dict, annotator: str, user: User) -> tuple[dict
                               "two annotators' labels of this post are needed first")
     theirs = by[annotator]
     spans = [span_dict(s) for s in theirs.spans]
-    said = (f"{annotator}'s labels (version {theirs.version}) are in the editor, not saved: check them, change what "
-            "needs it, and Save to settle the post (u goes back to what was on show).")
     if _span_keys(spans) == _span_keys(doc.get("spans")):
         said = f"{annotator}'s labels are the ones on show already: Save to settle the post with them."
-    return echoed(doc, spans=spans, rev=doc.get("rev", 0) + 1, took=annotator, clear_draft=True), said
+        return echoed(doc, rev=doc.get("rev", 0) + 1, reveal=True), said
+    # what to do next is the editor's own note, which u replaces (on the status line it stayed,
+    # saying "not saved" over labels u had taken back); the status line says what was done
+    note = f"{annotator}'s labels, not saved: check them, change what needs it, and Save to settle the post."
+    return (echoed(doc, spans=spans, rev=doc.get("rev", 0) + 1, took=annotator, clear_draft=True, reveal=True,
+                   note=note),
+            f"Put {annotator}'s labels (version {theirs.version}) in the editor; u goes back to what was on show.")
 
 
 # -- layout and wiring -----------------------------------------------------------------------
@@ -1628,11 +1645,13 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def do_agreement(user):
             sees_blind = user.may(Action.SET_BLIND) or user.name == LOCAL_USER
             rows, posts = agreement_rows(home, with_blind=sees_blind)
-            note = "" if rows else ("No post has been saved by two or more annotators yet, and no post imported "
-                                    "into two splits is corrected in both.")
             with open_store(home) as store:
-                blind = blind_store.blind_splits(store)
-            if blind and not sees_blind:
+                blind = blind_store.blind_splits(store) if not sees_blind else set()
+            # where blind splits are left out, "no post has been saved by two" was false of them
+            elsewhere = " outside the splits annotated blind" if blind else ""
+            note = "" if rows else (f"No post{elsewhere} has been saved by two or more annotators yet, and no post "
+                                    "imported into two splits is corrected in both.")
+            if blind:
                 note += (" The posts of splits annotated blind (" + ", ".join(f"{d}/{sp}" for d, sp in sorted(blind))
                          + ") are left out: their agreement shows each annotator's labels, and is for admins "
                          "while the split is blind.")
@@ -1738,9 +1757,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                             [changed_mark], api_visibility="private", show_progress="hidden")
         changed_mark.change(**refresh_event)
         # the split's state for everyone; the box changed only by who may (an annotator's click was refused)
-        ds.change(guarded(policy, Action.EXPLORE, lambda d, user: gr.update(
-            value=split_is_blind(home, d), interactive=user.may(Action.SET_BLIND) or user.name == LOCAL_USER),
-            quiet=True), [ds], [blind_box],
+        # and the note under it goes (a refusal of another split stayed under this one's box)
+        ds.change(guarded(policy, Action.EXPLORE, lambda d, user: [gr.update(
+            value=split_is_blind(home, d), interactive=user.may(Action.SET_BLIND) or user.name == LOCAL_USER), ""],
+            quiet=True), [ds], [blind_box, blind_note],
                   api_visibility="private", show_progress="hidden")
         # the open post drawn again as the split now shows it (its own labels, or everyone's)
         blind_box.input(guarded(policy, Action.EXPLORE, toggle_blind), [ds, blind_box], [blind_box, blind_note],
