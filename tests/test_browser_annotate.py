@@ -1991,16 +1991,13 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
     # answered with an event that never comes), so only the first queue can open it
     colleague = browser.new_page(viewport={"width": 1300, "height": 1000})
 
-    def without_explore_s_opening(route):
-        data = (route.request.post_data_json or {}).get("data") or []
+    def explore_s_opening(body: dict) -> bool:
         # Annotate's answer to the post Explore opened: the post and its pair in server-side
         # states (sent as null), then the editor and the rest of where it is
-        if len(data) == 12 and data[:2] == [None, None] and isinstance(data[2], dict):
-            route.fulfill(status=200, content_type="application/json", body=json.dumps({"event_id": "held-back"}))
-        else:
-            route.continue_()
+        data = body.get("data") or []
+        return len(data) == 12 and data[:2] == [None, None] and isinstance(data[2], dict)
 
-    colleague.route("**/queue/join*", without_explore_s_opening)
+    held = hold_joins(colleague, explore_s_opening)
     colleague.goto(url + "?post=" + mnre_post)
     expect(colleague.locator("#explore-post-id")).to_contain_text(mnre_post, timeout=T)
     tab(colleague, "Annotate")
@@ -2011,6 +2008,7 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
         colleague.wait_for_timeout(500)
     assert current_post_id(colleague, home) == mnre_post
     expect(colleague.locator("#se-pos")).to_have_text(re.compile(r"^1 / \d+$"), timeout=T)
+    assert held, "Explore's opening was not held back: the test proves nothing"
     colleague.close()
 
     page.goto(url + "?post=no/such/post")
@@ -2018,6 +2016,21 @@ def test_explore_keeps_its_own_post_through_an_error_row_and_a_reload(app, brows
     expect(page.locator("#analyse-note")).to_contain_text("The link's post no/such/post is not in this store",
                                                          timeout=T)
     page.close()
+
+
+def hold_joins(page, which) -> list:
+    """The app's event requests that `which(request body)` picks are held back: kept in the
+    list returned (`route.continue_()` lets one go on); the others go on at once."""
+    held = []
+
+    def handler(route):
+        if which(route.request.post_data_json or {}):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/gradio_api/queue/join*", handler)
+    return held
 
 
 def first_queue_event(url: str) -> int:
@@ -2045,15 +2058,8 @@ def test_a_link_opened_as_the_page_loads_keeps_this_browser_s_filters(app, brows
     people, whole = queue(home, "demo/test", "PER"), queue(home, "demo/test")
     expect(page.locator("#se-pos")).to_have_text(f"1 / {len(people)}", timeout=T)
     linked = next(p for p in people[1:] if whole.index(p) != people.index(p))
-    held, event = [], first_queue_event(url)
-
-    def hold_first_queue(route):
-        if (route.request.post_data_json or {}).get("fn_index") == event:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route("**/gradio_api/queue/join*", hold_first_queue)
+    event = first_queue_event(url)
+    held = hold_joins(page, lambda body: body.get("fn_index") == event)
     page.goto(url + "?post=" + linked)
     expect(page.locator("#explore-post-id")).to_contain_text(linked, timeout=T)
     tab(page, "Annotate")
