@@ -345,7 +345,9 @@ def test_leaving_with_unsaved_edits_asks_first(app, browser):
     search.press("Enter")
     page.locator("#post-found input").click()
     page.get_by_role("option").first.click()
-    expect(page.locator("#se-dialog")).to_contain_text("Save them before you open", timeout=T)
+    # named by its words (it read "… before you open demo/test/16_05_01_360?")
+    expect(page.locator("#se-dialog")).to_contain_text("Save them before you open the post “", timeout=T)
+    expect(page.locator("#se-dialog")).to_contain_text("Lady Gaga")
     shot(page, "annotate-guard-search-pick")
     page.get_by_role("button", name="Stay").click()
     assert current_post_id(page, home) == pid

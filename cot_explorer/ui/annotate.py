@@ -1501,7 +1501,11 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
                 # it stays as it is (it asked whether to leave the post for itself)
                 return keep_queue() + [gr.skip()] * len(post_outs)
             if _has_unsaved(doc):
-                return keep_queue() + [echoed(doc, pending_open={"post_id": pid, "label": pid})] + \
+                # asked in the post's words ("Save them before you open demo/test/16_05_01_360?")
+                with open_store(home) as store:
+                    asked = get_post(store, pid)
+                label = f"the post “{snippet(asked.text, 50)}”" if asked is not None else pid
+                return keep_queue() + [echoed(doc, pending_open={"post_id": pid, "label": label})] + \
                     [gr.skip()] * (len(post_outs) - 1)
             followed = follow_post(pid, ids, boxes, user, left_from(doc, ids, made, place) if chosen else None)
             mine = bool(focus) and focus.get("post_id") == pid
