@@ -411,6 +411,15 @@ def test_a_lead_puts_one_annotator_s_labels_in_the_editor_to_settle_a_disagreeme
         now = label_store.head(s, pid, "mner")
         assert blind_store.unsettled_posts(s, "demo") == set()
     assert now.author == "adm" and sorted((x.start, x.end, x.type) for x in now.labels.spans) == ann1
+    # the list of disagreements marks it settled (it listed every post as before, none marked)
+    listed = dict((p, label) for label, p in annotate.agreement_rows(home)[1])
+    assert " · settled: now adm's (newest save) · " in listed[pid]
+    save_as(home, pid, ANN2, ["MISC"])   # reopened
+    assert " · not settled: now ann2's (newest save) · " in dict(
+        (p, label) for label, p in annotate.agreement_rows(home)[1])[pid]
+    save_as(home, pid, ADMIN, [])   # and settled again
+    value = annotate.take_labels(home, annotate.editor_doc(home, pid, ADMIN, [pid]).to_value(), "ann1", ADMIN)[0]
+    annotate.save_doc(home, value, "adm", ADMIN, [pid])
     # said as the settling it is, and what "not all of them gave" is of those who labelled it apart
     said = annotate.annotators_said(home, pid, ADMIN)
     assert "**adm** (version " in said and ", settling)" in said and "in bold: what not all of them gave" in said

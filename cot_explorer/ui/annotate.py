@@ -1112,7 +1112,14 @@ def newest_said(home: Path, post_id: str) -> str:
     list (it listed the same posts after every one was settled, none marked)."""
     with open_store(home) as store:
         now = label_store.head(store, post_id, "mner")
-    return f" · now {now.author}'s (newest save)" if now is not None and now.source == "annotator" and now.author else ""
+        if now is None or now.source != "annotator" or not now.author:
+            return ""
+        post = get_post(store, post_id)
+        if post is None or not blind_store.is_blind(store, post.dataset, post.split):
+            return f" · now {now.author}'s (newest save)"
+        # a blind split's: settled or not (a post reopened since its settling read as before)
+        settled = not blind_store.is_unsettled(store, post_id)
+    return f" · {'settled' if settled else 'not settled'}: now {now.author}'s (newest save)"
 
 
 def split_is_blind(home: Path, dataset_split: str | None) -> bool:
