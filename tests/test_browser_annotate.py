@@ -1515,6 +1515,12 @@ def test_on_a_phone_every_tab_is_reachable_and_results_come_right_after_the_inpu
             expect(header).to_be_visible(timeout=T)
             assert header.bounding_box()["height"] < 60, header.bounding_box()
     shot(page, "phone-store-tab")
+    # a table wider than the screen says so above it (its first columns read as all of it)
+    before = "e => getComputedStyle(e, '::before').content"
+    assert "swipe sideways for every column" in page.locator("#stats-table").evaluate(before)
+    page.set_viewport_size({"width": 1300, "height": 844})
+    assert page.locator("#stats-table").evaluate(before) == "none"   # where it fits, nothing
+    page.set_viewport_size({"width": 390, "height": 844})
     page.locator(bar).filter(has_text="Explore").first.click()
     page.set_viewport_size({"width": 390, "height": 560})   # a short phone: the results start below the fold
     page.locator("#post-text textarea").fill("Obama visits Paris with Macron")

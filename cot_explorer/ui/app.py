@@ -125,6 +125,11 @@ a.se-skip:focus { left: 8px; top: 4px; z-index: 1000; width: auto; height: auto;
   #annotate-history .table-container, #rounds-table .table-container { min-width: 720px; }
   #errors-overall .table-container, #agreement-table .table-container, #versions-table .table-container,
   #job-changes .table-container, #stats-table .table-container { min-width: 560px; }
+  /* and say so above them (a walker read the agreement table's first two columns as all of it) */
+  #errors-table::before, #explore-relations::before, #annotate-history::before, #rounds-table::before,
+  #errors-overall::before, #agreement-table::before, #versions-table::before, #job-changes::before,
+  #stats-table::before { content: "⇆ wider than the screen: swipe sideways for every column"; display: block;
+    font-size: 12px; color: var(--body-text-color-subdued); padding: 2px 4px; }
   /* a round's before/after on the screen's width, its widths shared out (distill.py): laid out
      wider, the numbers were off to the right with no cue to scroll */
   #job-result .cell-wrap, #job-result .cell-wrap span { font-size: 13px; }
