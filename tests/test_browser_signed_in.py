@@ -361,7 +361,8 @@ def test_in_a_blind_split_an_annotator_sees_only_their_own_labels(signed_app, br
         expect(two.locator("#annotate-status")).to_contain_text("your own labels of this post (blind", timeout=T)
         with open_store(home) as s:
             ann1 = sorted((x.start, x.end, x.type) for x in blind_store.seen_by(s, pid, "ann1").labels.spans)
-        expect(two.locator("#agreement-take input")).to_be_disabled()   # not theirs to read
+        expect(two.locator("#agreement-said")).to_be_empty()   # not theirs to read, nor to take
+        expect(two.locator("#agreement-take")).to_be_hidden()
         lead.locator("#agreement-btn").click()
         expect(lead.locator("#agreement-table")).to_contain_text("ann1 · ann2", timeout=T)
         pick_post(lead, "agreement-posts", pid)

@@ -1306,7 +1306,7 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             # a lead settles a disagreement from one annotator's version (in a blind split the
             # lead's editor shows the lead's own labels: the version on screen had to be typed again)
             take = gr.Dropdown(label="Put one annotator's labels of the post on show in the editor", choices=[],
-                               elem_id="agreement-take", interactive=False,
+                               elem_id="agreement-take", visible=False,
                                info="unsaved: check them, then Save to settle the post with them")
 
         # status last: many answers skip all but the editor and the status line
@@ -1330,7 +1330,9 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
             """The agreement panel's view of the post on show: what each annotator's labels say,
             and whose a lead may put in the editor (it showed the disagreement picked last)."""
             names = annotators_to_take(home, post_id, user)
-            return [annotators_said(home, post_id, user), gr.update(choices=names, value=None, interactive=bool(names))]
+            # on show where there is someone's to take (an annotator of a blind split read an empty,
+            # greyed box under a panel that is not theirs)
+            return [annotators_said(home, post_id, user), gr.update(choices=names, value=None, visible=bool(names))]
 
         def types_update(d: str, current: str = "any", keep: bool = False):
             """The type filter's choices for split `d` (its entity types; on a relation split,
