@@ -359,10 +359,13 @@ def test_comparing_two_versions_shows_each_one_s_error_kinds_and_confusion(demo_
     assert [r[1:] for r in rows] == [[a.kinds[k], b.kinds[k]] for k in a.kinds] and a.kinds != b.kinds
     # per type: one row a type, the two versions side by side (one's rows came after the other's)
     headers, rows = ea.per_type_table()
-    assert headers[:4] == ["type", "F1 mner-default", "F1 mner-twitter2017", "F1 change"]
+    # the change signed, and named by which way it runs ("1.57" read as a gain of the version analysed)
+    assert headers[:4] == ["type", "F1 mner-default", "F1 mner-twitter2017", "F1 change (mner-twitter2017 − mner-default)"]
     assert [r[0] for r in rows] == [r[0] for r in a.per_label]
     b_f1 = {r[0]: r[3] for r in b.per_label}
-    assert all(r[1:4] == [f1, b_f1[t], round(b_f1[t] - f1, 2)] for r, (t, _, _, f1, _) in zip(rows, a.per_label))
+    assert all(r[1:4] == [f1, b_f1[t], f"{b_f1[t] - f1:+.2f}".replace("-", "−")]
+               for r, (t, _, _, f1, _) in zip(rows, a.per_label))
+    assert any(r[3].startswith("+") for r in rows) or any(r[3].startswith("−") for r in rows)
     # a label one version has no score for: left empty, not scored 0.0; one only the other has: kept
     b.per_label = [r for r in b.per_label if r[0] != a.per_label[0][0]] + [["NEW", 50.0, 50.0, 50.0, 2]]
     _, rows = ea.per_type_table()
