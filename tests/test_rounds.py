@@ -147,7 +147,18 @@ def test_posts_the_parent_learnt_are_never_held_out_and_a_dataset_of_only_those_
     assert heldout_ids(store, "seen17") == list(plan.heldout)   # the earlier set replaced, stored
     assert set(train[:5]) <= set(plan.curated)
     said = distill.plan_view(home, "seen17", None, 1.0)
-    assert said.possible and f"mner-default, the model the round starts from, was trained on {len(learnt)} posts of seen17: they are left out of the held-out set" in said.text
+    assert said.possible and (f"mner-default, the model the round starts from, was trained on {len(learnt)} posts "
+                              f"of seen17: {len(learnt)} of them are kept out of the held-out set") in said.text
+    assert plan.parent_seen_held_out == len(learnt) and plan.heldout_fixed is False   # this plan fixed it
+    assert "fixed by its first round" in said.text   # fixed by the plan above (fix=True)
+    # a held-out test split the learnt posts are not in: nothing was kept out of it (a post of
+    # valid was said to be "left out of the held-out set", which is the test split)
+    import_twitter(store, str(twitter_file("twitter2017", "test")), "seen17b", "test")
+    import_twitter(store, str(head), "seen17b", "train")
+    correct(store, sorted(label_store.current_for_split(store, "seen17b", "train", "mner"))[:3])
+    said = distill.plan_view(home, "seen17b", None, 1.0)
+    assert said.possible and "posts of seen17b: none of them is among the held-out posts" in said.text
+    assert "Held-out: test split of seen17b, fixed by this round, the first, for every later one" in said.text
 
 
 def test_a_held_out_set_fixed_partly_on_learnt_posts_is_measured_without_them_and_they_never_train(home, store,

@@ -79,6 +79,8 @@ class RoundPlan:
     parent: str = ""                   # the model the round starts from
     parent_seen: int = 0               # posts of the dataset it was trained on: never held out
     relearnt: int = 0                  # corrected training posts the parent learnt as they are now: nothing new
+    parent_seen_held_out: int = 0      # of `parent_seen`, those the held-out set would hold: kept out of it
+    heldout_fixed: bool = False        # fixed by an earlier round (else this round fixes it)
 
     def sizes(self) -> dict:
         return {"training (corrected)": len(self.curated), "training (replayed)": len(self.replay),
@@ -103,6 +105,13 @@ def _choose_heldout(store, dataset: str, posts: list, seed: int, task: str = "mn
     unseen = [pid for pid in pool if pid not in seen]
     k = min(HELDOUT_CAP, round(len(unseen) * HELDOUT_SHARE))
     return sorted(random.Random(f"{dataset}:{seed}").sample(unseen, k)), "sample", len(pool) - len(unseen)
+
+
+def _kept_out(posts: list, seen: set[str] | frozenset[str], source: str | None) -> int:
+    """How many posts the parent learnt the held-out set would hold but for that: those of the
+    test split where it is the test split, else all of them (a sample is drawn from the rest)."""
+    pool = {p.id for p in posts if p.split == "test"} if (source or "").startswith("test split") else {p.id for p in posts}
+    return len(set(seen) & pool)
 
 
 def _check_parent_fits(store, dataset: str, task: str, parent_dir) -> None:
@@ -229,4 +238,4 @@ def plan_round(store, dataset: str, *, since: str | None = None, replay_ratio: f
         return plan_round(store, dataset, since=since, replay_ratio=replay_ratio, seed=seed, parent=parent)
     return RoundPlan(dataset, source or "sample", tuple(curated), tuple(replay), tuple(selection), tuple(sorted(held)),
                      tuple(untouched), len(all_corrected & set(held)), selection_from, task, len(twins),
-                     parent_dir.name, len(seen), relearnt)
+                     parent_dir.name, len(seen), relearnt, _kept_out(posts, seen, source), not chosen_here)

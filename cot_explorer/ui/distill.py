@@ -131,11 +131,14 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
                  f"forgetting on: below {MIN_UNTOUCHED}, it is not measured (import more posts, or replay fewer).")
     if plan.parent_seen:
         # of the dataset's posts, not of the sets above ("trained on 1 of these posts" read as a
-        # held-out post trained on)
-        one = plan.parent_seen == 1
+        # held-out post trained on); kept out of the held-out set only where it would hold them (a
+        # post of valid was said to be left out of a held-out set that is the test split)
+        one, kept_out = plan.parent_seen == 1, plan.parent_seen_held_out
         note += (f" {plan.parent}, the model the round starts from, was trained on {plan.parent_seen} "
-                 f"post{'' if one else 's'} of {plan.dataset}: {'it is' if one else 'they are'} left out of the "
-                 "held-out set (scored on what it learnt, it reads near-perfect).")
+                 f"post{'' if one else 's'} of {plan.dataset}: "
+                 + (f"{kept_out} of them {'is' if kept_out == 1 else 'are'} kept out of the held-out set (scored on "
+                    "what it learnt, it reads near-perfect)." if kept_out else
+                    f"{'it is' if one else 'none of them is'} {'not ' if one else ''}among the held-out posts."))
     if plan.relearnt:   # a second round learnt the first one's corrections again, said as if new
         n, fresh = len(plan.curated), len(plan.curated) - plan.relearnt
         posts = f"corrected training post{'s' if n != 1 else ''}"
@@ -160,8 +163,10 @@ def plan_view(home: Path, dataset: str, since: str | None, replay: float, varian
         cot = f"\n\n{NO_COT}"
     elif prompt_free_kd and variant == Variant.DISTILL.value:
         cot += "\n\n" + NO_PROMPTS.format(parent=plan.parent)
-    return PlanView(f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, fixed by its "
-                    f"first round; selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompt_free_kd,
+    # fixed already, or by this round ("fixed by its first round" read as done before any round)
+    fixed = "fixed by its first round" if plan.heldout_fixed else "fixed by this round, the first, for every later one"
+    return PlanView(f"The round's sets, disjoint: {sizes}. Held-out: {plan.heldout_from} of {dataset}, {fixed}; "
+                    f"selection from {plan.selection_from}.{note}{cot}", True, with_cot, prompt_free_kd,
                     advice.variant)
 
 
