@@ -1504,3 +1504,17 @@ def test_a_refusal_is_said_as_a_sentence_that_ends():
     assert common.not_done(ValidationError("it is an admin's until blind annotation ends")) == (
         "**Not done:** it is an admin's until blind annotation ends.")
     assert common.not_done(ValidationError("said whole.")) == "**Not done:** said whole."   # not twice
+
+
+def test_a_remembered_analysis_of_a_version_no_longer_the_default_says_which_one_is(demo_home):
+    """After a Promote, Errors made the browser's last analysis again, of the old default, and
+    nothing said the default had changed."""
+    from cot_explorer.student.registry import Registry
+
+    assert errors_tab.default_since(demo_home, "demo/test", "mner-default") == ""
+    assert errors_tab.default_since(demo_home, "demo/test", "default") == ""
+    with open_store(demo_home) as s:
+        Registry(s).promote("mner-twitter2017", by="adm", reason="test")
+    said = errors_tab.default_since(demo_home, "demo/test", "mner-default")
+    assert "**mner-twitter2017 is the default now**, not mner-default: pick it in Model version" in said
+    assert errors_tab.default_since(demo_home, "demo/test", "default") == ""

@@ -669,6 +669,22 @@ def versions_kept(home: Path, dataset_split: str, model: str | None, compare: st
     return model_update, compare_update
 
 
+def default_since(home: Path, dataset_split: str, model: str) -> str:
+    """Said under a remembered analysis of a version that is no longer its task's default (after
+    a Promote, Errors made the old default's analysis again, and nothing said the default had
+    changed)."""
+    if not model or model == "default":
+        return ""   # the default's, whichever it is now
+    ds = DatasetSplit.parse(dataset_split)
+    with open_store(home) as store:
+        try:
+            now = Registry(store).default_name(label_store.labelled_task(store, ds.dataset, ds.split))
+        except CotExplorerError:
+            return ""
+    return ("" if now == model else f"\n\n**{markdown_literal(now)} is the default now**, not {markdown_literal(model)}: "
+            "pick it in Model version and press Analyse to see its errors.")
+
+
 @dataclass(frozen=True)
 class RememberedAnalysis:
     """A remembered analysis's choices, as they can be made in this store now, with the three
@@ -897,7 +913,7 @@ def build_errors_tab(home: Path, post_state: gr.State, policy: AccessPolicy, mod
             out = list(analyse(r.split, r.model, r.compare, progress, user))
             said = results.index(note)
             if isinstance(out[said], str) and not out[said].startswith(NOT_ANALYSED):
-                out[said] = AGAIN_SAID + out[said]
+                out[said] = AGAIN_SAID + out[said] + default_since(home, r.split, r.model)
             return tuple(out)
 
         errors_tab.select(guarded(policy, Action.EXPLORE, reopen, quiet=True),
