@@ -1337,8 +1337,10 @@ def test_a_round_s_verdict_says_which_way_and_a_tie_is_no_loss():
                                                                 {"start": 5, "end": 6, "type": "PER"}]}]
     said = distill.report_text(result)
     assert "Lower, within noise: PER -0.73 F1 (lower in 86 % of resamples)." in said
-    assert ("Against mner-default, on 2 held-out posts: 2 errors mended, 3 new (new wrong ones: ORG 2, PER 1), listed "
-            "post by post below.") in said
+    # in its unit, the misses beside the wrong ones ("2 errors mended, 3 new" read against Errors' rows)
+    assert ("Against mner-default, on 2 held-out posts: 2 span errors mended (1 found, 1 wrong one gone), 3 new "
+            "(0 lost, 3 wrong: ORG 2, PER 1), listed post by post below. Counted span by span: a wrong type is a label "
+            "lost and a wrong one added (Errors counts it once).") in said
     relations = {**result, "task": "mre", "gain": {"*": ci(1.2, 0.3, 2.1, 0.99),
                                                    "/per/org/member_of": ci(-9.0, -15.0, -2.0, 0.0)}}
     assert "A real loss on 1 relation of the held-out posts (the interval below zero): /per/org/member_of -9.00 F1" \

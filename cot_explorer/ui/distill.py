@@ -407,13 +407,21 @@ def changes_counted(result: dict) -> str:
     changes = result.get("changes") or []
     if not changes:
         return ""
-    fixed = sum(len(c.get("fixed", [])) + len(c.get("gone_spurious", [])) for c in changes)
-    broke = sum(len(c.get("broke", [])) + len(c.get("new_spurious", [])) for c in changes)
+    found = sum(len(c.get("fixed", [])) for c in changes)
+    gone = sum(len(c.get("gone_spurious", [])) for c in changes)
+    lost = sum(len(c.get("broke", [])) for c in changes)
     new_wrong = Counter(s["type"] for c in changes for s in c.get("new_spurious", []))
     by_type = ", ".join(f"{t} {n}" for t, n in new_wrong.most_common())
+    # counted in answers, and said so: Errors counts an error a row, and a wrong type there is one
+    # row where here it is a label lost and a wrong answer added ("22 mended, 46 new" against
+    # Errors' "12 more"); and the new misses named beside the new wrong ones (37 of 46 were named)
+    unit = "pair" if result.get("task") == "mre" else "span"
+    fixed, broke = found + gone, lost + sum(new_wrong.values())
     return (f"Against {result.get('parent', 'its parent')}, on {len(changes)} held-out posts: {fixed} "
-            f"error{'s' if fixed != 1 else ''} mended, {broke} new" + (f" (new wrong ones: {by_type})" if by_type else "")
-            + ", listed post by post below.")
+            f"{unit} error{'s' if fixed != 1 else ''} mended ({found} found, {gone} wrong one{'s' if gone != 1 else ''} "
+            f"gone), {broke} new ({lost} lost, {sum(new_wrong.values())} wrong" + (f": {by_type}" if by_type else "")
+            + f"), listed post by post below. Counted {unit} by {unit}: a wrong type is a label lost and a wrong "
+            "one added (Errors counts it once).")
 
 
 def change_focus_said(result: dict | None, row: list) -> str | None:
