@@ -1175,18 +1175,42 @@ def _annotators_labels(home: Path, post_id: str | None, user: User | None) -> tu
     return post, by if post is not None else {}
 
 
+@dataclass(frozen=True)
+class AnnotatorsView:
+    """The agreement panel's view of one post: what each annotator's labels say, and whose a
+    lead may put in the editor (`take_labels`)."""
+
+    said: str = ""
+    to_take: tuple[str, ...] = ()
+
+
+def annotators_view(home: Path, post_id: str | None, user: User | None) -> AnnotatorsView:
+    """Read once per post opened (each open drew the panel from two reads of the labels)."""
+    try:
+        post, by = _annotators_labels(home, post_id, user)
+    except ValidationError:
+        return AnnotatorsView()   # not theirs to read, and not said: the panel stays empty
+    if post is None or len(by) < 2:
+        return AnnotatorsView()
+    takes = user is not None and user.may(Action.SAVE_LABELS)
+    return AnnotatorsView(_each_said(home, post, by), tuple(sorted(by)) if takes else ())
+
+
 def annotators_said(home: Path, post_id: str | None, user: User | None = None) -> str:
     """Each annotator's standing labels of one post, in its words, the spans not all of them
     gave in bold: a disagreement opened showed only the current labels, so who said what had
     to be dug out of the history. Of a post of a blind split, to admins only."""
-    try:
-        post, by = _annotators_labels(home, post_id, user)
-    except ValidationError:
-        return ""   # not theirs to read, and not said: the panel stays empty
-    if post is None or len(by) < 2:
-        return ""
+    return annotators_view(home, post_id, user).said
+
+
+def annotators_to_take(home: Path, post_id: str | None, user: User) -> list[str]:
+    """Whose labels of the post a lead may put in the editor to settle it (`take_labels`)."""
+    return list(annotators_view(home, post_id, user).to_take)
+
+
+def _each_said(home: Path, post: Post, by: dict[str, LabelSet]) -> str:
     with open_store(home) as store:
-        settling = blind_store.settlers(store, post_id)   # a lead's settling save: no third opinion
+        settling = blind_store.settlers(store, post.id)   # a lead's settling save: no third opinion
     key = lambda s: (s.start, s.end, s.type)  # noqa: E731
     apart = [ls for a, ls in by.items() if a not in settling] or list(by.values())
     shared = set.intersection(*({key(s) for s in ls.spans} for ls in apart))
@@ -1201,14 +1225,6 @@ def annotators_said(home: Path, post_id: str | None, user: User | None = None) -
     head = ("in bold: what not all of them gave" if any(key(s) not in shared for ls in apart for s in ls.spans)
             else "they agree")
     return f"**What each annotator's labels of this post say** ({head})\n\n" + "\n".join(lines)
-
-
-def annotators_to_take(home: Path, post_id: str | None, user: User) -> list[str]:
-    """Whose labels of the post a lead may put in the editor to settle it (`take_labels`)."""
-    try:
-        return sorted(_annotators_labels(home, post_id, user)[1]) if user.may(Action.SAVE_LABELS) else []
-    except ValidationError:
-        return []
 
 
 def take_labels(home: Path, doc: dict, annotator: str, user: User) -> tuple[dict, str]:
@@ -1329,10 +1345,10 @@ def build_annotate_tab(home: Path, post_state: gr.State, policy: AccessPolicy, m
         def annotators_of(post_id: str | None, user: User) -> list:
             """The agreement panel's view of the post on show: what each annotator's labels say,
             and whose a lead may put in the editor (it showed the disagreement picked last)."""
-            names = annotators_to_take(home, post_id, user)
+            view = annotators_view(home, post_id, user)
             # on show where there is someone's to take (an annotator of a blind split read an empty,
             # greyed box under a panel that is not theirs)
-            return [annotators_said(home, post_id, user), gr.update(choices=names, value=None, visible=bool(names))]
+            return [view.said, gr.update(choices=list(view.to_take), value=None, visible=bool(view.to_take))]
 
         def types_update(d: str, current: str = "any", keep: bool = False):
             """The type filter's choices for split `d` (its entity types; on a relation split,
